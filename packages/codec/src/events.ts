@@ -1,0 +1,112 @@
+/**
+ * The codec's three vocabularies, as discriminated unions on `type`:
+ * - {@link Event}: what the peer did (read with `nextEvent()`),
+ * - {@link Command}: what the application asks for (given to `send()`),
+ * - {@link Output}: what the transport must do (read with `takeOutput()`).
+ */
+import type { ProtocolErrorCode } from './errors.ts';
+import type { HttpHeaders, HeadersInit } from './http/headers.ts';
+import type { ExtensionOffer } from './extensions/extension.ts';
+
+/** A validated WebSocket upgrade request, as a server sees it (RFC 6455 §4.2.1). */
+export interface HandshakeRequest {
+  method: string;
+  /** The request-target exactly as sent. */
+  target: string;
+  /** Path part of the target, always starting with `/`. */
+  path: string;
+  /** Query part of the target without the `?`, or `''`. */
+  query: string;
+  /** E.g. `'1.1'`. */
+  httpVersion: string;
+  headers: HttpHeaders;
+  host: string;
+  origin: string | null;
+  /** The `Sec-WebSocket-Key` value. */
+  key: string;
+  /** Subprotocols the client offered, in its order of preference. */
+  protocols: string[];
+  /** Extensions the client offered, in its order of preference. */
+  extensions: ExtensionOffer[];
+}
+
+/** A parsed HTTP response head, as a client sees it. */
+export interface HandshakeResponse {
+  status: number;
+  statusText: string;
+  httpVersion: string;
+  headers: HttpHeaders;
+}
+
+export type MessageKind = 'text' | 'binary';
+
+/** Who closed the connection first. */
+export type CloseInitiator = 'local' | 'remote';
+
+export type Event =
+  /** Server: a valid upgrade request arrived; answer with an `accept` or `reject` command. */
+  | { type: 'request'; request: HandshakeRequest }
+  /** The handshake completed; messages may flow. */
+  | { type: 'open'; protocol: string | null; extensions: string[]; request: HandshakeRequest | null; response: HandshakeResponse | null }
+  /** Client: the server answered with something other than 101. */
+  | { type: 'rejected'; response: HandshakeResponse; body: Uint8Array }
+  | { type: 'text'; data: string }
+  | { type: 'binary'; data: Uint8Array }
+  /**
+   * Streaming mode (`assembleMessages: false`): part of a data message, as it arrived.
+   * `first` marks the message's first chunk, `fin` its last. Text is UTF-8 validated
+   * incrementally but delivered as bytes.
+   */
+  | { type: 'fragment'; kind: MessageKind; data: Uint8Array; first: boolean; fin: boolean; compressed: boolean }
+  | { type: 'ping'; data: Uint8Array }
+  | { type: 'pong'; data: Uint8Array }
+  /** The peer sent a Close frame (1005 if it carried no code). The codec answers it itself. */
+  | { type: 'close'; code: number; reason: string }
+  /** The peer broke the protocol, or a limit or timeout fired. The connection is failed. */
+  | {
+      type: 'protocol-error';
+      code: ProtocolErrorCode;
+      /** The close code we sent, or null if none could be sent (e.g. during the handshake). */
+      closeCode: number | null;
+      /** During a server handshake: the HTTP status we answered with. */
+      status: number | null;
+      message: string;
+    }
+  /** The WebSocket is finished. Always the last event. */
+  | { type: 'closed'; info: CloseInfo };
+
+/** How a connection ended. */
+export interface CloseInfo {
+  /** The code from the peer's Close frame; 1005 if it had none; 1006 if none arrived. */
+  code: number;
+  reason: string;
+  /** Both Close frames were exchanged. */
+  wasClean: boolean;
+  /** Who sent the first Close frame, or null if none was sent. */
+  initiator: CloseInitiator | null;
+  /** The code we sent in our Close frame, or null. */
+  sentCode: number | null;
+  /** What failed the connection (a violation, a limit, a timeout), or null. */
+  error: ProtocolErrorCode | null;
+}
+
+export type Command =
+  /** Server: accept the upgrade. Extensions are negotiated from the configured factories unless `extensions: false`. */
+  | { type: 'accept'; protocol?: string | null; headers?: HeadersInit; extensions?: boolean }
+  /** Server: refuse the upgrade with an HTTP response. */
+  | { type: 'reject'; status: number; statusText?: string; headers?: HeadersInit; body?: Uint8Array | string }
+  | { type: 'text'; data: string; compress?: boolean }
+  | { type: 'binary'; data: Uint8Array; compress?: boolean }
+  /** Streaming send: one frame of a data message; `fin` ends the message. */
+  | { type: 'fragment'; kind: MessageKind; data: Uint8Array; fin: boolean; compress?: boolean }
+  | { type: 'ping'; data?: Uint8Array }
+  | { type: 'pong'; data?: Uint8Array }
+  | { type: 'close'; code?: number; reason?: string };
+
+export type Output =
+  /** Write these bytes, in order after the previous outputs. */
+  | { type: 'write'; data: Uint8Array }
+  /** Send FIN: no more bytes will be written (half-close). Keep reading until EOF. */
+  | { type: 'shutdown' }
+  /** Tear the socket down now (reset if needed); the codec is done with it. */
+  | { type: 'destroy' };

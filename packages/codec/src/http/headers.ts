@@ -1,0 +1,116 @@
+/**
+ * HTTP header fields as received or to be sent (RFC 9110 §5). Names compare
+ * case-insensitively; order and repeats are kept, so nothing the peer said is lost.
+ */
+import { WebSocketUsageError, describe } from '../errors.ts';
+
+/** Headers a caller may pass: a list of pairs, a record, or an {@link HttpHeaders}. */
+export type HeadersInit =
+  | ReadonlyArray<readonly [string, string]>
+  | Readonly<Record<string, string | readonly string[]>>
+  | HttpHeaders;
+
+// RFC 9110 §5.6.2 token characters.
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// RFC 9110 §5.5: field-value = visible chars, SP, HTAB and obs-text; no CR, LF or NUL.
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+export function isToken(value: string): boolean {
+  return TOKEN.test(value);
+}
+
+export class HttpHeaders {
+  readonly #entries: Array<[string, string]> = [];
+
+  constructor(init?: HeadersInit) {
+    if (init !== undefined) this.#addAll(init);
+  }
+
+  /** Wraps pairs the parser already checked, without copying or validating. */
+  static fromTrusted(entries: Array<[string, string]>): HttpHeaders {
+    const headers = new HttpHeaders();
+    headers.#entries.push(...entries);
+    return headers;
+  }
+
+  /** All values of `name`, in order received. */
+  getAll(name: string): string[] {
+    const lower = name.toLowerCase();
+    const values: string[] = [];
+    for (const [n, v] of this.#entries) if (n.toLowerCase() === lower) values.push(v);
+    return values;
+  }
+
+  /** The values of `name` joined with `, ` (RFC 9110 §5.3), or null if absent. */
+  get(name: string): string | null {
+    const values = this.getAll(name);
+    return values.length === 0 ? null : values.join(', ');
+  }
+
+  has(name: string): boolean {
+    const lower = name.toLowerCase();
+    return this.#entries.some(([n]) => n.toLowerCase() === lower);
+  }
+
+  /** Adds a field after checking the name is a token and the value holds no CR/LF/NUL. */
+  append(name: string, value: string): void {
+    if (typeof name !== 'string' || !TOKEN.test(name)) {
+      throw new WebSocketUsageError('INVALID_ARGUMENT', `header name must be an HTTP token, got ${describe(name)}`);
+    }
+    if (typeof value !== 'string' || !FIELD_VALUE.test(value)) {
+      throw new WebSocketUsageError('INVALID_ARGUMENT', `header ${name} must be a string without CR, LF or NUL, got ${describe(value)}`);
+    }
+    this.#entries.push([name, value.trim()]);
+  }
+
+  /** Removes every field called `name`. */
+  delete(name: string): void {
+    const lower = name.toLowerCase();
+    for (let i = this.#entries.length - 1; i >= 0; i--) {
+      if (this.#entries[i]![0].toLowerCase() === lower) this.#entries.splice(i, 1);
+    }
+  }
+
+  /** Name/value pairs with names as received. */
+  entries(): Array<[string, string]> {
+    return this.#entries.map(([n, v]) => [n, v]);
+  }
+
+  [Symbol.iterator](): IterableIterator<[string, string]> {
+    return this.entries()[Symbol.iterator]();
+  }
+
+  /** A plain record with lower-case names, repeated fields joined with `, `. */
+  toObject(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [n, v] of this.#entries) {
+      const lower = n.toLowerCase();
+      out[lower] = lower in out ? `${out[lower]}, ${v}` : v;
+    }
+    return out;
+  }
+
+  get size(): number {
+    return this.#entries.length;
+  }
+
+  #addAll(init: HeadersInit): void {
+    if (init instanceof HttpHeaders) {
+      for (const [n, v] of init.#entries) this.#entries.push([n, v]);
+    } else if (Array.isArray(init)) {
+      for (const pair of init as ReadonlyArray<readonly [string, string]>) {
+        if (!Array.isArray(pair) || pair.length !== 2) {
+          throw new WebSocketUsageError('INVALID_ARGUMENT', `header pairs must be [name, value], got ${describe(pair)}`);
+        }
+        this.append(pair[0], pair[1]);
+      }
+    } else if (typeof init === 'object' && init !== null) {
+      for (const [n, v] of Object.entries(init as Record<string, string | readonly string[]>)) {
+        if (Array.isArray(v)) for (const one of v) this.append(n, one);
+        else this.append(n, v as string);
+      }
+    } else {
+      throw new WebSocketUsageError('INVALID_ARGUMENT', `headers must be pairs, a record or HttpHeaders, got ${describe(init)}`);
+    }
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * Resource limits and timeouts, with safe defaults. Each default names its precedent so a
+ * reader can judge it. All sizes are bytes, all times milliseconds; 0 turns a timer off.
+ */
+
+export interface Limits {
+  /** Bytes in an HTTP head (request or status line plus headers). Over it: 431 (server) / failure (client). */
+  maxHeadBytes: number;
+  /** Header fields in an HTTP head. Over it: 431. */
+  maxHeaders: number;
+  /** Payload bytes in one frame, before decompression. Over it: 1009. */
+  maxFrameSize: number;
+  /** Payload bytes in one message, after decompression. Over it: 1009. */
+  maxMessageSize: number;
+  /** Frames in one fragmented message. Over it: 1009. */
+  maxFragments: number;
+  /** Body bytes kept from a refused (non-101) handshake response. Beyond it the body is cut. */
+  maxRejectBodyBytes: number;
+}
+
+export interface Timeouts {
+  /** From creation until the handshake completes. */
+  handshakeTimeout: number;
+  /** From sending (or receiving) a Close until the TCP connection is gone. */
+  closeTimeout: number;
+  /** Send a ping after this long without receiving anything. */
+  keepaliveInterval: number;
+  /** Fail with 1011 if nothing (no pong, no data) arrives this long after a keepalive ping. */
+  keepaliveTimeout: number;
+  /** Close with 1001 after this long without receiving anything. */
+  idleTimeout: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
+  // Node's http.maxHeaderSize default (16 KiB since Node 13.13); nginx's default
+  // large_client_header_buffers is 4 × 8 KiB. A browser's upgrade request is under 1 KiB.
+  maxHeadBytes: 16 * 1024,
+  // Apache httpd's LimitRequestFieldsCount default (LimitRequestFields 100).
+  maxHeaders: 100,
+  // No separate precedent: a frame can never usefully exceed a message.
+  maxFrameSize: 64 * 1024 * 1024,
+  // Between uWebSockets/Bun (16 MiB maxPayloadLength) and ws (100 MiB maxPayload); large
+  // enough for Autobahn's 16 MiB cases (9.1.6, 9.2.6), small enough to bound a hostile peer.
+  maxMessageSize: 64 * 1024 * 1024,
+  // Autobahn 9.3.1 sends a 4 MiB message in 64-byte fragments (65,536 frames). Each fragment
+  // costs us no memory beyond its payload, so the limit only caps per-frame work.
+  maxFragments: 128 * 1024,
+  // Enough for an error page; the WHATWG client discards it anyway.
+  maxRejectBodyBytes: 64 * 1024,
+});
+
+export const DEFAULT_TIMEOUTS: Readonly<Timeouts> = Object.freeze({
+  // python websockets' open_timeout default.
+  handshakeTimeout: 10_000,
+  // python websockets' close_timeout default.
+  closeTimeout: 10_000,
+  // Off by default, like ws; python websockets uses 20 s when on.
+  keepaliveInterval: 0,
+  // python websockets' ping_timeout default, used once keepalive is on.
+  keepaliveTimeout: 20_000,
+  // Off by default, like ws and Deno; Bun's idleTimeout is 120 s.
+  idleTimeout: 0,
+});
