@@ -10,6 +10,8 @@ export default defineConfig({
       include: ['packages/codec/src/**/*.ts'],
       reporter: ['text-summary', 'json-summary'],
       reportsDirectory: 'coverage',
+      // Enforced by `npm test` (scripts/test.mjs); a filtered run skips coverage unless --coverage.
+      thresholds: { 'packages/codec/src/**/*.ts': { lines: 95 } },
     },
     projects: [
       {
