@@ -55,9 +55,9 @@ export type Event =
   /**
    * Streaming mode (`assembleMessages: false`): part of a data message, as it arrived.
    * `first` marks the message's first chunk, `fin` its last. Text is UTF-8 validated
-   * incrementally but delivered as bytes.
+   * incrementally but delivered as bytes. Compressed messages arrive decompressed.
    */
-  | { type: 'fragment'; kind: MessageKind; data: Uint8Array; first: boolean; fin: boolean; compressed: boolean }
+  | { type: 'fragment'; kind: MessageKind; data: Uint8Array; first: boolean; fin: boolean }
   | { type: 'ping'; data: Uint8Array }
   | { type: 'pong'; data: Uint8Array }
   /** The peer sent a Close frame (1005 if it carried no code). The codec answers it itself. */

@@ -47,6 +47,7 @@ export interface Extension {
    * Returns null, or a message describing a malformed payload (the connection fails with 1007).
    */
   decode(chunk: Uint8Array, fin: boolean, sink: ExtensionSink): string | null;
+  // Chunks given to the sink become the connection's: the extension must not write to them afterwards.
   /** Release whatever the extension holds (compression windows). Called once, at the end. */
   dispose(): void;
 }

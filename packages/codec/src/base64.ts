@@ -1,0 +1,60 @@
+/**
+ * Base64 with the standard alphabet and padding (RFC 4648 §4), as the opening handshake uses
+ * it for `Sec-WebSocket-Key` and `Sec-WebSocket-Accept` (RFC 6455 §4.1, §4.2.2). Host-free:
+ * no `btoa`/`atob`, no `Buffer`. The decoder is strict: it returns null for anything but the
+ * canonical encoding (no whitespace, no missing or extra padding, no non-zero pad bits).
+ */
+
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+// Char code → 6-bit value, or -1.
+const DECODE = new Int16Array(128).fill(-1);
+for (let i = 0; i < ALPHABET.length; i++) DECODE[ALPHABET.charCodeAt(i)] = i;
+
+function sextet(text: string, index: number): number {
+  const code = text.charCodeAt(index);
+  return code < 128 ? DECODE[code]! : -1;
+}
+
+export function encodeBase64(bytes: Uint8Array): string {
+  let out = '';
+  const whole = bytes.length - (bytes.length % 3);
+  for (let i = 0; i < whole; i += 3) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]! + ALPHABET[n & 63]!;
+  }
+  const left = bytes.length - whole;
+  if (left === 1) {
+    const n = bytes[whole]! << 16;
+    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + '==';
+  } else if (left === 2) {
+    const n = (bytes[whole]! << 16) | (bytes[whole + 1]! << 8);
+    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]! + '=';
+  }
+  return out;
+}
+
+/** The bytes `text` encodes, or null if it is not canonical padded base64. */
+export function decodeBase64(text: string): Uint8Array | null {
+  if (typeof text !== 'string' || text.length % 4 !== 0) return null;
+  let pad = 0;
+  if (text.length > 0 && text.charCodeAt(text.length - 1) === 0x3d) pad = text.charCodeAt(text.length - 2) === 0x3d ? 2 : 1;
+  const out = new Uint8Array((text.length / 4) * 3 - pad);
+  let o = 0;
+  for (let i = 0; i < text.length; i += 4) {
+    const last = i + 4 === text.length;
+    const a = sextet(text, i);
+    const b = sextet(text, i + 1);
+    const c = last && pad === 2 ? 0 : sextet(text, i + 2);
+    const d = last && pad >= 1 ? 0 : sextet(text, i + 3);
+    if ((a | b | c | d) < 0) return null;
+    const n = (a << 18) | (b << 12) | (c << 6) | d;
+    out[o++] = n >> 16;
+    if (o < out.length) out[o++] = (n >> 8) & 0xff;
+    if (o < out.length) out[o++] = n & 0xff;
+    // RFC 4648 §3.5: the bits under the padding must be zero in a canonical encoding.
+    if (last && pad === 2 && (b & 15) !== 0) return null;
+    if (last && pad === 1 && (c & 3) !== 0) return null;
+  }
+  return out;
+}

@@ -1,0 +1,934 @@
+/**
+ * One WebSocket connection, client or server, as a pure state machine (RFC 6455 §4–§7).
+ *
+ * Bytes in: `receiveData(bytes)` / `receiveEof()`. Decisions in: `send(command)`.
+ * Out: `nextEvent()` (what the peer did) and `takeOutput()` (what the transport must do).
+ * Time in: `nextDeadline()` says when to call `tick(now)`.
+ *
+ * It does the routine the RFC requires on its own: the pong for a ping (§5.5.2), the echo of
+ * a Close (§5.5.1), refusing frames after a Close, closing TCP server-first (§7.1.1). A
+ * peer's violation never throws: it becomes a `protocol-error` event, the Close code we send
+ * and a `closed` event, and everything received before the violation is still delivered.
+ * The lifecycle lives in `transitions.ts`; this file only follows it.
+ */
+import { WebSocketUsageError, describe, type ProtocolErrorCode } from './errors.ts';
+import type { Command, CloseInfo, Event, HandshakeRequest, HandshakeResponse, MessageKind, Output } from './events.ts';
+import type { Extension, ExtensionFactory, ExtensionOffer, ExtensionParam } from './extensions/extension.ts';
+import { FrameParser, FAILED, HEADER, NEED_MORE } from './frame-parser.ts';
+import { serializeFrame } from './frame-serializer.ts';
+import { buildClosePayload, parseClosePayload } from './close-frame.ts';
+import { HeadParser, type RequestHead, type ResponseHead } from './http/head-parser.ts';
+import type { HeadersInit } from './http/headers.ts';
+import { buildAcceptResponse, buildRejectResponse, validateRequest, type ServerHandshakeOptions } from './handshake/server.ts';
+import { buildClientRequest, parseWsUrl, verifyResponse, type WsUrl } from './handshake/client.ts';
+import { generateKey } from './handshake/accept-key.ts';
+import { formatExtensionHeader } from './handshake/header-values.ts';
+import { DEFAULT_LIMITS, DEFAULT_TIMEOUTS, type Limits, type Timeouts } from './limits.ts';
+import { Opcode } from './opcode.ts';
+import { MaskKeyPool, defaultRandomSource, type RandomSource } from './random.ts';
+import { transition, type ConnectionState, type TransitionInput } from './transitions.ts';
+import { Utf8Validator, decodeUtf8, encodeUtf8 } from './utf8.ts';
+import { concat } from 'uint8arrays/concat';
+
+export type Role = 'client' | 'server';
+
+export interface ConnectionOptions {
+  /** Extensions to offer (client) or to accept (server), in order of preference. */
+  extensions?: readonly ExtensionFactory[];
+  limits?: Partial<Limits>;
+  timeouts?: Partial<Timeouts>;
+  /** Deliver whole messages (default) or, when false, `fragment` events as data arrives. */
+  assembleMessages?: boolean;
+  /** Answer pings automatically (default true). */
+  autoPong?: boolean;
+  /** Fills a byte array with random bytes. Default: `crypto.getRandomValues` when the host has it. */
+  random?: RandomSource;
+  /** Milliseconds, monotonic enough for timeouts. Default: `Date.now`. */
+  clock?: () => number;
+}
+
+export interface ServerConnectionOptions extends ConnectionOptions {
+  /** Allowed `Origin` values, or a predicate; null or absent allows every origin. */
+  origins?: ServerHandshakeOptions['origins'];
+}
+
+export interface ClientConnectionOptions extends ConnectionOptions {
+  /** Subprotocols to offer, most preferred first. */
+  protocols?: readonly string[];
+  /** Extra request headers (not the handshake's own). */
+  headers?: HeadersInit;
+  /** An `Origin` header to send (browsers always do; other clients usually don't). */
+  origin?: string | null;
+}
+
+const EMPTY = new Uint8Array(0);
+const ABNORMAL = 1006;
+const NO_STATUS = 1005;
+
+function checkTimeouts(timeouts: Timeouts): void {
+  for (const [name, value] of Object.entries(timeouts)) {
+    if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) {
+      throw new WebSocketUsageError('INVALID_ARGUMENT', `timeouts.${name} must be a finite number ≥ 0, got ${describe(value)}`);
+    }
+  }
+}
+
+function checkLimits(limits: Limits): void {
+  for (const [name, value] of Object.entries(limits)) {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+      throw new WebSocketUsageError('INVALID_ARGUMENT', `limits.${name} must be a safe integer ≥ 0, got ${describe(value)}`);
+    }
+  }
+}
+
+function toBytes(data: unknown, what: string): Uint8Array {
+  if (data instanceof Uint8Array) return data;
+  throw new WebSocketUsageError('INVALID_ARGUMENT', `${what} must be a Uint8Array, got ${describe(data)}`);
+}
+
+export class Connection {
+  readonly role: Role;
+  readonly limits: Readonly<Limits>;
+  readonly timeouts: Readonly<Timeouts>;
+
+  #state: ConnectionState = 'handshake';
+  readonly #assemble: boolean;
+  readonly #autoPong: boolean;
+  readonly #clock: () => number;
+  readonly #factories: readonly ExtensionFactory[];
+  readonly #origins: ServerHandshakeOptions['origins'];
+  #maskKeys: MaskKeyPool | null = null;
+
+  // Handshake
+  #head: HeadParser<'request'> | HeadParser<'response'> | null;
+  #url: WsUrl | null = null;
+  #key = '';
+  #offeredProtocols: readonly string[] = [];
+  #request: HandshakeRequest | null = null;
+  #response: HandshakeResponse | null = null;
+  #protocol: string | null = null;
+  #extensions: Extension[] = [];
+  #rejectBody: Uint8Array[] | null = null;
+  #rejectBodyBytes = 0;
+  #rejectBodyExpected = -1;
+  #earlyBytes = 0;
+  #bytesReceived = 0;
+
+  // Receiving
+  readonly #parser: FrameParser;
+  #inMessage = false;
+  #messageKind: MessageKind = 'binary';
+  #frameFin = false;
+  #fragments = 0;
+  #messageSize = 0;
+  #parts: Uint8Array[] = [];
+  #decoder: Extension | null = null;
+  #lastFragment: Extract<Event, { type: 'fragment' }> | null = null;
+  #fragmentStarted = false;
+  readonly #utf8 = new Utf8Validator();
+  readonly #sink = (chunk: Uint8Array): boolean => this.#acceptData(chunk);
+
+  // Sending
+  #sendingKind: MessageKind | null = null;
+  readonly #out: Output[] = [];
+  #outBytes = 0;
+  readonly #frames: Uint8Array[] = [];
+
+  // Events
+  #events: Event[] = [];
+  #eventHead = 0;
+
+  // Closing and the transport
+  #closeSent = false;
+  #sentCode: number | null = null;
+  #peerClose: { code: number; reason: string } | null = null;
+  #initiator: 'local' | 'remote' | null = null;
+  #info: CloseInfo | null = null;
+  #eof = false;
+  #shutdown = false;
+  #destroyed = false;
+
+  // Time
+  readonly #createdAt: number;
+  #closeDeadline = 0;
+  #lastReceived: number;
+  #pingSentAt = -1;
+
+  /** A server connection: feed it the client's bytes, answer its `request` event. */
+  static server(options: ServerConnectionOptions = {}): Connection {
+    return new Connection('server', null, options);
+  }
+
+  /** A client connection for a `ws:` or `wss:` URL; its request is ready in `takeOutput()`. */
+  static client(url: string | { href: string }, options: ClientConnectionOptions = {}): Connection {
+    return new Connection('client', url, options);
+  }
+
+  private constructor(role: Role, url: string | { href: string } | null, options: ServerConnectionOptions & ClientConnectionOptions) {
+    if (typeof options !== 'object' || options === null) {
+      throw new WebSocketUsageError('INVALID_ARGUMENT', `options must be an object, got ${describe(options)}`);
+    }
+    this.role = role;
+    const limits = { ...DEFAULT_LIMITS, ...options.limits };
+    const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+    checkLimits(limits);
+    checkTimeouts(timeouts);
+    this.limits = Object.freeze(limits);
+    this.timeouts = Object.freeze(timeouts);
+    this.#assemble = options.assembleMessages ?? true;
+    this.#autoPong = options.autoPong ?? true;
+    this.#clock = options.clock ?? Date.now;
+    this.#factories = options.extensions ?? [];
+    this.#origins = options.origins ?? null;
+    this.#createdAt = this.#clock();
+    this.#lastReceived = this.#createdAt;
+    this.#parser = new FrameParser({ expectMasked: role === 'server', maxFrameSize: limits.maxFrameSize });
+
+    const random = options.random ?? defaultRandomSource();
+    if (role === 'client') {
+      if (random === null) {
+        throw new WebSocketUsageError('NO_RANDOM_SOURCE', 'a client needs random bytes for its key and masks: this host has no crypto.getRandomValues, so pass options.random');
+      }
+      this.#maskKeys = new MaskKeyPool(random);
+      this.#url = parseWsUrl(url!);
+      this.#key = generateKey(random);
+      this.#offeredProtocols = options.protocols ?? [];
+      const offers: ExtensionOffer[] = [];
+      for (const factory of this.#factories) {
+        for (const params of factory.offer()) offers.push({ name: factory.name, params });
+      }
+      const request = buildClientRequest(this.#url, {
+        key: this.#key,
+        protocols: this.#offeredProtocols,
+        extensions: offers,
+        origin: options.origin ?? null,
+        headers: options.headers,
+      });
+      this.#write(request);
+      this.#head = new HeadParser('response', limits);
+    } else {
+      this.#head = new HeadParser('request', limits);
+    }
+  }
+
+  // ───────────────────────────── public state ─────────────────────────────
+
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  /** The negotiated subprotocol, or null. */
+  get protocol(): string | null {
+    return this.#protocol;
+  }
+
+  /** The negotiated extensions. */
+  get extensions(): readonly Extension[] {
+    return this.#extensions;
+  }
+
+  /** Client: the parsed URL. */
+  get url(): WsUrl | null {
+    return this.#url;
+  }
+
+  /** Server: the validated request, once it arrived. */
+  get request(): HandshakeRequest | null {
+    return this.#request;
+  }
+
+  /** Client: the server's response head, once it arrived. */
+  get response(): HandshakeResponse | null {
+    return this.#response;
+  }
+
+  /** Data messages may be sent: the connection is open and we have not sent a Close. */
+  get canSend(): boolean {
+    return this.#state === 'open';
+  }
+
+  /** How the connection ended, once it has. */
+  get closeInfo(): CloseInfo | null {
+    return this.#info;
+  }
+
+  /** Bytes in outputs not yet taken by `takeOutput()`. */
+  get pendingOutputBytes(): number {
+    return this.#outBytes;
+  }
+
+  /** The transport is finished with: no more output will come and no input is wanted. */
+  get finished(): boolean {
+    return this.#destroyed || (this.#state === 'closed' && this.#eof && this.#shutdown);
+  }
+
+  // ───────────────────────────── input ─────────────────────────────
+
+  /**
+   * Bytes from the peer, in order. The connection takes ownership of `data` (it may unmask
+   * it in place and hand out views of it): pass a copy if you reuse the buffer.
+   */
+  receiveData(data: Uint8Array): void {
+    toBytes(data, 'data');
+    if (this.#eof) throw new WebSocketUsageError('INVALID_STATE', 'receiveData() after receiveEof()');
+    if (data.length === 0 || this.#destroyed) return;
+    this.#bytesReceived += data.length;
+    if (this.timeouts.idleTimeout > 0 || this.timeouts.keepaliveInterval > 0) {
+      this.#lastReceived = this.#clock();
+      this.#pingSentAt = -1;
+    }
+    switch (this.#state) {
+      case 'handshake':
+        if (this.#rejectBody !== null) this.#collectRejectBody(data);
+        else if (this.role === 'server') this.#receiveRequestBytes(data);
+        else this.#receiveResponseBytes(data);
+        return;
+      case 'awaiting-accept':
+        this.#keepEarly(data);
+        return;
+      case 'open':
+      case 'closing':
+        this.#parser.push(data);
+        this.#processFrames();
+        return;
+      case 'closed':
+        // §5.5.1, §7.1.7: after a Close or a failure nothing more is read; drop it.
+        return;
+    }
+  }
+
+  /** Server: the request head was parsed elsewhere (e.g. by `node:http`). Use instead of request bytes. */
+  receiveRequestHead(head: RequestHead): void {
+    if (this.role !== 'server' || this.#state !== 'handshake' || this.#bytesReceived > 0) {
+      throw new WebSocketUsageError('INVALID_STATE', 'receiveRequestHead() is for a server connection that has received nothing yet');
+    }
+    this.#head = null;
+    this.#onRequestHead(head);
+  }
+
+  /** The peer closed its side of TCP (or the socket failed). */
+  receiveEof(): void {
+    if (this.#eof) return;
+    this.#eof = true;
+    if (this.#destroyed) return;
+    switch (this.#state) {
+      case 'handshake':
+      case 'awaiting-accept':
+        if (this.#rejectBody !== null) {
+          this.#finishRejected();
+          return;
+        }
+        this.#protocolError('EOF_IN_HANDSHAKE', null, null, 'the peer closed the connection during the handshake');
+        this.#toClosed('eof', 'EOF_IN_HANDSHAKE');
+        this.#destroy();
+        return;
+      case 'open':
+      case 'closing':
+        this.#abandonMessage();
+        this.#toClosed('eof', null);
+        this.#shutdownWrite();
+        return;
+      case 'closed':
+        this.#shutdownWrite();
+        return;
+    }
+  }
+
+  // ───────────────────────────── output ─────────────────────────────
+
+  /** The next event, or null when there is none. */
+  nextEvent(): Event | null {
+    if (this.#eventHead === this.#events.length) return null;
+    const event = this.#events[this.#eventHead++]!;
+    if (this.#eventHead === this.#events.length) {
+      this.#events = [];
+      this.#eventHead = 0;
+    }
+    return event;
+  }
+
+  /** Every pending event, oldest first. */
+  takeEvents(): Event[] {
+    const events = this.#eventHead === 0 ? this.#events : this.#events.slice(this.#eventHead);
+    this.#events = [];
+    this.#eventHead = 0;
+    return events;
+  }
+
+  /** What the transport must do, in order. Writes are ready to be corked or written as a vector. */
+  takeOutput(): Output[] {
+    if (this.#out.length === 0) return [];
+    const out = this.#out.splice(0, this.#out.length);
+    this.#outBytes = 0;
+    return out;
+  }
+
+  // ───────────────────────────── commands ─────────────────────────────
+
+  send(command: Command): void {
+    if (typeof command !== 'object' || command === null) {
+      throw new WebSocketUsageError('INVALID_ARGUMENT', `a command must be an object, got ${describe(command)}`);
+    }
+    switch (command.type) {
+      case 'accept':
+        return this.#accept(command.protocol ?? null, command.headers, command.extensions ?? true);
+      case 'reject':
+        return this.#reject(command.status, command.statusText, command.headers, command.body);
+      case 'text':
+        if (typeof command.data !== 'string') {
+          throw new WebSocketUsageError('INVALID_ARGUMENT', `text data must be a string, got ${describe(command.data)}`);
+        }
+        return this.#sendData('text', encodeUtf8(command.data), true, command.compress);
+      case 'binary':
+        return this.#sendData('binary', toBytes(command.data, 'binary data'), true, command.compress);
+      case 'fragment':
+        if (command.kind !== 'text' && command.kind !== 'binary') {
+          throw new WebSocketUsageError('INVALID_ARGUMENT', `fragment kind must be 'text' or 'binary', got ${describe(command.kind)}`);
+        }
+        return this.#sendData(command.kind, toBytes(command.data, 'fragment data'), command.fin !== false, command.compress);
+      case 'ping':
+      case 'pong':
+        return this.#sendControl(command.type === 'ping' ? Opcode.Ping : Opcode.Pong, command.data === undefined ? EMPTY : toBytes(command.data, `${command.type} data`));
+      case 'close':
+        return this.#close(command.code, command.reason);
+      default:
+        throw new WebSocketUsageError('INVALID_ARGUMENT', `unknown command type ${describe((command as { type: unknown }).type)}`);
+    }
+  }
+
+  /** Shorthand for `send({ type: 'text', data })`. */
+  sendText(data: string, compress?: boolean): void {
+    this.send({ type: 'text', data, compress });
+  }
+
+  /** Shorthand for `send({ type: 'binary', data })`. */
+  sendBinary(data: Uint8Array, compress?: boolean): void {
+    this.send({ type: 'binary', data, compress });
+  }
+
+  // ───────────────────────────── time ─────────────────────────────
+
+  /** When `tick()` must next be called (same clock as `options.clock`), or null. */
+  nextDeadline(): number | null {
+    if (this.#destroyed) return null;
+    const t = this.timeouts;
+    switch (this.#state) {
+      case 'handshake':
+      case 'awaiting-accept':
+        return t.handshakeTimeout > 0 ? this.#createdAt + t.handshakeTimeout : null;
+      case 'closing':
+        return t.closeTimeout > 0 ? this.#closeDeadline : null;
+      case 'closed':
+        return t.closeTimeout > 0 && !this.finished ? this.#closeDeadline : null;
+      case 'open': {
+        let deadline = Infinity;
+        if (t.keepaliveInterval > 0) {
+          deadline = this.#pingSentAt >= 0 ? this.#pingSentAt + t.keepaliveTimeout : this.#lastReceived + t.keepaliveInterval;
+        }
+        if (t.idleTimeout > 0) deadline = Math.min(deadline, this.#lastReceived + t.idleTimeout);
+        return deadline === Infinity ? null : deadline;
+      }
+    }
+  }
+
+  /** Act on whatever deadline has passed at `now`. */
+  tick(now: number = this.#clock()): void {
+    const deadline = this.nextDeadline();
+    if (deadline === null || now < deadline) return;
+    const t = this.timeouts;
+    switch (this.#state) {
+      case 'handshake':
+      case 'awaiting-accept':
+        this.#protocolError('HANDSHAKE_TIMEOUT', null, null, `the handshake did not complete within ${t.handshakeTimeout} ms`);
+        this.#toClosed('timeout', 'HANDSHAKE_TIMEOUT');
+        this.#destroy();
+        return;
+      case 'closing':
+        this.#protocolError('CLOSE_TIMEOUT', null, null, `no Close frame from the peer within ${t.closeTimeout} ms`);
+        this.#abandonMessage();
+        this.#toClosed('timeout', 'CLOSE_TIMEOUT');
+        this.#destroy();
+        return;
+      case 'closed':
+        this.#destroy();
+        return;
+      case 'open':
+        if (t.idleTimeout > 0 && now >= this.#lastReceived + t.idleTimeout) {
+          this.#close(1001, 'idle timeout', 'IDLE_TIMEOUT');
+        } else if (this.#pingSentAt >= 0) {
+          this.#fail('PONG_TIMEOUT', 1011, `no answer to a keepalive ping within ${t.keepaliveTimeout} ms`);
+        } else {
+          this.#writeFrame(true, 0, Opcode.Ping, EMPTY);
+          this.#pingSentAt = now;
+        }
+        return;
+    }
+  }
+
+  // ───────────────────────────── handshake ─────────────────────────────
+
+  #receiveRequestBytes(data: Uint8Array): void {
+    const result = (this.#head as HeadParser<'request'>).push(data);
+    if (result === null) return;
+    this.#head = null;
+    if (!result.ok) {
+      const { code, status, message } = result.error;
+      this.#refuseRequest(code, status, message, []);
+      return;
+    }
+    this.#onRequestHead(result.head);
+    if (result.rest.length > 0 && this.#state === 'awaiting-accept') this.#keepEarly(result.rest);
+  }
+
+  #onRequestHead(head: RequestHead): void {
+    const verdict = validateRequest(head, { origins: this.#origins });
+    if (!verdict.ok) {
+      this.#refuseRequest(verdict.code, verdict.status, verdict.message, verdict.headers);
+      return;
+    }
+    this.#request = verdict.request;
+    this.#move('request');
+    this.#emit({ type: 'request', request: verdict.request });
+  }
+
+  #refuseRequest(code: ProtocolErrorCode, status: number, message: string, headers: Array<[string, string]>): void {
+    this.#write(buildRejectResponse(status, { headers, body: message + '\n' }));
+    this.#protocolError(code, null, status, message);
+    this.#toClosed('fail', code);
+    this.#shutdownWrite();
+  }
+
+  /** Frames a client sent before our 101 (it may pipeline). Kept, within bounds, until accept. */
+  #keepEarly(data: Uint8Array): void {
+    this.#earlyBytes += data.length;
+    if (this.#earlyBytes > this.limits.maxFrameSize + 14) {
+      this.#refuseRequest('MESSAGE_TOO_LARGE', 400, 'too much data before the handshake completed', []);
+      return;
+    }
+    this.#parser.push(data);
+  }
+
+  #accept(protocol: string | null, headers: HeadersInit | undefined, useExtensions: boolean): void {
+    if (this.role !== 'server' || this.#state !== 'awaiting-accept') {
+      throw new WebSocketUsageError('INVALID_STATE', `accept is for a server that received a request and has not answered it (state: ${this.#state})`);
+    }
+    const request = this.#request!;
+    const accepted: Array<{ name: string; params: ExtensionParam[] }> = [];
+    const extensions: Extension[] = [];
+    if (useExtensions) {
+      let rsvUsed = 0;
+      for (const factory of this.#factories) {
+        const offers = request.extensions.filter((o) => o.name.toLowerCase() === factory.name.toLowerCase()).map((o) => o.params);
+        if (offers.length === 0) continue;
+        const chosen = factory.negotiate(offers);
+        if (chosen === null || (chosen.extension.rsvBits & rsvUsed) !== 0) {
+          chosen?.extension.dispose();
+          continue;
+        }
+        rsvUsed |= chosen.extension.rsvBits;
+        accepted.push({ name: factory.name, params: chosen.params });
+        extensions.push(chosen.extension);
+      }
+    }
+    let response: Uint8Array;
+    try {
+      response = buildAcceptResponse(request, {
+        protocol,
+        extensions: accepted.length > 0 ? formatExtensionHeader(accepted) : null,
+        headers,
+      });
+    } catch (error) {
+      for (const extension of extensions) extension.dispose();
+      throw error;
+    }
+    this.#write(response);
+    this.#protocol = protocol;
+    this.#setExtensions(extensions);
+    this.#move('accept');
+    this.#emit({ type: 'open', protocol, extensions: extensions.map((e) => e.name), request, response: null });
+    this.#processFrames();
+  }
+
+  #reject(status: number, statusText: string | undefined, headers: HeadersInit | undefined, body: Uint8Array | string | undefined): void {
+    if (this.role !== 'server' || this.#state !== 'awaiting-accept') {
+      throw new WebSocketUsageError('INVALID_STATE', `reject is for a server that received a request and has not answered it (state: ${this.#state})`);
+    }
+    this.#write(buildRejectResponse(status, { statusText, headers, body }));
+    this.#toClosed('reject', null);
+    this.#shutdownWrite();
+  }
+
+  #receiveResponseBytes(data: Uint8Array): void {
+    const result = (this.#head as HeadParser<'response'>).push(data);
+    if (result === null) return;
+    this.#head = null;
+    if (!result.ok) {
+      this.#handshakeFailed(result.error.code, result.error.message);
+      return;
+    }
+    const head: ResponseHead = result.head;
+    this.#response = { status: head.status, statusText: head.statusText, httpVersion: head.httpVersion, headers: head.headers };
+    if (head.status !== 101) {
+      // §4.1: anything but 101 means no WebSocket; keep the body (bounded) for the caller.
+      const length = head.headers.get('content-length');
+      this.#rejectBodyExpected = length !== null && /^\d+$/.test(length) ? Number(length) : -1;
+      this.#rejectBody = [];
+      if (result.rest.length > 0) this.#collectRejectBody(result.rest);
+      else if (this.#rejectBodyExpected === 0) this.#finishRejected();
+      return;
+    }
+    const verdict = verifyResponse(head, {
+      key: this.#key,
+      protocols: this.#offeredProtocols,
+      offeredExtensions: this.#factories.map((f) => f.name),
+    });
+    if (!verdict.ok) {
+      this.#handshakeFailed(verdict.code, verdict.message);
+      return;
+    }
+    const extensions: Extension[] = [];
+    let rsvUsed = 0;
+    for (const element of verdict.extensions) {
+      const factory = this.#factories.find((f) => f.name.toLowerCase() === element.name.toLowerCase())!;
+      const made = extensions.some((e) => e.name === factory.name) ? `${factory.name} accepted twice` : factory.accept(element.params);
+      if (typeof made === 'string' || (made.rsvBits & rsvUsed) !== 0) {
+        for (const extension of extensions) extension.dispose();
+        if (typeof made !== 'string') made.dispose();
+        this.#handshakeFailed('UNEXPECTED_EXTENSION', typeof made === 'string' ? made : `${element.name} claims RSV bits already in use`);
+        return;
+      }
+      rsvUsed |= made.rsvBits;
+      extensions.push(made);
+    }
+    this.#protocol = verdict.protocol;
+    this.#setExtensions(extensions);
+    this.#move('response');
+    this.#emit({ type: 'open', protocol: verdict.protocol, extensions: extensions.map((e) => e.name), request: null, response: this.#response });
+    if (result.rest.length > 0) {
+      this.#parser.push(result.rest);
+      this.#processFrames();
+    }
+  }
+
+  #collectRejectBody(data: Uint8Array): void {
+    const room = this.limits.maxRejectBodyBytes - this.#rejectBodyBytes;
+    const wanted = this.#rejectBodyExpected >= 0 ? this.#rejectBodyExpected - this.#rejectBodyBytes : Infinity;
+    const take = Math.min(data.length, room, wanted);
+    if (take > 0) {
+      this.#rejectBody!.push(data.subarray(0, take));
+      this.#rejectBodyBytes += take;
+    }
+    if (this.#rejectBodyBytes >= this.#rejectBodyExpected && this.#rejectBodyExpected >= 0) this.#finishRejected();
+    else if (this.#rejectBodyBytes >= this.limits.maxRejectBodyBytes) this.#finishRejected();
+  }
+
+  #finishRejected(): void {
+    const body = concat(this.#rejectBody!, this.#rejectBodyBytes);
+    this.#rejectBody = null;
+    this.#emit({ type: 'rejected', response: this.#response!, body });
+    this.#toClosed('reject', 'BAD_STATUS');
+    this.#destroy();
+  }
+
+  /** §4.1: a client that dislikes the server's answer fails the connection: no Close frame, just TCP. */
+  #handshakeFailed(code: ProtocolErrorCode, message: string): void {
+    this.#protocolError(code, null, null, message);
+    this.#toClosed('fail', code);
+    this.#destroy();
+  }
+
+  #setExtensions(extensions: Extension[]): void {
+    this.#extensions = extensions;
+    let rsv = 0;
+    for (const extension of extensions) rsv |= extension.rsvBits;
+    this.#parser.allowedRsv = rsv;
+  }
+
+  // ───────────────────────────── receiving frames ─────────────────────────────
+
+  #processFrames(): void {
+    const parser = this.#parser;
+    while (this.#state === 'open' || this.#state === 'closing') {
+      const step = parser.next();
+      if (step === NEED_MORE) return;
+      if (step === FAILED) {
+        this.#fail(parser.errorCode!, parser.errorCloseCode, parser.errorMessage);
+        return;
+      }
+      if (step === HEADER) {
+        if (parser.opcode < 0x8) this.#onDataHeader(parser.opcode, parser.rsv, parser.fin, parser.length);
+        continue;
+      }
+      // PAYLOAD
+      if (parser.opcode >= 0x8) this.#onControl(parser.opcode, parser.payload);
+      else this.#onDataChunk(parser.payload, parser.frameEnd);
+    }
+  }
+
+  #onDataHeader(opcode: number, rsv: number, fin: boolean, length: number): void {
+    if (opcode === Opcode.Continuation) {
+      // §5.4: a continuation needs a message in progress.
+      if (!this.#inMessage) return this.#fail('UNEXPECTED_CONTINUATION', 1002, 'continuation frame without a message to continue');
+      // Our extensions transform whole messages: only a message's first frame carries RSV bits (RFC 7692 §6.1).
+      if (rsv !== 0) return this.#fail('RESERVED_BITS', 1002, 'RSV bits set on a continuation frame');
+      if (++this.#fragments > this.limits.maxFragments) {
+        return this.#fail('TOO_MANY_FRAGMENTS', 1009, `message split into more than ${this.limits.maxFragments} frames`);
+      }
+    } else {
+      // §5.4: a new data message may not start inside another.
+      if (this.#inMessage) return this.#fail('EXPECTED_CONTINUATION', 1002, 'new data frame while a fragmented message is in progress');
+      this.#decoder = null;
+      if (rsv !== 0) {
+        for (const extension of this.#extensions) {
+          if ((rsv & extension.rsvBits) !== 0 && extension.decodeStart(rsv & extension.rsvBits)) {
+            this.#decoder = extension;
+            break;
+          }
+        }
+        if (this.#decoder === null) return this.#fail('RESERVED_BITS', 1002, 'RSV bits set that no extension claimed for this message');
+      }
+      this.#inMessage = true;
+      this.#messageKind = opcode === Opcode.Text ? 'text' : 'binary';
+      this.#fragments = 1;
+      this.#messageSize = 0;
+      this.#utf8.reset();
+      this.#lastFragment = null;
+      this.#fragmentStarted = false;
+    }
+    this.#frameFin = fin;
+    if (this.#decoder === null && this.#messageSize + length > this.limits.maxMessageSize) {
+      // Known before a byte of it arrives: fail now rather than after buffering it.
+      return this.#fail('MESSAGE_TOO_LARGE', 1009, `message exceeds the ${this.limits.maxMessageSize}-byte limit`);
+    }
+  }
+
+  #onDataChunk(chunk: Uint8Array, frameEnd: boolean): void {
+    const messageEnd = frameEnd && this.#frameFin;
+    if (this.#decoder !== null) {
+      if (chunk.length > 0 || messageEnd) {
+        const problem = this.#decoder.decode(chunk, messageEnd, this.#sink);
+        if (this.#state === 'closed' || !this.#inMessage) return; // the sink failed the connection
+        if (problem !== null) return this.#fail('EXTENSION_ERROR', 1007, `${this.#decoder.name}: ${problem}`);
+      }
+    } else if (chunk.length > 0 && !this.#acceptData(chunk)) {
+      return;
+    }
+    if (messageEnd) this.#finishMessage();
+  }
+
+  /** A chunk of the message's (decoded) payload. False if it failed the connection. */
+  #acceptData(chunk: Uint8Array): boolean {
+    if (!this.#inMessage) return false;
+    this.#messageSize += chunk.length;
+    if (this.#messageSize > this.limits.maxMessageSize) {
+      this.#fail('MESSAGE_TOO_LARGE', 1009, `message exceeds the ${this.limits.maxMessageSize}-byte limit`);
+      return false;
+    }
+    // §8.1: text must be UTF-8; fail at the first bad byte, even mid-message.
+    if (this.#messageKind === 'text' && !this.#utf8.push(chunk)) {
+      this.#fail('INVALID_UTF8', 1007, 'text message is not valid UTF-8');
+      return false;
+    }
+    if (this.#assemble) {
+      this.#parts.push(chunk);
+    } else {
+      const fragment: Extract<Event, { type: 'fragment' }> = { type: 'fragment', kind: this.#messageKind, data: chunk, first: !this.#fragmentStarted, fin: false };
+      this.#fragmentStarted = true;
+      this.#lastFragment = fragment;
+      this.#emit(fragment);
+    }
+    return true;
+  }
+
+  #finishMessage(): void {
+    if (this.#messageKind === 'text' && !this.#utf8.complete) {
+      this.#fail('INVALID_UTF8', 1007, 'text message ends inside a UTF-8 sequence');
+      return;
+    }
+    this.#inMessage = false;
+    this.#decoder = null;
+    if (!this.#assemble) {
+      const last = this.#lastFragment;
+      // Mark the last chunk as the end if the application has not taken it yet; else send an empty end.
+      if (last !== null && this.#events[this.#events.length - 1] === last) last.fin = true;
+      else this.#emit({ type: 'fragment', kind: this.#messageKind, data: EMPTY, first: !this.#fragmentStarted, fin: true });
+      this.#lastFragment = null;
+      return;
+    }
+    const parts = this.#parts;
+    const data = parts.length === 1 ? parts[0]! : concat(parts, this.#messageSize);
+    this.#parts = [];
+    if (this.#messageKind === 'text') this.#emit({ type: 'text', data: decodeUtf8(data) });
+    else this.#emit({ type: 'binary', data });
+  }
+
+  #abandonMessage(): void {
+    this.#inMessage = false;
+    this.#parts = [];
+    this.#decoder = null;
+  }
+
+  #onControl(opcode: number, payload: Uint8Array): void {
+    if (opcode === Opcode.Ping) {
+      this.#emit({ type: 'ping', data: payload });
+      // §5.5.2: answer with a pong carrying the same data, unless we already sent a Close.
+      if (this.#autoPong && this.#state === 'open') this.#writeFrame(true, 0, Opcode.Pong, payload);
+      return;
+    }
+    if (opcode === Opcode.Pong) {
+      this.#pingSentAt = -1;
+      this.#emit({ type: 'pong', data: payload });
+      return;
+    }
+    const parsed = parseClosePayload(payload);
+    if (!parsed.ok) return this.#fail(parsed.code, parsed.closeCode, parsed.message);
+    this.#peerClose = { code: parsed.code, reason: parsed.reason };
+    this.#emit({ type: 'close', code: parsed.code, reason: parsed.reason });
+    this.#abandonMessage();
+    if (this.#state === 'open') {
+      // §5.5.1: echo the Close, with the peer's code (none if it sent none).
+      this.#initiator = 'remote';
+      this.#sendCloseFrame(parsed.code === NO_STATUS ? undefined : parsed.code, '');
+    }
+    this.#toClosed('recv-close', null);
+    // §7.1.1: the server closes TCP first; the client waits for it (bounded by closeTimeout).
+    if (this.role === 'server') this.#shutdownWrite();
+  }
+
+  // ───────────────────────────── sending ─────────────────────────────
+
+  #sendData(kind: MessageKind, payload: Uint8Array, fin: boolean, compress: boolean | undefined): void {
+    if (this.#state !== 'open') {
+      throw new WebSocketUsageError('INVALID_STATE', `cannot send a ${kind} message in state ${this.#state}`);
+    }
+    const first = this.#sendingKind === null;
+    if (!first && this.#sendingKind !== kind) {
+      throw new WebSocketUsageError('INVALID_STATE', `a fragmented ${this.#sendingKind} message is in progress: finish it first`);
+    }
+    let rsv = 0;
+    for (const extension of this.#extensions) {
+      const encoded = extension.encode(payload, first, fin, compress);
+      payload = encoded.payload;
+      rsv |= encoded.rsv;
+    }
+    this.#sendingKind = fin ? null : kind;
+    this.#writeFrame(fin, rsv, first ? (kind === 'text' ? Opcode.Text : Opcode.Binary) : Opcode.Continuation, payload);
+  }
+
+  #sendControl(opcode: number, payload: Uint8Array): void {
+    if (this.#state !== 'open') {
+      throw new WebSocketUsageError('INVALID_STATE', `cannot send a ${opcode === Opcode.Ping ? 'ping' : 'pong'} in state ${this.#state}`);
+    }
+    if (payload.length > 125) {
+      throw new WebSocketUsageError('CONTROL_PAYLOAD_TOO_LONG', `control frame payloads are at most 125 bytes (RFC 6455 §5.5), got ${payload.length}`);
+    }
+    this.#writeFrame(true, 0, opcode, payload);
+  }
+
+  #close(code: number | undefined, reason: string | undefined, error: ProtocolErrorCode | null = null): void {
+    if (reason !== undefined && typeof reason !== 'string') {
+      throw new WebSocketUsageError('INVALID_ARGUMENT', `close reason must be a string, got ${describe(reason)}`);
+    }
+    switch (this.#state) {
+      case 'handshake':
+      case 'awaiting-accept':
+        // Closing before the handshake completes aborts it, as a browser does.
+        buildClosePayload(code, reason); // still check the arguments
+        this.#toClosed('fail', null);
+        this.#destroy();
+        return;
+      case 'open':
+        this.#initiator = 'local';
+        this.#sendCloseFrame(code, reason ?? '');
+        this.#move('send-close');
+        this.#closeDeadline = this.#clock() + this.timeouts.closeTimeout;
+        if (error !== null) this.#closeError = error;
+        return;
+      case 'closing':
+      case 'closed':
+        buildClosePayload(code, reason);
+        return; // already closing: nothing more to do (as WHATWG close()).
+    }
+  }
+
+  #closeError: ProtocolErrorCode | null = null;
+
+  #sendCloseFrame(code: number | undefined, reason: string): void {
+    const payload = buildClosePayload(code, reason === '' ? undefined : reason);
+    this.#writeFrame(true, 0, Opcode.Close, payload);
+    this.#closeSent = true;
+    this.#sentCode = code ?? null;
+  }
+
+  #writeFrame(fin: boolean, rsv: number, opcode: number, payload: Uint8Array): void {
+    const frames = this.#frames;
+    const bytes = serializeFrame(frames, fin, rsv, opcode, payload, this.#maskKeys === null ? null : this.#maskKeys.next());
+    for (let i = 0; i < frames.length; i++) this.#out.push({ type: 'write', data: frames[i]! });
+    frames.length = 0;
+    this.#outBytes += bytes;
+  }
+
+  #write(data: Uint8Array): void {
+    this.#out.push({ type: 'write', data });
+    this.#outBytes += data.length;
+  }
+
+  // ───────────────────────────── failing and closing ─────────────────────────────
+
+  /** §7.1.7 Fail the WebSocket Connection: send a Close with `closeCode` if we still may, then close TCP. */
+  #fail(code: ProtocolErrorCode, closeCode: number, message: string): void {
+    const canSend = this.#state === 'open';
+    this.#protocolError(code, canSend ? closeCode : null, null, message);
+    if (canSend) {
+      this.#initiator = 'local';
+      this.#sendCloseFrame(closeCode, '');
+    }
+    this.#abandonMessage();
+    this.#toClosed('fail', code);
+    this.#shutdownWrite();
+  }
+
+  #protocolError(code: ProtocolErrorCode, closeCode: number | null, status: number | null, message: string): void {
+    this.#emit({ type: 'protocol-error', code, closeCode, status, message });
+  }
+
+  #move(input: TransitionInput): void {
+    const next = transition(this.#state, input);
+    if (next === null) throw new Error(`internal: no transition from ${this.#state} on ${input}`);
+    this.#state = next;
+  }
+
+  /** Enter `closed` and emit the final event. */
+  #toClosed(input: TransitionInput, error: ProtocolErrorCode | null): void {
+    this.#move(input);
+    this.#closeDeadline = this.#clock() + this.timeouts.closeTimeout;
+    const peer = this.#peerClose;
+    const info: CloseInfo = {
+      code: peer?.code ?? ABNORMAL,
+      reason: peer?.reason ?? '',
+      wasClean: peer !== null && this.#closeSent,
+      initiator: this.#initiator,
+      sentCode: this.#sentCode,
+      error: error ?? this.#closeError,
+    };
+    this.#info = info;
+    for (const extension of this.#extensions) extension.dispose();
+    this.#emit({ type: 'closed', info });
+  }
+
+  #shutdownWrite(): void {
+    if (this.#shutdown || this.#destroyed) return;
+    this.#shutdown = true;
+    this.#out.push({ type: 'shutdown' });
+  }
+
+  #destroy(): void {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    this.#out.push({ type: 'destroy' });
+  }
+
+  #emit(event: Event): void {
+    this.#events.push(event);
+  }
+}

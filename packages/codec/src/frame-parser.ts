@@ -1,0 +1,252 @@
+/**
+ * Incremental frame parser (RFC 6455 §5.2). Feed it chunks as they arrive, split anywhere;
+ * step it with `next()`. It yields a frame's header, then its payload in one or more chunks
+ * (unmasked in place, as views into the fed bytes, no copy), so a message never has to be
+ * held whole here. Control frames (at most 125 bytes) are gathered and yielded whole.
+ *
+ * It checks everything a single frame can violate: RSV bits no extension claimed, reserved
+ * opcodes, control frames that are long or fragmented, masking in the wrong direction, bad
+ * 64-bit lengths and the frame-size limit. Message-level rules live in the connection.
+ *
+ * The parser owns the chunks it is given: it unmasks them in place. A caller that reuses a
+ * read buffer must pass a copy.
+ *
+ * `next()` returns a step kind and leaves the details in the parser's fields (no object per
+ * step): this is the hot path of every receive.
+ */
+import type { ProtocolErrorCode } from './errors.ts';
+import { applyMask } from './mask.ts';
+import { isControlOpcode, isKnownOpcode } from './opcode.ts';
+
+export const NEED_MORE = 0;
+export const HEADER = 1;
+export const PAYLOAD = 2;
+export const FAILED = 3;
+export type ParseStep = typeof NEED_MORE | typeof HEADER | typeof PAYLOAD | typeof FAILED;
+
+const EMPTY = new Uint8Array(0);
+
+export interface FrameParserOptions {
+  /** True at a server: every client frame must be masked; false at a client: none may be (§5.1). */
+  expectMasked: boolean;
+  maxFrameSize: number;
+}
+
+export class FrameParser {
+  /** Bits of the RSV nibble (RSV1 = 0x4) that negotiated extensions claim. Others must be 0 (§5.2). */
+  allowedRsv = 0;
+
+  // The current frame, valid after a HEADER step and until the next one.
+  fin = false;
+  rsv = 0;
+  opcode = 0;
+  /** Payload length of the current frame. */
+  length = 0;
+  // The current payload chunk, valid after a PAYLOAD step.
+  payload: Uint8Array = EMPTY;
+  /** The chunk ends the current frame's payload. */
+  frameEnd = false;
+  // The failure, valid after a FAILED step (sticky).
+  errorCode: ProtocolErrorCode | null = null;
+  errorCloseCode = 1002;
+  errorMessage = '';
+
+  readonly #expectMasked: boolean;
+  readonly #maxFrameSize: number;
+  readonly #chunks: Uint8Array[] = [];
+  #head = 0; // index of the first unread chunk
+  #offset = 0; // read position inside chunks[head]
+  #available = 0; // unread bytes in all chunks
+  #inPayload = false;
+  #remaining = 0; // payload bytes of the current frame not yet yielded
+  #masked = false;
+  readonly #maskKey = new Uint8Array(4);
+  #maskPhase = 0;
+  readonly #scratch = new Uint8Array(14);
+
+  constructor(options: FrameParserOptions) {
+    this.#expectMasked = options.expectMasked;
+    this.#maxFrameSize = options.maxFrameSize;
+  }
+
+  /** Bytes received and not yet parsed. */
+  get bufferedAmount(): number {
+    return this.#available;
+  }
+
+  push(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    if (this.#head === this.#chunks.length) {
+      this.#chunks.length = 0;
+      this.#head = 0;
+      this.#offset = 0;
+    } else if (this.#head >= 32) {
+      // A stream that never drains fully must not grow the queue forever.
+      this.#chunks.splice(0, this.#head);
+      this.#head = 0;
+    }
+    this.#chunks.push(chunk);
+    this.#available += chunk.length;
+  }
+
+  next(): ParseStep {
+    if (this.errorCode !== null) return FAILED;
+    return this.#inPayload ? this.#nextPayload() : this.#nextHeader();
+  }
+
+  #nextHeader(): ParseStep {
+    if (this.#available === 0) return NEED_MORE;
+    let chunk = this.#chunks[this.#head]!;
+    let at = this.#offset;
+    const b0 = chunk[at]!;
+    // Judge the first byte as soon as it arrives.
+    const rsv = (b0 >> 4) & 0x7;
+    const opcode = b0 & 0xf;
+    if ((rsv & ~this.allowedRsv) !== 0) return this.#fail('RESERVED_BITS', 1002, `RSV bits 0x${rsv.toString(16)} set without an extension that defines them`); // §5.2
+    if (!isKnownOpcode(opcode)) return this.#fail('RESERVED_OPCODE', 1002, `reserved opcode 0x${opcode.toString(16)}`); // §5.2
+    const control = isControlOpcode(opcode);
+    if (control && (b0 & 0x80) === 0) return this.#fail('FRAGMENTED_CONTROL_FRAME', 1002, 'control frame without FIN'); // §5.5
+    if (control && rsv !== 0) return this.#fail('RESERVED_BITS', 1002, 'RSV bits set on a control frame');
+    if (this.#available < 2) return NEED_MORE;
+
+    const b1 = at + 1 < chunk.length ? chunk[at + 1]! : this.#chunks[this.#head + 1]![0]!;
+    const masked = (b1 & 0x80) !== 0;
+    if (masked !== this.#expectMasked) {
+      // §5.1: a server MUST close on an unmasked frame; a client on a masked one.
+      return masked
+        ? this.#fail('MASKED_FRAME_FROM_SERVER', 1002, 'a server must not mask its frames')
+        : this.#fail('UNMASKED_FRAME_FROM_CLIENT', 1002, 'a client must mask its frames');
+    }
+    const len7 = b1 & 0x7f;
+    if (control && len7 > 125) return this.#fail('CONTROL_FRAME_TOO_LONG', 1002, 'control frame payload over 125 bytes'); // §5.5
+    const headerLength = 2 + (len7 === 126 ? 2 : len7 === 127 ? 8 : 0) + (masked ? 4 : 0);
+    if (this.#available < headerLength) return NEED_MORE;
+
+    if (chunk.length - at < headerLength) {
+      // The header straddles chunks: gather it.
+      this.#copyOut(this.#scratch, headerLength);
+      chunk = this.#scratch;
+      at = 0;
+    } else {
+      this.#skip(headerLength);
+    }
+
+    let length = len7;
+    let p = at + 2;
+    if (len7 === 126) {
+      length = (chunk[p]! << 8) | chunk[p + 1]!;
+      p += 2;
+    } else if (len7 === 127) {
+      const high = ((chunk[p]! << 24) | (chunk[p + 1]! << 16) | (chunk[p + 2]! << 8) | chunk[p + 3]!) >>> 0;
+      const low = ((chunk[p + 4]! << 24) | (chunk[p + 5]! << 16) | (chunk[p + 6]! << 8) | chunk[p + 7]!) >>> 0;
+      p += 8;
+      // §5.2: the most significant bit MUST be 0. Beyond 2^53 we cannot count the bytes.
+      if (high > 0x1fffff) return this.#fail('BAD_LENGTH', 1002, '64-bit payload length out of range');
+      length = high * 0x1_0000_0000 + low;
+    }
+    if (length > this.#maxFrameSize) {
+      return this.#fail('FRAME_TOO_LARGE', 1009, `frame of ${length} bytes exceeds the ${this.#maxFrameSize}-byte limit`);
+    }
+    if (masked) {
+      const key = this.#maskKey;
+      key[0] = chunk[p]!;
+      key[1] = chunk[p + 1]!;
+      key[2] = chunk[p + 2]!;
+      key[3] = chunk[p + 3]!;
+    }
+    this.fin = (b0 & 0x80) !== 0;
+    this.rsv = rsv;
+    this.opcode = opcode;
+    this.length = length;
+    this.#masked = masked;
+    this.#maskPhase = 0;
+    this.#remaining = length;
+    this.#inPayload = true;
+    return HEADER;
+  }
+
+  #nextPayload(): ParseStep {
+    const remaining = this.#remaining;
+    if (remaining === 0) {
+      this.#endFrame(EMPTY);
+      return PAYLOAD;
+    }
+    if (this.#available === 0) return NEED_MORE;
+    let chunk = this.#chunks[this.#head]!;
+    const left = chunk.length - this.#offset;
+    if (isControlOpcode(this.opcode)) {
+      // Control payloads are yielded whole (at most 125 bytes).
+      if (this.#available < remaining) return NEED_MORE;
+      if (left >= remaining) {
+        chunk = chunk.subarray(this.#offset, this.#offset + remaining);
+        this.#skip(remaining);
+      } else {
+        chunk = new Uint8Array(remaining);
+        this.#copyOut(chunk, remaining);
+      }
+      if (this.#masked) applyMask(chunk, this.#maskKey, 0);
+      this.#endFrame(chunk);
+      return PAYLOAD;
+    }
+    const take = left < remaining ? left : remaining;
+    const view = take === chunk.length ? chunk : chunk.subarray(this.#offset, this.#offset + take);
+    this.#skip(take);
+    if (this.#masked) {
+      applyMask(view, this.#maskKey, this.#maskPhase);
+      this.#maskPhase = (this.#maskPhase + take) & 3;
+    }
+    this.#remaining = remaining - take;
+    this.payload = view;
+    this.frameEnd = this.#remaining === 0;
+    if (this.frameEnd) this.#inPayload = false;
+    return PAYLOAD;
+  }
+
+  #endFrame(payload: Uint8Array): void {
+    this.payload = payload;
+    this.frameEnd = true;
+    this.#remaining = 0;
+    this.#inPayload = false;
+  }
+
+  #fail(code: ProtocolErrorCode, closeCode: number, message: string): ParseStep {
+    this.errorCode = code;
+    this.errorCloseCode = closeCode;
+    this.errorMessage = message;
+    // Nothing after a violation is ever parsed; let the buffered bytes go.
+    this.#chunks.length = 0;
+    this.#head = 0;
+    this.#offset = 0;
+    this.#available = 0;
+    return FAILED;
+  }
+
+  /** Advance past `n` bytes (n ≤ available). */
+  #skip(n: number): void {
+    this.#available -= n;
+    while (n > 0) {
+      const chunk = this.#chunks[this.#head]!;
+      const left = chunk.length - this.#offset;
+      if (n < left) {
+        this.#offset += n;
+        return;
+      }
+      n -= left;
+      this.#chunks[this.#head] = EMPTY; // let it be collected
+      this.#head++;
+      this.#offset = 0;
+    }
+  }
+
+  /** Copy the next `n` bytes (n ≤ available) into `target` and advance. */
+  #copyOut(target: Uint8Array, n: number): void {
+    let written = 0;
+    while (written < n) {
+      const chunk = this.#chunks[this.#head]!;
+      const take = Math.min(n - written, chunk.length - this.#offset);
+      target.set(chunk.subarray(this.#offset, this.#offset + take), written);
+      written += take;
+      this.#skip(take);
+    }
+  }
+}

@@ -1,0 +1,290 @@
+/**
+ * The server side of the opening handshake (RFC 6455 §4.2): validate a client's upgrade
+ * request (§4.2.1), then build the 101 answer (§4.2.2) or an HTTP error response. Choosing a
+ * subprotocol and negotiating extensions are the caller's decisions; this module checks they
+ * are consistent with what the client offered.
+ *
+ * Statuses chosen where RFC 6455 leaves it open ("such as 400 Bad Request", §4.2.1):
+ * - not GET: 405 with `Allow: GET` (RFC 9110 §15.5.6);
+ * - HTTP/1.0: 400 BAD_HTTP_VERSION, since 505 means the *major* version is unsupported
+ *   (RFC 9110 §15.6.6) and 1.0 is merely too old for Upgrade; another major version: 505;
+ * - no `websocket` in `Upgrade`: 426 with `Upgrade: websocket` (RFC 9110 §15.5.22), which
+ *   tells a plain HTTP client what this endpoint wants; an unparsable `Upgrade`: 400;
+ * - `Sec-WebSocket-Version` other than `13`: 426 with `Sec-WebSocket-Version: 13` (§4.4);
+ * - origin refused: 403 (§4.2.2 step 4 / §10.2); everything else malformed: 400.
+ * The version is checked before the key, so an old client learns which version we speak.
+ * A request that announces a body (`Transfer-Encoding`, non-zero `Content-Length`) is refused:
+ * those bytes would be read as WebSocket frames.
+ */
+import { WebSocketUsageError, describe, type ProtocolErrorCode } from '../errors.ts';
+import type { HandshakeRequest } from '../events.ts';
+import type { ExtensionOffer } from '../extensions/extension.ts';
+import { HttpHeaders, type HeadersInit } from '../http/headers.ts';
+import { encodeUtf8, serializeHead, type RequestHead } from '../http/head-parser.ts';
+import { decodeBase64 } from '../base64.ts';
+import { computeAcceptKey } from './accept-key.ts';
+import { parseExtensionHeader, parseTokenList, parseUpgradeList } from './header-values.ts';
+
+export interface ServerHandshakeOptions {
+  /**
+   * Which `Origin`s may connect: a list (compared case-insensitively, default ports ignored),
+   * a predicate, or null/undefined to allow all. A list refuses a request without `Origin`
+   * (as python websockets does); a predicate sees it as `null` and may let it in.
+   */
+  origins?: readonly string[] | ((origin: string | null, request: RequestHead) => boolean) | null;
+}
+
+export type RequestValidation =
+  | { ok: true; request: HandshakeRequest }
+  | { ok: false; code: ProtocolErrorCode; status: number; message: string; headers: Array<[string, string]> };
+
+type Refusal = Extract<RequestValidation, { ok: false }>;
+
+function refuse(code: ProtocolErrorCode, status: number, message: string, headers: Array<[string, string]> = []): Refusal {
+  return { ok: false, code, status, message, headers };
+}
+
+// RFC 3986 §3.2.2/§3.2.3 authority characters (no userinfo, RFC 9110 §7.2).
+const HOST = /^[A-Za-z0-9\-._~!$&'()*+,;=:%[\]]+$/;
+const ABSOLUTE_FORM = /^(?:https?|wss?):\/\/([^/?#]*)(.*)$/i;
+const HTTP_VERSION = /^([0-9]+)\.([0-9]+)$/;
+
+/** Checks an upgrade request against RFC 6455 §4.2.1. Never throws on what the peer sent. */
+export function validateRequest(head: RequestHead, options: ServerHandshakeOptions = {}): RequestValidation {
+  if (typeof head !== 'object' || head === null || !(head.headers instanceof HttpHeaders) || typeof head.method !== 'string' || typeof head.target !== 'string' || typeof head.httpVersion !== 'string') {
+    throw new WebSocketUsageError('INVALID_ARGUMENT', `validateRequest needs a RequestHead, got ${describe(head)}`);
+  }
+  const origins = options?.origins;
+  if (origins !== undefined && origins !== null && typeof origins !== 'function' && !(Array.isArray(origins) && origins.every((o) => typeof o === 'string'))) {
+    throw new WebSocketUsageError('INVALID_ARGUMENT', `origins must be a list of strings, a function or null, got ${describe(origins)}`);
+  }
+  const headers = head.headers;
+
+  // §4.2.1 item 1: "An HTTP/1.1 or higher GET request".
+  if (head.method !== 'GET') return refuse('BAD_METHOD', 405, `method ${head.method} is not GET`, [['Allow', 'GET']]);
+  const version = HTTP_VERSION.exec(head.httpVersion);
+  if (version === null || version[1] !== '1') return refuse('BAD_HTTP_VERSION', 505, `HTTP version ${head.httpVersion} not supported`);
+  if (version[2] === '0') return refuse('BAD_HTTP_VERSION', 400, 'WebSocket needs HTTP/1.1 or later, got HTTP/1.0');
+
+  const target = splitTarget(head.target);
+  if (target === null) return refuse('MALFORMED_HEAD', 400, 'request-target must be a path (origin-form) or an absolute http/ws URL');
+
+  // §4.2.1 item 2 and RFC 9112 §3.2: exactly one Host.
+  const hosts = headers.getAll('host');
+  if (hosts.length === 0 || hosts[0] === '') return refuse('MISSING_HOST', 400, 'missing Host header');
+  if (hosts.length > 1) return refuse('MALFORMED_HEAD', 400, 'more than one Host header');
+  if (!HOST.test(hosts[0]!)) return refuse('MALFORMED_HEAD', 400, 'malformed Host header');
+  // RFC 9112 §3.2.2: with an absolute-form target, the target's authority wins over Host.
+  const host = target.authority ?? hosts[0]!;
+
+  const transferEncoding = headers.get('transfer-encoding');
+  const contentLength = headers.get('content-length');
+  if (transferEncoding !== null || (contentLength !== null && contentLength !== '0')) {
+    return refuse('MALFORMED_HEAD', 400, 'an upgrade request must not carry a body');
+  }
+
+  // §4.2.1 item 3.
+  const upgrade = parseUpgradeList(headers.get('upgrade') ?? '');
+  if (upgrade === null) return refuse('BAD_UPGRADE', 400, 'malformed Upgrade header');
+  if (!upgrade.some((p) => p.toLowerCase() === 'websocket')) {
+    return refuse('BAD_UPGRADE', 426, 'Upgrade header does not name websocket', [['Upgrade', 'websocket'], ['Connection', 'Upgrade']]);
+  }
+
+  // §4.2.1 item 4.
+  const connection = parseTokenList(headers.get('connection') ?? '');
+  if (connection === null) return refuse('BAD_CONNECTION', 400, 'malformed Connection header');
+  if (!connection.some((t) => t.toLowerCase() === 'upgrade')) return refuse('BAD_CONNECTION', 400, 'Connection header does not name upgrade');
+
+  // §4.2.1 item 6 and §4.4: tell the client which version we speak.
+  if (headers.get('sec-websocket-version') !== '13') {
+    return refuse('UNSUPPORTED_VERSION', 426, 'Sec-WebSocket-Version must be 13', [['Sec-WebSocket-Version', '13']]);
+  }
+
+  // §4.2.1 item 5: a base64 value that decodes to 16 bytes; §11.3.1: only once.
+  const keys = headers.getAll('sec-websocket-key');
+  if (keys.length !== 1) return refuse('BAD_KEY', 400, keys.length === 0 ? 'missing Sec-WebSocket-Key' : 'more than one Sec-WebSocket-Key');
+  const key = keys[0]!;
+  if (decodeBase64(key)?.length !== 16) return refuse('BAD_KEY', 400, 'Sec-WebSocket-Key is not 16 bytes in base64');
+
+  // §4.2.1 items 8 and 9 (optional): lists, so repeated fields are combined (RFC 9110 §5.3).
+  const protocols = parseTokenList(headers.get('sec-websocket-protocol') ?? '');
+  if (protocols === null) return refuse('MALFORMED_HEAD', 400, 'malformed Sec-WebSocket-Protocol header');
+  const extensions = parseExtensionHeader(headers.get('sec-websocket-extensions') ?? '');
+  if (extensions === null) return refuse('BAD_EXTENSION_HEADER', 400, 'malformed Sec-WebSocket-Extensions header');
+
+  // §4.2.1 item 7 and §10.2: the origin policy, last, so malformed requests get a 400 first.
+  const originFields = headers.getAll('origin');
+  if (originFields.length > 1) return refuse('MALFORMED_HEAD', 400, 'more than one Origin header');
+  const origin = originFields[0] ?? null;
+  if (!originAllowed(origin, head, origins)) return refuse('ORIGIN_NOT_ALLOWED', 403, 'origin not allowed');
+
+  return {
+    ok: true,
+    request: {
+      method: head.method,
+      target: head.target,
+      path: target.path,
+      query: target.query,
+      httpVersion: head.httpVersion,
+      headers,
+      host,
+      origin,
+      key,
+      protocols,
+      extensions,
+    },
+  };
+}
+
+/**
+ * The origin policy. A list matches an origin in its ASCII serialization (RFC 6454 §6.2),
+ * compared case-insensitively with default ports and a trailing `/` ignored; a request with
+ * no `Origin` (not from a browser) matches no list. A function decides alone.
+ */
+function originAllowed(origin: string | null, head: RequestHead, origins: ServerHandshakeOptions['origins']): boolean {
+  if (origins === undefined || origins === null) return true;
+  if (typeof origins === 'function') return origins(origin, head) === true;
+  if (origin === null) return false;
+  const wanted = normalizeOrigin(origin);
+  return origins.some((o) => normalizeOrigin(o) === wanted);
+}
+
+function normalizeOrigin(origin: string): string {
+  let o = origin.trim().toLowerCase();
+  if (o.endsWith('/')) o = o.slice(0, -1);
+  if ((o.startsWith('http://') || o.startsWith('ws://')) && o.endsWith(':80')) o = o.slice(0, -3);
+  else if ((o.startsWith('https://') || o.startsWith('wss://')) && o.endsWith(':443')) o = o.slice(0, -4);
+  return o;
+}
+
+/**
+ * The request-target as path and query (RFC 9112 §3.2). Origin-form (`/path?query`) or
+ * absolute-form (`http://host/path`, reduced to its path, §3.2.2); `*` and authority-form are
+ * not for GET. The fragment is not part of a request-target (RFC 9112 §3.2), so `#` is refused.
+ */
+function splitTarget(target: string): { path: string; query: string; authority: string | null } | null {
+  if (target.includes('#')) return null;
+  let rest = target;
+  let authority: string | null = null;
+  if (!target.startsWith('/')) {
+    const match = ABSOLUTE_FORM.exec(target);
+    if (match === null || match[1] === '' || match[1]!.includes('@')) return null;
+    authority = match[1]!;
+    rest = match[2]!;
+    if (rest === '' || rest.startsWith('?')) rest = '/' + rest;
+  }
+  const q = rest.indexOf('?');
+  return q === -1 ? { path: rest, query: '', authority } : { path: rest.slice(0, q), query: rest.slice(q + 1), authority };
+}
+
+/** Fields the handshake writes itself; a caller's extra headers may not set them. */
+const ACCEPT_OWN_FIELDS = new Set(['upgrade', 'connection', 'sec-websocket-accept', 'sec-websocket-protocol', 'sec-websocket-extensions', 'content-length', 'transfer-encoding']);
+
+/**
+ * The 101 response accepting `request` (RFC 6455 §4.2.2 step 5). `protocol` must be one the
+ * client offered (§4.2.2 step 5.5 via /subprotocol/); `extensions` is the negotiated
+ * `Sec-WebSocket-Extensions` value, naming only extensions the client offered. Throws
+ * WebSocketUsageError('INVALID_ARGUMENT') otherwise, or if `headers` would set a field the
+ * handshake owns.
+ */
+export function buildAcceptResponse(request: HandshakeRequest, opts: { protocol: string | null; extensions: string | null; headers?: HeadersInit }): Uint8Array {
+  if (typeof request !== 'object' || request === null || typeof request.key !== 'string' || !Array.isArray(request.protocols) || !Array.isArray(request.extensions)) {
+    throw new WebSocketUsageError('INVALID_ARGUMENT', `buildAcceptResponse needs the HandshakeRequest from validateRequest, got ${describe(request)}`);
+  }
+  const { protocol = null, extensions = null, headers } = opts ?? {};
+  const fields: Array<[string, string]> = [
+    ['Upgrade', 'websocket'],
+    ['Connection', 'Upgrade'],
+    ['Sec-WebSocket-Accept', computeAcceptKey(request.key)],
+  ];
+  if (protocol !== null) {
+    if (typeof protocol !== 'string' || !request.protocols.includes(protocol)) {
+      throw new WebSocketUsageError('INVALID_ARGUMENT', `protocol must be one the client offered (${request.protocols.join(', ') || 'none'}), got ${describe(protocol)}`);
+    }
+    fields.push(['Sec-WebSocket-Protocol', protocol]);
+  }
+  if (extensions !== null) {
+    const parsed = typeof extensions === 'string' ? parseExtensionHeader(extensions) : null;
+    if (parsed === null || parsed.length === 0) {
+      throw new WebSocketUsageError('INVALID_ARGUMENT', `extensions must be a Sec-WebSocket-Extensions value (RFC 6455 §9.1) or null, got ${describe(extensions)}`);
+    }
+    const offered = new Set(request.extensions.map((e: ExtensionOffer) => e.name));
+    const stray = parsed.find((e) => !offered.has(e.name));
+    if (stray !== undefined) {
+      throw new WebSocketUsageError('INVALID_ARGUMENT', `extension ${stray.name} was not offered by the client (RFC 6455 §9.1)`);
+    }
+    fields.push(['Sec-WebSocket-Extensions', extensions.trim()]);
+  }
+  if (headers !== undefined) {
+    for (const [name, value] of new HttpHeaders(headers)) {
+      if (ACCEPT_OWN_FIELDS.has(name.toLowerCase())) {
+        throw new WebSocketUsageError('INVALID_ARGUMENT', `header ${name} is set by the handshake and cannot be overridden`);
+      }
+      fields.push([name, value]);
+    }
+  }
+  return serializeHead('HTTP/1.1 101 Switching Protocols', fields);
+}
+
+/** Reason phrases for the statuses a handshake is likely to be refused with (RFC 9110 §15). */
+const REASONS: Readonly<Record<number, string>> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  408: 'Request Timeout',
+  409: 'Conflict',
+  410: 'Gone',
+  413: 'Content Too Large',
+  414: 'URI Too Long',
+  421: 'Misdirected Request',
+  426: 'Upgrade Required',
+  429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
+  500: 'Internal Server Error',
+  501: 'Not Implemented',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+  505: 'HTTP Version Not Supported',
+};
+
+const REASON_PHRASE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/**
+ * An HTTP error response refusing the upgrade: status-line (default reason phrase for common
+ * statuses, else empty), the caller's headers, `Connection: close`, `Content-Type:
+ * text/plain; charset=utf-8` for a string body (unless given), `Content-Length`, then the
+ * body. `status` must be an integer 400–599. The caller may not set Content-Length or
+ * Transfer-Encoding.
+ */
+export function buildRejectResponse(status: number, opts: { statusText?: string; headers?: HeadersInit; body?: Uint8Array | string } = {}): Uint8Array {
+  if (!Number.isInteger(status) || status < 400 || status > 599) {
+    throw new WebSocketUsageError('INVALID_ARGUMENT', `reject status must be an integer from 400 to 599, got ${describe(status)}`);
+  }
+  const { statusText = REASONS[status] ?? '', headers, body } = opts ?? {};
+  if (typeof statusText !== 'string' || !REASON_PHRASE.test(statusText)) {
+    throw new WebSocketUsageError('INVALID_ARGUMENT', `statusText must be a reason phrase without CR, LF or controls, got ${describe(statusText)}`);
+  }
+  let bodyBytes: Uint8Array;
+  if (body === undefined) bodyBytes = new Uint8Array(0);
+  else if (typeof body === 'string') bodyBytes = encodeUtf8(body);
+  else if (body instanceof Uint8Array) bodyBytes = body;
+  else throw new WebSocketUsageError('INVALID_ARGUMENT', `body must be a string or a Uint8Array, got ${describe(body)}`);
+
+  const fields = headers === undefined ? new HttpHeaders() : new HttpHeaders(headers);
+  for (const own of ['content-length', 'transfer-encoding']) {
+    if (fields.has(own)) throw new WebSocketUsageError('INVALID_ARGUMENT', `header ${own} is set by buildRejectResponse and cannot be given`);
+  }
+  const connection = parseTokenList(fields.get('connection') ?? '');
+  if (connection === null || !connection.some((t) => t.toLowerCase() === 'close')) fields.append('Connection', 'close');
+  if (typeof body === 'string' && !fields.has('content-type')) fields.append('Content-Type', 'text/plain; charset=utf-8');
+  fields.append('Content-Length', String(bodyBytes.length));
+
+  const head = serializeHead(`HTTP/1.1 ${status} ${statusText}`, fields);
+  const out = new Uint8Array(head.length + bodyBytes.length);
+  out.set(head);
+  out.set(bodyBytes, head.length);
+  return out;
+}

@@ -1,0 +1,320 @@
+/**
+ * An incremental HTTP/1.1 message-head parser (RFC 9112 §2–§5): the request-line or
+ * status-line and the header fields, up to and including the blank line. It does not read
+ * bodies, and it leaves WebSocket meaning (RFC 6455 §4) to `handshake/*`. Also here: the
+ * inverse, {@link serializeHead}, and the byte↔text conversions an HTTP head needs.
+ *
+ * Choices, all on the strict side since a WebSocket peer has no excuse for sloppy heads:
+ * - Lines end with CRLF only. RFC 9112 §2.2 lets a recipient accept a bare LF; we refuse it
+ *   (400), as we refuse a bare CR (§2.2 allows rejecting it).
+ * - Empty lines before the start-line are skipped (§2.2) but count toward the byte limit.
+ * - Exactly one SP between start-line parts (§3, §4); a status-line may omit the SP before an
+ *   empty reason phrase, as many servers do.
+ * - Versions: a malformed `HTTP-version` is 400 (the request-line is invalid, §3); a
+ *   well-formed version with a major other than 1 is 505 (RFC 9110 §15.6.6). Whether 1.0 is
+ *   enough is the handshake's call.
+ * - Field lines: a token name directly followed by `:` (whitespace before the colon is 400,
+ *   §5.1), no obs-fold (400, §5.2), OWS trimmed from values, and no control characters but
+ *   HTAB in values (RFC 9110 §5.5).
+ *
+ * Work is linear in the bytes fed, however they are split: each byte is looked at once and
+ * each line is parsed once, when its CRLF arrives. At most `maxHeadBytes` bytes are held.
+ */
+import { WebSocketUsageError, describe, type ProtocolErrorCode } from '../errors.ts';
+import { HttpHeaders } from './headers.ts';
+
+export interface RequestHead {
+  method: string;
+  /** The request-target exactly as sent. */
+  target: string;
+  /** E.g. `'1.1'`. */
+  httpVersion: string;
+  headers: HttpHeaders;
+}
+
+export interface ResponseHead {
+  httpVersion: string;
+  status: number;
+  /** The reason phrase, possibly empty. */
+  statusText: string;
+  headers: HttpHeaders;
+}
+
+/**
+ * Why a head was refused, with the status a server answers with: 431 for HEAD_TOO_LARGE and
+ * TOO_MANY_HEADERS; 400 for MALFORMED_HEAD and a malformed version; 505 for BAD_HTTP_VERSION
+ * when the major version is not 1; 400 for EOF_IN_HANDSHAKE.
+ */
+export interface HeadError {
+  code: ProtocolErrorCode;
+  status: number;
+  message: string;
+}
+
+export type HeadResult<H> = null | { ok: true; head: H; rest: Uint8Array } | { ok: false; error: HeadError };
+
+export interface HeadLimits {
+  /** Bytes from the first byte up to and including the final CRLFCRLF (leading empty lines count). */
+  maxHeadBytes: number;
+  /** Header field lines. */
+  maxHeaders: number;
+}
+
+const CR = 0x0d;
+const LF = 0x0a;
+const SP = 0x20;
+const HTAB = 0x09;
+const COLON = 0x3a;
+
+// RFC 9110 §5.6.2 tchar, by byte.
+const TCHAR = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") TCHAR[c.charCodeAt(0)] = 1;
+
+const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([\x21-\x7e]+) ([^ ]+)$/;
+const VERSION = /^HTTP\/([0-9])\.([0-9])$/;
+const STATUS_REST = /^([0-9]{3})(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
+
+type Head = RequestHead | ResponseHead;
+
+export class HeadParser<K extends 'request' | 'response'> {
+  readonly #kind: K;
+  readonly #maxHeadBytes: number;
+  readonly #maxHeaders: number;
+  /** The current line, without its CR. */
+  #line: Uint8Array;
+  #lineLength = 0;
+  /** Head bytes consumed so far, CRs and LFs included. */
+  #consumed = 0;
+  /** The previous byte was a CR; the next must be LF. */
+  #afterCR = false;
+  #start: { method: string; target: string; httpVersion: string } | { httpVersion: string; status: number; statusText: string } | null = null;
+  readonly #fields: Array<[string, string]> = [];
+  #finished = false;
+
+  constructor(kind: K, limits: HeadLimits) {
+    if (kind !== 'request' && kind !== 'response') {
+      throw new WebSocketUsageError('INVALID_ARGUMENT', `kind must be 'request' or 'response', got ${describe(kind)}`);
+    }
+    if (typeof limits !== 'object' || limits === null) {
+      throw new WebSocketUsageError('INVALID_ARGUMENT', `limits must be { maxHeadBytes, maxHeaders }, got ${describe(limits)}`);
+    }
+    for (const name of ['maxHeadBytes', 'maxHeaders'] as const) {
+      const value = limits[name];
+      if (!Number.isSafeInteger(value) || value < 1) {
+        throw new WebSocketUsageError('INVALID_ARGUMENT', `${name} must be a positive integer, got ${describe(value)}`);
+      }
+    }
+    this.#kind = kind;
+    this.#maxHeadBytes = limits.maxHeadBytes;
+    this.#maxHeaders = limits.maxHeaders;
+    this.#line = new Uint8Array(Math.min(limits.maxHeadBytes, 512));
+  }
+
+  /**
+   * Feed bytes; null while incomplete; the head plus the bytes after the blank line once
+   * complete (`rest` is a view into `chunk`); or an error. Never throws on any bytes. Calling
+   * push after it returned a head or an error throws WebSocketUsageError('INVALID_STATE').
+   */
+  push(chunk: Uint8Array): HeadResult<K extends 'request' ? RequestHead : ResponseHead> {
+    type R = HeadResult<K extends 'request' ? RequestHead : ResponseHead>;
+    this.#checkOpen('push');
+    if (!(chunk instanceof Uint8Array)) {
+      throw new WebSocketUsageError('INVALID_ARGUMENT', `push() takes a Uint8Array, got ${describe(chunk)}`);
+    }
+    for (let i = 0; i < chunk.length; i++) {
+      const byte = chunk[i]!;
+      if (++this.#consumed > this.#maxHeadBytes) {
+        return this.#fail('HEAD_TOO_LARGE', 431, `HTTP head exceeds ${this.#maxHeadBytes} bytes`) as R;
+      }
+      if (this.#afterCR) {
+        // RFC 9112 §2.2: a bare CR may be rejected.
+        if (byte !== LF) return this.#fail('MALFORMED_HEAD', 400, 'CR not followed by LF') as R;
+        this.#afterCR = false;
+        const outcome = this.#endLine();
+        if (outcome === null) continue;
+        if ('code' in outcome) return this.#fail(outcome.code, outcome.status, outcome.message) as R;
+        this.#finished = true;
+        return { ok: true, head: outcome, rest: chunk.subarray(i + 1) } as R;
+      }
+      if (byte === CR) {
+        this.#afterCR = true;
+      } else if (byte === LF) {
+        // RFC 9112 §2.2 allows accepting a bare LF; we do not.
+        return this.#fail('MALFORMED_HEAD', 400, 'bare LF as line terminator (CRLF required)') as R;
+      } else {
+        if (this.#lineLength === this.#line.length) this.#grow();
+        this.#line[this.#lineLength++] = byte;
+      }
+    }
+    return null;
+  }
+
+  /** EOF: the head is incomplete, so this always returns an error. */
+  eof(): { ok: false; error: HeadError } {
+    this.#checkOpen('eof');
+    const message = this.#consumed === 0 ? 'connection closed before any HTTP head' : 'connection closed in the middle of the HTTP head';
+    return this.#fail('EOF_IN_HANDSHAKE', 400, message);
+  }
+
+  #checkOpen(verb: string): void {
+    if (this.#finished) {
+      throw new WebSocketUsageError('INVALID_STATE', `HeadParser.${verb}() called after the parser returned a head or an error`);
+    }
+  }
+
+  #fail(code: ProtocolErrorCode, status: number, message: string): { ok: false; error: HeadError } {
+    this.#finished = true;
+    this.#line = new Uint8Array(0);
+    return { ok: false, error: { code, status, message } };
+  }
+
+  #grow(): void {
+    // Never past the limit: a line cannot be longer than the head.
+    const bigger = new Uint8Array(Math.min(this.#line.length * 2, this.#maxHeadBytes));
+    bigger.set(this.#line);
+    this.#line = bigger;
+  }
+
+  /** A line (without CRLF) is complete: null to go on, the head when done, or an error. */
+  #endLine(): Head | HeadError | null {
+    const length = this.#lineLength;
+    this.#lineLength = 0;
+    if (this.#start === null) {
+      // RFC 9112 §2.2: ignore empty lines before the start-line.
+      if (length === 0) return null;
+      const line = decodeLatin1(this.#line, 0, length);
+      const parsed = this.#kind === 'request' ? parseRequestLine(line) : parseStatusLine(line);
+      if ('code' in parsed) return parsed;
+      this.#start = parsed;
+      return null;
+    }
+    if (length === 0) return this.#finish();
+    if (this.#fields.length === this.#maxHeaders) {
+      return headError('TOO_MANY_HEADERS', 431, `more than ${this.#maxHeaders} header fields`);
+    }
+    const field = parseFieldLine(this.#line, length);
+    if ('code' in field) return field;
+    this.#fields.push(field);
+    return null;
+  }
+
+  #finish(): Head {
+    const headers = HttpHeaders.fromTrusted(this.#fields);
+    const start = this.#start!;
+    this.#line = new Uint8Array(0);
+    return { ...start, headers };
+  }
+}
+
+function headError(code: ProtocolErrorCode, status: number, message: string): HeadError {
+  return { code, status, message };
+}
+
+function parseVersion(version: string): string | HeadError {
+  const match = VERSION.exec(version);
+  if (match === null) return headError('BAD_HTTP_VERSION', 400, `malformed HTTP version ${JSON.stringify(version)}`);
+  // RFC 9110 §15.6.6: 505 for a major version we do not support.
+  if (match[1] !== '1') return headError('BAD_HTTP_VERSION', 505, `HTTP version ${match[1]}.${match[2]} not supported`);
+  return `${match[1]}.${match[2]}`;
+}
+
+// RFC 9112 §3: request-line = method SP request-target SP HTTP-version
+function parseRequestLine(line: string): { method: string; target: string; httpVersion: string } | HeadError {
+  const match = REQUEST_LINE.exec(line);
+  if (match === null) return headError('MALFORMED_HEAD', 400, 'malformed request-line');
+  const httpVersion = parseVersion(match[3]!);
+  if (typeof httpVersion !== 'string') return httpVersion;
+  return { method: match[1]!, target: match[2]!, httpVersion };
+}
+
+// RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ]
+function parseStatusLine(line: string): { httpVersion: string; status: number; statusText: string } | HeadError {
+  const space = line.indexOf(' ');
+  if (space <= 0) return headError('MALFORMED_HEAD', 400, 'malformed status-line');
+  const httpVersion = parseVersion(line.slice(0, space));
+  if (typeof httpVersion !== 'string') return httpVersion;
+  const match = STATUS_REST.exec(line.slice(space + 1));
+  if (match === null || match[1]![0] === '0') return headError('MALFORMED_HEAD', 400, 'malformed status-line');
+  return { httpVersion, status: Number(match[1]), statusText: match[2] ?? '' };
+}
+
+// RFC 9112 §5: field-line = field-name ":" OWS field-value OWS
+function parseFieldLine(line: Uint8Array, length: number): [string, string] | HeadError {
+  const first = line[0]!;
+  if (first === SP || first === HTAB) {
+    // RFC 9112 §5.2 (obs-fold) and §2.2 (whitespace after the start-line): reject.
+    return headError('MALFORMED_HEAD', 400, 'field line starts with whitespace (obs-fold)');
+  }
+  let colon = 0;
+  while (colon < length && TCHAR[line[colon]!] === 1) colon++;
+  if (colon === length || line[colon] !== COLON) {
+    // RFC 9112 §5.1: no whitespace between field name and colon.
+    return headError('MALFORMED_HEAD', 400, 'malformed field line (field name must be a token followed by a colon)');
+  }
+  if (colon === 0) return headError('MALFORMED_HEAD', 400, 'empty field name');
+  let start = colon + 1;
+  let end = length;
+  while (start < end && (line[start] === SP || line[start] === HTAB)) start++;
+  while (end > start && (line[end - 1] === SP || line[end - 1] === HTAB)) end--;
+  for (let i = start; i < end; i++) {
+    const byte = line[i]!;
+    // RFC 9110 §5.5: field-vchar / SP / HTAB; CR, LF and NUL are never allowed, nor other CTLs.
+    if ((byte < 0x20 && byte !== HTAB) || byte === 0x7f) {
+      return headError('MALFORMED_HEAD', 400, `control character 0x${byte.toString(16).padStart(2, '0')} in a field value`);
+    }
+  }
+  return [decodeLatin1(line, 0, colon), decodeLatin1(line, start, end)];
+}
+
+/** Bytes as Latin-1 text (one char per byte), the form an HTTP head is read in. */
+export function decodeLatin1(bytes: Uint8Array, start = 0, end = bytes.length): string {
+  let out = '';
+  // In slices, to stay well under any engine's argument-count limit.
+  for (let i = start; i < end; i += 4096) {
+    out += String.fromCharCode.apply(null, bytes.subarray(i, Math.min(end, i + 4096)) as unknown as number[]);
+  }
+  return out;
+}
+
+/** Latin-1 text as bytes. Throws WebSocketUsageError if a char is above U+00FF. */
+export function encodeLatin1(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code > 0xff) throw new WebSocketUsageError('INVALID_ARGUMENT', `HTTP head text must be Latin-1, got U+${code.toString(16).toUpperCase()} in ${describe(text)}`);
+    out[i] = code;
+  }
+  return out;
+}
+
+/** Text as UTF-8 bytes; lone surrogates become U+FFFD, as `TextEncoder` does. Host-free. */
+export function encodeUtf8(text: string): Uint8Array {
+  const out: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    let code = text.charCodeAt(i);
+    if (code >= 0xd800 && code <= 0xdfff) {
+      const next = i + 1 < text.length ? text.charCodeAt(i + 1) : 0;
+      if (code <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+        code = 0x10000 + ((code - 0xd800) << 10) + (next - 0xdc00);
+        i++;
+      } else {
+        code = 0xfffd;
+      }
+    }
+    if (code < 0x80) out.push(code);
+    else if (code < 0x800) out.push(0xc0 | (code >> 6), 0x80 | (code & 63));
+    else if (code < 0x10000) out.push(0xe0 | (code >> 12), 0x80 | ((code >> 6) & 63), 0x80 | (code & 63));
+    else out.push(0xf0 | (code >> 18), 0x80 | ((code >> 12) & 63), 0x80 | ((code >> 6) & 63), 0x80 | (code & 63));
+  }
+  return Uint8Array.from(out);
+}
+
+/**
+ * A head on the wire: the start-line, each field as `name: value`, CRLF after each, and the
+ * blank line (RFC 9112 §2.1). Fields are expected to be checked already (e.g. by HttpHeaders).
+ */
+export function serializeHead(startLine: string, fields: Iterable<readonly [string, string]>): Uint8Array {
+  let text = startLine + '\r\n';
+  for (const [name, value] of fields) text += `${name}: ${value}\r\n`;
+  return encodeLatin1(text + '\r\n');
+}

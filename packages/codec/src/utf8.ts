@@ -1,0 +1,410 @@
+/**
+ * UTF-8 (RFC 3629) for text messages and close reasons (RFC 6455 §5.6, §8.1): an incremental,
+ * fail-fast validator, and encode/decode helpers that use the host's TextEncoder/TextDecoder
+ * when it has them (detected once, at load) and a small pure-JS fallback on bare engines.
+ * Deciding what to do with an invalid message (fail with 1007) is the message assembler's job.
+ */
+
+// ---------------------------------------------------------------------------------------------
+// Validator: a DFA over byte classes. Each state already knows the allowed range of the next
+// byte (RFC 3629 §4), so the walk fails at the first byte that cannot continue a valid
+// sequence, which is what §8.1 and Autobahn 6.x ask for ("fail fast").
+
+/** Byte classes. */
+const C_ASCII = 0; // 00–7F
+const C_CONT_LO = 1; // 80–8F
+const C_CONT_MID = 2; // 90–9F
+const C_CONT_HI = 3; // A0–BF
+const C_BAD = 4; // C0, C1 (overlong leads), F5–FF (beyond U+10FFFF, and old 5/6-byte forms)
+const C_LEAD2 = 5; // C2–DF
+const C_E0 = 6; // E0: next byte A0–BF (no overlongs)
+const C_LEAD3 = 7; // E1–EC, EE–EF
+const C_ED = 8; // ED: next byte 80–9F (no surrogates U+D800–DFFF)
+const C_F0 = 9; // F0: next byte 90–BF (no overlongs)
+const C_LEAD4 = 10; // F1–F3
+const C_F4 = 11; // F4: next byte 80–8F (nothing above U+10FFFF)
+
+/** States, premultiplied by 16 so a transition is one add and one load. */
+const S_ACCEPT = 0;
+const S_NEED1 = 16;
+const S_NEED2 = 32;
+const S_NEED3 = 48;
+const S_E0 = 64;
+const S_ED = 80;
+const S_F0 = 96;
+const S_F4 = 112;
+const S_FAIL = 128;
+
+const CLASS: Uint8Array = buildClasses();
+const NEXT: Uint8Array = buildTransitions();
+
+function buildClasses(): Uint8Array {
+  const c = new Uint8Array(256);
+  for (let b = 0; b < 256; b++) {
+    c[b] =
+      b < 0x80 ? C_ASCII
+      : b < 0x90 ? C_CONT_LO
+      : b < 0xa0 ? C_CONT_MID
+      : b < 0xc0 ? C_CONT_HI
+      : b < 0xc2 ? C_BAD
+      : b < 0xe0 ? C_LEAD2
+      : b === 0xe0 ? C_E0
+      : b === 0xed ? C_ED
+      : b < 0xf0 ? C_LEAD3
+      : b === 0xf0 ? C_F0
+      : b < 0xf4 ? C_LEAD4
+      : b === 0xf4 ? C_F4
+      : C_BAD;
+  }
+  return c;
+}
+
+function buildTransitions(): Uint8Array {
+  const t = new Uint8Array(S_FAIL + 16).fill(S_FAIL);
+  const set = (from: number, classes: number[], to: number): void => {
+    for (const k of classes) t[from + k] = to;
+  };
+  const CONT = [C_CONT_LO, C_CONT_MID, C_CONT_HI];
+  set(S_ACCEPT, [C_ASCII], S_ACCEPT);
+  set(S_ACCEPT, [C_LEAD2], S_NEED1);
+  set(S_ACCEPT, [C_LEAD3], S_NEED2);
+  set(S_ACCEPT, [C_LEAD4], S_NEED3);
+  set(S_ACCEPT, [C_E0], S_E0);
+  set(S_ACCEPT, [C_ED], S_ED);
+  set(S_ACCEPT, [C_F0], S_F0);
+  set(S_ACCEPT, [C_F4], S_F4);
+  set(S_NEED1, CONT, S_ACCEPT);
+  set(S_NEED2, CONT, S_NEED1);
+  set(S_NEED3, CONT, S_NEED2);
+  set(S_E0, [C_CONT_HI], S_NEED1);
+  set(S_ED, [C_CONT_LO, C_CONT_MID], S_NEED1);
+  set(S_F0, [C_CONT_MID, C_CONT_HI], S_NEED2);
+  set(S_F4, [C_CONT_LO], S_NEED2);
+  return t;
+}
+
+/** Below this many bytes an ASCII run is checked 4 bytes per test without a word view. */
+const WORD_ASCII_MIN = 256;
+
+/**
+ * Walk bytes[start..end) from `state`; returns the state after the last byte, or S_FAIL with
+ * the failing index in `lastFailIndex`. Between code points, ASCII runs are skipped a word at a
+ * time and whole well-formed sequences are checked inline; anything else (a sequence cut by the
+ * chunk end, an invalid byte) goes one byte at a time through the DFA, which pins the failure
+ * to the first bad byte.
+ */
+function walk(bytes: Uint8Array, start: number, end: number, state: number): number {
+  let i = start;
+  let s = state;
+  if (s === S_ACCEPT && end - start >= WORD_ASCII_MIN) {
+    i = skipAsciiWords(bytes, i, end);
+  }
+  while (i < end) {
+    if (s === S_ACCEPT) {
+      let b = bytes[i]!;
+      // ASCII: four bytes per test while they last.
+      if (b < 0x80) {
+        const end4 = end - 3;
+        while (i < end4 && ((bytes[i]! | bytes[i + 1]! | bytes[i + 2]! | bytes[i + 3]!) & 0x80) === 0) i += 4;
+        while (i < end && (b = bytes[i]!) < 0x80) i++;
+        if (i === end) break;
+      }
+      // A whole multi-byte sequence inside the chunk: check it in one go (RFC 3629 §4).
+      if (i + 3 < end) {
+        const b1 = bytes[i + 1]!;
+        if (b < 0xe0) {
+          if (b >= 0xc2 && (b1 & 0xc0) === 0x80) {
+            i += 2;
+            continue;
+          }
+        } else if (b < 0xf0) {
+          const lo = b === 0xe0 ? 0xa0 : 0x80;
+          const hi = b === 0xed ? 0x9f : 0xbf;
+          if (b1 >= lo && b1 <= hi && (bytes[i + 2]! & 0xc0) === 0x80) {
+            i += 3;
+            continue;
+          }
+        } else if (b <= 0xf4) {
+          const lo = b === 0xf0 ? 0x90 : 0x80;
+          const hi = b === 0xf4 ? 0x8f : 0xbf;
+          if (b1 >= lo && b1 <= hi && (bytes[i + 2]! & 0xc0) === 0x80 && (bytes[i + 3]! & 0xc0) === 0x80) {
+            i += 4;
+            continue;
+          }
+        }
+      }
+    }
+    s = NEXT[s + CLASS[bytes[i]!]!]!;
+    if (s === S_FAIL) {
+      lastFailIndex = i;
+      return S_FAIL;
+    }
+    i++;
+  }
+  return s;
+}
+
+/** Skip the leading ASCII of bytes[i..end) a 32-bit word at a time; returns the first index not skipped. */
+function skipAsciiWords(bytes: Uint8Array, i: number, end: number): number {
+  // Head bytes until the address is a multiple of 4.
+  const headEnd = i + ((4 - ((bytes.byteOffset + i) & 3)) & 3);
+  for (; i < headEnd; i++) if (bytes[i]! >= 0x80) return i;
+  const count = (end - i) >>> 2;
+  const words = new Int32Array(bytes.buffer, bytes.byteOffset + i, count);
+  let w = 0;
+  for (const c4 = count - 3; w < c4; w += 4) {
+    if (((words[w]! | words[w + 1]! | words[w + 2]! | words[w + 3]!) & 0x80808080) !== 0) break;
+  }
+  for (; w < count; w++) if ((words[w]! & 0x80808080) !== 0) break;
+  return i + (w << 2);
+}
+
+/** Index of the byte at which the last failing `walk` stopped (module scratch, no allocation). */
+let lastFailIndex = -1;
+
+/**
+ * Incremental, fail-fast UTF-8 validator (RFC 3629; RFC 6455 §8.1). Rejects overlongs,
+ * surrogates (U+D800–DFFF), code points above U+10FFFF, and reports failure at the first byte
+ * that makes the sequence invalid even if the code point is incomplete (e.g. `F4 90` fails at
+ * `90`; `ED A0` fails at `A0`).
+ */
+export class Utf8Validator {
+  private state = S_ACCEPT;
+  /** Bytes accepted so far (fed before the failing byte, if failed). */
+  private count = 0;
+
+  /**
+   * Validate bytes[start..end). Returns false at the first byte that cannot be part of valid
+   * UTF-8; the validator then stays failed until {@link reset}.
+   */
+  push(bytes: Uint8Array, start = 0, end: number = bytes.length): boolean {
+    if (this.state === S_FAIL) return false;
+    const s = walk(bytes, start, end, this.state);
+    this.state = s;
+    if (s === S_FAIL) {
+      this.count += lastFailIndex - start;
+      return false;
+    }
+    this.count += end - start;
+    return true;
+  }
+
+  /** True when no code point is cut (check at the end of a message: a cut code point there is invalid). */
+  get complete(): boolean {
+    return this.state === S_ACCEPT;
+  }
+
+  /** True once an invalid byte has been seen (sticky until {@link reset}). */
+  get failed(): boolean {
+    return this.state === S_FAIL;
+  }
+
+  /** Once failed: how many bytes of the whole stream preceded the invalid one. Otherwise: bytes seen. */
+  get offset(): number {
+    return this.count;
+  }
+
+  reset(): void {
+    this.state = S_ACCEPT;
+    this.count = 0;
+  }
+}
+
+/** Whole-buffer check: valid UTF-8 with no code point cut at the end. */
+export function isValidUtf8(bytes: Uint8Array): boolean {
+  return walk(bytes, 0, bytes.length, S_ACCEPT) === S_ACCEPT;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Host codecs. The DOM lib is not in our `lib`, so describe the little we use.
+
+interface HostTextDecoder {
+  decode(input: Uint8Array): string;
+}
+interface HostTextEncoder {
+  encode(input: string): Uint8Array;
+  encodeInto(input: string, dest: Uint8Array): { read: number; written: number };
+}
+type HostGlobal = {
+  TextDecoder?: new (label?: string, options?: { fatal?: boolean; ignoreBOM?: boolean }) => HostTextDecoder;
+  TextEncoder?: new () => HostTextEncoder;
+};
+
+function hostDecoder(): HostTextDecoder | null {
+  try {
+    const Ctor = (globalThis as HostGlobal).TextDecoder;
+    // ignoreBOM: a leading U+FEFF is content in a WebSocket message and must be kept.
+    return typeof Ctor === 'function' ? new Ctor('utf-8', { ignoreBOM: true }) : null;
+  } catch {
+    return null;
+  }
+}
+
+function hostEncoder(): HostTextEncoder | null {
+  try {
+    const Ctor = (globalThis as HostGlobal).TextEncoder;
+    return typeof Ctor === 'function' ? new Ctor() : null;
+  } catch {
+    return null;
+  }
+}
+
+const DECODER = hostDecoder();
+const ENCODER = hostEncoder();
+
+/**
+ * Below this many bytes, ASCII is decoded in JS: TextDecoder's fixed call cost (≈ 250 ns on
+ * Node 20) is more than a short loop's.
+ */
+const SHORT_DECODE = 24;
+/** Below this many UTF-16 units the JS encoder beats the host's fixed call cost. */
+const SHORT_ENCODE = 8;
+/**
+ * Up to this many UTF-16 units, encode through a reused scratch buffer with `encodeInto` and copy
+ * the result out: on Node 20 `TextEncoder.encode` costs ≈ 5× more for short and medium text.
+ */
+const SCRATCH_UNITS = 16 * 1024;
+let scratch: Uint8Array | null = null;
+
+/** Decode UTF-8 that is already known to be valid (a leading BOM is kept as U+FEFF). */
+export function decodeUtf8(bytes: Uint8Array): string {
+  if (DECODER === null) return decodeUtf8Fallback(bytes);
+  const n = bytes.length;
+  if (n < SHORT_DECODE) {
+    let out = '';
+    for (let i = 0; i < n; i++) {
+      const b = bytes[i]!;
+      if (b >= 0x80) return DECODER.decode(bytes);
+      out += String.fromCharCode(b);
+    }
+    return out;
+  }
+  return DECODER.decode(bytes);
+}
+
+/** Encode text as UTF-8; lone surrogates become U+FFFD, as TextEncoder does. */
+export function encodeUtf8(text: string): Uint8Array {
+  const n = text.length;
+  if (ENCODER === null || n < SHORT_ENCODE) return encodeUtf8Fallback(text);
+  if (n <= SCRATCH_UNITS) {
+    // One UTF-16 unit never takes more than 3 bytes (a pair: 2 units → 4 bytes).
+    const buf = (scratch ??= new Uint8Array(3 * SCRATCH_UNITS));
+    return buf.slice(0, ENCODER.encodeInto(text, buf).written);
+  }
+  return ENCODER.encode(text);
+}
+
+/**
+ * Encode text as UTF-8 into dst at `offset`, which must have room for {@link utf8ByteLength}
+ * bytes (a caller sizing a frame buffer knows it already). Returns the bytes written.
+ */
+export function encodeUtf8Into(text: string, dst: Uint8Array, offset: number): number {
+  if (ENCODER === null || text.length < SHORT_ENCODE) return encodeIntoFallback(text, dst, offset);
+  return ENCODER.encodeInto(text, offset === 0 ? dst : dst.subarray(offset)).written;
+}
+
+/** Bytes `text` takes in UTF-8 (a lone surrogate counts as the 3 bytes of U+FFFD). */
+export function utf8ByteLength(text: string): number {
+  const n = text.length;
+  let bytes = n;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) {
+      bytes += 1;
+    } else if (c >= 0xd800 && c <= 0xdbff && i + 1 < n && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 2; // a pair: 2 units → 4 bytes
+      i++;
+    } else {
+      bytes += 2; // BMP (or lone surrogate → U+FFFD): 1 unit → 3 bytes
+    }
+  }
+  return bytes;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pure-JS fallbacks (exported for tests; used directly on engines without TextEncoder/Decoder).
+
+/** Code units are gathered here and turned into a string a chunk at a time. */
+const CHUNK = 4096;
+let units: number[] | null = null;
+
+/**
+ * Pure-JS UTF-8 decoder. For valid input it equals TextDecoder; for invalid input it replaces
+ * each maximal invalid subpart with U+FFFD exactly as the WHATWG decoder does (the DFA's
+ * per-byte ranges are the WHATWG decoder's lower/upper bounds).
+ */
+export function decodeUtf8Fallback(bytes: Uint8Array): string {
+  const n = bytes.length;
+  const u = (units ??= []);
+  u.length = 0;
+  let out = '';
+  let s = S_ACCEPT;
+  let cp = 0;
+  let i = 0;
+  while (i < n) {
+    const b = bytes[i]!;
+    const next = NEXT[s + CLASS[b]!]!;
+    if (next === S_FAIL) {
+      u.push(0xfffd);
+      // A byte that broke an unfinished sequence may start the next one: read it again.
+      if (s === S_ACCEPT) i++;
+      s = S_ACCEPT;
+    } else {
+      cp = s === S_ACCEPT ? b & (b < 0x80 ? 0x7f : b < 0xe0 ? 0x1f : b < 0xf0 ? 0x0f : 0x07) : (cp << 6) | (b & 0x3f);
+      s = next;
+      i++;
+      if (s === S_ACCEPT) {
+        if (cp < 0x10000) u.push(cp);
+        else u.push(0xd7c0 + (cp >> 10), 0xdc00 | (cp & 0x3ff));
+      }
+    }
+    if (u.length >= CHUNK) {
+      out += String.fromCharCode.apply(null, u);
+      u.length = 0;
+    }
+  }
+  if (s !== S_ACCEPT) u.push(0xfffd); // truncated sequence at the end
+  if (u.length > 0) out += String.fromCharCode.apply(null, u);
+  u.length = 0;
+  return out;
+}
+
+/** Pure-JS UTF-8 encoder (lone surrogates → U+FFFD). */
+export function encodeUtf8Fallback(text: string): Uint8Array {
+  const out = new Uint8Array(utf8ByteLength(text));
+  encodeIntoFallback(text, out, 0);
+  return out;
+}
+
+function encodeIntoFallback(text: string, dst: Uint8Array, offset: number): number {
+  const n = text.length;
+  let j = offset;
+  for (let i = 0; i < n; i++) {
+    let c = text.charCodeAt(i);
+    if (c < 0x80) {
+      dst[j++] = c;
+    } else if (c < 0x800) {
+      dst[j++] = 0xc0 | (c >> 6);
+      dst[j++] = 0x80 | (c & 0x3f);
+    } else {
+      if ((c & 0xf800) === 0xd800) {
+        const d = i + 1 < n ? text.charCodeAt(i + 1) : 0;
+        if (c <= 0xdbff && (d & 0xfc00) === 0xdc00) {
+          c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+          i++;
+          dst[j++] = 0xf0 | (c >> 18);
+          dst[j++] = 0x80 | ((c >> 12) & 0x3f);
+          dst[j++] = 0x80 | ((c >> 6) & 0x3f);
+          dst[j++] = 0x80 | (c & 0x3f);
+          continue;
+        }
+        c = 0xfffd; // lone surrogate
+      }
+      dst[j++] = 0xe0 | (c >> 12);
+      dst[j++] = 0x80 | ((c >> 6) & 0x3f);
+      dst[j++] = 0x80 | (c & 0x3f);
+    }
+  }
+  return j - offset;
+}
