@@ -15,7 +15,8 @@
 import { WebSocketUsageError, describe, type ProtocolErrorCode } from '../errors.ts';
 import type { ExtensionOffer } from '../extensions/extension.ts';
 import { HttpHeaders, isToken, type HeadersInit } from '../http/headers.ts';
-import { encodeUtf8, serializeHead, type ResponseHead } from '../http/head-parser.ts';
+import { serializeHead, type ResponseHead } from '../http/head-parser.ts';
+import { encodeUtf8 } from '../utf8.ts';
 import { decodeBase64 } from '../base64.ts';
 import { computeAcceptKey } from './accept-key.ts';
 import { formatExtensionHeader, parseExtensionHeader, parseTokenList, parseUpgradeList } from './header-values.ts';

@@ -20,7 +20,8 @@ import { WebSocketUsageError, describe, type ProtocolErrorCode } from '../errors
 import type { HandshakeRequest } from '../events.ts';
 import type { ExtensionOffer } from '../extensions/extension.ts';
 import { HttpHeaders, type HeadersInit } from '../http/headers.ts';
-import { encodeUtf8, serializeHead, type RequestHead } from '../http/head-parser.ts';
+import { serializeHead, type RequestHead } from '../http/head-parser.ts';
+import { encodeUtf8 } from '../utf8.ts';
 import { decodeBase64 } from '../base64.ts';
 import { computeAcceptKey } from './accept-key.ts';
 import { parseExtensionHeader, parseTokenList, parseUpgradeList } from './header-values.ts';

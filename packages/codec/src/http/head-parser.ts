@@ -287,28 +287,6 @@ export function encodeLatin1(text: string): Uint8Array {
   return out;
 }
 
-/** Text as UTF-8 bytes; lone surrogates become U+FFFD, as `TextEncoder` does. Host-free. */
-export function encodeUtf8(text: string): Uint8Array {
-  const out: number[] = [];
-  for (let i = 0; i < text.length; i++) {
-    let code = text.charCodeAt(i);
-    if (code >= 0xd800 && code <= 0xdfff) {
-      const next = i + 1 < text.length ? text.charCodeAt(i + 1) : 0;
-      if (code <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
-        code = 0x10000 + ((code - 0xd800) << 10) + (next - 0xdc00);
-        i++;
-      } else {
-        code = 0xfffd;
-      }
-    }
-    if (code < 0x80) out.push(code);
-    else if (code < 0x800) out.push(0xc0 | (code >> 6), 0x80 | (code & 63));
-    else if (code < 0x10000) out.push(0xe0 | (code >> 12), 0x80 | ((code >> 6) & 63), 0x80 | (code & 63));
-    else out.push(0xf0 | (code >> 18), 0x80 | ((code >> 12) & 63), 0x80 | ((code >> 6) & 63), 0x80 | (code & 63));
-  }
-  return Uint8Array.from(out);
-}
-
 /**
  * A head on the wire: the start-line, each field as `name: value`, CRLF after each, and the
  * blank line (RFC 9112 §2.1). Fields are expected to be checked already (e.g. by HttpHeaders).
