@@ -1,11 +1,15 @@
 import { defineConfig } from 'tsup';
 
-// ESM + CJS builds of the codec with declarations for both (dist/index.d.ts, dist/index.d.cts).
+// ESM + CJS builds of the codec and its session layer with declarations for both (dist/index.d.ts,
+// dist/index.d.cts, dist/session.d.ts, dist/session.d.cts).
 // Relative imports in src carry `.ts` extensions: esbuild resolves them, and the d.ts build (tsup
 // 8.5 + TypeScript 5.9, compiler options from the root tsconfig.json) accepts them as is, since it
 // emits declarations only (`allowImportingTsExtensions` is allowed with `emitDeclarationOnly`).
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // Two entries share their modules through chunks (`splitting`, also for CJS) so classes such as
+  // WebSocketUsageError are one class whether imported from `@ws/codec` or `@ws/codec/session`.
+  entry: { index: 'src/index.ts', session: 'src/session/index.ts' },
+  splitting: true,
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,

@@ -1,0 +1,42 @@
+/**
+ * The client side of a session: start the opening handshake on a transport and return the
+ * connection at once, in `connecting`; `opened` settles when the server has answered.
+ */
+import { Connection } from '../connection.ts';
+import type { HeadersInit } from '../http/headers.ts';
+import { resolveSessionOptions, type SessionOptions } from './options.ts';
+import type { Transport } from './transport.ts';
+import { WebSocketConnection, driver } from './websocket-connection.ts';
+
+export interface ClientSessionOptions extends SessionOptions {
+  /** Subprotocols to offer, most preferred first. */
+  protocols?: readonly string[];
+  /** Extra request headers (e.g. Authorization, Cookie). */
+  headers?: HeadersInit;
+  /** An `Origin` header to send. */
+  origin?: string | null;
+}
+
+/**
+ * Start a client handshake for `url` (`ws:`/`wss:`) over `transport`; the request is written at
+ * once. Wire the socket's events to `transportHandlers(connection)`. Invalid options or URL throw.
+ */
+export function connectSession(transport: Transport, url: string | { href: string }, options: ClientSessionOptions = {}): WebSocketConnection {
+  const resolved = resolveSessionOptions(options);
+  const codec = Connection.client(url, {
+    extensions: options.extensions,
+    limits: options.limits,
+    timeouts: options.timeouts,
+    assembleMessages: options.assembleMessages,
+    autoPong: options.autoPong,
+    random: options.random,
+    clock: resolved.clock,
+    protocols: options.protocols,
+    headers: options.headers,
+    origin: options.origin,
+  });
+  const connection = new WebSocketConnection({ codec, transport, options: resolved, assembleMessages: options.assembleMessages ?? true });
+  // Writes the request and arms the handshake timer.
+  driver(connection).pump();
+  return connection;
+}

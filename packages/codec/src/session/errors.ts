@@ -1,0 +1,61 @@
+/**
+ * The session's own failures, on top of the codec's {@link ProtocolErrorCode}s: the send buffer
+ * bound, the drain timeout, the transport failing, and the application aborting a handshake.
+ */
+import type { ProtocolErrorCode } from '../errors.ts';
+import type { CloseInfo } from '../events.ts';
+import type { HttpHeaders } from '../http/headers.ts';
+
+export type SessionErrorCode =
+  /** `bufferedAmount` exceeded `maxBufferedAmount` (a peer that does not read): terminated. */
+  | 'SEND_BUFFER_OVERFLOW'
+  /** `bufferedAmount` stayed above `highWaterMark` for `drainTimeout` ms: terminated. */
+  | 'DRAIN_TIMEOUT'
+  /** The socket failed (reset, refused, TLS error…); `cause` holds the runtime's error. */
+  | 'TRANSPORT_ERROR'
+  /** The application closed or terminated the connection before the handshake completed. */
+  | 'ABORTED';
+
+/** How a connection ended: the codec's {@link CloseInfo} with the session's failures added. */
+export interface SessionCloseInfo extends Omit<CloseInfo, 'error'> {
+  /** What failed the connection (a violation, a limit, a timeout, the transport), or null. */
+  error: ProtocolErrorCode | SessionErrorCode | null;
+  /** The runtime's error behind `TRANSPORT_ERROR`. */
+  cause?: unknown;
+}
+
+/** Emitted as the connection's `error` event: a violation, a limit, a timeout or a transport failure. */
+export class WebSocketError extends Error {
+  readonly code: ProtocolErrorCode | SessionErrorCode;
+  /** The close code we sent because of it, or null. */
+  readonly closeCode: number | null;
+  constructor(code: ProtocolErrorCode | SessionErrorCode, message: string, closeCode: number | null = null, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = 'WebSocketError';
+    this.code = code;
+    this.closeCode = closeCode;
+  }
+}
+
+/** A client's opening handshake failed. */
+export class HandshakeError extends Error {
+  /** `BAD_STATUS` when the server answered with something other than 101. */
+  readonly code: ProtocolErrorCode | SessionErrorCode;
+  /** The HTTP status of a refusal (or of an unacceptable 101), else null. */
+  readonly status: number | null;
+  readonly headers: HttpHeaders | null;
+  /** The refusal's body (bounded by `limits.maxRejectBodyBytes`), else null. */
+  readonly body: Uint8Array | null;
+  constructor(
+    code: ProtocolErrorCode | SessionErrorCode,
+    message: string,
+    details: { status?: number | null; headers?: HttpHeaders | null; body?: Uint8Array | null; cause?: unknown } = {},
+  ) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = 'HandshakeError';
+    this.code = code;
+    this.status = details.status ?? null;
+    this.headers = details.headers ?? null;
+    this.body = details.body ?? null;
+  }
+}

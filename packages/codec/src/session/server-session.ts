@@ -1,0 +1,141 @@
+/**
+ * The server side of a session: one accepted socket, from the upgrade request to the open
+ * connection handed to the application. The codec validates the request (and answers a bad one
+ * with the right status); this module adds the application's decisions: `verifyClient` (which
+ * may be async), the subprotocol choice, extra response headers.
+ */
+import { Connection, type ServerConnectionOptions } from '../connection.ts';
+import type { HeadersInit } from '../http/headers.ts';
+import type { RequestHead } from '../http/head-parser.ts';
+import { resolveSessionOptions, type SessionOptions } from './options.ts';
+import type { PeerInfo, Transport, TransportHandlers } from './transport.ts';
+import { WebSocketConnection, driver, type SessionRequest } from './websocket-connection.ts';
+
+/** What `verifyClient` may answer: accept (true), refuse with 401 (false), or refuse with this response. */
+export type VerifyResult = boolean | { status: number; statusText?: string; headers?: HeadersInit; body?: string | Uint8Array };
+
+export interface ServerSessionOptions extends SessionOptions {
+  /**
+   * Subprotocols we speak, most preferred first (the first one the client also offered wins),
+   * or a chooser returning one of `offered` or null. None chosen: accepted without a subprotocol.
+   */
+  protocols?: readonly string[] | ((offered: readonly string[], request: SessionRequest) => string | null);
+  /** Allowed `Origin`s (list or predicate); refused with 403. Absent: all allowed. */
+  origins?: ServerConnectionOptions['origins'];
+  /** Decide whether to accept; may be async. Throwing or rejecting answers 500. */
+  verifyClient?: (request: SessionRequest) => VerifyResult | Promise<VerifyResult>;
+  /** Extra headers for the 101 response. */
+  headers?: HeadersInit | ((request: SessionRequest) => HeadersInit | undefined);
+}
+
+export type ConnectionHandler = (connection: WebSocketConnection, request: SessionRequest) => void;
+
+/**
+ * Drive one server socket. Wire the socket's events to this object's handlers; once the
+ * handshake succeeds, `onConnection` receives the open connection (before any of its messages).
+ */
+export class ServerSession implements TransportHandlers {
+  readonly connection: WebSocketConnection;
+  readonly #handlers: TransportHandlers;
+
+  constructor(transport: Transport, options: ServerSessionOptions, onConnection: ConnectionHandler, peer: PeerInfo = {}) {
+    const resolved = resolveSessionOptions(options);
+    const codec = Connection.server({
+      extensions: options.extensions,
+      limits: options.limits,
+      timeouts: options.timeouts,
+      assembleMessages: options.assembleMessages,
+      autoPong: options.autoPong,
+      random: options.random,
+      clock: resolved.clock,
+      origins: options.origins,
+    });
+    const connection: WebSocketConnection = new WebSocketConnection({
+      codec,
+      transport,
+      options: resolved,
+      assembleMessages: options.assembleMessages ?? true,
+      peer,
+      onRequest: (request) => decide(connection, request, options),
+      onOpen: () => onConnection(connection, connection.request!),
+    });
+    this.connection = connection;
+    this.#handlers = driver(connection).handlers;
+    // Arm the handshake timer now: a client that never sends its request must time out too.
+    driver(connection).pump();
+  }
+
+  onData(chunk: Uint8Array): void {
+    this.#handlers.onData(chunk);
+  }
+
+  onDrain(): void {
+    this.#handlers.onDrain();
+  }
+
+  onEnd(): void {
+    this.#handlers.onEnd();
+  }
+
+  onClose(error?: unknown): void {
+    this.#handlers.onClose(error);
+  }
+
+  /** The request head was parsed elsewhere (e.g. by `node:http`): use it instead of request bytes. */
+  receiveRequestHead(head: RequestHead): void {
+    driver(this.connection).receiveRequestHead(head);
+  }
+}
+
+function decide(connection: WebSocketConnection, request: SessionRequest, options: ServerSessionOptions): void {
+  let verdict: VerifyResult | Promise<VerifyResult> = true;
+  if (options.verifyClient !== undefined) {
+    try {
+      verdict = options.verifyClient(request);
+    } catch {
+      verdict = { status: 500 };
+    }
+  }
+  if (typeof verdict === 'object' && verdict !== null && typeof (verdict as Promise<VerifyResult>).then === 'function') {
+    (verdict as Promise<VerifyResult>).then(
+      (result) => answer(connection, request, options, result),
+      () => answer(connection, request, options, { status: 500 }),
+    );
+    return;
+  }
+  answer(connection, request, options, verdict as VerifyResult);
+}
+
+function answer(connection: WebSocketConnection, request: SessionRequest, options: ServerSessionOptions, verdict: VerifyResult): void {
+  // The socket may have gone (or the handshake timed out) while an async verdict was pending.
+  if (connection.readyState !== 'connecting') return;
+  if (verdict === true) {
+    let protocol: string | null;
+    let headers: HeadersInit | undefined;
+    try {
+      protocol = chooseProtocol(options.protocols, request);
+      headers = typeof options.headers === 'function' ? options.headers(request) : options.headers;
+      driver(connection).send({ type: 'accept', protocol, headers });
+    } catch {
+      // A chooser that threw or picked a protocol the client did not offer: our fault.
+      if (connection.readyState === 'connecting') driver(connection).send({ type: 'reject', status: 500 });
+    }
+    return;
+  }
+  if (verdict === false || typeof verdict !== 'object' || verdict === null) {
+    driver(connection).send({ type: 'reject', status: 401 });
+    return;
+  }
+  try {
+    driver(connection).send({ type: 'reject', status: verdict.status, statusText: verdict.statusText, headers: verdict.headers, body: verdict.body });
+  } catch {
+    if (connection.readyState === 'connecting') driver(connection).send({ type: 'reject', status: 500 });
+  }
+}
+
+function chooseProtocol(protocols: ServerSessionOptions['protocols'], request: SessionRequest): string | null {
+  if (protocols === undefined || request.protocols.length === 0) return null;
+  if (typeof protocols === 'function') return protocols(request.protocols, request);
+  for (const protocol of protocols) if (request.protocols.includes(protocol)) return protocol;
+  return null;
+}

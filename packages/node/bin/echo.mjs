@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+// Echo server: `pnpm run echo:node --port P [--host 127.0.0.1]`. Sends every text and binary
+// message back unchanged and of the same type; prints `listening on ws://HOST:PORT` once ready;
+// closes its connections (1001) and exits on SIGTERM/SIGINT.
+import { ensureBuilt } from './ensure-built.mjs';
+import { parseArgs } from './args.mjs';
+
+const args = parseArgs(process.argv.slice(2), { port: '9001', host: '127.0.0.1' });
+await ensureBuilt();
+const { createServer } = await import('@ws/node');
+
+const server = createServer({}, (ws) => {
+  ws.on('message', (data) => ws.send(data));
+  ws.on('error', () => {}); // a peer's violation closes that connection; nothing to report here
+});
+const { port } = await server.listen(Number(args.port), args.host);
+console.log(`listening on ws://${args.host.includes(':') ? `[${args.host}]` : args.host}:${port}`);
+
+let stopping = false;
+const stop = () => {
+  if (stopping) return;
+  stopping = true;
+  const force = setTimeout(() => process.exit(0), 3000);
+  force.unref();
+  server.close().then(() => process.exit(0));
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);

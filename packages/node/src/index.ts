@@ -1,0 +1,23 @@
+// @ws/node: WebSocket server and client for Node.js. This file only re-exports.
+export { createServer, handleUpgrade, WebSocketServer } from './server.ts';
+export type { ServerOptions, ServerEvents, ServerAddress } from './server.ts';
+export { connect, createConnection, WebSocket } from './client.ts';
+export type { ConnectOptions } from './client.ts';
+export { NodeTransport } from './transport.ts';
+export { WebSocketConnection, HandshakeError, WebSocketError } from '@ws/codec/session';
+export type {
+  SessionCloseInfo as CloseInfo,
+  SessionErrorCode,
+  SessionRequest,
+  ReadyState,
+  SendOptions,
+  FragmentInfo,
+  ConnectionEvents,
+  ConnectionHandler,
+  VerifyResult,
+  ServerSessionOptions,
+  ClientSessionOptions,
+  WebSocketInit,
+} from '@ws/codec/session';
+export { WebSocketUsageError, CloseCode } from '@ws/codec';
+export type { ProtocolErrorCode, Limits, Timeouts } from '@ws/codec';

@@ -1,0 +1,154 @@
+/**
+ * WebSocket servers on Node: a standalone one (`createServer`, plain or TLS) and
+ * `handleUpgrade` for an existing `http`/`https` server's 'upgrade' event (Express, Fastify…).
+ * The handshake, its checks and every protocol rule live in `@ws/codec`; this file only
+ * accepts sockets and passes the peer's address along.
+ */
+import net from 'node:net';
+import tls from 'node:tls';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { HttpHeaders } from '@ws/codec';
+import { Emitter, ServerSession, type ConnectionHandler, type PeerInfo, type ServerSessionOptions, type SessionRequest, type WebSocketConnection } from '@ws/codec/session';
+import { NodeTransport } from './transport.ts';
+
+export interface ServerOptions extends ServerSessionOptions {
+  /** Serve `wss:`: options for `tls.createServer` (`key`, `cert`, `ca`, …). */
+  tls?: tls.TlsOptions;
+}
+
+export interface ServerEvents {
+  [event: string]: unknown[];
+  /** A handshake succeeded; the connection is open. */
+  connection: [connection: WebSocketConnection, request: SessionRequest];
+  /** The listening socket failed. */
+  error: [error: Error];
+}
+
+export interface ServerAddress {
+  address: string;
+  family: string;
+  port: number;
+}
+
+/** A standalone WebSocket server. */
+export class WebSocketServer extends Emitter<ServerEvents> {
+  /** The underlying `net.Server` or `tls.Server`. */
+  readonly server: net.Server | tls.Server;
+  /** The open connections. */
+  readonly connections = new Set<WebSocketConnection>();
+  readonly #options: ServerSessionOptions;
+  /** Every accepted socket and its connection (open or still in its handshake). */
+  readonly #sockets = new Map<Duplex, WebSocketConnection>();
+
+  constructor(options: ServerOptions = {}, onConnection?: ConnectionHandler) {
+    super();
+    const { tls: tlsOptions, ...sessionOptions } = options;
+    this.#options = sessionOptions;
+    if (onConnection !== undefined) this.on('connection', onConnection);
+    if (tlsOptions !== undefined) {
+      // Half-open only once TLS is up: a TLS server socket that allows half-open never gives up on
+      // a client that sends FIN mid-handshake (e.g. after refusing our certificate).
+      this.server = tls.createServer(tlsOptions, (socket) => {
+        socket.allowHalfOpen = true;
+        this.#accept(socket);
+      });
+    } else {
+      this.server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.#accept(socket));
+    }
+    this.server.on('error', (error) => this.emit('error', error));
+  }
+
+  /** Start listening; resolves with the bound address (`port` 0 picks a free port). */
+  listen(port = 0, host?: string): Promise<ServerAddress> {
+    return new Promise((resolve, reject) => {
+      const onError = (error: Error): void => reject(error);
+      this.server.once('error', onError);
+      this.server.listen(port, host, () => {
+        this.server.off('error', onError);
+        resolve(this.address()!);
+      });
+    });
+  }
+
+  address(): ServerAddress | null {
+    const address = this.server.address();
+    return address === null || typeof address === 'string' ? null : { address: address.address, family: address.family, port: address.port };
+  }
+
+  /**
+   * Stop accepting, close every open connection with `code` (default 1001, going away) and
+   * drop sockets still in their handshake; resolves once every socket is gone.
+   */
+  close(code = 1001, reason = 'server shutting down'): Promise<void> {
+    const closed = new Promise<void>((resolve) => {
+      if (!this.server.listening) resolve();
+      else this.server.close(() => resolve());
+    });
+    for (const [socket, connection] of this.#sockets) {
+      if (connection.readyState === 'connecting') socket.destroy();
+      else connection.close(code, reason);
+    }
+    const all = [...this.#sockets.values()].map((c) => c.closed);
+    return Promise.all([closed, ...all]).then(() => undefined);
+  }
+
+  #accept(socket: net.Socket): void {
+    const connection = serve(socket, this.#options, (ws, request) => {
+      this.connections.add(ws);
+      this.emit('connection', ws, request);
+    });
+    this.#sockets.set(socket, connection);
+    void connection.closed.then(() => {
+      this.#sockets.delete(socket);
+      this.connections.delete(connection);
+    });
+  }
+}
+
+/** A standalone server; call `listen(port, host)` on it. */
+export function createServer(options: ServerOptions = {}, onConnection?: ConnectionHandler): WebSocketServer {
+  return new WebSocketServer(options, onConnection);
+}
+
+function peerOf(socket: Duplex): PeerInfo {
+  const s = socket as Partial<net.Socket>;
+  return { remoteAddress: s.remoteAddress ?? null, remotePort: s.remotePort ?? null, secure: socket instanceof tls.TLSSocket };
+}
+
+function serve(socket: Duplex, options: ServerSessionOptions, onConnection: ConnectionHandler): WebSocketConnection {
+  const transport = new NodeTransport(socket);
+  const session = new ServerSession(transport, options, onConnection, peerOf(socket));
+  transport.attach(session);
+  return session.connection;
+}
+
+/**
+ * Take over a socket from an `http`/`https` server's 'upgrade' event: the request head that
+ * `node:http` parsed is validated by the codec (a bad one is answered with its status), then
+ * `verifyClient`, `protocols` and `origins` apply as on a standalone server. Returns the
+ * connection (still `connecting`); `onConnection` receives it once open.
+ */
+export function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Uint8Array, onConnection: ConnectionHandler): WebSocketConnection;
+export function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Uint8Array, options: ServerSessionOptions, onConnection: ConnectionHandler): WebSocketConnection;
+export function handleUpgrade(
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Uint8Array,
+  optionsOrHandler: ServerSessionOptions | ConnectionHandler,
+  handler?: ConnectionHandler,
+): WebSocketConnection {
+  const options = typeof optionsOrHandler === 'function' ? {} : optionsOrHandler;
+  const onConnection = typeof optionsOrHandler === 'function' ? optionsOrHandler : handler;
+  if (typeof onConnection !== 'function') throw new TypeError('handleUpgrade needs an onConnection function');
+  const transport = new NodeTransport(socket);
+  const session = new ServerSession(transport, options, onConnection, peerOf(socket));
+  transport.attach(session);
+  const raw = req.rawHeaders;
+  const pairs: Array<[string, string]> = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) pairs.push([raw[i]!, raw[i + 1]!]);
+  session.receiveRequestHead({ method: req.method ?? 'GET', target: req.url ?? '/', httpVersion: req.httpVersion, headers: HttpHeaders.fromTrusted(pairs) });
+  // `head` may share memory with node:http's parser buffer: the codec gets its own copy.
+  if (head.length > 0) session.onData(new Uint8Array(head));
+  return session.connection;
+}

@@ -1,0 +1,70 @@
+// Shared helpers for the Node adapter's tests: servers on 127.0.0.1 only, bounded waits.
+import { once } from 'node:events';
+import { WebSocketServer as WsServer, WebSocket as WsClient } from 'ws';
+import { createServer, type ServerOptions, type WebSocketServer } from '../src/index.ts';
+import type { ConnectionHandler } from '@ws/codec/session';
+
+export const HOST = '127.0.0.1';
+
+/** Our server on a free port; closed by the returned `close`. */
+export async function ourServer(options: ServerOptions = {}, onConnection?: ConnectionHandler): Promise<{ server: WebSocketServer; url: string; port: number }> {
+  const server = createServer(options, onConnection);
+  const { port } = await server.listen(0, HOST);
+  return { server, url: `ws://${HOST}:${port}`, port };
+}
+
+/** A `ws` server on a free port. */
+export async function wsServer(options: ConstructorParameters<typeof WsServer>[0] = {}): Promise<{ server: WsServer; url: string }> {
+  const server = new WsServer({ host: HOST, port: 0, ...options });
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  return { server, url: `ws://${HOST}:${port}` };
+}
+
+export function closeWsServer(server: WsServer): Promise<void> {
+  for (const client of server.clients) client.terminate();
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/** A `ws` client, opened. */
+export async function wsClient(url: string, protocols?: string | string[], options?: ConstructorParameters<typeof WsClient>[2]): Promise<WsClient> {
+  const ws = new WsClient(url, protocols, options);
+  await once(ws, 'open');
+  return ws;
+}
+
+/** Resolve `promise` or fail after `ms`. */
+export function within<T>(promise: Promise<T>, ms = 10_000, what = 'operation'): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+    }),
+  ]);
+}
+
+/** The next `n` messages of a `ws` client, as [data, isBinary]. */
+export function wsMessages(ws: WsClient, n: number): Promise<Array<[Buffer, boolean]>> {
+  return new Promise((resolve) => {
+    const got: Array<[Buffer, boolean]> = [];
+    const onMessage = (data: Buffer, isBinary: boolean): void => {
+      got.push([data, isBinary]);
+      if (got.length === n) {
+        ws.off('message', onMessage);
+        resolve(got);
+      }
+    };
+    ws.on('message', onMessage);
+  });
+}
+
+export function bytes(n: number, seed = 1): Uint8Array {
+  const out = new Uint8Array(n);
+  let x = seed;
+  for (let i = 0; i < n; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    out[i] = x >>> 24;
+  }
+  return out;
+}
