@@ -1,0 +1,27 @@
+// Echo server: `pnpm run echo:deno --port P [--host 127.0.0.1]`, i.e.
+// `deno run --allow-net --config packages/deno/deno.json packages/deno/bin/echo.ts --port P`.
+// Sends every text and binary message back unchanged and of the same type; accepts
+// permessage-deflate offers; prints `listening on ws://HOST:PORT` once ready; closes its
+// connections (1001) and exits on SIGTERM/SIGINT.
+import { createServer, permessageDeflate } from '../src/index.ts';
+import { parseArgs } from './args.ts';
+
+const args = parseArgs(Deno.args, { port: '9001', host: '127.0.0.1' });
+
+const server = createServer({ extensions: [permessageDeflate()] }, (ws) => {
+  ws.on('message', (data) => ws.send(data));
+  ws.on('error', () => {}); // a peer's violation closes that connection; nothing to report here
+});
+const { port } = await server.listen(Number(args.port), args.host);
+console.log(`listening on ws://${args.host!.includes(':') ? `[${args.host}]` : args.host}:${port}`);
+
+let stopping = false;
+const stop = (): void => {
+  if (stopping) return;
+  stopping = true;
+  const force = setTimeout(() => Deno.exit(0), 3000);
+  Deno.unrefTimer(force);
+  server.close().then(() => Deno.exit(0));
+};
+Deno.addSignalListener('SIGTERM', stop);
+Deno.addSignalListener('SIGINT', stop);

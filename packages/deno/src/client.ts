@@ -1,0 +1,87 @@
+/**
+ * WebSocket clients on Deno: `connect(url, options)` for `ws:` (`Deno.connect`) and `wss:`
+ * (`Deno.connectTls`, or `Deno.connect` + `Deno.startTls` when the certificate's name differs
+ * from the URL's host), and the WHATWG `WebSocket` class over them.
+ *
+ * Permissions: `--allow-net` (to the server's host); reading a CA file is the caller's and
+ * needs `--allow-read`.
+ */
+import { WebSocketUsageError, parseWsUrl } from '@ws/codec';
+import { connectSession, createWebSocketClass, transportHandlers, type ClientSessionOptions, type WebSocketClass, type WebSocketConnection } from '@ws/codec/session';
+import { DenoTransport } from './transport.ts';
+
+export interface ConnectOptions extends ClientSessionOptions {
+  /** Trusted CA certificates (PEM text) on top of the default roots, e.g. a self-signed server's. */
+  caCerts?: string[];
+  /**
+   * The name the server's certificate must match (and SNI). Default: the URL's host. Lets you
+   * dial an IP address (`wss://127.0.0.1:8443`) and verify `localhost`.
+   */
+  hostname?: string;
+  /** Client certificate and key (PEM), for servers that ask for one (not with `hostname`). */
+  cert?: string;
+  key?: string;
+  /** Skip checking the certificate's name (the chain is still verified). Default false. */
+  unsafelyDisableHostnameVerification?: boolean;
+}
+
+const ALPN = ['http/1.1'];
+
+function dial(target: ReturnType<typeof parseWsUrl>, options: ConnectOptions, signal: AbortSignal): Promise<Deno.Conn> {
+  const { hostname, port } = target;
+  if (!target.secure) return Deno.connect({ hostname, port, transport: 'tcp', signal });
+  const { caCerts, cert, key, unsafelyDisableHostnameVerification } = options;
+  if (options.hostname !== undefined && options.hostname !== hostname) {
+    const name = options.hostname;
+    return Deno.connect({ hostname, port, transport: 'tcp', signal }).then((tcp) =>
+      Deno.startTls(tcp, { hostname: name, caCerts, alpnProtocols: ALPN, unsafelyDisableHostnameVerification }),
+    );
+  }
+  const keyPair = cert !== undefined && key !== undefined ? { cert, key } : {};
+  return Deno.connectTls({ hostname, port, caCerts, alpnProtocols: ALPN, unsafelyDisableHostnameVerification, ...keyPair });
+}
+
+/**
+ * Open a socket to `url` and start the handshake; the connection is returned at once, in
+ * `connecting` (the request waits in the transport until the socket is up). Invalid URLs and
+ * options throw; a failed connect ends the connection with a `TRANSPORT_ERROR`.
+ */
+export function createConnection(url: string | { href: string }, options: ConnectOptions = {}): WebSocketConnection {
+  const target = parseWsUrl(url);
+  const { caCerts, hostname, cert, key, unsafelyDisableHostnameVerification, ...sessionOptions } = options;
+  if ((cert === undefined) !== (key === undefined)) throw new WebSocketUsageError('INVALID_ARGUMENT', 'cert and key go together');
+  if (cert !== undefined && hostname !== undefined && hostname !== target.hostname) {
+    throw new WebSocketUsageError('INVALID_ARGUMENT', 'a client certificate cannot be combined with a hostname other than the URL\'s (Deno.startTls takes none)');
+  }
+  const controller = new AbortController();
+  let conn: Promise<Deno.Conn>;
+  try {
+    conn = dial(target, options, controller.signal);
+  } catch (error) {
+    conn = Promise.reject(error);
+  }
+  const transport = new DenoTransport(conn, () => controller.abort());
+  let connection: WebSocketConnection;
+  try {
+    connection = connectSession(transport, url, sessionOptions);
+  } catch (error) {
+    transport.destroy();
+    throw error;
+  }
+  transport.attach(transportHandlers(connection));
+  return connection;
+}
+
+/** Connect and complete the handshake; rejects with a `HandshakeError` (status, headers, body for a refusal). */
+export function connect(url: string | { href: string }, options: ConnectOptions = {}): Promise<WebSocketConnection> {
+  try {
+    return createConnection(url, options).opened;
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/** The WHATWG WebSocket client. Extra options: `new WebSocket(url, { protocols, headers, caCerts, … })`. */
+export const WebSocket: WebSocketClass = createWebSocketClass({
+  connect: (url, options) => createConnection(url, options as ConnectOptions),
+});

@@ -1,0 +1,173 @@
+/**
+ * WebSocket servers on Deno, over `Deno.listen` (ws:) or `Deno.listenTls` (wss:). The handshake,
+ * its checks and every protocol rule live in `@ws/codec`; this file accepts sockets, passes the
+ * peer's address along and keeps track of the connections so that `close()` can end them.
+ *
+ * Permissions: `--allow-net` (listen and accept); reading a certificate from a file is the
+ * caller's and needs `--allow-read`.
+ *
+ * `handleConnection(conn, head)` serves a socket accepted elsewhere, e.g. by an HTTP front that
+ * read the request head to route it: `Deno.serve` cannot hand over its raw socket.
+ */
+import { Emitter, ServerSession, type ConnectionHandler, type PeerInfo, type ServerSessionOptions, type SessionRequest, type WebSocketConnection } from '@ws/codec/session';
+import { DenoTransport } from './transport.ts';
+
+/** `Deno.listenTls`'s certificate and key (PEM text, not file names) and ALPN protocols. */
+export interface ServerTlsOptions {
+  /** Certificate chain, PEM. */
+  cert: string;
+  /** Private key, PEM (RSA, EC or PKCS#8). */
+  key: string;
+  /** ALPN protocols to announce. Default `['http/1.1']`. */
+  alpnProtocols?: string[];
+}
+
+export interface ServerOptions extends ServerSessionOptions {
+  /** Serve `wss:` with this certificate and key. */
+  tls?: ServerTlsOptions;
+}
+
+export interface ServerEvents {
+  [event: string]: unknown[];
+  /** A handshake succeeded; the connection is open. */
+  connection: [connection: WebSocketConnection, request: SessionRequest];
+  /** Accepting a socket failed (the server keeps listening). */
+  error: [error: Error];
+}
+
+export interface ServerAddress {
+  address: string;
+  family: 'IPv4' | 'IPv6';
+  port: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A standalone WebSocket server. */
+export class WebSocketServer extends Emitter<ServerEvents> {
+  /** The listening socket, once `listen()` was called; null after `close()`. */
+  listener: Deno.Listener | null = null;
+  /** The open connections. */
+  readonly connections: Set<WebSocketConnection> = new Set();
+  readonly #options: ServerSessionOptions;
+  readonly #tls: ServerTlsOptions | undefined;
+  /** Every served socket's connection (open or still in its handshake). */
+  readonly #served = new Set<WebSocketConnection>();
+  #accepting: Promise<void> | null = null;
+  #closing = false;
+
+  constructor(options: ServerOptions = {}, onConnection?: ConnectionHandler) {
+    super();
+    const { tls, ...sessionOptions } = options;
+    this.#options = sessionOptions;
+    this.#tls = tls;
+    if (onConnection !== undefined) this.on('connection', onConnection);
+  }
+
+  /**
+   * Start listening on `host` (default `0.0.0.0`); resolves with the bound address (`port` 0
+   * picks a free port). Rejects if the address is in use or permission is denied.
+   */
+  listen(port = 0, host = '0.0.0.0'): Promise<ServerAddress> {
+    if (this.listener !== null || this.#closing) return Promise.reject(new Error('this server is already listening or closed'));
+    try {
+      const tls = this.#tls;
+      this.listener =
+        tls === undefined
+          ? Deno.listen({ hostname: host, port, transport: 'tcp' })
+          : Deno.listenTls({ hostname: host, port, transport: 'tcp', cert: tls.cert, key: tls.key, alpnProtocols: tls.alpnProtocols ?? ['http/1.1'] });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.#accepting = this.#acceptLoop(this.listener);
+    return Promise.resolve(this.address()!);
+  }
+
+  address(): ServerAddress | null {
+    const addr = this.listener?.addr as Deno.NetAddr | undefined;
+    if (addr === undefined) return null;
+    return { address: addr.hostname, family: addr.hostname.includes(':') ? 'IPv6' : 'IPv4', port: addr.port };
+  }
+
+  /**
+   * Serve a socket accepted elsewhere. `head`: bytes already read from it (e.g. the request head
+   * a router looked at), fed to the handshake first. Returns the connection (still `connecting`).
+   */
+  handleConnection(conn: Deno.Conn, head?: Uint8Array): WebSocketConnection {
+    const transport = new DenoTransport(conn);
+    const session = new ServerSession(
+      transport,
+      this.#options,
+      (ws, request) => {
+        this.connections.add(ws);
+        this.emit('connection', ws, request);
+      },
+      peerOf(conn),
+    );
+    const connection = session.connection;
+    this.#served.add(connection);
+    void connection.closed.then(() => {
+      this.#served.delete(connection);
+      this.connections.delete(connection);
+    });
+    transport.attach(session); // reading starts on a later tick: `head` comes first
+    if (this.#closing) connection.terminate();
+    else if (head !== undefined && head.length > 0) session.onData(head.slice()); // the session keeps it
+    return connection;
+  }
+
+  /**
+   * Stop accepting, close every open connection with `code` (default 1001, going away) and drop
+   * those still in their handshake; resolves once every socket is gone.
+   */
+  async close(code = 1001, reason = 'server shutting down'): Promise<void> {
+    this.#closing = true;
+    const listener = this.listener;
+    this.listener = null;
+    try {
+      listener?.close();
+    } catch {
+      // already closed
+    }
+    await this.#accepting;
+    for (const connection of this.#served) {
+      if (connection.readyState === 'connecting') connection.terminate();
+      else connection.close(code, reason);
+    }
+    await Promise.all([...this.#served].map((connection) => connection.closed));
+  }
+
+  async #acceptLoop(listener: Deno.Listener): Promise<void> {
+    for (;;) {
+      let conn: Deno.Conn;
+      try {
+        conn = await listener.accept();
+      } catch (error) {
+        if (this.#closing || error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted) return;
+        // E.g. out of file descriptors: report, wait a little, go on.
+        this.emit('error', error instanceof Error ? error : new Error(String(error)));
+        await sleep(50);
+        continue;
+      }
+      if (this.#closing) {
+        conn.close();
+        return;
+      }
+      this.handleConnection(conn);
+    }
+  }
+}
+
+/** A standalone server; call `listen(port, host)` on it. */
+export function createServer(options: ServerOptions = {}, onConnection?: ConnectionHandler): WebSocketServer {
+  return new WebSocketServer(options, onConnection);
+}
+
+function peerOf(conn: Deno.Conn): PeerInfo {
+  const addr = conn.remoteAddr as Partial<Deno.NetAddr>;
+  return {
+    remoteAddress: typeof addr.hostname === 'string' ? addr.hostname : null,
+    remotePort: typeof addr.port === 'number' ? addr.port : null,
+    secure: typeof (conn as Partial<Deno.TlsConn>).handshake === 'function',
+  };
+}

@@ -1,0 +1,96 @@
+// wss: our TLS server (Deno.listenTls) with our client (Deno.connectTls, and connect + startTls
+// when the certificate's name is not the URL's host), our client against Deno.serve over TLS, and
+// an untrusted certificate. The certificate is self-signed, made with openssl at test time when
+// it is installed, else the test-only pair in fixtures/.
+import { HandshakeError, connect, createServer } from '../src/index.ts';
+import { assert, assertEquals, assertRejects } from './assert.ts';
+import { HOST, bytes, equalBytes, within } from './helpers.ts';
+
+const FIXTURES = new URL('./fixtures/', import.meta.url);
+
+/** A self-signed certificate for `localhost` (PEM): fresh from openssl, else the fixture. */
+async function selfSigned(): Promise<{ cert: string; key: string; source: string }> {
+  const dir = await Deno.makeTempDir({ prefix: 'ws-deno-tls-' });
+  try {
+    const args = ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${dir}/key.pem`, '-out', `${dir}/cert.pem`];
+    args.push('-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost', '-addext', 'basicConstraints=critical,CA:FALSE');
+    args.push('-addext', 'extendedKeyUsage=serverAuth', '-addext', 'keyUsage=critical,digitalSignature');
+    const { success } = await new Deno.Command('openssl', { args, stdout: 'null', stderr: 'null' }).output();
+    if (success) return { cert: await Deno.readTextFile(`${dir}/cert.pem`), key: await Deno.readTextFile(`${dir}/key.pem`), source: 'openssl' };
+  } catch {
+    // no openssl on this machine
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+  return {
+    cert: await Deno.readTextFile(new URL('localhost-cert.pem', FIXTURES)),
+    key: await Deno.readTextFile(new URL('localhost-key.pem', FIXTURES)),
+    source: 'fixtures',
+  };
+}
+
+const pair = await selfSigned();
+
+Deno.test(`wss: our TLS server and client, echo and a clean close (certificate from ${pair.source})`, async () => {
+  const secure: boolean[] = [];
+  const server = createServer({ tls: { cert: pair.cert, key: pair.key } }, (ws, request) => {
+    secure.push(request.secure);
+    ws.on('message', (data) => ws.send(data));
+  });
+  const { port } = await server.listen(0, HOST);
+  try {
+    // The URL's host is the certificate's name: Deno.connectTls.
+    const a = await within(connect(`wss://localhost:${port}/`, { caCerts: [pair.cert] }));
+    const big = bytes(300_000, 5);
+    const got = new Promise<Array<string | Uint8Array>>((resolve) => {
+      const all: Array<string | Uint8Array> = [];
+      a.on('message', (data) => all.push(data) === 2 && resolve(all));
+    });
+    a.send('over tls');
+    a.send(big);
+    const [text, binary] = await within(got);
+    assertEquals(text, 'over tls');
+    assert(binary instanceof Uint8Array && equalBytes(binary, big), 'binary echo over TLS');
+    a.close(1000, 'tls done');
+    const info = await within(a.closed);
+    assertEquals([info.code, info.wasClean, info.error], [1000, true, null]);
+
+    // Dial the IP, verify the name: Deno.connect + Deno.startTls.
+    const b = await within(connect(`wss://${HOST}:${port}/`, { caCerts: [pair.cert], hostname: 'localhost' }));
+    b.close();
+    assertEquals((await within(b.closed)).wasClean, true);
+    assertEquals(secure, [true, true]);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test('wss: an untrusted certificate fails the handshake with TRANSPORT_ERROR', async () => {
+  const server = createServer({ tls: { cert: pair.cert, key: pair.key } });
+  const { port } = await server.listen(0, HOST);
+  try {
+    const error = await assertRejects(within(connect(`wss://localhost:${port}/`)), (e) => e instanceof HandshakeError);
+    assertEquals((error as HandshakeError).code, 'TRANSPORT_ERROR');
+    assert((error as HandshakeError).cause instanceof Deno.errors.InvalidData, `cause: ${String((error as HandshakeError).cause)}`);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test('wss: our client against Deno.serve over TLS', async () => {
+  const server = Deno.serve({ hostname: HOST, port: 0, cert: pair.cert, key: pair.key, onListen: () => {} }, (request) => {
+    const { socket, response } = Deno.upgradeWebSocket(request);
+    socket.onmessage = (event) => socket.send(event.data);
+    return response;
+  });
+  try {
+    const ws = await within(connect(`wss://localhost:${server.addr.port}/`, { caCerts: [pair.cert] }));
+    const got = new Promise<string | Uint8Array>((resolve) => ws.once('message', resolve));
+    ws.send('hello deno tls');
+    assertEquals(await within(got), 'hello deno tls');
+    ws.close(4000);
+    assertEquals((await within(ws.closed)).code, 4000);
+  } finally {
+    await within(server.shutdown());
+  }
+});

@@ -1,0 +1,213 @@
+// DenoTransport alone, over a fake Deno.Conn: partial writes keep order and bufferedAmount is
+// exact; small chunks are gathered; reads are copied out of the reused buffer; pause holds reads;
+// end() sends FIN after the queue and the socket closes once both sides are done; destroy()
+// drops the queue; a connect that fails ends the transport with its error.
+import { DenoTransport } from '../src/index.ts';
+import type { TransportHandlers } from '@ws/codec/session';
+import { assert, assertEquals } from './assert.ts';
+import { sleep, until } from './helpers.ts';
+
+/** A fake connection: writes at most `maxWrite` bytes per call; reads come from `feed()`. */
+class FakeConn {
+  chunks: Uint8Array[] = [];
+  writeSizes: number[] = [];
+  closedWrite = false;
+  closed = false;
+  reads = 0;
+  #pendingRead: ((chunk: Uint8Array | null) => void) | null = null;
+  #inbox: Array<Uint8Array | null> = [];
+  #writeGate: Promise<void> = Promise.resolve();
+  openGate!: () => void;
+
+  constructor(readonly maxWrite = 7) {}
+
+  get written(): Uint8Array {
+    const out = new Uint8Array(this.chunks.reduce((sum, c) => sum + c.length, 0));
+    let offset = 0;
+    for (const c of this.chunks) {
+      out.set(c, offset);
+      offset += c.length;
+    }
+    return out;
+  }
+
+  /** Make writes wait until `openGate()`. */
+  holdWrites(): void {
+    this.#writeGate = new Promise((resolve) => (this.openGate = resolve));
+  }
+
+  async write(p: Uint8Array): Promise<number> {
+    await this.#writeGate;
+    if (this.closed) throw new Deno.errors.BadResource('closed');
+    const n = Math.min(p.length, this.maxWrite);
+    this.chunks.push(p.slice(0, n));
+    this.writeSizes.push(n);
+    return n;
+  }
+
+  read(p: Uint8Array): Promise<number | null> {
+    this.reads++;
+    return new Promise((resolve, reject) => {
+      const deliver = (chunk: Uint8Array | null): void => {
+        if (this.closed) return reject(new Deno.errors.BadResource('closed'));
+        if (chunk === null) return resolve(null);
+        p.set(chunk);
+        resolve(chunk.length);
+      };
+      const next = this.#inbox.shift();
+      if (next !== undefined) deliver(next);
+      else this.#pendingRead = deliver;
+    });
+  }
+
+  feed(chunk: Uint8Array | null): void {
+    const pending = this.#pendingRead;
+    this.#pendingRead = null;
+    if (pending !== null) pending(chunk);
+    else this.#inbox.push(chunk);
+  }
+
+  closeWrite(): Promise<void> {
+    this.closedWrite = true;
+    return Promise.resolve();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.feed(null);
+  }
+}
+
+function recorder() {
+  const log = { data: [] as Uint8Array[], drains: 0, ended: 0, closed: [] as unknown[] };
+  const handlers: TransportHandlers = {
+    onData: (chunk) => log.data.push(chunk),
+    onDrain: () => log.drains++,
+    onEnd: () => log.ended++,
+    onClose: (error) => log.closed.push(error),
+  };
+  return { log, handlers };
+}
+
+const seq = (from: number, n: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (from + i) & 0xff);
+
+Deno.test('partial writes: order kept, bufferedAmount exact, onDrain as it goes down', async () => {
+  const conn = new FakeConn(7);
+  const transport = new DenoTransport(conn as unknown as Deno.Conn);
+  const { log, handlers } = recorder();
+  transport.attach(handlers);
+  conn.holdWrites();
+  transport.write([seq(0, 10), seq(10, 100)]);
+  transport.write([seq(110, 90_000)]);
+  assertEquals(transport.bufferedAmount, 90_110);
+  conn.openGate();
+  await until(() => transport.bufferedAmount === 0, 'flushed');
+  const expected = seq(0, 90_110);
+  assertEquals(conn.written, expected, 'bytes in order');
+  assert(log.drains >= Math.ceil(90_110 / 7), `onDrain after every write (${log.drains})`);
+  transport.destroy();
+  await sleep(0);
+  assertEquals(log.closed, [undefined]);
+});
+
+Deno.test('small chunks are gathered into one write; a large chunk is written in place', async () => {
+  const conn = new FakeConn(1 << 30);
+  const transport = new DenoTransport(conn as unknown as Deno.Conn);
+  const { handlers } = recorder();
+  transport.attach(handlers);
+  conn.holdWrites();
+  transport.write([seq(0, 2), seq(2, 100)]); // a frame header and its payload: one write
+  transport.write([seq(102, 5)]); // these queue behind it…
+  transport.write([seq(107, 200_000)]);
+  conn.openGate();
+  await until(() => transport.bufferedAmount === 0, 'flushed');
+  // …and leave as 64 KiB gathered (5 bytes + the big chunk's start), then the rest in place.
+  assertEquals(conn.writeSizes, [102, 65536, 200_107 - 102 - 65536]);
+  assertEquals(conn.written, seq(0, 200_107), 'bytes in order');
+  conn.chunks = [];
+  conn.writeSizes = [];
+  transport.write([seq(0, 70_000), seq(0, 3)]); // a large head chunk: no copy
+  await until(() => transport.bufferedAmount === 0, 'flushed');
+  assertEquals(conn.writeSizes, [70_000, 3]);
+  transport.destroy();
+});
+
+Deno.test('reads are copied out of the reused buffer; pause holds them until resume', async () => {
+  const conn = new FakeConn();
+  const transport = new DenoTransport(conn as unknown as Deno.Conn);
+  const { log, handlers } = recorder();
+  transport.attach(handlers);
+  conn.feed(Uint8Array.of(1, 2, 3));
+  conn.feed(Uint8Array.of(4, 5));
+  await until(() => log.data.length === 2, 'two reads');
+  assertEquals(log.data, [Uint8Array.of(1, 2, 3), Uint8Array.of(4, 5)]);
+  assert(log.data[0]!.buffer !== log.data[1]!.buffer, 'each chunk has its own memory');
+  assertEquals(log.data[0]!.buffer.byteLength, 3);
+
+  transport.pause();
+  await sleep(5);
+  const readsWhenPaused = conn.reads;
+  conn.feed(Uint8Array.of(6)); // completes the read already in flight: held
+  await sleep(10);
+  assertEquals(log.data.length, 2);
+  assertEquals(conn.reads, readsWhenPaused, 'no new read while paused');
+  transport.resume();
+  await until(() => log.data.length === 3, 'held chunk delivered');
+  assertEquals(log.data[2], Uint8Array.of(6));
+  transport.destroy();
+  await sleep(0);
+  assertEquals(log.closed, [undefined]);
+});
+
+Deno.test('end(): FIN after the queue; the socket closes when both sides are done', async () => {
+  const conn = new FakeConn(3);
+  const transport = new DenoTransport(conn as unknown as Deno.Conn);
+  const { log, handlers } = recorder();
+  transport.attach(handlers);
+  transport.write([seq(0, 20)]);
+  transport.end();
+  transport.write([seq(20, 5)]); // after end(): dropped
+  await until(() => conn.closedWrite, 'closeWrite');
+  assertEquals(conn.written, seq(0, 20));
+  assertEquals(conn.closed, false, 'still reading until the peer ends');
+  conn.feed(null); // the peer's FIN
+  await until(() => log.closed.length === 1, 'closed');
+  assertEquals(log.ended, 1);
+  assertEquals(conn.closed, true);
+  assertEquals(log.closed, [undefined]);
+});
+
+Deno.test('destroy() drops the queue; a failed connect reports its error; destroy while connecting', async () => {
+  const conn = new FakeConn(1);
+  const transport = new DenoTransport(conn as unknown as Deno.Conn);
+  const { log, handlers } = recorder();
+  transport.attach(handlers);
+  conn.holdWrites();
+  transport.write([seq(0, 1000)]);
+  transport.destroy();
+  assertEquals(transport.bufferedAmount, 0);
+  conn.openGate();
+  await sleep(5);
+  assertEquals(log.closed, [undefined]);
+
+  const refused = new Deno.errors.ConnectionRefused('refused');
+  const failing = new DenoTransport(Promise.reject(refused));
+  const second = recorder();
+  failing.attach(second.handlers);
+  failing.write([seq(0, 10)]);
+  await until(() => second.log.closed.length === 1, 'onClose');
+  assertEquals(second.log.closed, [refused]);
+
+  let aborted = 0;
+  let land!: (conn: Deno.Conn) => void;
+  const late = new FakeConn();
+  const pending = new DenoTransport(new Promise<Deno.Conn>((resolve) => (land = resolve)), () => aborted++);
+  const third = recorder();
+  pending.attach(third.handlers);
+  pending.destroy();
+  assertEquals(aborted, 1);
+  land(late as unknown as Deno.Conn);
+  await sleep(5);
+  assertEquals(late.closed, true, 'a connection that lands after destroy() is closed');
+  assertEquals(third.log.closed, [undefined]);
+});
