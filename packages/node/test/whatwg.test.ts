@@ -128,6 +128,14 @@ describe('WebSocket (WHATWG) on Node', () => {
     expect(close.code).toBe(1006);
   });
 
+  it('fails when it asked for subprotocols and the server chose none (WHATWG)', async () => {
+    const client = new WebSocket(`${url}/echo`, ['v9']); // our server speaks only 'chat'
+    const { log, done } = events(client);
+    const close = await within(done);
+    expect(log).toEqual(['error', 'close']);
+    expect([close.code, close.wasClean, client.protocol]).toEqual([1006, false, '']);
+  });
+
   it('talks to the ws server', async () => {
     const client = new WebSocket(wsUrl, { headers: { 'x-a': 'b' } });
     client.binaryType = 'arraybuffer';

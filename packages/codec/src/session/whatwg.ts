@@ -182,6 +182,7 @@ export class WhatwgWebSocket extends EventTargetBase {
   #connection: WebSocketConnection | null = null;
   #binaryType: string;
   #protocol = '';
+  #protocolsOffered = false;
   #extensions = '';
   /** Bytes of sends made while closing, and of Blobs being read: the standard counts them. */
   #extraBuffered = 0;
@@ -218,6 +219,7 @@ export class WhatwgWebSocket extends EventTargetBase {
     const options: ClientSessionOptions = { ...init, protocols: list };
     delete (options as WebSocketInit).protocols;
     if (list.length > 0) options.protocols = list;
+    this.#protocolsOffered = list.length > 0;
 
     let pending: WebSocketConnection | Promise<WebSocketConnection>;
     try {
@@ -342,6 +344,13 @@ export class WhatwgWebSocket extends EventTargetBase {
     }
     connection.on('open', () => {
       if (this.#state !== CONNECTING) return;
+      // WHATWG "establish a WebSocket connection": protocols were requested but the server
+      // chose none → fail the connection (RFC 6455 alone would allow it; browsers do not).
+      if (this.#protocolsOffered && connection.protocol === '') {
+        this.#failed = true;
+        connection.terminate();
+        return;
+      }
       this.#state = OPEN;
       this.#protocol = connection.protocol;
       this.#extensions = connection.extensions;

@@ -1,0 +1,23 @@
+// @ws/bun: WebSocket server and client for Bun, on Bun's own TCP/TLS sockets. This file only re-exports.
+export { createServer, WebSocketServer } from './server.ts';
+export type { ServerOptions, ServerEvents, ServerAddress } from './server.ts';
+export { connect, createConnection, WebSocket } from './client.ts';
+export type { ConnectOptions } from './client.ts';
+export { BunTransport, socketHandlers } from './transport.ts';
+export { WebSocketConnection, HandshakeError, WebSocketError } from '@ws/codec/session';
+export type {
+  SessionCloseInfo as CloseInfo,
+  SessionErrorCode,
+  SessionRequest,
+  ReadyState,
+  SendOptions,
+  FragmentInfo,
+  ConnectionEvents,
+  ConnectionHandler,
+  VerifyResult,
+  ServerSessionOptions,
+  ClientSessionOptions,
+  WebSocketInit,
+} from '@ws/codec/session';
+export { WebSocketUsageError, CloseCode, permessageDeflate } from '@ws/codec';
+export type { ProtocolErrorCode, Limits, Timeouts, PerMessageDeflateOptions } from '@ws/codec';

@@ -1,0 +1,138 @@
+/**
+ * WebSocket servers on Bun: `createServer(options, onConnection)` then `listen(port, host)`,
+ * plain or TLS, on `Bun.listen`. The handshake, its checks and every protocol rule live in
+ * `@ws/codec`; this file only accepts sockets and passes the peer's address along.
+ */
+import type { Socket, TCPSocketListener, TLSOptions } from 'bun';
+import { Emitter, ServerSession, type ConnectionHandler, type ServerSessionOptions, type SessionRequest, type WebSocketConnection } from '@ws/codec/session';
+import { BunTransport, socketHandlers } from './transport.ts';
+
+export interface ServerOptions extends ServerSessionOptions {
+  /** Serve `wss:`: Bun's TLS options (`key`, `cert`, `ca`, `passphrase`, …). */
+  tls?: TLSOptions;
+}
+
+export interface ServerEvents {
+  [event: string]: unknown[];
+  /** A handshake succeeded; the connection is open. */
+  connection: [connection: WebSocketConnection, request: SessionRequest];
+  /** The listening socket failed. */
+  error: [error: Error];
+}
+
+export interface ServerAddress {
+  address: string;
+  family: string;
+  port: number;
+}
+
+/** A standalone WebSocket server. */
+export class WebSocketServer extends Emitter<ServerEvents> {
+  /** The open connections. */
+  readonly connections = new Set<WebSocketConnection>();
+  readonly #options: ServerSessionOptions;
+  readonly #tls: TLSOptions | undefined;
+  #listener: TCPSocketListener<BunTransport> | null = null;
+  /** Every accepted socket's transport and its connection (open or still in its handshake). */
+  readonly #sockets = new Map<BunTransport, WebSocketConnection>();
+
+  constructor(options: ServerOptions = {}, onConnection?: ConnectionHandler) {
+    super();
+    const { tls, ...sessionOptions } = options;
+    this.#options = sessionOptions;
+    this.#tls = tls;
+    if (onConnection !== undefined) this.on('connection', onConnection);
+  }
+
+  /** The `Bun.listen` listener, once listening. */
+  get listener(): TCPSocketListener<BunTransport> | null {
+    return this.#listener;
+  }
+
+  /**
+   * Start listening; resolves with the bound address (`port` 0 picks a free port). `host`
+   * defaults to `0.0.0.0` (every IPv4 interface).
+   */
+  listen(port = 0, host = '0.0.0.0'): Promise<ServerAddress> {
+    if (this.#listener !== null) return Promise.reject(new Error('the server is already listening'));
+    try {
+      this.#listener = Bun.listen<BunTransport>({
+        hostname: host,
+        port,
+        allowHalfOpen: true,
+        tls: this.#tls,
+        socket: { ...socketHandlers, open: (socket) => this.#accept(socket) },
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return Promise.resolve(this.address()!);
+  }
+
+  address(): ServerAddress | null {
+    const listener = this.#listener;
+    if (listener === null) return null;
+    return { address: listener.hostname, family: listener.hostname.includes(':') ? 'IPv6' : 'IPv4', port: listener.port };
+  }
+
+  /**
+   * Stop accepting, close every open connection with `code` (default 1001, going away) and
+   * drop sockets still in their handshake; resolves once every socket is gone.
+   */
+  close(code = 1001, reason = 'server shutting down'): Promise<void> {
+    this.#listener?.stop(false);
+    for (const [transport, connection] of this.#sockets) {
+      if (connection.readyState === 'connecting') transport.destroy();
+      else connection.close(code, reason);
+    }
+    return Promise.all([...this.#sockets.values()].map((c) => c.closed)).then(() => undefined);
+  }
+
+  /**
+   * Take over a socket accepted by your own `Bun.listen` (e.g. one that also answers plain HTTP):
+   * its handlers must be {@link socketHandlers} (spread, with your own `open`) and `socket.data`
+   * a {@link BunTransport} already `opened`. `head` is what you read from it so far (the request
+   * head and anything after it); the codec validates the upgrade as on a standalone server.
+   * Returns the connection (still `connecting`); `close()` closes it too.
+   */
+  handleSocket(socket: Socket<BunTransport>, head?: Uint8Array): WebSocketConnection {
+    const transport = socket.data;
+    if (!(transport instanceof BunTransport)) throw new TypeError('handleSocket needs a socket whose data is a BunTransport (see socketHandlers)');
+    const connection = this.#serve(transport, socket);
+    if (head !== undefined && head.length > 0) transport.received(head);
+    return connection;
+  }
+
+  #accept(socket: Socket<BunTransport>): void {
+    const transport = new BunTransport({ secure: this.#tls !== undefined });
+    socket.data = transport;
+    this.#serve(transport, socket);
+    transport.opened(socket);
+  }
+
+  #serve(transport: BunTransport, socket: Socket<BunTransport>): WebSocketConnection {
+    const peer = { remoteAddress: socket.remoteAddress ?? null, remotePort: socket.remotePort ?? null, secure: transport.secure };
+    const session = new ServerSession(
+      transport,
+      this.#options,
+      (connection, request) => {
+        this.connections.add(connection);
+        this.emit('connection', connection, request);
+      },
+      peer,
+    );
+    transport.attach(session);
+    const connection = session.connection;
+    this.#sockets.set(transport, connection);
+    void connection.closed.then(() => {
+      this.#sockets.delete(transport);
+      this.connections.delete(connection);
+    });
+    return connection;
+  }
+}
+
+/** A standalone server; call `listen(port, host)` on it. */
+export function createServer(options: ServerOptions = {}, onConnection?: ConnectionHandler): WebSocketServer {
+  return new WebSocketServer(options, onConnection);
+}

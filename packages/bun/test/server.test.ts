@@ -1,0 +1,151 @@
+// Our server (Bun.listen) with Bun's built-in WebSocket client.
+import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
+import { connect, HandshakeError, type CloseInfo, type SessionRequest, type WebSocketConnection, type WebSocketServer } from '../src/index.ts';
+import { HOST, MIB16, SIZES, bunClient, bunClosed, bunMessages, bytes, equalBytes, ourServer, text, until, within } from './helpers.ts';
+
+describe("our server ← Bun's WebSocket client", () => {
+  let server: WebSocketServer;
+  let url: string;
+  const requests: SessionRequest[] = [];
+  const connections: WebSocketConnection[] = [];
+  const pings: string[] = [];
+  const pongs: string[] = [];
+
+  beforeAll(async () => {
+    ({ server, url } = await ourServer(
+      {
+        protocols: ['b', 'a'],
+        verifyClient: (request) => {
+          if (request.path === '/refuse') return { status: 403, headers: { 'x-why': 'nope' }, body: 'go away' };
+          if (request.path === '/deny') return false;
+          return true;
+        },
+      },
+      (ws, request) => {
+        requests.push(request);
+        connections.push(ws);
+        ws.on('error', () => {});
+        ws.on('ping', (data) => pings.push(Buffer.from(data).toString()));
+        ws.on('pong', (data) => pongs.push(Buffer.from(data).toString()));
+        const params = new URLSearchParams(request.query);
+        if (request.path === '/close') ws.close(Number(params.get('code')), params.get('reason') ?? '');
+        else if (request.path === '/ping') ws.ping('srv-ping');
+        else if (request.path === '/fragments') {
+          ws.sendFragment('frag', false);
+          ws.sendFragment('men', false);
+          ws.sendFragment('ted ✓', true);
+          ws.sendFragment(new Uint8Array([1, 2]), false);
+          ws.sendFragment(new Uint8Array([3]), true);
+        } else ws.on('message', (data) => ws.send(data));
+      },
+    ));
+  });
+  afterAll(() => within(server.close(), 15_000, 'server.close'));
+
+  it('echoes text and binary of every size class, including 16 MiB', async () => {
+    const client = await bunClient(`${url}/echo`);
+    const sent: Array<string | Uint8Array> = [];
+    for (const n of SIZES) sent.push(text(n), bytes(n, n + 1));
+    sent.push(bytes(MIB16, 7), text(MIB16));
+    const got = bunMessages(client, sent.length);
+    for (const message of sent) client.send(message);
+    const received = await within(got, 30_000, 'echo');
+    received.forEach((data, i) => {
+      const expected = sent[i]!;
+      expect(typeof data).toBe(typeof expected);
+      if (typeof expected === 'string') expect(data === expected).toBe(true);
+      else expect(equalBytes(data as Uint8Array, expected)).toBe(true);
+    });
+    client.close(1000);
+    await within(bunClosed(client));
+  }, 60_000);
+
+  it('sends fragmented messages that the client assembles', async () => {
+    const client = new WebSocket(`${url}/fragments`);
+    client.binaryType = 'arraybuffer';
+    const got = await within(bunMessages(client, 2));
+    expect(got[0]).toBe('fragmented ✓');
+    expect([...(got[1] as Uint8Array)]).toEqual([1, 2, 3]);
+    client.close();
+    await within(bunClosed(client));
+  });
+
+  it('answers pings, and its pings are answered', async () => {
+    const client = await bunClient(`${url}/echo`);
+    (client as unknown as { ping(data: string): void }).ping('hello');
+    await until(() => pings.includes('hello'), 'ping received');
+    const pinged = await bunClient(`${url}/ping`);
+    await until(() => pongs.includes('srv-ping'), 'pong from the Bun client');
+    client.close();
+    pinged.close();
+    await within(Promise.all([bunClosed(client), bunClosed(pinged)]));
+  });
+
+  it('reports close codes and reasons both ways', async () => {
+    const client = await bunClient(`${url}/echo`);
+    const serverSide = connections.at(-1)!.closed;
+    client.close(4000, 'client-bye');
+    expect((await within(bunClosed(client))).code).toBe(4000);
+    const info: CloseInfo = await within(serverSide);
+    expect(info).toMatchObject({ code: 4000, reason: 'client-bye', wasClean: true, initiator: 'remote', error: null });
+
+    const closing = new WebSocket(`${url}/close?code=4001&reason=server-bye`);
+    const closed = await within(bunClosed(closing));
+    expect(closed).toMatchObject({ code: 4001, reason: 'server-bye', wasClean: true });
+    expect(await within(connections.at(-1)!.closed)).toMatchObject({ code: 4001, wasClean: true, initiator: 'local', sentCode: 4001, error: null });
+  });
+
+  it('negotiates subprotocols by server preference', async () => {
+    const both = await bunClient(`${url}/echo`, ['a', 'b']);
+    expect(both.protocol).toBe('b');
+    const one = await bunClient(`${url}/echo`, ['a']);
+    expect(one.protocol).toBe('a');
+    const none = await bunClient(`${url}/echo`);
+    expect(none.protocol).toBe('');
+    for (const c of [both, one, none]) c.close();
+    await within(Promise.all([both, one, none].map(bunClosed)));
+  });
+
+  it('passes the request (url, headers, remote address) to the handler', async () => {
+    const client = await bunClient(`${url}/echo?x=1&y=2`);
+    const request = requests.at(-1)!;
+    expect(request).toMatchObject({ method: 'GET', path: '/echo', query: 'x=1&y=2', url: '/echo?x=1&y=2', remoteAddress: HOST, secure: false });
+    expect(request.remotePort).toBeGreaterThan(0);
+    client.close();
+    await within(bunClosed(client));
+  });
+
+  it('refuses a handshake with the status verifyClient chose', async () => {
+    const refused = new WebSocket(`${url}/refuse`);
+    const failed = new Promise<boolean>((resolve) => refused.addEventListener('error', () => resolve(true), { once: true }));
+    expect(await within(failed)).toBe(true);
+    expect((await within(bunClosed(refused))).code).toBe(1006);
+    // Our client sees the status, headers and body.
+    const error = await within(connect(`${url}/refuse`)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HandshakeError);
+    expect(error).toMatchObject({ status: 403 });
+    expect((error as HandshakeError).headers?.get('x-why')).toBe('nope');
+    expect(new TextDecoder().decode((error as HandshakeError).body!)).toBe('go away');
+    const denied = await within(connect(`${url}/deny`)).catch((e: unknown) => e);
+    expect(denied).toMatchObject({ status: 401 });
+    // A plain HTTP request (no upgrade) gets a 4xx, not a hang.
+    const response = await within(fetch(`http://${HOST}:${new URL(url).port}/`));
+    expect(response.status).toBeGreaterThanOrEqual(400);
+    expect(response.status).toBeLessThan(500);
+    await response.text();
+  });
+
+  it('connections and close(): the server closes open connections with 1001', async () => {
+    const { server: own, url: ownUrl } = await ourServer({}, () => {});
+    const a = await bunClient(ownUrl);
+    const b = await bunClient(ownUrl);
+    await until(() => own.connections.size === 2, 'two connections');
+    const closes = [bunClosed(a), bunClosed(b)];
+    await within(own.close(), 15_000, 'close');
+    for (const c of await Promise.all(closes)) expect(c.code).toBe(1001);
+    expect(own.connections.size).toBe(0);
+    // Not listening any more.
+    const error = await within(connect(ownUrl)).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'TRANSPORT_ERROR' });
+  });
+});

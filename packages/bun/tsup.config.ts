@@ -1,0 +1,15 @@
+import { defineConfig } from 'tsup';
+
+// ESM build of the Bun adapter with declarations (Bun also runs src/*.ts directly). `@ws/codec`
+// stays an import; `bun` is only imported for types.
+export default defineConfig({
+  entry: { index: 'src/index.ts' },
+  format: ['esm'],
+  dts: true,
+  sourcemap: true,
+  clean: true,
+  target: 'es2022',
+  platform: 'neutral',
+  external: ['bun', '@ws/codec', '@ws/codec/session'],
+  tsconfig: 'tsconfig.build.json',
+});

@@ -1,0 +1,104 @@
+// The three runtimes' echo servers (the root scripts' `echo:node`, `echo:deno`, `echo:bun`
+// contracts), started as child processes on 127.0.0.1 with `--port 0`; each prints
+// `listening on ws://HOST:PORT`. A runtime whose echo script or binary is missing is skipped.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { HOST } from './raw-client.ts';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const bin = (name: string): string => path.join(ROOT, 'node_modules', '.bin', process.platform === 'win32' ? `${name}.cmd` : name);
+
+export interface Runtime {
+  name: 'node' | 'deno' | 'bun';
+  command: string;
+  args: string[];
+  /** Why it cannot run here, or null. */
+  missing: string | null;
+  /** A cold start may build (Node: tsup) or compile (Deno) first. */
+  startTimeout: number;
+}
+
+function runtime(name: Runtime['name'], command: string, script: string, args: string[], startTimeout: number): Runtime {
+  const file = path.join(ROOT, script);
+  const missing = !existsSync(file) ? `${script} does not exist yet` : !existsSync(command) && command !== process.execPath ? `${path.relative(ROOT, command)} is not installed` : null;
+  return { name, command, args: [...args, file, '--port', '0', '--host', HOST], missing, startTimeout };
+}
+
+function deno(): Runtime {
+  // `echo:deno` runs through packages/deno/bin/run.mjs, which passes signals on to Deno (the npm
+  // `deno` shim in node_modules/.bin does not: SIGTERM would leave Deno running).
+  const wrapper = path.join(ROOT, 'packages/deno/bin/run.mjs');
+  const rt = runtime('deno', process.execPath, 'packages/deno/bin/echo.ts', [], 90_000);
+  if (rt.missing === null && !existsSync(bin('deno'))) rt.missing = 'node_modules/.bin/deno is not installed';
+  if (rt.missing === null && !existsSync(wrapper)) rt.missing = 'packages/deno/bin/run.mjs does not exist yet';
+  rt.args = [wrapper, 'echo.ts', '--port', '0', '--host', HOST];
+  return rt;
+}
+
+export const RUNTIMES: Runtime[] = [
+  runtime('node', process.execPath, 'packages/node/bin/echo.mjs', [], 180_000),
+  deno(),
+  // node_modules/.bin/bun execs Bun itself, so signals reach it.
+  runtime('bun', bin('bun'), 'packages/bun/bin/echo.ts', ['--conditions', 'source'], 60_000),
+];
+
+/** Process groups of echo servers still running; killed if this worker exits first. */
+const groups = new Set<number>();
+const killGroup = (pid: number, signal: NodeJS.Signals): void => {
+  try {
+    process.kill(process.platform === 'win32' ? pid : -pid, signal);
+  } catch {
+    // already gone
+  }
+};
+process.once('exit', () => {
+  for (const pid of groups) killGroup(pid, 'SIGKILL');
+});
+
+export interface EchoServer {
+  port: number;
+  child: ChildProcess;
+  output(): string;
+  exited: Promise<number | null>;
+  /** SIGTERM, then SIGKILL after `ms`; resolves with the exit code. */
+  stop(ms?: number): Promise<number | null>;
+}
+
+export async function startEcho(rt: Runtime): Promise<EchoServer> {
+  // Its own process group, so that a wrapper (node → deno) and everything under it is stopped together.
+  const child = spawn(rt.command, rt.args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' }, detached: process.platform !== 'win32' });
+  const pid = child.pid!;
+  groups.add(pid);
+  let out = '';
+  child.stdout!.on('data', (c) => (out += c));
+  child.stderr!.on('data', (c) => (out += c));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      killGroup(pid, 'SIGKILL'); // anything the server left behind in its group
+      groups.delete(pid);
+      resolve(code);
+    }),
+  );
+  const stop = async (ms = 5000): Promise<number | null> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      killGroup(pid, 'SIGTERM');
+      const timer = setTimeout(() => killGroup(pid, 'SIGKILL'), ms);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    }
+    return exited;
+  };
+  const deadline = Date.now() + rt.startTimeout;
+  for (;;) {
+    const match = /listening on ws:\/\/[^\s]*:(\d+)/.exec(out);
+    if (match) return { port: Number(match[1]), child, output: () => out, exited, stop };
+    if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {
+      await stop(1000);
+      throw new Error(`${rt.name} echo server did not start: ${out.slice(-2000)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
