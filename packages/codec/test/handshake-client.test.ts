@@ -96,6 +96,9 @@ describe('parseWsUrl', () => {
     fc.assert(
       fc.property(fc.constantFrom('ws', 'wss', 'http', 'https'), host, port, fc.array(chars, { maxLength: 12 }), (scheme, h, p, rest) => {
         const url = `${scheme}://${h}${p}/${rest.join('')}`;
+        // Node 20's URL parser does not pop a `..` that follows a segment starting with a dot
+        // (`/x/.a/..` stays as is; the WHATWG algorithm gives `/x/`): skip what it gets wrong.
+        fc.pre(!/\/\.[^./?%]/.test(url.slice(url.indexOf('/', scheme.length + 3))));
         const ours = parseWsUrl(url);
         const theirs = new NodeURL(url);
         const start = theirs.href.indexOf('/', theirs.protocol.length + 2);
@@ -106,6 +109,11 @@ describe('parseWsUrl', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('resolves `..` after a segment that starts with a dot (WHATWG URL path parsing)', () => {
+    expect(parseWsUrl('ws://h/x/.a/..').target).toBe('/x/');
+    expect(parseWsUrl('ws://h//.a/..').target).toBe('//');
   });
 
   it('throws INVALID_URL on what it refuses', () => {
