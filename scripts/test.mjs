@@ -14,7 +14,7 @@ import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { interrupted, run } from './lib/run.mjs';
-import { ROOT } from './pnpm.mjs';
+import { ROOT, pnpmCommand } from './pnpm.mjs';
 import { setup } from './setup.mjs';
 
 const bin = (name) =>
@@ -22,7 +22,7 @@ const bin = (name) =>
 
 // ---- options ---------------------------------------------------------------------------------
 const argv = process.argv.slice(2);
-const passThrough = argv.filter((a) => a !== '--coverage' && a !== '--no-coverage');
+const passThrough = argv.filter((a) => a !== '--coverage' && a !== '--no-coverage' && a !== '--no-system-peers');
 const coverageFlag = argv.includes('--no-coverage') ? false : argv.includes('--coverage') ? true : null;
 const ctx = {
   root: ROOT,
@@ -60,6 +60,37 @@ function countsFromJestJson(file, code) {
   return counts;
 }
 
+/** Counts from `bun test`'s closing summary (` 32 pass`, ` 0 fail`, ` 1 skip`, ` 2 todo`). */
+function countsFromBunSummary(output, code) {
+  const count = (word) => {
+    const match = new RegExp(`^\\s*(\\d+) ${word}\\s*$`, 'm').exec(output);
+    return match ? Number(match[1]) : null;
+  };
+  const passed = count('pass');
+  if (passed === null) return { passed: 0, failed: 1, skipped: 0, note: `no bun summary, exit code ${code}` };
+  const counts = { passed, failed: count('fail') ?? 0, skipped: (count('skip') ?? 0) + (count('todo') ?? 0) };
+  if (code !== 0 && counts.failed === 0) {
+    counts.failed = 1;
+    counts.note = `exit code ${code} with no failing test`;
+  }
+  return counts;
+}
+
+/** Counts from `deno test`'s closing line (`ok | 33 passed | 0 failed (12s)`, maybe `| N ignored`). */
+function countsFromDenoSummary(output, code) {
+  // The last summary line wins (a run that fails prints per-file lines before it).
+  const lines = output.replace(/\x1b\[[0-9;]*m/g, '').split('\n').filter((l) => /^(ok|FAILED) \| \d+ passed/.test(l.trim()));
+  const last = lines.at(-1);
+  if (last === undefined) return { passed: 0, failed: 1, skipped: 0, note: `no deno summary, exit code ${code}` };
+  const count = (word) => Number(new RegExp(`(\\d+) ${word}`).exec(last)?.[1] ?? 0);
+  const counts = { passed: count('passed'), failed: count('failed'), skipped: count('ignored') };
+  if (code !== 0 && counts.failed === 0) {
+    counts.failed = 1;
+    counts.note = `exit code ${code} with no failing test`;
+  }
+  return counts;
+}
+
 // ---- stages ----------------------------------------------------------------------------------
 /** @type {{ name: string, run: (ctx: typeof ctx) => Promise<{passed:number, failed:number, skipped:number}> }[]} */
 const STAGES = [
@@ -84,7 +115,92 @@ const STAGES = [
       return countsFromJestJson(json, code);
     },
   },
-  // Later: { name: 'deno', run: … node_modules/.bin/deno test -A … }, { name: 'bun', … }, …
+  {
+    name: 'bun',
+    // `bun test` in packages/bun (native Bun tests of @ws/bun), after typechecking that package
+    // with Bun's types. Counts come from bun's summary (`N pass`, `N fail`, `N skip`, `N todo`).
+    run: async ({ tmp, filtered, passThrough }) => {
+      if (filtered && !passThrough.some((a) => a.includes('bun'))) return { ...none(), note: 'not selected by the filters' };
+      const types = await run(bin('tsc'), ['-p', 'packages/bun/tsconfig.json', '--noEmit'], { cwd: ROOT });
+      const log = path.join(tmp, 'bun-test.log');
+      const script = 'set -o pipefail; "$0" test --conditions source 2>&1 | tee "$BUN_TEST_LOG"';
+      const code = await run('bash', ['-c', script, bin('bun')], { cwd: path.join(ROOT, 'packages', 'bun'), env: { BUN_TEST_LOG: log }, shell: false });
+      const counts = countsFromBunSummary(existsSync(log) ? readFileSync(log, 'utf8') : '', code);
+      if (types !== 0) {
+        counts.failed += 1;
+        counts.note = [counts.note, 'tsc -p packages/bun/tsconfig.json failed'].filter(Boolean).join('; ');
+      }
+      return counts;
+    },
+  },
+  {
+    name: 'deno',
+    // `deno test -A` in packages/deno (native Deno tests of @ws/deno; the type check is part of
+    // it), then in examples/deno-chat. Counts come from deno's summary line
+    // `ok | N passed | N failed`, added up.
+    run: async ({ tmp, filtered, passThrough }) => {
+      if (filtered && !passThrough.some((a) => a.includes('deno'))) return { ...none(), note: 'not selected by the filters' };
+      const total = none();
+      const notes = [];
+      for (const dir of ['packages/deno', 'examples/deno-chat']) {
+        const log = path.join(tmp, `deno-test-${path.basename(dir)}.log`);
+        const script = 'set -o pipefail; "$0" test -A 2>&1 | tee "$DENO_TEST_LOG"';
+        const code = await run('bash', ['-c', script, bin('deno')], { cwd: path.join(ROOT, dir), env: { DENO_TEST_LOG: log, NO_COLOR: '1' }, shell: false });
+        const counts = countsFromDenoSummary(existsSync(log) ? readFileSync(log, 'utf8') : '', code);
+        total.passed += counts.passed;
+        total.failed += counts.failed;
+        total.skipped += counts.skipped;
+        if (counts.note) notes.push(`${dir}: ${counts.note}`);
+      }
+      return notes.length > 0 ? { ...total, note: notes.join('; ') } : total;
+    },
+  },
+  {
+    name: 'conformance',
+    // @ws/conformance, our Autobahn|Testsuite equivalent (9.x in quick sizes), against each
+    // runtime's adapter as a server (`echo:<runtime>`) and as a client (`autobahn-client:<runtime>`).
+    // A case that gets worse than packages/conformance/expected/<runtime>-<role>.json fails. Counts
+    // are cases; a runtime whose script does not exist yet is skipped with a note. The full run is
+    // documented in packages/conformance/README.md.
+    run: async ({ tmp, filtered, passThrough }) => {
+      if (filtered && !passThrough.some((a) => a.includes('conformance'))) return { ...none(), note: 'not selected by the filters' };
+      const scripts = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts ?? {};
+      const pnpmRun = [...pnpmCommand(), 'run'].join(' ');
+      const total = none();
+      const notes = [];
+      for (const runtime of ['node', 'deno', 'bun']) {
+        const targets = [
+          ['server', `echo:${runtime}`, ['--server-cmd', `${pnpmRun} echo:${runtime} --port {port}`, '--concurrency', '4']],
+          ['client', `autobahn-client:${runtime}`, ['--client-cmd', `${pnpmRun} autobahn-client:${runtime} --url {url} --agent {agent}`]],
+        ];
+        for (const [role, script, target] of targets) {
+          if (!scripts[script]) {
+            total.skipped += 1;
+            notes.push(`${runtime} ${role}: no "${script}" script yet`);
+            continue;
+          }
+          const json = path.join(tmp, `conformance-${runtime}-${role}.json`);
+          const args = ['packages/conformance/bin/conformance.mjs', '--runtime', runtime, '--quick', ...target, '--json', json];
+          const code = await run(process.execPath, args, { cwd: ROOT });
+          if (!existsSync(json)) {
+            total.failed += 1;
+            notes.push(`${runtime} ${role}: no results (exit ${code})`);
+            continue;
+          }
+          const report = JSON.parse(readFileSync(json, 'utf8'));
+          const worse = report.comparison ? report.comparison.worse.length : report.counts.FAILED;
+          total.passed += report.cases.length - worse;
+          total.failed += worse;
+          if (!report.comparison) notes.push(`${runtime} ${role}: no expected file`);
+          if (code !== 0 && worse === 0) {
+            total.failed += 1;
+            notes.push(`${runtime} ${role}: exit code ${code}`);
+          }
+        }
+      }
+      return notes.length > 0 ? { ...total, note: notes.join('; ') } : total;
+    },
+  },
 ];
 
 // ---- main ------------------------------------------------------------------------------------
@@ -109,6 +225,25 @@ async function timed(fn) {
 banner('setup: pnpm install --frozen-lockfile');
 const [setupCode, setupSeconds] = await timed(setup);
 if (setupCode !== 0) add('setup', { ...check(setupCode), note: 'pnpm install failed' }, setupSeconds);
+
+// Real peers from Debian that some tests drive: headless Chromium and python websockets. When
+// they are missing and we are root with apt (a fresh machine, CI), install them; otherwise those
+// tests skip with a note. `--no-system-peers` (or WS_NO_SYSTEM_PEERS=1) leaves the system alone.
+const SYSTEM_PEERS = [
+  ['chromium', '/usr/bin/chromium'],
+  ['python3-websockets', '/usr/lib/python3/dist-packages/websockets'],
+];
+const missingPeers = SYSTEM_PEERS.filter(([, file]) => !existsSync(file)).map(([pkg]) => pkg);
+if (missingPeers.length > 0 && !argv.includes('--no-system-peers') && !process.env.WS_NO_SYSTEM_PEERS) {
+  if (process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
+    banner(`system peers: apt-get install ${missingPeers.join(' ')}`);
+    const env = { DEBIAN_FRONTEND: 'noninteractive' };
+    const code = (await run('apt-get', ['update'], { env })) || (await run('apt-get', ['install', '-y', '--no-install-recommends', ...missingPeers], { env }));
+    if (code !== 0) console.log(`could not install ${missingPeers.join(', ')}: the tests that need them will skip`);
+  } else {
+    console.log(`\nnot installed: ${missingPeers.join(', ')} (needs root and apt-get): the tests that drive them will skip`);
+  }
+}
 
 for (const stage of setupCode === 0 ? STAGES : []) {
   if (interrupted()) break;

@@ -8,7 +8,7 @@ import { defineConfig } from 'tsup';
 export default defineConfig({
   // Two entries share their modules through chunks (`splitting`, also for CJS) so classes such as
   // WebSocketUsageError are one class whether imported from `@ws/codec` or `@ws/codec/session`.
-  entry: { index: 'src/index.ts', session: 'src/session/index.ts' },
+  entry: { index: 'src/index.ts', session: 'src/session/index.ts', testing: 'src/testing/index.ts' },
   splitting: true,
   format: ['esm', 'cjs'],
   dts: true,
@@ -17,5 +17,5 @@ export default defineConfig({
   target: 'es2022',
   platform: 'neutral',
   // Bundle the codec's own modules; its npm dependencies (and their subpaths) stay imports.
-  external: [/^@noble\/hashes(\/.*)?$/, /^uint8arrays(\/.*)?$/],
+  external: [/^@noble\/hashes(\/.*)?$/, /^uint8arrays(\/.*)?$/, /^pako(\/.*)?$/],
 });
