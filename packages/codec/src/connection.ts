@@ -130,7 +130,7 @@ export class Connection {
 
   // Sending
   #sendingKind: MessageKind | null = null;
-  readonly #out: Output[] = [];
+  #out: Output[] = [];
   #outBytes = 0;
   readonly #frames: Uint8Array[] = [];
 
@@ -288,8 +288,9 @@ export class Connection {
         return;
       case 'open':
       case 'closing':
+        // Parsed lazily, as events are read (as h11 does): what the application sends in answer
+        // to one message goes out before whatever a later frame in the same read provokes.
         this.#parser.push(data);
-        this.#processFrames();
         return;
       case 'closed':
         // §5.5.1, §7.1.7: after a Close or a failure nothing more is read; drop it.
@@ -324,6 +325,12 @@ export class Connection {
         return;
       case 'open':
       case 'closing':
+        // Nothing received is lost: parse what is buffered before acting on the EOF.
+        this.#processFrames(false);
+        if ((this.#state as ConnectionState) === 'closed') {
+          this.#shutdownWrite();
+          return;
+        }
         this.#abandonMessage();
         this.#toClosed('eof', null);
         this.#shutdownWrite();
@@ -338,7 +345,10 @@ export class Connection {
 
   /** The next event, or null when there is none. */
   nextEvent(): Event | null {
-    if (this.#eventHead === this.#events.length) return null;
+    if (this.#eventHead === this.#events.length) {
+      this.#processFrames(true);
+      if (this.#eventHead === this.#events.length) return null;
+    }
     const event = this.#events[this.#eventHead++]!;
     if (this.#eventHead === this.#events.length) {
       this.#events = [];
@@ -349,6 +359,7 @@ export class Connection {
 
   /** Every pending event, oldest first. */
   takeEvents(): Event[] {
+    this.#processFrames(false);
     const events = this.#eventHead === 0 ? this.#events : this.#events.slice(this.#eventHead);
     this.#events = [];
     this.#eventHead = 0;
@@ -358,7 +369,8 @@ export class Connection {
   /** What the transport must do, in order. Writes are ready to be corked or written as a vector. */
   takeOutput(): Output[] {
     if (this.#out.length === 0) return [];
-    const out = this.#out.splice(0, this.#out.length);
+    const out = this.#out;
+    this.#out = []; // hand the array over: cheaper than splicing a copy out of it
     this.#outBytes = 0;
     return out;
   }
@@ -498,10 +510,15 @@ export class Connection {
     this.#shutdownWrite();
   }
 
-  /** Frames a client sent before our 101 (it may pipeline). Kept, within bounds, until accept. */
+  /**
+   * Frames a client sent before our 101 (it may pipeline, though §4.1 says it should wait).
+   * Kept until accept, at most `maxHeadBytes` of them: this is memory held for a client nobody
+   * has authenticated yet (an async verifyClient may take a while), so it gets the head's bound,
+   * not the frame limit's 64 MiB.
+   */
   #keepEarly(data: Uint8Array): void {
     this.#earlyBytes += data.length;
-    if (this.#earlyBytes > this.limits.maxFrameSize + 14) {
+    if (this.#earlyBytes > this.limits.maxHeadBytes) {
       this.#refuseRequest('MESSAGE_TOO_LARGE', 400, 'too much data before the handshake completed', []);
       return;
     }
@@ -546,7 +563,6 @@ export class Connection {
     this.#setExtensions(extensions);
     this.#move('accept');
     this.#emit({ type: 'open', protocol, extensions: extensions.map((e) => e.name), request, response: null });
-    this.#processFrames();
   }
 
   #reject(status: number, statusText: string | undefined, headers: HeadersInit | undefined, body: Uint8Array | string | undefined): void {
@@ -604,10 +620,7 @@ export class Connection {
     this.#setExtensions(extensions);
     this.#move('response');
     this.#emit({ type: 'open', protocol: verdict.protocol, extensions: extensions.map((e) => e.name), request: null, response: this.#response });
-    if (result.rest.length > 0) {
-      this.#parser.push(result.rest);
-      this.#processFrames();
-    }
+    if (result.rest.length > 0) this.#parser.push(result.rest);
   }
 
   #collectRejectBody(data: Uint8Array): void {
@@ -646,9 +659,11 @@ export class Connection {
 
   // ───────────────────────────── receiving frames ─────────────────────────────
 
-  #processFrames(): void {
+  /** Parse buffered frames; with `oneEvent`, stop as soon as an event is queued. */
+  #processFrames(oneEvent: boolean): void {
     const parser = this.#parser;
     while (this.#state === 'open' || this.#state === 'closing') {
+      if (oneEvent && this.#eventHead < this.#events.length) return;
       const step = parser.next();
       if (step === NEED_MORE) return;
       if (step === FAILED) {
@@ -756,8 +771,13 @@ export class Connection {
       return;
     }
     const parts = this.#parts;
-    const data = parts.length === 1 ? parts[0]! : concat(parts, this.#messageSize);
-    this.#parts = [];
+    let data: Uint8Array;
+    if (parts.length === 1) {
+      data = parts.pop()!; // the array is reused: no allocation for a one-chunk message
+    } else {
+      data = concat(parts, this.#messageSize);
+      this.#parts = [];
+    }
     if (this.#messageKind === 'text') this.#emit({ type: 'text', data: decodeUtf8(data) });
     else this.#emit({ type: 'binary', data });
   }
@@ -864,7 +884,8 @@ export class Connection {
     const frames = this.#frames;
     const bytes = serializeFrame(frames, fin, rsv, opcode, payload, this.#maskKeys === null ? null : this.#maskKeys.next());
     for (let i = 0; i < frames.length; i++) this.#out.push({ type: 'write', data: frames[i]! });
-    frames.length = 0;
+    // Emptied with pop(): `length = 0` is a runtime call in V8, pop() of one or two is inline.
+    while (frames.length > 0) frames.pop();
     this.#outBytes += bytes;
   }
 

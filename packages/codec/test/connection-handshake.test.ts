@@ -2,7 +2,7 @@
 import { describe, it, expect } from 'vitest';
 import { Connection, computeAcceptKey } from '../src/index.ts';
 import { ConnectionPair, FakeClock, seededRandom } from '../src/testing/index.ts';
-import { REQUEST, ascii, clientFrame, written, outputKinds } from './helpers/frames.ts';
+import { REQUEST, ascii, clientFrame, openServer, written, outputKinds } from './helpers/frames.ts';
 import { splits } from './helpers/split.ts';
 import { decodeUtf8, encodeUtf8 } from '../src/utf8.ts';
 
@@ -248,6 +248,28 @@ describe('a client and a server in memory', () => {
   });
 });
 
+describe('frames are parsed as events are read', () => {
+  it("an answer to one message leaves before the failure a later frame in the same read causes", () => {
+    const server = openServer();
+    server.receiveData(new Uint8Array([...clientFrame(0x81, 'first'), ...clientFrame(0xa1, 'bad rsv')]));
+    expect(server.nextEvent()).toEqual({ type: 'text', data: 'first' });
+    server.send({ type: 'text', data: 'echo' });
+    expect(server.takeEvents()[0]).toMatchObject({ type: 'protocol-error', code: 'RESERVED_BITS' });
+    const out = server.takeOutput();
+    expect(out.map((o) => o.type)).toEqual(['write', 'write', 'shutdown']);
+    expect((out[0] as { data: Uint8Array }).data[0]).toBe(0x81); // the echo
+    expect((out[1] as { data: Uint8Array }).data[0]).toBe(0x88); // then the Close (1002)
+  });
+
+  it('EOF first parses everything already received', () => {
+    const server = openServer();
+    server.receiveData(new Uint8Array([...clientFrame(0x81, 'a'), ...clientFrame(0x88, new Uint8Array([3, 232]))]));
+    server.receiveEof();
+    expect(server.takeEvents().map((e) => e.type)).toEqual(['text', 'close', 'closed']);
+    expect(server.closeInfo).toMatchObject({ code: 1000, wasClean: true });
+  });
+});
+
 describe('time (deadlines and tick)', () => {
   it('handshake timeout destroys a slow client', () => {
     const clock = new FakeClock(1000);
@@ -283,7 +305,9 @@ describe('time (deadlines and tick)', () => {
     pair.pump();
     pair.client.send({ type: 'close' });
     pair.server.receiveData(written(pair.client)); // the server answers and shuts down ...
+    pair.server.takeEvents();
     pair.client.receiveData(written(pair.server)); // ... but its FIN never arrives
+    pair.client.takeEvents();
     expect(pair.client.state).toBe('closed');
     expect(pair.client.nextDeadline()).toBe(300);
     pair.clock.advance(300);
