@@ -17,7 +17,7 @@
  * bytes already read — go to `server.handleSocket(socket, head)`, which validates the upgrade.
  */
 import type { Socket, TCPSocketListener } from 'bun';
-import { BunTransport, createServer, socketHandlers, type SessionRequest, type WebSocketConnection } from '@ws/bun';
+import { BunTransport, createServer, permessageDeflate, socketHandlers, type SessionRequest, type WebSocketConnection } from '@ws/bun';
 
 export interface ChatOptions {
   /** One line per join, leave and connection error. */
@@ -88,6 +88,8 @@ export async function createChatServer(options: ChatOptions = {}): Promise<ChatS
       // WebSocket hijacking); tools that send no Origin are allowed.
       origins: (origin, head) => origin === null || origin === `http://${head.headers.get('host')}`,
       limits: { maxMessageSize: 16 * 1024 },
+    // Browsers offer compression; accept it (messages under 1 KiB are still sent as they are).
+    extensions: [permessageDeflate()],
       // A reader that stops reading is dropped once 1 MiB waits for it, rather than held in memory.
       highWaterMark: 256 * 1024,
       maxBufferedAmount: 1024 * 1024,

@@ -18,7 +18,7 @@
  *
  * Permissions: `--allow-net` (listen), `--allow-read` for index.html.
  */
-import { createServer, type SessionRequest, type WebSocketConnection } from '@ws/deno';
+import { createServer, permessageDeflate, type SessionRequest, type WebSocketConnection } from '@ws/deno';
 
 export interface ChatOptions {
   /** One line per join, leave and connection error. */
@@ -89,6 +89,8 @@ export async function createChatServer(options: ChatOptions = {}): Promise<ChatS
       // WebSocket hijacking); tools that send no Origin are allowed.
       origins: (origin, head) => origin === null || origin === `http://${head.headers.get('host')}`,
       limits: { maxMessageSize: 16 * 1024 },
+    // Browsers offer compression; accept it (messages under 1 KiB are still sent as they are).
+    extensions: [permessageDeflate()],
       // A reader that stops reading is dropped once 1 MiB waits for it, rather than held in memory.
       highWaterMark: 256 * 1024,
       maxBufferedAmount: 1024 * 1024,

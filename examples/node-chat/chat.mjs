@@ -12,7 +12,7 @@
  */
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
-import { handleUpgrade } from '@ws/node';
+import { handleUpgrade, permessageDeflate } from '@ws/node';
 
 const PAGE = readFileSync(new URL('./index.html', import.meta.url));
 const NAME = /^[\p{L}\p{N}_.-]{1,24}$/u;
@@ -32,6 +32,8 @@ export function createChatServer(options = {}) {
     // WebSocket hijacking); tools that send no Origin are allowed.
     origins: (origin, head) => origin === null || origin === `http://${head.headers.get('host')}`,
     limits: { maxMessageSize: 16 * 1024 },
+    // Browsers offer compression; accept it (messages under 1 KiB are still sent as they are).
+    extensions: [permessageDeflate()],
     // A reader that stops reading is dropped once 1 MiB waits for it, rather than held in memory.
     highWaterMark: 256 * 1024,
     maxBufferedAmount: 1024 * 1024,

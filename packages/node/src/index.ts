@@ -19,5 +19,5 @@ export type {
   ClientSessionOptions,
   WebSocketInit,
 } from '@ws/codec/session';
-export { WebSocketUsageError, CloseCode } from '@ws/codec';
-export type { ProtocolErrorCode, Limits, Timeouts } from '@ws/codec';
+export { WebSocketUsageError, CloseCode, permessageDeflate } from '@ws/codec';
+export type { ProtocolErrorCode, Limits, Timeouts, PerMessageDeflateOptions } from '@ws/codec';
