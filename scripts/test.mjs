@@ -201,6 +201,21 @@ const STAGES = [
       return notes.length > 0 ? { ...total, note: notes.join('; ') } : total;
     },
   },
+  {
+    name: 'bench',
+    // A smoke run of the benchmarks (packages/bench, < 30 s): the codec micro-benchmark worker with
+    // ws's addons and without (it checks every implementation's output first), the in-process echo,
+    // and the C load generator against @ws/node over loopback. No timing is asserted.
+    run: async ({ tmp, filtered, passThrough }) => {
+      if (filtered && !passThrough.some((a) => a.includes('bench'))) return { ...none(), note: 'not selected by the filters' };
+      const log = path.join(tmp, 'bench-smoke.log');
+      const script = 'set -o pipefail; "$0" packages/bench/src/bench.mjs smoke 2>&1 | tee "$BENCH_LOG"';
+      const code = await run('bash', ['-c', script, process.execPath], { cwd: ROOT, env: { BENCH_LOG: log }, shell: false });
+      const last = /bench smoke: (\d+) passed, (\d+) failed/.exec(existsSync(log) ? readFileSync(log, 'utf8') : '');
+      if (!last) return { passed: 0, failed: 1, skipped: 0, note: `no smoke summary, exit code ${code}` };
+      return { passed: Number(last[1]), failed: Number(last[2]) || (code !== 0 ? 1 : 0), skipped: 0 };
+    },
+  },
 ];
 
 // ---- main ------------------------------------------------------------------------------------

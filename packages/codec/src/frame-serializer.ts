@@ -15,6 +15,30 @@ import { maskCopy } from './mask.ts';
  */
 export const COPY_THRESHOLD = 64 * 1024;
 
+/**
+ * Frames of at most this many bytes are cut from a shared 64 KiB slab instead of getting an
+ * ArrayBuffer each, as Node's Buffer pool does: on V8 `new Uint8Array(n)` costs ≈ 0.5 µs past
+ * 64 bytes (an off-heap allocation), and a smaller one lives on the heap until a host reads its
+ * `.buffer` (Node's socket.write does, for every chunk), which then moves it off-heap, dearer
+ * still. A slice of the slab is ≈ 40 ns. Memory is never reused: a spent slab is simply dropped
+ * and collected once its last frame has been written.
+ */
+const POOL_MAX = 4 * 1024;
+const POOL_SIZE = 64 * 1024;
+let pool = new ArrayBuffer(0);
+let poolOffset = 0;
+
+function allocFrame(n: number): Uint8Array {
+  if (n > POOL_MAX) return new Uint8Array(n);
+  if (poolOffset + n > pool.byteLength) {
+    pool = new ArrayBuffer(POOL_SIZE);
+    poolOffset = 0;
+  }
+  const frame = new Uint8Array(pool, poolOffset, n);
+  poolOffset = (poolOffset + n + 7) & ~7; // keep slices 8-byte aligned
+  return frame;
+}
+
 /** Bytes of the frame header for a payload of `payloadLength` bytes (§5.2). */
 export function frameHeaderLength(payloadLength: number, masked: boolean): number {
   return (payloadLength < 126 ? 2 : payloadLength <= 0xffff ? 4 : 10) + (masked ? 4 : 0);
@@ -57,7 +81,7 @@ export function serializeFrame(
     return total;
   }
 
-  const frame = new Uint8Array(total);
+  const frame = allocFrame(total);
   const at = writeHeader(frame, 0, fin, rsv, opcode, n, masked);
   if (masked) {
     frame[at] = maskKey[0]!;

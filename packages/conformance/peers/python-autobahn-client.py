@@ -12,7 +12,7 @@ import urllib.parse
 
 import websockets
 
-OPTIONS = dict(ping_interval=None, compression=None, max_size=64 * 2**20, max_queue=None, close_timeout=2)
+OPTIONS = dict(ping_interval=None, compression="deflate", max_size=64 * 2**20, max_queue=None, close_timeout=2)
 
 
 async def run_case(url):

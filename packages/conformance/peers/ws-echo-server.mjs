@@ -14,7 +14,7 @@ const arg = (name, fallback) => {
 const server = new WebSocketServer({
   host: '127.0.0.1',
   port: Number(arg('port', '9001')),
-  perMessageDeflate: false,
+  perMessageDeflate: true, // as Autobahn runs expect (sections 12, 13); only used when the peer offers it
   maxPayload: 64 * 1024 * 1024,
   maxFragments: 0,
 });

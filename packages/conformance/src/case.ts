@@ -4,6 +4,7 @@
 // match, the fuzzer starts the closing handshake itself (unless the case says not to); when the
 // TCP connection is gone, the closing behaviour is checked against the expectation.
 import { describeObserved, sameSequence, combine, type CloseBehavior, type Observed, type Outcome, type Verdict } from './outcome.ts';
+import type { DeflateCaseSpec } from './deflate.ts';
 import type { FrameSendSpec, FuzzConnection, SendOptions } from './fuzz-connection.ts';
 
 /** The closing behaviour a case requires. */
@@ -40,6 +41,8 @@ export interface CaseDef {
   wrongCodeIsFatal?: boolean;
   /** Run alone, after the others, even when cases run concurrently (large, timed cases). */
   exclusive?: boolean;
+  /** Negotiate permessage-deflate (sections 12, 13): the offers we make as a client, what we ask as a server. */
+  deflate?: DeflateCaseSpec;
   /** Hard bound for the whole case in seconds (before scaling); the case's timers end it first. */
   limit?: number;
   /** The connection is open: send, and set timers. */

@@ -50,7 +50,7 @@ Targets:
 Options:
   --cases 1.*,6.4      only cases matching these patterns (* wildcard; 6.4 = 6.4.*)
   --exclude 9.*        leave these cases out
-  --quick              9.x with 1/16 of the sizes and 100 instead of 1000 round trips (CI)
+  --quick              9.x with 1/16 of the sizes and 100 instead of 1000 round trips, 12/13 with 3 messages per case (CI)
   --autobahn-only      leave out our own cases (section 14, masking)
   --concurrency N      server tests: cases run at once (default 1; 9.x always runs alone)
   --time-scale X       multiply every wait and timeout (default 1, Autobahn's timings)

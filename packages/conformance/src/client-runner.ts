@@ -4,6 +4,7 @@ import { connect, type Socket } from 'node:net';
 import type { Buffer } from 'node:buffer';
 import { CaseRun, missingResult, type CaseDef, type CaseResult } from './case.ts';
 import { DEFAULT_TIMING, FuzzConnection, type Timing } from './fuzz-connection.ts';
+import { checkDeflateResponse, formatOffer, type DeflateAgreed, type DeflateOffer } from './deflate.ts';
 import { HeadReader, buildClientRequest, checkServerResponse, newClientKey, parseHead, parseWsUrl, type WsTarget } from './handshake.ts';
 
 export interface ClientRunOptions {
@@ -45,10 +46,10 @@ export async function runAgainstServer(options: ClientRunOptions): Promise<CaseR
 
 /** One case over one fresh connection. */
 export async function runCaseAgainstServer(def: CaseDef, target: WsTarget, timing: Timing, openTimeoutMs: number): Promise<CaseResult> {
-  const opened = await openConnection(target, openTimeoutMs);
+  const opened = await openConnection(target, openTimeoutMs, def.deflate?.offers ?? []);
   if ('error' in opened) return missingResult(def, `The WebSocket opening handshake was never completed: ${opened.error}`);
   const { socket, rest } = opened;
-  const conn = new FuzzConnection(socket, 'client', timing);
+  const conn = new FuzzConnection(socket, 'client', timing, opened.deflate);
   const run = new CaseRun(def, conn);
   const limit = setTimeout(() => socket.destroy(), (def.limit ?? 30) * 1000 * timing.scale);
   try {
@@ -62,10 +63,10 @@ export async function runCaseAgainstServer(def: CaseDef, target: WsTarget, timin
   return run.judge();
 }
 
-type Opened = { socket: Socket; rest: Buffer } | { error: string };
+type Opened = { socket: Socket; rest: Buffer; deflate: DeflateAgreed | null } | { error: string };
 
-/** Connect and do the client side of the opening handshake. */
-export function openConnection(target: WsTarget, timeoutMs: number): Promise<Opened> {
+/** Connect and do the client side of the opening handshake (offering permessage-deflate when `offers`). */
+export function openConnection(target: WsTarget, timeoutMs: number, offers: readonly DeflateOffer[] = []): Promise<Opened> {
   return new Promise((resolve) => {
     const key = newClientKey();
     const reader = new HeadReader();
@@ -88,12 +89,17 @@ export function openConnection(target: WsTarget, timeoutMs: number): Promise<Ope
       const got = reader.push(chunk);
       if (got === 'more') return;
       if (got === 'too-large') return finish({ error: 'response head too large' });
-      const problem = checkServerResponse(parseHead(got.head), key);
-      finish(problem ? { error: problem } : { socket, rest: got.rest });
+      const head = parseHead(got.head);
+      const problem = checkServerResponse(head, key, offers.length > 0);
+      if (problem) return finish({ error: problem });
+      const deflate = checkDeflateResponse(head.headers.get('sec-websocket-extensions'), offers);
+      if (typeof deflate === 'string') return finish({ error: `invalid permessage-deflate response: ${deflate}` });
+      finish({ socket, rest: got.rest, deflate });
     };
     socket.on('data', onData);
     socket.on('error', onError);
     socket.on('close', onClose);
-    socket.once('connect', () => socket.write(buildClientRequest(target, key)));
+    const extra: Record<string, string> = offers.length > 0 ? { 'Sec-WebSocket-Extensions': offers.map(formatOffer).join(', ') } : {};
+    socket.once('connect', () => socket.write(buildClientRequest(target, key, extra)));
   });
 }

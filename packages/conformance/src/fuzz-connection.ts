@@ -19,6 +19,7 @@ import { Close, Op, closePayload, encodeFrame, isControlOpcode, isKnownOpcode, i
 import { FrameReader, type ReadFrame } from './frame-reader.ts';
 import type { Observed } from './outcome.ts';
 import { Utf8Validator, isValidUtf8 } from './utf8.ts';
+import { DeflateCodec, type DeflateAgreed } from './deflate.ts';
 
 /** Which side the fuzzer plays: `client` tests a server, `server` tests a client. */
 export type FuzzRole = 'client' | 'server';
@@ -72,6 +73,8 @@ export class FuzzConnection {
   onEvent: (event: Observed) => void = () => {};
   /** Resolves once the TCP connection is gone. */
   readonly lost: Promise<void>;
+  /** permessage-deflate as negotiated in the opening handshake (sections 12, 13), else null. */
+  readonly deflate: DeflateCodec | null;
 
   readonly #socket: Socket;
   readonly #role: FuzzRole;
@@ -81,10 +84,11 @@ export class FuzzConnection {
   readonly #queue = new SendQueue();
   #pumping = false;
   #peerClosed = false; // the peer's close frame has arrived: ignore what follows
-  #message: { binary: boolean; parts: Uint8Array[]; size: number; utf8: Utf8Validator | null } | null = null;
+  #message: { binary: boolean; compressed: boolean; parts: Uint8Array[]; size: number; utf8: Utf8Validator | null } | null = null;
 
-  constructor(socket: Socket, role: FuzzRole, timing: Timing = DEFAULT_TIMING) {
+  constructor(socket: Socket, role: FuzzRole, timing: Timing = DEFAULT_TIMING, deflate: DeflateAgreed | null = null) {
     this.#socket = socket;
+    this.deflate = deflate ? new DeflateCodec(deflate, role) : null;
     this.#role = role;
     this.#timing = timing;
     socket.setNoDelay(true);
@@ -92,6 +96,7 @@ export class FuzzConnection {
     this.lost = new Promise((resolve) => {
       socket.once('close', () => {
         this.#onLost();
+        this.deflate?.close();
         resolve();
       });
     });
@@ -127,16 +132,21 @@ export class FuzzConnection {
     void this.#pump();
   }
 
-  /** A message, in frames of at most `fragmentSize` payload bytes when given. */
+  /**
+   * A message, in frames of at most `fragmentSize` payload bytes when given. With permessage-deflate
+   * negotiated it is compressed first (RSV1 on the first frame) and the compressed bytes fragmented.
+   */
   sendMessage(binary: boolean, payload: Uint8Array, fragmentSize = 0, options: SendOptions = {}): void {
     const opcode = binary ? Op.binary : Op.text;
+    const rsv = this.deflate ? 4 : 0;
+    if (this.deflate && this.state !== 'closed') payload = this.deflate.compress(payload);
     if (!fragmentSize || payload.length <= fragmentSize) {
-      this.sendFrame({ opcode, payload, ...options });
+      this.sendFrame({ opcode, payload, rsv, ...options });
       return;
     }
     for (let at = 0; at < payload.length; at += fragmentSize) {
       const end = Math.min(at + fragmentSize, payload.length);
-      this.sendFrame({ opcode: at === 0 ? opcode : Op.continuation, fin: end === payload.length, payload: payload.subarray(at, end), ...options });
+      this.sendFrame({ opcode: at === 0 ? opcode : Op.continuation, fin: end === payload.length, rsv: at === 0 ? rsv : 0, payload: payload.subarray(at, end), ...options });
     }
   }
 
@@ -229,7 +239,10 @@ export class FuzzConnection {
   }
 
   #onFrame(frame: ReadFrame): void {
-    if (frame.rsv !== 0) return this.#violation(`RSV bits ${frame.rsv} set without a negotiated extension`);
+    const compressedStart = this.deflate !== null && frame.rsv === 4 && (frame.opcode === Op.text || frame.opcode === Op.binary);
+    if (frame.rsv !== 0 && !compressedStart) {
+      return this.#violation(this.deflate ? `RSV bits ${frame.rsv} on a ${isControlOpcode(frame.opcode) ? 'control' : 'continuation'} frame` : `RSV bits ${frame.rsv} set without a negotiated extension`);
+    }
     if (!isKnownOpcode(frame.opcode)) return this.#violation(`reserved opcode ${frame.opcode}`);
     if (this.#role === 'client' && frame.masked) return this.#violation('masked frame from server');
     if (this.#role === 'server' && !frame.masked) return this.#violation('unmasked frame from client');
@@ -249,7 +262,7 @@ export class FuzzConnection {
       case Op.text:
       case Op.binary:
         if (this.#message) return this.#violation('new data frame while a fragmented message is in progress');
-        this.#message = { binary: frame.opcode === Op.binary, parts: [], size: 0, utf8: frame.opcode === Op.text ? new Utf8Validator() : null };
+        this.#message = { binary: frame.opcode === Op.binary, compressed: compressedStart, parts: [], size: 0, utf8: frame.opcode === Op.text && !compressedStart ? new Utf8Validator() : null };
         return this.#onData(frame);
       default: // continuation
         if (!this.#message) return this.#violation('continuation frame with no message to continue');
@@ -266,7 +279,17 @@ export class FuzzConnection {
     if (!frame.fin) return;
     this.#message = null;
     if (message.utf8 && !message.utf8.complete) return this.#violation('text message ends inside a UTF-8 sequence', Close.invalidPayload);
-    this.onEvent({ type: 'message', binary: message.binary, payload: message.parts.length === 1 ? message.parts[0]! : concat(message.parts) });
+    let payload = message.parts.length === 1 ? message.parts[0]! : concat(message.parts);
+    if (message.compressed) {
+      try {
+        payload = this.deflate!.decompress(payload);
+      } catch (error) {
+        return this.#violation(`invalid compressed message: ${(error as Error).message}`, Close.invalidPayload);
+      }
+      if (payload.length > MAX_PAYLOAD) return this.#violation(`message over ${MAX_PAYLOAD} bytes`, Close.messageTooBig);
+      if (!message.binary && !isValidUtf8(payload)) return this.#violation('invalid UTF-8 in (compressed) text message', Close.invalidPayload);
+    }
+    this.onEvent({ type: 'message', binary: message.binary, payload });
   }
 
   #onClose(payload: Uint8Array): void {

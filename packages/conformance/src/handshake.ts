@@ -77,15 +77,15 @@ export class HeadReader {
 const hasToken = (value: string | undefined, token: string): boolean =>
   (value ?? '').split(',').some((t) => t.trim().toLowerCase() === token);
 
-/** Check a server's response to our request: null when it accepts, else why not. */
-export function checkServerResponse(head: Head, key: string): string | null {
+/** Check a server's response to our request: null when it accepts, else why not. Extensions are checked by the caller (deflate.ts) when `extensionsOffered`. */
+export function checkServerResponse(head: Head, key: string, extensionsOffered = false): string | null {
   const status = /^HTTP\/1\.1 (\d{3})/.exec(head.startLine);
   if (!status) return `not an HTTP/1.1 response: ${JSON.stringify(head.startLine)}`;
   if (status[1] !== '101') return `expected status 101, got ${JSON.stringify(head.startLine)}`;
   if (!hasToken(head.headers.get('upgrade'), 'websocket')) return 'missing "Upgrade: websocket"';
   if (!hasToken(head.headers.get('connection'), 'upgrade')) return 'missing "Connection: Upgrade"';
   if (head.headers.get('sec-websocket-accept') !== acceptKey(key)) return 'wrong Sec-WebSocket-Accept';
-  if (head.headers.has('sec-websocket-extensions')) return 'server accepted an extension we did not offer';
+  if (!extensionsOffered && head.headers.has('sec-websocket-extensions')) return 'server accepted an extension we did not offer';
   return null;
 }
 
@@ -93,6 +93,8 @@ export interface ClientRequest {
   path: string;
   query: URLSearchParams;
   key: string;
+  /** The client's Sec-WebSocket-Extensions offer, if any. */
+  extensions?: string | undefined;
 }
 
 /** Check a client's upgrade request: the request, or why it is not a WebSocket upgrade. */
@@ -105,11 +107,13 @@ export function checkClientRequest(head: Head): ClientRequest | string {
   const key = head.headers.get('sec-websocket-key') ?? '';
   if (Buffer.from(key, 'base64').length !== 16) return 'Sec-WebSocket-Key is not 16 bytes in base64';
   const url = new URL(m[1]!, 'http://localhost');
-  return { path: url.pathname, query: url.searchParams, key };
+  return { path: url.pathname, query: url.searchParams, key, extensions: head.headers.get('sec-websocket-extensions') };
 }
 
-export function buildServerResponse(key: string): string {
-  return ['HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Accept: ${acceptKey(key)}`, '', ''].join('\r\n');
+export function buildServerResponse(key: string, extensions?: string): string {
+  const lines = ['HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Accept: ${acceptKey(key)}`];
+  if (extensions) lines.push(`Sec-WebSocket-Extensions: ${extensions}`);
+  return [...lines, '', ''].join('\r\n');
 }
 
 export function buildErrorResponse(status: number, text: string): string {

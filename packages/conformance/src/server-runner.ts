@@ -8,6 +8,7 @@ import { CaseRun, type CaseDef, type CaseResult } from './case.ts';
 import { DEFAULT_TIMING, FuzzConnection, type Timing } from './fuzz-connection.ts';
 import { HeadReader, buildErrorResponse, buildServerResponse, checkClientRequest, parseHead } from './handshake.ts';
 import { Close } from './frame.ts';
+import { acceptDeflateOffer } from './deflate.ts';
 
 export interface FuzzingServerOptions {
   cases: readonly CaseDef[];
@@ -135,7 +136,7 @@ export class FuzzingServer {
         const index = Number(request.query.get('case'));
         const def = Number.isInteger(index) ? this.cases[index - 1] : undefined;
         if (!def || !agent) return this.#refuse(socket, 400, 'Bad Request');
-        void this.#runCase(socket, request.key, got.rest, def, agent);
+        void this.#runCase(socket, request.key, got.rest, def, agent, request.extensions);
       } else {
         this.#options.onNote?.(`refused a request for ${request.path}`);
         this.#refuse(socket, 404, 'Not Found');
@@ -156,11 +157,13 @@ export class FuzzingServer {
     return conn;
   }
 
-  async #runCase(socket: Socket, key: string, rest: Buffer, def: CaseDef, agent: string): Promise<void> {
+  async #runCase(socket: Socket, key: string, rest: Buffer, def: CaseDef, agent: string, offer: string | undefined): Promise<void> {
     this.#running++;
     try {
-      socket.write(buildServerResponse(key));
-      const conn = new FuzzConnection(socket, 'server', this.#timing);
+      // Only the deflate cases (12, 13) accept the client's permessage-deflate offer.
+      const deflate = def.deflate ? acceptDeflateOffer(offer, def.deflate.accept) : null;
+      socket.write(buildServerResponse(key, deflate?.header));
+      const conn = new FuzzConnection(socket, 'server', this.#timing, deflate);
       const run = new CaseRun(def, conn);
       const limit = setTimeout(() => socket.destroy(), (def.limit ?? 30) * 1000 * this.#timing.scale);
       def.start(run);

@@ -10,13 +10,14 @@ import { compareWithExpected, formatExpected, toExpected, type RunReport } from 
 import { missingResult, type CaseResult } from '../src/case.ts';
 import { parseArgs } from '../src/cli.ts';
 import { fillTemplate } from '../src/peer-process.ts';
+import { DeflateCodec, acceptDeflateOffer, checkDeflateResponse, formatOffer } from '../src/deflate.ts';
 
 describe('case registry', () => {
-  it('has Autobahn’s case counts per section (301 cases in 1–7, 9, 10) plus our 3 masking cases', () => {
+  it('has Autobahn’s case counts per section (517 cases in 1–7, 9, 10, 12, 13) plus our 3 masking cases', () => {
     const counts: Record<string, number> = {};
     for (const d of allCases()) counts[sectionOf(d.id)] = (counts[sectionOf(d.id)] ?? 0) + 1;
-    expect(counts).toEqual({ '1': 16, '2': 11, '3': 7, '4': 10, '5': 20, '6': 145, '7': 37, '9': 54, '10': 1, '14': 3 });
-    expect(allCases({ autobahnOnly: true })).toHaveLength(301);
+    expect(counts).toEqual({ '1': 16, '2': 11, '3': 7, '4': 10, '5': 20, '6': 145, '7': 37, '9': 54, '10': 1, '12': 90, '13': 126, '14': 3 });
+    expect(allCases({ autobahnOnly: true })).toHaveLength(517);
   });
 
   it('has unique ids in ascending order', () => {
@@ -43,6 +44,39 @@ describe('case registry', () => {
     expect(matchesPattern('7.13.2', '7.*.2')).toBe(true);
     expect(selectCases(defs, ['2'], ['2.1*']).map((d) => d.id)).toEqual(['2.2', '2.3', '2.4', '2.5', '2.6', '2.7', '2.8', '2.9']);
     expect(selectCases(defs, ['9.*'])).toHaveLength(54);
+  });
+});
+
+describe('permessage-deflate negotiation and codec', () => {
+  const offer = { clientMaxWindowBits: true as const, serverNoContextTakeover: true, serverMaxWindowBits: 10 };
+  it('formats offers', () => {
+    expect(formatOffer(offer)).toBe('permessage-deflate; client_max_window_bits; server_no_context_takeover; server_max_window_bits=10');
+  });
+  it('accepts a valid response and rejects invalid ones', () => {
+    expect(checkDeflateResponse(undefined, [offer])).toBeNull();
+    expect(checkDeflateResponse('permessage-deflate; server_no_context_takeover; server_max_window_bits=9; client_max_window_bits=12', [offer])).toMatchObject({ serverMaxWindowBits: 9, clientMaxWindowBits: 12, serverNoContextTakeover: true });
+    expect(checkDeflateResponse('permessage-deflate; server_max_window_bits=10', [offer])).toMatch(/server_no_context_takeover/);
+    expect(checkDeflateResponse('permessage-deflate; server_no_context_takeover; server_max_window_bits=11', [offer])).toMatch(/server_max_window_bits/);
+    expect(checkDeflateResponse('permessage-deflate; server_no_context_takeover; server_max_window_bits=10; client_max_window_bits', [offer])).toMatch(/8\.\.15/);
+    expect(checkDeflateResponse('permessage-deflate; client_max_window_bits=10', [{}])).toMatch(/not in the offer/);
+    expect(checkDeflateResponse('permessage-deflate; foo', [{}])).toMatch(/unknown/);
+    expect(checkDeflateResponse('permessage-deflate', [])).toMatch(/did not offer/);
+  });
+  it('answers offers as the fuzzing server', () => {
+    expect(acceptDeflateOffer('permessage-deflate; client_max_window_bits', { clientNoContextTakeover: true, clientMaxWindowBits: 9 })?.header).toBe('permessage-deflate; client_no_context_takeover; client_max_window_bits=9');
+    expect(acceptDeflateOffer('x-foo, permessage-deflate; server_max_window_bits=8, permessage-deflate', { clientNoContextTakeover: false, clientMaxWindowBits: 0 })?.header).toBe('permessage-deflate');
+    expect(acceptDeflateOffer(undefined, { clientNoContextTakeover: false, clientMaxWindowBits: 0 })).toBeNull();
+  });
+  it('round-trips messages with and without context takeover', () => {
+    for (const nct of [false, true]) {
+      const agreed = { serverNoContextTakeover: nct, clientNoContextTakeover: nct, serverMaxWindowBits: 9, clientMaxWindowBits: 9, header: '' };
+      const client = new DeflateCodec(agreed, 'client');
+      const server = new DeflateCodec(agreed, 'server');
+      for (let i = 0; i < 5; i++) {
+        const msg = Buffer.from(repeatTo(`message ${i} `, 3000));
+        expect(Buffer.from(server.decompress(client.compress(msg)))).toEqual(msg);
+      }
+    }
   });
 });
 

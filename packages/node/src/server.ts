@@ -8,7 +8,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { HttpHeaders } from '@ws/codec';
+import { DEFAULT_TIMEOUTS, HttpHeaders } from '@ws/codec';
 import { Emitter, ServerSession, type ConnectionHandler, type PeerInfo, type ServerSessionOptions, type SessionRequest, type WebSocketConnection } from '@ws/codec/session';
 import { NodeTransport } from './transport.ts';
 
@@ -49,10 +49,15 @@ export class WebSocketServer extends Emitter<ServerEvents> {
     if (tlsOptions !== undefined) {
       // Half-open only once TLS is up: a TLS server socket that allows half-open never gives up on
       // a client that sends FIN mid-handshake (e.g. after refusing our certificate).
-      this.server = tls.createServer(tlsOptions, (socket) => {
+      // TLS must finish within the WebSocket handshake timeout too: the session's timer starts
+      // only once TLS is up, and Node's own TLS handshakeTimeout is 120 s (slow-loris on wss:).
+      const handshakeTimeout = sessionOptions.timeouts?.handshakeTimeout ?? DEFAULT_TIMEOUTS.handshakeTimeout;
+      this.server = tls.createServer({ ...(handshakeTimeout > 0 ? { handshakeTimeout } : {}), ...tlsOptions }, (socket) => {
         socket.allowHalfOpen = true;
         this.#accept(socket);
       });
+      // Node reports a failed or timed-out TLS handshake here but leaves the socket open.
+      this.server.on('tlsClientError', (_error, socket) => socket.destroy());
     } else {
       this.server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.#accept(socket));
     }

@@ -1,11 +1,15 @@
 /**
  * The session's {@link Transport} over a Node stream socket (`net.Socket`, `tls.TLSSocket`, or
- * the `Duplex` an `http` server hands to its 'upgrade' listeners). Writes are corked so a
- * frame's header and payload leave in one `writev`; `bufferedAmount` is `writableLength`.
+ * the `Duplex` an `http` server hands to its 'upgrade' listeners). Several small chunks are
+ * gathered into one buffer (one `write`), larger ones corked so a frame's header and payload
+ * leave in one `writev`; `bufferedAmount` is `writableLength`.
  */
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import type { Transport, TransportHandlers } from '@ws/codec/session';
+
+/** Writes of several chunks totalling at most this many bytes are gathered into one buffer. */
+const GATHER_MAX = 16 * 1024;
 
 export class NodeTransport implements Transport {
   readonly socket: Duplex;
@@ -52,6 +56,20 @@ export class NodeTransport implements Transport {
     const last = chunks.length - 1;
     if (last === 0) {
       socket.write(chunks[0]!, this.#afterWrite);
+      return;
+    }
+    // Many small frames (a burst of echoes): one buffer, one write. Every socket.write costs a
+    // trip through the stream machinery, so copying a few KiB is cheaper than corking them.
+    let total = 0;
+    for (let i = 0; i <= last; i++) total += chunks[i]!.length;
+    if (total <= GATHER_MAX) {
+      const gathered = Buffer.allocUnsafe(total);
+      let at = 0;
+      for (let i = 0; i <= last; i++) {
+        gathered.set(chunks[i]!, at);
+        at += chunks[i]!.length;
+      }
+      socket.write(gathered, this.#afterWrite);
       return;
     }
     socket.cork();

@@ -29,7 +29,9 @@ export class HttpHeaders {
   /** Wraps pairs the parser already checked, without copying or validating. */
   static fromTrusted(entries: Array<[string, string]>): HttpHeaders {
     const headers = new HttpHeaders();
-    headers.#entries.push(...entries);
+    // A loop, not push(...entries): spreading a head with a raised maxHeaders (hundreds of
+    // thousands of fields) overflows the call stack, and peer bytes must never throw.
+    for (const entry of entries) headers.#entries.push(entry);
     return headers;
   }
 

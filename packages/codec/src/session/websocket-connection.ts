@@ -442,12 +442,13 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
     this.#pumping = true;
     const codec = this.#codec;
     try {
+      // Every pending event first, then every output in one transport write: the echoes of a
+      // read that held many frames (and the pongs, and what listeners sent) leave together.
       for (;;) {
+        for (let event = codec.nextEvent(); event !== null; event = codec.nextEvent()) this.#dispatch(event);
         const outputs = codec.takeOutput();
-        if (outputs.length > 0) this.#perform(outputs);
-        const event = codec.nextEvent();
-        if (event === null) break;
-        this.#dispatch(event);
+        if (outputs.length === 0) break;
+        this.#perform(outputs);
       }
     } finally {
       this.#pumping = false;

@@ -1,7 +1,6 @@
 // The case registry: every case in Autobahn's order, the section titles, and selection by pattern.
-// To add a section (12 and 13, permessage-deflate, are next): write `section-12-….ts` exporting
-// its CaseDef list (cases can offer extensions in the handshake once the runners pass them on),
-// and append it in `allCases`.
+// To add a section: write `section-N-….ts` exporting its CaseDef list (a case negotiates
+// permessage-deflate with `deflate`, see section-12-13-deflate.ts), and append it in `allCases`.
 import type { CaseDef } from '../case.ts';
 import { section1 } from './section-1-framing.ts';
 import { section2 } from './section-2-ping-pong.ts';
@@ -12,6 +11,7 @@ import { SECTION6_TITLES, section6 } from './section-6-utf8.ts';
 import { section7 } from './section-7-close.ts';
 import { section9 } from './section-9-limits.ts';
 import { section10 } from './section-10-misc.ts';
+import { DEFLATE_SUBSECTION_TITLES, sectionDeflate } from './section-12-13-deflate.ts';
 import { section14 } from './section-14-masking.ts';
 
 export interface RegistryOptions {
@@ -34,6 +34,8 @@ export const SECTION_TITLES: Readonly<Record<string, string>> = {
   '7': 'Close Handling',
   '9': 'Limits/Performance',
   '10': 'Misc',
+  '12': 'WebSocket Compression (different payloads)',
+  '13': 'WebSocket Compression (different parameters)',
   '14': 'Masking (beyond Autobahn)',
 };
 
@@ -58,11 +60,12 @@ export const SUBSECTION_TITLES: Readonly<Record<string, string>> = {
   '9.7': 'Text Message Roundtrip Time (fixed number, increasing size)',
   '9.8': 'Binary Message Roundtrip Time (fixed number, increasing size)',
   '10.1': 'Auto-Fragmentation',
+  ...DEFLATE_SUBSECTION_TITLES,
   '14.1': 'Frames masked the wrong way',
 };
 
 export function allCases(options: RegistryOptions = {}): CaseDef[] {
-  const defs = [...section1, ...section2, ...section3, ...section4, ...section5, ...section6, ...section7, ...section9({ quick: options.quick ?? false }), ...section10];
+  const defs = [...section1, ...section2, ...section3, ...section4, ...section5, ...section6, ...section7, ...section9({ quick: options.quick ?? false }), ...section10, ...sectionDeflate({ quick: options.quick ?? false })];
   if (!options.autobahnOnly) defs.push(...section14);
   return defs;
 }

@@ -11,21 +11,30 @@ import { concat } from '../bytes.ts';
 import { Close, Op, applyMask, closePayload, encodeFrame, isControlOpcode, isKnownOpcode, isValidWireCloseCode, newMaskKey } from '../frame.ts';
 import { HeadReader, buildClientRequest, buildErrorResponse, buildServerResponse, checkClientRequest, checkServerResponse, newClientKey, parseHead, parseWsUrl } from '../handshake.ts';
 import { Utf8Validator, isValidUtf8 } from '../utf8.ts';
+import { parseExtensions } from '../deflate.ts';
+import zlib from 'node:zlib';
 
 /**
  * - `echo-invalid-utf8`: no UTF-8 check on text messages (they are echoed as they came);
  * - `ignore-rsv`: RSV bits are not checked;
  * - `never-echo-close`: a close frame from the other side is never answered;
- * - `ignore-mask`: the mask bit is not checked (a server accepts unmasked frames, a client masked ones).
+ * - `ignore-mask`: the mask bit is not checked (a server accepts unmasked frames, a client masked ones);
+ * - `deflate-uncompressed`: (server) negotiates permessage-deflate, then sends messages with RSV1
+ *   set but the payload not compressed.
+ *
+ * The server accepts a permessage-deflate offer (no context takeover both ways: one zlib call per
+ * message); the client offers none.
  */
-export type Flaw = 'echo-invalid-utf8' | 'ignore-rsv' | 'never-echo-close' | 'ignore-mask';
-export const FLAWS: readonly Flaw[] = ['echo-invalid-utf8', 'ignore-rsv', 'never-echo-close', 'ignore-mask'];
+export type Flaw = 'echo-invalid-utf8' | 'ignore-rsv' | 'never-echo-close' | 'ignore-mask' | 'deflate-uncompressed';
+export const FLAWS: readonly Flaw[] = ['echo-invalid-utf8', 'ignore-rsv', 'never-echo-close', 'ignore-mask', 'deflate-uncompressed'];
 
 const MAX_PAYLOAD = 64 * 1024 * 1024;
 
 interface EndpointOptions {
   role: 'server' | 'client';
   flaws: ReadonlySet<Flaw>;
+  /** permessage-deflate negotiated: the window bits we compress with. */
+  deflate?: { windowBits: number };
   /** Handle a message instead of echoing it. */
   onMessage?: (binary: boolean, payload: Uint8Array) => void;
 }
@@ -39,7 +48,7 @@ class Endpoint {
   #header: { fin: boolean; opcode: number; key: Uint8Array | null; length: number; done: number; discard: boolean } | null = null;
   #control: Uint8Array[] = [];
   // current message
-  #message: { binary: boolean; parts: Uint8Array[]; size: number; utf8: Utf8Validator | null } | null = null;
+  #message: { binary: boolean; compressed: boolean; parts: Uint8Array[]; size: number; utf8: Utf8Validator | null } | null = null;
   #sentClose = false;
   #gotClose = false;
 
@@ -96,7 +105,8 @@ class Endpoint {
     }
     const flaws = this.#o.flaws;
     let violation: number | null = null;
-    if (rsv !== 0 && !flaws.has('ignore-rsv')) violation = Close.protocolError;
+    const compressed = this.#o.deflate !== undefined && rsv === 4 && (opcode === Op.text || opcode === Op.binary);
+    if (rsv !== 0 && !compressed && !flaws.has('ignore-rsv')) violation = Close.protocolError;
     else if (!isKnownOpcode(opcode)) violation = Close.protocolError;
     else if (!flaws.has('ignore-mask') && masked !== (this.#o.role === 'server')) violation = Close.protocolError;
     else if (isControlOpcode(opcode)) {
@@ -106,8 +116,8 @@ class Endpoint {
     } else if (this.#message) {
       violation = Close.protocolError;
     } else {
-      const check = opcode === Op.text && !flaws.has('echo-invalid-utf8');
-      this.#message = { binary: opcode === Op.binary, parts: [], size: 0, utf8: check ? new Utf8Validator() : null };
+      const check = opcode === Op.text && !compressed && !flaws.has('echo-invalid-utf8');
+      this.#message = { binary: opcode === Op.binary, compressed, parts: [], size: 0, utf8: check ? new Utf8Validator() : null };
     }
     if (violation === null && !isControlOpcode(opcode) && this.#message!.size + length > MAX_PAYLOAD) violation = Close.messageTooBig;
     // A bad close frame ends the closing handshake too: nothing more will come.
@@ -147,7 +157,19 @@ class Endpoint {
         this.#fail(Close.invalidPayload);
         return true;
       }
-      const payload = concat(m.parts);
+      let payload = concat(m.parts);
+      if (m.compressed) {
+        try {
+          payload = zlib.inflateRawSync(Buffer.concat([payload, DEFLATE_TAIL]), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+        } catch {
+          this.#fail(Close.invalidPayload);
+          return true;
+        }
+        if (!m.binary && !isValidUtf8(payload) && !this.#o.flaws.has('echo-invalid-utf8')) {
+          this.#fail(Close.invalidPayload);
+          return true;
+        }
+      }
       if (this.#o.onMessage) this.#o.onMessage(m.binary, payload);
       else this.#send(m.binary ? Op.binary : Op.text, payload);
     }
@@ -206,8 +228,30 @@ class Endpoint {
 
   #send(opcode: number, payload: Uint8Array): void {
     if (this.#socket.destroyed || !this.#socket.writable) return;
-    this.#socket.write(encodeFrame({ opcode, payload }, this.#o.role === 'client' ? newMaskKey() : null));
+    let rsv = 0;
+    if (this.#o.deflate && (opcode === Op.text || opcode === Op.binary)) {
+      rsv = 4;
+      if (!this.#o.flaws.has('deflate-uncompressed')) {
+        const out = zlib.deflateRawSync(payload, { windowBits: this.#o.deflate.windowBits, finishFlush: zlib.constants.Z_SYNC_FLUSH });
+        payload = out.subarray(0, out.length - 4); // without 00 00 ff ff
+      }
+    }
+    this.#socket.write(encodeFrame({ opcode, payload, rsv }, this.#o.role === 'client' ? newMaskKey() : null));
   }
+}
+
+const DEFLATE_TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
+
+/** The first permessage-deflate offer, accepted with no context takeover both ways (and the server window asked for). */
+function acceptOffer(value: string | undefined): { header: string; windowBits: number } | null {
+  const exts = value === undefined ? [] : parseExtensions(value);
+  if (typeof exts === 'string') return null;
+  const offer = exts.find((e) => e.name === 'permessage-deflate');
+  if (!offer) return null;
+  const smwb = offer.params.get('server_max_window_bits');
+  const windowBits = typeof smwb === 'string' && Number(smwb) >= 9 && Number(smwb) <= 15 ? Number(smwb) : 15;
+  const header = `permessage-deflate; server_no_context_takeover; client_no_context_takeover${windowBits < 15 || smwb ? `; server_max_window_bits=${windowBits}` : ''}`;
+  return { header, windowBits };
 }
 
 export interface MiniServer {
@@ -234,8 +278,9 @@ export function startMiniServer(flaws: readonly Flaw[] = [], port = 0): Promise<
         socket.end(buildErrorResponse(400, 'Bad Request'));
         return;
       }
-      socket.write(buildServerResponse(request.key));
-      const endpoint = new Endpoint(socket, { role: 'server', flaws: flawSet });
+      const deflate = acceptOffer(request.extensions);
+      socket.write(buildServerResponse(request.key, deflate?.header));
+      const endpoint = new Endpoint(socket, { role: 'server', flaws: flawSet, ...(deflate ? { deflate } : {}) });
       if (got.rest.length) endpoint.feed(got.rest);
     };
     socket.on('data', onData);

@@ -1,0 +1,20 @@
+// Summarise a V8 .cpuprofile (node --cpu-prof): self time per function, top N.
+//   node src/lib/profile-summary.mjs file.cpuprofile [N]
+import { readFileSync } from 'node:fs';
+
+const [file, n = '25'] = process.argv.slice(2);
+const profile = JSON.parse(readFileSync(file, 'utf8'));
+const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+const self = new Map();
+const dt = profile.timeDeltas;
+let total = 0;
+for (let i = 0; i < profile.samples.length; i++) {
+  const node = byId.get(profile.samples[i]);
+  const f = node.callFrame;
+  const key = `${f.functionName || '(anonymous)'} ${f.url.split('/').slice(-1)[0]}:${f.lineNumber + 1}`;
+  const t = dt[i] ?? 0;
+  self.set(key, (self.get(key) ?? 0) + t);
+  total += t;
+}
+const rows = [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(n));
+for (const [key, t] of rows) console.log(`${((t / total) * 100).toFixed(1).padStart(5)} %  ${key}`);
