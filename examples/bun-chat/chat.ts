@@ -41,7 +41,7 @@ const STATUS: Record<number, string> = { 200: 'OK', 404: 'Not Found', 405: 'Meth
 
 export async function createChatServer(options: ChatOptions = {}): Promise<ChatServer> {
   const log = options.log ?? (() => {});
-  const page = await Bun.file(new URL('./index.html', import.meta.url)).bytes();
+  const page = await Bun.file(new URL('../node-chat/index.html', import.meta.url)).bytes();
   const room = new Map<string, WebSocketConnection>();
   /** Sockets whose request head is still being read, or that get a plain HTTP answer. */
   const plain = new Set<BunTransport>();

@@ -85,7 +85,7 @@ Deno.test('deno-chat: two members talk; a taken name gets 4009; shutdown closes 
 
 Deno.test('deno-chat: main.ts prints its URL and exits on SIGTERM', async () => {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ['run', '--allow-net', '--allow-read=.', 'main.ts', '--port', '0'],
+    args: ['run', '--allow-net', '--allow-read=../node-chat', 'main.ts', '--port', '0'],
     cwd: new URL('.', import.meta.url),
     stdout: 'piped',
     stderr: 'inherit',

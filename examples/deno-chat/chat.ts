@@ -41,7 +41,7 @@ const encoder = new TextEncoder();
 
 export async function createChatServer(options: ChatOptions = {}): Promise<ChatServer> {
   const log = options.log ?? (() => {});
-  const page = await Deno.readFile(new URL('./index.html', import.meta.url));
+  const page = await Deno.readFile(new URL('../node-chat/index.html', import.meta.url));
   const room = new Map<string, WebSocketConnection>();
   /** Connections whose request head is still being read. */
   const routing = new Set<Deno.Conn>();

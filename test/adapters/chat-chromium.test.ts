@@ -34,7 +34,7 @@ interface Chat {
 
 const CHATS: Chat[] = [
   { name: 'node', command: process.execPath, args: ['examples/node-chat/main.mjs'], cwd: ROOT },
-  { name: 'deno', command: denoBinary(), args: ['run', '--allow-net', '--allow-read=.', 'main.ts'], cwd: path.join(ROOT, 'examples/deno-chat') },
+  { name: 'deno', command: denoBinary(), args: ['run', '--allow-net', '--allow-read=../node-chat', 'main.ts'], cwd: path.join(ROOT, 'examples/deno-chat') },
   { name: 'bun', command: path.join(ROOT, 'node_modules/.bin/bun'), args: ['--conditions', 'source', 'examples/bun-chat/main.ts'], cwd: ROOT },
 ];
 
