@@ -15,3 +15,5 @@ export { connectSession } from './client-session.ts';
 export type { ClientSessionOptions } from './client-session.ts';
 export { createWebSocketClass, WhatwgWebSocket } from './whatwg.ts';
 export type { WebSocketClass, WebSocketClassOptions, WebSocketInit, BinaryConverter } from './whatwg.ts';
+export { runAutobahnClient } from './autobahn-client.ts';
+export type { AutobahnClientOptions } from './autobahn-client.ts';

@@ -56,7 +56,7 @@ type HostTimers = {
   clearTimeout(handle: unknown): void;
 };
 
-const hostTimers: Timers = {
+export const hostTimers: Timers = {
   setTimeout: (callback, ms) => {
     const handle = (globalThis as unknown as HostTimers).setTimeout(callback, ms) as { unref?: () => void } | number;
     // The socket keeps a process alive, not our deadlines.
