@@ -1,12 +1,8 @@
 /**
  * A chat room on one port with Deno: the page at `/`, the WebSocket at `/ws`, every message
- * broadcast to everyone in the room. The same room and wire protocol as examples/node-chat:
- *   page → server  { "type": "say", "text": "…" }
- *   server → page  { "type": "welcome", "name", "people" } once, then
- *                  { "type": "message", "from", "text", "at" } · { "type": "join" | "leave", "name" }
- * The name comes from the URL (`/ws?name=alice`). A name already in the room is closed with
- * 4009 "name taken"; anything but a well-formed `say` with 1008 (1003 for binary); shutting
- * down closes everyone with 1001 "server shutting down".
+ * broadcast to everyone in the room. The room and its wire protocol are examples/node-chat/room.mjs,
+ * shared with the Node and Bun examples; shutting down closes everyone with 1001 "server shutting
+ * down".
  *
  * Why our own listener: `Deno.serve` answers HTTP well but cannot hand over its raw socket, and
  * `@ws/deno` needs the socket (its codec does the handshake). Two ports (Deno.serve for the page,
@@ -18,7 +14,8 @@
  *
  * Permissions: `--allow-net` (listen), `--allow-read` for index.html.
  */
-import { createServer, permessageDeflate, type SessionRequest, type WebSocketConnection } from '@ws/deno';
+import { createServer, permessageDeflate, type WebSocketConnection } from '@ws/deno';
+import { chatServerOptions, createRoom } from '../node-chat/room.mjs';
 
 export interface ChatOptions {
   /** One line per join, leave and connection error. */
@@ -33,72 +30,19 @@ export interface ChatServer {
   close(code?: number, reason?: string): Promise<void>;
 }
 
-const NAME = /^[\p{L}\p{N}_.-]{1,24}$/u;
-const MAX_TEXT = 2000;
 const MAX_HEAD = 16 * 1024;
 const HEAD_TIMEOUT = 10_000;
 const encoder = new TextEncoder();
 
 export async function createChatServer(options: ChatOptions = {}): Promise<ChatServer> {
-  const log = options.log ?? (() => {});
   const page = await Deno.readFile(new URL('../node-chat/index.html', import.meta.url));
-  const room = new Map<string, WebSocketConnection>();
+  const { people: room, join } = createRoom<WebSocketConnection>(options.log);
   /** Connections whose request head is still being read. */
   const routing = new Set<Deno.Conn>();
-  let guests = 0;
   let listener: Deno.Listener | null = null;
   let accepting: Promise<void> = Promise.resolve();
 
-  const broadcast = (message: unknown): void => {
-    const data = JSON.stringify(message);
-    for (const peer of room.values()) peer.send(data);
-  };
-
-  const onConnection = (ws: WebSocketConnection, request: SessionRequest): void => {
-    const asked = new URLSearchParams(request.query).get('name')?.trim() || `guest-${++guests}`;
-    ws.on('error', (error) => log(`${asked}: ${error.code} ${error.message}`));
-    if (!NAME.test(asked)) return ws.close(1008, 'bad name: 1-24 letters, digits, _ . -');
-    if (room.has(asked)) return ws.close(4009, 'name taken');
-    const name = asked;
-    room.set(name, ws);
-    log(`${name} joined from ${request.remoteAddress}`);
-    ws.send(JSON.stringify({ type: 'welcome', name, people: [...room.keys()] }));
-    broadcast({ type: 'join', name });
-    ws.on('message', (data, isBinary) => {
-      if (isBinary) return ws.close(1003, 'text only');
-      let message: { type?: unknown; text?: unknown } | null;
-      try {
-        message = JSON.parse(data as string);
-      } catch {
-        return ws.close(1008, 'not JSON');
-      }
-      if (message?.type !== 'say' || typeof message.text !== 'string' || message.text.length > MAX_TEXT) return ws.close(1008, 'bad message');
-      const text = message.text.trim();
-      if (text !== '') broadcast({ type: 'message', from: name, text, at: Date.now() });
-    });
-    ws.on('close', (info) => {
-      room.delete(name);
-      log(`${name} left (${info.code}${info.reason ? ` ${info.reason}` : ''})`);
-      broadcast({ type: 'leave', name });
-    });
-  };
-
-  const ws = createServer(
-    {
-      // A browser always sends Origin: accept only pages served by this server (no cross-site
-      // WebSocket hijacking); tools that send no Origin are allowed.
-      origins: (origin, head) => origin === null || origin === `http://${head.headers.get('host')}`,
-      limits: { maxMessageSize: 16 * 1024 },
-    // Browsers offer compression; accept it (messages under 1 KiB are still sent as they are).
-    extensions: [permessageDeflate()],
-      // A reader that stops reading is dropped once 1 MiB waits for it, rather than held in memory.
-      highWaterMark: 256 * 1024,
-      maxBufferedAmount: 1024 * 1024,
-      // Find dead peers: a ping after 30 s of silence, closed if nothing comes back.
-      timeouts: { keepaliveInterval: 30_000 },
-    },
-    onConnection,
-  );
+  const ws = createServer(chatServerOptions([permessageDeflate()]), join);
 
   /** Read one request head: the bytes up to and including the blank line, or null. */
   async function readHead(conn: Deno.Conn): Promise<Uint8Array | null> {
