@@ -19,5 +19,6 @@ export type {
   ClientSessionOptions,
   WebSocketInit,
 } from '@ws/codec/session';
-export { WebSocketUsageError, CloseCode, permessageDeflate } from '@ws/codec';
+export { WebSocketUsageError, CloseCode, pakoBackend } from '@ws/codec';
+export { permessageDeflate, zlibBackend } from './zlib-backend.ts';
 export type { ProtocolErrorCode, Limits, Timeouts, PerMessageDeflateOptions } from '@ws/codec';

@@ -1,0 +1,316 @@
+/**
+ * A {@link DeflateBackend} on Node's own zlib (C), used by `@ws/node`'s `permessageDeflate()`
+ * by default instead of the codec's pure-JS pako backend (packages/bench/results/deflate.md
+ * has the measurements).
+ *
+ * Node 20 has no public synchronous *streaming* zlib API: `deflateRawSync`/`inflateRawSync`
+ * start a fresh stream on every call (no context takeover), and the stream classes are
+ * asynchronous. Their native handle, however, has the synchronous `writeSync(flush, in, inOff,
+ * inLen, out, outOff, outLen)` that Node's own `*Sync` functions run on (`processChunkSync` in
+ * lib/zlib.js, unchanged from Node 12 to 24): one call of zlib's `deflate()`/`inflate()` with
+ * the given buffers, after which `_writeState` holds `[avail_out, avail_in]`. Errors arrive
+ * synchronously through `handle.onerror`, which we replace so that the stream object is never
+ * destroyed behind our back. Nothing else of the stream object is used. {@link zlibBackend} is
+ * null where that handle is missing (a runtime that emulates `node:zlib` differently); callers
+ * then fall back to pako.
+ *
+ * Bounded inflation (decompression bombs): `pull` hands zlib exactly the caller's output buffer,
+ * so one call never produces more than `output.length` bytes, as with pako.
+ *
+ * Differences from the pako backend:
+ * - `endMessage` cannot tell a message that stops inside a block (zlib's `data_type` is not
+ *   exposed): it returns null, as the interface allows. Such a message still fails as soon as
+ *   the next one does not decode.
+ * - A final block (BFINAL = 1) ends zlib's stream, and Node only offers `inflateReset`, which
+ *   forgets the window. To keep context takeover across such a message (RFC 7692 §7.2.3.4) the
+ *   inflater keeps a copy of the last 2^windowBits bytes it produced and restarts zlib with them
+ *   as the preset dictionary. That copy costs 2^windowBits bytes per inflater (32 KiB by default).
+ *
+ * Memory (native, w = windowBits, m = memLevel): deflater ≈ 2^(w+2) + 2^(m+9) bytes by zlib's
+ * formula (256 KiB at 15/8), inflater ≈ 2^w + 7 KiB plus the copy above; each also has a small
+ * Node stream object (≈ 1–2 KiB of JS heap). Measured per connection with both directions taking
+ * over context (Node 20, packages/bench/results/deflate.md): ≈ 270 KiB (ws: 255 KiB, pako: 295
+ * KiB); without context takeover ≈ 7 KiB (the codec pools them; ws keeps 255 KiB). Small windows
+ * save less than with pako: Node's bundled zlib keeps a larger hash table than the formula says
+ * (a deflater at 10 bits / memLevel 5 measures ≈ 134 KiB RSS, ≈ 24 KiB at memLevel 1), so with
+ * 10-bit windows and memLevel 5 a connection costs ≈ 104 KiB here against ≈ 44 KiB with pako.
+ */
+import zlib from 'node:zlib';
+import { permessageDeflate as codecPermessageDeflate } from '@ws/codec';
+import type { DeflateBackend, DeflaterOptions, ExtensionFactory, PerMessageDeflateOptions, RawDeflater, RawInflater } from '@ws/codec';
+
+/** The native handle of a Node zlib stream (lib/zlib.js, src/node_zlib.cc). */
+interface ZlibHandle {
+  writeSync(flush: number, input: Uint8Array, inOff: number, inLen: number, output: Uint8Array, outOff: number, outLen: number): void;
+  reset(): void;
+  close(): void;
+  onerror: ((message: string, errno: number) => void) | null;
+}
+
+interface ZlibStreamInternals {
+  _handle: ZlibHandle | null;
+  _writeState: Uint32Array;
+}
+
+const { Z_SYNC_FLUSH } = zlib.constants;
+const EMPTY = new Uint8Array(0);
+/** An empty stored block at a byte boundary: what a sync flush with nothing pending emits. */
+const EMPTY_STORED_BLOCK = Uint8Array.of(0x00, 0x00, 0x00, 0xff, 0xff);
+const SCRATCH_SIZE = 64 * 1024;
+/** Node's smallest `chunkSize`: the stream object's own output buffer, which we never use. */
+const MIN_CHUNK = zlib.constants.Z_MIN_CHUNK;
+let scratch: Uint8Array | null = null;
+
+function checkInt(what: string, value: number, min: number, max: number): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`${what} must be an integer ${min}..${max}, got ${String(value)}`);
+  }
+}
+
+/** The native handle and its write state, with our synchronous error hook. */
+class Native {
+  readonly handle: ZlibHandle;
+  readonly state: Uint32Array;
+  error: string | null = null;
+
+  constructor(stream: zlib.DeflateRaw | zlib.InflateRaw) {
+    const internals = stream as unknown as ZlibStreamInternals;
+    this.handle = internals._handle!;
+    this.state = internals._writeState;
+    this.handle.onerror = (message: string) => {
+      this.error = message || 'zlib error';
+    };
+  }
+
+  close(): void {
+    this.handle.onerror = null;
+    this.handle.close();
+  }
+}
+
+class ZlibDeflater implements RawDeflater {
+  #native: Native | null;
+
+  constructor(options: DeflaterOptions) {
+    checkInt('windowBits', options.windowBits, 8, 15);
+    checkInt('memLevel', options.memLevel, 1, 9);
+    checkInt('level', options.level, 0, 9);
+    // zlib refuses windowBits 8 for raw deflate (Node upgrades it to 9 itself). With 9 it keeps
+    // every distance ≤ 2^9 − 262 = 250 (MAX_DIST), which a 256-byte window holds.
+    const windowBits = options.windowBits === 8 ? 9 : options.windowBits;
+    this.#native = new Native(zlib.createDeflateRaw({ windowBits, memLevel: options.memLevel, level: options.level, chunkSize: MIN_CHUNK }));
+  }
+
+  compress(input: Uint8Array): Uint8Array {
+    const native = this.#live();
+    const { handle, state } = native;
+    const out = (scratch ??= new Uint8Array(SCRATCH_SIZE));
+    let inOff = 0;
+    let availIn = input.length;
+    let first: Uint8Array | null = null;
+    let parts: Uint8Array[] | null = null;
+    let total = 0;
+    for (;;) {
+      handle.writeSync(Z_SYNC_FLUSH, input, inOff, availIn, out, 0, out.length);
+      /* v8 ignore next */
+      if (native.error !== null) throw new Error(`zlib deflate failed: ${native.error}`);
+      const availOut = state[0]!;
+      const n = out.length - availOut;
+      inOff += availIn - state[1]!;
+      availIn = state[1]!;
+      if (n > 0) {
+        const piece = out.slice(0, n);
+        if (first === null) first = piece;
+        else (parts ??= [first]).push(piece);
+        total += n;
+      }
+      // zlib: with output space left over, the flush is complete.
+      if (availOut !== 0) break;
+    }
+    if (first === null) return EMPTY_STORED_BLOCK.slice();
+    if (parts === null) return first;
+    const result = new Uint8Array(total);
+    let at = 0;
+    for (const part of parts) {
+      result.set(part, at);
+      at += part.length;
+    }
+    return result;
+  }
+
+  reset(): void {
+    this.#live().handle.reset();
+  }
+
+  dispose(): void {
+    this.#native?.close();
+    this.#native = null;
+  }
+
+  #live(): Native {
+    if (this.#native === null) throw new Error('deflater used after dispose()');
+    return this.#native;
+  }
+}
+
+class ZlibInflater implements RawInflater {
+  readonly #windowBits: number;
+  #native: Native | null;
+  #input: Uint8Array = EMPTY;
+  #inOff = 0;
+  #availIn = 0;
+  /** A final block (BFINAL = 1) ended zlib's stream in this message: ignore the rest of its bytes. */
+  #ended = false;
+  /** The last bytes produced, as a ring (see the file comment): `#tailFill` valid bytes ending before `#tailPos`. */
+  #tail: Uint8Array | null = null;
+  #tailPos = 0;
+  #tailFill = 0;
+
+  constructor(windowBits: number) {
+    checkInt('windowBits', windowBits, 8, 15);
+    this.#windowBits = windowBits;
+    this.#native = ZlibInflater.#open(windowBits, undefined);
+  }
+
+  static #open(windowBits: number, dictionary: Uint8Array | undefined): Native {
+    return new Native(zlib.createInflateRaw({ windowBits, chunkSize: MIN_CHUNK, ...(dictionary === undefined ? {} : { dictionary }) }));
+  }
+
+  push(input: Uint8Array): void {
+    this.#live();
+    this.#input = input;
+    this.#inOff = 0;
+    this.#availIn = input.length;
+  }
+
+  pull(output: Uint8Array): number | string {
+    const native = this.#live();
+    if (this.#ended) {
+      this.#release();
+      return 0;
+    }
+    // Called even without input: a match cut short by a full output is still pending.
+    native.handle.writeSync(Z_SYNC_FLUSH, this.#input, this.#inOff, this.#availIn, output, 0, output.length);
+    if (native.error !== null) {
+      this.#release();
+      return native.error;
+    }
+    const n = output.length - native.state[0]!;
+    const availIn = native.state[1]!;
+    this.#inOff += this.#availIn - availIn;
+    this.#availIn = availIn;
+    if (n > 0) this.#keepTail(output, n);
+    // Input left and output space left: zlib stopped at the end of a final block (Z_STREAM_END,
+    // which Node does not report). RFC 7692 §7.2.3.4: the bytes after it belong to no stream.
+    if (availIn > 0 && n < output.length) {
+      this.#ended = true;
+      this.#release();
+    } else if (availIn === 0) {
+      this.#release();
+    }
+    return n;
+  }
+
+  endMessage(keepWindow: boolean): string | null {
+    const native = this.#live();
+    this.#release();
+    if (this.#ended) {
+      this.#ended = false;
+      if (keepWindow) {
+        // A new stream starts whose distances may still reach into the previous output: restart
+        // zlib with that output as its preset dictionary (it becomes the window).
+        native.close();
+        this.#native = ZlibInflater.#open(this.#windowBits, this.#tailBytes());
+        return null;
+      }
+    } else if (keepWindow) {
+      return null;
+    }
+    native.handle.reset();
+    this.#tailFill = 0;
+    this.#tailPos = 0;
+    return null;
+  }
+
+  dispose(): void {
+    this.#native?.close();
+    this.#native = null;
+    this.#tail = null;
+    this.#release();
+  }
+
+  #release(): void {
+    this.#input = EMPTY;
+    this.#inOff = 0;
+    this.#availIn = 0;
+  }
+
+  #keepTail(output: Uint8Array, n: number): void {
+    const size = 1 << this.#windowBits;
+    const tail = (this.#tail ??= new Uint8Array(size));
+    if (n >= size) {
+      tail.set(output.subarray(n - size, n), 0);
+      this.#tailPos = 0;
+      this.#tailFill = size;
+      return;
+    }
+    const first = Math.min(n, size - this.#tailPos);
+    tail.set(output.subarray(0, first), this.#tailPos);
+    if (first < n) tail.set(output.subarray(first, n), 0);
+    this.#tailPos = (this.#tailPos + n) % size;
+    this.#tailFill = Math.min(size, this.#tailFill + n);
+  }
+
+  /** The kept bytes in order, oldest first. */
+  #tailBytes(): Uint8Array | undefined {
+    const tail = this.#tail;
+    const fill = this.#tailFill;
+    if (tail === null || fill === 0) return undefined;
+    const result = new Uint8Array(fill);
+    const start = (this.#tailPos - fill + tail.length) % tail.length;
+    const first = Math.min(fill, tail.length - start);
+    result.set(tail.subarray(start, start + first), 0);
+    if (first < fill) result.set(tail.subarray(0, fill - first), first);
+    return result;
+  }
+
+  #live(): Native {
+    if (this.#native === null) throw new Error('inflater used after dispose()');
+    return this.#native;
+  }
+}
+
+function probe(): boolean {
+  try {
+    const stream = zlib.createInflateRaw({ chunkSize: MIN_CHUNK }) as unknown as ZlibStreamInternals & { close(): void };
+    const ok = typeof stream._handle?.writeSync === 'function' && stream._writeState instanceof Uint32Array;
+    stream.close();
+    return ok;
+  } catch {
+    /* v8 ignore next */
+    return false;
+  }
+}
+
+/**
+ * Node's zlib as a permessage-deflate backend, or null when this runtime's `node:zlib` lacks the
+ * synchronous native handle it needs (then use the codec's `pakoBackend`).
+ */
+export const zlibBackend: DeflateBackend | null = probe()
+  ? Object.freeze({
+      name: 'node:zlib',
+      createDeflater: (options: DeflaterOptions): RawDeflater => new ZlibDeflater(options),
+      createInflater: (windowBits: number): RawInflater => new ZlibInflater(windowBits),
+    })
+  : null;
+
+/**
+ * permessage-deflate (RFC 7692) for `extensions` on either side, as the codec's
+ * `permessageDeflate`, but compressing with Node's zlib ({@link zlibBackend}) unless `backend`
+ * says otherwise (e.g. the codec's `pakoBackend`).
+ */
+export function permessageDeflate(options: PerMessageDeflateOptions = {}): ExtensionFactory {
+  // Anything but an options object goes through unchanged, for the codec's own error.
+  if (typeof options !== 'object' || options === null || options.backend !== undefined || zlibBackend === null) return codecPermessageDeflate(options);
+  return codecPermessageDeflate({ ...options, backend: zlibBackend });
+}
