@@ -4,7 +4,7 @@
  * `@ws/codec`; this file only accepts sockets and passes the peer's address along.
  */
 import type { Socket, TCPSocketListener, TLSOptions } from 'bun';
-import { Emitter, ServerSession, type ConnectionHandler, type ServerSessionOptions, type SessionRequest, type WebSocketConnection } from '@ws/codec/session';
+import { Emitter, ServerSession, transportHandlers, type ConnectionHandler, type ServerSessionOptions, type SessionRequest, type WebSocketConnection } from '@ws/codec/session';
 import { BunTransport, socketHandlers } from './transport.ts';
 
 export interface ServerOptions extends ServerSessionOptions {
@@ -121,8 +121,8 @@ export class WebSocketServer extends Emitter<ServerEvents> {
       },
       peer,
     );
-    transport.attach(session);
     const connection = session.connection;
+    transport.attach(transportHandlers(connection)); // the connection's own handlers: one call less per event
     this.#sockets.set(transport, connection);
     void connection.closed.then(() => {
       this.#sockets.delete(transport);

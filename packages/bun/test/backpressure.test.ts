@@ -172,6 +172,50 @@ describe('BunTransport', () => {
     }
   }, 20_000);
 
+  it('one chunk per write (the direct path): a partial write is kept and finished on drain, in order', async () => {
+    const { transport, received, peer, stop } = await pair();
+    try {
+      const chunks: Uint8Array[] = [];
+      let total = 0;
+      for (let i = 0; i < 300; i++) {
+        const size = i % 40 === 0 ? 1_500_000 : 1 + ((i * 53) % 3000);
+        const chunk = new Uint8Array(size);
+        for (let j = 0; j < size; j++) chunk[j] = (i * 7 + j) & 0xff;
+        chunks.push(chunk);
+        total += size;
+        transport.write([chunk]);
+      }
+      expect(transport.bufferedAmount).toBeGreaterThan(0); // the reader is paused
+      expect(transport.bufferedAmount).toBeLessThan(total);
+      peer()!.resume();
+      await until(() => transport.bufferedAmount === 0, 'drained');
+      await until(() => received().length === total, 'all bytes');
+      expect(Buffer.compare(received(), Buffer.concat(chunks))).toBe(0);
+    } finally {
+      stop();
+    }
+  }, 20_000);
+
+  it('hands the session chunks of its own: small ones copied, large ones as Bun gave them', () => {
+    const got: Uint8Array[] = [];
+    const transport = new BunTransport();
+    transport.attach({ onData: (chunk) => void got.push(chunk), onDrain: () => {}, onEnd: () => {}, onClose: () => {} });
+    const small = Array.from({ length: 2000 }, (_, i) => new Uint8Array(1 + (i % 40)).fill(i & 0xff));
+    const large = new Uint8Array(5000).fill(9);
+    for (const chunk of small) transport.received(chunk);
+    transport.received(large);
+    for (const chunk of small) chunk.fill(0); // the caller's buffers change afterwards: no effect
+    expect(got.length).toBe(small.length + 1);
+    for (let i = 0; i < small.length; i++) {
+      expect(got[i]!.length).toBe(small[i]!.length);
+      expect(got[i]!.every((b) => b === (i & 0xff))).toBe(true);
+    }
+    expect(got[small.length]).toBe(large);
+    // The copies do not overlap: writing one changes no other.
+    for (const chunk of got.slice(0, small.length)) chunk.fill(0xee);
+    for (let i = 0; i < small.length; i++) expect(got[i]!.every((b) => b === 0xee)).toBe(true);
+  });
+
   it('end() waits for the queued bytes, then half-closes', async () => {
     const { transport, received, peer, stop } = await pair();
     try {
@@ -189,7 +233,7 @@ describe('BunTransport', () => {
     }
   }, 20_000);
 
-  it('gets a fresh buffer for every data callback from Bun (so chunks are not copied)', async () => {
+  it('gets a fresh buffer for every data callback from Bun (so large chunks are not copied)', async () => {
     const kept: Uint8Array[] = [];
     const listener = Bun.listen({ hostname: HOST, port: 0, socket: { binaryType: 'uint8array', data: (_s, d: Uint8Array) => void kept.push(d) } });
     const socket = await Bun.connect({ hostname: HOST, port: listener.port, socket: { data() {} } });
