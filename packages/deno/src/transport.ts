@@ -10,7 +10,8 @@
  * Writing: `conn.write` may write fewer bytes than asked, so chunks queue in order and one loop
  * writes them until none remain. A chunk of 64 KiB or more is written in place; smaller ones
  * (a frame header and the start of its payload, a burst of small messages) are first gathered
- * into a reused 64 KiB buffer, so they leave in one syscall — Deno has no `writev`.
+ * into one buffer of just their size (at most 64 KiB), so they leave in one syscall — Deno has
+ * no `writev`. Nothing is kept between bursts: 10,000 connections must not hold 64 KiB each.
  * `bufferedAmount` is the bytes queued and not yet written; `onDrain` follows every write.
  *
  * Ending: `end()` sends FIN (`closeWrite`) once the queue is flushed; the socket is closed when
@@ -22,7 +23,8 @@ const READ_SIZE = 64 * 1024;
 /**
  * The read buffer starts this small and doubles (up to READ_SIZE) each time a read fills it:
  * an idle connection holds 4 KiB instead of 64 (measured: 68.6 → ≈ 9 KiB resident per idle
- * connection at 10,000), a busy one reaches full size after a few reads.
+ * connection at 10,000), a busy one reaches full size after a few reads, and goes back to the
+ * small size after a read that used less than it (so a burst does not pin 64 KiB for good).
  */
 const READ_MIN = 4 * 1024;
 const GATHER_SIZE = 64 * 1024;
@@ -43,7 +45,6 @@ export class DenoTransport implements Transport {
   #offset = 0;
   #queued = 0;
   #writing = false;
-  #gather: Uint8Array | null = null;
 
   #paused = false;
   #resume: (() => void) | null = null;
@@ -115,7 +116,11 @@ export class DenoTransport implements Transport {
         if (n === null) break;
         if (n === 0) continue;
         const chunk = buffer.slice(0, n); // the session keeps it; the buffer is read into again
-        if (n === buffer.length && n < READ_SIZE) buffer = new Uint8Array(n * 2);
+        if (n === buffer.length) {
+          if (n < READ_SIZE) buffer = new Uint8Array(n * 2);
+        } else if (buffer.length > READ_MIN && n <= READ_MIN) {
+          buffer = new Uint8Array(READ_MIN);
+        }
         if (this.#paused) await new Promise<void>((resolve) => (this.#resume = resolve));
         if (this.#closed) return;
         this.#handlers!.onData(chunk);
@@ -191,7 +196,9 @@ export class DenoTransport implements Transport {
   #nextWrite(): Uint8Array {
     const first = this.#chunks[this.#head]!.subarray(this.#offset);
     if (first.length >= GATHER_SIZE || this.#head === this.#chunks.length - 1) return first;
-    const gather = (this.#gather ??= new Uint8Array(GATHER_SIZE));
+    let size = 0;
+    for (let i = this.#head; i < this.#chunks.length && size < GATHER_SIZE; i++) size += i === this.#head ? first.length : this.#chunks[i]!.length;
+    const gather = new Uint8Array(Math.min(size, GATHER_SIZE));
     let filled = 0;
     for (let i = this.#head; i < this.#chunks.length && filled < GATHER_SIZE; i++) {
       const chunk = i === this.#head ? first : this.#chunks[i]!;
@@ -251,7 +258,6 @@ export class DenoTransport implements Transport {
     this.#closed = true;
     this.#chunks = [];
     this.#head = this.#offset = this.#queued = 0;
-    this.#gather = null;
     try {
       this.conn?.close();
     } catch {
