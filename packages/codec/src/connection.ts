@@ -27,7 +27,7 @@ import { DEFAULT_LIMITS, DEFAULT_TIMEOUTS, type Limits, type Timeouts } from './
 import { Opcode } from './opcode.ts';
 import { MaskKeyPool, defaultRandomSource, type RandomSource } from './random.ts';
 import { transition, type ConnectionState, type TransitionInput } from './transitions.ts';
-import { Utf8Validator, decodeUtf8, encodeUtf8 } from './utf8.ts';
+import { Utf8Validator, decodeUtf8, encodeUtf8, isValidUtf8 } from './utf8.ts';
 import { concat } from 'uint8arrays/concat';
 
 export type Role = 'client' | 'server';
@@ -45,6 +45,16 @@ export interface ConnectionOptions {
   random?: RandomSource;
   /** Milliseconds, monotonic enough for timeouts. Default: `Date.now`. */
   clock?: () => number;
+  /**
+   * A faster host UTF-8 check (e.g. Node's `buffer.isUtf8`, native SIMD) for text messages that
+   * arrive whole: one frame whose payload is all in one read. It gets the unmasked payload and
+   * returns whether it is valid UTF-8 (RFC 3629: no overlongs, surrogates or code points above
+   * U+10FFFF; nothing cut at the end); it must not throw or keep the bytes. Fragmented messages,
+   * and one-frame messages that arrive over several reads, are still checked incrementally by the
+   * built-in validator, so that invalid data fails the connection as soon as it arrives (§8.1).
+   * Default: the built-in pure-JS validator for everything.
+   */
+  utf8Validator?: ((bytes: Uint8Array) => boolean) | null;
 }
 
 export interface ServerConnectionOptions extends ConnectionOptions {
@@ -62,7 +72,17 @@ export interface ClientConnectionOptions extends ConnectionOptions {
 }
 
 const EMPTY = new Uint8Array(0);
+const NONE: readonly never[] = Object.freeze([]);
 const ABNORMAL = 1006;
+/**
+ * A one-frame message that arrives in several reads is unmasked straight into a buffer of its
+ * final size, allocated once its header gives the length (no concatenation at its end). The
+ * allocation is capped by what has arrived, so that a header alone cannot make us reserve a
+ * large buffer: up to PREALLOC_FREE bytes at once, beyond that PREALLOC_RATIO× the bytes of
+ * the frame received so far (until then it is gathered in parts, moved over when it qualifies).
+ */
+const PREALLOC_FREE = 16 * 1024;
+const PREALLOC_RATIO = 32;
 const NO_STATUS = 1005;
 
 function checkTimeouts(timeouts: Timeouts): void {
@@ -94,6 +114,7 @@ export class Connection {
   #state: ConnectionState = 'handshake';
   readonly #assemble: boolean;
   readonly #autoPong: boolean;
+  readonly #utf8Validator: ((bytes: Uint8Array) => boolean) | null;
   readonly #clock: () => number;
   readonly #factories: readonly ExtensionFactory[];
   readonly #origins: ServerHandshakeOptions['origins'];
@@ -103,11 +124,11 @@ export class Connection {
   #head: HeadParser<'request'> | HeadParser<'response'> | null;
   #url: WsUrl | null = null;
   #key = '';
-  #offeredProtocols: readonly string[] = [];
+  #offeredProtocols: readonly string[] = NONE;
   #request: HandshakeRequest | null = null;
   #response: HandshakeResponse | null = null;
   #protocol: string | null = null;
-  #extensions: Extension[] = [];
+  #extensions: readonly Extension[] = NONE;
   #rejectBody: Uint8Array[] | null = null;
   #rejectBodyBytes = 0;
   #rejectBodyExpected = -1;
@@ -122,11 +143,17 @@ export class Connection {
   #fragments = 0;
   #messageSize = 0;
   #parts: Uint8Array[] = [];
+  /** The current one-frame message's final buffer, when it is being unmasked straight into it. */
+  #target: Uint8Array | null = null;
   #decoder: Extension | null = null;
   #lastFragment: Extract<Event, { type: 'fragment' }> | null = null;
   #fragmentStarted = false;
   readonly #utf8 = new Utf8Validator();
-  readonly #sink = (chunk: Uint8Array): boolean => this.#acceptData(chunk);
+  // Made on first use: only a connection with an extension that decodes needs it.
+  #sinkFn: ((chunk: Uint8Array) => boolean) | null = null;
+  get #sink(): (chunk: Uint8Array) => boolean {
+    return (this.#sinkFn ??= (chunk) => this.#acceptData(chunk));
+  }
 
   // Sending
   #sendingKind: MessageKind | null = null;
@@ -169,14 +196,19 @@ export class Connection {
       throw new WebSocketUsageError('INVALID_ARGUMENT', `options must be an object, got ${describe(options)}`);
     }
     this.role = role;
-    const limits = { ...DEFAULT_LIMITS, ...options.limits };
-    const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+    // Without overrides, every connection shares the frozen defaults.
+    const limits = options.limits === undefined ? DEFAULT_LIMITS : { ...DEFAULT_LIMITS, ...options.limits };
+    const timeouts = options.timeouts === undefined ? DEFAULT_TIMEOUTS : { ...DEFAULT_TIMEOUTS, ...options.timeouts };
     checkLimits(limits);
     checkTimeouts(timeouts);
     this.limits = Object.freeze(limits);
     this.timeouts = Object.freeze(timeouts);
     this.#assemble = options.assembleMessages ?? true;
     this.#autoPong = options.autoPong ?? true;
+    this.#utf8Validator = options.utf8Validator ?? null;
+    if (this.#utf8Validator !== null && typeof this.#utf8Validator !== 'function') {
+      throw new WebSocketUsageError('INVALID_ARGUMENT', `utf8Validator must be a function, got ${describe(this.#utf8Validator)}`);
+    }
     this.#clock = options.clock ?? Date.now;
     this.#factories = options.extensions ?? [];
     this.#origins = options.origins ?? null;
@@ -349,12 +381,18 @@ export class Connection {
       this.#processFrames(true);
       if (this.#eventHead === this.#events.length) return null;
     }
-    const event = this.#events[this.#eventHead++]!;
-    if (this.#eventHead === this.#events.length) {
-      this.#events = [];
-      this.#eventHead = 0;
+    const events = this.#events;
+    const head = this.#eventHead;
+    if (head + 1 < events.length) {
+      this.#eventHead = head + 1;
+      return events[head]!;
     }
-    return event;
+    // The last one: empty the queue. The usual case is one event queued, taken with pop() and
+    // the array kept (no allocation per event); after a burst, a fresh array.
+    this.#eventHead = 0;
+    if (head === 0) return events.pop()!;
+    this.#events = [];
+    return events[head]!;
   }
 
   /** Every pending event, oldest first. */
@@ -651,7 +689,7 @@ export class Connection {
   }
 
   #setExtensions(extensions: Extension[]): void {
-    this.#extensions = extensions;
+    this.#extensions = extensions.length === 0 ? NONE : extensions; // the shared empty list when none
     let rsv = 0;
     for (const extension of extensions) rsv |= extension.rsvBits;
     this.#parser.allowedRsv = rsv;
@@ -671,13 +709,45 @@ export class Connection {
         return;
       }
       if (step === HEADER) {
-        if (parser.opcode < 0x8) this.#onDataHeader(parser.opcode, parser.rsv, parser.fin, parser.length);
+        const opcode = parser.opcode;
+        if (opcode < 0x8) {
+          if (
+            parser.fin && opcode !== Opcode.Continuation && parser.rsv === 0 && !this.#inMessage && this.#assemble &&
+            parser.length <= this.limits.maxMessageSize && parser.payloadInOneChunk
+          ) {
+            // The common case, a whole one-frame message in the bytes at hand: its payload step
+            // (one view) now, and none of the message assembly.
+            parser.next();
+            this.#onWholeMessage(opcode, parser.payload);
+            continue;
+          }
+          this.#onDataHeader(parser.opcode, parser.rsv, parser.fin, parser.length);
+          // A one-frame message whose payload is not all in one read yet: assemble it in place.
+          if (parser.fin && parser.opcode !== Opcode.Continuation && !parser.payloadInOneChunk) this.#maybeTarget();
+        }
         continue;
       }
       // PAYLOAD
       if (parser.opcode >= 0x8) this.#onControl(parser.opcode, parser.payload);
       else this.#onDataChunk(parser.payload, parser.frameEnd);
     }
+  }
+
+  /** A one-frame text or binary message, no extension involved, its payload at hand. */
+  #onWholeMessage(opcode: number, data: Uint8Array): void {
+    if (opcode === Opcode.Binary) {
+      this.#emit({ type: 'binary', data });
+      return;
+    }
+    const validate = this.#utf8Validator;
+    // §8.1: text must be UTF-8.
+    if (!(validate === null ? isValidUtf8(data) : validate(data))) {
+      // Say why as the incremental check does (a bad byte, or a code point cut at the end).
+      const check = new Utf8Validator();
+      const cutShort = check.push(data) && !check.complete;
+      return this.#fail('INVALID_UTF8', 1007, cutShort ? 'text message ends inside a UTF-8 sequence' : 'text message is not valid UTF-8');
+    }
+    this.#emit({ type: 'text', data: decodeUtf8(data) });
   }
 
   #onDataHeader(opcode: number, rsv: number, fin: boolean, length: number): void {
@@ -729,6 +799,34 @@ export class Connection {
       return;
     }
     if (messageEnd) this.#finishMessage();
+    else if (!frameEnd && this.#target === null && this.#frameFin && this.#fragments === 1) this.#maybeTarget();
+  }
+
+  /**
+   * The current message is one frame (its first and final) and more of it is still to come:
+   * allocate its final buffer and have the parser unmask the rest straight into it, if the
+   * allocation is within what has arrived (PREALLOC_FREE, PREALLOC_RATIO).
+   */
+  #maybeTarget(): void {
+    if (!this.#assemble || this.#decoder !== null || !this.#inMessage || (this.#state !== 'open' && this.#state !== 'closing')) return;
+    const parser = this.#parser;
+    const remaining = parser.payloadRemaining;
+    const done = this.#messageSize;
+    const total = done + remaining;
+    if (remaining === 0 || (total > PREALLOC_FREE && total > PREALLOC_RATIO * (done + Math.min(parser.bufferedAmount, remaining)))) return;
+    const target = new Uint8Array(total);
+    const parts = this.#parts;
+    if (parts.length > 0) {
+      // What arrived before it qualified (already unmasked): moved over once.
+      let at = 0;
+      for (let i = 0; i < parts.length; i++) {
+        target.set(parts[i]!, at);
+        at += parts[i]!.length;
+      }
+      this.#parts = [];
+    }
+    this.#target = target;
+    parser.payloadInto(target, done);
   }
 
   /** A chunk of the message's (decoded) payload. False if it failed the connection. */
@@ -745,7 +843,7 @@ export class Connection {
       return false;
     }
     if (this.#assemble) {
-      this.#parts.push(chunk);
+      if (this.#target === null) this.#parts.push(chunk); // else: the parser wrote it into the target already
     } else {
       const fragment: Extract<Event, { type: 'fragment' }> = { type: 'fragment', kind: this.#messageKind, data: chunk, first: !this.#fragmentStarted, fin: false };
       this.#fragmentStarted = true;
@@ -772,7 +870,10 @@ export class Connection {
     }
     const parts = this.#parts;
     let data: Uint8Array;
-    if (parts.length === 1) {
+    if (this.#target !== null) {
+      data = this.#target;
+      this.#target = null;
+    } else if (parts.length === 1) {
       data = parts.pop()!; // the array is reused: no allocation for a one-chunk message
     } else {
       data = concat(parts, this.#messageSize);
@@ -785,6 +886,7 @@ export class Connection {
   #abandonMessage(): void {
     this.#inMessage = false;
     this.#parts = [];
+    this.#target = null;
     this.#decoder = null;
   }
 

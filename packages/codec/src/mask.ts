@@ -50,10 +50,11 @@ export function applyMask(data: Uint8Array, key: Uint8Array, offset = 0): void {
 }
 
 /**
- * Copy `src` into `dst` at `dstOffset`, masked with `key` (phase 0). `src` is left untouched,
- * so a client can mask a caller's payload while building its frame.
+ * Copy `src` into `dst` at `dstOffset`, masked with `key`, key[phase] applying to src[0]. `src`
+ * is left untouched, so a client can mask a caller's payload while building its frame, and a
+ * receiver can unmask a payload straight into the message it assembles (one pass, no copy after).
  */
-export function maskCopy(src: Uint8Array, dst: Uint8Array, dstOffset: number, key: Uint8Array): void {
+export function maskCopy(src: Uint8Array, dst: Uint8Array, dstOffset: number, key: Uint8Array, phase = 0): void {
   if (key.length !== 4) throw badKey(key);
   const n = src.length;
   if (!(dstOffset >= 0 && dstOffset + n <= dst.length)) {
@@ -62,8 +63,9 @@ export function maskCopy(src: Uint8Array, dst: Uint8Array, dstOffset: number, ke
       `maskCopy: ${n} bytes do not fit in ${describe(dst)} at offset ${dstOffset}`,
     );
   }
+  const p = phase & 3;
   if (n < WORD_MIN) {
-    const k0 = key[0]!, k1 = key[1]!, k2 = key[2]!, k3 = key[3]!;
+    const k0 = key[p]!, k1 = key[(p + 1) & 3]!, k2 = key[(p + 2) & 3]!, k3 = key[(p + 3) & 3]!;
     let i = 0;
     let j = dstOffset;
     for (const n4 = n - 3; i < n4; i += 4, j += 4) {
@@ -72,13 +74,13 @@ export function maskCopy(src: Uint8Array, dst: Uint8Array, dstOffset: number, ke
       dst[j + 2] = src[i + 2]! ^ k2;
       dst[j + 3] = src[i + 3]! ^ k3;
     }
-    for (; i < n; i++, j++) dst[j] = src[i]! ^ key[i & 3]!;
+    for (; i < n; i++, j++) dst[j] = src[i]! ^ key[(p + i) & 3]!;
     return;
   }
   const simd = n >= WASM_MIN ? wasmMask() : null;
   if (simd !== null) {
     // Each block: copy in, XOR, copy out to dst: one pass over dst instead of copy + mask.
-    const k = keyInt(key, 0);
+    const k = keyInt(key, p);
     const body = n & ~63;
     for (let i = 0; i < body; i += WASM_BLOCK) {
       const m = body - i < WASM_BLOCK ? body - i : WASM_BLOCK;
@@ -86,13 +88,13 @@ export function maskCopy(src: Uint8Array, dst: Uint8Array, dstOffset: number, ke
       simd.xor(0, m, k);
       dst.set(m === WASM_BLOCK ? simd.block : new Uint8Array(simd.memory.buffer, 0, m), dstOffset + i);
     }
-    for (let i = body; i < n; i++) dst[dstOffset + i] = src[i]! ^ key[i & 3]!;
+    for (let i = body; i < n; i++) dst[dstOffset + i] = src[i]! ^ key[(p + i) & 3]!;
     return;
   }
   // The native copy is far faster than any JS loop (> 100 GB/s), so copy, then mask in place
   // with aligned words: src and dst rarely share an alignment, a word-wise copy would need it.
   dst.set(src, dstOffset);
-  maskRange(dst, dstOffset, dstOffset + n, key, 0);
+  maskRange(dst, dstOffset, dstOffset + n, key, p);
 }
 
 /** XOR buf[start..end) with key, key[phase] applying at `start`. */

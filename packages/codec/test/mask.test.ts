@@ -115,6 +115,18 @@ describe('maskCopy', () => {
     }
   });
 
+  it('at every phase equals the byte loop from that phase', () => {
+    for (const n of LENGTHS) {
+      const src = pattern(n, 5 * n + 2);
+      for (let phase = 0; phase < 8; phase++) {
+        const dst = new Uint8Array(n + 3).fill(0x55);
+        maskCopy(src, dst, 1, KEY, phase);
+        expect(same(dst.subarray(1, 1 + n), reference(src, KEY, phase & 3))).toBe(true);
+        expect(dst[0]).toBe(0x55);
+      }
+    }
+  });
+
   it('works on a destination view with its own byteOffset', () => {
     const src = pattern(300);
     const dst = new Uint8Array(320).subarray(3, 310);

@@ -337,6 +337,63 @@ describe('UTF-8 properties', () => {
     );
   });
 
+  it('text-like input (ASCII runs of every length between code points and bad bytes), fed in random pieces, agrees with TextDecoder and fails at the first bad byte', () => {
+    // Runs of 0–300 ASCII bytes reach the byte, 4-byte and word passes; code points and bad
+    // bytes between them reach the inline checks of whole sequences and the DFA.
+    const segment = fc.oneof(
+      { weight: 3, arbitrary: wellFormed },
+      { weight: 3, arbitrary: fc.integer({ min: 0, max: 300 }).map((n) => new Uint8Array(n).fill(0x61)) },
+      { weight: 1, arbitrary: fc.array(interestingByte, { maxLength: 4 }).map((a) => Uint8Array.from(a)) },
+    );
+    const textLike = fc.array(segment, { maxLength: 10 }).map((parts) => {
+      const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+      let o = 0;
+      for (const p of parts) {
+        out.set(p, o);
+        o += p.length;
+      }
+      return out;
+    });
+    /** Index of the first byte no valid text could continue with (a prefix's completability is monotone: bisect). */
+    const completable = (bytes: Uint8Array, n: number): boolean =>
+      [[], [0x80], [0x80, 0x80], [0x80, 0x80, 0x80], [0xa0, 0x80], [0x90, 0x80, 0x80]].some((t) => {
+        const b = new Uint8Array(n + t.length);
+        b.set(bytes.subarray(0, n));
+        b.set(t, n);
+        return hostValid(b);
+      });
+    const firstBad = (bytes: Uint8Array): number => {
+      if (completable(bytes, bytes.length)) return -1;
+      let lo = 0; // completable
+      let hi = bytes.length; // not
+      while (hi - lo > 1) {
+        const mid = (lo + hi) >> 1;
+        if (completable(bytes, mid)) lo = mid;
+        else hi = mid;
+      }
+      return hi - 1;
+    };
+    fc.assert(
+      fc.property(textLike, fc.integer({ min: 0, max: 3 }), fc.array(fc.integer({ min: 1, max: 70 }), { minLength: 1, maxLength: 8 }), (text, shift, sizes) => {
+        const backing = new Uint8Array(text.length + 4);
+        const bytes = backing.subarray(shift, shift + text.length);
+        bytes.set(text);
+        const expected = hostValid(bytes);
+        expect(isValidUtf8(bytes)).toBe(expected);
+        const v = new Utf8Validator();
+        let ok = true;
+        for (let i = 0, k = 0; i < bytes.length && ok; k++) {
+          const end = Math.min(bytes.length, i + sizes[k % sizes.length]!);
+          ok = v.push(bytes, i, end);
+          i = end;
+        }
+        expect(ok && v.complete).toBe(expected);
+        if (!ok) expect(v.offset).toBe(firstBad(bytes));
+      }),
+      { numRuns: 1500 },
+    );
+  });
+
   it('long inputs in unaligned views (word path) agree with TextDecoder', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 300 }), randomBytes, randomBytes, (shift, ascii, head, tail) => {
