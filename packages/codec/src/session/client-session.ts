@@ -26,7 +26,7 @@ export function connectSession(transport: Transport, url: string | { href: strin
   const codec = Connection.client(url, {
     extensions: options.extensions,
     limits: options.limits,
-    timeouts: options.timeouts,
+    timeouts: resolved.codecTimeouts,
     assembleMessages: options.assembleMessages,
     autoPong: options.autoPong,
     random: options.random,

@@ -1,11 +1,28 @@
 /**
  * A small typed event emitter (`on`/`off`/`once`), the same on every runtime. A listener that
  * throws does not stop the others or the connection: its error is re-thrown on a fresh
- * microtask, where the host reports it as uncaught (as `EventTarget` does).
+ * microtask, where the host reports it as uncaught (as `EventTarget` does). Listeners are called
+ * with the emitter as `this` (as Node's `EventEmitter` does), so one function can serve many
+ * emitters without a closure per emitter.
  */
 
 type Listener = (...args: any[]) => void; // eslint-disable-line @typescript-eslint/no-explicit-any
-type Entry = { fn: Listener; once: boolean };
+
+/** A `once` registration. */
+class Once {
+  readonly fn: Listener;
+  constructor(fn: Listener) {
+    this.fn = fn;
+  }
+}
+
+/**
+ * One event's listeners: a lone listener as itself (the common case costs no array), several as
+ * an array that is replaced, never changed, when listeners come and go.
+ */
+type Slot = Listener | Once | ReadonlyArray<Listener | Once>;
+
+const fnOf = (item: Listener | Once): Listener => (item instanceof Once ? item.fn : item);
 
 export type EventMap = { [event: string]: unknown[] };
 
@@ -25,45 +42,66 @@ export function reportError(error: unknown): void {
 }
 
 export class Emitter<E extends EventMap> {
-  #listeners: { [K in keyof E]?: Entry[] } = {};
+  // Allocated on the first registration: most connections have two listeners or none.
+  #listeners: { [type: string]: Slot | undefined } | null = null;
 
   /** Call `listener` on every `type` event. */
   on<K extends keyof E & string>(type: K, listener: (...args: E[K]) => void): this {
-    return this.#add(type, listener, false);
+    return this.#add(type, listener as Listener, false);
   }
 
   /** Call `listener` on the next `type` event only. */
   once<K extends keyof E & string>(type: K, listener: (...args: E[K]) => void): this {
-    return this.#add(type, listener, true);
+    return this.#add(type, listener as Listener, true);
   }
 
   /** Remove `listener` (its first registration) from `type`. */
   off<K extends keyof E & string>(type: K, listener: (...args: E[K]) => void): this {
-    const list = this.#listeners[type];
-    if (list === undefined) return this;
-    const i = list.findIndex((entry) => entry.fn === listener);
+    const slot = this.#listeners?.[type];
+    if (slot === undefined) return this;
+    if (!Array.isArray(slot)) {
+      if (fnOf(slot as Listener | Once) === listener) this.#listeners![type] = undefined;
+      return this;
+    }
+    const list = slot as ReadonlyArray<Listener | Once>;
+    const i = list.findIndex((item) => fnOf(item) === listener);
     if (i >= 0) {
       // Copy on write: an emit in progress keeps iterating its own snapshot.
       const next = list.slice();
       next.splice(i, 1);
-      this.#listeners[type] = next.length === 0 ? undefined : next;
+      this.#listeners![type] = next.length === 1 ? next[0] : next;
     }
     return this;
   }
 
   /** Number of listeners for `type`. */
   listenerCount<K extends keyof E & string>(type: K): number {
-    return this.#listeners[type]?.length ?? 0;
+    const slot = this.#listeners?.[type];
+    return slot === undefined ? 0 : Array.isArray(slot) ? slot.length : 1;
   }
 
   /** Call the listeners of `type` in order; false if there were none. */
   protected emit<K extends keyof E & string>(type: K, ...args: E[K]): boolean {
-    const list = this.#listeners[type];
-    if (list === undefined) return false;
-    for (const entry of list) {
-      if (entry.once) this.off(type, entry.fn as (...args: E[K]) => void);
+    const slot = this.#listeners?.[type];
+    if (slot === undefined) return false;
+    if (typeof slot === 'function') {
       try {
-        (entry.fn as (...args: E[K]) => void)(...args);
+        slot.apply(this, args);
+      } catch (error) {
+        reportError(error);
+      }
+      return true;
+    }
+    for (const item of Array.isArray(slot) ? (slot as ReadonlyArray<Listener | Once>) : [slot as Once]) {
+      let fn: Listener;
+      if (item instanceof Once) {
+        fn = item.fn;
+        this.#removeOnce(type, item);
+      } else {
+        fn = item;
+      }
+      try {
+        fn.apply(this, args);
       } catch (error) {
         reportError(error);
       }
@@ -71,13 +109,29 @@ export class Emitter<E extends EventMap> {
     return true;
   }
 
-  #add<K extends keyof E & string>(type: K, listener: (...args: E[K]) => void, once: boolean): this {
+  #removeOnce(type: string, item: Once): void {
+    const slot = this.#listeners![type];
+    if (slot === item) {
+      this.#listeners![type] = undefined;
+      return;
+    }
+    if (!Array.isArray(slot)) return;
+    const list = slot as ReadonlyArray<Listener | Once>;
+    const i = list.indexOf(item);
+    if (i < 0) return;
+    const next = list.slice();
+    next.splice(i, 1);
+    this.#listeners![type] = next.length === 0 ? undefined : next.length === 1 ? next[0] : next;
+  }
+
+  #add(type: string, listener: Listener, once: boolean): this {
     if (typeof listener !== 'function') {
       throw new TypeError(`a listener must be a function, got ${typeof listener}`);
     }
-    const list = this.#listeners[type];
-    const entry: Entry = { fn: listener as Listener, once };
-    this.#listeners[type] = list === undefined ? [entry] : [...list, entry];
+    const item = once ? new Once(listener) : listener;
+    const listeners = (this.#listeners ??= {});
+    const slot = listeners[type];
+    listeners[type] = slot === undefined ? item : Array.isArray(slot) ? [...(slot as ReadonlyArray<Listener | Once>), item] : [slot as Listener | Once, item];
     return this;
   }
 }

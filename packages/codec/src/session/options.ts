@@ -4,7 +4,7 @@
  */
 import { WebSocketUsageError, describe } from '../errors.ts';
 import type { ExtensionFactory } from '../extensions/extension.ts';
-import type { Limits, Timeouts } from '../limits.ts';
+import { DEFAULT_TIMEOUTS, type Limits, type Timeouts } from '../limits.ts';
 import type { RandomSource } from '../random.ts';
 
 /** Timer functions, injectable for tests. Defaults: the host's, looked up at each call. */
@@ -15,6 +15,26 @@ export interface Timers {
 
 export interface SessionOptions {
   limits?: Partial<Limits>;
+  /**
+   * The codec's timeouts (see {@link Timeouts}; 0 turns one off), with these session semantics
+   * for the three that watch an open connection:
+   *
+   * - `idleTimeout` (default 0, off): close with 1001 (error `IDLE_TIMEOUT`) after this long
+   *   without activity in either direction. Activity is bytes received, a message (or ping or
+   *   pong) the application sends, and queued bytes being handed to the OS: a server streaming
+   *   to a peer that never speaks is not idle, nor is one still flushing a large backlog. (As
+   *   Bun's `idleTimeout`, which resets on received and sent data.) It is about inactivity, not
+   *   liveness: a peer that vanished while the application keeps sending is caught by keepalive,
+   *   `drainTimeout` or `maxBufferedAmount`.
+   * - `keepaliveInterval` (default 0, off): send a ping after this long without receiving anything.
+   * - `keepaliveTimeout` (default 20 s): fail with 1011 (error `PONG_TIMEOUT`) when nothing
+   *   arrives within this long after the ping left. A ping queued behind a backlog has not left:
+   *   its clock starts once the bytes before it have been handed to the OS, and meanwhile it runs
+   *   only while that backlog does not move.
+   *
+   * While reading is paused (`pause()`, or a full `for await` queue) none of the three runs: the
+   * peer's bytes, pongs included, wait unread because of us. They start afresh on resume.
+   */
   timeouts?: Partial<Timeouts>;
   /** Extensions to offer (client) or accept (server), e.g. permessage-deflate. */
   extensions?: readonly ExtensionFactory[];
@@ -42,6 +62,12 @@ export interface SessionOptions {
 }
 
 export interface ResolvedSessionOptions {
+  /** Watched by the session, not the codec (see `SessionOptions.timeouts`). */
+  idleTimeout: number;
+  keepaliveInterval: number;
+  keepaliveTimeout: number;
+  /** What the codec gets: `timeouts` without idle and keepalive (undefined: the defaults). */
+  codecTimeouts: Partial<Timeouts> | undefined;
   highWaterMark: number;
   lowWaterMark: number;
   maxBufferedAmount: number;
@@ -89,7 +115,21 @@ export function resolveSessionOptions(options: SessionOptions): ResolvedSessionO
   }
   const maxQueuedMessages = size(options, 'maxQueuedMessages', 16);
   if (maxQueuedMessages < 1) throw new WebSocketUsageError('INVALID_ARGUMENT', `maxQueuedMessages must be ≥ 1, got ${maxQueuedMessages}`);
+  const timeouts = options.timeouts;
+  const timeout = (name: 'idleTimeout' | 'keepaliveInterval' | 'keepaliveTimeout'): number => {
+    const value = timeouts?.[name] ?? DEFAULT_TIMEOUTS[name];
+    if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) {
+      throw new WebSocketUsageError('INVALID_ARGUMENT', `timeouts.${name} must be a finite number ≥ 0, got ${describe(value)}`);
+    }
+    return value;
+  };
+  const idleTimeout = timeout('idleTimeout');
+  const keepaliveInterval = timeout('keepaliveInterval');
   return {
+    idleTimeout,
+    keepaliveInterval,
+    keepaliveTimeout: timeout('keepaliveTimeout'),
+    codecTimeouts: timeouts === undefined || timeouts === null ? undefined : { ...timeouts, idleTimeout: 0, keepaliveInterval: 0 },
     highWaterMark,
     lowWaterMark,
     maxBufferedAmount,

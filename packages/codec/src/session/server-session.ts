@@ -7,9 +7,9 @@
 import { Connection, type ServerConnectionOptions } from '../connection.ts';
 import type { HeadersInit } from '../http/headers.ts';
 import type { RequestHead } from '../http/head-parser.ts';
-import { resolveSessionOptions, type SessionOptions } from './options.ts';
+import { resolveSessionOptions, type ResolvedSessionOptions, type SessionOptions } from './options.ts';
 import type { PeerInfo, Transport, TransportHandlers } from './transport.ts';
-import { WebSocketConnection, driver, type SessionRequest } from './websocket-connection.ts';
+import { WebSocketConnection, driver, type ConnectionHooks, type Driver, type SessionRequest } from './websocket-connection.ts';
 
 /** What `verifyClient` may answer: accept (true), refuse with 401 (false), or refuse with this response. */
 export type VerifyResult = boolean | { status: number; statusText?: string; headers?: HeadersInit; body?: string | Uint8Array };
@@ -31,59 +31,84 @@ export interface ServerSessionOptions extends SessionOptions {
 export type ConnectionHandler = (connection: WebSocketConnection, request: SessionRequest) => void;
 
 /**
+ * A server hands every socket the same options object: resolve it once. (Changing an options
+ * object after its first connection does not affect the resolved values; pass a new object.)
+ */
+const resolvedCache = new WeakMap<SessionOptions, ResolvedSessionOptions>();
+
+function resolveOnce(options: SessionOptions): ResolvedSessionOptions {
+  let resolved = resolvedCache.get(options);
+  if (resolved === undefined) {
+    resolved = resolveSessionOptions(options);
+    if (typeof options === 'object' && options !== null) resolvedCache.set(options, resolved);
+  }
+  return resolved;
+}
+
+/**
  * Drive one server socket. Wire the socket's events to this object's handlers; once the
  * handshake succeeds, `onConnection` receives the open connection (before any of its messages).
  */
 export class ServerSession implements TransportHandlers {
   readonly connection: WebSocketConnection;
-  readonly #handlers: TransportHandlers;
+  readonly #driver: Driver;
+  readonly #options: ServerSessionOptions;
+  readonly #onConnection: ConnectionHandler;
+
+  /** The handshake hooks, shared by every server connection: the session they belong to is their owner. */
+  static readonly #hooks: ConnectionHooks<ServerSession> = {
+    onRequest: (session, connection, request) => decide(connection, request, session.#options),
+    onOpen: (session, connection) => session.#onConnection(connection, connection.request!),
+  };
 
   constructor(transport: Transport, options: ServerSessionOptions, onConnection: ConnectionHandler, peer: PeerInfo = {}) {
-    const resolved = resolveSessionOptions(options);
+    const resolved = resolveOnce(options);
     const codec = Connection.server({
       extensions: options.extensions,
       limits: options.limits,
-      timeouts: options.timeouts,
+      timeouts: resolved.codecTimeouts,
       assembleMessages: options.assembleMessages,
       autoPong: options.autoPong,
       random: options.random,
       clock: resolved.clock,
       origins: options.origins,
     });
+    this.#options = options;
+    this.#onConnection = onConnection;
     const connection: WebSocketConnection = new WebSocketConnection({
       codec,
       transport,
       options: resolved,
       assembleMessages: options.assembleMessages ?? true,
       peer,
-      onRequest: (request) => decide(connection, request, options),
-      onOpen: () => onConnection(connection, connection.request!),
+      owner: this,
+      hooks: ServerSession.#hooks as ConnectionHooks<unknown>,
     });
     this.connection = connection;
-    this.#handlers = driver(connection).handlers;
+    this.#driver = driver(connection);
     // Arm the handshake timer now: a client that never sends its request must time out too.
-    driver(connection).pump();
+    this.#driver.pump();
   }
 
   onData(chunk: Uint8Array): void {
-    this.#handlers.onData(chunk);
+    this.#driver.onData(chunk);
   }
 
   onDrain(): void {
-    this.#handlers.onDrain();
+    this.#driver.onDrain();
   }
 
   onEnd(): void {
-    this.#handlers.onEnd();
+    this.#driver.onEnd();
   }
 
   onClose(error?: unknown): void {
-    this.#handlers.onClose(error);
+    this.#driver.onClose(error);
   }
 
   /** The request head was parsed elsewhere (e.g. by `node:http`): use it instead of request bytes. */
   receiveRequestHead(head: RequestHead): void {
-    driver(this.connection).receiveRequestHead(head);
+    this.#driver.receiveRequestHead(head);
   }
 }
 

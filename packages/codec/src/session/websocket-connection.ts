@@ -84,23 +84,34 @@ export interface FragmentOptions extends SendOptions {
   kind?: MessageKind;
 }
 
+/**
+ * @internal The owner's part in the handshake. Shared by every connection of an owner (methods
+ * taking the owner as an argument), so a connection holds two references instead of closures.
+ */
+export interface ConnectionHooks<O> {
+  /** Server: the codec accepted a request; the callee answers with accept/reject commands. */
+  onRequest?(owner: O, connection: WebSocketConnection, request: SessionRequest): void;
+  /** Called just before the `open` event is dispatched. */
+  onOpen?(owner: O, connection: WebSocketConnection): void;
+}
+
 /** @internal Built by `ServerSession` and `connectSession`. */
-export interface ConnectionInit {
+export interface ConnectionInit<O = unknown> {
   codec: Connection;
   transport: Transport;
   options: ResolvedSessionOptions;
   /** The codec delivers whole messages (its `assembleMessages` option). */
   assembleMessages: boolean;
   peer?: PeerInfo | null;
-  /** Server: the codec accepted a request; the callee answers with accept/reject commands. */
-  onRequest?: (request: SessionRequest) => void;
-  /** Called just before the `open` event is dispatched. */
-  onOpen?: () => void;
+  owner?: O;
+  hooks?: ConnectionHooks<O>;
 }
 
-/** @internal What `ServerSession` and `connectSession` need beyond the public API. */
-export interface Driver {
-  handlers: TransportHandlers;
+/**
+ * @internal What `ServerSession` and `connectSession` need beyond the public API, and the
+ * {@link TransportHandlers} an adapter calls: one small object per connection, made on first use.
+ */
+export interface Driver extends TransportHandlers {
   /** Run the codec until it has nothing to say (e.g. write a client's request). */
   pump(): void;
   /** A handshake command (accept/reject), then `pump()`. */
@@ -113,7 +124,7 @@ let driverOf: (connection: WebSocketConnection) => Driver;
 
 /** The handlers an adapter wires its socket's events to. */
 export function transportHandlers(connection: WebSocketConnection): TransportHandlers {
-  return driverOf(connection).handlers;
+  return driverOf(connection);
 }
 
 /** @internal */
@@ -121,66 +132,114 @@ export function driver(connection: WebSocketConnection): Driver {
   return driverOf(connection);
 }
 
-export class WebSocketConnection extends Emitter<ConnectionEvents> implements AsyncIterable<Message> {
-  /** Resolves with this connection once open; rejects with a {@link HandshakeError} (client). */
-  readonly opened: Promise<WebSocketConnection>;
-  /** Resolves once the connection is gone, with how it ended. Never rejects. */
-  readonly closed: Promise<SessionCloseInfo>;
+const ignore = (): void => {};
 
+/**
+ * Idle and keepalive bookkeeping (times from `options.clock`), for an open connection with either
+ * on. The session watches these, not the codec: they depend on flow control and on the send
+ * buffer, which only the session sees (semantics in `SessionOptions.timeouts`).
+ */
+interface Liveness {
+  /** Bytes last arrived. */
+  received: number;
+  /** The application last sent, or queued bytes last moved to the OS. */
+  active: number;
+  /** Our keepalive ping went out (queued), or -1 when none is outstanding. */
+  pingAt: number;
+  /** Bytes queued in the transport up to and including the ping, while it has not left; else 0. */
+  behind: number;
+  /** Bytes written to the transport since the ping, while `behind` > 0. */
+  writtenSince: number;
+  /** While `behind` > 0: the last time queued bytes moved. After: when the ping left. */
+  moved: number;
+  /** `bufferedAmount` when last looked at: a fall between deadlines is progress too. */
+  buffered: number;
+}
+
+// Flags: booleans packed into one field (an idle connection's size is most of its cost).
+const WAS_OPEN = 1 << 0;
+const PUMPING = 1 << 1;
+const EOF = 1 << 2;
+const ENDED = 1 << 3;
+const DESTROYED = 1 << 4;
+const TRANSPORT_CLOSED = 1 << 5;
+const TERMINATED = 1 << 6;
+const NEED_DRAIN = 1 << 7;
+const USER_PAUSED = 1 << 8;
+const QUEUE_PAUSED = 1 << 9;
+const TRANSPORT_PAUSED = 1 << 10;
+
+export class WebSocketConnection extends Emitter<ConnectionEvents> implements AsyncIterable<Message> {
+  // Fields are few on purpose: an idle server holds one of these per connection. What only some
+  // connections need (promises, the timer callback, drain waiters, the driver) is made on first use.
   readonly #codec: Connection;
   readonly #transport: Transport;
   readonly #options: ResolvedSessionOptions;
-  readonly #peer: PeerInfo | null;
   readonly #assemble: boolean;
-  readonly #onRequest: ((request: SessionRequest) => void) | undefined;
-  readonly #onOpen: (() => void) | undefined;
-  readonly #handlers: TransportHandlers;
+  #peer: PeerInfo | null;
+  #owner: unknown;
+  #hooks: ConnectionHooks<unknown> | null;
+  #driver: Driver | null = null;
 
   #request: SessionRequest | null = null;
-  #wasOpen = false;
-  #resolveOpened!: (connection: WebSocketConnection) => void;
-  #rejectOpened!: (error: HandshakeError) => void;
-  #resolveClosed!: (info: SessionCloseInfo) => void;
+  #opened: Promise<WebSocketConnection> | null = null;
+  #closed: Promise<SessionCloseInfo> | null = null;
+  #settleOpened: ((error: HandshakeError | null) => void) | null = null;
+  #resolveClosed: ((info: SessionCloseInfo) => void) | null = null;
+  #openError: HandshakeError | null = null;
   #rejection: { response: HandshakeResponse; body: Uint8Array } | null = null;
   #lastProblem = '';
 
+  #flags = 0;
   // Driver
-  #pumping = false;
   #timer: unknown = null;
   #timerAt = Infinity;
+  #onTimer: (() => void) | null = null;
 
   // Transport and ending
-  #eof = false;
-  #ended = false;
-  #destroyed = false;
-  #transportClosed = false;
-  #terminated = false;
-  #sessionError: SessionErrorCode | null = null;
+  #sessionError: SessionErrorCode | 'PONG_TIMEOUT' | null = null;
   #cause: unknown = undefined;
   #info: SessionCloseInfo | null = null;
 
   // Flow control
-  #needDrain = false;
-  #drainWaiters: Array<() => void> = [];
+  #drainWaiters: Array<() => void> | null = null;
   #drainDeadline = Infinity;
   #queue: MessageQueue | null = null;
-  #userPaused = false;
-  #queuePaused = false;
-  #transportPaused = false;
+  #live: Liveness | null = null;
+  #timeoutError: 'IDLE_TIMEOUT' | null = null;
 
   static {
-    driverOf = (c) => ({
-      handlers: c.#handlers,
-      pump: () => c.#pump(),
-      send: (command) => {
-        c.#codec.send(command);
-        c.#pump();
-      },
-      receiveRequestHead: (head) => {
-        c.#codec.receiveRequestHead(head);
-        c.#pump();
-      },
-    });
+    class ConnectionDriver implements Driver {
+      readonly #c: WebSocketConnection;
+      constructor(c: WebSocketConnection) {
+        this.#c = c;
+      }
+      onData(chunk: Uint8Array): void {
+        this.#c.#onData(chunk);
+      }
+      onDrain(): void {
+        this.#c.#moved();
+        this.#c.#onDrain();
+      }
+      onEnd(): void {
+        this.#c.#onEnd();
+      }
+      onClose(error?: unknown): void {
+        this.#c.#onClose(error);
+      }
+      pump(): void {
+        this.#c.#pump();
+      }
+      send(command: Parameters<Connection['send']>[0]): void {
+        this.#c.#codec.send(command);
+        this.#c.#pump();
+      }
+      receiveRequestHead(head: Parameters<Connection['receiveRequestHead']>[0]): void {
+        this.#c.#codec.receiveRequestHead(head);
+        this.#c.#pump();
+      }
+    }
+    driverOf = (c) => (c.#driver ??= new ConnectionDriver(c));
   }
 
   /** @internal Use `ServerSession` or `connectSession` (or an adapter's `createServer`/`connect`). */
@@ -191,23 +250,110 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
     this.#options = init.options;
     this.#peer = init.peer ?? null;
     this.#assemble = init.assembleMessages;
-    this.#onRequest = init.onRequest;
-    this.#onOpen = init.onOpen;
-    this.opened = new Promise((resolve, reject) => {
-      this.#resolveOpened = resolve;
-      this.#rejectOpened = reject;
-    });
-    // A failed handshake is reported through `opened`, `error` and `close`: awaiting `opened` is optional.
-    this.opened.catch(() => {});
-    this.closed = new Promise((resolve) => {
-      this.#resolveClosed = resolve;
-    });
-    this.#handlers = {
-      onData: (chunk) => this.#onData(chunk),
-      onDrain: () => this.#onDrain(),
-      onEnd: () => this.#onEnd(),
-      onClose: (error) => this.#onClose(error),
-    };
+    this.#owner = init.owner;
+    this.#hooks = init.hooks ?? null;
+  }
+
+  #flag(bit: number): boolean {
+    return (this.#flags & bit) !== 0;
+  }
+
+  #set(bit: number, on: boolean): void {
+    this.#flags = on ? this.#flags | bit : this.#flags & ~bit;
+  }
+
+  get #wasOpen(): boolean {
+    return this.#flag(WAS_OPEN);
+  }
+  set #wasOpen(on: boolean) {
+    this.#set(WAS_OPEN, on);
+  }
+  get #pumping(): boolean {
+    return this.#flag(PUMPING);
+  }
+  set #pumping(on: boolean) {
+    this.#set(PUMPING, on);
+  }
+  get #eof(): boolean {
+    return this.#flag(EOF);
+  }
+  set #eof(on: boolean) {
+    this.#set(EOF, on);
+  }
+  get #ended(): boolean {
+    return this.#flag(ENDED);
+  }
+  set #ended(on: boolean) {
+    this.#set(ENDED, on);
+  }
+  get #destroyed(): boolean {
+    return this.#flag(DESTROYED);
+  }
+  set #destroyed(on: boolean) {
+    this.#set(DESTROYED, on);
+  }
+  get #transportClosed(): boolean {
+    return this.#flag(TRANSPORT_CLOSED);
+  }
+  set #transportClosed(on: boolean) {
+    this.#set(TRANSPORT_CLOSED, on);
+  }
+  get #terminated(): boolean {
+    return this.#flag(TERMINATED);
+  }
+  set #terminated(on: boolean) {
+    this.#set(TERMINATED, on);
+  }
+  get #needDrain(): boolean {
+    return this.#flag(NEED_DRAIN);
+  }
+  set #needDrain(on: boolean) {
+    this.#set(NEED_DRAIN, on);
+  }
+  get #userPaused(): boolean {
+    return this.#flag(USER_PAUSED);
+  }
+  set #userPaused(on: boolean) {
+    this.#set(USER_PAUSED, on);
+  }
+  get #queuePaused(): boolean {
+    return this.#flag(QUEUE_PAUSED);
+  }
+  set #queuePaused(on: boolean) {
+    this.#set(QUEUE_PAUSED, on);
+  }
+  get #transportPaused(): boolean {
+    return this.#flag(TRANSPORT_PAUSED);
+  }
+  set #transportPaused(on: boolean) {
+    this.#set(TRANSPORT_PAUSED, on);
+  }
+
+  /** Resolves with this connection once open; rejects with a {@link HandshakeError} (client). */
+  get opened(): Promise<WebSocketConnection> {
+    if (this.#opened === null) {
+      if (this.#wasOpen) {
+        this.#opened = Promise.resolve(this);
+      } else if (this.#openError !== null) {
+        this.#opened = Promise.reject(this.#openError);
+      } else {
+        this.#opened = new Promise((resolve, reject) => {
+          this.#settleOpened = (error) => (error === null ? resolve(this) : reject(error));
+        });
+      }
+      // A failed handshake is reported through `opened`, `error` and `close`: awaiting `opened` is optional.
+      this.#opened.catch(ignore);
+    }
+    return this.#opened;
+  }
+
+  /** Resolves once the connection is gone, with how it ended. Never rejects. */
+  get closed(): Promise<SessionCloseInfo> {
+    if (this.#closed === null) {
+      const info = this.#info;
+      this.#closed = info !== null ? Promise.resolve(info) : new Promise((resolve) => (this.#resolveClosed = resolve));
+    }
+    return this.#closed;
   }
 
   // ───────────────────────────── state ─────────────────────────────
@@ -330,7 +476,7 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
   /** Resolves once `bufferedAmount` is at most the low-water mark (at once if it is), or the connection is gone. */
   drain(): Promise<void> {
     if (this.#info !== null || this.#destroyed || this.bufferedAmount <= this.#options.lowWaterMark) return Promise.resolve();
-    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+    return new Promise((resolve) => (this.#drainWaiters ??= []).push(resolve));
   }
 
   // ───────────────────────────── receiving ─────────────────────────────
@@ -381,6 +527,12 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
 
   #onData(chunk: Uint8Array): void {
     if (this.#eof) return;
+    const live = this.#live;
+    if (live !== null && chunk.length > 0) {
+      live.received = this.#options.clock();
+      live.pingAt = -1;
+      live.behind = 0;
+    }
     this.#codec.receiveData(chunk);
     this.#pump();
   }
@@ -394,7 +546,7 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
   }
 
   #onDrain(): void {
-    if (this.#drainWaiters.length === 0 && !this.#needDrain && this.#drainDeadline === Infinity) return;
+    if (this.#drainWaiters === null && !this.#needDrain && this.#drainDeadline === Infinity) return;
     const buffered = this.bufferedAmount;
     if (buffered <= this.#options.highWaterMark) this.#drainDeadline = Infinity;
     if (buffered > this.#options.lowWaterMark) return;
@@ -430,6 +582,11 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
 
   #afterSend(): boolean {
     this.#pump();
+    const live = this.#live;
+    if (live !== null) {
+      live.active = this.#options.clock();
+      live.buffered = this.#transport.bufferedAmount;
+    }
     if (this.#terminated || !this.#codec.canSend) return false;
     if (this.bufferedAmount < this.#options.highWaterMark) return true;
     this.#needDrain = true;
@@ -473,7 +630,24 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
   }
 
   #write(chunks: Uint8Array[]): void {
-    if (!this.#destroyed && !this.#ended) this.#transport.write(chunks);
+    if (this.#destroyed || this.#ended) return;
+    const live = this.#live;
+    if (live !== null && live.behind > 0) for (const chunk of chunks) live.writtenSince += chunk.length;
+    this.#transport.write(chunks);
+  }
+
+  /** The transport handed queued bytes to the OS: activity, and maybe our ping has left. */
+  #moved(): void {
+    const live = this.#live;
+    if (live === null) return;
+    const now = this.#options.clock();
+    live.active = now;
+    live.buffered = this.#transport.bufferedAmount;
+    if (live.behind > 0) {
+      live.moved = now;
+      // Everything queued up to the ping has gone once what is left is what was written after it.
+      if (this.#transport.bufferedAmount <= live.writtenSince) live.behind = 0;
+    }
   }
 
   #end(): void {
@@ -514,14 +688,26 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
         return; // the peer's Close; the codec answers it, `close` fires once TCP is gone.
       case 'request':
         this.#request = this.#buildRequest(event.request);
-        this.#callHook(this.#onRequest, this.#request);
+        this.#peer = null;
+        if (this.#hooks?.onRequest !== undefined) this.#callHook(() => this.#hooks!.onRequest!(this.#owner, this, this.#request!));
         return;
-      case 'open':
+      case 'open': {
         this.#wasOpen = true;
-        this.#callHook(this.#onOpen, undefined);
-        this.#resolveOpened(this);
+        const options = this.#options;
+        if (options.idleTimeout > 0 || options.keepaliveInterval > 0) {
+          const now = options.clock();
+          this.#live = { received: now, active: now, pingAt: -1, behind: 0, writtenSince: 0, moved: now, buffered: 0 };
+        }
+        const hooks = this.#hooks;
+        const owner = this.#owner;
+        // The owner's part ends here: let go of it.
+        this.#hooks = this.#owner = null;
+        if (hooks?.onOpen !== undefined) this.#callHook(() => hooks.onOpen!(owner, this));
+        this.#settleOpened?.(null);
+        this.#settleOpened = null;
         this.emit('open');
         return;
+      }
       case 'rejected':
         this.#rejection = { response: event.response, body: event.body };
         return;
@@ -531,16 +717,20 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
         this.emit('error', new WebSocketError(event.code, event.message, event.closeCode));
         return;
       case 'closed':
-        if (!this.#wasOpen) this.#rejectOpened(this.#handshakeError(event.info));
+        if (!this.#wasOpen) {
+          this.#hooks = this.#owner = null;
+          this.#openError = this.#handshakeError(event.info);
+          this.#settleOpened?.(this.#openError);
+          this.#settleOpened = null;
+        }
         return;
     }
   }
 
   /** Run an owner's hook (which may run application code) without letting it unwind the driver. */
-  #callHook<T>(hook: ((arg: T) => void) | undefined, arg: T): void {
-    if (hook === undefined) return;
+  #callHook(hook: () => void): void {
     try {
-      hook(arg);
+      hook();
     } catch (error) {
       reportError(error);
     }
@@ -571,7 +761,7 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
 
   /** One timer, for the earliest deadline. A later deadline leaves an armed timer alone: it fires, finds nothing due, and re-arms. */
   #arm(): void {
-    const deadline = Math.min(this.#codec.nextDeadline() ?? Infinity, this.#drainDeadline);
+    const deadline = Math.min(this.#codec.nextDeadline() ?? Infinity, this.#drainDeadline, this.#liveDeadline());
     const timers = this.#options.timers;
     if (deadline === Infinity) {
       if (this.#timer !== null) {
@@ -579,6 +769,7 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
         this.#timer = null;
         this.#timerAt = Infinity;
       }
+      this.#onTimer = null; // most connections need no timer once open
       return;
     }
     if (this.#timer !== null) {
@@ -586,10 +777,10 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
       timers.clearTimeout(this.#timer);
     }
     this.#timerAt = deadline;
-    this.#timer = timers.setTimeout(this.#onTimer, Math.max(0, deadline - this.#options.clock()));
+    this.#timer = timers.setTimeout((this.#onTimer ??= () => this.#fire()), Math.max(0, deadline - this.#options.clock()));
   }
 
-  readonly #onTimer = (): void => {
+  #fire(): void {
     this.#timer = null;
     this.#timerAt = Infinity;
     const now = this.#options.clock();
@@ -601,8 +792,52 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
       this.#drainDeadline = Infinity;
     }
     this.#codec.tick(now);
+    this.#checkLiveness(now);
     this.#pump();
-  };
+  }
+
+  /** The next idle or keepalive deadline; none while reading is paused or once not open. */
+  #liveDeadline(): number {
+    const live = this.#live;
+    if (live === null || this.#transportPaused || this.#terminated || this.#codec.state !== 'open') return Infinity;
+    const options = this.#options;
+    let deadline = Infinity;
+    if (options.keepaliveInterval > 0) {
+      deadline = live.pingAt < 0 ? live.received + options.keepaliveInterval : Math.max(live.pingAt, live.moved) + options.keepaliveTimeout;
+    }
+    if (options.idleTimeout > 0) deadline = Math.min(deadline, Math.max(live.received, live.active) + options.idleTimeout);
+    return deadline;
+  }
+
+  #checkLiveness(now: number): void {
+    const live = this.#live;
+    if (live === null) return;
+    // A transport may report progress only when a write completes (Node: a large write is one
+    // callback): a smaller `bufferedAmount` than last time is progress as well.
+    if (this.#transport.bufferedAmount < live.buffered) this.#moved();
+    live.buffered = this.#transport.bufferedAmount;
+    if (now < this.#liveDeadline()) return;
+    const options = this.#options;
+    if (options.idleTimeout > 0 && now >= Math.max(live.received, live.active) + options.idleTimeout) {
+      this.#timeoutError = 'IDLE_TIMEOUT';
+      this.#codec.send({ type: 'close', code: 1001, reason: 'idle timeout' });
+      return;
+    }
+    if (live.pingAt >= 0) {
+      // §7.1.7: fail the connection (1011) as the codec fails on a violation.
+      const message = `no answer to a keepalive ping within ${options.keepaliveTimeout} ms`;
+      this.#sessionError ??= 'PONG_TIMEOUT';
+      this.#lastProblem = message;
+      this.emit('error', new WebSocketError('PONG_TIMEOUT', message, 1011));
+      if (this.#codec.state === 'open') this.#codec.send({ type: 'close', code: 1011 });
+      return;
+    }
+    live.pingAt = live.moved = now;
+    live.behind = live.writtenSince = 0;
+    this.#codec.send({ type: 'ping' });
+    this.#pump(); // the ping goes to the transport now: see what is queued up to it
+    live.behind = this.#transport.bufferedAmount;
+  }
 
   /** The session's own failure: report it, then terminate. */
   #fail(code: SessionErrorCode, message: string): void {
@@ -627,8 +862,10 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
 
   #drained(): void {
     const waiters = this.#drainWaiters;
-    this.#drainWaiters = [];
-    for (const resolve of waiters) resolve();
+    if (waiters !== null) {
+      this.#drainWaiters = null;
+      for (const resolve of waiters) resolve();
+    }
     if (this.#needDrain) {
       this.#needDrain = false;
       if (this.#info === null) this.emit('drain');
@@ -639,22 +876,35 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
     const pause = (this.#userPaused || this.#queuePaused) && this.#info === null;
     if (pause === this.#transportPaused) return;
     this.#transportPaused = pause;
-    if (pause) this.#transport.pause?.();
-    else this.#transport.resume?.();
+    if (pause) {
+      this.#transport.pause?.();
+      return;
+    }
+    const live = this.#live;
+    if (live !== null) {
+      // Idle and keepalive stood still while we did not read: they start afresh.
+      live.received = live.active = this.#options.clock();
+      live.pingAt = -1;
+      live.behind = 0;
+    }
+    this.#transport.resume?.();
+    if (this.#info === null && !this.#pumping) this.#arm();
   }
 
   #finish(codecInfo: CloseInfo): void {
-    const info: SessionCloseInfo = { ...codecInfo, error: this.#sessionError ?? codecInfo.error };
+    const info: SessionCloseInfo = { ...codecInfo, error: this.#sessionError ?? codecInfo.error ?? this.#timeoutError };
     if (this.#cause !== undefined) info.cause = this.#cause;
     this.#info = info;
     if (this.#timer !== null) {
       this.#options.timers.clearTimeout(this.#timer);
       this.#timer = null;
     }
+    this.#onTimer = null;
     this.#drained();
     this.#queue?.end();
     this.#userPaused = this.#queuePaused = false;
-    this.#resolveClosed(info);
+    this.#resolveClosed?.(info);
+    this.#resolveClosed = null;
     this.emit('close', info);
   }
 
