@@ -29,6 +29,7 @@ export function connectSession(transport: Transport, url: string | { href: strin
     timeouts: resolved.codecTimeouts,
     assembleMessages: options.assembleMessages,
     autoPong: options.autoPong,
+    utf8Validator: options.utf8Validator,
     random: options.random,
     clock: resolved.clock,
     protocols: options.protocols,

@@ -42,6 +42,12 @@ export interface SessionOptions {
   assembleMessages?: boolean;
   /** Answer pings automatically (default true). */
   autoPong?: boolean;
+  /**
+   * A host's UTF-8 check for whole text messages that arrived in one frame and one read (the
+   * codec's `utf8Validator`, e.g. Node's `buffer.isUtf8`); fragmented text is still checked
+   * incrementally, so bad bytes fail the connection as they arrive. Default: the codec's own.
+   */
+  utf8Validator?: ((bytes: Uint8Array) => boolean) | null;
   random?: RandomSource;
   /** `send()` returns false once `bufferedAmount` reaches this. Default 1 MiB. */
   highWaterMark?: number;

@@ -69,6 +69,7 @@ export class ServerSession implements TransportHandlers {
       timeouts: resolved.codecTimeouts,
       assembleMessages: options.assembleMessages,
       autoPong: options.autoPong,
+      utf8Validator: options.utf8Validator,
       random: options.random,
       clock: resolved.clock,
       origins: options.origins,
