@@ -207,7 +207,7 @@ async function measureMemory(bin, server, count, opts) {
   }
 }
 
-export async function runE2E({ quick = false, rounds = quick ? 1 : 3, only = null, nice = 0, memory = !quick, seconds = quick ? 1 : 3, warmup = quick ? 0.3 : 1, handshakes = true, echo: echoIds = null, inproc = !quick, warm = true } = {}) {
+export async function runE2E({ quick = false, rounds = quick ? 1 : 3, only = null, nice = 0, memory = !quick, seconds = quick ? 1 : 3, warmup = quick ? 0.3 : 2, handshakes = true, echo: echoIds = null, inproc = !quick, warm = true } = {}) {
   const bin = buildLoadgen();
   const servers = SERVERS.filter((s) => (only ? only.includes(s.id) : true));
   const available = [];
@@ -261,7 +261,7 @@ export async function runE2E({ quick = false, rounds = quick ? 1 : 3, only = nul
     }
   }
   log(`${((Date.now() - started) / 1000).toFixed(0)} s`);
-  return summarise({ rows, available, missing, echo, rounds, mem, seconds, memory, nice, handshakes, inprocRows });
+  return summarise({ rows, available, missing, echo, rounds, mem, seconds, warmup, memory, nice, handshakes, inprocRows });
 }
 
 // ---- summary ---------------------------------------------------------------------------------
@@ -269,7 +269,7 @@ function pick(rows, server, scenario, key) {
   return rows.filter((r) => r.server === server && r.scenario === scenario && !r.error).map((r) => r[key]);
 }
 
-function summarise({ rows, available, missing, echo, rounds, mem, seconds, memory, nice, handshakes, inprocRows }) {
+function summarise({ rows, available, missing, echo, rounds, mem, seconds, warmup, memory, nice, handshakes, inprocRows }) {
   const names = available.map((s) => s.name);
   const kind = Object.fromEntries(available.map((s) => [s.name, s.kind]));
   const cellOf = (server, scenario, key) => {
@@ -282,7 +282,7 @@ function summarise({ rows, available, missing, echo, rounds, mem, seconds, memor
   const k = (x) => (Number.isFinite(x) ? x / 1000 : NaN);
 
   const parts = [];
-  parts.push(section('Echo throughput (messages/s, thousands)', `Each message goes to the server and back; a new one is sent for every echo. Median of ${rounds} interleaved runs of ${seconds} s; ± is half the spread between runs.`,
+  parts.push(section('Echo throughput (messages/s, thousands)', `Each message goes to the server and back; a new one is sent for every echo. Median of ${rounds} interleaved runs of ${seconds} s, each after ${warmup} s of the same load (JIT warm-up: Bun's compiler thread needs seconds on a busy machine); ± is half the spread between runs.`,
     ['server', ...echo.map((e) => e.label)],
     (n) => echo.map((e) => { const c = cellOf(n, e.id, 'msgsPerSec'); return show({ value: k(c.value), spread: c.spread }, 1); })));
   parts.push(section('Echo throughput per server CPU-second (thousands)', 'Messages echoed per second of CPU the server process used (all its threads): steadier than wall-clock rates on a shared machine.',
