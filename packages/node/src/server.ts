@@ -99,7 +99,7 @@ export class WebSocketServer extends Emitter<ServerEvents> {
   }
 
   #accept(socket: net.Socket): void {
-    const connection = serve(socket, this.#options, (ws, request) => {
+    const connection = serve(socket, this.#options, !(socket instanceof tls.TLSSocket), (ws, request) => {
       this.connections.add(ws);
       this.emit('connection', ws, request);
     });
@@ -121,8 +121,8 @@ function peerOf(socket: Duplex): PeerInfo {
   return { remoteAddress: s.remoteAddress ?? null, remotePort: s.remotePort ?? null, secure: socket instanceof tls.TLSSocket };
 }
 
-function serve(socket: Duplex, options: ServerSessionOptions, onConnection: ConnectionHandler): WebSocketConnection {
-  const transport = new NodeTransport(socket);
+function serve(socket: Duplex, options: ServerSessionOptions, acceptedTcp: boolean, onConnection: ConnectionHandler): WebSocketConnection {
+  const transport = new NodeTransport(socket, { acceptedTcp });
   const session = new ServerSession(transport, options, onConnection, peerOf(socket));
   transport.attach(session);
   return session.connection;

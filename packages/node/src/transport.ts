@@ -3,34 +3,124 @@
  * the `Duplex` an `http` server hands to its 'upgrade' listeners). Several small chunks are
  * gathered into one buffer (one `write`), larger ones corked so a frame's header and payload
  * leave in one `writev`; `bufferedAmount` is `writableLength`.
+ *
+ * Two shortcuts past Node's stream machinery, which costs more per small message than our codec:
+ * - Writes pass no callback while the socket takes everything at once (the common case): a
+ *   write callback costs Node a `process.nextTick` per write. Only once bytes stay queued are
+ *   callbacks used, to report the drain.
+ * - A plain TCP socket that a `net.Server` just accepted is read the way Node's `onread` option
+ *   reads (documented for `net.connect`): into one buffer shared by every connection, copied
+ *   out per read, with no `Readable` push and 'data' event. Node offers that option only at
+ *   construction, so it is switched on for the accepted socket through the same fields, after a
+ *   feature test; anything unexpected keeps the public 'data' path. Never used for TLS.
  */
+import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { Socket } from 'node:net';
 import type { Transport, TransportHandlers } from '@ws/codec/session';
 
 /** Writes of several chunks totalling at most this many bytes are gathered into one buffer. */
 const GATHER_MAX = 16 * 1024;
+
+const EMPTY = new Uint8Array(0);
+
+/** How Node's `net.Socket` stores its `onread` option, if this Node stores it as expected. */
+interface OnreadFields {
+  buffer: symbol;
+  callback: symbol;
+  generator: symbol;
+}
+
+let onreadFields: OnreadFields | null | undefined;
+
+/**
+ * Find the fields behind `net.Socket`'s `onread` option by building one (without a handle, so
+ * nothing is opened) and looking for exactly the values passed. Null if anything differs.
+ */
+function findOnreadFields(): OnreadFields | null {
+  if (onreadFields !== undefined) return onreadFields;
+  onreadFields = null;
+  try {
+    const buffer = new Uint8Array(1);
+    const callback = (): boolean => true;
+    // `onread` is typed for net.connect only; the constructor takes it too.
+    const probe = new net.Socket({ onread: { buffer, callback } } as net.SocketConstructorOpts);
+    const symbols = Object.getOwnPropertySymbols(probe);
+    const named = (description: string): symbol | undefined => symbols.find((s) => s.description === description);
+    const fields = { buffer: named('kBuffer'), callback: named('kBufferCb'), generator: named('kBufferGen') };
+    const p = probe as unknown as Record<symbol, unknown>;
+    if (fields.buffer !== undefined && fields.callback !== undefined && fields.generator !== undefined) {
+      if (p[fields.buffer] === buffer && p[fields.callback] === callback && p[fields.generator] === null) {
+        onreadFields = fields as OnreadFields;
+      }
+    }
+    probe.destroy();
+  } catch {
+    onreadFields = null;
+  }
+  return onreadFields;
+}
+
+/** What a read lands in: one buffer for every connection, copied out before the next read. */
+const READ_SIZE = 64 * 1024;
+let readBuffer: Uint8Array | null = null;
+
+/** Copies of reads are cut from slabs, so a small read costs one view, not a buffer of its own. */
+const SLAB_SIZE = 64 * 1024;
+let slab = new Uint8Array(0);
+let slabUsed = 0;
+
+function copyOut(source: Uint8Array, length: number): Uint8Array {
+  if (length > SLAB_SIZE / 4) return source.slice(0, length);
+  if (slabUsed + length > slab.length) {
+    slab = new Uint8Array(SLAB_SIZE);
+    slabUsed = 0;
+  }
+  const chunk = new Uint8Array(slab.buffer, slabUsed, length);
+  chunk.set(length === source.length ? source : source.subarray(0, length));
+  // Keep views 8-byte aligned, as Node's own buffer pool does.
+  slabUsed = (slabUsed + length + 7) & ~7;
+  return chunk;
+}
+
+interface Handle {
+  useUserBuffer?: (buffer: Uint8Array) => void;
+  reading?: boolean;
+}
+
+export interface NodeTransportOptions {
+  /**
+   * @internal The socket is a plain TCP socket a `net.Server` has just accepted (nothing read
+   * yet): read it into the shared buffer when this Node allows.
+   */
+  acceptedTcp?: boolean;
+}
 
 export class NodeTransport implements Transport {
   readonly socket: Duplex;
   #handlers: TransportHandlers | null = null;
   #error: unknown = undefined;
   #closed = false;
+  #acceptedTcp: boolean;
+  /** Bytes stayed queued after a write: writes carry callbacks until the queue empties. */
+  #queued = false;
 
-  constructor(socket: Duplex) {
+  constructor(socket: Duplex, options?: NodeTransportOptions) {
     this.socket = socket;
-    (socket as Partial<Socket>).setNoDelay?.(true);
-    (socket as Partial<Socket>).setTimeout?.(0);
+    this.#acceptedTcp = options?.acceptedTcp === true;
+    (socket as Partial<net.Socket>).setNoDelay?.(true);
+    (socket as Partial<net.Socket>).setTimeout?.(0);
   }
 
   /**
    * Connect the socket's events to the session. Node gives every 'data' event a fresh buffer,
-   * so chunks are handed over without a copy.
+   * so chunks are handed over without a copy; reads into the shared buffer are copied out.
    */
   attach(handlers: TransportHandlers): void {
     this.#handlers = handlers;
     const socket = this.socket;
-    socket.on('data', (chunk: Uint8Array) => handlers.onData(chunk));
+    if (!(this.#acceptedTcp && this.#readDirectly(handlers))) {
+      socket.on('data', (chunk: Uint8Array) => handlers.onData(chunk));
+    }
     socket.on('end', () => handlers.onEnd());
     socket.on('error', (error: unknown) => {
       this.#error ??= error;
@@ -40,6 +130,35 @@ export class NodeTransport implements Transport {
     if (socket.destroyed) queueMicrotask(() => this.#onClose());
   }
 
+  /** Switch an accepted TCP socket to reads into the shared buffer; false if it cannot be. */
+  #readDirectly(handlers: TransportHandlers): boolean {
+    const fields = findOnreadFields();
+    if (fields === null || !(this.socket instanceof net.Socket)) return false;
+    const socket = this.socket;
+    const own = socket as unknown as Record<symbol, unknown>;
+    const handle = (socket as unknown as { _handle?: Handle | null })._handle;
+    if (
+      socket.constructor !== net.Socket ||
+      handle === null ||
+      handle === undefined ||
+      typeof handle.useUserBuffer !== 'function' ||
+      socket.destroyed ||
+      socket.connecting ||
+      socket.readableLength !== 0 ||
+      socket.listenerCount('data') !== 0 ||
+      own[fields.buffer] !== null ||
+      own[fields.callback] !== null ||
+      own[fields.generator] !== null
+    ) {
+      return false;
+    }
+    readBuffer ??= new Uint8Array(READ_SIZE);
+    own[fields.buffer] = readBuffer;
+    own[fields.callback] = (length: number, buffer: Uint8Array): void => handlers.onData(copyOut(buffer, length));
+    handle.useUserBuffer(readBuffer);
+    return true;
+  }
+
   #onClose(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -47,6 +166,7 @@ export class NodeTransport implements Transport {
   }
 
   readonly #afterWrite = (error?: Error | null): void => {
+    if (this.socket.writableLength === 0) this.#queued = false;
     if (!error) this.#handlers?.onDrain();
   };
 
@@ -54,28 +174,51 @@ export class NodeTransport implements Transport {
     const socket = this.socket;
     if (socket.destroyed || !socket.writable) return;
     const last = chunks.length - 1;
+    let data: Uint8Array;
     if (last === 0) {
-      socket.write(chunks[0]!, this.#afterWrite);
-      return;
-    }
-    // Many small frames (a burst of echoes): one buffer, one write. Every socket.write costs a
-    // trip through the stream machinery, so copying a few KiB is cheaper than corking them.
-    let total = 0;
-    for (let i = 0; i <= last; i++) total += chunks[i]!.length;
-    if (total <= GATHER_MAX) {
+      data = chunks[0]!;
+    } else {
+      // Many small frames (a burst of echoes): one buffer, one write. Every socket.write costs a
+      // trip through the stream machinery, so copying a few KiB is cheaper than corking them.
+      let total = 0;
+      for (let i = 0; i <= last; i++) total += chunks[i]!.length;
+      if (total > GATHER_MAX) {
+        // Large: corked, so header and payload leave in one writev; with the callback, as the
+        // corked bytes wait at least until uncork.
+        socket.cork();
+        for (let i = 0; i < last; i++) socket.write(chunks[i]!);
+        this.#queued = true;
+        socket.write(chunks[last]!, this.#afterWrite);
+        socket.uncork();
+        return;
+      }
       const gathered = Buffer.allocUnsafe(total);
       let at = 0;
       for (let i = 0; i <= last; i++) {
         gathered.set(chunks[i]!, at);
         at += chunks[i]!.length;
       }
-      socket.write(gathered, this.#afterWrite);
+      data = gathered;
+    }
+    this.#writeLast(data);
+  }
+
+  /**
+   * The last (or only) write of a batch. While the socket takes everything synchronously, no
+   * callback (Node then skips a nextTick per write). Once bytes stay queued, an empty write
+   * marks the end of the queue and every later write carries the callback, until it drains.
+   */
+  #writeLast(data: Uint8Array): void {
+    const socket = this.socket;
+    if (this.#queued) {
+      socket.write(data, this.#afterWrite);
       return;
     }
-    socket.cork();
-    for (let i = 0; i < last; i++) socket.write(chunks[i]!);
-    socket.write(chunks[last]!, this.#afterWrite);
-    socket.uncork();
+    socket.write(data);
+    if (socket.writableLength !== 0 && !socket.destroyed) {
+      this.#queued = true;
+      socket.write(EMPTY, this.#afterWrite);
+    }
   }
 
   get bufferedAmount(): number {

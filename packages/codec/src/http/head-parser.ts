@@ -19,8 +19,11 @@
  *
  * Work is linear in the bytes fed, however they are split: each byte is looked at once and
  * each line is parsed once, when its CRLF arrives. At most `maxHeadBytes` bytes are held.
+ * Lines that arrive whole are parsed where they lie in the chunk (an ASCII head is decoded to
+ * text in one call); only a line split across chunks is gathered byte by byte.
  */
 import { WebSocketUsageError, describe, type ProtocolErrorCode } from '../errors.ts';
+import { decodeUtf8 } from '../utf8.ts';
 import { HttpHeaders } from './headers.ts';
 
 export interface RequestHead {
@@ -80,8 +83,8 @@ export class HeadParser<K extends 'request' | 'response'> {
   readonly #kind: K;
   readonly #maxHeadBytes: number;
   readonly #maxHeaders: number;
-  /** The current line, without its CR. */
-  #line: Uint8Array;
+  /** The current line, without its CR; allocated once a line is split across chunks. */
+  #line: Uint8Array | null = null;
   #lineLength = 0;
   /** Head bytes consumed so far, CRs and LFs included. */
   #consumed = 0;
@@ -107,7 +110,6 @@ export class HeadParser<K extends 'request' | 'response'> {
     this.#kind = kind;
     this.#maxHeadBytes = limits.maxHeadBytes;
     this.#maxHeaders = limits.maxHeaders;
-    this.#line = new Uint8Array(Math.min(limits.maxHeadBytes, 512));
   }
 
   /**
@@ -121,7 +123,13 @@ export class HeadParser<K extends 'request' | 'response'> {
     if (!(chunk instanceof Uint8Array)) {
       throw new WebSocketUsageError('INVALID_ARGUMENT', `push() takes a Uint8Array, got ${describe(chunk)}`);
     }
-    for (let i = 0; i < chunk.length; i++) {
+    let i = 0;
+    if (this.#lineLength === 0 && !this.#afterCR) {
+      const fast = this.#pushWholeLines(chunk);
+      if (typeof fast !== 'number') return fast as R;
+      i = fast;
+    }
+    for (; i < chunk.length; i++) {
       const byte = chunk[i]!;
       if (++this.#consumed > this.#maxHeadBytes) {
         return this.#fail('HEAD_TOO_LARGE', 431, `HTTP head exceeds ${this.#maxHeadBytes} bytes`) as R;
@@ -130,7 +138,9 @@ export class HeadParser<K extends 'request' | 'response'> {
         // RFC 9112 §2.2: a bare CR may be rejected.
         if (byte !== LF) return this.#fail('MALFORMED_HEAD', 400, 'CR not followed by LF') as R;
         this.#afterCR = false;
-        const outcome = this.#endLine();
+        const length = this.#lineLength;
+        this.#lineLength = 0;
+        const outcome = this.#endLine(this.#line ?? EMPTY_LINE, 0, length, null, 0);
         if (outcome === null) continue;
         if ('code' in outcome) return this.#fail(outcome.code, outcome.status, outcome.message) as R;
         this.#finished = true;
@@ -142,11 +152,46 @@ export class HeadParser<K extends 'request' | 'response'> {
         // RFC 9112 §2.2 allows accepting a bare LF; we do not.
         return this.#fail('MALFORMED_HEAD', 400, 'bare LF as line terminator (CRLF required)') as R;
       } else {
-        if (this.#lineLength === this.#line.length) this.#grow();
-        this.#line[this.#lineLength++] = byte;
+        const line = this.#line !== null && this.#lineLength < this.#line.length ? this.#line : this.#grow();
+        line[this.#lineLength++] = byte;
       }
     }
     return null;
+  }
+
+  /**
+   * At a line boundary: parse the lines that lie whole in `chunk` in place. Returns the head or
+   * an error, or the index where the byte-by-byte loop must go on: at a line split across
+   * chunks, or at anything irregular (bare CR or LF, the size limit), which that loop reports
+   * exactly as it would have.
+   */
+  #pushWholeLines(chunk: Uint8Array): number | HeadResult<Head> {
+    const n = chunk.length;
+    let text: string | null = null;
+    let textEnd = 0;
+    let i = 0;
+    while (i < n) {
+      const cr = chunk.indexOf(CR, i);
+      if (cr === -1 || cr + 1 === n || chunk[cr + 1] !== LF) break;
+      const lf = chunk.indexOf(LF, i);
+      if (lf !== cr + 1) break;
+      const size = cr + 2 - i;
+      if (this.#consumed + size > this.#maxHeadBytes) break;
+      if (text === null && i === 0) {
+        // The first call: decode the head's lines up to the blank line at once, if all ASCII.
+        textEnd = asciiHeadEnd(chunk, Math.min(n, this.#maxHeadBytes - this.#consumed));
+        text = textEnd > 0 ? decodeUtf8(chunk.subarray(0, textEnd)) : '';
+      }
+      this.#consumed += size;
+      const outcome = this.#endLine(chunk, i, cr, cr <= textEnd ? text : null, 0);
+      i = cr + 2;
+      if (outcome === null) continue;
+      if ('code' in outcome) return this.#fail(outcome.code, outcome.status, outcome.message);
+      this.#finished = true;
+      this.#line = null;
+      return { ok: true, head: outcome, rest: chunk.subarray(i) };
+    }
+    return i;
   }
 
   /** EOF: the head is incomplete, so this always returns an error. */
@@ -164,35 +209,38 @@ export class HeadParser<K extends 'request' | 'response'> {
 
   #fail(code: ProtocolErrorCode, status: number, message: string): { ok: false; error: HeadError } {
     this.#finished = true;
-    this.#line = new Uint8Array(0);
+    this.#line = null;
     return { ok: false, error: { code, status, message } };
   }
 
-  #grow(): void {
+  #grow(): Uint8Array {
+    const line = this.#line;
     // Never past the limit: a line cannot be longer than the head.
-    const bigger = new Uint8Array(Math.min(this.#line.length * 2, this.#maxHeadBytes));
-    bigger.set(this.#line);
+    const bigger = new Uint8Array(line === null ? Math.min(this.#maxHeadBytes, 512) : Math.min(line.length * 2, this.#maxHeadBytes));
+    if (line !== null) bigger.set(line);
     this.#line = bigger;
+    return bigger;
   }
 
-  /** A line (without CRLF) is complete: null to go on, the head when done, or an error. */
-  #endLine(): Head | HeadError | null {
-    const length = this.#lineLength;
-    this.#lineLength = 0;
+  /**
+   * A line, `bytes[start, end)` without CRLF, is complete: null to go on, the head when done, or
+   * an error. `text`, if given, holds the same bytes decoded, from `bytes[base]` on.
+   */
+  #endLine(bytes: Uint8Array, start: number, end: number, text: string | null, base: number): Head | HeadError | null {
     if (this.#start === null) {
       // RFC 9112 §2.2: ignore empty lines before the start-line.
-      if (length === 0) return null;
-      const line = decodeLatin1(this.#line, 0, length);
+      if (end === start) return null;
+      const line = text !== null ? text.slice(start - base, end - base) : decodeLatin1(bytes, start, end);
       const parsed = this.#kind === 'request' ? parseRequestLine(line) : parseStatusLine(line);
       if ('code' in parsed) return parsed;
       this.#start = parsed;
       return null;
     }
-    if (length === 0) return this.#finish();
+    if (end === start) return this.#finish();
     if (this.#fields.length === this.#maxHeaders) {
       return headError('TOO_MANY_HEADERS', 431, `more than ${this.#maxHeaders} header fields`);
     }
-    const field = parseFieldLine(this.#line, length);
+    const field = parseFieldLine(bytes, start, end, text, base);
     if ('code' in field) return field;
     this.#fields.push(field);
     return null;
@@ -201,9 +249,28 @@ export class HeadParser<K extends 'request' | 'response'> {
   #finish(): Head {
     const headers = HttpHeaders.fromTrusted(this.#fields);
     const start = this.#start!;
-    this.#line = new Uint8Array(0);
-    return { ...start, headers };
+    this.#line = null;
+    if ('method' in start) return { method: start.method, target: start.target, httpVersion: start.httpVersion, headers };
+    return { httpVersion: start.httpVersion, status: start.status, statusText: start.statusText, headers };
   }
+}
+
+const EMPTY_LINE = new Uint8Array(0);
+
+/**
+ * Where the head in `bytes[0, limit)` ends (just after its blank line) if every byte before is
+ * ASCII, so UTF-8 decoding gives the Latin-1 text; else 0. Leading empty lines end nothing: the
+ * blank line is searched after the first non-empty line.
+ */
+function asciiHeadEnd(bytes: Uint8Array, limit: number): number {
+  let i = 0;
+  while (i + 1 < limit && bytes[i] === CR && bytes[i + 1] === LF) i += 2;
+  for (; i + 3 < limit; i++) {
+    const byte = bytes[i]!;
+    if (byte >= 0x80) return 0;
+    if (byte === CR && bytes[i + 1] === LF && bytes[i + 2] === CR && bytes[i + 3] === LF) return i + 4;
+  }
+  return 0;
 }
 
 function headError(code: ProtocolErrorCode, status: number, message: string): HeadError {
@@ -238,22 +305,22 @@ function parseStatusLine(line: string): { httpVersion: string; status: number; s
   return { httpVersion, status: Number(match[1]), statusText: match[2] ?? '' };
 }
 
-// RFC 9112 §5: field-line = field-name ":" OWS field-value OWS
-function parseFieldLine(line: Uint8Array, length: number): [string, string] | HeadError {
-  const first = line[0]!;
+// RFC 9112 §5: field-line = field-name ":" OWS field-value OWS; the line is `line[from, to)`.
+function parseFieldLine(line: Uint8Array, from: number, to: number, text: string | null, base: number): [string, string] | HeadError {
+  const first = line[from]!;
   if (first === SP || first === HTAB) {
     // RFC 9112 §5.2 (obs-fold) and §2.2 (whitespace after the start-line): reject.
     return headError('MALFORMED_HEAD', 400, 'field line starts with whitespace (obs-fold)');
   }
-  let colon = 0;
-  while (colon < length && TCHAR[line[colon]!] === 1) colon++;
-  if (colon === length || line[colon] !== COLON) {
+  let colon = from;
+  while (colon < to && TCHAR[line[colon]!] === 1) colon++;
+  if (colon === to || line[colon] !== COLON) {
     // RFC 9112 §5.1: no whitespace between field name and colon.
     return headError('MALFORMED_HEAD', 400, 'malformed field line (field name must be a token followed by a colon)');
   }
-  if (colon === 0) return headError('MALFORMED_HEAD', 400, 'empty field name');
+  if (colon === from) return headError('MALFORMED_HEAD', 400, 'empty field name');
   let start = colon + 1;
-  let end = length;
+  let end = to;
   while (start < end && (line[start] === SP || line[start] === HTAB)) start++;
   while (end > start && (line[end - 1] === SP || line[end - 1] === HTAB)) end--;
   for (let i = start; i < end; i++) {
@@ -263,7 +330,8 @@ function parseFieldLine(line: Uint8Array, length: number): [string, string] | He
       return headError('MALFORMED_HEAD', 400, `control character 0x${byte.toString(16).padStart(2, '0')} in a field value`);
     }
   }
-  return [decodeLatin1(line, 0, colon), decodeLatin1(line, start, end)];
+  if (text !== null) return [text.slice(from - base, colon - base), text.slice(start - base, end - base)];
+  return [decodeLatin1(line, from, colon), decodeLatin1(line, start, end)];
 }
 
 /** Bytes as Latin-1 text (one char per byte), the form an HTTP head is read in. */

@@ -19,6 +19,11 @@ export function isToken(value: string): boolean {
   return TOKEN.test(value);
 }
 
+/** `name` equals `lower` (already lower-case) case-insensitively; most names differ in length. */
+function sameName(name: string, lower: string): boolean {
+  return name.length === lower.length && (name === lower || name.toLowerCase() === lower);
+}
+
 export class HttpHeaders {
   readonly #entries: Array<[string, string]> = [];
 
@@ -38,20 +43,32 @@ export class HttpHeaders {
   /** All values of `name`, in order received. */
   getAll(name: string): string[] {
     const lower = name.toLowerCase();
+    const entries = this.#entries;
     const values: string[] = [];
-    for (const [n, v] of this.#entries) if (n.toLowerCase() === lower) values.push(v);
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i]!;
+      if (sameName(entry[0], lower)) values.push(entry[1]);
+    }
     return values;
   }
 
   /** The values of `name` joined with `, ` (RFC 9110 §5.3), or null if absent. */
   get(name: string): string | null {
-    const values = this.getAll(name);
-    return values.length === 0 ? null : values.join(', ');
+    const lower = name.toLowerCase();
+    const entries = this.#entries;
+    let found: string | null = null;
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i]!;
+      if (sameName(entry[0], lower)) found = found === null ? entry[1] : `${found}, ${entry[1]}`;
+    }
+    return found;
   }
 
   has(name: string): boolean {
     const lower = name.toLowerCase();
-    return this.#entries.some(([n]) => n.toLowerCase() === lower);
+    const entries = this.#entries;
+    for (let i = 0; i < entries.length; i++) if (sameName(entries[i]![0], lower)) return true;
+    return false;
   }
 
   /** Adds a field after checking the name is a token and the value holds no CR/LF/NUL. */
