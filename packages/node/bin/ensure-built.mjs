@@ -1,5 +1,5 @@
 // The bin scripts run on Node 20, which cannot run .ts: they import the built packages. This
-// builds @ws/codec and @ws/node (tsup, JavaScript only: declarations are `npm run build`'s job and
+// builds @ws/codec, @ws/zlib and @ws/node (tsup, JavaScript only: declarations are `npm run build`'s job and
 // would triple the time) when a dist is missing or older than its sources, so the scripts work
 // from a fresh clone after `pnpm install`. Build output goes to stderr; stdout stays the
 // script's own. Concurrent callers serialise on a lock directory.
@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const PACKAGES = [
   { dir: 'packages/codec', outputs: ['dist/index.js', 'dist/session.js'] },
+  { dir: 'packages/zlib', outputs: ['dist/index.js'] },
   { dir: 'packages/node', outputs: ['dist/index.js'] },
 ];
 const LOCK = path.join(ROOT, 'node_modules', '.ws-build.lock');

@@ -20,5 +20,5 @@ export type {
   WebSocketInit,
 } from '@ws/codec/session';
 export { WebSocketUsageError, CloseCode, pakoBackend } from '@ws/codec';
-export { permessageDeflate, zlibBackend } from './zlib-backend.ts';
+export { permessageDeflate, zlibBackend } from '@ws/zlib';
 export type { ProtocolErrorCode, Limits, Timeouts, PerMessageDeflateOptions } from '@ws/codec';

@@ -1,4 +1,4 @@
-// The Node zlib backend of permessage-deflate (src/zlib-backend.ts): round trips through real
+// The node:zlib backend of permessage-deflate (src/index.ts): round trips through real
 // Connection pairs with and without context takeover and every window size, interop with the
 // codec's pako backend both ways, bounded inflation of bombs (1009) and corrupt data (1007, as
 // with pako).
