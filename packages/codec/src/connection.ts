@@ -73,6 +73,11 @@ export interface ClientConnectionOptions extends ConnectionOptions {
 
 const EMPTY = new Uint8Array(0);
 const NONE: readonly never[] = Object.freeze([]);
+/** No parts yet: shared, replaced by an array of the connection's own on the first part. */
+const NO_PARTS: Uint8Array[] = NONE as never[];
+/** Where `serializeFrame` puts a frame's buffers, emptied at once: one for all connections. */
+const FRAMES: Uint8Array[] = [];
+const NO_OUTPUT: Output[] = NONE as never[];
 const ABNORMAL = 1006;
 /**
  * A one-frame message that arrives in several reads is unmasked straight into a buffer of its
@@ -142,7 +147,7 @@ export class Connection {
   #frameFin = false;
   #fragments = 0;
   #messageSize = 0;
-  #parts: Uint8Array[] = [];
+  #parts: Uint8Array[] = NO_PARTS;
   /** The current one-frame message's final buffer, when it is being unmasked straight into it. */
   #target: Uint8Array | null = null;
   #decoder: Extension | null = null;
@@ -157,9 +162,9 @@ export class Connection {
 
   // Sending
   #sendingKind: MessageKind | null = null;
-  #out: Output[] = [];
+  /** Outputs not yet taken; the shared {@link NO_OUTPUT} while none (an idle connection holds no array). */
+  #out: Output[] = NO_OUTPUT;
   #outBytes = 0;
-  readonly #frames: Uint8Array[] = [];
 
   // Events
   #events: Event[] = [];
@@ -210,7 +215,7 @@ export class Connection {
       throw new WebSocketUsageError('INVALID_ARGUMENT', `utf8Validator must be a function, got ${describe(this.#utf8Validator)}`);
     }
     this.#clock = options.clock ?? Date.now;
-    this.#factories = options.extensions ?? [];
+    this.#factories = options.extensions ?? NONE;
     this.#origins = options.origins ?? null;
     this.#createdAt = this.#clock();
     this.#lastReceived = this.#createdAt;
@@ -404,11 +409,16 @@ export class Connection {
     return events;
   }
 
+  /** Outputs wait to be taken by `takeOutput()`. */
+  get hasOutput(): boolean {
+    return this.#out.length > 0;
+  }
+
   /** What the transport must do, in order. Writes are ready to be corked or written as a vector. */
   takeOutput(): Output[] {
     if (this.#out.length === 0) return [];
     const out = this.#out;
-    this.#out = []; // hand the array over: cheaper than splicing a copy out of it
+    this.#out = NO_OUTPUT; // hand the array over: cheaper than splicing a copy out of it
     this.#outBytes = 0;
     return out;
   }
@@ -448,12 +458,16 @@ export class Connection {
 
   /** Shorthand for `send({ type: 'text', data })`. */
   sendText(data: string, compress?: boolean): void {
-    this.send({ type: 'text', data, compress });
+    // No command object: this is every session send of a string.
+    if (typeof data !== 'string') {
+      throw new WebSocketUsageError('INVALID_ARGUMENT', `text data must be a string, got ${describe(data)}`);
+    }
+    this.#sendData('text', encodeUtf8(data), true, compress);
   }
 
   /** Shorthand for `send({ type: 'binary', data })`. */
   sendBinary(data: Uint8Array, compress?: boolean): void {
-    this.send({ type: 'binary', data, compress });
+    this.#sendData('binary', toBytes(data, 'binary data'), true, compress);
   }
 
   // ───────────────────────────── time ─────────────────────────────
@@ -823,7 +837,7 @@ export class Connection {
         target.set(parts[i]!, at);
         at += parts[i]!.length;
       }
-      this.#parts = [];
+      this.#parts = NO_PARTS;
     }
     this.#target = target;
     parser.payloadInto(target, done);
@@ -843,7 +857,10 @@ export class Connection {
       return false;
     }
     if (this.#assemble) {
-      if (this.#target === null) this.#parts.push(chunk); // else: the parser wrote it into the target already
+      if (this.#target !== null) {
+        // the parser wrote it into the target already
+      } else if (this.#parts === NO_PARTS) this.#parts = [chunk];
+      else this.#parts.push(chunk);
     } else {
       const fragment: Extract<Event, { type: 'fragment' }> = { type: 'fragment', kind: this.#messageKind, data: chunk, first: !this.#fragmentStarted, fin: false };
       this.#fragmentStarted = true;
@@ -877,7 +894,7 @@ export class Connection {
       data = parts.pop()!; // the array is reused: no allocation for a one-chunk message
     } else {
       data = concat(parts, this.#messageSize);
-      this.#parts = [];
+      this.#parts = NO_PARTS;
     }
     if (this.#messageKind === 'text') this.#emit({ type: 'text', data: decodeUtf8(data) });
     else this.#emit({ type: 'binary', data });
@@ -885,7 +902,7 @@ export class Connection {
 
   #abandonMessage(): void {
     this.#inMessage = false;
-    this.#parts = [];
+    this.#parts = NO_PARTS;
     this.#target = null;
     this.#decoder = null;
   }
@@ -928,8 +945,9 @@ export class Connection {
       throw new WebSocketUsageError('INVALID_STATE', `a fragmented ${this.#sendingKind} message is in progress: finish it first`);
     }
     let rsv = 0;
-    for (const extension of this.#extensions) {
-      const encoded = extension.encode(payload, first, fin, compress);
+    const extensions = this.#extensions;
+    for (let i = 0; i < extensions.length; i++) {
+      const encoded = extensions[i]!.encode(payload, first, fin, compress);
       payload = encoded.payload;
       rsv |= encoded.rsv;
     }
@@ -983,16 +1001,21 @@ export class Connection {
   }
 
   #writeFrame(fin: boolean, rsv: number, opcode: number, payload: Uint8Array): void {
-    const frames = this.#frames;
+    const frames = FRAMES;
     const bytes = serializeFrame(frames, fin, rsv, opcode, payload, this.#maskKeys === null ? null : this.#maskKeys.next());
-    for (let i = 0; i < frames.length; i++) this.#out.push({ type: 'write', data: frames[i]! });
+    for (let i = 0; i < frames.length; i++) this.#output({ type: 'write', data: frames[i]! });
     // Emptied with pop(): `length = 0` is a runtime call in V8, pop() of one or two is inline.
     while (frames.length > 0) frames.pop();
     this.#outBytes += bytes;
   }
 
+  #output(output: Output): void {
+    if (this.#out === NO_OUTPUT) this.#out = [output];
+    else this.#out.push(output);
+  }
+
   #write(data: Uint8Array): void {
-    this.#out.push({ type: 'write', data });
+    this.#output({ type: 'write', data });
     this.#outBytes += data.length;
   }
 
@@ -1042,13 +1065,13 @@ export class Connection {
   #shutdownWrite(): void {
     if (this.#shutdown || this.#destroyed) return;
     this.#shutdown = true;
-    this.#out.push({ type: 'shutdown' });
+    this.#output({ type: 'shutdown' });
   }
 
   #destroy(): void {
     if (this.#destroyed) return;
     this.#destroyed = true;
-    this.#out.push({ type: 'destroy' });
+    this.#output({ type: 'destroy' });
   }
 
   #emit(event: Event): void {

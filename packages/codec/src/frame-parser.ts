@@ -33,11 +33,27 @@ const EMPTY = new Uint8Array(0);
  */
 const HEADER_SCRATCH = new Uint8Array(14);
 /**
+ * The current frame's mask key as bytes, for `applyMask`/`maskCopy`: filled from a parser's
+ * `#maskWord` just before each call (a parser keeps its key as a number: a 4-byte typed array
+ * each would cost ≈ 180 bytes per connection).
+ */
+const KEY_SCRATCH = new Uint8Array(4);
+
+function keyBytes(word: number): Uint8Array {
+  KEY_SCRATCH[0] = word & 0xff;
+  KEY_SCRATCH[1] = (word >>> 8) & 0xff;
+  KEY_SCRATCH[2] = (word >>> 16) & 0xff;
+  KEY_SCRATCH[3] = word >>> 24;
+  return KEY_SCRATCH;
+}
+/**
  * Payloads up to this long are unmasked by an inline word loop (DataView, unaligned): cheaper
  * than `applyMask`'s setup for small messages (≈ 1.4× at 125 B on Node 20); longer ones go to
  * its aligned word loop and, from 1 KiB, its SIMD path.
  */
 const SHORT_UNMASK = 128;
+/** Payloads up to this long are unmasked byte by byte (see {@link FrameParser.next}'s payload step). */
+const SHORT_BYTES = 64;
 
 export interface FrameParserOptions {
   /** True at a server: every client frame must be masked; false at a client: none may be (§5.1). */
@@ -73,7 +89,8 @@ export class FrameParser {
   #inPayload = false;
   #remaining = 0; // payload bytes of the current frame not yet yielded
   #masked = false;
-  readonly #maskKey = new Uint8Array(4);
+  /** The mask key, key[0] in the low byte. */
+  #maskWord = 0;
   #maskPhase = 0;
   /** Where the rest of the current frame's payload goes instead of being unmasked in place ({@link payloadInto}). */
   #target: Uint8Array | null = null;
@@ -130,16 +147,18 @@ export class FrameParser {
 
   push(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
-    if (this.#head === this.#chunks.length) {
-      this.#chunks.length = 0;
+    const chunks = this.#chunks;
+    if (this.#head === chunks.length) {
+      // Emptied with pop(): `length = 0` is a runtime call in V8; the queue is usually one long.
+      while (chunks.length > 0) chunks.pop();
       this.#head = 0;
       this.#offset = 0;
     } else if (this.#head >= 32) {
       // A stream that never drains fully must not grow the queue forever.
-      this.#chunks.splice(0, this.#head);
+      chunks.splice(0, this.#head);
       this.#head = 0;
     }
-    this.#chunks.push(chunk);
+    chunks.push(chunk);
     this.#available += chunk.length;
   }
 
@@ -202,11 +221,7 @@ export class FrameParser {
       return this.#fail('FRAME_TOO_LARGE', 1009, `frame of ${length} bytes exceeds the ${this.#maxFrameSize}-byte limit`);
     }
     if (masked) {
-      const key = this.#maskKey;
-      key[0] = chunk[p]!;
-      key[1] = chunk[p + 1]!;
-      key[2] = chunk[p + 2]!;
-      key[3] = chunk[p + 3]!;
+      this.#maskWord = chunk[p]! | (chunk[p + 1]! << 8) | (chunk[p + 2]! << 16) | (chunk[p + 3]! << 24);
     }
     this.fin = (b0 & 0x80) !== 0;
     this.rsv = rsv;
@@ -238,7 +253,7 @@ export class FrameParser {
         chunk = new Uint8Array(remaining);
         this.#copyOut(chunk, remaining);
       }
-      if (this.#masked) applyMask(chunk, this.#maskKey, 0);
+      if (this.#masked) applyMask(chunk, keyBytes(this.#maskWord), 0);
       this.#endFrame(chunk);
       return PAYLOAD;
     }
@@ -257,19 +272,36 @@ export class FrameParser {
     if (target !== null) {
       // Copy-and-unmask into the caller's buffer: the fed bytes are left as they are.
       const at = this.#targetOffset;
-      if (this.#masked) maskCopy(view, target, at, this.#maskKey, this.#maskPhase);
+      if (this.#masked) maskCopy(view, target, at, keyBytes(this.#maskWord), this.#maskPhase);
       else target.set(view, at);
       view = new Uint8Array(target.buffer, target.byteOffset + at, take);
       this.#targetOffset = at + take;
       this.#maskPhase = (this.#maskPhase + take) & 3;
     } else if (this.#masked) {
       const phase = this.#maskPhase;
-      if (take <= SHORT_UNMASK) {
+      if (take <= SHORT_BYTES) {
+        // A byte loop, four bytes (one turn of the key) per turn: no DataView to make, which
+        // is dear on JavaScriptCore (a fresh chunk, so a fresh DataView, per read).
+        // The key rotated to the phase: k0 applies to view[0].
+        const shift = phase << 3;
+        const k = shift === 0 ? this.#maskWord : (this.#maskWord >>> shift) | (this.#maskWord << (32 - shift));
+        const k0 = k & 0xff, k1 = (k >>> 8) & 0xff, k2 = (k >>> 16) & 0xff, k3 = k >>> 24;
+        let i = 0;
+        for (const n4 = take - 3; i < n4; i += 4) {
+          view[i] = view[i]! ^ k0;
+          view[i + 1] = view[i + 1]! ^ k1;
+          view[i + 2] = view[i + 2]! ^ k2;
+          view[i + 3] = view[i + 3]! ^ k3;
+        }
+        if (i < take) view[i] = view[i]! ^ k0;
+        if (i + 1 < take) view[i + 1] = view[i + 1]! ^ k1;
+        if (i + 2 < take) view[i + 2] = view[i + 2]! ^ k2;
+      } else if (take <= SHORT_UNMASK) {
         // Four bytes per turn, as unaligned little-endian words through a DataView over the
         // chunk's buffer (inlined by the JIT), with the key rotated to the phase.
-        const key = this.#maskKey;
-        const k0 = key[phase]!, k1 = key[(phase + 1) & 3]!, k2 = key[(phase + 2) & 3]!;
-        const k = k0 | (k1 << 8) | (k2 << 16) | (key[(phase + 3) & 3]! << 24);
+        const shift = phase << 3;
+        const k = shift === 0 ? this.#maskWord : (this.#maskWord >>> shift) | (this.#maskWord << (32 - shift));
+        const k0 = k & 0xff, k1 = (k >>> 8) & 0xff, k2 = (k >>> 16) & 0xff;
         let data = this.#viewData;
         if (data === null) data = this.#viewData = new DataView(this.#viewBuffer);
         const base = this.#viewBase + offset;
@@ -279,7 +311,7 @@ export class FrameParser {
         if (i + 1 < take) view[i + 1] = view[i + 1]! ^ k1;
         if (i + 2 < take) view[i + 2] = view[i + 2]! ^ k2;
       } else {
-        applyMask(view, this.#maskKey, phase);
+        applyMask(view, keyBytes(this.#maskWord), phase);
       }
       this.#maskPhase = (phase + take) & 3;
     }

@@ -27,9 +27,14 @@ const POOL_MAX = 4 * 1024;
 const POOL_SIZE = 64 * 1024;
 let pool = new ArrayBuffer(0);
 let poolOffset = 0;
+/**
+ * Not on JavaScriptCore (Bun): there a view of the slab is the dear one (≈ 275 ns at 34 bytes on
+ * Bun 1.4, against ≈ 55 ns for `new Uint8Array(34)`; no slower at any size up to 4 KiB).
+ */
+const POOLED = typeof (globalThis as { Bun?: unknown }).Bun === 'undefined';
 
 function allocFrame(n: number): Uint8Array {
-  if (n > POOL_MAX) return new Uint8Array(n);
+  if (n > POOL_MAX || !POOLED) return new Uint8Array(n);
   if (poolOffset + n > pool.byteLength) {
     pool = new ArrayBuffer(POOL_SIZE);
     poolOffset = 0;

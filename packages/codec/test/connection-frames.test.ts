@@ -277,6 +277,20 @@ describe('sending', () => {
     expect(() => server.send({ type: 'nope' } as never)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     expect(() => server.send(null as never)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     expect(() => server.receiveData('x' as never)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(() => server.sendText(5 as unknown as string)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(() => server.sendBinary('x' as unknown as Uint8Array)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(server.hasOutput).toBe(false);
+  });
+
+  it('sendText and sendBinary frame as the commands do; hasOutput tells whether takeOutput has any', () => {
+    const server = openServer();
+    expect(server.hasOutput).toBe(false);
+    server.sendText('hi');
+    server.sendBinary(Uint8Array.of(1, 2));
+    expect(server.hasOutput).toBe(true);
+    expect(toHex(written(server))).toBe('81 02 68 69 82 02 01 02');
+    expect(server.hasOutput).toBe(false);
+    expect(server.takeOutput()).toEqual([]);
   });
 });
 

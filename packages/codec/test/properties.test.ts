@@ -161,4 +161,28 @@ describe('round trips', () => {
       { numRuns: RUNS },
     );
   });
+  it('unmasks short payloads (byte loop, word loop, applyMask) with any key, split at any phase', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 4, maxLength: 4 }),
+        fc.uint8Array({ maxLength: 200 }),
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 5 }),
+        (key, payload, points) => {
+          const out: Uint8Array[] = [];
+          serializeFrame(out, true, 0, 2, payload, key);
+          const parser = new FrameParser({ expectMasked: true, maxFrameSize: 1 << 20 });
+          const got: Uint8Array[] = [];
+          for (const chunk of cut(concat(out), points)) {
+            parser.push(chunk);
+            for (let step = parser.next(); step !== NEED_MORE; step = parser.next()) {
+              if (step === PAYLOAD) got.push(parser.payload.slice());
+              else if (step !== HEADER) throw new Error(parser.errorCode!);
+            }
+          }
+          expect(concat(got)).toEqual(payload);
+        },
+      ),
+      { numRuns: RUNS * 3 },
+    );
+  });
 });

@@ -109,6 +109,24 @@ export class Emitter<E extends EventMap> {
     return true;
   }
 
+  /**
+   * `emit` of exactly two arguments, for the per-message event: a lone listener is called
+   * without the rest-arguments array `emit` makes.
+   */
+  protected emit2<K extends keyof E & string>(type: K, a: E[K][0], b: E[K][1]): boolean {
+    const slot = this.#listeners?.[type];
+    if (slot === undefined) return false;
+    if (typeof slot === 'function') {
+      try {
+        slot.call(this, a, b);
+      } catch (error) {
+        reportError(error);
+      }
+      return true;
+    }
+    return this.emit(type, ...([a, b] as unknown as E[K]));
+  }
+
   #removeOnce(type: string, item: Once): void {
     const slot = this.#listeners![type];
     if (slot === item) {

@@ -418,10 +418,11 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
    */
   send(data: SendData, options?: SendOptions): boolean {
     const compress = options?.compress;
-    const command =
-      typeof data === 'string' ? ({ type: 'text', data, compress } as const) : ({ type: 'binary', data: toBytes(data, 'data'), compress } as const);
+    // Checked before the state, as before: a bad argument throws even on a closed connection.
+    const bytes = typeof data === 'string' ? null : toBytes(data, 'data');
     if (!this.#mayWrite('send')) return false;
-    this.#codec.send(command);
+    if (bytes === null) this.#codec.sendText(data as string, compress);
+    else this.#codec.sendBinary(bytes, compress);
     return this.#afterSend();
   }
 
@@ -526,7 +527,7 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
   // ───────────────────────────── transport handlers ─────────────────────────────
 
   #onData(chunk: Uint8Array): void {
-    if (this.#eof) return;
+    if ((this.#flags & EOF) !== 0) return;
     const live = this.#live;
     if (live !== null && chunk.length > 0) {
       live.received = this.#options.clock();
@@ -595,27 +596,27 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
 
   /** Take outputs and events until the codec has none; then bound the buffer and re-arm the timer. */
   #pump(): void {
-    if (this.#pumping) return; // the loop already running picks it up
-    this.#pumping = true;
+    if ((this.#flags & PUMPING) !== 0) return; // the loop already running picks it up
+    this.#flags |= PUMPING;
     const codec = this.#codec;
     try {
       // Every pending event first, then every output in one transport write: the echoes of a
       // read that held many frames (and the pongs, and what listeners sent) leave together.
       for (;;) {
         for (let event = codec.nextEvent(); event !== null; event = codec.nextEvent()) this.#dispatch(event);
-        const outputs = codec.takeOutput();
-        if (outputs.length === 0) break;
-        this.#perform(outputs);
+        if (!codec.hasOutput) break;
+        this.#perform(codec.takeOutput());
       }
     } finally {
-      this.#pumping = false;
+      this.#flags &= ~PUMPING;
     }
     this.#afterPump();
   }
 
   #perform(outputs: ReturnType<Connection['takeOutput']>): void {
     let chunks: Uint8Array[] | null = null;
-    for (const output of outputs) {
+    for (let i = 0; i < outputs.length; i++) {
+      const output = outputs[i]!;
       if (output.type === 'write') {
         if (chunks === null) chunks = [output.data];
         else chunks.push(output.data);
@@ -630,7 +631,7 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
   }
 
   #write(chunks: Uint8Array[]): void {
-    if (this.#destroyed || this.#ended) return;
+    if ((this.#flags & (DESTROYED | ENDED)) !== 0) return;
     const live = this.#live;
     if (live !== null && live.behind > 0) for (const chunk of chunks) live.writtenSince += chunk.length;
     this.#transport.write(chunks);
@@ -667,12 +668,12 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
       case 'text':
         if (this.#terminated) return;
         this.#queue?.push(event.data);
-        this.emit('message', event.data, false);
+        this.emit2('message', event.data, false);
         return;
       case 'binary':
         if (this.#terminated) return;
         this.#queue?.push(event.data);
-        this.emit('message', event.data, true);
+        this.emit2('message', event.data, true);
         return;
       case 'fragment':
         if (this.#terminated) return;
