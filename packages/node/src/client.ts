@@ -2,6 +2,7 @@
  * WebSocket clients on Node: `connect(url, options)` for `ws:` and `wss:` URLs, and the WHATWG
  * `WebSocket` class (with Node's extra `binaryType` `'nodebuffer'`).
  */
+import { isUtf8 } from 'node:buffer';
 import net from 'node:net';
 import tls from 'node:tls';
 import { parseWsUrl } from '@ws/codec';
@@ -28,7 +29,9 @@ export interface ConnectOptions extends ClientSessionOptions {
  */
 export function createConnection(url: string | { href: string }, options: ConnectOptions = {}): WebSocketConnection {
   const target = parseWsUrl(url);
-  const { servername, ca, cert, key, rejectUnauthorized, tls: tlsOptions, ...sessionOptions } = options;
+  const { servername, ca, cert, key, rejectUnauthorized, tls: tlsOptions, ...rest } = options;
+  // buffer.isUtf8 (simdutf) checks whole text messages, 10-30x faster than the codec's JavaScript.
+  const sessionOptions: ClientSessionOptions = rest.utf8Validator === undefined ? { ...rest, utf8Validator: isUtf8 } : rest;
   let socket: net.Socket;
   if (target.secure) {
     socket = tls.connect({
