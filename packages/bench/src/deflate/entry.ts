@@ -3,4 +3,4 @@
 export * from '../../../codec/src/index.ts';
 export { ConnectionPair } from '../../../codec/src/testing/index.ts';
 export { serializeFrame } from '../../../codec/src/frame-serializer.ts';
-export { zlibBackend } from '../../../node/src/zlib-backend.ts';
+export { zlibBackend } from '../../../zlib/src/index.ts';
