@@ -23,8 +23,9 @@ const READ_SIZE = 64 * 1024;
 /**
  * The read buffer starts this small and doubles (up to READ_SIZE) each time a read fills it:
  * an idle connection holds 4 KiB instead of 64 (measured: 68.6 → ≈ 9 KiB resident per idle
- * connection at 10,000), a busy one reaches full size after a few reads, and goes back to the
- * small size after a read that used less than it (so a burst does not pin 64 KiB for good).
+ * connection at 10,000), a busy one reaches full size after a few reads and keeps it (going
+ * back to 4 KiB after each small read halved @ws/deno's 64 KiB echo rate: every message then
+ * climbed the sizes again).
  */
 const READ_MIN = 4 * 1024;
 const GATHER_SIZE = 64 * 1024;
@@ -116,11 +117,7 @@ export class DenoTransport implements Transport {
         if (n === null) break;
         if (n === 0) continue;
         const chunk = buffer.slice(0, n); // the session keeps it; the buffer is read into again
-        if (n === buffer.length) {
-          if (n < READ_SIZE) buffer = new Uint8Array(n * 2);
-        } else if (buffer.length > READ_MIN && n <= READ_MIN) {
-          buffer = new Uint8Array(READ_MIN);
-        }
+        if (n === buffer.length && n < READ_SIZE) buffer = new Uint8Array(n * 2);
         if (this.#paused) await new Promise<void>((resolve) => (this.#resume = resolve));
         if (this.#closed) return;
         this.#handlers!.onData(chunk);
