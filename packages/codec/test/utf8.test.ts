@@ -1,3 +1,4 @@
+import { concat } from 'uint8arrays/concat';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import {
@@ -282,15 +283,7 @@ const interestingByte = fc.oneof(
 const wellFormed = fc.string({ unit: codePoint, maxLength: 40 }).map((s) => encoder.encode(s));
 const randomBytes = fc
   .array(fc.oneof(wellFormed, fc.array(interestingByte, { maxLength: 8 }).map((a) => Uint8Array.from(a))), { maxLength: 12 })
-  .map((parts) => {
-    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-    let o = 0;
-    for (const p of parts) {
-      out.set(p, o);
-      o += p.length;
-    }
-    return out;
-  });
+  .map((parts) => concat(parts));
 /** Any UTF-16 string, lone surrogates included. */
 const anyUtf16 = fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength: 60 });
 
@@ -345,15 +338,7 @@ describe('UTF-8 properties', () => {
       { weight: 3, arbitrary: fc.integer({ min: 0, max: 300 }).map((n) => new Uint8Array(n).fill(0x61)) },
       { weight: 1, arbitrary: fc.array(interestingByte, { maxLength: 4 }).map((a) => Uint8Array.from(a)) },
     );
-    const textLike = fc.array(segment, { maxLength: 10 }).map((parts) => {
-      const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-      let o = 0;
-      for (const p of parts) {
-        out.set(p, o);
-        o += p.length;
-      }
-      return out;
-    });
+    const textLike = fc.array(segment, { maxLength: 10 }).map((parts) => concat(parts));
     /** Index of the first byte no valid text could continue with (a prefix's completability is monotone: bisect). */
     const completable = (bytes: Uint8Array, n: number): boolean =>
       [[], [0x80], [0x80, 0x80], [0x80, 0x80, 0x80], [0xa0, 0x80], [0x90, 0x80, 0x80]].some((t) => {

@@ -13,6 +13,7 @@
  * Output for `compress` goes through one module-wide 64 KiB scratch array (the engine is single
  * threaded and nothing re-enters), then is copied out at its exact size.
  */
+import { concat } from 'uint8arrays/concat';
 import {
   ZStream,
   Z_BUF_ERROR,
@@ -92,13 +93,7 @@ class PakoDeflater implements RawDeflater {
     strm.output = EMPTY as Uint8Array<ArrayBuffer>;
     if (first === null) return EMPTY_STORED_BLOCK.slice();
     if (parts === null) return first;
-    const result = new Uint8Array(total);
-    let at = 0;
-    for (const part of parts) {
-      result.set(part, at);
-      at += part.length;
-    }
-    return result;
+    return concat(parts, total);
   }
 
   reset(): void {
