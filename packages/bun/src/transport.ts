@@ -21,6 +21,7 @@
  */
 import type { Socket, SocketHandler } from 'bun';
 import type { Transport, TransportHandlers } from '@ws/codec/session';
+import { Slab } from '@ws/codec';
 
 /** Bytes copied into the scratch buffer per write; larger chunks are written from their own memory. */
 const COALESCE = 64 * 1024;
@@ -29,22 +30,11 @@ const EMPTY = new Uint8Array(0);
 
 /** Received chunks up to this size are copied into the slab (JSC's small typed arrays are at most 1000 bytes). */
 const SLAB_COPY_MAX = 1024;
-const SLAB_SIZE = 16 * 1024;
-let slab: ArrayBuffer | null = null;
-let slabOffset = SLAB_SIZE; // full: the first small chunk makes a slab
+const slab = new Slab(16 * 1024);
 
 /** A small chunk's bytes in a view of the current slab; a large chunk as it is. */
 function own(chunk: Uint8Array): Uint8Array {
-  const n = chunk.length;
-  if (n > SLAB_COPY_MAX) return chunk;
-  if (slabOffset + n > SLAB_SIZE) {
-    slab = new ArrayBuffer(SLAB_SIZE);
-    slabOffset = 0;
-  }
-  const view = new Uint8Array(slab!, slabOffset, n);
-  view.set(chunk);
-  slabOffset = (slabOffset + n + 7) & ~7; // keep views 8-byte aligned
-  return view;
+  return chunk.length > SLAB_COPY_MAX ? chunk : slab.copy(chunk);
 }
 
 export class BunTransport implements Transport {

@@ -17,6 +17,7 @@
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Transport, TransportHandlers } from '@ws/codec/session';
+import { Slab } from '@ws/codec';
 
 /** Writes of several chunks totalling at most this many bytes are gathered into one buffer. */
 const GATHER_MAX = 16 * 1024;
@@ -65,21 +66,11 @@ const READ_SIZE = 64 * 1024;
 let readBuffer: Uint8Array | null = null;
 
 /** Copies of reads are cut from slabs, so a small read costs one view, not a buffer of its own. */
-const SLAB_SIZE = 64 * 1024;
-let slab = new Uint8Array(0);
-let slabUsed = 0;
+const slab = new Slab(64 * 1024);
 
 function copyOut(source: Uint8Array, length: number): Uint8Array {
-  if (length > SLAB_SIZE / 4) return source.slice(0, length);
-  if (slabUsed + length > slab.length) {
-    slab = new Uint8Array(SLAB_SIZE);
-    slabUsed = 0;
-  }
-  const chunk = new Uint8Array(slab.buffer, slabUsed, length);
-  chunk.set(length === source.length ? source : source.subarray(0, length));
-  // Keep views 8-byte aligned, as Node's own buffer pool does.
-  slabUsed = (slabUsed + length + 7) & ~7;
-  return chunk;
+  if (length > slab.size / 4) return source.slice(0, length);
+  return slab.copy(length === source.length ? source : source.subarray(0, length));
 }
 
 interface Handle {
