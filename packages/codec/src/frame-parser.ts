@@ -279,34 +279,30 @@ export class FrameParser {
       this.#maskPhase = (this.#maskPhase + take) & 3;
     } else if (this.#masked) {
       const phase = this.#maskPhase;
-      if (take <= SHORT_BYTES) {
-        // A byte loop, four bytes (one turn of the key) per turn: no DataView to make, which
-        // is dear on JavaScriptCore (a fresh chunk, so a fresh DataView, per read).
+      if (take <= SHORT_UNMASK) {
         // The key rotated to the phase: k0 applies to view[0].
         const shift = phase << 3;
         const k = shift === 0 ? this.#maskWord : (this.#maskWord >>> shift) | (this.#maskWord << (32 - shift));
-        const k0 = k & 0xff, k1 = (k >>> 8) & 0xff, k2 = (k >>> 16) & 0xff, k3 = k >>> 24;
-        let i = 0;
-        for (const n4 = take - 3; i < n4; i += 4) {
-          view[i] = view[i]! ^ k0;
-          view[i + 1] = view[i + 1]! ^ k1;
-          view[i + 2] = view[i + 2]! ^ k2;
-          view[i + 3] = view[i + 3]! ^ k3;
-        }
-        if (i < take) view[i] = view[i]! ^ k0;
-        if (i + 1 < take) view[i + 1] = view[i + 1]! ^ k1;
-        if (i + 2 < take) view[i + 2] = view[i + 2]! ^ k2;
-      } else if (take <= SHORT_UNMASK) {
-        // Four bytes per turn, as unaligned little-endian words through a DataView over the
-        // chunk's buffer (inlined by the JIT), with the key rotated to the phase.
-        const shift = phase << 3;
-        const k = shift === 0 ? this.#maskWord : (this.#maskWord >>> shift) | (this.#maskWord << (32 - shift));
         const k0 = k & 0xff, k1 = (k >>> 8) & 0xff, k2 = (k >>> 16) & 0xff;
-        let data = this.#viewData;
-        if (data === null) data = this.#viewData = new DataView(this.#viewBuffer);
-        const base = this.#viewBase + offset;
         let i = 0;
-        for (const n4 = take - 3; i < n4; i += 4) data.setInt32(base + i, data.getInt32(base + i, true) ^ k, true);
+        if (take <= SHORT_BYTES) {
+          // A byte loop, four bytes (one turn of the key) per turn: no DataView to make, which
+          // is dear on JavaScriptCore (a fresh chunk, so a fresh DataView, per read).
+          const k3 = k >>> 24;
+          for (const n4 = take - 3; i < n4; i += 4) {
+            view[i] = view[i]! ^ k0;
+            view[i + 1] = view[i + 1]! ^ k1;
+            view[i + 2] = view[i + 2]! ^ k2;
+            view[i + 3] = view[i + 3]! ^ k3;
+          }
+        } else {
+          // Four bytes per turn, as unaligned little-endian words through a DataView over the
+          // chunk's buffer (inlined by the JIT).
+          let data = this.#viewData;
+          if (data === null) data = this.#viewData = new DataView(this.#viewBuffer);
+          const base = this.#viewBase + offset;
+          for (const n4 = take - 3; i < n4; i += 4) data.setInt32(base + i, data.getInt32(base + i, true) ^ k, true);
+        }
         if (i < take) view[i] = view[i]! ^ k0;
         if (i + 1 < take) view[i + 1] = view[i + 1]! ^ k1;
         if (i + 2 < take) view[i + 2] = view[i + 2]! ^ k2;
