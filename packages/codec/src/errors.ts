@@ -49,7 +49,6 @@ export type ProtocolErrorCode =
   // Close (§5.5.1, §7.4)
   | 'BAD_CLOSE_PAYLOAD'
   | 'BAD_CLOSE_CODE'
-  | 'DATA_AFTER_CLOSE'
   // Timeouts and liveness
   | 'PONG_TIMEOUT'
   | 'IDLE_TIMEOUT'
