@@ -2,16 +2,21 @@
  * The session's {@link Transport} over a Deno socket (`Deno.Conn`: TCP, TLS, Unix), or over a
  * promise of one (a client's connect in progress: writes queue until it lands).
  *
- * Reading: one loop reads into a reused buffer (4 KiB, growing to 64 KiB while reads fill it)
- * and hands the session a copy of what came (the session keeps the chunks). `pause()` stops the
- * loop before its next read, so the kernel's buffers fill and TCP pushes back on the peer; a read
- * already in flight is held until `resume()`.
+ * Reading: one loop reads into a buffer at increasing offsets and hands the session a view of
+ * what each read brought, without a copy (the session keeps the chunks: a region handed over is
+ * never read into again). A buffer whose free end has run low is dropped for a fresh one (it
+ * lives on while the session holds views of it), so a small read costs a view, not a buffer of
+ * its own, and large reads land where the codec unmasks them in place. Buffers start at 4 KiB
+ * and double (up to 256 KiB) while reads fill them. `pause()` stops the loop before its next
+ * read, so the kernel's buffers fill and TCP pushes back on the peer; a read already in flight
+ * is held until `resume()`.
  *
  * Writing: `conn.write` may write fewer bytes than asked, so chunks queue in order and one loop
- * writes them until none remain. A chunk of 64 KiB or more is written in place; smaller ones
- * (a frame header and the start of its payload, a burst of small messages) are first gathered
- * into one buffer of just their size (at most 64 KiB), so they leave in one syscall — Deno has
- * no `writev`. Nothing is kept between bursts: 10,000 connections must not hold 64 KiB each.
+ * writes them until none remain. A chunk of 64 KiB or more at the head of the queue is written
+ * in place; otherwise the head and the whole chunks after it, up to 128 KiB in all (a frame
+ * header and its payload, a burst of small messages), are first gathered into one buffer of just
+ * their size, so they leave in one write — Deno has no `writev`, and an op costs more than the
+ * copy. Nothing is kept between bursts: 10,000 connections must not hold buffers each.
  * `bufferedAmount` is the bytes queued and not yet written; `onDrain` follows every write.
  *
  * Ending: `end()` sends FIN (`closeWrite`) once the queue is flushed; the socket is closed when
@@ -19,16 +24,28 @@
  */
 import type { Transport, TransportHandlers } from '@ws/codec/session';
 
-const READ_SIZE = 64 * 1024;
 /**
- * The read buffer starts this small and doubles (up to READ_SIZE) each time a read fills it:
- * an idle connection holds 4 KiB instead of 64 (measured: 68.6 → ≈ 9 KiB resident per idle
- * connection at 10,000), a busy one reaches full size after a few reads and keeps it (going
- * back to 4 KiB after each small read halved @ws/deno's 64 KiB echo rate: every message then
- * climbed the sizes again).
+ * Read buffers start this small and double (up to READ_MAX) each time a read fills at least half
+ * of one: an idle connection holds 4 KiB (measured: 68.6 → ≈ 9 KiB resident per idle connection
+ * at 10,000 with 64 KiB buffers before), a busy one grows in a few reads and keeps its size
+ * (going back to 4 KiB after each small read halved @ws/deno's 64 KiB echo rate: every message
+ * then climbed the sizes again). 256 KiB lets a 64 KiB frame and its header land in one buffer,
+ * one piece after the other, and several in one read when they queue up.
  */
 const READ_MIN = 4 * 1024;
-const GATHER_SIZE = 64 * 1024;
+const READ_MAX = 256 * 1024;
+/** A buffer with less than this share of it free is replaced before the next read. */
+const READ_SPARE = 4;
+/** A chunk this large at the head of the queue is written in place. */
+const IN_PLACE = 64 * 1024;
+/** A gathered write holds whole chunks up to this many bytes. */
+const GATHER_MAX = 128 * 1024;
+/**
+ * One gather buffer for the whole process, lent to one write at a time and given back when that
+ * write settles; a write that finds it lent gathers into a buffer of its own. A fresh buffer
+ * costs zeroing it, as much again as the copy: ≈ 4 % of @ws/deno's CPU at 64 KiB echoes.
+ */
+let spareGather: Uint8Array | null | undefined; // undefined: not made yet; null: lent
 
 /** Errors Deno raises for an operation on a socket we closed ourselves: not the peer's fault. */
 function isLocalClose(error: unknown): boolean {
@@ -46,6 +63,8 @@ export class DenoTransport implements Transport {
   #offset = 0;
   #queued = 0;
   #writing = false;
+  /** The shared gather buffer, while a write of ours holds it. */
+  #lentGather: Uint8Array | null = null;
 
   #paused = false;
   #resume: (() => void) | null = null;
@@ -107,17 +126,25 @@ export class DenoTransport implements Transport {
   // ───────────────────────────── reading ─────────────────────────────
 
   async #readLoop(conn: Deno.Conn): Promise<void> {
-    let buffer = new Uint8Array(READ_MIN);
+    let buffer = new ArrayBuffer(READ_MIN);
+    let offset = 0;
     try {
       for (;;) {
         if (this.#paused) await new Promise<void>((resolve) => (this.#resume = resolve));
         if (this.#closed) return;
-        const n = await conn.read(buffer);
+        const space = buffer.byteLength - offset;
+        const n = await conn.read(new Uint8Array(buffer, offset, space));
         if (this.#closed) return;
         if (n === null) break;
         if (n === 0) continue;
-        const chunk = buffer.slice(0, n); // the session keeps it; the buffer is read into again
-        if (n === buffer.length && n < READ_SIZE) buffer = new Uint8Array(n * 2);
+        const chunk = new Uint8Array(buffer, offset, n); // the session keeps it
+        offset += n;
+        const size = buffer.byteLength;
+        if ((size - offset) * READ_SPARE < size) {
+          const grow = n === space && n * 2 >= size && size < READ_MAX;
+          buffer = new ArrayBuffer(grow ? size * 2 : size);
+          offset = 0;
+        }
         if (this.#paused) await new Promise<void>((resolve) => (this.#resume = resolve));
         if (this.#closed) return;
         this.#handlers!.onData(chunk);
@@ -158,52 +185,82 @@ export class DenoTransport implements Transport {
     return this.#closed || this.#destroyed ? 0 : this.#queued;
   }
 
+  /** Start the next write (or the FIN once the queue is empty), unless one is in flight. */
   #flush(): void {
-    if (this.#writing || this.conn === null || this.#closed) return;
-    if (this.#queued === 0 && !this.#endRequested) return;
+    const conn = this.conn;
+    if (this.#writing || conn === null || this.#closed) return;
     this.#writing = true;
-    void this.#writeLoop(this.conn);
-  }
-
-  async #writeLoop(conn: Deno.Conn): Promise<void> {
     try {
-      while (this.#queued > 0) {
-        const n = await conn.write(this.#nextWrite());
-        if (this.#closed) return;
-        this.#consume(n);
-        this.#handlers?.onDrain();
-        if (this.#closed) return; // a drain listener destroyed the connection
-      }
-      if (this.#endRequested && !this.#writeDone) {
-        await conn.closeWrite();
-        if (this.#closed) return;
-        this.#writeDone = true;
-        if (this.#readDone) this.#close();
-      }
+      if (this.#queued > 0) void conn.write(this.#nextWrite()).then(this.#written, this.#writeFailed);
+      else if (this.#endRequested && !this.#writeDone) void conn.closeWrite().then(this.#wroteEnd, this.#writeFailed);
+      else this.#writing = false;
     } catch (error) {
-      if (!this.#closed) this.#fail(error);
-    } finally {
-      this.#writing = false;
+      this.#writeFailed(error);
     }
-    // write() may have been called while the last write was in flight.
-    if (!this.#closed && (this.#queued > 0 || (this.#endRequested && !this.#writeDone))) this.#flush();
   }
 
-  /** The bytes to write next: the head chunk in place if large, else small chunks gathered. */
-  #nextWrite(): Uint8Array {
-    const first = this.#chunks[this.#head]!.subarray(this.#offset);
-    if (first.length >= GATHER_SIZE || this.#head === this.#chunks.length - 1) return first;
-    let size = 0;
-    for (let i = this.#head; i < this.#chunks.length && size < GATHER_SIZE; i++) size += i === this.#head ? first.length : this.#chunks[i]!.length;
-    const gather = new Uint8Array(Math.min(size, GATHER_SIZE));
-    let filled = 0;
-    for (let i = this.#head; i < this.#chunks.length && filled < GATHER_SIZE; i++) {
-      const chunk = i === this.#head ? first : this.#chunks[i]!;
-      const take = Math.min(chunk.length, GATHER_SIZE - filled);
-      gather.set(take === chunk.length ? chunk : chunk.subarray(0, take), filled);
-      filled += take;
+  // The write loop, as callbacks made once per transport: no async function (and its promise)
+  // per write. They catch what they call, so the promises `then` makes never reject.
+  readonly #written = (n: number): void => {
+    this.#writing = false;
+    this.#giveBackGather();
+    if (this.#closed) return;
+    try {
+      this.#consume(n);
+      this.#handlers?.onDrain();
+      this.#flush(); // nothing if a drain listener destroyed the connection
+    } catch (error) {
+      this.#writeFailed(error);
     }
-    return gather.subarray(0, filled);
+  };
+
+  readonly #wroteEnd = (): void => {
+    this.#writing = false;
+    if (this.#closed) return;
+    this.#writeDone = true;
+    if (this.#readDone) this.#close();
+  };
+
+  readonly #writeFailed = (error: unknown): void => {
+    this.#writing = false;
+    this.#giveBackGather();
+    if (!this.#closed) this.#fail(error);
+  };
+
+  /** The bytes to write next: the head chunk in place if large or alone, else gathered with what follows. */
+  #nextWrite(): Uint8Array {
+    const chunks = this.#chunks;
+    const head = this.#head;
+    const first = this.#offset === 0 ? chunks[head]! : chunks[head]!.subarray(this.#offset);
+    if (first.length >= IN_PLACE) return first;
+    let size = first.length;
+    let end = head + 1;
+    while (end < chunks.length && size + chunks[end]!.length <= GATHER_MAX) size += chunks[end++]!.length;
+    if (end === head + 1) return first;
+    const gather = this.#lendGather(size);
+    gather.set(first, 0);
+    let filled = first.length;
+    for (let i = head + 1; i < end; i++) {
+      gather.set(chunks[i]!, filled);
+      filled += chunks[i]!.length;
+    }
+    return gather;
+  }
+
+  /** A buffer of `size` bytes (≤ GATHER_MAX) to gather into: the shared one if free. */
+  #lendGather(size: number): Uint8Array {
+    const spare = spareGather === undefined ? new Uint8Array(GATHER_MAX) : spareGather;
+    if (spare === null) return new Uint8Array(size);
+    spareGather = null;
+    this.#lentGather = spare;
+    return spare.subarray(0, size);
+  }
+
+  /** The write that used the shared gather buffer settled: the next one may have it. */
+  #giveBackGather(): void {
+    if (this.#lentGather === null) return;
+    spareGather = this.#lentGather;
+    this.#lentGather = null;
   }
 
   /** `n` bytes were written: drop them from the front of the queue. */

@@ -1,5 +1,6 @@
 // DenoTransport alone, over a fake Deno.Conn: partial writes keep order and bufferedAmount is
-// exact; small chunks are gathered; reads are copied out of the reused buffer; pause holds reads;
+// exact; small chunks are gathered; reads are handed over without a copy, in memory never read
+// into again, in buffers that grow while reads fill them; pause holds reads;
 // end() sends FIN after the queue and the socket closes once both sides are done; destroy()
 // drops the queue; a connect that fails ends the transport with its error.
 import { DenoTransport } from '../src/index.ts';
@@ -14,6 +15,8 @@ class FakeConn {
   closedWrite = false;
   closed = false;
   reads = 0;
+  /** The size of the buffer each completed read was given. */
+  readSizes: number[] = [];
   #pendingRead: ((chunk: Uint8Array | null) => void) | null = null;
   #inbox: Array<Uint8Array | null> = [];
   #writeGate: Promise<void> = Promise.resolve();
@@ -51,8 +54,12 @@ class FakeConn {
       const deliver = (chunk: Uint8Array | null): void => {
         if (this.closed) return reject(new Deno.errors.BadResource('closed'));
         if (chunk === null) return resolve(null);
-        p.set(chunk);
-        resolve(chunk.length);
+        // As a socket does: at most what fits, the rest for the next read.
+        const n = Math.min(chunk.length, p.length);
+        p.set(chunk.subarray(0, n));
+        if (n < chunk.length) this.#inbox.unshift(chunk.subarray(n));
+        this.readSizes.push(p.length);
+        resolve(n);
       };
       const next = this.#inbox.shift();
       if (next !== undefined) deliver(next);
@@ -110,7 +117,7 @@ Deno.test('partial writes: order kept, bufferedAmount exact, onDrain as it goes 
   assertEquals(log.closed, [undefined]);
 });
 
-Deno.test('small chunks are gathered into one write; a large chunk is written in place', async () => {
+Deno.test('small chunks are gathered into one write, up to 128 KiB of whole chunks; a large chunk is written in place', async () => {
   const conn = new FakeConn(1 << 30);
   const transport = new DenoTransport(conn as unknown as Deno.Conn);
   const { handlers } = recorder();
@@ -121,18 +128,53 @@ Deno.test('small chunks are gathered into one write; a large chunk is written in
   transport.write([seq(107, 200_000)]);
   conn.openGate();
   await until(() => transport.bufferedAmount === 0, 'flushed');
-  // …and leave as 64 KiB gathered (5 bytes + the big chunk's start), then the rest in place.
-  assertEquals(conn.writeSizes, [102, 65536, 200_107 - 102 - 65536]);
+  // …the 5 bytes alone (the next chunk would take the gather over 128 KiB), then the big one in place.
+  assertEquals(conn.writeSizes, [102, 5, 200_000]);
   assertEquals(conn.written, seq(0, 200_107), 'bytes in order');
+
   conn.chunks = [];
   conn.writeSizes = [];
   transport.write([seq(0, 70_000), seq(0, 3)]); // a large head chunk: no copy
   await until(() => transport.bufferedAmount === 0, 'flushed');
   assertEquals(conn.writeSizes, [70_000, 3]);
+
+  conn.chunks = [];
+  conn.writeSizes = [];
+  conn.holdWrites();
+  transport.write([seq(0, 1)]); // in flight while the rest queues
+  transport.write([seq(1, 10), seq(11, 65_536)]); // a 64 KiB frame's header and payload: one write
+  transport.write([seq(65_547, 30_000), seq(95_547, 40_000)]); // gathered up to 128 KiB, then the rest
+  conn.openGate();
+  await until(() => transport.bufferedAmount === 0, 'flushed');
+  assertEquals(conn.writeSizes, [1, 10 + 65_536 + 30_000, 40_000]);
+  assertEquals(conn.written, seq(0, 135_547), 'bytes in order');
   transport.destroy();
 });
 
-Deno.test('reads are copied out of the reused buffer; pause holds them until resume', async () => {
+Deno.test('the gather buffer shared by all transports is not reused while a write holds it', async () => {
+  const a = new FakeConn(1 << 30);
+  const b = new FakeConn(1 << 30);
+  const ta = new DenoTransport(a as unknown as Deno.Conn);
+  const tb = new DenoTransport(b as unknown as Deno.Conn);
+  ta.attach(recorder().handlers);
+  tb.attach(recorder().handlers);
+  a.holdWrites();
+  b.holdWrites();
+  ta.write([seq(0, 2), seq(2, 100)]); // gathered; the write waits, holding its buffer
+  tb.write([seq(50, 3), seq(53, 100)]); // gathered elsewhere
+  b.openGate();
+  await until(() => tb.bufferedAmount === 0, 'b flushed');
+  tb.write([seq(90, 4), seq(94, 60)]); // b's write settled: it may have the shared buffer now
+  await until(() => tb.bufferedAmount === 0, 'b flushed again');
+  a.openGate();
+  await until(() => ta.bufferedAmount === 0, 'a flushed');
+  assertEquals(a.written, seq(0, 102));
+  assertEquals(b.written, Uint8Array.from([...seq(50, 103), ...seq(90, 64)]));
+  ta.destroy();
+  tb.destroy();
+});
+
+Deno.test('reads are handed over without a copy, never read into again; buffers grow while reads fill them; pause holds reads', async () => {
   const conn = new FakeConn();
   const transport = new DenoTransport(conn as unknown as Deno.Conn);
   const { log, handlers } = recorder();
@@ -141,19 +183,35 @@ Deno.test('reads are copied out of the reused buffer; pause holds them until res
   conn.feed(Uint8Array.of(4, 5));
   await until(() => log.data.length === 2, 'two reads');
   assertEquals(log.data, [Uint8Array.of(1, 2, 3), Uint8Array.of(4, 5)]);
-  assert(log.data[0]!.buffer !== log.data[1]!.buffer, 'each chunk has its own memory');
-  assertEquals(log.data[0]!.buffer.byteLength, 3);
+  assert(log.data[0]!.buffer === log.data[1]!.buffer, 'small reads share a buffer');
+  assertEquals(log.data[1]!.byteOffset, log.data[0]!.byteOffset + 3, 'each read lands after the last');
+  assertEquals(conn.readSizes, [4096, 4093]);
+
+  // 20,000 bytes: the rest of the first 4 KiB (fills it), then buffers of 8 KiB and 16 KiB.
+  conn.feed(seq(0, 20_000));
+  await until(() => log.data.reduce((sum, c) => sum + c.length, 0) === 20_005, 'all of it');
+  assertEquals(conn.readSizes.slice(2), [4091, 8192, 16384]);
+  assertEquals(log.data.slice(2).map((c) => c.length), [4091, 8192, 20_000 - 4091 - 8192]);
+  const joined = new Uint8Array(20_000);
+  let at = 0;
+  for (const chunk of log.data.slice(2)) {
+    joined.set(chunk, at);
+    at += chunk.length;
+  }
+  assertEquals(joined, seq(0, 20_000));
+  assertEquals(log.data.slice(0, 2), [Uint8Array.of(1, 2, 3), Uint8Array.of(4, 5)], 'earlier chunks untouched');
 
   transport.pause();
   await sleep(5);
   const readsWhenPaused = conn.reads;
+  const held = log.data.length;
   conn.feed(Uint8Array.of(6)); // completes the read already in flight: held
   await sleep(10);
-  assertEquals(log.data.length, 2);
+  assertEquals(log.data.length, held);
   assertEquals(conn.reads, readsWhenPaused, 'no new read while paused');
   transport.resume();
-  await until(() => log.data.length === 3, 'held chunk delivered');
-  assertEquals(log.data[2], Uint8Array.of(6));
+  await until(() => log.data.length === held + 1, 'held chunk delivered');
+  assertEquals(log.data[held], Uint8Array.of(6));
   transport.destroy();
   await sleep(0);
   assertEquals(log.closed, [undefined]);
