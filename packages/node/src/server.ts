@@ -10,7 +10,7 @@ import tls from 'node:tls';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { DEFAULT_TIMEOUTS, HttpHeaders } from '@ws/codec';
-import { Emitter, ServerSession, type ConnectionHandler, type PeerInfo, type ServerSessionOptions, type SessionRequest, type WebSocketConnection } from '@ws/codec/session';
+import { Emitter, ServerSession, transportHandlers, type ConnectionHandler, type PeerInfo, type ServerSessionOptions, type SessionRequest, type WebSocketConnection } from '@ws/codec/session';
 import { NodeTransport } from './transport.ts';
 
 export interface ServerOptions extends ServerSessionOptions {
@@ -99,16 +99,30 @@ export class WebSocketServer extends Emitter<ServerEvents> {
     return Promise.all([closed, ...all]).then(() => undefined);
   }
 
-  #accept(socket: net.Socket): void {
-    const connection = serve(socket, this.#options, !(socket instanceof tls.TLSSocket), (ws, request) => {
-      this.connections.add(ws);
-      this.emit('connection', ws, request);
-    });
-    this.#sockets.set(socket, connection);
-    void connection.closed.then(() => {
+  // What every accepted connection shares (no closures per connection: an idle server holds many).
+  readonly #onOpen: ConnectionHandler = (ws, request) => {
+    this.connections.add(ws);
+    this.emit('connection', ws, request);
+  };
+
+  readonly #onSocketClosed = (socket: Duplex): void => {
+    const connection = this.#sockets.get(socket);
+    if (connection === undefined) return;
+    const forget = (): void => {
       this.#sockets.delete(socket);
       this.connections.delete(connection);
-    });
+    };
+    // The socket's close ends the connection at once (its `closed` has resolved); else, once it does.
+    if (connection.closeInfo !== null) forget();
+    else void connection.closed.then(forget);
+  };
+
+  #accept(socket: net.Socket): void {
+    const transport = new NodeTransport(socket, { acceptedTcp: !(socket instanceof tls.TLSSocket), onClosed: this.#onSocketClosed });
+    // The session is needed for the handshake only: the socket's events go straight to the connection.
+    const connection = new ServerSession(transport, this.#options, this.#onOpen, peerOf(socket)).connection;
+    this.#sockets.set(socket, connection);
+    transport.attach(transportHandlers(connection));
   }
 }
 
@@ -117,7 +131,27 @@ export function createServer(options: ServerOptions = {}, onConnection?: Connect
   return new WebSocketServer(options, onConnection);
 }
 
+let lastAddress = '';
+
+interface PeerHandle {
+  getpeername?: (out: { address?: string; port?: number }) => number;
+}
+
 function peerOf(socket: Duplex): PeerInfo {
+  // A plain TCP socket's address straight from its handle: `remoteAddress` would keep a copy on
+  // the socket (an object per idle connection) that the request already holds.
+  if (socket.constructor === net.Socket) {
+    const s = socket as unknown as { _handle?: PeerHandle | null; _peername?: unknown };
+    const handle = s._handle;
+    if ((s._peername === undefined || s._peername === null) && typeof handle?.getpeername === 'function') {
+      const out: { address?: string; port?: number } = {};
+      if (handle.getpeername(out) === 0 && out.address !== undefined) {
+        // Clients often come from one address (a proxy, a NAT, a test): share its string.
+        if (out.address !== lastAddress) lastAddress = out.address;
+        return { remoteAddress: lastAddress, remotePort: out.port ?? null, secure: false };
+      }
+    }
+  }
   const s = socket as Partial<net.Socket>;
   return { remoteAddress: s.remoteAddress ?? null, remotePort: s.remotePort ?? null, secure: socket instanceof tls.TLSSocket };
 }
@@ -138,13 +172,6 @@ function withNodeDefaults(options: ServerSessionOptions): ServerSessionOptions {
     withDefaults.set(options, filled);
   }
   return filled;
-}
-
-function serve(socket: Duplex, options: ServerSessionOptions, acceptedTcp: boolean, onConnection: ConnectionHandler): WebSocketConnection {
-  const transport = new NodeTransport(socket, { acceptedTcp });
-  const session = new ServerSession(transport, options, onConnection, peerOf(socket));
-  transport.attach(session);
-  return session.connection;
 }
 
 /**

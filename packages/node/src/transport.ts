@@ -78,26 +78,47 @@ interface Handle {
   reading?: boolean;
 }
 
+/**
+ * Where a socket keeps its transport. The socket's listeners are one function each for every
+ * socket (Node calls them with the socket as `this`) and find the transport here: an idle
+ * server holds thousands of sockets, and a closure per listener (and their context) costs
+ * about 0.3 KiB a socket.
+ */
+const kTransport = Symbol('NodeTransport');
+
+function transportOf(socket: unknown): NodeTransport {
+  return (socket as Record<symbol, NodeTransport>)[kTransport]!;
+}
+
 export interface NodeTransportOptions {
   /**
    * @internal The socket is a plain TCP socket a `net.Server` has just accepted (nothing read
    * yet): read it into the shared buffer when this Node allows.
    */
   acceptedTcp?: boolean;
+  /** @internal Called with the socket after the session has heard of its close. */
+  onClosed?: (socket: Duplex) => void;
 }
+
+// Flags: booleans packed into one field.
+const CLOSED = 1 << 0;
+const ACCEPTED_TCP = 1 << 1;
+/** Bytes stayed queued after a write: writes carry callbacks until the queue empties. */
+const QUEUED = 1 << 2;
 
 export class NodeTransport implements Transport {
   readonly socket: Duplex;
   #handlers: TransportHandlers | null = null;
   #error: unknown = undefined;
-  #closed = false;
-  #acceptedTcp: boolean;
-  /** Bytes stayed queued after a write: writes carry callbacks until the queue empties. */
-  #queued = false;
+  #flags: number;
+  /** The write callback, made the first time bytes stay queued (most sockets never need it). */
+  #afterWriteFn: ((error?: Error | null) => void) | null = null;
+  readonly #onClosed: ((socket: Duplex) => void) | null;
 
   constructor(socket: Duplex, options?: NodeTransportOptions) {
     this.socket = socket;
-    this.#acceptedTcp = options?.acceptedTcp === true;
+    this.#flags = options?.acceptedTcp === true ? ACCEPTED_TCP : 0;
+    this.#onClosed = options?.onClosed ?? null;
     (socket as Partial<net.Socket>).setNoDelay?.(true);
     (socket as Partial<net.Socket>).setTimeout?.(0);
   }
@@ -109,20 +130,39 @@ export class NodeTransport implements Transport {
   attach(handlers: TransportHandlers): void {
     this.#handlers = handlers;
     const socket = this.socket;
-    if (!(this.#acceptedTcp && this.#readDirectly(handlers))) {
-      socket.on('data', (chunk: Uint8Array) => handlers.onData(chunk));
-    }
-    socket.on('end', () => handlers.onEnd());
-    socket.on('error', (error: unknown) => {
-      this.#error ??= error;
-    });
-    socket.on('close', () => this.#onClose());
+    (socket as unknown as Record<symbol, NodeTransport>)[kTransport] = this;
+    if (!((this.#flags & ACCEPTED_TCP) !== 0 && this.#readDirectly())) socket.on('data', NodeTransport.#onData);
+    socket.on('end', NodeTransport.#onEnd);
+    socket.on('error', NodeTransport.#onError);
+    socket.on('close', NodeTransport.#onSocketClose);
     // A socket destroyed before we attached (e.g. a client that gave up during an upgrade).
     if (socket.destroyed) queueMicrotask(() => this.#onClose());
   }
 
+  // The socket's listeners: called by Node with the socket as `this`.
+  static #onData(this: Duplex, chunk: Uint8Array): void {
+    transportOf(this).#handlers!.onData(chunk);
+  }
+
+  /** A read into the shared buffer (Node calls `socket[kBufferCb](length, buffer)`). */
+  static #onSharedRead(this: Duplex, length: number, buffer: Uint8Array): void {
+    transportOf(this).#handlers!.onData(copyOut(buffer, length));
+  }
+
+  static #onEnd(this: Duplex): void {
+    transportOf(this).#handlers!.onEnd();
+  }
+
+  static #onError(this: Duplex, error: unknown): void {
+    transportOf(this).#error ??= error;
+  }
+
+  static #onSocketClose(this: Duplex): void {
+    transportOf(this).#onClose();
+  }
+
   /** Switch an accepted TCP socket to reads into the shared buffer; false if it cannot be. */
-  #readDirectly(handlers: TransportHandlers): boolean {
+  #readDirectly(): boolean {
     const fields = findOnreadFields();
     if (fields === null || !(this.socket instanceof net.Socket)) return false;
     const socket = this.socket;
@@ -145,21 +185,26 @@ export class NodeTransport implements Transport {
     }
     readBuffer ??= new Uint8Array(READ_SIZE);
     own[fields.buffer] = readBuffer;
-    own[fields.callback] = (length: number, buffer: Uint8Array): void => handlers.onData(copyOut(buffer, length));
+    own[fields.callback] = NodeTransport.#onSharedRead;
     handle.useUserBuffer(readBuffer);
     return true;
   }
 
   #onClose(): void {
-    if (this.#closed) return;
-    this.#closed = true;
+    if ((this.#flags & CLOSED) !== 0) return;
+    this.#flags |= CLOSED;
     this.#handlers!.onClose(this.#error);
+    this.#onClosed?.(this.socket);
   }
 
-  readonly #afterWrite = (error?: Error | null): void => {
-    if (this.socket.writableLength === 0) this.#queued = false;
-    if (!error) this.#handlers?.onDrain();
-  };
+  /** The write callback; from here on writes carry it until the queue empties. */
+  #queue(): (error?: Error | null) => void {
+    this.#flags |= QUEUED;
+    return (this.#afterWriteFn ??= (error?: Error | null): void => {
+      if (this.socket.writableLength === 0) this.#flags &= ~QUEUED;
+      if (!error) this.#handlers?.onDrain();
+    });
+  }
 
   write(chunks: Uint8Array[]): void {
     const socket = this.socket;
@@ -178,8 +223,7 @@ export class NodeTransport implements Transport {
         // corked bytes wait at least until uncork.
         socket.cork();
         for (let i = 0; i < last; i++) socket.write(chunks[i]!);
-        this.#queued = true;
-        socket.write(chunks[last]!, this.#afterWrite);
+        socket.write(chunks[last]!, this.#queue());
         socket.uncork();
         return;
       }
@@ -201,15 +245,12 @@ export class NodeTransport implements Transport {
    */
   #writeLast(data: Uint8Array): void {
     const socket = this.socket;
-    if (this.#queued) {
-      socket.write(data, this.#afterWrite);
+    if ((this.#flags & QUEUED) !== 0) {
+      socket.write(data, this.#afterWriteFn!);
       return;
     }
     socket.write(data);
-    if (socket.writableLength !== 0 && !socket.destroyed) {
-      this.#queued = true;
-      socket.write(EMPTY, this.#afterWrite);
-    }
+    if (socket.writableLength !== 0 && !socket.destroyed) socket.write(EMPTY, this.#queue());
   }
 
   get bufferedAmount(): number {

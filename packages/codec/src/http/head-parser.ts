@@ -24,7 +24,7 @@
  */
 import { WebSocketUsageError, describe, type ProtocolErrorCode } from '../errors.ts';
 import { decodeUtf8 } from '../utf8.ts';
-import { HttpHeaders } from './headers.ts';
+import { trustedHeaders, type HttpHeaders } from './headers.ts';
 
 export interface RequestHead {
   method: string;
@@ -91,7 +91,8 @@ export class HeadParser<K extends 'request' | 'response'> {
   /** The previous byte was a CR; the next must be LF. */
   #afterCR = false;
   #start: { method: string; target: string; httpVersion: string } | { httpVersion: string; status: number; statusText: string } | null = null;
-  readonly #fields: Array<[string, string]> = [];
+  /** `[name0, value0, name1, value1, …]`. */
+  readonly #fields: string[] = [];
   #finished = false;
 
   constructor(kind: K, limits: HeadLimits) {
@@ -237,17 +238,17 @@ export class HeadParser<K extends 'request' | 'response'> {
       return null;
     }
     if (end === start) return this.#finish();
-    if (this.#fields.length === this.#maxHeaders) {
+    if (this.#fields.length === 2 * this.#maxHeaders) {
       return headError('TOO_MANY_HEADERS', 431, `more than ${this.#maxHeaders} header fields`);
     }
-    const field = parseFieldLine(bytes, start, end, text, base);
-    if ('code' in field) return field;
-    this.#fields.push(field);
-    return null;
+    return parseFieldLine(bytes, start, end, text, base, this.#fields);
   }
 
   #finish(): Head {
-    const headers = HttpHeaders.fromTrusted(this.#fields);
+    // A copy of exactly its length (the array pushed to has spare room): a server keeps it.
+    const fields = this.#fields.slice();
+    previous = fields;
+    const headers = trustedHeaders(fields);
     const start = this.#start!;
     this.#line = null;
     if ('method' in start) return { method: start.method, target: start.target, httpVersion: start.httpVersion, headers };
@@ -282,7 +283,9 @@ function parseVersion(version: string): string | HeadError {
   if (match === null) return headError('BAD_HTTP_VERSION', 400, `malformed HTTP version ${JSON.stringify(version)}`);
   // RFC 9110 §15.6.6: 505 for a major version we do not support.
   if (match[1] !== '1') return headError('BAD_HTTP_VERSION', 505, `HTTP version ${match[1]}.${match[2]} not supported`);
-  return `${match[1]}.${match[2]}`;
+  // Constants for the usual versions: every request keeps its own otherwise.
+  const parsed = `${match[1]}.${match[2]}`;
+  return parsed === '1.1' ? '1.1' : parsed === '1.0' ? '1.0' : parsed;
 }
 
 // RFC 9112 §3: request-line = method SP request-target SP HTTP-version
@@ -291,7 +294,8 @@ function parseRequestLine(line: string): { method: string; target: string; httpV
   if (match === null) return headError('MALFORMED_HEAD', 400, 'malformed request-line');
   const httpVersion = parseVersion(match[3]!);
   if (typeof httpVersion !== 'string') return httpVersion;
-  return { method: match[1]!, target: match[2]!, httpVersion };
+  const method = match[1]!;
+  return { method: method === 'GET' ? 'GET' : method, target: match[2]!, httpVersion };
 }
 
 // RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ]
@@ -306,7 +310,7 @@ function parseStatusLine(line: string): { httpVersion: string; status: number; s
 }
 
 // RFC 9112 §5: field-line = field-name ":" OWS field-value OWS; the line is `line[from, to)`.
-function parseFieldLine(line: Uint8Array, from: number, to: number, text: string | null, base: number): [string, string] | HeadError {
+function parseFieldLine(line: Uint8Array, from: number, to: number, text: string | null, base: number, fields: string[]): HeadError | null {
   const first = line[from]!;
   if (first === SP || first === HTAB) {
     // RFC 9112 §5.2 (obs-fold) and §2.2 (whitespace after the start-line): reject.
@@ -330,8 +334,57 @@ function parseFieldLine(line: Uint8Array, from: number, to: number, text: string
       return headError('MALFORMED_HEAD', 400, `control character 0x${byte.toString(16).padStart(2, '0')} in a field value`);
     }
   }
-  if (text !== null) return [text.slice(from - base, colon - base), text.slice(start - base, end - base)];
-  return [decodeLatin1(line, from, colon), decodeLatin1(line, start, end)];
+  const name = shared(names, line, from, colon, text, base, fields.length);
+  fields.push(name);
+  if (end - start > MAX_SHARED_VALUE || (isUnsharedLength(name.length) && UNSHARED.has(name.toLowerCase()))) {
+    fields.push(ownString(line, start, end, text, base));
+  } else {
+    fields.push(shared(values, line, start, end, text, base, fields.length));
+  }
+  return null;
+}
+
+/**
+ * Field names and common values, shared by every head that holds them: a server keeps each
+ * connection's request, and most fields (Host, Upgrade, User-Agent, Origin, …) are the same text
+ * on every connection. Bounded: emptied when full.
+ */
+const names = new Map<string, string>();
+const values = new Map<string, string>();
+const CACHE_SIZE = 512;
+/** Longer values are not shared (nor kept in the cache). */
+const MAX_SHARED_VALUE = 512;
+/** Values unique to a request, or secret: never kept in the cache. */
+const UNSHARED = new Set(['sec-websocket-key', 'cookie', 'authorization', 'proxy-authorization']);
+/** The lengths of the {@link UNSHARED} names: most names are ruled out without lower-casing them. */
+const isUnsharedLength = (n: number): boolean => n === 17 || n === 6 || n === 13 || n === 19;
+/**
+ * The last head's fields: clients send the same fields in the same order, so the string at the
+ * same place is usually the one wanted, found with one comparison (no hashing).
+ */
+let previous: readonly string[] = [];
+/** Engines (V8) make slices this long or longer views into the sliced string; shorter ones are copies. */
+const SLICE_MIN = 13;
+
+/** `bytes[start, end)` as a string of its own: not a view into `text`, which would keep the whole head alive. */
+function ownString(bytes: Uint8Array, start: number, end: number, text: string | null, base: number): string {
+  return text !== null && end - start < SLICE_MIN ? text.slice(start - base, end - base) : decodeLatin1(bytes, start, end);
+}
+
+/**
+ * `bytes[start, end)` as text: the previous head's string at index `at` of its fields, or the
+ * cached string, if equal; else a string of its own, added to `cache`.
+ */
+function shared(cache: Map<string, string>, bytes: Uint8Array, start: number, end: number, text: string | null, base: number, at: number): string {
+  const probe = text !== null ? text.slice(start - base, end - base) : decodeLatin1(bytes, start, end);
+  const last = previous[at];
+  if (last === probe) return last;
+  const cached = cache.get(probe);
+  if (cached !== undefined) return cached;
+  const own = text !== null && end - start >= SLICE_MIN ? decodeLatin1(bytes, start, end) : probe;
+  if (cache.size >= CACHE_SIZE) cache.clear();
+  cache.set(own, own);
+  return own;
 }
 
 /** Bytes as Latin-1 text (one char per byte), the form an HTTP head is read in. */

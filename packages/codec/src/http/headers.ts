@@ -24,30 +24,43 @@ function sameName(name: string, lower: string): boolean {
   return name.length === lower.length && (name === lower || name.toLowerCase() === lower);
 }
 
+/** @internal Adopt fields the head parser checked, `[name0, value0, name1, value1, …]`, without copying. */
+export let trustedHeaders: (fields: string[]) => HttpHeaders;
+
 export class HttpHeaders {
-  readonly #entries: Array<[string, string]> = [];
+  // Flat, `[name0, value0, name1, value1, …]`: a server keeps every connection's request headers,
+  // and one array costs far less than an array per field.
+  #fields: string[] = [];
 
   constructor(init?: HeadersInit) {
     if (init !== undefined) this.#addAll(init);
   }
 
-  /** Wraps pairs the parser already checked, without copying or validating. */
+  static {
+    trustedHeaders = (fields) => {
+      const headers = new HttpHeaders();
+      headers.#fields = fields;
+      return headers;
+    };
+  }
+
+  /** Wraps pairs the parser already checked, without validating. */
   static fromTrusted(entries: Array<[string, string]>): HttpHeaders {
     const headers = new HttpHeaders();
     // A loop, not push(...entries): spreading a head with a raised maxHeaders (hundreds of
     // thousands of fields) overflows the call stack, and peer bytes must never throw.
-    for (const entry of entries) headers.#entries.push(entry);
+    const fields = headers.#fields;
+    for (const entry of entries) fields.push(entry[0], entry[1]);
     return headers;
   }
 
   /** All values of `name`, in order received. */
   getAll(name: string): string[] {
     const lower = name.toLowerCase();
-    const entries = this.#entries;
+    const fields = this.#fields;
     const values: string[] = [];
-    for (let i = 0; i < entries.length; i++) {
-      const entry = entries[i]!;
-      if (sameName(entry[0], lower)) values.push(entry[1]);
+    for (let i = 0; i < fields.length; i += 2) {
+      if (sameName(fields[i]!, lower)) values.push(fields[i + 1]!);
     }
     return values;
   }
@@ -55,19 +68,18 @@ export class HttpHeaders {
   /** The values of `name` joined with `, ` (RFC 9110 §5.3), or null if absent. */
   get(name: string): string | null {
     const lower = name.toLowerCase();
-    const entries = this.#entries;
+    const fields = this.#fields;
     let found: string | null = null;
-    for (let i = 0; i < entries.length; i++) {
-      const entry = entries[i]!;
-      if (sameName(entry[0], lower)) found = found === null ? entry[1] : `${found}, ${entry[1]}`;
+    for (let i = 0; i < fields.length; i += 2) {
+      if (sameName(fields[i]!, lower)) found = found === null ? fields[i + 1]! : `${found}, ${fields[i + 1]!}`;
     }
     return found;
   }
 
   has(name: string): boolean {
     const lower = name.toLowerCase();
-    const entries = this.#entries;
-    for (let i = 0; i < entries.length; i++) if (sameName(entries[i]![0], lower)) return true;
+    const fields = this.#fields;
+    for (let i = 0; i < fields.length; i += 2) if (sameName(fields[i]!, lower)) return true;
     return false;
   }
 
@@ -79,20 +91,24 @@ export class HttpHeaders {
     if (typeof value !== 'string' || !FIELD_VALUE.test(value)) {
       throw new WebSocketUsageError('INVALID_ARGUMENT', `header ${name} must be a string without CR, LF or NUL, got ${describe(value)}`);
     }
-    this.#entries.push([name, value.trim()]);
+    this.#fields.push(name, value.trim());
   }
 
   /** Removes every field called `name`. */
   delete(name: string): void {
     const lower = name.toLowerCase();
-    for (let i = this.#entries.length - 1; i >= 0; i--) {
-      if (this.#entries[i]![0].toLowerCase() === lower) this.#entries.splice(i, 1);
+    const fields = this.#fields;
+    for (let i = fields.length - 2; i >= 0; i -= 2) {
+      if (fields[i]!.toLowerCase() === lower) fields.splice(i, 2);
     }
   }
 
   /** Name/value pairs with names as received. */
   entries(): Array<[string, string]> {
-    return this.#entries.map(([n, v]) => [n, v]);
+    const fields = this.#fields;
+    const out: Array<[string, string]> = [];
+    for (let i = 0; i < fields.length; i += 2) out.push([fields[i]!, fields[i + 1]!]);
+    return out;
   }
 
   [Symbol.iterator](): IterableIterator<[string, string]> {
@@ -102,20 +118,22 @@ export class HttpHeaders {
   /** A plain record with lower-case names, repeated fields joined with `, `. */
   toObject(): Record<string, string> {
     const out: Record<string, string> = {};
-    for (const [n, v] of this.#entries) {
-      const lower = n.toLowerCase();
+    const fields = this.#fields;
+    for (let i = 0; i < fields.length; i += 2) {
+      const lower = fields[i]!.toLowerCase();
+      const v = fields[i + 1]!;
       out[lower] = lower in out ? `${out[lower]}, ${v}` : v;
     }
     return out;
   }
 
   get size(): number {
-    return this.#entries.length;
+    return this.#fields.length >>> 1;
   }
 
   #addAll(init: HeadersInit): void {
     if (init instanceof HttpHeaders) {
-      for (const [n, v] of init.#entries) this.#entries.push([n, v]);
+      for (const field of init.#fields) this.#fields.push(field);
     } else if (Array.isArray(init)) {
       for (const pair of init as ReadonlyArray<readonly [string, string]>) {
         if (!Array.isArray(pair) || pair.length !== 2) {
