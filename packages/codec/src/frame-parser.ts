@@ -1,9 +1,10 @@
 /**
  * Incremental frame parser (RFC 6455 §5.2). Feed it chunks as they arrive, split anywhere;
  * step it with `next()`. It yields a frame's header, then its payload in one or more chunks
- * (unmasked in place, as views into the fed bytes, no copy; or, if asked with `payloadInto`,
- * copied and unmasked into the caller's buffer in one pass), so a message never has to be
- * held whole here. Control frames (at most 125 bytes) are gathered and yielded whole.
+ * (unmasked in place, as views into the fed bytes, no copy; with `freshArrays` (JavaScriptCore)
+ * a short one unmasked into an array of its own; or, if asked with `payloadInto`, copied and
+ * unmasked into the caller's buffer in one pass), so a message never has to be held whole
+ * here. Control frames (at most 125 bytes) are gathered and yielded whole.
  *
  * It checks everything a single frame can violate: RSV bits no extension claimed, reserved
  * opcodes, control frames that are long or fragmented, masking in the wrong direction, bad
@@ -18,6 +19,7 @@
 import { WebSocketUsageError, type ProtocolErrorCode } from './errors.ts';
 import { applyMask, maskCopy } from './mask.ts';
 import { isControlOpcode, isKnownOpcode } from './opcode.ts';
+import { FRESH_MAX, freshArrays } from './slab.ts';
 
 export const NEED_MORE = 0;
 export const HEADER = 1;
@@ -197,7 +199,7 @@ export class FrameParser {
 
     if (chunk.length - at < headerLength) {
       // The header straddles chunks: gather it.
-      this.#copyOut(HEADER_SCRATCH, headerLength);
+      this.#copyOut(HEADER_SCRATCH, headerLength, 0);
       chunk = HEADER_SCRATCH;
       at = 0;
     } else {
@@ -246,70 +248,75 @@ export class FrameParser {
     if (isControlOpcode(this.opcode)) {
       // Control payloads are yielded whole (at most 125 bytes).
       if (this.#available < remaining) return NEED_MORE;
-      if (left >= remaining) {
+      if (left >= remaining && !freshArrays) {
         chunk = chunk.subarray(this.#offset, this.#offset + remaining);
         this.#skip(remaining);
+        if (this.#masked) applyMask(chunk, keyBytes(this.#maskWord), 0);
       } else {
         chunk = new Uint8Array(remaining);
-        this.#copyOut(chunk, remaining);
+        this.#copyOut(chunk, remaining, this.#masked ? this.#maskWord : 0);
       }
-      if (this.#masked) applyMask(chunk, keyBytes(this.#maskWord), 0);
       this.#endFrame(chunk);
       return PAYLOAD;
     }
     const offset = this.#offset;
     const take = left < remaining ? left : remaining;
-    // Always a plain Uint8Array view: 2–4× cheaper than `subarray` on a Node Buffer (which goes
-    // through its species constructor), and one shape for everything downstream.
-    if (chunk !== this.#viewChunk) {
-      this.#viewChunk = chunk;
-      this.#viewBuffer = chunk.buffer;
-      this.#viewBase = chunk.byteOffset;
-      this.#viewData = null;
-    }
-    let view = new Uint8Array(this.#viewBuffer, this.#viewBase + offset, take);
     const target = this.#target;
-    if (target !== null) {
-      // Copy-and-unmask into the caller's buffer: the fed bytes are left as they are.
-      const at = this.#targetOffset;
-      if (this.#masked) maskCopy(view, target, at, keyBytes(this.#maskWord), this.#maskPhase);
-      else target.set(view, at);
-      view = new Uint8Array(target.buffer, target.byteOffset + at, take);
-      this.#targetOffset = at + take;
+    let view: Uint8Array;
+    if (freshArrays && take <= FRESH_MAX) {
+      // JavaScriptCore: copied (and unmasked) by a byte loop, never through a view of the chunk.
+      const k = this.#masked ? this.#rotatedKey() : 0;
+      if (target === null) {
+        view = new Uint8Array(take); // an array of its own
+        copyUnmasked(chunk, offset, view, 0, take, k);
+      } else {
+        const at = this.#targetOffset;
+        copyUnmasked(chunk, offset, target, at, take, k);
+        view = new Uint8Array(target.buffer, target.byteOffset + at, take);
+        this.#targetOffset = at + take;
+      }
       this.#maskPhase = (this.#maskPhase + take) & 3;
-    } else if (this.#masked) {
-      const phase = this.#maskPhase;
-      if (take <= SHORT_UNMASK) {
-        // The key rotated to the phase: k0 applies to view[0].
-        const shift = phase << 3;
-        const k = shift === 0 ? this.#maskWord : (this.#maskWord >>> shift) | (this.#maskWord << (32 - shift));
-        const k0 = k & 0xff, k1 = (k >>> 8) & 0xff, k2 = (k >>> 16) & 0xff;
-        let i = 0;
+    } else {
+      // Always a plain Uint8Array view: 2–4× cheaper than `subarray` on a Node Buffer (which goes
+      // through its species constructor), and one shape for everything downstream.
+      if (chunk !== this.#viewChunk) {
+        this.#viewChunk = chunk;
+        this.#viewBuffer = chunk.buffer;
+        this.#viewBase = chunk.byteOffset;
+        this.#viewData = null;
+      }
+      view = new Uint8Array(this.#viewBuffer, this.#viewBase + offset, take);
+      if (target !== null) {
+        // Copy-and-unmask into the caller's buffer: the fed bytes are left as they are.
+        const at = this.#targetOffset;
+        if (this.#masked) maskCopy(view, target, at, keyBytes(this.#maskWord), this.#maskPhase);
+        else target.set(view, at);
+        view = new Uint8Array(target.buffer, target.byteOffset + at, take);
+        this.#targetOffset = at + take;
+        this.#maskPhase = (this.#maskPhase + take) & 3;
+      } else if (this.#masked) {
+        const phase = this.#maskPhase;
         if (take <= SHORT_BYTES) {
-          // A byte loop, four bytes (one turn of the key) per turn: no DataView to make, which
-          // is dear on JavaScriptCore (a fresh chunk, so a fresh DataView, per read).
-          const k3 = k >>> 24;
-          for (const n4 = take - 3; i < n4; i += 4) {
-            view[i] = view[i]! ^ k0;
-            view[i + 1] = view[i + 1]! ^ k1;
-            view[i + 2] = view[i + 2]! ^ k2;
-            view[i + 3] = view[i + 3]! ^ k3;
-          }
-        } else {
+          // In place, byte by byte: no DataView to make, which is dear on JavaScriptCore (a
+          // fresh chunk, so a fresh DataView, per read).
+          copyUnmasked(view, 0, view, 0, take, this.#rotatedKey());
+        } else if (take <= SHORT_UNMASK) {
           // Four bytes per turn, as unaligned little-endian words through a DataView over the
-          // chunk's buffer (inlined by the JIT).
+          // chunk's buffer (inlined by the JIT); the last 0–3 bytes one by one.
+          const k = this.#rotatedKey();
           let data = this.#viewData;
           if (data === null) data = this.#viewData = new DataView(this.#viewBuffer);
           const base = this.#viewBase + offset;
+          let i = 0;
           for (const n4 = take - 3; i < n4; i += 4) data.setInt32(base + i, data.getInt32(base + i, true) ^ k, true);
+          if (i < take) view[i] = view[i]! ^ (k & 0xff);
+          if (i + 1 < take) view[i + 1] = view[i + 1]! ^ ((k >>> 8) & 0xff);
+          if (i + 2 < take) view[i + 2] = view[i + 2]! ^ ((k >>> 16) & 0xff);
+        } else {
+          applyMask(view, keyBytes(this.#maskWord), phase);
         }
-        if (i < take) view[i] = view[i]! ^ k0;
-        if (i + 1 < take) view[i + 1] = view[i + 1]! ^ k1;
-        if (i + 2 < take) view[i + 2] = view[i + 2]! ^ k2;
-      } else {
-        applyMask(view, keyBytes(this.#maskWord), phase);
+        this.#maskPhase = (phase + take) & 3;
       }
-      this.#maskPhase = (phase + take) & 3;
     }
     // Advance (take ≤ left: within this chunk).
     this.#available -= take;
@@ -329,6 +336,12 @@ export class FrameParser {
       this.#target = null;
     }
     return PAYLOAD;
+  }
+
+  /** The mask key rotated to the current phase: its low byte applies to the next payload byte. */
+  #rotatedKey(): number {
+    const shift = this.#maskPhase << 3;
+    return shift === 0 ? this.#maskWord : (this.#maskWord >>> shift) | (this.#maskWord << (32 - shift));
   }
 
   #endFrame(payload: Uint8Array): void {
@@ -378,15 +391,40 @@ export class FrameParser {
     }
   }
 
-  /** Copy the next `n` bytes (n ≤ available) into `target` and advance. */
-  #copyOut(target: Uint8Array, n: number): void {
+  /**
+   * Copy the next `n` bytes (n ≤ available, at most a control frame's 125) into `target`,
+   * unmasked with the key word `key` (0: as they are), and advance.
+   */
+  #copyOut(target: Uint8Array, n: number, key: number): void {
     let written = 0;
     while (written < n) {
       const chunk = this.#chunks[this.#head]!;
       const take = Math.min(n - written, chunk.length - this.#offset);
-      target.set(chunk.subarray(this.#offset, this.#offset + take), written);
+      const shift = (written & 3) << 3;
+      // A byte loop: no view of the chunk (dear on JavaScriptCore, and `subarray` on a Node Buffer).
+      copyUnmasked(chunk, this.#offset, target, written, take, shift === 0 ? key : (key >>> shift) | (key << (32 - shift)));
       written += take;
       this.#skip(take);
     }
   }
+}
+
+/**
+ * Copy `n` bytes from `src` at `from` to `dst` at `to`, XORed with the key word `k` (low byte
+ * first, already rotated to the phase; 0 copies plainly). `dst` may be `src` at the same
+ * offset (in place). A byte loop, four bytes (one turn of the key) per turn: for short runs,
+ * where making views for a word loop costs more.
+ */
+function copyUnmasked(src: Uint8Array, from: number, dst: Uint8Array, to: number, n: number, k: number): void {
+  const k0 = k & 0xff, k1 = (k >>> 8) & 0xff, k2 = (k >>> 16) & 0xff, k3 = k >>> 24;
+  let i = 0;
+  for (const n4 = n - 3; i < n4; i += 4) {
+    dst[to + i] = src[from + i]! ^ k0;
+    dst[to + i + 1] = src[from + i + 1]! ^ k1;
+    dst[to + i + 2] = src[from + i + 2]! ^ k2;
+    dst[to + i + 3] = src[from + i + 3]! ^ k3;
+  }
+  if (i < n) dst[to + i] = src[from + i]! ^ k0;
+  if (i + 1 < n) dst[to + i + 1] = src[from + i + 1]! ^ k1;
+  if (i + 2 < n) dst[to + i + 2] = src[from + i + 2]! ^ k2;
 }

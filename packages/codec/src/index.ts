@@ -23,4 +23,4 @@ export type { WsUrl } from './handshake/client.ts';
 export { computeAcceptKey } from './handshake/accept-key.ts';
 export { encodeUtf8, decodeUtf8, isValidUtf8, utf8ByteLength } from './utf8.ts';
 export type { RandomSource } from './random.ts';
-export { Slab } from './slab.ts';
+export { Slab, useFreshArrays } from './slab.ts';

@@ -1,4 +1,23 @@
 /**
+ * Whether the codec gives the small byte arrays it makes (payloads it parses, frames it
+ * serializes) memory of their own instead of views of shared buffers. Views suit V8 (the
+ * default): there a `new Uint8Array(n)` past 64 bytes is an off-heap allocation (≈ 0.5 µs) and
+ * a view ≈ 40 ns. Fresh arrays suit JavaScriptCore, where it is the other way round: a view
+ * costs ≈ 275 ns (Bun 1.4, 34 bytes), and a first view of a small array that has no
+ * ArrayBuffer yet ≈ 1 µs more, while a fresh array of up to {@link FRESH_MAX} bytes costs ≈ 55 ns.
+ * Set by an adapter for its engine (`@ws/bun` turns it on); it changes speed, never results.
+ */
+export let freshArrays = false;
+
+/** Turn {@link freshArrays} on or off (process-wide: it describes the engine). */
+export function useFreshArrays(on: boolean): void {
+  freshArrays = on;
+}
+
+/** With {@link freshArrays}, arrays up to this many bytes are fresh (JavaScriptCore keeps such small ones in its GC heap). */
+export const FRESH_MAX = 1000;
+
+/**
  * Small byte arrays cut from shared ArrayBuffers, as Node's Buffer pool does: one view of a
  * slab instead of an ArrayBuffer per array (the frame serializer's small frames; an adapter's
  * copies of small reads). Memory is never reused: a full slab is dropped, and collected once the

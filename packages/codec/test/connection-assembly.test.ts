@@ -1,9 +1,10 @@
 // The receive data path: whole messages in one read (one view, no assembly), one-frame messages
 // over many reads (unmasked straight into their final buffer), fragmented messages (parts), and
 // the optional host UTF-8 check. Every message must come out byte-identical however it is cut.
-import { describe, it, expect, vi } from 'vitest';
+import { afterAll, beforeAll, describe, it, expect, vi } from 'vitest';
 import { concat } from 'uint8arrays/concat';
-import type { Event } from '../src/index.ts';
+import { useFreshArrays, type Event } from '../src/index.ts';
+import { hex } from '../src/testing/index.ts';
 import { FrameParser, HEADER, PAYLOAD, NEED_MORE } from '../src/frame-parser.ts';
 import { clientFrame, openClient, openServer, serverFrame } from './helpers/frames.ts';
 import { encodeUtf8 } from '../src/utf8.ts';
@@ -192,6 +193,48 @@ describe('whole messages in one read', () => {
     expect(errorOf(feed(openServer(), [clientFrame(0x80, 'x')]))?.code).toBe('UNEXPECTED_CONTINUATION');
     expect(errorOf(feed(openServer({ limits: { maxMessageSize: 3 } }), [clientFrame(0x82, 'abcd')]))).toEqual({ code: 'MESSAGE_TOO_LARGE', closeCode: 1009 });
     expect(errorOf(feed(openServer(), [clientFrame(0x01, 'a'), clientFrame(0x81, 'b')]))?.code).toBe('EXPECTED_CONTINUATION');
+  });
+});
+
+describe('with freshArrays (as on JavaScriptCore): short payloads copied out, never views', () => {
+  beforeAll(() => useFreshArrays(true));
+  afterAll(() => useFreshArrays(false));
+
+  it('payloads of every length up to 1100 bytes, in one read or byte by byte, come out unmasked in arrays of their own', () => {
+    const frames: Uint8Array[] = [];
+    const payloads: Uint8Array[] = [];
+    for (let n = 0; n <= 1100; n += n < 300 ? 1 : 37) {
+      const payload = pseudoRandom(n, n + 1);
+      payloads.push(payload);
+      frames.push(clientFrame(0x82, payload, Uint8Array.of(n, 0x5a, 0xa5, 255 - n)));
+    }
+    const wire = concat(frames);
+    const expected = payloads.map((data) => ({ type: 'binary', data }));
+    const whole = feed(openServer(), [wire.slice()]);
+    expect(whole).toEqual(expected);
+    for (const e of whole) {
+      const data = (e as { data: Uint8Array }).data;
+      // Up to FRESH_MAX (1000) a fresh array; beyond, a view of the read as before.
+      if (data.length > 0 && data.length <= 1000) expect([data.byteOffset, data.buffer.byteLength]).toEqual([0, data.length]);
+    }
+    expect(feed(openServer(), cut(wire, [1, 2, 3, 5, 999]))).toEqual(expected);
+    expect(wire).toEqual(concat(frames)); // the reads themselves are left masked
+  });
+
+  it('a large one-frame message in small pieces, pings split between reads, and text still come out right', () => {
+    const big = pseudoRandom(20_000, 7);
+    const ping = clientFrame(0x89, Uint8Array.of(1, 2, 3, 4, 5));
+    const wire = concat([clientFrame(0x82, big), ping, clientFrame(0x81, 'héllo €'), clientFrame(0x01, 'a'), clientFrame(0x80, 'b')]);
+    for (const sizes of [[1], [3, 700], [4096]]) {
+      const events = feed(openServer(), cut(wire, sizes));
+      expect(events).toEqual([
+        { type: 'binary', data: big },
+        { type: 'ping', data: Uint8Array.of(1, 2, 3, 4, 5) },
+        { type: 'text', data: 'héllo €' },
+        { type: 'text', data: 'ab' },
+      ]);
+    }
+    expect(errorOf(feed(openServer(), cut(clientFrame(0x81, hex('ce bb e2 82')), [1])))).toEqual({ code: 'INVALID_UTF8', closeCode: 1007 });
   });
 });
 

@@ -1,9 +1,9 @@
 // Properties over random input: the codec never throws on peer bytes, messages survive any
 // chunking, and serialize → parse is the identity.
-import { describe, it, expect } from 'vitest';
+import { afterAll, beforeAll, describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { concat } from 'uint8arrays/concat';
-import { Connection, type Event } from '../src/index.ts';
+import { Connection, useFreshArrays, type Event } from '../src/index.ts';
 import { ConnectionPair, seededRandom } from '../src/testing/index.ts';
 import { FrameParser, HEADER, PAYLOAD, NEED_MORE } from '../src/frame-parser.ts';
 import { serializeFrame } from '../src/frame-serializer.ts';
@@ -106,83 +106,90 @@ const messageArb: fc.Arbitrary<Message> = fc.oneof(
   fc.record({ kind: fc.constant('binary' as const), data: fc.uint8Array({ maxLength: 70_000 }) }),
 );
 
-describe('round trips', () => {
-  it('random messages both ways, under random chunking', () => {
-    fc.assert(
-      fc.property(fc.array(messageArb, { maxLength: 6 }), fc.array(messageArb, { maxLength: 6 }), fc.integer({ min: 1, max: 5000 }), (up, down, size) => {
-        // Lone surrogates do not survive UTF-8 (they become U+FFFD), as in every WebSocket.
-        const wellFormed = (m: Message): Message => (m.kind === 'text' ? { kind: 'text', data: m.data.toWellFormed() } : m);
-        const pair = new ConnectionPair({ chunker: (b) => cut(b, Array.from({ length: Math.ceil(b.length / size) }, (_, i) => (i * size) / b.length)) });
-        pair.pump();
-        for (const m of up) pair.client.send({ type: m.kind, data: m.data } as never);
-        for (const m of down) pair.server.send({ type: m.kind, data: m.data } as never);
-        const { client, server } = pair.pump();
-        const asMessages = (events: Event[]) => events.map((e) => (e.type === 'text' || e.type === 'binary' ? { kind: e.type, data: e.data } : e));
-        expect(asMessages(server)).toEqual(up.map(wellFormed));
-        expect(asMessages(client)).toEqual(down.map(wellFormed));
-      }),
-      { numRuns: Math.max(20, RUNS / 5) },
-    );
-  });
+// Both ways of making small arrays (views, as for V8; fresh arrays, as for JavaScriptCore).
+for (const fresh of [false, true]) {
+  describe(`round trips${fresh ? ' (fresh arrays)' : ''}`, () => {
+    beforeAll(() => useFreshArrays(fresh));
+    afterAll(() => useFreshArrays(false));
 
-  it('serialize → parse is the identity, masked or not, whatever the chunking', () => {
-    fc.assert(
-      fc.property(
-        fc.boolean(),
-        fc.integer({ min: 0, max: 7 }),
-        fc.constantFrom(0, 1, 2, 8, 9, 10),
-        fc.uint8Array({ maxLength: 70_000 }),
-        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 4 }),
-        (fin, rsv, opcode, payload, points) => {
-          if (opcode >= 8) {
-            fin = true;
-            rsv = 0;
-            payload = payload.subarray(0, 125);
-          }
-          const masked = opcode % 2 === 0;
-          const out: Uint8Array[] = [];
-          serializeFrame(out, fin, rsv, opcode, payload, masked ? Uint8Array.of(1, 2, 3, 4) : null);
-          const parser = new FrameParser({ expectMasked: masked, maxFrameSize: 1 << 20 });
-          parser.allowedRsv = 7;
-          const got: Uint8Array[] = [];
-          let header: [boolean, number, number, number] | null = null;
-          for (const chunk of cut(concat(out), points)) {
-            parser.push(chunk);
-            for (let step = parser.next(); step !== NEED_MORE; step = parser.next()) {
-              if (step === HEADER) header = [parser.fin, parser.rsv, parser.opcode, parser.length];
-              else if (step === PAYLOAD) got.push(parser.payload.slice());
-              else throw new Error(parser.errorCode!);
+    it('random messages both ways, under random chunking', () => {
+      fc.assert(
+        fc.property(fc.array(messageArb, { maxLength: 6 }), fc.array(messageArb, { maxLength: 6 }), fc.integer({ min: 1, max: 5000 }), (up, down, size) => {
+          // Lone surrogates do not survive UTF-8 (they become U+FFFD), as in every WebSocket.
+          const wellFormed = (m: Message): Message => (m.kind === 'text' ? { kind: 'text', data: m.data.toWellFormed() } : m);
+          const pair = new ConnectionPair({ chunker: (b) => cut(b, Array.from({ length: Math.ceil(b.length / size) }, (_, i) => (i * size) / b.length)) });
+          pair.pump();
+          for (const m of up) pair.client.send({ type: m.kind, data: m.data } as never);
+          for (const m of down) pair.server.send({ type: m.kind, data: m.data } as never);
+          const { client, server } = pair.pump();
+          const asMessages = (events: Event[]) => events.map((e) => (e.type === 'text' || e.type === 'binary' ? { kind: e.type, data: e.data } : e));
+          expect(asMessages(server)).toEqual(up.map(wellFormed));
+          expect(asMessages(client)).toEqual(down.map(wellFormed));
+        }),
+        { numRuns: Math.max(20, RUNS / 5) },
+      );
+    });
+
+    it('serialize → parse is the identity, masked or not, whatever the chunking', () => {
+      fc.assert(
+        fc.property(
+          fc.boolean(),
+          fc.integer({ min: 0, max: 7 }),
+          fc.constantFrom(0, 1, 2, 8, 9, 10),
+          fc.uint8Array({ maxLength: 70_000 }),
+          fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 4 }),
+          (fin, rsv, opcode, payload, points) => {
+            if (opcode >= 8) {
+              fin = true;
+              rsv = 0;
+              payload = payload.subarray(0, 125);
             }
-          }
-          expect(header).toEqual([fin, rsv, opcode, payload.length]);
-          expect(concat(got)).toEqual(payload);
-        },
-      ),
-      { numRuns: RUNS },
-    );
-  });
-  it('unmasks short payloads (byte loop, word loop, applyMask) with any key, split at any phase', () => {
-    fc.assert(
-      fc.property(
-        fc.uint8Array({ minLength: 4, maxLength: 4 }),
-        fc.uint8Array({ maxLength: 200 }),
-        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 5 }),
-        (key, payload, points) => {
-          const out: Uint8Array[] = [];
-          serializeFrame(out, true, 0, 2, payload, key);
-          const parser = new FrameParser({ expectMasked: true, maxFrameSize: 1 << 20 });
-          const got: Uint8Array[] = [];
-          for (const chunk of cut(concat(out), points)) {
-            parser.push(chunk);
-            for (let step = parser.next(); step !== NEED_MORE; step = parser.next()) {
-              if (step === PAYLOAD) got.push(parser.payload.slice());
-              else if (step !== HEADER) throw new Error(parser.errorCode!);
+            const masked = opcode % 2 === 0;
+            const out: Uint8Array[] = [];
+            serializeFrame(out, fin, rsv, opcode, payload, masked ? Uint8Array.of(1, 2, 3, 4) : null);
+            const parser = new FrameParser({ expectMasked: masked, maxFrameSize: 1 << 20 });
+            parser.allowedRsv = 7;
+            const got: Uint8Array[] = [];
+            let header: [boolean, number, number, number] | null = null;
+            for (const chunk of cut(concat(out), points)) {
+              parser.push(chunk);
+              for (let step = parser.next(); step !== NEED_MORE; step = parser.next()) {
+                if (step === HEADER) header = [parser.fin, parser.rsv, parser.opcode, parser.length];
+                else if (step === PAYLOAD) got.push(parser.payload.slice());
+                else throw new Error(parser.errorCode!);
+              }
             }
-          }
-          expect(concat(got)).toEqual(payload);
-        },
-      ),
-      { numRuns: RUNS * 3 },
-    );
+            expect(header).toEqual([fin, rsv, opcode, payload.length]);
+            expect(concat(got)).toEqual(payload);
+          },
+        ),
+        { numRuns: RUNS },
+      );
+    });
+    it('unmasks short payloads (byte loop, word loop, applyMask) with any key, split at any phase', () => {
+      fc.assert(
+        fc.property(
+          fc.uint8Array({ minLength: 4, maxLength: 4 }),
+          // Fresh arrays: past FRESH_MAX (1000) too, where payloads become views again.
+          fc.uint8Array({ maxLength: fresh ? 1100 : 200 }),
+          fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 5 }),
+          (key, payload, points) => {
+            const out: Uint8Array[] = [];
+            serializeFrame(out, true, 0, 2, payload, key);
+            const parser = new FrameParser({ expectMasked: true, maxFrameSize: 1 << 20 });
+            const got: Uint8Array[] = [];
+            for (const chunk of cut(concat(out), points)) {
+              parser.push(chunk);
+              for (let step = parser.next(); step !== NEED_MORE; step = parser.next()) {
+                if (step === PAYLOAD) got.push(parser.payload.slice());
+                else if (step !== HEADER) throw new Error(parser.errorCode!);
+              }
+            }
+            expect(concat(got)).toEqual(payload);
+          },
+        ),
+        { numRuns: RUNS * 3 },
+      );
+    });
   });
-});
+}
