@@ -77,7 +77,10 @@ const NONE: readonly never[] = Object.freeze([]);
 const NO_PARTS: Uint8Array[] = NONE as never[];
 /** Where `serializeFrame` puts a frame's buffers, emptied at once: one for all connections. */
 const FRAMES: Uint8Array[] = [];
-const NO_OUTPUT: Output[] = NONE as never[];
+const NO_WRITES: Uint8Array[] = NONE as never[];
+/** Bits of `#ends`: the transport actions that follow the pending writes, in this order. */
+const END_SHUTDOWN = 1;
+const END_DESTROY = 2;
 const ABNORMAL = 1006;
 /**
  * A one-frame message that arrives in several reads is unmasked straight into a buffer of its
@@ -162,8 +165,15 @@ export class Connection {
 
   // Sending
   #sendingKind: MessageKind | null = null;
-  /** Outputs not yet taken; the shared {@link NO_OUTPUT} while none (an idle connection holds no array). */
-  #out: Output[] = NO_OUTPUT;
+  /**
+   * Output not yet taken: bytes to write, `#write` then `#moreWrites` (most sends leave one
+   * write: no array; the shared {@link NO_WRITES} while there are no more), then the actions in
+   * `#ends`. Nothing is ever written after a shutdown or a destroy, so this is the order they
+   * were asked for.
+   */
+  #firstWrite: Uint8Array | null = null;
+  #moreWrites: Uint8Array[] = NO_WRITES;
+  #ends = 0;
   #outBytes = 0;
 
   // Events
@@ -411,16 +421,35 @@ export class Connection {
 
   /** Outputs wait to be taken by `takeOutput()`. */
   get hasOutput(): boolean {
-    return this.#out.length > 0;
+    return this.#firstWrite !== null || this.#ends !== 0;
   }
 
   /** What the transport must do, in order. Writes are ready to be corked or written as a vector. */
   takeOutput(): Output[] {
-    if (this.#out.length === 0) return [];
-    const out = this.#out;
-    this.#out = NO_OUTPUT; // hand the array over: cheaper than splicing a copy out of it
-    this.#outBytes = 0;
+    const writes: Uint8Array[] = [];
+    this.takeWrites(writes);
+    const out: Output[] = writes.map((data) => ({ type: 'write', data }));
+    if ((this.#ends & END_SHUTDOWN) !== 0) out.push({ type: 'shutdown' });
+    if ((this.#ends & END_DESTROY) !== 0) out.push({ type: 'destroy' });
+    this.#ends = 0;
     return out;
+  }
+
+  /**
+   * The pending writes of `takeOutput()`, without an object each: their bytes are appended to
+   * `into`, in order. What may follow them (shutdown, destroy) stays for `takeOutput()`; check
+   * `hasOutput` afterwards. For a driver's hot path: one array reused for every write.
+   */
+  takeWrites(into: Uint8Array[]): void {
+    if (this.#firstWrite === null) return;
+    into.push(this.#firstWrite);
+    this.#firstWrite = null;
+    const more = this.#moreWrites;
+    if (more !== NO_WRITES) {
+      for (let i = 0; i < more.length; i++) into.push(more[i]!);
+      this.#moreWrites = NO_WRITES;
+    }
+    this.#outBytes = 0;
   }
 
   // ───────────────────────────── commands ─────────────────────────────
@@ -1002,20 +1031,16 @@ export class Connection {
 
   #writeFrame(fin: boolean, rsv: number, opcode: number, payload: Uint8Array): void {
     const frames = FRAMES;
-    const bytes = serializeFrame(frames, fin, rsv, opcode, payload, this.#maskKeys === null ? null : this.#maskKeys.next());
-    for (let i = 0; i < frames.length; i++) this.#output({ type: 'write', data: frames[i]! });
+    serializeFrame(frames, fin, rsv, opcode, payload, this.#maskKeys === null ? null : this.#maskKeys.next());
+    for (let i = 0; i < frames.length; i++) this.#write(frames[i]!);
     // Emptied with pop(): `length = 0` is a runtime call in V8, pop() of one or two is inline.
     while (frames.length > 0) frames.pop();
-    this.#outBytes += bytes;
-  }
-
-  #output(output: Output): void {
-    if (this.#out === NO_OUTPUT) this.#out = [output];
-    else this.#out.push(output);
   }
 
   #write(data: Uint8Array): void {
-    this.#output({ type: 'write', data });
+    if (this.#firstWrite === null) this.#firstWrite = data;
+    else if (this.#moreWrites === NO_WRITES) this.#moreWrites = [data];
+    else this.#moreWrites.push(data);
     this.#outBytes += data.length;
   }
 
@@ -1065,13 +1090,13 @@ export class Connection {
   #shutdownWrite(): void {
     if (this.#shutdown || this.#destroyed) return;
     this.#shutdown = true;
-    this.#output({ type: 'shutdown' });
+    this.#ends |= END_SHUTDOWN;
   }
 
   #destroy(): void {
     if (this.#destroyed) return;
     this.#destroyed = true;
-    this.#output({ type: 'destroy' });
+    this.#ends |= END_DESTROY;
   }
 
   #emit(event: Event): void {

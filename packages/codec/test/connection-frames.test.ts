@@ -154,6 +154,27 @@ describe('framing violations fail with 1002', () => {
     expect(server.takeOutput()).toEqual([]);
   });
 
+  it('takeWrites() hands over the writes alone; the shutdown after them stays for takeOutput()', () => {
+    const server = openServer();
+    server.sendBinary(Uint8Array.of(1));
+    server.sendText('a');
+    expect(server.pendingOutputBytes).toBe(6);
+    const into = [Uint8Array.of(9)];
+    server.takeWrites(into);
+    expect(into.map(toHex)).toEqual(['09', '82 01 01', '81 01 61']);
+    expect([server.hasOutput, server.pendingOutputBytes]).toEqual([false, 0]);
+    server.takeWrites(into);
+    expect(into.length).toBe(3);
+    server.receiveData(clientFrame(0x83)); // a violation: Close 1002, then shutdown
+    server.takeEvents();
+    const writes: Uint8Array[] = [];
+    server.takeWrites(writes);
+    expect(writes.map(toHex)).toEqual(['88 02 03 ea']);
+    expect(server.hasOutput).toBe(true);
+    expect(server.takeOutput()).toEqual([{ type: 'shutdown' }]);
+    expect(server.hasOutput).toBe(false);
+  });
+
   it('keeps everything received before the violation', () => {
     const events = expectSameEverySplit(concat([clientFrame(0x81, 'one'), clientFrame(0x82, 'two'), clientFrame(0x84)]));
     expect(events.slice(0, 2)).toEqual([

@@ -8,8 +8,10 @@
 export interface Transport {
   /**
    * Queue `chunks` for writing, in order, as one vectored write (cork/writev) so a frame's
-   * header and payload leave together. The session does not touch the chunks afterwards and
-   * never passes an empty list. Never throws for a closed socket: such writes are dropped.
+   * header and payload leave together. The chunks are the transport's to keep (the session does
+   * not touch them afterwards); the array is only lent for the call (the session reuses it):
+   * keep the chunks, not the array. Never an empty list. Never throws for a closed socket: such
+   * writes are dropped.
    */
   write(chunks: Uint8Array[]): void;
   /** Bytes accepted by `write` and not yet handed to the operating system (0 once destroyed). */

@@ -134,6 +134,9 @@ export function driver(connection: WebSocketConnection): Driver {
 
 const ignore = (): void => {};
 
+/** The array `#perform` lends the transport for its writes, while not lent. */
+let spareChunks: Uint8Array[] | null = [];
+
 /**
  * Idle and keepalive bookkeeping (times from `options.clock`), for an open connection with either
  * on. The session watches these, not the codec: they depend on flow control and on the send
@@ -156,6 +159,23 @@ interface Liveness {
   buffered: number;
 }
 
+/** A connection's state during its handshake only. */
+class HandshakeState {
+  peer: PeerInfo | null;
+  owner: unknown;
+  hooks: ConnectionHooks<unknown> | null;
+  settleOpened: ((error: HandshakeError | null) => void) | null = null;
+  rejection: { response: HandshakeResponse; body: Uint8Array } | null = null;
+  /** The handshake failed: `opened` rejects with this. */
+  openError: HandshakeError | null = null;
+
+  constructor(peer: PeerInfo | null, owner: unknown, hooks: ConnectionHooks<unknown> | null) {
+    this.peer = peer;
+    this.owner = owner;
+    this.hooks = hooks;
+  }
+}
+
 // Flags: booleans packed into one field (an idle connection's size is most of its cost).
 const WAS_OPEN = 1 << 0;
 const PUMPING = 1 << 1;
@@ -176,18 +196,14 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
   readonly #transport: Transport;
   readonly #options: ResolvedSessionOptions;
   readonly #assemble: boolean;
-  #peer: PeerInfo | null;
-  #owner: unknown;
-  #hooks: ConnectionHooks<unknown> | null;
+  /** What only the handshake needs; let go of once open (kept after a failed handshake, for `opened`). */
+  #hs: HandshakeState | null;
   #driver: Driver | null = null;
 
   #request: SessionRequest | null = null;
   #opened: Promise<WebSocketConnection> | null = null;
   #closed: Promise<SessionCloseInfo> | null = null;
-  #settleOpened: ((error: HandshakeError | null) => void) | null = null;
   #resolveClosed: ((info: SessionCloseInfo) => void) | null = null;
-  #openError: HandshakeError | null = null;
-  #rejection: { response: HandshakeResponse; body: Uint8Array } | null = null;
   #lastProblem = '';
 
   #flags = 0;
@@ -248,10 +264,8 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
     this.#codec = init.codec;
     this.#transport = init.transport;
     this.#options = init.options;
-    this.#peer = init.peer ?? null;
     this.#assemble = init.assembleMessages;
-    this.#owner = init.owner;
-    this.#hooks = init.hooks ?? null;
+    this.#hs = new HandshakeState(init.peer ?? null, init.owner, init.hooks ?? null);
   }
 
   #flag(bit: number): boolean {
@@ -334,11 +348,12 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
     if (this.#opened === null) {
       if (this.#wasOpen) {
         this.#opened = Promise.resolve(this);
-      } else if (this.#openError !== null) {
-        this.#opened = Promise.reject(this.#openError);
+      } else if (this.#hs!.openError !== null) {
+        this.#opened = Promise.reject(this.#hs!.openError);
       } else {
+        const hs = this.#hs!;
         this.#opened = new Promise((resolve, reject) => {
-          this.#settleOpened = (error) => (error === null ? resolve(this) : reject(error));
+          hs.settleOpened = (error) => (error === null ? resolve(this) : reject(error));
         });
       }
       // A failed handshake is reported through `opened`, `error` and `close`: awaiting `opened` is optional.
@@ -605,7 +620,7 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
       for (;;) {
         for (let event = codec.nextEvent(); event !== null; event = codec.nextEvent()) this.#dispatch(event);
         if (!codec.hasOutput) break;
-        this.#perform(codec.takeOutput());
+        this.#perform();
       }
     } finally {
       this.#flags &= ~PUMPING;
@@ -613,21 +628,25 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
     this.#afterPump();
   }
 
-  #perform(outputs: ReturnType<Connection['takeOutput']>): void {
-    let chunks: Uint8Array[] | null = null;
-    for (let i = 0; i < outputs.length; i++) {
-      const output = outputs[i]!;
-      if (output.type === 'write') {
-        if (chunks === null) chunks = [output.data];
-        else chunks.push(output.data);
-        continue;
-      }
-      if (chunks !== null) this.#write(chunks);
-      chunks = null;
-      if (output.type === 'shutdown') this.#end();
+  /** Hand the codec's output to the transport: its writes as one vectored write, then a shutdown or destroy. */
+  #perform(): void {
+    const codec = this.#codec;
+    // One array for every connection's writes, lent to the transport for the call (a write that
+    // re-enters a session meanwhile gets an array of its own).
+    const chunks = spareChunks ?? [];
+    spareChunks = null;
+    codec.takeWrites(chunks);
+    if (chunks.length > 0) this.#write(chunks);
+    // Emptied with pop(): `length = 0` is a runtime call in V8, pop() of one or two is inline.
+    while (chunks.length > 0) chunks.pop();
+    spareChunks = chunks;
+    if (!codec.hasOutput) return;
+    // What follows the writes: a shutdown, a destroy (takeWrites took every write before them).
+    for (const output of codec.takeOutput()) {
+      if (output.type === 'write') this.#write([output.data]);
+      else if (output.type === 'shutdown') this.#end();
       else this.#destroy();
     }
-    if (chunks !== null) this.#write(chunks);
   }
 
   #write(chunks: Uint8Array[]): void {
@@ -687,11 +706,13 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
         return;
       case 'close':
         return; // the peer's Close; the codec answers it, `close` fires once TCP is gone.
-      case 'request':
-        this.#request = this.#buildRequest(event.request);
-        this.#peer = null;
-        if (this.#hooks?.onRequest !== undefined) this.#callHook(() => this.#hooks!.onRequest!(this.#owner, this, this.#request!));
+      case 'request': {
+        const hs = this.#hs!;
+        this.#request = this.#buildRequest(event.request, hs.peer);
+        hs.peer = null;
+        if (hs.hooks?.onRequest !== undefined) this.#callHook(() => hs.hooks!.onRequest!(hs.owner, this, this.#request!));
         return;
+      }
       case 'open': {
         this.#wasOpen = true;
         const options = this.#options;
@@ -699,18 +720,17 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
           const now = options.clock();
           this.#live = { received: now, active: now, pingAt: -1, behind: 0, writtenSince: 0, moved: now, buffered: 0 };
         }
-        const hooks = this.#hooks;
-        const owner = this.#owner;
-        // The owner's part ends here: let go of it.
-        this.#hooks = this.#owner = null;
-        if (hooks?.onOpen !== undefined) this.#callHook(() => hooks.onOpen!(owner, this));
-        this.#settleOpened?.(null);
-        this.#settleOpened = null;
+        // The handshake (and the owner's part) ends here: let go of it.
+        const hs = this.#hs!;
+        this.#hs = null;
+        const hooks = hs.hooks;
+        if (hooks?.onOpen !== undefined) this.#callHook(() => hooks.onOpen!(hs.owner, this));
+        hs.settleOpened?.(null);
         this.emit('open');
         return;
       }
       case 'rejected':
-        this.#rejection = { response: event.response, body: event.body };
+        this.#hs!.rejection = { response: event.response, body: event.body };
         return;
       case 'protocol-error':
         this.#lastProblem = event.message;
@@ -719,10 +739,11 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
         return;
       case 'closed':
         if (!this.#wasOpen) {
-          this.#hooks = this.#owner = null;
-          this.#openError = this.#handshakeError(event.info);
-          this.#settleOpened?.(this.#openError);
-          this.#settleOpened = null;
+          const hs = this.#hs!;
+          hs.hooks = hs.owner = null;
+          hs.openError = this.#handshakeError(event.info);
+          hs.settleOpened?.(hs.openError);
+          hs.settleOpened = null;
         }
         return;
     }
@@ -911,7 +932,7 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
 
   #handshakeError(info: CloseInfo): HandshakeError {
     const code = this.#sessionError ?? info.error ?? 'ABORTED';
-    const rejection = this.#rejection;
+    const rejection = this.#hs!.rejection;
     if (rejection !== null) {
       const { status, statusText, headers } = rejection.response;
       return new HandshakeError(code, `the server refused the upgrade: ${status} ${statusText}`.trimEnd(), { status, headers, body: rejection.body });
@@ -921,8 +942,7 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
     return new HandshakeError(code, message, { status: response?.status ?? null, headers: response?.headers ?? null, cause: this.#cause });
   }
 
-  #buildRequest(request: HandshakeRequest): SessionRequest {
-    const peer = this.#peer;
+  #buildRequest(request: HandshakeRequest, peer: PeerInfo | null): SessionRequest {
     return {
       method: request.method,
       url: request.target,
