@@ -75,6 +75,8 @@ const EMPTY = new Uint8Array(0);
 const NONE: readonly never[] = Object.freeze([]);
 /** No parts yet: shared, replaced by an array of the connection's own on the first part. */
 const NO_PARTS: Uint8Array[] = NONE as never[];
+/** No later events: shared, replaced by an array of the connection's own when two or more wait. */
+const NO_EVENTS: Event[] = NONE as never[];
 /** Where `serializeFrame` puts a frame's buffers, emptied at once: one for all connections. */
 const FRAMES: Uint8Array[] = [];
 const NO_WRITES: Uint8Array[] = NONE as never[];
@@ -92,6 +94,86 @@ const ABNORMAL = 1006;
 const PREALLOC_FREE = 16 * 1024;
 const PREALLOC_RATIO = 32;
 const NO_STATUS = 1005;
+
+// Flags: booleans packed into one field (an idle server holds one connection per client).
+const ASSEMBLE = 1 << 0;
+const AUTO_PONG = 1 << 1;
+const IN_MESSAGE = 1 << 2;
+const FRAME_FIN = 1 << 3;
+const FRAGMENT_STARTED = 1 << 4;
+const CLOSE_SENT = 1 << 5;
+const EOF = 1 << 6;
+const SHUTDOWN = 1 << 7;
+const DESTROYED = 1 << 8;
+
+/** What only the handshake needs: one object, let go of once the connection is open. */
+class HandshakeState {
+  /** Parses the peer's head; null once it is parsed (or given to `receiveRequestHead`). */
+  head: HeadParser<'request'> | HeadParser<'response'> | null;
+  readonly factories: readonly ExtensionFactory[];
+  readonly origins: ServerHandshakeOptions['origins'];
+  /** The handshake timeout counts from here. */
+  readonly createdAt: number;
+  /** Bytes received so far. */
+  bytesReceived = 0;
+  /** Client: our key and the subprotocols offered, to check the response against. */
+  key = '';
+  offeredProtocols: readonly string[] = NONE;
+  /** Client: the body of a response other than 101, while it is collected. */
+  rejectBody: Uint8Array[] | null = null;
+  rejectBodyBytes = 0;
+  rejectBodyExpected = -1;
+  /** Server: bytes received before our answer (see `#keepEarly`). */
+  earlyBytes = 0;
+
+  constructor(head: HeadParser<'request'> | HeadParser<'response'>, factories: readonly ExtensionFactory[], origins: ServerHandshakeOptions['origins'], createdAt: number) {
+    this.head = head;
+    this.factories = factories;
+    this.origins = origins;
+    this.createdAt = createdAt;
+  }
+}
+
+/** How the connection closes: made once it starts to (an open connection holds none). */
+class ClosingState {
+  initiator: 'local' | 'remote' | null = null;
+  /** The code of the Close we sent (null: none, or one without a code). */
+  sentCode: number | null = null;
+  /** The peer's Close, once received. */
+  peerClose: { code: number; reason: string } | null = null;
+  /** Why we closed, when it was for a reason of our own (an idle timeout). */
+  error: ProtocolErrorCode | null = null;
+  /** When the peer must have finished closing (`closeTimeout`). */
+  deadline = 0;
+  info: CloseInfo | null = null;
+}
+
+/**
+ * The message being received, when it does not take the whole-message fast path (fragmented,
+ * over several reads, or for an extension): made for the first such message, then reused (an
+ * idle connection, or one that only receives short messages, holds none).
+ */
+class IncomingMessage {
+  kind: MessageKind = 'binary';
+  fragments = 0;
+  size = 0;
+  parts: Uint8Array[] = NO_PARTS;
+  /** The one-frame message's final buffer, when it is being unmasked straight into it. */
+  target: Uint8Array | null = null;
+  decoder: Extension | null = null;
+  lastFragment: Extract<Event, { type: 'fragment' }> | null = null;
+  readonly utf8 = new Utf8Validator();
+  /** Where a decoding extension delivers the payload: made on first use. */
+  sink: ((chunk: Uint8Array) => boolean) | null = null;
+}
+
+/** Idle and keepalive bookkeeping (a session keeps its own, and leaves both timeouts off here). */
+interface Liveness {
+  /** Bytes last arrived. */
+  received: number;
+  /** Our keepalive ping went out, or -1 when none is outstanding. */
+  pingAt: number;
+}
 
 function checkTimeouts(timeouts: Timeouts): void {
   for (const [name, value] of Object.entries(timeouts)) {
@@ -119,49 +201,28 @@ export class Connection {
   readonly limits: Readonly<Limits>;
   readonly timeouts: Readonly<Timeouts>;
 
+  // Fields are few on purpose (an idle server holds one connection per client): booleans are
+  // bits of `#flags`, and what only some phases need is in objects made for them: `#hs` (the
+  // handshake), `#message` (a message off the fast path), `#closingState`, `#live` (timeouts).
   #state: ConnectionState = 'handshake';
-  readonly #assemble: boolean;
-  readonly #autoPong: boolean;
+  #flags = 0;
   readonly #utf8Validator: ((bytes: Uint8Array) => boolean) | null;
   readonly #clock: () => number;
-  readonly #factories: readonly ExtensionFactory[];
-  readonly #origins: ServerHandshakeOptions['origins'];
   #maskKeys: MaskKeyPool | null = null;
 
   // Handshake
-  #head: HeadParser<'request'> | HeadParser<'response'> | null;
+  /** Null once open. */
+  #hs: HandshakeState | null;
   #url: WsUrl | null = null;
-  #key = '';
-  #offeredProtocols: readonly string[] = NONE;
   #request: HandshakeRequest | null = null;
   #response: HandshakeResponse | null = null;
   #protocol: string | null = null;
   #extensions: readonly Extension[] = NONE;
-  #rejectBody: Uint8Array[] | null = null;
-  #rejectBodyBytes = 0;
-  #rejectBodyExpected = -1;
-  #earlyBytes = 0;
-  #bytesReceived = 0;
 
   // Receiving
   readonly #parser: FrameParser;
-  #inMessage = false;
-  #messageKind: MessageKind = 'binary';
-  #frameFin = false;
-  #fragments = 0;
-  #messageSize = 0;
-  #parts: Uint8Array[] = NO_PARTS;
-  /** The current one-frame message's final buffer, when it is being unmasked straight into it. */
-  #target: Uint8Array | null = null;
-  #decoder: Extension | null = null;
-  #lastFragment: Extract<Event, { type: 'fragment' }> | null = null;
-  #fragmentStarted = false;
-  readonly #utf8 = new Utf8Validator();
-  // Made on first use: only a connection with an extension that decodes needs it.
-  #sinkFn: ((chunk: Uint8Array) => boolean) | null = null;
-  get #sink(): (chunk: Uint8Array) => boolean {
-    return (this.#sinkFn ??= (chunk) => this.#acceptData(chunk));
-  }
+  /** Set while `#inMessage` (and kept after, for the next message that needs it). */
+  #message: IncomingMessage | null = null;
 
   // Sending
   #sendingKind: MessageKind | null = null;
@@ -177,24 +238,81 @@ export class Connection {
   #outBytes = 0;
 
   // Events
-  #events: Event[] = [];
-  #eventHead = 0;
+  /**
+   * Events not yet taken, oldest first: `#event`, then `#later` from `#laterHead` (most reads
+   * queue one event at a time: no array; the shared {@link NO_EVENTS} while no more wait).
+   * `#event` is null only when none waits.
+   */
+  #event: Event | null = null;
+  #later: Event[] = NO_EVENTS;
+  #laterHead = 0;
 
-  // Closing and the transport
-  #closeSent = false;
-  #sentCode: number | null = null;
-  #peerClose: { code: number; reason: string } | null = null;
-  #initiator: 'local' | 'remote' | null = null;
-  #info: CloseInfo | null = null;
-  #eof = false;
-  #shutdown = false;
-  #destroyed = false;
+  // Closing
+  #closingState: ClosingState | null = null;
+  get #closing(): ClosingState {
+    return (this.#closingState ??= new ClosingState());
+  }
 
   // Time
-  readonly #createdAt: number;
-  #closeDeadline = 0;
-  #lastReceived: number;
-  #pingSentAt = -1;
+  /** Only with an idle or keepalive timeout: else null (an idle connection holds no timestamp). */
+  readonly #live: Liveness | null;
+
+  #flag(bit: number): boolean {
+    return (this.#flags & bit) !== 0;
+  }
+
+  #set(bit: number, on: boolean): void {
+    this.#flags = on ? this.#flags | bit : this.#flags & ~bit;
+  }
+
+  get #assemble(): boolean {
+    return this.#flag(ASSEMBLE);
+  }
+  get #autoPong(): boolean {
+    return this.#flag(AUTO_PONG);
+  }
+  get #inMessage(): boolean {
+    return this.#flag(IN_MESSAGE);
+  }
+  set #inMessage(on: boolean) {
+    this.#set(IN_MESSAGE, on);
+  }
+  get #frameFin(): boolean {
+    return this.#flag(FRAME_FIN);
+  }
+  set #frameFin(on: boolean) {
+    this.#set(FRAME_FIN, on);
+  }
+  get #fragmentStarted(): boolean {
+    return this.#flag(FRAGMENT_STARTED);
+  }
+  set #fragmentStarted(on: boolean) {
+    this.#set(FRAGMENT_STARTED, on);
+  }
+  get #closeSent(): boolean {
+    return this.#flag(CLOSE_SENT);
+  }
+  set #closeSent(on: boolean) {
+    this.#set(CLOSE_SENT, on);
+  }
+  get #eof(): boolean {
+    return this.#flag(EOF);
+  }
+  set #eof(on: boolean) {
+    this.#set(EOF, on);
+  }
+  get #shutdown(): boolean {
+    return this.#flag(SHUTDOWN);
+  }
+  set #shutdown(on: boolean) {
+    this.#set(SHUTDOWN, on);
+  }
+  get #destroyed(): boolean {
+    return this.#flag(DESTROYED);
+  }
+  set #destroyed(on: boolean) {
+    this.#set(DESTROYED, on);
+  }
 
   /** A server connection: feed it the client's bytes, answer its `request` event. */
   static server(options: ServerConnectionOptions = {}): Connection {
@@ -218,17 +336,16 @@ export class Connection {
     checkTimeouts(timeouts);
     this.limits = Object.freeze(limits);
     this.timeouts = Object.freeze(timeouts);
-    this.#assemble = options.assembleMessages ?? true;
-    this.#autoPong = options.autoPong ?? true;
+    this.#flags = ((options.assembleMessages ?? true) ? ASSEMBLE : 0) | ((options.autoPong ?? true) ? AUTO_PONG : 0);
     this.#utf8Validator = options.utf8Validator ?? null;
     if (this.#utf8Validator !== null && typeof this.#utf8Validator !== 'function') {
       throw new WebSocketUsageError('INVALID_ARGUMENT', `utf8Validator must be a function, got ${describe(this.#utf8Validator)}`);
     }
     this.#clock = options.clock ?? Date.now;
-    this.#factories = options.extensions ?? NONE;
-    this.#origins = options.origins ?? null;
-    this.#createdAt = this.#clock();
-    this.#lastReceived = this.#createdAt;
+    const createdAt = this.#clock();
+    this.#live = timeouts.idleTimeout > 0 || timeouts.keepaliveInterval > 0 ? { received: createdAt, pingAt: -1 } : null;
+    const head = role === 'server' ? new HeadParser('request', limits) : new HeadParser('response', limits);
+    const hs = (this.#hs = new HandshakeState(head, options.extensions ?? NONE, options.origins ?? null, createdAt));
     this.#parser = new FrameParser({ expectMasked: role === 'server', maxFrameSize: limits.maxFrameSize });
 
     const random = options.random ?? defaultRandomSource();
@@ -238,23 +355,20 @@ export class Connection {
       }
       this.#maskKeys = new MaskKeyPool(random);
       this.#url = parseWsUrl(url!);
-      this.#key = generateKey(random);
-      this.#offeredProtocols = options.protocols ?? [];
+      hs.key = generateKey(random);
+      hs.offeredProtocols = options.protocols ?? [];
       const offers: ExtensionOffer[] = [];
-      for (const factory of this.#factories) {
+      for (const factory of hs.factories) {
         for (const params of factory.offer()) offers.push({ name: factory.name, params });
       }
       const request = buildClientRequest(this.#url, {
-        key: this.#key,
-        protocols: this.#offeredProtocols,
+        key: hs.key,
+        protocols: hs.offeredProtocols,
         extensions: offers,
         origin: options.origin ?? null,
         headers: options.headers,
       });
       this.#write(request);
-      this.#head = new HeadParser('response', limits);
-    } else {
-      this.#head = new HeadParser('request', limits);
     }
   }
 
@@ -296,7 +410,7 @@ export class Connection {
 
   /** How the connection ended, once it has. */
   get closeInfo(): CloseInfo | null {
-    return this.#info;
+    return this.#closingState?.info ?? null;
   }
 
   /** Bytes in outputs not yet taken by `takeOutput()`. */
@@ -319,14 +433,15 @@ export class Connection {
     toBytes(data, 'data');
     if (this.#eof) throw new WebSocketUsageError('INVALID_STATE', 'receiveData() after receiveEof()');
     if (data.length === 0 || this.#destroyed) return;
-    this.#bytesReceived += data.length;
-    if (this.timeouts.idleTimeout > 0 || this.timeouts.keepaliveInterval > 0) {
-      this.#lastReceived = this.#clock();
-      this.#pingSentAt = -1;
+    const live = this.#live;
+    if (live !== null) {
+      live.received = this.#clock();
+      live.pingAt = -1;
     }
     switch (this.#state) {
       case 'handshake':
-        if (this.#rejectBody !== null) this.#collectRejectBody(data);
+        this.#hs!.bytesReceived += data.length;
+        if (this.#hs!.rejectBody !== null) this.#collectRejectBody(data);
         else if (this.role === 'server') this.#receiveRequestBytes(data);
         else this.#receiveResponseBytes(data);
         return;
@@ -347,10 +462,10 @@ export class Connection {
 
   /** Server: the request head was parsed elsewhere (e.g. by `node:http`). Use instead of request bytes. */
   receiveRequestHead(head: RequestHead): void {
-    if (this.role !== 'server' || this.#state !== 'handshake' || this.#bytesReceived > 0) {
+    if (this.role !== 'server' || this.#state !== 'handshake' || this.#hs!.bytesReceived > 0) {
       throw new WebSocketUsageError('INVALID_STATE', 'receiveRequestHead() is for a server connection that has received nothing yet');
     }
-    this.#head = null;
+    this.#hs!.head = null;
     this.#onRequestHead(head);
   }
 
@@ -362,7 +477,7 @@ export class Connection {
     switch (this.#state) {
       case 'handshake':
       case 'awaiting-accept':
-        if (this.#rejectBody !== null) {
+        if (this.#hs!.rejectBody !== null) {
           this.#finishRejected();
           return;
         }
@@ -392,30 +507,36 @@ export class Connection {
 
   /** The next event, or null when there is none. */
   nextEvent(): Event | null {
-    if (this.#eventHead === this.#events.length) {
+    if (this.#event === null) {
       this.#processFrames(true);
-      if (this.#eventHead === this.#events.length) return null;
+      if (this.#event === null) return null;
     }
-    const events = this.#events;
-    const head = this.#eventHead;
-    if (head + 1 < events.length) {
-      this.#eventHead = head + 1;
-      return events[head]!;
+    const event = this.#event;
+    const later = this.#later;
+    if (later === NO_EVENTS) {
+      this.#event = null;
+    } else {
+      this.#event = later[this.#laterHead++]!;
+      if (this.#laterHead === later.length) {
+        this.#later = NO_EVENTS;
+        this.#laterHead = 0;
+      }
     }
-    // The last one: empty the queue. The usual case is one event queued, taken with pop() and
-    // the array kept (no allocation per event); after a burst, a fresh array.
-    this.#eventHead = 0;
-    if (head === 0) return events.pop()!;
-    this.#events = [];
-    return events[head]!;
+    return event;
   }
 
   /** Every pending event, oldest first. */
   takeEvents(): Event[] {
     this.#processFrames(false);
-    const events = this.#eventHead === 0 ? this.#events : this.#events.slice(this.#eventHead);
-    this.#events = [];
-    this.#eventHead = 0;
+    const events: Event[] = [];
+    if (this.#event !== null) {
+      events.push(this.#event);
+      const later = this.#later;
+      for (let i = this.#laterHead; i < later.length; i++) events.push(later[i]!);
+    }
+    this.#event = null;
+    this.#later = NO_EVENTS;
+    this.#laterHead = 0;
     return events;
   }
 
@@ -508,17 +629,19 @@ export class Connection {
     switch (this.#state) {
       case 'handshake':
       case 'awaiting-accept':
-        return t.handshakeTimeout > 0 ? this.#createdAt + t.handshakeTimeout : null;
+        return t.handshakeTimeout > 0 ? this.#hs!.createdAt + t.handshakeTimeout : null;
       case 'closing':
-        return t.closeTimeout > 0 ? this.#closeDeadline : null;
+        return t.closeTimeout > 0 ? this.#closing.deadline : null;
       case 'closed':
-        return t.closeTimeout > 0 && !this.finished ? this.#closeDeadline : null;
+        return t.closeTimeout > 0 && !this.finished ? this.#closing.deadline : null;
       case 'open': {
+        const live = this.#live;
+        if (live === null) return null;
         let deadline = Infinity;
         if (t.keepaliveInterval > 0) {
-          deadline = this.#pingSentAt >= 0 ? this.#pingSentAt + t.keepaliveTimeout : this.#lastReceived + t.keepaliveInterval;
+          deadline = live.pingAt >= 0 ? live.pingAt + t.keepaliveTimeout : live.received + t.keepaliveInterval;
         }
-        if (t.idleTimeout > 0) deadline = Math.min(deadline, this.#lastReceived + t.idleTimeout);
+        if (t.idleTimeout > 0) deadline = Math.min(deadline, live.received + t.idleTimeout);
         return deadline === Infinity ? null : deadline;
       }
     }
@@ -545,25 +668,28 @@ export class Connection {
       case 'closed':
         this.#destroy();
         return;
-      case 'open':
-        if (t.idleTimeout > 0 && now >= this.#lastReceived + t.idleTimeout) {
+      case 'open': {
+        const live = this.#live!; // a deadline while open: a timeout is on
+        if (t.idleTimeout > 0 && now >= live.received + t.idleTimeout) {
           this.#close(1001, 'idle timeout', 'IDLE_TIMEOUT');
-        } else if (this.#pingSentAt >= 0) {
+        } else if (live.pingAt >= 0) {
           this.#fail('PONG_TIMEOUT', 1011, `no answer to a keepalive ping within ${t.keepaliveTimeout} ms`);
         } else {
           this.#writeFrame(true, 0, Opcode.Ping, EMPTY);
-          this.#pingSentAt = now;
+          live.pingAt = now;
         }
         return;
+      }
     }
   }
 
   // ───────────────────────────── handshake ─────────────────────────────
 
   #receiveRequestBytes(data: Uint8Array): void {
-    const result = (this.#head as HeadParser<'request'>).push(data);
+    const hs = this.#hs!;
+    const result = (hs.head as HeadParser<'request'>).push(data);
     if (result === null) return;
-    this.#head = null;
+    hs.head = null;
     if (!result.ok) {
       const { code, status, message } = result.error;
       this.#refuseRequest(code, status, message, []);
@@ -574,7 +700,7 @@ export class Connection {
   }
 
   #onRequestHead(head: RequestHead): void {
-    const verdict = validateRequest(head, { origins: this.#origins });
+    const verdict = validateRequest(head, { origins: this.#hs!.origins });
     if (!verdict.ok) {
       this.#refuseRequest(verdict.code, verdict.status, verdict.message, verdict.headers);
       return;
@@ -598,8 +724,9 @@ export class Connection {
    * not the frame limit's 64 MiB.
    */
   #keepEarly(data: Uint8Array): void {
-    this.#earlyBytes += data.length;
-    if (this.#earlyBytes > this.limits.maxHeadBytes) {
+    const hs = this.#hs!;
+    hs.earlyBytes += data.length;
+    if (hs.earlyBytes > this.limits.maxHeadBytes) {
       this.#refuseRequest('MESSAGE_TOO_LARGE', 400, 'too much data before the handshake completed', []);
       return;
     }
@@ -615,7 +742,7 @@ export class Connection {
     const extensions: Extension[] = [];
     if (useExtensions) {
       let rsvUsed = 0;
-      for (const factory of this.#factories) {
+      for (const factory of this.#hs!.factories) {
         const offers = request.extensions.filter((o) => o.name.toLowerCase() === factory.name.toLowerCase()).map((o) => o.params);
         if (offers.length === 0) continue;
         const chosen = factory.negotiate(offers);
@@ -642,6 +769,7 @@ export class Connection {
     this.#write(response);
     this.#protocol = protocol;
     this.#setExtensions(extensions);
+    this.#hs = null;
     this.#move('accept');
     this.#emit({ type: 'open', protocol, extensions: extensions.map((e) => e.name), request, response: null });
   }
@@ -656,9 +784,10 @@ export class Connection {
   }
 
   #receiveResponseBytes(data: Uint8Array): void {
-    const result = (this.#head as HeadParser<'response'>).push(data);
+    const hs = this.#hs!;
+    const result = (hs.head as HeadParser<'response'>).push(data);
     if (result === null) return;
-    this.#head = null;
+    hs.head = null;
     if (!result.ok) {
       this.#handshakeFailed(result.error.code, result.error.message);
       return;
@@ -668,16 +797,16 @@ export class Connection {
     if (head.status !== 101) {
       // §4.1: anything but 101 means no WebSocket; keep the body (bounded) for the caller.
       const length = head.headers.get('content-length');
-      this.#rejectBodyExpected = length !== null && /^\d+$/.test(length) ? Number(length) : -1;
-      this.#rejectBody = [];
+      hs.rejectBodyExpected = length !== null && /^\d+$/.test(length) ? Number(length) : -1;
+      hs.rejectBody = [];
       if (result.rest.length > 0) this.#collectRejectBody(result.rest);
-      else if (this.#rejectBodyExpected === 0) this.#finishRejected();
+      else if (hs.rejectBodyExpected === 0) this.#finishRejected();
       return;
     }
     const verdict = verifyResponse(head, {
-      key: this.#key,
-      protocols: this.#offeredProtocols,
-      offeredExtensions: this.#factories.map((f) => f.name),
+      key: hs.key,
+      protocols: hs.offeredProtocols,
+      offeredExtensions: hs.factories.map((f) => f.name),
     });
     if (!verdict.ok) {
       this.#handshakeFailed(verdict.code, verdict.message);
@@ -686,7 +815,7 @@ export class Connection {
     const extensions: Extension[] = [];
     let rsvUsed = 0;
     for (const element of verdict.extensions) {
-      const factory = this.#factories.find((f) => f.name.toLowerCase() === element.name.toLowerCase())!;
+      const factory = hs.factories.find((f) => f.name.toLowerCase() === element.name.toLowerCase())!;
       const made = extensions.some((e) => e.name === factory.name) ? `${factory.name} accepted twice` : factory.accept(element.params);
       if (typeof made === 'string' || (made.rsvBits & rsvUsed) !== 0) {
         for (const extension of extensions) extension.dispose();
@@ -699,26 +828,29 @@ export class Connection {
     }
     this.#protocol = verdict.protocol;
     this.#setExtensions(extensions);
+    this.#hs = null;
     this.#move('response');
     this.#emit({ type: 'open', protocol: verdict.protocol, extensions: extensions.map((e) => e.name), request: null, response: this.#response });
     if (result.rest.length > 0) this.#parser.push(result.rest);
   }
 
   #collectRejectBody(data: Uint8Array): void {
-    const room = this.limits.maxRejectBodyBytes - this.#rejectBodyBytes;
-    const wanted = this.#rejectBodyExpected >= 0 ? this.#rejectBodyExpected - this.#rejectBodyBytes : Infinity;
+    const hs = this.#hs!;
+    const room = this.limits.maxRejectBodyBytes - hs.rejectBodyBytes;
+    const wanted = hs.rejectBodyExpected >= 0 ? hs.rejectBodyExpected - hs.rejectBodyBytes : Infinity;
     const take = Math.min(data.length, room, wanted);
     if (take > 0) {
-      this.#rejectBody!.push(data.subarray(0, take));
-      this.#rejectBodyBytes += take;
+      hs.rejectBody!.push(data.subarray(0, take));
+      hs.rejectBodyBytes += take;
     }
-    if (this.#rejectBodyBytes >= this.#rejectBodyExpected && this.#rejectBodyExpected >= 0) this.#finishRejected();
-    else if (this.#rejectBodyBytes >= this.limits.maxRejectBodyBytes) this.#finishRejected();
+    if (hs.rejectBodyBytes >= hs.rejectBodyExpected && hs.rejectBodyExpected >= 0) this.#finishRejected();
+    else if (hs.rejectBodyBytes >= this.limits.maxRejectBodyBytes) this.#finishRejected();
   }
 
   #finishRejected(): void {
-    const body = concat(this.#rejectBody!, this.#rejectBodyBytes);
-    this.#rejectBody = null;
+    const hs = this.#hs!;
+    const body = concat(hs.rejectBody!, hs.rejectBodyBytes);
+    hs.rejectBody = null;
     this.#emit({ type: 'rejected', response: this.#response!, body });
     this.#toClosed('reject', 'BAD_STATUS');
     this.#destroy();
@@ -744,7 +876,7 @@ export class Connection {
   #processFrames(oneEvent: boolean): void {
     const parser = this.#parser;
     while (this.#state === 'open' || this.#state === 'closing') {
-      if (oneEvent && this.#eventHead < this.#events.length) return;
+      if (oneEvent && this.#event !== null) return;
       const step = parser.next();
       if (step === NEED_MORE) return;
       if (step === FAILED) {
@@ -754,8 +886,9 @@ export class Connection {
       if (step === HEADER) {
         const opcode = parser.opcode;
         if (opcode < 0x8) {
+          // (The flags: messages are assembled, and none is in progress.)
           if (
-            parser.fin && opcode !== Opcode.Continuation && parser.rsv === 0 && !this.#inMessage && this.#assemble &&
+            parser.fin && opcode !== Opcode.Continuation && parser.rsv === 0 && (this.#flags & (IN_MESSAGE | ASSEMBLE)) === ASSEMBLE &&
             parser.length <= this.limits.maxMessageSize && parser.payloadInOneChunk
           ) {
             // The common case, a whole one-frame message in the bytes at hand: its payload step
@@ -799,32 +932,34 @@ export class Connection {
       if (!this.#inMessage) return this.#fail('UNEXPECTED_CONTINUATION', 1002, 'continuation frame without a message to continue');
       // Our extensions transform whole messages: only a message's first frame carries RSV bits (RFC 7692 §6.1).
       if (rsv !== 0) return this.#fail('RESERVED_BITS', 1002, 'RSV bits set on a continuation frame');
-      if (++this.#fragments > this.limits.maxFragments) {
+      if (++this.#message!.fragments > this.limits.maxFragments) {
         return this.#fail('TOO_MANY_FRAGMENTS', 1009, `message split into more than ${this.limits.maxFragments} frames`);
       }
     } else {
       // §5.4: a new data message may not start inside another.
       if (this.#inMessage) return this.#fail('EXPECTED_CONTINUATION', 1002, 'new data frame while a fragmented message is in progress');
-      this.#decoder = null;
+      const message = (this.#message ??= new IncomingMessage());
+      message.decoder = null;
       if (rsv !== 0) {
         for (const extension of this.#extensions) {
           if ((rsv & extension.rsvBits) !== 0 && extension.decodeStart(rsv & extension.rsvBits)) {
-            this.#decoder = extension;
+            message.decoder = extension;
             break;
           }
         }
-        if (this.#decoder === null) return this.#fail('RESERVED_BITS', 1002, 'RSV bits set that no extension claimed for this message');
+        if (message.decoder === null) return this.#fail('RESERVED_BITS', 1002, 'RSV bits set that no extension claimed for this message');
       }
       this.#inMessage = true;
-      this.#messageKind = opcode === Opcode.Text ? 'text' : 'binary';
-      this.#fragments = 1;
-      this.#messageSize = 0;
-      this.#utf8.reset();
-      this.#lastFragment = null;
+      message.kind = opcode === Opcode.Text ? 'text' : 'binary';
+      message.fragments = 1;
+      message.size = 0;
+      message.utf8.reset();
+      message.lastFragment = null;
       this.#fragmentStarted = false;
     }
     this.#frameFin = fin;
-    if (this.#decoder === null && this.#messageSize + length > this.limits.maxMessageSize) {
+    const message = this.#message!;
+    if (message.decoder === null && message.size + length > this.limits.maxMessageSize) {
       // Known before a byte of it arrives: fail now rather than after buffering it.
       return this.#fail('MESSAGE_TOO_LARGE', 1009, `message exceeds the ${this.limits.maxMessageSize}-byte limit`);
     }
@@ -832,17 +967,19 @@ export class Connection {
 
   #onDataChunk(chunk: Uint8Array, frameEnd: boolean): void {
     const messageEnd = frameEnd && this.#frameFin;
-    if (this.#decoder !== null) {
+    const message = this.#message!;
+    const decoder = message.decoder;
+    if (decoder !== null) {
       if (chunk.length > 0 || messageEnd) {
-        const problem = this.#decoder.decode(chunk, messageEnd, this.#sink);
+        const problem = decoder.decode(chunk, messageEnd, (message.sink ??= (data) => this.#acceptData(data)));
         if (this.#state === 'closed' || !this.#inMessage) return; // the sink failed the connection
-        if (problem !== null) return this.#fail('EXTENSION_ERROR', 1007, `${this.#decoder.name}: ${problem}`);
+        if (problem !== null) return this.#fail('EXTENSION_ERROR', 1007, `${decoder.name}: ${problem}`);
       }
     } else if (chunk.length > 0 && !this.#acceptData(chunk)) {
       return;
     }
     if (messageEnd) this.#finishMessage();
-    else if (!frameEnd && this.#target === null && this.#frameFin && this.#fragments === 1) this.#maybeTarget();
+    else if (!frameEnd && message.target === null && this.#frameFin && message.fragments === 1) this.#maybeTarget();
   }
 
   /**
@@ -851,14 +988,15 @@ export class Connection {
    * allocation is within what has arrived (PREALLOC_FREE, PREALLOC_RATIO).
    */
   #maybeTarget(): void {
-    if (!this.#assemble || this.#decoder !== null || !this.#inMessage || (this.#state !== 'open' && this.#state !== 'closing')) return;
+    const message = this.#message;
+    if (!this.#assemble || !this.#inMessage || message!.decoder !== null || (this.#state !== 'open' && this.#state !== 'closing')) return;
     const parser = this.#parser;
     const remaining = parser.payloadRemaining;
-    const done = this.#messageSize;
+    const done = message!.size;
     const total = done + remaining;
     if (remaining === 0 || (total > PREALLOC_FREE && total > PREALLOC_RATIO * (done + Math.min(parser.bufferedAmount, remaining)))) return;
     const target = new Uint8Array(total);
-    const parts = this.#parts;
+    const parts = message!.parts;
     if (parts.length > 0) {
       // What arrived before it qualified (already unmasked): moved over once.
       let at = 0;
@@ -866,74 +1004,78 @@ export class Connection {
         target.set(parts[i]!, at);
         at += parts[i]!.length;
       }
-      this.#parts = NO_PARTS;
+      message!.parts = NO_PARTS;
     }
-    this.#target = target;
+    message!.target = target;
     parser.payloadInto(target, done);
   }
 
   /** A chunk of the message's (decoded) payload. False if it failed the connection. */
   #acceptData(chunk: Uint8Array): boolean {
     if (!this.#inMessage) return false;
-    this.#messageSize += chunk.length;
-    if (this.#messageSize > this.limits.maxMessageSize) {
+    const message = this.#message!;
+    message.size += chunk.length;
+    if (message.size > this.limits.maxMessageSize) {
       this.#fail('MESSAGE_TOO_LARGE', 1009, `message exceeds the ${this.limits.maxMessageSize}-byte limit`);
       return false;
     }
     // §8.1: text must be UTF-8; fail at the first bad byte, even mid-message.
-    if (this.#messageKind === 'text' && !this.#utf8.push(chunk)) {
+    if (message.kind === 'text' && !message.utf8.push(chunk)) {
       this.#fail('INVALID_UTF8', 1007, 'text message is not valid UTF-8');
       return false;
     }
     if (this.#assemble) {
-      if (this.#target !== null) {
+      if (message.target !== null) {
         // the parser wrote it into the target already
-      } else if (this.#parts === NO_PARTS) this.#parts = [chunk];
-      else this.#parts.push(chunk);
+      } else if (message.parts === NO_PARTS) message.parts = [chunk];
+      else message.parts.push(chunk);
     } else {
-      const fragment: Extract<Event, { type: 'fragment' }> = { type: 'fragment', kind: this.#messageKind, data: chunk, first: !this.#fragmentStarted, fin: false };
+      const fragment: Extract<Event, { type: 'fragment' }> = { type: 'fragment', kind: message.kind, data: chunk, first: !this.#fragmentStarted, fin: false };
       this.#fragmentStarted = true;
-      this.#lastFragment = fragment;
+      message.lastFragment = fragment;
       this.#emit(fragment);
     }
     return true;
   }
 
   #finishMessage(): void {
-    if (this.#messageKind === 'text' && !this.#utf8.complete) {
+    const message = this.#message!;
+    if (message.kind === 'text' && !message.utf8.complete) {
       this.#fail('INVALID_UTF8', 1007, 'text message ends inside a UTF-8 sequence');
       return;
     }
     this.#inMessage = false;
-    this.#decoder = null;
+    message.decoder = null;
     if (!this.#assemble) {
-      const last = this.#lastFragment;
+      const last = message.lastFragment;
       // Mark the last chunk as the end if the application has not taken it yet; else send an empty end.
-      if (last !== null && this.#events[this.#events.length - 1] === last) last.fin = true;
-      else this.#emit({ type: 'fragment', kind: this.#messageKind, data: EMPTY, first: !this.#fragmentStarted, fin: true });
-      this.#lastFragment = null;
+      if (last !== null && this.#lastQueued() === last) last.fin = true;
+      else this.#emit({ type: 'fragment', kind: message.kind, data: EMPTY, first: !this.#fragmentStarted, fin: true });
+      message.lastFragment = null;
       return;
     }
-    const parts = this.#parts;
+    const parts = message.parts;
     let data: Uint8Array;
-    if (this.#target !== null) {
-      data = this.#target;
-      this.#target = null;
+    if (message.target !== null) {
+      data = message.target;
+      message.target = null;
     } else if (parts.length === 1) {
       data = parts.pop()!; // the array is reused: no allocation for a one-chunk message
     } else {
-      data = concat(parts, this.#messageSize);
-      this.#parts = NO_PARTS;
+      data = concat(parts, message.size);
+      message.parts = NO_PARTS;
     }
-    if (this.#messageKind === 'text') this.#emit({ type: 'text', data: decodeUtf8(data) });
+    if (message.kind === 'text') this.#emit({ type: 'text', data: decodeUtf8(data) });
     else this.#emit({ type: 'binary', data });
   }
 
   #abandonMessage(): void {
     this.#inMessage = false;
-    this.#parts = NO_PARTS;
-    this.#target = null;
-    this.#decoder = null;
+    const message = this.#message;
+    if (message === null) return;
+    message.parts = NO_PARTS;
+    message.target = null;
+    message.decoder = null;
   }
 
   #onControl(opcode: number, payload: Uint8Array): void {
@@ -944,18 +1086,18 @@ export class Connection {
       return;
     }
     if (opcode === Opcode.Pong) {
-      this.#pingSentAt = -1;
+      if (this.#live !== null) this.#live.pingAt = -1;
       this.#emit({ type: 'pong', data: payload });
       return;
     }
     const parsed = parseClosePayload(payload);
     if (!parsed.ok) return this.#fail(parsed.code, parsed.closeCode, parsed.message);
-    this.#peerClose = { code: parsed.code, reason: parsed.reason };
+    this.#closing.peerClose = { code: parsed.code, reason: parsed.reason };
     this.#emit({ type: 'close', code: parsed.code, reason: parsed.reason });
     this.#abandonMessage();
     if (this.#state === 'open') {
       // §5.5.1: echo the Close, with the peer's code (none if it sent none).
-      this.#initiator = 'remote';
+      this.#closing.initiator = 'remote';
       this.#sendCloseFrame(parsed.code === NO_STATUS ? undefined : parsed.code, '');
     }
     this.#toClosed('recv-close', null);
@@ -1007,11 +1149,11 @@ export class Connection {
         this.#destroy();
         return;
       case 'open':
-        this.#initiator = 'local';
+        this.#closing.initiator = 'local';
         this.#sendCloseFrame(code, reason ?? '');
         this.#move('send-close');
-        this.#closeDeadline = this.#clock() + this.timeouts.closeTimeout;
-        if (error !== null) this.#closeError = error;
+        this.#closing.deadline = this.#clock() + this.timeouts.closeTimeout;
+        if (error !== null) this.#closing.error = error;
         return;
       case 'closing':
       case 'closed':
@@ -1020,13 +1162,11 @@ export class Connection {
     }
   }
 
-  #closeError: ProtocolErrorCode | null = null;
-
   #sendCloseFrame(code: number | undefined, reason: string): void {
     const payload = buildClosePayload(code, reason === '' ? undefined : reason);
     this.#writeFrame(true, 0, Opcode.Close, payload);
     this.#closeSent = true;
-    this.#sentCode = code ?? null;
+    this.#closing.sentCode = code ?? null;
   }
 
   #writeFrame(fin: boolean, rsv: number, opcode: number, payload: Uint8Array): void {
@@ -1051,7 +1191,7 @@ export class Connection {
     const canSend = this.#state === 'open';
     this.#protocolError(code, canSend ? closeCode : null, null, message);
     if (canSend) {
-      this.#initiator = 'local';
+      this.#closing.initiator = 'local';
       this.#sendCloseFrame(closeCode, '');
     }
     this.#abandonMessage();
@@ -1072,17 +1212,18 @@ export class Connection {
   /** Enter `closed` and emit the final event. */
   #toClosed(input: TransitionInput, error: ProtocolErrorCode | null): void {
     this.#move(input);
-    this.#closeDeadline = this.#clock() + this.timeouts.closeTimeout;
-    const peer = this.#peerClose;
+    const closing = this.#closing;
+    closing.deadline = this.#clock() + this.timeouts.closeTimeout;
+    const peer = closing.peerClose;
     const info: CloseInfo = {
       code: peer?.code ?? ABNORMAL,
       reason: peer?.reason ?? '',
       wasClean: peer !== null && this.#closeSent,
-      initiator: this.#initiator,
-      sentCode: this.#sentCode,
-      error: error ?? this.#closeError,
+      initiator: closing.initiator,
+      sentCode: closing.sentCode,
+      error: error ?? closing.error,
     };
-    this.#info = info;
+    closing.info = info;
     for (const extension of this.#extensions) extension.dispose();
     this.#emit({ type: 'closed', info });
   }
@@ -1100,6 +1241,14 @@ export class Connection {
   }
 
   #emit(event: Event): void {
-    this.#events.push(event);
+    if (this.#event === null) this.#event = event;
+    else if (this.#later === NO_EVENTS) this.#later = [event];
+    else this.#later.push(event);
+  }
+
+  /** The newest event not yet taken, or null. */
+  #lastQueued(): Event | null {
+    const later = this.#later;
+    return later.length > this.#laterHead ? later[later.length - 1]! : this.#event;
   }
 }

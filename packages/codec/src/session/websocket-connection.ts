@@ -188,6 +188,35 @@ const NEED_DRAIN = 1 << 7;
 const USER_PAUSED = 1 << 8;
 const QUEUE_PAUSED = 1 << 9;
 const TRANSPORT_PAUSED = 1 << 10;
+/** The codec delivers whole messages (`ConnectionInit.assembleMessages`). */
+const ASSEMBLE = 1 << 11;
+
+/** Why a connection ends, as far as the session knows: made at its first problem (most connections have none). */
+class Trouble {
+  /** The session's reason, before the codec's. */
+  error: SessionErrorCode | 'PONG_TIMEOUT' | null = null;
+  /** The transport's error. */
+  cause: unknown = undefined;
+  /** The last problem's message, for a `HandshakeError`. */
+  lastProblem = '';
+  /** An idle timeout closed the connection: the reason when neither the session nor the codec has one. */
+  timeoutError: 'IDLE_TIMEOUT' | null = null;
+}
+
+/** The promises `opened` and `closed`: made when first asked for (most connections are never awaited). */
+interface Promises {
+  opened: Promise<WebSocketConnection> | null;
+  closed: Promise<SessionCloseInfo> | null;
+  resolveClosed: ((info: SessionCloseInfo) => void) | null;
+}
+
+/** The one timer of a connection that wants one: the host's handle while armed, and for when. */
+interface SessionTimer {
+  handle: unknown;
+  /** The armed deadline; Infinity while not armed. */
+  at: number;
+  readonly fire: () => void;
+}
 
 export class WebSocketConnection extends Emitter<ConnectionEvents> implements AsyncIterable<Message> {
   // Fields are few on purpose: an idle server holds one of these per connection. What only some
@@ -195,34 +224,30 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
   readonly #codec: Connection;
   readonly #transport: Transport;
   readonly #options: ResolvedSessionOptions;
-  readonly #assemble: boolean;
   /** What only the handshake needs; let go of once open (kept after a failed handshake, for `opened`). */
   #hs: HandshakeState | null;
   #driver: Driver | null = null;
 
   #request: SessionRequest | null = null;
-  #opened: Promise<WebSocketConnection> | null = null;
-  #closed: Promise<SessionCloseInfo> | null = null;
-  #resolveClosed: ((info: SessionCloseInfo) => void) | null = null;
-  #lastProblem = '';
+  #promises: Promises | null = null;
 
   #flags = 0;
-  // Driver
-  #timer: unknown = null;
-  #timerAt = Infinity;
-  #onTimer: (() => void) | null = null;
+  // Driver: made while a deadline is wanted (most connections want none once open).
+  #timer: SessionTimer | null = null;
 
   // Transport and ending
-  #sessionError: SessionErrorCode | 'PONG_TIMEOUT' | null = null;
-  #cause: unknown = undefined;
+  #troubleState: Trouble | null = null;
+  get #trouble(): Trouble {
+    return (this.#troubleState ??= new Trouble());
+  }
   #info: SessionCloseInfo | null = null;
 
   // Flow control
   #drainWaiters: Array<() => void> | null = null;
-  #drainDeadline = Infinity;
+  /** When `bufferedAmount` must have fallen to `highWaterMark`, or -1: a small integer, not a boxed Infinity. */
+  #drainDeadline = -1;
   #queue: MessageQueue | null = null;
   #live: Liveness | null = null;
-  #timeoutError: 'IDLE_TIMEOUT' | null = null;
 
   static {
     class ConnectionDriver implements Driver {
@@ -264,7 +289,7 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
     this.#codec = init.codec;
     this.#transport = init.transport;
     this.#options = init.options;
-    this.#assemble = init.assembleMessages;
+    if (init.assembleMessages) this.#flags = ASSEMBLE;
     this.#hs = new HandshakeState(init.peer ?? null, init.owner, init.hooks ?? null);
   }
 
@@ -345,30 +370,32 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
 
   /** Resolves with this connection once open; rejects with a {@link HandshakeError} (client). */
   get opened(): Promise<WebSocketConnection> {
-    if (this.#opened === null) {
+    const promises = (this.#promises ??= { opened: null, closed: null, resolveClosed: null });
+    if (promises.opened === null) {
       if (this.#wasOpen) {
-        this.#opened = Promise.resolve(this);
+        promises.opened = Promise.resolve(this);
       } else if (this.#hs!.openError !== null) {
-        this.#opened = Promise.reject(this.#hs!.openError);
+        promises.opened = Promise.reject(this.#hs!.openError);
       } else {
         const hs = this.#hs!;
-        this.#opened = new Promise((resolve, reject) => {
+        promises.opened = new Promise((resolve, reject) => {
           hs.settleOpened = (error) => (error === null ? resolve(this) : reject(error));
         });
       }
       // A failed handshake is reported through `opened`, `error` and `close`: awaiting `opened` is optional.
-      this.#opened.catch(ignore);
+      promises.opened.catch(ignore);
     }
-    return this.#opened;
+    return promises.opened;
   }
 
   /** Resolves once the connection is gone, with how it ended. Never rejects. */
   get closed(): Promise<SessionCloseInfo> {
-    if (this.#closed === null) {
+    const promises = (this.#promises ??= { opened: null, closed: null, resolveClosed: null });
+    if (promises.closed === null) {
       const info = this.#info;
-      this.#closed = info !== null ? Promise.resolve(info) : new Promise((resolve) => (this.#resolveClosed = resolve));
+      promises.closed = info !== null ? Promise.resolve(info) : new Promise((resolve) => (promises.resolveClosed = resolve));
     }
-    return this.#closed;
+    return promises.closed;
   }
 
   // ───────────────────────────── state ─────────────────────────────
@@ -478,7 +505,7 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
   close(code?: number, reason?: string): void {
     const before = this.#codec.state;
     this.#codec.send({ type: 'close', code, reason });
-    if (before === 'handshake' || before === 'awaiting-accept') this.#sessionError ??= 'ABORTED';
+    if (before === 'handshake' || before === 'awaiting-accept') this.#trouble.error ??= 'ABORTED';
     this.#pump();
   }
 
@@ -515,7 +542,7 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
    */
   [Symbol.asyncIterator](): AsyncIterableIterator<Message> {
     if (this.#queue !== null) throw new WebSocketUsageError('INVALID_STATE', 'this connection is already being iterated');
-    if (!this.#assemble) {
+    if (!this.#flag(ASSEMBLE)) {
       throw new WebSocketUsageError('INVALID_STATE', "iteration needs whole messages: listen to 'fragment' events when assembleMessages is false");
     }
     const queue = new MessageQueue(this.#options.maxQueuedMessages, (full) => {
@@ -562,9 +589,9 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
   }
 
   #onDrain(): void {
-    if (this.#drainWaiters === null && !this.#needDrain && this.#drainDeadline === Infinity) return;
+    if (this.#drainWaiters === null && !this.#needDrain && this.#drainDeadline < 0) return;
     const buffered = this.bufferedAmount;
-    if (buffered <= this.#options.highWaterMark) this.#drainDeadline = Infinity;
+    if (buffered <= this.#options.highWaterMark) this.#drainDeadline = -1;
     if (buffered > this.#options.lowWaterMark) return;
     this.#drained();
   }
@@ -574,10 +601,11 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
     this.#transportClosed = true;
     this.#destroyed = true;
     if (this.#codec.closeInfo === null && !this.#terminated && error !== undefined && error !== null) {
-      this.#sessionError ??= 'TRANSPORT_ERROR';
-      this.#cause = error;
-      this.#lastProblem = error instanceof Error ? error.message : String(error);
-      this.emit('error', new WebSocketError('TRANSPORT_ERROR', `transport failed: ${this.#lastProblem}`, null, error));
+      const trouble = this.#trouble;
+      trouble.error ??= 'TRANSPORT_ERROR';
+      trouble.cause = error;
+      trouble.lastProblem = error instanceof Error ? error.message : String(error);
+      this.emit('error', new WebSocketError('TRANSPORT_ERROR', `transport failed: ${trouble.lastProblem}`, null, error));
     }
     if (!this.#eof) {
       this.#eof = true;
@@ -733,8 +761,8 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
         this.#hs!.rejection = { response: event.response, body: event.body };
         return;
       case 'protocol-error':
-        this.#lastProblem = event.message;
-        if (this.#terminated || this.#sessionError !== null) return; // our own abort caused it
+        this.#trouble.lastProblem = event.message;
+        if (this.#terminated || this.#trouble.error !== null) return; // our own abort caused it
         this.emit('error', new WebSocketError(event.code, event.message, event.closeCode));
         return;
       case 'closed':
@@ -767,7 +795,7 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
         this.#fail('SEND_BUFFER_OVERFLOW', `${buffered} bytes wait to be sent, over maxBufferedAmount (${options.maxBufferedAmount}): the peer is not reading`);
         return;
       }
-      if (options.drainTimeout > 0 && buffered > options.highWaterMark && this.#drainDeadline === Infinity) {
+      if (options.drainTimeout > 0 && buffered > options.highWaterMark && this.#drainDeadline < 0) {
         this.#drainDeadline = options.clock() + options.drainTimeout;
       }
       // Bytes the codec held (a send() from a listener while this loop ran) may have gone through a
@@ -783,35 +811,42 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
 
   /** One timer, for the earliest deadline. A later deadline leaves an armed timer alone: it fires, finds nothing due, and re-arms. */
   #arm(): void {
-    const deadline = Math.min(this.#codec.nextDeadline() ?? Infinity, this.#drainDeadline, this.#liveDeadline());
+    const drain = this.#drainDeadline;
+    const deadline = Math.min(this.#codec.nextDeadline() ?? Infinity, drain < 0 ? Infinity : drain, this.#liveDeadline());
     const timers = this.#options.timers;
     if (deadline === Infinity) {
-      if (this.#timer !== null) {
-        timers.clearTimeout(this.#timer);
-        this.#timer = null;
-        this.#timerAt = Infinity;
-      }
-      this.#onTimer = null; // most connections need no timer once open
+      this.#dropTimer(); // most connections need no timer once open
       return;
     }
-    if (this.#timer !== null) {
-      if (this.#timerAt <= deadline) return;
-      timers.clearTimeout(this.#timer);
+    const timer = (this.#timer ??= { handle: null, at: Infinity, fire: () => this.#fire() });
+    if (timer.handle !== null) {
+      if (timer.at <= deadline) return;
+      timers.clearTimeout(timer.handle);
     }
-    this.#timerAt = deadline;
-    this.#timer = timers.setTimeout((this.#onTimer ??= () => this.#fire()), Math.max(0, deadline - this.#options.clock()));
+    timer.at = deadline;
+    timer.handle = timers.setTimeout(timer.fire, Math.max(0, deadline - this.#options.clock()));
+  }
+
+  #dropTimer(): void {
+    const timer = this.#timer;
+    if (timer === null) return;
+    if (timer.handle !== null) this.#options.timers.clearTimeout(timer.handle);
+    this.#timer = null;
   }
 
   #fire(): void {
-    this.#timer = null;
-    this.#timerAt = Infinity;
+    const timer = this.#timer;
+    if (timer !== null) {
+      timer.handle = null;
+      timer.at = Infinity;
+    }
     const now = this.#options.clock();
-    if (now >= this.#drainDeadline) {
+    if (this.#drainDeadline >= 0 && now >= this.#drainDeadline) {
       if (this.bufferedAmount > this.#options.highWaterMark) {
         this.#fail('DRAIN_TIMEOUT', `bufferedAmount stayed above highWaterMark (${this.#options.highWaterMark}) for ${this.#options.drainTimeout} ms`);
         return;
       }
-      this.#drainDeadline = Infinity;
+      this.#drainDeadline = -1;
     }
     this.#codec.tick(now);
     this.#checkLiveness(now);
@@ -841,15 +876,15 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
     if (now < this.#liveDeadline()) return;
     const options = this.#options;
     if (options.idleTimeout > 0 && now >= Math.max(live.received, live.active) + options.idleTimeout) {
-      this.#timeoutError = 'IDLE_TIMEOUT';
+      this.#trouble.timeoutError = 'IDLE_TIMEOUT';
       this.#codec.send({ type: 'close', code: 1001, reason: 'idle timeout' });
       return;
     }
     if (live.pingAt >= 0) {
       // §7.1.7: fail the connection (1011) as the codec fails on a violation.
       const message = `no answer to a keepalive ping within ${options.keepaliveTimeout} ms`;
-      this.#sessionError ??= 'PONG_TIMEOUT';
-      this.#lastProblem = message;
+      this.#trouble.error ??= 'PONG_TIMEOUT';
+      this.#trouble.lastProblem = message;
       this.emit('error', new WebSocketError('PONG_TIMEOUT', message, 1011));
       if (this.#codec.state === 'open') this.#codec.send({ type: 'close', code: 1011 });
       return;
@@ -864,15 +899,15 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
   /** The session's own failure: report it, then terminate. */
   #fail(code: SessionErrorCode, message: string): void {
     if (this.#codec.closeInfo === null) {
-      this.#sessionError ??= code;
-      this.#lastProblem = message;
+      this.#trouble.error ??= code;
+      this.#trouble.lastProblem = message;
       this.emit('error', new WebSocketError(code, message));
     }
     this.#abort(null);
   }
 
   #abort(error: SessionErrorCode | null): void {
-    if (error !== null && this.#codec.closeInfo === null) this.#sessionError ??= error;
+    if (error !== null && this.#codec.closeInfo === null) this.#trouble.error ??= error;
     this.#terminated = true;
     this.#destroy();
     if (!this.#eof) {
@@ -914,32 +949,33 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
   }
 
   #finish(codecInfo: CloseInfo): void {
-    const info: SessionCloseInfo = { ...codecInfo, error: this.#sessionError ?? codecInfo.error ?? this.#timeoutError };
-    if (this.#cause !== undefined) info.cause = this.#cause;
+    const trouble = this.#troubleState;
+    const info: SessionCloseInfo = { ...codecInfo, error: trouble?.error ?? codecInfo.error ?? trouble?.timeoutError ?? null };
+    if (trouble !== null && trouble.cause !== undefined) info.cause = trouble.cause;
     this.#info = info;
-    if (this.#timer !== null) {
-      this.#options.timers.clearTimeout(this.#timer);
-      this.#timer = null;
-    }
-    this.#onTimer = null;
+    this.#dropTimer();
     this.#drained();
     this.#queue?.end();
     this.#userPaused = this.#queuePaused = false;
-    this.#resolveClosed?.(info);
-    this.#resolveClosed = null;
+    const promises = this.#promises;
+    if (promises !== null) {
+      promises.resolveClosed?.(info);
+      promises.resolveClosed = null;
+    }
     this.emit('close', info);
   }
 
   #handshakeError(info: CloseInfo): HandshakeError {
-    const code = this.#sessionError ?? info.error ?? 'ABORTED';
+    const trouble = this.#troubleState;
+    const code = trouble?.error ?? info.error ?? 'ABORTED';
     const rejection = this.#hs!.rejection;
     if (rejection !== null) {
       const { status, statusText, headers } = rejection.response;
       return new HandshakeError(code, `the server refused the upgrade: ${status} ${statusText}`.trimEnd(), { status, headers, body: rejection.body });
     }
     const response = this.#codec.response;
-    const message = code === 'ABORTED' ? 'the connection was closed before the handshake completed' : this.#lastProblem || code;
-    return new HandshakeError(code, message, { status: response?.status ?? null, headers: response?.headers ?? null, cause: this.#cause });
+    const message = code === 'ABORTED' ? 'the connection was closed before the handshake completed' : trouble?.lastProblem || code;
+    return new HandshakeError(code, message, { status: response?.status ?? null, headers: response?.headers ?? null, cause: trouble?.cause });
   }
 
   #buildRequest(request: HandshakeRequest, peer: PeerInfo | null): SessionRequest {
