@@ -4,19 +4,9 @@
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { CloseInfo, WebSocketConnection, WebSocketError } from '../src/index.ts';
-import { HOST, ourServer, within, wsClient } from './helpers.ts';
+import { HOST, ourServer, sleep, until as untilWithin, within, wsClient } from './helpers.ts';
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  await within(
-    (async () => {
-      while (!condition()) await sleep(5);
-    })(),
-    20_000,
-    what,
-  );
-}
+const until = (condition: () => boolean, what: string): Promise<void> => untilWithin(condition, what, 20_000);
 
 describe('backpressure', () => {
   it('with a slow reader: send() returns false, drain() resolves, all messages arrive in order', async () => {

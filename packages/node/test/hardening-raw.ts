@@ -4,19 +4,11 @@
 import net from 'node:net';
 import { createServer, type ServerOptions, type WebSocketServer } from '../src/index.ts';
 import type { ConnectionHandler, Timers } from '@ws/codec/session';
-import { HOST, within } from './helpers.ts';
+import { HOST, sleep, until as untilWithin, within } from './helpers.ts';
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export { sleep };
 
-export async function until(condition: () => boolean, what: string, ms = 15_000): Promise<void> {
-  await within(
-    (async () => {
-      while (!condition()) await sleep(5);
-    })(),
-    ms,
-    what,
-  );
-}
+export const until = (condition: () => boolean, what: string, ms = 15_000): Promise<void> => untilWithin(condition, what, ms);
 
 export const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
 
@@ -162,9 +154,10 @@ export async function hardenedServer(options: ServerOptions = {}, onConnection?:
 /** Wait until the server holds no socket, no open connection and no armed timer. */
 export async function expectDrained(h: Awaited<ReturnType<typeof hardenedServer>>, what: string): Promise<void> {
   let sockets = -1;
+  const stopAt = Date.now() + 16_000; // the poll ends soon after `within` gives up
   await within(
     (async () => {
-      for (;;) {
+      while (Date.now() < stopAt) {
         sockets = await h.sockets();
         if (sockets === 0 && h.server.connections.size === 0 && h.timers.live === 0) return;
         await sleep(10);

@@ -68,3 +68,14 @@ export function bytes(n: number, seed = 1): Uint8Array {
   }
   return out;
 }
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Wait until `condition()` holds, polling every 5 ms; fails (and stops polling) after `ms`. */
+export async function until(condition: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${ms} ms`);
+    await sleep(5);
+  }
+}

@@ -5,19 +5,7 @@
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { WebSocketConnection } from '../src/index.ts';
-import { HOST, ourServer, within, wsClient } from './helpers.ts';
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  await within(
-    (async () => {
-      while (!check()) await sleep(5);
-    })(),
-    10_000,
-    what,
-  );
-}
+import { HOST, ourServer, sleep, until, within, wsClient } from './helpers.ts';
 
 describe('WebSocketServer: tracking sockets without per-connection closures', () => {
   it('connections come and go; the request holds the peer address; close() waits for all', async () => {
