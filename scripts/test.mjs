@@ -135,7 +135,7 @@ const STAGES = [
   },
   {
     name: 'deno',
-    // `deno test -A` in packages/deno (native Deno tests of @ws/deno; the type check is part of
+    // `deno test -A --v8-flags=--expose-gc` in packages/deno (native Deno tests of @ws/deno; the type check is part of
     // it), then in examples/deno-chat. Counts come from deno's summary line
     // `ok | N passed | N failed`, added up.
     run: async ({ tmp, filtered, passThrough }) => {
@@ -144,7 +144,7 @@ const STAGES = [
       const notes = [];
       for (const dir of ['packages/deno', 'examples/deno-chat']) {
         const log = path.join(tmp, `deno-test-${path.basename(dir)}.log`);
-        const script = 'set -o pipefail; "$0" test -A 2>&1 | tee "$DENO_TEST_LOG"';
+        const script = 'set -o pipefail; "$0" test -A --v8-flags=--expose-gc 2>&1 | tee "$DENO_TEST_LOG"';
         const code = await run('bash', ['-c', script, bin('deno')], { cwd: path.join(ROOT, dir), env: { DENO_TEST_LOG: log, NO_COLOR: '1' }, shell: false });
         const counts = countsFromDenoSummary(existsSync(log) ? readFileSync(log, 'utf8') : '', code);
         total.passed += counts.passed;

@@ -6,10 +6,12 @@
  * what each read brought, without a copy (the session keeps the chunks: a region handed over is
  * never read into again). A buffer whose free end has run low is dropped for a fresh one (it
  * lives on while the session holds views of it), so a small read costs a view, not a buffer of
- * its own, and large reads land where the codec unmasks them in place. Buffers start at 4 KiB
- * and double (up to 256 KiB) while reads fill them. `pause()` stops the loop before its next
- * read, so the kernel's buffers fill and TCP pushes back on the peer; a read already in flight
- * is held until `resume()`.
+ * its own, and large reads land where the codec unmasks them in place. While reads fill their
+ * buffers, the next ones get buffers twice as large (4 KiB up to 256 KiB); once a read finds the
+ * socket drained, the next one waits in a 4 KiB buffer again, so a connection that has gone
+ * quiet never holds a large one (a pending read keeps its buffer). `pause()` stops the loop
+ * before its next read, so the kernel's buffers fill and TCP pushes back on the peer; a read
+ * already in flight is held until `resume()`.
  *
  * Writing: `conn.write` may write fewer bytes than asked, so chunks queue in order and one loop
  * writes them until none remain. A chunk of 64 KiB or more at the head of the queue is written
@@ -25,12 +27,15 @@
 import type { Transport, TransportHandlers } from '@ws/codec/session';
 
 /**
- * Read buffers start this small and double (up to READ_MAX) each time a read fills at least half
- * of one: an idle connection holds 4 KiB (measured: 68.6 → ≈ 9 KiB resident per idle connection
- * at 10,000 with 64 KiB buffers before), a busy one grows in a few reads and keeps its size
- * (going back to 4 KiB after each small read halved @ws/deno's 64 KiB echo rate: every message
- * then climbed the sizes again). 256 KiB lets a 64 KiB frame and its header land in one buffer,
- * one piece after the other, and several in one read when they queue up.
+ * Read buffer sizes. A connection's working size starts at READ_MIN and doubles (up to READ_MAX)
+ * each time a read fills at least half of a buffer; it halves when a burst (the reads up to one
+ * that drains the socket) used less than a quarter of it. Reads after a drained socket wait in a
+ * READ_MIN buffer, and go back to the working size as soon as one fills it: resetting the working
+ * size itself after each small read halved @ws/deno's 64 KiB echo rate (every message climbed
+ * the sizes again), and keeping a large buffer for the wait held up to READ_MAX per idle
+ * connection. An idle connection holds 4 KiB (measured: 68.6 → ≈ 9 KiB resident per idle
+ * connection at 10,000 with 64 KiB buffers before). 256 KiB lets a 64 KiB frame and its header
+ * land in one buffer, and several in one read when they queue up.
  */
 const READ_MIN = 4 * 1024;
 const READ_MAX = 256 * 1024;
@@ -128,6 +133,10 @@ export class DenoTransport implements Transport {
   async #readLoop(conn: Deno.Conn): Promise<void> {
     let buffer = new ArrayBuffer(READ_MIN);
     let offset = 0;
+    /** The size a busy connection reads into: doubles while reads fill it, halves when bursts use little of it. */
+    let size = READ_MIN;
+    /** Bytes read since the last read that found the socket drained. */
+    let burst = 0;
     try {
       for (;;) {
         if (this.#paused) await new Promise<void>((resolve) => (this.#resume = resolve));
@@ -137,17 +146,34 @@ export class DenoTransport implements Transport {
         if (this.#closed) return;
         if (n === null) break;
         if (n === 0) continue;
-        const chunk = new Uint8Array(buffer, offset, n); // the session keeps it
+        let chunk: Uint8Array | null = new Uint8Array(buffer, offset, n); // the session keeps it
         offset += n;
-        const size = buffer.byteLength;
-        if ((size - offset) * READ_SPARE < size) {
-          const grow = n === space && n * 2 >= size && size < READ_MAX;
-          buffer = new ArrayBuffer(grow ? size * 2 : size);
+        burst += n;
+        if (n < space) {
+          // The socket is drained and the connection may now wait, for long: the next read goes
+          // into a small buffer, so an idle connection never holds a large one (a read in
+          // flight keeps its buffer).
+          if (burst * 4 < size && size > READ_MIN) size >>= 1;
+          burst = 0;
+          if (buffer.byteLength > READ_MIN || (READ_MIN - offset) * READ_SPARE < READ_MIN) {
+            buffer = new ArrayBuffer(READ_MIN);
+            offset = 0;
+          }
+        } else if (buffer.byteLength < size) {
+          // A small read filled up: more is waiting; back to the working size.
+          buffer = new ArrayBuffer(size);
+          offset = 0;
+        } else if ((buffer.byteLength - offset) * READ_SPARE < buffer.byteLength) {
+          if (n * 2 >= size && size < READ_MAX) size *= 2;
+          buffer = new ArrayBuffer(size);
           offset = 0;
         }
         if (this.#paused) await new Promise<void>((resolve) => (this.#resume = resolve));
         if (this.#closed) return;
         this.#handlers!.onData(chunk);
+        // The suspended loop keeps its variables: without this, a connection waiting for its
+        // next read would keep the buffer this chunk came from (up to READ_MAX) alive.
+        chunk = null;
       }
     } catch (error) {
       if (!this.#closed) this.#fail(error);

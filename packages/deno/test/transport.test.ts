@@ -217,6 +217,60 @@ Deno.test('reads are handed over without a copy, never read into again; buffers 
   assertEquals(log.closed, [undefined]);
 });
 
+const received = (chunks: Uint8Array[]): number => chunks.reduce((sum, c) => sum + c.length, 0);
+
+Deno.test('after a burst the next read waits in a 4 KiB buffer; a read that fills it goes back to the working size, which follows the bursts', async () => {
+  const conn = new FakeConn();
+  const transport = new DenoTransport(conn as unknown as Deno.Conn);
+  const { log, handlers } = recorder();
+  transport.attach(handlers);
+  // 200,000 bytes at once: buffers double while reads fill them; the last read drains the socket.
+  conn.feed(seq(0, 200_000));
+  await until(() => received(log.data) === 200_000, 'the burst');
+  assertEquals(conn.readSizes, [4096, 8192, 16384, 32768, 65536, 131072]);
+  // Quiet now: the next read got a fresh 4 KiB buffer, not the rest of the 128 KiB one. Its
+  // 10 bytes are a burst that uses little of the working size, which halves (64 KiB).
+  conn.feed(seq(0, 10));
+  await until(() => log.data.length === 7, 'a small read');
+  assertEquals(conn.readSizes.at(-1), 4096);
+  assert(log.data[6]!.buffer.byteLength === 4096 && log.data[6]!.byteOffset === 0, 'a buffer of its own');
+  // A large message after the wait: the small buffer fills, the next read gets the working size
+  // (filled: it doubles), the rest lands in the 128 KiB buffer.
+  conn.feed(seq(0, 100_000));
+  await until(() => received(log.data) === 200_010 + 100_000, 'the second burst');
+  assertEquals(conn.readSizes.slice(7), [4086, 65536, 131072]);
+  // Bursts that use little of the working size halve it: 1,000 bytes (to 64 KiB), then 10,000.
+  conn.feed(seq(0, 1000));
+  await until(() => received(log.data) === 301_010, 'a small burst');
+  conn.feed(seq(0, 10_000));
+  await until(() => received(log.data) === 311_010, 'a middling burst');
+  assertEquals(conn.readSizes.slice(10), [4096, 3096, 65536]);
+  transport.destroy();
+});
+
+Deno.test({
+  name: 'a read loop waiting for data keeps no earlier buffer alive',
+  ignore: typeof (globalThis as { gc?: unknown }).gc !== 'function', // deno test --v8-flags=--expose-gc
+  async fn() {
+    const gc = (globalThis as unknown as { gc: () => void }).gc;
+    const conn = new FakeConn();
+    const transport = new DenoTransport(conn as unknown as Deno.Conn);
+    const { log, handlers } = recorder();
+    transport.attach(handlers);
+    conn.feed(seq(0, 200_000));
+    await until(() => received(log.data) === 200_000, 'the burst');
+    const large = log.data.filter((c) => c.buffer.byteLength > 4096).map((c) => new WeakRef(c.buffer));
+    assertEquals(large.length, 5);
+    log.data.length = 0; // the session let go of every chunk; the loop now waits for a read
+    await sleep(0); // WeakRef targets live until the current job ends
+    gc();
+    await sleep(0);
+    gc();
+    assertEquals(large.filter((ref) => ref.deref() !== undefined).length, 0, 'buffers kept after the burst');
+    transport.destroy();
+  },
+});
+
 Deno.test('end(): FIN after the queue; the socket closes when both sides are done', async () => {
   const conn = new FakeConn(3);
   const transport = new DenoTransport(conn as unknown as Deno.Conn);
