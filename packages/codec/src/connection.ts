@@ -15,7 +15,7 @@ import { WebSocketUsageError, describe, type ProtocolErrorCode } from './errors.
 import type { Command, CloseInfo, Event, HandshakeRequest, HandshakeResponse, MessageKind, Output } from './events.ts';
 import type { Extension, ExtensionFactory, ExtensionOffer, ExtensionParam } from './extensions/extension.ts';
 import { FrameParser, FAILED, HEADER, NEED_MORE } from './frame-parser.ts';
-import { serializeFrame } from './frame-serializer.ts';
+import { COPY_THRESHOLD, firstByte, serializeFrame, unmaskedFrame } from './frame-serializer.ts';
 import { buildClosePayload, parseClosePayload } from './close-frame.ts';
 import { HeadParser, type RequestHead, type ResponseHead } from './http/head-parser.ts';
 import type { HeadersInit } from './http/headers.ts';
@@ -80,6 +80,10 @@ const NO_EVENTS: Event[] = NONE as never[];
 /** Where `serializeFrame` puts a frame's buffers, emptied at once: one for all connections. */
 const FRAMES: Uint8Array[] = [];
 const NO_WRITES: Uint8Array[] = NONE as never[];
+/** How far `#processFrames` goes. */
+const ALL_EVENTS = 0;
+const ONE_EVENT = 1;
+const ONE_EVENT_OR_MESSAGE = 2;
 /** Bits of `#ends`: the transport actions that follow the pending writes, in this order. */
 const END_SHUTDOWN = 1;
 const END_DESTROY = 2;
@@ -249,7 +253,7 @@ export class Connection {
 
   // Closing
   #closingState: ClosingState | null = null;
-  get #closing(): ClosingState {
+  #closing(): ClosingState {
     return (this.#closingState ??= new ClosingState());
   }
 
@@ -257,61 +261,15 @@ export class Connection {
   /** Only with an idle or keepalive timeout: else null (an idle connection holds no timestamp). */
   readonly #live: Liveness | null;
 
-  #flag(bit: number): boolean {
-    return (this.#flags & bit) !== 0;
+  // Flags are read and written through these, never through private accessors (`get #x()`):
+  // V8 calls the runtime for every use of a private accessor, even in optimized code.
+  /** Any of `bits` is set. */
+  #flag(bits: number): boolean {
+    return (this.#flags & bits) !== 0;
   }
 
   #set(bit: number, on: boolean): void {
     this.#flags = on ? this.#flags | bit : this.#flags & ~bit;
-  }
-
-  get #assemble(): boolean {
-    return this.#flag(ASSEMBLE);
-  }
-  get #autoPong(): boolean {
-    return this.#flag(AUTO_PONG);
-  }
-  get #inMessage(): boolean {
-    return this.#flag(IN_MESSAGE);
-  }
-  set #inMessage(on: boolean) {
-    this.#set(IN_MESSAGE, on);
-  }
-  get #frameFin(): boolean {
-    return this.#flag(FRAME_FIN);
-  }
-  set #frameFin(on: boolean) {
-    this.#set(FRAME_FIN, on);
-  }
-  get #fragmentStarted(): boolean {
-    return this.#flag(FRAGMENT_STARTED);
-  }
-  set #fragmentStarted(on: boolean) {
-    this.#set(FRAGMENT_STARTED, on);
-  }
-  get #closeSent(): boolean {
-    return this.#flag(CLOSE_SENT);
-  }
-  set #closeSent(on: boolean) {
-    this.#set(CLOSE_SENT, on);
-  }
-  get #eof(): boolean {
-    return this.#flag(EOF);
-  }
-  set #eof(on: boolean) {
-    this.#set(EOF, on);
-  }
-  get #shutdown(): boolean {
-    return this.#flag(SHUTDOWN);
-  }
-  set #shutdown(on: boolean) {
-    this.#set(SHUTDOWN, on);
-  }
-  get #destroyed(): boolean {
-    return this.#flag(DESTROYED);
-  }
-  set #destroyed(on: boolean) {
-    this.#set(DESTROYED, on);
   }
 
   /** A server connection: feed it the client's bytes, answer its `request` event. */
@@ -420,7 +378,7 @@ export class Connection {
 
   /** The transport is finished with: no more output will come and no input is wanted. */
   get finished(): boolean {
-    return this.#destroyed || (this.#state === 'closed' && this.#eof && this.#shutdown);
+    return this.#flag(DESTROYED) || (this.#state === 'closed' && this.#flag(EOF) && this.#flag(SHUTDOWN));
   }
 
   // ───────────────────────────── input ─────────────────────────────
@@ -431,14 +389,21 @@ export class Connection {
    */
   receiveData(data: Uint8Array): void {
     toBytes(data, 'data');
-    if (this.#eof) throw new WebSocketUsageError('INVALID_STATE', 'receiveData() after receiveEof()');
-    if (data.length === 0 || this.#destroyed) return;
+    if (this.#flag(EOF)) throw new WebSocketUsageError('INVALID_STATE', 'receiveData() after receiveEof()');
+    if (data.length === 0 || this.#flag(DESTROYED)) return;
     const live = this.#live;
     if (live !== null) {
       live.received = this.#clock();
       live.pingAt = -1;
     }
-    switch (this.#state) {
+    const state = this.#state;
+    if (state === 'open' || state === 'closing') {
+      // Parsed lazily, as events are read (as h11 does): what the application sends in answer
+      // to one message goes out before whatever a later frame in the same read provokes.
+      this.#parser.push(data);
+      return;
+    }
+    switch (state) {
       case 'handshake':
         this.#hs!.bytesReceived += data.length;
         if (this.#hs!.rejectBody !== null) this.#collectRejectBody(data);
@@ -447,12 +412,6 @@ export class Connection {
         return;
       case 'awaiting-accept':
         this.#keepEarly(data);
-        return;
-      case 'open':
-      case 'closing':
-        // Parsed lazily, as events are read (as h11 does): what the application sends in answer
-        // to one message goes out before whatever a later frame in the same read provokes.
-        this.#parser.push(data);
         return;
       case 'closed':
         // §5.5.1, §7.1.7: after a Close or a failure nothing more is read; drop it.
@@ -471,9 +430,9 @@ export class Connection {
 
   /** The peer closed its side of TCP (or the socket failed). */
   receiveEof(): void {
-    if (this.#eof) return;
-    this.#eof = true;
-    if (this.#destroyed) return;
+    if (this.#flag(EOF)) return;
+    this.#flags |= EOF;
+    if (this.#flag(DESTROYED)) return;
     switch (this.#state) {
       case 'handshake':
       case 'awaiting-accept':
@@ -488,7 +447,7 @@ export class Connection {
       case 'open':
       case 'closing':
         // Nothing received is lost: parse what is buffered before acting on the EOF.
-        this.#processFrames(false);
+        this.#processFrames(ALL_EVENTS);
         if ((this.#state as ConnectionState) === 'closed') {
           this.#shutdownWrite();
           return;
@@ -508,10 +467,30 @@ export class Connection {
   /** The next event, or null when there is none. */
   nextEvent(): Event | null {
     if (this.#event === null) {
-      this.#processFrames(true);
+      this.#processFrames(ONE_EVENT);
       if (this.#event === null) return null;
     }
-    const event = this.#event;
+    return this.#dequeue();
+  }
+
+  /**
+   * @internal For a driver's read loop: what `nextEvent()` would return, except that a whole
+   * message parsed here with no event before it comes as its data alone, with no event object:
+   * a string for text, a Uint8Array for binary (the common case: a one-frame message, no
+   * extension, all in the bytes at hand). Null when there is nothing.
+   */
+  nextEventOrMessage(): Event | string | Uint8Array | null {
+    if (this.#event === null) {
+      const data = this.#processFrames(ONE_EVENT_OR_MESSAGE);
+      if (data !== null) return data;
+      if (this.#event === null) return null;
+    }
+    return this.#dequeue();
+  }
+
+  /** Take the oldest queued event (`#event` is not null). */
+  #dequeue(): Event {
+    const event = this.#event!;
     const later = this.#later;
     if (later === NO_EVENTS) {
       this.#event = null;
@@ -527,7 +506,7 @@ export class Connection {
 
   /** Every pending event, oldest first. */
   takeEvents(): Event[] {
-    this.#processFrames(false);
+    this.#processFrames(ALL_EVENTS);
     const events: Event[] = [];
     if (this.#event !== null) {
       events.push(this.#event);
@@ -624,19 +603,20 @@ export class Connection {
 
   /** When `tick()` must next be called (same clock as `options.clock`), or null. */
   nextDeadline(): number | null {
-    if (this.#destroyed) return null;
+    // An open connection without idle or keepalive timeouts first: asked after every read.
+    if (this.#state === 'open' && this.#live === null) return null;
+    if (this.#flag(DESTROYED)) return null;
     const t = this.timeouts;
     switch (this.#state) {
       case 'handshake':
       case 'awaiting-accept':
         return t.handshakeTimeout > 0 ? this.#hs!.createdAt + t.handshakeTimeout : null;
       case 'closing':
-        return t.closeTimeout > 0 ? this.#closing.deadline : null;
+        return t.closeTimeout > 0 ? this.#closing().deadline : null;
       case 'closed':
-        return t.closeTimeout > 0 && !this.finished ? this.#closing.deadline : null;
+        return t.closeTimeout > 0 && !this.finished ? this.#closing().deadline : null;
       case 'open': {
-        const live = this.#live;
-        if (live === null) return null;
+        const live = this.#live!; // not null: an open connection without one returned above
         let deadline = Infinity;
         if (t.keepaliveInterval > 0) {
           deadline = live.pingAt >= 0 ? live.pingAt + t.keepaliveTimeout : live.received + t.keepaliveInterval;
@@ -872,16 +852,20 @@ export class Connection {
 
   // ───────────────────────────── receiving frames ─────────────────────────────
 
-  /** Parse buffered frames; with `oneEvent`, stop as soon as an event is queued. */
-  #processFrames(oneEvent: boolean): void {
+  /**
+   * Parse buffered frames: all of them (ALL_EVENTS), or until an event is queued (ONE_EVENT), or
+   * also until a whole message can be returned as its data (ONE_EVENT_OR_MESSAGE, with no event
+   * queued before it: see `nextEventOrMessage`). Returns that data, else null.
+   */
+  #processFrames(mode: number): string | Uint8Array | null {
     const parser = this.#parser;
     while (this.#state === 'open' || this.#state === 'closing') {
-      if (oneEvent && this.#event !== null) return;
+      if (mode !== ALL_EVENTS && this.#event !== null) return null;
       const step = parser.next();
-      if (step === NEED_MORE) return;
+      if (step === NEED_MORE) return null;
       if (step === FAILED) {
         this.#fail(parser.errorCode!, parser.errorCloseCode, parser.errorMessage);
-        return;
+        return null;
       }
       if (step === HEADER) {
         const opcode = parser.opcode;
@@ -893,8 +877,10 @@ export class Connection {
           ) {
             // The common case, a whole one-frame message in the bytes at hand: its payload step
             // (one view) now, and none of the message assembly.
-            parser.next();
-            this.#onWholeMessage(opcode, parser.payload);
+            const data = this.#wholeMessage(opcode, parser.wholePayload());
+            if (data === null) continue; // it failed the connection
+            if (mode === ONE_EVENT_OR_MESSAGE) return data; // no event is queued (checked above)
+            this.#emit(typeof data === 'string' ? { type: 'text', data } : { type: 'binary', data });
             continue;
           }
           this.#onDataHeader(parser.opcode, parser.rsv, parser.fin, parser.length);
@@ -907,29 +893,28 @@ export class Connection {
       if (parser.opcode >= 0x8) this.#onControl(parser.opcode, parser.payload);
       else this.#onDataChunk(parser.payload, parser.frameEnd);
     }
+    return null;
   }
 
-  /** A one-frame text or binary message, no extension involved, its payload at hand. */
-  #onWholeMessage(opcode: number, data: Uint8Array): void {
-    if (opcode === Opcode.Binary) {
-      this.#emit({ type: 'binary', data });
-      return;
-    }
+  /** A one-frame text or binary message, no extension involved, its payload at hand: its data, or null if it failed the connection. */
+  #wholeMessage(opcode: number, data: Uint8Array): string | Uint8Array | null {
+    if (opcode === Opcode.Binary) return data;
     const validate = this.#utf8Validator;
     // §8.1: text must be UTF-8.
     if (!(validate === null ? isValidUtf8(data) : validate(data))) {
       // Say why as the incremental check does (a bad byte, or a code point cut at the end).
       const check = new Utf8Validator();
       const cutShort = check.push(data) && !check.complete;
-      return this.#fail('INVALID_UTF8', 1007, cutShort ? 'text message ends inside a UTF-8 sequence' : 'text message is not valid UTF-8');
+      this.#fail('INVALID_UTF8', 1007, cutShort ? 'text message ends inside a UTF-8 sequence' : 'text message is not valid UTF-8');
+      return null;
     }
-    this.#emit({ type: 'text', data: decodeUtf8(data) });
+    return decodeUtf8(data);
   }
 
   #onDataHeader(opcode: number, rsv: number, fin: boolean, length: number): void {
     if (opcode === Opcode.Continuation) {
       // §5.4: a continuation needs a message in progress.
-      if (!this.#inMessage) return this.#fail('UNEXPECTED_CONTINUATION', 1002, 'continuation frame without a message to continue');
+      if (!this.#flag(IN_MESSAGE)) return this.#fail('UNEXPECTED_CONTINUATION', 1002, 'continuation frame without a message to continue');
       // Our extensions transform whole messages: only a message's first frame carries RSV bits (RFC 7692 §6.1).
       if (rsv !== 0) return this.#fail('RESERVED_BITS', 1002, 'RSV bits set on a continuation frame');
       if (++this.#message!.fragments > this.limits.maxFragments) {
@@ -937,7 +922,7 @@ export class Connection {
       }
     } else {
       // §5.4: a new data message may not start inside another.
-      if (this.#inMessage) return this.#fail('EXPECTED_CONTINUATION', 1002, 'new data frame while a fragmented message is in progress');
+      if (this.#flag(IN_MESSAGE)) return this.#fail('EXPECTED_CONTINUATION', 1002, 'new data frame while a fragmented message is in progress');
       const message = (this.#message ??= new IncomingMessage());
       message.decoder = null;
       if (rsv !== 0) {
@@ -949,15 +934,15 @@ export class Connection {
         }
         if (message.decoder === null) return this.#fail('RESERVED_BITS', 1002, 'RSV bits set that no extension claimed for this message');
       }
-      this.#inMessage = true;
+      this.#flags |= IN_MESSAGE;
       message.kind = opcode === Opcode.Text ? 'text' : 'binary';
       message.fragments = 1;
       message.size = 0;
       message.utf8.reset();
       message.lastFragment = null;
-      this.#fragmentStarted = false;
+      this.#flags &= ~FRAGMENT_STARTED;
     }
-    this.#frameFin = fin;
+    this.#set(FRAME_FIN, fin);
     const message = this.#message!;
     if (message.decoder === null && message.size + length > this.limits.maxMessageSize) {
       // Known before a byte of it arrives: fail now rather than after buffering it.
@@ -966,20 +951,20 @@ export class Connection {
   }
 
   #onDataChunk(chunk: Uint8Array, frameEnd: boolean): void {
-    const messageEnd = frameEnd && this.#frameFin;
+    const messageEnd = frameEnd && this.#flag(FRAME_FIN);
     const message = this.#message!;
     const decoder = message.decoder;
     if (decoder !== null) {
       if (chunk.length > 0 || messageEnd) {
         const problem = decoder.decode(chunk, messageEnd, (message.sink ??= (data) => this.#acceptData(data)));
-        if (this.#state === 'closed' || !this.#inMessage) return; // the sink failed the connection
+        if (this.#state === 'closed' || !this.#flag(IN_MESSAGE)) return; // the sink failed the connection
         if (problem !== null) return this.#fail('EXTENSION_ERROR', 1007, `${decoder.name}: ${problem}`);
       }
     } else if (chunk.length > 0 && !this.#acceptData(chunk)) {
       return;
     }
     if (messageEnd) this.#finishMessage();
-    else if (!frameEnd && message.target === null && this.#frameFin && message.fragments === 1) this.#maybeTarget();
+    else if (!frameEnd && message.target === null && this.#flag(FRAME_FIN) && message.fragments === 1) this.#maybeTarget();
   }
 
   /**
@@ -989,7 +974,7 @@ export class Connection {
    */
   #maybeTarget(): void {
     const message = this.#message;
-    if (!this.#assemble || !this.#inMessage || message!.decoder !== null || (this.#state !== 'open' && this.#state !== 'closing')) return;
+    if (!this.#flag(ASSEMBLE) || !this.#flag(IN_MESSAGE) || message!.decoder !== null || (this.#state !== 'open' && this.#state !== 'closing')) return;
     const parser = this.#parser;
     const remaining = parser.payloadRemaining;
     const done = message!.size;
@@ -1012,7 +997,7 @@ export class Connection {
 
   /** A chunk of the message's (decoded) payload. False if it failed the connection. */
   #acceptData(chunk: Uint8Array): boolean {
-    if (!this.#inMessage) return false;
+    if (!this.#flag(IN_MESSAGE)) return false;
     const message = this.#message!;
     message.size += chunk.length;
     if (message.size > this.limits.maxMessageSize) {
@@ -1024,14 +1009,14 @@ export class Connection {
       this.#fail('INVALID_UTF8', 1007, 'text message is not valid UTF-8');
       return false;
     }
-    if (this.#assemble) {
+    if (this.#flag(ASSEMBLE)) {
       if (message.target !== null) {
         // the parser wrote it into the target already
       } else if (message.parts === NO_PARTS) message.parts = [chunk];
       else message.parts.push(chunk);
     } else {
-      const fragment: Extract<Event, { type: 'fragment' }> = { type: 'fragment', kind: message.kind, data: chunk, first: !this.#fragmentStarted, fin: false };
-      this.#fragmentStarted = true;
+      const fragment: Extract<Event, { type: 'fragment' }> = { type: 'fragment', kind: message.kind, data: chunk, first: !this.#flag(FRAGMENT_STARTED), fin: false };
+      this.#flags |= FRAGMENT_STARTED;
       message.lastFragment = fragment;
       this.#emit(fragment);
     }
@@ -1044,13 +1029,13 @@ export class Connection {
       this.#fail('INVALID_UTF8', 1007, 'text message ends inside a UTF-8 sequence');
       return;
     }
-    this.#inMessage = false;
+    this.#flags &= ~IN_MESSAGE;
     message.decoder = null;
-    if (!this.#assemble) {
+    if (!this.#flag(ASSEMBLE)) {
       const last = message.lastFragment;
       // Mark the last chunk as the end if the application has not taken it yet; else send an empty end.
       if (last !== null && this.#lastQueued() === last) last.fin = true;
-      else this.#emit({ type: 'fragment', kind: message.kind, data: EMPTY, first: !this.#fragmentStarted, fin: true });
+      else this.#emit({ type: 'fragment', kind: message.kind, data: EMPTY, first: !this.#flag(FRAGMENT_STARTED), fin: true });
       message.lastFragment = null;
       return;
     }
@@ -1070,7 +1055,7 @@ export class Connection {
   }
 
   #abandonMessage(): void {
-    this.#inMessage = false;
+    this.#flags &= ~IN_MESSAGE;
     const message = this.#message;
     if (message === null) return;
     message.parts = NO_PARTS;
@@ -1082,7 +1067,7 @@ export class Connection {
     if (opcode === Opcode.Ping) {
       this.#emit({ type: 'ping', data: payload });
       // §5.5.2: answer with a pong carrying the same data, unless we already sent a Close.
-      if (this.#autoPong && this.#state === 'open') this.#writeFrame(true, 0, Opcode.Pong, payload);
+      if (this.#flag(AUTO_PONG) && this.#state === 'open') this.#writeFrame(true, 0, Opcode.Pong, payload);
       return;
     }
     if (opcode === Opcode.Pong) {
@@ -1092,12 +1077,12 @@ export class Connection {
     }
     const parsed = parseClosePayload(payload);
     if (!parsed.ok) return this.#fail(parsed.code, parsed.closeCode, parsed.message);
-    this.#closing.peerClose = { code: parsed.code, reason: parsed.reason };
+    this.#closing().peerClose = { code: parsed.code, reason: parsed.reason };
     this.#emit({ type: 'close', code: parsed.code, reason: parsed.reason });
     this.#abandonMessage();
     if (this.#state === 'open') {
       // §5.5.1: echo the Close, with the peer's code (none if it sent none).
-      this.#closing.initiator = 'remote';
+      this.#closing().initiator = 'remote';
       this.#sendCloseFrame(parsed.code === NO_STATUS ? undefined : parsed.code, '');
     }
     this.#toClosed('recv-close', null);
@@ -1149,11 +1134,11 @@ export class Connection {
         this.#destroy();
         return;
       case 'open':
-        this.#closing.initiator = 'local';
+        this.#closing().initiator = 'local';
         this.#sendCloseFrame(code, reason ?? '');
         this.#move('send-close');
-        this.#closing.deadline = this.#clock() + this.timeouts.closeTimeout;
-        if (error !== null) this.#closing.error = error;
+        this.#closing().deadline = this.#clock() + this.timeouts.closeTimeout;
+        if (error !== null) this.#closing().error = error;
         return;
       case 'closing':
       case 'closed':
@@ -1165,11 +1150,16 @@ export class Connection {
   #sendCloseFrame(code: number | undefined, reason: string): void {
     const payload = buildClosePayload(code, reason === '' ? undefined : reason);
     this.#writeFrame(true, 0, Opcode.Close, payload);
-    this.#closeSent = true;
-    this.#closing.sentCode = code ?? null;
+    this.#flags |= CLOSE_SENT;
+    this.#closing().sentCode = code ?? null;
   }
 
   #writeFrame(fin: boolean, rsv: number, opcode: number, payload: Uint8Array): void {
+    if (this.#maskKeys === null && payload.length < COPY_THRESHOLD) {
+      // A server's frame in one buffer: the common case, without serializeFrame's argument checks.
+      this.#write(unmaskedFrame(firstByte(fin, rsv, opcode), payload));
+      return;
+    }
     const frames = FRAMES;
     serializeFrame(frames, fin, rsv, opcode, payload, this.#maskKeys === null ? null : this.#maskKeys.next());
     for (let i = 0; i < frames.length; i++) this.#write(frames[i]!);
@@ -1191,7 +1181,7 @@ export class Connection {
     const canSend = this.#state === 'open';
     this.#protocolError(code, canSend ? closeCode : null, null, message);
     if (canSend) {
-      this.#closing.initiator = 'local';
+      this.#closing().initiator = 'local';
       this.#sendCloseFrame(closeCode, '');
     }
     this.#abandonMessage();
@@ -1212,13 +1202,13 @@ export class Connection {
   /** Enter `closed` and emit the final event. */
   #toClosed(input: TransitionInput, error: ProtocolErrorCode | null): void {
     this.#move(input);
-    const closing = this.#closing;
+    const closing = this.#closing();
     closing.deadline = this.#clock() + this.timeouts.closeTimeout;
     const peer = closing.peerClose;
     const info: CloseInfo = {
       code: peer?.code ?? ABNORMAL,
       reason: peer?.reason ?? '',
-      wasClean: peer !== null && this.#closeSent,
+      wasClean: peer !== null && this.#flag(CLOSE_SENT),
       initiator: closing.initiator,
       sentCode: closing.sentCode,
       error: error ?? closing.error,
@@ -1229,14 +1219,14 @@ export class Connection {
   }
 
   #shutdownWrite(): void {
-    if (this.#shutdown || this.#destroyed) return;
-    this.#shutdown = true;
+    if (this.#flag(SHUTDOWN | DESTROYED)) return;
+    this.#flags |= SHUTDOWN;
     this.#ends |= END_SHUTDOWN;
   }
 
   #destroy(): void {
-    if (this.#destroyed) return;
-    this.#destroyed = true;
+    if (this.#flag(DESTROYED)) return;
+    this.#flags |= DESTROYED;
     this.#ends |= END_DESTROY;
   }
 

@@ -151,10 +151,16 @@ export class FrameParser {
     if (chunk.length === 0) return;
     const chunks = this.#chunks;
     if (this.#head === chunks.length) {
-      // Emptied with pop(): `length = 0` is a runtime call in V8; the queue is usually one long.
-      while (chunks.length > 0) chunks.pop();
       this.#head = 0;
       this.#offset = 0;
+      if (chunks.length === 1) {
+        // The usual case, one read at a time: the chunk takes the spent one's place.
+        chunks[0] = chunk;
+        this.#available += chunk.length;
+        return;
+      }
+      // Emptied with pop(): `length = 0` is a runtime call in V8.
+      while (chunks.length > 0) chunks.pop();
     } else if (this.#head >= 32) {
       // A stream that never drains fully must not grow the queue forever.
       chunks.splice(0, this.#head);
@@ -338,6 +344,61 @@ export class FrameParser {
     return PAYLOAD;
   }
 
+  /**
+   * After a HEADER step of a frame whose payload is all in the chunk at hand
+   * ({@link payloadInOneChunk}), with no {@link payloadInto} target: that payload, unmasked, and
+   * the frame is done, as one PAYLOAD step would yield it (`payload` is not set). The common
+   * case (a whole small message per read) in one call: a short data payload is unmasked where
+   * it lies and viewed, the chunk's buffer cached only if more of the chunk follows; anything
+   * else takes the PAYLOAD step. Throws (consuming nothing) if the payload is not all at hand.
+   */
+  wholePayload(): Uint8Array {
+    if (!this.#inPayload) throw notAtHand();
+    const n = this.#remaining;
+    if (n === 0) {
+      this.#endFrame(EMPTY);
+      return EMPTY;
+    }
+    if (this.#available === 0) throw notAtHand();
+    const chunk = this.#chunks[this.#head]!;
+    const offset = this.#offset;
+    const end = offset + n;
+    if (end > chunk.length) throw notAtHand();
+    if (n > SHORT_BYTES || this.opcode >= 0x8 || this.#target !== null) {
+      this.#nextPayload(); // all at hand: one PAYLOAD step that ends the frame
+      return this.payload;
+    }
+    let view: Uint8Array;
+    if (freshArrays) {
+      view = new Uint8Array(n); // JavaScriptCore: an array of its own (see #nextPayload)
+      copyUnmasked(chunk, offset, view, 0, n, this.#masked ? this.#maskWord : 0);
+    } else {
+      if (chunk !== this.#viewChunk && end < chunk.length) {
+        // More frames follow in this chunk: cache its buffer for their views.
+        this.#viewChunk = chunk;
+        this.#viewBuffer = chunk.buffer;
+        this.#viewBase = chunk.byteOffset;
+        this.#viewData = null;
+      }
+      view = chunk === this.#viewChunk ? new Uint8Array(this.#viewBuffer, this.#viewBase + offset, n) : new Uint8Array(chunk.buffer, chunk.byteOffset + offset, n);
+      // In place, byte by byte, on the view (always a plain Uint8Array, whatever the chunk is).
+      if (this.#masked) copyUnmasked(view, 0, view, 0, n, this.#maskWord);
+    }
+    this.#available -= n;
+    if (end < chunk.length) {
+      this.#offset = end;
+    } else {
+      this.#chunks[this.#head] = EMPTY; // let it be collected
+      this.#head++;
+      this.#offset = 0;
+      if (this.#viewChunk !== null) this.#forgetView();
+    }
+    this.#remaining = 0;
+    this.#inPayload = false;
+    this.frameEnd = true;
+    return view;
+  }
+
   /** The mask key rotated to the current phase: its low byte applies to the next payload byte. */
   #rotatedKey(): number {
     const shift = this.#maskPhase << 3;
@@ -407,6 +468,10 @@ export class FrameParser {
       this.#skip(take);
     }
   }
+}
+
+function notAtHand(): WebSocketUsageError {
+  return new WebSocketUsageError('INVALID_STATE', 'wholePayload: no frame payload all in the chunk at hand');
 }
 
 /**

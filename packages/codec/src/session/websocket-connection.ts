@@ -237,7 +237,7 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
 
   // Transport and ending
   #troubleState: Trouble | null = null;
-  get #trouble(): Trouble {
+  #trouble(): Trouble {
     return (this.#troubleState ??= new Trouble());
   }
   #info: SessionCloseInfo | null = null;
@@ -293,86 +293,22 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
     this.#hs = new HandshakeState(init.peer ?? null, init.owner, init.hooks ?? null);
   }
 
-  #flag(bit: number): boolean {
-    return (this.#flags & bit) !== 0;
+  // Flags are read and written through these, never through private accessors (`get #x()`):
+  // V8 calls the runtime for every use of a private accessor, even in optimized code.
+  /** Any of `bits` is set. */
+  #flag(bits: number): boolean {
+    return (this.#flags & bits) !== 0;
   }
 
   #set(bit: number, on: boolean): void {
     this.#flags = on ? this.#flags | bit : this.#flags & ~bit;
   }
 
-  get #wasOpen(): boolean {
-    return this.#flag(WAS_OPEN);
-  }
-  set #wasOpen(on: boolean) {
-    this.#set(WAS_OPEN, on);
-  }
-  get #pumping(): boolean {
-    return this.#flag(PUMPING);
-  }
-  set #pumping(on: boolean) {
-    this.#set(PUMPING, on);
-  }
-  get #eof(): boolean {
-    return this.#flag(EOF);
-  }
-  set #eof(on: boolean) {
-    this.#set(EOF, on);
-  }
-  get #ended(): boolean {
-    return this.#flag(ENDED);
-  }
-  set #ended(on: boolean) {
-    this.#set(ENDED, on);
-  }
-  get #destroyed(): boolean {
-    return this.#flag(DESTROYED);
-  }
-  set #destroyed(on: boolean) {
-    this.#set(DESTROYED, on);
-  }
-  get #transportClosed(): boolean {
-    return this.#flag(TRANSPORT_CLOSED);
-  }
-  set #transportClosed(on: boolean) {
-    this.#set(TRANSPORT_CLOSED, on);
-  }
-  get #terminated(): boolean {
-    return this.#flag(TERMINATED);
-  }
-  set #terminated(on: boolean) {
-    this.#set(TERMINATED, on);
-  }
-  get #needDrain(): boolean {
-    return this.#flag(NEED_DRAIN);
-  }
-  set #needDrain(on: boolean) {
-    this.#set(NEED_DRAIN, on);
-  }
-  get #userPaused(): boolean {
-    return this.#flag(USER_PAUSED);
-  }
-  set #userPaused(on: boolean) {
-    this.#set(USER_PAUSED, on);
-  }
-  get #queuePaused(): boolean {
-    return this.#flag(QUEUE_PAUSED);
-  }
-  set #queuePaused(on: boolean) {
-    this.#set(QUEUE_PAUSED, on);
-  }
-  get #transportPaused(): boolean {
-    return this.#flag(TRANSPORT_PAUSED);
-  }
-  set #transportPaused(on: boolean) {
-    this.#set(TRANSPORT_PAUSED, on);
-  }
-
   /** Resolves with this connection once open; rejects with a {@link HandshakeError} (client). */
   get opened(): Promise<WebSocketConnection> {
     const promises = (this.#promises ??= { opened: null, closed: null, resolveClosed: null });
     if (promises.opened === null) {
-      if (this.#wasOpen) {
+      if (this.#flag(WAS_OPEN)) {
         promises.opened = Promise.resolve(this);
       } else if (this.#hs!.openError !== null) {
         promises.opened = Promise.reject(this.#hs!.openError);
@@ -407,7 +343,7 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
       case 'awaiting-accept':
         return 'connecting';
       case 'open':
-        return this.#terminated ? 'closing' : 'open';
+        return this.#flag(TERMINATED) ? 'closing' : 'open';
       default:
         return 'closing';
     }
@@ -505,7 +441,7 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
   close(code?: number, reason?: string): void {
     const before = this.#codec.state;
     this.#codec.send({ type: 'close', code, reason });
-    if (before === 'handshake' || before === 'awaiting-accept') this.#trouble.error ??= 'ABORTED';
+    if (before === 'handshake' || before === 'awaiting-accept') this.#trouble().error ??= 'ABORTED';
     this.#pump();
   }
 
@@ -518,7 +454,7 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
 
   /** Resolves once `bufferedAmount` is at most the low-water mark (at once if it is), or the connection is gone. */
   drain(): Promise<void> {
-    if (this.#info !== null || this.#destroyed || this.bufferedAmount <= this.#options.lowWaterMark) return Promise.resolve();
+    if (this.#info !== null || this.#flag(DESTROYED) || this.bufferedAmount <= this.#options.lowWaterMark) return Promise.resolve();
     return new Promise((resolve) => (this.#drainWaiters ??= []).push(resolve));
   }
 
@@ -526,12 +462,12 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
 
   /** Stop reading from the peer (the transport's own backpressure reaches the peer). */
   pause(): void {
-    this.#userPaused = true;
+    this.#flags |= USER_PAUSED;
     this.#applyFlow();
   }
 
   resume(): void {
-    this.#userPaused = false;
+    this.#flags &= ~USER_PAUSED;
     this.#applyFlow();
   }
 
@@ -546,7 +482,7 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
       throw new WebSocketUsageError('INVALID_STATE', "iteration needs whole messages: listen to 'fragment' events when assembleMessages is false");
     }
     const queue = new MessageQueue(this.#options.maxQueuedMessages, (full) => {
-      this.#queuePaused = full;
+      this.#set(QUEUE_PAUSED, full);
       this.#applyFlow();
     });
     this.#queue = queue;
@@ -581,15 +517,15 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
   }
 
   #onEnd(): void {
-    if (!this.#eof) {
-      this.#eof = true;
+    if (!this.#flag(EOF)) {
+      this.#flags |= EOF;
       this.#codec.receiveEof();
     }
     this.#pump();
   }
 
   #onDrain(): void {
-    if (this.#drainWaiters === null && !this.#needDrain && this.#drainDeadline < 0) return;
+    if (this.#drainWaiters === null && !this.#flag(NEED_DRAIN) && this.#drainDeadline < 0) return;
     const buffered = this.bufferedAmount;
     if (buffered <= this.#options.highWaterMark) this.#drainDeadline = -1;
     if (buffered > this.#options.lowWaterMark) return;
@@ -597,18 +533,17 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
   }
 
   #onClose(error?: unknown): void {
-    if (this.#transportClosed) return;
-    this.#transportClosed = true;
-    this.#destroyed = true;
-    if (this.#codec.closeInfo === null && !this.#terminated && error !== undefined && error !== null) {
-      const trouble = this.#trouble;
+    if (this.#flag(TRANSPORT_CLOSED)) return;
+    this.#flags |= TRANSPORT_CLOSED | DESTROYED;
+    if (this.#codec.closeInfo === null && !this.#flag(TERMINATED) && error !== undefined && error !== null) {
+      const trouble = this.#trouble();
       trouble.error ??= 'TRANSPORT_ERROR';
       trouble.cause = error;
       trouble.lastProblem = error instanceof Error ? error.message : String(error);
       this.emit('error', new WebSocketError('TRANSPORT_ERROR', `transport failed: ${trouble.lastProblem}`, null, error));
     }
-    if (!this.#eof) {
-      this.#eof = true;
+    if (!this.#flag(EOF)) {
+      this.#flags |= EOF;
       this.#codec.receiveEof();
     }
     this.#pump();
@@ -621,7 +556,7 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
     if (state === 'handshake' || state === 'awaiting-accept') {
       throw new WebSocketUsageError('INVALID_STATE', `${what}() before the connection is open: await connection.opened first`);
     }
-    return state === 'open' && !this.#terminated;
+    return state === 'open' && !this.#flag(TERMINATED);
   }
 
   #afterSend(): boolean {
@@ -631,9 +566,9 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
       live.active = this.#options.clock();
       live.buffered = this.#transport.bufferedAmount;
     }
-    if (this.#terminated || !this.#codec.canSend) return false;
+    if (this.#flag(TERMINATED) || !this.#codec.canSend) return false;
     if (this.bufferedAmount < this.#options.highWaterMark) return true;
-    this.#needDrain = true;
+    this.#flags |= NEED_DRAIN;
     return false;
   }
 
@@ -646,7 +581,12 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
       // Every pending event first, then every output in one transport write: the echoes of a
       // read that held many frames (and the pongs, and what listeners sent) leave together.
       for (;;) {
-        for (let event = codec.nextEvent(); event !== null; event = codec.nextEvent()) this.#dispatch(event);
+        for (let next = codec.nextEventOrMessage(); next !== null; next = codec.nextEventOrMessage()) {
+          // A whole message comes as its data alone (no event object): the hot path.
+          if (typeof next === 'string') this.#onMessage(next, false);
+          else if (next instanceof Uint8Array) this.#onMessage(next, true);
+          else this.#dispatch(next);
+        }
         if (!codec.hasOutput) break;
         this.#perform();
       }
@@ -699,31 +639,33 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
   }
 
   #end(): void {
-    if (this.#destroyed || this.#ended) return;
-    this.#ended = true;
+    if (this.#flag(DESTROYED | ENDED)) return;
+    this.#flags |= ENDED;
     this.#transport.end();
   }
 
   #destroy(): void {
-    if (this.#destroyed) return;
-    this.#destroyed = true;
+    if (this.#flag(DESTROYED)) return;
+    this.#flags |= DESTROYED;
     this.#transport.destroy();
+  }
+
+  #onMessage(data: string | Uint8Array, isBinary: boolean): void {
+    if (this.#flag(TERMINATED)) return;
+    this.#queue?.push(data);
+    this.emit2('message', data, isBinary);
   }
 
   #dispatch(event: Event): void {
     switch (event.type) {
       case 'text':
-        if (this.#terminated) return;
-        this.#queue?.push(event.data);
-        this.emit2('message', event.data, false);
+        this.#onMessage(event.data, false);
         return;
       case 'binary':
-        if (this.#terminated) return;
-        this.#queue?.push(event.data);
-        this.emit2('message', event.data, true);
+        this.#onMessage(event.data, true);
         return;
       case 'fragment':
-        if (this.#terminated) return;
+        if (this.#flag(TERMINATED)) return;
         this.emit('fragment', event.data, { kind: event.kind, first: event.first, fin: event.fin });
         return;
       case 'ping':
@@ -742,7 +684,7 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
         return;
       }
       case 'open': {
-        this.#wasOpen = true;
+        this.#flags |= WAS_OPEN;
         const options = this.#options;
         if (options.idleTimeout > 0 || options.keepaliveInterval > 0) {
           const now = options.clock();
@@ -761,12 +703,12 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
         this.#hs!.rejection = { response: event.response, body: event.body };
         return;
       case 'protocol-error':
-        this.#trouble.lastProblem = event.message;
-        if (this.#terminated || this.#trouble.error !== null) return; // our own abort caused it
+        this.#trouble().lastProblem = event.message;
+        if (this.#flag(TERMINATED) || this.#trouble().error !== null) return; // our own abort caused it
         this.emit('error', new WebSocketError(event.code, event.message, event.closeCode));
         return;
       case 'closed':
-        if (!this.#wasOpen) {
+        if (!this.#flag(WAS_OPEN)) {
           const hs = this.#hs!;
           hs.hooks = hs.owner = null;
           hs.openError = this.#handshakeError(event.info);
@@ -789,7 +731,7 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
   #afterPump(): void {
     if (this.#info !== null) return;
     const options = this.#options;
-    if (!this.#destroyed) {
+    if (!this.#flag(DESTROYED)) {
       const buffered = this.bufferedAmount;
       if (buffered > options.maxBufferedAmount) {
         this.#fail('SEND_BUFFER_OVERFLOW', `${buffered} bytes wait to be sent, over maxBufferedAmount (${options.maxBufferedAmount}): the peer is not reading`);
@@ -802,7 +744,7 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
       // transport that took them all at once (Bun, Deno): no onDrain will come for them.
       this.#onDrain();
     }
-    if (this.#transportClosed && this.#codec.closeInfo !== null) {
+    if (this.#flag(TRANSPORT_CLOSED) && this.#codec.closeInfo !== null) {
       this.#finish(this.#codec.closeInfo);
       return;
     }
@@ -811,11 +753,17 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
 
   /** One timer, for the earliest deadline. A later deadline leaves an armed timer alone: it fires, finds nothing due, and re-arms. */
   #arm(): void {
+    const codecDeadline = this.#codec.nextDeadline();
     const drain = this.#drainDeadline;
-    const deadline = Math.min(this.#codec.nextDeadline() ?? Infinity, drain < 0 ? Infinity : drain, this.#liveDeadline());
+    if (codecDeadline === null && drain < 0 && this.#live === null) {
+      // Most connections need no timer once open: nothing more to work out.
+      if (this.#timer !== null) this.#dropTimer();
+      return;
+    }
+    const deadline = Math.min(codecDeadline ?? Infinity, drain < 0 ? Infinity : drain, this.#liveDeadline());
     const timers = this.#options.timers;
     if (deadline === Infinity) {
-      this.#dropTimer(); // most connections need no timer once open
+      this.#dropTimer();
       return;
     }
     const timer = (this.#timer ??= { handle: null, at: Infinity, fire: () => this.#fire() });
@@ -856,7 +804,7 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
   /** The next idle or keepalive deadline; none while reading is paused or once not open. */
   #liveDeadline(): number {
     const live = this.#live;
-    if (live === null || this.#transportPaused || this.#terminated || this.#codec.state !== 'open') return Infinity;
+    if (live === null || this.#flag(TRANSPORT_PAUSED) || this.#flag(TERMINATED) || this.#codec.state !== 'open') return Infinity;
     const options = this.#options;
     let deadline = Infinity;
     if (options.keepaliveInterval > 0) {
@@ -876,15 +824,15 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
     if (now < this.#liveDeadline()) return;
     const options = this.#options;
     if (options.idleTimeout > 0 && now >= Math.max(live.received, live.active) + options.idleTimeout) {
-      this.#trouble.timeoutError = 'IDLE_TIMEOUT';
+      this.#trouble().timeoutError = 'IDLE_TIMEOUT';
       this.#codec.send({ type: 'close', code: 1001, reason: 'idle timeout' });
       return;
     }
     if (live.pingAt >= 0) {
       // §7.1.7: fail the connection (1011) as the codec fails on a violation.
       const message = `no answer to a keepalive ping within ${options.keepaliveTimeout} ms`;
-      this.#trouble.error ??= 'PONG_TIMEOUT';
-      this.#trouble.lastProblem = message;
+      this.#trouble().error ??= 'PONG_TIMEOUT';
+      this.#trouble().lastProblem = message;
       this.emit('error', new WebSocketError('PONG_TIMEOUT', message, 1011));
       if (this.#codec.state === 'open') this.#codec.send({ type: 'close', code: 1011 });
       return;
@@ -899,19 +847,19 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
   /** The session's own failure: report it, then terminate. */
   #fail(code: SessionErrorCode, message: string): void {
     if (this.#codec.closeInfo === null) {
-      this.#trouble.error ??= code;
-      this.#trouble.lastProblem = message;
+      this.#trouble().error ??= code;
+      this.#trouble().lastProblem = message;
       this.emit('error', new WebSocketError(code, message));
     }
     this.#abort(null);
   }
 
   #abort(error: SessionErrorCode | null): void {
-    if (error !== null && this.#codec.closeInfo === null) this.#trouble.error ??= error;
-    this.#terminated = true;
+    if (error !== null && this.#codec.closeInfo === null) this.#trouble().error ??= error;
+    this.#flags |= TERMINATED;
     this.#destroy();
-    if (!this.#eof) {
-      this.#eof = true;
+    if (!this.#flag(EOF)) {
+      this.#flags |= EOF;
       this.#codec.receiveEof();
     }
     this.#pump();
@@ -923,16 +871,16 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
       this.#drainWaiters = null;
       for (const resolve of waiters) resolve();
     }
-    if (this.#needDrain) {
-      this.#needDrain = false;
+    if (this.#flag(NEED_DRAIN)) {
+      this.#flags &= ~NEED_DRAIN;
       if (this.#info === null) this.emit('drain');
     }
   }
 
   #applyFlow(): void {
-    const pause = (this.#userPaused || this.#queuePaused) && this.#info === null;
-    if (pause === this.#transportPaused) return;
-    this.#transportPaused = pause;
+    const pause = this.#flag(USER_PAUSED | QUEUE_PAUSED) && this.#info === null;
+    if (pause === this.#flag(TRANSPORT_PAUSED)) return;
+    this.#set(TRANSPORT_PAUSED, pause);
     if (pause) {
       this.#transport.pause?.();
       return;
@@ -945,7 +893,7 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
       live.behind = 0;
     }
     this.#transport.resume?.();
-    if (this.#info === null && !this.#pumping) this.#arm();
+    if (this.#info === null && !this.#flag(PUMPING)) this.#arm();
   }
 
   #finish(codecInfo: CloseInfo): void {
@@ -956,7 +904,7 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
     this.#dropTimer();
     this.#drained();
     this.#queue?.end();
-    this.#userPaused = this.#queuePaused = false;
+    this.#flags &= ~(USER_PAUSED | QUEUE_PAUSED);
     const promises = this.#promises;
     if (promises !== null) {
       promises.resolveClosed?.(info);

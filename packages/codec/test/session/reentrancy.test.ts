@@ -1,5 +1,8 @@
 // Listeners that call back into the connection while the driver is dispatching.
 import { describe, expect, it } from 'vitest';
+import { concat } from 'uint8arrays/concat';
+import { ServerSession, type Transport } from '../../src/session/index.ts';
+import { REQUEST, ascii, clientFrame } from '../helpers/frames.ts';
 import { pair, settle } from './memory-transport.ts';
 
 describe('session: re-entrancy', () => {
@@ -63,6 +66,23 @@ describe('session: re-entrancy', () => {
     expect(got).toEqual(['first']);
     expect(await server.closed).toMatchObject({ code: 1006, error: null });
     await client.closed;
+  });
+
+  it('terminate() inside a listener: the other messages of the same read are not delivered', () => {
+    const writes: Uint8Array[] = [];
+    const transport: Transport = { bufferedAmount: 0, write: (chunks) => void writes.push(...chunks), end: () => {}, destroy: () => {} };
+    const got: unknown[] = [];
+    const session = new ServerSession(transport, {}, (connection) => {
+      connection.on('message', (data) => {
+        got.push(data);
+        connection.terminate();
+      });
+    });
+    session.onData(ascii(REQUEST));
+    session.onData(concat([clientFrame(0x81, 'first'), clientFrame(0x82, Uint8Array.of(2)), clientFrame(0x81, 'third')]));
+    session.onClose();
+    expect(got).toEqual(['first']);
+    expect(session.connection.readyState).toBe('closed');
   });
 
   it('a throwing listener does not break the connection or the other listeners', async () => {
