@@ -176,6 +176,9 @@ export class FrameParser {
   }
 
   #nextHeader(): ParseStep {
+    // The last frame's payload has been taken: don't keep it (an idle connection would hold its
+    // last large message).
+    this.payload = EMPTY;
     if (this.#available === 0) return NEED_MORE;
     let chunk = this.#chunks[this.#head]!;
     let at = this.#offset;

@@ -10,6 +10,20 @@ import { encodeUtf8 } from '../src/utf8.ts';
 const bytes = (n: number, seed = 1): Uint8Array => new Uint8Array(n).map((_, i) => (i * 31 + seed * 7) & 0xff);
 const serverParser = (): FrameParser => new FrameParser({ expectMasked: true, maxFrameSize: 1 << 20 });
 
+describe('FrameParser lets go of what it yielded', () => {
+  it('a payload yielded by a PAYLOAD step is dropped at the next header step, so an idle parser holds no message', () => {
+    const payload = bytes(100_000);
+    const parser = serverParser();
+    parser.push(clientFrame(0x82, payload));
+    expect(parser.next()).toBe(HEADER);
+    expect(parser.next()).toBe(PAYLOAD);
+    expect(parser.payload).toEqual(payload);
+    expect(parser.frameEnd).toBe(true);
+    expect(parser.next()).toBe(NEED_MORE); // nothing more came: the connection waits
+    expect(parser.payload.length).toBe(0);
+  });
+});
+
 describe('FrameParser.wholePayload', () => {
   it('yields a short masked payload unmasked, as a view of the fed chunk, and ends the frame', () => {
     const payload = bytes(32);
