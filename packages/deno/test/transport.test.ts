@@ -219,14 +219,19 @@ Deno.test('reads are handed over without a copy, never read into again; buffers 
 
 const received = (chunks: Uint8Array[]): number => chunks.reduce((sum, c) => sum + c.length, 0);
 
-Deno.test('after a burst the next read waits in a 4 KiB buffer; a read that fills it goes back to the working size, which follows the bursts', async () => {
+/** A transport that has just read 200,000 bytes fed at once (buffers double while reads fill them; the last read drains the socket). */
+async function afterBurst() {
   const conn = new FakeConn();
   const transport = new DenoTransport(conn as unknown as Deno.Conn);
   const { log, handlers } = recorder();
   transport.attach(handlers);
-  // 200,000 bytes at once: buffers double while reads fill them; the last read drains the socket.
   conn.feed(seq(0, 200_000));
   await until(() => received(log.data) === 200_000, 'the burst');
+  return { conn, transport, log };
+}
+
+Deno.test('after a burst the next read waits in a 4 KiB buffer; a read that fills it goes back to the working size, which follows the bursts', async () => {
+  const { conn, transport, log } = await afterBurst();
   assertEquals(conn.readSizes, [4096, 8192, 16384, 32768, 65536, 131072]);
   // Quiet now: the next read got a fresh 4 KiB buffer, not the rest of the 128 KiB one. Its
   // 10 bytes are a burst that uses little of the working size, which halves (64 KiB).
@@ -253,12 +258,7 @@ Deno.test({
   ignore: typeof (globalThis as { gc?: unknown }).gc !== 'function', // deno test --v8-flags=--expose-gc
   async fn() {
     const gc = (globalThis as unknown as { gc: () => void }).gc;
-    const conn = new FakeConn();
-    const transport = new DenoTransport(conn as unknown as Deno.Conn);
-    const { log, handlers } = recorder();
-    transport.attach(handlers);
-    conn.feed(seq(0, 200_000));
-    await until(() => received(log.data) === 200_000, 'the burst');
+    const { transport, log } = await afterBurst();
     const large = log.data.filter((c) => c.buffer.byteLength > 4096).map((c) => new WeakRef(c.buffer));
     assertEquals(large.length, 5);
     log.data.length = 0; // the session let go of every chunk; the loop now waits for a read
