@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { HeadParser, decodeLatin1, type RequestHead, type ResponseHead } from '../src/http/head-parser.ts';
 import { HttpHeaders } from '../src/http/headers.ts';
 import { buildAcceptResponse, buildRejectResponse, validateRequest, type ServerHandshakeOptions } from '../src/handshake/server.ts';
+import { createHash } from 'node:crypto';
 import { computeAcceptKey, generateKey } from '../src/handshake/accept-key.ts';
 import type { HandshakeRequest } from '../src/events.ts';
 import { splits } from './helpers/split.ts';
@@ -74,6 +75,18 @@ describe('computeAcceptKey and generateKey', () => {
     expect(computeAcceptKey('dGhlIHNhbXBsZSBub25jZQ==')).toBe('s3pPLMBiTxaQ9kYGzzhZRbK+xOo=');
     expect(computeAcceptKey('q4xkcO32u266gldTuKaSOw==')).toBe('fA9dggdnMPU79lJgAE3W4TRnyDM=');
     expect(() => computeAcceptKey(1 as unknown as string)).toThrow(usage('INVALID_ARGUMENT'));
+  });
+
+  it('gives the right value for every key in turn, though one SHA-1 state serves them all', () => {
+    // Keys of every length around the 64-byte block (key + GUID: one block or two), a refused
+    // key between them, and the first again: each digest starts from a fresh state.
+    const keys = Array.from({ length: 80 }, (_, n) => 'k'.repeat(n) + String(n));
+    keys.push(keys[0]!);
+    for (const key of keys) {
+      const expected = createHash('sha1').update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11', 'latin1').digest('base64');
+      expect(computeAcceptKey(key)).toBe(expected);
+      expect(() => computeAcceptKey(key + '\u0100')).toThrow(usage('INVALID_ARGUMENT'));
+    }
   });
 
   it('generates 16 random bytes in base64 from the injected source', () => {
@@ -201,6 +214,17 @@ describe('validateRequest (RFC 6455 §4.2.1)', () => {
     }
   });
 
+  it('gives a request without protocols or extensions one shared, frozen empty list of each', () => {
+    const a = accepted(request({ drop: ['Sec-WebSocket-Protocol'] }));
+    const b = accepted(request({ drop: ['Sec-WebSocket-Protocol'] }));
+    expect(a.protocols).toEqual([]);
+    expect(a.extensions).toEqual([]);
+    expect(a.protocols).toBe(b.protocols);
+    expect(a.extensions).toBe(b.extensions);
+    expect(Object.isFrozen(a.protocols) && Object.isFrozen(a.extensions)).toBe(true);
+    expect(() => (a.protocols as string[]).push('x')).toThrow(TypeError);
+  });
+
   it('refuses malformed protocol and extension headers with 400', () => {
     expectRefusal(request({ drop: ['Sec-WebSocket-Protocol'], add: [['Sec-WebSocket-Protocol', 'chat superchat']] }), 'MALFORMED_HEAD', 400);
     expectRefusal(request({ add: [['Sec-WebSocket-Extensions', 'permessage-deflate;']] }), 'BAD_EXTENSION_HEADER', 400);
@@ -291,6 +315,13 @@ describe('buildAcceptResponse (RFC 6455 §4.2.2)', () => {
     expect(() => buildAcceptResponse(req, { protocol: null, extensions: '' })).toThrow(usage('INVALID_ARGUMENT'));
     expect(() => buildAcceptResponse(req, { protocol: null, extensions: 5 as unknown as string })).toThrow(usage('INVALID_ARGUMENT'));
     expect(() => buildAcceptResponse({} as HandshakeRequest, { protocol: null, extensions: null })).toThrow(usage('INVALID_ARGUMENT'));
+  });
+
+  it('refuses extra header values that would split the head', () => {
+    const req = accepted(request());
+    for (const value of ['a\r\nX-Injected: 1', 'a\nb', 'a\u0100']) {
+      expect(() => buildAcceptResponse(req, { protocol: null, extensions: null, headers: [['X-A', value]] })).toThrow(usage('INVALID_ARGUMENT'));
+    }
   });
 
   it('refuses extra headers that would override the handshake', () => {

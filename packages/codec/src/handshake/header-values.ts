@@ -76,6 +76,46 @@ function parseList(value: string, slash: boolean): string[] | null {
   }
 }
 
+/**
+ * Whether the list `value` (as {@link parseList} reads it, with `slash` the same) names `lower`
+ * (lower case) case-insensitively: 1 if it does, 0 if not, -1 if the list is malformed. The same
+ * verdicts as parsing the list and searching it, without making the list.
+ */
+export function listNames(value: string, lower: string, slash: boolean): 1 | 0 | -1 {
+  const n = value.length;
+  let found = false;
+  let i = 0;
+  for (;;) {
+    i = skipOws(value, i);
+    if (i >= n) return found ? 1 : 0;
+    if (value.charCodeAt(i) === COMMA) {
+      i++;
+      continue;
+    }
+    const start = i;
+    i = scanToken(value, i);
+    if (i === start) return -1;
+    if (slash && i < n && value.charCodeAt(i) === SLASH) {
+      const after = i + 1;
+      i = scanToken(value, after);
+      if (i === after) return -1;
+    }
+    if (!found && i - start === lower.length && sameLetters(value, start, lower)) found = true;
+    i = skipOws(value, i);
+    if (i < n && value.charCodeAt(i) !== COMMA) return -1;
+  }
+}
+
+/** `value` from `start` holds `lower` (lower case), ignoring ASCII case. */
+function sameLetters(value: string, start: number, lower: string): boolean {
+  for (let k = 0; k < lower.length; k++) {
+    let c = value.charCodeAt(start + k);
+    if (c >= 0x41 && c <= 0x5a) c += 0x20;
+    if (c !== lower.charCodeAt(k)) return false;
+  }
+  return true;
+}
+
 /** A comma-separated token list (RFC 9110 §5.6.1), empty elements skipped; null if an element is not a token. */
 export function parseTokenList(value: string): string[] | null {
   return parseList(value, false);

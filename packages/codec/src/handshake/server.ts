@@ -19,12 +19,12 @@
 import { WebSocketUsageError, describe, type ProtocolErrorCode } from '../errors.ts';
 import type { HandshakeRequest } from '../events.ts';
 import type { ExtensionOffer } from '../extensions/extension.ts';
-import { HttpHeaders, type HeadersInit } from '../http/headers.ts';
-import { serializeHead, type RequestHead } from '../http/head-parser.ts';
+import { HttpHeaders, fieldCount, type HeadersInit } from '../http/headers.ts';
+import { encodeLatin1, serializeHead, type RequestHead } from '../http/head-parser.ts';
+import { Slab, freshArrays } from '../slab.ts';
 import { encodeUtf8 } from '../utf8.ts';
-import { decodeBase64 } from '../base64.ts';
 import { computeAcceptKey } from './accept-key.ts';
-import { parseExtensionHeader, parseTokenList, parseUpgradeList } from './header-values.ts';
+import { listNames, parseExtensionHeader, parseTokenList } from './header-values.ts';
 
 export interface ServerHandshakeOptions {
   /**
@@ -50,7 +50,14 @@ const HOST = /^[A-Za-z0-9\-._~!$&'()*+,;=:%[\]]+$/;
 const ABSOLUTE_FORM = /^(?:https?|wss?):\/\/([^/?#]*)(.*)$/i;
 const HTTP_VERSION = /^([0-9]+)\.([0-9]+)$/;
 
-/** Checks an upgrade request against RFC 6455 §4.2.1. Never throws on what the peer sent. */
+/** The lists of a request that offers no subprotocol or no extension: one for every such request. */
+const NO_PROTOCOLS: string[] = Object.freeze([]) as unknown as string[];
+const NO_EXTENSIONS: ExtensionOffer[] = Object.freeze([]) as unknown as ExtensionOffer[];
+
+/**
+ * Checks an upgrade request against RFC 6455 §4.2.1. Never throws on what the peer sent.
+ * A request without `Sec-WebSocket-Protocol` (or `-Extensions`) gets a shared, frozen empty list.
+ */
 export function validateRequest(head: RequestHead, options: ServerHandshakeOptions = {}): RequestValidation {
   if (typeof head !== 'object' || head === null || !(head.headers instanceof HttpHeaders) || typeof head.method !== 'string' || typeof head.target !== 'string' || typeof head.httpVersion !== 'string') {
     throw new WebSocketUsageError('INVALID_ARGUMENT', `validateRequest needs a RequestHead, got ${describe(head)}`);
@@ -59,24 +66,31 @@ export function validateRequest(head: RequestHead, options: ServerHandshakeOptio
   if (origins !== undefined && origins !== null && typeof origins !== 'function' && !(Array.isArray(origins) && origins.every((o) => typeof o === 'string'))) {
     throw new WebSocketUsageError('INVALID_ARGUMENT', `origins must be a list of strings, a function or null, got ${describe(origins)}`);
   }
+  // Written to make no garbage for a well-formed request (a server validates one per connection):
+  // no lists made to be searched, no match arrays, no decoded key.
   const headers = head.headers;
 
   // §4.2.1 item 1: "An HTTP/1.1 or higher GET request".
   if (head.method !== 'GET') return refuse('BAD_METHOD', 405, `method ${head.method} is not GET`, [['Allow', 'GET']]);
-  const version = HTTP_VERSION.exec(head.httpVersion);
-  if (version === null || version[1] !== '1') return refuse('BAD_HTTP_VERSION', 505, `HTTP version ${head.httpVersion} not supported`);
-  if (version[2] === '0') return refuse('BAD_HTTP_VERSION', 400, 'WebSocket needs HTTP/1.1 or later, got HTTP/1.0');
+  if (head.httpVersion !== '1.1') {
+    const version = HTTP_VERSION.exec(head.httpVersion);
+    if (version === null || version[1] !== '1') return refuse('BAD_HTTP_VERSION', 505, `HTTP version ${head.httpVersion} not supported`);
+    if (version[2] === '0') return refuse('BAD_HTTP_VERSION', 400, 'WebSocket needs HTTP/1.1 or later, got HTTP/1.0');
+  }
 
-  const target = splitTarget(head.target);
-  if (target === null) return refuse('MALFORMED_HEAD', 400, 'request-target must be a path (origin-form) or an absolute http/ws URL');
+  if (!splitTarget(head.target)) return refuse('MALFORMED_HEAD', 400, 'request-target must be a path (origin-form) or an absolute http/ws URL');
+  const path = splitPath;
+  const query = splitQuery;
+  const authority = splitAuthority;
 
   // §4.2.1 item 2 and RFC 9112 §3.2: exactly one Host.
-  const hosts = headers.getAll('host');
-  if (hosts.length === 0 || hosts[0] === '') return refuse('MISSING_HOST', 400, 'missing Host header');
-  if (hosts.length > 1) return refuse('MALFORMED_HEAD', 400, 'more than one Host header');
-  if (!HOST.test(hosts[0]!)) return refuse('MALFORMED_HEAD', 400, 'malformed Host header');
+  const hostCount = fieldCount(headers, 'host');
+  if (hostCount === 0 || (hostCount > 1 ? headers.getAll('host')[0] : headers.get('host')) === '') return refuse('MISSING_HOST', 400, 'missing Host header');
+  if (hostCount > 1) return refuse('MALFORMED_HEAD', 400, 'more than one Host header');
+  const hostField = headers.get('host')!;
+  if (!HOST.test(hostField)) return refuse('MALFORMED_HEAD', 400, 'malformed Host header');
   // RFC 9112 §3.2.2: with an absolute-form target, the target's authority wins over Host.
-  const host = target.authority ?? hosts[0]!;
+  const host = authority ?? hostField;
 
   const transferEncoding = headers.get('transfer-encoding');
   const contentLength = headers.get('content-length');
@@ -85,16 +99,16 @@ export function validateRequest(head: RequestHead, options: ServerHandshakeOptio
   }
 
   // §4.2.1 item 3.
-  const upgrade = parseUpgradeList(headers.get('upgrade') ?? '');
-  if (upgrade === null) return refuse('BAD_UPGRADE', 400, 'malformed Upgrade header');
-  if (!upgrade.some((p) => p.toLowerCase() === 'websocket')) {
+  const upgrade = listNames(headers.get('upgrade') ?? '', 'websocket', true);
+  if (upgrade === -1) return refuse('BAD_UPGRADE', 400, 'malformed Upgrade header');
+  if (upgrade === 0) {
     return refuse('BAD_UPGRADE', 426, 'Upgrade header does not name websocket', [['Upgrade', 'websocket'], ['Connection', 'Upgrade']]);
   }
 
   // §4.2.1 item 4.
-  const connection = parseTokenList(headers.get('connection') ?? '');
-  if (connection === null) return refuse('BAD_CONNECTION', 400, 'malformed Connection header');
-  if (!connection.some((t) => t.toLowerCase() === 'upgrade')) return refuse('BAD_CONNECTION', 400, 'Connection header does not name upgrade');
+  const connection = listNames(headers.get('connection') ?? '', 'upgrade', false);
+  if (connection === -1) return refuse('BAD_CONNECTION', 400, 'malformed Connection header');
+  if (connection === 0) return refuse('BAD_CONNECTION', 400, 'Connection header does not name upgrade');
 
   // §4.2.1 item 6 and §4.4: tell the client which version we speak.
   if (headers.get('sec-websocket-version') !== '13') {
@@ -102,21 +116,23 @@ export function validateRequest(head: RequestHead, options: ServerHandshakeOptio
   }
 
   // §4.2.1 item 5: a base64 value that decodes to 16 bytes; §11.3.1: only once.
-  const keys = headers.getAll('sec-websocket-key');
-  if (keys.length !== 1) return refuse('BAD_KEY', 400, keys.length === 0 ? 'missing Sec-WebSocket-Key' : 'more than one Sec-WebSocket-Key');
-  const key = keys[0]!;
-  if (decodeBase64(key)?.length !== 16) return refuse('BAD_KEY', 400, 'Sec-WebSocket-Key is not 16 bytes in base64');
+  const keyCount = fieldCount(headers, 'sec-websocket-key');
+  if (keyCount !== 1) return refuse('BAD_KEY', 400, keyCount === 0 ? 'missing Sec-WebSocket-Key' : 'more than one Sec-WebSocket-Key');
+  const key = headers.get('sec-websocket-key')!;
+  if (!isKey(key)) return refuse('BAD_KEY', 400, 'Sec-WebSocket-Key is not 16 bytes in base64');
 
   // §4.2.1 items 8 and 9 (optional): lists, so repeated fields are combined (RFC 9110 §5.3).
-  const protocols = parseTokenList(headers.get('sec-websocket-protocol') ?? '');
+  const protocolField = headers.get('sec-websocket-protocol');
+  const protocols = protocolField === null ? NO_PROTOCOLS : parseTokenList(protocolField);
   if (protocols === null) return refuse('MALFORMED_HEAD', 400, 'malformed Sec-WebSocket-Protocol header');
-  const extensions = parseExtensionHeader(headers.get('sec-websocket-extensions') ?? '');
+  const extensionField = headers.get('sec-websocket-extensions');
+  const extensions = extensionField === null ? NO_EXTENSIONS : parseExtensionHeader(extensionField);
   if (extensions === null) return refuse('BAD_EXTENSION_HEADER', 400, 'malformed Sec-WebSocket-Extensions header');
 
   // §4.2.1 item 7 and §10.2: the origin policy, last, so malformed requests get a 400 first.
-  const originFields = headers.getAll('origin');
-  if (originFields.length > 1) return refuse('MALFORMED_HEAD', 400, 'more than one Origin header');
-  const origin = originFields[0] ?? null;
+  const originCount = fieldCount(headers, 'origin');
+  if (originCount > 1) return refuse('MALFORMED_HEAD', 400, 'more than one Origin header');
+  const origin = originCount === 0 ? null : headers.get('origin');
   if (!originAllowed(origin, head, origins)) return refuse('ORIGIN_NOT_ALLOWED', 403, 'origin not allowed');
 
   return {
@@ -124,8 +140,8 @@ export function validateRequest(head: RequestHead, options: ServerHandshakeOptio
     request: {
       method: head.method,
       target: head.target,
-      path: target.path,
-      query: target.query,
+      path,
+      query,
       httpVersion: head.httpVersion,
       headers,
       host,
@@ -135,6 +151,24 @@ export function validateRequest(head: RequestHead, options: ServerHandshakeOptio
       extensions,
     },
   };
+}
+
+/** Base64 values (RFC 4648 §4) by char code below 128, or -1. */
+const SEXTET = new Int8Array(128).fill(-1);
+for (let i = 0; i < 64; i++) SEXTET['ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'.charCodeAt(i)] = i;
+
+/**
+ * `key` is the canonical padded base64 of 16 bytes (§4.2.1 item 5): 22 base64 chars, the last
+ * with its 4 pad bits zero (RFC 4648 §3.5), then `==`. What decoding it would tell, without
+ * the bytes.
+ */
+function isKey(key: string): boolean {
+  if (key.length !== 24 || key.charCodeAt(22) !== 0x3d || key.charCodeAt(23) !== 0x3d) return false;
+  for (let i = 0; i < 22; i++) {
+    const code = key.charCodeAt(i);
+    if (code >= 128 || SEXTET[code]! < 0) return false;
+  }
+  return (SEXTET[key.charCodeAt(21)]! & 15) === 0;
 }
 
 /**
@@ -158,24 +192,39 @@ function normalizeOrigin(origin: string): string {
   return o;
 }
 
+/** What {@link splitTarget} found, valid until its next call. */
+let splitPath = '';
+let splitQuery = '';
+let splitAuthority: string | null = null;
+
 /**
- * The request-target as path and query (RFC 9112 §3.2). Origin-form (`/path?query`) or
- * absolute-form (`http://host/path`, reduced to its path, §3.2.2); `*` and authority-form are
- * not for GET. The fragment is not part of a request-target (RFC 9112 §3.2), so `#` is refused.
+ * The request-target as path and query (RFC 9112 §3.2), into {@link splitPath},
+ * {@link splitQuery} and {@link splitAuthority}; false if it is neither form. Origin-form
+ * (`/path?query`) or absolute-form (`http://host/path`, reduced to its path, §3.2.2); `*` and
+ * authority-form are not for GET. The fragment is not part of a request-target (RFC 9112 §3.2),
+ * so `#` is refused.
  */
-function splitTarget(target: string): { path: string; query: string; authority: string | null } | null {
-  if (target.includes('#')) return null;
+function splitTarget(target: string): boolean {
+  if (target.includes('#')) return false;
   let rest = target;
   let authority: string | null = null;
   if (!target.startsWith('/')) {
     const match = ABSOLUTE_FORM.exec(target);
-    if (match === null || match[1] === '' || match[1]!.includes('@')) return null;
+    if (match === null || match[1] === '' || match[1]!.includes('@')) return false;
     authority = match[1]!;
     rest = match[2]!;
     if (rest === '' || rest.startsWith('?')) rest = '/' + rest;
   }
   const q = rest.indexOf('?');
-  return q === -1 ? { path: rest, query: '', authority } : { path: rest.slice(0, q), query: rest.slice(q + 1), authority };
+  splitAuthority = authority;
+  if (q === -1) {
+    splitPath = rest;
+    splitQuery = '';
+  } else {
+    splitPath = rest.slice(0, q);
+    splitQuery = rest.slice(q + 1);
+  }
+  return true;
 }
 
 /** Fields the handshake writes itself; a caller's extra headers may not set them. */
@@ -193,16 +242,13 @@ export function buildAcceptResponse(request: HandshakeRequest, opts: { protocol:
     throw new WebSocketUsageError('INVALID_ARGUMENT', `buildAcceptResponse needs the HandshakeRequest from validateRequest, got ${describe(request)}`);
   }
   const { protocol = null, extensions = null, headers } = opts ?? {};
-  const fields: Array<[string, string]> = [
-    ['Upgrade', 'websocket'],
-    ['Connection', 'Upgrade'],
-    ['Sec-WebSocket-Accept', computeAcceptKey(request.key)],
-  ];
+  // The fields after Sec-WebSocket-Accept, each with its CRLF (most answers have none).
+  let more = '';
   if (protocol !== null) {
     if (typeof protocol !== 'string' || !request.protocols.includes(protocol)) {
       throw new WebSocketUsageError('INVALID_ARGUMENT', `protocol must be one the client offered (${request.protocols.join(', ') || 'none'}), got ${describe(protocol)}`);
     }
-    fields.push(['Sec-WebSocket-Protocol', protocol]);
+    more += `Sec-WebSocket-Protocol: ${protocol}\r\n`;
   }
   if (extensions !== null) {
     const parsed = typeof extensions === 'string' ? parseExtensionHeader(extensions) : null;
@@ -214,18 +260,43 @@ export function buildAcceptResponse(request: HandshakeRequest, opts: { protocol:
     if (stray !== undefined) {
       throw new WebSocketUsageError('INVALID_ARGUMENT', `extension ${stray.name} was not offered by the client (RFC 6455 §9.1)`);
     }
-    fields.push(['Sec-WebSocket-Extensions', extensions.trim()]);
+    more += `Sec-WebSocket-Extensions: ${extensions.trim()}\r\n`;
   }
   if (headers !== undefined) {
     for (const [name, value] of new HttpHeaders(headers)) {
       if (ACCEPT_OWN_FIELDS.has(name.toLowerCase())) {
         throw new WebSocketUsageError('INVALID_ARGUMENT', `header ${name} is set by the handshake and cannot be overridden`);
       }
-      fields.push([name, value]);
+      more += `${name}: ${value}\r\n`;
     }
   }
-  return serializeHead('HTTP/1.1 101 Switching Protocols', fields);
+  // Written straight into the answer's bytes: the same head serializeHead would make from the
+  // fields, without the field list and the text of the whole head. A usual answer is a view of a
+  // shared slab (an ArrayBuffer of its own is an off-heap allocation on V8), as small frames are.
+  const accept = computeAcceptKey(request.key);
+  const length = ACCEPT_HEAD.length + accept.length + 2 + more.length + 2;
+  const out = length <= ANSWER_SLAB_MAX && !freshArrays ? answers.alloc(length) : new Uint8Array(length);
+  out.set(ACCEPT_HEAD);
+  let at = ACCEPT_HEAD.length;
+  for (let i = 0; i < accept.length; i++) out[at++] = accept.charCodeAt(i); // base64: ASCII
+  out[at++] = CR;
+  out[at++] = LF;
+  if (more.length > 0) {
+    out.set(encodeLatin1(more), at);
+    at += more.length;
+  }
+  out[at++] = CR;
+  out[at] = LF;
+  return out;
 }
+
+const CR = 0x0d;
+const LF = 0x0a;
+/** Accepting answers up to this many bytes are cut from {@link answers}. */
+const ANSWER_SLAB_MAX = 1024;
+const answers = new Slab(16 * 1024);
+/** The accepting head up to the Sec-WebSocket-Accept value (RFC 6455 §4.2.2 step 5). */
+const ACCEPT_HEAD = encodeLatin1('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ');
 
 /** Reason phrases for the statuses a handshake is likely to be refused with (RFC 9110 §15). */
 const REASONS: Readonly<Record<number, string>> = {

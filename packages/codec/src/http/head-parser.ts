@@ -19,8 +19,10 @@
  *
  * Work is linear in the bytes fed, however they are split: each byte is looked at once and
  * each line is parsed once, when its CRLF arrives. At most `maxHeadBytes` bytes are held.
- * Lines that arrive whole are parsed where they lie in the chunk (an ASCII head is decoded to
- * text in one call); only a line split across chunks is gathered byte by byte.
+ * Lines that arrive whole are parsed where they lie in the chunk; only a line split across
+ * chunks is gathered byte by byte. Lines are read as bytes: text is made only for what the head
+ * keeps that no previous head had (a server parses one head per connection, and most of each is
+ * the previous one's text).
  */
 import { WebSocketUsageError, describe, type ProtocolErrorCode } from '../errors.ts';
 import { decodeUtf8 } from '../utf8.ts';
@@ -73,7 +75,6 @@ const COLON = 0x3a;
 const TCHAR = new Uint8Array(256);
 for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") TCHAR[c.charCodeAt(0)] = 1;
 
-const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([\x21-\x7e]+) ([^ ]+)$/;
 const VERSION = /^HTTP\/([0-9])\.([0-9])$/;
 const STATUS_REST = /^([0-9]{3})(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
 
@@ -102,12 +103,9 @@ export class HeadParser<K extends 'request' | 'response'> {
     if (typeof limits !== 'object' || limits === null) {
       throw new WebSocketUsageError('INVALID_ARGUMENT', `limits must be { maxHeadBytes, maxHeaders }, got ${describe(limits)}`);
     }
-    for (const name of ['maxHeadBytes', 'maxHeaders'] as const) {
-      const value = limits[name];
-      if (!Number.isSafeInteger(value) || value < 1) {
-        throw new WebSocketUsageError('INVALID_ARGUMENT', `${name} must be a positive integer, got ${describe(value)}`);
-      }
-    }
+    // One check per limit, not a loop over their names: a server makes a parser per connection.
+    checkLimit('maxHeadBytes', limits.maxHeadBytes);
+    checkLimit('maxHeaders', limits.maxHeaders);
     this.#kind = kind;
     this.#maxHeadBytes = limits.maxHeadBytes;
     this.#maxHeaders = limits.maxHeaders;
@@ -141,11 +139,11 @@ export class HeadParser<K extends 'request' | 'response'> {
         this.#afterCR = false;
         const length = this.#lineLength;
         this.#lineLength = 0;
-        const outcome = this.#endLine(this.#line ?? EMPTY_LINE, 0, length, null, 0);
+        const outcome = this.#endLine(this.#line ?? EMPTY_LINE, 0, length);
         if (outcome === null) continue;
         if ('code' in outcome) return this.#fail(outcome.code, outcome.status, outcome.message) as R;
         this.#finished = true;
-        return { ok: true, head: outcome, rest: chunk.subarray(i + 1) } as R;
+        return { ok: true, head: outcome, rest: i + 1 === chunk.length ? EMPTY_LINE : chunk.subarray(i + 1) } as R;
       }
       if (byte === CR) {
         this.#afterCR = true;
@@ -168,8 +166,6 @@ export class HeadParser<K extends 'request' | 'response'> {
    */
   #pushWholeLines(chunk: Uint8Array): number | HeadResult<Head> {
     const n = chunk.length;
-    let text: string | null = null;
-    let textEnd = 0;
     let i = 0;
     while (i < n) {
       const cr = chunk.indexOf(CR, i);
@@ -178,19 +174,14 @@ export class HeadParser<K extends 'request' | 'response'> {
       if (lf !== cr + 1) break;
       const size = cr + 2 - i;
       if (this.#consumed + size > this.#maxHeadBytes) break;
-      if (text === null && i === 0) {
-        // The first call: decode the head's lines up to the blank line at once, if all ASCII.
-        textEnd = asciiHeadEnd(chunk, Math.min(n, this.#maxHeadBytes - this.#consumed));
-        text = textEnd > 0 ? decodeUtf8(chunk.subarray(0, textEnd)) : '';
-      }
       this.#consumed += size;
-      const outcome = this.#endLine(chunk, i, cr, cr <= textEnd ? text : null, 0);
+      const outcome = this.#endLine(chunk, i, cr);
       i = cr + 2;
       if (outcome === null) continue;
       if ('code' in outcome) return this.#fail(outcome.code, outcome.status, outcome.message);
       this.#finished = true;
       this.#line = null;
-      return { ok: true, head: outcome, rest: chunk.subarray(i) };
+      return { ok: true, head: outcome, rest: i === n ? EMPTY_LINE : chunk.subarray(i) };
     }
     return i;
   }
@@ -225,14 +216,18 @@ export class HeadParser<K extends 'request' | 'response'> {
 
   /**
    * A line, `bytes[start, end)` without CRLF, is complete: null to go on, the head when done, or
-   * an error. `text`, if given, holds the same bytes decoded, from `bytes[base]` on.
+   * an error.
    */
-  #endLine(bytes: Uint8Array, start: number, end: number, text: string | null, base: number): Head | HeadError | null {
+  #endLine(bytes: Uint8Array, start: number, end: number): Head | HeadError | null {
     if (this.#start === null) {
       // RFC 9112 §2.2: ignore empty lines before the start-line.
       if (end === start) return null;
-      const line = text !== null ? text.slice(start - base, end - base) : decodeLatin1(bytes, start, end);
-      const parsed = this.#kind === 'request' ? parseRequestLine(line) : parseStatusLine(line);
+      let parsed;
+      if (this.#kind === 'request') {
+        parsed = parseRequestLine(bytes, start, end);
+      } else {
+        parsed = parseStatusLine(decodeLatin1(bytes, start, end));
+      }
       if ('code' in parsed) return parsed;
       this.#start = parsed;
       return null;
@@ -241,7 +236,7 @@ export class HeadParser<K extends 'request' | 'response'> {
     if (this.#fields.length === 2 * this.#maxHeaders) {
       return headError('TOO_MANY_HEADERS', 431, `more than ${this.#maxHeaders} header fields`);
     }
-    return parseFieldLine(bytes, start, end, text, base, this.#fields);
+    return parseFieldLine(bytes, start, end, this.#fields);
   }
 
   #finish(): Head {
@@ -258,20 +253,10 @@ export class HeadParser<K extends 'request' | 'response'> {
 
 const EMPTY_LINE = new Uint8Array(0);
 
-/**
- * Where the head in `bytes[0, limit)` ends (just after its blank line) if every byte before is
- * ASCII, so UTF-8 decoding gives the Latin-1 text; else 0. Leading empty lines end nothing: the
- * blank line is searched after the first non-empty line.
- */
-function asciiHeadEnd(bytes: Uint8Array, limit: number): number {
-  let i = 0;
-  while (i + 1 < limit && bytes[i] === CR && bytes[i + 1] === LF) i += 2;
-  for (; i + 3 < limit; i++) {
-    const byte = bytes[i]!;
-    if (byte >= 0x80) return 0;
-    if (byte === CR && bytes[i + 1] === LF && bytes[i + 2] === CR && bytes[i + 3] === LF) return i + 4;
+function checkLimit(name: string, value: number): void {
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new WebSocketUsageError('INVALID_ARGUMENT', `${name} must be a positive integer, got ${describe(value)}`);
   }
-  return 0;
 }
 
 function headError(code: ProtocolErrorCode, status: number, message: string): HeadError {
@@ -288,15 +273,34 @@ function parseVersion(version: string): string | HeadError {
   return parsed === '1.1' ? '1.1' : parsed === '1.0' ? '1.0' : parsed;
 }
 
-// RFC 9112 §3: request-line = method SP request-target SP HTTP-version
-function parseRequestLine(line: string): { method: string; target: string; httpVersion: string } | HeadError {
-  const match = REQUEST_LINE.exec(line);
-  if (match === null) return headError('MALFORMED_HEAD', 400, 'malformed request-line');
-  const httpVersion = parseVersion(match[3]!);
+/**
+ * RFC 9112 §3: request-line = method SP request-target SP HTTP-version, in `line[from, to)`.
+ * Read where it lies (a server reads one per connection): a token, one SP, visible ASCII, one SP,
+ * then a version without SP. Only the target is made into text of its own; the usual method
+ * and version are constants.
+ */
+function parseRequestLine(line: Uint8Array, from: number, to: number): { method: string; target: string; httpVersion: string } | HeadError {
+  let i = from;
+  while (i < to && TCHAR[line[i]!] === 1) i++;
+  const methodEnd = i;
+  if (methodEnd === from || i === to || line[i] !== SP) return headError('MALFORMED_HEAD', 400, 'malformed request-line');
+  const targetStart = ++i;
+  for (; i < to; i++) {
+    const c = line[i]!;
+    if (c < 0x21 || c > 0x7e) break;
+  }
+  const targetEnd = i;
+  if (targetEnd === targetStart || i === to || line[i] !== SP) return headError('MALFORMED_HEAD', 400, 'malformed request-line');
+  const versionStart = ++i;
+  if (versionStart === to) return headError('MALFORMED_HEAD', 400, 'malformed request-line');
+  for (; i < to; i++) if (line[i] === SP) return headError('MALFORMED_HEAD', 400, 'malformed request-line');
+  const httpVersion = to - versionStart === HTTP_1_1.length && sameBytes(line, versionStart, HTTP_1_1) ? '1.1' : parseVersion(decodeLatin1(line, versionStart, to));
   if (typeof httpVersion !== 'string') return httpVersion;
-  const method = match[1]!;
-  return { method: method === 'GET' ? 'GET' : method, target: match[2]!, httpVersion };
+  const method = methodEnd - from === 3 && sameBytes(line, from, 'GET') ? 'GET' : decodeLatin1(line, from, methodEnd);
+  return { method, target: decodeLatin1(line, targetStart, targetEnd), httpVersion };
 }
+
+const HTTP_1_1 = 'HTTP/1.1';
 
 // RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ]
 function parseStatusLine(line: string): { httpVersion: string; status: number; statusText: string } | HeadError {
@@ -310,7 +314,7 @@ function parseStatusLine(line: string): { httpVersion: string; status: number; s
 }
 
 // RFC 9112 §5: field-line = field-name ":" OWS field-value OWS; the line is `line[from, to)`.
-function parseFieldLine(line: Uint8Array, from: number, to: number, text: string | null, base: number, fields: string[]): HeadError | null {
+function parseFieldLine(line: Uint8Array, from: number, to: number, fields: string[]): HeadError | null {
   const first = line[from]!;
   if (first === SP || first === HTAB) {
     // RFC 9112 §5.2 (obs-fold) and §2.2 (whitespace after the start-line): reject.
@@ -334,12 +338,12 @@ function parseFieldLine(line: Uint8Array, from: number, to: number, text: string
       return headError('MALFORMED_HEAD', 400, `control character 0x${byte.toString(16).padStart(2, '0')} in a field value`);
     }
   }
-  const name = shared(names, line, from, colon, text, base, fields.length);
+  const name = shared(names, line, from, colon, fields.length);
   fields.push(name);
   if (end - start > MAX_SHARED_VALUE || (isUnsharedLength(name.length) && UNSHARED.has(name.toLowerCase()))) {
-    fields.push(ownString(line, start, end, text, base));
+    fields.push(decodeLatin1(line, start, end));
   } else {
-    fields.push(shared(values, line, start, end, text, base, fields.length));
+    fields.push(shared(values, line, start, end, fields.length));
   }
   return null;
 }
@@ -363,32 +367,53 @@ const isUnsharedLength = (n: number): boolean => n === 17 || n === 6 || n === 13
  * same place is usually the one wanted, found with one comparison (no hashing).
  */
 let previous: readonly string[] = [];
-/** Engines (V8) make slices this long or longer views into the sliced string; shorter ones are copies. */
-const SLICE_MIN = 13;
-
-/** `bytes[start, end)` as a string of its own: not a view into `text`, which would keep the whole head alive. */
-function ownString(bytes: Uint8Array, start: number, end: number, text: string | null, base: number): string {
-  return text !== null && end - start < SLICE_MIN ? text.slice(start - base, end - base) : decodeLatin1(bytes, start, end);
-}
-
 /**
  * `bytes[start, end)` as text: the previous head's string at index `at` of its fields, or the
  * cached string, if equal; else a string of its own, added to `cache`.
  */
-function shared(cache: Map<string, string>, bytes: Uint8Array, start: number, end: number, text: string | null, base: number, at: number): string {
-  const probe = text !== null ? text.slice(start - base, end - base) : decodeLatin1(bytes, start, end);
+function shared(cache: Map<string, string>, bytes: Uint8Array, start: number, end: number, at: number): string {
+  // Compared where it lies first: most heads repeat the previous one, and then no string is made.
   const last = previous[at];
-  if (last === probe) return last;
+  if (last !== undefined && last.length === end - start && sameBytes(bytes, start, last)) return last;
+  const probe = decodeLatin1(bytes, start, end);
   const cached = cache.get(probe);
   if (cached !== undefined) return cached;
-  const own = text !== null && end - start >= SLICE_MIN ? decodeLatin1(bytes, start, end) : probe;
   if (cache.size >= CACHE_SIZE) cache.clear();
-  cache.set(own, own);
-  return own;
+  cache.set(probe, probe);
+  return probe;
+}
+
+/** `bytes` from `start` hold `text`'s chars as Latin-1 (the caller has checked the length). */
+function sameBytes(bytes: Uint8Array, start: number, text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (bytes[start + i] !== text.charCodeAt(i)) return false;
+  return true;
 }
 
 /** Bytes as Latin-1 text (one char per byte), the form an HTTP head is read in. */
 export function decodeLatin1(bytes: Uint8Array, start = 0, end = bytes.length): string {
+  // Short ones (a target of `/`, a version of `13`) straight from their codes: no view of the bytes.
+  switch (end - start) {
+    case 0:
+      return '';
+    case 1:
+      return String.fromCharCode(bytes[start]!);
+    case 2:
+      return String.fromCharCode(bytes[start]!, bytes[start + 1]!);
+    case 3:
+      return String.fromCharCode(bytes[start]!, bytes[start + 1]!, bytes[start + 2]!);
+    case 4:
+      return String.fromCharCode(bytes[start]!, bytes[start + 1]!, bytes[start + 2]!, bytes[start + 3]!);
+  }
+  // ASCII (nearly every head): Latin-1 and UTF-8 read the same, and the host's decoder makes
+  // nothing but the string (fromCharCode.apply would first copy the bytes into a list).
+  let ascii = true;
+  for (let i = start; i < end; i++) {
+    if (bytes[i]! >= 0x80) {
+      ascii = false;
+      break;
+    }
+  }
+  if (ascii) return decodeUtf8(start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end));
   let out = '';
   // In slices, to stay well under any engine's argument-count limit.
   for (let i = start; i < end; i += 4096) {

@@ -19,13 +19,36 @@ export function isToken(value: string): boolean {
   return TOKEN.test(value);
 }
 
-/** `name` equals `lower` (already lower-case) case-insensitively; most names differ in length. */
+/**
+ * `name` equals `lower` (already lower-case) case-insensitively; most names differ in length.
+ * Field names are tokens (ASCII), so only A-Z fold, compared in place: `toLowerCase()` would
+ * make a string per comparison.
+ */
 function sameName(name: string, lower: string): boolean {
-  return name.length === lower.length && (name === lower || name.toLowerCase() === lower);
+  if (name.length !== lower.length) return false;
+  if (name === lower) return true;
+  for (let i = 0; i < name.length; i++) {
+    let c = name.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) c += 0x20;
+    if (c !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** `name` in lower case: itself when it is already (no string made), as most lookups' names are. */
+function lowerName(name: string): string {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if ((c >= 0x41 && c <= 0x5a) || c >= 0x80) return name.toLowerCase();
+  }
+  return name;
 }
 
 /** @internal Adopt fields the head parser checked, `[name0, value0, name1, value1, …]`, without copying. */
 export let trustedHeaders: (fields: string[]) => HttpHeaders;
+
+/** @internal How many fields are called `lower` (lower case): `getAll(name).length` without the array. */
+export let fieldCount: (headers: HttpHeaders, lower: string) => number;
 
 export class HttpHeaders {
   // Flat, `[name0, value0, name1, value1, …]`: a server keeps every connection's request headers,
@@ -33,7 +56,7 @@ export class HttpHeaders {
   #fields: string[] = [];
 
   constructor(init?: HeadersInit) {
-    if (init !== undefined) this.#addAll(init);
+    if (init !== undefined) this.addAll(init);
   }
 
   static {
@@ -41,6 +64,12 @@ export class HttpHeaders {
       const headers = new HttpHeaders();
       headers.#fields = fields;
       return headers;
+    };
+    fieldCount = (headers, lower) => {
+      const fields = headers.#fields;
+      let count = 0;
+      for (let i = 0; i < fields.length; i += 2) if (sameName(fields[i]!, lower)) count++;
+      return count;
     };
   }
 
@@ -56,7 +85,7 @@ export class HttpHeaders {
 
   /** All values of `name`, in order received. */
   getAll(name: string): string[] {
-    const lower = name.toLowerCase();
+    const lower = lowerName(name);
     const fields = this.#fields;
     const values: string[] = [];
     for (let i = 0; i < fields.length; i += 2) {
@@ -67,7 +96,7 @@ export class HttpHeaders {
 
   /** The values of `name` joined with `, ` (RFC 9110 §5.3), or null if absent. */
   get(name: string): string | null {
-    const lower = name.toLowerCase();
+    const lower = lowerName(name);
     const fields = this.#fields;
     let found: string | null = null;
     for (let i = 0; i < fields.length; i += 2) {
@@ -77,7 +106,7 @@ export class HttpHeaders {
   }
 
   has(name: string): boolean {
-    const lower = name.toLowerCase();
+    const lower = lowerName(name);
     const fields = this.#fields;
     for (let i = 0; i < fields.length; i += 2) if (sameName(fields[i]!, lower)) return true;
     return false;
@@ -96,7 +125,7 @@ export class HttpHeaders {
 
   /** Removes every field called `name`. */
   delete(name: string): void {
-    const lower = name.toLowerCase();
+    const lower = lowerName(name);
     const fields = this.#fields;
     for (let i = fields.length - 2; i >= 0; i -= 2) {
       if (fields[i]!.toLowerCase() === lower) fields.splice(i, 2);
@@ -131,7 +160,9 @@ export class HttpHeaders {
     return this.#fields.length >>> 1;
   }
 
-  #addAll(init: HeadersInit): void {
+  // TypeScript-private, not #private: a #private method would give every instance a brand (a
+  // field more in every request's headers).
+  private addAll(init: HeadersInit): void {
     if (init instanceof HttpHeaders) {
       for (const field of init.#fields) this.#fields.push(field);
     } else if (Array.isArray(init)) {
