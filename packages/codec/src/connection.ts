@@ -109,6 +109,9 @@ const CLOSE_SENT = 1 << 5;
 const EOF = 1 << 6;
 const SHUTDOWN = 1 << 7;
 const DESTROYED = 1 << 8;
+/** The RSV bits negotiated extensions claim (RSV1 = 0x4), kept here for a parser made later. */
+const RSV_SHIFT = 9;
+const RSV_MASK = 0x7 << RSV_SHIFT;
 
 /** What only the handshake needs: one object, let go of once the connection is open. */
 class HandshakeState {
@@ -224,7 +227,8 @@ export class Connection {
   #extensions: readonly Extension[] = NONE;
 
   // Receiving
-  readonly #parser: FrameParser;
+  /** Made with the first frame bytes: a connection that has received none (an idle one) holds no parser. */
+  #parser: FrameParser | null = null;
   /** Set while `#inMessage` (and kept after, for the next message that needs it). */
   #message: IncomingMessage | null = null;
 
@@ -290,8 +294,9 @@ export class Connection {
     // Without overrides, every connection shares the frozen defaults.
     const limits = options.limits === undefined ? DEFAULT_LIMITS : { ...DEFAULT_LIMITS, ...options.limits };
     const timeouts = options.timeouts === undefined ? DEFAULT_TIMEOUTS : { ...DEFAULT_TIMEOUTS, ...options.timeouts };
-    checkLimits(limits);
-    checkTimeouts(timeouts);
+    // The shared defaults are known good (a server makes a connection per socket, mostly with them).
+    if (limits !== DEFAULT_LIMITS) checkLimits(limits);
+    if (timeouts !== DEFAULT_TIMEOUTS) checkTimeouts(timeouts);
     this.limits = Object.freeze(limits);
     this.timeouts = Object.freeze(timeouts);
     this.#flags = ((options.assembleMessages ?? true) ? ASSEMBLE : 0) | ((options.autoPong ?? true) ? AUTO_PONG : 0);
@@ -304,10 +309,10 @@ export class Connection {
     this.#live = timeouts.idleTimeout > 0 || timeouts.keepaliveInterval > 0 ? { received: createdAt, pingAt: -1 } : null;
     const head = role === 'server' ? new HeadParser('request', limits) : new HeadParser('response', limits);
     const hs = (this.#hs = new HandshakeState(head, options.extensions ?? NONE, options.origins ?? null, createdAt));
-    this.#parser = new FrameParser({ expectMasked: role === 'server', maxFrameSize: limits.maxFrameSize });
 
-    const random = options.random ?? defaultRandomSource();
     if (role === 'client') {
+      // Only a client needs randomness (its key and masks): a server looks for none.
+      const random = options.random ?? defaultRandomSource();
       if (random === null) {
         throw new WebSocketUsageError('NO_RANDOM_SOURCE', 'a client needs random bytes for its key and masks: this host has no crypto.getRandomValues, so pass options.random');
       }
@@ -351,7 +356,7 @@ export class Connection {
     return this.#url;
   }
 
-  /** Server: the validated request, once it arrived. */
+  /** Server: the validated request, from its arrival until the connection opens (the 'open' event carries it too). */
   get request(): HandshakeRequest | null {
     return this.#request;
   }
@@ -400,7 +405,7 @@ export class Connection {
     if (state === 'open' || state === 'closing') {
       // Parsed lazily, as events are read (as h11 does): what the application sends in answer
       // to one message goes out before whatever a later frame in the same read provokes.
-      this.#parser.push(data);
+      (this.#parser ?? this.#makeParser()).push(data);
       return;
     }
     switch (state) {
@@ -680,7 +685,7 @@ export class Connection {
   }
 
   #onRequestHead(head: RequestHead): void {
-    const verdict = validateRequest(head, { origins: this.#hs!.origins });
+    const verdict = validateRequest(head, this.#hs!); // its `origins`
     if (!verdict.ok) {
       this.#refuseRequest(verdict.code, verdict.status, verdict.message, verdict.headers);
       return;
@@ -710,7 +715,7 @@ export class Connection {
       this.#refuseRequest('MESSAGE_TOO_LARGE', 400, 'too much data before the handshake completed', []);
       return;
     }
-    this.#parser.push(data);
+    (this.#parser ?? this.#makeParser()).push(data);
   }
 
   #accept(protocol: string | null, headers: HeadersInit | undefined, useExtensions: boolean): void {
@@ -718,9 +723,11 @@ export class Connection {
       throw new WebSocketUsageError('INVALID_STATE', `accept is for a server that received a request and has not answered it (state: ${this.#state})`);
     }
     const request = this.#request!;
-    const accepted: Array<{ name: string; params: ExtensionParam[] }> = [];
-    const extensions: Extension[] = [];
-    if (useExtensions) {
+    // Most clients offer no extension: nothing to look through (nor a list to make) then.
+    const offered = useExtensions && request.extensions.length > 0;
+    const accepted: Array<{ name: string; params: ExtensionParam[] }> = offered ? [] : (NONE as never[]);
+    const extensions: Extension[] = offered ? [] : (NONE as never[]);
+    if (offered) {
       let rsvUsed = 0;
       for (const factory of this.#hs!.factories) {
         const offers = request.extensions.filter((o) => o.name.toLowerCase() === factory.name.toLowerCase()).map((o) => o.params);
@@ -750,8 +757,10 @@ export class Connection {
     this.#protocol = protocol;
     this.#setExtensions(extensions);
     this.#hs = null;
+    // The request goes with the 'open' event: an open connection keeps none (the session has its own).
+    this.#request = null;
     this.#move('accept');
-    this.#emit({ type: 'open', protocol, extensions: extensions.map((e) => e.name), request, response: null });
+    this.#emit({ type: 'open', protocol, extensions: extensions.length === 0 ? (NONE as never[]) : extensions.map((e) => e.name), request, response: null });
   }
 
   #reject(status: number, statusText: string | undefined, headers: HeadersInit | undefined, body: Uint8Array | string | undefined): void {
@@ -811,7 +820,7 @@ export class Connection {
     this.#hs = null;
     this.#move('response');
     this.#emit({ type: 'open', protocol: verdict.protocol, extensions: extensions.map((e) => e.name), request: null, response: this.#response });
-    if (result.rest.length > 0) this.#parser.push(result.rest);
+    if (result.rest.length > 0) (this.#parser ?? this.#makeParser()).push(result.rest);
   }
 
   #collectRejectBody(data: Uint8Array): void {
@@ -847,7 +856,15 @@ export class Connection {
     this.#extensions = extensions.length === 0 ? NONE : extensions; // the shared empty list when none
     let rsv = 0;
     for (const extension of extensions) rsv |= extension.rsvBits;
-    this.#parser.allowedRsv = rsv;
+    this.#flags = (this.#flags & ~RSV_MASK) | (rsv << RSV_SHIFT);
+    if (this.#parser !== null) this.#parser.allowedRsv = rsv;
+  }
+
+  #makeParser(): FrameParser {
+    const parser = new FrameParser({ expectMasked: this.role === 'server', maxFrameSize: this.limits.maxFrameSize });
+    parser.allowedRsv = (this.#flags & RSV_MASK) >> RSV_SHIFT;
+    this.#parser = parser;
+    return parser;
   }
 
   // ───────────────────────────── receiving frames ─────────────────────────────
@@ -859,6 +876,7 @@ export class Connection {
    */
   #processFrames(mode: number): string | Uint8Array | null {
     const parser = this.#parser;
+    if (parser === null) return null; // nothing received yet
     while (this.#state === 'open' || this.#state === 'closing') {
       if (mode !== ALL_EVENTS && this.#event !== null) return null;
       const step = parser.next();
@@ -975,7 +993,7 @@ export class Connection {
   #maybeTarget(): void {
     const message = this.#message;
     if (!this.#flag(ASSEMBLE) || !this.#flag(IN_MESSAGE) || message!.decoder !== null || (this.#state !== 'open' && this.#state !== 'closing')) return;
-    const parser = this.#parser;
+    const parser = this.#parser!; // in a message: frames have arrived
     const remaining = parser.payloadRemaining;
     const done = message!.size;
     const total = done + remaining;

@@ -16,13 +16,16 @@ describe('server handshake (RFC 6455 §4.2)', () => {
     expect(event?.type).toBe('request');
     if (event?.type !== 'request') return;
     expect(event.request).toMatchObject({ path: '/chat', query: 'room=1', host: 'server.example.com', origin: 'http://example.com', protocols: ['chat', 'superchat'], extensions: [] });
+    expect(server.request).toBe(event.request);
     server.send({ type: 'accept', protocol: 'chat' });
     const response = latin1(written(server));
     expect(response).toMatch(/^HTTP\/1\.1 101 Switching Protocols\r\n/);
     expect(response).toContain('Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n');
     expect(response).toContain('Sec-WebSocket-Protocol: chat\r\n');
-    expect(server.takeEvents()).toEqual([expect.objectContaining({ type: 'open', protocol: 'chat', extensions: [] })]);
+    expect(server.takeEvents()).toEqual([expect.objectContaining({ type: 'open', protocol: 'chat', extensions: [], request: event.request })]);
     expect(server.protocol).toBe('chat');
+    // The 'open' event hands the request over; an open connection keeps none (a server holds many).
+    expect(server.request).toBeNull();
   });
 
   it('gives the same result whatever the split', () => {

@@ -9,7 +9,7 @@ import type { HeadersInit } from '../http/headers.ts';
 import type { RequestHead } from '../http/head-parser.ts';
 import { resolveSessionOptions, type ResolvedSessionOptions, type SessionOptions } from './options.ts';
 import type { PeerInfo, Transport, TransportHandlers } from './transport.ts';
-import { WebSocketConnection, driver, type ConnectionHooks, type Driver, type SessionRequest } from './websocket-connection.ts';
+import { WebSocketConnection, driver, sessionInput, type ConnectionHooks, type Driver, type SessionRequest } from './websocket-connection.ts';
 
 /** What `verifyClient` may answer: accept (true), refuse with 401 (false), or refuse with this response. */
 export type VerifyResult = boolean | { status: number; statusText?: string; headers?: HeadersInit; body?: string | Uint8Array };
@@ -34,15 +34,45 @@ export type ConnectionHandler = (connection: WebSocketConnection, request: Sessi
  * A server hands every socket the same options object: resolve it once. (Changing an options
  * object after its first connection does not affect the resolved values; pass a new object.)
  */
-const resolvedCache = new WeakMap<SessionOptions, ResolvedSessionOptions>();
+const resolvedCache = new WeakMap<ServerSessionOptions, Resolved>();
 
-function resolveOnce(options: SessionOptions): ResolvedSessionOptions {
+/** A server's options, resolved for the session and for the codec (which reads its options and keeps none of them). */
+interface Resolved {
+  session: ResolvedSessionOptions;
+  codec: ServerConnectionOptions;
+}
+
+function resolveOnce(options: ServerSessionOptions): Resolved {
   let resolved = resolvedCache.get(options);
   if (resolved === undefined) {
-    resolved = resolveSessionOptions(options);
+    const session = resolveSessionOptions(options);
+    const codec: ServerConnectionOptions = {
+      extensions: options.extensions,
+      limits: options.limits,
+      timeouts: session.codecTimeouts,
+      assembleMessages: options.assembleMessages,
+      autoPong: options.autoPong,
+      utf8Validator: options.utf8Validator,
+      random: options.random,
+      clock: session.clock,
+      origins: options.origins,
+    };
+    resolved = { session, codec };
     if (typeof options === 'object' && options !== null) resolvedCache.set(options, resolved);
   }
   return resolved;
+}
+
+/**
+ * @internal A server's part in every handshake, made once per server: options resolved once,
+ * the hooks shared, and no session object per socket.
+ */
+export interface ServerHandshakes<O> {
+  /**
+   * A server connection on `transport`, its handshake timer armed. Wire the transport to
+   * `transportHandlers(connection)`; `owner` is passed to `onOpen` once the handshake succeeds.
+   */
+  open(transport: Transport, owner: O, peer: PeerInfo): WebSocketConnection;
 }
 
 /**
@@ -63,23 +93,13 @@ export class ServerSession implements TransportHandlers {
 
   constructor(transport: Transport, options: ServerSessionOptions, onConnection: ConnectionHandler, peer: PeerInfo = {}) {
     const resolved = resolveOnce(options);
-    const codec = Connection.server({
-      extensions: options.extensions,
-      limits: options.limits,
-      timeouts: resolved.codecTimeouts,
-      assembleMessages: options.assembleMessages,
-      autoPong: options.autoPong,
-      utf8Validator: options.utf8Validator,
-      random: options.random,
-      clock: resolved.clock,
-      origins: options.origins,
-    });
+    const codec = Connection.server(resolved.codec);
     this.#options = options;
     this.#onConnection = onConnection;
     const connection: WebSocketConnection = new WebSocketConnection({
       codec,
       transport,
-      options: resolved,
+      options: resolved.session,
       assembleMessages: options.assembleMessages ?? true,
       peer,
       owner: this,
@@ -89,6 +109,27 @@ export class ServerSession implements TransportHandlers {
     this.#driver = driver(connection);
     // Arm the handshake timer now: a client that never sends its request must time out too.
     this.#driver.pump();
+  }
+
+  /**
+   * @internal For an adapter's server: what every socket of one server shares. `onOpen` runs
+   * where `onConnection` would (before the connection's messages), with the socket's `owner`.
+   */
+  static handshakes<O>(options: ServerSessionOptions, onOpen: (owner: O, connection: WebSocketConnection, request: SessionRequest) => void): ServerHandshakes<O> {
+    const resolved = resolveOnce(options);
+    const assembleMessages = options.assembleMessages ?? true;
+    const hooks: ConnectionHooks<O> = {
+      onRequest: (_owner, connection, request) => decide(connection, request, options),
+      onOpen: (owner, connection) => onOpen(owner, connection, connection.request!),
+    };
+    return {
+      open(transport, owner, peer) {
+        const connection = new WebSocketConnection({ codec: Connection.server(resolved.codec), transport, options: resolved.session, assembleMessages, peer, owner, hooks: hooks as ConnectionHooks<unknown> });
+        // Arm the handshake timer now: a client that never sends its request must time out too.
+        sessionInput.pump(connection);
+        return connection;
+      },
+    };
   }
 
   onData(chunk: Uint8Array): void {
@@ -141,21 +182,21 @@ function answer(connection: WebSocketConnection, request: SessionRequest, option
     try {
       protocol = chooseProtocol(options.protocols, request);
       headers = typeof options.headers === 'function' ? options.headers(request) : options.headers;
-      driver(connection).send({ type: 'accept', protocol, headers });
+      sessionInput.send(connection, { type: 'accept', protocol, headers });
     } catch {
       // A chooser that threw or picked a protocol the client did not offer: our fault.
-      if (connection.readyState === 'connecting') driver(connection).send({ type: 'reject', status: 500 });
+      if (connection.readyState === 'connecting') sessionInput.send(connection, { type: 'reject', status: 500 });
     }
     return;
   }
   if (verdict === false || typeof verdict !== 'object' || verdict === null) {
-    driver(connection).send({ type: 'reject', status: 401 });
+    sessionInput.send(connection, { type: 'reject', status: 401 });
     return;
   }
   try {
-    driver(connection).send({ type: 'reject', status: verdict.status, statusText: verdict.statusText, headers: verdict.headers, body: verdict.body });
+    sessionInput.send(connection, { type: 'reject', status: verdict.status, statusText: verdict.statusText, headers: verdict.headers, body: verdict.body });
   } catch {
-    if (connection.readyState === 'connecting') driver(connection).send({ type: 'reject', status: 500 });
+    if (connection.readyState === 'connecting') sessionInput.send(connection, { type: 'reject', status: 500 });
   }
 }
 

@@ -122,6 +122,26 @@ export interface Driver extends TransportHandlers {
 
 let driverOf: (connection: WebSocketConnection) => Driver;
 
+/**
+ * @internal The {@link Driver}'s operations as functions of the connection, shared by every
+ * connection: for an adapter (and a session) that keeps the connection itself, so that its
+ * connections never make a driver object.
+ */
+export interface SessionInput {
+  data(connection: WebSocketConnection, chunk: Uint8Array): void;
+  drain(connection: WebSocketConnection): void;
+  end(connection: WebSocketConnection): void;
+  close(connection: WebSocketConnection, error?: unknown): void;
+  pump(connection: WebSocketConnection): void;
+  send(connection: WebSocketConnection, command: Parameters<Connection['send']>[0]): void;
+  receiveRequestHead(connection: WebSocketConnection, head: Parameters<Connection['receiveRequestHead']>[0]): void;
+  /** The transport the connection runs on. */
+  transport(connection: WebSocketConnection): Transport;
+}
+
+/** @internal */
+export let sessionInput: SessionInput;
+
 /** The handlers an adapter wires its socket's events to. */
 export function transportHandlers(connection: WebSocketConnection): TransportHandlers {
   return driverOf(connection);
@@ -259,8 +279,7 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
         this.#c.#onData(chunk);
       }
       onDrain(): void {
-        this.#c.#moved();
-        this.#c.#onDrain();
+        sessionInput.drain(this.#c);
       }
       onEnd(): void {
         this.#c.#onEnd();
@@ -272,15 +291,32 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
         this.#c.#pump();
       }
       send(command: Parameters<Connection['send']>[0]): void {
-        this.#c.#codec.send(command);
-        this.#c.#pump();
+        sessionInput.send(this.#c, command);
       }
       receiveRequestHead(head: Parameters<Connection['receiveRequestHead']>[0]): void {
-        this.#c.#codec.receiveRequestHead(head);
-        this.#c.#pump();
+        sessionInput.receiveRequestHead(this.#c, head);
       }
     }
     driverOf = (c) => (c.#driver ??= new ConnectionDriver(c));
+    sessionInput = {
+      data: (c, chunk) => c.#onData(chunk),
+      drain: (c) => {
+        c.#moved();
+        c.#onDrain();
+      },
+      end: (c) => c.#onEnd(),
+      close: (c, error) => c.#onClose(error),
+      pump: (c) => c.#pump(),
+      send: (c, command) => {
+        c.#codec.send(command);
+        c.#pump();
+      },
+      receiveRequestHead: (c, head) => {
+        c.#codec.receiveRequestHead(head);
+        c.#pump();
+      },
+      transport: (c) => c.#transport,
+    };
   }
 
   /** @internal Use `ServerSession` or `connectSession` (or an adapter's `createServer`/`connect`). */
@@ -680,7 +716,15 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
         const hs = this.#hs!;
         this.#request = this.#buildRequest(event.request, hs.peer);
         hs.peer = null;
-        if (hs.hooks?.onRequest !== undefined) this.#callHook(() => hs.hooks!.onRequest!(hs.owner, this, this.#request!));
+        // An owner's hook may run application code: it must not unwind the driver. (A try here, not
+        // a closure handed to a helper: nothing made per handshake.)
+        if (hs.hooks?.onRequest !== undefined) {
+          try {
+            hs.hooks.onRequest(hs.owner, this, this.#request);
+          } catch (error) {
+            reportError(error);
+          }
+        }
         return;
       }
       case 'open': {
@@ -694,7 +738,13 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
         const hs = this.#hs!;
         this.#hs = null;
         const hooks = hs.hooks;
-        if (hooks?.onOpen !== undefined) this.#callHook(() => hooks.onOpen!(hs.owner, this));
+        if (hooks?.onOpen !== undefined) {
+          try {
+            hooks.onOpen(hs.owner, this);
+          } catch (error) {
+            reportError(error);
+          }
+        }
         hs.settleOpened?.(null);
         this.emit('open');
         return;
@@ -716,15 +766,6 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
           hs.settleOpened = null;
         }
         return;
-    }
-  }
-
-  /** Run an owner's hook (which may run application code) without letting it unwind the driver. */
-  #callHook(hook: () => void): void {
-    try {
-      hook();
-    } catch (error) {
-      reportError(error);
     }
   }
 
