@@ -28,8 +28,9 @@ export interface ServerAddress {
 
 /** A standalone WebSocket server. */
 export class WebSocketServer extends Emitter<ServerEvents> {
-  /** The open connections. */
-  readonly connections = new Set<WebSocketConnection>();
+  readonly #open = new Set<WebSocketConnection>();
+  /** The open connections (a live, read-only view, as on every adapter). */
+  readonly connections: ReadonlySet<WebSocketConnection> = this.#open;
   readonly #options: ServerSessionOptions;
   readonly #tls: TLSOptions | undefined;
   #listener: TCPSocketListener<BunTransport> | null = null;
@@ -116,7 +117,7 @@ export class WebSocketServer extends Emitter<ServerEvents> {
       transport,
       this.#options,
       (connection, request) => {
-        this.connections.add(connection);
+        this.#open.add(connection);
         this.emit('connection', connection, request);
       },
       peer,
@@ -126,7 +127,7 @@ export class WebSocketServer extends Emitter<ServerEvents> {
     this.#sockets.set(transport, connection);
     void connection.closed.then(() => {
       this.#sockets.delete(transport);
-      this.connections.delete(connection);
+      this.#open.delete(connection);
     });
     return connection;
   }

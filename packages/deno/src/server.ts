@@ -47,8 +47,9 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 export class WebSocketServer extends Emitter<ServerEvents> {
   /** The listening socket, once `listen()` was called; null after `close()`. */
   listener: Deno.Listener | null = null;
-  /** The open connections. */
-  readonly connections: Set<WebSocketConnection> = new Set();
+  readonly #open = new Set<WebSocketConnection>();
+  /** The open connections (a live, read-only view, as on every adapter). */
+  readonly connections: ReadonlySet<WebSocketConnection> = this.#open;
   readonly #options: ServerSessionOptions;
   readonly #tls: ServerTlsOptions | undefined;
   /** Every served socket's connection (open or still in its handshake). */
@@ -99,7 +100,7 @@ export class WebSocketServer extends Emitter<ServerEvents> {
       transport,
       this.#options,
       (ws, request) => {
-        this.connections.add(ws);
+        this.#open.add(ws);
         this.emit('connection', ws, request);
       },
       peerOf(conn),
@@ -108,7 +109,7 @@ export class WebSocketServer extends Emitter<ServerEvents> {
     this.#served.add(connection);
     void connection.closed.then(() => {
       this.#served.delete(connection);
-      this.connections.delete(connection);
+      this.#open.delete(connection);
     });
     transport.attach(session); // reading starts on a later tick: `head` comes first
     if (this.#closing) connection.terminate();

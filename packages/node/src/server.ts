@@ -10,8 +10,8 @@ import tls from 'node:tls';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { DEFAULT_TIMEOUTS, HttpHeaders } from '@ws/codec';
-import { Emitter, ServerSession, transportHandlers, type ConnectionHandler, type PeerInfo, type ServerSessionOptions, type SessionRequest, type WebSocketConnection } from '@ws/codec/session';
-import { NodeTransport } from './transport.ts';
+import { Emitter, ServerSession, WebSocketConnection, sessionInput, type ConnectionHandler, type PeerInfo, type ServerSessionOptions, type SessionRequest } from '@ws/codec/session';
+import { NodeTransport, SocketList, type NodeTransportOptions } from './transport.ts';
 
 export interface ServerOptions extends ServerSessionOptions {
   /** Serve `wss:`: options for `tls.createServer` (`key`, `cert`, `ca`, …). */
@@ -32,20 +32,74 @@ export interface ServerAddress {
   port: number;
 }
 
+/**
+ * The open connections of a server, as a read-only set. A view of the server's socket list (no
+ * Set entry per connection): `size` is kept, `has` asks the connection's transport.
+ */
+class OpenConnections implements ReadonlySet<WebSocketConnection> {
+  readonly #list: SocketList;
+
+  constructor(list: SocketList) {
+    this.#list = list;
+  }
+
+  get size(): number {
+    return this.#list.open;
+  }
+
+  has(connection: WebSocketConnection): boolean {
+    if (!(connection instanceof WebSocketConnection)) return false;
+    const transport = sessionInput.transport(connection);
+    return transport instanceof NodeTransport && transport.isOpen && transport.isIn(this.#list);
+  }
+
+  *values(): SetIterator<WebSocketConnection> {
+    // Oldest first, as a Set iterates. The open ones as they are now: a loop that awaits may see
+    // sockets leave the list meanwhile (their links are cleared), and must still see the rest.
+    const open: WebSocketConnection[] = [];
+    for (let t = this.#list.head; t !== null; t = t.next) if (t.isOpen) open.push(t.connection!);
+    yield* open;
+  }
+
+  keys(): SetIterator<WebSocketConnection> {
+    return this.values();
+  }
+
+  *entries(): SetIterator<[WebSocketConnection, WebSocketConnection]> {
+    for (const connection of this.values()) yield [connection, connection];
+  }
+
+  forEach(callback: (value: WebSocketConnection, key: WebSocketConnection, set: ReadonlySet<WebSocketConnection>) => void, thisArg?: unknown): void {
+    for (const connection of this.values()) callback.call(thisArg, connection, connection, this);
+  }
+
+  [Symbol.iterator](): SetIterator<WebSocketConnection> {
+    return this.values();
+  }
+}
+
+/** Transport options for the sockets a server accepts: shared constants, not an object per socket. */
+const ACCEPTED_TCP = { acceptedTcp: true } as const;
+const ACCEPTED_TLS = { acceptedTcp: false } as const;
+
 /** A standalone WebSocket server. */
 export class WebSocketServer extends Emitter<ServerEvents> {
   /** The underlying `net.Server` or `tls.Server`. */
   readonly server: net.Server | tls.Server;
-  /** The open connections. */
-  readonly connections = new Set<WebSocketConnection>();
-  readonly #options: ServerSessionOptions;
-  /** Every accepted socket and its connection (open or still in its handshake). */
-  readonly #sockets = new Map<Duplex, WebSocketConnection>();
+  /** Every accepted socket (open or still in its handshake), through their transports. */
+  readonly #sockets = new SocketList();
+  /** The open connections (a live, read-only view). */
+  readonly connections: ReadonlySet<WebSocketConnection> = new OpenConnections(this.#sockets);
+  /** What every socket's handshake shares (no session object or closures per connection: an idle server holds many). */
+  readonly #handshakes: ReturnType<typeof ServerSession.handshakes<NodeTransport>>;
 
   constructor(options: ServerOptions = {}, onConnection?: ConnectionHandler) {
     super();
     const { tls: tlsOptions, ...sessionOptions } = options;
-    this.#options = withNodeDefaults(sessionOptions);
+    this.#handshakes = ServerSession.handshakes(withNodeDefaults(sessionOptions), (transport: NodeTransport, ws, request) => {
+      transport.markOpen();
+      this.emit('connection', ws, request);
+    });
     if (onConnection !== undefined) this.on('connection', onConnection);
     if (tlsOptions !== undefined) {
       // Half-open only once TLS is up: a TLS server socket that allows half-open never gives up on
@@ -55,12 +109,12 @@ export class WebSocketServer extends Emitter<ServerEvents> {
       const handshakeTimeout = sessionOptions.timeouts?.handshakeTimeout ?? DEFAULT_TIMEOUTS.handshakeTimeout;
       this.server = tls.createServer({ ...(handshakeTimeout > 0 ? { handshakeTimeout } : {}), ...tlsOptions }, (socket) => {
         socket.allowHalfOpen = true;
-        this.#accept(socket);
+        this.#accept(socket, ACCEPTED_TLS);
       });
       // Node reports a failed or timed-out TLS handshake here but leaves the socket open.
       this.server.on('tlsClientError', (_error, socket) => socket.destroy());
     } else {
-      this.server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.#accept(socket));
+      this.server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.#accept(socket, ACCEPTED_TCP));
     }
     this.server.on('error', (error) => this.emit('error', error));
   }
@@ -91,38 +145,22 @@ export class WebSocketServer extends Emitter<ServerEvents> {
       if (!this.server.listening) resolve();
       else this.server.close(() => resolve());
     });
-    for (const [socket, connection] of this.#sockets) {
-      if (connection.readyState === 'connecting') socket.destroy();
+    const all: Array<Promise<unknown>> = [closed];
+    const transports: NodeTransport[] = [];
+    for (let t = this.#sockets.head; t !== null; t = t.next) transports.push(t);
+    for (const transport of transports) {
+      const connection = transport.connection!;
+      all.push(connection.closed);
+      if (connection.readyState === 'connecting') transport.socket.destroy();
       else connection.close(code, reason);
     }
-    const all = [...this.#sockets.values()].map((c) => c.closed);
-    return Promise.all([closed, ...all]).then(() => undefined);
+    return Promise.all(all).then(() => undefined);
   }
 
-  // What every accepted connection shares (no closures per connection: an idle server holds many).
-  readonly #onOpen: ConnectionHandler = (ws, request) => {
-    this.connections.add(ws);
-    this.emit('connection', ws, request);
-  };
-
-  readonly #onSocketClosed = (socket: Duplex): void => {
-    const connection = this.#sockets.get(socket);
-    if (connection === undefined) return;
-    const forget = (): void => {
-      this.#sockets.delete(socket);
-      this.connections.delete(connection);
-    };
-    // The socket's close ends the connection at once (its `closed` has resolved); else, once it does.
-    if (connection.closeInfo !== null) forget();
-    else void connection.closed.then(forget);
-  };
-
-  #accept(socket: net.Socket): void {
-    const transport = new NodeTransport(socket, { acceptedTcp: !(socket instanceof tls.TLSSocket), onClosed: this.#onSocketClosed });
-    // The session is needed for the handshake only: the socket's events go straight to the connection.
-    const connection = new ServerSession(transport, this.#options, this.#onOpen, peerOf(socket)).connection;
-    this.#sockets.set(socket, connection);
-    transport.attach(transportHandlers(connection));
+  #accept(socket: net.Socket, options: NodeTransportOptions): void {
+    const transport = new NodeTransport(socket, options);
+    // No session object: the socket's events go straight to the connection.
+    transport.track(this.#handshakes.open(transport, transport, peerOf(socket)), this.#sockets);
   }
 }
 
@@ -137,6 +175,9 @@ interface PeerHandle {
   getpeername?: (out: { address?: string; port?: number }) => number;
 }
 
+/** What `getpeername` fills in: one object for every socket (read at once, never kept). */
+const peerName: { address?: string; family?: string; port?: number } = {};
+
 function peerOf(socket: Duplex): PeerInfo {
   // A plain TCP socket's address straight from its handle: `remoteAddress` would keep a copy on
   // the socket (an object per idle connection) that the request already holds.
@@ -144,7 +185,8 @@ function peerOf(socket: Duplex): PeerInfo {
     const s = socket as unknown as { _handle?: PeerHandle | null; _peername?: unknown };
     const handle = s._handle;
     if ((s._peername === undefined || s._peername === null) && typeof handle?.getpeername === 'function') {
-      const out: { address?: string; port?: number } = {};
+      const out = peerName;
+      out.address = undefined;
       if (handle.getpeername(out) === 0 && out.address !== undefined) {
         // Clients often come from one address (a proxy, a NAT, a test): share its string.
         if (out.address !== lastAddress) lastAddress = out.address;

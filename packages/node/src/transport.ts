@@ -16,7 +16,7 @@
  */
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { Transport, TransportHandlers } from '@ws/codec/session';
+import { sessionInput, type Transport, type TransportHandlers, type WebSocketConnection } from '@ws/codec/session';
 import { Slab } from '@ws/codec';
 
 /** Writes of several chunks totalling at most this many bytes are gathered into one buffer. */
@@ -90,14 +90,15 @@ function transportOf(socket: unknown): NodeTransport {
   return (socket as Record<symbol, NodeTransport>)[kTransport]!;
 }
 
+/** Errors a socket reported that it does not hold in `errored` itself (rare: Node's sockets do). */
+const strayErrors = new WeakMap<Duplex, unknown>();
+
 export interface NodeTransportOptions {
   /**
    * @internal The socket is a plain TCP socket a `net.Server` has just accepted (nothing read
    * yet): read it into the shared buffer when this Node allows.
    */
   acceptedTcp?: boolean;
-  /** @internal Called with the socket after the session has heard of its close. */
-  onClosed?: (socket: Duplex) => void;
 }
 
 // Flags: booleans packed into one field.
@@ -105,20 +106,39 @@ const CLOSED = 1 << 0;
 const ACCEPTED_TCP = 1 << 1;
 /** Bytes stayed queued after a write: writes carry callbacks until the queue empties. */
 const QUEUED = 1 << 2;
+/** `#target` is the connection itself (`track`), not a handlers object (`attach`). */
+const DIRECT = 1 << 3;
+/** The connection opened (`markOpen`): it is one of its list's open connections. */
+const OPEN = 1 << 4;
 
+/**
+ * @internal The sockets of one server, open or still in their handshake: a list through their
+ * transports (two fields each, no entry in a Map or Set, no table to grow), with the count of
+ * open connections.
+ */
+export class SocketList {
+  /** The oldest socket and the newest: they are added at the tail, so the list is in order of arrival. */
+  head: NodeTransport | null = null;
+  tail: NodeTransport | null = null;
+  /** Open connections in the list. */
+  open = 0;
+}
+
+// Fields are #private; methods are TypeScript-private, not #private: an instance of a class with
+// #private methods carries a brand (one more field in every socket's transport).
 export class NodeTransport implements Transport {
   readonly socket: Duplex;
-  #handlers: TransportHandlers | null = null;
-  #error: unknown = undefined;
+  /** The connection (`track`, DIRECT) or the handlers (`attach`) the socket's events go to. */
+  #target: TransportHandlers | WebSocketConnection | null = null;
   #flags: number;
-  /** The write callback, made the first time bytes stay queued (most sockets never need it). */
-  #afterWriteFn: ((error?: Error | null) => void) | null = null;
-  readonly #onClosed: ((socket: Duplex) => void) | null;
+  /** A server's list this socket is in, and its neighbours there (`track`). */
+  #list: SocketList | null = null;
+  #prev: NodeTransport | null = null;
+  #next: NodeTransport | null = null;
 
   constructor(socket: Duplex, options?: NodeTransportOptions) {
     this.socket = socket;
     this.#flags = options?.acceptedTcp === true ? ACCEPTED_TCP : 0;
-    this.#onClosed = options?.onClosed ?? null;
     (socket as Partial<net.Socket>).setNoDelay?.(true);
     (socket as Partial<net.Socket>).setTimeout?.(0);
   }
@@ -128,41 +148,103 @@ export class NodeTransport implements Transport {
    * so chunks are handed over without a copy; reads into the shared buffer are copied out.
    */
   attach(handlers: TransportHandlers): void {
-    this.#handlers = handlers;
+    this.#target = handlers;
+    this.listen();
+  }
+
+  /**
+   * @internal A server's socket: its events go to `connection` (its `transportHandlers`), and it
+   * stays in `list` until it has closed and the connection has ended.
+   */
+  track(connection: WebSocketConnection, list: SocketList): void {
+    this.#target = connection;
+    this.#flags |= DIRECT;
+    this.#list = list;
+    const tail = list.tail;
+    this.#prev = tail;
+    if (tail !== null) tail.#next = this;
+    else list.head = this;
+    list.tail = this;
+    this.listen();
+  }
+
+  /** @internal The tracked connection opened. */
+  markOpen(): void {
+    if ((this.#flags & (OPEN | CLOSED)) !== 0 || this.#list === null) return;
+    this.#flags |= OPEN;
+    this.#list.open++;
+  }
+
+  /** @internal The tracked connection, if this socket is in a list. */
+  get connection(): WebSocketConnection | null {
+    return (this.#flags & DIRECT) !== 0 ? (this.#target as WebSocketConnection) : null;
+  }
+
+  /** @internal The tracked connection has opened (and the socket has not left its list). */
+  get isOpen(): boolean {
+    return (this.#flags & OPEN) !== 0;
+  }
+
+  /** @internal This socket is in `list`. */
+  isIn(list: SocketList): boolean {
+    return this.#list === list;
+  }
+
+  /** @internal The next socket of the list, towards its tail. */
+  get next(): NodeTransport | null {
+    return this.#next;
+  }
+
+  private listen(): void {
     const socket = this.socket;
     (socket as unknown as Record<symbol, NodeTransport>)[kTransport] = this;
-    if (!((this.#flags & ACCEPTED_TCP) !== 0 && this.#readDirectly())) socket.on('data', NodeTransport.#onData);
+    if (!((this.#flags & ACCEPTED_TCP) !== 0 && this.readDirectly())) socket.on('data', NodeTransport.#onData);
     socket.on('end', NodeTransport.#onEnd);
     socket.on('error', NodeTransport.#onError);
     socket.on('close', NodeTransport.#onSocketClose);
     // A socket destroyed before we attached (e.g. a client that gave up during an upgrade).
-    if (socket.destroyed) queueMicrotask(() => this.#onClose());
+    if (socket.destroyed) queueMicrotask(() => this.onClosed());
+  }
+
+  // Where the socket's events go: straight to the tracked connection (no handlers object per
+  // connection), or to the attached handlers.
+  private deliverData(chunk: Uint8Array): void {
+    if ((this.#flags & DIRECT) !== 0) sessionInput.data(this.#target as WebSocketConnection, chunk);
+    else (this.#target as TransportHandlers).onData(chunk);
+  }
+
+  private deliverDrain(): void {
+    if ((this.#flags & DIRECT) !== 0) sessionInput.drain(this.#target as WebSocketConnection);
+    else (this.#target as TransportHandlers).onDrain();
   }
 
   // The socket's listeners: called by Node with the socket as `this`.
   static #onData(this: Duplex, chunk: Uint8Array): void {
-    transportOf(this).#handlers!.onData(chunk);
+    transportOf(this).deliverData(chunk);
   }
 
   /** A read into the shared buffer (Node calls `socket[kBufferCb](length, buffer)`). */
   static #onSharedRead(this: Duplex, length: number, buffer: Uint8Array): void {
-    transportOf(this).#handlers!.onData(copyOut(buffer, length));
+    transportOf(this).deliverData(copyOut(buffer, length));
   }
 
   static #onEnd(this: Duplex): void {
-    transportOf(this).#handlers!.onEnd();
+    const transport = transportOf(this);
+    if ((transport.#flags & DIRECT) !== 0) sessionInput.end(transport.#target as WebSocketConnection);
+    else (transport.#target as TransportHandlers).onEnd();
   }
 
   static #onError(this: Duplex, error: unknown): void {
-    transportOf(this).#error ??= error;
+    // Node keeps the error a stream was destroyed with in `errored`; anything else is kept here.
+    if ((this as Partial<net.Socket>).errored !== error && !strayErrors.has(this)) strayErrors.set(this, error);
   }
 
   static #onSocketClose(this: Duplex): void {
-    transportOf(this).#onClose();
+    transportOf(this).onClosed();
   }
 
   /** Switch an accepted TCP socket to reads into the shared buffer; false if it cannot be. */
-  #readDirectly(): boolean {
+  private readDirectly(): boolean {
     const fields = findOnreadFields();
     if (fields === null || !(this.socket instanceof net.Socket)) return false;
     const socket = this.socket;
@@ -190,20 +272,53 @@ export class NodeTransport implements Transport {
     return true;
   }
 
-  #onClose(): void {
-    if ((this.#flags & CLOSED) !== 0) return;
-    this.#flags |= CLOSED;
-    this.#handlers!.onClose(this.#error);
-    this.#onClosed?.(this.socket);
+  /** The first error the socket reported, if it failed. */
+  private firstError(): unknown {
+    const socket = this.socket;
+    const stray = strayErrors.get(socket);
+    if (stray !== undefined) return stray;
+    return (socket as Partial<net.Socket>).errored ?? undefined;
   }
 
-  /** The write callback; from here on writes carry it until the queue empties. */
-  #queue(): (error?: Error | null) => void {
+  private onClosed(): void {
+    if ((this.#flags & CLOSED) !== 0) return;
+    this.#flags |= CLOSED;
+    const error = this.firstError();
+    if ((this.#flags & DIRECT) !== 0) sessionInput.close(this.#target as WebSocketConnection, error);
+    else (this.#target as TransportHandlers).onClose(error);
+    if (this.#list === null) return;
+    // The list keeps the socket until its connection has ended: at once (the socket's close ends
+    // it), or once it does.
+    const connection = this.#target as WebSocketConnection;
+    if (connection.closeInfo !== null) this.leave();
+    else void connection.closed.then(() => this.leave());
+  }
+
+  /** Leave the server's list. */
+  private leave(): void {
+    const list = this.#list;
+    if (list === null) return;
+    const prev = this.#prev;
+    const next = this.#next;
+    if (prev !== null) prev.#next = next;
+    else list.head = next;
+    if (next !== null) next.#prev = prev;
+    else list.tail = prev;
+    this.#prev = this.#next = null;
+    this.#list = null;
+    if ((this.#flags & OPEN) !== 0) {
+      this.#flags &= ~OPEN;
+      list.open--;
+    }
+  }
+
+  /** A write callback: from here on writes carry one until the queue empties (most sockets never need one). */
+  private queued(): (error?: Error | null) => void {
     this.#flags |= QUEUED;
-    return (this.#afterWriteFn ??= (error?: Error | null): void => {
+    return (error?: Error | null): void => {
       if (this.socket.writableLength === 0) this.#flags &= ~QUEUED;
-      if (!error) this.#handlers?.onDrain();
-    });
+      if (!error && this.#target !== null) this.deliverDrain();
+    };
   }
 
   write(chunks: Uint8Array[]): void {
@@ -223,7 +338,7 @@ export class NodeTransport implements Transport {
         // corked bytes wait at least until uncork.
         socket.cork();
         for (let i = 0; i < last; i++) socket.write(chunks[i]!);
-        socket.write(chunks[last]!, this.#queue());
+        socket.write(chunks[last]!, this.queued());
         socket.uncork();
         return;
       }
@@ -235,7 +350,7 @@ export class NodeTransport implements Transport {
       }
       data = gathered;
     }
-    this.#writeLast(data);
+    this.writeLast(data);
   }
 
   /**
@@ -243,14 +358,14 @@ export class NodeTransport implements Transport {
    * callback (Node then skips a nextTick per write). Once bytes stay queued, an empty write
    * marks the end of the queue and every later write carries the callback, until it drains.
    */
-  #writeLast(data: Uint8Array): void {
+  private writeLast(data: Uint8Array): void {
     const socket = this.socket;
     if ((this.#flags & QUEUED) !== 0) {
-      socket.write(data, this.#afterWriteFn!);
+      socket.write(data, this.queued());
       return;
     }
     socket.write(data);
-    if (socket.writableLength !== 0 && !socket.destroyed) socket.write(EMPTY, this.#queue());
+    if (socket.writableLength !== 0 && !socket.destroyed) socket.write(EMPTY, this.queued());
   }
 
   get bufferedAmount(): number {

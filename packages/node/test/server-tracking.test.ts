@@ -4,7 +4,7 @@
 // its handshake, and the request carries the peer's address.
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import type { WebSocketConnection } from '../src/index.ts';
+import { connect, type WebSocketConnection } from '../src/index.ts';
 import { HOST, ourServer, sleep, until, within, wsClient } from './helpers.ts';
 
 describe('WebSocketServer: tracking sockets without per-connection closures', () => {
@@ -50,6 +50,60 @@ describe('WebSocketServer: tracking sockets without per-connection closures', ()
       expect(opened[0]!.readyState).toBe('closed');
     } finally {
       if (server.server.listening) await server.close();
+    }
+  });
+
+  it('connections reads like a Set: in order of opening, and a loop that awaits sees every one open when it began', async () => {
+    const opened: WebSocketConnection[] = [];
+    const { server, url } = await ourServer({}, (ws) => opened.push(ws));
+    try {
+      const clients = [];
+      // One at a time, so that the order of opening is known.
+      for (let i = 0; i < 4; i++) {
+        clients.push(await wsClient(url));
+        await until(() => opened.length === i + 1, `connection ${i} open`);
+      }
+      expect([...server.connections]).toEqual(opened);
+      expect([...server.connections.keys()]).toEqual(opened);
+      expect([...server.connections.entries()]).toEqual(opened.map((ws) => [ws, ws]));
+      const seen: WebSocketConnection[] = [];
+      server.connections.forEach((ws, same, set) => {
+        expect(same).toBe(ws);
+        expect(set).toBe(server.connections);
+        seen.push(ws);
+      });
+      expect(seen).toEqual(opened);
+
+      // Connections that go while the loop awaits do not cut it short.
+      const visited: WebSocketConnection[] = [];
+      for (const ws of server.connections) {
+        visited.push(ws);
+        if (visited.length === 1) {
+          clients[1]!.terminate();
+          await until(() => !server.connections.has(opened[1]!), 'the second one gone');
+        }
+      }
+      expect(visited).toEqual(opened);
+      expect(server.connections.size).toBe(3);
+      expect([...server.connections]).toEqual([opened[0], opened[2], opened[3]]);
+      expect(server.connections.has(opened[3]!)).toBe(true);
+      // Another server's connection, a client's, or anything else: not this server's.
+      const other = await ourServer({}, () => {});
+      try {
+        const ours = await connect(other.url);
+        await until(() => other.server.connections.size === 1, 'the other server has one');
+        const [theirs] = [...other.server.connections];
+        expect(other.server.connections.has(theirs!)).toBe(true);
+        expect(server.connections.has(theirs!)).toBe(false);
+        expect(server.connections.has(ours)).toBe(false);
+        expect(server.connections.has({} as WebSocketConnection)).toBe(false);
+        ours.close();
+      } finally {
+        await within(other.server.close(), 10_000, 'other server.close');
+      }
+      for (const client of clients) client.close();
+    } finally {
+      await within(server.close(), 10_000, 'server.close');
     }
   });
 });
