@@ -4,7 +4,7 @@
  * `@ws/codec`; this file only accepts sockets and passes the peer's address along.
  */
 import type { Socket, TCPSocketListener, TLSOptions } from 'bun';
-import { Emitter, ServerSession, transportHandlers, type ConnectionHandler, type ServerSessionOptions, type SessionRequest, type WebSocketConnection } from '@ws/codec/session';
+import { Emitter, ServerSession, transportHandlers, type ConnectionHandler, type ServerHandshakes, type ServerSessionOptions, type SessionRequest, type WebSocketConnection } from '@ws/codec/session';
 import { BunTransport, socketHandlers } from './transport.ts';
 
 export interface ServerOptions extends ServerSessionOptions {
@@ -31,7 +31,8 @@ export class WebSocketServer extends Emitter<ServerEvents> {
   readonly #open = new Set<WebSocketConnection>();
   /** The open connections (a live, read-only view, as on every adapter). */
   readonly connections: ReadonlySet<WebSocketConnection> = this.#open;
-  readonly #options: ServerSessionOptions;
+  /** What every socket's handshake shares (no session object or closure per socket). */
+  readonly #handshakes: ServerHandshakes<null>;
   readonly #tls: TLSOptions | undefined;
   #listener: TCPSocketListener<BunTransport> | null = null;
   /** Every accepted socket's transport and its connection (open or still in its handshake). */
@@ -40,7 +41,10 @@ export class WebSocketServer extends Emitter<ServerEvents> {
   constructor(options: ServerOptions = {}, onConnection?: ConnectionHandler) {
     super();
     const { tls, ...sessionOptions } = options;
-    this.#options = sessionOptions;
+    this.#handshakes = ServerSession.handshakes(sessionOptions, (_owner: null, connection, request) => {
+      this.#open.add(connection);
+      this.emit('connection', connection, request);
+    });
     this.#tls = tls;
     if (onConnection !== undefined) this.on('connection', onConnection);
   }
@@ -113,16 +117,7 @@ export class WebSocketServer extends Emitter<ServerEvents> {
 
   #serve(transport: BunTransport, socket: Socket<BunTransport>): WebSocketConnection {
     const peer = { remoteAddress: socket.remoteAddress ?? null, remotePort: socket.remotePort ?? null, secure: transport.secure };
-    const session = new ServerSession(
-      transport,
-      this.#options,
-      (connection, request) => {
-        this.#open.add(connection);
-        this.emit('connection', connection, request);
-      },
-      peer,
-    );
-    const connection = session.connection;
+    const connection = this.#handshakes.open(transport, null, peer);
     transport.attach(transportHandlers(connection)); // the connection's own handlers: one call less per event
     this.#sockets.set(transport, connection);
     void connection.closed.then(() => {

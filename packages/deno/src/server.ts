@@ -9,7 +9,7 @@
  * `handleConnection(conn, head)` serves a socket accepted elsewhere, e.g. by an HTTP front that
  * read the request head to route it: `Deno.serve` cannot hand over its raw socket.
  */
-import { Emitter, ServerSession, type ConnectionHandler, type PeerInfo, type ServerSessionOptions, type SessionRequest, type WebSocketConnection } from '@ws/codec/session';
+import { Emitter, ServerSession, transportHandlers, type ConnectionHandler, type PeerInfo, type ServerHandshakes, type ServerSessionOptions, type SessionRequest, type WebSocketConnection } from '@ws/codec/session';
 import { DenoTransport } from './transport.ts';
 
 /** `Deno.listenTls`'s certificate and key (PEM text, not file names) and ALPN protocols. */
@@ -50,7 +50,8 @@ export class WebSocketServer extends Emitter<ServerEvents> {
   readonly #open = new Set<WebSocketConnection>();
   /** The open connections (a live, read-only view, as on every adapter). */
   readonly connections: ReadonlySet<WebSocketConnection> = this.#open;
-  readonly #options: ServerSessionOptions;
+  /** What every socket's handshake shares (no session object or closure per socket). */
+  readonly #handshakes: ServerHandshakes<null>;
   readonly #tls: ServerTlsOptions | undefined;
   /** Every served socket's connection (open or still in its handshake). */
   readonly #served = new Set<WebSocketConnection>();
@@ -60,7 +61,10 @@ export class WebSocketServer extends Emitter<ServerEvents> {
   constructor(options: ServerOptions = {}, onConnection?: ConnectionHandler) {
     super();
     const { tls, ...sessionOptions } = options;
-    this.#options = sessionOptions;
+    this.#handshakes = ServerSession.handshakes(sessionOptions, (_owner: null, ws, request) => {
+      this.#open.add(ws);
+      this.emit('connection', ws, request);
+    });
     this.#tls = tls;
     if (onConnection !== undefined) this.on('connection', onConnection);
   }
@@ -96,24 +100,16 @@ export class WebSocketServer extends Emitter<ServerEvents> {
    */
   handleConnection(conn: Deno.Conn, head?: Uint8Array): WebSocketConnection {
     const transport = new DenoTransport(conn);
-    const session = new ServerSession(
-      transport,
-      this.#options,
-      (ws, request) => {
-        this.#open.add(ws);
-        this.emit('connection', ws, request);
-      },
-      peerOf(conn),
-    );
-    const connection = session.connection;
+    const connection = this.#handshakes.open(transport, null, peerOf(conn));
+    const handlers = transportHandlers(connection);
     this.#served.add(connection);
     void connection.closed.then(() => {
       this.#served.delete(connection);
       this.#open.delete(connection);
     });
-    transport.attach(session); // reading starts on a later tick: `head` comes first
+    transport.attach(handlers); // reading starts on a later tick: `head` comes first
     if (this.#closing) connection.terminate();
-    else if (head !== undefined && head.length > 0) session.onData(head.slice()); // the session keeps it
+    else if (head !== undefined && head.length > 0) handlers.onData(head.slice()); // the connection keeps it
     return connection;
   }
 

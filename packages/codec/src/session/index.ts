@@ -10,7 +10,7 @@ export type { ReadyState, SessionRequest, FragmentInfo, ConnectionEvents, SendOp
 export type { Message } from './message-queue.ts';
 export type { SendData, BinaryData } from './data.ts';
 export { ServerSession } from './server-session.ts';
-export type { ServerSessionOptions, VerifyResult, ConnectionHandler } from './server-session.ts';
+export type { ServerSessionOptions, VerifyResult, ConnectionHandler, ServerHandshakes } from './server-session.ts';
 export { connectSession } from './client-session.ts';
 export type { ClientSessionOptions } from './client-session.ts';
 export { createWebSocketClass, WhatwgWebSocket } from './whatwg.ts';
