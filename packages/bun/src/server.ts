@@ -120,12 +120,23 @@ export class WebSocketServer extends Emitter<ServerEvents> {
     const connection = this.#handshakes.open(transport, null, peer);
     transport.attach(transportHandlers(connection)); // the connection's own handlers: one call less per event
     this.#sockets.set(transport, connection);
-    void connection.closed.then(() => {
-      this.#sockets.delete(transport);
-      this.#open.delete(connection);
-    });
+    transport.whenClosed(this.#onSocketClosed);
     return connection;
   }
+
+  // One function for every socket: a closure and a `closed` promise per connection were most of
+  // an idle connection's JavaScript objects.
+  readonly #onSocketClosed = (transport: BunTransport): void => {
+    const connection = this.#sockets.get(transport);
+    if (connection === undefined) return;
+    const forget = (): void => {
+      this.#sockets.delete(transport);
+      this.#open.delete(connection);
+    };
+    // The socket's close ends the connection at once (its `closed` has resolved); else, once it does.
+    if (connection.closeInfo !== null) forget();
+    else void connection.closed.then(forget);
+  };
 }
 
 /** A standalone server; call `listen(port, host)` on it. */

@@ -50,6 +50,8 @@ export class BunTransport implements Transport {
   #closed = false;
   #inDestroy = false;
   #error: unknown = undefined;
+  /** Told once the session has heard of the close (a server's one function for all its sockets). */
+  #onClosed: ((transport: BunTransport) => void) | null = null;
 
   constructor(options: { secure?: boolean; verify?: boolean } = {}) {
     this.secure = options.secure ?? false;
@@ -67,6 +69,11 @@ export class BunTransport implements Transport {
    */
   attach(handlers: TransportHandlers): void {
     this.#handlers = handlers;
+  }
+
+  /** @internal Call `onClosed` with this transport once the session has heard of the socket's close. */
+  whenClosed(onClosed: (transport: BunTransport) => void): void {
+    this.#onClosed = onClosed;
   }
 
   // ───────────────────────────── Transport ─────────────────────────────
@@ -183,8 +190,13 @@ export class BunTransport implements Transport {
     this.#closed = true;
     this.#drop();
     const cause = this.#error ?? error;
-    if (this.#inDestroy) queueMicrotask(() => this.#handlers?.onClose(cause));
-    else this.#handlers?.onClose(cause);
+    if (this.#inDestroy) queueMicrotask(() => this.#reportClose(cause));
+    else this.#reportClose(cause);
+  }
+
+  #reportClose(cause: unknown): void {
+    this.#handlers?.onClose(cause);
+    this.#onClosed?.(this);
   }
 
   // ───────────────────────────── writing ─────────────────────────────

@@ -135,6 +135,36 @@ describe("our server ← Bun's WebSocket client", () => {
     await response.text();
   });
 
+  it('forgets every socket once it is gone: closed cleanly, dropped when open, dropped in its handshake', async () => {
+    const { server: own, url: ownUrl } = await ourServer({}, () => {});
+    const port = Number(new URL(ownUrl).port);
+    const opened: WebSocketConnection[] = [];
+    own.on('connection', (ws) => opened.push(ws));
+    const raw = (request: string) =>
+      Bun.connect({ hostname: HOST, port, socket: { data() {}, error() {} } }).then((socket) => {
+        socket.write(request);
+        return socket;
+      });
+    const upgrade = 'GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n';
+    try {
+      const clean = await bunClient(ownUrl);
+      const dropped = await raw(upgrade);
+      const half = await raw('GET / HTTP/1.1\r\nHost: x\r\n');
+      await until(() => own.connections.size === 2, 'two open');
+      const ends = opened.map((ws) => ws.closed);
+      clean.close(1000);
+      dropped.end(); // TCP goes without a Close frame: the connection ends with 1006
+      half.end(); // never opened
+      const infos = await within(Promise.all(ends));
+      expect(infos.map((i) => i.code).sort()).toEqual([1000, 1006]);
+      await until(() => own.connections.size === 0, 'none open');
+      // Nothing is left to wait for: close() resolves at once though no connection is open.
+      await within(own.close(), 2_000, 'close with every socket gone');
+    } finally {
+      if (own.listener !== null) await own.close();
+    }
+  });
+
   it('connections and close(): the server closes open connections with 1001', async () => {
     const { server: own, url: ownUrl } = await ourServer({}, () => {});
     const a = await bunClient(ownUrl);
