@@ -133,6 +133,8 @@ export class NodeTransport implements Transport {
   #flags: number;
   /** A server's list this socket is in, and its neighbours there (`track`). */
   #list: SocketList | null = null;
+  /** The write callback, made the first time bytes stay queued (most sockets never need it), then reused. */
+  #afterWrite: ((error?: Error | null) => void) | null = null;
   #prev: NodeTransport | null = null;
   #next: NodeTransport | null = null;
 
@@ -315,10 +317,10 @@ export class NodeTransport implements Transport {
   /** A write callback: from here on writes carry one until the queue empties (most sockets never need one). */
   private queued(): (error?: Error | null) => void {
     this.#flags |= QUEUED;
-    return (error?: Error | null): void => {
+    return (this.#afterWrite ??= (error?: Error | null): void => {
       if (this.socket.writableLength === 0) this.#flags &= ~QUEUED;
       if (!error && this.#target !== null) this.deliverDrain();
-    };
+    });
   }
 
   write(chunks: Uint8Array[]): void {
