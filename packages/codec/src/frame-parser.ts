@@ -286,7 +286,7 @@ export class FrameParser {
       }
       this.#maskPhase = (this.#maskPhase + take) & 3;
     } else {
-      // Always a plain Uint8Array view: 2–4× cheaper than `subarray` on a Node Buffer (which goes
+      // Always a plain Uint8Array view: 2–4× cheaper than `subarray` on a Node.js buffer (which goes
       // through its species constructor), and one shape for everything downstream.
       if (chunk !== this.#viewChunk) {
         this.#viewChunk = chunk;
@@ -465,7 +465,7 @@ export class FrameParser {
       const chunk = this.#chunks[this.#head]!;
       const take = Math.min(n - written, chunk.length - this.#offset);
       const shift = (written & 3) << 3;
-      // A byte loop: no view of the chunk (dear on JavaScriptCore, and `subarray` on a Node Buffer).
+      // A byte loop: no view of the chunk (dear on JavaScriptCore, and `subarray` on a Node.js buffer).
       copyUnmasked(chunk, this.#offset, target, written, take, shift === 0 ? key : (key >>> shift) | (key << (32 - shift)));
       written += take;
       this.#skip(take);

@@ -135,7 +135,7 @@ const CLOSED = 3;
 
 function toArrayBuffer(data: Uint8Array): ArrayBuffer {
   if (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer) return data.buffer;
-  // Copy with the Uint8Array constructor: a Node Buffer's slice() is a view, not a copy.
+  // Copy with the Uint8Array constructor: a Node.js buffer's slice() is a view, not a copy.
   return new Uint8Array(data).buffer as ArrayBuffer;
 }
 
