@@ -1,7 +1,7 @@
 /**
  * Base64 with the standard alphabet and padding (RFC 4648 §4), as the opening handshake uses
  * it for `Sec-WebSocket-Key` and `Sec-WebSocket-Accept` (RFC 6455 §4.1, §4.2.2). Host-free:
- * no `btoa`/`atob`, no `Buffer`. The decoder is strict: it returns null for anything but the
+ * no `btoa`/`atob`, no Node.js buffers. The decoder is strict: it returns null for anything but the
  * canonical encoding (no whitespace, no missing or extra padding, no non-zero pad bits).
  */
 
@@ -36,10 +36,28 @@ export function encodeBase64(bytes: Uint8Array): string {
 
 /** The bytes `text` encodes, or null if it is not canonical padded base64. */
 export function decodeBase64(text: string): Uint8Array | null {
-  if (typeof text !== 'string' || text.length % 4 !== 0) return null;
+  const length = base64ByteLength(text);
+  if (length < 0) return null;
+  const out = new Uint8Array(length);
+  scan(text, length, out);
+  return out;
+}
+
+/**
+ * How many bytes `text` encodes, or -1 if it is not canonical padded base64: what
+ * {@link decodeBase64} would tell, without making the bytes.
+ */
+export function base64ByteLength(text: string): number {
+  if (typeof text !== 'string' || text.length % 4 !== 0) return -1;
   let pad = 0;
   if (text.length > 0 && text.charCodeAt(text.length - 1) === 0x3d) pad = text.charCodeAt(text.length - 2) === 0x3d ? 2 : 1;
-  const out = new Uint8Array((text.length / 4) * 3 - pad);
+  const length = (text.length / 4) * 3 - pad;
+  return scan(text, length, null) ? length : -1;
+}
+
+/** Checks `text` (of `length` bytes once decoded), writing the bytes into `out` if given. */
+function scan(text: string, length: number, out: Uint8Array | null): boolean {
+  const pad = (text.length / 4) * 3 - length;
   let o = 0;
   for (let i = 0; i < text.length; i += 4) {
     const last = i + 4 === text.length;
@@ -47,14 +65,15 @@ export function decodeBase64(text: string): Uint8Array | null {
     const b = sextet(text, i + 1);
     const c = last && pad === 2 ? 0 : sextet(text, i + 2);
     const d = last && pad >= 1 ? 0 : sextet(text, i + 3);
-    if ((a | b | c | d) < 0) return null;
+    if ((a | b | c | d) < 0) return false;
+    // RFC 4648 §3.5: the bits under the padding must be zero in a canonical encoding.
+    if (last && pad === 2 && (b & 15) !== 0) return false;
+    if (last && pad === 1 && (c & 3) !== 0) return false;
+    if (out === null) continue;
     const n = (a << 18) | (b << 12) | (c << 6) | d;
     out[o++] = n >> 16;
-    if (o < out.length) out[o++] = (n >> 8) & 0xff;
-    if (o < out.length) out[o++] = n & 0xff;
-    // RFC 4648 §3.5: the bits under the padding must be zero in a canonical encoding.
-    if (last && pad === 2 && (b & 15) !== 0) return null;
-    if (last && pad === 1 && (c & 3) !== 0) return null;
+    if (o < length) out[o++] = (n >> 8) & 0xff;
+    if (o < length) out[o++] = n & 0xff;
   }
-  return out;
+  return true;
 }

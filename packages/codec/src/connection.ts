@@ -109,9 +109,6 @@ const CLOSE_SENT = 1 << 5;
 const EOF = 1 << 6;
 const SHUTDOWN = 1 << 7;
 const DESTROYED = 1 << 8;
-/** The RSV bits negotiated extensions claim (RSV1 = 0x4), kept here for a parser made later. */
-const RSV_SHIFT = 9;
-const RSV_MASK = 0x7 << RSV_SHIFT;
 
 /** What only the handshake needs: one object, let go of once the connection is open. */
 class HandshakeState {
@@ -854,15 +851,19 @@ export class Connection {
 
   #setExtensions(extensions: Extension[]): void {
     this.#extensions = extensions.length === 0 ? NONE : extensions; // the shared empty list when none
+    if (this.#parser !== null) this.#parser.allowedRsv = this.#allowedRsv();
+  }
+
+  /** The RSV bits the negotiated extensions claim (RSV1 = 0x4). */
+  #allowedRsv(): number {
     let rsv = 0;
-    for (const extension of extensions) rsv |= extension.rsvBits;
-    this.#flags = (this.#flags & ~RSV_MASK) | (rsv << RSV_SHIFT);
-    if (this.#parser !== null) this.#parser.allowedRsv = rsv;
+    for (const extension of this.#extensions) rsv |= extension.rsvBits;
+    return rsv;
   }
 
   #makeParser(): FrameParser {
     const parser = new FrameParser({ expectMasked: this.role === 'server', maxFrameSize: this.limits.maxFrameSize });
-    parser.allowedRsv = (this.#flags & RSV_MASK) >> RSV_SHIFT;
+    parser.allowedRsv = this.#allowedRsv();
     this.#parser = parser;
     return parser;
   }

@@ -4,7 +4,7 @@
  * (reserved opcodes, RSV bits, long or fragmented control frames), so a conformance tester can
  * send them; keeping to the rules (§5.4, §5.5) is the connection's job.
  */
-import { Slab, freshArrays } from './slab.ts';
+import { smallArray } from './slab.ts';
 import { WebSocketUsageError, describe } from './errors.ts';
 import { maskCopy } from './mask.ts';
 
@@ -15,25 +15,6 @@ import { maskCopy } from './mask.ts';
  * 64 KiB, and slower from 128 KiB; past this size it would also double peak memory.
  */
 export const COPY_THRESHOLD = 64 * 1024;
-
-/**
- * Frames of at most this many bytes are cut from a shared 64 KiB slab instead of getting an
- * ArrayBuffer each, as Node's Buffer pool does: on V8 `new Uint8Array(n)` costs ≈ 0.5 µs past
- * 64 bytes (an off-heap allocation), and a smaller one lives on the heap until a host reads its
- * `.buffer` (Node's socket.write does, for every chunk), which then moves it off-heap, dearer
- * still. A slice of the slab is ≈ 40 ns. Memory is never reused: a spent slab is simply dropped
- * and collected once its last frame has been written.
- */
-const POOL_MAX = 4 * 1024;
-const pool = new Slab(64 * 1024);
-
-/**
- * With {@link freshArrays} (JavaScriptCore), no slab: there a view of it is the dear one (a fresh
- * array is no slower at any size up to 4 KiB on Bun 1.4).
- */
-function allocFrame(n: number): Uint8Array {
-  return n > POOL_MAX || freshArrays ? new Uint8Array(n) : pool.alloc(n);
-}
 
 /** Bytes of the frame header for a payload of `payloadLength` bytes (§5.2). */
 export function frameHeaderLength(payloadLength: number, masked: boolean): number {
@@ -81,7 +62,7 @@ export function serializeFrame(
     out.push(unmaskedFrame(firstByte(fin, rsv, opcode), payload));
     return total;
   }
-  const frame = allocFrame(total);
+  const frame = smallArray(total);
   const at = writeHeader(frame, 0, fin, rsv, opcode, n, true);
   frame[at] = maskKey[0]!;
   frame[at + 1] = maskKey[1]!;
@@ -106,7 +87,7 @@ export function unmaskedFrame(b0: number, payload: Uint8Array): Uint8Array {
   const n = payload.length;
   // Under COPY_THRESHOLD (64 KiB): a 7-bit or a 16-bit length (§5.2).
   const at = n < 126 ? 2 : 4;
-  const frame = allocFrame(at + n);
+  const frame = smallArray(at + n);
   frame[0] = b0;
   if (at === 2) {
     frame[1] = n;

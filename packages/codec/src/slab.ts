@@ -52,3 +52,22 @@ export class Slab {
     return view;
   }
 }
+
+/**
+ * Arrays of at most this many bytes are cut from a shared 64 KiB slab instead of getting an
+ * ArrayBuffer each, as Node's pool does for its small buffers: on V8 `new Uint8Array(n)` costs
+ * ≈ 0.5 µs past 64 bytes (an off-heap allocation), and a smaller one lives on the heap until a
+ * host reads its `.buffer` (Node's socket.write does, for every chunk), which then moves it
+ * off-heap, dearer still. A slice of the slab is ≈ 40 ns.
+ */
+const SMALL_MAX = 4 * 1024;
+const small = new Slab(64 * 1024);
+
+/**
+ * A fresh, zeroed array of `n` bytes for output the codec makes (frames, heads): a view of the
+ * shared slab when small, or with {@link freshArrays} (JavaScriptCore) an array of its own, as a
+ * view of a slab is the dear one there (a fresh array is no slower up to 4 KiB on Bun 1.4).
+ */
+export function smallArray(n: number): Uint8Array {
+  return n > SMALL_MAX || freshArrays ? new Uint8Array(n) : small.alloc(n);
+}

@@ -7,6 +7,7 @@
  */
 import { WebSocketUsageError, describe } from '../errors.ts';
 import type { ExtensionOffer, ExtensionParam } from '../extensions/extension.ts';
+import { equalsLowerAt } from '../http/headers.ts';
 
 const SP = 0x20;
 const HTAB = 0x09;
@@ -53,41 +54,28 @@ function scanToken(value: string, i: number): number {
 function parseList(value: string, slash: boolean): string[] | null {
   if (typeof value !== 'string') return null;
   const out: string[] = [];
-  let i = 0;
-  const n = value.length;
-  for (;;) {
-    i = skipOws(value, i);
-    if (i >= n) return out;
-    if (value.charCodeAt(i) === COMMA) {
-      i++;
-      continue;
-    }
-    const start = i;
-    i = scanToken(value, i);
-    if (i === start) return null;
-    if (slash && i < n && value.charCodeAt(i) === SLASH) {
-      const after = i + 1;
-      i = scanToken(value, after);
-      if (i === after) return null;
-    }
-    out.push(value.slice(start, i));
-    i = skipOws(value, i);
-    if (i < n && value.charCodeAt(i) !== COMMA) return null;
-  }
+  return scanList(value, slash, null, out) < 0 ? null : out;
 }
 
 /**
- * Whether the list `value` (as {@link parseList} reads it, with `slash` the same) names `lower`
- * (lower case) case-insensitively: 1 if it does, 0 if not, -1 if the list is malformed. The same
- * verdicts as parsing the list and searching it, without making the list.
+ * Whether the list `value` (as {@link parseList} reads it) names `lower` (lower case), ignoring
+ * case: 1 if it does, 0 if not, -1 if the list is malformed. Makes no list.
  */
 export function listNames(value: string, lower: string, slash: boolean): 1 | 0 | -1 {
+  return scanList(value, slash, lower, null);
+}
+
+/**
+ * One scan of a list: -1 if malformed; else 1 if an element is `lower` (ignoring ASCII case),
+ * 0 if not (or no `lower`). Elements are pushed to `out` if given.
+ */
+function scanList(value: string, slash: boolean, lower: string | null, out: string[] | null): 1 | 0 | -1 {
   const n = value.length;
-  let found = false;
+  let found: 1 | 0 = 0;
   let i = 0;
   for (;;) {
     i = skipOws(value, i);
-    if (i >= n) return found ? 1 : 0;
+    if (i >= n) return found;
     if (value.charCodeAt(i) === COMMA) {
       i++;
       continue;
@@ -100,20 +88,11 @@ export function listNames(value: string, lower: string, slash: boolean): 1 | 0 |
       i = scanToken(value, after);
       if (i === after) return -1;
     }
-    if (!found && i - start === lower.length && sameLetters(value, start, lower)) found = true;
+    if (out !== null) out.push(value.slice(start, i));
+    if (lower !== null && found === 0 && i - start === lower.length && equalsLowerAt(value, start, lower)) found = 1;
     i = skipOws(value, i);
     if (i < n && value.charCodeAt(i) !== COMMA) return -1;
   }
-}
-
-/** `value` from `start` holds `lower` (lower case), ignoring ASCII case. */
-function sameLetters(value: string, start: number, lower: string): boolean {
-  for (let k = 0; k < lower.length; k++) {
-    let c = value.charCodeAt(start + k);
-    if (c >= 0x41 && c <= 0x5a) c += 0x20;
-    if (c !== lower.charCodeAt(k)) return false;
-  }
-  return true;
 }
 
 /** A comma-separated token list (RFC 9110 §5.6.1), empty elements skipped; null if an element is not a token. */

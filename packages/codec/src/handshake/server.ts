@@ -20,9 +20,9 @@ import { WebSocketUsageError, describe, type ProtocolErrorCode } from '../errors
 import type { HandshakeRequest } from '../events.ts';
 import type { ExtensionOffer } from '../extensions/extension.ts';
 import { HttpHeaders, fieldCount, type HeadersInit } from '../http/headers.ts';
-import { encodeLatin1, serializeHead, type RequestHead } from '../http/head-parser.ts';
-import { Slab, freshArrays } from '../slab.ts';
+import { serializeHead, type RequestHead } from '../http/head-parser.ts';
 import { encodeUtf8 } from '../utf8.ts';
+import { base64ByteLength } from '../base64.ts';
 import { computeAcceptKey } from './accept-key.ts';
 import { listNames, parseExtensionHeader, parseTokenList } from './header-values.ts';
 
@@ -78,19 +78,17 @@ export function validateRequest(head: RequestHead, options: ServerHandshakeOptio
     if (version[2] === '0') return refuse('BAD_HTTP_VERSION', 400, 'WebSocket needs HTTP/1.1 or later, got HTTP/1.0');
   }
 
-  if (!splitTarget(head.target)) return refuse('MALFORMED_HEAD', 400, 'request-target must be a path (origin-form) or an absolute http/ws URL');
-  const path = splitPath;
-  const query = splitQuery;
-  const authority = splitAuthority;
+  const target = splitTarget(head.target);
+  if (target === null) return refuse('MALFORMED_HEAD', 400, 'request-target must be a path (origin-form) or an absolute http/ws URL');
 
   // §4.2.1 item 2 and RFC 9112 §3.2: exactly one Host.
   const hostCount = fieldCount(headers, 'host');
-  if (hostCount === 0 || (hostCount > 1 ? headers.getAll('host')[0] : headers.get('host')) === '') return refuse('MISSING_HOST', 400, 'missing Host header');
+  const hostField = hostCount === 0 ? '' : hostCount === 1 ? headers.get('host')! : headers.getAll('host')[0]!;
+  if (hostField === '') return refuse('MISSING_HOST', 400, 'missing Host header');
   if (hostCount > 1) return refuse('MALFORMED_HEAD', 400, 'more than one Host header');
-  const hostField = headers.get('host')!;
   if (!HOST.test(hostField)) return refuse('MALFORMED_HEAD', 400, 'malformed Host header');
   // RFC 9112 §3.2.2: with an absolute-form target, the target's authority wins over Host.
-  const host = authority ?? hostField;
+  const host = target.authority ?? hostField;
 
   const transferEncoding = headers.get('transfer-encoding');
   const contentLength = headers.get('content-length');
@@ -119,7 +117,7 @@ export function validateRequest(head: RequestHead, options: ServerHandshakeOptio
   const keyCount = fieldCount(headers, 'sec-websocket-key');
   if (keyCount !== 1) return refuse('BAD_KEY', 400, keyCount === 0 ? 'missing Sec-WebSocket-Key' : 'more than one Sec-WebSocket-Key');
   const key = headers.get('sec-websocket-key')!;
-  if (!isKey(key)) return refuse('BAD_KEY', 400, 'Sec-WebSocket-Key is not 16 bytes in base64');
+  if (base64ByteLength(key) !== 16) return refuse('BAD_KEY', 400, 'Sec-WebSocket-Key is not 16 bytes in base64');
 
   // §4.2.1 items 8 and 9 (optional): lists, so repeated fields are combined (RFC 9110 §5.3).
   const protocolField = headers.get('sec-websocket-protocol');
@@ -140,8 +138,8 @@ export function validateRequest(head: RequestHead, options: ServerHandshakeOptio
     request: {
       method: head.method,
       target: head.target,
-      path,
-      query,
+      path: target.path,
+      query: target.query,
       httpVersion: head.httpVersion,
       headers,
       host,
@@ -151,24 +149,6 @@ export function validateRequest(head: RequestHead, options: ServerHandshakeOptio
       extensions,
     },
   };
-}
-
-/** Base64 values (RFC 4648 §4) by char code below 128, or -1. */
-const SEXTET = new Int8Array(128).fill(-1);
-for (let i = 0; i < 64; i++) SEXTET['ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'.charCodeAt(i)] = i;
-
-/**
- * `key` is the canonical padded base64 of 16 bytes (§4.2.1 item 5): 22 base64 chars, the last
- * with its 4 pad bits zero (RFC 4648 §3.5), then `==`. What decoding it would tell, without
- * the bytes.
- */
-function isKey(key: string): boolean {
-  if (key.length !== 24 || key.charCodeAt(22) !== 0x3d || key.charCodeAt(23) !== 0x3d) return false;
-  for (let i = 0; i < 22; i++) {
-    const code = key.charCodeAt(i);
-    if (code >= 128 || SEXTET[code]! < 0) return false;
-  }
-  return (SEXTET[key.charCodeAt(21)]! & 15) === 0;
 }
 
 /**
@@ -192,39 +172,24 @@ function normalizeOrigin(origin: string): string {
   return o;
 }
 
-/** What {@link splitTarget} found, valid until its next call. */
-let splitPath = '';
-let splitQuery = '';
-let splitAuthority: string | null = null;
-
 /**
- * The request-target as path and query (RFC 9112 §3.2), into {@link splitPath},
- * {@link splitQuery} and {@link splitAuthority}; false if it is neither form. Origin-form
- * (`/path?query`) or absolute-form (`http://host/path`, reduced to its path, §3.2.2); `*` and
- * authority-form are not for GET. The fragment is not part of a request-target (RFC 9112 §3.2),
- * so `#` is refused.
+ * The request-target as path and query (RFC 9112 §3.2). Origin-form (`/path?query`) or
+ * absolute-form (`http://host/path`, reduced to its path, §3.2.2); `*` and authority-form are
+ * not for GET. The fragment is not part of a request-target (RFC 9112 §3.2), so `#` is refused.
  */
-function splitTarget(target: string): boolean {
-  if (target.includes('#')) return false;
+function splitTarget(target: string): { path: string; query: string; authority: string | null } | null {
+  if (target.includes('#')) return null;
   let rest = target;
   let authority: string | null = null;
   if (!target.startsWith('/')) {
     const match = ABSOLUTE_FORM.exec(target);
-    if (match === null || match[1] === '' || match[1]!.includes('@')) return false;
+    if (match === null || match[1] === '' || match[1]!.includes('@')) return null;
     authority = match[1]!;
     rest = match[2]!;
     if (rest === '' || rest.startsWith('?')) rest = '/' + rest;
   }
   const q = rest.indexOf('?');
-  splitAuthority = authority;
-  if (q === -1) {
-    splitPath = rest;
-    splitQuery = '';
-  } else {
-    splitPath = rest.slice(0, q);
-    splitQuery = rest.slice(q + 1);
-  }
-  return true;
+  return q === -1 ? { path: rest, query: '', authority } : { path: rest.slice(0, q), query: rest.slice(q + 1), authority };
 }
 
 /** Fields the handshake writes itself; a caller's extra headers may not set them. */
@@ -242,13 +207,16 @@ export function buildAcceptResponse(request: HandshakeRequest, opts: { protocol:
     throw new WebSocketUsageError('INVALID_ARGUMENT', `buildAcceptResponse needs the HandshakeRequest from validateRequest, got ${describe(request)}`);
   }
   const { protocol = null, extensions = null, headers } = opts ?? {};
-  // The fields after Sec-WebSocket-Accept, each with its CRLF (most answers have none).
-  let more = '';
+  const fields: Array<[string, string]> = [
+    ['Upgrade', 'websocket'],
+    ['Connection', 'Upgrade'],
+    ['Sec-WebSocket-Accept', computeAcceptKey(request.key)],
+  ];
   if (protocol !== null) {
     if (typeof protocol !== 'string' || !request.protocols.includes(protocol)) {
       throw new WebSocketUsageError('INVALID_ARGUMENT', `protocol must be one the client offered (${request.protocols.join(', ') || 'none'}), got ${describe(protocol)}`);
     }
-    more += `Sec-WebSocket-Protocol: ${protocol}\r\n`;
+    fields.push(['Sec-WebSocket-Protocol', protocol]);
   }
   if (extensions !== null) {
     const parsed = typeof extensions === 'string' ? parseExtensionHeader(extensions) : null;
@@ -260,43 +228,18 @@ export function buildAcceptResponse(request: HandshakeRequest, opts: { protocol:
     if (stray !== undefined) {
       throw new WebSocketUsageError('INVALID_ARGUMENT', `extension ${stray.name} was not offered by the client (RFC 6455 §9.1)`);
     }
-    more += `Sec-WebSocket-Extensions: ${extensions.trim()}\r\n`;
+    fields.push(['Sec-WebSocket-Extensions', extensions.trim()]);
   }
   if (headers !== undefined) {
     for (const [name, value] of new HttpHeaders(headers)) {
       if (ACCEPT_OWN_FIELDS.has(name.toLowerCase())) {
         throw new WebSocketUsageError('INVALID_ARGUMENT', `header ${name} is set by the handshake and cannot be overridden`);
       }
-      more += `${name}: ${value}\r\n`;
+      fields.push([name, value]);
     }
   }
-  // Written straight into the answer's bytes: the same head serializeHead would make from the
-  // fields, without the field list and the text of the whole head. A usual answer is a view of a
-  // shared slab (an ArrayBuffer of its own is an off-heap allocation on V8), as small frames are.
-  const accept = computeAcceptKey(request.key);
-  const length = ACCEPT_HEAD.length + accept.length + 2 + more.length + 2;
-  const out = length <= ANSWER_SLAB_MAX && !freshArrays ? answers.alloc(length) : new Uint8Array(length);
-  out.set(ACCEPT_HEAD);
-  let at = ACCEPT_HEAD.length;
-  for (let i = 0; i < accept.length; i++) out[at++] = accept.charCodeAt(i); // base64: ASCII
-  out[at++] = CR;
-  out[at++] = LF;
-  if (more.length > 0) {
-    out.set(encodeLatin1(more), at);
-    at += more.length;
-  }
-  out[at++] = CR;
-  out[at] = LF;
-  return out;
+  return serializeHead('HTTP/1.1 101 Switching Protocols', fields);
 }
-
-const CR = 0x0d;
-const LF = 0x0a;
-/** Accepting answers up to this many bytes are cut from {@link answers}. */
-const ANSWER_SLAB_MAX = 1024;
-const answers = new Slab(16 * 1024);
-/** The accepting head up to the Sec-WebSocket-Accept value (RFC 6455 §4.2.2 step 5). */
-const ACCEPT_HEAD = encodeLatin1('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ');
 
 /** Reason phrases for the statuses a handshake is likely to be refused with (RFC 9110 §15). */
 const REASONS: Readonly<Record<number, string>> = {

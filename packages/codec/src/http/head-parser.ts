@@ -26,6 +26,7 @@
  */
 import { WebSocketUsageError, describe, type ProtocolErrorCode } from '../errors.ts';
 import { decodeUtf8 } from '../utf8.ts';
+import { smallArray } from '../slab.ts';
 import { trustedHeaders, type HttpHeaders } from './headers.ts';
 
 export interface RequestHead {
@@ -424,7 +425,10 @@ export function decodeLatin1(bytes: Uint8Array, start = 0, end = bytes.length): 
 
 /** Latin-1 text as bytes. Throws WebSocketUsageError if a char is above U+00FF. */
 export function encodeLatin1(text: string): Uint8Array {
-  const out = new Uint8Array(text.length);
+  return writeLatin1(text, new Uint8Array(text.length));
+}
+
+function writeLatin1(text: string, out: Uint8Array): Uint8Array {
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
     if (code > 0xff) throw new WebSocketUsageError('INVALID_ARGUMENT', `HTTP head text must be Latin-1, got U+${code.toString(16).toUpperCase()} in ${describe(text)}`);
@@ -436,9 +440,11 @@ export function encodeLatin1(text: string): Uint8Array {
 /**
  * A head on the wire: the start-line, each field as `name: value`, CRLF after each, and the
  * blank line (RFC 9112 §2.1). Fields are expected to be checked already (e.g. by HttpHeaders).
+ * Written into a {@link smallArray}: a server answers every connection with one.
  */
 export function serializeHead(startLine: string, fields: Iterable<readonly [string, string]>): Uint8Array {
   let text = startLine + '\r\n';
   for (const [name, value] of fields) text += `${name}: ${value}\r\n`;
-  return encodeLatin1(text + '\r\n');
+  text += '\r\n';
+  return writeLatin1(text, smallArray(text.length));
 }

@@ -25,10 +25,13 @@ export function isToken(value: string): boolean {
  * make a string per comparison.
  */
 function sameName(name: string, lower: string): boolean {
-  if (name.length !== lower.length) return false;
-  if (name === lower) return true;
-  for (let i = 0; i < name.length; i++) {
-    let c = name.charCodeAt(i);
+  return name.length === lower.length && (name === lower || equalsLowerAt(name, 0, lower));
+}
+
+/** @internal `text` from `start` holds `lower` (lower case), folding only ASCII A-Z: no string made. */
+export function equalsLowerAt(text: string, start: number, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) {
+    let c = text.charCodeAt(start + i);
     if (c >= 0x41 && c <= 0x5a) c += 0x20;
     if (c !== lower.charCodeAt(i)) return false;
   }

@@ -63,6 +63,23 @@ function resolveOnce(options: ServerSessionOptions): Resolved {
   return resolved;
 }
 
+/** A server connection on `transport`, its handshake timer armed. */
+function openConnection<O>(transport: Transport, options: ServerSessionOptions, owner: O, hooks: ConnectionHooks<O>, peer: PeerInfo): WebSocketConnection {
+  const resolved = resolveOnce(options);
+  const connection = new WebSocketConnection({
+    codec: Connection.server(resolved.codec),
+    transport,
+    options: resolved.session,
+    assembleMessages: options.assembleMessages ?? true,
+    peer,
+    owner,
+    hooks: hooks as ConnectionHooks<unknown>,
+  });
+  // Arm the handshake timer now: a client that never sends its request must time out too.
+  sessionInput.pump(connection);
+  return connection;
+}
+
 /**
  * @internal A server's part in every handshake, made once per server: options resolved once,
  * the hooks shared, and no session object per socket.
@@ -92,23 +109,10 @@ export class ServerSession implements TransportHandlers {
   };
 
   constructor(transport: Transport, options: ServerSessionOptions, onConnection: ConnectionHandler, peer: PeerInfo = {}) {
-    const resolved = resolveOnce(options);
-    const codec = Connection.server(resolved.codec);
     this.#options = options;
     this.#onConnection = onConnection;
-    const connection: WebSocketConnection = new WebSocketConnection({
-      codec,
-      transport,
-      options: resolved.session,
-      assembleMessages: options.assembleMessages ?? true,
-      peer,
-      owner: this,
-      hooks: ServerSession.#hooks as ConnectionHooks<unknown>,
-    });
-    this.connection = connection;
-    this.#driver = driver(connection);
-    // Arm the handshake timer now: a client that never sends its request must time out too.
-    this.#driver.pump();
+    this.connection = openConnection(transport, options, this, ServerSession.#hooks, peer);
+    this.#driver = driver(this.connection);
   }
 
   /**
@@ -116,20 +120,11 @@ export class ServerSession implements TransportHandlers {
    * where `onConnection` would (before the connection's messages), with the socket's `owner`.
    */
   static handshakes<O>(options: ServerSessionOptions, onOpen: (owner: O, connection: WebSocketConnection, request: SessionRequest) => void): ServerHandshakes<O> {
-    const resolved = resolveOnce(options);
-    const assembleMessages = options.assembleMessages ?? true;
     const hooks: ConnectionHooks<O> = {
       onRequest: (_owner, connection, request) => decide(connection, request, options),
       onOpen: (owner, connection) => onOpen(owner, connection, connection.request!),
     };
-    return {
-      open(transport, owner, peer) {
-        const connection = new WebSocketConnection({ codec: Connection.server(resolved.codec), transport, options: resolved.session, assembleMessages, peer, owner, hooks: hooks as ConnectionHooks<unknown> });
-        // Arm the handshake timer now: a client that never sends its request must time out too.
-        sessionInput.pump(connection);
-        return connection;
-      },
-    };
+    return { open: (transport, owner, peer) => openConnection(transport, options, owner, hooks, peer) };
   }
 
   onData(chunk: Uint8Array): void {
