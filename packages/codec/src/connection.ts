@@ -27,7 +27,7 @@ import { DEFAULT_LIMITS, DEFAULT_TIMEOUTS, type Limits, type Timeouts } from './
 import { Opcode } from './opcode.ts';
 import { MaskKeyPool, defaultRandomSource, type RandomSource } from './random.ts';
 import { transition, type ConnectionState, type TransitionInput } from './transitions.ts';
-import { Utf8Validator, decodeUtf8, encodeUtf8, isValidUtf8 } from './utf8.ts';
+import { Utf8Validator, decodeUtf8, decodeValidUtf8, encodeUtf8, encodeUtf8Transient } from './utf8.ts';
 import { concat } from 'uint8arrays/concat';
 
 export type Role = 'client' | 'server';
@@ -569,7 +569,7 @@ export class Connection {
         if (typeof command.data !== 'string') {
           throw new WebSocketUsageError('INVALID_ARGUMENT', `text data must be a string, got ${describe(command.data)}`);
         }
-        return this.#sendData('text', encodeUtf8(command.data), true, command.compress);
+        return this.#sendData('text', this.#textPayload(command.data), true, command.compress);
       case 'binary':
         return this.#sendData('binary', toBytes(command.data, 'binary data'), true, command.compress);
       case 'fragment':
@@ -593,7 +593,17 @@ export class Connection {
     if (typeof data !== 'string') {
       throw new WebSocketUsageError('INVALID_ARGUMENT', `text data must be a string, got ${describe(data)}`);
     }
-    this.#sendData('text', encodeUtf8(data), true, compress);
+    this.#sendData('text', this.#textPayload(data), true, compress);
+  }
+
+  /**
+   * A text message's bytes, to be framed at once. Without extensions they may be a view of the
+   * encoder's shared scratch buffer: #writeFrame copies every payload under COPY_THRESHOLD into
+   * its frame (and a scratch view is at most SCRATCH_BYTES long), so nothing keeps the view. An
+   * extension might keep its input: it gets bytes of their own.
+   */
+  #textPayload(text: string): Uint8Array {
+    return this.#extensions.length === 0 ? encodeUtf8Transient(text) : encodeUtf8(text);
   }
 
   /** Shorthand for `send({ type: 'binary', data })`. */
@@ -920,14 +930,14 @@ export class Connection {
     if (opcode === Opcode.Binary) return data;
     const validate = this.#utf8Validator;
     // §8.1: text must be UTF-8.
-    if (!(validate === null ? isValidUtf8(data) : validate(data))) {
+    const text = validate === null ? decodeValidUtf8(data) : validate(data) ? decodeUtf8(data) : null;
+    if (text === null) {
       // Say why as the incremental check does (a bad byte, or a code point cut at the end).
       const check = new Utf8Validator();
       const cutShort = check.push(data) && !check.complete;
       this.#fail('INVALID_UTF8', 1007, cutShort ? 'text message ends inside a UTF-8 sequence' : 'text message is not valid UTF-8');
-      return null;
     }
-    return decodeUtf8(data);
+    return text;
   }
 
   #onDataHeader(opcode: number, rsv: number, fin: boolean, length: number): void {

@@ -21,6 +21,6 @@ export { transitionTable } from './transitions.ts';
 export { parseWsUrl } from './handshake/client.ts';
 export type { WsUrl } from './handshake/client.ts';
 export { computeAcceptKey } from './handshake/accept-key.ts';
-export { encodeUtf8, decodeUtf8, isValidUtf8, utf8ByteLength } from './utf8.ts';
+export { encodeUtf8, decodeUtf8, isValidUtf8, utf8ByteLength, useStrictDecoder } from './utf8.ts';
 export type { RandomSource } from './random.ts';
 export { Slab, useFreshArrays } from './slab.ts';

@@ -2,9 +2,9 @@
 // against the general path they stand in for.
 import { afterAll, beforeAll, describe, it, expect } from 'vitest';
 import { concat } from 'uint8arrays/concat';
-import { useFreshArrays, type Event } from '../src/index.ts';
+import { Connection, useFreshArrays, type Event, type Extension, type ExtensionFactory } from '../src/index.ts';
 import { FrameParser, HEADER, NEED_MORE, PAYLOAD } from '../src/frame-parser.ts';
-import { clientFrame, openServer, serverFrame } from './helpers/frames.ts';
+import { REQUEST, ascii, clientFrame, openClient, openServer, serverFrame, written } from './helpers/frames.ts';
 import { encodeUtf8 } from '../src/utf8.ts';
 
 const bytes = (n: number, seed = 1): Uint8Array => new Uint8Array(n).map((_, i) => (i * 31 + seed * 7) & 0xff);
@@ -167,5 +167,58 @@ describe('Connection.nextEventOrMessage', () => {
     a.receiveData(concat([clientFrame(0x81, 'x'), clientFrame(0x82, bytes(1))]));
     expect(a.nextEvent()).toEqual({ type: 'text', data: 'x' });
     expect(a.takeEvents()).toEqual([{ type: 'binary', data: bytes(1) }]);
+  });
+});
+
+describe('text sends encode through a shared scratch buffer', () => {
+  const texts = ['a'.repeat(1000), 'b'.repeat(1000), 'é€😀'.repeat(300)];
+  const frameOf = (text: string): Uint8Array => {
+    const payload = encodeUtf8(text);
+    return concat([payload.length < 126 ? [0x81, payload.length] : [0x81, 126, payload.length >> 8, payload.length & 0xff], payload].map((p) => Uint8Array.from(p)));
+  };
+
+  it('a server keeps each frame intact when several are sent before the output is taken', () => {
+    const server = openServer();
+    server.sendText(texts[0]!);
+    server.send({ type: 'text', data: texts[1]! });
+    server.sendText(texts[2]!);
+    expect(written(server)).toEqual(concat(texts.map(frameOf)));
+  });
+
+  it('a client (masked frames) too: each frame unmasks to its own text', () => {
+    const client = openClient({ random: (b: Uint8Array) => b.fill(0) }); // zero mask keys: payloads go as they are
+    for (const t of texts) client.sendText(t);
+    const out = written(client);
+    const payloads: string[] = [];
+    for (let at = 0; at < out.length; ) {
+      const n = out[at + 1]! & 0x7f;
+      const length = n === 126 ? (out[at + 2]! << 8) | out[at + 3]! : n;
+      const start = at + (n === 126 ? 4 : 2) + 4;
+      payloads.push(new TextDecoder().decode(out.subarray(start, start + length)));
+      at = start + length;
+    }
+    expect(payloads).toEqual(texts);
+  });
+
+  it('an extension that keeps its input gets bytes of its own', () => {
+    const kept: Uint8Array[] = [];
+    const keeper: Extension = {
+      name: 'x-keep',
+      rsvBits: 0,
+      params: [],
+      encode: (payload) => (kept.push(payload), { payload, rsv: 0 }),
+      decodeStart: () => false,
+      decode: () => null,
+      dispose: () => undefined,
+    };
+    const factory: ExtensionFactory = { name: 'x-keep', offer: () => [[]], accept: () => keeper, negotiate: () => ({ params: [], extension: keeper }) };
+    const server = Connection.server({ extensions: [factory] });
+    server.receiveData(ascii(REQUEST.replace('\r\n\r\n', '\r\nSec-WebSocket-Extensions: x-keep\r\n\r\n')));
+    server.takeEvents();
+    server.send({ type: 'accept' });
+    server.takeEvents();
+    server.takeOutput();
+    for (const t of texts) server.sendText(t);
+    expect(kept.map((b) => new TextDecoder().decode(b))).toEqual(texts);
   });
 });

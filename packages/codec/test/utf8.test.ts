@@ -3,14 +3,19 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import {
   Utf8Validator,
+  SCRATCH_BYTES,
   decodeUtf8,
   decodeUtf8Fallback,
+  decodeValidUtf8,
   encodeUtf8,
   encodeUtf8Fallback,
   encodeUtf8Into,
+  encodeUtf8Transient,
   isValidUtf8,
+  useStrictDecoder,
   utf8ByteLength,
 } from '../src/utf8.ts';
+import { COPY_THRESHOLD } from '../src/frame-serializer.ts';
 
 // The DOM lib is not in our `lib`; Node (where tests run) has both classes.
 type Decoder = { decode(b: Uint8Array): string };
@@ -457,6 +462,64 @@ describe('UTF-8 properties', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('decodeValidUtf8 (check and decode a whole text message)', () => {
+  afterEach(() => useStrictDecoder(true));
+
+  for (const strict of [true, false]) {
+    describe(strict ? "the host's strict TextDecoder" : 'our validator, then a plain decode', () => {
+      it('the Autobahn vectors: null exactly for the invalid ones, else their text', () => {
+        useStrictDecoder(strict);
+        for (const v of VECTORS) {
+          // Each vector alone, and inside longer text (short inputs skip the host decoder).
+          for (const bytes of [bytesOf(v), concat([hex('61 62 63 64 65 66 67 68 69'), bytesOf(v)])]) {
+            const text = decodeValidUtf8(bytes);
+            if (v.fail === undefined) expect(text).toBe(lenient.decode(bytes));
+            else expect(text).toBeNull();
+          }
+        }
+      });
+
+      it('random bytes: a text exactly when TextDecoder (fatal) accepts them, and the same text', () => {
+        useStrictDecoder(strict);
+        fc.assert(
+          fc.property(randomBytes, (bytes) => {
+            const text = decodeValidUtf8(bytes);
+            if (hostValid(bytes)) expect(text).toBe(lenient.decode(bytes));
+            else expect(text).toBeNull();
+          }),
+          { numRuns: 1000 },
+        );
+      });
+
+      it('keeps a leading BOM', () => {
+        useStrictDecoder(strict);
+        expect(decodeValidUtf8(hex('ef bb bf 68 69 20 74 68 65 72 65'))).toBe('\ufeffhi there');
+      });
+    });
+  }
+});
+
+describe('encodeUtf8Transient (a view of a shared scratch buffer)', () => {
+  it('encodes as encodeUtf8 does, for short, scratch-sized and longer text', () => {
+    for (const s of ['', 'abc', 'héllo wörld, this is longer', '😀\ud800x'.repeat(40), 'é'.repeat(16 * 1024), 'x'.repeat(16 * 1024 + 1)]) {
+      expect(same(encodeUtf8Transient(s), encoder.encode(s))).toBe(true);
+    }
+  });
+
+  it('is overwritten by the next call: a caller must copy at once', () => {
+    const first = encodeUtf8Transient('a'.repeat(100));
+    encodeUtf8Transient('b'.repeat(100));
+    expect(first[0]).toBe(0x62);
+    expect(encodeUtf8('a'.repeat(100))[0]).toBe(0x61);
+  });
+
+  it('never returns a view as long as COPY_THRESHOLD, so the connection always copies it into its frame', () => {
+    expect(SCRATCH_BYTES).toBeLessThan(COPY_THRESHOLD);
+    const widest = encodeUtf8Transient('\u0800'.repeat(16 * 1024)); // 3 bytes per unit, at the scratch limit
+    expect(widest.length).toBe(SCRATCH_BYTES);
   });
 });
 
