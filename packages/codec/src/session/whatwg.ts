@@ -294,15 +294,16 @@ export class WhatwgWebSocket extends EventTargetBase {
 
   send(data: string | ArrayBuffer | ArrayBufferView | BlobLike): void {
     if (this.#state === CONNECTING) throw domException('WebSocket.send() while still CONNECTING', 'InvalidStateError');
-    const length = byteLength(data);
+    // Checks the type. A string's UTF-8 length (a loop over it) is counted only if it waits here.
+    const length = typeof data === 'string' ? -1 : byteLength(data);
     const connection = this.#connection;
     if (this.#state !== OPEN || connection === null || connection.readyState !== 'open') {
-      this.#extraBuffered += length;
+      this.#extraBuffered += length < 0 ? byteLength(data) : length;
       return;
     }
     if (this.#outbox !== null || isBlob(data)) {
       // Keep order behind a Blob being read.
-      this.#extraBuffered += length;
+      this.#extraBuffered += length < 0 ? byteLength(data) : length;
       const start = this.#outbox === null;
       (this.#outbox ??= []).push(data);
       if (start) void this.#flushOutbox();

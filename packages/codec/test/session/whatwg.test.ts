@@ -76,6 +76,10 @@ async function exercise(mod: Mod, hasBlob: boolean): Promise<void> {
   const before = ws.bufferedAmount; // our Close frame, not yet taken by the transport
   ws.send('dropped');
   expect(ws.bufferedAmount).toBe(before + 7);
+  ws.send('é€😀'); // counted in UTF-8 bytes: 2 + 3 + 4
+  ws.send(new Uint8Array(3));
+  expect(ws.bufferedAmount).toBe(before + 7 + 9 + 3);
+  expect(() => ws.send(42 as unknown as string)).toThrow(TypeError);
   const close = await closed;
   expect([close.code, close.reason, close.wasClean]).toEqual([3000, '', true]);
   expect(log.filter((e) => e !== 'message')).toEqual(['open', 'close']);
