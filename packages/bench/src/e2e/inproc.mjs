@@ -1,8 +1,10 @@
 // The server's echo path in one process, without sockets: a fake socket (a stream.Duplex whose
-// writes complete at once) feeds one masked 32-byte frame per 'data' event, as a read of one
-// message would, and the server echoes it. What is left is each library's own JavaScript per
-// message: parsing, events, the send path and Node's stream machinery (no syscalls), measured
-// in CPU time, which stays meaningful on a loaded machine where socket benchmarks do not.
+// writes complete at once) feeds one masked frame per 'data' event, as a read of one message
+// would, and the server echoes it: 32-byte binary messages, and text of 32 and 1000 bytes (each
+// server echoes what its API gives: ws a Buffer, @ws/node a string). What is left is each
+// library's own JavaScript per message: parsing, UTF-8, events, the send path and Node's stream
+// machinery (no syscalls), measured in CPU time, which stays meaningful on a loaded machine where
+// socket benchmarks do not.
 //   node src/e2e/inproc.mjs [--quick]   → JSON lines
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -36,13 +38,28 @@ class FakeSocket extends Duplex {
   setKeepAlive() { return this; }
 }
 
-function frames(size, count) {
+/** The messages echoed: binary payloads are random; text is JSON-like ASCII. */
+export const INPROC_MESSAGES = [
+  { id: 'binary-32', label: '32 B binary', text: false, size: 32 },
+  { id: 'text-32', label: '32 B text', text: true, size: 32 },
+  { id: 'text-1000', label: '1000 B text', text: true, size: 1000 },
+];
+
+/** `count` masked client frames (random keys) of `size` bytes, binary or text. */
+function frames({ text, size }, count) {
+  const header = size < 126 ? 2 : 4;
+  const json = Buffer.from('{"id":12345,"user":"someone","tags":["a","b"],"ok":true}'.repeat(Math.ceil(size / 56)).slice(0, size));
   const out = [];
   for (let i = 0; i < count; i++) {
-    const f = Buffer.allocUnsafe(size + 6);
-    f[0] = 0x82;
-    f[1] = 0x80 | size;
-    randomFillSync(f, 2);
+    const f = Buffer.allocUnsafe(header + 4 + size);
+    f[0] = text ? 0x81 : 0x82;
+    if (size < 126) f[1] = 0x80 | size;
+    else {
+      f[1] = 0x80 | 126;
+      f.writeUInt16BE(size, 2);
+    }
+    randomFillSync(f, header);
+    if (text) for (let j = 0; j < size; j++) f[header + 4 + j] = json[j] ^ f[header + (j & 3)];
     out.push(f);
   }
   return out;
@@ -99,31 +116,38 @@ const cpu = () => { const c = process.cpuUsage(); return (c.user + c.system) / 1
 export async function runInproc({ quick = false } = {}) {
   const impls = [['@ws/node', await oursServer()], ['ws', wsServer()]].filter(([n]) => !process.env.INPROC_ONLY || process.env.INPROC_ONLY === n);
   // Same-process ratio: ws's addons are whatever this process loaded (see the config field).
-  const input = frames(32, 4096);
+  const addons = /bufferUtil\./.test(String(require(path.join(path.dirname(require.resolve('ws')), 'lib/buffer-util.js')).unmask));
   const rows = [];
   const rounds = quick ? 3 : 41;
-  const sockets = {};
-  for (const [name, make] of impls) sockets[name] = await make();
-  const run = (socket) => { for (let i = 0; i < input.length; i++) socket.push(input[i]); };
-  for (const [name] of impls) for (let i = 0; i < 30; i++) run(sockets[name]);
-  // Paired rounds (both, alternating which goes first) so machine noise hits both alike.
-  const per = Object.fromEntries(impls.map(([n]) => [n, []]));
-  for (let r = 0; r < rounds; r++) {
-    for (const [name] of r % 2 ? [...impls].reverse() : impls) {
-      const socket = sockets[name];
-      const before = socket.written;
-      const t0 = cpu();
-      run(socket);
-      const ms = cpu() - t0;
-      if (socket.written - before !== input.length * 34) throw new Error(`${name}: echoed ${socket.written - before} bytes, expected ${input.length * 34}`);
-      per[name].push(ms / input.length);
-    }
-  }
-  const addons = /bufferUtil\./.test(String(require(path.join(path.dirname(require.resolve('ws')), 'lib/buffer-util.js')).unmask));
   const med = (v) => [...v].sort((a, b) => a - b)[v.length >> 1];
-  for (const [name] of impls) {
-    const ratios = impls.length > 1 ? per[name].map((x, i) => per.ws[i] / x) : [];
-    rows.push({ impl: name, addons, usPerEcho: med(per[name]) * 1000, bestUsPerEcho: Math.min(...per[name]) * 1000, speedupVsWs: ratios.length ? med(ratios) : null });
+  for (const message of INPROC_MESSAGES) {
+    const input = frames(message, 4096);
+    const echoed = input.reduce((n, f) => n + f.length - 4, 0); // the same frames, unmasked
+    const sockets = {};
+    for (const [name, make] of impls) sockets[name] = await make();
+    // Both servers unmask in place. Binary payloads may stay scrambled; text must stay text, so
+    // each run gets fresh copies, made before its timed part.
+    const batch = () => (message.text ? input.map((f) => Buffer.from(f)) : input);
+    const run = (socket, chunks) => { for (let i = 0; i < chunks.length; i++) socket.push(chunks[i]); };
+    for (const [name] of impls) for (let i = 0; i < 30; i++) run(sockets[name], batch());
+    // Paired rounds (both, alternating which goes first) so machine noise hits both alike.
+    const per = Object.fromEntries(impls.map(([n]) => [n, []]));
+    for (let r = 0; r < rounds; r++) {
+      for (const [name] of r % 2 ? [...impls].reverse() : impls) {
+        const socket = sockets[name];
+        const chunks = batch();
+        const before = socket.written;
+        const t0 = cpu();
+        run(socket, chunks);
+        const ms = cpu() - t0;
+        if (socket.written - before !== echoed) throw new Error(`${name}, ${message.label}: echoed ${socket.written - before} bytes, expected ${echoed}`);
+        per[name].push(ms / input.length);
+      }
+    }
+    for (const [name] of impls) {
+      const ratios = impls.length > 1 ? per[name].map((x, i) => per.ws[i] / x) : [];
+      rows.push({ impl: name, message: message.id, addons, usPerEcho: med(per[name]) * 1000, bestUsPerEcho: Math.min(...per[name]) * 1000, speedupVsWs: ratios.length ? med(ratios) : null });
+    }
   }
   return rows;
 }

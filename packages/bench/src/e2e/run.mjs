@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BENCH, OUT, ROOT } from '../lib/build.mjs';
 import { barChart, fmt, fmtSize, machine, median, spread, table } from '../lib/report.mjs';
+import { INPROC_MESSAGES } from './inproc.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const rootRequire = createRequire(path.join(ROOT, 'package.json'));
@@ -309,13 +310,15 @@ function summarise({ rows, available, missing, echo, rounds, mem, seconds, warmu
 
   if (inprocRows.length > 0) {
     const body = [];
-    for (const addons of [true, false]) {
-      for (const r of inprocRows.filter((x) => x.addons === addons)) {
-        const name = r.impl === 'ws' ? (addons ? 'ws + bufferutil' : 'ws, no addon') : `**${r.impl}**${addons ? '' : ' (beside ws without addons)'}`;
-        body.push([name, fmt(r.usPerEcho), fmt(r.bestUsPerEcho), r.impl === 'ws' ? '1' : `${fmt(r.speedupVsWs)}×`]);
+    for (const message of INPROC_MESSAGES) {
+      for (const addons of [true, false]) {
+        for (const r of inprocRows.filter((x) => x.addons === addons && (x.message ?? 'binary-32') === message.id)) {
+          const name = r.impl === 'ws' ? (addons ? 'ws + bufferutil' : 'ws, no addon') : `**${r.impl}**${addons ? '' : ' (beside ws without addons)'}`;
+          body.push([message.label, name, fmt(r.usPerEcho), fmt(r.bestUsPerEcho), r.impl === 'ws' ? '1' : `${fmt(r.speedupVsWs)}×`]);
+        }
       }
     }
-    parts.push(`### JavaScript per echo, without sockets\n\nThe Node servers' own cost per message when every read holds one 32-byte message (the 100-connection case): a fake socket (a \`stream.Duplex\` whose writes complete at once) feeds masked frames one per \`data\` event and takes the echoes. No syscalls, CPU time, 41 paired rounds (src/e2e/inproc.mjs).\n\n${table(['server', 'µs per echo (median)', 'best', 'speed vs ws (paired median)'], body)}\n`);
+    parts.push(`### JavaScript per echo, without sockets\n\nThe Node servers' own cost per message when every read holds one message (as in the 100-connection case): a fake socket (a \`stream.Duplex\` whose writes complete at once) feeds masked frames one per \`data\` event and takes the echoes. Each server echoes what its API hands it: ws a Buffer, @ws/node a string for text (decoded, then encoded again). No syscalls, CPU time, 41 paired rounds (src/e2e/inproc.mjs).\n\n${table(['message', 'server', 'µs per echo (median)', 'best', 'speed vs ws (paired median)'], body)}\n`);
   }
 
   // Targets.
