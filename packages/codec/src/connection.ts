@@ -930,7 +930,14 @@ export class Connection {
     if (opcode === Opcode.Binary) return data;
     const validate = this.#utf8Validator;
     // §8.1: text must be UTF-8.
-    const text = validate === null ? decodeValidUtf8(data) : validate(data) ? decodeUtf8(data) : null;
+    let text: string | null = null;
+    if (validate === null || validate(data)) {
+      try {
+        text = validate === null ? decodeValidUtf8(data) : decodeUtf8(data);
+      } catch {
+        return this.#tooLongForString(data.length);
+      }
+    }
     if (text === null) {
       // Say why as the incremental check does (a bad byte, or a code point cut at the end).
       const check = new Utf8Validator();
@@ -938,6 +945,16 @@ export class Connection {
       this.#fail('INVALID_UTF8', 1007, cutShort ? 'text message ends inside a UTF-8 sequence' : 'text message is not valid UTF-8');
     }
     return text;
+  }
+
+  /**
+   * Valid text the host cannot hold as one string (V8's limit is 2^29 − 24 characters; only a
+   * maxMessageSize raised past it lets such a message in): the connection fails as for a
+   * message over the limit, rather than a RangeError escaping the codec. Returns null.
+   */
+  #tooLongForString(bytes: number): null {
+    this.#fail('MESSAGE_TOO_LARGE', 1009, `a text message of ${bytes} bytes is longer than a string can be on this host`);
+    return null;
   }
 
   #onDataHeader(opcode: number, rsv: number, fin: boolean, length: number): void {
@@ -1079,8 +1096,18 @@ export class Connection {
       data = concat(parts, message.size);
       message.parts = NO_PARTS;
     }
-    if (message.kind === 'text') this.#emit({ type: 'text', data: decodeUtf8(data) });
-    else this.#emit({ type: 'binary', data });
+    if (message.kind !== 'text') {
+      this.#emit({ type: 'binary', data });
+      return;
+    }
+    let text: string;
+    try {
+      text = decodeUtf8(data); // checked as it arrived
+    } catch {
+      this.#tooLongForString(data.length);
+      return;
+    }
+    this.#emit({ type: 'text', data: text });
   }
 
   #abandonMessage(): void {

@@ -408,14 +408,15 @@ export function decodeUtf8(bytes: Uint8Array): string {
 
 /**
  * Check and decode a whole text message: its text, or null if it is not valid UTF-8 (RFC 3629).
- * A leading BOM is kept as U+FEFF.
+ * A leading BOM is kept as U+FEFF. Throws what the host throws for text too long for a string.
  */
 export function decodeValidUtf8(bytes: Uint8Array): string | null {
   if (!strictDecoding || bytes.length < SHORT_DECODE) return isValidUtf8(bytes) ? decodeUtf8(bytes) : null;
   try {
     return STRICT_DECODER!.decode(bytes);
-  } catch {
-    return null; // a TypeError: not UTF-8
+  } catch (error) {
+    if (error instanceof TypeError) return null; // what a strict decoder throws for bad bytes
+    throw error; // e.g. a RangeError: too long for a string
   }
 }
 
