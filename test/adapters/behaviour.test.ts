@@ -4,21 +4,10 @@
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { ACCEPT, HOST, RawClient, closePayload, parseClose } from './raw-client.ts';
+import { ACCEPT, HOST, OP, RawClient, closePayload, expectClose, parseClose, within } from './raw-client.ts';
 import { RUNTIMES, startEcho, type EchoServer } from './runtimes.ts';
 
 const SIZES = [0, 125, 126, 65535, 65536, 16 * 1024 * 1024];
-const OP = { continuation: 0, text: 1, binary: 2, close: 8, ping: 9, pong: 10 } as const;
-
-function within<T>(promise: Promise<T>, ms = 10_000, what = 'operation'): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
-    }),
-  ]);
-}
 
 function bytes(n: number, seed = 1): Buffer {
   const out = Buffer.allocUnsafe(n);
@@ -39,15 +28,6 @@ function text(n: number): string {
 
 /** The payload-length header an unmasked server frame must use for `n` bytes (RFC 6455 §5.2). */
 const headerLength = (n: number): number => (n < 126 ? 2 : n < 65536 ? 4 : 10);
-
-/** Expect a Close frame with `code` and then the server closing TCP. */
-async function expectClose(client: RawClient, code: number): Promise<void> {
-  const frame = await within(client.readFrame(), 10_000, 'close frame');
-  expect(frame.opcode, `expected a Close frame, got opcode ${frame.opcode}`).toBe(OP.close);
-  expect(parseClose(frame.payload).code).toBe(code);
-  await within(client.waitEnd(), 10_000, 'TCP close after the Close frame');
-  client.end(); // our FIN: the server need not wait for its close timeout
-}
 
 for (const rt of RUNTIMES) {
   const title = rt.missing === null ? `${rt.name} echo server` : `${rt.name} echo server (skipped: ${rt.missing})`;

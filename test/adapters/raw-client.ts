@@ -1,12 +1,37 @@
 // A raw WebSocket client over node:net that can send anything, well-formed or not: the request
 // bytes, frames with any header bits, mask or none. It reads the server's frames itself, so the
-// suite sees exactly what each runtime's server put on the wire.
+// suite sees exactly what each runtime's server put on the wire. Also the small helpers the
+// adapter suites share (opcodes, a deadline, "expect this Close, then TCP close").
 import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
+import { expect } from 'vitest';
 
 export const HOST = '127.0.0.1';
 export const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
 export const ACCEPT = 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=';
+
+/** RFC 6455 §5.2 opcodes. */
+export const OP = { continuation: 0, text: 1, binary: 2, close: 8, ping: 9, pong: 10 } as const;
+
+/** `promise`, or a rejection naming `what` after `ms`. */
+export function within<T>(promise: Promise<T>, ms = 10_000, what = 'operation'): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+    }),
+  ]);
+}
+
+/** Expect a Close frame with `code` and then the server closing TCP. */
+export async function expectClose(client: RawClient, code: number): Promise<void> {
+  const frame = await within(client.readFrame(), 10_000, 'close frame');
+  expect(frame.opcode, `expected a Close frame, got opcode ${frame.opcode}`).toBe(OP.close);
+  expect(parseClose(frame.payload).code).toBe(code);
+  await within(client.waitEnd(), 10_000, 'TCP close after the Close frame');
+  client.end(); // our FIN: the server need not wait for its close timeout
+}
 
 export interface Head {
   status: number;
@@ -72,6 +97,8 @@ export class RawClient {
   ended = false;
   /** The socket is fully closed. */
   readonly closed: Promise<void>;
+  /** The socket's error, if it failed (e.g. ECONNRESET when the server reset it). */
+  error: NodeJS.ErrnoException | null = null;
   #chunks: Buffer[] = [];
   #length = 0;
   #wake: (() => void) | null = null;
@@ -87,7 +114,7 @@ export class RawClient {
       this.ended = true;
       this.#notify();
     });
-    socket.on('error', () => {}); // resets after a refusal are expected; `closed` reports the end
+    socket.on('error', (error) => (this.error ??= error)); // resets after a refusal are expected; `closed` reports the end
     this.closed = new Promise((resolve) =>
       socket.once('close', () => {
         this.ended = true;
@@ -141,6 +168,32 @@ export class RawClient {
 
   destroy(): void {
     this.socket.destroy();
+  }
+
+  /** Abort with a TCP reset (RST) instead of a FIN. */
+  reset(): void {
+    if (!this.socket.destroyed) this.socket.resetAndDestroy();
+  }
+
+  /**
+   * Write, then wait until the socket takes more (TCP backpressure) or is gone. False once the
+   * socket can no longer be written to.
+   */
+  async push(data: Uint8Array): Promise<boolean> {
+    const socket = this.socket;
+    if (socket.destroyed || !socket.writable) return false;
+    if (!socket.write(data)) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          socket.off('drain', done);
+          socket.off('close', done);
+          resolve();
+        };
+        socket.on('drain', done);
+        socket.on('close', done);
+      });
+    }
+    return !socket.destroyed && socket.writable;
   }
 
   /** Buffered bytes not read yet. */
@@ -203,8 +256,8 @@ export class RawClient {
     }
   }
 
-  /** Send an upgrade request (with `headers` replacing or removing the defaults: `null` removes) and read the response head. */
-  handshake(path = '/', headers: Record<string, string | null> = {}): Promise<Head> {
+  /** The upgrade request `handshake()` sends: the default fields with `headers` replacing or removing them (`null` removes). */
+  upgradeRequest(path = '/', headers: Record<string, string | null> = {}): string {
     const fields: Record<string, string | null> = {
       Host: `${HOST}:${this.socket.remotePort}`,
       Upgrade: 'websocket',
@@ -215,7 +268,12 @@ export class RawClient {
     };
     let request = `GET ${path} HTTP/1.1\r\n`;
     for (const [name, value] of Object.entries(fields)) if (value !== null) request += `${name}: ${value}\r\n`;
-    this.write(request + '\r\n');
+    return request + '\r\n';
+  }
+
+  /** Send an upgrade request (see `upgradeRequest`) and read the response head. */
+  handshake(path = '/', headers: Record<string, string | null> = {}): Promise<Head> {
+    this.write(this.upgradeRequest(path, headers));
     return this.readHead();
   }
 

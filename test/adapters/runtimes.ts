@@ -1,8 +1,9 @@
 // The three runtimes' echo servers (the root scripts' `echo:node`, `echo:deno`, `echo:bun`
-// contracts), started as child processes on 127.0.0.1 with `--port 0`; each prints
-// `listening on ws://HOST:PORT`. A runtime whose echo script or binary is missing is skipped.
+// contracts), started as child processes on 127.0.0.1 with `--port 0`, plus any of the bins'
+// shared limit and timeout flags; each prints `listening on ws://HOST:PORT`. A runtime whose echo
+// script or binary is missing is skipped.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HOST } from './raw-client.ts';
@@ -64,11 +65,53 @@ export interface EchoServer {
   exited: Promise<number | null>;
   /** SIGTERM, then SIGKILL after `ms`; resolves with the exit code. */
   stop(ms?: number): Promise<number | null>;
+  /**
+   * Sockets the server's processes hold open right now (listening, accepted, and the runtime's
+   * own), counted from /proc; null where there is no /proc (not Linux).
+   */
+  sockets(): number | null;
 }
 
-export async function startEcho(rt: Runtime): Promise<EchoServer> {
+/** `pid` and all its descendants, from /proc (a wrapper's child, e.g. run.mjs → deno, counts too). */
+function processTree(pid: number): number[] {
+  const all = [pid];
+  for (let i = 0; i < all.length && i < 64; i++) {
+    try {
+      const children = readFileSync(`/proc/${all[i]}/task/${all[i]}/children`, 'utf8').trim();
+      if (children !== '') all.push(...children.split(/\s+/).map(Number));
+    } catch {
+      // exited meanwhile, or no /proc/…/children on this kernel
+    }
+  }
+  return all;
+}
+
+/** Open socket descriptors of `pid` and its descendants, or null without /proc. */
+function socketCount(pid: number): number | null {
+  if (!existsSync(`/proc/${pid}/fd`)) return null;
+  let sockets = 0;
+  for (const p of processTree(pid)) {
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${p}/fd`);
+    } catch {
+      continue; // exited meanwhile
+    }
+    for (const fd of fds) {
+      try {
+        if (readlinkSync(`/proc/${p}/fd/${fd}`).startsWith('socket:')) sockets++;
+      } catch {
+        // closed while we looked
+      }
+    }
+  }
+  return sockets;
+}
+
+/** Start `rt`'s echo server; `extraArgs` (e.g. `['--handshake-timeout', '400']`) go after the defaults. */
+export async function startEcho(rt: Runtime, extraArgs: readonly string[] = []): Promise<EchoServer> {
   // Its own process group, so that a wrapper (node → deno) and everything under it is stopped together.
-  const child = spawn(rt.command, rt.args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' }, detached: process.platform !== 'win32' });
+  const child = spawn(rt.command, [...rt.args, ...extraArgs], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' }, detached: process.platform !== 'win32' });
   const pid = child.pid!;
   groups.add(pid);
   let out = '';
@@ -94,7 +137,7 @@ export async function startEcho(rt: Runtime): Promise<EchoServer> {
   const deadline = Date.now() + rt.startTimeout;
   for (;;) {
     const match = /listening on ws:\/\/[^\s]*:(\d+)/.exec(out);
-    if (match) return { port: Number(match[1]), child, output: () => out, exited, stop };
+    if (match) return { port: Number(match[1]), child, output: () => out, exited, stop, sockets: () => socketCount(pid) };
     if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {
       await stop(1000);
       throw new Error(`${rt.name} echo server did not start: ${out.slice(-2000)}`);

@@ -4,9 +4,9 @@
 // unchanged (offering permessage-deflate), then /updateReports?agent=NAME. Each case is bounded in time.
 import { runAutobahnClient } from '@ws/codec/session';
 import { createConnection, permessageDeflate } from '../src/index.ts';
-import { parseArgs } from './args.ts';
+import { parseFlags } from '@ws/codec/testing';
 
-const args = parseArgs(process.argv.slice(2), { url: 'ws://127.0.0.1:9001', agent: '@ws/bun', 'case-timeout': '60000' });
+const args = parseFlags(process.argv.slice(2), { url: 'ws://127.0.0.1:9001', agent: '@ws/bun', 'case-timeout': '60000' });
 const count = await runAutobahnClient({
   createConnection,
   // Autobahn's 9.x cases send up to 16 MiB messages; be generous, as a conforming peer must.

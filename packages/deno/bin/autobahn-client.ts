@@ -3,9 +3,9 @@
 // unchanged, then /updateReports?agent=NAME. Each case is bounded in time. Offers permessage-deflate.
 import { runAutobahnClient } from '@ws/codec/session';
 import { createConnection, permessageDeflate } from '../src/index.ts';
-import { parseArgs } from './args.ts';
+import { parseFlags } from '@ws/codec/testing';
 
-const args = parseArgs(Deno.args, { url: 'ws://127.0.0.1:9001', agent: '@ws/deno', 'case-timeout': '60000' });
+const args = parseFlags(Deno.args, { url: 'ws://127.0.0.1:9001', agent: '@ws/deno', 'case-timeout': '60000' });
 const count = await runAutobahnClient({
   createConnection,
   // Autobahn's 9.x cases send up to 16 MiB messages; be generous, as a conforming peer must.

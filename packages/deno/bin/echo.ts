@@ -3,12 +3,15 @@
 // Sends every text and binary message back unchanged and of the same type; accepts
 // permessage-deflate offers; prints `listening on ws://HOST:PORT` once ready; closes its
 // connections (1001) and exits on SIGTERM/SIGINT.
+//
+// Optional limits and timeouts, the same flags on every runtime's echo server (each left out
+// keeps the server's default): see serverFlagOptions in @ws/codec/testing.
 import { createServer, permessageDeflate } from '../src/index.ts';
-import { parseArgs } from './args.ts';
+import { parseFlags, serverFlagOptions } from '@ws/codec/testing';
 
-const args = parseArgs(Deno.args, { port: '9001', host: '127.0.0.1' });
+const args = parseFlags(Deno.args, { port: '9001', host: '127.0.0.1' });
 
-const server = createServer({ extensions: [permessageDeflate()] }, (ws) => {
+const server = createServer({ extensions: [permessageDeflate()], ...serverFlagOptions(args) }, (ws) => {
   ws.on('message', (data) => ws.send(data));
   ws.on('error', () => {}); // a peer's violation closes that connection; nothing to report here
 });

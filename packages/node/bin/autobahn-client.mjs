@@ -5,10 +5,10 @@
 // shared with the Deno and Bun scripts). Each case is bounded in time. permessage-deflate is
 // offered (cases 12.x and 13.x need it) unless `--deflate false`.
 import { ensureBuilt } from './ensure-built.mjs';
-import { parseArgs } from './args.mjs';
 
-const args = parseArgs(process.argv.slice(2), { url: 'ws://127.0.0.1:9001', agent: '@ws/node', 'case-timeout': '60000', deflate: 'true' });
 await ensureBuilt();
+const { parseFlags } = await import('@ws/codec/testing');
+const args = parseFlags(process.argv.slice(2), { url: 'ws://127.0.0.1:9001', agent: '@ws/node', 'case-timeout': '60000', deflate: 'true' });
 const { createConnection, permessageDeflate } = await import('@ws/node');
 const { runAutobahnClient } = await import('@ws/codec/session');
 

@@ -7,3 +7,4 @@ export { FakeClock } from './fake-clock.ts';
 export { seededRandom } from './seeded-random.ts';
 export { ConnectionPair, type PairOptions, type Chunker } from './pair.ts';
 export { hex, toHex } from './hex.ts';
+export { parseFlags, serverFlagOptions, type ServerFlagOptions } from './flags.ts';
