@@ -120,6 +120,9 @@ export class ServerSession implements TransportHandlers {
    * where `onConnection` would (before the connection's messages), with the socket's `owner`.
    */
   static handshakes<O>(options: ServerSessionOptions, onOpen: (owner: O, connection: WebSocketConnection, request: SessionRequest) => void): ServerHandshakes<O> {
+    // Check every option now, the codec's too: a bad one throws from the server's constructor,
+    // not from its first accept (where it would take the process down, or drop every socket).
+    Connection.server(resolveOnce(options).codec);
     const hooks: ConnectionHooks<O> = {
       onRequest: (_owner, connection, request) => decide(connection, request, options),
       onOpen: (owner, connection) => onOpen(owner, connection, connection.request!),
