@@ -224,8 +224,10 @@ export class FrameParser {
       const high = ((chunk[p]! << 24) | (chunk[p + 1]! << 16) | (chunk[p + 2]! << 8) | chunk[p + 3]!) >>> 0;
       const low = ((chunk[p + 4]! << 24) | (chunk[p + 5]! << 16) | (chunk[p + 6]! << 8) | chunk[p + 7]!) >>> 0;
       p += 8;
-      // §5.2: the most significant bit MUST be 0. Beyond 2^53 we cannot count the bytes.
-      if (high > 0x1fffff) return this.#fail('BAD_LENGTH', 1002, '64-bit payload length out of range');
+      // §5.2: the most significant bit MUST be 0: a protocol error. Below it, a length past 2^53
+      // is legal framing that no limit allows (and JavaScript cannot count): too big, §7.4.1.
+      if (high >= 0x8000_0000) return this.#fail('BAD_LENGTH', 1002, '64-bit payload length with its most significant bit set');
+      if (high > 0x1fffff) return this.#fail('FRAME_TOO_LARGE', 1009, `frame of 2^${Math.floor(Math.log2(high)) + 32} bytes or more exceeds the ${this.#maxFrameSize}-byte limit`);
       length = high * 0x1_0000_0000 + low;
     }
     if (length > this.#maxFrameSize) {

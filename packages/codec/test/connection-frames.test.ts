@@ -138,6 +138,15 @@ describe('framing violations fail with 1002', () => {
     });
   }
 
+  it('a 64-bit length past 2^53 with the top bit clear is legal framing, too big for any limit: 1009 (§7.4.1)', () => {
+    for (const length of ['00 20 00 00 00 00 00 00', '7f ff ff ff ff ff ff ff']) {
+      const events = expectSameEverySplit(hex(`82 ff ${length} 01 02 03 04`));
+      expect(errorOf(events)).toEqual({ code: 'FRAME_TOO_LARGE', closeCode: 1009 });
+    }
+    // 2^53 − 1 is still counted, and refused by the frame limit as any large frame is.
+    expect(errorOf(expectSameEverySplit(hex('82 ff 00 1f ff ff ff ff ff ff 01 02 03 04')))).toEqual({ code: 'FRAME_TOO_LARGE', closeCode: 1009 });
+  });
+
   it('a client fails on a masked server frame', () => {
     const client = openClient();
     client.receiveData(clientFrame(0x81, 'hi'));
