@@ -33,16 +33,8 @@ export async function wsClient(url: string, protocols?: string | string[], optio
   return ws;
 }
 
-/** Resolve `promise` or fail after `ms`. */
-export function within<T>(promise: Promise<T>, ms = 10_000, what = 'operation'): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
-    }),
-  ]);
-}
+/** Resolve `promise` or fail after `ms` (the cross-runtime suites' helper). */
+export { within } from '../../../test/adapters/raw-client.ts';
 
 /** The next `n` messages of a `ws` client, as [data, isBinary]. */
 export function wsMessages(ws: WsClient, n: number): Promise<Array<[Buffer, boolean]>> {
