@@ -424,8 +424,9 @@ export function decodeValidUtf8(bytes: Uint8Array): string | null {
 export function encodeUtf8(text: string): Uint8Array {
   const n = text.length;
   if (ENCODER === null || n < SHORT_ENCODE) return encodeUtf8Fallback(text);
-  if (n <= SCRATCH_UNITS) return encodeScratch(text).slice();
-  return ENCODER.encode(text);
+  if (n > SCRATCH_UNITS) return ENCODER.encode(text);
+  const written = encodeScratch(text);
+  return scratch!.slice(0, written);
 }
 
 /**
@@ -437,13 +438,14 @@ export function encodeUtf8(text: string): Uint8Array {
 export function encodeUtf8Transient(text: string): Uint8Array {
   const n = text.length;
   if (ENCODER === null || n < SHORT_ENCODE || n > SCRATCH_UNITS) return encodeUtf8(text);
-  return encodeScratch(text);
+  const written = encodeScratch(text);
+  return new Uint8Array(scratch!.buffer, 0, written);
 }
 
-function encodeScratch(text: string): Uint8Array {
+/** Encode a text of at most SCRATCH_UNITS units into the scratch buffer; the bytes written. */
+function encodeScratch(text: string): number {
   // One UTF-16 unit never takes more than 3 bytes (a pair: 2 units → 4 bytes).
-  const buf = (scratch ??= new Uint8Array(SCRATCH_BYTES));
-  return new Uint8Array(buf.buffer, 0, ENCODER!.encodeInto(text, buf).written);
+  return ENCODER!.encodeInto(text, (scratch ??= new Uint8Array(SCRATCH_BYTES))).written;
 }
 
 /**

@@ -509,6 +509,15 @@ describe('encodeUtf8Transient (a view of a shared scratch buffer)', () => {
     }
   });
 
+  it('a fresh module: either function may be the first to use the scratch buffer', async () => {
+    for (const first of ['encodeUtf8', 'encodeUtf8Transient'] as const) {
+      vi.resetModules();
+      const m = await import('../src/utf8.ts');
+      expect(same(m[first]('x'.repeat(100)), encoder.encode('x'.repeat(100)))).toBe(true);
+    }
+    vi.resetModules();
+  });
+
   it('is overwritten by the next call: a caller must copy at once', () => {
     const first = encodeUtf8Transient('a'.repeat(100));
     encodeUtf8Transient('b'.repeat(100));
