@@ -46,13 +46,15 @@ export interface ConnectionOptions {
   /** Milliseconds, monotonic enough for timeouts. Default: `Date.now`. */
   clock?: () => number;
   /**
-   * A faster host UTF-8 check (e.g. Node's `buffer.isUtf8`, native SIMD) for text messages that
-   * arrive whole: one frame whose payload is all in one read. It gets the unmasked payload and
-   * returns whether it is valid UTF-8 (RFC 3629: no overlongs, surrogates or code points above
-   * U+10FFFF; nothing cut at the end); it must not throw or keep the bytes. Fragmented messages,
-   * and one-frame messages that arrive over several reads, are still checked incrementally by the
-   * built-in validator, so that invalid data fails the connection as soon as it arrives (§8.1).
-   * Default: the built-in pure-JS validator for everything.
+   * A host UTF-8 check (e.g. Node's `buffer.isUtf8`) for text messages that arrive whole: one
+   * frame whose payload is all in one read. It gets the unmasked payload and returns whether it
+   * is valid UTF-8 (RFC 3629: no overlongs, surrogates or code points above U+10FFFF; nothing
+   * cut at the end); it must not throw or keep the bytes. Fragmented messages, and one-frame
+   * messages that arrive over several reads, are still checked incrementally by the built-in
+   * validator, so that invalid data fails the connection as soon as it arrives (§8.1).
+   * Default: whole messages are checked and decoded by one call of the host's strict
+   * `TextDecoder` (on Node 20 faster than `buffer.isUtf8` and a decode), or where it has none
+   * (or an adapter says it is slow) by the built-in validator.
    */
   utf8Validator?: ((bytes: Uint8Array) => boolean) | null;
 }

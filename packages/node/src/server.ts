@@ -4,7 +4,6 @@
  * The handshake, its checks and every protocol rule live in `@ws/codec`; this file only
  * accepts sockets and passes the peer's address along.
  */
-import { isUtf8 } from 'node:buffer';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { IncomingMessage } from 'node:http';
@@ -96,7 +95,7 @@ export class WebSocketServer extends Emitter<ServerEvents> {
   constructor(options: ServerOptions = {}, onConnection?: ConnectionHandler) {
     super();
     const { tls: tlsOptions, ...sessionOptions } = options;
-    this.#handshakes = ServerSession.handshakes(withNodeDefaults(sessionOptions), (transport: NodeTransport, ws, request) => {
+    this.#handshakes = ServerSession.handshakes(sessionOptions, (transport: NodeTransport, ws, request) => {
       transport.markOpen();
       this.emit('connection', ws, request);
     });
@@ -199,22 +198,6 @@ function peerOf(socket: Duplex): PeerInfo {
 }
 
 const NO_OPTIONS: ServerSessionOptions = Object.freeze({});
-const withDefaults = new WeakMap<ServerSessionOptions, ServerSessionOptions>();
-
-/**
- * The caller's options with Node's defaults filled in: `buffer.isUtf8` (simdutf) checks whole
- * text messages, 10-30x faster than the codec's JavaScript. Once per options object, so that
- * the session's own per-object cache keeps working for `handleUpgrade` callers.
- */
-function withNodeDefaults(options: ServerSessionOptions): ServerSessionOptions {
-  if (options.utf8Validator !== undefined) return options;
-  let filled = withDefaults.get(options);
-  if (filled === undefined) {
-    filled = { ...options, utf8Validator: isUtf8 };
-    withDefaults.set(options, filled);
-  }
-  return filled;
-}
 
 /**
  * Take over a socket from an `http`/`https` server's 'upgrade' event: the request head that
@@ -231,7 +214,7 @@ export function handleUpgrade(
   optionsOrHandler: ServerSessionOptions | ConnectionHandler,
   handler?: ConnectionHandler,
 ): WebSocketConnection {
-  const options = withNodeDefaults(typeof optionsOrHandler === 'function' ? NO_OPTIONS : optionsOrHandler);
+  const options = typeof optionsOrHandler === 'function' ? NO_OPTIONS : optionsOrHandler;
   const onConnection = typeof optionsOrHandler === 'function' ? optionsOrHandler : handler;
   if (typeof onConnection !== 'function') throw new TypeError('handleUpgrade needs an onConnection function');
   const transport = new NodeTransport(socket);

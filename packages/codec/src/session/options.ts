@@ -45,7 +45,8 @@ export interface SessionOptions {
   /**
    * A host's UTF-8 check for whole text messages that arrived in one frame and one read (the
    * codec's `utf8Validator`, e.g. Node's `buffer.isUtf8`); fragmented text is still checked
-   * incrementally, so bad bytes fail the connection as they arrive. Default: the codec's own.
+   * incrementally, so bad bytes fail the connection as they arrive. Default: the codec's own
+   * (the host's strict TextDecoder where it is fast, else the built-in validator).
    */
   utf8Validator?: ((bytes: Uint8Array) => boolean) | null;
   random?: RandomSource;
