@@ -1,9 +1,15 @@
 // Options as on Node: Origin allow-list, limits, keepalive, idle timeout, permessage-deflate.
 import { describe, expect, it } from 'bun:test';
-import { HandshakeError, connect, permessageDeflate, type CloseInfo, type WebSocketConnection } from '../src/index.ts';
+import { HandshakeError, connect, createServer, permessageDeflate, type CloseInfo, type WebSocketConnection } from '../src/index.ts';
 import { HOST, bytes, equalBytes, ourServer, text, until, within } from './helpers.ts';
 
 describe('options', () => {
+  it('createServer refuses options the session would refuse, before any socket', () => {
+    // Checked at once: at the first accept they would drop every socket.
+    expect(() => createServer({ maxBufferedAmount: 1000 })).toThrow(/highWaterMark|maxBufferedAmount/);
+    expect(() => createServer({ limits: { maxFrameSize: -1 } })).toThrow(/maxFrameSize/);
+  });
+
   it('refuses an Origin that is not allowed with 403', async () => {
     const { server, url } = await ourServer({ origins: ['https://good.example'] }, (ws) => ws.close());
     try {

@@ -4,6 +4,19 @@ import { connect, createServer, permessageDeflate, type CloseInfo } from '../src
 import { assert, assertEquals, assertMatch } from './assert.ts';
 import { HOST, UPGRADE_REQUEST, bytes, equalBytes, ourServer, readAll, readHead, sleep, until, within, writeAll } from './helpers.ts';
 
+Deno.test('createServer refuses options the session would refuse, before any socket', () => {
+  // Checked at once: at the first accept they would take the process down.
+  for (const options of [{ maxBufferedAmount: 1000 }, { limits: { maxFrameSize: -1 } }]) {
+    let error: unknown = null;
+    try {
+      createServer(options);
+    } catch (e) {
+      error = e;
+    }
+    assert(error instanceof Error && error.name === 'WebSocketUsageError', `createServer(${JSON.stringify(options)}) must throw a WebSocketUsageError`);
+  }
+});
+
 Deno.test('permessage-deflate: negotiated between our client and server, messages round-trip', async () => {
   const { server, url } = await ourServer({ extensions: [permessageDeflate()] }, (ws) => ws.on('message', (data) => ws.send(data)));
   try {

@@ -4,7 +4,7 @@
 // its handshake, and the request carries the peer's address.
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { connect, type WebSocketConnection } from '../src/index.ts';
+import { connect, createServer, type WebSocketConnection } from '../src/index.ts';
 import { HOST, ourServer, sleep, until, within, wsClient } from './helpers.ts';
 
 describe('WebSocketServer: tracking sockets without per-connection closures', () => {
@@ -105,5 +105,14 @@ describe('WebSocketServer: tracking sockets without per-connection closures', ()
     } finally {
       await within(server.close(), 10_000, 'server.close');
     }
+  });
+});
+
+describe('createServer checks its options at once', () => {
+  it('refuses options the session or codec would refuse, before any socket', () => {
+    // At the first accept they would throw inside the server and take the process down.
+    expect(() => createServer({ maxBufferedAmount: 1000 })).toThrow(expect.objectContaining({ name: 'WebSocketUsageError' }));
+    expect(() => createServer({ limits: { maxFrameSize: -1 } })).toThrow(expect.objectContaining({ name: 'WebSocketUsageError' }));
+    expect(() => createServer({ highWaterMark: 1024, maxBufferedAmount: 4096 })).not.toThrow();
   });
 });
