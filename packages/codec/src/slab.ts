@@ -18,7 +18,7 @@ export function useFreshArrays(on: boolean): void {
 export const FRESH_MAX = 1000;
 
 /**
- * Small byte arrays cut from shared ArrayBuffers, as Node's Buffer pool does: one view of a
+ * Small byte arrays cut from shared ArrayBuffers, as Node.js's buffer pool does: one view of a
  * slab instead of an ArrayBuffer per array (the frame serializer's small frames; an adapter's
  * copies of small reads). Memory is never reused: a full slab is dropped, and collected once the
  * last view of it is. Views are 8-byte aligned.

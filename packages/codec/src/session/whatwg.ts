@@ -294,22 +294,20 @@ export class WhatwgWebSocket extends EventTargetBase {
 
   send(data: string | ArrayBuffer | ArrayBufferView | BlobLike): void {
     if (this.#state === CONNECTING) throw domException('WebSocket.send() while still CONNECTING', 'InvalidStateError');
-    // Checks the type. A string's UTF-8 length (a loop over it) is counted only if it waits here.
-    const length = typeof data === 'string' ? -1 : byteLength(data);
+    if (typeof data !== 'string') byteLength(data); // a TypeError for anything else, in every state
     const connection = this.#connection;
-    if (this.#state !== OPEN || connection === null || connection.readyState !== 'open') {
-      this.#extraBuffered += length < 0 ? byteLength(data) : length;
+    const open = this.#state === OPEN && connection !== null && connection.readyState === 'open';
+    if (open && this.#outbox === null && !isBlob(data)) {
+      connection.send(data as string | ArrayBuffer | ArrayBufferView);
       return;
     }
-    if (this.#outbox !== null || isBlob(data)) {
-      // Keep order behind a Blob being read.
-      this.#extraBuffered += length < 0 ? byteLength(data) : length;
-      const start = this.#outbox === null;
-      (this.#outbox ??= []).push(data);
-      if (start) void this.#flushOutbox();
-      return;
-    }
-    connection.send(data as string | ArrayBuffer | ArrayBufferView);
+    // Held back (not open, or behind a Blob being read): only now is a string's UTF-8 length
+    // counted, a loop over it that the common case above never pays.
+    this.#extraBuffered += byteLength(data);
+    if (!open) return;
+    const start = this.#outbox === null;
+    (this.#outbox ??= []).push(data);
+    if (start) void this.#flushOutbox();
   }
 
   close(code?: number, reason?: string): void {
