@@ -74,23 +74,33 @@ static void die(const char *what) {
   exit(2);
 }
 
-/* ---- latency histogram: 1 µs buckets to 100 ms, then overflow ---- */
-#define HBUCKETS 100000
+/* ---- latency histogram: 1 µs buckets to 100 ms, 1 ms buckets to 60 s, then overflow ---- */
+#define HFINE 100000                 /* µs buckets: [0, 100 ms) */
+#define HCOARSE 59900                /* ms buckets: [100 ms, 60 s) */
+#define HBUCKETS (HFINE + HCOARSE)
 static uint64_t hist[HBUCKETS + 1];
 static uint64_t hcount;
 static void hist_add(uint64_t ns) {
   uint64_t us = ns / 1000;
-  hist[us < HBUCKETS ? us : HBUCKETS]++;
+  if (us < HFINE) hist[us]++;
+  else {
+    uint64_t ms = us / 1000 - HFINE / 1000;
+    hist[HFINE + (ms < HCOARSE ? ms : HCOARSE)]++;
+  }
   hcount++;
 }
+/* Percentile in µs, at the middle of its bucket; 60 s if it lies past the last bucket. */
 static double hist_pct(double p) {
   if (hcount == 0) return -1;
   uint64_t want = (uint64_t)(p * (hcount - 1)) + 1, seen = 0;
   for (int i = 0; i <= HBUCKETS; i++) {
     seen += hist[i];
-    if (seen >= want) return i + 0.5;
+    if (seen >= want) {
+      if (i < HFINE) return i + 0.5;
+      return (HFINE / 1000 + (i - HFINE)) * 1000.0 + 500.0;
+    }
   }
-  return HBUCKETS;
+  return (HFINE / 1000 + HCOARSE) * 1000.0;
 }
 
 /* ---- connections ---- */
