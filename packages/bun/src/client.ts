@@ -5,7 +5,7 @@
  */
 import type { TLSOptions } from 'bun';
 import { parseWsUrl } from '@ws/codec';
-import { connectSession, createWebSocketClass, transportHandlers, type ClientSessionOptions, type WebSocketClass, type WebSocketConnection } from '@ws/codec/session';
+import { createWebSocketClass, openedOrRejected, startClient, type ClientSessionOptions, type WebSocketClass, type WebSocketConnection } from '@ws/codec/session';
 import { BunTransport, socketHandlers } from './transport.ts';
 
 type Pem = TLSOptions['ca'];
@@ -35,8 +35,7 @@ export function createConnection(url: string | { href: string }, options: Connec
   const { servername, ca, cert, key, rejectUnauthorized, tls: tlsOptions, ...sessionOptions } = options;
   const verify = rejectUnauthorized ?? true;
   const transport = new BunTransport({ secure: target.secure, verify });
-  const connection = connectSession(transport, url, sessionOptions);
-  transport.attach(transportHandlers(connection));
+  const connection = startClient(transport, url, sessionOptions);
   const tls: TLSOptions | undefined = target.secure
     ? { serverName: servername ?? (isIp(target.hostname) ? undefined : target.hostname), ca, cert, key, rejectUnauthorized: verify, ...tlsOptions }
     : undefined;
@@ -47,11 +46,7 @@ export function createConnection(url: string | { href: string }, options: Connec
 
 /** Connect and complete the handshake; rejects with a `HandshakeError` (status, headers, body for a refusal). */
 export function connect(url: string | { href: string }, options: ConnectOptions = {}): Promise<WebSocketConnection> {
-  try {
-    return createConnection(url, options).opened;
-  } catch (error) {
-    return Promise.reject(error);
-  }
+  return openedOrRejected(() => createConnection(url, options));
 }
 
 /** The WHATWG WebSocket client; `binaryType` may also be `'nodebuffer'`. Extra options: `new WebSocket(url, { protocols, headers, ca, … })`. */

@@ -7,7 +7,7 @@
  * needs `--allow-read`.
  */
 import { WebSocketUsageError, parseWsUrl } from '@ws/codec';
-import { connectSession, createWebSocketClass, transportHandlers, type ClientSessionOptions, type WebSocketClass, type WebSocketConnection } from '@ws/codec/session';
+import { createWebSocketClass, openedOrRejected, startClient, type ClientSessionOptions, type WebSocketClass, type WebSocketConnection } from '@ws/codec/session';
 import { DenoTransport } from './transport.ts';
 
 export interface ConnectOptions extends ClientSessionOptions {
@@ -60,25 +60,12 @@ export function createConnection(url: string | { href: string }, options: Connec
   } catch (error) {
     conn = Promise.reject(error);
   }
-  const transport = new DenoTransport(conn, () => controller.abort());
-  let connection: WebSocketConnection;
-  try {
-    connection = connectSession(transport, url, sessionOptions);
-  } catch (error) {
-    transport.destroy();
-    throw error;
-  }
-  transport.attach(transportHandlers(connection));
-  return connection;
+  return startClient(new DenoTransport(conn, () => controller.abort()), url, sessionOptions);
 }
 
 /** Connect and complete the handshake; rejects with a `HandshakeError` (status, headers, body for a refusal). */
 export function connect(url: string | { href: string }, options: ConnectOptions = {}): Promise<WebSocketConnection> {
-  try {
-    return createConnection(url, options).opened;
-  } catch (error) {
-    return Promise.reject(error);
-  }
+  return openedOrRejected(() => createConnection(url, options));
 }
 
 /** The WHATWG WebSocket client. Extra options: `new WebSocket(url, { protocols, headers, caCerts, … })`. */

@@ -5,7 +5,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { parseWsUrl } from '@ws/codec';
-import { connectSession, createWebSocketClass, transportHandlers, type ClientSessionOptions, type WebSocketClass, type WebSocketConnection } from '@ws/codec/session';
+import { createWebSocketClass, openedOrRejected, startClient, type ClientSessionOptions, type WebSocketClass, type WebSocketConnection } from '@ws/codec/session';
 import { NodeTransport } from './transport.ts';
 
 export interface ConnectOptions extends ClientSessionOptions {
@@ -47,25 +47,12 @@ export function createConnection(url: string | { href: string }, options: Connec
   } else {
     socket = net.connect({ host: target.hostname, port: target.port, allowHalfOpen: true, noDelay: true });
   }
-  const transport = new NodeTransport(socket);
-  let connection: WebSocketConnection;
-  try {
-    connection = connectSession(transport, url, rest);
-  } catch (error) {
-    socket.destroy();
-    throw error;
-  }
-  transport.attach(transportHandlers(connection));
-  return connection;
+  return startClient(new NodeTransport(socket), url, rest);
 }
 
 /** Connect and complete the handshake; rejects with a `HandshakeError` (status, headers, body for a refusal). */
 export function connect(url: string | { href: string }, options: ConnectOptions = {}): Promise<WebSocketConnection> {
-  try {
-    return createConnection(url, options).opened;
-  } catch (error) {
-    return Promise.reject(error);
-  }
+  return openedOrRejected(() => createConnection(url, options));
 }
 
 /** The WHATWG WebSocket client; `binaryType` may also be `'nodebuffer'`. Extra options: `new WebSocket(url, { protocols, headers, ca, … })`. */
