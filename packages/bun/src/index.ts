@@ -1,6 +1,6 @@
 // @ws/bun: WebSocket server and client for Bun, on Bun's own TCP/TLS sockets. This file only re-exports.
 export { createServer, WebSocketServer } from './server.ts';
-export type { ServerOptions, ServerEvents, ServerAddress } from './server.ts';
+export type { ServerOptions } from './server.ts';
 export { connect, createConnection, WebSocket } from './client.ts';
 export type { ConnectOptions } from './client.ts';
 export { BunTransport, socketHandlers } from './transport.ts';
@@ -14,6 +14,8 @@ export type {
   FragmentInfo,
   ConnectionEvents,
   ConnectionHandler,
+  ServerEvents,
+  ServerAddress,
   VerifyResult,
   ServerSessionOptions,
   ClientSessionOptions,

@@ -4,26 +4,12 @@
  * `@ws/codec`; this file only accepts sockets and passes the peer's address along.
  */
 import type { Socket, TCPSocketListener, TLSOptions } from 'bun';
-import { Emitter, ServerSession, transportHandlers, type ConnectionHandler, type ServerHandshakes, type ServerSessionOptions, type SessionRequest, type WebSocketConnection } from '@ws/codec/session';
+import { Emitter, ServerSession, transportHandlers, type ConnectionHandler, type ServerAddress, type ServerEvents, type ServerHandshakes, type ServerSessionOptions, type WebSocketConnection } from '@ws/codec/session';
 import { BunTransport, socketHandlers } from './transport.ts';
 
 export interface ServerOptions extends ServerSessionOptions {
   /** Serve `wss:`: Bun's TLS options (`key`, `cert`, `ca`, `passphrase`, …). */
   tls?: TLSOptions;
-}
-
-export interface ServerEvents {
-  [event: string]: unknown[];
-  /** A handshake succeeded; the connection is open. */
-  connection: [connection: WebSocketConnection, request: SessionRequest];
-  /** The listening socket failed. */
-  error: [error: Error];
-}
-
-export interface ServerAddress {
-  address: string;
-  family: string;
-  port: number;
 }
 
 /** A standalone WebSocket server. */

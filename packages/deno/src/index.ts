@@ -1,6 +1,6 @@
 // @ws/deno: WebSocket server and client for Deno, on Deno's own TCP and TLS sockets. This file only re-exports.
 export { createServer, WebSocketServer } from './server.ts';
-export type { ServerOptions, ServerTlsOptions, ServerEvents, ServerAddress } from './server.ts';
+export type { ServerOptions, ServerTlsOptions, ServerAddress } from './server.ts';
 export { connect, createConnection, WebSocket } from './client.ts';
 export type { ConnectOptions } from './client.ts';
 export { DenoTransport } from './transport.ts';
@@ -14,6 +14,7 @@ export type {
   FragmentInfo,
   ConnectionEvents,
   ConnectionHandler,
+  ServerEvents,
   VerifyResult,
   ServerSessionOptions,
   ClientSessionOptions,

@@ -9,7 +9,7 @@
  * `handleConnection(conn, head)` serves a socket accepted elsewhere, e.g. by an HTTP front that
  * read the request head to route it: `Deno.serve` cannot hand over its raw socket.
  */
-import { Emitter, ServerSession, transportHandlers, type ConnectionHandler, type PeerInfo, type ServerHandshakes, type ServerSessionOptions, type SessionRequest, type WebSocketConnection } from '@ws/codec/session';
+import { Emitter, ServerSession, transportHandlers, type ConnectionHandler, type PeerInfo, type ServerAddress as AnyServerAddress, type ServerEvents, type ServerHandshakes, type ServerSessionOptions, type WebSocketConnection } from '@ws/codec/session';
 import { DenoTransport } from './transport.ts';
 
 /** `Deno.listenTls`'s certificate and key (PEM text, not file names) and ALPN protocols. */
@@ -27,18 +27,9 @@ export interface ServerOptions extends ServerSessionOptions {
   tls?: ServerTlsOptions;
 }
 
-export interface ServerEvents {
-  [event: string]: unknown[];
-  /** A handshake succeeded; the connection is open. */
-  connection: [connection: WebSocketConnection, request: SessionRequest];
-  /** Accepting a socket failed (the server keeps listening). */
-  error: [error: Error];
-}
-
-export interface ServerAddress {
-  address: string;
+/** The address the server listens on; `family` comes from the address's form, so it is one of two. */
+export interface ServerAddress extends AnyServerAddress {
   family: 'IPv4' | 'IPv6';
-  port: number;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -9,26 +9,12 @@ import tls from 'node:tls';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { DEFAULT_TIMEOUTS, HttpHeaders } from '@ws/codec';
-import { Emitter, ServerSession, WebSocketConnection, sessionInput, type ConnectionHandler, type PeerInfo, type ServerSessionOptions, type SessionRequest } from '@ws/codec/session';
+import { Emitter, ServerSession, WebSocketConnection, sessionInput, type ConnectionHandler, type PeerInfo, type ServerAddress, type ServerEvents, type ServerSessionOptions } from '@ws/codec/session';
 import { NodeTransport, SocketList, type NodeTransportOptions } from './transport.ts';
 
 export interface ServerOptions extends ServerSessionOptions {
   /** Serve `wss:`: options for `tls.createServer` (`key`, `cert`, `ca`, …). */
   tls?: tls.TlsOptions;
-}
-
-export interface ServerEvents {
-  [event: string]: unknown[];
-  /** A handshake succeeded; the connection is open. */
-  connection: [connection: WebSocketConnection, request: SessionRequest];
-  /** The listening socket failed. */
-  error: [error: Error];
-}
-
-export interface ServerAddress {
-  address: string;
-  family: string;
-  port: number;
 }
 
 /**

@@ -1,12 +1,12 @@
 /**
  * What every runtime adapter (`@ws/node`, `@ws/deno`, `@ws/bun`) does the same way around the
- * session: start a client on the transport it built, and turn a throw from `createConnection`
- * into the rejection `connect` promises. Sockets stay the adapters': they dial, accept and build
- * the transports.
+ * session: start a client on the transport it built, turn a throw from `createConnection` into
+ * the rejection `connect` promises, and the events and address of its `WebSocketServer`. Sockets
+ * stay the adapters': they dial, accept and build the transports.
  */
 import { connectSession, type ClientSessionOptions } from './client-session.ts';
 import type { Transport, TransportHandlers } from './transport.ts';
-import { transportHandlers, type WebSocketConnection } from './websocket-connection.ts';
+import { transportHandlers, type SessionRequest, type WebSocketConnection } from './websocket-connection.ts';
 
 /** A transport whose socket events go to the handlers attached last (each adapter's transport). */
 export interface AttachableTransport extends Transport {
@@ -40,4 +40,20 @@ export function openedOrRejected(create: () => WebSocketConnection): Promise<Web
   } catch (error) {
     return Promise.reject(error);
   }
+}
+
+/** The events of an adapter's `WebSocketServer`. */
+export interface ServerEvents {
+  [event: string]: unknown[];
+  /** A handshake succeeded; the connection is open. */
+  connection: [connection: WebSocketConnection, request: SessionRequest];
+  /** The listening socket failed (on Deno: accepting a socket failed; the server keeps listening). */
+  error: [error: Error];
+}
+
+/** The address a `WebSocketServer` listens on. */
+export interface ServerAddress {
+  address: string;
+  family: string;
+  port: number;
 }

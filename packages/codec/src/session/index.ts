@@ -14,7 +14,7 @@ export type { ServerSessionOptions, VerifyResult, ConnectionHandler, ServerHands
 export { connectSession } from './client-session.ts';
 export type { ClientSessionOptions } from './client-session.ts';
 export { startClient, openedOrRejected } from './adapter-helpers.ts';
-export type { AttachableTransport } from './adapter-helpers.ts';
+export type { AttachableTransport, ServerEvents, ServerAddress } from './adapter-helpers.ts';
 export { createWebSocketClass, WhatwgWebSocket } from './whatwg.ts';
 export type { WebSocketClass, WebSocketClassOptions, WebSocketInit, BinaryConverter } from './whatwg.ts';
 export { runAutobahnClient } from './autobahn-client.ts';
