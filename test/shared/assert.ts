@@ -1,5 +1,7 @@
-// Small assertions (no `node:assert`: type-checking a `node:` import needs @types/node resolved by
-// Deno, and no `jsr:@std/assert`: the tests must run offline from the workspace alone).
+// Small assertions that throw plain Errors, so any runner (deno test, bun test, vitest) reports
+// them: the runner-agnostic scenarios in this folder and @ws/deno's own tests use them. No
+// `node:assert` (type-checking a `node:` import needs @types/node resolved by Deno) and no
+// `jsr:@std/assert` (the tests must run offline from the workspace alone).
 
 export function assert(condition: unknown, message = 'assertion failed'): asserts condition {
   if (!condition) throw new Error(message);

@@ -1,114 +1,34 @@
 // Backpressure over real sockets: a slow reader (bufferedAmount rises, drain resolves, every
-// message arrives in order), a peer that never reads (terminated at maxBufferedAmount), and the
-// transport's own contract (partial writes kept in order, fresh data buffers from Bun, which the
+// message arrives in order) and a peer that never reads (terminated at maxBufferedAmount), as in
+// test/shared/backpressure.ts for every runtime; and the transport's own contract (partial writes kept in order, fresh data buffers from Bun, which the
 // codec is told to copy short payloads out of rather than view).
 import { describe, expect, it } from 'bun:test';
-import { connect, type CloseInfo, type WebSocketConnection } from '../src/index.ts';
+import { connect } from '../src/index.ts';
 import { ConnectionPair } from '@ws/codec/testing';
 import { BunTransport } from '../src/transport.ts';
-import { HOST, ourServer, until, within } from './helpers.ts';
+import { HOST, ourServer, until } from './helpers.ts';
+import { neverReads, slowReader, UPGRADE_REQUEST } from '../../../test/shared/backpressure.ts';
 
 describe('backpressure', () => {
-  it('with a slow reader: send() returns false, drain() resolves, all messages arrive in order', async () => {
-    const N = 64;
-    const SIZE = 256 * 1024; // 16 MiB in all
-    const stats = { sawFalse: 0, drains: 0, maxBuffered: 0, afterDrain: 0 };
-    let sending!: Promise<void>;
-    const sendAll = async (ws: WebSocketConnection): Promise<void> => {
-      for (let i = 0; i < N; i++) {
-        const message = new Uint8Array(SIZE);
-        new DataView(message.buffer).setUint32(0, i);
-        message[SIZE - 1] = i & 0xff;
-        const ok = ws.send(message);
-        stats.maxBuffered = Math.max(stats.maxBuffered, ws.bufferedAmount);
-        if (!ok) {
-          stats.sawFalse++;
-          await ws.drain();
-          stats.drains++;
-          stats.afterDrain = Math.max(stats.afterDrain, ws.bufferedAmount);
-        }
-      }
-    };
-    const { server, url } = await ourServer({ highWaterMark: 512 * 1024, lowWaterMark: 128 * 1024 }, (ws) => {
-      sending = sendAll(ws);
-    });
-    try {
-      const client = await within(connect(url));
-      client.pause(); // read nothing for a while
-      const got: number[] = [];
-      client.on('message', (data) => {
-        const bytes = data as Uint8Array;
-        const i = new DataView(bytes.buffer, bytes.byteOffset).getUint32(0);
-        got.push(bytes.length === SIZE && bytes[SIZE - 1] === (i & 0xff) ? i : -1);
-      });
-      await Bun.sleep(300);
-      expect(stats.maxBuffered).toBeGreaterThan(512 * 1024); // it rose while the peer did not read
-      expect(stats.sawFalse).toBeGreaterThan(0);
-      expect(stats.drains).toBe(stats.sawFalse - 1); // the sender waits in drain()
-      expect(got.length).toBe(0);
-      client.resume();
-      await within(sending, 20_000, 'sending');
-      await until(() => got.length === N, 'receiving', 20_000);
-      expect(got).toEqual(Array.from({ length: N }, (_, i) => i));
-      expect(stats.drains).toBe(stats.sawFalse);
-      expect(stats.afterDrain).toBeLessThanOrEqual(128 * 1024);
-      client.close();
-      await within(client.closed);
-    } finally {
-      await within(server.close(), 15_000, 'server.close');
-    }
-  }, 30_000);
+  it('with a slow reader: send() returns false, drain() resolves, all messages arrive in order', () => slowReader(ourServer, connect), 30_000);
 
-  it('terminates a peer that never reads once maxBufferedAmount is exceeded', async () => {
-    const MAX = 4 * 1024 * 1024;
-    const stats = { sends: 0, maxBuffered: 0, error: null as string | null, sendAfter: true };
-    let closed: Promise<CloseInfo> | undefined;
-    const { server, port } = await ourServer({ highWaterMark: 1024 * 1024, maxBufferedAmount: MAX }, (ws) => {
-      ws.on('error', (error) => (stats.error = error.code));
-      // A careless sender: ignores send()'s false and keeps going while the connection lives.
-      const pump = (): void => {
-        for (let i = 0; i < 8 && ws.readyState === 'open'; i++) {
-          ws.send(new Uint8Array(64 * 1024));
-          stats.sends++;
-          stats.maxBuffered = Math.max(stats.maxBuffered, ws.bufferedAmount);
-        }
-        if (ws.readyState === 'open' && stats.sends < 20_000) setTimeout(pump, 0);
-      };
-      pump();
-      closed = ws.closed.then((info) => {
-        stats.sendAfter = ws.send('late');
-        return info;
-      });
-    });
-    let first = true;
-    const socket = await Bun.connect({
-      hostname: HOST,
-      port,
-      socket: {
-        data(s) {
-          if (first) s.pause(); // read the 101, then never again
-          first = false;
+  it('terminates a peer that never reads once maxBufferedAmount is exceeded', () =>
+    neverReads(ourServer, async (port) => {
+      let first = true;
+      const socket = await Bun.connect({
+        hostname: HOST,
+        port,
+        socket: {
+          data(s) {
+            if (first) s.pause(); // read the 101, then never again
+            first = false;
+          },
+          error() {},
         },
-        error() {},
-      },
-    });
-    try {
-      socket.write(
-        'GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-          'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
-      );
-      await until(() => closed !== undefined, 'handshake');
-      const info = await within(closed!, 20_000, 'overflow');
-      expect(info).toMatchObject({ error: 'SEND_BUFFER_OVERFLOW', wasClean: false, code: 1006 });
-      expect(stats.error).toBe('SEND_BUFFER_OVERFLOW');
-      expect(stats.sendAfter).toBe(false);
-      expect(stats.maxBuffered).toBeLessThanOrEqual(MAX + 64 * 1024 + 14);
-      expect(stats.sends).toBeLessThan(20_000);
-    } finally {
-      socket.terminate();
-      await within(server.close(), 15_000, 'server.close');
-    }
-  }, 30_000);
+      });
+      socket.write(UPGRADE_REQUEST);
+      return () => socket.terminate();
+    }), 30_000);
 });
 
 describe('BunTransport', () => {

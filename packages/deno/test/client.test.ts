@@ -2,7 +2,7 @@
 // (`Deno.serve` + `Deno.upgradeWebSocket`): echo of every size class, fragmentation, ping/pong,
 // close both ways, subprotocols, a refused handshake's status and body, a refused connection.
 import { HandshakeError, WebSocket as OurWebSocket, connect, type WebSocketConnection } from '../src/index.ts';
-import { assert, assertEquals, assertRejects } from './assert.ts';
+import { assert, assertEquals, assertRejects } from '../../../test/shared/assert.ts';
 import { HOST, bytes, denoServer, equalBytes, within } from './helpers.ts';
 
 /** A Deno.serve server that echoes every message; `events` logs what its sockets saw. */

@@ -1,7 +1,7 @@
 // Options pass through the adapter as on Node: permessage-deflate, keepalive, idle and handshake
 // timeouts, limits; and `handleConnection(conn, head)` for a socket accepted elsewhere.
 import { connect, createServer, permessageDeflate, type CloseInfo } from '../src/index.ts';
-import { assert, assertEquals, assertMatch } from './assert.ts';
+import { assert, assertEquals, assertMatch } from '../../../test/shared/assert.ts';
 import { HOST, UPGRADE_REQUEST, bytes, equalBytes, ourServer, readAll, readHead, sleep, until, within, writeAll } from './helpers.ts';
 
 Deno.test('createServer refuses options the session would refuse, before any socket', () => {

@@ -1,7 +1,7 @@
 // Our server against Deno's built-in WebSocket client (and raw sockets where a client cannot
 // misbehave on purpose): echo of every size class, fragmentation, ping/pong, close both ways,
 // subprotocols, refused handshakes, a malformed frame, and shutting the server down.
-import { assert, assertEquals, assertMatch, assertRejects } from './assert.ts';
+import { assert, assertEquals, assertMatch, assertRejects } from '../../../test/shared/assert.ts';
 import type { CloseInfo, WebSocketConnection } from '../src/index.ts';
 import {
   HOST,

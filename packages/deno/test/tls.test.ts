@@ -3,7 +3,7 @@
 // an untrusted certificate. The certificate is self-signed, made with openssl at test time when
 // it is installed, else the test-only pair in fixtures/.
 import { HandshakeError, connect, createServer } from '../src/index.ts';
-import { assert, assertEquals, assertRejects } from './assert.ts';
+import { assert, assertEquals, assertRejects } from '../../../test/shared/assert.ts';
 import { HOST, bytes, equalBytes, within } from './helpers.ts';
 
 const FIXTURES = new URL('./fixtures/', import.meta.url);

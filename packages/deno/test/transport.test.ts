@@ -5,7 +5,7 @@
 // drops the queue; a connect that fails ends the transport with its error.
 import { DenoTransport } from '../src/index.ts';
 import type { TransportHandlers } from '@ws/codec/session';
-import { assert, assertEquals } from './assert.ts';
+import { assert, assertEquals } from '../../../test/shared/assert.ts';
 import { sleep, until } from './helpers.ts';
 
 /** A fake connection: writes at most `maxWrite` bytes per call; reads come from `feed()`. */
