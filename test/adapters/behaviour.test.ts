@@ -6,18 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { ACCEPT, HOST, OP, RawClient, closePayload, expectClose, parseClose, within } from './raw-client.ts';
 import { RUNTIMES, startEcho, type EchoServer } from './runtimes.ts';
+import { bytes } from '../shared/bytes.ts';
 
 const SIZES = [0, 125, 126, 65535, 65536, 16 * 1024 * 1024];
-
-function bytes(n: number, seed = 1): Buffer {
-  const out = Buffer.allocUnsafe(n);
-  let x = seed;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
-}
 
 function text(n: number): string {
   const unit = 'abcdefghijklmnopqrstuvwxyz0123456789 ✓';

@@ -5,6 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { expect } from 'vitest';
+import { within } from '../shared/wait.ts';
 
 export const HOST = '127.0.0.1';
 export const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
@@ -14,15 +15,7 @@ export const ACCEPT = 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=';
 export const OP = { continuation: 0, text: 1, binary: 2, close: 8, ping: 9, pong: 10 } as const;
 
 /** `promise`, or a rejection naming `what` after `ms`. */
-export function within<T>(promise: Promise<T>, ms = 10_000, what = 'operation'): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
-    }),
-  ]);
-}
+export { within } from '../shared/wait.ts';
 
 /** Expect a Close frame with `code` and then the server closing TCP. */
 export async function expectClose(client: RawClient, code: number): Promise<void> {

@@ -1,6 +1,7 @@
 // Shared helpers for the Bun adapter's tests: servers on 127.0.0.1 only, bounded waits.
 import { createServer, type ServerOptions, type WebSocketServer } from '../src/index.ts';
 import type { ConnectionHandler } from '@ws/codec/session';
+import { within } from '../../../test/shared/wait.ts';
 
 export const HOST = '127.0.0.1';
 export const MIB16 = 16 * 1024 * 1024;
@@ -13,44 +14,15 @@ export async function ourServer(options: ServerOptions = {}, onConnection?: Conn
   return { server, url: `ws://${HOST}:${port}`, port };
 }
 
-/** Resolve `promise` or fail after `ms`. */
-export function within<T>(promise: Promise<T>, ms = 10_000, what = 'operation'): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
-    }),
-  ]);
-}
+/** Bounded waits: `within(promise, ms, what)`, `until(condition, what, ms)`. */
+export { until, within } from '../../../test/shared/wait.ts';
 
-/** Wait until `condition()` holds, polling; fails after `ms`. */
-export async function until(condition: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${ms} ms`);
-    await Bun.sleep(5);
-  }
-}
-
-/** Deterministic pseudo-random bytes. */
-export function bytes(n: number, seed = 1): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
-}
+/** Deterministic pseudo-random bytes, and byte equality. */
+export { bytes, sameBytes as equalBytes } from '../../../test/shared/bytes.ts';
 
 export function text(n: number): string {
   const unit = 'abcdefghijklmnopqrstuvwxyz0123456789';
   return unit.repeat(Math.ceil(n / unit.length)).slice(0, n);
-}
-
-export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.length), Buffer.from(b.buffer, b.byteOffset, b.length)) === 0;
 }
 
 /** Bun's built-in WebSocket client, opened (binaryType arraybuffer). */

@@ -1,22 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { MAX_CLOSE_REASON_BYTES, buildClosePayload, parseClosePayload } from '../src/close-frame.ts';
-import { WebSocketUsageError } from '../src/errors.ts';
-
-function hex(s: string): Uint8Array {
-  const clean = s.replace(/\s+/g, '');
-  return Uint8Array.from(clean.match(/../g) ?? [], (h) => parseInt(h, 16));
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(WebSocketUsageError);
-    return (e as WebSocketUsageError).code;
-  }
-  return undefined;
-}
+import { hex } from '../src/testing/index.ts';
+import { codeOf } from './helpers/usage-error.ts';
 
 function withCode(code: number, reason: Uint8Array = new Uint8Array(0)): Uint8Array {
   const out = new Uint8Array(2 + reason.length);

@@ -1,41 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { COPY_THRESHOLD, frameHeaderLength, serializeFrame, writeFrameHeader } from '../src/frame-serializer.ts';
-import { WebSocketUsageError } from '../src/errors.ts';
+import { hex } from '../src/testing/index.ts';
+import { concat, sameBytes as same } from '../../../test/shared/bytes.ts';
+import { codeOf } from './helpers/usage-error.ts';
 
 const KEY = Uint8Array.of(0x37, 0xfa, 0x21, 0x3d);
 const HELLO = Uint8Array.of(0x48, 0x65, 0x6c, 0x6c, 0x6f);
-
-function hex(s: string): Uint8Array {
-  const clean = s.replace(/\s+/g, '');
-  return Uint8Array.from(clean.match(/../g) ?? [], (h) => parseInt(h, 16));
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
-}
-
-function same(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(WebSocketUsageError);
-    return (e as WebSocketUsageError).code;
-  }
-  return undefined;
-}
 
 /** A minimal reference parser for one complete frame. */
 function parse(wire: Uint8Array) {

@@ -3,22 +3,13 @@ import fc from 'fast-check';
 import { HeadParser, decodeLatin1, encodeLatin1, serializeHead } from '../src/http/head-parser.ts';
 import { WebSocketUsageError } from '../src/errors.ts';
 import { splits } from './helpers/split.ts';
+import { concat } from '../../../test/shared/bytes.ts';
 
 type Kind = 'request' | 'response';
 const LIMITS = { maxHeadBytes: 16 * 1024, maxHeaders: 100 };
 
 function bytes(text: string): Uint8Array {
   return Uint8Array.from(text, (c) => c.charCodeAt(0));
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 /** Feeds chunks; a plain, comparable outcome. Bytes after the head include the later chunks. */

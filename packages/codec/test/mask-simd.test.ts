@@ -2,28 +2,13 @@
 // WebAssembly, e.g. QuickJS) give the same bytes, at every phase, byteOffset, block boundary and tail.
 import { afterAll, describe, expect, it } from 'vitest';
 import { applyMask, maskCopy, useWasmMask } from '../src/mask.ts';
+import { bytes as pattern, sameBytes as equal } from '../../../test/shared/bytes.ts';
 
 const KEY = Uint8Array.of(0x37, 0xfa, 0x21, 0x3d);
 const LENGTHS = [1023, 1024, 1025, 1087, 1088, 4099, 16383, 16384, 16385, 16448, 40000, 70001];
 
-function pattern(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
-}
-
 function reference(data: Uint8Array, phase: number): Uint8Array {
   return data.map((b, i) => b ^ KEY[(phase + i) & 3]!);
-}
-
-function equal(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 afterAll(() => {

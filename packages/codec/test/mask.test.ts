@@ -1,38 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { applyMask, maskCopy } from '../src/mask.ts';
-import { WebSocketUsageError } from '../src/errors.ts';
+import { bytes as pattern, sameBytes as same } from '../../../test/shared/bytes.ts';
+import { codeOf } from './helpers/usage-error.ts';
 
 const KEY = Uint8Array.of(0x37, 0xfa, 0x21, 0x3d);
 
 function reference(data: Uint8Array, key: Uint8Array, phase: number): Uint8Array {
   return data.map((b, i) => b ^ key[(phase + i) & 3]!);
-}
-
-function pattern(n: number, seed = 1): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
-}
-
-function same(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(WebSocketUsageError);
-    return (e as WebSocketUsageError).code;
-  }
-  return undefined;
 }
 
 // 0..70 as the brief asks, plus lengths around the word-path threshold and some long ones.

@@ -11,6 +11,7 @@ import { ConnectionPair, hex, seededRandom, toHex } from '../src/testing/index.t
 import { encodeUtf8 } from '../src/utf8.ts';
 import { ascii, clientFrame, serverFrame } from './helpers/frames.ts';
 import { auditDeflate, deflateBomb, fixedBlockWithDistance } from './helpers/deflate.ts';
+import { concat as concatBytes } from '../../../test/shared/bytes.ts';
 
 // ───────────────────────────── helpers ─────────────────────────────
 
@@ -45,16 +46,6 @@ function expectBytes(actual: Uint8Array | null | undefined, expected: Uint8Array
 function messageData(events: readonly Event[], type: 'binary'): Uint8Array {
   expect(events.map((e) => e.type)).toEqual([type]);
   return (events[0] as Extract<Event, { type: 'binary' }>).data;
-}
-
-function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 interface Negotiated {

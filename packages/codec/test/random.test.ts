@@ -1,17 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MaskKeyPool, defaultRandomSource } from '../src/random.ts';
 import type { RandomSource } from '../src/random.ts';
-import { WebSocketUsageError } from '../src/errors.ts';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(WebSocketUsageError);
-    return (e as WebSocketUsageError).code;
-  }
-  return undefined;
-}
+import { codeOf } from './helpers/usage-error.ts';
 
 /** A deterministic source: 0, 1, 2, … across calls; records each call's length. */
 function counter(): { source: RandomSource; calls: number[] } {

@@ -1,6 +1,8 @@
 // Shared helpers for the Deno adapter's tests: servers on 127.0.0.1 only, bounded waits.
 import { createServer, type ServerOptions, type WebSocketServer } from '../src/index.ts';
 import type { ConnectionHandler } from '@ws/codec/session';
+import { concat } from '../../../test/shared/bytes.ts';
+import { within } from '../../../test/shared/wait.ts';
 
 export const HOST = '127.0.0.1';
 
@@ -11,44 +13,11 @@ export async function ourServer(options: ServerOptions = {}, onConnection?: Conn
   return { server, url: `ws://${HOST}:${port}`, port };
 }
 
-/** Resolve `promise` or fail after `ms`. */
-export function within<T>(promise: Promise<T>, ms = 10_000, what = 'operation'): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
-    }),
-  ]);
-}
+/** Bounded waits: `within(promise, ms, what)`, `until(condition, what, ms)`, and `sleep(ms)`. */
+export { sleep, until, within } from '../../../test/shared/wait.ts';
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Wait (bounded) until `condition()` holds. */
-export async function until(condition: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${ms} ms`);
-    await sleep(5);
-  }
-}
-
-/** Deterministic pseudo-random bytes. */
-export function bytes(n: number, seed = 1): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(n);
-  let x = seed;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
-}
-
-export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
+/** Deterministic pseudo-random bytes, and byte equality. */
+export { bytes, sameBytes as equalBytes } from '../../../test/shared/bytes.ts';
 
 /** Every message a built-in WebSocket received from its creation on, and who waits for more. */
 const inboxes = new WeakMap<WebSocket, { messages: Array<string | Uint8Array>; taken: number; wake: (() => void) | null }>();
@@ -153,13 +122,7 @@ export async function readAll(conn: Deno.Conn, ms = 10_000): Promise<Uint8Array>
     ms,
     'reading to EOF',
   );
-  const out = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
+  return concat(parts);
 }
 
 /** Read until the end of an HTTP head; returns the head text and any bytes after it. */

@@ -33,8 +33,8 @@ export async function wsClient(url: string, protocols?: string | string[], optio
   return ws;
 }
 
-/** Resolve `promise` or fail after `ms` (the cross-runtime suites' helper). */
-export { within } from '../../../test/adapters/raw-client.ts';
+/** Bounded waits: `within(promise, ms, what)`, `until(condition, what, ms)`, and `sleep(ms)`. */
+export { sleep, until, within } from '../../../test/shared/wait.ts';
 
 /** The next `n` messages of a `ws` client, as [data, isBinary]. */
 export function wsMessages(ws: WsClient, n: number): Promise<Array<[Buffer, boolean]>> {
@@ -51,23 +51,5 @@ export function wsMessages(ws: WsClient, n: number): Promise<Array<[Buffer, bool
   });
 }
 
-export function bytes(n: number, seed = 1): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Wait until `condition()` holds, polling every 5 ms; fails (and stops polling) after `ms`. */
-export async function until(condition: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${ms} ms`);
-    await sleep(5);
-  }
-}
+/** Deterministic pseudo-random bytes. */
+export { bytes } from '../../../test/shared/bytes.ts';
