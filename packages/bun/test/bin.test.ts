@@ -4,6 +4,7 @@ import { describe, expect, it } from 'bun:test';
 import path from 'node:path';
 import type { Subprocess } from 'bun';
 import { HOST, bunClient, bunClosed, bunMessages, bytes, equalBytes, within } from './helpers.ts';
+import { AGENT, CASES, caseOf, checkAutobahnRun, echoedAll } from '../../../test/shared/autobahn-stand-in.ts';
 
 const BIN = path.join(import.meta.dir, '..', 'bin');
 
@@ -52,8 +53,7 @@ describe('bin scripts', () => {
   }, 30_000);
 
   it('autobahn-client.ts runs the getCaseCount / runCase / updateReports loop', async () => {
-    // A stand-in for Autobahn's fuzzingserver: three cases that each expect their messages echoed.
-    const CASES: Array<Array<string | Uint8Array>> = [['case one'], [bytes(70_000), 'ü'], [new Uint8Array(0)]];
+    // A stand-in for Autobahn's fuzzingserver (test/shared/autobahn-stand-in.ts): three cases that each expect their messages echoed.
     const results: boolean[] = [];
     const visits: string[] = [];
     type Data = { path: string; search: string; echoed: Array<string | Uint8Array> };
@@ -71,36 +71,23 @@ describe('bin scripts', () => {
             ws.send(String(CASES.length));
             ws.close(1000);
           } else if (ws.data.path === '/runCase') {
-            for (const m of CASES[Number(new URLSearchParams(ws.data.search).get('case')) - 1]!) ws.send(m);
+            for (const m of caseOf(ws.data.search)) ws.send(m);
           } else ws.close(1000);
         },
         message(ws, data) {
-          const messages = CASES[Number(new URLSearchParams(ws.data.search).get('case')) - 1]!;
+          const expected = caseOf(ws.data.search);
           ws.data.echoed.push(typeof data === 'string' ? data : new Uint8Array(data));
-          if (ws.data.echoed.length === messages.length) {
-            results.push(
-              messages.every((m, i) => {
-                const e = ws.data.echoed[i]!;
-                return typeof m === 'string' ? e === m : typeof e !== 'string' && equalBytes(e, m);
-              }),
-            );
+          if (ws.data.echoed.length === expected.length) {
+            results.push(echoedAll(expected, ws.data.echoed));
             ws.close(1000);
           }
         },
       },
     });
-    const { child, output } = start('autobahn-client.ts', ['--url', `ws://${HOST}:${server.port}`, '--agent', 'test agent']);
+    const { child, output } = start('autobahn-client.ts', ['--url', `ws://${HOST}:${server.port}`, '--agent', AGENT]);
     try {
-      expect(await within(child.exited, 20_000, 'autobahn client')).toBe(0);
-      expect(results).toEqual([true, true, true]);
-      expect(visits).toEqual([
-        '/getCaseCount',
-        '/runCase?case=1&agent=test%20agent',
-        '/runCase?case=2&agent=test%20agent',
-        '/runCase?case=3&agent=test%20agent',
-        '/updateReports?agent=test%20agent',
-      ]);
-      expect(output()).toContain('reports updated');
+      const code = await within(child.exited, 20_000, 'autobahn client');
+      checkAutobahnRun({ code, results, visits, output: output() });
     } finally {
       child.kill('SIGKILL');
       await child.exited;
