@@ -1,8 +1,9 @@
 // Our client (Bun.connect) against Bun's built-in WebSocket server (Bun.serve), and the WHATWG class.
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import type { Server, ServerWebSocket } from 'bun';
-import { HandshakeError, WebSocket as OurWebSocket, connect, type WebSocketConnection } from '../src/index.ts';
+import { HandshakeError, WebSocket as OurWebSocket, connect } from '../src/index.ts';
 import { HOST, MIB16, SIZES, bytes, equalBytes, text, until, within } from './helpers.ts';
+import { nextMessages } from '../../../test/shared/messages.ts';
 
 type Data = { path: string; query: URLSearchParams };
 
@@ -55,26 +56,12 @@ describe("our client → Bun.serve's WebSocket server", () => {
   });
   afterAll(() => server.stop(true));
 
-  function messages(ws: WebSocketConnection, n: number): Promise<Array<string | Uint8Array>> {
-    return new Promise((resolve) => {
-      const got: Array<string | Uint8Array> = [];
-      const onMessage = (data: string | Uint8Array): void => {
-        got.push(data);
-        if (got.length === n) {
-          ws.off('message', onMessage);
-          resolve(got);
-        }
-      };
-      ws.on('message', onMessage);
-    });
-  }
-
   it('echoes text and binary of every size class, including 16 MiB', async () => {
     const ws = await within(connect(`${url}/echo`));
     const sent: Array<string | Uint8Array> = [];
     for (const n of SIZES) sent.push(text(n), bytes(n, n + 1));
     sent.push(bytes(MIB16, 9), text(MIB16));
-    const got = messages(ws, sent.length);
+    const got = nextMessages(ws, sent.length);
     for (const message of sent) ws.send(message);
     const echoed = await within(got, 30_000, 'echo');
     echoed.forEach((data, i) => {
@@ -89,7 +76,7 @@ describe("our client → Bun.serve's WebSocket server", () => {
 
   it('receives a 16 MiB message from the server', async () => {
     const ws = await within(connect(`${url}/big`));
-    const [data] = await within(messages(ws, 1), 20_000);
+    const [data] = await within(nextMessages(ws, 1), 20_000);
     expect(equalBytes(data as Uint8Array, bytes(MIB16, 3))).toBe(true);
     ws.close();
     await within(ws.closed);
@@ -97,7 +84,7 @@ describe("our client → Bun.serve's WebSocket server", () => {
 
   it('sends fragmented messages that the server assembles', async () => {
     const ws = await within(connect(`${url}/echo`));
-    const got = messages(ws, 2);
+    const got = nextMessages(ws, 2);
     ws.sendFragment('frag', false);
     ws.sendFragment('men', false);
     ws.sendFragment('ted ✓', true);

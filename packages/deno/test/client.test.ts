@@ -4,6 +4,7 @@
 import { HandshakeError, WebSocket as OurWebSocket, connect, type WebSocketConnection } from '../src/index.ts';
 import { assert, assertEquals, assertRejects } from '../../../test/shared/assert.ts';
 import { HOST, bytes, denoServer, equalBytes, within } from './helpers.ts';
+import { nextMessages } from '../../../test/shared/messages.ts';
 
 /** A Deno.serve server that echoes every message; `events` logs what its sockets saw. */
 function denoEcho(options: Parameters<typeof denoServer>[1] = {}) {
@@ -21,24 +22,8 @@ function denoEcho(options: Parameters<typeof denoServer>[1] = {}) {
   return { ...server, events, closes };
 }
 
-/** The next `n` messages of our connection. */
-function messages(ws: WebSocketConnection, n: number, ms = 10_000): Promise<Array<string | Uint8Array>> {
-  const got: Array<string | Uint8Array> = [];
-  return within(
-    new Promise((resolve) => {
-      const onMessage = (data: string | Uint8Array): void => {
-        got.push(data);
-        if (got.length === n) {
-          ws.off('message', onMessage);
-          resolve(got);
-        }
-      };
-      ws.on('message', onMessage);
-    }),
-    ms,
-    `${n} messages`,
-  );
-}
+/** The next `n` messages of our connection, within `ms`. */
+const messages = (ws: WebSocketConnection, n: number, ms = 10_000): Promise<Array<string | Uint8Array>> => within(nextMessages(ws, n), ms, `${n} messages`);
 
 Deno.test('connect: echo of text and binary of every length class, and a 16 MiB message', async () => {
   const server = denoEcho();
