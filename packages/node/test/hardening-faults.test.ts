@@ -2,17 +2,13 @@
 // mid-handshake, mid-frame and mid-close, half-closed sockets, a peer that sends after its Close,
 // TLS failures both ways. Through all of it a bystander connection keeps echoing, and afterwards
 // the server holds no socket, no connection and no armed timer.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import tls from 'node:tls';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { computeAcceptKey } from '@ws/codec';
 import { HandshakeError, connect, type CloseInfo, type WebSocketConnection } from '../src/index.ts';
 import { RawClient, clientFrame, countingTimers, expectDrained, hardenedServer, sleep, until, upgradeRequest } from './hardening-raw.ts';
-import { HOST, within } from './helpers.ts';
+import { HOST, hasOpenssl, selfSigned, within } from './helpers.ts';
 
 type Harness = Awaited<ReturnType<typeof hardenedServer>>;
 
@@ -264,33 +260,15 @@ describe('many faults at once', () => {
   });
 });
 
-function hasOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 describe.skipIf(!hasOpenssl())('TLS failures', () => {
-  let dir: string;
   let key: Buffer;
   let cert: Buffer;
   let t: Awaited<ReturnType<typeof echoHarness>> & { h: Harness };
   let secure: WebSocketConnection;
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'ws-hardening-tls-'));
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-      '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'),
-    ], { stdio: 'ignore', timeout: 20_000 });
-    key = readFileSync(path.join(dir, 'key.pem'));
-    cert = readFileSync(path.join(dir, 'cert.pem'));
+    ({ key, cert } = selfSigned());
   });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('bad certificates, plain clients on the TLS port, TLS on the plain port: refused, the rest keeps working', async () => {
     const closes: CloseInfo[] = [];

@@ -1,29 +1,15 @@
 // wss: our TLS server with ws's client and ours; our client with ws over an https server.
 // The self-signed certificate is made at test time with the openssl CLI.
-import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket as WsClient, WebSocketServer as WsServer } from 'ws';
 import { HandshakeError, connect, createServer, type SessionRequest, type WebSocketServer } from '../src/index.ts';
-import { HOST, bytes, within } from './helpers.ts';
-
-function hasOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { HOST, bytes, hasOpenssl, selfSigned, within } from './helpers.ts';
 
 const OPENSSL = hasOpenssl();
 
 describe.skipIf(!OPENSSL)('TLS (wss:)', () => {
-  let dir: string;
   let key: Buffer;
   let cert: Buffer;
   let server: WebSocketServer;
@@ -32,14 +18,7 @@ describe.skipIf(!OPENSSL)('TLS (wss:)', () => {
   const servernames: Array<string | false> = [];
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'ws-tls-'));
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-      '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'),
-    ], { stdio: 'ignore', timeout: 20_000 });
-    key = readFileSync(path.join(dir, 'key.pem'));
-    cert = readFileSync(path.join(dir, 'cert.pem'));
+    ({ key, cert } = selfSigned());
     server = createServer({ tls: { key, cert } }, (ws, request) => {
       requests.push(request);
       ws.on('message', (data) => ws.send(data));
@@ -47,10 +26,7 @@ describe.skipIf(!OPENSSL)('TLS (wss:)', () => {
     server.server.on('secureConnection', (socket) => servernames.push(socket.servername));
     ({ port } = await server.listen(0, HOST));
   });
-  afterAll(async () => {
-    await within(server.close(), 15_000, 'server.close');
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => within(server.close(), 15_000, 'server.close'));
 
   it('serves ws clients over TLS', async () => {
     const client = new WsClient(`wss://${HOST}:${port}/secure`, { ca: cert });
