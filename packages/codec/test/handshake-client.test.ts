@@ -1,36 +1,14 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { HeadParser, decodeLatin1, type HeadResult, type RequestHead, type ResponseHead } from '../src/http/head-parser.ts';
+import { HeadParser, decodeLatin1, type RequestHead, type ResponseHead } from '../src/http/head-parser.ts';
 import { buildClientRequest, parseWsUrl, verifyResponse, type WsUrl } from '../src/handshake/client.ts';
 import { buildAcceptResponse, validateRequest } from '../src/handshake/server.ts';
 import { generateKey } from '../src/handshake/accept-key.ts';
-import { splits } from './helpers/split.ts';
+import { LIMITS, latin1 as bytes, parseHead } from './helpers/heads.ts';
 
 const usage = (code: string) => expect.objectContaining({ code });
-const LIMITS = { maxHeadBytes: 16 * 1024, maxHeaders: 100 };
 const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
 const ACCEPT = 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=';
-
-function bytes(text: string): Uint8Array {
-  return Uint8Array.from(text, (c) => c.charCodeAt(0));
-}
-
-/** Parses a head, checking every split and one byte at a time give the same. */
-function parseHead<K extends 'request' | 'response'>(kind: K, data: Uint8Array): K extends 'request' ? RequestHead : ResponseHead {
-  type H = K extends 'request' ? RequestHead : ResponseHead;
-  let first: H | null = null;
-  let firstJson = '';
-  for (const chunks of [[data], ...splits(data)]) {
-    const parser = new HeadParser(kind, LIMITS);
-    let result: HeadResult<H> = null;
-    for (const chunk of chunks) result ??= parser.push(chunk);
-    if (result === null || !result.ok) throw new Error(`not a head: ${JSON.stringify(result)}`);
-    const json = JSON.stringify({ ...result.head, headers: result.head.headers.entries() });
-    if (first === null) [first, firstJson] = [result.head, json];
-    else if (json !== firstJson) expect(json).toBe(firstJson);
-  }
-  return first!;
-}
 
 function response(fields: Array<[string, string]>, line = 'HTTP/1.1 101 Switching Protocols'): ResponseHead {
   return parseHead('response', bytes(`${line}\r\n${fields.map(([n, v]) => `${n}: ${v}\r\n`).join('')}\r\n`));

@@ -6,48 +6,18 @@ import { buildAcceptResponse, buildRejectResponse, validateRequest, type ServerH
 import { createHash } from 'node:crypto';
 import { computeAcceptKey, generateKey } from '../src/handshake/accept-key.ts';
 import type { HandshakeRequest } from '../src/events.ts';
-import { splits } from './helpers/split.ts';
-
-const usage = (code: string) => expect.objectContaining({ code });
-const LIMITS = { maxHeadBytes: 16 * 1024, maxHeaders: 100 };
-
-function bytes(text: string): Uint8Array {
-  return Uint8Array.from(text, (c) => c.charCodeAt(0));
-}
+import { LIMITS, RFC_FIELDS, latin1 as bytes, parseHead } from './helpers/heads.ts';
 
 /** Parses a request head, checking every split gives the same head. */
-function requestHead(text: string): RequestHead {
-  const data = bytes(text);
-  let first: RequestHead | null = null;
-  let firstJson = '';
-  for (const chunks of [[data], ...splits(data)]) {
-    const parser = new HeadParser('request', LIMITS);
-    let result = null;
-    for (const chunk of chunks) result ??= parser.push(chunk);
-    if (result === null || !result.ok) throw new Error(`not a head: ${JSON.stringify(result)}`);
-    const json = JSON.stringify({ ...result.head, headers: result.head.headers.entries() });
-    if (first === null) [first, firstJson] = [result.head, json];
-    else if (json !== firstJson) expect(json).toBe(firstJson);
-  }
-  return first!;
-}
+const requestHead = (text: string): RequestHead => parseHead('request', bytes(text));
+
+const usage = (code: string) => expect.objectContaining({ code });
 
 function responseHead(data: Uint8Array): { head: ResponseHead; rest: Uint8Array } {
   const result = new HeadParser('response', LIMITS).push(data);
   if (result === null || !result.ok) throw new Error(`not a response: ${JSON.stringify(result)}`);
   return { head: result.head, rest: result.rest };
 }
-
-// RFC 6455 §1.3 / §4.2.1.
-const RFC_FIELDS: Array<[string, string]> = [
-  ['Host', 'server.example.com'],
-  ['Upgrade', 'websocket'],
-  ['Connection', 'Upgrade'],
-  ['Sec-WebSocket-Key', 'dGhlIHNhbXBsZSBub25jZQ=='],
-  ['Origin', 'http://example.com'],
-  ['Sec-WebSocket-Protocol', 'chat, superchat'],
-  ['Sec-WebSocket-Version', '13'],
-];
 
 function request(opts: { line?: string; fields?: Array<[string, string]>; drop?: string[]; add?: Array<[string, string]> } = {}): string {
   const drop = new Set((opts.drop ?? []).map((d) => d.toLowerCase()));

@@ -3,14 +3,10 @@ import fc from 'fast-check';
 import { HeadParser, decodeLatin1, encodeLatin1, serializeHead } from '../src/http/head-parser.ts';
 import { WebSocketUsageError } from '../src/errors.ts';
 import { splits } from './helpers/split.ts';
+import { LIMITS, RFC_FIELDS, latin1 as bytes } from './helpers/heads.ts';
 import { concat } from '../../../test/shared/bytes.ts';
 
 type Kind = 'request' | 'response';
-const LIMITS = { maxHeadBytes: 16 * 1024, maxHeaders: 100 };
-
-function bytes(text: string): Uint8Array {
-  return Uint8Array.from(text, (c) => c.charCodeAt(0));
-}
 
 /** Feeds chunks; a plain, comparable outcome. Bytes after the head include the later chunks. */
 function feed(kind: Kind, chunks: Uint8Array[], limits = LIMITS) {
@@ -49,15 +45,7 @@ describe('HeadParser: requests', () => {
     expect(result).toEqual({
       ok: true,
       start: { method: 'GET', target: '/chat', httpVersion: '1.1' },
-      headers: [
-        ['Host', 'server.example.com'],
-        ['Upgrade', 'websocket'],
-        ['Connection', 'Upgrade'],
-        ['Sec-WebSocket-Key', 'dGhlIHNhbXBsZSBub25jZQ=='],
-        ['Origin', 'http://example.com'],
-        ['Sec-WebSocket-Protocol', 'chat, superchat'],
-        ['Sec-WebSocket-Version', '13'],
-      ],
+      headers: RFC_FIELDS,
       rest: Array.from(bytes('\x81\x05hello')),
     });
   });
