@@ -1,44 +1,16 @@
 // Our server (Bun.listen) with Bun's built-in WebSocket client.
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { connect, HandshakeError, type CloseInfo, type SessionRequest, type WebSocketConnection, type WebSocketServer } from '../src/index.ts';
+import { connect, HandshakeError, type CloseInfo, type WebSocketConnection, type WebSocketServer } from '../src/index.ts';
 import { HOST, MIB16, SIZES, bunClient, bunClosed, bunMessages, bytes, equalBytes, ourServer, text, until, within } from './helpers.ts';
+import { ROUTED_OPTIONS, routedHandler } from '../../../test/shared/routed-server.ts';
 
 describe("our server ← Bun's WebSocket client", () => {
   let server: WebSocketServer;
   let url: string;
-  const requests: SessionRequest[] = [];
-  const connections: WebSocketConnection[] = [];
-  const pings: string[] = [];
-  const pongs: string[] = [];
+  const { seen: { requests, connections, pings, pongs }, handler } = routedHandler();
 
   beforeAll(async () => {
-    ({ server, url } = await ourServer(
-      {
-        protocols: ['b', 'a'],
-        verifyClient: (request) => {
-          if (request.path === '/refuse') return { status: 403, headers: { 'x-why': 'nope' }, body: 'go away' };
-          if (request.path === '/deny') return false;
-          return true;
-        },
-      },
-      (ws, request) => {
-        requests.push(request);
-        connections.push(ws);
-        ws.on('error', () => {});
-        ws.on('ping', (data) => pings.push(Buffer.from(data).toString()));
-        ws.on('pong', (data) => pongs.push(Buffer.from(data).toString()));
-        const params = new URLSearchParams(request.query);
-        if (request.path === '/close') ws.close(Number(params.get('code')), params.get('reason') ?? '');
-        else if (request.path === '/ping') ws.ping('srv-ping');
-        else if (request.path === '/fragments') {
-          ws.sendFragment('frag', false);
-          ws.sendFragment('men', false);
-          ws.sendFragment('ted ✓', true);
-          ws.sendFragment(new Uint8Array([1, 2]), false);
-          ws.sendFragment(new Uint8Array([3]), true);
-        } else ws.on('message', (data) => ws.send(data));
-      },
-    ));
+    ({ server, url } = await ourServer(ROUTED_OPTIONS, handler));
   });
   afterAll(() => within(server.close(), 15_000, 'server.close'));
 

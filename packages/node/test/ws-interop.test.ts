@@ -3,8 +3,9 @@ import { once } from 'node:events';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebSocket as WsClient, WebSocketServer as WsServer } from 'ws';
-import { HandshakeError, connect, type CloseInfo, type SessionRequest, type WebSocketConnection, type WebSocketServer } from '../src/index.ts';
+import { HandshakeError, connect, type WebSocketConnection, type WebSocketServer } from '../src/index.ts';
 import { HOST, bytes, closeWsServer, ourServer, within, wsClient, wsMessages, wsServer } from './helpers.ts';
+import { ROUTED_OPTIONS, routedHandler } from '../../../test/shared/routed-server.ts';
 
 const SIZES = [0, 1, 125, 126, 65535, 65536];
 const MIB16 = 16 * 1024 * 1024;
@@ -19,41 +20,10 @@ function text(n: number): string {
 describe('our server ← ws client', () => {
   let server: WebSocketServer;
   let url: string;
-  const requests: SessionRequest[] = [];
-  const serverClosed: Promise<CloseInfo>[] = [];
-  const pongs: Uint8Array[] = [];
-  const pings: Uint8Array[] = [];
+  const { seen: { requests, connections, pings, pongs }, handler } = routedHandler();
 
   beforeAll(async () => {
-    ({ server, url } = await ourServer(
-      {
-        protocols: ['b', 'a'],
-        verifyClient: (request) => {
-          if (request.path === '/refuse') return { status: 403, headers: { 'x-why': 'nope' }, body: 'go away' };
-          if (request.path === '/deny') return false;
-          if (request.path === '/async') return new Promise((resolve) => setTimeout(() => resolve(true), 20));
-          if (request.path === '/async-refuse') return Promise.resolve({ status: 429 });
-          return true;
-        },
-      },
-      (ws, request) => {
-        requests.push(request);
-        serverClosed.push(ws.closed);
-        ws.on('error', () => {});
-        ws.on('ping', (data) => pings.push(data));
-        ws.on('pong', (data) => pongs.push(data));
-        if (request.path === '/close') {
-          const params = new URLSearchParams(request.query);
-          ws.close(Number(params.get('code')), params.get('reason') ?? '');
-          return;
-        }
-        if (request.path === '/ping') {
-          ws.ping('srv-ping');
-          return;
-        }
-        ws.on('message', (data) => ws.send(data));
-      },
-    ));
+    ({ server, url } = await ourServer(ROUTED_OPTIONS, handler));
   });
   afterAll(() => within(server.close(), 15_000, 'server.close'));
 
@@ -95,13 +65,13 @@ describe('our server ← ws client', () => {
     client.ping('hello');
     const [data] = (await within(once(client, 'pong'))) as [Buffer];
     expect(data.toString()).toBe('hello');
-    expect(Buffer.from(pings.at(-1)!).toString()).toBe('hello');
+    expect(pings.at(-1)).toBe('hello');
 
     const pinged = await wsClient(`${url}/ping`);
     await within(
       new Promise<void>((resolve) => {
         const check = setInterval(() => {
-          if (pongs.some((p) => Buffer.from(p).toString() === 'srv-ping')) {
+          if (pongs.includes('srv-ping')) {
             clearInterval(check);
             resolve();
           }
@@ -115,7 +85,7 @@ describe('our server ← ws client', () => {
 
   it('reports close codes and reasons both ways', async () => {
     const client = await wsClient(`${url}/echo`);
-    const serverSide = serverClosed.at(-1)!;
+    const serverSide = connections.at(-1)!.closed;
     client.close(4000, 'client-bye');
     const [code] = await within(once(client, 'close'));
     expect(code).toBe(4000);
@@ -125,7 +95,7 @@ describe('our server ← ws client', () => {
     const closing = await wsClient(`${url}/close?code=4001&reason=server-bye`);
     const [code2, reason2] = (await within(once(closing, 'close'))) as [number, Buffer];
     expect([code2, reason2.toString()]).toEqual([4001, 'server-bye']);
-    const info2 = await within(serverClosed.at(-1)!);
+    const info2 = await within(connections.at(-1)!.closed);
     expect(info2).toMatchObject({ code: 4001, wasClean: true, initiator: 'local', sentCode: 4001, error: null });
   });
 
