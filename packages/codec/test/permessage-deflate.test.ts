@@ -28,6 +28,17 @@ function params(text: string): ExtensionParam[] {
   });
 }
 
+/** pako behind a backend that counts the deflaters and inflaters it makes. */
+function countingBackend(): { backend: DeflateBackend; made: { deflaters: number; inflaters: number } } {
+  const made = { deflaters: 0, inflaters: 0 };
+  const backend: DeflateBackend = {
+    name: 'counting',
+    createDeflater: (options) => (made.deflaters++, pakoBackend.createDeflater(options)),
+    createInflater: (bits) => (made.inflaters++, pakoBackend.createInflater(bits)),
+  };
+  return { backend, made };
+}
+
 /** params → `"a; b=1"`. */
 function show(list: readonly ExtensionParam[]): string {
   return list.map((p) => (p.value === null ? p.name : `${p.name}=${p.value}`)).join('; ');
@@ -630,27 +641,15 @@ describe('per-message compression', () => {
   });
 
   it('works with a custom backend (the interface is enough)', () => {
-    let deflaters = 0;
-    let inflaters = 0;
-    const counting: DeflateBackend = {
-      name: 'counting',
-      createDeflater: (options) => (deflaters++, pakoBackend.createDeflater(options)),
-      createInflater: (bits) => (inflaters++, pakoBackend.createInflater(bits)),
-    };
+    const { backend: counting, made } = countingBackend();
     const n = pair({ backend: counting }, { backend: counting });
-    expect(deflaters + inflaters).toBe(0); // lazy
+    expect(made.deflaters + made.inflaters).toBe(0); // lazy
     for (let i = 0; i < 5; i++) roundTrip(n.client, n.server, jsonLike(3000, i));
-    expect([deflaters, inflaters]).toEqual([1, 1]);
+    expect([made.deflaters, made.inflaters]).toEqual([1, 1]);
   });
 
   it('without context takeover, compressors are pooled between messages, not kept per connection', () => {
-    let deflaters = 0;
-    let inflaters = 0;
-    const counting: DeflateBackend = {
-      name: 'counting',
-      createDeflater: (options) => (deflaters++, pakoBackend.createDeflater(options)),
-      createInflater: (bits) => (inflaters++, pakoBackend.createInflater(bits)),
-    };
+    const { backend: counting, made } = countingBackend();
     const options = { backend: counting, clientNoContextTakeover: true, serverNoContextTakeover: true };
     const connections = Array.from({ length: 10 }, () => pair(options, options));
     for (let round = 0; round < 3; round++) {
@@ -660,13 +659,13 @@ describe('per-message compression', () => {
       }
     }
     // Ten connections, sixty messages: one deflater and one inflater serve them all.
-    expect([deflaters, inflaters]).toEqual([1, 1]);
+    expect([made.deflaters, made.inflaters]).toEqual([1, 1]);
     // Fragmented messages in flight at once need their own; the pool keeps at most two.
     const [a, b, c] = connections;
     a!.client.encode(jsonLike(2000), true, false, true);
     b!.client.encode(jsonLike(2000), true, false, true);
     c!.client.encode(jsonLike(2000), true, false, true);
-    expect(deflaters).toBe(3);
+    expect(made.deflaters).toBe(3);
     for (const n of [a, b, c]) n!.client.encode(jsonLike(10), false, true, true);
     // Same for inflaters: three messages being received at once, then all finished.
     const open = [a, b, c].map((n) => {
@@ -675,10 +674,10 @@ describe('per-message compression', () => {
       expect(n!.client.decode(frames[0]!.payload, false, () => true)).toBeNull();
       return frames[1]!;
     });
-    expect(inflaters).toBe(3);
+    expect(made.inflaters).toBe(3);
     [a, b, c].forEach((n, i) => expect(n!.client.decode(open[i]!.payload, true, () => true)).toBeNull());
     roundTrip(a!.server, a!.client, jsonLike(3000));
-    expect(inflaters).toBe(3);
+    expect(made.inflaters).toBe(3);
     for (const n of connections) {
       n.client.dispose();
       n.server.dispose();
