@@ -1,6 +1,7 @@
 // The server side of the client-interop suites (Bun's built-in client in packages/bun/test/server.test.ts,
 // the `ws` client in packages/node/test/ws-interop.test.ts): one routed server, whatever the runtime.
 import type { ServerSessionOptions, SessionRequest, WebSocketConnection } from '../../packages/codec/src/session/index.ts';
+import { within } from './wait.ts';
 
 /** Subprotocols by server preference (b, then a); handshakes refused or delayed by path. */
 export const ROUTED_OPTIONS: Pick<ServerSessionOptions, 'protocols' | 'verifyClient'> = {
@@ -48,4 +49,25 @@ export function routedHandler(): { seen: Seen; handler: (ws: WebSocketConnection
     } else ws.on('message', (data) => ws.send(data));
   };
   return { seen, handler };
+}
+
+/** A runtime's `ourServer` helper: its server on a free port of 127.0.0.1. */
+export type OurServer = (
+  options: typeof ROUTED_OPTIONS,
+  onConnection: (ws: WebSocketConnection, request: SessionRequest) => void,
+) => Promise<{ server: { close(): Promise<unknown> }; url: string }>;
+
+/** The routed server on `ourServer`: `start()` resolves with its ws:// URL, `close()` stops it; `seen` is what it saw. */
+export function routedServer(ourServer: OurServer): { seen: Seen; start(): Promise<string>; close(): Promise<unknown> } {
+  const { seen, handler } = routedHandler();
+  let server: { close(): Promise<unknown> } | undefined;
+  return {
+    seen,
+    start: async () => {
+      const started = await ourServer(ROUTED_OPTIONS, handler);
+      server = started.server;
+      return started.url;
+    },
+    close: () => within(server!.close(), 15_000, 'server.close'),
+  };
 }

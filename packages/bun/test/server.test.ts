@@ -1,18 +1,15 @@
 // Our server (Bun.listen) with Bun's built-in WebSocket client.
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { connect, HandshakeError, type CloseInfo, type WebSocketConnection, type WebSocketServer } from '../src/index.ts';
+import { connect, HandshakeError, type CloseInfo, type WebSocketConnection } from '../src/index.ts';
 import { HOST, MIB16, SIZES, bunClient, bunClosed, bunMessages, bytes, equalBytes, ourServer, text, until, within } from './helpers.ts';
-import { ROUTED_OPTIONS, routedHandler } from '../../../test/shared/routed-server.ts';
+import { routedServer } from '../../../test/shared/routed-server.ts';
 
 describe("our server ← Bun's WebSocket client", () => {
-  let server: WebSocketServer;
+  const routed = routedServer(ourServer);
+  const { requests, connections, pings, pongs } = routed.seen;
   let url: string;
-  const { seen: { requests, connections, pings, pongs }, handler } = routedHandler();
-
-  beforeAll(async () => {
-    ({ server, url } = await ourServer(ROUTED_OPTIONS, handler));
-  });
-  afterAll(() => within(server.close(), 15_000, 'server.close'));
+  beforeAll(async () => void (url = await routed.start()));
+  afterAll(routed.close);
 
   it('echoes text and binary of every size class, including 16 MiB', async () => {
     const client = await bunClient(`${url}/echo`);

@@ -3,9 +3,9 @@ import { once } from 'node:events';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebSocket as WsClient, WebSocketServer as WsServer } from 'ws';
-import { HandshakeError, connect, type WebSocketConnection, type WebSocketServer } from '../src/index.ts';
+import { HandshakeError, connect, type WebSocketConnection } from '../src/index.ts';
 import { HOST, bytes, closeWsServer, ourServer, within, wsClient, wsMessages, wsServer } from './helpers.ts';
-import { ROUTED_OPTIONS, routedHandler } from '../../../test/shared/routed-server.ts';
+import { routedServer } from '../../../test/shared/routed-server.ts';
 
 const SIZES = [0, 1, 125, 126, 65535, 65536];
 const MIB16 = 16 * 1024 * 1024;
@@ -18,14 +18,11 @@ function text(n: number): string {
 }
 
 describe('our server ← ws client', () => {
-  let server: WebSocketServer;
+  const routed = routedServer(ourServer);
+  const { requests, connections, pings, pongs } = routed.seen;
   let url: string;
-  const { seen: { requests, connections, pings, pongs }, handler } = routedHandler();
-
-  beforeAll(async () => {
-    ({ server, url } = await ourServer(ROUTED_OPTIONS, handler));
-  });
-  afterAll(() => within(server.close(), 15_000, 'server.close'));
+  beforeAll(async () => void (url = await routed.start()));
+  afterAll(routed.close);
 
   it('echoes text and binary of every size class, including 16 MiB', async () => {
     const client = await wsClient(`${url}/echo`);
