@@ -14,12 +14,7 @@ const { runAutobahnClient } = await import('@ws/codec/session');
 
 const count = await runAutobahnClient({
   createConnection,
-  // Autobahn's 9.x cases send up to 16 MiB messages; be generous, as a conforming peer must.
-  options: {
-    limits: { maxMessageSize: 64 * 1024 * 1024, maxFrameSize: 64 * 1024 * 1024 },
-    maxBufferedAmount: 256 * 1024 * 1024,
-    extensions: args.deflate === 'false' ? [] : [permessageDeflate()],
-  },
+  extensions: args.deflate === 'false' ? [] : [permessageDeflate()],
   url: args.url,
   agent: args.agent,
   caseTimeout: Number(args['case-timeout']),

@@ -2,17 +2,18 @@
  * The Autobahn|Testsuite client loop, written once for every runtime's `autobahn-client` script:
  * GET /getCaseCount, then /runCase?case=N&agent=A for each case echoing every message back
  * unchanged, then /updateReports?agent=A. Each case is bounded in time. The caller passes its
- * runtime's `createConnection` and the connection options (e.g. extensions to offer).
+ * runtime's `createConnection` and the extensions to offer.
  */
+import type { ExtensionFactory } from '../extensions/extension.ts';
 import type { WebSocketConnection } from './websocket-connection.ts';
 import type { SessionCloseInfo } from './errors.ts';
-import { hostTimers } from './options.ts';
+import { hostTimers, type SessionOptions } from './options.ts';
 
-export interface AutobahnClientOptions<O> {
+export interface AutobahnClientOptions {
   /** The runtime adapter's `createConnection(url, options)`. */
-  createConnection: (url: string, options: O) => WebSocketConnection;
-  /** Options for every connection; generous limits, since 9.x sends 16 MiB messages. */
-  options: O;
+  createConnection: (url: string, options: SessionOptions) => WebSocketConnection;
+  /** Extensions to offer on every connection (12.x and 13.x need permessage-deflate). */
+  extensions?: readonly ExtensionFactory[];
   url: string;
   agent: string;
   caseTimeout: number;
@@ -20,8 +21,14 @@ export interface AutobahnClientOptions<O> {
 }
 
 /** Runs every case; resolves with the case count, or 0 if the server did not give one. */
-export async function runAutobahnClient<O>(config: AutobahnClientOptions<O>): Promise<number> {
+export async function runAutobahnClient(config: AutobahnClientOptions): Promise<number> {
   const base = config.url.replace(/\/+$/, '');
+  // Generous limits, as a conforming peer's must be: the 9.x cases send 16 MiB messages.
+  const options: SessionOptions = {
+    limits: { maxMessageSize: 64 * 1024 * 1024, maxFrameSize: 64 * 1024 * 1024 },
+    maxBufferedAmount: 256 * 1024 * 1024,
+    extensions: config.extensions ?? [],
+  };
   const log = config.log ?? (() => {});
   const agent = encodeURIComponent(config.agent);
 
@@ -29,7 +36,7 @@ export async function runAutobahnClient<O>(config: AutobahnClientOptions<O>): Pr
     new Promise((resolve) => {
       let ws: WebSocketConnection;
       try {
-        ws = config.createConnection(`${base}${path}`, config.options);
+        ws = config.createConnection(`${base}${path}`, options);
       } catch (error) {
         resolve({ failed: error });
         return;
