@@ -94,11 +94,15 @@ async function smoke() {
     const rows = await runWorker(['speed', JSON.stringify(options)]);
     if (rows.length !== 28 || !rows.every((r) => r.mbps > 0)) throw new Error(`unexpected rows: ${JSON.stringify(rows).slice(0, 300)}`);
   });
-  await step('load generator (cc) + @ws/node echo over loopback', async () => {
+  await step('load generator (cc) + @ws/node echo over loopback (echoes, server instructions)', async () => {
     const { runE2E } = await import('./e2e/run.mjs');
     const r = await runE2E({ quick: true, rounds: 1, only: ['node'], seconds: 0.5, warmup: 0.2, memory: false, handshakes: false, echo: ['100x1-32'], inproc: false, warm: false });
     const row = r.rows.find((x) => x.scenario === '100x1-32');
     if (!row || row.error || !(row.messages > 0)) throw new Error(`no echoes: ${JSON.stringify(row)}`);
+    // Instructions per echo: counted (> 0), or -1 where the kernel refuses perf counters.
+    for (const key of ['instrPerEchoUser', 'instrPerEchoKernel']) {
+      if (!(row[key] === -1 || row[key] > 0)) throw new Error(`${key}: ${row[key]}`);
+    }
   });
   let passed = 0, failed = 0;
   for (const [name, ok, ms, why] of results) {

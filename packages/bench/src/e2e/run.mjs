@@ -292,6 +292,16 @@ function summarise({ rows, available, missing, echo, rounds, mem, seconds, warmu
       const v = rows.filter((r) => r.server === n && r.scenario === e.id && !r.error && r.serverCpu > 0).map((r) => r.msgsPerSec / r.serverCpu);
       return show({ value: k(median(v)), spread: spread(v) }, 1);
     })));
+  const instrTotal = (r) => (r.instrPerEchoUser >= 0 && r.instrPerEchoKernel >= 0 ? r.instrPerEchoUser + r.instrPerEchoKernel : NaN);
+  const counted = rows.some((r) => Number.isFinite(instrTotal(r)));
+  if (counted) parts.push(section('Server instructions per echo (thousands: user + kernel)', "Instructions the server's threads retired in the measured window (perf_event_open, from the load generator), divided by the echoes: the work each server does per message, which barely moves when other jobs share the machine. The kernel's share is the same for every server here (the same read, write and epoll calls); the difference is user space.",
+    ['server', ...echo.map((e) => e.label)],
+    (n) => echo.map((e) => {
+      const mine = rows.filter((r) => r.server === n && r.scenario === e.id && !r.error);
+      const u = median(mine.map((r) => r.instrPerEchoUser).filter((x) => x >= 0));
+      const t = median(mine.map(instrTotal).filter(Number.isFinite));
+      return Number.isFinite(t) ? `${fmt(u / 1000, 1)} + ${fmt((t - u) / 1000, 1)}` : 'n/a';
+    })));
   parts.push(section('Round-trip latency p50 / p99 (ms)', null,
     ['server', ...echo.map((e) => e.label)],
     (n) => echo.map((e) => `${fmt(median(pick(rows, n, e.id, 'p50us')) / 1000)} / ${fmt(median(pick(rows, n, e.id, 'p99us')) / 1000)}`)));
@@ -343,8 +353,26 @@ function summarise({ rows, available, missing, echo, rounds, mem, seconds, warmu
     addTarget('… p99 latency (ours ÷ ws)', ratioRows('@ws/node', 'ws + bufferutil', '100x1-32', 'p99us'), 1, true);
     addTarget('… msgs per server CPU-second', rows.some((r) => r.serverCpu > 0) ? ratioRows('@ws/node', 'ws + bufferutil', '100x1-32', 'msgsPerSec').map((x, i) => x / ratioRows('@ws/node', 'ws + bufferutil', '100x1-32', 'serverCpu')[i]) : [], 1.5, false, 'same goal, on CPU cost');
   }
-  if (has('@ws/deno') && has('Deno.upgradeWebSocket')) addTarget('@ws/deno vs Deno built-in, 100 conns × 32 B', ratioRows('@ws/deno', 'Deno.upgradeWebSocket', '100x1-32', 'msgsPerSec'), 1);
-  if (has('@ws/bun') && has('Bun.serve')) addTarget('@ws/bun vs Bun.serve, 100 conns × 32 B', ratioRows('@ws/bun', 'Bun.serve', '100x1-32', 'msgsPerSec'), 0.8);
+  // The same goals on instructions per echo (theirs ÷ ours: above 1 is fewer for us).
+  const instrRatio = (a, b) => {
+    const per = [];
+    for (const round of new Set(rows.map((r) => r.round))) {
+      const x = rows.find((r) => r.round === round && r.server === a && r.scenario === '100x1-32' && !r.error);
+      const y = rows.find((r) => r.round === round && r.server === b && r.scenario === '100x1-32' && !r.error);
+      if (x && y && Number.isFinite(instrTotal(x)) && Number.isFinite(instrTotal(y))) per.push(instrTotal(y) / instrTotal(x));
+    }
+    return per;
+  };
+  const onInstructions = 'same goal, on server instructions per echo (theirs ÷ ours)';
+  if (counted && has('@ws/node') && has('ws + bufferutil')) addTarget('… server instructions per echo', instrRatio('@ws/node', 'ws + bufferutil'), 1.5, false, onInstructions);
+  if (has('@ws/deno') && has('Deno.upgradeWebSocket')) {
+    addTarget('@ws/deno vs Deno built-in, 100 conns × 32 B', ratioRows('@ws/deno', 'Deno.upgradeWebSocket', '100x1-32', 'msgsPerSec'), 1);
+    if (counted) addTarget('… server instructions per echo', instrRatio('@ws/deno', 'Deno.upgradeWebSocket'), 1, false, onInstructions);
+  }
+  if (has('@ws/bun') && has('Bun.serve')) {
+    addTarget('@ws/bun vs Bun.serve, 100 conns × 32 B', ratioRows('@ws/bun', 'Bun.serve', '100x1-32', 'msgsPerSec'), 0.8);
+    if (counted) addTarget('… server instructions per echo', instrRatio('@ws/bun', 'Bun.serve'), 0.8, false, onInstructions);
+  }
   if (memory && has('@ws/node') && has('ws + bufferutil')) addTarget('@ws/node idle memory per connection vs ws', ratioRows('@ws/node', 'ws + bufferutil', 'memory', 'kibPerConn'), 1, true);
   for (const m of missing) targets.push([`${m.name}`, 'not run', '', 'n/a', 'no echo server yet']);
 

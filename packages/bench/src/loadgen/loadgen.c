@@ -15,7 +15,11 @@
  *       them open, idle, until its standard input closes.
  *
  * With SERVER_PID, the server's CPU time (utime + stime from /proc) over the measured window is
- * reported too, and the generator's own CPU time, to show which side is the bottleneck.
+ * reported too, and the generator's own CPU time, to show which side is the bottleneck. An echo
+ * run also counts the instructions the server's threads retire in the window, in user space and
+ * in the kernel (perf_event_open, one counter per thread that exists when the window opens;
+ * -1 where the kernel refuses, e.g. perf_event_paranoid or no PMU): unlike rates and CPU time,
+ * instructions per echo barely move when other jobs share the machine.
  *
  * Build: cc -O2 -o loadgen loadgen.c
  */
@@ -29,9 +33,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <linux/perf_event.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -67,6 +75,70 @@ static double proc_cpu_s(int pid) {
   /* After ")": state(3) ... utime is field 14, stime 15. */
   if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2) return -1;
   return (double)(ut + st) / sysconf(_SC_CLK_TCK);
+}
+
+/* ---- instructions retired by the server's threads (user and kernel counted apart) ---- */
+#define MAX_THREADS 512
+static int instr_fd[2][MAX_THREADS];
+static int instr_threads = -1; /* -1: not counting */
+
+static int instr_counter(int tid, int kernel) {
+  struct perf_event_attr a;
+  memset(&a, 0, sizeof a);
+  a.size = sizeof a;
+  a.type = PERF_TYPE_HARDWARE;
+  a.config = PERF_COUNT_HW_INSTRUCTIONS;
+  a.disabled = 1;
+  a.exclude_user = kernel;
+  a.exclude_kernel = !kernel;
+  a.exclude_hv = 1;
+  return (int)syscall(SYS_perf_event_open, &a, tid, -1, -1, 0);
+}
+static void instr_close(void) {
+  for (int i = 0; i < instr_threads; i++) close(instr_fd[0][i]), close(instr_fd[1][i]);
+  instr_threads = -1;
+}
+/* Open and start counters on every thread of pid; leaves instr_threads = -1 if any is refused. */
+static void instr_start(int pid) {
+  if (pid <= 0) return;
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/task", pid);
+  DIR *d = opendir(path);
+  if (!d) return;
+  instr_threads = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL && instr_threads < MAX_THREADS) {
+    int tid = atoi(e->d_name);
+    if (tid <= 0) continue;
+    int u = instr_counter(tid, 0), k = u < 0 ? -1 : instr_counter(tid, 1);
+    if (k < 0) {
+      if (u >= 0) close(u);
+      if (errno == ESRCH) continue; /* the thread just ended */
+      closedir(d);
+      instr_close();
+      return;
+    }
+    instr_fd[0][instr_threads] = u;
+    instr_fd[1][instr_threads++] = k;
+  }
+  closedir(d);
+  for (int i = 0; i < instr_threads; i++)
+    for (int m = 0; m < 2; m++) ioctl(instr_fd[m][i], PERF_EVENT_IOC_RESET, 0), ioctl(instr_fd[m][i], PERF_EVENT_IOC_ENABLE, 0);
+}
+/* Stop the counters and sum them: out[0] user, out[1] kernel; -1 each if not counting. */
+static void instr_stop(double out[2]) {
+  out[0] = out[1] = -1;
+  if (instr_threads < 0) return;
+  uint64_t sum[2] = {0, 0};
+  for (int i = 0; i < instr_threads; i++)
+    for (int m = 0; m < 2; m++) {
+      uint64_t v = 0;
+      ioctl(instr_fd[m][i], PERF_EVENT_IOC_DISABLE, 0);
+      if (read(instr_fd[m][i], &v, sizeof v) == (ssize_t)sizeof v) sum[m] += v;
+    }
+  out[0] = (double)sum[0];
+  out[1] = (double)sum[1];
+  instr_close();
 }
 
 static void die(const char *what) {
@@ -339,7 +411,7 @@ static int run_echo(int conns, int inflight, double warmup, double seconds, int 
     if (flush_out(cs[i]) < 0) return 2;
   }
   double t0 = now_s(), start = t0 + warmup, end = start + seconds;
-  double cpu0 = 0, scpu0 = 0, cpu1 = 0, scpu1 = 0;
+  double cpu0 = 0, scpu0 = 0, cpu1 = 0, scpu1 = 0, instr[2] = {-1, -1};
   for (;;) {
     double t = now_s();
     if (!measuring && t >= start) {
@@ -349,12 +421,14 @@ static int run_echo(int conns, int inflight, double warmup, double seconds, int 
       hcount = 0;
       cpu0 = self_cpu_s();
       scpu0 = proc_cpu_s(server_pid);
+      instr_start(server_pid);
       start = t;
       end = t + seconds; /* a late wake-up must not shorten the window */
     }
     if (measuring && t >= end) {
       cpu1 = self_cpu_s();
       scpu1 = proc_cpu_s(server_pid);
+      instr_stop(instr);
       end = t;
       break;
     }
@@ -390,10 +464,11 @@ static int run_echo(int conns, int inflight, double warmup, double seconds, int 
   double window = end - start;
   printf("{\"mode\":\"echo\",\"conns\":%d,\"inflight\":%d,\"size\":%llu,\"seconds\":%.3f,\"messages\":%llu,"
          "\"msgsPerSec\":%.1f,\"mbPerSec\":%.2f,\"p50us\":%.1f,\"p99us\":%.1f,\"p999us\":%.1f,\"errors\":%llu,"
-         "\"loadgenCpu\":%.3f,\"serverCpu\":%.3f}\n",
+         "\"loadgenCpu\":%.3f,\"serverCpu\":%.3f,\"instrPerEchoUser\":%.0f,\"instrPerEchoKernel\":%.0f}\n",
          conns, inflight, (unsigned long long)size_, window, (unsigned long long)received, received / window,
          received * (double)size_ / window / 1e6, hist_pct(0.5), hist_pct(0.99), hist_pct(0.999),
-         (unsigned long long)errors, (cpu1 - cpu0) / window, server_pid > 0 ? (scpu1 - scpu0) / window : -1);
+         (unsigned long long)errors, (cpu1 - cpu0) / window, server_pid > 0 ? (scpu1 - scpu0) / window : -1,
+         instr[0] >= 0 && received > 0 ? instr[0] / received : -1, instr[1] >= 0 && received > 0 ? instr[1] / received : -1);
   return errors ? 1 : 0;
 }
 
