@@ -333,15 +333,18 @@ function summarise({ rows, available, missing, echo, rounds, mem, seconds, warmu
 
   // Targets.
   const targets = [];
-  const ratioRows = (a, b, scenario, key) => {
+  /** Per round, `ratio(a's row, b's row)` for `scenario`; rounds missing either (or the figure) are left out. */
+  const perRound = (a, b, scenario, ratio) => {
     const per = [];
     for (const round of new Set(rows.map((r) => r.round))) {
       const x = rows.find((r) => r.round === round && r.server === a && r.scenario === scenario && !r.error);
       const y = rows.find((r) => r.round === round && r.server === b && r.scenario === scenario && !r.error);
-      if (x && y) per.push(x[key] / y[key]);
+      const v = x && y ? ratio(x, y) : NaN;
+      if (Number.isFinite(v)) per.push(v);
     }
     return per;
   };
+  const ratioRows = (a, b, scenario, key) => perRound(a, b, scenario, (x, y) => x[key] / y[key]);
   const addTarget = (name, per, goal, lowerIsBetter = false, extra = '') => {
     const v = median(per);
     const met = Number.isFinite(v) && (lowerIsBetter ? v <= goal : v >= goal);
@@ -351,18 +354,10 @@ function summarise({ rows, available, missing, echo, rounds, mem, seconds, warmu
   if (has('@ws/node') && has('ws + bufferutil')) {
     addTarget('@ws/node vs ws + bufferutil, 100 conns × 32 B, msgs/s', ratioRows('@ws/node', 'ws + bufferutil', '100x1-32', 'msgsPerSec'), 1.5);
     addTarget('… p99 latency (ours ÷ ws)', ratioRows('@ws/node', 'ws + bufferutil', '100x1-32', 'p99us'), 1, true);
-    addTarget('… msgs per server CPU-second', rows.some((r) => r.serverCpu > 0) ? ratioRows('@ws/node', 'ws + bufferutil', '100x1-32', 'msgsPerSec').map((x, i) => x / ratioRows('@ws/node', 'ws + bufferutil', '100x1-32', 'serverCpu')[i]) : [], 1.5, false, 'same goal, on CPU cost');
+    addTarget('… msgs per server CPU-second', perRound('@ws/node', 'ws + bufferutil', '100x1-32', (x, y) => (x.serverCpu > 0 && y.serverCpu > 0 ? x.msgsPerSec / x.serverCpu / (y.msgsPerSec / y.serverCpu) : NaN)), 1.5, false, 'same goal, on CPU cost');
   }
   // The same goals on instructions per echo (theirs ÷ ours: above 1 is fewer for us).
-  const instrRatio = (a, b) => {
-    const per = [];
-    for (const round of new Set(rows.map((r) => r.round))) {
-      const x = rows.find((r) => r.round === round && r.server === a && r.scenario === '100x1-32' && !r.error);
-      const y = rows.find((r) => r.round === round && r.server === b && r.scenario === '100x1-32' && !r.error);
-      if (x && y && Number.isFinite(instrTotal(x)) && Number.isFinite(instrTotal(y))) per.push(instrTotal(y) / instrTotal(x));
-    }
-    return per;
-  };
+  const instrRatio = (a, b) => perRound(a, b, '100x1-32', (x, y) => instrTotal(y) / instrTotal(x));
   const onInstructions = 'same goal, on server instructions per echo (theirs ÷ ours)';
   if (counted && has('@ws/node') && has('ws + bufferutil')) addTarget('… server instructions per echo', instrRatio('@ws/node', 'ws + bufferutil'), 1.5, false, onInstructions);
   if (has('@ws/deno') && has('Deno.upgradeWebSocket')) {
