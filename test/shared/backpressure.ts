@@ -21,9 +21,9 @@ export interface PausableClient {
   readonly closed: Promise<unknown>;
 }
 
-/** The upgrade request a raw socket sends. */
+/** The upgrade request a raw socket sends (to a server on 127.0.0.1). */
 export const UPGRADE_REQUEST =
-  'GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+  'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
   'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n';
 
 /** A slow reader: send() returns false, drain() resolves, all messages arrive in order. */

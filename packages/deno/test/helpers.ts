@@ -103,9 +103,7 @@ export function denoServer(
 }
 
 /** An upgrade request a raw socket can send. */
-export const UPGRADE_REQUEST =
-  'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-  'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n';
+export { UPGRADE_REQUEST } from '../../../test/shared/backpressure.ts';
 
 /** Read from `conn` until EOF (bounded), collecting everything. */
 export async function readAll(conn: Deno.Conn, ms = 10_000): Promise<Uint8Array> {
