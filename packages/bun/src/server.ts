@@ -4,7 +4,7 @@
  * `@ws/codec`; this file only accepts sockets and passes the peer's address along.
  */
 import type { Socket, TCPSocketListener, TLSOptions } from 'bun';
-import { Emitter, ServerSession, transportHandlers, type ConnectionHandler, type ServerAddress, type ServerEvents, type ServerHandshakes, type ServerSessionOptions, type WebSocketConnection } from '@ws/codec/session';
+import { ServerSession, TopicServer, transportHandlers, type ConnectionHandler, type ServerAddress, type ServerEvents, type ServerHandshakes, type ServerSessionOptions, type WebSocketConnection } from '@ws/codec/session';
 import { BunTransport, socketHandlers } from './transport.ts';
 
 export interface ServerOptions extends ServerSessionOptions {
@@ -13,7 +13,7 @@ export interface ServerOptions extends ServerSessionOptions {
 }
 
 /** A standalone WebSocket server. */
-export class WebSocketServer extends Emitter<ServerEvents> {
+export class WebSocketServer extends TopicServer {
   readonly #open = new Set<WebSocketConnection>();
   /** The open connections (a live, read-only view, as on every adapter). */
   readonly connections: ReadonlySet<WebSocketConnection> = this.#open;
@@ -25,12 +25,12 @@ export class WebSocketServer extends Emitter<ServerEvents> {
   readonly #sockets = new Map<BunTransport, WebSocketConnection>();
 
   constructor(options: ServerOptions = {}, onConnection?: ConnectionHandler) {
-    super();
     const { tls, ...sessionOptions } = options;
+    super(sessionOptions);
     this.#handshakes = ServerSession.handshakes(sessionOptions, (_owner: null, connection, request) => {
       this.#open.add(connection);
       this.emit('connection', connection, request);
-    });
+    }, this.topics);
     this.#tls = tls;
     if (onConnection !== undefined) this.on('connection', onConnection);
   }
@@ -71,6 +71,7 @@ export class WebSocketServer extends Emitter<ServerEvents> {
    * drop sockets still in their handshake; resolves once every socket is gone.
    */
   close(code = 1001, reason = 'server shutting down'): Promise<void> {
+    this.leaveBroker();
     this.#listener?.stop(false);
     for (const [transport, connection] of this.#sockets) {
       if (connection.readyState === 'connecting') transport.destroy();

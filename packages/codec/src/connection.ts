@@ -613,6 +613,70 @@ export class Connection {
     this.#sendData('binary', toBytes(data, 'binary data'), true, compress);
   }
 
+  // ───────────────────────────── shared frames (publish) ─────────────────────────────
+
+  /**
+   * Server: the key under which the frame of a whole message of `length` bytes (with the
+   * per-message `compress` wish) is the same bytes for every connection giving the same key, so
+   * a publish frames (and compresses) it once per key. `''` without extensions (or when none
+   * transforms this message); null when this connection must frame it itself: a client (its
+   * frames are masked), or an extension whose output depends on this connection's stream
+   * (permessage-deflate with context takeover).
+   */
+  sharedFrameKey(length: number, compress?: boolean): string | null {
+    if (this.#maskKeys !== null) return null;
+    const extensions = this.#extensions;
+    if (extensions.length === 0) return '';
+    let key = '';
+    for (let i = 0; i < extensions.length; i++) {
+      const extension = extensions[i]!;
+      const part = extension.sharedKey?.(length, compress) ?? null;
+      if (part === null) return null;
+      if (part !== '') key += `${extension.name}:${part};`;
+    }
+    return key;
+  }
+
+  /**
+   * Server: the wire bytes of one whole message (one frame, as one or two chunks), for every
+   * connection whose {@link sharedFrameKey} equals this one's. Sends nothing and changes nothing
+   * on this connection; `sendFramed` sends the bytes. Throws when `sharedFrameKey` is null.
+   */
+  frameShared(kind: MessageKind, payload: Uint8Array, compress?: boolean): Uint8Array[] {
+    if (this.sharedFrameKey(payload.length, compress) === null) {
+      throw new WebSocketUsageError('INVALID_STATE', 'this connection frames its own messages (a client, or context takeover): use sendText/sendBinary');
+    }
+    let rsv = 0;
+    const extensions = this.#extensions;
+    for (let i = 0; i < extensions.length; i++) {
+      const encoded = extensions[i]!.encodeShared!(payload, compress);
+      payload = encoded.payload;
+      rsv |= encoded.rsv;
+    }
+    const frames: Uint8Array[] = [];
+    serializeFrame(frames, true, rsv, kind === 'text' ? Opcode.Text : Opcode.Binary, payload, null);
+    return frames;
+  }
+
+  /** A whole message framed elsewhere may be sent now: open, and no fragmented message of ours in progress. */
+  get canSendFramed(): boolean {
+    return this.#state === 'open' && this.#sendingKind === null;
+  }
+
+  /**
+   * Send the bytes `frameShared` made (on this connection or one with the same
+   * `sharedFrameKey`), as they are. The chunks are shared: nothing may change them. Throws
+   * `INVALID_STATE` unless {@link canSendFramed}.
+   */
+  sendFramed(frames: readonly Uint8Array[]): void {
+    if (!this.canSendFramed) {
+      const why = this.#state !== 'open' ? `in state ${this.#state}` : `while a fragmented ${this.#sendingKind} message is in progress`;
+      throw new WebSocketUsageError('INVALID_STATE', `cannot send a framed message ${why}`);
+    }
+    if (this.#maskKeys !== null) throw new WebSocketUsageError('INVALID_STATE', 'a client masks its frames: framed messages are for servers');
+    for (let i = 0; i < frames.length; i++) this.#write(frames[i]!);
+  }
+
   // ───────────────────────────── time ─────────────────────────────
 
   /** When `tick()` must next be called (same clock as `options.clock`), or null. */

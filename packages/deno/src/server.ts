@@ -9,7 +9,7 @@
  * `handleConnection(conn, head)` serves a socket accepted elsewhere, e.g. by an HTTP front that
  * read the request head to route it: `Deno.serve` cannot hand over its raw socket.
  */
-import { Emitter, ServerSession, transportHandlers, type ConnectionHandler, type PeerInfo, type ServerAddress as AnyServerAddress, type ServerEvents, type ServerHandshakes, type ServerSessionOptions, type WebSocketConnection } from '@ws/codec/session';
+import { ServerSession, TopicServer, transportHandlers, type ConnectionHandler, type PeerInfo, type ServerAddress as AnyServerAddress, type ServerEvents, type ServerHandshakes, type ServerSessionOptions, type WebSocketConnection } from '@ws/codec/session';
 import { DenoTransport } from './transport.ts';
 
 /** `Deno.listenTls`'s certificate and key (PEM text, not file names) and ALPN protocols. */
@@ -35,7 +35,7 @@ export interface ServerAddress extends AnyServerAddress {
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A standalone WebSocket server. */
-export class WebSocketServer extends Emitter<ServerEvents> {
+export class WebSocketServer extends TopicServer {
   /** The listening socket, once `listen()` was called; null after `close()`. */
   listener: Deno.Listener | null = null;
   readonly #open = new Set<WebSocketConnection>();
@@ -50,12 +50,12 @@ export class WebSocketServer extends Emitter<ServerEvents> {
   #closing = false;
 
   constructor(options: ServerOptions = {}, onConnection?: ConnectionHandler) {
-    super();
     const { tls, ...sessionOptions } = options;
+    super(sessionOptions);
     this.#handshakes = ServerSession.handshakes(sessionOptions, (_owner: null, ws, request) => {
       this.#open.add(ws);
       this.emit('connection', ws, request);
-    });
+    }, this.topics);
     this.#tls = tls;
     if (onConnection !== undefined) this.on('connection', onConnection);
   }
@@ -109,6 +109,7 @@ export class WebSocketServer extends Emitter<ServerEvents> {
    * those still in their handshake; resolves once every socket is gone.
    */
   async close(code = 1001, reason = 'server shutting down'): Promise<void> {
+    this.leaveBroker();
     this.#closing = true;
     const listener = this.listener;
     this.listener = null;

@@ -4,7 +4,7 @@ export type { ServerOptions } from './server.ts';
 export { connect, createConnection, WebSocket } from './client.ts';
 export type { ConnectOptions } from './client.ts';
 export { NodeTransport } from './transport.ts';
-export { WebSocketConnection, HandshakeError, WebSocketError } from '@ws/codec/session';
+export { WebSocketConnection, HandshakeError, WebSocketError, Topics, createTopics, InProcessBroker } from '@ws/codec/session';
 export type {
   SessionCloseInfo as CloseInfo,
   SessionErrorCode,
@@ -20,6 +20,12 @@ export type {
   ServerSessionOptions,
   ClientSessionOptions,
   WebSocketInit,
+  PublishOptions,
+  TopicOptions,
+  Broker,
+  BrokerLink,
+  BrokerMember,
+  BrokerMessage,
 } from '@ws/codec/session';
 export { WebSocketUsageError, CloseCode, pakoBackend } from '@ws/codec';
 export { permessageDeflate, zlibBackend } from '@ws/zlib';

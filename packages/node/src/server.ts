@@ -9,7 +9,7 @@ import tls from 'node:tls';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { DEFAULT_TIMEOUTS, HttpHeaders } from '@ws/codec';
-import { Emitter, ServerSession, WebSocketConnection, sessionInput, type ConnectionHandler, type PeerInfo, type ServerAddress, type ServerEvents, type ServerSessionOptions } from '@ws/codec/session';
+import { ServerSession, TopicServer, WebSocketConnection, sessionInput, type ConnectionHandler, type PeerInfo, type ServerAddress, type ServerEvents, type ServerSessionOptions } from '@ws/codec/session';
 import { NodeTransport, SocketList, type NodeTransportOptions } from './transport.ts';
 
 export interface ServerOptions extends ServerSessionOptions {
@@ -68,7 +68,7 @@ const ACCEPTED_TCP = { acceptedTcp: true } as const;
 const ACCEPTED_TLS = { acceptedTcp: false } as const;
 
 /** A standalone WebSocket server. */
-export class WebSocketServer extends Emitter<ServerEvents> {
+export class WebSocketServer extends TopicServer {
   /** The underlying `net.Server` or `tls.Server`. */
   readonly server: net.Server | tls.Server;
   /** Every accepted socket (open or still in its handshake), through their transports. */
@@ -79,12 +79,12 @@ export class WebSocketServer extends Emitter<ServerEvents> {
   readonly #handshakes: ReturnType<typeof ServerSession.handshakes<NodeTransport>>;
 
   constructor(options: ServerOptions = {}, onConnection?: ConnectionHandler) {
-    super();
     const { tls: tlsOptions, ...sessionOptions } = options;
+    super(sessionOptions);
     this.#handshakes = ServerSession.handshakes(sessionOptions, (transport: NodeTransport, ws, request) => {
       transport.markOpen();
       this.emit('connection', ws, request);
-    });
+    }, this.topics);
     if (onConnection !== undefined) this.on('connection', onConnection);
     if (tlsOptions !== undefined) {
       // Half-open only once TLS is up: a TLS server socket that allows half-open never gives up on
@@ -126,6 +126,7 @@ export class WebSocketServer extends Emitter<ServerEvents> {
    * drop sockets still in their handshake; resolves once every socket is gone.
    */
   close(code = 1001, reason = 'server shutting down'): Promise<void> {
+    this.leaveBroker();
     const closed = new Promise<void>((resolve) => {
       if (!this.server.listening) resolve();
       else this.server.close(() => resolve());

@@ -37,6 +37,19 @@ export interface Extension {
    */
   encode(payload: Uint8Array, first: boolean, fin: boolean, compress: boolean | undefined): { payload: Uint8Array; rsv: number };
   /**
+   * Optional, outbound, for one whole message sent to many connections (a publish). The key
+   * under which this extension turns a message of `length` bytes (with the caller's `compress`)
+   * into the same bytes on every connection that gives the same key, or null when its bytes
+   * depend on this connection's own stream (e.g. deflate with context takeover). `''` means the
+   * payload goes out unchanged with no RSV bit. Absent: never shared.
+   */
+  sharedKey?(length: number, compress: boolean | undefined): string | null;
+  /**
+   * Optional, with `sharedKey`: encode a whole message whose `sharedKey` was not null, without
+   * touching this connection's outgoing stream (a message it is sending in fragments is left alone).
+   */
+  encodeShared?(payload: Uint8Array, compress: boolean | undefined): { payload: Uint8Array; rsv: number };
+  /**
    * Inbound: a data message starts whose first frame carried `rsv` (only the bits in
    * `rsvBits`). Return true if this extension transforms the message.
    */

@@ -373,6 +373,39 @@ class PerMessageDeflate implements Extension {
     return { payload: out.subarray(0, n - 4), rsv };
   }
 
+  sharedKey(length: number, compress: boolean | undefined): string | null {
+    if (!(compress ?? length >= this.#settings.threshold)) return '';
+    // With context takeover the bytes depend on every message this connection sent before.
+    if (!this.#agreement.sendNoContextTakeover) return null;
+    return `deflate/${this.#settings.backend.name}/${deflaterKey(this.#deflaterOptions)}`;
+  }
+
+  encodeShared(payload: Uint8Array, compress: boolean | undefined): { payload: Uint8Array; rsv: number } {
+    if (!(compress ?? payload.length >= this.#settings.threshold)) return { payload, rsv: 0 };
+    if (!this.#agreement.sendNoContextTakeover) throw new WebSocketUsageError('INVALID_STATE', 'encodeShared() with context takeover: check sharedKey() first');
+    this.#checkLive();
+    // A deflater from the pool for this one message, given back reset: this connection's own
+    // (a fragmented message in progress) is not touched.
+    const { backend } = this.#settings;
+    const pool = poolOf(deflaterPools, backend, deflaterKey(this.#deflaterOptions));
+    const deflater = pool.pop() ?? backend.createDeflater(this.#deflaterOptions);
+    try {
+      const out = deflater.compress(payload);
+      const n = out.length;
+      if (n < 5 || out[n - 4] !== 0x00 || out[n - 3] !== 0x00 || out[n - 2] !== 0xff || out[n - 1] !== 0xff) {
+        throw new Error(`${backend.name} deflater output does not end with a sync flush (00 00 ff ff)`);
+      }
+      return { payload: out.subarray(0, n - 4), rsv: RSV1 };
+    } finally {
+      if (pool.length < POOL_SIZE) {
+        deflater.reset();
+        pool.push(deflater);
+      } else {
+        deflater.dispose();
+      }
+    }
+  }
+
   decodeStart(rsv: number): boolean {
     this.#received = 0;
     return (rsv & RSV1) !== 0;

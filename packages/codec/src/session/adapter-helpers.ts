@@ -5,6 +5,10 @@
  * stay the adapters': they dial, accept and build the transports.
  */
 import { connectSession, type ClientSessionOptions } from './client-session.ts';
+import type { SendData } from './data.ts';
+import { Emitter } from './emitter.ts';
+import { topicsOf, type ServerSessionOptions } from './server-session.ts';
+import type { PublishOptions, Topics } from './topics.ts';
 import type { Transport, TransportHandlers } from './transport.ts';
 import { transportHandlers, type SessionRequest, type WebSocketConnection } from './websocket-connection.ts';
 
@@ -56,4 +60,39 @@ export interface ServerAddress {
   address: string;
   family: string;
   port: number;
+}
+
+/**
+ * What every adapter's `WebSocketServer` shares above its listener: its events and its topics
+ * (`publish` and `subscriberCount` with Bun's meaning).
+ */
+export class TopicServer extends Emitter<ServerEvents> {
+  /** This server's topics (`options.topics`, or its own made from the topic options). */
+  readonly topics: Topics;
+  readonly #ownTopics: boolean;
+
+  constructor(options: ServerSessionOptions) {
+    super();
+    this.topics = topicsOf(options);
+    this.#ownTopics = options.topics === undefined;
+  }
+
+  /**
+   * Send `data` to every subscriber of `topic` (a string as text, bytes as binary), on this
+   * server and, through its broker, on every other. Framed once for all local subscribers.
+   * Returns how many local subscribers it was written to.
+   */
+  publish(topic: string, data: SendData, options?: PublishOptions | boolean): number {
+    return this.topics.publish(topic, data, options);
+  }
+
+  /** How many connections of this server subscribe to `topic`. */
+  subscriberCount(topic: string): number {
+    return this.topics.subscriberCount(topic);
+  }
+
+  /** For `close()`: leave the broker, unless the topics were given (and are shared). */
+  protected leaveBroker(): void {
+    if (this.#ownTopics) this.topics.close();
+  }
 }

@@ -11,6 +11,8 @@ export type SessionErrorCode =
   | 'SEND_BUFFER_OVERFLOW'
   /** `bufferedAmount` stayed above `highWaterMark` for `drainTimeout` ms: terminated. */
   | 'DRAIN_TIMEOUT'
+  /** A published message would have passed `backpressureLimit` and `closeOnBackpressureLimit` is on: terminated. */
+  | 'BACKPRESSURE_LIMIT'
   /** The socket failed (reset, refused, TLS error…); `cause` holds the runtime's error. */
   | 'TRANSPORT_ERROR'
   /** The application closed or terminated the connection before the handshake completed. */

@@ -8,13 +8,20 @@ import { Connection, type ServerConnectionOptions } from '../connection.ts';
 import type { HeadersInit } from '../http/headers.ts';
 import type { RequestHead } from '../http/head-parser.ts';
 import { resolveSessionOptions, type ResolvedSessionOptions, type SessionOptions } from './options.ts';
+import { Topics, type TopicOptions } from './topics.ts';
 import type { PeerInfo, Transport, TransportHandlers } from './transport.ts';
 import { WebSocketConnection, driver, sessionInput, type ConnectionHooks, type Driver, type SessionRequest } from './websocket-connection.ts';
 
 /** What `verifyClient` may answer: accept (true), refuse with 401 (false), or refuse with this response. */
 export type VerifyResult = boolean | { status: number; statusText?: string; headers?: HeadersInit; body?: string | Uint8Array };
 
-export interface ServerSessionOptions extends SessionOptions {
+export interface ServerSessionOptions extends SessionOptions, TopicOptions {
+  /**
+   * The topics its connections' `subscribe`/`publish` use. A server makes its own from the
+   * topic options (`server.topics`); pass one made by `createTopics()` to `handleUpgrade` (or to
+   * several servers that should share topics in one process).
+   */
+  topics?: Topics;
   /**
    * Subprotocols we speak, most preferred first (the first one the client also offered wins),
    * or a chooser returning one of `offered` or null. None chosen: accepted without a subprotocol.
@@ -64,7 +71,7 @@ function resolveOnce(options: ServerSessionOptions): Resolved {
 }
 
 /** A server connection on `transport`, its handshake timer armed. */
-function openConnection<O>(transport: Transport, options: ServerSessionOptions, owner: O, hooks: ConnectionHooks<O>, peer: PeerInfo): WebSocketConnection {
+function openConnection<O>(transport: Transport, options: ServerSessionOptions, owner: O, hooks: ConnectionHooks<O>, peer: PeerInfo, topics: Topics | null): WebSocketConnection {
   const resolved = resolveOnce(options);
   const connection = new WebSocketConnection({
     codec: Connection.server(resolved.codec),
@@ -74,6 +81,7 @@ function openConnection<O>(transport: Transport, options: ServerSessionOptions, 
     peer,
     owner,
     hooks: hooks as ConnectionHooks<unknown>,
+    topics,
   });
   // Arm the handshake timer now: a client that never sends its request must time out too.
   sessionInput.pump(connection);
@@ -90,6 +98,8 @@ export interface ServerHandshakes<O> {
    * `transportHandlers(connection)`; `owner` is passed to `onOpen` once the handshake succeeds.
    */
   open(transport: Transport, owner: O, peer: PeerInfo): WebSocketConnection;
+  /** The server's topics: `options.topics`, or made from the topic options. */
+  readonly topics: Topics;
 }
 
 /**
@@ -111,7 +121,7 @@ export class ServerSession implements TransportHandlers {
   constructor(transport: Transport, options: ServerSessionOptions, onConnection: ConnectionHandler, peer: PeerInfo = {}) {
     this.#options = options;
     this.#onConnection = onConnection;
-    this.connection = openConnection(transport, options, this, ServerSession.#hooks, peer);
+    this.connection = openConnection(transport, options, this, ServerSession.#hooks, peer, options.topics ?? null);
     this.#driver = driver(this.connection);
   }
 
@@ -119,7 +129,11 @@ export class ServerSession implements TransportHandlers {
    * @internal For an adapter's server: what every socket of one server shares. `onOpen` runs
    * where `onConnection` would (before the connection's messages), with the socket's `owner`.
    */
-  static handshakes<O>(options: ServerSessionOptions, onOpen: (owner: O, connection: WebSocketConnection, request: SessionRequest) => void): ServerHandshakes<O> {
+  static handshakes<O>(
+    options: ServerSessionOptions,
+    onOpen: (owner: O, connection: WebSocketConnection, request: SessionRequest) => void,
+    topics: Topics = topicsOf(options),
+  ): ServerHandshakes<O> {
     // Check every option now, the codec's too: a bad one throws from the server's constructor,
     // not from its first accept (where it would take the process down, or drop every socket).
     Connection.server(resolveOnce(options).codec);
@@ -127,7 +141,7 @@ export class ServerSession implements TransportHandlers {
       onRequest: (_owner, connection, request) => decide(connection, request, options),
       onOpen: (owner, connection) => onOpen(owner, connection, connection.request!),
     };
-    return { open: (transport, owner, peer) => openConnection(transport, options, owner, hooks, peer) };
+    return { open: (transport, owner, peer) => openConnection(transport, options, owner, hooks, peer, topics), topics };
   }
 
   onData(chunk: Uint8Array): void {
@@ -150,6 +164,15 @@ export class ServerSession implements TransportHandlers {
   receiveRequestHead(head: RequestHead): void {
     this.#driver.receiveRequestHead(head);
   }
+}
+
+/** A server's topics: the ones given, or its own from the topic options. */
+export function topicsOf(options: ServerSessionOptions): Topics {
+  if (options.topics !== undefined) {
+    if (!(options.topics instanceof Topics)) throw new TypeError('options.topics must come from createTopics()');
+    return options.topics;
+  }
+  return new Topics({ backpressureLimit: options.backpressureLimit, closeOnBackpressureLimit: options.closeOnBackpressureLimit, broker: options.broker });
 }
 
 function decide(connection: WebSocketConnection, request: SessionRequest, options: ServerSessionOptions): void {

@@ -24,6 +24,7 @@ import { HandshakeError, WebSocketError, type SessionCloseInfo, type SessionErro
 import { MessageQueue, type Message } from './message-queue.ts';
 import type { ResolvedSessionOptions } from './options.ts';
 import type { PeerInfo, Transport, TransportHandlers } from './transport.ts';
+import { Subscription, Topics, checkTopic, setTopicDelivery, type PublishOptions } from './topics.ts';
 
 export type ReadyState = 'connecting' | 'open' | 'closing' | 'closed';
 
@@ -105,6 +106,8 @@ export interface ConnectionInit<O = unknown> {
   peer?: PeerInfo | null;
   owner?: O;
   hooks?: ConnectionHooks<O>;
+  /** Server: the topics its `subscribe`/`publish` use. */
+  topics?: Topics | null;
 }
 
 /**
@@ -268,6 +271,8 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
   #drainDeadline = -1;
   #queue: MessageQueue | null = null;
   #live: Liveness | null = null;
+  /** Server: its registry, replaced by a {@link Subscription} at the first subscribe; null on a client. */
+  #topics: Topics | Subscription | null = null;
 
   static {
     class ConnectionDriver implements Driver {
@@ -317,6 +322,22 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
       },
       transport: (c) => c.#transport,
     };
+    setTopicDelivery({
+      codec: (c) => c.#codec,
+      framed: (c, frames, bytes, topics) => {
+        if (!c.#mayPublish(bytes, topics)) return false;
+        c.#codec.sendFramed(frames);
+        c.#afterSend();
+        return true;
+      },
+      own: (c, kind, payload, compress, topics) => {
+        // Framed (and compressed) by this connection: its bytes are about the payload's size.
+        if (!c.#mayPublish(payload.length, topics)) return false;
+        c.#codec.send({ type: 'fragment', kind, data: payload, fin: true, compress });
+        c.#afterSend();
+        return true;
+      },
+    });
   }
 
   /** @internal Use `ServerSession` or `connectSession` (or an adapter's `createServer`/`connect`). */
@@ -327,6 +348,7 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
     this.#options = init.options;
     if (init.assembleMessages) this.#flags = ASSEMBLE;
     this.#hs = new HandshakeState(init.peer ?? null, init.owner, init.hooks ?? null);
+    if (init.topics !== undefined) this.#topics = init.topics;
   }
 
   // Flags are read and written through these, never through private accessors (`get #x()`):
@@ -492,6 +514,74 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
   drain(): Promise<void> {
     if (this.#info !== null || this.#flag(DESTROYED) || this.bufferedAmount <= this.#options.lowWaterMark) return Promise.resolve();
     return new Promise((resolve) => (this.#drainWaiters ??= []).push(resolve));
+  }
+
+  // ───────────────────────────── topics ─────────────────────────────
+
+  #registry(what: string): Topics {
+    const topics = this.#topics;
+    if (topics === null) {
+      throw new WebSocketUsageError(
+        'INVALID_STATE',
+        `${what}() needs a server connection with topics: a client has none, and handleUpgrade needs the option topics: createTopics()`,
+      );
+    }
+    return topics instanceof Subscription ? topics.registry : topics;
+  }
+
+  /** Server: receive what is published to `topic` (on this server, or any through its broker). */
+  subscribe(topic: string): void {
+    checkTopic(topic);
+    const registry = this.#registry('subscribe');
+    if (this.#info !== null) return; // closed: it would never leave the topic
+    let subscription = this.#topics;
+    if (!(subscription instanceof Subscription)) this.#topics = subscription = new Subscription(registry);
+    registry.subscribe(this, subscription, topic);
+  }
+
+  /** Server: stop receiving `topic`. Closing leaves every topic. */
+  unsubscribe(topic: string): void {
+    checkTopic(topic);
+    const registry = this.#registry('unsubscribe');
+    const subscription = this.#topics;
+    if (subscription instanceof Subscription) registry.unsubscribe(this, subscription, topic);
+  }
+
+  isSubscribed(topic: string): boolean {
+    checkTopic(topic);
+    const subscription = this.#topics;
+    return subscription instanceof Subscription && subscription.names.has(topic);
+  }
+
+  /** The topics this connection subscribes to, in the order subscribed. */
+  get topics(): string[] {
+    const subscription = this.#topics;
+    return subscription instanceof Subscription ? [...subscription.names] : [];
+  }
+
+  /** The same as `topics` (Bun's name). */
+  get subscriptions(): string[] {
+    return this.topics;
+  }
+
+  /**
+   * Server: publish `data` to every subscriber of `topic` but this connection (which need not
+   * subscribe), here and through the server's broker. Returns how many local subscribers it
+   * was written to. `options` may be Bun's `compress` boolean.
+   */
+  publish(topic: string, data: SendData, options?: PublishOptions | boolean): number {
+    return this.#registry('publish').publishFrom(this, topic, data, options);
+  }
+
+  /** A published message of `bytes` may be written: else dropped for this one (or, as configured, terminate). */
+  #mayPublish(bytes: number, topics: Topics): boolean {
+    if (this.#flag(TERMINATED) || this.#info !== null) return false;
+    const buffered = this.bufferedAmount;
+    if (buffered === 0 || buffered + bytes <= topics.backpressureLimit) return true;
+    if (topics.closeOnBackpressureLimit) {
+      this.#fail('BACKPRESSURE_LIMIT', `${buffered} bytes wait to be sent: a published message would pass backpressureLimit (${topics.backpressureLimit})`);
+    }
+    return false;
   }
 
   // ───────────────────────────── receiving ─────────────────────────────
@@ -942,6 +1032,8 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
     const info: SessionCloseInfo = { ...codecInfo, error: trouble?.error ?? codecInfo.error ?? trouble?.timeoutError ?? null };
     if (trouble !== null && trouble.cause !== undefined) info.cause = trouble.cause;
     this.#info = info;
+    const topics = this.#topics;
+    if (topics instanceof Subscription) topics.registry.leaveAll(this, topics);
     this.#dropTimer();
     this.#drained();
     this.#queue?.end();
