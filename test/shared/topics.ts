@@ -5,7 +5,7 @@
 // while the others get everything. Failures are thrown.
 import { pakoBackend, permessageDeflate, type DeflateBackend, type ExtensionFactory } from '../../packages/codec/src/index.ts';
 import { WebSocketUsageError } from '../../packages/codec/src/errors.ts';
-import { sessionInput, type Broker, type SessionCloseInfo, type WebSocketConnection } from '../../packages/codec/src/session/index.ts';
+import { InProcessBroker, sessionInput, type Broker, type SessionCloseInfo, type WebSocketConnection } from '../../packages/codec/src/session/index.ts';
 import { assert, assertEquals } from './assert.ts';
 import { sleep, until, within } from './wait.ts';
 
@@ -287,5 +287,42 @@ export async function slowSubscriber(ourServer: OurTopicServer, connect: Connect
     } finally {
       await within(server.close(), 15_000, 'server.close');
     }
+  }
+}
+
+/**
+ * Two servers of one process sharing an `InProcessBroker`: a publish on either reaches the
+ * subscribers of both, once; a server without subscribers to a topic is not asked for it; a
+ * closed server leaves the broker.
+ */
+export async function inProcessBroker(ourServer: OurTopicServer, connect: Connect): Promise<void> {
+  const broker = new InProcessBroker();
+  const subscribe = (ws: WebSocketConnection): void => {
+    const topic = ws.request!.path.slice(1);
+    ws.subscribe(topic);
+    ws.on('message', (data) => ws.publish(topic, data));
+  };
+  const one = await ourServer({ broker }, subscribe);
+  const two = await ourServer({ broker }, subscribe);
+  try {
+    const a = await within(connect(`${one.url}/room`), 10_000, 'connect a');
+    const b = await within(connect(`${two.url}/room`), 10_000, 'connect b');
+    const c = await within(connect(`${two.url}/room`), 10_000, 'connect c');
+    const other = await within(connect(`${two.url}/other`), 10_000, 'connect other');
+    const [ga, gb, gc, gother] = [a, b, c, other].map(collect) as [string[], string[], string[], string[]];
+    await until(() => one.server.subscriberCount('room') === 1 && two.server.subscriberCount('room') === 2, 'subscribed');
+    assertEquals(one.server.publish('room', 'from one'), 1, 'one local subscriber on one');
+    a.send('from a'); // ws.publish on server one: b and c on server two, not a
+    c.send('from c'); // on server two: b locally, a through the broker
+    await until(() => ga.length === 2 && gb.length === 3 && gc.length === 2, 'delivered across servers');
+    await sleep(50);
+    assertEquals(ga, ['from one', 'from c'], 'a: never its own');
+    assertEquals(gb, ['from one', 'from a', 'from c'], 'b: everything once, in order');
+    assertEquals(gc, ['from one', 'from a'], 'c: never its own');
+    assertEquals(gother, [], 'another topic gets nothing');
+    for (const ws of [a, b, c, other]) ws.close();
+    await within(Promise.all([a.closed, b.closed, c.closed, other.closed]), 10_000, 'clients closed');
+  } finally {
+    await within(Promise.all([one.server.close(), two.server.close()]), 15_000, 'servers closed');
   }
 }
