@@ -19,6 +19,7 @@ import { COPY_THRESHOLD, firstByte, serializeFrame, unmaskedFrame } from './fram
 import { buildClosePayload, parseClosePayload } from './close-frame.ts';
 import { HeadParser, type RequestHead, type ResponseHead } from './http/head-parser.ts';
 import type { HeadersInit } from './http/headers.ts';
+import { sameAsciiCase } from './http/ascii-case.ts';
 import { buildAcceptResponse, buildRejectResponse, validateRequest, type ServerHandshakeOptions } from './handshake/server.ts';
 import { buildClientRequest, parseWsUrl, verifyResponse, type WsUrl } from './handshake/client.ts';
 import { generateKey } from './handshake/accept-key.ts';
@@ -803,7 +804,7 @@ export class Connection {
     if (offered) {
       let rsvUsed = 0;
       for (const factory of this.#hs!.factories) {
-        const offers = request.extensions.filter((o) => o.name.toLowerCase() === factory.name.toLowerCase()).map((o) => o.params);
+        const offers = request.extensions.filter((o) => sameAsciiCase(o.name, factory.name)).map((o) => o.params);
         if (offers.length === 0) continue;
         const chosen = factory.negotiate(offers);
         if (chosen === null || (chosen.extension.rsvBits & rsvUsed) !== 0) {
@@ -877,7 +878,7 @@ export class Connection {
     const extensions: Extension[] = [];
     let rsvUsed = 0;
     for (const element of verdict.extensions) {
-      const factory = hs.factories.find((f) => f.name.toLowerCase() === element.name.toLowerCase())!;
+      const factory = hs.factories.find((f) => sameAsciiCase(f.name, element.name))!;
       const made = extensions.some((e) => e.name === factory.name) ? `${factory.name} accepted twice` : factory.accept(element.params);
       if (typeof made === 'string' || (made.rsvBits & rsvUsed) !== 0) {
         for (const extension of extensions) extension.dispose();

@@ -20,6 +20,7 @@ export interface HandshakeRequest {
   /** E.g. `'1.1'`. */
   httpVersion: string;
   headers: HttpHeaders;
+  /** The `Host` value, checked (RFC 3986 authority characters); an absolute-form target's authority must equal it (ASCII case ignored) or the request is refused with 400. */
   host: string;
   origin: string | null;
   /** The `Sec-WebSocket-Key` value. */

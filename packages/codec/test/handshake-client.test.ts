@@ -187,7 +187,13 @@ describe('verifyResponse (RFC 6455 §4.1)', () => {
       protocol: null,
       extensions: [{ name: 'Permessage-Deflate', params: [{ name: 'server_no_context_takeover', value: null }] }],
     });
-    expect(verifyResponse(response([...BASE, ['Sec-WebSocket-Protocol', ''], ['Sec-WebSocket-Extensions', '']]), EXPECTED)).toEqual({ ok: true, protocol: null, extensions: [] });
+    expect(verifyResponse(response([...BASE, ['Sec-WebSocket-Extensions', '']]), EXPECTED)).toEqual({ ok: true, protocol: null, extensions: [] });
+    // Upgrade is one token, in any case, with optional whitespace around it (trimmed by the parser).
+    for (const upgrade of ['websocket', 'WEBSOCKET', 'WebSocket', 'wEbSoCkEt']) {
+      expect(verifyResponse(response([...BASE.filter(([n]) => n !== 'Upgrade'), ['Upgrade', upgrade]]), EXPECTED).ok).toBe(true);
+    }
+    const spaced = parseHead('response', bytes(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: \t websocket \t\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${ACCEPT}\r\n\r\n`));
+    expect(verifyResponse(spaced, EXPECTED).ok).toBe(true);
     expect(verifyResponse(response(BASE, 'HTTP/1.2 101 OK'), EXPECTED).ok).toBe(true);
   });
 
@@ -202,6 +208,12 @@ describe('verifyResponse (RFC 6455 §4.1)', () => {
     expect(verifyResponse(response(without('Upgrade')), EXPECTED)).toMatchObject({ ok: false, code: 'BAD_UPGRADE' });
     expect(verifyResponse(response([...without('Upgrade'), ['Upgrade', 'h2c']]), EXPECTED)).toMatchObject({ ok: false, code: 'BAD_UPGRADE' });
     expect(verifyResponse(response([...without('Upgrade'), ['Upgrade', 'web socket']]), EXPECTED)).toMatchObject({ ok: false, code: 'BAD_UPGRADE' });
+    // RFC 6455 §4.1: the value must be websocket, not a list that contains it (an outside
+    // review found `h2c, websocket` accepted).
+    for (const upgrade of ['h2c, websocket', 'websocket, h2c', 'websocket, websocket', 'websocket/13', 'websocket,', ',websocket', '', 'websockets', 'websocke']) {
+      expect(verifyResponse(response([...without('Upgrade'), ['Upgrade', upgrade]]), EXPECTED), upgrade).toMatchObject({ ok: false, code: 'BAD_UPGRADE' });
+    }
+    expect(verifyResponse(response([...without('Upgrade'), ['Upgrade', 'websocket'], ['upgrade', 'websocket']]), EXPECTED)).toMatchObject({ ok: false, code: 'BAD_UPGRADE' });
     expect(verifyResponse(response(without('Connection')), EXPECTED)).toMatchObject({ ok: false, code: 'BAD_CONNECTION' });
     expect(verifyResponse(response([...without('Connection'), ['Connection', 'close']]), EXPECTED)).toMatchObject({ ok: false, code: 'BAD_CONNECTION' });
     expect(verifyResponse(response([...without('Connection'), ['Connection', 'up grade']]), EXPECTED)).toMatchObject({ ok: false, code: 'BAD_CONNECTION' });
@@ -227,6 +239,15 @@ describe('verifyResponse (RFC 6455 §4.1)', () => {
     fail([['Sec-WebSocket-Protocol', 'chat'], ['Sec-WebSocket-Protocol', 'chat']]);
     fail([['Sec-WebSocket-Protocol', 'chat;']]);
     fail([['Sec-WebSocket-Protocol', 'chat']], { ...EXPECTED, protocols: [] });
+    // Present but empty names no subprotocol: not one we offered (an outside review found it
+    // accepted after an offer), nor anything when we offered none.
+    fail([['Sec-WebSocket-Protocol', '']]);
+    fail([['Sec-WebSocket-Protocol', '  ']]);
+    fail([['Sec-WebSocket-Protocol', ',']]);
+    fail([['Sec-WebSocket-Protocol', '']], { ...EXPECTED, protocols: [] });
+    // Absent is fine either way: the server chose none.
+    expect(verifyResponse(response(BASE), EXPECTED)).toMatchObject({ ok: true, protocol: null });
+    expect(verifyResponse(response(BASE), { ...EXPECTED, protocols: [] })).toMatchObject({ ok: true, protocol: null });
   });
 
   it('allows only extensions we offered, each once', () => {

@@ -112,10 +112,13 @@ describe('validateRequest (RFC 6455 §4.2.1)', () => {
     ]);
   });
 
-  it('reduces an absolute-form target to its path and takes its authority as host (RFC 9112 §3.2.2)', () => {
-    expect(accepted(request({ line: 'GET http://other.example:8080/a/b?q HTTP/1.1' }))).toMatchObject({ path: '/a/b', query: 'q', host: 'other.example:8080' });
-    expect(accepted(request({ line: 'GET WSS://h HTTP/1.1' }))).toMatchObject({ path: '/', query: '', host: 'h' });
-    expect(accepted(request({ line: 'GET ws://h?q=1 HTTP/1.1' }))).toMatchObject({ path: '/', query: 'q=1' });
+  it('reduces an absolute-form target to its path when its authority is the Host (RFC 9112 §3.2.2)', () => {
+    const withHost = (line: string, host: string) => request({ line, fields: RFC_FIELDS.map(([n, v]) => [n, n === 'Host' ? host : v]) });
+    expect(accepted(withHost('GET http://other.example:8080/a/b?q HTTP/1.1', 'other.example:8080'))).toMatchObject({ path: '/a/b', query: 'q', host: 'other.example:8080' });
+    // Hosts compare ignoring ASCII case; request.host is the Host field as sent.
+    expect(accepted(withHost('GET WSS://H HTTP/1.1', 'h'))).toMatchObject({ path: '/', query: '', host: 'h' });
+    expect(accepted(withHost('GET ws://h?q=1 HTTP/1.1', 'h'))).toMatchObject({ path: '/', query: 'q=1', host: 'h' });
+    expect(accepted(withHost('GET http://[::1]:9/x HTTP/1.1', '[::1]:9'))).toMatchObject({ path: '/x', host: '[::1]:9' });
     expect(accepted(request({ line: 'GET /a?b?c HTTP/1.1' }))).toMatchObject({ path: '/a', query: 'b?c' });
     expect(accepted(request({ line: 'GET / HTTP/1.2' }))).toMatchObject({ httpVersion: '1.2' });
   });
@@ -130,6 +133,23 @@ describe('validateRequest (RFC 6455 §4.2.1)', () => {
     const head = requestHead(request());
     expect(validateRequest({ ...head, httpVersion: '2.0' }, {})).toMatchObject({ ok: false, code: 'BAD_HTTP_VERSION', status: 505 });
     expect(validateRequest({ ...head, httpVersion: 'x' }, {})).toMatchObject({ ok: false, code: 'BAD_HTTP_VERSION', status: 505 });
+  });
+
+  it('validates an absolute-form authority as a Host and refuses one that disagrees with Host (400)', () => {
+    // An outside review's probe: this authority got a 101 and became request.host unchecked,
+    // while the same text in Host was refused.
+    const evil = 'e<v>"il{}|\\^`';
+    expect(validate(request({ line: `GET http://${evil}/ HTTP/1.1` }))).toMatchObject({ ok: false, code: 'MALFORMED_HEAD', status: 400, message: 'malformed authority in the request-target' });
+    expect(validate(request({ fields: RFC_FIELDS.map(([n, v]) => [n, n === 'Host' ? evil : v]) }))).toMatchObject({ ok: false, code: 'MALFORMED_HEAD', status: 400, message: 'malformed Host header' });
+    for (const bad of ['"', '<', '>', '{', '}', '|', '\\', '^', '`']) {
+      expect(validate(request({ line: `GET ws://server.example.com${bad}/chat HTTP/1.1` }))).toMatchObject({ ok: false, status: 400, message: 'malformed authority in the request-target' });
+    }
+    // Valid, but not the Host: a router reading one and a check reading the other would disagree.
+    for (const authority of ['other.example', 'server.example.com:80', 'server.example.com.', 'server.example.co']) {
+      const verdict = validate(request({ line: `GET ws://${authority}/chat HTTP/1.1` }));
+      expect(verdict).toMatchObject({ ok: false, code: 'MALFORMED_HEAD', status: 400, message: 'the request-target authority and the Host header disagree' });
+    }
+    expect(accepted(request({ line: 'GET ws://Server.Example.COM/chat HTTP/1.1' }))).toMatchObject({ host: 'server.example.com', path: '/chat' });
   });
 
   it('refuses targets that are not a path', () => {

@@ -49,6 +49,7 @@ import { WebSocketUsageError, describe } from '../errors.ts';
 import type { DeflateBackend, DeflaterOptions, RawDeflater, RawInflater } from './deflate-backend.ts';
 import type { Extension, ExtensionFactory, ExtensionParam, ExtensionSink } from './extension.ts';
 import { pakoBackend } from './pako-backend.ts';
+import { foldAscii } from '../http/ascii-case.ts';
 
 export interface PerMessageDeflateOptions {
   /**
@@ -149,7 +150,7 @@ function parseParams(params: readonly ExtensionParam[], response: boolean): Pars
   const parsed: Parsed = { serverNoContextTakeover: false, clientNoContextTakeover: false, serverMaxWindowBits: null, clientMaxWindowBits: null };
   const seen = new Set<string>();
   for (const param of params) {
-    const name = param.name.toLowerCase();
+    const name = foldAscii(param.name);
     if (seen.has(name)) return `duplicate parameter ${name}`;
     seen.add(name);
     const value = param.value;

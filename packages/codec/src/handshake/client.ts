@@ -15,11 +15,12 @@
 import { WebSocketUsageError, describe, type ProtocolErrorCode } from '../errors.ts';
 import type { ExtensionOffer } from '../extensions/extension.ts';
 import { HttpHeaders, isToken, type HeadersInit } from '../http/headers.ts';
+import { foldAscii, sameAsciiCase } from '../http/ascii-case.ts';
 import { serializeHead, type ResponseHead } from '../http/head-parser.ts';
 import { encodeUtf8 } from '../utf8.ts';
 import { decodeBase64 } from '../base64.ts';
 import { computeAcceptKey } from './accept-key.ts';
-import { formatExtensionHeader, parseExtensionHeader, parseTokenList, parseUpgradeList } from './header-values.ts';
+import { formatExtensionHeader, listNames, parseExtensionHeader, parseTokenList } from './header-values.ts';
 
 /** Where and how to connect, and what to put in the request-line and Host. */
 export interface WsUrl {
@@ -59,7 +60,7 @@ export function parseWsUrl(url: string | { href: string }): WsUrl {
   }
 
   const colon = s.indexOf(':');
-  const scheme = colon > 0 ? s.slice(0, colon).toLowerCase() : '';
+  const scheme = colon > 0 ? foldAscii(s.slice(0, colon)) : '';
   const secure = SCHEMES.get(scheme);
   if (secure === undefined) throw invalidUrl(input, 'the scheme must be ws, wss, http or https');
   if (s.includes('#')) throw invalidUrl(input, 'a WebSocket URL cannot have a fragment');
@@ -89,7 +90,7 @@ export function parseWsUrl(url: string | { href: string }): WsUrl {
     portText = after.slice(1);
   } else {
     const c = authority.indexOf(':');
-    hostname = (c === -1 ? authority : authority.slice(0, c)).toLowerCase();
+    hostname = foldAscii(c === -1 ? authority : authority.slice(0, c));
     portText = c === -1 ? '' : authority.slice(c + 1);
     if (hostname === '') throw invalidUrl(input, 'the host is empty');
     if (!REG_NAME.test(hostname)) throw invalidUrl(input, 'the host has characters not allowed in a host name (IDNA hosts must be given in punycode)');
@@ -143,7 +144,7 @@ function normalizePath(raw: string): string {
   const out: string[] = [];
   for (let i = 0; i < segments.length; i++) {
     const segment = percentEncode(segments[i]!, PATH_SET);
-    const lower = segment.toLowerCase();
+    const lower = foldAscii(segment);
     const last = i === segments.length - 1;
     if (lower === '..' || lower === '.%2e' || lower === '%2e.' || lower === '%2e%2e') {
       out.pop();
@@ -260,7 +261,7 @@ export function buildClientRequest(
   }
   if (headers !== undefined) {
     for (const [name, value] of new HttpHeaders(headers)) {
-      const lower = name.toLowerCase();
+      const lower = foldAscii(name);
       if (REQUEST_OWN_FIELDS.has(lower) || (lower === 'origin' && origin !== null)) {
         throw new WebSocketUsageError('INVALID_ARGUMENT', `header ${name} is set by the handshake and cannot be overridden`);
       }
@@ -283,10 +284,12 @@ function failure(code: ProtocolErrorCode, message: string): ResponseVerification
 
 /**
  * Checks the server's response (RFC 6455 §4.1, "the client MUST validate the server's
- * response"): status 101 (else BAD_STATUS), HTTP/1.1 or later, `Upgrade` naming websocket,
- * `Connection` naming upgrade, the exact `Sec-WebSocket-Accept`, at most one subprotocol and
- * only one we offered, and extensions only among those we offered (names compared
- * case-insensitively, each at most once).
+ * response"): status 101 (else BAD_STATUS), HTTP/1.1 or later, `Upgrade` exactly `websocket`
+ * (one token, ASCII case ignored: a server switching to anything else, or to several
+ * protocols, is not speaking WebSocket to us), `Connection` naming upgrade, the exact
+ * `Sec-WebSocket-Accept`, a `Sec-WebSocket-Protocol` that is absent or exactly one of the
+ * subprotocols we offered (compared exactly: an empty value names none and fails), and
+ * extensions only among those we offered (names compared ignoring ASCII case, each at most once).
  */
 export function verifyResponse(head: ResponseHead, expected: { key: string; protocols: readonly string[]; offeredExtensions: readonly string[] }): ResponseVerification {
   if (typeof head !== 'object' || head === null || !(head.headers instanceof HttpHeaders) || typeof head.status !== 'number') {
@@ -300,36 +303,41 @@ export function verifyResponse(head: ResponseHead, expected: { key: string; prot
   if (head.status !== 101) return failure('BAD_STATUS', `expected status 101, got ${head.status}`);
   // 101 exists from HTTP/1.1 on (RFC 9110 §15.2.2, §7.8).
   if (!/^1\.[1-9]$/.test(head.httpVersion)) return failure('BAD_HTTP_VERSION', `expected HTTP/1.1 or later, got HTTP/${head.httpVersion}`);
-  // Items 2 and 3.
-  const upgrade = parseUpgradeList(headers.get('upgrade') ?? '');
-  if (upgrade === null || !upgrade.some((p) => p.toLowerCase() === 'websocket')) return failure('BAD_UPGRADE', 'the Upgrade header does not name websocket');
-  const connection = parseTokenList(headers.get('connection') ?? '');
-  if (connection === null || !connection.some((t) => t.toLowerCase() === 'upgrade')) return failure('BAD_CONNECTION', 'the Connection header does not name upgrade');
+  // Item 2: "an ASCII case-insensitive match for the value websocket", the whole value (a
+  // repeated field joins into a list, which is not).
+  const upgrade = headers.get('upgrade');
+  if (upgrade === null || !sameAsciiCase(upgrade, 'websocket')) {
+    return failure('BAD_UPGRADE', upgrade === null ? 'the response has no Upgrade header' : `the Upgrade header must be exactly websocket, got ${JSON.stringify(upgrade)}`);
+  }
+  // Item 3: a token list that contains upgrade.
+  if (listNames(headers.get('connection') ?? '', 'upgrade', false) !== 1) return failure('BAD_CONNECTION', 'the Connection header does not name upgrade');
   // Item 4: exactly the expected value (one field; a repeated field joins to something else).
   if (headers.get('sec-websocket-accept') !== computeAcceptKey(expected.key)) return failure('BAD_ACCEPT', 'wrong or missing Sec-WebSocket-Accept');
 
-  // Item 6: one subprotocol, and one we offered.
+  // Item 6: absent, or one subprotocol we offered. Subprotocol names are compared exactly, as
+  // WHATWG's WebSocket does; an empty value is present but names none we offered.
   let protocol: string | null = null;
   const protocolValue = headers.get('sec-websocket-protocol');
   if (protocolValue !== null) {
     const chosen = parseTokenList(protocolValue);
     if (chosen === null || chosen.length > 1) return failure('UNEXPECTED_PROTOCOL', 'the server must choose at most one subprotocol');
-    if (chosen.length === 1) {
-      if (!expected.protocols.includes(chosen[0]!)) {
-        return failure('UNEXPECTED_PROTOCOL', expected.protocols.length === 0 ? `the server chose subprotocol ${chosen[0]} but none was offered` : `the server chose subprotocol ${chosen[0]}, which was not offered`);
-      }
-      protocol = chosen[0]!;
+    if (chosen.length === 0) {
+      return failure('UNEXPECTED_PROTOCOL', expected.protocols.length === 0 ? 'the server sent an empty Sec-WebSocket-Protocol, but none was offered' : 'the server sent an empty Sec-WebSocket-Protocol instead of choosing one of those offered');
     }
+    if (!expected.protocols.includes(chosen[0]!)) {
+      return failure('UNEXPECTED_PROTOCOL', expected.protocols.length === 0 ? `the server chose subprotocol ${chosen[0]} but none was offered` : `the server chose subprotocol ${chosen[0]}, which was not offered`);
+    }
+    protocol = chosen[0]!;
   }
 
   // Item 5: only extensions we offered (§9.1).
   const extensionValue = headers.get('sec-websocket-extensions');
   const extensions = extensionValue === null ? [] : parseExtensionHeader(extensionValue);
   if (extensions === null) return failure('BAD_EXTENSION_HEADER', 'malformed Sec-WebSocket-Extensions header');
-  const offered = new Set(expected.offeredExtensions.map((name) => name.toLowerCase()));
+  const offered = new Set(expected.offeredExtensions.map(foldAscii));
   const accepted = new Set<string>();
   for (const extension of extensions) {
-    const name = extension.name.toLowerCase();
+    const name = foldAscii(extension.name);
     if (!offered.has(name)) return failure('UNEXPECTED_EXTENSION', `the server accepted extension ${extension.name}, which was not offered`);
     if (accepted.has(name)) return failure('UNEXPECTED_EXTENSION', `the server accepted extension ${extension.name} twice`);
     accepted.add(name);

@@ -7,7 +7,7 @@
  */
 import { WebSocketUsageError, describe } from '../errors.ts';
 import type { ExtensionOffer, ExtensionParam } from '../extensions/extension.ts';
-import { equalsLowerAt } from '../http/headers.ts';
+import { equalsLowerAt } from '../http/ascii-case.ts';
 
 const SP = 0x20;
 const HTAB = 0x09;

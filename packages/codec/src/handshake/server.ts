@@ -20,6 +20,7 @@ import { WebSocketUsageError, describe, type ProtocolErrorCode } from '../errors
 import type { HandshakeRequest } from '../events.ts';
 import type { ExtensionOffer } from '../extensions/extension.ts';
 import { HttpHeaders, fieldCount, type HeadersInit } from '../http/headers.ts';
+import { foldAscii, sameAsciiCase } from '../http/ascii-case.ts';
 import { serializeHead, type RequestHead } from '../http/head-parser.ts';
 import { encodeUtf8 } from '../utf8.ts';
 import { base64ByteLength } from '../base64.ts';
@@ -87,8 +88,15 @@ export function validateRequest(head: RequestHead, options: ServerHandshakeOptio
   if (hostField === '') return refuse('MISSING_HOST', 400, 'missing Host header');
   if (hostCount > 1) return refuse('MALFORMED_HEAD', 400, 'more than one Host header');
   if (!HOST.test(hostField)) return refuse('MALFORMED_HEAD', 400, 'malformed Host header');
-  // RFC 9112 §3.2.2: with an absolute-form target, the target's authority wins over Host.
-  const host = target.authority ?? hostField;
+  // An absolute-form target (RFC 9112 §3.2.2) names the host a second time. Its authority gets
+  // the Host grammar, and must be the Host (a client MUST send them identical, RFC 9112 §3.2;
+  // hosts compare ignoring ASCII case): otherwise a check that reads one and a router that
+  // reads the other see different hosts. So `request.host` is always a validated Host value.
+  if (target.authority !== null) {
+    if (!HOST.test(target.authority)) return refuse('MALFORMED_HEAD', 400, 'malformed authority in the request-target');
+    if (!sameAsciiCase(target.authority, hostField)) return refuse('MALFORMED_HEAD', 400, 'the request-target authority and the Host header disagree');
+  }
+  const host = hostField;
 
   const transferEncoding = headers.get('transfer-encoding');
   const contentLength = headers.get('content-length');
@@ -165,7 +173,7 @@ function originAllowed(origin: string | null, head: RequestHead, origins: Server
 }
 
 function normalizeOrigin(origin: string): string {
-  let o = origin.trim().toLowerCase();
+  let o = foldAscii(origin.trim());
   if (o.endsWith('/')) o = o.slice(0, -1);
   if ((o.startsWith('http://') || o.startsWith('ws://')) && o.endsWith(':80')) o = o.slice(0, -3);
   else if ((o.startsWith('https://') || o.startsWith('wss://')) && o.endsWith(':443')) o = o.slice(0, -4);
@@ -223,8 +231,9 @@ export function buildAcceptResponse(request: HandshakeRequest, opts: { protocol:
     if (parsed === null || parsed.length === 0) {
       throw new WebSocketUsageError('INVALID_ARGUMENT', `extensions must be a Sec-WebSocket-Extensions value (RFC 6455 §9.1) or null, got ${describe(extensions)}`);
     }
-    const offered = new Set(request.extensions.map((e: ExtensionOffer) => e.name));
-    const stray = parsed.find((e) => !offered.has(e.name));
+    // Extension names are tokens compared ignoring case (RFC 9110 §5.6.2 via RFC 6455 §9.1), as
+    // negotiation matched them: a client offering `PerMessage-Deflate` may get `permessage-deflate`.
+    const stray = parsed.find((e) => !request.extensions.some((o: ExtensionOffer) => sameAsciiCase(o.name, e.name)));
     if (stray !== undefined) {
       throw new WebSocketUsageError('INVALID_ARGUMENT', `extension ${stray.name} was not offered by the client (RFC 6455 §9.1)`);
     }
@@ -232,7 +241,7 @@ export function buildAcceptResponse(request: HandshakeRequest, opts: { protocol:
   }
   if (headers !== undefined) {
     for (const [name, value] of new HttpHeaders(headers)) {
-      if (ACCEPT_OWN_FIELDS.has(name.toLowerCase())) {
+      if (ACCEPT_OWN_FIELDS.has(foldAscii(name))) {
         throw new WebSocketUsageError('INVALID_ARGUMENT', `header ${name} is set by the handshake and cannot be overridden`);
       }
       fields.push([name, value]);
@@ -292,8 +301,7 @@ export function buildRejectResponse(status: number, opts: { statusText?: string;
   for (const own of ['content-length', 'transfer-encoding']) {
     if (fields.has(own)) throw new WebSocketUsageError('INVALID_ARGUMENT', `header ${own} is set by buildRejectResponse and cannot be given`);
   }
-  const connection = parseTokenList(fields.get('connection') ?? '');
-  if (connection === null || !connection.some((t) => t.toLowerCase() === 'close')) fields.append('Connection', 'close');
+  if (listNames(fields.get('connection') ?? '', 'close', false) !== 1) fields.append('Connection', 'close');
   if (typeof body === 'string' && !fields.has('content-type')) fields.append('Content-Type', 'text/plain; charset=utf-8');
   fields.append('Content-Length', String(bodyBytes.length));
 

@@ -28,6 +28,7 @@ import { WebSocketUsageError, describe, type ProtocolErrorCode } from '../errors
 import { decodeUtf8 } from '../utf8.ts';
 import { smallArray } from '../slab.ts';
 import { trustedHeaders, type HttpHeaders } from './headers.ts';
+import { foldAscii } from './ascii-case.ts';
 
 export interface RequestHead {
   method: string;
@@ -341,7 +342,7 @@ function parseFieldLine(line: Uint8Array, from: number, to: number, fields: stri
   }
   const name = shared(names, line, from, colon, fields.length);
   fields.push(name);
-  if (end - start > MAX_SHARED_VALUE || (isUnsharedLength(name.length) && UNSHARED.has(name.toLowerCase()))) {
+  if (end - start > MAX_SHARED_VALUE || (isUnsharedLength(name.length) && UNSHARED.has(foldAscii(name)))) {
     fields.push(decodeLatin1(line, start, end));
   } else {
     fields.push(shared(values, line, start, end, fields.length));

@@ -3,6 +3,9 @@
  * case-insensitively; order and repeats are kept, so nothing the peer said is lost.
  */
 import { WebSocketUsageError, describe } from '../errors.ts';
+import { equalsLowerAt, foldAscii } from './ascii-case.ts';
+
+export { equalsLowerAt } from './ascii-case.ts';
 
 /** Headers a caller may pass: a list of pairs, a record, or an {@link HttpHeaders}. */
 export type HeadersInit =
@@ -28,24 +31,8 @@ function sameName(name: string, lower: string): boolean {
   return name.length === lower.length && (name === lower || equalsLowerAt(name, 0, lower));
 }
 
-/** @internal `text` from `start` holds `lower` (lower case), folding only ASCII A-Z: no string made. */
-export function equalsLowerAt(text: string, start: number, lower: string): boolean {
-  for (let i = 0; i < lower.length; i++) {
-    let c = text.charCodeAt(start + i);
-    if (c >= 0x41 && c <= 0x5a) c += 0x20;
-    if (c !== lower.charCodeAt(i)) return false;
-  }
-  return true;
-}
-
-/** `name` in lower case: itself when it is already (no string made), as most lookups' names are. */
-function lowerName(name: string): string {
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if ((c >= 0x41 && c <= 0x5a) || c >= 0x80) return name.toLowerCase();
-  }
-  return name;
-}
+/** `name` folded (ASCII case): itself when it already is (no string made), as most lookups' names are. */
+const lowerName = foldAscii;
 
 /** @internal Adopt fields the head parser checked, `[name0, value0, name1, value1, …]`, without copying. */
 export let trustedHeaders: (fields: string[]) => HttpHeaders;
@@ -131,7 +118,7 @@ export class HttpHeaders {
     const lower = lowerName(name);
     const fields = this.#fields;
     for (let i = fields.length - 2; i >= 0; i -= 2) {
-      if (fields[i]!.toLowerCase() === lower) fields.splice(i, 2);
+      if (sameName(fields[i]!, lower)) fields.splice(i, 2);
     }
   }
 
@@ -152,7 +139,7 @@ export class HttpHeaders {
     const out: Record<string, string> = {};
     const fields = this.#fields;
     for (let i = 0; i < fields.length; i += 2) {
-      const lower = fields[i]!.toLowerCase();
+      const lower = foldAscii(fields[i]!);
       const v = fields[i + 1]!;
       out[lower] = lower in out ? `${out[lower]}, ${v}` : v;
     }

@@ -13,6 +13,7 @@
 import { WebSocketUsageError } from '../errors.ts';
 import { parseWsUrl } from '../handshake/client.ts';
 import { isToken } from '../http/headers.ts';
+import { foldAscii } from '../http/ascii-case.ts';
 import { utf8ByteLength } from '../utf8.ts';
 import type { ClientSessionOptions } from './client-session.ts';
 import { microtask, reportError } from './emitter.ts';
@@ -210,7 +211,7 @@ export class WhatwgWebSocket extends EventTargetBase {
     const list = init.protocols === undefined ? [] : typeof init.protocols === 'string' ? [init.protocols] : [...init.protocols];
     const seen = new Set<string>();
     for (const protocol of list) {
-      const lower = String(protocol).toLowerCase();
+      const lower = foldAscii(String(protocol));
       if (!isToken(String(protocol)) || seen.has(lower)) {
         throw domException(`invalid or repeated subprotocol ${JSON.stringify(protocol)}`, 'SyntaxError');
       }
