@@ -4,7 +4,7 @@
 // test checks what the server put on the wire (status, Close code, FIN or reset) and that the
 // server lives on: a fresh bystander still gets its echo, and the server's process holds no
 // socket beyond the ones still open (counted from /proc where there is one).
-import { deflateRawSync } from 'node:zlib';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OP, RawClient, closePayload, encodeFrame, expectClose, parseClose, within } from './raw-client.ts';
 import { RUNTIMES, startEcho, type EchoServer } from './runtimes.ts';
@@ -232,6 +232,59 @@ for (const rt of RUNTIMES) {
         // RFC 7692 §6: RSV1 marks a compressed message.
         client.send({ opcode: OP.binary, rsv: 4, payload: compressed });
         await expectClose(client, 1009);
+        await drained(hardened);
+        await bystanderEchoes(hardened);
+      });
+    });
+
+    describe('handshake tokens and targets (issue 19 review)', () => {
+      /** "Hello" compressed (RFC 7692 §7.2.3.1). */
+      const HELLO_DEFLATED = Buffer.from([0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]);
+
+      it('extension names and parameters in any case are negotiated: 101 with permessage-deflate, never 500', async () => {
+        const offers: Array<Record<string, string>> = [
+          { 'Sec-WebSocket-Extensions': 'PerMessage-Deflate' },
+          { 'sec-websocket-EXTENSIONS': 'PERMESSAGE-DEFLATE; Client_Max_Window_Bits; SERVER_NO_CONTEXT_TAKEOVER', Upgrade: 'WebSocket', Connection: 'keep-alive, UPGRADE' },
+          { 'Sec-WebSocket-Extensions': 'x-unknown, permessage-DEFLATE; server_max_window_bits="10"' },
+        ];
+        for (const headers of offers) {
+          const client = await connect(hardened);
+          const head = await within(client.handshake('/', headers), EVENTUALLY, 'handshake');
+          expect(head.statusLine, JSON.stringify(headers)).toMatch(/^HTTP\/1\.1 101 /);
+          expect(head.headers.get('sec-websocket-extensions')).toMatch(/^permessage-deflate(;|$)/);
+          // A compressed message goes through, and its echo (compressed or not) reads back.
+          client.send({ opcode: OP.text, rsv: 4, payload: HELLO_DEFLATED });
+          const echo = await within(client.readFrame(), EVENTUALLY, 'echo');
+          const payload = (echo.rsv & 4) !== 0 ? inflateRawSync(Buffer.concat([echo.payload, Buffer.from([0, 0, 0xff, 0xff])])) : echo.payload;
+          expect([echo.opcode, payload.toString()]).toEqual([OP.text, 'Hello']);
+          client.send({ opcode: OP.close, payload: closePayload(1000) });
+          await expectClose(client, 1000);
+        }
+        await drained(hardened);
+        await bystanderEchoes(hardened);
+      });
+
+      it('an absolute-form target: its authority is checked like Host and must be the Host, else 400', async () => {
+        const evil = 'e<v>"il{}|\\^`';
+        for (const [target, host] of [
+          [`http://${evil}/`, null],
+          ['ws://other.example/', null],
+          [`ws://127.0.0.1:${hardened.port}@other.example/`, null],
+          ['/', evil],
+        ] as const) {
+          const client = await connect(hardened);
+          const head = await within(client.handshake(target, host === null ? {} : { Host: host }), EVENTUALLY, 'response');
+          expect(head.status, `${target} with Host ${host ?? 'valid'}`).toBe(400);
+          await within(client.waitEnd(), EVENTUALLY, 'TCP close after 400');
+        }
+        // The authority and Host agreeing (ASCII case aside) is a normal upgrade.
+        const client = await connect(hardened);
+        expect((await within(client.handshake(`WS://127.0.0.1:${hardened.port}/chat?x=1`), EVENTUALLY, 'handshake')).status).toBe(101);
+        client.send({ opcode: OP.text, payload: 'absolute' });
+        const echo = await within(client.readMessage(), EVENTUALLY, 'echo');
+        expect(echo.payload.toString()).toBe('absolute');
+        client.send({ opcode: OP.close, payload: closePayload(1000) });
+        await expectClose(client, 1000);
         await drained(hardened);
         await bystanderEchoes(hardened);
       });
