@@ -64,8 +64,10 @@ function b64Key(rng: Rng): string {
 
 /** A `permessage-deflate` offer or answer, valid or bent. */
 export function deflateParams(rng: Rng, long = true): string {
-  const names = ['server_no_context_takeover', 'client_no_context_takeover', 'server_max_window_bits', 'client_max_window_bits'];
-  const parts = ['permessage-deflate'];
+  // Names re-cased too: extension and parameter names are case-insensitive tokens (an outside
+  // review found PerMessage-Deflate negotiated by one part of the server and refused by another).
+  const names = ['server_no_context_takeover', 'client_no_context_takeover', 'server_max_window_bits', 'client_max_window_bits', 'Server_No_Context_Takeover', 'CLIENT_MAX_WINDOW_BITS'];
+  const parts = [rng.pick(['permessage-deflate', 'permessage-deflate', 'permessage-deflate', 'PerMessage-Deflate', 'PERMESSAGE-DEFLATE'])];
   const n = long && rng.int(20) === 0 ? rng.range(5, 400) : rng.range(0, 3);
   for (let i = 0; i < n; i++) {
     const name = rng.chance(0.9) ? rng.pick(names) : word(rng, TCHARS, 30);
@@ -85,7 +87,7 @@ export interface RequestShape {
 export function upgradeRequest(rng: Rng): RequestShape {
   const key = rng.chance(0.9) ? b64Key(rng) : rng.pick(['', 'short', b64Key(rng) + 'A', '!!!!!!!!!!!!!!!!!!!!!!==']);
   const method = rng.chance(0.95) ? 'GET' : rng.pick(['POST', 'get', 'HEAD', 'G ET', '']);
-  const target = rng.pick(['/', '/chat?room=1', '/a/b/../c', 'http://example.test/x', 'ws://h:1/', '*', 'example.test:80', '/%zz', rng.chance(0.2) ? '/' + 'p'.repeat(rng.int(2000)) : '/q']);
+  const target = rng.pick(['/', '/chat?room=1', '/a/b/../c', 'http://example.test/x', 'ws://h:1/', 'ws://Example.TEST/x', 'ws://other.test/', 'http://e<v>"il{}|\\^`/', '*', 'example.test:80', '/%zz', rng.chance(0.2) ? '/' + 'p'.repeat(rng.int(2000)) : '/q']);
   const version = rng.chance(0.93) ? 'HTTP/1.1' : rng.pick(['HTTP/1.0', 'HTTP/2.0', 'HTTP/1.10', 'http/1.1', 'HTTP/1', '']);
   const protocols = rng.chance(0.5) ? [] : Array.from({ length: rng.range(1, 4) }, () => word(rng, TCHARS, 8));
   const fields: Array<[string, string]> = [];
@@ -94,8 +96,8 @@ export function upgradeRequest(rng: Rng): RequestShape {
     fields.push([cased, value]);
   };
   if (rng.chance(0.95)) add('Host', rng.pick(['example.test', 'example.test:8080', '[::1]:80', '127.0.0.1', '', 'a b', rng.chance(0.2) ? 'h'.repeat(rng.int(3000)) : 'h']));
-  if (rng.chance(0.95)) add('Upgrade', rng.chance(0.8) ? rng.pick(['websocket', 'WebSocket', 'h2c, websocket', 'websocket/13']) : list(rng, () => word(rng, TCHARS)));
-  if (rng.chance(0.95)) add('Connection', rng.chance(0.8) ? rng.pick(['Upgrade', 'keep-alive, Upgrade', 'upgrade']) : list(rng, () => rng.pick(['Upgrade', 'keep-alive', word(rng)])));
+  if (rng.chance(0.95)) add('Upgrade', rng.chance(0.8) ? rng.pick(['websocket', 'WebSocket', 'h2c, websocket', 'websocket/13', 'WEBSOCKET, foo']) : list(rng, () => word(rng, TCHARS)));
+  if (rng.chance(0.95)) add('Connection', rng.chance(0.8) ? rng.pick(['Upgrade', 'keep-alive, Upgrade', 'upgrade', 'UPGRADE']) : list(rng, () => rng.pick(['Upgrade', 'keep-alive', word(rng)])));
   if (rng.chance(0.95)) add('Sec-WebSocket-Key', key);
   if (rng.chance(0.95)) add('Sec-WebSocket-Version', rng.chance(0.9) ? '13' : rng.pick(['8', '13, 8', '', '14', '013']));
   if (protocols.length > 0) add('Sec-WebSocket-Protocol', rng.chance(0.8) ? protocols.join(', ') : list(rng, () => word(rng, TCHARS)));
@@ -127,10 +129,11 @@ export function upgradeResponse(rng: Rng, key: string, protocols: readonly strin
   const add = (name: string, value: string): void => {
     text += `${rng.chance(0.2) ? name.toLowerCase() : name}: ${value}\r\n`;
   };
-  if (rng.chance(0.95)) add('Upgrade', rng.chance(0.9) ? 'websocket' : list(rng, () => word(rng, TCHARS)));
-  if (rng.chance(0.95)) add('Connection', rng.chance(0.9) ? 'Upgrade' : list(rng, () => rng.pick(['Upgrade', word(rng)])));
+  // Upgrade must be exactly websocket, any case (an outside review found `h2c, websocket` accepted).
+  if (rng.chance(0.95)) add('Upgrade', rng.chance(0.9) ? rng.pick(['websocket', 'websocket', 'websocket', 'WebSocket', 'h2c, websocket', 'websocket, websocket']) : list(rng, () => word(rng, TCHARS)));
+  if (rng.chance(0.95)) add('Connection', rng.chance(0.9) ? rng.pick(['Upgrade', 'Upgrade', 'keep-alive, UPGRADE']) : list(rng, () => rng.pick(['Upgrade', word(rng)])));
   if (rng.chance(0.95)) add('Sec-WebSocket-Accept', rng.chance(0.9) ? computeAcceptKey(key) : rng.pick(['', 'x', computeAcceptKey(key) + ' ', computeAcceptKey('AAAAAAAAAAAAAAAAAAAAAA==')]));
-  if (rng.chance(0.3)) add('Sec-WebSocket-Protocol', protocols.length > 0 && rng.chance(0.7) ? rng.pick(protocols) : list(rng, () => word(rng, TCHARS)));
+  if (rng.chance(0.3)) add('Sec-WebSocket-Protocol', protocols.length > 0 && rng.chance(0.7) ? rng.pick([...protocols, '']) : list(rng, () => word(rng, TCHARS)));
   if (rng.chance(deflateOffered ? 0.6 : 0.1)) add('Sec-WebSocket-Extensions', rng.chance(0.8) ? deflateParams(rng) : list(rng, () => deflateParams(rng, false)));
   const body = status === 101 ? '' : 'x'.repeat(rng.chance(0.02) ? rng.range(60_000, 70_000) : rng.int(50));
   if (status !== 101 && rng.chance(0.7)) add('Content-Length', rng.chance(0.9) ? String(body.length) : rng.pick(['0', '99999', '-1', 'abc']));
