@@ -9,7 +9,7 @@
  * @ws/deno for /ws) would work but make the page know a second port and the Origin check compare
  * two origins. So this file owns the TCP listener, reads each connection's request head, answers
  * `GET /` itself with a tiny HTTP/1.1 response, and passes `/ws` connections — with the bytes
- * already read — to `server.handleConnection(conn, head)`, which validates the upgrade fully.
+ * already read — to `server.handleSocket(conn, head)`, which validates the upgrade fully.
  * The head reader is bounded (16 KiB, 10 s) so a slow or huge request cannot hold a connection.
  *
  * Permissions: `--allow-net` (listen), `--allow-read` for index.html.
@@ -84,7 +84,7 @@ export async function createChatServer(options: ChatOptions = {}): Promise<ChatS
       const path = target.split('?')[0];
       if (path === '/ws') {
         handedOver = true;
-        ws.handleConnection(conn, bytes); // the codec checks method, headers, Origin…
+        ws.handleSocket(conn, bytes); // the codec checks method, headers, Origin…
       } else if (method === 'GET' && (path === '/' || path === '/index.html')) {
         await respond(conn, '200 OK', 'text/html; charset=utf-8', page);
       } else {

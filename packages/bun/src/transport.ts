@@ -50,8 +50,6 @@ export class BunTransport implements Transport {
   #closed = false;
   #inDestroy = false;
   #error: unknown = undefined;
-  /** Told once the session has heard of the close (a server's one function for all its sockets). */
-  #onClosed: ((transport: BunTransport) => void) | null = null;
 
   constructor(options: { secure?: boolean; verify?: boolean } = {}) {
     this.secure = options.secure ?? false;
@@ -69,11 +67,6 @@ export class BunTransport implements Transport {
    */
   attach(handlers: TransportHandlers): void {
     this.#handlers = handlers;
-  }
-
-  /** @internal Call `onClosed` with this transport once the session has heard of the socket's close. */
-  whenClosed(onClosed: (transport: BunTransport) => void): void {
-    this.#onClosed = onClosed;
   }
 
   // ───────────────────────────── Transport ─────────────────────────────
@@ -196,7 +189,6 @@ export class BunTransport implements Transport {
 
   #reportClose(cause: unknown): void {
     this.#handlers?.onClose(cause);
-    this.#onClosed?.(this);
   }
 
   // ───────────────────────────── writing ─────────────────────────────

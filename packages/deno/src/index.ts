@@ -1,10 +1,10 @@
 // @ws/deno: WebSocket server and client for Deno, on Deno's own TCP and TLS sockets. This file only re-exports.
-export { createServer, WebSocketServer } from './server.ts';
+export { createServer, createUpgradeHandler, UpgradeHandler, WebSocketServer } from './server.ts';
 export type { ServerOptions, ServerTlsOptions, ServerAddress } from './server.ts';
 export { connect, createConnection, WebSocket } from './client.ts';
 export type { ConnectOptions } from './client.ts';
 export { DenoTransport } from './transport.ts';
-export { WebSocketConnection, HandshakeError, WebSocketError, Topics, createTopics, InProcessBroker } from '@ws/codec/session';
+export { WebSocketConnection, HandshakeError, WebSocketError, Topics, createTopics, InProcessBroker, ConnectionRegistry } from '@ws/codec/session';
 export type {
   SessionCloseInfo as CloseInfo,
   SessionErrorCode,
@@ -17,6 +17,8 @@ export type {
   ServerEvents,
   VerifyResult,
   ServerSessionOptions,
+  ShutdownOptions,
+  ConnectionSet,
   ClientSessionOptions,
   WebSocketInit,
   PublishOptions,

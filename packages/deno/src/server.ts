@@ -1,15 +1,16 @@
 /**
  * WebSocket servers on Deno, over `Deno.listen` (ws:) or `Deno.listenTls` (wss:). The handshake,
  * its checks and every protocol rule live in `@ws/codec`; this file accepts sockets, passes the
- * peer's address along and keeps track of the connections so that `close()` can end them.
+ * peer's address along and leaves the tracking to the session layer.
  *
  * Permissions: `--allow-net` (listen and accept); reading a certificate from a file is the
  * caller's and needs `--allow-read`.
  *
- * `handleConnection(conn, head)` serves a socket accepted elsewhere, e.g. by an HTTP front that
- * read the request head to route it: `Deno.serve` cannot hand over its raw socket.
+ * `handleSocket(conn, head)` (on a server or an upgrade handler) serves a socket accepted
+ * elsewhere, e.g. by an HTTP front that read the request head to route it: `Deno.serve` cannot
+ * hand over its raw socket. The tracking and closing are the session layer's `SessionServer`.
  */
-import { ServerSession, TopicServer, transportHandlers, type ConnectionHandler, type PeerInfo, type ServerAddress as AnyServerAddress, type ServerEvents, type ServerHandshakes, type ServerSessionOptions, type WebSocketConnection } from '@ws/codec/session';
+import { SessionServer, transportHandlers, type ConnectionHandler, type PeerInfo, type ServerAddress as AnyServerAddress, type ServerSessionOptions, type WebSocketConnection } from '@ws/codec/session';
 import { DenoTransport } from './transport.ts';
 
 /** `Deno.listenTls`'s certificate and key (PEM text, not file names) and ALPN protocols. */
@@ -34,30 +35,47 @@ export interface ServerAddress extends AnyServerAddress {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A standalone WebSocket server. */
-export class WebSocketServer extends TopicServer {
+/**
+ * WebSocket connections over sockets accepted elsewhere (`handleSocket`), e.g. by an HTTP front
+ * that read the request head to route it. Tracks its connections like a standalone server:
+ * `connections`, `closeAll`, `close`, `shutdown`.
+ */
+export class UpgradeHandler extends SessionServer {
+  /**
+   * Serve a socket accepted elsewhere. `head`: bytes already read from it (e.g. the request head
+   * a router looked at), fed to the handshake first. Returns the connection (still `connecting`).
+   */
+  handleSocket(conn: Deno.Conn, head?: Uint8Array): WebSocketConnection {
+    const transport = new DenoTransport(conn);
+    const connection = this.serve(transport, peerOf(conn));
+    const handlers = transportHandlers(connection);
+    transport.attach(handlers); // reading starts on a later tick: `head` comes first
+    if (head !== undefined && head.length > 0 && connection.readyState === 'connecting') handlers.onData(head.slice()); // the connection keeps it
+    return connection;
+  }
+
+  /** @deprecated The same as {@link handleSocket} (its name on every adapter). */
+  handleConnection(conn: Deno.Conn, head?: Uint8Array): WebSocketConnection {
+    return this.handleSocket(conn, head);
+  }
+}
+
+/** An upgrade handler for sockets you accept yourself: `wss.handleSocket(conn, head)`, then `await wss.shutdown()`. */
+export function createUpgradeHandler(options: ServerSessionOptions = {}, onConnection?: ConnectionHandler): UpgradeHandler {
+  return new UpgradeHandler(options, onConnection);
+}
+
+/** A standalone WebSocket server: a listener plus an {@link UpgradeHandler}. */
+export class WebSocketServer extends UpgradeHandler {
   /** The listening socket, once `listen()` was called; null after `close()`. */
   listener: Deno.Listener | null = null;
-  readonly #open = new Set<WebSocketConnection>();
-  /** The open connections (a live, read-only view, as on every adapter). */
-  readonly connections: ReadonlySet<WebSocketConnection> = this.#open;
-  /** What every socket's handshake shares (no session object or closure per socket). */
-  readonly #handshakes: ServerHandshakes<null>;
   readonly #tls: ServerTlsOptions | undefined;
-  /** Every served socket's connection (open or still in its handshake). */
-  readonly #served = new Set<WebSocketConnection>();
   #accepting: Promise<void> | null = null;
-  #closing = false;
 
   constructor(options: ServerOptions = {}, onConnection?: ConnectionHandler) {
     const { tls, ...sessionOptions } = options;
-    super(sessionOptions);
-    this.#handshakes = ServerSession.handshakes(sessionOptions, (_owner: null, ws, request) => {
-      this.#open.add(ws);
-      this.emit('connection', ws, request);
-    }, this.topics);
+    super(sessionOptions, onConnection);
     this.#tls = tls;
-    if (onConnection !== undefined) this.on('connection', onConnection);
   }
 
   /**
@@ -65,7 +83,7 @@ export class WebSocketServer extends TopicServer {
    * picks a free port). Rejects if the address is in use or permission is denied.
    */
   listen(port = 0, host = '0.0.0.0'): Promise<ServerAddress> {
-    if (this.listener !== null || this.#closing) return Promise.reject(new Error('this server is already listening or closed'));
+    if (this.listener !== null || this.closing) return Promise.reject(new Error('this server is already listening or closed'));
     try {
       const tls = this.#tls;
       this.listener =
@@ -85,32 +103,7 @@ export class WebSocketServer extends TopicServer {
     return { address: addr.hostname, family: addr.hostname.includes(':') ? 'IPv6' : 'IPv4', port: addr.port };
   }
 
-  /**
-   * Serve a socket accepted elsewhere. `head`: bytes already read from it (e.g. the request head
-   * a router looked at), fed to the handshake first. Returns the connection (still `connecting`).
-   */
-  handleConnection(conn: Deno.Conn, head?: Uint8Array): WebSocketConnection {
-    const transport = new DenoTransport(conn);
-    const connection = this.#handshakes.open(transport, null, peerOf(conn));
-    const handlers = transportHandlers(connection);
-    this.#served.add(connection);
-    void connection.closed.then(() => {
-      this.#served.delete(connection);
-      this.#open.delete(connection);
-    });
-    transport.attach(handlers); // reading starts on a later tick: `head` comes first
-    if (this.#closing) connection.terminate();
-    else if (head !== undefined && head.length > 0) handlers.onData(head.slice()); // the connection keeps it
-    return connection;
-  }
-
-  /**
-   * Stop accepting, close every open connection with `code` (default 1001, going away) and drop
-   * those still in their handshake; resolves once every socket is gone.
-   */
-  async close(code = 1001, reason = 'server shutting down'): Promise<void> {
-    this.leaveBroker();
-    this.#closing = true;
+  protected override async stopAccepting(): Promise<void> {
     const listener = this.listener;
     this.listener = null;
     try {
@@ -119,11 +112,6 @@ export class WebSocketServer extends TopicServer {
       // already closed
     }
     await this.#accepting;
-    for (const connection of this.#served) {
-      if (connection.readyState === 'connecting') connection.terminate();
-      else connection.close(code, reason);
-    }
-    await Promise.all([...this.#served].map((connection) => connection.closed));
   }
 
   async #acceptLoop(listener: Deno.Listener): Promise<void> {
@@ -132,17 +120,17 @@ export class WebSocketServer extends TopicServer {
       try {
         conn = await listener.accept();
       } catch (error) {
-        if (this.#closing || error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted) return;
+        if (this.closing || error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted) return;
         // E.g. out of file descriptors: report, wait a little, go on.
         this.emit('error', error instanceof Error ? error : new Error(String(error)));
         await sleep(50);
         continue;
       }
-      if (this.#closing) {
+      if (this.closing) {
         conn.close();
         return;
       }
-      this.handleConnection(conn);
+      this.handleSocket(conn);
     }
   }
 }

@@ -1,5 +1,5 @@
 // Options pass through the adapter as on Node: permessage-deflate, keepalive, idle and handshake
-// timeouts, limits; and `handleConnection(conn, head)` for a socket accepted elsewhere.
+// timeouts, limits; and `handleSocket(conn, head)` for a socket accepted elsewhere.
 import { connect, createServer, permessageDeflate, type CloseInfo } from '../src/index.ts';
 import { assert, assertEquals, assertMatch } from '../../../test/shared/assert.ts';
 import { HOST, UPGRADE_REQUEST, bytes, equalBytes, ourServer, readAll, readHead, sleep, until, within, writeAll } from './helpers.ts';
@@ -91,7 +91,7 @@ Deno.test('handshakeTimeout drops a client that never sends its request; limits 
   }
 });
 
-Deno.test('handleConnection(conn, head): a socket accepted and read elsewhere', async () => {
+Deno.test('handleSocket(conn, head): a socket accepted and read elsewhere', async () => {
   const server = createServer({}, (ws) => ws.on('message', (data) => ws.send(`echo: ${data}`)));
   const listener = Deno.listen({ hostname: HOST, port: 0 });
   const { port } = listener.addr as Deno.NetAddr;
@@ -100,7 +100,7 @@ Deno.test('handleConnection(conn, head): a socket accepted and read elsewhere', 
     // A router reads the first bytes to decide; the server gets them back as `head`.
     const buffer = new Uint8Array(16);
     const n = (await conn.read(buffer))!;
-    server.handleConnection(conn, buffer.subarray(0, n));
+    server.handleSocket(conn, buffer.subarray(0, n));
   })();
   try {
     const ws = await within(connect(`ws://${HOST}:${port}/routed`));

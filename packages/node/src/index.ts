@@ -1,10 +1,10 @@
 // @ws/node: WebSocket server and client for Node.js. This file only re-exports.
-export { createServer, handleUpgrade, WebSocketServer } from './server.ts';
+export { createServer, createUpgradeHandler, handleUpgrade, UpgradeHandler, WebSocketServer } from './server.ts';
 export type { ServerOptions } from './server.ts';
 export { connect, createConnection, WebSocket } from './client.ts';
 export type { ConnectOptions } from './client.ts';
 export { NodeTransport } from './transport.ts';
-export { WebSocketConnection, HandshakeError, WebSocketError, Topics, createTopics, InProcessBroker } from '@ws/codec/session';
+export { WebSocketConnection, HandshakeError, WebSocketError, Topics, createTopics, InProcessBroker, ConnectionRegistry } from '@ws/codec/session';
 export type {
   SessionCloseInfo as CloseInfo,
   SessionErrorCode,
@@ -18,6 +18,8 @@ export type {
   ServerAddress,
   VerifyResult,
   ServerSessionOptions,
+  ShutdownOptions,
+  ConnectionSet,
   ClientSessionOptions,
   WebSocketInit,
   PublishOptions,

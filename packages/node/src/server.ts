@@ -1,91 +1,82 @@
 /**
- * WebSocket servers on Node: a standalone one (`createServer`, plain or TLS) and
- * `handleUpgrade` for an existing `http`/`https` server's 'upgrade' event (Express, Fastify…).
- * The handshake, its checks and every protocol rule live in `@ws/codec`; this file only
- * accepts sockets and passes the peer's address along.
+ * WebSocket servers on Node: a standalone one (`createServer`, plain or TLS) and an upgrade
+ * handler for an existing `http`/`https` server's 'upgrade' event (Express, Fastify…), both
+ * tracking their connections (the session layer's `SessionServer`). The handshake, its checks
+ * and every protocol rule live in `@ws/codec`; this file only accepts sockets and passes the
+ * peer's address along.
  */
 import net from 'node:net';
 import tls from 'node:tls';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { DEFAULT_TIMEOUTS, HttpHeaders } from '@ws/codec';
-import { ServerSession, TopicServer, WebSocketConnection, sessionInput, type ConnectionHandler, type PeerInfo, type ServerAddress, type ServerEvents, type ServerSessionOptions } from '@ws/codec/session';
-import { NodeTransport, SocketList, type NodeTransportOptions } from './transport.ts';
+import { DEFAULT_TIMEOUTS, HttpHeaders, type RequestHead } from '@ws/codec';
+import { ServerSession, SessionServer, sessionInput, type ConnectionHandler, type PeerInfo, type ServerAddress, type ServerSessionOptions, type WebSocketConnection } from '@ws/codec/session';
+import { NodeTransport, type NodeTransportOptions } from './transport.ts';
 
 export interface ServerOptions extends ServerSessionOptions {
   /** Serve `wss:`: options for `tls.createServer` (`key`, `cert`, `ca`, …). */
   tls?: tls.TlsOptions;
 }
 
-/**
- * The open connections of a server, as a read-only set. A view of the server's socket list (no
- * Set entry per connection): `size` is kept, `has` asks the connection's transport.
- */
-class OpenConnections implements ReadonlySet<WebSocketConnection> {
-  readonly #list: SocketList;
-
-  constructor(list: SocketList) {
-    this.#list = list;
-  }
-
-  get size(): number {
-    return this.#list.open;
-  }
-
-  has(connection: WebSocketConnection): boolean {
-    if (!(connection instanceof WebSocketConnection)) return false;
-    const transport = sessionInput.transport(connection);
-    return transport instanceof NodeTransport && transport.isOpen && transport.isIn(this.#list);
-  }
-
-  *values(): SetIterator<WebSocketConnection> {
-    // Oldest first, as a Set iterates. The open ones as they are now: a loop that awaits may see
-    // sockets leave the list meanwhile (their links are cleared), and must still see the rest.
-    const open: WebSocketConnection[] = [];
-    for (let t = this.#list.head; t !== null; t = t.next) if (t.isOpen) open.push(t.connection!);
-    yield* open;
-  }
-
-  keys(): SetIterator<WebSocketConnection> {
-    return this.values();
-  }
-
-  *entries(): SetIterator<[WebSocketConnection, WebSocketConnection]> {
-    for (const connection of this.values()) yield [connection, connection];
-  }
-
-  forEach(callback: (value: WebSocketConnection, key: WebSocketConnection, set: ReadonlySet<WebSocketConnection>) => void, thisArg?: unknown): void {
-    for (const connection of this.values()) callback.call(thisArg, connection, connection, this);
-  }
-
-  [Symbol.iterator](): SetIterator<WebSocketConnection> {
-    return this.values();
-  }
-}
-
 /** Transport options for the sockets a server accepts: shared constants, not an object per socket. */
 const ACCEPTED_TCP = { acceptedTcp: true } as const;
 const ACCEPTED_TLS = { acceptedTcp: false } as const;
 
-/** A standalone WebSocket server. */
-export class WebSocketServer extends TopicServer {
+/**
+ * WebSocket connections over sockets accepted elsewhere: an `http`/`https` server's 'upgrade'
+ * event (`handleUpgrade`) or your own `net.Server` (`handleSocket`). Tracks its connections like
+ * a standalone server: `connections`, `closeAll`, `close`, `shutdown`.
+ */
+export class UpgradeHandler extends SessionServer {
+  /**
+   * Take over a socket from an `http`/`https` server's 'upgrade' event: the request head that
+   * `node:http` parsed is validated by the codec (a bad one is answered with its status), then
+   * `verifyClient`, `protocols` and `origins` apply. Returns the connection (still
+   * `connecting`); the `connection` event gets it once open.
+   */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Uint8Array): WebSocketConnection {
+    const transport = new NodeTransport(socket);
+    const connection = this.serve(transport, peerOf(socket));
+    transport.track(connection);
+    if (connection.readyState === 'connecting') {
+      sessionInput.receiveRequestHead(connection, requestHeadOf(req));
+      // `head` may share memory with node:http's parser buffer: the codec gets its own copy.
+      if (head.length > 0) sessionInput.data(connection, new Uint8Array(head));
+    }
+    return connection;
+  }
+
+  /**
+   * Take over a socket accepted elsewhere (e.g. by your own `net.Server` that looked at the first
+   * bytes to route them) before anything of the handshake was answered. `head`: the bytes already
+   * read from it, fed to the handshake first. Returns the connection (still `connecting`).
+   */
+  handleSocket(socket: Duplex, head?: Uint8Array): WebSocketConnection {
+    const transport = new NodeTransport(socket);
+    const connection = this.serve(transport, peerOf(socket));
+    transport.track(connection);
+    if (head !== undefined && head.length > 0 && connection.readyState === 'connecting') sessionInput.data(connection, new Uint8Array(head));
+    return connection;
+  }
+}
+
+/**
+ * An upgrade handler for an existing `http`/`https` server:
+ * `httpServer.on('upgrade', (req, socket, head) => wss.handleUpgrade(req, socket, head))`, then
+ * `await wss.shutdown()` (or `close()`) to end every connection it took over.
+ */
+export function createUpgradeHandler(options: ServerSessionOptions = {}, onConnection?: ConnectionHandler): UpgradeHandler {
+  return new UpgradeHandler(options, onConnection);
+}
+
+/** A standalone WebSocket server: a listener plus an {@link UpgradeHandler}. */
+export class WebSocketServer extends UpgradeHandler {
   /** The underlying `net.Server` or `tls.Server`. */
   readonly server: net.Server | tls.Server;
-  /** Every accepted socket (open or still in its handshake), through their transports. */
-  readonly #sockets = new SocketList();
-  /** The open connections (a live, read-only view). */
-  readonly connections: ReadonlySet<WebSocketConnection> = new OpenConnections(this.#sockets);
-  /** What every socket's handshake shares (no session object or closures per connection: an idle server holds many). */
-  readonly #handshakes: ReturnType<typeof ServerSession.handshakes<NodeTransport>>;
 
   constructor(options: ServerOptions = {}, onConnection?: ConnectionHandler) {
     const { tls: tlsOptions, ...sessionOptions } = options;
-    super(sessionOptions);
-    this.#handshakes = ServerSession.handshakes(sessionOptions, (transport: NodeTransport, ws, request) => {
-      transport.markOpen();
-      this.emit('connection', ws, request);
-    }, this.topics);
-    if (onConnection !== undefined) this.on('connection', onConnection);
+    super(sessionOptions, onConnection);
     if (tlsOptions !== undefined) {
       // Half-open only once TLS is up: a TLS server socket that allows half-open never gives up on
       // a client that sends FIN mid-handshake (e.g. after refusing our certificate).
@@ -121,32 +112,17 @@ export class WebSocketServer extends TopicServer {
     return address === null || typeof address === 'string' ? null : { address: address.address, family: address.family, port: address.port };
   }
 
-  /**
-   * Stop accepting, close every open connection with `code` (default 1001, going away) and
-   * drop sockets still in their handshake; resolves once every socket is gone.
-   */
-  close(code = 1001, reason = 'server shutting down'): Promise<void> {
-    this.leaveBroker();
-    const closed = new Promise<void>((resolve) => {
+  protected override stopAccepting(): Promise<void> {
+    return new Promise<void>((resolve) => {
       if (!this.server.listening) resolve();
       else this.server.close(() => resolve());
     });
-    const all: Array<Promise<unknown>> = [closed];
-    const transports: NodeTransport[] = [];
-    for (let t = this.#sockets.head; t !== null; t = t.next) transports.push(t);
-    for (const transport of transports) {
-      const connection = transport.connection!;
-      all.push(connection.closed);
-      if (connection.readyState === 'connecting') transport.socket.destroy();
-      else connection.close(code, reason);
-    }
-    return Promise.all(all).then(() => undefined);
   }
 
   #accept(socket: net.Socket, options: NodeTransportOptions): void {
     const transport = new NodeTransport(socket, options);
     // No session object: the socket's events go straight to the connection.
-    transport.track(this.#handshakes.open(transport, transport, peerOf(socket)), this.#sockets);
+    transport.track(this.serve(transport, peerOf(socket)));
   }
 }
 
@@ -207,11 +183,16 @@ export function handleUpgrade(
   const transport = new NodeTransport(socket);
   const session = new ServerSession(transport, options, onConnection, peerOf(socket));
   transport.attach(session);
-  const raw = req.rawHeaders;
-  const pairs: Array<[string, string]> = [];
-  for (let i = 0; i + 1 < raw.length; i += 2) pairs.push([raw[i]!, raw[i + 1]!]);
-  session.receiveRequestHead({ method: req.method ?? 'GET', target: req.url ?? '/', httpVersion: req.httpVersion, headers: HttpHeaders.fromTrusted(pairs) });
+  session.receiveRequestHead(requestHeadOf(req));
   // `head` may share memory with node:http's parser buffer: the codec gets its own copy.
   if (head.length > 0) session.onData(new Uint8Array(head));
   return session.connection;
+}
+
+/** The request head `node:http` parsed, for the codec to validate. */
+function requestHeadOf(req: IncomingMessage): RequestHead {
+  const raw = req.rawHeaders;
+  const pairs: Array<[string, string]> = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) pairs.push([raw[i]!, raw[i + 1]!]);
+  return { method: req.method ?? 'GET', target: req.url ?? '/', httpVersion: req.httpVersion, headers: HttpHeaders.fromTrusted(pairs) };
 }

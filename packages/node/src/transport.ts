@@ -108,21 +108,6 @@ const ACCEPTED_TCP = 1 << 1;
 const QUEUED = 1 << 2;
 /** `#target` is the connection itself (`track`), not a handlers object (`attach`). */
 const DIRECT = 1 << 3;
-/** The connection opened (`markOpen`): it is one of its list's open connections. */
-const OPEN = 1 << 4;
-
-/**
- * @internal The sockets of one server, open or still in their handshake: a list through their
- * transports (two fields each, no entry in a Map or Set, no table to grow), with the count of
- * open connections.
- */
-export class SocketList {
-  /** The oldest socket and the newest: they are added at the tail, so the list is in order of arrival. */
-  head: NodeTransport | null = null;
-  tail: NodeTransport | null = null;
-  /** Open connections in the list. */
-  open = 0;
-}
 
 // Fields are #private; methods are TypeScript-private, not #private: an instance of a class with
 // #private methods carries a brand (one more field in every socket's transport).
@@ -131,12 +116,8 @@ export class NodeTransport implements Transport {
   /** The connection (`track`, DIRECT) or the handlers (`attach`) the socket's events go to. */
   #target: TransportHandlers | WebSocketConnection | null = null;
   #flags: number;
-  /** A server's list this socket is in, and its neighbours there (`track`). */
-  #list: SocketList | null = null;
   /** The write callback, made the first time bytes stay queued (most sockets never need it), then reused. */
   #afterWrite: ((error?: Error | null) => void) | null = null;
-  #prev: NodeTransport | null = null;
-  #next: NodeTransport | null = null;
 
   constructor(socket: Duplex, options?: NodeTransportOptions) {
     this.socket = socket;
@@ -155,46 +136,13 @@ export class NodeTransport implements Transport {
   }
 
   /**
-   * @internal A server's socket: its events go to `connection` (its `transportHandlers`), and it
-   * stays in `list` until it has closed and the connection has ended.
+   * @internal A server's socket: its events go straight to `connection` (its session input, no
+   * handlers object per socket).
    */
-  track(connection: WebSocketConnection, list: SocketList): void {
+  track(connection: WebSocketConnection): void {
     this.#target = connection;
     this.#flags |= DIRECT;
-    this.#list = list;
-    const tail = list.tail;
-    this.#prev = tail;
-    if (tail !== null) tail.#next = this;
-    else list.head = this;
-    list.tail = this;
     this.listen();
-  }
-
-  /** @internal The tracked connection opened. */
-  markOpen(): void {
-    if ((this.#flags & (OPEN | CLOSED)) !== 0 || this.#list === null) return;
-    this.#flags |= OPEN;
-    this.#list.open++;
-  }
-
-  /** @internal The tracked connection, if this socket is in a list. */
-  get connection(): WebSocketConnection | null {
-    return (this.#flags & DIRECT) !== 0 ? (this.#target as WebSocketConnection) : null;
-  }
-
-  /** @internal The tracked connection has opened (and the socket has not left its list). */
-  get isOpen(): boolean {
-    return (this.#flags & OPEN) !== 0;
-  }
-
-  /** @internal This socket is in `list`. */
-  isIn(list: SocketList): boolean {
-    return this.#list === list;
-  }
-
-  /** @internal The next socket of the list, towards its tail. */
-  get next(): NodeTransport | null {
-    return this.#next;
   }
 
   private listen(): void {
@@ -288,30 +236,6 @@ export class NodeTransport implements Transport {
     const error = this.firstError();
     if ((this.#flags & DIRECT) !== 0) sessionInput.close(this.#target as WebSocketConnection, error);
     else (this.#target as TransportHandlers).onClose(error);
-    if (this.#list === null) return;
-    // The list keeps the socket until its connection has ended: at once (the socket's close ends
-    // it), or once it does.
-    const connection = this.#target as WebSocketConnection;
-    if (connection.closeInfo !== null) this.leave();
-    else void connection.closed.then(() => this.leave());
-  }
-
-  /** Leave the server's list. */
-  private leave(): void {
-    const list = this.#list;
-    if (list === null) return;
-    const prev = this.#prev;
-    const next = this.#next;
-    if (prev !== null) prev.#next = next;
-    else list.head = next;
-    if (next !== null) next.#prev = prev;
-    else list.tail = prev;
-    this.#prev = this.#next = null;
-    this.#list = null;
-    if ((this.#flags & OPEN) !== 0) {
-      this.#flags &= ~OPEN;
-      list.open--;
-    }
   }
 
   /** A write callback: from here on writes carry one until the queue empties (most sockets never need one). */

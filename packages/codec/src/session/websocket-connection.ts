@@ -25,6 +25,7 @@ import { MessageQueue, type Message } from './message-queue.ts';
 import type { ResolvedSessionOptions } from './options.ts';
 import type { PeerInfo, Transport, TransportHandlers } from './transport.ts';
 import { Subscription, Topics, checkTopic, setTopicDelivery, type PublishOptions } from './topics.ts';
+import type { ConnectionRegistry } from './connection-registry.ts';
 
 export type ReadyState = 'connecting' | 'open' | 'closing' | 'closed';
 
@@ -144,6 +145,23 @@ export interface SessionInput {
 
 /** @internal */
 export let sessionInput: SessionInput;
+
+/**
+ * @internal A {@link ConnectionRegistry}'s list runs through its connections (two links and the
+ * registry, no Set entry per connection). A connection leaves it as it ends, before `close`.
+ */
+export interface RegistryLinks {
+  /** Append `connection` (new, in no registry) at the registry's tail. */
+  join(connection: WebSocketConnection, registry: ConnectionRegistry): void;
+  registryOf(connection: WebSocketConnection): ConnectionRegistry | null;
+  /** The next connection towards the tail. */
+  next(connection: WebSocketConnection): WebSocketConnection | null;
+  /** The handshake succeeded (a member of `connections`). */
+  wasOpen(connection: WebSocketConnection): boolean;
+}
+
+/** @internal */
+export let registryLinks: RegistryLinks;
 
 /** The handlers an adapter wires its socket's events to. */
 export function transportHandlers(connection: WebSocketConnection): TransportHandlers {
@@ -274,6 +292,11 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
   /** Server: its registry, replaced by a {@link Subscription} at the first subscribe; null on a client. */
   #topics: Topics | Subscription | null = null;
 
+  // A server's registry of live connections (see connection-registry.ts) and the neighbours there.
+  #tracker: ConnectionRegistry | null = null;
+  #prevTracked: WebSocketConnection | null = null;
+  #nextTracked: WebSocketConnection | null = null;
+
   static {
     class ConnectionDriver implements Driver {
       readonly #c: WebSocketConnection;
@@ -338,6 +361,37 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
         return true;
       },
     });
+    registryLinks = {
+      join: (c, registry) => {
+        const tail = registry.tail;
+        c.#tracker = registry;
+        c.#prevTracked = tail;
+        if (tail !== null) tail.#nextTracked = c;
+        else registry.head = c;
+        registry.tail = c;
+        registry.size++;
+      },
+      registryOf: (c) => c.#tracker,
+      next: (c) => c.#nextTracked,
+      wasOpen: (c) => c.#flag(WAS_OPEN),
+    };
+  }
+
+  /** Leave the registry (the connection has ended). */
+  #leaveRegistry(): void {
+    const registry = this.#tracker;
+    if (registry === null) return;
+    const prev = this.#prevTracked;
+    const next = this.#nextTracked;
+    if (prev !== null) prev.#nextTracked = next;
+    else registry.head = next;
+    if (next !== null) next.#prevTracked = prev;
+    else registry.tail = prev;
+    this.#prevTracked = this.#nextTracked = null;
+    this.#tracker = null;
+    registry.size--;
+    if (this.#flag(WAS_OPEN)) registry.openCount--;
+    registry.left();
   }
 
   /** @internal Use `ServerSession` or `connectSession` (or an adapter's `createServer`/`connect`). */
@@ -819,6 +873,7 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
       }
       case 'open': {
         this.#flags |= WAS_OPEN;
+        if (this.#tracker !== null) this.#tracker.openCount++;
         const options = this.#options;
         if (options.idleTimeout > 0 || options.keepaliveInterval > 0) {
           const now = options.clock();
@@ -1038,6 +1093,7 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
     this.#drained();
     this.#queue?.end();
     this.#flags &= ~(USER_PAUSED | QUEUE_PAUSED);
+    this.#leaveRegistry();
     const promises = this.#promises;
     if (promises !== null) {
       promises.resolveClosed?.(info);

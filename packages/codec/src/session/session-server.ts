@@ -1,0 +1,99 @@
+/**
+ * What every adapter's server and upgrade handler share, written once: the handshakes (options
+ * resolved once, `verifyClient`, subprotocols), the registry of live connections, the
+ * `connection` event, topics (`TopicServer`), and closing: `closeAll`, `close`, and a graceful `shutdown`. An adapter
+ * adds its socket type (how a socket it accepted, or one accepted elsewhere, becomes a
+ * transport) and, for a standalone server, its listener (`stopAccepting`).
+ */
+import { TopicServer } from './adapter-helpers.ts';
+import { ConnectionRegistry, checkShutdownOptions, type ConnectionSet, type ShutdownOptions } from './connection-registry.ts';
+import { ServerSession, type ConnectionHandler, type ServerHandshakes, type ServerSessionOptions } from './server-session.ts';
+import type { PeerInfo, Transport } from './transport.ts';
+import type { WebSocketConnection } from './websocket-connection.ts';
+
+export class SessionServer extends TopicServer {
+  /** The live connections (open, closing, or in their handshake). */
+  readonly registry: ConnectionRegistry;
+  readonly #handshakes: ServerHandshakes<SessionServer>;
+  #closing = false;
+  #stopped: Promise<void> | void = undefined;
+
+  /** The handshake hook shared by every server: the server is the connection's owner until open. */
+  static readonly #onOpen = (server: SessionServer, connection: WebSocketConnection): void => {
+    server.emit('connection', connection, connection.request!);
+  };
+
+  constructor(options: ServerSessionOptions = {}, onConnection?: ConnectionHandler) {
+    super(options);
+    this.#handshakes = ServerSession.handshakes(options, SessionServer.#onOpen, this.topics);
+    this.registry = new ConnectionRegistry(options.timers);
+    if (onConnection !== undefined) {
+      if (typeof onConnection !== 'function') throw new TypeError('onConnection must be a function (connection, request) => void');
+      this.on('connection', onConnection);
+    }
+  }
+
+  /** The open connections (a live, read-only set, oldest first). */
+  get connections(): ConnectionSet {
+    return this.registry.connections;
+  }
+
+  /** `close()` or `shutdown()` was called: sockets handed over from now on are dropped. */
+  get closing(): boolean {
+    return this.#closing;
+  }
+
+  /**
+   * Start the closing handshake on every open connection (default 1001, `'server shutting
+   * down'`) and abort those still in their handshake; new connections are still accepted.
+   */
+  closeAll(code?: number, reason?: string): void {
+    this.registry.closeAll(code, reason);
+  }
+
+  /**
+   * Stop accepting, close every open connection with `code` (default 1001, going away) and drop
+   * those still in their handshake; resolves once every connection has ended (each bounded by
+   * its own close timeout: see `shutdown` for one bound on all).
+   */
+  async close(code?: number, reason?: string): Promise<void> {
+    const stopped = this.#stop();
+    this.registry.closeAll(code, reason);
+    await Promise.all([stopped, this.registry.whenEmpty()]);
+  }
+
+  /**
+   * Graceful shutdown: stop accepting, close every open connection (1001 by default), wait up to
+   * `timeout` ms (default 5000) for the peers to answer, then terminate the rest. Resolves once
+   * every connection has ended and the listener is closed.
+   */
+  async shutdown(options: ShutdownOptions = {}): Promise<void> {
+    checkShutdownOptions(options);
+    const stopped = this.#stop();
+    await Promise.all([stopped, this.registry.shutdown(options)]);
+  }
+
+  /**
+   * For the adapter: a server connection on `transport`, tracked until it ends. Wire the
+   * transport's events to it (`transportHandlers(connection)` or `sessionInput`). Once closing,
+   * the connection is terminated at once (its transport destroyed).
+   */
+  protected serve(transport: Transport, peer: PeerInfo): WebSocketConnection {
+    const connection = this.#handshakes.open(transport, this, peer);
+    this.registry.add(connection);
+    if (this.#closing) connection.terminate();
+    return connection;
+  }
+
+  /** For a standalone server: stop listening; resolves once the listener is closed. */
+  protected stopAccepting(): Promise<void> | void {}
+
+  #stop(): Promise<void> | void {
+    if (!this.#closing) {
+      this.#closing = true;
+      this.leaveBroker();
+      this.#stopped = this.stopAccepting();
+    }
+    return this.#stopped;
+  }
+}

@@ -1,0 +1,144 @@
+// A server's registry of live connections, once for every runtime and for both kinds of server
+// (a standalone `createServer` and an upgrade handler over sockets accepted elsewhere): the
+// tracked count, close-all, and a graceful shutdown with a client that answers the close and one
+// that never does. Each runtime's test file passes its server factory, its `connect` and a raw
+// socket that completes the handshake and then goes silent. Failures are thrown.
+import type { ConnectionSet, SessionCloseInfo, ShutdownOptions, WebSocketConnection } from '../../packages/codec/src/session/index.ts';
+import { assert, assertEquals } from './assert.ts';
+import { until, within } from './wait.ts';
+
+/** What the scenarios use of a server or an upgrade handler (the same on every adapter). */
+export interface TrackingServer {
+  readonly connections: ConnectionSet;
+  readonly registry: { readonly size: number };
+  closeAll(code?: number, reason?: string): void;
+  close(code?: number, reason?: string): Promise<void>;
+  shutdown(options?: ShutdownOptions): Promise<void>;
+}
+
+/**
+ * A runtime's server (or upgrade handler behind a listener of its own) on a free port of
+ * 127.0.0.1, with `options` and `onConnection`. `stop()` closes the listener the test made (a
+ * no-op for a standalone server, whose `close`/`shutdown` closes its own).
+ */
+export type TrackingServerFactory = (
+  options: { timeouts?: { closeTimeout?: number } },
+  onConnection: (ws: WebSocketConnection) => void,
+) => Promise<{ server: TrackingServer; url: string; port: number; stop(): Promise<void> }>;
+
+/** A runtime's `createServer` as a factory for the scenarios (its own listener, on 127.0.0.1). */
+export function standaloneFactory(
+  createServer: (options: object, onConnection: (ws: WebSocketConnection) => void) => TrackingServer & { listen(port: number, host: string): Promise<{ port: number }> },
+): TrackingServerFactory {
+  return async (options, onConnection) => {
+    const server = createServer(options, onConnection);
+    const { port } = await server.listen(0, '127.0.0.1');
+    return { server, url: `ws://127.0.0.1:${port}`, port, stop: () => Promise.resolve() };
+  };
+}
+
+/** A client of ours (answers a Close as the RFC says). */
+export type Connect = (url: string) => Promise<WebSocketConnection>;
+
+/**
+ * A raw TCP peer: sends an upgrade, reads the 101, then never reads or writes again (so never
+ * answers a Close). Resolves with how to drop it.
+ */
+export type SilentPeer = (port: number) => Promise<() => void>;
+
+/** Every connection counted while open; closeAll closes each with its code and reason, and the server goes on accepting. */
+export async function trackedAndCloseAll(factory: TrackingServerFactory, connect: Connect): Promise<void> {
+  const opened: WebSocketConnection[] = [];
+  const { server, url, stop } = await factory({}, (ws) => opened.push(ws));
+  try {
+    const clients = [];
+    for (let i = 0; i < 3; i++) {
+      clients.push(await within(connect(url), 10_000, 'connect'));
+      await until(() => opened.length === i + 1, `connection ${i} open`);
+    }
+    assertEquals(server.connections.size, 3, 'three open');
+    assertEquals(server.registry.size, 3, 'three tracked');
+    assertEquals([...server.connections], opened, 'in order of opening');
+    assert(opened.every((ws) => server.connections.has(ws)), 'has() each');
+
+    // One leaves by itself.
+    clients[0]!.close(1000, 'leaving');
+    await within(clients[0]!.closed, 10_000, 'client 0 closed');
+    await until(() => server.connections.size === 2, 'one gone');
+    assert(!server.connections.has(opened[0]!), 'the closed one is no longer a member');
+
+    const infos = clients.slice(1).map((client) => client.closed);
+    server.closeAll(4001, 'maintenance');
+    const seen: SessionCloseInfo[] = await within(Promise.all(infos), 10_000, 'closeAll reached the clients');
+    assertEquals(
+      seen.map((info) => [info.code, info.reason, info.wasClean]),
+      [
+        [4001, 'maintenance', true],
+        [4001, 'maintenance', true],
+      ],
+      'each client got the code and reason',
+    );
+    await until(() => server.registry.size === 0, 'every connection ended');
+    assertEquals(server.connections.size, 0, 'none open');
+
+    // closeAll does not stop the server: a new client still connects.
+    const late = await within(connect(url), 10_000, 'connect after closeAll');
+    await until(() => server.connections.size === 1, 'the late one counted');
+    late.close();
+    await within(late.closed, 10_000, 'late closed');
+  } finally {
+    await within(server.close(), 15_000, 'server.close');
+    await stop();
+  }
+  assertEquals(server.registry.size, 0, 'nothing tracked after close');
+}
+
+/**
+ * shutdown(): the client that answers is closed cleanly with 1001, the silent one is terminated
+ * once the shutdown timeout has passed (the server's own close timeout is far longer, so only the
+ * shutdown's can end it), and the server stops accepting.
+ */
+export async function gracefulShutdown(factory: TrackingServerFactory, connect: Connect, silentPeer: SilentPeer): Promise<void> {
+  const SHUTDOWN_TIMEOUT = 300;
+  const CLOSE_TIMEOUT = 120_000; // the codec would wait this long for the silent peer's Close
+  const serverSide: WebSocketConnection[] = [];
+  const { server, url, port, stop } = await factory({ timeouts: { closeTimeout: CLOSE_TIMEOUT } }, (ws) => {
+    ws.on('error', () => {});
+    serverSide.push(ws);
+  });
+  let drop: (() => void) | undefined;
+  try {
+    const polite = await within(connect(url), 10_000, 'connect');
+    await until(() => serverSide.length === 1, 'polite open');
+    drop = await within(silentPeer(port), 10_000, 'silent peer upgrade');
+    await until(() => serverSide.length === 2, 'silent open');
+    assertEquals(server.connections.size, 2, 'both tracked');
+    const [politeSide, silentSide] = serverSide as [WebSocketConnection, WebSocketConnection];
+
+    // Bounded by the shutdown timeout: well under the close timeout the silent peer would otherwise hold it for.
+    await within(server.shutdown({ timeout: SHUTDOWN_TIMEOUT }), CLOSE_TIMEOUT / 4, 'shutdown');
+    assertEquals(server.registry.size, 0, 'nothing tracked after shutdown');
+    assertEquals(server.connections.size, 0, 'none open after shutdown');
+    const politeInfo = politeSide.closeInfo!;
+    assertEquals([politeInfo.code, politeInfo.wasClean], [1001, true], 'the polite client closed cleanly with 1001');
+    const clientInfo = await within(polite.closed, 10_000, 'polite client closed');
+    assertEquals([clientInfo.code, clientInfo.reason, clientInfo.wasClean], [1001, 'server shutting down', true], "the polite client's view");
+    const silentInfo = silentSide.closeInfo!;
+    assertEquals([silentInfo.code, silentInfo.wasClean], [1006, false], 'the silent peer was terminated');
+
+    // No longer accepting.
+    // (An upgrade handler's own listener may still accept TCP: the handler must drop the socket.)
+    let refused: boolean;
+    try {
+      const again = await within(connect(url), 10_000, 'connect after shutdown');
+      again.terminate();
+      refused = false;
+    } catch {
+      refused = true;
+    }
+    assert(refused, 'a connection after shutdown is refused or dropped');
+  } finally {
+    drop?.();
+    await stop();
+  }
+}
