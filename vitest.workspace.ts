@@ -23,7 +23,7 @@ export default defineConfig({
         resolve: { conditions },
         ssr: { resolve: { conditions } },
         // Real sockets on 127.0.0.1 and child processes: allow more time than the pure codec tests.
-        test: { name: 'node', include: ['packages/node/test/**/*.test.ts', 'packages/zlib/test/**/*.test.ts'], testTimeout: 30_000, hookTimeout: 30_000 },
+        test: { name: 'node', include: ['packages/node/test/**/*.test.ts', 'packages/zlib/test/**/*.test.ts', 'packages/redis/test/**/*.test.ts'], testTimeout: 30_000, hookTimeout: 30_000 },
       },
       {
         // @ws/deno's bin scripts as child processes of node_modules/.bin/deno, driven by `ws`

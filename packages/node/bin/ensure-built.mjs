@@ -68,12 +68,14 @@ async function lock() {
   }
 }
 
-export async function ensureBuilt() {
-  if (!PACKAGES.some(stale)) return;
+/** `extra`: more package folders to build the same way (e.g. `['packages/redis']` for an example). */
+export async function ensureBuilt(extra = []) {
+  const packages = [...PACKAGES, ...extra.map((dir) => ({ dir, outputs: ['dist/index.js'] }))];
+  if (!packages.some(stale)) return;
   await lock();
   try {
     const tsup = path.join(ROOT, 'node_modules', '.bin', process.platform === 'win32' ? 'tsup.cmd' : 'tsup');
-    for (const pkg of PACKAGES) {
+    for (const pkg of packages) {
       if (!stale(pkg)) continue;
       process.stderr.write(`[ws] building ${pkg.dir} (dist missing or stale)…\n`);
       const result = spawnSync(tsup, ['--no-dts'], { cwd: path.join(ROOT, pkg.dir), stdio: ['ignore', 2, 2], shell: process.platform === 'win32' });
