@@ -250,6 +250,8 @@ const SYSTEM_PEERS = [
   // @ws/redis and the cluster-chat example run against a real Redis (started by the tests on a
   // free port); under CI a missing redis-server fails those tests instead of skipping them.
   ['redis-server', '/usr/bin/redis-server'],
+  // test/adapters/http.test.ts drives every runtime's plain-HTTP side with curl.
+  ['curl', '/usr/bin/curl'],
 ];
 const missingPeers = SYSTEM_PEERS.filter(([, file]) => !existsSync(file)).map(([pkg]) => pkg);
 if (missingPeers.length > 0 && !argv.includes('--no-system-peers') && !process.env.WS_NO_SYSTEM_PEERS) {

@@ -18,6 +18,7 @@ import { FrameParser, FAILED, HEADER, NEED_MORE } from './frame-parser.ts';
 import { COPY_THRESHOLD, firstByte, serializeFrame, unmaskedFrame } from './frame-serializer.ts';
 import { buildClosePayload, parseClosePayload } from './close-frame.ts';
 import { HeadParser, type RequestHead, type ResponseHead } from './http/head-parser.ts';
+import { HttpServerPhase, type HttpServerSettings } from './http/server-exchange.ts';
 import type { HeadersInit } from './http/headers.ts';
 import { sameAsciiCase } from './http/ascii-case.ts';
 import { buildAcceptResponse, buildRejectResponse, validateRequest, type ServerHandshakeOptions } from './handshake/server.ts';
@@ -63,6 +64,15 @@ export interface ConnectionOptions {
 export interface ServerConnectionOptions extends ConnectionOptions {
   /** Allowed `Origin` values, or a predicate; null or absent allows every origin. */
   origins?: ServerHandshakeOptions['origins'];
+  /**
+   * Serve plain HTTP requests beside upgrades (see `http/server-exchange.ts`): a request that is
+   * not an upgrade becomes an `http-request` event, answered with `http-response`, `http-body`
+   * and `http-end` commands, and the connection may carry several in turn before an upgrade.
+   * Bounded by `limits.maxHeadBytes`, `maxHeaders` and `maxBodyBytes`, timed by
+   * `timeouts.handshakeTimeout` (each head) and `httpKeepAliveTimeout`. Default false: such a
+   * request is refused with 426.
+   */
+  http?: boolean;
 }
 
 export interface ClientConnectionOptions extends ConnectionOptions {
@@ -119,8 +129,8 @@ class HandshakeState {
   head: HeadParser<'request'> | HeadParser<'response'> | null;
   readonly factories: readonly ExtensionFactory[];
   readonly origins: ServerHandshakeOptions['origins'];
-  /** The handshake timeout counts from here. */
-  readonly createdAt: number;
+  /** The handshake timeout counts from here (for an upgrade on a kept-alive connection: from its head). */
+  createdAt: number;
   /** Bytes received so far. */
   bytesReceived = 0;
   /** Client: our key and the subprotocols offered, to check the response against. */
@@ -132,6 +142,8 @@ class HandshakeState {
   rejectBodyExpected = -1;
   /** Server: bytes received before our answer (see `#keepEarly`). */
   earlyBytes = 0;
+  /** Server with `http`: the plain-HTTP requests before an upgrade; null once a request upgrades. */
+  http: HttpServerPhase | null = null;
 
   constructor(head: HeadParser<'request'> | HeadParser<'response'>, factories: readonly ExtensionFactory[], origins: ServerHandshakeOptions['origins'], createdAt: number) {
     this.head = head;
@@ -196,6 +208,16 @@ function checkLimits(limits: Limits): void {
       throw new WebSocketUsageError('INVALID_ARGUMENT', `limits.${name} must be a safe integer ≥ 0, got ${describe(value)}`);
     }
   }
+}
+
+function httpSettings(limits: Limits, timeouts: Timeouts): HttpServerSettings {
+  return {
+    maxHeadBytes: limits.maxHeadBytes,
+    maxHeaders: limits.maxHeaders,
+    maxBodyBytes: limits.maxBodyBytes,
+    headTimeout: timeouts.handshakeTimeout,
+    keepAliveTimeout: timeouts.httpKeepAliveTimeout,
+  };
 }
 
 function toBytes(data: unknown, what: string): Uint8Array {
@@ -307,8 +329,13 @@ export class Connection {
     this.#clock = options.clock ?? Date.now;
     const createdAt = this.#clock();
     this.#live = timeouts.idleTimeout > 0 || timeouts.keepaliveInterval > 0 ? { received: createdAt, pingAt: -1 } : null;
+    const http = role === 'server' ? (options as ServerConnectionOptions).http : undefined;
     const head = role === 'server' ? new HeadParser('request', limits) : new HeadParser('response', limits);
     const hs = (this.#hs = new HandshakeState(head, options.extensions ?? NONE, options.origins ?? null, createdAt));
+    if (http === true) {
+      hs.head = null;
+      hs.http = new HttpServerPhase(httpSettings(limits, timeouts), createdAt);
+    }
 
     if (role === 'client') {
       // Only a client needs randomness (its key and masks): a server looks for none.
@@ -412,6 +439,7 @@ export class Connection {
       case 'handshake':
         this.#hs!.bytesReceived += data.length;
         if (this.#hs!.rejectBody !== null) this.#collectRejectBody(data);
+        else if (this.#hs!.http !== null) this.#receiveHttp(data);
         else if (this.role === 'server') this.#receiveRequestBytes(data);
         else this.#receiveResponseBytes(data);
         return;
@@ -426,7 +454,7 @@ export class Connection {
 
   /** Server: the request head was parsed elsewhere (e.g. by `node:http`). Use instead of request bytes. */
   receiveRequestHead(head: RequestHead): void {
-    if (this.role !== 'server' || this.#state !== 'handshake' || this.#hs!.bytesReceived > 0) {
+    if (this.role !== 'server' || this.#state !== 'handshake' || this.#hs!.bytesReceived > 0 || this.#hs!.http !== null) {
       throw new WebSocketUsageError('INVALID_STATE', 'receiveRequestHead() is for a server connection that has received nothing yet');
     }
     this.#hs!.head = null;
@@ -443,6 +471,11 @@ export class Connection {
       case 'awaiting-accept':
         if (this.#hs!.rejectBody !== null) {
           this.#finishRejected();
+          return;
+        }
+        if (this.#hs!.http !== null) {
+          this.#hs!.http.eof();
+          this.#afterHttp();
           return;
         }
         this.#protocolError('EOF_IN_HANDSHAKE', null, null, 'the peer closed the connection during the handshake');
@@ -585,6 +618,11 @@ export class Connection {
         return this.#sendControl(command.type === 'ping' ? Opcode.Ping : Opcode.Pong, command.data === undefined ? EMPTY : toBytes(command.data, `${command.type} data`));
       case 'close':
         return this.#close(command.code, command.reason);
+      case 'http-response':
+      case 'http-body':
+      case 'http-end':
+      case 'http-continue':
+        return this.#sendHttp(command);
       default:
         throw new WebSocketUsageError('INVALID_ARGUMENT', `unknown command type ${describe((command as { type: unknown }).type)}`);
     }
@@ -689,6 +727,7 @@ export class Connection {
     switch (this.#state) {
       case 'handshake':
       case 'awaiting-accept':
+        if (this.#hs!.http !== null) return this.#hs!.http.deadline();
         return t.handshakeTimeout > 0 ? this.#hs!.createdAt + t.handshakeTimeout : null;
       case 'closing':
         return t.closeTimeout > 0 ? this.#closing().deadline : null;
@@ -714,6 +753,11 @@ export class Connection {
     switch (this.#state) {
       case 'handshake':
       case 'awaiting-accept':
+        if (this.#hs!.http !== null) {
+          this.#hs!.http.tick(now);
+          this.#afterHttp();
+          return;
+        }
         this.#protocolError('HANDSHAKE_TIMEOUT', null, null, `the handshake did not complete within ${t.handshakeTimeout} ms`);
         this.#toClosed('timeout', 'HANDSHAKE_TIMEOUT');
         this.#destroy();
@@ -743,6 +787,76 @@ export class Connection {
   }
 
   // ───────────────────────────── handshake ─────────────────────────────
+
+  /** Server with `http`: bytes of plain requests (or of the head that upgrades). */
+  #receiveHttp(data: Uint8Array): void {
+    this.#hs!.http!.receive(data, this.#clock());
+    this.#afterHttp();
+  }
+
+  /** Carry out what the HTTP phase found: events to the caller, bytes to write, an upgrade, the end. */
+  #afterHttp(): void {
+    const hs = this.#hs;
+    const http = hs?.http ?? null;
+    if (http === null) return;
+    for (const chunk of http.takeWrites()) this.#write(chunk);
+    const events = http.events;
+    // Taken one at a time: an upgrade or an end stops the phase, and what follows is not its.
+    while (events.length > 0) {
+      const event = events.shift()!;
+      switch (event.type) {
+        case 'http-request':
+        case 'http-body':
+        case 'http-body-end':
+          this.#emit(event);
+          break;
+        case 'upgrade':
+          hs!.http = null;
+          hs!.createdAt = event.headStarted;
+          this.#onRequestHead(event.request);
+          if (event.rest.length > 0 && this.#state === 'awaiting-accept') this.#keepEarly(event.rest);
+          return;
+        case 'refuse':
+          hs!.http = null;
+          if (event.respond) {
+            this.#refuseRequest(event.code, event.status, event.message, []);
+          } else {
+            this.#protocolError(event.code, null, null, event.message);
+            this.#toClosed(event.code === 'HANDSHAKE_TIMEOUT' || event.code === 'REQUEST_TIMEOUT' ? 'timeout' : 'fail', event.code);
+            this.#destroy();
+          }
+          return;
+        case 'close':
+          hs!.http = null;
+          this.#toClosed(event.reason === 'eof' ? 'eof' : event.reason === 'idle' ? 'timeout' : 'served', null);
+          this.#shutdownWrite();
+          return;
+      }
+    }
+  }
+
+  #sendHttp(command: Extract<Command, { type: 'http-response' | 'http-body' | 'http-end' | 'http-continue' }>): void {
+    const http = this.#hs?.http ?? null;
+    if (http === null) {
+      if (this.role === 'server' && this.#state === 'closed') return; // refused or gone meanwhile: nothing to answer
+      throw new WebSocketUsageError('INVALID_STATE', `${command.type} is for a server with http serving a plain request (state: ${this.#state})`);
+    }
+    switch (command.type) {
+      case 'http-response':
+        http.respond({ status: command.status, statusText: command.statusText, headers: command.headers, bodyLength: command.bodyLength });
+        break;
+      case 'http-body':
+        http.write(toBytes(command.data, 'http-body data'));
+        break;
+      case 'http-end':
+        http.end(this.#clock());
+        break;
+      case 'http-continue':
+        http.sendContinue();
+        break;
+    }
+    this.#afterHttp();
+  }
 
   #receiveRequestBytes(data: Uint8Array): void {
     const hs = this.#hs!;

@@ -29,6 +29,12 @@ export type ProtocolErrorCode =
   | 'BAD_EXTENSION_HEADER'
   | 'HANDSHAKE_TIMEOUT'
   | 'EOF_IN_HANDSHAKE'
+  // Plain HTTP requests beside WebSockets (RFC 9112 §6–§7)
+  | 'BAD_BODY_FRAMING'
+  | 'BAD_CHUNK'
+  | 'BODY_TOO_LARGE'
+  | 'REQUEST_TIMEOUT'
+  | 'EOF_IN_REQUEST'
   // Framing (§5)
   | 'RESERVED_BITS'
   | 'RESERVED_OPCODE'

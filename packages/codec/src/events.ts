@@ -6,6 +6,7 @@
  */
 import type { ProtocolErrorCode } from './errors.ts';
 import type { HttpHeaders, HeadersInit } from './http/headers.ts';
+import type { RequestHead } from './http/head-parser.ts';
 import type { ExtensionOffer } from './extensions/extension.ts';
 
 /** A validated WebSocket upgrade request, as a server sees it (RFC 6455 §4.2.1). */
@@ -74,7 +75,17 @@ export type Event =
       message: string;
     }
   /** The WebSocket is finished. Always the last event. */
-  | { type: 'closed'; info: CloseInfo };
+  | { type: 'closed'; info: CloseInfo }
+  /**
+   * Server with `http` serving: a plain (not upgrade) request. Answer it with `http-response`,
+   * then `http-body` commands and `http-end`; with `body: true` its body follows as
+   * `http-body` events and `http-body-end`.
+   */
+  | { type: 'http-request'; request: RequestHead; body: boolean }
+  /** Part of a plain request's body, as it arrived (chunked framing removed). */
+  | { type: 'http-body'; data: Uint8Array }
+  /** The plain request's body is complete. */
+  | { type: 'http-body-end' };
 
 /** How a connection ended. */
 export interface CloseInfo {
@@ -102,7 +113,18 @@ export type Command =
   | { type: 'fragment'; kind: MessageKind; data: Uint8Array; fin: boolean; compress?: boolean }
   | { type: 'ping'; data?: Uint8Array }
   | { type: 'pong'; data?: Uint8Array }
-  | { type: 'close'; code?: number; reason?: string };
+  | { type: 'close'; code?: number; reason?: string }
+  /**
+   * Server with `http` serving: the head of the answer to the current plain request. `bodyLength`
+   * null: unknown (sent chunked, or to an HTTP/1.0 client until the connection closes).
+   */
+  | { type: 'http-response'; status: number; statusText?: string; headers?: HeadersInit; bodyLength: number | null }
+  /** Bytes of the answer's body (none are sent for HEAD, 204 or 304). */
+  | { type: 'http-body'; data: Uint8Array }
+  /** The answer is complete: the connection waits for the next request or closes. */
+  | { type: 'http-end' }
+  /** Send `100 Continue` if the request asked for it (`Expect`) and nothing was answered yet. */
+  | { type: 'http-continue' };
 
 export type Output =
   /** Write these bytes, in order after the previous outputs. */

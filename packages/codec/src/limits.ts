@@ -16,6 +16,8 @@ export interface Limits {
   maxFragments: number;
   /** Body bytes kept from a refused (non-101) handshake response. Beyond it the body is cut. */
   maxRejectBodyBytes: number;
+  /** Server serving plain HTTP: a request body's bytes, declared or received. Over it: 413. */
+  maxBodyBytes: number;
 }
 
 export interface Timeouts {
@@ -29,6 +31,8 @@ export interface Timeouts {
   keepaliveTimeout: number;
   /** Close with 1001 after this long without receiving anything. */
   idleTimeout: number;
+  /** Server serving plain HTTP: how long a kept-alive connection waits for its next request. */
+  httpKeepAliveTimeout: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -47,6 +51,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxFragments: 128 * 1024,
   // Enough for an error page; the WHATWG client discards it anyway.
   maxRejectBodyBytes: 64 * 1024,
+  // Bun's maxRequestBodySize default. Bodies are streamed to the handler, not buffered.
+  maxBodyBytes: 128 * 1024 * 1024,
 });
 
 export const DEFAULT_TIMEOUTS: Readonly<Timeouts> = Object.freeze({
@@ -60,4 +66,6 @@ export const DEFAULT_TIMEOUTS: Readonly<Timeouts> = Object.freeze({
   keepaliveTimeout: 20_000,
   // Off by default, like ws and Deno; Bun's idleTimeout is 120 s.
   idleTimeout: 0,
+  // Node's http.Server keepAliveTimeout default.
+  httpKeepAliveTimeout: 5_000,
 });

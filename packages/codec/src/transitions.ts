@@ -6,7 +6,7 @@
  *
  *   handshake ──request──▶ awaiting-accept ──accept──▶ open ──send-close──▶ closing
  *       │  └──response───────────────────────────────▶ open      │               │
- *       └─(reject|fail|eof|timeout)──▶ closed ◀──(recv-close|fail|eof)──┴──(recv-close|fail|eof|timeout)
+ *       └─(reject|fail|eof|timeout|served)──▶ closed ◀──(recv-close|fail|eof)──┴──(recv-close|fail|eof|timeout)
  */
 
 export type ConnectionState = 'handshake' | 'awaiting-accept' | 'open' | 'closing' | 'closed';
@@ -29,10 +29,12 @@ export type TransitionInput =
   /** The peer closed TCP. */
   | 'eof'
   /** The handshake or close deadline passed. */
-  | 'timeout';
+  | 'timeout'
+  /** Server: plain HTTP requests were answered and the connection ends without an upgrade. */
+  | 'served';
 
 const TABLE: Readonly<Record<ConnectionState, Partial<Record<TransitionInput, ConnectionState>>>> = {
-  handshake: { request: 'awaiting-accept', response: 'open', reject: 'closed', fail: 'closed', eof: 'closed', timeout: 'closed' },
+  handshake: { request: 'awaiting-accept', response: 'open', reject: 'closed', fail: 'closed', eof: 'closed', timeout: 'closed', served: 'closed' },
   'awaiting-accept': { accept: 'open', reject: 'closed', fail: 'closed', eof: 'closed', timeout: 'closed' },
   open: { 'send-close': 'closing', 'recv-close': 'closed', fail: 'closed', eof: 'closed' },
   closing: { 'recv-close': 'closed', fail: 'closed', eof: 'closed', timeout: 'closed' },

@@ -2,16 +2,17 @@
 // `deno run --allow-net --config packages/deno/deno.json packages/deno/bin/echo.ts --port P`.
 // Sends every text and binary message back unchanged and of the same type; accepts
 // permessage-deflate offers; prints `listening on ws://HOST:PORT` once ready; closes its
-// connections (1001) and exits on SIGTERM/SIGINT.
+// connections (1001) and exits on SIGTERM/SIGINT. Plain HTTP on the same port: `GET /health` is `200 ok`, `GET /` a small page,
+// anything else 404 (echoFetch in @ws/codec/testing); `--fetch test` adds test routes (testFetch).
 //
 // Optional limits and timeouts, the same flags on every runtime's echo server (each left out
 // keeps the server's default): see serverFlagOptions in @ws/codec/testing.
 import { createServer, permessageDeflate } from '../src/index.ts';
-import { parseFlags, serverFlagOptions } from '@ws/codec/testing';
+import { echoFetch, testFetch, parseFlags, serverFlagOptions } from '@ws/codec/testing';
 
-const args = parseFlags(Deno.args, { port: '9001', host: '127.0.0.1' });
+const args = parseFlags(Deno.args, { port: '9001', host: '127.0.0.1', fetch: 'echo' });
 
-const server = createServer({ extensions: [permessageDeflate()], ...serverFlagOptions(args) }, (ws) => {
+const server = createServer({ extensions: [permessageDeflate()], fetch: args.fetch === 'test' ? testFetch : echoFetch, ...serverFlagOptions(args) }, (ws) => {
   ws.on('message', (data) => ws.send(data));
   ws.on('error', () => {}); // a peer's violation closes that connection; nothing to report here
 });

@@ -22,6 +22,7 @@ import type { ExtensionOffer } from '../extensions/extension.ts';
 import { HttpHeaders, fieldCount, type HeadersInit } from '../http/headers.ts';
 import { foldAscii, sameAsciiCase } from '../http/ascii-case.ts';
 import { serializeHead, type RequestHead } from '../http/head-parser.ts';
+import { REASON_PHRASES } from '../http/response.ts';
 import { encodeUtf8 } from '../utf8.ts';
 import { base64ByteLength } from '../base64.ts';
 import { computeAcceptKey } from './accept-key.ts';
@@ -250,30 +251,6 @@ export function buildAcceptResponse(request: HandshakeRequest, opts: { protocol:
   return serializeHead('HTTP/1.1 101 Switching Protocols', fields);
 }
 
-/** Reason phrases for the statuses a handshake is likely to be refused with (RFC 9110 §15). */
-const REASONS: Readonly<Record<number, string>> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  408: 'Request Timeout',
-  409: 'Conflict',
-  410: 'Gone',
-  413: 'Content Too Large',
-  414: 'URI Too Long',
-  421: 'Misdirected Request',
-  426: 'Upgrade Required',
-  429: 'Too Many Requests',
-  431: 'Request Header Fields Too Large',
-  500: 'Internal Server Error',
-  501: 'Not Implemented',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout',
-  505: 'HTTP Version Not Supported',
-};
-
 const REASON_PHRASE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 /**
@@ -287,7 +264,7 @@ export function buildRejectResponse(status: number, opts: { statusText?: string;
   if (!Number.isInteger(status) || status < 400 || status > 599) {
     throw new WebSocketUsageError('INVALID_ARGUMENT', `reject status must be an integer from 400 to 599, got ${describe(status)}`);
   }
-  const { statusText = REASONS[status] ?? '', headers, body } = opts ?? {};
+  const { statusText = REASON_PHRASES[status] ?? '', headers, body } = opts ?? {};
   if (typeof statusText !== 'string' || !REASON_PHRASE.test(statusText)) {
     throw new WebSocketUsageError('INVALID_ARGUMENT', `statusText must be a reason phrase without CR, LF or controls, got ${describe(statusText)}`);
   }

@@ -26,3 +26,4 @@ export { Topics, createTopics, DEFAULT_BACKPRESSURE_LIMIT } from './topics.ts';
 export type { PublishOptions, TopicOptions } from './topics.ts';
 export type { Broker, BrokerLink, BrokerMember, BrokerMessage } from './broker.ts';
 export { InProcessBroker } from './in-process-broker.ts';
+export type { FetchHandler, FetchServer, FetchRequest, FetchResponse, RequestLike, ResponseLike } from './http-exchange.ts';

@@ -11,6 +11,7 @@ import { resolveSessionOptions, type ResolvedSessionOptions, type SessionOptions
 import { Topics, type TopicOptions } from './topics.ts';
 import type { PeerInfo, Transport, TransportHandlers } from './transport.ts';
 import { WebSocketConnection, driver, sessionInput, type ConnectionHooks, type Driver, type SessionRequest } from './websocket-connection.ts';
+import { checkFetchHost, startExchange, type FetchHandler } from './http-exchange.ts';
 
 /** What `verifyClient` may answer: accept (true), refuse with 401 (false), or refuse with this response. */
 export type VerifyResult = boolean | { status: number; statusText?: string; headers?: HeadersInit; body?: string | Uint8Array };
@@ -33,6 +34,15 @@ export interface ServerSessionOptions extends SessionOptions, TopicOptions {
   verifyClient?: (request: SessionRequest) => VerifyResult | Promise<VerifyResult>;
   /** Extra headers for the 101 response. */
   headers?: HeadersInit | ((request: SessionRequest) => HeadersInit | undefined);
+  /**
+   * Answer plain HTTP requests on the same port (a health check, the page that opens the
+   * socket, a 404): every request that is not a WebSocket upgrade is passed as a WHATWG
+   * `Request` (its body a stream) and the `Response` it returns is written back, with
+   * keep-alive between requests. Limits: `limits.maxHeadBytes`, `maxHeaders` and
+   * `maxBodyBytes` (413); timeouts: `timeouts.handshakeTimeout` for each head and
+   * `httpKeepAliveTimeout` between requests. Absent: such requests are answered 426.
+   */
+  fetch?: FetchHandler;
 }
 
 export type ConnectionHandler = (connection: WebSocketConnection, request: SessionRequest) => void;
@@ -63,7 +73,12 @@ function resolveOnce(options: ServerSessionOptions): Resolved {
       random: options.random,
       clock: session.clock,
       origins: options.origins,
+      http: options.fetch !== undefined,
     };
+    if (options.fetch !== undefined && typeof options.fetch !== 'function') {
+      throw new TypeError(`fetch must be a function (request) => Response, got ${options.fetch === null ? 'null' : typeof options.fetch}`);
+    }
+    if (options.fetch !== undefined) checkFetchHost();
     resolved = { session, codec };
     if (typeof options === 'object' && options !== null) resolvedCache.set(options, resolved);
   }
@@ -116,6 +131,7 @@ export class ServerSession implements TransportHandlers {
   static readonly #hooks: ConnectionHooks<ServerSession> = {
     onRequest: (session, connection, request) => decide(connection, request, session.#options),
     onOpen: (session, connection) => session.#onConnection(connection, connection.request!),
+    onHttpRequest: (session, connection, head, body, peer) => startExchange(connection, head, body, session.#options.fetch!, peer, resolveOnce(session.#options).session.timers),
   };
 
   constructor(transport: Transport, options: ServerSessionOptions, onConnection: ConnectionHandler, peer: PeerInfo = {}) {
@@ -137,9 +153,11 @@ export class ServerSession implements TransportHandlers {
     // Check every option now, the codec's too: a bad one throws from the server's constructor,
     // not from its first accept (where it would take the process down, or drop every socket).
     Connection.server(resolveOnce(options).codec);
+    const timers = resolveOnce(options).session.timers;
     const hooks: ConnectionHooks<O> = {
       onRequest: (_owner, connection, request) => decide(connection, request, options),
       onOpen: (owner, connection) => onOpen(owner, connection, connection.request!),
+      onHttpRequest: (_owner, connection, head, body, peer) => startExchange(connection, head, body, options.fetch!, peer, timers),
     };
     return { open: (transport, owner, peer) => openConnection(transport, options, owner, hooks, peer, topics), topics };
   }

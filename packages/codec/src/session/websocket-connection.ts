@@ -18,6 +18,8 @@ import type { CloseInfo, Event, HandshakeRequest, HandshakeResponse, MessageKind
 import { encodeUtf8 } from '../utf8.ts';
 import { formatExtensionHeader } from '../handshake/header-values.ts';
 import type { HttpHeaders } from '../http/headers.ts';
+import type { RequestHead } from '../http/head-parser.ts';
+import type { HttpBodySink } from './http-exchange.ts';
 import { controlBytes, toBytes, type SendData } from './data.ts';
 import { Emitter, reportError } from './emitter.ts';
 import { HandshakeError, WebSocketError, type SessionCloseInfo, type SessionErrorCode } from './errors.ts';
@@ -95,6 +97,8 @@ export interface ConnectionHooks<O> {
   onRequest?(owner: O, connection: WebSocketConnection, request: SessionRequest): void;
   /** Called just before the `open` event is dispatched. */
   onOpen?(owner: O, connection: WebSocketConnection): void;
+  /** Server serving plain HTTP: a plain request arrived; returns where its body goes. */
+  onHttpRequest?(owner: O, connection: WebSocketConnection, request: RequestHead, body: boolean, peer: PeerInfo | null): HttpBodySink;
 }
 
 /** @internal Built by `ServerSession` and `connectSession`. */
@@ -209,6 +213,8 @@ class HandshakeState {
   rejection: { response: HandshakeResponse; body: Uint8Array } | null = null;
   /** The handshake failed: `opened` rejects with this. */
   openError: HandshakeError | null = null;
+  /** Server serving plain HTTP: the request being answered, where its body goes. */
+  exchange: HttpBodySink | null = null;
 
   constructor(peer: PeerInfo | null, owner: unknown, hooks: ConnectionHooks<unknown> | null) {
     this.peer = peer;
@@ -897,6 +903,22 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
       case 'rejected':
         this.#hs!.rejection = { response: event.response, body: event.body };
         return;
+      case 'http-request': {
+        const hs = this.#hs!;
+        if (hs.hooks?.onHttpRequest === undefined) return;
+        try {
+          hs.exchange = hs.hooks.onHttpRequest(hs.owner, this, event.request, event.body, hs.peer);
+        } catch (error) {
+          reportError(error);
+        }
+        return;
+      }
+      case 'http-body':
+        this.#hs!.exchange?.body(event.data);
+        return;
+      case 'http-body-end':
+        this.#hs!.exchange?.end();
+        return;
       case 'protocol-error':
         this.#trouble().lastProblem = event.message;
         if (this.#flag(TERMINATED) || this.#trouble().error !== null) return; // our own abort caused it
@@ -905,6 +927,8 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
       case 'closed':
         if (!this.#flag(WAS_OPEN)) {
           const hs = this.#hs!;
+          hs.exchange?.gone();
+          hs.exchange = null;
           hs.hooks = hs.owner = null;
           hs.openError = this.#handshakeError(event.info);
           hs.settleOpened?.(hs.openError);

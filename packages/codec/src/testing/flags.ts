@@ -37,6 +37,8 @@ export type ServerFlagOptions = Pick<ServerSessionOptions, 'limits' | 'timeouts'
  *   --max-headers N            more header fields get 431
  *   --max-frame-size N         a larger frame fails the connection (1009)
  *   --max-message-size N       a larger message (after inflating) fails it (1009)
+ *   --max-body-bytes N         a larger plain-HTTP request body gets 413
+ *   --http-keep-alive-timeout MS  a kept-alive plain-HTTP connection idle this long is closed
  *   --high-water-mark N        send() reports backpressure from here
  *   --max-buffered-amount N    a peer with more unsent bytes is dropped (at least highWaterMark)
  */
@@ -48,6 +50,8 @@ const SERVER_FLAGS: Readonly<Record<string, readonly ['limits' | 'timeouts' | nu
   'max-headers': ['limits', 'maxHeaders'],
   'max-frame-size': ['limits', 'maxFrameSize'],
   'max-message-size': ['limits', 'maxMessageSize'],
+  'max-body-bytes': ['limits', 'maxBodyBytes'],
+  'http-keep-alive-timeout': ['timeouts', 'httpKeepAliveTimeout'],
   'high-water-mark': [null, 'highWaterMark'],
   'max-buffered-amount': [null, 'maxBufferedAmount'],
 };
