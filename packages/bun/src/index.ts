@@ -1,7 +1,7 @@
 // @ws/bun: WebSocket server and client for Bun, on Bun's own TCP/TLS sockets. This file only re-exports.
 export { createServer, createUpgradeHandler, UpgradeHandler, WebSocketServer } from './server.ts';
 export type { ServerOptions } from './server.ts';
-export { connect, createConnection, WebSocket } from './client.ts';
+export { connect, createConnection, WebSocket, WebSocketStream } from './client.ts';
 export type { ConnectOptions } from './client.ts';
 export { BunTransport, socketHandlers } from './transport.ts';
 export { WebSocketConnection, HandshakeError, WebSocketError, Topics, createTopics, InProcessBroker, ConnectionRegistry } from '@ws/codec/session';
@@ -22,6 +22,9 @@ export type {
   ConnectionSet,
   ClientSessionOptions,
   WebSocketInit,
+  WebSocketStreamOptions,
+  WebSocketStreamOpenInfo,
+  WebSocketStreamCloseInfo,
   PublishOptions,
   TopicOptions,
   Broker,

@@ -7,7 +7,7 @@
  * needs `--allow-read`.
  */
 import { WebSocketUsageError, parseWsUrl } from '@ws/codec';
-import { createWebSocketClass, openedOrRejected, startClient, type ClientSessionOptions, type WebSocketClass, type WebSocketConnection } from '@ws/codec/session';
+import { createWebSocketClass, createWebSocketStreamClass, openedOrRejected, startClient, type ClientSessionOptions, type SendData, type WebSocketClass, type WebSocketConnection, type WebSocketStreamClass } from '@ws/codec/session';
 import { DenoTransport } from './transport.ts';
 
 export interface ConnectOptions extends ClientSessionOptions {
@@ -72,3 +72,12 @@ export function connect(url: string | { href: string }, options: ConnectOptions 
 export const WebSocket: WebSocketClass = createWebSocketClass({
   connect: (url, options) => createConnection(url, options as ConnectOptions),
 });
+
+/**
+ * The WHATWG `WebSocketStream`: `new WebSocketStream(url, { protocols, signal, ...connect options })`,
+ * `await stream.opened` → `{ readable, writable, protocol, extensions }`, `stream.closed`,
+ * `stream.close({ closeCode, reason })`; `WebSocketStream.from(connection)` for a server's connection.
+ */
+export const WebSocketStream: WebSocketStreamClass<ReadableStream<string | Uint8Array>, WritableStream<SendData>> = createWebSocketStreamClass((url, options) =>
+  createConnection(url, options as ConnectOptions),
+);

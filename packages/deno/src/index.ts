@@ -1,7 +1,7 @@
 // @ws/deno: WebSocket server and client for Deno, on Deno's own TCP and TLS sockets. This file only re-exports.
 export { createServer, createUpgradeHandler, UpgradeHandler, WebSocketServer } from './server.ts';
 export type { ServerOptions, ServerTlsOptions, ServerAddress } from './server.ts';
-export { connect, createConnection, WebSocket } from './client.ts';
+export { connect, createConnection, WebSocket, WebSocketStream } from './client.ts';
 export type { ConnectOptions } from './client.ts';
 export { DenoTransport } from './transport.ts';
 export { WebSocketConnection, HandshakeError, WebSocketError, Topics, createTopics, InProcessBroker, ConnectionRegistry } from '@ws/codec/session';
@@ -21,6 +21,9 @@ export type {
   ConnectionSet,
   ClientSessionOptions,
   WebSocketInit,
+  WebSocketStreamOptions,
+  WebSocketStreamOpenInfo,
+  WebSocketStreamCloseInfo,
   PublishOptions,
   TopicOptions,
   Broker,

@@ -5,7 +5,8 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { parseWsUrl } from '@ws/codec';
-import { createWebSocketClass, openedOrRejected, startClient, type ClientSessionOptions, type WebSocketClass, type WebSocketConnection } from '@ws/codec/session';
+import { createWebSocketClass, createWebSocketStreamClass, openedOrRejected, startClient, type ClientSessionOptions, type SendData, type WebSocketClass, type WebSocketConnection, type WebSocketStreamClass } from '@ws/codec/session';
+import type { ReadableStream, WritableStream } from 'node:stream/web';
 import { NodeTransport } from './transport.ts';
 
 export interface ConnectOptions extends ClientSessionOptions {
@@ -60,3 +61,12 @@ export const WebSocket: WebSocketClass = createWebSocketClass({
   connect: (url, options) => createConnection(url, options as ConnectOptions),
   binaryTypes: { nodebuffer: (data: Uint8Array) => Buffer.from(data.buffer, data.byteOffset, data.byteLength) },
 });
+
+/**
+ * The WHATWG `WebSocketStream`: `new WebSocketStream(url, { protocols, signal, ...connect options })`,
+ * `await stream.opened` → `{ readable, writable, protocol, extensions }`, `stream.closed`,
+ * `stream.close({ closeCode, reason })`; `WebSocketStream.from(connection)` for a server's connection.
+ */
+export const WebSocketStream: WebSocketStreamClass<ReadableStream<string | Uint8Array>, WritableStream<SendData>> = createWebSocketStreamClass((url, options) =>
+  createConnection(url, options as ConnectOptions),
+);

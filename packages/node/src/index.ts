@@ -1,9 +1,10 @@
 // @ws/node: WebSocket server and client for Node.js. This file only re-exports.
 export { createServer, createUpgradeHandler, handleUpgrade, UpgradeHandler, WebSocketServer } from './server.ts';
 export type { ServerOptions } from './server.ts';
-export { connect, createConnection, WebSocket } from './client.ts';
+export { connect, createConnection, WebSocket, WebSocketStream } from './client.ts';
 export type { ConnectOptions } from './client.ts';
 export { NodeTransport } from './transport.ts';
+export { createWebSocketStream } from './duplex.ts';
 export { WebSocketConnection, HandshakeError, WebSocketError, Topics, createTopics, InProcessBroker, ConnectionRegistry } from '@ws/codec/session';
 export type {
   SessionCloseInfo as CloseInfo,
@@ -22,6 +23,9 @@ export type {
   ConnectionSet,
   ClientSessionOptions,
   WebSocketInit,
+  WebSocketStreamOptions,
+  WebSocketStreamOpenInfo,
+  WebSocketStreamCloseInfo,
   PublishOptions,
   TopicOptions,
   Broker,

@@ -20,6 +20,8 @@ export { startClient, openedOrRejected, TopicServer } from './adapter-helpers.ts
 export type { AttachableTransport, ServerEvents, ServerAddress } from './adapter-helpers.ts';
 export { createWebSocketClass, WhatwgWebSocket } from './whatwg.ts';
 export type { WebSocketClass, WebSocketClassOptions, WebSocketInit, BinaryConverter } from './whatwg.ts';
+export { WebSocketStreamBase, createWebSocketStreamClass } from './web-socket-stream.ts';
+export type { WebSocketStreamClass, WebSocketStreamOptions, WebSocketStreamOpenInfo, WebSocketStreamCloseInfo, AbortSignalLike } from './web-socket-stream.ts';
 export { runAutobahnClient } from './autobahn-client.ts';
 export type { AutobahnClientOptions } from './autobahn-client.ts';
 export { Topics, createTopics, DEFAULT_BACKPRESSURE_LIMIT } from './topics.ts';
