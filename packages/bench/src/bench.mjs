@@ -4,6 +4,7 @@
 //   pnpm run bench:codec    codec micro-benchmarks only                 (≈ 3 min)
 //   pnpm run bench:e2e      end to end only                             (≈ 15 min)
 //   pnpm run bench:deflate  permessage-deflate vs ws, speed and memory  (≈ 5 min)
+//   pnpm run bench:fanout   topics: one publisher to 1,000 and 10,000 subscribers vs ws, Bun.serve, Deno
 //   node packages/bench/src/bench.mjs smoke   a < 30 s check that everything runs (CI)
 // Options after `--`: --quick (short, prints only), --rounds N, --seconds S, --nice N (run the
 // server and load generator at that niceness; negative needs root), --only node,ws,… (e2e
@@ -104,6 +105,13 @@ async function smoke() {
       if (!(row[key] === -1 || row[key] > 0)) throw new Error(`${key}: ${row[key]}`);
     }
   });
+  await step('fan-out: a deflate publish to 100 subscribers costs one compression; @ws/node publish and a ws send loop to 50 raw subscribers', async () => {
+    const { deflateOnce, runFanout } = await import('./fanout/run.mjs');
+    const deflate = await deflateOnce(100);
+    if (deflate.compressions !== 1 || deflate.compressedFrames !== 100) throw new Error(`deflate publish: ${JSON.stringify(deflate)}`);
+    const rows = await runFanout({ only: ['node', 'ws'], subscribers: [50], sizes: [32], latencyRounds: 2, deliveries32: 500 });
+    if (rows.length !== 2 || !rows.every((r) => !r.error && r.deliveriesPerSecond > 0)) throw new Error(`fan-out rows: ${JSON.stringify(rows)}`);
+  });
   let passed = 0, failed = 0;
   for (const [name, ok, ms, why] of results) {
     console.log(`  ${ok ? 'ok  ' : 'FAIL'} ${name} (${(ms / 1000).toFixed(1)} s)${why ? `: ${why}` : ''}`);
@@ -116,6 +124,8 @@ async function smoke() {
 
 if (mode === 'smoke') {
   process.exitCode = await smoke();
+} else if (mode === 'fanout') {
+  await (await import('./fanout/run.mjs')).main(argv);
 } else if (mode === 'codec' || mode === 'all' || mode === 'e2e' || mode === 'deflate') {
   if (mode === 'codec' || mode === 'all') await (await import('./codec/run.mjs')).main(argv);
   if (mode === 'e2e' || mode === 'all') await (await import('./e2e/run.mjs')).main(argv);
@@ -124,7 +134,7 @@ if (mode === 'smoke') {
 } else if (mode === 'summary') {
   writeSummary();
 } else {
-  console.error('usage: bench.mjs all|codec|e2e|deflate|smoke|summary [--quick] [--rounds N] [--seconds S] [--nice N] [--only ids] [--no-memory]');
+  console.error('usage: bench.mjs all|codec|e2e|deflate|fanout|smoke|summary [--quick] [--rounds N] [--seconds S] [--nice N] [--only ids] [--no-memory]');
   process.exitCode = 2;
 }
 
