@@ -4,7 +4,7 @@ export type { Role, ConnectionOptions, ServerConnectionOptions, ClientConnection
 export type { Event, Command, Output, CloseInfo, CloseInitiator, HandshakeRequest, HandshakeResponse, MessageKind } from './events.ts';
 export { WebSocketUsageError } from './errors.ts';
 export type { ProtocolErrorCode, UsageErrorCode } from './errors.ts';
-export { DEFAULT_LIMITS, DEFAULT_TIMEOUTS } from './limits.ts';
+export { DEFAULT_LIMITS, DEFAULT_TIMEOUTS, DEFAULT_SERVER_SESSION_TIMEOUTS } from './limits.ts';
 export type { Limits, Timeouts } from './limits.ts';
 export { CloseCode, isValidWireCloseCode } from './close-code.ts';
 export { Opcode, isControlOpcode } from './opcode.ts';

@@ -60,12 +60,27 @@ export const DEFAULT_TIMEOUTS: Readonly<Timeouts> = Object.freeze({
   handshakeTimeout: 10_000,
   // python websockets' close_timeout default.
   closeTimeout: 10_000,
-  // Off by default, like ws; python websockets uses 20 s when on.
+  // Off in the bare codec and for clients (as ws, browsers, Bun's and Deno's clients); on for a
+  // server session, see DEFAULT_SERVER_SESSION_TIMEOUTS.
   keepaliveInterval: 0,
   // python websockets' ping_timeout default, used once keepalive is on.
   keepaliveTimeout: 20_000,
-  // Off by default, like ws and Deno; Bun's idleTimeout is 120 s.
+  // Off: closing a quiet but live peer is the application's policy. A dead peer is keepalive's.
   idleTimeout: 0,
   // Node's http.Server keepAliveTimeout default.
   httpKeepAliveTimeout: 5_000,
+});
+
+/**
+ * A server session's defaults (every adapter's `createServer`), where they differ from
+ * {@link DEFAULT_TIMEOUTS}: keepalive on. Without it a peer that vanished without a FIN (a
+ * dropped NAT mapping, a killed laptop) holds its connection and memory forever. A ping after
+ * 30 s of silence finds it within 50 s (Deno's server: 30 s; Bun's: 120 s), and keeps a proxy
+ * with a 60 s read timeout (nginx's `proxy_read_timeout`, AWS ALB's idle timeout) from cutting
+ * a quiet connection. The comparison with ws, Bun and Deno is in docs/hardening.md.
+ */
+export const DEFAULT_SERVER_SESSION_TIMEOUTS: Readonly<Timeouts> = Object.freeze({
+  ...DEFAULT_TIMEOUTS,
+  // Under the 60 s read timeouts of common proxies; Deno's server pings after 15 s of silence.
+  keepaliveInterval: 30_000,
 });

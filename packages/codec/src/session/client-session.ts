@@ -22,7 +22,7 @@ export interface ClientSessionOptions extends SessionOptions {
  * once. Wire the socket's events to `transportHandlers(connection)`. Invalid options or URL throw.
  */
 export function connectSession(transport: Transport, url: string | { href: string }, options: ClientSessionOptions = {}): WebSocketConnection {
-  const resolved = resolveSessionOptions(options);
+  const resolved = resolveSessionOptions(options, 'client');
   const codec = Connection.client(url, {
     extensions: options.extensions,
     limits: options.limits,

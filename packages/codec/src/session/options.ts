@@ -4,7 +4,7 @@
  */
 import { WebSocketUsageError, describe } from '../errors.ts';
 import type { ExtensionFactory } from '../extensions/extension.ts';
-import { DEFAULT_TIMEOUTS, type Limits, type Timeouts } from '../limits.ts';
+import { DEFAULT_SERVER_SESSION_TIMEOUTS, DEFAULT_TIMEOUTS, type Limits, type Timeouts } from '../limits.ts';
 import type { RandomSource } from '../random.ts';
 
 /** Timer functions, injectable for tests. Defaults: the host's, looked up at each call. */
@@ -26,7 +26,10 @@ export interface SessionOptions {
    *   Bun's `idleTimeout`, which resets on received and sent data.) It is about inactivity, not
    *   liveness: a peer that vanished while the application keeps sending is caught by keepalive,
    *   `drainTimeout` or `maxBufferedAmount`.
-   * - `keepaliveInterval` (default 0, off): send a ping after this long without receiving anything.
+   * - `keepaliveInterval` (default: 30 s for a server, off for a client): send a ping after this
+   *   long without receiving anything. On for servers so that a peer that vanished without a
+   *   FIN is dropped (after `keepaliveInterval` + `keepaliveTimeout`) instead of held forever;
+   *   see docs/hardening.md for the comparison with ws, Bun and Deno.
    * - `keepaliveTimeout` (default 20 s): fail with 1011 (error `PONG_TIMEOUT`) when nothing
    *   arrives within this long after the ping left. A ping queued behind a backlog has not left:
    *   its clock starts once the bytes before it have been handed to the OS, and meanwhile it runs
@@ -107,7 +110,8 @@ function size(options: SessionOptions, name: keyof SessionOptions, fallback: num
   return value;
 }
 
-export function resolveSessionOptions(options: SessionOptions): ResolvedSessionOptions {
+/** `options` with the defaults of `role` (a server's keepalive is on, a client's off). */
+export function resolveSessionOptions(options: SessionOptions, role: 'server' | 'client'): ResolvedSessionOptions {
   if (typeof options !== 'object' || options === null) {
     throw new WebSocketUsageError('INVALID_ARGUMENT', `options must be an object, got ${describe(options)}`);
   }
@@ -123,8 +127,9 @@ export function resolveSessionOptions(options: SessionOptions): ResolvedSessionO
   const maxQueuedMessages = size(options, 'maxQueuedMessages', 16);
   if (maxQueuedMessages < 1) throw new WebSocketUsageError('INVALID_ARGUMENT', `maxQueuedMessages must be ≥ 1, got ${maxQueuedMessages}`);
   const timeouts = options.timeouts;
+  const defaults = role === 'server' ? DEFAULT_SERVER_SESSION_TIMEOUTS : DEFAULT_TIMEOUTS;
   const timeout = (name: 'idleTimeout' | 'keepaliveInterval' | 'keepaliveTimeout'): number => {
-    const value = timeouts?.[name] ?? DEFAULT_TIMEOUTS[name];
+    const value = timeouts?.[name] ?? defaults[name];
     if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) {
       throw new WebSocketUsageError('INVALID_ARGUMENT', `timeouts.${name} must be a finite number ≥ 0, got ${describe(value)}`);
     }

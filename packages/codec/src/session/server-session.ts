@@ -62,7 +62,7 @@ interface Resolved {
 function resolveOnce(options: ServerSessionOptions): Resolved {
   let resolved = resolvedCache.get(options);
   if (resolved === undefined) {
-    const session = resolveSessionOptions(options);
+    const session = resolveSessionOptions(options, 'server');
     const codec: ServerConnectionOptions = {
       extensions: options.extensions,
       limits: options.limits,

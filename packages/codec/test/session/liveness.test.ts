@@ -3,38 +3,9 @@
 // its keepaliveTimeout once it has left; a peer that takes our bytes but never answers still
 // fails with PONG_TIMEOUT. Time moves only through `advance`.
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../src/testing/index.ts';
-import type { Timers, WebSocketConnection } from '../../src/session/index.ts';
-import { pair, settle, type Pair } from './memory-transport.ts';
-
-/** Timers on a FakeClock: `advance(ms)` runs what falls due, in order, letting deliveries settle between. */
-function fakeTime() {
-  const clock = new FakeClock(1_000_000);
-  const pending = new Map<number, { fn: () => void; at: number }>();
-  let ids = 0;
-  const timers: Timers = {
-    setTimeout: (fn, ms) => {
-      pending.set(++ids, { fn, at: clock.now() + ms });
-      return ids;
-    },
-    clearTimeout: (handle) => void pending.delete(handle as number),
-  };
-  async function advance(ms: number): Promise<void> {
-    const end = clock.now() + ms;
-    for (;;) {
-      await settle();
-      let next: [number, { fn: () => void; at: number }] | null = null;
-      for (const entry of pending) if (entry[1].at <= end && (next === null || entry[1].at < next[1].at)) next = entry;
-      if (next === null) break;
-      clock.set(Math.max(clock.now(), next[1].at));
-      pending.delete(next[0]);
-      next[1].fn();
-    }
-    clock.set(end);
-    await settle();
-  }
-  return { clock, timers, advance, options: { clock: clock.now, timers } };
-}
+import type { WebSocketConnection } from '../../src/session/index.ts';
+import { fakeTime } from './fake-time.ts';
+import { pair, type Pair } from './memory-transport.ts';
 
 async function open(p: Pair): Promise<{ client: WebSocketConnection; server: WebSocketConnection; errors: string[] }> {
   const client = await p.client.opened;

@@ -1,0 +1,12 @@
+// @ws/deno with default options: the server's keepalive is on (a ping after 30 s of silence),
+// checked over real sockets with the session's timers on a fake clock (test/shared/keepalive-default.ts).
+import { connect } from '../src/index.ts';
+import { checkServerKeepaliveDefault } from '../../../test/shared/keepalive-default.ts';
+import { ourServer } from './helpers.ts';
+
+Deno.test('@ws/deno defaults: a server pings a silent peer after 30 s; our client answers and never pings', async () => {
+  await checkServerKeepaliveDefault(async (options, onConnection) => {
+    const { server, url } = await ourServer(options, onConnection);
+    return { url, close: () => server.close() };
+  }, connect);
+});
