@@ -12,6 +12,7 @@
  */
 import type { ProtocolErrorCode } from '../errors.ts';
 import { fieldCount } from './headers.ts';
+import { sameAsciiCase } from './ascii-case.ts';
 import type { RequestHead } from './head-parser.ts';
 
 /** Where a request's body ends: no body, after `length` bytes, or at the last chunk. */
@@ -49,7 +50,7 @@ export function requestFraming(head: RequestHead, maxBodyBytes: number): BodyFra
     // Exactly `chunked`: any other coding (or a list) is one we do not decode, and a guess at
     // where the body ends is what smuggling exploits.
     const te = headers.get('transfer-encoding')!;
-    if (te.length !== 7 || te.toLowerCase() !== 'chunked') return bodyError('BAD_BODY_FRAMING', 400, `unsupported Transfer-Encoding ${JSON.stringify(te)}`);
+    if (!sameAsciiCase(te, 'chunked')) return bodyError('BAD_BODY_FRAMING', 400, `unsupported Transfer-Encoding ${JSON.stringify(te)}`);
     return CHUNKED;
   }
   if (clCount === 0) return NO_BODY;

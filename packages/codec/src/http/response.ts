@@ -7,6 +7,7 @@
  */
 import { WebSocketUsageError, describe } from '../errors.ts';
 import { HttpHeaders, type HeadersInit } from './headers.ts';
+import { foldAscii, sameAsciiCase } from './ascii-case.ts';
 import { encodeLatin1, serializeHead } from './head-parser.ts';
 
 /** Reason phrases for common statuses (RFC 9110 §15). */
@@ -108,9 +109,9 @@ export function serializeResponseHead(init: ResponseHeadInit, context: ResponseH
   let keepAlive = context.keepAlive;
   if (init.headers !== undefined) {
     for (const [name, value] of init.headers instanceof HttpHeaders ? init.headers : new HttpHeaders(init.headers)) {
-      const lower = name.toLowerCase();
+      const lower = foldAscii(name);
       if (FRAMING_FIELDS.has(lower)) {
-        if (lower === 'connection' && /(^|,)\s*close\s*(,|$)/i.test(value)) keepAlive = false;
+        if (lower === 'connection' && listHas(value, 'close')) keepAlive = false;
         continue;
       }
       fields.push([name, value]);
@@ -141,10 +142,15 @@ export function serializeResponseHead(init: ResponseHeadInit, context: ResponseH
 
 /** Whether a request lets the connection stay open after its response (RFC 9112 §9.3). */
 export function requestKeepsAlive(httpVersion: string, connection: string | null): boolean {
-  const tokens = connection === null ? '' : connection.toLowerCase();
-  const has = (token: string): boolean => new RegExp(`(^|,)\\s*${token}\\s*(,|$)`).test(tokens);
-  if (httpVersion === '1.0') return has('keep-alive') && !has('close');
-  return !has('close');
+  if (httpVersion === '1.0') return listHas(connection, 'keep-alive') && !listHas(connection, 'close');
+  return !listHas(connection, 'close');
+}
+
+/** A comma-separated `value` has an element that is `token`, ignoring ASCII case and whitespace around it. */
+function listHas(value: string | null, token: string): boolean {
+  if (value === null) return false;
+  for (const element of value.split(',')) if (sameAsciiCase(element.trim(), token)) return true;
+  return false;
 }
 
 const CRLF = encodeLatin1('\r\n');

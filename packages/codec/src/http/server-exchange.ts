@@ -17,6 +17,7 @@
 import { WebSocketUsageError, type ProtocolErrorCode } from '../errors.ts';
 import { listNames } from '../handshake/header-values.ts';
 import { BodyDecoder, requestFraming } from './body-decoder.ts';
+import { sameAsciiCase } from './ascii-case.ts';
 import { HeadParser, type RequestHead } from './head-parser.ts';
 import { CONTINUE_RESPONSE, LAST_CHUNK, encodeChunk, requestKeepsAlive, serializeResponseHead, type ResponseFraming, type ResponseHeadInit } from './response.ts';
 
@@ -153,7 +154,7 @@ export class HttpServerPhase {
     this.#responding = null;
     const hasBody = framing.type !== 'none';
     // RFC 9110 §10.1.1: a 1.1 client waiting for 100 Continue before it sends the body.
-    this.#expectContinue = hasBody && request.httpVersion !== '1.0' && (request.headers.get('expect') ?? '').toLowerCase() === '100-continue';
+    this.#expectContinue = hasBody && request.httpVersion !== '1.0' && sameAsciiCase(request.headers.get('expect') ?? '', '100-continue');
     this.events.push({ type: 'http-request', request, body: hasBody });
     if (hasBody) {
       this.#state = BODY;
