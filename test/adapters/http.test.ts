@@ -171,6 +171,19 @@ for (const rt of RUNTIMES) {
         expect(response.headers.get('connection')).toBe('close');
       });
 
+      it('the host rules of an upgrade: an absolute-form authority malformed or not the Host → 400; 1.1 without Host → 400', async () => {
+        for (const request of [
+          `GET http://e<v>"il{}|\\^\`/health HTTP/1.1\r\nHost: ${HOST}\r\n\r\n`,
+          `GET http://other.example/health HTTP/1.1\r\nHost: ${HOST}\r\n\r\n`,
+          'GET /health HTTP/1.1\r\n\r\n',
+          'GET /health HTTP/1.1\r\nHost: a"b\r\n\r\n',
+        ]) {
+          expect((await rawRequest(server.port, request)).status, request).toBe(400);
+        }
+        const agreeing = await rawRequest(server.port, `GET http://${HOST}:${server.port}/health HTTP/1.1\r\nHost: ${HOST}:${server.port}\r\nConnection: close\r\n\r\n`);
+        expect([agreeing.status, agreeing.body.toString()]).toEqual([200, 'ok']);
+      });
+
       it('an upgrade after plain requests on the same socket gets its 101', async () => {
         const connection = await HttpConnection.open(server.port);
         try {

@@ -18,6 +18,7 @@ import { WebSocketUsageError, type ProtocolErrorCode } from '../errors.ts';
 import { listNames } from '../handshake/header-values.ts';
 import { BodyDecoder, requestFraming } from './body-decoder.ts';
 import { sameAsciiCase } from './ascii-case.ts';
+import { requestHost } from './request-host.ts';
 import { HeadParser, type RequestHead } from './head-parser.ts';
 import { CONTINUE_RESPONSE, LAST_CHUNK, encodeChunk, requestKeepsAlive, serializeResponseHead, type ResponseFraming, type ResponseHeadInit } from './response.ts';
 
@@ -142,6 +143,13 @@ export class HttpServerPhase {
     if (listNames(request.headers.get('upgrade') ?? '', 'websocket', true) !== 0) {
       this.#state = DONE;
       this.events.push({ type: 'upgrade', request, rest: result.rest, headStarted: this.#headStarted });
+      return;
+    }
+    // RFC 9112 §3.2: one valid Host (required from HTTP/1.1 on); an absolute-form target's
+    // authority checked like it and equal to it, as for an upgrade (http/request-host.ts).
+    const host = requestHost(request, request.httpVersion !== '1.0');
+    if (typeof host !== 'string') {
+      this.#refuse(host.code, host.status, host.message);
       return;
     }
     const framing = requestFraming(request, this.#settings.maxBodyBytes);
