@@ -32,7 +32,7 @@ export type {
   BrokerMember,
   BrokerMessage,
 } from '@ws/codec/session';
-export { WebSocketUsageError, CloseCode, pakoBackend } from '@ws/codec';
+export { WebSocketUsageError, CloseCode } from '@ws/codec';
 // permessage-deflate on Bun's native zlib (node:zlib), 10-30x faster than pako here.
 export { permessageDeflate, zlibBackend } from '@ws/zlib';
 export type { ProtocolErrorCode, Limits, Timeouts, PerMessageDeflateOptions } from '@ws/codec';

@@ -20,7 +20,6 @@ export type { HttpServerSettings, HttpPhaseEvent } from './http/server-exchange.
 export type { Extension, ExtensionFactory, ExtensionOffer, ExtensionParam, ExtensionSink } from './extensions/extension.ts';
 export { permessageDeflate } from './extensions/permessage-deflate.ts';
 export type { PerMessageDeflateOptions } from './extensions/permessage-deflate.ts';
-export { pakoBackend } from './extensions/pako-backend.ts';
 export type { DeflateBackend, DeflaterOptions, RawDeflater, RawInflater } from './extensions/deflate-backend.ts';
 export type { ConnectionState } from './transitions.ts';
 export { transitionTable } from './transitions.ts';

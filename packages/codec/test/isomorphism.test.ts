@@ -8,11 +8,16 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import * as esbuild from 'esbuild';
 import { getQuickJS, type QuickJSContext, type QuickJSHandle, type QuickJSWASMModule } from 'quickjs-emscripten';
 import { fileURLToPath } from 'node:url';
-import { Connection, HttpHeaders, permessageDeflate, type Command, type Output } from '../src/index.ts';
+import path from 'node:path';
+import { Connection, HttpHeaders, type Command, type Output } from '../src/index.ts';
+import { permessageDeflate } from '../src/pako.ts';
 import { encodeUtf8 } from '../src/utf8.ts';
 import { FakeClock, seededRandom } from '../src/testing/index.ts';
 
 const ENTRY = fileURLToPath(new URL('../src/index.ts', import.meta.url));
+const PAKO_ENTRY = fileURLToPath(new URL('../src/pako.ts', import.meta.url));
+/** The bundle's one module: `@ws/codec` with `@ws/codec/pako`'s permessageDeflate (pako by default). */
+const BUNDLE_SOURCE = `export * from ${JSON.stringify(ENTRY)};\nexport { permessageDeflate } from ${JSON.stringify(PAKO_ENTRY)};\n`;
 
 /** Glue evaluated inside QuickJS after the bundle: one connection, driven through `guest`. */
 const GUEST = String.raw`
@@ -185,7 +190,7 @@ function newEngine(clock: FakeClock, seed?: number) {
 
 beforeAll(async () => {
   const result = await esbuild.build({
-    entryPoints: [ENTRY],
+    stdin: { contents: BUNDLE_SOURCE, resolveDir: path.dirname(ENTRY), sourcefile: 'quickjs-entry.ts', loader: 'ts' },
     bundle: true,
     format: 'iife',
     globalName: 'WsCodec',

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { permessageDeflate, type PerMessageDeflateOptions } from '../src/extensions/permessage-deflate.ts';
-import { pakoBackend } from '../src/extensions/pako-backend.ts';
+import { permessageDeflate as corePermessageDeflate, type PerMessageDeflateOptions } from '../src/extensions/permessage-deflate.ts';
+// The pako-by-default factory of `@ws/codec/pako`: what these tests exercise unless they say otherwise.
+import { pakoBackend, permessageDeflate } from '../src/pako.ts';
 import type { DeflateBackend } from '../src/extensions/deflate-backend.ts';
 import type { Extension, ExtensionParam } from '../src/extensions/extension.ts';
 import { Connection } from '../src/connection.ts';
@@ -191,6 +192,23 @@ describe('permessageDeflate options', () => {
       backend: pakoBackend,
     });
     expect(factory.name).toBe('permessage-deflate');
+  });
+
+  it("the core's factory needs a backend, and its error names the entry points that give one", () => {
+    const error = (() => {
+      try {
+        corePermessageDeflate({ level: 1 });
+      } catch (e) {
+        return e;
+      }
+      return null;
+    })();
+    expect(error).toBeInstanceOf(WebSocketUsageError);
+    expect((error as WebSocketUsageError).code).toBe('INVALID_ARGUMENT');
+    expect((error as Error).message).toContain("'@ws/codec/pako'");
+    expect((error as Error).message).toContain("'@ws/zlib'");
+    // With a backend it is the same factory as @ws/codec/pako's default.
+    expect(corePermessageDeflate({ backend: pakoBackend }).offer()).toEqual(permessageDeflate().offer());
   });
 
   it('the backend refuses options out of range', () => {

@@ -29,7 +29,8 @@ import { FrameParser, FAILED, HEADER, NEED_MORE, PAYLOAD } from '../../codec/src
 import { HeadParser } from '../../codec/src/http/head-parser.ts';
 import { validateRequest } from '../../codec/src/handshake/server.ts';
 import { verifyResponse } from '../../codec/src/handshake/client.ts';
-import { permessageDeflate, type PerMessageDeflateOptions } from '../../codec/src/extensions/permessage-deflate.ts';
+import type { PerMessageDeflateOptions } from '../../codec/src/extensions/permessage-deflate.ts';
+import { pakoPermessageDeflate as permessageDeflate } from '../../codec/src/extensions/pako-backend.ts';
 import type { Limits, Timeouts } from '../../codec/src/limits.ts';
 import { seededRandom } from '../../codec/src/testing/seeded-random.ts';
 import { decodeUtf8, encodeUtf8 } from '../../codec/src/utf8.ts';

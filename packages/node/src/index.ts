@@ -33,6 +33,6 @@ export type {
   BrokerMember,
   BrokerMessage,
 } from '@ws/codec/session';
-export { WebSocketUsageError, CloseCode, pakoBackend } from '@ws/codec';
+export { WebSocketUsageError, CloseCode } from '@ws/codec';
 export { permessageDeflate, zlibBackend } from '@ws/zlib';
 export type { ProtocolErrorCode, Limits, Timeouts, PerMessageDeflateOptions } from '@ws/codec';

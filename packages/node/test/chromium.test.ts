@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { permessageDeflate } from '@ws/codec';
+import { permessageDeflate } from '@ws/codec/pako';
 import type { CloseInfo, SessionRequest, WebSocketServer } from '../src/index.ts';
 import { ourServer, within } from './helpers.ts';
 

@@ -3,7 +3,7 @@
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { WebSocket as WsClient } from 'ws';
-import { permessageDeflate } from '@ws/codec';
+import { permessageDeflate } from '@ws/codec/pako';
 import { connect } from '../src/index.ts';
 import { closeWsServer, ourServer, within, wsMessages, wsServer } from './helpers.ts';
 

@@ -3,7 +3,7 @@
 // or timer afterwards. Peers are raw sockets so they can send exactly what breaks the limit.
 import { deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { permessageDeflate } from '@ws/codec';
+import { permessageDeflate } from '@ws/codec/pako';
 import { connect, type CloseInfo, type WebSocketConnection, type WebSocketError } from '../src/index.ts';
 import { RawClient, clientFrame, expectDrained, hardenedServer, sleep, until, upgradeRequest } from './hardening-raw.ts';
 import { within } from './helpers.ts';

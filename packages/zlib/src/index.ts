@@ -13,7 +13,7 @@
  * synchronously through `handle.onerror`, which we replace so that the stream object is never
  * destroyed behind our back. Nothing else of the stream object is used. {@link zlibBackend} is
  * null where that handle is missing (a runtime that emulates `node:zlib` differently); callers
- * then fall back to pako.
+ * then pass pako (`pakoBackend` from `@ws/codec/pako`): pako is not bundled unless imported.
  *
  * Bounded inflation (decompression bombs): `pull` hands zlib exactly the caller's output buffer,
  * so one call never produces more than `output.length` bytes, as with pako.
@@ -38,7 +38,7 @@
  */
 import zlib from 'node:zlib';
 import { concat } from 'uint8arrays/concat';
-import { permessageDeflate as codecPermessageDeflate } from '@ws/codec';
+import { WebSocketUsageError, permessageDeflate as codecPermessageDeflate } from '@ws/codec';
 import type { DeflateBackend, DeflaterOptions, ExtensionFactory, PerMessageDeflateOptions, RawDeflater, RawInflater } from '@ws/codec';
 
 /** The native handle of a Node zlib stream (lib/zlib.js, src/node_zlib.cc). */
@@ -336,6 +336,12 @@ export function defaultLevel(): number {
  */
 export function permessageDeflate(options: PerMessageDeflateOptions = {}): ExtensionFactory {
   // Anything but an options object goes through unchanged, for the codec's own error.
-  if (typeof options !== 'object' || options === null || options.backend !== undefined || zlibBackend === null) return codecPermessageDeflate(options);
+  if (typeof options !== 'object' || options === null || options.backend !== undefined) return codecPermessageDeflate(options);
+  if (zlibBackend === null) {
+    throw new WebSocketUsageError(
+      'INVALID_ARGUMENT',
+      "permessageDeflate: this runtime's node:zlib lacks the synchronous native handle @ws/zlib needs: pass { backend: pakoBackend } (import { pakoBackend } from '@ws/codec/pako', pure JS)",
+    );
+  }
   return codecPermessageDeflate({ ...options, level: options.level ?? defaultLevel(), backend: zlibBackend });
 }

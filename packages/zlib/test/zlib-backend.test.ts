@@ -4,7 +4,8 @@
 // with pako).
 import { describe, expect, it } from 'vitest';
 import { randomFillSync } from 'node:crypto';
-import { Connection, pakoBackend, permessageDeflate as codecPermessageDeflate, type Event, type Extension, type PerMessageDeflateOptions } from '@ws/codec';
+import { Connection, permessageDeflate as codecPermessageDeflate, type Event, type Extension, type PerMessageDeflateOptions } from '@ws/codec';
+import { pakoBackend } from '@ws/codec/pako';
 import { ConnectionPair, hex } from '@ws/codec/testing';
 import { deflateBomb, fixedBlockWithDistance } from '../../codec/test/helpers/deflate.ts';
 import { clientFrame } from '../../codec/test/helpers/frames.ts';

@@ -1,5 +1,6 @@
 /**
- * The default {@link DeflateBackend}: pako 3 (a line-by-line JavaScript port of zlib 1.2/1.3),
+ * The pure-JS {@link DeflateBackend} (`@ws/codec/pako`, an entry point of its own so that only
+ * bundles that import it pay for pako's ≈ 12 KiB): pako 3 (a line-by-line JavaScript port of zlib 1.2/1.3),
  * used through its low-level zlib API so that a sync flush is a real `Z_SYNC_FLUSH` and the
  * inflater writes into a caller's buffer of fixed size (what bounds a decompression bomb).
  * Pure JS: no host APIs, no WebAssembly, synchronous; runs on Node, Deno, Bun, browsers and
@@ -31,6 +32,8 @@ import {
   zlibInflateResetKeep,
 } from 'pako';
 import type { DeflateBackend, DeflaterOptions, RawDeflater, RawInflater } from './deflate-backend.ts';
+import type { ExtensionFactory } from './extension.ts';
+import { permessageDeflate, type PerMessageDeflateOptions } from './permessage-deflate.ts';
 
 const Z_DEFLATED = 8;
 const Z_DEFAULT_STRATEGY = 0;
@@ -195,3 +198,13 @@ export const pakoBackend: DeflateBackend = Object.freeze({
   createDeflater: (options: DeflaterOptions): RawDeflater => new PakoDeflater(options),
   createInflater: (windowBits: number): RawInflater => new PakoInflater(windowBits),
 });
+
+/**
+ * permessage-deflate (RFC 7692) as the codec's `permessageDeflate`, compressing with
+ * {@link pakoBackend} unless `backend` says otherwise: what `@ws/codec/pako` exports.
+ */
+export function pakoPermessageDeflate(options: PerMessageDeflateOptions = {}): ExtensionFactory {
+  // Anything but an options object goes through unchanged, for the codec's own error.
+  if (typeof options !== 'object' || options === null || options.backend !== undefined) return permessageDeflate(options);
+  return permessageDeflate({ ...options, backend: pakoBackend });
+}

@@ -2,7 +2,7 @@
  * permessage-deflate (RFC 7692) as an {@link ExtensionFactory}: negotiation of all four
  * parameters in both roles (§7.1), and the per-message transform (§7.2) with context takeover
  * or without, a per-message on/off, and inflation in bounded pieces (decompression bombs).
- * The compressor is a {@link DeflateBackend} (default: pure-JS pako); framing, RSV checks on
+ * The compressor is a {@link DeflateBackend} (given by the caller: `@ws/codec/pako` and `@ws/zlib` give one); framing, RSV checks on
  * continuation frames and the message-size limit are the connection's.
  *
  * Negotiation
@@ -48,7 +48,6 @@
 import { WebSocketUsageError, describe } from '../errors.ts';
 import type { DeflateBackend, DeflaterOptions, RawDeflater, RawInflater } from './deflate-backend.ts';
 import type { Extension, ExtensionFactory, ExtensionParam, ExtensionSink } from './extension.ts';
-import { pakoBackend } from './pako-backend.ts';
 import { foldAscii } from '../http/ascii-case.ts';
 
 export interface PerMessageDeflateOptions {
@@ -97,7 +96,11 @@ export interface PerMessageDeflateOptions {
    * overshoot past the message-size limit, and the shared scratch buffer. Default 64 KiB.
    */
   maxDecodeChunk?: number;
-  /** The compressor. Default: pure-JS pako. */
+  /**
+   * The compressor. Required here, so that a bundle pays for no compressor it does not use:
+   * `pakoBackend` from `@ws/codec/pako` (pure JS, any engine), or `@ws/zlib`'s native one. The
+   * `permessageDeflate` of `@ws/codec/pako`, `@ws/zlib` and the adapters choose one by default.
+   */
   backend?: DeflateBackend;
 }
 
@@ -220,7 +223,13 @@ export function permessageDeflate(options: PerMessageDeflateOptions = {}): Exten
   const clientNoContextTakeover = checkBoolean('clientNoContextTakeover', options.clientNoContextTakeover);
   const serverMaxWindowBits = checkWindowBits('serverMaxWindowBits', options.serverMaxWindowBits);
   const clientMaxWindowBits = checkWindowBits('clientMaxWindowBits', options.clientMaxWindowBits);
-  const backend = options.backend === undefined ? pakoBackend : options.backend;
+  const backend = options.backend;
+  if (backend === undefined) {
+    throw new WebSocketUsageError(
+      'INVALID_ARGUMENT',
+      "permessageDeflate: no backend: pass { backend: pakoBackend } (import { pakoBackend } from '@ws/codec/pako'), or use the permessageDeflate of '@ws/codec/pako' (pure JS) or '@ws/zlib' (native zlib), which choose one",
+    );
+  }
   if (typeof backend !== 'object' || backend === null || typeof backend.createDeflater !== 'function' || typeof backend.createInflater !== 'function') {
     throw new WebSocketUsageError('INVALID_ARGUMENT', `permessageDeflate: backend must be a DeflateBackend, got ${describe(backend)}`);
   }
