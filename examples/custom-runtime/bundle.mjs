@@ -4,8 +4,8 @@
 // - platform 'neutral' + the 'browser' condition: nothing resolves to a Node build, so no
 //   `node:*` import and no `Buffer` can sneak in (uint8arrays' `concat` has a Node build using
 //   Buffer; the browser/default one is plain typed arrays).
-// - @noble/hashes (sha1 for the accept key), uint8arrays' host-free helpers and pako (for
-//   permessage-deflate) are bundled in.
+// - uint8arrays' host-free helpers are bundled in (the codec's own SHA-1 makes the accept key;
+//   pako, for permessage-deflate, is in @ws/codec/pako, which this bundle does not import).
 // - 'source' resolves @ws/codec to its TypeScript sources in this workspace (esbuild compiles
 //   them), so no `pnpm build` is needed first. Outside the workspace, drop it: the same options
 //   bundle the published dist/index.js.
