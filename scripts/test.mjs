@@ -156,6 +156,19 @@ const STAGES = [
     },
   },
   {
+    name: 'packages',
+    // What npm users get (scripts/check-packages.mjs): `pnpm run pack` (build, one tarball per
+    // public package in artifacts/), size budgets (.size-limit.js), publint and attw on each
+    // tarball, then an npm install of the tarballs in a scratch project outside the workspace and
+    // consumers run there: Node ESM and CJS, TypeScript (node16, bundler), Bun, Deno (npm:).
+    // Counts: one per check and per consumer.
+    run: async ({ filtered, passThrough }) => {
+      if (filtered && !passThrough.some((a) => a.includes('pack'))) return { ...none(), note: 'not selected by the filters' };
+      const { checkPackages } = await import('./check-packages.mjs');
+      return checkPackages();
+    },
+  },
+  {
     name: 'conformance',
     // @ws/conformance, our Autobahn|Testsuite equivalent (9.x in quick sizes), against each
     // runtime's adapter as a server (`echo:<runtime>`) and as a client (`autobahn-client:<runtime>`).

@@ -17,5 +17,5 @@ export default defineConfig({
   target: 'es2022',
   platform: 'neutral',
   // Bundle the codec's own modules; its npm dependencies (and their subpaths) stay imports.
-  external: [/^@noble\/hashes(\/.*)?$/, /^uint8arrays(\/.*)?$/, /^pako(\/.*)?$/],
+  external: [/^uint8arrays(\/.*)?$/, /^pako(\/.*)?$/],
 });
