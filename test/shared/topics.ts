@@ -3,7 +3,8 @@
 // same buffer object, seen by a spy on each server connection's transport), compression once
 // per publish without context takeover, and a slow subscriber bounded by backpressureLimit
 // while the others get everything. Failures are thrown.
-import { pakoBackend, permessageDeflate, type DeflateBackend, type ExtensionFactory } from '../../packages/codec/src/index.ts';
+import type { DeflateBackend, ExtensionFactory } from '../../packages/codec/src/index.ts';
+import { pakoBackend, permessageDeflate } from '../../packages/codec/src/pako.ts';
 import { WebSocketUsageError } from '../../packages/codec/src/errors.ts';
 import { InProcessBroker, sessionInput, type Broker, type SessionCloseInfo, type WebSocketConnection } from '../../packages/codec/src/session/index.ts';
 import { assert, assertEquals } from './assert.ts';

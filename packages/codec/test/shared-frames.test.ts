@@ -2,7 +2,8 @@
 // which connections may share a frame (`sharedFrameKey`), building it without touching the
 // connection (`frameShared`), and sending it only while a data message may start (`sendFramed`).
 import { describe, expect, it } from 'vitest';
-import { permessageDeflate, WebSocketUsageError, type Connection } from '../src/index.ts';
+import { WebSocketUsageError, type Connection } from '../src/index.ts';
+import { permessageDeflate } from '../src/pako.ts';
 import { ConnectionPair } from '../src/testing/index.ts';
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
