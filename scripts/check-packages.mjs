@@ -3,6 +3,7 @@
 //
 // 1. `pnpm run pack` (scripts/pack.mjs): build every public package, one .tgz each in artifacts/.
 //    Then the size budgets of .size-limit.js (size-limit, esbuild, gzip) on the dist/ just built.
+//    And `deno publish --dry-run` of the JSR packages (scripts/jsr.mjs).
 // 2. Each tarball through publint (no errors or warnings) and @arethetypeswrong/cli (no problem
 //    but those in ACCEPTED below, each with its reason).
 // 3. A scratch project in the OS temp dir (nothing of the workspace on its module path: checked),
@@ -22,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { ROOT } from './pnpm.mjs';
 import { packAll } from './pack.mjs';
 import { publicPackages } from './lib/public-packages.mjs';
+import { jsrPackages, stageJsr } from './jsr.mjs';
 
 const bin = (name) => path.join(ROOT, 'node_modules', '.bin', process.platform === 'win32' ? `${name}.cmd` : name);
 const CONSUMERS = path.join(ROOT, 'scripts', 'pack-consumers');
@@ -110,7 +112,7 @@ export async function checkPackages({ build = true, keep = false, log = console.
     const { code, out } = await capture(bin('size-limit'), ['--json']);
     let checks = [];
     try {
-      checks = JSON.parse(out.slice(out.indexOf('[')));
+      checks = JSON.parse(out.slice(out.search(/^\[\s*$/m))); // the report; esbuild's warnings come before it
     } catch {
       checks = [];
     }
@@ -143,6 +145,17 @@ export async function checkPackages({ build = true, keep = false, log = console.
     }
   })();
 
+  // JSR: `deno publish --dry-run` of the JSR workspace (scripts/jsr.mjs), slow types included.
+  const jsr = test(`deno publish --dry-run (JSR: ${jsrPackages().map((p) => p.name).join(', ')})`, async () => {
+    const stage = stageJsr();
+    try {
+      const r = await capture(bin('deno'), ['publish', '--dry-run', '--allow-dirty'], { cwd: stage, env: { ...process.env, NO_COLOR: '1' }, timeout: 300_000 });
+      return { ok: r.code === 0 && /Dry run complete/.test(r.out), detail: r.out.split('\n').filter((l) => !/^\s*(Download|file:)/.test(l)).join('\n') };
+    } finally {
+      rmSync(stage, { recursive: true, force: true });
+    }
+  });
+
   // 3. A scratch project outside the workspace.
   const scratch = realpathSync(mkdtempSync(path.join(tmpdir(), 'ws-pack-consumers-')));
   try {
@@ -163,6 +176,7 @@ export async function checkPackages({ build = true, keep = false, log = console.
     });
     if (!installed) throw new Error('npm install failed: no consumer can run');
     await lints;
+    await jsr;
 
     const node = (file, args = []) => capture(process.execPath, [file, ...args], { cwd: scratch, env });
     const ran = (r, expect) => ({ ok: r.code === 0 && expect.test(r.out), detail: r.out });
@@ -209,6 +223,7 @@ export async function checkPackages({ build = true, keep = false, log = console.
     }
   } finally {
     await lints.catch(() => {});
+    await jsr.catch(() => {});
     if (keep) log(`scratch project kept: ${scratch}`);
     else rmSync(scratch, { recursive: true, force: true });
   }

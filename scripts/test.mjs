@@ -163,7 +163,7 @@ const STAGES = [
     // consumers run there: Node ESM and CJS, TypeScript (node16, bundler), Bun, Deno (npm:).
     // Counts: one per check and per consumer.
     run: async ({ filtered, passThrough }) => {
-      if (filtered && !passThrough.some((a) => a.includes('pack'))) return { ...none(), note: 'not selected by the filters' };
+      if (filtered && !passThrough.some((a) => a.includes('check-packages'))) return { ...none(), note: 'not selected by the filters' };
       const { checkPackages } = await import('./check-packages.mjs');
       return checkPackages();
     },

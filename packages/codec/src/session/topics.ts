@@ -73,7 +73,7 @@ export function setTopicDelivery(value: TopicDelivery): void {
 /** A connection's topics, made at its first subscribe (an idle connection holds only the registry). */
 export class Subscription {
   readonly registry: Topics;
-  readonly names = new Set<string>();
+  readonly names: Set<string> = new Set<string>();
   constructor(registry: Topics) {
     this.registry = registry;
   }
