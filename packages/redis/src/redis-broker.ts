@@ -68,7 +68,7 @@ interface Joined {
 
 export class RedisBroker extends Emitter<RedisBrokerEvents> implements Broker {
   /** This broker's id, carried by every message it publishes. */
-  readonly id = randomId();
+  readonly id: string = randomId();
   readonly url: string;
   readonly prefix: string;
   #status: RedisBrokerStatus = 'connecting';
