@@ -206,9 +206,8 @@ async function measure(port, n, size, options) {
 export async function deflateOnce(n = 1000) {
   const { ensureBuilt } = await import('../../../node/bin/ensure-built.mjs');
   await ensureBuilt();
-  const { createServer, zlibBackend, pakoBackend } = await import('@ws/node');
-  const { permessageDeflate } = await import('@ws/codec');
-  const inner = zlibBackend ?? pakoBackend;
+  const { createServer, zlibBackend, permessageDeflate } = await import('@ws/node');
+  const inner = zlibBackend ?? (await import('@ws/codec/pako')).pakoBackend;
   let compressions = 0;
   const backend = {
     name: 'counting',
