@@ -30,3 +30,11 @@ export interface ChatServerOptions<Extension> {
 
 /** The WebSocket server options every chat example uses, with the runtime's extensions. */
 export function chatServerOptions<Extension>(extensions: Extension[]): ChatServerOptions<Extension>;
+
+export interface ChatHttpOptions {
+  verifyClient(request: { path: string }): true | { status: number; body: string };
+  fetch(request: Request): Response;
+}
+
+/** The page at `/` through `fetch`, 426 for a plain GET of `/ws`, 404 elsewhere; upgrades at `/ws` only. */
+export function chatHttpOptions(page: Uint8Array): ChatHttpOptions;

@@ -73,3 +73,22 @@ export function createRoom(log = () => {}) {
 
   return { people, join };
 }
+
+/**
+ * The plain-HTTP side of a chat server that answers on its WebSocket's port through `fetch`
+ * (the Deno and Bun examples): the page at `/`, 426 for a plain GET of `/ws`, 404 elsewhere;
+ * upgrades are accepted at `/ws` only (`verifyClient`). Uses the host's `Response` and `URL`.
+ * @type {import('./room.d.mts').chatHttpOptions}
+ */
+export function chatHttpOptions(page) {
+  return {
+    verifyClient: (request) => request.path === '/ws' || { status: 404, body: 'not found\n' },
+    fetch(request) {
+      const { pathname } = new URL(request.url);
+      if (pathname === '/ws') return new Response('upgrade required\n', { status: 426, headers: { upgrade: 'websocket' } });
+      if (pathname !== '/' && pathname !== '/index.html') return new Response('not found\n', { status: 404 });
+      if (request.method !== 'GET' && request.method !== 'HEAD') return new Response('GET only\n', { status: 405, headers: { allow: 'GET, HEAD' } });
+      return new Response(page, { headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' } });
+    },
+  };
+}

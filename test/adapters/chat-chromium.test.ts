@@ -3,6 +3,8 @@
 // playwright-core): two pages join through the page's form, one sends, both see it; the
 // server's shutdown reaches both pages as close 1001 with its reason. Chromium's WebSocket
 // offers permessage-deflate, so this is also the browser interop of every adapter's server.
+// Also each runtime's echo server (`createServer({ fetch })`, packages/*/bin/echo.*): Chromium
+// loads its page over plain HTTP and the page opens a WebSocket on the same port.
 // Skipped with a note when Chromium or a runtime's binary is missing (npm test installs Chromium).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -10,7 +12,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { ROOT } from './runtimes.ts';
+import { ROOT, RUNTIMES, startEcho } from './runtimes.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 // Without the background-networking flags Chromium floods a closed network with connections.
@@ -112,6 +114,26 @@ describe.skipIf(!HAVE_CHROMIUM)('chat examples in headless Chromium', () => {
       } finally {
         for (const page of pages) await page.context().close();
         if (server.child.exitCode === null) server.child.kill('SIGKILL');
+      }
+    });
+  }
+
+  for (const rt of RUNTIMES) {
+    it.skipIf(rt.missing !== null)(`${rt.name} echo server: the page over plain HTTP opens a WebSocket on the same port${rt.missing ? ` — skipped: ${rt.missing}` : ''}`, { timeout: 180_000 }, async () => {
+      const server = await startEcho(rt);
+      const context = await browser.newContext();
+      try {
+        const page = await context.newPage();
+        const response = await page.goto(`http://127.0.0.1:${server.port}/`, { timeout: 30_000 });
+        expect(response?.status()).toBe(200);
+        expect(response?.headers()['content-type']).toMatch(/^text\/html/);
+        await page.waitForFunction(() => document.getElementById('status')!.textContent === 'echoed: hello', undefined, { timeout: 30_000 });
+        // The same browser's plain requests: a health check, and a 404.
+        expect(await page.evaluate(async () => (await fetch('/health')).text())).toBe('ok');
+        expect(await page.evaluate(async () => (await fetch('/missing')).status)).toBe(404);
+      } finally {
+        await context.close();
+        await server.stop();
       }
     });
   }

@@ -11,6 +11,8 @@
  */
 import { WebSocketUsageError } from '../errors.ts';
 import type { RequestHead } from '../http/head-parser.ts';
+import type { HeadersInit } from '../http/headers.ts';
+import type { SessionRequest } from './websocket-connection.ts';
 import { encodeUtf8 } from '../utf8.ts';
 import type { Timers } from './options.ts';
 import type { PeerInfo } from './transport.ts';
@@ -90,13 +92,29 @@ export function checkFetchHost(): void {
  * `fetch` handlers do. May return a promise. `server` offers what the request's server can do
  * for it.
  */
-export type FetchHandler = (request: FetchRequest, server: FetchServer) => FetchResponse | Promise<FetchResponse>;
+export type FetchHandler = (request: FetchRequest, server: FetchServer) => FetchResponse | undefined | void | Promise<FetchResponse | undefined | void>;
 
 /** The second argument of a {@link FetchHandler}. */
 export interface FetchServer {
   /** The peer's address and port, and whether the connection is TLS. */
   readonly peer: Readonly<PeerInfo>;
+  /**
+   * With `fetchUpgrades`: accept `request`, a WebSocket upgrade, once the handler returns; the
+   * connection's `data` is `options.data`, and `options.headers` go into the 101. Returns false
+   * (and does nothing) for any other request: a plain one, or one already decided.
+   */
+  upgrade(request: FetchRequest, options?: { data?: unknown; headers?: HeadersInit }): boolean;
 }
+
+/** How `fetch` decided an upgrade request. */
+export type UpgradeDecision =
+  | { type: 'accept'; data: unknown; headers: HeadersInit | undefined }
+  | { type: 'reject'; status: number; statusText?: string; headers?: HeadersInit; body?: Uint8Array };
+
+/** A refused upgrade's body is cut at this (as the codec's maxRejectBodyBytes default). */
+const MAX_REFUSAL_BODY = 64 * 1024;
+
+const NO_UPGRADE = (): boolean => false;
 
 /** @internal Where the session delivers a plain request's body, and says the connection went. */
 export interface HttpBodySink {
@@ -194,7 +212,7 @@ class Exchange implements HttpBodySink {
     if (!hasBody) this.#setPaused(true); // a pipelined request waits (unread) for its turn
     let result: ResponseLike | Promise<ResponseLike>;
     try {
-      result = (fetch as unknown as (request: RequestLike, server: FetchServer) => ResponseLike | Promise<ResponseLike>)(request, { peer });
+      result = (fetch as unknown as (request: RequestLike, server: FetchServer) => ResponseLike | Promise<ResponseLike>)(request, { peer, upgrade: NO_UPGRADE });
     } catch (error) {
       this.#failed(error);
       return;
@@ -358,4 +376,79 @@ function toChunk(value: unknown): Uint8Array {
   if (value instanceof ArrayBuffer) return new Uint8Array(value);
   if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
   throw new TypeError(`a response body chunk must be bytes or a string, got ${value === null ? 'null' : typeof value}`);
+}
+
+/**
+ * @internal `fetch` decides a valid upgrade request (`fetchUpgrades`): a `Request` without a
+ * body, and a `server.upgrade()` that accepts it. A handler that throws, or returns neither an
+ * upgrade nor a `Response` with a status from 400 to 599, gets a 500 and a logged error.
+ */
+export async function decideUpgradeInFetch(session: SessionRequest, fetch: FetchHandler): Promise<UpgradeDecision> {
+  const internalError: UpgradeDecision = { type: 'reject', status: 500 };
+  let accepted: UpgradeDecision | null = null;
+  let request: RequestLike;
+  try {
+    const headers = new host.Headers!();
+    for (const [name, value] of session.headers) headers.append(name, value);
+    request = new host.Request!(requestUrl({ method: session.method, target: session.url, httpVersion: '1.1', headers: session.headers }, session.secure), { method: session.method, headers });
+  } catch (error) {
+    logHandlerError(error);
+    return internalError;
+  }
+  const peer: PeerInfo = { remoteAddress: session.remoteAddress, remotePort: session.remotePort, secure: session.secure };
+  const server: FetchServer = {
+    peer,
+    upgrade(which, options) {
+      if (which !== (request as unknown) || accepted !== null) return false;
+      accepted = { type: 'accept', data: options?.data, headers: options?.headers };
+      return true;
+    },
+  };
+  let response: unknown;
+  try {
+    response = await (fetch as unknown as (request: RequestLike, server: FetchServer) => unknown)(request, server);
+  } catch (error) {
+    logHandlerError(error);
+    return internalError;
+  }
+  if (accepted !== null) return accepted;
+  if (!(response instanceof host.Response!)) {
+    logHandlerError(new TypeError('the fetch handler neither upgraded a WebSocket request (server.upgrade) nor returned a Response'));
+    return internalError;
+  }
+  if (response.status < 400 || response.status > 599) {
+    logHandlerError(new TypeError(`a refused upgrade needs a status from 400 to 599, got ${response.status}`));
+    return internalError;
+  }
+  const headers: Array<[string, string]> = [];
+  response.headers.forEach((value, name) => {
+    if (name !== 'content-length' && name !== 'transfer-encoding' && name !== 'connection') headers.push([name, value]);
+  });
+  let body: Uint8Array | undefined;
+  if (response.body !== null) {
+    const reader = response.body.getReader();
+    const parts: Uint8Array[] = [];
+    let size = 0;
+    try {
+      while (size < MAX_REFUSAL_BODY) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        const chunk = toChunk(value);
+        parts.push(chunk);
+        size += chunk.length;
+      }
+    } catch (error) {
+      logHandlerError(error);
+    } finally {
+      void reader.cancel().catch(() => {});
+    }
+    body = new Uint8Array(Math.min(size, MAX_REFUSAL_BODY));
+    let offset = 0;
+    for (const part of parts) {
+      if (offset >= body.length) break;
+      body.set(part.subarray(0, body.length - offset), offset);
+      offset += part.length;
+    }
+  }
+  return { type: 'reject', status: response.status, statusText: response.statusText, headers, body };
 }

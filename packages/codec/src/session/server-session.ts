@@ -11,7 +11,8 @@ import { resolveSessionOptions, type ResolvedSessionOptions, type SessionOptions
 import { Topics, type TopicOptions } from './topics.ts';
 import type { PeerInfo, Transport, TransportHandlers } from './transport.ts';
 import { WebSocketConnection, driver, sessionInput, type ConnectionHooks, type Driver, type SessionRequest } from './websocket-connection.ts';
-import { checkFetchHost, startExchange, type FetchHandler } from './http-exchange.ts';
+import { checkFetchHost, decideUpgradeInFetch, startExchange, type FetchHandler } from './http-exchange.ts';
+import { HttpHeaders } from '../http/headers.ts';
 
 /** What `verifyClient` may answer: accept (true), refuse with 401 (false), or refuse with this response. */
 export type VerifyResult = boolean | { status: number; statusText?: string; headers?: HeadersInit; body?: string | Uint8Array };
@@ -43,6 +44,13 @@ export interface ServerSessionOptions extends SessionOptions, TopicOptions {
    * `httpKeepAliveTimeout` between requests. Absent: such requests are answered 426.
    */
   fetch?: FetchHandler;
+  /**
+   * Upgrade requests go to `fetch` too (once the codec has found them valid, and after
+   * `verifyClient` if given), as on `Bun.serve`: `server.upgrade(request, { data, headers })`
+   * accepts one (the connection's `data` and extra 101 headers), a returned `Response` (status
+   * 400–599) refuses it. Default false: upgrades skip `fetch` (no `Request` is made for them).
+   */
+  fetchUpgrades?: boolean;
 }
 
 export type ConnectionHandler = (connection: WebSocketConnection, request: SessionRequest) => void;
@@ -79,6 +87,7 @@ function resolveOnce(options: ServerSessionOptions): Resolved {
       throw new TypeError(`fetch must be a function (request) => Response, got ${options.fetch === null ? 'null' : typeof options.fetch}`);
     }
     if (options.fetch !== undefined) checkFetchHost();
+    if (options.fetchUpgrades === true && options.fetch === undefined) throw new TypeError('fetchUpgrades needs a fetch handler');
     resolved = { session, codec };
     if (typeof options === 'object' && options !== null) resolvedCache.set(options, resolved);
   }
@@ -212,15 +221,32 @@ function decide(connection: WebSocketConnection, request: SessionRequest, option
   answer(connection, request, options, verdict as VerifyResult);
 }
 
-function answer(connection: WebSocketConnection, request: SessionRequest, options: ServerSessionOptions, verdict: VerifyResult): void {
+function answer(connection: WebSocketConnection, request: SessionRequest, options: ServerSessionOptions, verdict: VerifyResult, fetched?: { headers: HeadersInit | undefined }): void {
   // The socket may have gone (or the handshake timed out) while an async verdict was pending.
   if (connection.readyState !== 'connecting') return;
+  if (verdict === true && fetched === undefined && options.fetchUpgrades === true && options.fetch !== undefined) {
+    // The fetch handler decides last: it accepts with `server.upgrade()` or refuses with a Response.
+    decideUpgradeInFetch(request, options.fetch).then((decision) => {
+      if (decision.type === 'reject') {
+        answer(connection, request, options, decision);
+        return;
+      }
+      (connection as { data?: unknown }).data = decision.data;
+      answer(connection, request, options, true, { headers: decision.headers });
+    });
+    return;
+  }
   if (verdict === true) {
     let protocol: string | null;
     let headers: HeadersInit | undefined;
     try {
       protocol = chooseProtocol(options.protocols, request);
       headers = typeof options.headers === 'function' ? options.headers(request) : options.headers;
+      if (fetched?.headers !== undefined) {
+        const both = new HttpHeaders(headers ?? []);
+        for (const [name, value] of new HttpHeaders(fetched.headers)) both.append(name, value);
+        headers = both;
+      }
       sessionInput.send(connection, { type: 'accept', protocol, headers });
     } catch {
       // A chooser that threw or picked a protocol the client did not offer: our fault.
