@@ -159,8 +159,8 @@ export function createProxy(options) {
  */
 function relay(from, to) {
   let blocked = false;
-  const check = (accepted) => {
-    if (accepted || blocked || to.readyState !== 'open') return;
+  const check = (result) => {
+    if (result !== 'buffered' || blocked) return;
     blocked = true;
     from.pause();
     to.drain().then(() => {

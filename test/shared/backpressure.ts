@@ -26,21 +26,22 @@ export const UPGRADE_REQUEST =
   'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
   'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n';
 
-/** A slow reader: send() returns false, drain() resolves, all messages arrive in order. */
+/** A slow reader: send() returns 'buffered', drain() resolves, all messages arrive in order. */
 export async function slowReader(ourServer: OurServer, connect: (url: string) => Promise<PausableClient>): Promise<void> {
   const N = 64;
   const SIZE = 256 * 1024; // 16 MiB in all
-  const stats = { sawFalse: 0, drains: 0, maxBuffered: 0, afterDrain: 0 };
+  const stats = { sawBuffered: 0, drains: 0, maxBuffered: 0, afterDrain: 0 };
   let sending: Promise<void> | undefined;
   const sendAll = async (ws: WebSocketConnection): Promise<void> => {
     for (let i = 0; i < N; i++) {
       const message = new Uint8Array(SIZE);
       new DataView(message.buffer).setUint32(0, i);
       message[SIZE - 1] = i & 0xff;
-      const ok = ws.send(message);
+      const result = ws.send(message);
       stats.maxBuffered = Math.max(stats.maxBuffered, ws.bufferedAmount);
-      if (!ok) {
-        stats.sawFalse++;
+      assert(result !== 'dropped', `message ${i} dropped on an open connection`);
+      if (result === 'buffered') {
+        stats.sawBuffered++;
         await ws.drain();
         stats.drains++;
         stats.afterDrain = Math.max(stats.afterDrain, ws.bufferedAmount);
@@ -64,13 +65,13 @@ export async function slowReader(ourServer: OurServer, connect: (url: string) =>
     assertEquals(got.length, 0, 'nothing is delivered while paused');
     assert(stats.maxBuffered > 512 * 1024, `bufferedAmount rose while the peer did not read (max ${stats.maxBuffered})`);
     // The kernel's socket buffers absorb a few MiB first; then the sender waits in drain().
-    assert(stats.sawFalse > 0, 'send() returned false');
-    assertEquals(stats.drains, stats.sawFalse - 1, 'the sender waits in drain()');
+    assert(stats.sawBuffered > 0, "send() returned 'buffered'");
+    assertEquals(stats.drains, stats.sawBuffered - 1, 'the sender waits in drain()');
     client.resume();
     await within(sending!, 20_000, 'sending');
     await until(() => got.length === N, 'receiving', 20_000);
     assertEquals(got, Array.from({ length: N }, (_, i) => i), 'every message, in order');
-    assertEquals(stats.drains, stats.sawFalse, 'every drain() resolved');
+    assertEquals(stats.drains, stats.sawBuffered, 'every drain() resolved');
     assert(stats.afterDrain <= 128 * 1024, `drain() resolved at ≤ lowWaterMark (${stats.afterDrain})`);
     client.close();
     await within(client.closed, 10_000, 'client close');
@@ -86,11 +87,11 @@ export async function slowReader(ourServer: OurServer, connect: (url: string) =>
  */
 export async function neverReads(ourServer: OurServer, silentPeer: (port: number) => Promise<() => void>): Promise<void> {
   const MAX = 4 * 1024 * 1024;
-  const stats = { sends: 0, maxBuffered: 0, error: null as string | null, sendAfter: true };
+  const stats = { sends: 0, maxBuffered: 0, error: null as string | null, sendAfter: '' as string };
   let closed: Promise<SessionCloseInfo> | undefined;
   const { server, port } = await ourServer({ highWaterMark: 1024 * 1024, maxBufferedAmount: MAX }, (ws) => {
     ws.on('error', (error) => (stats.error = error.code));
-    // A careless sender: ignores send()'s false and keeps going while the connection lives.
+    // A careless sender: ignores send()'s 'buffered' and keeps going while the connection lives.
     const pump = (): void => {
       for (let i = 0; i < 8 && ws.readyState === 'open'; i++) {
         ws.send(new Uint8Array(64 * 1024));
@@ -112,7 +113,7 @@ export async function neverReads(ourServer: OurServer, silentPeer: (port: number
     const info = await within(closed!, 20_000, 'overflow');
     assertEquals([info.error, info.wasClean, info.code], ['SEND_BUFFER_OVERFLOW', false, 1006], 'closed by the overflow');
     assertEquals(stats.error, 'SEND_BUFFER_OVERFLOW', "the 'error' event");
-    assertEquals(stats.sendAfter, false, 'send() after the close');
+    assertEquals(stats.sendAfter, 'dropped', 'send() after the close');
     // Bounded: at most the limit plus one message and its frame header.
     assert(stats.maxBuffered <= MAX + 64 * 1024 + 14, `bounded: ${stats.maxBuffered}`);
     assert(stats.sends < 20_000, 'stopped by the limit');

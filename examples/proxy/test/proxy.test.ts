@@ -265,7 +265,7 @@ describe('proxy: client (ws) ⇄ proxy ⇄ upstream', () => {
           if (Buffer.from(data).toString() !== 'go') return;
           // One 24 MiB binary message, sent as the upstream's own backpressure allows.
           for (let sent = 0; sent < total && ws.readyState === 'open'; sent += chunk) {
-            if (!ws.sendFragment(bytes(chunk, sent / chunk), sent + chunk >= total)) await ws.drain();
+            if (ws.sendFragment(bytes(chunk, sent / chunk), sent + chunk >= total) === 'buffered') await ws.drain();
           }
         });
       }),

@@ -10,7 +10,7 @@ import { HOST, ourServer, until } from './helpers.ts';
 import { neverReads, slowReader, UPGRADE_REQUEST } from '../../../test/shared/backpressure.ts';
 
 describe('backpressure', () => {
-  it('with a slow reader: send() returns false, drain() resolves, all messages arrive in order', () => slowReader(ourServer, connect), 30_000);
+  it("with a slow reader: send() returns 'buffered', drain() resolves, all messages arrive in order", () => slowReader(ourServer, connect), 30_000);
 
   it('terminates a peer that never reads once maxBufferedAmount is exceeded', () =>
     neverReads(ourServer, async (port) => {

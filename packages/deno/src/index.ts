@@ -11,6 +11,7 @@ export type {
   SessionRequest,
   ReadyState,
   SendOptions,
+  SendResult,
   FragmentInfo,
   ConnectionEvents,
   ConnectionHandler,

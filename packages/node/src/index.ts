@@ -12,6 +12,7 @@ export type {
   SessionRequest,
   ReadyState,
   SendOptions,
+  SendResult,
   FragmentInfo,
   ConnectionEvents,
   ConnectionHandler,

@@ -22,7 +22,7 @@ async function pausableWsClient(url: string): Promise<PausableClient> {
 }
 
 describe('backpressure', () => {
-  it('with a slow reader: send() returns false, drain() resolves, all messages arrive in order', () => slowReader(ourServer, pausableWsClient));
+  it("with a slow reader: send() returns 'buffered', drain() resolves, all messages arrive in order", () => slowReader(ourServer, pausableWsClient));
 
   it('terminates a peer that never reads once maxBufferedAmount is exceeded', () =>
     neverReads(ourServer, async (port) => {

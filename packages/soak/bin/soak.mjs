@@ -368,7 +368,7 @@ async function backpressurePhase(url, pid, slowReader) {
   const m = slowReader ? Math.min(num('backpressure-messages'), Math.floor((32 * 2 ** 20) / size)) : num('backpressure-messages');
   const t0 = Date.now();
   let peakRss = treeRss(pid);
-  let falseSends = 0;
+  let bufferedSends = 0;
   const results = await Promise.all(
     Array.from({ length: b }, async (_, c) => {
       const ws = await connect(url, { highWaterMark: 1024 * 1024 });
@@ -396,8 +396,8 @@ async function backpressurePhase(url, pid, slowReader) {
         const msg = new Uint8Array(size);
         new DataView(msg.buffer).setUint32(0, i);
         msg[size - 1] = (i + c) % 251;
-        if (!ws.send(msg)) {
-          falseSends++;
+        if (ws.send(msg) === 'buffered') {
+          bufferedSends++;
           await ws.drain();
         }
         if (i % 64 === 0) peakRss = Math.max(peakRss, treeRss(pid));
@@ -421,7 +421,7 @@ async function backpressurePhase(url, pid, slowReader) {
     sentEach: m,
     receivedEach: results.map((r) => r.received),
     inOrder: results.every((r) => r.inOrder),
-    sendReturnedFalse: falseSends,
+    sendReturnedBuffered: bufferedSends,
     seconds: Number(seconds.toFixed(1)),
     mibPerSecond: Math.round((b * m * size * 2) / 2 ** 20 / seconds),
     serverPeakRssMiB: mib(peakRss),

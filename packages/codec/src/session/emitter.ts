@@ -150,6 +150,10 @@ export class Emitter<E extends EventMap> {
     const listeners = (this.#listeners ??= {});
     const slot = listeners[type];
     listeners[type] = slot === undefined ? item : Array.isArray(slot) ? [...(slot as ReadonlyArray<Listener | Once>), item] : [slot as Listener | Once, item];
+    this.listenerAdded(type);
     return this;
   }
+
+  /** Called after a listener was added for `type` (a subclass may deliver what waited for one). */
+  protected listenerAdded(_type: string): void {}
 }

@@ -6,7 +6,7 @@ export type { EventMap } from './emitter.ts';
 export { HandshakeError, WebSocketError } from './errors.ts';
 export type { SessionCloseInfo, SessionErrorCode } from './errors.ts';
 export { WebSocketConnection, transportHandlers, sessionInput } from './websocket-connection.ts';
-export type { ReadyState, SessionRequest, FragmentInfo, ConnectionEvents, SendOptions, FragmentOptions } from './websocket-connection.ts';
+export type { ReadyState, SessionRequest, FragmentInfo, ConnectionEvents, SendOptions, SendResult, FragmentOptions } from './websocket-connection.ts';
 export type { Message } from './message-queue.ts';
 export type { SendData, BinaryData } from './data.ts';
 export { ServerSession } from './server-session.ts';

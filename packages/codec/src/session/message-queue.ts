@@ -1,14 +1,14 @@
 /**
  * The queue behind `for await (const message of connection)`: messages wait here until the
- * loop takes them. It tells its owner when it is full (pause reading) and when it has drained
- * to a quarter (resume), so a slow loop bounds memory instead of buffering without end.
+ * loop takes them. It tells its owner when it is full (stop reading) and when it has drained
+ * to a quarter (read again), so a slow loop bounds memory instead of buffering without end.
  */
+import { Fifo } from './fifo.ts';
 
 export type Message = string | Uint8Array;
 
 export class MessageQueue {
-  #items: Message[] = [];
-  #head = 0;
+  readonly #items = new Fifo<Message>();
   #waiters: Array<(result: IteratorResult<Message, undefined>) => void> = [];
   #ended = false;
   #full = false;
@@ -21,7 +21,7 @@ export class MessageQueue {
   }
 
   get length(): number {
-    return this.#items.length - this.#head;
+    return this.#items.length;
   }
 
   push(message: Message): void {
@@ -32,7 +32,7 @@ export class MessageQueue {
       return;
     }
     this.#items.push(message);
-    if (!this.#full && this.length >= this.#max) {
+    if (!this.#full && this.#items.length >= this.#max) {
       this.#full = true;
       this.#onFull(true);
     }
@@ -47,17 +47,9 @@ export class MessageQueue {
   }
 
   next(): Promise<IteratorResult<Message, undefined>> {
-    if (this.length > 0) {
-      const value = this.#items[this.#head]!;
-      this.#items[this.#head++] = '';
-      if (this.#head === this.#items.length) {
-        this.#items = [];
-        this.#head = 0;
-      } else if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
-        this.#items = this.#items.slice(this.#head);
-        this.#head = 0;
-      }
-      if (this.#full && this.length <= this.#max >> 2) {
+    const value = this.#items.shift();
+    if (value !== undefined) {
+      if (this.#full && this.#items.length <= this.#max >> 2) {
         this.#full = false;
         this.#onFull(false);
       }
@@ -69,14 +61,14 @@ export class MessageQueue {
     });
   }
 
-  /** The loop stopped early: drop what is queued and release the pause. */
-  close(): void {
-    this.#items = [];
-    this.#head = 0;
+  /** The loop stopped early: end it, release the pause, and return the messages it had not taken. */
+  close(): Message[] {
+    const rest = this.#items.takeAll();
     this.end();
     if (this.#full) {
       this.#full = false;
       this.#onFull(false);
     }
+    return rest;
   }
 }

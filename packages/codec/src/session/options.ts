@@ -53,7 +53,7 @@ export interface SessionOptions {
    */
   utf8Validator?: ((bytes: Uint8Array) => boolean) | null;
   random?: RandomSource;
-  /** `send()` returns false once `bufferedAmount` reaches this. Default 1 MiB. */
+  /** `send()` returns `'buffered'` once `bufferedAmount` reaches this. Default 1 MiB. */
   highWaterMark?: number;
   /** `drain()` resolves once `bufferedAmount` falls to this. Default `highWaterMark / 4`. */
   lowWaterMark?: number;
@@ -64,7 +64,10 @@ export interface SessionOptions {
   maxBufferedAmount?: number;
   /** Terminate (`DRAIN_TIMEOUT`) if `bufferedAmount` stays above `highWaterMark` this long. 0 (default): off. */
   drainTimeout?: number;
-  /** Messages queued for `for await` before the transport is paused. Default 16 (as python websockets). */
+  /**
+   * Messages held for a consumer not attached yet, or queued for a `for await` loop, before reading
+   * pauses. Default 16 (as python websockets).
+   */
   maxQueuedMessages?: number;
   timers?: Timers;
   /** Milliseconds; the codec's deadlines use it too. Default `Date.now`. */

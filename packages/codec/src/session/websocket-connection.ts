@@ -8,9 +8,15 @@
  * listener that calls back into the connection (send inside 'message') does not recurse: its
  * output is picked up by the loop already running.
  *
+ * Nothing received is dropped for want of a consumer: a message that finds no 'message'
+ * listener and no `for await` loop is held, in order, and the first consumer to come gets the
+ * held ones on a microtask (the rules are in {@link WebSocketConnection}'s doc).
+ *
  * Memory is bounded both ways: the send buffer by `maxBufferedAmount` (beyond it the peer is
- * taken to have stopped reading and the connection is terminated), the receive side by pausing
- * the transport while the iteration queue is full. Protocol rules all live in the codec.
+ * taken to have stopped reading and the connection is terminated), the receive side by
+ * `maxQueuedMessages`: while that many messages are held, or wait in the iteration queue, the
+ * transport is paused and the codec's already-received bytes stay unparsed (so the count never
+ * passes the bound until the peer's EOF). Protocol rules all live in the codec.
  */
 import type { Connection } from '../connection.ts';
 import { WebSocketUsageError } from '../errors.ts';
@@ -21,8 +27,9 @@ import type { HttpHeaders } from '../http/headers.ts';
 import type { RequestHead } from '../http/head-parser.ts';
 import type { HttpBodySink } from './http-exchange.ts';
 import { controlBytes, toBytes, type SendData } from './data.ts';
-import { Emitter, reportError } from './emitter.ts';
+import { Emitter, microtask, reportError } from './emitter.ts';
 import { HandshakeError, WebSocketError, type SessionCloseInfo, type SessionErrorCode } from './errors.ts';
+import { Fifo } from './fifo.ts';
 import { MessageQueue, type Message } from './message-queue.ts';
 import type { ResolvedSessionOptions } from './options.ts';
 import type { PeerInfo, Transport, TransportHandlers } from './transport.ts';
@@ -66,13 +73,25 @@ export interface ConnectionEvents {
   fragment: [data: Uint8Array, info: FragmentInfo];
   ping: [data: Uint8Array];
   pong: [data: Uint8Array];
-  /** `bufferedAmount` fell to the low-water mark after `send()` returned false. */
+  /** `bufferedAmount` fell to the low-water mark after a send returned `'buffered'`. */
   drain: [];
   /** A violation, limit, timeout or transport failure; `close` follows. */
   error: [error: WebSocketError];
   /** The connection is gone (TCP closed). Always the last event. */
   close: [info: SessionCloseInfo];
 }
+
+/**
+ * What became of a `send()` (and `sendFragment`, `ping`, `pong`):
+ * - `'sent'`: accepted, and `bufferedAmount` is below `highWaterMark`: send more.
+ * - `'buffered'`: accepted (it will go out, do not send it again), but `bufferedAmount` has
+ *   reached `highWaterMark`: wait for `drain()` (or the `drain` event) before sending more.
+ * - `'dropped'`: not sent: the connection is closing or closed (as browsers drop silently).
+ *
+ * Every value is a non-empty string, so `if (!ws.send(x))` is never true: compare with
+ * `=== 'buffered'` (backpressure) or `!== 'sent'` instead.
+ */
+export type SendResult = 'sent' | 'buffered' | 'dropped';
 
 export interface SendOptions {
   /** Per-message compression wish when an extension such as permessage-deflate is active. */
@@ -237,6 +256,23 @@ const QUEUE_PAUSED = 1 << 9;
 const TRANSPORT_PAUSED = 1 << 10;
 /** The codec delivers whole messages (`ConnectionInit.assembleMessages`). */
 const ASSEMBLE = 1 << 11;
+/** Messages (or fragments) wait in `#held`: every later one joins them, to keep the order. */
+const HOLDING = 1 << 12;
+/** `#held` reached `maxQueuedMessages`: reading is paused until it is down to a quarter. */
+const HELD_FULL = 1 << 13;
+/** A microtask will deliver the held messages (and take the events the codec kept). */
+const FLUSH_QUEUED = 1 << 14;
+/** The read loop stopped while the codec still had events (HELD_FULL or QUEUE_PAUSED). */
+const BACKLOG = 1 << 15;
+/** While any of these is set (and until the peer's EOF), the codec's events are left in it. */
+const RECEIVE_FULL = HELD_FULL | QUEUE_PAUSED;
+/**
+ * The application called `close()` while open: read on whatever is held, to find the peer's
+ * Close (what no consumer takes beyond `maxQueuedMessages` is then dropped).
+ */
+const LOCAL_CLOSE = 1 << 16;
+/** With any of these, read (and parse) everything: the bound on held messages no longer stops reading. */
+const READ_ALL = EOF | LOCAL_CLOSE;
 
 /** Why a connection ends, as far as the session knows: made at its first problem (most connections have none). */
 class Trouble {
@@ -257,6 +293,9 @@ interface Promises {
   resolveClosed: ((info: SessionCloseInfo) => void) | null;
 }
 
+/** A fragment event held for a 'fragment' listener (streaming mode). */
+type FragmentEvent = Extract<Event, { type: 'fragment' }>;
+
 /** The one timer of a connection that wants one: the host's handle while armed, and for when. */
 interface SessionTimer {
   handle: unknown;
@@ -265,6 +304,28 @@ interface SessionTimer {
   readonly fire: () => void;
 }
 
+/**
+ * A WebSocket connection, client or server, on any transport.
+ *
+ * **Receiving: nothing is dropped for want of a consumer.** The consumers of messages are the
+ * 'message' listeners and one `for await` loop (`'fragment'` listeners when `assembleMessages`
+ * is false). From the moment the connection opens:
+ * - a message that arrives while there is no consumer is *held*, in arrival order; so are the
+ *   ones after it, while any are held (nothing overtakes a held message);
+ * - attaching a consumer (`on`/`once('message')`, starting a `for await` loop) delivers the held
+ *   messages in order on a microtask, so the caller's synchronous setup (more listeners, a
+ *   'close' listener) finishes first. A listener and a loop present together each get every
+ *   message, as a listener and the loop do for live messages;
+ * - reading pauses while `maxQueuedMessages` are held (or wait in the loop's queue) and
+ *   resumes once a quarter of that is left: memory stays bounded by what the application lets
+ *   in, as with a Node `Readable` before it flows;
+ * - close: messages that arrived before it reach the consumers present before `close` fires
+ *   and before the loop ends. With no consumer at all, they stay held (`close` is not delayed):
+ *   a consumer attached later still gets them, and a loop started later yields them, then ends;
+ * - a loop left early (`break`) puts the messages it had not taken back in front of the held
+ *   ones (unless 'message' listeners, which have seen them, are attached);
+ * - after `terminate()`, or a failure that terminates, new messages are dropped; held ones stay.
+ */
 export class WebSocketConnection extends Emitter<ConnectionEvents> implements AsyncIterable<Message> {
   // Fields are few on purpose: an idle server holds one of these per connection. What only some
   // connections need (promises, the timer callback, drain waiters, the driver) is made on first use.
@@ -294,6 +355,8 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
   /** When `bufferedAmount` must have fallen to `highWaterMark`, or -1: a small integer, not a boxed Infinity. */
   #drainDeadline = -1;
   #queue: MessageQueue | null = null;
+  /** Messages (or fragment events) no consumer has taken yet: made on the first one held. */
+  #held: Fifo<Message | FragmentEvent> | null = null;
   #live: Liveness | null = null;
   /** Server: its registry, replaced by a {@link Subscription} at the first subscribe; null on a client. */
   #topics: Topics | Subscription | null = null;
@@ -499,6 +562,15 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
     return this.#codec.pendingOutputBytes + this.#transport.bufferedAmount;
   }
 
+  /**
+   * Messages received and not yet taken by the application: held for want of a consumer, plus
+   * those waiting in the `for await` loop's queue. Reading pauses while this is at
+   * `maxQueuedMessages` (fragments, in streaming mode, count one each).
+   */
+  get queuedMessages(): number {
+    return (this.#held?.length ?? 0) + (this.#queue?.length ?? 0);
+  }
+
   /** How the connection ended, once `close` has fired; else null. */
   get closeInfo(): SessionCloseInfo | null {
     return this.#info;
@@ -507,16 +579,17 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
   // ───────────────────────────── sending ─────────────────────────────
 
   /**
-   * Send a message: a string as text, bytes as binary. Returns false when the message was
-   * dropped (closing or closed, as browsers drop silently) or when `bufferedAmount` has reached
-   * `highWaterMark`: then wait for `drain()` before sending more. Large byte payloads are sent
-   * without a copy on a server: do not change them until drained.
+   * Send a message: a string as text, bytes as binary. Returns what became of it (see
+   * {@link SendResult}): `'sent'`; `'buffered'` when `bufferedAmount` has reached
+   * `highWaterMark` (it will go out: wait for `drain()` before sending more); `'dropped'` when
+   * the connection is closing or closed (as browsers drop silently). Large byte payloads are
+   * sent without a copy on a server: do not change them until drained.
    */
-  send(data: SendData, options?: SendOptions): boolean {
+  send(data: SendData, options?: SendOptions): SendResult {
     const compress = options?.compress;
     // Checked before the state, as before: a bad argument throws even on a closed connection.
     const bytes = typeof data === 'string' ? null : toBytes(data, 'data');
-    if (!this.#mayWrite('send')) return false;
+    if (!this.#mayWrite('send')) return 'dropped';
     if (bytes === null) this.#codec.sendText(data as string, compress);
     else this.#codec.sendBinary(bytes, compress);
     return this.#afterSend();
@@ -525,28 +598,28 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
   /**
    * Streaming send: one frame of a message (`fin` ends it). A message in progress must be
    * finished before another starts. Bytes are binary unless `options.kind` is `'text'`. Same
-   * return value as `send()`.
+   * result as `send()`.
    */
-  sendFragment(data: SendData, fin: boolean, options?: FragmentOptions): boolean {
+  sendFragment(data: SendData, fin: boolean, options?: FragmentOptions): SendResult {
     const kind: MessageKind = typeof data === 'string' ? 'text' : (options?.kind ?? 'binary');
     const bytes = typeof data === 'string' ? encodeUtf8(data) : toBytes(data, 'data');
-    if (!this.#mayWrite('sendFragment')) return false;
+    if (!this.#mayWrite('sendFragment')) return 'dropped';
     this.#codec.send({ type: 'fragment', kind, data: bytes, fin, compress: options?.compress });
     return this.#afterSend();
   }
 
-  /** Send a ping (≤ 125 bytes; a string is sent as UTF-8). False if the connection is closing. */
-  ping(data?: SendData): boolean {
+  /** Send a ping (≤ 125 bytes; a string is sent as UTF-8). Same result as `send()` (`'dropped'` once closing). */
+  ping(data?: SendData): SendResult {
     const bytes = controlBytes(data, 'ping data');
-    if (!this.#mayWrite('ping')) return false;
+    if (!this.#mayWrite('ping')) return 'dropped';
     this.#codec.send({ type: 'ping', data: bytes });
     return this.#afterSend();
   }
 
-  /** Send an unsolicited pong (≤ 125 bytes). False if the connection is closing. */
-  pong(data?: SendData): boolean {
+  /** Send an unsolicited pong (≤ 125 bytes). Same result as `send()` (`'dropped'` once closing). */
+  pong(data?: SendData): SendResult {
     const bytes = controlBytes(data, 'pong data');
-    if (!this.#mayWrite('pong')) return false;
+    if (!this.#mayWrite('pong')) return 'dropped';
     this.#codec.send({ type: 'pong', data: bytes });
     return this.#afterSend();
   }
@@ -560,6 +633,11 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
     const before = this.#codec.state;
     this.#codec.send({ type: 'close', code, reason });
     if (before === 'handshake' || before === 'awaiting-accept') this.#trouble().error ??= 'ABORTED';
+    if (before === 'open') {
+      // Read on to the peer's Close even with messages held (the loop below takes the backlog).
+      this.#flags = (this.#flags | LOCAL_CLOSE) & ~BACKLOG;
+      this.#applyFlow();
+    }
     this.#pump();
   }
 
@@ -658,9 +736,11 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
   }
 
   /**
-   * Iterate over messages (strings for text, bytes for binary) until the connection closes.
-   * Messages are queued only while iterating; when `maxQueuedMessages` wait, reading pauses.
-   * Breaking out of the loop does not close the connection. One loop at a time.
+   * Iterate over messages (strings for text, bytes for binary) until the connection closes:
+   * first those held because nobody consumed them yet (a loop started after an `await` misses
+   * nothing), then each as it arrives. While `maxQueuedMessages` wait for the loop, reading
+   * pauses. Breaking out of the loop does not close the connection, and the messages it had
+   * not taken wait for the next consumer. One loop at a time.
    */
   [Symbol.asyncIterator](): AsyncIterableIterator<Message> {
     if (this.#queue !== null) throw new WebSocketUsageError('INVALID_STATE', 'this connection is already being iterated');
@@ -670,12 +750,20 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
     const queue = new MessageQueue(this.#options.maxQueuedMessages, (full) => {
       this.#set(QUEUE_PAUSED, full);
       this.#applyFlow();
+      if (!full) this.#scheduleFlush(); // take the events the codec kept meanwhile
     });
     this.#queue = queue;
-    if (this.#info !== null) queue.end();
+    if (this.#flag(HOLDING)) this.#scheduleFlush(); // it ends the queue too, once closed and delivered
+    else if (this.#info !== null) queue.end();
     const release = (): void => {
       if (this.#queue === queue) this.#queue = null;
-      queue.close();
+      const rest = queue.close();
+      if (rest.length > 0 && this.listenerCount('message') === 0) {
+        const held = (this.#held ??= new Fifo());
+        held.unshift(rest);
+        this.#flags |= HOLDING;
+        this.#checkHeldFull(held);
+      }
     };
     const iterator: AsyncIterableIterator<Message> = {
       next: () => queue.next(),
@@ -745,17 +833,18 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
     return state === 'open' && !this.#flag(TERMINATED);
   }
 
-  #afterSend(): boolean {
+  #afterSend(): SendResult {
     this.#pump();
     const live = this.#live;
     if (live !== null) {
       live.active = this.#options.clock();
       live.buffered = this.#transport.bufferedAmount;
     }
-    if (this.#flag(TERMINATED) || !this.#codec.canSend) return false;
-    if (this.bufferedAmount < this.#options.highWaterMark) return true;
+    // Terminated meanwhile (the send overflowed maxBufferedAmount): it will never leave.
+    if (this.#flag(DESTROYED)) return 'dropped';
+    if (this.bufferedAmount < this.#options.highWaterMark) return 'sent';
     this.#flags |= NEED_DRAIN;
-    return false;
+    return 'buffered';
   }
 
   /** Take outputs and events until the codec has none; then bound the buffer and re-arm the timer. */
@@ -767,12 +856,17 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
       // Every pending event first, then every output in one transport write: the echoes of a
       // read that held many frames (and the pongs, and what listeners sent) leave together.
       for (;;) {
-        for (let next = codec.nextEventOrMessage(); next !== null; next = codec.nextEventOrMessage()) {
+        // While the application holds maxQueuedMessages unconsumed, the rest stays in the codec
+        // (one read's bytes at most: the transport is paused), until the peer's EOF.
+        while ((this.#flags & RECEIVE_FULL) === 0 || (this.#flags & READ_ALL) !== 0) {
+          const next = codec.nextEventOrMessage();
+          if (next === null) break;
           // A whole message comes as its data alone (no event object): the hot path.
           if (typeof next === 'string') this.#onMessage(next, false);
           else if (next instanceof Uint8Array) this.#onMessage(next, true);
           else this.#dispatch(next);
         }
+        if ((this.#flags & RECEIVE_FULL) !== 0 && (this.#flags & READ_ALL) === 0) this.#flags |= BACKLOG;
         if (!codec.hasOutput) break;
         this.#perform();
       }
@@ -837,7 +931,83 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
   }
 
   #onMessage(data: string | Uint8Array, isBinary: boolean): void {
-    if (this.#flag(TERMINATED)) return;
+    // One test for the common case: nothing held, not terminated.
+    if ((this.#flags & (TERMINATED | HOLDING)) !== 0) {
+      if ((this.#flags & TERMINATED) === 0) this.#hold(data);
+      return;
+    }
+    const queue = this.#queue;
+    if (queue !== null) queue.push(data);
+    if (!this.emit2('message', data, isBinary) && queue === null) this.#hold(data);
+  }
+
+  // ───────────────────────────── held messages ─────────────────────────────
+
+  /** Keep what no consumer took; pause reading at `maxQueuedMessages`. */
+  #hold(item: Message | FragmentEvent): void {
+    const held = (this.#held ??= new Fifo());
+    // Closing at the application's request, with the bound reached and nobody reading: dropped.
+    if ((this.#flags & LOCAL_CLOSE) !== 0 && held.length >= this.#options.maxQueuedMessages && !this.#hasConsumer()) return;
+    held.push(item);
+    this.#flags |= HOLDING;
+    this.#checkHeldFull(held);
+    if (this.#hasConsumer()) this.#scheduleFlush();
+  }
+
+  #checkHeldFull(held: Fifo<Message | FragmentEvent>): void {
+    if ((this.#flags & HELD_FULL) === 0 && held.length >= this.#options.maxQueuedMessages) {
+      this.#flags |= HELD_FULL;
+      this.#applyFlow();
+    }
+  }
+
+  #hasConsumer(): boolean {
+    if ((this.#flags & ASSEMBLE) === 0) return this.listenerCount('fragment') > 0;
+    return this.#queue !== null || this.listenerCount('message') > 0;
+  }
+
+  protected override listenerAdded(type: string): void {
+    if ((this.#flags & HOLDING) !== 0 && type === ((this.#flags & ASSEMBLE) !== 0 ? 'message' : 'fragment')) this.#scheduleFlush();
+  }
+
+  /** Deliver the held messages on a microtask: the code that attached a consumer finishes first. */
+  #scheduleFlush(): void {
+    if ((this.#flags & FLUSH_QUEUED) !== 0) return;
+    this.#flags |= FLUSH_QUEUED;
+    microtask(() => this.#flush());
+  }
+
+  /**
+   * Give the held messages, oldest first, to the consumers there are (ones that arrive meanwhile,
+   * e.g. read by a `send()` from a listener, join the end); then read on if reading was stopped.
+   */
+  #flush(): void {
+    this.#flags &= ~FLUSH_QUEUED;
+    const held = this.#held;
+    if (held !== null) {
+      while (held.length > 0 && this.#hasConsumer()) {
+        const item = held.shift()!;
+        if (typeof item === 'string') this.#deliver(item, false);
+        else if (item instanceof Uint8Array) this.#deliver(item, true);
+        else this.emit('fragment', item.data, { kind: item.kind, first: item.first, fin: item.fin });
+      }
+      if (held.length === 0) this.#flags &= ~HOLDING;
+      if ((this.#flags & HELD_FULL) !== 0 && held.length <= this.#options.maxQueuedMessages >> 2) {
+        this.#flags &= ~HELD_FULL;
+        this.#applyFlow();
+      }
+    }
+    if (this.#info !== null) {
+      if ((this.#flags & HOLDING) === 0) this.#queue?.end();
+      return;
+    }
+    if ((this.#flags & BACKLOG) !== 0 && (this.#flags & RECEIVE_FULL) === 0) {
+      this.#flags &= ~BACKLOG;
+      this.#pump();
+    }
+  }
+
+  #deliver(data: Message, isBinary: boolean): void {
     this.#queue?.push(data);
     this.emit2('message', data, isBinary);
   }
@@ -852,7 +1022,8 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
         return;
       case 'fragment':
         if (this.#flag(TERMINATED)) return;
-        this.emit('fragment', event.data, { kind: event.kind, first: event.first, fin: event.fin });
+        if (this.#flag(HOLDING) || this.listenerCount('fragment') === 0) this.#hold(event);
+        else this.emit('fragment', event.data, { kind: event.kind, first: event.first, fin: event.fin });
         return;
       case 'ping':
         this.emit('ping', event.data);
@@ -1088,7 +1259,7 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
   }
 
   #applyFlow(): void {
-    const pause = this.#flag(USER_PAUSED | QUEUE_PAUSED) && this.#info === null;
+    const pause = (this.#flag(USER_PAUSED) || (this.#flag(RECEIVE_FULL) && !this.#flag(LOCAL_CLOSE))) && this.#info === null;
     if (pause === this.#flag(TRANSPORT_PAUSED)) return;
     this.#set(TRANSPORT_PAUSED, pause);
     if (pause) {
@@ -1115,8 +1286,11 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
     if (topics instanceof Subscription) topics.registry.leaveAll(this, topics);
     this.#dropTimer();
     this.#drained();
-    this.#queue?.end();
-    this.#flags &= ~(USER_PAUSED | QUEUE_PAUSED);
+    // What arrived before the close reaches the consumers there are before `close` fires (with
+    // none, it stays held for the first to come).
+    if (this.#flag(HOLDING) && this.#hasConsumer()) this.#flush();
+    if (!this.#flag(HOLDING)) this.#queue?.end();
+    this.#flags &= ~(USER_PAUSED | QUEUE_PAUSED | HELD_FULL | BACKLOG);
     this.#leaveRegistry();
     const promises = this.#promises;
     if (promises !== null) {

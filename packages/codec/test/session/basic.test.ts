@@ -27,11 +27,11 @@ describe('session: open, messages, close', () => {
     const got: Array<[string | Uint8Array, boolean]> = [];
     client.on('message', (data, isBinary) => got.push([data, isBinary]));
     server.on('message', (data) => server.send(data));
-    expect(client.send('héllo')).toBe(true);
-    expect(client.send(new Uint8Array([1, 2, 3]))).toBe(true);
-    expect(client.send(new Uint16Array([0x0201]).buffer)).toBe(true);
-    expect(client.send(new DataView(new Uint8Array([9, 8, 7]).buffer, 1, 2))).toBe(true);
-    expect(client.send('', { compress: false })).toBe(true);
+    expect(client.send('héllo')).toBe('sent');
+    expect(client.send(new Uint8Array([1, 2, 3]))).toBe('sent');
+    expect(client.send(new Uint16Array([0x0201]).buffer)).toBe('sent');
+    expect(client.send(new DataView(new Uint8Array([9, 8, 7]).buffer, 1, 2))).toBe('sent');
+    expect(client.send('', { compress: false })).toBe('sent');
     await settle();
     expect(got).toEqual([
       ['héllo', false],
@@ -67,13 +67,13 @@ describe('session: open, messages, close', () => {
     server.on('pong', (d) => events.push(`server pong ${new TextDecoder().decode(d)}`));
     client.on('pong', (d) => events.push(`client pong ${new TextDecoder().decode(d)}`));
     server.on('message', (d, isBinary) => events.push(`message ${isBinary ? [...(d as Uint8Array)].join(',') : d}`));
-    expect(client.ping('p1')).toBe(true);
-    expect(client.pong(new Uint8Array([0x41]))).toBe(true);
-    expect(client.ping()).toBe(true);
-    expect(client.sendFragment('ab', false)).toBe(true);
-    expect(client.sendFragment('c', true)).toBe(true);
-    expect(client.sendFragment(new Uint8Array([1]), false)).toBe(true);
-    expect(client.sendFragment(new Uint8Array([2]), true)).toBe(true);
+    expect(client.ping('p1')).toBe('sent');
+    expect(client.pong(new Uint8Array([0x41]))).toBe('sent');
+    expect(client.ping()).toBe('sent');
+    expect(client.sendFragment('ab', false)).toBe('sent');
+    expect(client.sendFragment('c', true)).toBe('sent');
+    expect(client.sendFragment(new Uint8Array([1]), false)).toBe('sent');
+    expect(client.sendFragment(new Uint8Array([2]), true)).toBe('sent');
     await settle();
     expect(events).toEqual(['server ping p1', 'server pong A', 'server ping ', 'message abc', 'message 1,2', 'client pong p1', 'client pong ']);
     expect(() => client.ping(new Uint8Array(126))).toThrow(expect.objectContaining({ code: 'CONTROL_PAYLOAD_TOO_LONG' }));
@@ -81,10 +81,10 @@ describe('session: open, messages, close', () => {
     server.close();
     await client.closed;
     // After close: sends are dropped without throwing, bad arguments still throw.
-    expect(client.send('late')).toBe(false);
-    expect(client.sendFragment('late', true)).toBe(false);
-    expect(client.ping('late')).toBe(false);
-    expect(client.pong()).toBe(false);
+    expect(client.send('late')).toBe('dropped');
+    expect(client.sendFragment('late', true)).toBe('dropped');
+    expect(client.ping('late')).toBe('dropped');
+    expect(client.pong()).toBe('dropped');
     expect(() => client.ping('x'.repeat(126))).toThrow(expect.objectContaining({ code: 'CONTROL_PAYLOAD_TOO_LONG' }));
     expect(() => client.send({} as unknown as string)).toThrow(WebSocketUsageError);
     await expect(client.drain()).resolves.toBeUndefined();

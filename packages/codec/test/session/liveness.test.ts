@@ -41,7 +41,7 @@ describe('session: idleTimeout counts activity both ways', () => {
     const { server } = await open(p);
     p.clientTransport.reading = false;
     for (let i = 0; i < 5; i++) {
-      expect(server.send(`queued ${i}`)).toBe(true);
+      expect(server.send(`queued ${i}`)).toBe('sent');
       await t.advance(900);
     }
     expect(server.readyState).toBe('open');
