@@ -183,29 +183,34 @@ function whatwgData(event: unknown): unknown {
 }
 
 /**
- * The server's messages and its Close in the 101's write, then TCP closed: the connection is
- * gone before anyone reads, and the messages are still all there — for a loop started after
- * `closed` resolved (it yields them, then ends), and for a listener attached before the close
- * (they come before 'close').
+ * The server's messages and its Close in the 101's write: messages that arrived before the
+ * close are all delivered — to a loop started once `closed` resolved (it yields them, then
+ * ends), and to a listener attached after an await but before the close completed (they come
+ * before 'close').
  */
 export async function messagesBeforeClose(rt: ReceiveRuntime): Promise<void> {
-  const raw = await rt.rawServer((head) => switchingWith(head, [...firstFrames(), closeFrame()]), true);
-  const url = `ws://${HOST}:${raw.port}/`;
+  const respond = (head: string): Uint8Array => switchingWith(head, [...firstFrames(), closeFrame()]);
+  // This one ends TCP right after its write: the connection is gone before anyone reads.
+  const gone = await rt.rawServer(respond, true);
+  // This one ends TCP once our Close echo arrives: a round trip after the 101.
+  const echoing = await rt.rawServer(respond);
   try {
-    const a = await within(rt.connect(url), 10_000, 'connect');
+    const a = await within(rt.connect(`ws://${HOST}:${gone.port}/`), 10_000, 'connect');
     const info = await within(a.closed, 10_000, 'closed');
     assertEquals(info.code, 1000, 'the server closed with 1000');
+    assertEquals(a.queuedMessages, 3, 'still held after the close');
     assertEquals(await within(iterate(a, 4), 10_000, 'for await after close'), FIRST, 'a loop started after the close yields every message, then ends');
 
-    const b = await within(rt.connect(url), 10_000, 'connect');
+    const b = rt.createConnection(`ws://${HOST}:${echoing.port}/`);
     const order: unknown[] = [];
-    b.on('message', (data) => order.push(data));
     b.on('close', () => order.push('close'));
+    await within(b.opened, 10_000, 'opened');
+    b.on('message', (data) => order.push(data));
     await within(b.closed, 10_000, 'closed');
-    await sleep(0);
-    assertEquals(order, [...FIRST, 'close'], "a listener attached after connect() gets every message before 'close'");
+    assertEquals(order, [...FIRST, 'close'], "a listener attached after opened gets every message before 'close'");
   } finally {
-    await raw.close();
+    await gone.close();
+    await echoing.close();
   }
 }
 
