@@ -10,6 +10,7 @@
 import { computeAcceptKey } from '../../packages/codec/src/index.ts';
 import type { ServerSessionOptions, SessionRequest, WebSocketClass, WebSocketConnection } from '../../packages/codec/src/session/index.ts';
 import { assert, assertEquals } from './assert.ts';
+import { concat } from './bytes.ts';
 import { sleep, until, within } from './wait.ts';
 
 /** What a runtime gives these scenarios. */
@@ -112,14 +113,7 @@ function switchingWith(head: string, frames: Uint8Array[]): Uint8Array {
   const response = new TextEncoder().encode(
     `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${computeAcceptKey(key)}\r\n\r\n`,
   );
-  const all = [response, ...frames];
-  const out = new Uint8Array(all.reduce((n, part) => n + part.length, 0));
-  let at = 0;
-  for (const part of all) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
+  return concat([response, ...frames]);
 }
 
 const FIRST = ['one', Uint8Array.of(2, 2), 'three'];
