@@ -2,7 +2,7 @@
  * A Node `Duplex` over a connection (as `ws`'s `createWebSocketStream`): every chunk written is
  * sent as one message, every message received is pushed as one chunk. Backpressure goes through
  * both ways: a write whose `send()` reached `highWaterMark` completes only once the connection
- * has drained (so `write()` returns false and 'drain' waits for the socket), and when the
+ * has drained (so the Duplex's `write()` returns false and 'drain' waits for the socket), and when the
  * readable side's buffer is full the connection is paused until the consumer reads again (TCP
  * then pushes back on the peer). Ending the writable side closes the connection; its end (or
  * failure) ends (or destroys) the stream.
@@ -37,8 +37,10 @@ export function createWebSocketStream(connection: WebSocketConnection, options: 
           callback(new WebSocketUsageError('INVALID_STATE', `cannot write: the connection is ${connection.readyState}`));
           return;
         }
-        if (connection.send(chunk)) callback();
-        else connection.drain().then(() => callback(), callback);
+        const result = connection.send(chunk);
+        if (result === 'sent') callback();
+        else if (result === 'buffered') connection.drain().then(() => callback(), callback);
+        else callback(new WebSocketUsageError('INVALID_STATE', 'the message was dropped: the connection closed while sending'));
       };
       if (connection.readyState === 'connecting') connection.opened.then(send, callback);
       else send();
@@ -71,8 +73,13 @@ export function createWebSocketStream(connection: WebSocketConnection, options: 
     if (!duplex.destroyed) duplex.push(null);
   });
   if (connection.readyState === 'closed' && !ended) {
-    ended = true;
-    duplex.push(null);
+    // Messages that arrived before the close are still held for the 'message' listener above,
+    // which gets them on a microtask queued before this one: they are pushed before the end.
+    queueMicrotask(() => {
+      if (ended) return;
+      ended = true;
+      duplex.push(null);
+    });
   }
   return duplex;
 }

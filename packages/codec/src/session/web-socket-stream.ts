@@ -224,7 +224,9 @@ function writableOf<W>(connection: WebSocketConnection): W {
         if (connection.readyState !== 'open') {
           throw new WebSocketUsageError('INVALID_STATE', `cannot write: the connection is ${connection.readyState}`);
         }
-        if (!connection.send(chunk)) await connection.drain();
+        const result = connection.send(chunk);
+        if (result === 'buffered') await connection.drain();
+        else if (result === 'dropped') throw new WebSocketUsageError('INVALID_STATE', 'the message was dropped: the connection closed while sending');
       },
       async close() {
         if (connection.readyState === 'open') connection.close();
