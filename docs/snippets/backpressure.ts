@@ -1,9 +1,9 @@
 import type { WebSocketConnection } from '@ws/node';
 
-/** Send everything without outrunning the peer: send() returns false at highWaterMark, drain() waits. */
+/** Send everything without outrunning the peer: send() returns 'buffered' at highWaterMark, drain() waits. */
 export async function sendAll(ws: WebSocketConnection, chunks: Iterable<Uint8Array>): Promise<void> {
   for (const chunk of chunks) {
-    if (!ws.send(chunk)) await ws.drain();
+    if (ws.send(chunk) === 'buffered') await ws.drain();
   }
 }
 

@@ -5,7 +5,7 @@ import { connect, createWebSocketStream, type WebSocketConnection } from '@ws/no
 export async function talk(url: string): Promise<string> {
   const ws = await connect(url, { protocols: ['chat'], headers: { authorization: 'Bearer t' } });
   const reply = nextMessage(ws);
-  ws.send('hi'); // no callback: returns false past highWaterMark; await ws.drain() to wait
+  ws.send('hi'); // no callback: returns 'buffered' past highWaterMark; await ws.drain() to wait
   const text = String(await reply);
   ws.close(1000, 'bye');
   await ws.closed; // ws: the 'close' event
