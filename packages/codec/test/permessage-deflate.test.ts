@@ -792,7 +792,6 @@ describe('decompression bombs', () => {
       const n = pair({}, { maxDecodeChunk });
       let seen = 0;
       let calls = 0;
-      const started = Date.now();
       const result = decodeMessage(n.server, [{ payload: bomb, rsv: RSV1 }], Infinity, (piece) => {
         calls++;
         seen += piece.length;
@@ -802,7 +801,6 @@ describe('decompression bombs', () => {
       expect(seen).toBeGreaterThan(limit);
       expect(seen).toBeLessThanOrEqual(limit + maxDecodeChunk);
       expect(calls).toBe(Math.ceil((limit + 1) / maxDecodeChunk));
-      expect(Date.now() - started).toBeLessThan(5000);
     }
   });
 

