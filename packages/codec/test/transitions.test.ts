@@ -1,0 +1,176 @@
+// The transition table checked against the code, h11-style: for every state a connection can be in
+// and every input the table names, drive a real connection into that state, apply the input through
+// the public API, and compare the state it lands in with the table. Inputs the table does not allow
+// in a state must leave the connection where the table says nothing moves it (or not happen at all).
+import { describe, expect, it } from 'vitest';
+import { Connection, transitionTable, type ConnectionState } from '../src/index.ts';
+import { FakeClock, seededRandom } from '../src/testing/index.ts';
+import type { TransitionInput } from '../src/transitions.ts';
+import { REQUEST, ascii, clientFrame, serverFrame } from './helpers/frames.ts';
+
+const INPUTS: readonly TransitionInput[] = ['request', 'accept', 'reject', 'response', 'send-close', 'recv-close', 'fail', 'eof', 'timeout'];
+const STATES: readonly ConnectionState[] = ['handshake', 'awaiting-accept', 'open', 'closing', 'closed'];
+const URL = 'ws://server.example.com/chat';
+
+interface Subject {
+  conn: Connection;
+  clock: FakeClock;
+  role: 'client' | 'server';
+}
+
+function drain(conn: Connection): void {
+  conn.takeEvents();
+  conn.takeOutput();
+}
+
+/** The 101 a server would answer the client's request with (built by a real server connection). */
+function answer(client: Connection): Uint8Array {
+  const server = Connection.server();
+  const request = client.takeOutput().filter((o) => o.type === 'write');
+  for (const o of request) server.receiveData(o.data);
+  server.takeEvents();
+  server.send({ type: 'accept' });
+  const out = server.takeOutput().filter((o) => o.type === 'write');
+  return Uint8Array.from(out.flatMap((o) => [...o.data]));
+}
+
+/** A connection of `role` driven into `state` through the public API, or null where the role never has it. */
+function reach(role: 'client' | 'server', state: ConnectionState): Subject | null {
+  const clock = new FakeClock();
+  const conn = role === 'server' ? Connection.server({ clock: clock.now }) : Connection.client(URL, { clock: clock.now, random: seededRandom() });
+  const subject = { conn, clock, role };
+  if (state === 'handshake') return subject;
+  if (state === 'awaiting-accept') {
+    if (role === 'client') return null;
+    conn.receiveData(ascii(REQUEST));
+    drain(conn);
+    return subject;
+  }
+  // open
+  if (role === 'server') {
+    conn.receiveData(ascii(REQUEST));
+    conn.send({ type: 'accept' });
+  } else {
+    conn.receiveData(answer(conn));
+  }
+  drain(conn);
+  if (state === 'open') return subject;
+  if (state === 'closing') {
+    conn.send({ type: 'close', code: 1000 });
+    drain(conn);
+    return subject;
+  }
+  conn.receiveEof(); // closed
+  drain(conn);
+  return subject;
+}
+
+/** Apply `input` through the public API. Returns false when the input cannot be expressed in this state and role. */
+function apply({ conn, clock, role }: Subject, input: TransitionInput): boolean {
+  const state = conn.state;
+  const frame = role === 'server' ? clientFrame : serverFrame;
+  switch (input) {
+    case 'request':
+      // After the handshake the same bytes are frames (a violation, the `fail` row), not a request.
+      if (role !== 'server' || (state !== 'handshake' && state !== 'awaiting-accept')) return false;
+      conn.receiveData(ascii(REQUEST));
+      return true;
+    case 'accept':
+      if (role !== 'server' || state !== 'awaiting-accept') return false;
+      conn.send({ type: 'accept' });
+      return true;
+    case 'reject':
+      if (role === 'server') {
+        if (state !== 'awaiting-accept') return false;
+        conn.send({ type: 'reject', status: 403 });
+      } else {
+        if (state !== 'handshake') return false;
+        conn.takeOutput();
+        conn.receiveData(ascii('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n'));
+      }
+      return true;
+    case 'response':
+      if (role !== 'client' || state !== 'handshake') return false;
+      conn.receiveData(answer(conn));
+      return true;
+    case 'send-close':
+      if (state !== 'open' && state !== 'closing') return false;
+      if (state === 'closing') {
+        // A second Close is the caller's misuse, not a transition: it must not move the state.
+        conn.send({ type: 'close', code: 1000 });
+        return false;
+      }
+      conn.send({ type: 'close', code: 1000 });
+      return true;
+    case 'recv-close':
+      if (state !== 'open' && state !== 'closing') return false;
+      conn.receiveData(frame(0x88, Uint8Array.of(0x03, 0xe8)));
+      return true;
+    case 'fail':
+      if (state === 'awaiting-accept') {
+        // Bytes after the request wait for the decision unread, so here the only way is the
+        // application aborting the handshake with close(), which the codec feeds as `fail` today.
+        conn.send({ type: 'close' });
+      } else if (state === 'handshake') {
+        // Bytes no head parser accepts fail the handshake.
+        conn.receiveData(ascii(role === 'server' ? 'NOT HTTP AT ALL\r\n\r\n' : 'HTTP/1.1 101 Nope\r\n\r\n'));
+      } else {
+        // A reserved opcode is a violation on either side.
+        conn.receiveData(frame(0x83));
+      }
+      return true;
+    case 'eof':
+      conn.receiveEof();
+      return true;
+    case 'timeout': {
+      const deadline = conn.nextDeadline();
+      if (deadline === null) return false;
+      clock.advance(deadline - clock.now() + 1);
+      conn.tick(clock.now());
+      return true;
+    }
+  }
+}
+
+const table = new Map(transitionTable().map(([from, input, to]) => [`${from} ${input}`, to]));
+
+describe('the transition table against the code', () => {
+  it('lists every state, and nothing leaves closed', () => {
+    const froms = new Set(transitionTable().map(([from]) => from));
+    for (const state of STATES) if (state !== 'closed') expect(froms.has(state), state).toBe(true);
+    expect(froms.has('closed')).toBe(false);
+  });
+
+  for (const role of ['server', 'client'] as const) {
+    for (const state of STATES) {
+      for (const input of INPUTS) {
+        const expected = table.get(`${state} ${input}`);
+        it(`${role}: ${state} --${input}--> ${expected ?? '(not allowed)'}`, () => {
+          const subject = reach(role, state);
+          if (subject === null) {
+            expect(role === 'client' && state === 'awaiting-accept', 'only the client never awaits an accept').toBe(true);
+            return;
+          }
+          expect(subject.conn.state).toBe(state);
+          let applied: boolean;
+          try {
+            applied = apply(subject, input);
+            subject.conn.takeEvents(); // the codec parses what it was fed as events are taken
+          } catch (error) {
+            // The caller's misuse (e.g. accept on a client) throws a typed error and moves nothing.
+            expect((error as Error).name).toBe('WebSocketUsageError');
+            applied = false;
+          }
+          if (expected !== undefined && applied) {
+            expect(subject.conn.state).toBe(expected);
+          } else {
+            // Not in the table (or not expressible here): the state is unchanged, except that a
+            // connection already closing or open may be failed by anything the peer sends wrongly,
+            // which the table lists; so anything else leaves it where it was.
+            expect(subject.conn.state).toBe(state);
+          }
+        });
+      }
+    }
+  }
+});
