@@ -5,15 +5,19 @@
 //   npm test -- --no-coverage                  skip coverage
 //   npm test -- packages/codec/test/x.test.ts  pass filters / options through to vitest
 //                                              (coverage is then off unless --coverage is given)
+//   npm test -- --strict-skips                 fail on any skipped test not in scripts/lib/skips.mjs
+//                                              (the default when CI is set; --allow-skips turns it off)
 //
-// Each stage returns counts { passed, failed, skipped }. Test runners report their test counts; a
-// check that is not a test runner (typecheck, or a runner that died without reporting) adds
-// 1 failed when it fails and nothing when it passes, so "passed" is always a number of tests.
-// To add a stage (deno test, bun test, conformance), append to STAGES below.
+// Each stage returns counts { passed, failed, skipped } of tests, and the tests it skipped. The
+// closing line counts tests only: a check that is not a test runner (typecheck, conformance cases,
+// bench smoke steps, or a runner that died without reporting) prints its own figures on its own
+// line and adds 1 failed to the total when it fails, nothing when it passes.
+// To add a stage, append to STAGES below.
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { interrupted, run } from './lib/run.mjs';
+import { skippedInBun, skippedInDeno, skippedInVitest, strictSkips, unexpectedSkips } from './lib/skips.mjs';
 import { ROOT, pnpmCommand } from './pnpm.mjs';
 import { setup } from './setup.mjs';
 
@@ -22,7 +26,8 @@ const bin = (name) =>
 
 // ---- options ---------------------------------------------------------------------------------
 const argv = process.argv.slice(2);
-const passThrough = argv.filter((a) => a !== '--coverage' && a !== '--no-coverage' && a !== '--no-system-peers');
+const OUR_FLAGS = ['--coverage', '--no-coverage', '--no-system-peers', '--strict-skips', '--allow-skips'];
+const passThrough = argv.filter((a) => !OUR_FLAGS.includes(a));
 const coverageFlag = argv.includes('--no-coverage') ? false : argv.includes('--coverage') ? true : null;
 const ctx = {
   root: ROOT,
@@ -30,6 +35,7 @@ const ctx = {
   filtered: passThrough.length > 0,
   coverage: coverageFlag ?? passThrough.length === 0,
   tmp: mkdtempSync(path.join(tmpdir(), 'ws-test-')),
+  strictSkips: strictSkips(argv),
 };
 process.on('exit', () => rmSync(ctx.tmp, { recursive: true, force: true }));
 
@@ -57,6 +63,7 @@ function countsFromJestJson(file, code) {
     counts.failed = 1;
     counts.note = `exit code ${code} with no failing test: coverage threshold, unhandled error or no tests`;
   }
+  counts.skips = skippedInVitest(report, ROOT);
   return counts;
 }
 
@@ -91,6 +98,24 @@ function countsFromDenoSummary(output, code) {
   return counts;
 }
 
+/** Every file must reach this much coverage on its own (vitest.workspace.ts sets the totals). */
+const COVERAGE_FLOOR = { lines: 40, branches: 40 };
+
+/** Files of a json-summary coverage report under COVERAGE_FLOOR, as printable lines (none if no report). */
+function filesBelowFloor(file) {
+  if (!existsSync(file)) return [`no coverage summary at ${path.relative(ROOT, file)}`];
+  const summary = JSON.parse(readFileSync(file, 'utf8'));
+  const out = [];
+  for (const [name, figures] of Object.entries(summary)) {
+    if (name === 'total') continue;
+    for (const [metric, floor] of Object.entries(COVERAGE_FLOOR)) {
+      const pct = figures[metric]?.pct;
+      if (typeof pct === 'number' && figures[metric].total > 0 && pct < floor) out.push(`${path.relative(ROOT, name)}: ${metric} ${pct}% < ${floor}%`);
+    }
+  }
+  return out;
+}
+
 // ---- stages ----------------------------------------------------------------------------------
 /** @type {{ name: string, run: (ctx: typeof ctx) => Promise<{passed:number, failed:number, skipped:number}> }[]} */
 const STAGES = [
@@ -112,7 +137,16 @@ const STAGES = [
       args.push('--reporter=default', '--reporter=json', `--outputFile.json=${json}`);
       args.push(...passThrough);
       const code = await run(bin('vitest'), args, { cwd: ROOT });
-      return countsFromJestJson(json, code);
+      const counts = countsFromJestJson(json, code);
+      if (coverage) {
+        const below = filesBelowFloor(path.join(ROOT, 'coverage', 'coverage-summary.json'));
+        for (const line of below) console.log(`coverage floor: ${line}`);
+        if (below.length > 0) {
+          counts.failed += 1;
+          counts.note = [counts.note, `${below.length} file(s) under the per-file coverage floor`].filter(Boolean).join('; ');
+        }
+      }
+      return counts;
     },
   },
   {
@@ -125,7 +159,9 @@ const STAGES = [
       const log = path.join(tmp, 'bun-test.log');
       const script = 'set -o pipefail; "$0" test --conditions source 2>&1 | tee "$BUN_TEST_LOG"';
       const code = await run('bash', ['-c', script, bin('bun')], { cwd: path.join(ROOT, 'packages', 'bun'), env: { BUN_TEST_LOG: log }, shell: false });
-      const counts = countsFromBunSummary(existsSync(log) ? readFileSync(log, 'utf8') : '', code);
+      const output = existsSync(log) ? readFileSync(log, 'utf8') : '';
+      const counts = countsFromBunSummary(output, code);
+      counts.skips = skippedInBun(output, 'packages/bun');
       if (types !== 0) {
         counts.failed += 1;
         counts.note = [counts.note, 'tsc -p packages/bun/tsconfig.json failed'].filter(Boolean).join('; ');
@@ -141,12 +177,15 @@ const STAGES = [
     run: async ({ tmp, filtered, passThrough }) => {
       if (filtered && !passThrough.some((a) => a.includes('deno'))) return { ...none(), note: 'not selected by the filters' };
       const total = none();
+      total.skips = [];
       const notes = [];
       for (const dir of ['packages/deno', 'examples/deno-chat']) {
         const log = path.join(tmp, `deno-test-${path.basename(dir)}.log`);
         const script = 'set -o pipefail; "$0" test -A --v8-flags=--expose-gc 2>&1 | tee "$DENO_TEST_LOG"';
         const code = await run('bash', ['-c', script, bin('deno')], { cwd: path.join(ROOT, dir), env: { DENO_TEST_LOG: log, NO_COLOR: '1' }, shell: false });
-        const counts = countsFromDenoSummary(existsSync(log) ? readFileSync(log, 'utf8') : '', code);
+        const output = existsSync(log) ? readFileSync(log, 'utf8') : '';
+        const counts = countsFromDenoSummary(output, code);
+        total.skips.push(...skippedInDeno(output, dir));
         total.passed += counts.passed;
         total.failed += counts.failed;
         total.skipped += counts.skipped;
@@ -179,8 +218,10 @@ const STAGES = [
       if (filtered && !passThrough.some((a) => a.includes('conformance'))) return { ...none(), note: 'not selected by the filters' };
       const scripts = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts ?? {};
       const pnpmRun = [...pnpmCommand(), 'run'].join(' ');
-      const total = none();
-      const notes = [];
+      // Cases are not tests: they are reported on this stage's line; any worse case, a missing
+      // script or a run that died is one failed check in the closing line.
+      const cases = { passed: 0, worse: 0 };
+      const problems = [];
       for (const runtime of ['node', 'deno', 'bun']) {
         const targets = [
           ['server', `echo:${runtime}`, ['--server-cmd', `${pnpmRun} echo:${runtime} --port {port}`, '--concurrency', '4']],
@@ -188,30 +229,27 @@ const STAGES = [
         ];
         for (const [role, script, target] of targets) {
           if (!scripts[script]) {
-            total.skipped += 1;
-            notes.push(`${runtime} ${role}: no "${script}" script yet`);
+            problems.push(`${runtime} ${role}: no "${script}" script`);
             continue;
           }
           const json = path.join(tmp, `conformance-${runtime}-${role}.json`);
           const args = ['packages/conformance/bin/conformance.mjs', '--runtime', runtime, '--quick', ...target, '--json', json];
           const code = await run(process.execPath, args, { cwd: ROOT });
           if (!existsSync(json)) {
-            total.failed += 1;
-            notes.push(`${runtime} ${role}: no results (exit ${code})`);
+            problems.push(`${runtime} ${role}: no results (exit ${code})`);
             continue;
           }
           const report = JSON.parse(readFileSync(json, 'utf8'));
           const worse = report.comparison ? report.comparison.worse.length : report.counts.FAILED;
-          total.passed += report.cases.length - worse;
-          total.failed += worse;
-          if (!report.comparison) notes.push(`${runtime} ${role}: no expected file`);
-          if (code !== 0 && worse === 0) {
-            total.failed += 1;
-            notes.push(`${runtime} ${role}: exit code ${code}`);
-          }
+          cases.passed += report.cases.length - worse;
+          cases.worse += worse;
+          if (worse > 0) problems.push(`${runtime} ${role}: ${worse} case(s) worse than expected`);
+          if (!report.comparison) problems.push(`${runtime} ${role}: no expected file`);
+          if (code !== 0 && worse === 0) problems.push(`${runtime} ${role}: exit code ${code}`);
         }
       }
-      return notes.length > 0 ? { ...total, note: notes.join('; ') } : total;
+      const detail = `${cases.passed} cases as expected, ${cases.worse} worse`;
+      return { ...check(problems.length), detail, note: problems.join('; ') || undefined };
     },
   },
   {
@@ -226,7 +264,9 @@ const STAGES = [
       const code = await run('bash', ['-c', script, process.execPath], { cwd: ROOT, env: { BENCH_LOG: log }, shell: false });
       const last = /bench smoke: (\d+) passed, (\d+) failed/.exec(existsSync(log) ? readFileSync(log, 'utf8') : '');
       if (!last) return { passed: 0, failed: 1, skipped: 0, note: `no smoke summary, exit code ${code}` };
-      return { passed: Number(last[1]), failed: Number(last[2]) || (code !== 0 ? 1 : 0), skipped: 0 };
+      // Smoke steps are not tests: reported on this line; any failed step is one failed check.
+      const failedSteps = Number(last[2]);
+      return { ...check(failedSteps > 0 || code !== 0 ? 1 : 0), detail: `${last[1]} smoke steps passed, ${last[2]} failed` };
     },
   },
 ];
@@ -234,12 +274,15 @@ const STAGES = [
 // ---- main ------------------------------------------------------------------------------------
 const total = none();
 const lines = [];
+const skips = [];
 const add = (name, counts, seconds) => {
   total.passed += counts.passed;
   total.failed += counts.failed;
   total.skipped += counts.skipped;
+  skips.push(...(counts.skips ?? []));
   const note = counts.note ? `  — ${counts.note}` : '';
-  lines.push(`  ${name.padEnd(10)} ${fmt(counts)}  (${seconds.toFixed(1)} s)${note}`);
+  const figures = counts.detail ? `${counts.detail}${counts.failed ? ' (failed)' : ''}` : fmt(counts);
+  lines.push(`  ${name.padEnd(11)} ${figures}  (${seconds.toFixed(1)} s)${note}`);
 };
 const fmt = (c) => `${c.passed} passed, ${c.failed} failed` + (c.skipped ? `, ${c.skipped} skipped` : '');
 const banner = (text) => console.log(`\n=== ${text} ===`);
@@ -289,6 +332,17 @@ for (const stage of setupCode === 0 ? STAGES : []) {
     [counts, seconds] = [{ ...check(1), note: String(error?.message ?? error) }, 0];
   }
   add(stage.name, counts, seconds);
+}
+
+// A skipped test is a suite that did not run: in CI (or with --strict-skips) each one that
+// scripts/lib/skips.mjs does not allow is a failure, named here.
+if (skips.length > 0) {
+  const unexpected = unexpectedSkips(skips);
+  banner(`skipped tests (${skips.length}; ${ctx.strictSkips ? 'strict: each one not allowed in scripts/lib/skips.mjs fails' : 'not strict outside CI'})`);
+  for (const s of skips) console.log(`  ${unexpected.includes(s) ? '✗' : '·'} [${s.runner}] ${s.file} › ${s.name}`);
+  if (ctx.strictSkips && unexpected.length > 0) {
+    add('skips', { passed: 0, failed: unexpected.length, skipped: 0, detail: `${unexpected.length} test(s) skipped that may not skip in CI` }, 0);
+  }
 }
 
 console.log('\n=== summary ===');
