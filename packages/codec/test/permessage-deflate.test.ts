@@ -30,12 +30,20 @@ function params(text: string): ExtensionParam[] {
 }
 
 /** pako behind a backend that counts the deflaters and inflaters it makes. */
-function countingBackend(): { backend: DeflateBackend; made: { deflaters: number; inflaters: number } } {
-  const made = { deflaters: 0, inflaters: 0 };
+function countingBackend(): { backend: DeflateBackend; made: { deflaters: number; inflaters: number; disposed: number } } {
+  const made = { deflaters: 0, inflaters: 0, disposed: 0 };
+  const counted = <T extends { dispose(): void }>(codec: T): T => {
+    const dispose = codec.dispose.bind(codec);
+    codec.dispose = () => {
+      made.disposed++;
+      dispose();
+    };
+    return codec;
+  };
   const backend: DeflateBackend = {
     name: 'counting',
-    createDeflater: (options) => (made.deflaters++, pakoBackend.createDeflater(options)),
-    createInflater: (bits) => (made.inflaters++, pakoBackend.createInflater(bits)),
+    createDeflater: (options) => (made.deflaters++, counted(pakoBackend.createDeflater(options))),
+    createInflater: (bits) => (made.inflaters++, counted(pakoBackend.createInflater(bits))),
   };
   return { backend, made };
 }
@@ -640,12 +648,16 @@ describe('per-message compression', () => {
   });
 
   it('dispose in the middle of messages frees both directions', () => {
-    const n = pair();
+    const { backend: counting, made } = countingBackend();
+    const n = pair({ backend: counting }, { backend: counting });
     n.client.encode(jsonLike(2000), true, false, true); // a message left open
     n.server.decodeStart(RSV1);
     n.server.decode(hex('f2 48'), false, () => true);
+    expect(made.deflaters).toBe(1);
+    expect(made.inflaters).toBe(1);
     n.client.dispose();
     n.server.dispose();
+    expect(made.disposed).toBe(2); // the client's deflater and the server's inflater, each once
   });
 
   it('a backend that breaks the sync-flush contract is caught', () => {

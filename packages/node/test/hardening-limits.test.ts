@@ -207,6 +207,7 @@ describe('timeouts on real sockets', () => {
     try {
       const clients = await Promise.all(Array.from({ length: 20 }, () => RawClient.connect(h.port)));
       await until(() => clients.every((c) => c.ended || c.closed), 'all dropped', 5000);
+      expect(clients.map((c) => c.status())).toEqual(clients.map(() => null)); // dropped unanswered
       for (const c of clients) c.destroy();
       await expectDrained(h, 'silent clients');
     } finally {
