@@ -25,6 +25,8 @@ export type { ConnectionState } from './transitions.ts';
 export { transitionTable } from './transitions.ts';
 export { parseWsUrl } from './handshake/client.ts';
 export type { WsUrl } from './handshake/client.ts';
+export { ConnectTunnel, parseProxyUrl, proxyFor, noProxyMatches } from './http/connect-tunnel.ts';
+export type { ProxyEndpoint, ProxyEnvironment, TunnelResult } from './http/connect-tunnel.ts';
 export { computeAcceptKey } from './handshake/accept-key.ts';
 export { encodeUtf8, decodeUtf8, isValidUtf8, utf8ByteLength, useStrictDecoder } from './utf8.ts';
 export type { RandomSource } from './random.ts';
