@@ -297,7 +297,7 @@ banner('setup: pnpm install --frozen-lockfile');
 const [setupCode, setupSeconds] = await timed(setup);
 if (setupCode !== 0) add('setup', { ...check(setupCode), note: 'pnpm install failed' }, setupSeconds);
 
-// Real peers from Debian that some tests drive: headless Chromium and python websockets. When
+// Real peers from Debian that some tests drive: headless Chromium, python websockets, tinyproxy. When
 // they are missing and we are root with apt (a fresh machine, CI), install them; otherwise those
 // tests skip with a note. `--no-system-peers` (or WS_NO_SYSTEM_PEERS=1) leaves the system alone.
 const SYSTEM_PEERS = [
@@ -308,6 +308,8 @@ const SYSTEM_PEERS = [
   ['redis-server', '/usr/bin/redis-server'],
   // test/adapters/http.test.ts drives every runtime's plain-HTTP side with curl.
   ['curl', '/usr/bin/curl'],
+  // The HTTP CONNECT proxy the clients' proxy tests go through.
+  ['tinyproxy', '/usr/bin/tinyproxy'],
 ];
 const missingPeers = SYSTEM_PEERS.filter(([, file]) => !existsSync(file)).map(([pkg]) => pkg);
 if (missingPeers.length > 0 && !argv.includes('--no-system-peers') && !process.env.WS_NO_SYSTEM_PEERS) {

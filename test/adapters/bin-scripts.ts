@@ -94,7 +94,11 @@ export async function echoContract(bins: Bins, script: string): Promise<void> {
 }
 
 /** The autobahn-client script runs the getCaseCount / runCase / updateReports loop against a stand-in. */
-export async function autobahnClientContract(bins: Bins, script: string): Promise<void> {
+/**
+ * The Autobahn client loop against a stand-in server; with `proxy`, run through that HTTP CONNECT
+ * proxy (`--proxy`), and every connection must have gone through it.
+ */
+export async function autobahnClientContract(bins: Bins, script: string, proxy?: { url: string; connects(): string[] }): Promise<void> {
   const results: boolean[] = [];
   const visits: string[] = [];
   const server = new WsServer({ host: HOST, port: 0 });
@@ -121,10 +125,16 @@ export async function autobahnClientContract(bins: Bins, script: string): Promis
       ws.close(1000);
     }
   });
-  const started = start(bins, script, ['--url', url, '--agent', AGENT]);
+  const before = proxy?.connects().length ?? 0;
+  const started = start(bins, script, ['--url', url, '--agent', AGENT, ...(proxy ? ['--proxy', proxy.url] : [])]);
   try {
     const code = await within(started.exited, bins.startTime, 'autobahn client');
     checkAutobahnRun({ code, results, visits, output: started.output() });
+    if (proxy) {
+      const target = url.slice('ws://'.length);
+      const through = proxy.connects().slice(before).filter((t) => t === target).length;
+      if (through !== visits.length) throw new Error(`${visits.length} connections, ${through} of them through the proxy`);
+    }
   } finally {
     await stop(started);
     for (const client of server.clients) client.terminate();

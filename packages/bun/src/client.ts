@@ -3,9 +3,23 @@
  * and the WHATWG `WebSocket` class (with the extra `binaryType` `'nodebuffer'`, as on Node).
  * The request is queued in the transport at once and leaves when the socket opens.
  */
-import type { TLSOptions } from 'bun';
-import { parseWsUrl } from '@ws/codec';
-import { createWebSocketClass, createWebSocketStreamClass, openedOrRejected, startClient, type ClientSessionOptions, type SendData, type WebSocketClass, type WebSocketConnection, type WebSocketStreamClass } from '@ws/codec/session';
+import type { Socket, TLSOptions } from 'bun';
+import { parseWsUrl, type WsUrl } from '@ws/codec';
+import {
+  ProxyError,
+  createWebSocketClass,
+  createWebSocketStreamClass,
+  openTunnel,
+  openedOrRejected,
+  resolveProxy,
+  startClient,
+  type ClientSessionOptions,
+  type ProxyEndpoint,
+  type SendData,
+  type WebSocketClass,
+  type WebSocketConnection,
+  type WebSocketStreamClass,
+} from '@ws/codec/session';
 import { BunTransport, socketHandlers } from './transport.ts';
 
 type Pem = TLSOptions['ca'];
@@ -39,9 +53,80 @@ export function createConnection(url: string | { href: string }, options: Connec
   const tls: TLSOptions | undefined = target.secure
     ? { serverName: servername ?? (isIp(target.hostname) ? undefined : target.hostname), ca, cert, key, rejectUnauthorized: verify, ...tlsOptions }
     : undefined;
+  const proxy = resolveProxy(options.proxy, target, () => process.env);
+  if (proxy !== null) {
+    throughProxy(proxy, target, transport, tls).catch((error: unknown) => transport.closed(error));
+    return connection;
+  }
   // A refused connection also reaches `connectError` (→ onClose with the error): the promise is for Bun only.
   Bun.connect<BunTransport>({ hostname: target.hostname, port: target.port, allowHalfOpen: true, tls, data: transport, socket: socketHandlers }).catch(() => {});
   return connection;
+}
+
+/** The reads of a socket during the CONNECT exchange (its `data` until the tunnel is open). */
+interface TunnelReads {
+  chunks: Array<Uint8Array | null>;
+  failure: unknown;
+  wake: (() => void) | null;
+}
+
+const tunnelHandlers = {
+  binaryType: 'uint8array',
+  data(socket: Socket<TunnelReads>, chunk: Uint8Array) {
+    socket.data.chunks.push(chunk.slice());
+    socket.data.wake?.();
+  },
+  end(socket: Socket<TunnelReads>) {
+    socket.data.chunks.push(null);
+    socket.data.wake?.();
+  },
+  close(socket: Socket<TunnelReads>, error?: Error) {
+    if (error !== undefined) socket.data.failure ??= error;
+    socket.data.chunks.push(null);
+    socket.data.wake?.();
+  },
+  error(socket: Socket<TunnelReads>, error: Error) {
+    socket.data.failure ??= error;
+    socket.data.wake?.();
+  },
+} as const;
+
+/**
+ * TCP to `proxy`, `CONNECT` to the target, then the socket goes to `transport`: as it is for ws,
+ * through TLS to the origin (certificate checked against its name) for wss.
+ */
+async function throughProxy(proxy: ProxyEndpoint, target: WsUrl, transport: BunTransport, tls: TLSOptions | undefined): Promise<void> {
+  const reads: TunnelReads = { chunks: [], failure: null, wake: null };
+  const socket = await Bun.connect<TunnelReads>({ hostname: proxy.hostname, port: proxy.port, allowHalfOpen: true, data: reads, socket: tunnelHandlers });
+  try {
+    const rest = await openTunnel(
+      {
+        write: (bytes) => void socket.write(bytes),
+        read: async () => {
+          while (reads.chunks.length === 0 && reads.failure === null) await new Promise<void>((resolve) => (reads.wake = resolve));
+          reads.wake = null;
+          if (reads.failure !== null) throw reads.failure;
+          return reads.chunks.shift() ?? null;
+        },
+      },
+      proxy,
+      target,
+    );
+    // TLS and WebSocket are both client-first: a proxy that already sent tunnel bytes is broken.
+    if (rest.length > 0) throw new ProxyError('the proxy sent data through the tunnel before the client spoke', null, null);
+  } catch (error) {
+    socket.terminate();
+    throw error;
+  }
+  if (tls !== undefined) {
+    // `open` (after the TLS handshake) hands the TLS socket to the transport.
+    socket.upgradeTLS<BunTransport>({ data: transport, tls, socket: socketHandlers });
+    return;
+  }
+  const plain = socket as unknown as Socket<BunTransport>;
+  plain.reload({ socket: socketHandlers });
+  plain.data = transport;
+  transport.opened(plain);
 }
 
 /** Connect and complete the handshake; rejects with a `HandshakeError` (status, headers, body for a refusal). */

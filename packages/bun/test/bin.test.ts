@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Subprocess } from 'bun';
 import { HOST, bunClient, bunClosed, bunMessages, bytes, equalBytes, within } from './helpers.ts';
 import { AGENT, CASES, caseOf, checkAutobahnRun, echoedAll } from '../../../test/shared/autobahn-stand-in.ts';
+import { startTinyproxy, type Tinyproxy } from '../../../test/shared/tinyproxy.ts';
 
 const BIN = path.join(import.meta.dir, '..', 'bin');
 
@@ -18,6 +19,52 @@ function start(script: string, args: string[]): { child: Subprocess<'ignore', 'p
     })();
   }
   return { child, output: () => out };
+}
+
+/** The Autobahn client loop against Bun.serve as a stand-in fuzzing server; with `proxy`, through it (`--proxy`). */
+async function autobahnRun(proxy?: Tinyproxy): Promise<void> {
+  // A stand-in for Autobahn's fuzzingserver (test/shared/autobahn-stand-in.ts): three cases that each expect their messages echoed.
+  const results: boolean[] = [];
+  const visits: string[] = [];
+  type Data = { path: string; search: string; echoed: Array<string | Uint8Array> };
+  const server = Bun.serve<Data>({
+    hostname: HOST,
+    port: 0,
+    fetch(request, srv) {
+      const u = new URL(request.url);
+      return srv.upgrade(request, { data: { path: u.pathname, search: u.search, echoed: [] } }) ? undefined : new Response('no', { status: 400 });
+    },
+    websocket: {
+      open(ws) {
+        visits.push(`${ws.data.path}${ws.data.search}`);
+        if (ws.data.path === '/getCaseCount') {
+          ws.send(String(CASES.length));
+          ws.close(1000);
+        } else if (ws.data.path === '/runCase') {
+          for (const m of caseOf(ws.data.search)) ws.send(m);
+        } else ws.close(1000);
+      },
+      message(ws, data) {
+        const expected = caseOf(ws.data.search);
+        ws.data.echoed.push(typeof data === 'string' ? data : new Uint8Array(data));
+        if (ws.data.echoed.length === expected.length) {
+          results.push(echoedAll(expected, ws.data.echoed));
+          ws.close(1000);
+        }
+      },
+    },
+  });
+  const before = proxy?.connects().length ?? 0;
+  const { child, output } = start('autobahn-client.ts', ['--url', `ws://${HOST}:${server.port}`, '--agent', AGENT, ...(proxy ? ['--proxy', proxy.url] : [])]);
+  try {
+    const code = await within(child.exited, 20_000, 'autobahn client');
+    checkAutobahnRun({ code, results, visits, output: output() });
+    if (proxy) expect(proxy.connects().slice(before).filter((t) => t === `${HOST}:${server.port}`).length).toBe(visits.length);
+  } finally {
+    child.kill('SIGKILL');
+    await child.exited;
+    server.stop(true);
+  }
 }
 
 describe('bin scripts', () => {
@@ -53,45 +100,15 @@ describe('bin scripts', () => {
   }, 30_000);
 
   it('autobahn-client.ts runs the getCaseCount / runCase / updateReports loop', async () => {
-    // A stand-in for Autobahn's fuzzingserver (test/shared/autobahn-stand-in.ts): three cases that each expect their messages echoed.
-    const results: boolean[] = [];
-    const visits: string[] = [];
-    type Data = { path: string; search: string; echoed: Array<string | Uint8Array> };
-    const server = Bun.serve<Data>({
-      hostname: HOST,
-      port: 0,
-      fetch(request, srv) {
-        const u = new URL(request.url);
-        return srv.upgrade(request, { data: { path: u.pathname, search: u.search, echoed: [] } }) ? undefined : new Response('no', { status: 400 });
-      },
-      websocket: {
-        open(ws) {
-          visits.push(`${ws.data.path}${ws.data.search}`);
-          if (ws.data.path === '/getCaseCount') {
-            ws.send(String(CASES.length));
-            ws.close(1000);
-          } else if (ws.data.path === '/runCase') {
-            for (const m of caseOf(ws.data.search)) ws.send(m);
-          } else ws.close(1000);
-        },
-        message(ws, data) {
-          const expected = caseOf(ws.data.search);
-          ws.data.echoed.push(typeof data === 'string' ? data : new Uint8Array(data));
-          if (ws.data.echoed.length === expected.length) {
-            results.push(echoedAll(expected, ws.data.echoed));
-            ws.close(1000);
-          }
-        },
-      },
-    });
-    const { child, output } = start('autobahn-client.ts', ['--url', `ws://${HOST}:${server.port}`, '--agent', AGENT]);
+    await expect(autobahnRun()).resolves.toBeUndefined();
+  }, 30_000);
+
+  it('autobahn-client.ts --proxy runs every case through an HTTP CONNECT proxy (tinyproxy)', async () => {
+    const proxy = await startTinyproxy();
     try {
-      const code = await within(child.exited, 20_000, 'autobahn client');
-      checkAutobahnRun({ code, results, visits, output: output() });
+      await expect(autobahnRun(proxy)).resolves.toBeUndefined();
     } finally {
-      child.kill('SIGKILL');
-      await child.exited;
-      server.stop(true);
+      await proxy.stop();
     }
   }, 30_000);
 });

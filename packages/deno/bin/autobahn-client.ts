@@ -5,13 +5,14 @@ import { runAutobahnClient } from '@ws/codec/session';
 import { createConnection, permessageDeflate } from '../src/index.ts';
 import { parseFlags } from '@ws/codec/testing';
 
-const args = parseFlags(Deno.args, { url: 'ws://127.0.0.1:9001', agent: '@ws/deno', 'case-timeout': '60000' });
+const args = parseFlags(Deno.args, { url: 'ws://127.0.0.1:9001', agent: '@ws/deno', 'case-timeout': '60000', proxy: '' });
 const count = await runAutobahnClient({
   createConnection,
   extensions: [permessageDeflate()],
   url: args.url!,
   agent: args.agent!,
   caseTimeout: Number(args['case-timeout']),
+  proxy: args.proxy,
   log: (line) => console.log(line),
 });
 if (count === 0) {

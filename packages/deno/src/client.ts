@@ -7,7 +7,21 @@
  * needs `--allow-read`.
  */
 import { WebSocketUsageError, parseWsUrl } from '@ws/codec';
-import { createWebSocketClass, createWebSocketStreamClass, openedOrRejected, startClient, type ClientSessionOptions, type SendData, type WebSocketClass, type WebSocketConnection, type WebSocketStreamClass } from '@ws/codec/session';
+import {
+  ProxyError,
+  createWebSocketClass,
+  createWebSocketStreamClass,
+  openTunnel,
+  openedOrRejected,
+  resolveProxy,
+  startClient,
+  type ClientSessionOptions,
+  type ProxyEndpoint,
+  type SendData,
+  type WebSocketClass,
+  type WebSocketConnection,
+  type WebSocketStreamClass,
+} from '@ws/codec/session';
 import { DenoTransport } from './transport.ts';
 
 export interface ConnectOptions extends ClientSessionOptions {
@@ -27,7 +41,49 @@ export interface ConnectOptions extends ClientSessionOptions {
 
 const ALPN = ['http/1.1'];
 
-function dial(target: ReturnType<typeof parseWsUrl>, options: ConnectOptions, signal: AbortSignal): Promise<Deno.Conn> {
+/** Writes all of `bytes` (a TCP write may take part of them). */
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  for (let done = 0; done < bytes.length; ) done += await conn.write(bytes.subarray(done));
+}
+
+/**
+ * TCP to `proxy`, `CONNECT` to the target, then TLS to the origin inside the tunnel for wss (the
+ * certificate checked against the origin's name, or `options.hostname`).
+ */
+async function throughProxy(proxy: ProxyEndpoint, target: ReturnType<typeof parseWsUrl>, options: ConnectOptions, signal: AbortSignal): Promise<Deno.Conn> {
+  const tcp = await Deno.connect({ hostname: proxy.hostname, port: proxy.port, transport: 'tcp', signal });
+  try {
+    const buffer = new Uint8Array(16 * 1024);
+    let written: Promise<void> = Promise.resolve();
+    const rest = await openTunnel(
+      {
+        write: (bytes) => void (written = written.then(() => writeAll(tcp, bytes))),
+        read: async () => {
+          await written;
+          const n = await tcp.read(buffer);
+          return n === null ? null : buffer.slice(0, n);
+        },
+      },
+      proxy,
+      target,
+    );
+    // TLS and WebSocket are both client-first: a proxy that already sent tunnel bytes is broken.
+    if (rest.length > 0) throw new ProxyError('the proxy sent data through the tunnel before the client spoke', null, null);
+    if (!target.secure) return tcp;
+    const { caCerts, unsafelyDisableHostnameVerification } = options;
+    return await Deno.startTls(tcp, { hostname: options.hostname ?? target.hostname, caCerts, alpnProtocols: ALPN, unsafelyDisableHostnameVerification });
+  } catch (error) {
+    try {
+      tcp.close();
+    } catch {
+      // already closed
+    }
+    throw error;
+  }
+}
+
+function dial(target: ReturnType<typeof parseWsUrl>, options: ConnectOptions, proxy: ProxyEndpoint | null, signal: AbortSignal): Promise<Deno.Conn> {
+  if (proxy !== null) return throughProxy(proxy, target, options, signal);
   const { hostname, port } = target;
   if (!target.secure) return Deno.connect({ hostname, port, transport: 'tcp', signal });
   const { caCerts, cert, key, unsafelyDisableHostnameVerification } = options;
@@ -50,13 +106,18 @@ export function createConnection(url: string | { href: string }, options: Connec
   const target = parseWsUrl(url);
   const { caCerts, hostname, cert, key, unsafelyDisableHostnameVerification, ...sessionOptions } = options;
   if ((cert === undefined) !== (key === undefined)) throw new WebSocketUsageError('INVALID_ARGUMENT', 'cert and key go together');
+  if (cert !== undefined && options.proxy !== undefined && options.proxy !== null && options.proxy !== '') {
+    throw new WebSocketUsageError('INVALID_ARGUMENT', 'a client certificate cannot be combined with a proxy on Deno (TLS inside the tunnel uses Deno.startTls, which takes none)');
+  }
   if (cert !== undefined && hostname !== undefined && hostname !== target.hostname) {
     throw new WebSocketUsageError('INVALID_ARGUMENT', 'a client certificate cannot be combined with a hostname other than the URL\'s (Deno.startTls takes none)');
   }
+  // A malformed proxy option throws here, like any invalid option; 'env' needs --allow-env.
+  const proxy = resolveProxy(options.proxy, target, () => Deno.env.toObject());
   const controller = new AbortController();
   let conn: Promise<Deno.Conn>;
   try {
-    conn = dial(target, options, controller.signal);
+    conn = dial(target, options, proxy, controller.signal);
   } catch (error) {
     conn = Promise.reject(error);
   }

@@ -3,12 +3,13 @@
 // GET /getCaseCount, then /runCase?case=N&agent=NAME for every case, echoing every message back
 // unchanged, then /updateReports?agent=NAME (the loop is the session layer's runAutobahnClient,
 // shared with the Deno and Bun scripts). Each case is bounded in time. permessage-deflate is
-// offered (cases 12.x and 13.x need it) unless `--deflate false`.
+// offered (cases 12.x and 13.x need it) unless `--deflate false`. `--proxy http://HOST:PORT` runs
+// every case through that HTTP CONNECT proxy.
 import { ensureBuilt } from './ensure-built.mjs';
 
 await ensureBuilt();
 const { parseFlags } = await import('@ws/codec/testing');
-const args = parseFlags(process.argv.slice(2), { url: 'ws://127.0.0.1:9001', agent: '@ws/node', 'case-timeout': '60000', deflate: 'true' });
+const args = parseFlags(process.argv.slice(2), { url: 'ws://127.0.0.1:9001', agent: '@ws/node', 'case-timeout': '60000', deflate: 'true', proxy: '' });
 const { createConnection, permessageDeflate } = await import('@ws/node');
 const { runAutobahnClient } = await import('@ws/codec/session');
 
@@ -18,6 +19,7 @@ const count = await runAutobahnClient({
   url: args.url,
   agent: args.agent,
   caseTimeout: Number(args['case-timeout']),
+  proxy: args.proxy,
   log: (line) => console.log(line),
 });
 if (count === 0) {

@@ -3,9 +3,25 @@
  * `WebSocket` class (with Node's extra `binaryType` `'nodebuffer'`).
  */
 import net from 'node:net';
+import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
-import { parseWsUrl } from '@ws/codec';
-import { createWebSocketClass, createWebSocketStreamClass, openedOrRejected, startClient, type ClientSessionOptions, type SendData, type WebSocketClass, type WebSocketConnection, type WebSocketStreamClass } from '@ws/codec/session';
+import { parseWsUrl, type WsUrl } from '@ws/codec';
+import {
+  PendingTransport,
+  createWebSocketClass,
+  createWebSocketStreamClass,
+  openTunnel,
+  openedOrRejected,
+  resolveProxy,
+  startClient,
+  type ClientSessionOptions,
+  type ProxyEndpoint,
+  type SendData,
+  type TunnelIo,
+  type WebSocketClass,
+  type WebSocketConnection,
+  type WebSocketStreamClass,
+} from '@ws/codec/session';
 import type { ReadableStream, WritableStream } from 'node:stream/web';
 import { NodeTransport } from './transport.ts';
 
@@ -30,25 +46,96 @@ export interface ConnectOptions extends ClientSessionOptions {
 export function createConnection(url: string | { href: string }, options: ConnectOptions = {}): WebSocketConnection {
   const target = parseWsUrl(url);
   const { servername, ca, cert, key, rejectUnauthorized, tls: tlsOptions, ...rest } = options;
+  const secure: tls.ConnectionOptions | null = target.secure
+    ? {
+        host: target.hostname,
+        port: target.port,
+        servername: servername ?? (net.isIP(target.hostname) === 0 ? target.hostname : undefined),
+        ca,
+        cert,
+        key,
+        rejectUnauthorized: rejectUnauthorized ?? true,
+        ALPNProtocols: ['http/1.1'],
+        ...tlsOptions,
+      }
+    : null;
+  const proxy = resolveProxy(options.proxy, target, () => process.env);
+  if (proxy !== null) {
+    let dialled: net.Socket | null = null;
+    const ready = throughProxy(proxy, target, secure, (socket) => (dialled = socket)).then((socket) => new NodeTransport(socket));
+    return startClient(new PendingTransport(ready, () => dialled?.destroy()), url, rest);
+  }
   let socket: net.Socket;
-  if (target.secure) {
-    socket = tls.connect({
-      host: target.hostname,
-      port: target.port,
-      servername: servername ?? (net.isIP(target.hostname) === 0 ? target.hostname : undefined),
-      ca,
-      cert,
-      key,
-      rejectUnauthorized: rejectUnauthorized ?? true,
-      ALPNProtocols: ['http/1.1'],
-      ...tlsOptions,
-    } as tls.ConnectionOptions);
+  if (secure !== null) {
+    socket = tls.connect(secure);
     // Half-open once TLS is up, as on the server (see server.ts).
     socket.once('secureConnect', () => (socket.allowHalfOpen = true));
   } else {
     socket = net.connect({ host: target.hostname, port: target.port, allowHalfOpen: true, noDelay: true });
   }
   return startClient(new NodeTransport(socket), url, rest);
+}
+
+/** Reads and writes on `socket` for the CONNECT exchange; `release()` stops reading and leaves the socket paused. */
+function tunnelIo(socket: net.Socket): TunnelIo & { release(): void } {
+  const chunks: Array<Uint8Array | null> = [];
+  let failure: unknown = null;
+  let wake: (() => void) | null = null;
+  const push = (chunk: Uint8Array | null): void => {
+    chunks.push(chunk);
+    wake?.();
+  };
+  const onData = (chunk: Uint8Array): void => push(chunk);
+  const onEnd = (): void => push(null);
+  const onClose = (): void => push(null);
+  const onError = (error: unknown): void => {
+    failure ??= error;
+    wake?.();
+  };
+  socket.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+  return {
+    write: (bytes) => void socket.write(bytes),
+    read: async () => {
+      while (chunks.length === 0 && failure === null) await new Promise<void>((resolve) => (wake = resolve));
+      wake = null;
+      if (failure !== null) throw failure;
+      return chunks.shift() ?? null;
+    },
+    release: () => {
+      socket.pause();
+      socket.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+    },
+  };
+}
+
+/**
+ * A socket to `target` through `proxy`: TCP to the proxy, `CONNECT`, then TLS to the origin
+ * inside the tunnel for wss (the certificate is checked against the origin's name).
+ */
+async function throughProxy(proxy: ProxyEndpoint, target: WsUrl, secure: tls.ConnectionOptions | null, dialled: (socket: net.Socket) => void): Promise<Duplex> {
+  const raw = net.connect({ host: proxy.hostname, port: proxy.port, allowHalfOpen: true, noDelay: true });
+  dialled(raw);
+  const io = tunnelIo(raw);
+  let rest: Uint8Array;
+  try {
+    rest = await openTunnel(io, proxy, target);
+  } catch (error) {
+    raw.destroy();
+    throw error;
+  } finally {
+    io.release();
+  }
+  if (rest.length > 0) raw.unshift(rest);
+  if (secure === null) return raw;
+  const { host: _host, port: _port, ...inside } = secure;
+  const socket = tls.connect({ ...inside, socket: raw });
+  dialled(socket);
+  await new Promise<void>((resolve, reject) => {
+    socket.once('secureConnect', resolve);
+    socket.once('error', reject);
+  });
+  socket.allowHalfOpen = true;
+  return socket;
 }
 
 /** Connect and complete the handshake; rejects with a `HandshakeError` (status, headers, body for a refusal). */

@@ -7,16 +7,19 @@
 import type { ExtensionFactory } from '../extensions/extension.ts';
 import type { WebSocketConnection } from './websocket-connection.ts';
 import type { SessionCloseInfo } from './errors.ts';
-import { hostTimers, type SessionOptions } from './options.ts';
+import type { ClientSessionOptions } from './client-session.ts';
+import { hostTimers } from './options.ts';
 
 export interface AutobahnClientOptions {
   /** The runtime adapter's `createConnection(url, options)`. */
-  createConnection: (url: string, options: SessionOptions) => WebSocketConnection;
+  createConnection: (url: string, options: ClientSessionOptions) => WebSocketConnection;
   /** Extensions to offer on every connection (12.x and 13.x need permessage-deflate). */
   extensions?: readonly ExtensionFactory[];
   url: string;
   agent: string;
   caseTimeout: number;
+  /** An HTTP proxy to run every case through (`http://host:port`), or none. */
+  proxy?: string;
   log?: (line: string) => void;
 }
 
@@ -24,11 +27,12 @@ export interface AutobahnClientOptions {
 export async function runAutobahnClient(config: AutobahnClientOptions): Promise<number> {
   const base = config.url.replace(/\/+$/, '');
   // Generous limits, as a conforming peer's must be: the 9.x cases send 16 MiB messages.
-  const options: SessionOptions = {
+  const options: ClientSessionOptions = {
     limits: { maxMessageSize: 64 * 1024 * 1024, maxFrameSize: 64 * 1024 * 1024 },
     maxBufferedAmount: 256 * 1024 * 1024,
     extensions: config.extensions ?? [],
   };
+  if (config.proxy !== undefined && config.proxy !== '') options.proxy = config.proxy;
   const log = config.log ?? (() => {});
   const agent = encodeURIComponent(config.agent);
 

@@ -15,6 +15,12 @@ export interface ClientSessionOptions extends SessionOptions {
   headers?: HeadersInit;
   /** An `Origin` header to send. */
   origin?: string | null;
+  /**
+   * An HTTP proxy to tunnel through with `CONNECT`: `'http://[user:password@]host:port'`, or
+   * `'env'` to use `HTTPS_PROXY` (wss) or `HTTP_PROXY` (ws) unless `NO_PROXY` exempts the host.
+   * For wss, TLS runs to the server inside the tunnel. Default: none (connect directly).
+   */
+  proxy?: string | null;
 }
 
 /**

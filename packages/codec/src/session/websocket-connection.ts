@@ -1091,8 +1091,9 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
         this.#hs!.exchange?.end();
         return;
       case 'protocol-error':
+        // A failure the session already knows of (the transport's, our own abort) caused it: keep its message.
+        if (this.#flag(TERMINATED) || this.#trouble().error !== null) return;
         this.#trouble().lastProblem = event.message;
-        if (this.#flag(TERMINATED) || this.#trouble().error !== null) return; // our own abort caused it
         this.emit('error', new WebSocketError(event.code, event.message, event.closeCode));
         return;
       case 'closed':
