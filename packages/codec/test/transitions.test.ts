@@ -8,7 +8,7 @@ import { FakeClock, seededRandom } from '../src/testing/index.ts';
 import type { TransitionInput } from '../src/transitions.ts';
 import { REQUEST, ascii, clientFrame, serverFrame } from './helpers/frames.ts';
 
-const INPUTS: readonly TransitionInput[] = ['request', 'accept', 'reject', 'response', 'send-close', 'recv-close', 'fail', 'eof', 'timeout'];
+const INPUTS: readonly TransitionInput[] = ['request', 'accept', 'reject', 'response', 'send-close', 'recv-close', 'fail', 'eof', 'timeout', 'served'];
 const STATES: readonly ConnectionState[] = ['handshake', 'awaiting-accept', 'open', 'closing', 'closed'];
 const URL = 'ws://server.example.com/chat';
 
@@ -35,9 +35,9 @@ function answer(client: Connection): Uint8Array {
 }
 
 /** A connection of `role` driven into `state` through the public API, or null where the role never has it. */
-function reach(role: 'client' | 'server', state: ConnectionState): Subject | null {
+function reach(role: 'client' | 'server', state: ConnectionState, http = false): Subject | null {
   const clock = new FakeClock();
-  const conn = role === 'server' ? Connection.server({ clock: clock.now }) : Connection.client(URL, { clock: clock.now, random: seededRandom() });
+  const conn = role === 'server' ? Connection.server({ clock: clock.now, http }) : Connection.client(URL, { clock: clock.now, random: seededRandom() });
   const subject = { conn, clock, role };
   if (state === 'handshake') return subject;
   if (state === 'awaiting-accept') {
@@ -122,6 +122,16 @@ function apply({ conn, clock, role }: Subject, input: TransitionInput): boolean 
     case 'eof':
       conn.receiveEof();
       return true;
+    case 'served': {
+      // A server that also answers plain HTTP (`http: true`): one request with `Connection: close`, answered.
+      if (role !== 'server' || state !== 'handshake') return false;
+      conn.receiveData(ascii('GET /health HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n'));
+      conn.takeEvents();
+      conn.send({ type: 'http-response', status: 200, bodyLength: 2 });
+      conn.send({ type: 'http-body', data: ascii('ok') });
+      conn.send({ type: 'http-end' });
+      return true;
+    }
     case 'timeout': {
       const deadline = conn.nextDeadline();
       if (deadline === null) return false;
@@ -146,7 +156,7 @@ describe('the transition table against the code', () => {
       for (const input of INPUTS) {
         const expected = table.get(`${state} ${input}`);
         it(`${role}: ${state} --${input}--> ${expected ?? '(not allowed)'}`, () => {
-          const subject = reach(role, state);
+          const subject = reach(role, state, input === 'served');
           if (subject === null) {
             expect(role === 'client' && state === 'awaiting-accept', 'only the client never awaits an accept').toBe(true);
             return;
