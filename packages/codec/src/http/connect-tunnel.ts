@@ -18,6 +18,7 @@
 import { encodeBase64 } from '../base64.ts';
 import { WebSocketUsageError, describe } from '../errors.ts';
 import { encodeUtf8 } from '../utf8.ts';
+import { foldAscii } from './ascii-case.ts';
 import { HeadParser, serializeHead, type HeadLimits, type ResponseHead } from './head-parser.ts';
 import { HttpHeaders, type HeadersInit } from './headers.ts';
 
@@ -55,7 +56,7 @@ export function parseProxyUrl(url: string): ProxyEndpoint {
   if (typeof url !== 'string') throw new TypeError(`proxy must be a URL string or 'env', got ${describe(url)}`);
   const match = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\/([^/?#]*)(\/?)$/.exec(url.trim());
   if (match === null) throw invalidProxy(url, 'not a URL with an authority and nothing after it');
-  const scheme = match[1]!.toLowerCase();
+  const scheme = foldAscii(match[1]!);
   if (scheme === 'https') throw invalidProxy(url, 'TLS to the proxy is not supported; use http:// (wss:// still runs TLS to the server inside the tunnel)');
   if (scheme !== 'http') throw invalidProxy(url, `the scheme must be http, got ${scheme}`);
   let authority = match[2]!;
@@ -72,13 +73,13 @@ export function parseProxyUrl(url: string): ProxyEndpoint {
   if (authority.startsWith('[')) {
     const close = authority.indexOf(']');
     if (close === -1) throw invalidProxy(url, 'malformed IPv6 address');
-    endpoint.hostname = authority.slice(1, close).toLowerCase();
+    endpoint.hostname = foldAscii(authority.slice(1, close));
     const after = authority.slice(close + 1);
     if (after !== '' && !after.startsWith(':')) throw invalidProxy(url, 'junk after the IPv6 address');
     portText = after.slice(1);
   } else {
     const colon = authority.lastIndexOf(':');
-    endpoint.hostname = (colon === -1 ? authority : authority.slice(0, colon)).toLowerCase();
+    endpoint.hostname = foldAscii(colon === -1 ? authority : authority.slice(0, colon));
     portText = colon === -1 ? '' : authority.slice(colon + 1);
   }
   if (endpoint.hostname === '' || !/^[a-z0-9\-._~:%]+$/.test(endpoint.hostname)) throw invalidProxy(url, 'missing or malformed host');
@@ -92,8 +93,9 @@ export function parseProxyUrl(url: string): ProxyEndpoint {
 /** Environment variables as a record (`process.env`, `Deno.env.toObject()`). */
 export type ProxyEnvironment = Readonly<Record<string, string | undefined>>;
 
-function envValue(env: ProxyEnvironment, name: string): string | undefined {
-  const value = env[name.toLowerCase()] ?? env[name.toUpperCase()];
+/** A variable by its lower-case name or its upper-case one (curl and most tools read both). */
+function envValue(env: ProxyEnvironment, lower: string, upper: string): string | undefined {
+  const value = env[lower] ?? env[upper];
   return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
 
@@ -104,9 +106,9 @@ function envValue(env: ProxyEnvironment, name: string): string | undefined {
  * Addresses match exactly (no CIDR ranges).
  */
 export function noProxyMatches(noProxy: string, hostname: string, port: number): boolean {
-  const host = hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  const host = foldAscii(hostname).replace(/^\[|\]$/g, '');
   for (const raw of noProxy.split(/[,\s]+/)) {
-    let entry = raw.trim().toLowerCase();
+    let entry = foldAscii(raw.trim());
     if (entry === '') continue;
     if (entry === '*') return true;
     let entryPort: number | null = null;
@@ -130,9 +132,9 @@ export function noProxyMatches(noProxy: string, hostname: string, port: number):
  * host. Null when none applies.
  */
 export function proxyFor(target: { secure: boolean; hostname: string; port: number }, env: ProxyEnvironment): ProxyEndpoint | null {
-  const url = envValue(env, target.secure ? 'https_proxy' : 'http_proxy');
+  const url = target.secure ? envValue(env, 'https_proxy', 'HTTPS_PROXY') : envValue(env, 'http_proxy', 'HTTP_PROXY');
   if (url === undefined) return null;
-  const noProxy = envValue(env, 'no_proxy');
+  const noProxy = envValue(env, 'no_proxy', 'NO_PROXY');
   if (noProxy !== undefined && noProxyMatches(noProxy, target.hostname, target.port)) return null;
   return parseProxyUrl(url);
 }
