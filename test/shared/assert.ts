@@ -3,7 +3,14 @@
 // `node:assert` (type-checking a `node:` import needs @types/node resolved by Deno) and no
 // `jsr:@std/assert` (the tests must run offline from the workspace alone).
 
+/**
+ * A runner that counts assertions registers its counter here (vitest: test/vitest-setup.ts), so
+ * that a vitest test made of these checks counts them (vitest fails a test that asserts nothing).
+ */
+const runner = globalThis as { __wsCountAssertion?: () => void };
+
 export function assert(condition: unknown, message = 'assertion failed'): asserts condition {
+  runner.__wsCountAssertion?.();
   if (!condition) throw new Error(message);
 }
 
@@ -33,14 +40,17 @@ function deepEqual(a: unknown, b: unknown): boolean {
 }
 
 export function assertEquals(actual: unknown, expected: unknown, message?: string): void {
+  runner.__wsCountAssertion?.();
   if (!deepEqual(actual, expected)) throw new Error(`${message ? `${message}: ` : ''}expected ${show(expected)}, got ${show(actual)}`);
 }
 
 export function assertMatch(actual: string, pattern: RegExp): void {
+  runner.__wsCountAssertion?.();
   if (!pattern.test(actual)) throw new Error(`expected ${JSON.stringify(actual)} to match ${pattern}`);
 }
 
 export async function assertRejects(promise: Promise<unknown>, check?: (error: unknown) => boolean, message = 'expected a rejection'): Promise<unknown> {
+  runner.__wsCountAssertion?.();
   try {
     await promise;
   } catch (error) {

@@ -48,8 +48,7 @@ describe('ascii-case', () => {
     // ASCII around the letters, and the non-ASCII letters whose Unicode case maps touch ASCII.
     const char = fc.oneof(fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), fc.constantFrom('\u212A', '\u0130', '\u0131', '\u017F', 'À', 'à', 'ß'));
     const word = fc.array(char, { maxLength: 12 }).map((cs) => cs.join(''));
-    fc.assert(
-      fc.property(word, word, fc.array(fc.boolean(), { minLength: 1, maxLength: 5 }), (a, b, bits) => {
+    const property = fc.property(word, word, fc.array(fc.boolean(), { minLength: 1, maxLength: 5 }), (a, b, bits) => {
         const other = recase(a, bits); // `a` in another case: ASCII letters flipped, the rest maybe mapped by Unicode
         return (
           foldAscii(a) === reference(a) &&
@@ -57,9 +56,8 @@ describe('ascii-case', () => {
           sameAsciiCase(a, other) === (reference(a) === reference(other)) &&
           sameAsciiCase(a, reference(a))
         );
-      }),
-      { numRuns: 2000 },
-    );
+      });
+    expect(() => fc.assert(property, { numRuns: 2000 })).not.toThrow();
   });
 
   it('is the only case folding in the handshake, HTTP and extension code', () => {

@@ -104,7 +104,7 @@ describe('UpgradeHandler', () => {
       const client = await within(connect(`ws://${HOST}:${port}`), 10_000, 'connect');
       await until(() => opened.length === 1, 'open');
       client.close();
-      await within(opened[0]!.closed, 10_000, 'closed');
+      expect((await within(opened[0]!.closed, 10_000, 'closed')).wasClean).toBe(true);
     } finally {
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));
     }

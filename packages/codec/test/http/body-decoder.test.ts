@@ -111,14 +111,13 @@ describe('BodyDecoder', () => {
   });
 
   it('never throws, on any bytes and any split', () => {
-    fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 200 }), fc.integer({ min: 1, max: 20 }), (data, step) => {
-        const decoder = new BodyDecoder(CHUNKED, 1000, 200);
-        for (let i = 0; i < data.length; i += step) {
-          const out = decoder.push(data.subarray(i, i + step));
-          if (out.error !== null || out.rest !== null) break;
-        }
-      }),
-    );
+    const property = fc.property(fc.uint8Array({ maxLength: 200 }), fc.integer({ min: 1, max: 20 }), (data, step) => {
+      const decoder = new BodyDecoder(CHUNKED, 1000, 200);
+      for (let i = 0; i < data.length; i += step) {
+        const out = decoder.push(data.subarray(i, i + step));
+        if (out.error !== null || out.rest !== null) break;
+      }
+    });
+    expect(() => fc.assert(property)).not.toThrow();
   });
 });
