@@ -224,5 +224,53 @@ for (const rt of RUNTIMES) {
         expect(response.status).toBe(431);
       });
     });
+
+    // Its own server: short timeouts, so that waiting for them stays short.
+    describe('timeouts (handshake timeout 500 ms, keep-alive timeout 500 ms)', () => {
+      const TIMEOUT = 500;
+      let timed: EchoServer;
+      beforeAll(async () => {
+        timed = await startEcho(rt, ['--fetch', 'test', '--handshake-timeout', String(TIMEOUT), '--http-keep-alive-timeout', String(TIMEOUT)]);
+      }, rt.startTimeout + 10_000);
+      afterAll(async () => {
+        await timed?.stop();
+      }, 15_000);
+
+      // Bounds derived from the configured timeout: generous (a loaded machine), never tight.
+      const bound = TIMEOUT * 20;
+
+      it('a head that never completes is dropped (slow loris)', async () => {
+        const connection = await HttpConnection.open(timed.port);
+        try {
+          connection.write(`GET /health HTTP/1.1\r\nHost: ${HOST}\r\nX-Slow: `);
+          await connection.waitEnd(bound);
+        } finally {
+          connection.destroy();
+        }
+      });
+
+      it('a body that stops arriving gets 408 and the connection closes', async () => {
+        const connection = await HttpConnection.open(timed.port);
+        try {
+          connection.write(`POST /echo HTTP/1.1\r\nHost: ${HOST}\r\nContent-Length: 10\r\n\r\nabc`);
+          const response = await connection.read('POST', bound);
+          expect(response.status).toBe(408);
+          await connection.waitEnd(bound);
+        } finally {
+          connection.destroy();
+        }
+      });
+
+      it('a kept-alive connection without a new request is closed, after serving one', async () => {
+        const connection = await HttpConnection.open(timed.port);
+        try {
+          connection.write(`GET /health HTTP/1.1\r\nHost: ${HOST}\r\n\r\n`);
+          expect((await connection.read()).body.toString()).toBe('ok');
+          await connection.waitEnd(bound);
+        } finally {
+          connection.destroy();
+        }
+      });
+    });
   });
 }
