@@ -135,13 +135,15 @@ export class FrameParser {
   /**
    * Copy (and unmask) the rest of the current data frame's payload into `target` from `offset`
    * instead of unmasking it in place: PAYLOAD steps then yield views of `target`. A message that
-   * arrives in many reads is then assembled in one pass, with no copy at its end. Valid after a
-   * HEADER step of a data frame, or after a PAYLOAD step that did not end it; lasts until the
-   * frame ends. `target` must have room for {@link payloadRemaining} bytes from `offset`.
+   * arrives in many reads is then assembled in one pass. Valid after a HEADER step of a data
+   * frame, or after a PAYLOAD step that did not end it; lasts until the frame ends or `target`
+   * is full (`target` may be shorter than {@link payloadRemaining}, so that a caller can grow its
+   * buffer with what arrives: once it is full, payload is unmasked in place again, until
+   * `payloadInto` is called with a larger one). `target` must have room for at least one byte.
    */
   payloadInto(target: Uint8Array, offset: number): void {
-    if (!this.#inPayload || isControlOpcode(this.opcode) || offset < 0 || offset + this.#remaining > target.length) {
-      throw new WebSocketUsageError('INVALID_STATE', 'payloadInto: no data frame payload pending, or the target is too small');
+    if (!this.#inPayload || isControlOpcode(this.opcode) || this.#remaining === 0 || offset < 0 || offset >= target.length) {
+      throw new WebSocketUsageError('INVALID_STATE', 'payloadInto: no data frame payload pending, or no room in the target');
     }
     this.#target = target;
     this.#targetOffset = offset;
@@ -271,8 +273,9 @@ export class FrameParser {
       return PAYLOAD;
     }
     const offset = this.#offset;
-    const take = left < remaining ? left : remaining;
     const target = this.#target;
+    let take = left < remaining ? left : remaining;
+    if (target !== null && take > target.length - this.#targetOffset) take = target.length - this.#targetOffset;
     let view: Uint8Array;
     if (freshArrays && take <= FRESH_MAX) {
       // JavaScriptCore: copied (and unmasked) by a byte loop, never through a view of the chunk.
@@ -345,6 +348,8 @@ export class FrameParser {
     if (this.frameEnd) {
       this.#inPayload = false;
       this.#target = null;
+    } else if (target !== null && this.#targetOffset === target.length) {
+      this.#target = null; // full: in place again, unless the caller gives a larger one
     }
     return PAYLOAD;
   }

@@ -316,13 +316,37 @@ describe('FrameParser.payloadInto', () => {
     }
   });
 
-  it('works for unmasked frames; refuses a control frame, no pending payload, or a short target', () => {
+  it('fills a shorter target, then unmasks in place until given a larger one', () => {
+    const payload = pseudoRandom(1000, 5);
+    const frame = clientFrame(0x82, payload, Uint8Array.of(9, 8, 7, 6));
+    const parser = new FrameParser({ expectMasked: true, maxFrameSize: 1 << 20 });
+    parser.push(frame.slice(0, 8));
+    expect(parser.next()).toBe(HEADER);
+    const small = new Uint8Array(300);
+    parser.payloadInto(small, 0);
+    parser.push(frame.slice(8, 508));
+    expect(parser.next()).toBe(PAYLOAD);
+    expect([parser.payload.buffer === small.buffer, parser.payload.length, parser.frameEnd]).toEqual([true, 300, false]);
+    // Full: the next 200 bytes of that read come unmasked in place.
+    expect(parser.next()).toBe(PAYLOAD);
+    expect([parser.payload.buffer === small.buffer, parser.payload.length]).toEqual([false, 200]);
+    const out = new Uint8Array(1000);
+    out.set(small, 0);
+    out.set(parser.payload, 300);
+    parser.payloadInto(out, 500);
+    parser.push(frame.slice(508));
+    expect(parser.next()).toBe(PAYLOAD);
+    expect([parser.payload.buffer === out.buffer, parser.frameEnd]).toEqual([true, true]);
+    expect(Buffer.from(out).equals(Buffer.from(payload))).toBe(true);
+  });
+
+  it('works for unmasked frames; refuses a control frame, no pending payload, or a target without room', () => {
     const parser = new FrameParser({ expectMasked: false, maxFrameSize: 1 << 20 });
     const payload = pseudoRandom(500);
     const frame = serverFrame(0x82, payload);
     parser.push(frame.slice(0, 4));
     expect(parser.next()).toBe(HEADER);
-    expect(() => parser.payloadInto(new Uint8Array(499), 0)).toThrow(expect.objectContaining({ code: 'INVALID_STATE' }));
+    expect(() => parser.payloadInto(new Uint8Array(499), 499)).toThrow(expect.objectContaining({ code: 'INVALID_STATE' }));
     const target = new Uint8Array(500);
     parser.payloadInto(target, 0);
     parser.push(frame.slice(4));

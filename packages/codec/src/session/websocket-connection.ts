@@ -799,6 +799,11 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
   }
 
   #onDrain(): void {
+    // A pong held while the transport was backed up goes now (#afterPump comes back here).
+    if (this.#codec.hasPendingPong && this.#transport.bufferedAmount === 0 && !this.#flag(PUMPING | DESTROYED)) {
+      this.#pump();
+      return;
+    }
     if (this.#drainWaiters === null && !this.#flag(NEED_DRAIN) && this.#drainDeadline < 0) return;
     const buffered = this.bufferedAmount;
     if (buffered <= this.#options.highWaterMark) this.#drainDeadline = -1;
@@ -876,25 +881,33 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
     this.#afterPump();
   }
 
-  /** Hand the codec's output to the transport: its writes as one vectored write, then a shutdown or destroy. */
-  #perform(): void {
+  /**
+   * Hand the codec's output to the transport: its writes as one vectored write, then a shutdown
+   * or destroy. A pong waits in the codec while the transport is backed up (a newer one replaces
+   * it there: a ping flood from a peer that does not read queues one pong, not one per ping);
+   * it goes once the transport drains. False if nothing was handed over (only that pong waits).
+   */
+  #perform(): boolean {
     const codec = this.#codec;
     // One array for every connection's writes, lent to the transport for the call (a write that
     // re-enters a session meanwhile gets an array of its own).
     const chunks = spareChunks ?? [];
     spareChunks = null;
-    codec.takeWrites(chunks);
-    if (chunks.length > 0) this.#write(chunks);
+    codec.takeWrites(chunks, codec.hasPendingPong && this.#transport.bufferedAmount > 0);
+    const wrote = chunks.length > 0;
+    if (wrote) this.#write(chunks);
     // Emptied with pop(): `length = 0` is a runtime call in V8, pop() of one or two is inline.
     while (chunks.length > 0) chunks.pop();
     spareChunks = chunks;
-    if (!codec.hasOutput) return;
+    // A held pong means no shutdown or destroy waits (the codec releases it before those).
+    if (!codec.hasOutput || codec.hasPendingPong) return wrote;
     // What follows the writes: a shutdown, a destroy (takeWrites took every write before them).
     for (const output of codec.takeOutput()) {
       if (output.type === 'write') this.#write([output.data]);
       else if (output.type === 'shutdown') this.#end();
       else this.#destroy();
     }
+    return true;
   }
 
   #write(chunks: Uint8Array[]): void {
