@@ -127,6 +127,7 @@ const CLOSE_SENT = 1 << 5;
 const EOF = 1 << 6;
 const SHUTDOWN = 1 << 7;
 const DESTROYED = 1 << 8;
+const HOLD_PONGS = 1 << 9;
 
 /** What only the handshake needs: one object, let go of once the connection is open. */
 class HandshakeState {
@@ -276,11 +277,10 @@ export class Connection {
   #ends = 0;
   #outBytes = 0;
   /**
-   * A pong not yet taken, kept apart from the writes: a later pong replaces it (§5.5.3 lets us
-   * answer only the most recent ping), so a peer that floods pings and does not read finds at
-   * most one pong waiting here, not one per ping. It leaves first with the next writes (control
-   * frames may go between any two frames), or into the writes before a Close, a shutdown or a
-   * destroy.
+   * While pongs are held (`holdPongs`): the latest pong, kept apart from the writes. A later
+   * pong replaces it (§5.5.3 lets us answer only the most recent ping), so a peer that floods
+   * pings and does not read finds one pong waiting, not one per ping. It joins the writes when
+   * holding ends, or before a Close, a shutdown or a destroy.
    */
   #pong: Uint8Array | null = null;
 
@@ -574,18 +574,29 @@ export class Connection {
     return events;
   }
 
-  /** Outputs wait to be taken by `takeOutput()`. */
+  /** Outputs wait to be taken by `takeOutput()` (a held pong is not one: see `holdPongs`). */
   get hasOutput(): boolean {
-    return this.#firstWrite !== null || this.#ends !== 0 || this.#pong !== null;
+    return this.#firstWrite !== null || this.#ends !== 0;
+  }
+
+  /** A held pong waits (see `holdPongs`); it counts in `pendingOutputBytes`. */
+  get hasPendingPong(): boolean {
+    return this.#pong !== null;
   }
 
   /**
-   * A pong waits to be taken (then no shutdown or destroy does). While it waits, a newer pong
-   * replaces it: a driver whose transport is backed up may leave it here (`takeWrites(into, true)`)
-   * until the transport drains.
+   * For a driver whose transport is backed up (bytes wait that the OS has not taken): while on,
+   * automatic and commanded pongs are not queued one per ping but kept as one, the latest
+   * replacing the one before (§5.5.3), out of `takeOutput()`. Off (the default) again, that
+   * pong joins the writes. A peer flooding pings while it does not read then costs one pong.
    */
-  get hasPendingPong(): boolean {
-    return this.#pong !== null;
+  holdPongs(on: boolean): void {
+    if (on) {
+      this.#flags |= HOLD_PONGS;
+      return;
+    }
+    this.#flags &= ~HOLD_PONGS;
+    this.#releasePong();
   }
 
   /** What the transport must do, in order. Writes are ready to be corked or written as a vector. */
@@ -603,15 +614,8 @@ export class Connection {
    * The pending writes of `takeOutput()`, without an object each: their bytes are appended to
    * `into`, in order. What may follow them (shutdown, destroy) stays for `takeOutput()`; check
    * `hasOutput` afterwards. For a driver's hot path: one array reused for every write.
-   * `holdPong`: leave a pending pong (see `hasPendingPong`) where a newer one can replace it.
    */
-  takeWrites(into: Uint8Array[], holdPong = false): void {
-    const pong = this.#pong;
-    if (pong !== null && !holdPong) {
-      into.push(pong);
-      this.#pong = null;
-      this.#outBytes -= pong.length;
-    }
+  takeWrites(into: Uint8Array[]): void {
     if (this.#firstWrite === null) return;
     into.push(this.#firstWrite);
     this.#firstWrite = null;
@@ -1487,23 +1491,31 @@ export class Connection {
     while (frames.length > 0) frames.pop();
   }
 
-  /** A pong (≤ 125 bytes: one buffer) into the pong slot, replacing one not yet taken. */
+  /** A pong (≤ 125 bytes: one buffer): written, or while pongs are held, kept in place of the one held before. */
   #writePong(payload: Uint8Array): void {
     const frames = FRAMES;
     serializeFrame(frames, true, 0, Opcode.Pong, payload, this.#maskKeys === null ? null : this.#maskKeys.next());
     const frame = frames.pop()!;
+    if (!this.#flag(HOLD_PONGS)) return this.#write(frame);
     if (this.#pong !== null) this.#outBytes -= this.#pong.length;
     this.#pong = frame;
     this.#outBytes += frame.length;
   }
 
-  /** A pending pong joins the writes (before a Close, a shutdown or a destroy: nothing may follow those). */
+  /**
+   * A held pong joins the writes, first (it answers a ping older than what was queued since;
+   * control frames may go between any two frames, §5.4): so before a Close, a shutdown or a destroy.
+   */
   #releasePong(): void {
     const pong = this.#pong;
     if (pong === null) return;
     this.#pong = null;
-    this.#outBytes -= pong.length;
-    this.#write(pong);
+    const first = this.#firstWrite;
+    this.#firstWrite = pong;
+    if (first !== null) {
+      if (this.#moreWrites === NO_WRITES) this.#moreWrites = [first];
+      else this.#moreWrites.unshift(first);
+    }
   }
 
   #write(data: Uint8Array): void {

@@ -9,6 +9,11 @@ import type { HttpHeaders } from '../http/headers.ts';
 export type SessionErrorCode =
   /** `bufferedAmount` exceeded `maxBufferedAmount` (a peer that does not read): terminated. */
   | 'SEND_BUFFER_OVERFLOW'
+  /**
+   * The server's connections together held more than `maxServerBufferedAmount` unsent bytes for
+   * `serverBufferGracePeriod` ms, and this one had the largest backlog: terminated (Close 1013).
+   */
+  | 'SERVER_BUFFER_OVERFLOW'
   /** `bufferedAmount` stayed above `highWaterMark` for `drainTimeout` ms: terminated. */
   | 'DRAIN_TIMEOUT'
   /** A published message would have passed `backpressureLimit` and `closeOnBackpressureLimit` is on: terminated. */

@@ -10,6 +10,7 @@ export type { ReadyState, SessionRequest, FragmentInfo, ConnectionEvents, SendOp
 export type { Message } from './message-queue.ts';
 export type { SendData, BinaryData } from './data.ts';
 export { ServerSession } from './server-session.ts';
+export { ServerBudget } from './server-budget.ts';
 export type { ServerSessionOptions, VerifyResult, ConnectionHandler, ServerHandshakes } from './server-session.ts';
 export { ConnectionRegistry, DEFAULT_SHUTDOWN_TIMEOUT } from './connection-registry.ts';
 export type { ShutdownOptions, ConnectionSet } from './connection-registry.ts';

@@ -62,6 +62,17 @@ export interface SessionOptions {
    * terminated with error `SEND_BUFFER_OVERFLOW`. Default 64 MiB (the default `maxMessageSize`).
    */
   maxBufferedAmount?: number;
+  /**
+   * Server: bytes waiting to be sent summed over all the server's connections. Past it, every
+   * connection of the server stops reading; if the sum is still past it `serverBufferGracePeriod`
+   * ms later, the connections with the largest backlogs are terminated (Close 1013, error
+   * `SERVER_BUFFER_OVERFLOW`) until it fits; reading resumes at three quarters of it (see
+   * docs/hardening.md). Default 256 MiB (four connections at the default `maxBufferedAmount`);
+   * 0 turns it off. Ignored by clients.
+   */
+  maxServerBufferedAmount?: number;
+  /** Server: see `maxServerBufferedAmount`. Default 5,000 ms. */
+  serverBufferGracePeriod?: number;
   /** Terminate (`DRAIN_TIMEOUT`) if `bufferedAmount` stays above `highWaterMark` this long. 0 (default): off. */
   drainTimeout?: number;
   /**
@@ -85,6 +96,8 @@ export interface ResolvedSessionOptions {
   lowWaterMark: number;
   maxBufferedAmount: number;
   drainTimeout: number;
+  maxServerBufferedAmount: number;
+  serverBufferGracePeriod: number;
   maxQueuedMessages: number;
   timers: Timers;
   clock: () => number;
@@ -149,6 +162,8 @@ export function resolveSessionOptions(options: SessionOptions, role: 'server' | 
     lowWaterMark,
     maxBufferedAmount,
     drainTimeout: size(options, 'drainTimeout', 0),
+    maxServerBufferedAmount: size(options, 'maxServerBufferedAmount', 256 * 1024 * 1024),
+    serverBufferGracePeriod: size(options, 'serverBufferGracePeriod', 5000),
     maxQueuedMessages,
     timers: options.timers ?? hostTimers,
     clock: options.clock ?? (() => Date.now()),

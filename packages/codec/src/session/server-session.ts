@@ -9,6 +9,7 @@ import type { HeadersInit } from '../http/headers.ts';
 import type { RequestHead } from '../http/head-parser.ts';
 import { resolveSessionOptions, type ResolvedSessionOptions, type SessionOptions } from './options.ts';
 import { Topics, type TopicOptions } from './topics.ts';
+import { ServerBudget } from './server-budget.ts';
 import type { PeerInfo, Transport, TransportHandlers } from './transport.ts';
 import { WebSocketConnection, driver, sessionInput, type ConnectionHooks, type Driver, type SessionRequest } from './websocket-connection.ts';
 import { checkFetchHost, decideUpgradeInFetch, startExchange, type FetchHandler } from './http-exchange.ts';
@@ -65,6 +66,8 @@ const resolvedCache = new WeakMap<ServerSessionOptions, Resolved>();
 interface Resolved {
   session: ResolvedSessionOptions;
   codec: ServerConnectionOptions;
+  /** For `ServerSession`s made one by one with these options: the budget they share (made on first use). */
+  budget: ServerBudget | null | undefined;
 }
 
 function resolveOnce(options: ServerSessionOptions): Resolved {
@@ -88,14 +91,27 @@ function resolveOnce(options: ServerSessionOptions): Resolved {
     }
     if (options.fetch !== undefined) checkFetchHost();
     if (options.fetchUpgrades === true && options.fetch === undefined) throw new TypeError('fetchUpgrades needs a fetch handler');
-    resolved = { session, codec };
+    resolved = { session, codec, budget: undefined };
     if (typeof options === 'object' && options !== null) resolvedCache.set(options, resolved);
   }
   return resolved;
 }
 
+/** A budget for one server's connections, or null when `maxServerBufferedAmount` is 0. */
+function makeBudget(session: ResolvedSessionOptions): ServerBudget | null {
+  return session.maxServerBufferedAmount > 0 ? new ServerBudget(session.maxServerBufferedAmount, session.serverBufferGracePeriod, session.timers) : null;
+}
+
 /** A server connection on `transport`, its handshake timer armed. */
-function openConnection<O>(transport: Transport, options: ServerSessionOptions, owner: O, hooks: ConnectionHooks<O>, peer: PeerInfo, topics: Topics | null): WebSocketConnection {
+function openConnection<O>(
+  transport: Transport,
+  options: ServerSessionOptions,
+  owner: O,
+  hooks: ConnectionHooks<O>,
+  peer: PeerInfo,
+  topics: Topics | null,
+  budget: ServerBudget | null,
+): WebSocketConnection {
   const resolved = resolveOnce(options);
   const connection = new WebSocketConnection({
     codec: Connection.server(resolved.codec),
@@ -106,6 +122,7 @@ function openConnection<O>(transport: Transport, options: ServerSessionOptions, 
     owner,
     hooks: hooks as ConnectionHooks<unknown>,
     topics,
+    budget,
   });
   // Arm the handshake timer now: a client that never sends its request must time out too.
   sessionInput.pump(connection);
@@ -124,6 +141,8 @@ export interface ServerHandshakes<O> {
   open(transport: Transport, owner: O, peer: PeerInfo): WebSocketConnection;
   /** The server's topics: `options.topics`, or made from the topic options. */
   readonly topics: Topics;
+  /** The server's budget for unsent bytes across its connections, or null (`maxServerBufferedAmount: 0`). */
+  readonly budget: ServerBudget | null;
 }
 
 /**
@@ -146,7 +165,10 @@ export class ServerSession implements TransportHandlers {
   constructor(transport: Transport, options: ServerSessionOptions, onConnection: ConnectionHandler, peer: PeerInfo = {}) {
     this.#options = options;
     this.#onConnection = onConnection;
-    this.connection = openConnection(transport, options, this, ServerSession.#hooks, peer, options.topics ?? null);
+    // Sessions made one by one with the same options object share one budget (a server's).
+    const resolved = resolveOnce(options);
+    if (resolved.budget === undefined) resolved.budget = makeBudget(resolved.session);
+    this.connection = openConnection(transport, options, this, ServerSession.#hooks, peer, options.topics ?? null, resolved.budget);
     this.#driver = driver(this.connection);
   }
 
@@ -161,14 +183,17 @@ export class ServerSession implements TransportHandlers {
   ): ServerHandshakes<O> {
     // Check every option now, the codec's too: a bad one throws from the server's constructor,
     // not from its first accept (where it would take the process down, or drop every socket).
-    Connection.server(resolveOnce(options).codec);
-    const timers = resolveOnce(options).session.timers;
+    const resolved = resolveOnce(options);
+    Connection.server(resolved.codec);
+    // One budget per server (`maxServerBufferedAmount`), shared by all its connections.
+    const budget = makeBudget(resolved.session);
+    const timers = resolved.session.timers;
     const hooks: ConnectionHooks<O> = {
       onRequest: (_owner, connection, request) => decide(connection, request, options),
       onOpen: (owner, connection) => onOpen(owner, connection, connection.request!),
       onHttpRequest: (_owner, connection, head, body, peer) => startExchange(connection, head, body, options.fetch!, peer, timers),
     };
-    return { open: (transport, owner, peer) => openConnection(transport, options, owner, hooks, peer, topics), topics };
+    return { open: (transport, owner, peer) => openConnection(transport, options, owner, hooks, peer, topics, budget), topics, budget };
   }
 
   onData(chunk: Uint8Array): void {

@@ -32,6 +32,7 @@ import { HandshakeError, WebSocketError, type SessionCloseInfo, type SessionErro
 import { Fifo } from './fifo.ts';
 import { MessageQueue, type Message } from './message-queue.ts';
 import type { ResolvedSessionOptions } from './options.ts';
+import type { ServerBudget } from './server-budget.ts';
 import type { PeerInfo, Transport, TransportHandlers } from './transport.ts';
 import { Subscription, Topics, checkTopic, setTopicDelivery, type PublishOptions } from './topics.ts';
 import type { ConnectionRegistry } from './connection-registry.ts';
@@ -132,6 +133,8 @@ export interface ConnectionInit<O = unknown> {
   hooks?: ConnectionHooks<O>;
   /** Server: the topics its `subscribe`/`publish` use. */
   topics?: Topics | null;
+  /** Server: its budget for unsent bytes across connections (`maxServerBufferedAmount`), or null. */
+  budget?: ServerBudget | null;
 }
 
 /**
@@ -164,6 +167,12 @@ export interface SessionInput {
   receiveRequestHead(connection: WebSocketConnection, head: Parameters<Connection['receiveRequestHead']>[0]): void;
   /** The transport the connection runs on. */
   transport(connection: WebSocketConnection): Transport;
+  /** Its `bufferedAmount` (for the server's budget). */
+  buffered(connection: WebSocketConnection): number;
+  /** Stop or restart reading because of the server's budget. */
+  serverPause(connection: WebSocketConnection, on: boolean): void;
+  /** Terminate it to bring the server within its budget: Close 1013, `SERVER_BUFFER_OVERFLOW`. */
+  serverEvict(connection: WebSocketConnection, message: string): void;
 }
 
 /** @internal */
@@ -273,6 +282,10 @@ const RECEIVE_FULL = HELD_FULL | QUEUE_PAUSED;
 const LOCAL_CLOSE = 1 << 16;
 /** With any of these, read (and parse) everything: the bound on held messages no longer stops reading. */
 const READ_ALL = EOF | LOCAL_CLOSE;
+/** The transport was backed up: the codec holds pongs (`holdPongs`) until it drains. */
+const PONGS_HELD = 1 << 17;
+/** The server's budget paused reading (see `ServerBudget`). */
+const SERVER_PAUSED = 1 << 18;
 
 /** Why a connection ends, as far as the session knows: made at its first problem (most connections have none). */
 class Trouble {
@@ -365,6 +378,9 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
   #tracker: ConnectionRegistry | null = null;
   #prevTracked: WebSocketConnection | null = null;
   #nextTracked: WebSocketConnection | null = null;
+  /** Server: the budget shared by the server's connections, and our backlog as last reported to it. */
+  readonly #budget: ServerBudget | null;
+  #reported = 0;
 
   static {
     class ConnectionDriver implements Driver {
@@ -400,6 +416,7 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
       drain: (c) => {
         c.#moved();
         c.#onDrain();
+        if (c.#budget !== null && c.#reported !== 0) c.#report(c.bufferedAmount);
       },
       end: (c) => c.#onEnd(),
       close: (c, error) => c.#onClose(error),
@@ -413,6 +430,16 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
         c.#pump();
       },
       transport: (c) => c.#transport,
+      buffered: (c) => c.bufferedAmount,
+      serverPause: (c, on) => {
+        c.#set(SERVER_PAUSED, on);
+        c.#applyFlow();
+      },
+      serverEvict: (c, message) => {
+        if (c.#info !== null) return;
+        if (c.#codec.state === 'open') c.#codec.send({ type: 'close', code: 1013 });
+        c.#fail('SERVER_BUFFER_OVERFLOW', message);
+      },
     };
     setTopicDelivery({
       codec: (c) => c.#codec,
@@ -470,6 +497,7 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
     this.#transport = init.transport;
     this.#options = init.options;
     if (init.assembleMessages) this.#flags = ASSEMBLE;
+    this.#budget = init.budget ?? null;
     this.#hs = new HandshakeState(init.peer ?? null, init.owner, init.hooks ?? null);
     if (init.topics !== undefined) this.#topics = init.topics;
   }
@@ -799,10 +827,14 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
   }
 
   #onDrain(): void {
-    // A pong held while the transport was backed up goes now (#afterPump comes back here).
-    if (this.#codec.hasPendingPong && this.#transport.bufferedAmount === 0 && !this.#flag(PUMPING | DESTROYED)) {
-      this.#pump();
-      return;
+    if (this.#flag(PONGS_HELD) && this.#transport.bufferedAmount === 0) {
+      // Drained: pongs are queued one per ping again, and the one held goes now.
+      this.#flags &= ~PONGS_HELD;
+      this.#codec.holdPongs(false);
+      if (this.#codec.hasOutput && !this.#flag(PUMPING)) {
+        this.#pump(); // comes back here through #afterPump
+        return;
+      }
     }
     if (this.#drainWaiters === null && !this.#flag(NEED_DRAIN) && this.#drainDeadline < 0) return;
     const buffered = this.bufferedAmount;
@@ -881,33 +913,31 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
     this.#afterPump();
   }
 
-  /**
-   * Hand the codec's output to the transport: its writes as one vectored write, then a shutdown
-   * or destroy. A pong waits in the codec while the transport is backed up (a newer one replaces
-   * it there: a ping flood from a peer that does not read queues one pong, not one per ping);
-   * it goes once the transport drains. False if nothing was handed over (only that pong waits).
-   */
-  #perform(): boolean {
+  /** Hand the codec's output to the transport: its writes as one vectored write, then a shutdown or destroy. */
+  #perform(): void {
     const codec = this.#codec;
     // One array for every connection's writes, lent to the transport for the call (a write that
     // re-enters a session meanwhile gets an array of its own).
     const chunks = spareChunks ?? [];
     spareChunks = null;
-    codec.takeWrites(chunks, codec.hasPendingPong && this.#transport.bufferedAmount > 0);
-    const wrote = chunks.length > 0;
-    if (wrote) this.#write(chunks);
+    if (codec.hasPendingPong) {
+      // Bytes go to the transport anyway: the held pong goes with them (never held indefinitely
+      // behind a stream whose buffer does not run dry), and holding goes on for the next ones.
+      codec.holdPongs(false);
+      codec.holdPongs(true);
+    }
+    codec.takeWrites(chunks);
+    if (chunks.length > 0) this.#write(chunks);
     // Emptied with pop(): `length = 0` is a runtime call in V8, pop() of one or two is inline.
     while (chunks.length > 0) chunks.pop();
     spareChunks = chunks;
-    // A held pong means no shutdown or destroy waits (the codec releases it before those).
-    if (!codec.hasOutput || codec.hasPendingPong) return wrote;
+    if (!codec.hasOutput) return;
     // What follows the writes: a shutdown, a destroy (takeWrites took every write before them).
     for (const output of codec.takeOutput()) {
       if (output.type === 'write') this.#write([output.data]);
       else if (output.type === 'shutdown') this.#end();
       else this.#destroy();
     }
-    return true;
   }
 
   #write(chunks: Uint8Array[]): void {
@@ -1081,6 +1111,7 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
           }
         }
         hs.settleOpened?.(null);
+        this.#budget?.opened(this);
         this.emit('open');
         return;
       }
@@ -1127,11 +1158,19 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
     if (this.#info !== null) return;
     const options = this.#options;
     if (!this.#flag(DESTROYED)) {
-      const buffered = this.bufferedAmount;
+      const transportBuffered = this.#transport.bufferedAmount;
+      const buffered = this.#codec.pendingOutputBytes + transportBuffered;
+      if (transportBuffered > 0 && !this.#flag(PONGS_HELD)) {
+        // Backed up: until it drains, pongs wait in the codec, one for the latest ping (§5.5.3),
+        // so that a peer flooding pings while it does not read costs one pong, not one per ping.
+        this.#flags |= PONGS_HELD;
+        this.#codec.holdPongs(true);
+      }
       if (buffered > options.maxBufferedAmount) {
         this.#fail('SEND_BUFFER_OVERFLOW', `${buffered} bytes wait to be sent, over maxBufferedAmount (${options.maxBufferedAmount}): the peer is not reading`);
         return;
       }
+      if (this.#budget !== null && buffered !== this.#reported) this.#report(buffered);
       if (options.drainTimeout > 0 && buffered > options.highWaterMark && this.#drainDeadline < 0) {
         this.#drainDeadline = options.clock() + options.drainTimeout;
       }
@@ -1144,6 +1183,12 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
       return;
     }
     this.#arm();
+  }
+
+  /** Tell the server's budget our backlog (it may pause reading everywhere, or terminate us). */
+  #report(buffered: number): void {
+    this.#reported = buffered;
+    this.#budget!.report(this, buffered);
   }
 
   /** One timer, for the earliest deadline. A later deadline leaves an armed timer alone: it fires, finds nothing due, and re-arms. */
@@ -1273,7 +1318,7 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
   }
 
   #applyFlow(): void {
-    const pause = (this.#flag(USER_PAUSED) || (this.#flag(RECEIVE_FULL) && !this.#flag(LOCAL_CLOSE))) && this.#info === null;
+    const pause = (this.#flag(USER_PAUSED | SERVER_PAUSED) || (this.#flag(RECEIVE_FULL) && !this.#flag(LOCAL_CLOSE))) && this.#info === null;
     if (pause === this.#flag(TRANSPORT_PAUSED)) return;
     this.#set(TRANSPORT_PAUSED, pause);
     if (pause) {
@@ -1304,8 +1349,12 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
     // none, it stays held for the first to come).
     if (this.#flag(HOLDING) && this.#hasConsumer()) this.#flush();
     if (!this.#flag(HOLDING)) this.#queue?.end();
-    this.#flags &= ~(USER_PAUSED | QUEUE_PAUSED | HELD_FULL | BACKLOG);
+    this.#flags &= ~(USER_PAUSED | QUEUE_PAUSED | HELD_FULL | BACKLOG | SERVER_PAUSED);
     this.#leaveRegistry();
+    if (this.#budget !== null) {
+      this.#reported = 0;
+      this.#budget.closed(this);
+    }
     const promises = this.#promises;
     if (promises !== null) {
       promises.resolveClosed?.(info);

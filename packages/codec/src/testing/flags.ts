@@ -24,7 +24,7 @@ export function parseFlags<T extends Record<string, string>>(argv: readonly stri
 }
 
 /** The server options {@link serverFlagOptions} can set. */
-export type ServerFlagOptions = Pick<ServerSessionOptions, 'limits' | 'timeouts' | 'highWaterMark' | 'maxBufferedAmount'>;
+export type ServerFlagOptions = Pick<ServerSessionOptions, 'limits' | 'timeouts' | 'highWaterMark' | 'maxBufferedAmount' | 'maxServerBufferedAmount' | 'serverBufferGracePeriod'>;
 
 /**
  * Each server flag and the option it sets: `[group, option]`, the group being `limits`,
@@ -41,6 +41,8 @@ export type ServerFlagOptions = Pick<ServerSessionOptions, 'limits' | 'timeouts'
  *   --http-keep-alive-timeout MS  a kept-alive plain-HTTP connection idle this long is closed
  *   --high-water-mark N        send() reports backpressure from here
  *   --max-buffered-amount N    a peer with more unsent bytes is dropped (at least highWaterMark)
+ *   --max-server-buffered-amount N   unsent bytes of all connections together (0: no bound)
+ *   --server-buffer-grace-period MS  over that bound this long: the largest backlogs are dropped
  */
 const SERVER_FLAGS: Readonly<Record<string, readonly ['limits' | 'timeouts' | null, string]>> = {
   'handshake-timeout': ['timeouts', 'handshakeTimeout'],
@@ -54,6 +56,8 @@ const SERVER_FLAGS: Readonly<Record<string, readonly ['limits' | 'timeouts' | nu
   'http-keep-alive-timeout': ['timeouts', 'httpKeepAliveTimeout'],
   'high-water-mark': [null, 'highWaterMark'],
   'max-buffered-amount': [null, 'maxBufferedAmount'],
+  'max-server-buffered-amount': [null, 'maxServerBufferedAmount'],
+  'server-buffer-grace-period': [null, 'serverBufferGracePeriod'],
 };
 
 /**
