@@ -30,6 +30,13 @@ const HARDENED_FLAGS = [
 /** A server of its own for the idle timeout: on the hardened one, it would close what other tests wait on. */
 const IDLE_FLAGS = ['--idle-timeout', '300', '--close-timeout', '500'];
 /**
+ * Default limits (64 MiB frames and messages, 64 MiB per-connection send buffers) and a small
+ * server-wide budget for unsent bytes, reached within a second of slow readers.
+ */
+const SERVER_BUDGET = 8 * 1024 * 1024;
+const BUDGET_FLAGS = ['--max-server-buffered-amount', String(SERVER_BUDGET), '--server-buffer-grace-period', '300'];
+const MiB = 1024 * 1024;
+/**
  * What a flooding peer may send at most. The servers drop it after ≈ 6–10 MiB
  * here (kernel buffers on both ends plus maxBufferedAmount); even loopback buffers grown to their
  * sysctl maximums hold well under this.
@@ -55,6 +62,7 @@ for (const rt of RUNTIMES) {
   describe.skipIf(rt.missing !== null)(title, () => {
     let hardened: EchoServer;
     let idle: EchoServer;
+    let roomy: EchoServer;
     /** Sockets each server's processes held before any client: the listener, stdio, the runtime's own. */
     const baseline = new Map<EchoServer, number | null>();
     const clients: RawClient[] = [];
@@ -115,16 +123,17 @@ for (const rt of RUNTIMES) {
 
     beforeAll(async () => {
       // Both at once (a cold Deno compiles once for both); if one fails, the other is still stopped in afterAll.
-      const [a, b] = await Promise.allSettled([startEcho(rt, HARDENED_FLAGS), startEcho(rt, IDLE_FLAGS)]);
+      const [a, b, c] = await Promise.allSettled([startEcho(rt, HARDENED_FLAGS), startEcho(rt, IDLE_FLAGS), startEcho(rt, BUDGET_FLAGS)]);
       if (a.status === 'fulfilled') hardened = a.value;
       if (b.status === 'fulfilled') idle = b.value;
-      for (const result of [a, b]) if (result.status === 'rejected') throw result.reason;
-      for (const server of [hardened, idle]) baseline.set(server, server.sockets());
+      if (c.status === 'fulfilled') roomy = c.value;
+      for (const result of [a, b, c]) if (result.status === 'rejected') throw result.reason;
+      for (const server of [hardened, idle, roomy]) baseline.set(server, server.sockets());
     }, rt.startTimeout + 10_000);
 
     afterAll(async () => {
       for (const client of clients) client.destroy();
-      await Promise.all([hardened?.stop(), idle?.stop()]);
+      await Promise.all([hardened?.stop(), idle?.stop(), roomy?.stop()]);
     }, 15_000);
 
     describe('handshake timeout', () => {
@@ -396,10 +405,34 @@ for (const rt of RUNTIMES) {
     });
 
     describe('a peer that never reads', () => {
-      const floods: Array<[string, Buffer]> = [
-        ['pings (125-byte payloads)', encodeFrame({ opcode: OP.ping, payload: Buffer.alloc(125, 0x70) })],
-        ['60 KiB messages to echo', encodeFrame({ opcode: OP.binary, payload: Buffer.alloc(60 * 1024, 0x6d) })],
-      ];
+      it('flooding pings queues one pong, for the latest ping (§5.5.3): 24 MiB of pings against a 1 MiB send buffer, not dropped', async () => {
+        const client = await open(hardened);
+        client.socket.pause(); // never read what the server sends back
+        const ping = encodeFrame({ opcode: OP.ping, payload: Buffer.alloc(125, 0x70) });
+        const batch = Buffer.concat(Array.from({ length: Math.ceil(MiB / ping.length) }, () => ping));
+        const pings = 24 * (batch.length / ping.length);
+        for (let i = 0; i < 24; i++) expect(await within(client.push(batch), EVENTUALLY, 'write'), 'the server dropped the pinging peer').toBe(true);
+        client.send({ opcode: OP.ping, payload: 'the last ping' });
+        // A pong per ping would be 24 × 8,260 × 127 bytes (25 MiB) waiting, past maxBufferedAmount
+        // (1 MiB): the peer would be dropped. Kernel buffers hold some pongs; the rest coalesce.
+        client.socket.resume();
+        let pongs = 0;
+        for (let frame = await within(client.readFrame(), EVENTUALLY, 'pong'); ; frame = await within(client.readFrame(), EVENTUALLY, 'pong')) {
+          expect(frame.opcode).toBe(OP.pong);
+          pongs++;
+          if (frame.payload.toString() === 'the last ping') break;
+          expect(pongs, 'pongs read before the one for the last ping').toBeLessThan(pings);
+        }
+        expect(pongs, `pongs for ${pings} pings`).toBeLessThan(pings / 2);
+        client.send({ opcode: OP.text, payload: 'still open' });
+        expect((await within(client.readMessage(), EVENTUALLY, 'echo after the flood')).payload.toString()).toBe('still open');
+        client.send({ opcode: OP.close, payload: closePayload(1000) });
+        await expectClose(client, 1000);
+        await drained(hardened);
+        await bystanderEchoes(hardened);
+      });
+
+      const floods: Array<[string, Buffer]> = [['60 KiB messages to echo', encodeFrame({ opcode: OP.binary, payload: Buffer.alloc(60 * 1024, 0x6d) })]];
       for (const [kind, frame] of floods) {
         it(`flooding ${kind} is dropped once the send buffer passes maxBufferedAmount; a bystander keeps echoing`, async () => {
           const bystander = await open(hardened);
@@ -419,6 +452,115 @@ for (const rt of RUNTIMES) {
           await bystanderEchoes(hardened);
         });
       }
+    });
+
+    describe('memory proportional to what peers send', () => {
+      it('16 peers each declaring a 64 MiB − 1 frame and sending 2 MiB of it: the server reserves a few times 32 MiB, not 1 GiB', async () => {
+        const before = roomy.memory();
+        const peers = await Promise.all(Array.from({ length: 16 }, () => open(roomy)));
+        const payload = Buffer.alloc(2 * MiB, 0x61); // masked with the key 0x12345678: any bytes do
+        await Promise.all(peers.map((peer) => within(peer.push(Buffer.concat([headerOnly(OP.binary, BigInt(64 * MiB - 1)), payload])), EVENTUALLY, 'send 2 MiB')));
+        // The server reads what was sent in its own time: take the largest of a few readings.
+        let peak = before;
+        for (let i = 0; i < 20 && before !== null; i++) {
+          await sleep(100);
+          const now = roomy.memory()!;
+          if (now.vm > peak!.vm) peak = now;
+        }
+        if (before !== null) {
+          // Reserving the declared length (as with the old 1/32 preallocation) would add 16 × 64 MiB of address space.
+          expect((peak!.vm - before.vm) / MiB, 'MiB of address space the server reserved').toBeLessThan(400);
+        }
+        for (const peer of peers) peer.reset();
+        await drained(roomy);
+        await bystanderEchoes(roomy);
+      });
+
+      it('a message in 131,071 one-byte fragments costs a small constant per fragment, and comes back whole', async () => {
+        const peers = await Promise.all(Array.from({ length: 8 }, () => open(roomy)));
+        const n = 131_071; // the most maxFragments (131,072) lets through, less the last
+        const fragments = Buffer.concat(Array.from({ length: n }, (_, i) => encodeFrame({ fin: false, opcode: i === 0 ? OP.binary : OP.continuation, payload: Buffer.of(i & 0xff) })));
+        const before = roomy.memory();
+        await Promise.all(peers.map((peer) => within(peer.push(fragments), EVENTUALLY, 'send the fragments')));
+        // A ping after the fragments: its pong says the server has parsed them all.
+        for (const peer of peers) peer.send({ opcode: OP.ping, payload: 'parsed?' });
+        for (const peer of peers) expect((await within(peer.readFrame(), EVENTUALLY, 'pong')).opcode).toBe(OP.pong);
+        const after = roomy.memory();
+        if (before !== null && after !== null) {
+          // Before: ≈ 17× the 896 KiB sent per peer (15.7 MiB: an object per fragment and the reads
+          // they kept); now the message's buffer, and garbage the engine has not collected yet.
+          expect((after.rss - before.rss) / MiB / peers.length, 'MiB the server holds per peer for 131,071 fragments').toBeLessThan(6);
+        }
+        for (const peer of peers) peer.send({ opcode: OP.continuation, payload: Buffer.of(n & 0xff) });
+        for (const peer of peers) {
+          const echo = await within(peer.readMessage(), EVENTUALLY, 'echo of the fragmented message');
+          expect(echo.payload.length).toBe(n + 1);
+          expect(echo.payload.every((b, i) => b === (i & 0xff))).toBe(true);
+          peer.send({ opcode: OP.close, payload: closePayload(1000) });
+          await expectClose(peer, 1000);
+        }
+        await drained(roomy);
+      });
+
+      it('slow readers past maxServerBufferedAmount: reading stops everywhere, then the largest backlogs are dropped; the rest are served', async () => {
+        const before = roomy.memory();
+        const readers = await Promise.all(Array.from({ length: 10 }, () => open(roomy)));
+        const message = encodeFrame({ opcode: OP.binary, payload: Buffer.alloc(64 * 1024, 0x62) });
+        const batch = Buffer.concat(Array.from({ length: 16 }, () => message));
+        let peak = before;
+        // Each floods up to 32 MiB to be echoed and never reads; a flood stalls once the server stops
+        // reading (then it ends after a second) or ends when the server drops it.
+        const floods = readers.map(async (reader) => {
+          reader.socket.pause();
+          let sent = 0;
+          while (sent < 32 * MiB) {
+            const pushed = await Promise.race([reader.push(batch), sleep(1000).then(() => null)]);
+            if (pushed !== true) break;
+            sent += batch.length;
+          }
+          return sent;
+        });
+        const watching = (async () => {
+          for (let i = 0; i < EVENTUALLY / 100 && before !== null; i++) {
+            const now = roomy.memory();
+            if (now !== null && now.rss > peak!.rss) peak = now;
+            await sleep(100);
+          }
+        })();
+        const sent = await Promise.all(floods);
+        await watching;
+        // Without a server-wide budget each would be held up to maxBufferedAmount (64 MiB): 10 × 32 MiB here.
+        if (before !== null) expect((peak!.rss - before.rss) / MiB, `MiB the server held for ${sent.reduce((a, b) => a + b, 0) / MiB} MiB flooded`).toBeLessThan(160);
+        // Now everyone reads: a dropped reader finds its connection gone; a kept one reads its
+        // echoes, then the echo of one more message.
+        let dropped = 0;
+        for (const reader of readers) {
+          reader.socket.resume();
+          reader.send({ opcode: OP.text, payload: 'and now?' });
+          const served = await within(
+            (async () => {
+              try {
+                for (let i = 0; i < 1024; i++) {
+                  const message = await reader.readMessage();
+                  if (message.opcode === OP.text) return message.payload.toString();
+                }
+                return 'no text echo among 1024 messages';
+              } catch {
+                return null; // the server dropped it
+              }
+            })(),
+            EVENTUALLY,
+            'echoes, or the drop',
+          );
+          if (served === null) dropped++;
+          else expect(served).toBe('and now?');
+          reader.destroy();
+        }
+        expect(dropped, 'slow readers dropped by the server').toBeGreaterThan(0);
+        expect(dropped, 'slow readers dropped by the server').toBeLessThan(readers.length);
+        await drained(roomy);
+        await bystanderEchoes(roomy);
+      });
     });
 
     it('100 misbehaving peers at once: every one is closed by the server, a bystander echoes throughout', async () => {

@@ -70,6 +70,13 @@ export interface EchoServer {
    * own), counted from /proc; null where there is no /proc (not Linux).
    */
   sockets(): number | null;
+  /**
+   * Memory of the server's processes right now, in bytes, summed over the process tree from
+   * /proc/PID/status: `rss` (resident) and `vm` (VmData: writable private memory mapped, so a
+   * buffer allocated but not yet written counts here, not in `rss`, while the engines' PROT_NONE
+   * reservations, such as a WebAssembly memory's guard region, do not); null where there is no /proc.
+   */
+  memory(): { rss: number; vm: number } | null;
 }
 
 /** `pid` and all its descendants, from /proc (a wrapper's child, e.g. run.mjs → deno, counts too). */
@@ -108,6 +115,23 @@ function socketCount(pid: number): number | null {
   return sockets;
 }
 
+/** VmRSS and VmSize of `pid` and its descendants, in bytes, or null without /proc. */
+function memoryOf(pid: number): { rss: number; vm: number } | null {
+  if (!existsSync(`/proc/${pid}/status`)) return null;
+  let rss = 0;
+  let vm = 0;
+  for (const p of processTree(pid)) {
+    try {
+      const status = readFileSync(`/proc/${p}/status`, 'utf8');
+      rss += Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+      vm += Number(/VmData:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return { rss, vm };
+}
+
 /** Start `rt`'s echo server; `extraArgs` (e.g. `['--handshake-timeout', '400']`) go after the defaults. */
 export async function startEcho(rt: Runtime, extraArgs: readonly string[] = []): Promise<EchoServer> {
   // Its own process group, so that a wrapper (node → deno) and everything under it is stopped together.
@@ -137,7 +161,7 @@ export async function startEcho(rt: Runtime, extraArgs: readonly string[] = []):
   const deadline = Date.now() + rt.startTimeout;
   for (;;) {
     const match = /listening on ws:\/\/[^\s]*:(\d+)/.exec(out);
-    if (match) return { port: Number(match[1]), child, output: () => out, exited, stop, sockets: () => socketCount(pid) };
+    if (match) return { port: Number(match[1]), child, output: () => out, exited, stop, sockets: () => socketCount(pid), memory: () => memoryOf(pid) };
     if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {
       await stop(1000);
       throw new Error(`${rt.name} echo server did not start: ${out.slice(-2000)}`);
