@@ -9,7 +9,7 @@
 //   header        16 connections, each a frame header declaring 64 MiB − 1 and then 2 MiB of it
 //   pings         1 and 4 connections flooding 125-byte pings (64 MiB each) without reading
 //   fragments     1 connection, a message in 131,071 one-byte fragments (not finished)
-//   slow-readers  200 connections each sending 2 MiB of 64 KiB messages to echo, never reading
+//   slow-readers  200 connections each sending 8 MiB of 64 KiB messages to echo, never reading
 //
 // `--root` runs another checkout's echo server (e.g. a worktree of an older commit), for before/after.
 import { spawn } from 'node:child_process';
@@ -228,7 +228,7 @@ const ATTACKS = {
       return { sentKiB: Math.round(wire.length / 1024) };
     }),
   'slow-readers': () =>
-    measure('200 slow readers x 2 MiB of 64 KiB echoes', [], async (port, sockets) => {
+    measure('200 slow readers x 8 MiB of 64 KiB echoes', [], async (port, sockets) => {
       const message = frame(0x82, Buffer.alloc(64 * 1024, 0x62));
       const batch = Buffer.concat(Array.from({ length: 32 }, () => message));
       for (let i = 0; i < 200; i++) {
@@ -239,10 +239,10 @@ const ATTACKS = {
       let sent = 0;
       await Promise.all(
         sockets.map(async (s) => {
-          if (await push(s, batch, 3000)) sent += batch.length;
+          for (let i = 0; i < 4 && (await push(s, batch, 15_000)); i++) sent += batch.length;
         }),
       );
-      await sleep(3000);
+      await sleep(8000); // past the default grace period (5 s)
       return { sentMiB: mib(sent) };
     }),
 };
