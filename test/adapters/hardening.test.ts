@@ -5,7 +5,7 @@
 // server lives on: a fresh bystander still gets its echo, and the server's process holds no
 // socket beyond the ones still open (counted from /proc where there is one).
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { OP, RawClient, closePayload, encodeFrame, expectClose, parseClose, within } from './raw-client.ts';
 import { RUNTIMES, startEcho, type EchoServer } from './runtimes.ts';
 
@@ -458,6 +458,9 @@ for (const rt of RUNTIMES) {
       it('16 peers each declaring a 64 MiB − 1 frame and sending 2 MiB of it: the server reserves a few times 32 MiB, not 1 GiB', async () => {
         const before = roomy.memory();
         const peers = await Promise.all(Array.from({ length: 16 }, () => open(roomy)));
+        onTestFailed(() => {
+          for (const peer of peers) peer.reset();
+        });
         const payload = Buffer.alloc(2 * MiB, 0x61); // masked with the key 0x12345678: any bytes do
         await Promise.all(peers.map((peer) => within(peer.push(Buffer.concat([headerOnly(OP.binary, BigInt(64 * MiB - 1)), payload])), EVENTUALLY, 'send 2 MiB')));
         // The server reads what was sent in its own time: take the largest of a few readings.
@@ -478,6 +481,9 @@ for (const rt of RUNTIMES) {
 
       it('a message in 131,071 one-byte fragments costs a small constant per fragment, and comes back whole', async () => {
         const peers = await Promise.all(Array.from({ length: 8 }, () => open(roomy)));
+        onTestFailed(() => {
+          for (const peer of peers) peer.reset(); // leave no socket for the next tests to count
+        });
         const n = 131_071; // the most maxFragments (131,072) lets through, less the last
         const fragments = Buffer.concat(Array.from({ length: n }, (_, i) => encodeFrame({ fin: false, opcode: i === 0 ? OP.binary : OP.continuation, payload: Buffer.of(i & 0xff) })));
         const before = roomy.memory();
@@ -487,9 +493,10 @@ for (const rt of RUNTIMES) {
         for (const peer of peers) expect((await within(peer.readFrame(), EVENTUALLY, 'pong')).opcode).toBe(OP.pong);
         const after = roomy.memory();
         if (before !== null && after !== null) {
-          // Before: ≈ 17× the 896 KiB sent per peer (15.7 MiB: an object per fragment and the reads
-          // they kept); now the message's buffer, and garbage the engine has not collected yet.
-          expect((after.rss - before.rss) / MiB / peers.length, 'MiB the server holds per peer for 131,071 fragments').toBeLessThan(6);
+          // Before: ≈ 16–21 MiB per peer on every runtime (an object per fragment, and the reads
+          // they kept); now the message's buffer, plus garbage the engine has not collected yet
+          // (JavaScriptCore's, for the short arrays Bun's parser makes, is most of Bun's 6–7 MiB).
+          expect((after.rss - before.rss) / MiB / peers.length, 'MiB the server holds per peer for 131,071 fragments').toBeLessThan(10);
         }
         for (const peer of peers) peer.send({ opcode: OP.continuation, payload: Buffer.of(n & 0xff) });
         for (const peer of peers) {
@@ -505,6 +512,9 @@ for (const rt of RUNTIMES) {
       it('slow readers past maxServerBufferedAmount: reading stops everywhere, then the largest backlogs are dropped; the rest are served', async () => {
         const before = roomy.memory();
         const readers = await Promise.all(Array.from({ length: 10 }, () => open(roomy)));
+        onTestFailed(() => {
+          for (const reader of readers) reader.reset();
+        });
         const message = encodeFrame({ opcode: OP.binary, payload: Buffer.alloc(64 * 1024, 0x62) });
         const batch = Buffer.concat(Array.from({ length: 16 }, () => message));
         let peak = before;
