@@ -1,6 +1,8 @@
 // Size budgets (size-limit with esbuild: bundled, minified, then gzipped at level 9), one per
 // entry point a user imports, measured on the built dist/ (`pnpm run pack` builds it; CI runs
 // `pnpm run size` in the packages stage of `npm test`). README.md "Install" states the figures.
+// Each budget is the figure measured when it was set plus about 5 %: going past one means a
+// change made a bundle heavier than that, to be trimmed or the budget raised in the same commit.
 // Dependencies are bundled in (pako, uint8arrays); the host's own modules are not: `node:*`
 // for the Node-side packages, `bun` for @ws/bun, ioredis for @ws/redis.
 const node = (config) => ({ ...config, platform: 'node' });
@@ -11,46 +13,46 @@ export default [
     name: '@ws/codec core: Connection (handshakes, frames, UTF-8, close, limits)',
     path: codec('index.js'),
     import: '{ Connection }',
-    limit: '27 KiB',
+    limit: '27.5 KiB',
   },
   {
     name: '@ws/codec, everything its main entry exports',
     path: codec('index.js'),
     import: '*',
-    limit: '30 KiB',
+    limit: '30.5 KiB',
   },
   {
     name: '@ws/codec + @ws/codec/pako: Connection with permessage-deflate on pako (pure JS)',
     path: [codec('index.js'), codec('pako.js')],
     import: { [codec('index.js')]: '{ Connection }', [codec('pako.js')]: '{ permessageDeflate }' },
-    limit: '41.5 KiB',
+    limit: '42.5 KiB',
   },
   {
     name: '@ws/codec/session: the session layer (WebSocketConnection, WebSocket class, servers)',
     path: codec('session.js'),
     import: '*',
-    limit: '39.5 KiB',
+    limit: '42 KiB',
   },
   {
     name: '@ws/zlib (with the parts of the codec it uses)',
     path: 'packages/zlib/dist/index.js',
     import: '*',
     modifyEsbuildConfig: node,
-    limit: '4.5 KiB',
+    limit: '4.75 KiB',
   },
   {
     name: '@ws/node (codec, session, zlib included)',
     path: 'packages/node/dist/index.js',
     import: '*',
     modifyEsbuildConfig: node,
-    limit: '45.5 KiB',
+    limit: '48 KiB',
   },
   {
     name: '@ws/deno (codec, session, zlib included)',
     path: 'packages/deno/dist/index.js',
     import: '*',
     modifyEsbuildConfig: node,
-    limit: '45 KiB',
+    limit: '47.5 KiB',
   },
   {
     name: '@ws/bun (codec, session, zlib included)',
@@ -58,7 +60,7 @@ export default [
     import: '*',
     ignore: ['bun'],
     modifyEsbuildConfig: node,
-    limit: '44.5 KiB',
+    limit: '47 KiB',
   },
   {
     name: '@ws/redis (with what it uses of the codec; ioredis not counted)',
@@ -66,6 +68,6 @@ export default [
     import: '*',
     ignore: ['ioredis'],
     modifyEsbuildConfig: node,
-    limit: '13.5 KiB',
+    limit: '14.5 KiB',
   },
 ].map((check) => ({ gzip: true, ...check }));
