@@ -136,6 +136,24 @@ describe('createWebSocketStream (a Duplex, as ws)', () => {
     }
   });
 
+  it('over a connection that has already closed: the messages received before the close, then the end', async () => {
+    const { server, url } = await ourServer({}, (ws) => {
+      ws.send('a');
+      ws.send(Uint8Array.of(2));
+      ws.close(1000);
+    });
+    try {
+      const client = await connect(url);
+      await within(client.closed, 10_000, 'closed');
+      const duplex = createWebSocketStream(client, { readableObjectMode: true });
+      const got: unknown[] = [];
+      for await (const chunk of duplex) got.push(chunk);
+      expect(got).toEqual(['a', Buffer.from([2])]);
+    } finally {
+      await within(server.close(), 15_000, 'server.close');
+    }
+  });
+
   it('destroy() terminates the connection; a failed connection destroys the stream', async () => {
     const { server, url } = await ourServer({}, () => {});
     try {
