@@ -244,6 +244,7 @@ for (const rt of RUNTIMES) {
         try {
           connection.write(`GET /health HTTP/1.1\r\nHost: ${HOST}\r\nX-Slow: `);
           await connection.waitEnd(bound);
+          expect(connection.ended).toBe(true);
         } finally {
           connection.destroy();
         }
