@@ -275,13 +275,22 @@ class Exchange implements HttpBodySink {
     this.#finish();
   }
 
+  /**
+   * A command for the codec, written at the next {@link #flush}: a response's head, body and end
+   * leave in one vectored write (separate small writes would meet Nagle and delayed ACKs).
+   */
   #command(command: Parameters<typeof sessionInput.send>[1]): void {
     if (command.type === 'http-response') this.#started = true;
-    sessionInput.send(this.#connection, command);
+    sessionInput.queue(this.#connection, command);
+  }
+
+  #flush(): void {
+    sessionInput.pump(this.#connection);
   }
 
   #finish(): void {
     this.#command({ type: 'http-end' });
+    this.#flush();
     this.#setPaused(false);
   }
 
@@ -346,6 +355,7 @@ class Exchange implements HttpBodySink {
       return;
     }
     this.#command({ type: 'http-body', data: firstBytes });
+    this.#flush();
     for (;;) {
       await this.#writable();
       if (this.#gone) return void reader.cancel().catch(() => {});
@@ -354,6 +364,7 @@ class Exchange implements HttpBodySink {
       if (this.#gone) return void reader.cancel().catch(() => {});
       if (result.done) break;
       this.#command({ type: 'http-body', data: toChunk(result.value) });
+      this.#flush();
     }
     this.#finish();
   }

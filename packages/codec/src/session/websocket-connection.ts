@@ -164,6 +164,8 @@ export interface SessionInput {
   close(connection: WebSocketConnection, error?: unknown): void;
   pump(connection: WebSocketConnection): void;
   send(connection: WebSocketConnection, command: Parameters<Connection['send']>[0]): void;
+  /** A command to the codec without running it: the next `pump` writes its output with the rest. */
+  queue(connection: WebSocketConnection, command: Parameters<Connection['send']>[0]): void;
   receiveRequestHead(connection: WebSocketConnection, head: Parameters<Connection['receiveRequestHead']>[0]): void;
   /** The transport the connection runs on. */
   transport(connection: WebSocketConnection): Transport;
@@ -425,6 +427,7 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
         c.#codec.send(command);
         c.#pump();
       },
+      queue: (c, command) => c.#codec.send(command),
       receiveRequestHead: (c, head) => {
         c.#codec.receiveRequestHead(head);
         c.#pump();
