@@ -454,6 +454,25 @@ for (const rt of RUNTIMES) {
       }
     });
 
+    describe('moved from the Node-only suites', () => {
+      it('a flood of zero-length continuations hits the default maxFragments (131,072) → 1009, and nothing is echoed', async () => {
+        const client = await open(roomy);
+        const empty = encodeFrame({ fin: false, opcode: OP.continuation });
+        client.write(Buffer.concat([encodeFrame({ fin: false, opcode: OP.binary }), Buffer.concat(Array.from({ length: 140_000 }, () => empty))]));
+        await expectClose(client, 1009);
+        await drained(roomy);
+        await bystanderEchoes(roomy);
+      });
+
+      it('mid-close: a peer that sends its Close and resets before our echo reaches it', async () => {
+        const client = await open(hardened);
+        client.send({ opcode: OP.close, payload: closePayload(1000) });
+        client.reset();
+        await drained(hardened);
+        await bystanderEchoes(hardened);
+      });
+    });
+
     describe('memory proportional to what peers send', () => {
       it('16 peers each declaring a 64 MiB − 1 frame and sending 2 MiB of it: the server reserves a few times 32 MiB, not 1 GiB', async () => {
         const before = roomy.memory();

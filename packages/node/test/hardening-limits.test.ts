@@ -107,11 +107,7 @@ describe('frame and message limits (1009)', () => {
     await violate({ maxFragments: 10 }, frames, 'TOO_MANY_FRAGMENTS');
   });
 
-  it('a flood of zero-length continuation frames hits the default maxFragments (131,072)', async () => {
-    const empty = clientFrame(0x00);
-    const flood = Buffer.concat([clientFrame(0x02), Buffer.concat(Array.from({ length: 140_000 }, () => empty))]);
-    await violate({}, [flood], 'TOO_MANY_FRAGMENTS');
-  });
+  // The zero-length continuation flood (default maxFragments) runs on every runtime: test/adapters/hardening.test.ts.
 
   it('a decompression bomb (16 MiB of zeros in ≈ 16 KB) stops at maxMessageSize', async () => {
     const compressed = deflateRawSync(Buffer.alloc(16 * 1024 * 1024), { level: 9 });
