@@ -8,7 +8,8 @@ import type { Socket, TCPSocketListener, TLSOptions } from 'bun';
 import { SessionServer, transportHandlers, type ConnectionHandler, type ServerAddress, type ServerSessionOptions, type WebSocketConnection } from '@ws/codec/session';
 import { BunTransport, socketHandlers } from './transport.ts';
 
-export interface ServerOptions extends ServerSessionOptions {
+/** `createServer()`'s options: the session's, and `tls`. `T`: the type of each connection's `data`. */
+export interface ServerOptions<T = unknown> extends ServerSessionOptions<T> {
   /** Serve `wss:`: Bun's TLS options (`key`, `cert`, `ca`, `passphrase`, …). */
   tls?: TLSOptions;
 }
@@ -18,7 +19,7 @@ export interface ServerOptions extends ServerSessionOptions {
  * one that also answers plain HTTP. Tracks its connections like a standalone server:
  * `connections`, `closeAll`, `close`, `shutdown`.
  */
-export class UpgradeHandler extends SessionServer {
+export class UpgradeHandler<T = unknown> extends SessionServer<T> {
   /**
    * Take over a socket accepted by your own `Bun.listen`: its handlers must be
    * {@link socketHandlers} (spread, with your own `open`) and `socket.data` a {@link BunTransport}
@@ -26,7 +27,7 @@ export class UpgradeHandler extends SessionServer {
    * it); the codec validates the upgrade as on a standalone server. Returns the connection
    * (still `connecting`); `close()` and `shutdown()` end it too.
    */
-  handleSocket(socket: Socket<BunTransport>, head?: Uint8Array): WebSocketConnection {
+  handleSocket(socket: Socket<BunTransport>, head?: Uint8Array): WebSocketConnection<T> {
     const transport = socket.data;
     if (!(transport instanceof BunTransport)) throw new TypeError('handleSocket needs a socket whose data is a BunTransport (see socketHandlers)');
     const connection = this.serveSocket(transport, socket);
@@ -35,7 +36,7 @@ export class UpgradeHandler extends SessionServer {
   }
 
   /** @internal */
-  protected serveSocket(transport: BunTransport, socket: Socket<BunTransport>): WebSocketConnection {
+  protected serveSocket(transport: BunTransport, socket: Socket<BunTransport>): WebSocketConnection<T> {
     const peer = { remoteAddress: socket.remoteAddress ?? null, remotePort: socket.remotePort ?? null, secure: transport.secure };
     const connection = this.serve(transport, peer);
     transport.attach(transportHandlers(connection)); // the connection's own handlers: one call less per event
@@ -44,16 +45,16 @@ export class UpgradeHandler extends SessionServer {
 }
 
 /** An upgrade handler for sockets your own `Bun.listen` accepts: `wss.handleSocket(socket, head)`, then `await wss.shutdown()`. */
-export function createUpgradeHandler(options: ServerSessionOptions = {}, onConnection?: ConnectionHandler): UpgradeHandler {
-  return new UpgradeHandler(options, onConnection);
+export function createUpgradeHandler<T = unknown>(options: ServerSessionOptions<T> = {}, onConnection?: ConnectionHandler<T>): UpgradeHandler<T> {
+  return new UpgradeHandler<T>(options, onConnection);
 }
 
 /** A standalone WebSocket server: a listener plus an {@link UpgradeHandler}. */
-export class WebSocketServer extends UpgradeHandler {
+export class WebSocketServer<T = unknown> extends UpgradeHandler<T> {
   readonly #tls: TLSOptions | undefined;
   #listener: TCPSocketListener<BunTransport> | null = null;
 
-  constructor(options: ServerOptions = {}, onConnection?: ConnectionHandler) {
+  constructor(options: ServerOptions<T> = {}, onConnection?: ConnectionHandler<T>) {
     const { tls, ...sessionOptions } = options;
     super(sessionOptions, onConnection);
     this.#tls = tls;
@@ -102,7 +103,10 @@ export class WebSocketServer extends UpgradeHandler {
   }
 }
 
-/** A standalone server; call `listen(port, host)` on it. */
-export function createServer(options: ServerOptions = {}, onConnection?: ConnectionHandler): WebSocketServer {
-  return new WebSocketServer(options, onConnection);
+/**
+ * A standalone server; call `listen(port, host)` on it. `T` is the type of each connection's
+ * `data`, set by `verifyClient` answering `{ data }` (inferred from it when not given).
+ */
+export function createServer<T = unknown>(options: ServerOptions<T> = {}, onConnection?: ConnectionHandler<T>): WebSocketServer<T> {
+  return new WebSocketServer<T>(options, onConnection);
 }

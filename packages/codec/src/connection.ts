@@ -76,8 +76,8 @@ export interface ServerConnectionOptions extends ConnectionOptions {
 }
 
 export interface ClientConnectionOptions extends ConnectionOptions {
-  /** Subprotocols to offer, most preferred first. */
-  protocols?: readonly string[];
+  /** Subprotocols to offer, most preferred first: a list, or one as a string. */
+  protocols?: string | readonly string[];
   /** Extra request headers (not the handshake's own). */
   headers?: HeadersInit;
   /** An `Origin` header to send (browsers always do; other clients usually don't). */
@@ -363,7 +363,8 @@ export class Connection {
       this.#maskKeys = new MaskKeyPool(random);
       this.#url = parseWsUrl(url!);
       hs.key = generateKey(random);
-      hs.offeredProtocols = options.protocols ?? [];
+      const protocols = options.protocols ?? NONE;
+      hs.offeredProtocols = typeof protocols === 'string' ? [protocols] : protocols;
       const offers: ExtensionOffer[] = [];
       for (const factory of hs.factories) {
         for (const params of factory.offer()) offers.push({ name: factory.name, params });

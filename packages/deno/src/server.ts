@@ -23,7 +23,8 @@ export interface ServerTlsOptions {
   alpnProtocols?: string[];
 }
 
-export interface ServerOptions extends ServerSessionOptions {
+/** `createServer()`'s options: the session's, and `tls`. `T`: the type of each connection's `data`. */
+export interface ServerOptions<T = unknown> extends ServerSessionOptions<T> {
   /** Serve `wss:` with this certificate and key. */
   tls?: ServerTlsOptions;
 }
@@ -40,12 +41,12 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * that read the request head to route it. Tracks its connections like a standalone server:
  * `connections`, `closeAll`, `close`, `shutdown`.
  */
-export class UpgradeHandler extends SessionServer {
+export class UpgradeHandler<T = unknown> extends SessionServer<T> {
   /**
    * Serve a socket accepted elsewhere. `head`: bytes already read from it (e.g. the request head
    * a router looked at), fed to the handshake first. Returns the connection (still `connecting`).
    */
-  handleSocket(conn: Deno.Conn, head?: Uint8Array): WebSocketConnection {
+  handleSocket(conn: Deno.Conn, head?: Uint8Array): WebSocketConnection<T> {
     const transport = new DenoTransport(conn);
     const connection = this.serve(transport, peerOf(conn));
     const handlers = transportHandlers(connection);
@@ -55,24 +56,24 @@ export class UpgradeHandler extends SessionServer {
   }
 
   /** @deprecated The same as {@link handleSocket} (its name on every adapter). */
-  handleConnection(conn: Deno.Conn, head?: Uint8Array): WebSocketConnection {
+  handleConnection(conn: Deno.Conn, head?: Uint8Array): WebSocketConnection<T> {
     return this.handleSocket(conn, head);
   }
 }
 
 /** An upgrade handler for sockets you accept yourself: `wss.handleSocket(conn, head)`, then `await wss.shutdown()`. */
-export function createUpgradeHandler(options: ServerSessionOptions = {}, onConnection?: ConnectionHandler): UpgradeHandler {
-  return new UpgradeHandler(options, onConnection);
+export function createUpgradeHandler<T = unknown>(options: ServerSessionOptions<T> = {}, onConnection?: ConnectionHandler<T>): UpgradeHandler<T> {
+  return new UpgradeHandler<T>(options, onConnection);
 }
 
 /** A standalone WebSocket server: a listener plus an {@link UpgradeHandler}. */
-export class WebSocketServer extends UpgradeHandler {
+export class WebSocketServer<T = unknown> extends UpgradeHandler<T> {
   /** The listening socket, once `listen()` was called; null after `close()`. */
   listener: Deno.Listener | null = null;
   readonly #tls: ServerTlsOptions | undefined;
   #accepting: Promise<void> | null = null;
 
-  constructor(options: ServerOptions = {}, onConnection?: ConnectionHandler) {
+  constructor(options: ServerOptions<T> = {}, onConnection?: ConnectionHandler<T>) {
     const { tls, ...sessionOptions } = options;
     super(sessionOptions, onConnection);
     this.#tls = tls;
@@ -135,9 +136,12 @@ export class WebSocketServer extends UpgradeHandler {
   }
 }
 
-/** A standalone server; call `listen(port, host)` on it. */
-export function createServer(options: ServerOptions = {}, onConnection?: ConnectionHandler): WebSocketServer {
-  return new WebSocketServer(options, onConnection);
+/**
+ * A standalone server; call `listen(port, host)` on it. `T` is the type of each connection's
+ * `data`, set by `verifyClient` answering `{ data }` (inferred from it when not given).
+ */
+export function createServer<T = unknown>(options: ServerOptions<T> = {}, onConnection?: ConnectionHandler<T>): WebSocketServer<T> {
+  return new WebSocketServer<T>(options, onConnection);
 }
 
 function peerOf(conn: Deno.Conn): PeerInfo {

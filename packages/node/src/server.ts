@@ -13,7 +13,8 @@ import { DEFAULT_TIMEOUTS, HttpHeaders, type RequestHead } from '@ws/codec';
 import { ServerSession, SessionServer, sessionInput, type ConnectionHandler, type PeerInfo, type ServerAddress, type ServerSessionOptions, type WebSocketConnection } from '@ws/codec/session';
 import { NodeTransport, type NodeTransportOptions } from './transport.ts';
 
-export interface ServerOptions extends ServerSessionOptions {
+/** `createServer()`'s options: the session's, and `tls`. `T`: the type of each connection's `data`. */
+export interface ServerOptions<T = unknown> extends ServerSessionOptions<T> {
   /** Serve `wss:`: options for `tls.createServer` (`key`, `cert`, `ca`, …). */
   tls?: tls.TlsOptions;
 }
@@ -27,14 +28,14 @@ const ACCEPTED_TLS = { acceptedTcp: false } as const;
  * event (`handleUpgrade`) or your own `net.Server` (`handleSocket`). Tracks its connections like
  * a standalone server: `connections`, `closeAll`, `close`, `shutdown`.
  */
-export class UpgradeHandler extends SessionServer {
+export class UpgradeHandler<T = unknown> extends SessionServer<T> {
   /**
    * Take over a socket from an `http`/`https` server's 'upgrade' event: the request head that
    * `node:http` parsed is validated by the codec (a bad one is answered with its status), then
    * `verifyClient`, `protocols` and `origins` apply. Returns the connection (still
    * `connecting`); the `connection` event gets it once open.
    */
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Uint8Array): WebSocketConnection {
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Uint8Array): WebSocketConnection<T> {
     const transport = new NodeTransport(socket);
     const connection = this.serve(transport, peerOf(socket));
     transport.track(connection);
@@ -51,7 +52,7 @@ export class UpgradeHandler extends SessionServer {
    * bytes to route them) before anything of the handshake was answered. `head`: the bytes already
    * read from it, fed to the handshake first. Returns the connection (still `connecting`).
    */
-  handleSocket(socket: Duplex, head?: Uint8Array): WebSocketConnection {
+  handleSocket(socket: Duplex, head?: Uint8Array): WebSocketConnection<T> {
     const transport = new NodeTransport(socket);
     const connection = this.serve(transport, peerOf(socket));
     transport.track(connection);
@@ -65,16 +66,16 @@ export class UpgradeHandler extends SessionServer {
  * `httpServer.on('upgrade', (req, socket, head) => wss.handleUpgrade(req, socket, head))`, then
  * `await wss.shutdown()` (or `close()`) to end every connection it took over.
  */
-export function createUpgradeHandler(options: ServerSessionOptions = {}, onConnection?: ConnectionHandler): UpgradeHandler {
-  return new UpgradeHandler(options, onConnection);
+export function createUpgradeHandler<T = unknown>(options: ServerSessionOptions<T> = {}, onConnection?: ConnectionHandler<T>): UpgradeHandler<T> {
+  return new UpgradeHandler<T>(options, onConnection);
 }
 
 /** A standalone WebSocket server: a listener plus an {@link UpgradeHandler}. */
-export class WebSocketServer extends UpgradeHandler {
+export class WebSocketServer<T = unknown> extends UpgradeHandler<T> {
   /** The underlying `net.Server` or `tls.Server`. */
   readonly server: net.Server | tls.Server;
 
-  constructor(options: ServerOptions = {}, onConnection?: ConnectionHandler) {
+  constructor(options: ServerOptions<T> = {}, onConnection?: ConnectionHandler<T>) {
     const { tls: tlsOptions, ...sessionOptions } = options;
     super(sessionOptions, onConnection);
     if (tlsOptions !== undefined) {
@@ -126,9 +127,12 @@ export class WebSocketServer extends UpgradeHandler {
   }
 }
 
-/** A standalone server; call `listen(port, host)` on it. */
-export function createServer(options: ServerOptions = {}, onConnection?: ConnectionHandler): WebSocketServer {
-  return new WebSocketServer(options, onConnection);
+/**
+ * A standalone server; call `listen(port, host)` on it. `T` is the type of each connection's
+ * `data`, set by `verifyClient` answering `{ data }` (inferred from it when not given).
+ */
+export function createServer<T = unknown>(options: ServerOptions<T> = {}, onConnection?: ConnectionHandler<T>): WebSocketServer<T> {
+  return new WebSocketServer<T>(options, onConnection);
 }
 
 let lastAddress = '';
@@ -160,7 +164,7 @@ function peerOf(socket: Duplex): PeerInfo {
   return { remoteAddress: s.remoteAddress ?? null, remotePort: s.remotePort ?? null, secure: socket instanceof tls.TLSSocket };
 }
 
-const NO_OPTIONS: ServerSessionOptions = Object.freeze({});
+const NO_OPTIONS: ServerSessionOptions<never> = Object.freeze({});
 
 /**
  * Take over a socket from an `http`/`https` server's 'upgrade' event: the request head that
@@ -169,14 +173,14 @@ const NO_OPTIONS: ServerSessionOptions = Object.freeze({});
  * connection (still `connecting`); `onConnection` receives it once open.
  */
 export function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Uint8Array, onConnection: ConnectionHandler): WebSocketConnection;
-export function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Uint8Array, options: ServerSessionOptions, onConnection: ConnectionHandler): WebSocketConnection;
-export function handleUpgrade(
+export function handleUpgrade<T = unknown>(req: IncomingMessage, socket: Duplex, head: Uint8Array, options: ServerSessionOptions<T>, onConnection: ConnectionHandler<T>): WebSocketConnection<T>;
+export function handleUpgrade<T>(
   req: IncomingMessage,
   socket: Duplex,
   head: Uint8Array,
-  optionsOrHandler: ServerSessionOptions | ConnectionHandler,
-  handler?: ConnectionHandler,
-): WebSocketConnection {
+  optionsOrHandler: ServerSessionOptions<T> | ConnectionHandler<T>,
+  handler?: ConnectionHandler<T>,
+): WebSocketConnection<T> {
   const options = typeof optionsOrHandler === 'function' ? NO_OPTIONS : optionsOrHandler;
   const onConnection = typeof optionsOrHandler === 'function' ? optionsOrHandler : handler;
   if (typeof onConnection !== 'function') throw new TypeError('handleUpgrade needs an onConnection function');
@@ -186,7 +190,7 @@ export function handleUpgrade(
   session.receiveRequestHead(requestHeadOf(req));
   // `head` may share memory with node:http's parser buffer: the codec gets its own copy.
   if (head.length > 0) session.onData(new Uint8Array(head));
-  return session.connection;
+  return session.connection as WebSocketConnection<T>;
 }
 
 /** The request head `node:http` parsed, for the codec to validate. */

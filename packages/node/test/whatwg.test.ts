@@ -13,7 +13,7 @@ function events(ws: InstanceType<typeof WebSocket>): { log: string[]; done: Prom
     ws.addEventListener('open', () => log.push('open'));
     ws.addEventListener('message', (e) => {
       log.push('message');
-      messages.push((e as AnyEvent).data);
+      messages.push(e.data);
     });
     ws.addEventListener('error', () => log.push('error'));
     ws.addEventListener('close', (e) => {

@@ -46,11 +46,10 @@ export function openedOrRejected(create: () => WebSocketConnection): Promise<Web
   }
 }
 
-/** The events of an adapter's `WebSocketServer`. */
-export interface ServerEvents {
-  [event: string]: unknown[];
+/** The events of an adapter's `WebSocketServer` (whose connections' `data` is a `T`). */
+export interface ServerEvents<T = unknown> {
   /** A handshake succeeded; the connection is open. */
-  connection: [connection: WebSocketConnection, request: SessionRequest];
+  connection: [connection: WebSocketConnection<T>, request: SessionRequest];
   /** The listening socket failed (on Deno: accepting a socket failed; the server keeps listening). */
   error: [error: Error];
 }
@@ -66,12 +65,12 @@ export interface ServerAddress {
  * What every adapter's `WebSocketServer` shares above its listener: its events and its topics
  * (`publish` and `subscriberCount` with Bun's meaning).
  */
-export class TopicServer extends Emitter<ServerEvents> {
+export class TopicServer<T = unknown> extends Emitter<ServerEvents<T>> {
   /** This server's topics (`options.topics`, or its own made from the topic options). */
   readonly topics: Topics;
   readonly #ownTopics: boolean;
 
-  constructor(options: ServerSessionOptions) {
+  constructor(options: ServerSessionOptions<T>) {
     super();
     this.topics = topicsOf(options);
     this.#ownTopics = options.topics === undefined;

@@ -4,13 +4,17 @@
  */
 import { Connection } from '../connection.ts';
 import type { HeadersInit } from '../http/headers.ts';
+import { CLIENT_OPTION_KEYS, checkOptionKeys } from './option-keys.ts';
 import { resolveSessionOptions, type SessionOptions } from './options.ts';
 import type { Transport } from './transport.ts';
 import { WebSocketConnection, driver } from './websocket-connection.ts';
 
 export interface ClientSessionOptions extends SessionOptions {
-  /** Subprotocols to offer, most preferred first. */
-  protocols?: readonly string[];
+  /**
+   * Subprotocols to offer, most preferred first: a list, or one as a string (`'chat'`). Each
+   * must be an HTTP token, none repeated (RFC 6455 §4.1).
+   */
+  protocols?: string | readonly string[];
   /** Extra request headers (e.g. Authorization, Cookie). */
   headers?: HeadersInit;
   /** An `Origin` header to send. */
@@ -25,9 +29,11 @@ export interface ClientSessionOptions extends SessionOptions {
 
 /**
  * Start a client handshake for `url` (`ws:`/`wss:`) over `transport`; the request is written at
- * once. Wire the socket's events to `transportHandlers(connection)`. Invalid options or URL throw.
+ * once. Wire the socket's events to `transportHandlers(connection)`. Invalid options or URL throw
+ * (an unknown option key: a `TypeError` naming it).
  */
 export function connectSession(transport: Transport, url: string | { href: string }, options: ClientSessionOptions = {}): WebSocketConnection {
+  checkOptionKeys(options, CLIENT_OPTION_KEYS, 'client options');
   const resolved = resolveSessionOptions(options, 'client');
   const codec = Connection.client(url, {
     extensions: options.extensions,

@@ -32,14 +32,14 @@ const DEFAULT_REASON = 'server shutting down';
  * A read-only Set of connections: `size`, `has`, iteration and `forEach` (the ES2025 set algebra
  * aside: copy into a `Set` for that).
  */
-export interface ConnectionSet extends Iterable<WebSocketConnection> {
+export interface ConnectionSet<T = unknown> extends Iterable<WebSocketConnection<T>> {
   readonly size: number;
   has(connection: WebSocketConnection): boolean;
-  values(): SetIterator<WebSocketConnection>;
-  keys(): SetIterator<WebSocketConnection>;
-  entries(): SetIterator<[WebSocketConnection, WebSocketConnection]>;
-  forEach(callback: (value: WebSocketConnection, key: WebSocketConnection, set: ConnectionSet) => void, thisArg?: unknown): void;
-  [Symbol.iterator](): SetIterator<WebSocketConnection>;
+  values(): SetIterator<WebSocketConnection<T>>;
+  keys(): SetIterator<WebSocketConnection<T>>;
+  entries(): SetIterator<[WebSocketConnection<T>, WebSocketConnection<T>]>;
+  forEach(callback: (value: WebSocketConnection<T>, key: WebSocketConnection<T>, set: ConnectionSet<T>) => void, thisArg?: unknown): void;
+  [Symbol.iterator](): SetIterator<WebSocketConnection<T>>;
 }
 
 /** The open connections of a registry as a live, read-only set (oldest first, as a Set iterates). */

@@ -24,7 +24,12 @@ type Slot = Listener | Once | ReadonlyArray<Listener | Once>;
 
 const fnOf = (item: Listener | Once): Listener => (item instanceof Once ? item.fn : item);
 
-export type EventMap = { [event: string]: unknown[] };
+/**
+ * An emitter's events: each name to its listeners' arguments (a tuple, or a union of tuples
+ * when one argument narrows another). An interface without an index signature is closed:
+ * other names do not compile.
+ */
+export type EventMap<E = Record<string, unknown[]>> = { [K in keyof E]: unknown[] };
 
 const hostQueueMicrotask = (globalThis as { queueMicrotask?: (callback: () => void) => void }).queueMicrotask;
 
@@ -41,22 +46,32 @@ export function reportError(error: unknown): void {
   });
 }
 
-export class Emitter<E extends EventMap> {
+export class Emitter<E extends EventMap<E>> {
   // Allocated on the first registration: most connections have two listeners or none.
   #listeners: { [type: string]: Slot | undefined } | null = null;
 
+  // Each method has two signatures: the whole argument list (where a union of tuples lets one
+  // argument narrow another), and the first argument alone, for a listener that takes only it
+  // (TypeScript does not accept `(data) => …` for a union of two-element tuples).
+
   /** Call `listener` on every `type` event. */
-  on<K extends keyof E & string>(type: K, listener: (...args: E[K]) => void): this {
-    return this.#add(type, listener as Listener, false);
+  on<K extends keyof E & string>(type: K, listener: (...args: E[K]) => unknown): this;
+  on<K extends keyof E & string>(type: K, listener: (first: E[K][0]) => unknown): this;
+  on(type: string, listener: Listener): this {
+    return this.#add(type, listener, false);
   }
 
   /** Call `listener` on the next `type` event only. */
-  once<K extends keyof E & string>(type: K, listener: (...args: E[K]) => void): this {
-    return this.#add(type, listener as Listener, true);
+  once<K extends keyof E & string>(type: K, listener: (...args: E[K]) => unknown): this;
+  once<K extends keyof E & string>(type: K, listener: (first: E[K][0]) => unknown): this;
+  once(type: string, listener: Listener): this {
+    return this.#add(type, listener, true);
   }
 
   /** Remove `listener` (its first registration) from `type`. */
-  off<K extends keyof E & string>(type: K, listener: (...args: E[K]) => void): this {
+  off<K extends keyof E & string>(type: K, listener: (...args: E[K]) => unknown): this;
+  off<K extends keyof E & string>(type: K, listener: (first: E[K][0]) => unknown): this;
+  off(type: string, listener: Listener): this {
     const slot = this.#listeners?.[type];
     if (slot === undefined) return this;
     if (!Array.isArray(slot)) {

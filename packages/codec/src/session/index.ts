@@ -11,10 +11,13 @@ export type { Message } from './message-queue.ts';
 export type { SendData, BinaryData } from './data.ts';
 export { ServerSession } from './server-session.ts';
 export { ServerBudget } from './server-budget.ts';
-export type { ServerSessionOptions, VerifyResult, ConnectionHandler, ServerHandshakes } from './server-session.ts';
 export { ConnectionRegistry, DEFAULT_SHUTDOWN_TIMEOUT } from './connection-registry.ts';
 export type { ShutdownOptions, ConnectionSet } from './connection-registry.ts';
 export { SessionServer } from './session-server.ts';
+export type { ServerSessionOptions, VerifyResult, VerifyRefusal, ProtocolChooser, ConnectionHandler, ServerHandshakes } from './server-session.ts';
+export { CLIENT_OPTION_KEYS, SERVER_OPTION_KEYS, FOREIGN_OPTIONS, checkOptionKeys } from './option-keys.ts';
+export { describeTransportError } from './transport-error.ts';
+export type { TransportFailure, TransportFailureKind } from './transport-error.ts';
 export { connectSession } from './client-session.ts';
 export type { ClientSessionOptions } from './client-session.ts';
 export { startClient, openedOrRejected, TopicServer } from './adapter-helpers.ts';
@@ -24,7 +27,18 @@ export type { ProxyOption, TunnelIo } from './proxy.ts';
 export type { ProxyEndpoint } from '../http/connect-tunnel.ts';
 export type { AttachableTransport, ServerEvents, ServerAddress } from './adapter-helpers.ts';
 export { createWebSocketClass, WhatwgWebSocket } from './whatwg.ts';
-export type { WebSocketClass, WebSocketClassOptions, WebSocketInit, BinaryConverter } from './whatwg.ts';
+export type {
+  WebSocketClass,
+  WebSocketClassOptions,
+  WebSocketInit,
+  BinaryConverter,
+  WebSocketEvent,
+  WebSocketMessageEvent,
+  WebSocketErrorEvent,
+  WebSocketCloseEvent,
+  WebSocketEventMap,
+  ListenerOptions,
+} from './whatwg.ts';
 export { WebSocketStreamBase, createWebSocketStreamClass } from './web-socket-stream.ts';
 export type { WebSocketStreamClass, WebSocketStreamOptions, WebSocketStreamOpenInfo, WebSocketStreamCloseInfo, AbortSignalLike } from './web-socket-stream.ts';
 export { runAutobahnClient } from './autobahn-client.ts';

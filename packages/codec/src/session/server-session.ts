@@ -5,8 +5,10 @@
  * may be async), the subprotocol choice, extra response headers.
  */
 import { Connection, type ServerConnectionOptions } from '../connection.ts';
-import type { HeadersInit } from '../http/headers.ts';
+import { WebSocketUsageError, describe } from '../errors.ts';
+import { isToken, type HeadersInit } from '../http/headers.ts';
 import type { RequestHead } from '../http/head-parser.ts';
+import { SERVER_OPTION_KEYS, checkOptionKeys } from './option-keys.ts';
 import { resolveSessionOptions, type ResolvedSessionOptions, type SessionOptions } from './options.ts';
 import { Topics, type TopicOptions } from './topics.ts';
 import { ServerBudget } from './server-budget.ts';
@@ -15,10 +17,24 @@ import { WebSocketConnection, driver, sessionInput, type ConnectionHooks, type D
 import { checkFetchHost, decideUpgradeInFetch, startExchange, type FetchHandler } from './http-exchange.ts';
 import { HttpHeaders } from '../http/headers.ts';
 
-/** What `verifyClient` may answer: accept (true), refuse with 401 (false), or refuse with this response. */
-export type VerifyResult = boolean | { status: number; statusText?: string; headers?: HeadersInit; body?: string | Uint8Array };
+/** A refusal from `verifyClient`: this status (and headers, body) instead of 101. */
+export interface VerifyRefusal {
+  status: number;
+  statusText?: string;
+  headers?: HeadersInit;
+  body?: string | Uint8Array;
+}
 
-export interface ServerSessionOptions extends SessionOptions, TopicOptions {
+/**
+ * What `verifyClient` may answer: accept (true), accept with `data` for the connection (read
+ * later as `ws.data`), refuse with 401 (false), or refuse with this response.
+ */
+export type VerifyResult<T = unknown> = boolean | { data: T } | VerifyRefusal;
+
+/** A subprotocol chooser: one of `offered`, or null for none. */
+export type ProtocolChooser = (offered: readonly string[], request: SessionRequest) => string | null;
+
+export interface ServerSessionOptions<T = unknown> extends SessionOptions, TopicOptions {
   /**
    * The topics its connections' `subscribe`/`publish` use. A server makes its own from the
    * topic options (`server.topics`); pass one made by `createTopics()` to `handleUpgrade` (or to
@@ -26,14 +42,19 @@ export interface ServerSessionOptions extends SessionOptions, TopicOptions {
    */
   topics?: Topics;
   /**
-   * Subprotocols we speak, most preferred first (the first one the client also offered wins),
-   * or a chooser returning one of `offered` or null. None chosen: accepted without a subprotocol.
+   * Subprotocols we speak, most preferred first (the first one the client also offered wins):
+   * a list, one as a string (`'chat'`), or a chooser returning one of `offered` or null. None
+   * chosen: accepted without a subprotocol.
    */
-  protocols?: readonly string[] | ((offered: readonly string[], request: SessionRequest) => string | null);
+  protocols?: string | readonly string[] | ProtocolChooser;
   /** Allowed `Origin`s (list or predicate); refused with 403. Absent: all allowed. */
   origins?: ServerConnectionOptions['origins'];
-  /** Decide whether to accept; may be async. Throwing or rejecting answers 500. */
-  verifyClient?: (request: SessionRequest) => VerifyResult | Promise<VerifyResult>;
+  /**
+   * Decide whether to accept; may be async. Answer `{ data }` to accept and give the connection
+   * its `ws.data`. Throwing or rejecting answers 500. Takes one argument (not `ws`'s
+   * `(info, callback)`: return or resolve the verdict instead).
+   */
+  verifyClient?: (request: SessionRequest) => VerifyResult<T> | Promise<VerifyResult<T>>;
   /** Extra headers for the 101 response. */
   headers?: HeadersInit | ((request: SessionRequest) => HeadersInit | undefined);
   /**
@@ -54,7 +75,7 @@ export interface ServerSessionOptions extends SessionOptions, TopicOptions {
   fetchUpgrades?: boolean;
 }
 
-export type ConnectionHandler = (connection: WebSocketConnection, request: SessionRequest) => void;
+export type ConnectionHandler<T = unknown> = (connection: WebSocketConnection<T>, request: SessionRequest) => void;
 
 /**
  * A server hands every socket the same options object: resolve it once. (Changing an options
@@ -68,12 +89,25 @@ interface Resolved {
   codec: ServerConnectionOptions;
   /** For `ServerSession`s made one by one with these options: the budget they share (made on first use). */
   budget: ServerBudget | null | undefined;
+  /** `options.protocols` as a list (or the chooser). */
+  protocols: readonly string[] | ProtocolChooser | undefined;
+  options: ServerSessionOptions;
 }
 
 function resolveOnce(options: ServerSessionOptions): Resolved {
   let resolved = resolvedCache.get(options);
   if (resolved === undefined) {
+    checkOptionKeys(options, SERVER_OPTION_KEYS, 'server options');
     const session = resolveSessionOptions(options, 'server');
+    const protocols = serverProtocols(options.protocols);
+    const verify = options.verifyClient;
+    if (verify !== undefined && typeof verify !== 'function') {
+      throw new WebSocketUsageError('INVALID_ARGUMENT', `verifyClient must be a function, got ${describe(verify)}`);
+    }
+    if (verify !== undefined && verify.length >= 2) {
+      // ws's `verifyClient(info, callback)`: we never call the callback, every client would hang.
+      throw new TypeError('server options: verifyClient takes (request) and returns (or resolves to) true, false, { data } or { status }; ws\'s (info, callback) form is not supported');
+    }
     const codec: ServerConnectionOptions = {
       extensions: options.extensions,
       limits: options.limits,
@@ -91,7 +125,7 @@ function resolveOnce(options: ServerSessionOptions): Resolved {
     }
     if (options.fetch !== undefined) checkFetchHost();
     if (options.fetchUpgrades === true && options.fetch === undefined) throw new TypeError('fetchUpgrades needs a fetch handler');
-    resolved = { session, codec, budget: undefined };
+    resolved = { session, codec, budget: undefined, protocols, options };
     if (typeof options === 'object' && options !== null) resolvedCache.set(options, resolved);
   }
   return resolved;
@@ -157,12 +191,13 @@ export class ServerSession implements TransportHandlers {
 
   /** The handshake hooks, shared by every server connection: the session they belong to is their owner. */
   static readonly #hooks: ConnectionHooks<ServerSession> = {
-    onRequest: (session, connection, request) => decide(connection, request, session.#options),
+    onRequest: (session, connection, request) => decide(connection, request, resolveOnce(session.#options)),
     onOpen: (session, connection) => session.#onConnection(connection, connection.request!),
     onHttpRequest: (session, connection, head, body, peer) => startExchange(connection, head, body, session.#options.fetch!, peer, resolveOnce(session.#options).session.timers),
   };
 
-  constructor(transport: Transport, options: ServerSessionOptions, onConnection: ConnectionHandler, peer: PeerInfo = {}) {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  constructor(transport: Transport, options: ServerSessionOptions<any>, onConnection: ConnectionHandler<any>, peer: PeerInfo = {}) {
     this.#options = options;
     this.#onConnection = onConnection;
     // Sessions made one by one with the same options object share one budget (a server's).
@@ -177,7 +212,8 @@ export class ServerSession implements TransportHandlers {
    * where `onConnection` would (before the connection's messages), with the socket's `owner`.
    */
   static handshakes<O>(
-    options: ServerSessionOptions,
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    options: ServerSessionOptions<any>,
     onOpen: (owner: O, connection: WebSocketConnection, request: SessionRequest) => void,
     topics: Topics = topicsOf(options),
   ): ServerHandshakes<O> {
@@ -189,7 +225,7 @@ export class ServerSession implements TransportHandlers {
     const budget = makeBudget(resolved.session);
     const timers = resolved.session.timers;
     const hooks: ConnectionHooks<O> = {
-      onRequest: (_owner, connection, request) => decide(connection, request, options),
+      onRequest: (_owner, connection, request) => decide(connection, request, resolved),
       onOpen: (owner, connection) => onOpen(owner, connection, connection.request!),
       onHttpRequest: (_owner, connection, head, body, peer) => startExchange(connection, head, body, options.fetch!, peer, timers),
     };
@@ -227,45 +263,50 @@ export function topicsOf(options: ServerSessionOptions): Topics {
   return new Topics({ backpressureLimit: options.backpressureLimit, closeOnBackpressureLimit: options.closeOnBackpressureLimit, broker: options.broker });
 }
 
-function decide(connection: WebSocketConnection, request: SessionRequest, options: ServerSessionOptions): void {
+function decide(connection: WebSocketConnection, request: SessionRequest, resolved: Resolved): void {
+  const verify = resolved.options.verifyClient;
   let verdict: VerifyResult | Promise<VerifyResult> = true;
-  if (options.verifyClient !== undefined) {
+  if (verify !== undefined) {
     try {
-      verdict = options.verifyClient(request);
+      verdict = verify(request);
     } catch {
       verdict = { status: 500 };
     }
   }
   if (typeof verdict === 'object' && verdict !== null && typeof (verdict as Promise<VerifyResult>).then === 'function') {
     (verdict as Promise<VerifyResult>).then(
-      (result) => answer(connection, request, options, result),
-      () => answer(connection, request, options, { status: 500 }),
+      (result) => answer(connection, request, resolved, result),
+      () => answer(connection, request, resolved, { status: 500 }),
     );
     return;
   }
-  answer(connection, request, options, verdict as VerifyResult);
+  answer(connection, request, resolved, verdict as VerifyResult);
 }
 
-function answer(connection: WebSocketConnection, request: SessionRequest, options: ServerSessionOptions, verdict: VerifyResult, fetched?: { headers: HeadersInit | undefined }): void {
+function answer(connection: WebSocketConnection, request: SessionRequest, resolved: Resolved, verdict: VerifyResult, fetched?: { headers: HeadersInit | undefined }): void {
   // The socket may have gone (or the handshake timed out) while an async verdict was pending.
   if (connection.readyState !== 'connecting') return;
-  if (verdict === true && fetched === undefined && options.fetchUpgrades === true && options.fetch !== undefined) {
-    // The fetch handler decides last: it accepts with `server.upgrade()` or refuses with a Response.
-    decideUpgradeInFetch(request, options.fetch).then((decision) => {
-      if (decision.type === 'reject') {
-        answer(connection, request, options, decision);
-        return;
-      }
-      (connection as { data?: unknown }).data = decision.data;
-      answer(connection, request, options, true, { headers: decision.headers });
-    });
-    return;
-  }
-  if (verdict === true) {
+  const options = resolved.options;
+  const accepted = verdict === true || (typeof verdict === 'object' && verdict !== null && !('status' in verdict) && 'data' in verdict);
+  if (accepted) {
+    if (verdict !== true) connection.data = (verdict as { data: unknown }).data;
+    if (fetched === undefined && options.fetchUpgrades === true && options.fetch !== undefined) {
+      // The fetch handler decides last: it accepts with `server.upgrade()` or refuses with a Response.
+      decideUpgradeInFetch(request, options.fetch).then((decision) => {
+        if (decision.type === 'reject') {
+          answer(connection, request, resolved, decision);
+          return;
+        }
+        // `server.upgrade(request, { data })` sets the data (over verifyClient's, when it gives one).
+        if (decision.data !== undefined) connection.data = decision.data;
+        answer(connection, request, resolved, true, { headers: decision.headers });
+      });
+      return;
+    }
     let protocol: string | null;
     let headers: HeadersInit | undefined;
     try {
-      protocol = chooseProtocol(options.protocols, request);
+      protocol = chooseProtocol(resolved.protocols, request);
       headers = typeof options.headers === 'function' ? options.headers(request) : options.headers;
       if (fetched?.headers !== undefined) {
         const both = new HttpHeaders(headers ?? []);
@@ -284,13 +325,29 @@ function answer(connection: WebSocketConnection, request: SessionRequest, option
     return;
   }
   try {
-    sessionInput.send(connection, { type: 'reject', status: verdict.status, statusText: verdict.statusText, headers: verdict.headers, body: verdict.body });
+    const refusal = verdict as VerifyRefusal;
+    sessionInput.send(connection, { type: 'reject', status: refusal.status, statusText: refusal.statusText, headers: refusal.headers, body: refusal.body });
   } catch {
     if (connection.readyState === 'connecting') sessionInput.send(connection, { type: 'reject', status: 500 });
   }
 }
 
-function chooseProtocol(protocols: ServerSessionOptions['protocols'], request: SessionRequest): string | null {
+/** `options.protocols` checked once: a list of distinct tokens (a string is a list of one), or a chooser. */
+function serverProtocols(protocols: ServerSessionOptions['protocols']): Resolved['protocols'] {
+  if (protocols === undefined || typeof protocols === 'function') return protocols;
+  const list = typeof protocols === 'string' ? [protocols] : protocols;
+  if (!Array.isArray(list)) {
+    throw new WebSocketUsageError('INVALID_ARGUMENT', `protocols must be a string, a list of strings or a function, got ${describe(protocols)}`);
+  }
+  for (const protocol of list) {
+    if (typeof protocol !== 'string' || !isToken(protocol)) {
+      throw new WebSocketUsageError('INVALID_ARGUMENT', `a subprotocol must be an HTTP token (RFC 6455 §4.1), got ${describe(protocol)}`);
+    }
+  }
+  return Object.freeze([...list]);
+}
+
+function chooseProtocol(protocols: Resolved['protocols'], request: SessionRequest): string | null {
   if (protocols === undefined || request.protocols.length === 0) return null;
   if (typeof protocols === 'function') return protocols(request.protocols, request);
   for (const protocol of protocols) if (request.protocols.includes(protocol)) return protocol;

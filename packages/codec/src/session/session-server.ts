@@ -11,7 +11,8 @@ import { ServerSession, type ConnectionHandler, type ServerHandshakes, type Serv
 import type { PeerInfo, Transport } from './transport.ts';
 import type { WebSocketConnection } from './websocket-connection.ts';
 
-export class SessionServer extends TopicServer {
+/** `T`: the type of each connection's `data` (set by `verifyClient` answering `{ data }`). */
+export class SessionServer<T = unknown> extends TopicServer<T> {
   /** The live connections (open, closing, or in their handshake). */
   readonly registry: ConnectionRegistry;
   readonly #handshakes: ServerHandshakes<SessionServer>;
@@ -23,7 +24,7 @@ export class SessionServer extends TopicServer {
     server.emit('connection', connection, connection.request!);
   };
 
-  constructor(options: ServerSessionOptions = {}, onConnection?: ConnectionHandler) {
+  constructor(options: ServerSessionOptions<T> = {}, onConnection?: ConnectionHandler<T>) {
     super(options);
     this.#handshakes = ServerSession.handshakes(options, SessionServer.#onOpen, this.topics);
     this.registry = new ConnectionRegistry(options.timers);
@@ -34,8 +35,8 @@ export class SessionServer extends TopicServer {
   }
 
   /** The open connections (a live, read-only set, oldest first). */
-  get connections(): ConnectionSet {
-    return this.registry.connections;
+  get connections(): ConnectionSet<T> {
+    return this.registry.connections as ConnectionSet<T>;
   }
 
   /** `close()` or `shutdown()` was called: sockets handed over from now on are dropped. */
@@ -78,8 +79,8 @@ export class SessionServer extends TopicServer {
    * transport's events to it (`transportHandlers(connection)` or `sessionInput`). Once closing,
    * the connection is terminated at once (its transport destroyed).
    */
-  protected serve(transport: Transport, peer: PeerInfo): WebSocketConnection {
-    const connection = this.#handshakes.open(transport, this, peer);
+  protected serve(transport: Transport, peer: PeerInfo): WebSocketConnection<T> {
+    const connection = this.#handshakes.open(transport, this, peer) as WebSocketConnection<T>;
     this.registry.add(connection);
     if (this.#closing) connection.terminate();
     return connection;

@@ -33,6 +33,7 @@ import { Fifo } from './fifo.ts';
 import { MessageQueue, type Message } from './message-queue.ts';
 import type { ResolvedSessionOptions } from './options.ts';
 import type { ServerBudget } from './server-budget.ts';
+import { describeTransportError, handshakeTransportMessage } from './transport-error.ts';
 import type { PeerInfo, Transport, TransportHandlers } from './transport.ts';
 import { Subscription, Topics, checkTopic, setTopicDelivery, type PublishOptions } from './topics.ts';
 import type { ConnectionRegistry } from './connection-registry.ts';
@@ -65,11 +66,17 @@ export interface FragmentInfo {
   fin: boolean;
 }
 
+/**
+ * The connection's events and their listeners' arguments. Closed: `on('mesage', …)` does not
+ * compile, nor does a listener with the wrong arguments.
+ */
 export interface ConnectionEvents {
-  [event: string]: unknown[];
   open: [];
-  /** A whole message: a string for text, bytes for binary. */
-  message: [data: string | Uint8Array, isBinary: boolean];
+  /**
+   * A whole message: a string for text, bytes for binary. `isBinary` narrows `data`:
+   * `(data, isBinary) => { if (isBinary) data.byteLength }`.
+   */
+  message: [data: string, isBinary: false] | [data: Uint8Array, isBinary: true];
   /** Streaming mode (`assembleMessages: false`): part of a message as it arrived. */
   fragment: [data: Uint8Array, info: FragmentInfo];
   ping: [data: Uint8Array];
@@ -175,6 +182,8 @@ export interface SessionInput {
   serverPause(connection: WebSocketConnection, on: boolean): void;
   /** Terminate it to bring the server within its budget: Close 1013, `SERVER_BUFFER_OVERFLOW`. */
   serverEvict(connection: WebSocketConnection, message: string): void;
+  /** Why the handshake failed (what `opened` rejects with), once it has; else null. */
+  openError(connection: WebSocketConnection): HandshakeError | null;
 }
 
 /** @internal */
@@ -320,7 +329,8 @@ interface SessionTimer {
 }
 
 /**
- * A WebSocket connection, client or server, on any transport.
+ * A WebSocket connection, client or server, on any transport. `T` is the type of {@link data},
+ * the application's per-connection value (`createServer<T>()`).
  *
  * **Receiving: nothing is dropped for want of a consumer.** The consumers of messages are the
  * 'message' listeners and one `for await` loop (`'fragment'` listeners when `assembleMessages`
@@ -341,7 +351,7 @@ interface SessionTimer {
  *   ones (unless 'message' listeners, which have seen them, are attached);
  * - after `terminate()`, or a failure that terminates, new messages are dropped; held ones stay.
  */
-export class WebSocketConnection extends Emitter<ConnectionEvents> implements AsyncIterable<Message> {
+export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> implements AsyncIterable<Message> {
   // Fields are few on purpose: an idle server holds one of these per connection. What only some
   // connections need (promises, the timer callback, drain waiters, the driver) is made on first use.
   readonly #codec: Connection;
@@ -383,6 +393,12 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
   /** Server: the budget shared by the server's connections, and our backlog as last reported to it. */
   readonly #budget: ServerBudget | null;
   #reported = 0;
+
+  /**
+   * The application's value for this connection: on a server, what `verifyClient` answered as
+   * `{ data }` (before the `connection` event), else undefined until you set it.
+   */
+  data: T = undefined as T;
 
   static {
     class ConnectionDriver implements Driver {
@@ -443,6 +459,7 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
         if (c.#codec.state === 'open') c.#codec.send({ type: 'close', code: 1013 });
         c.#fail('SERVER_BUFFER_OVERFLOW', message);
       },
+      openError: (c) => c.#hs?.openError ?? null,
     };
     setTopicDelivery({
       codec: (c) => c.#codec,
@@ -853,8 +870,8 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
       const trouble = this.#trouble();
       trouble.error ??= 'TRANSPORT_ERROR';
       trouble.cause = error;
-      trouble.lastProblem = error instanceof Error ? error.message : String(error);
-      this.emit('error', new WebSocketError('TRANSPORT_ERROR', `transport failed: ${trouble.lastProblem}`, null, error));
+      trouble.lastProblem = describeTransportError(error).text;
+      this.emit('error', new WebSocketError('TRANSPORT_ERROR', `the connection failed: ${trouble.lastProblem}`, null, error));
     }
     if (!this.#flag(EOF)) {
       this.#flags |= EOF;
@@ -1375,7 +1392,13 @@ export class WebSocketConnection extends Emitter<ConnectionEvents> implements As
       return new HandshakeError(code, `the server refused the upgrade: ${status} ${statusText}`.trimEnd(), { status, headers, body: rejection.body });
     }
     const response = this.#codec.response;
-    const message = code === 'ABORTED' ? 'the connection was closed before the handshake completed' : trouble?.lastProblem || code;
+    const url = this.#codec.url;
+    const message =
+      code === 'ABORTED'
+        ? 'the connection was closed before the handshake completed'
+        : code === 'TRANSPORT_ERROR' && url !== null
+          ? handshakeTransportMessage(trouble!.cause, url.hostname.includes(':') ? `[${url.hostname}]:${url.port}` : `${url.hostname}:${url.port}`)
+          : trouble?.lastProblem || code;
     return new HandshakeError(code, message, { status: response?.status ?? null, headers: response?.headers ?? null, cause: trouble?.cause });
   }
 

@@ -8,17 +8,19 @@
  * while CONNECTING and silently counts bytes into `bufferedAmount` once closing; `close()` only
  * takes 1000 or 3000–4999 (InvalidAccessError) and a reason of ≤ 123 UTF-8 bytes (SyntaxError);
  * a connection the client fails (handshake refused, protocol violation, close() while
- * connecting) fires `error` and then `close` with `wasClean` false.
+ * connecting) fires `error` and then `close` with `wasClean` false. The `error` event has the
+ * same shape on every path: an `ErrorEvent` (or a stand-in) whose `error` is an `Error` (a
+ * `HandshakeError`, a `WebSocketError`, or what `connect` threw) and `message` its message.
  */
-import { WebSocketUsageError } from '../errors.ts';
+import { WebSocketUsageError, describe } from '../errors.ts';
 import { parseWsUrl } from '../handshake/client.ts';
 import { isToken } from '../http/headers.ts';
 import { foldAscii } from '../http/ascii-case.ts';
 import { utf8ByteLength } from '../utf8.ts';
 import type { ClientSessionOptions } from './client-session.ts';
 import { microtask, reportError } from './emitter.ts';
-import type { SessionCloseInfo } from './errors.ts';
-import type { WebSocketConnection } from './websocket-connection.ts';
+import { WebSocketError, type SessionCloseInfo } from './errors.ts';
+import { sessionInput, type WebSocketConnection } from './websocket-connection.ts';
 
 // ─────────────────────────── host types (no DOM lib here) ───────────────────────────
 
@@ -41,6 +43,7 @@ interface Host {
   Event?: EventCtor;
   MessageEvent?: EventCtor;
   CloseEvent?: EventCtor;
+  ErrorEvent?: EventCtor;
   DOMException?: new (message: string, name: string) => Error;
   Blob?: new (parts: unknown[]) => BlobLike;
 }
@@ -111,6 +114,55 @@ function domException(message: string, name: 'SyntaxError' | 'InvalidStateError'
 }
 
 // ─────────────────────────── the class ───────────────────────────
+
+// ─────────────────────────── the events, typed as the DOM's ───────────────────────────
+
+/** Every event of the class: `type`, and `target` (the socket) once dispatched. */
+export interface WebSocketEvent extends EventLike {
+  readonly target: unknown;
+}
+
+/** `message`: `data` is a string for text, else per `binaryType` (`any`, as the DOM's `MessageEvent`). */
+export interface WebSocketMessageEvent extends WebSocketEvent {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly data: any;
+  readonly origin: string;
+}
+
+/** `error`, on every failure path: `error` is an `Error` saying what happened, `message` its message. */
+export interface WebSocketErrorEvent extends WebSocketEvent {
+  readonly error: Error;
+  readonly message: string;
+}
+
+/** `close`: the close code and reason, and whether the closing handshake completed. */
+export interface WebSocketCloseEvent extends WebSocketEvent {
+  readonly code: number;
+  readonly reason: string;
+  readonly wasClean: boolean;
+}
+
+/** The class's events, as the DOM's `WebSocketEventMap`. */
+export interface WebSocketEventMap {
+  open: WebSocketEvent;
+  message: WebSocketMessageEvent;
+  error: WebSocketErrorEvent;
+  close: WebSocketCloseEvent;
+}
+
+/**
+ * An `on…` handler or a listener of event `E`. Method syntax on purpose: a handler typed with the
+ * host's own event class (`(e: MessageEvent) => …`) is accepted, as the DOM accepts it.
+ */
+type Handler<E> = { bivariant(this: WhatwgWebSocket, event: E): unknown }['bivariant'];
+
+/** `addEventListener`'s options. */
+export interface ListenerOptions {
+  once?: boolean;
+  capture?: boolean;
+  passive?: boolean;
+  signal?: unknown;
+}
 
 /** Options beyond the standard's, passed as the second argument: `new WebSocket(url, { protocols, headers })`. */
 export interface WebSocketInit extends Omit<ClientSessionOptions, 'protocols'> {
@@ -189,6 +241,10 @@ export class WhatwgWebSocket extends EventTargetBase {
   #extraBuffered = 0;
   #outbox: unknown[] | null = null;
   #failed = false;
+  /** Why we failed the connection ourselves (no subprotocol chosen), or null. */
+  #failure: Error | null = null;
+  /** The connection's last `error` event: what failed it once open. */
+  #lastError: WebSocketError | null = null;
   #closing = false;
   #handlers: Partial<Record<HandlerName, { value: unknown; wrapper: (event: EventLike) => void }>> = {};
 
@@ -226,6 +282,9 @@ export class WhatwgWebSocket extends EventTargetBase {
     try {
       pending = config.connect(this.#url, options);
     } catch (error) {
+      // A wrong option (an unknown key, a bad value) is the caller's mistake: thrown here, as a
+      // bad URL or subprotocol is. Anything else (no route…) fails the connection.
+      if (error instanceof TypeError || error instanceof RangeError || error instanceof WebSocketUsageError) throw error;
       microtask(() => this.#failBeforeConnection(error));
       return;
     }
@@ -268,28 +327,28 @@ export class WhatwgWebSocket extends EventTargetBase {
     if (Object.hasOwn(this.#config.binaryTypes, value)) this.#binaryType = value;
   }
 
-  get onopen(): unknown {
-    return this.#getHandler('open');
+  get onopen(): Handler<WebSocketEvent> | null {
+    return this.#getHandler('open') as Handler<WebSocketEvent> | null;
   }
-  set onopen(value: unknown) {
+  set onopen(value: Handler<WebSocketEvent> | null) {
     this.#setHandler('open', value);
   }
-  get onmessage(): unknown {
-    return this.#getHandler('message');
+  get onmessage(): Handler<WebSocketMessageEvent> | null {
+    return this.#getHandler('message') as Handler<WebSocketMessageEvent> | null;
   }
-  set onmessage(value: unknown) {
+  set onmessage(value: Handler<WebSocketMessageEvent> | null) {
     this.#setHandler('message', value);
   }
-  get onerror(): unknown {
-    return this.#getHandler('error');
+  get onerror(): Handler<WebSocketErrorEvent> | null {
+    return this.#getHandler('error') as Handler<WebSocketErrorEvent> | null;
   }
-  set onerror(value: unknown) {
+  set onerror(value: Handler<WebSocketErrorEvent> | null) {
     this.#setHandler('error', value);
   }
-  get onclose(): unknown {
-    return this.#getHandler('close');
+  get onclose(): Handler<WebSocketCloseEvent> | null {
+    return this.#getHandler('close') as Handler<WebSocketCloseEvent> | null;
   }
-  set onclose(value: unknown) {
+  set onclose(value: Handler<WebSocketCloseEvent> | null) {
     this.#setHandler('close', value);
   }
 
@@ -348,6 +407,7 @@ export class WhatwgWebSocket extends EventTargetBase {
       // chose none → fail the connection (RFC 6455 alone would allow it; browsers do not).
       if (this.#protocolsOffered && connection.protocol === '') {
         this.#failed = true;
+        this.#failure = new Error('the server chose none of the subprotocols offered (the standard requires one)');
         connection.terminate();
         return;
       }
@@ -361,27 +421,30 @@ export class WhatwgWebSocket extends EventTargetBase {
       const value = isBinary ? this.#config.binaryTypes[this.#binaryType]!(data as Uint8Array) : data;
       this.dispatchEvent(makeEvent('message', { data: value, origin: this.#origin }, host.MessageEvent));
     });
-    connection.on('close', (info) => this.#onClose(info));
-    if (connection.readyState === 'closed' && connection.closeInfo !== null) this.#onClose(connection.closeInfo);
+    connection.on('error', (error) => (this.#lastError = error));
+    connection.on('close', (info) => this.#onClose(connection, info));
+    if (connection.readyState === 'closed' && connection.closeInfo !== null) this.#onClose(connection, connection.closeInfo);
   }
 
-  #onClose(info: SessionCloseInfo): void {
+  #onClose(connection: WebSocketConnection, info: SessionCloseInfo): void {
     const failed = this.#failed || this.#state === CONNECTING || (info.error !== null && info.error !== 'TRANSPORT_ERROR');
-    this.#fireClose(failed, info.cause ?? info.error, info.code, info.reason, info.wasClean);
+    const error = failed ? (this.#failure ?? sessionInput.openError(connection) ?? this.#lastError ?? closeError(info)) : null;
+    this.#fireClose(error, info.code, info.reason, info.wasClean);
   }
 
   #failBeforeConnection(error: unknown): void {
-    this.#fireClose(true, error, 1006, '', false);
+    const reason = error instanceof Error ? error : new Error(`could not connect to ${this.#url}: ${typeof error === 'string' ? error : describe(error)}`, { cause: error });
+    this.#fireClose(reason, 1006, '', false);
   }
 
   /** `error` (if the connection failed) then `close`, in a later task as browsers do (never inside close()). */
-  #fireClose(failed: boolean, error: unknown, code: number, reason: string, wasClean: boolean): void {
+  #fireClose(error: Error | null, code: number, reason: string, wasClean: boolean): void {
     if (this.#closing) return;
     this.#closing = true;
     this.#outbox = null;
     microtask(() => {
       this.#state = CLOSED;
-      if (failed) this.dispatchEvent(makeEvent('error', { error }, undefined));
+      if (error !== null) this.dispatchEvent(makeEvent('error', { error, message: error.message }, host.ErrorEvent));
       this.dispatchEvent(makeEvent('close', { code, reason, wasClean }, host.CloseEvent));
     });
   }
@@ -421,6 +484,20 @@ export class WhatwgWebSocket extends EventTargetBase {
     this.#handlers[type] = entry;
     this.addEventListener(type, entry.wrapper);
   }
+}
+
+/** A failed connection's error when no `error` event or handshake error said why. */
+function closeError(info: SessionCloseInfo): Error {
+  const why = info.error ?? `closed with ${info.code}${info.reason === '' ? '' : ` ${info.reason}`}`;
+  return new WebSocketError(info.error ?? 'ABORTED', `the connection failed: ${why}`, null, info.cause);
+}
+
+// The standard's listener types for `addEventListener` (merged into the class's type).
+export interface WhatwgWebSocket {
+  addEventListener<K extends keyof WebSocketEventMap>(type: K, listener: Handler<WebSocketEventMap[K]> | { handleEvent(event: WebSocketEventMap[K]): unknown } | null, options?: boolean | ListenerOptions): void;
+  addEventListener(type: string, listener: Handler<WebSocketEvent> | { handleEvent(event: WebSocketEvent): unknown } | null, options?: boolean | ListenerOptions): void;
+  removeEventListener<K extends keyof WebSocketEventMap>(type: K, listener: Handler<WebSocketEventMap[K]> | { handleEvent(event: WebSocketEventMap[K]): unknown } | null, options?: boolean | ListenerOptions): void;
+  removeEventListener(type: string, listener: Handler<WebSocketEvent> | { handleEvent(event: WebSocketEvent): unknown } | null, options?: boolean | ListenerOptions): void;
 }
 
 for (const [name, value] of Object.entries({ CONNECTING, OPEN, CLOSING, CLOSED })) {
