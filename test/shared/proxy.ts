@@ -5,7 +5,7 @@
 // for, so "went through the proxy" is checked, not assumed. Each runtime's test file passes what
 // differs (its connect, TLS option names, environment); failures are thrown.
 import { assert, assertEquals } from './assert.ts';
-import type { Tinyproxy } from './tinyproxy.ts';
+import { startTinyproxy, type Tinyproxy } from './tinyproxy.ts';
 import { within } from './wait.ts';
 
 export const HOST = '127.0.0.1';
@@ -38,6 +38,46 @@ export interface ProxyRuntime {
   /** Echo servers on 127.0.0.1: plain, and TLS with a certificate for `localhost`. */
   plainPort: number;
   securePort: number;
+}
+
+/** An echo server of the runtime under test on 127.0.0.1, plain or TLS (certificate for `localhost`). */
+export type EchoServer = (tls: boolean) => Promise<{ port: number; close(): Promise<unknown> }>;
+
+/** What every runtime's proxy test runs against: its echo servers and three tinyproxies. */
+export interface ProxyFixture {
+  plainPort: number;
+  securePort: number;
+  /** Any CONNECT allowed. */
+  open: Tinyproxy;
+  /** Basic credentials alice / secret42 required. */
+  guarded: Tinyproxy;
+  /** CONNECT to port 443 only (403 for ours). */
+  onlyTls: Tinyproxy;
+  /** Stops what was started. */
+  stop(): Promise<void>;
+}
+
+/** Starts the fixture; whatever started is stopped again if a later start fails. */
+export async function proxyFixture(echoServer: EchoServer): Promise<ProxyFixture> {
+  const started: Array<{ close?(): Promise<unknown>; stop?(): Promise<void> }> = [];
+  const stop = async (): Promise<void> => {
+    await Promise.all(started.map((s) => (s.stop ? s.stop() : s.close?.())));
+  };
+  const keep = <T extends { close?(): Promise<unknown>; stop?(): Promise<void> }>(thing: T): T => {
+    started.push(thing);
+    return thing;
+  };
+  try {
+    const plain = keep(await echoServer(false));
+    const secure = keep(await echoServer(true));
+    const open = keep(await startTinyproxy());
+    const guarded = keep(await startTinyproxy({ auth: { username: 'alice', password: 'secret42' } }));
+    const onlyTls = keep(await startTinyproxy({ connectPorts: [443] }));
+    return { plainPort: plain.port, securePort: secure.port, open, guarded, onlyTls, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }
 
 async function roundTrip(rt: ProxyRuntime, url: string, options: Record<string, unknown>): Promise<void> {

@@ -3,7 +3,7 @@
 // the tunnel for wss).
 import { HandshakeError, ProxyError, WebSocket, connect, createServer } from '../src/index.ts';
 import * as scenario from '../../../test/shared/proxy.ts';
-import { TINYPROXY, startTinyproxy } from '../../../test/shared/tinyproxy.ts';
+import { TINYPROXY } from '../../../test/shared/tinyproxy.ts';
 import { HOST } from './helpers.ts';
 
 const FIXTURES = new URL('./fixtures/', import.meta.url);
@@ -17,16 +17,12 @@ const HAVE_PROXY = await Deno.stat(TINYPROXY).then(
 );
 
 Deno.test({ name: 'clients through an HTTP CONNECT proxy (tinyproxy): ws, wss, credentials, 403/407, env, WHATWG, malformed options', ignore: !HAVE_PROXY }, async (t) => {
-  const echo = (ws: { on(e: 'message', l: (d: string | Uint8Array) => void): unknown; send(d: string | Uint8Array): unknown }): void => {
-    ws.on('message', (data) => ws.send(data));
-  };
-  const servers = [createServer({}, echo), createServer({ tls: { cert, key } }, echo)];
-  const [plain, secure] = await Promise.all(servers.map((s) => s.listen(0, HOST)));
-  const [open, guarded, onlyTls] = await Promise.all([
-    startTinyproxy(),
-    startTinyproxy({ auth: { username: 'alice', password: 'secret42' } }),
-    startTinyproxy({ connectPorts: [443] }),
-  ]);
+  const fixture = await scenario.proxyFixture(async (tls) => {
+    const server = createServer(tls ? { tls: { cert, key } } : {}, (ws) => ws.on('message', (data) => ws.send(data)));
+    const { port } = await server.listen(0, HOST);
+    return { port, close: () => server.close() };
+  });
+  const { open, guarded, onlyTls } = fixture;
   const rt: scenario.ProxyRuntime = {
     connect: (url, options) => connect(url, options),
     WebSocket: WebSocket as unknown as scenario.ProxyRuntime['WebSocket'],
@@ -35,8 +31,8 @@ Deno.test({ name: 'clients through an HTTP CONNECT proxy (tinyproxy): ws, wss, c
     getEnv: (name) => Deno.env.get(name),
     HandshakeError,
     ProxyError,
-    plainPort: plain!.port,
-    securePort: secure!.port,
+    plainPort: fixture.plainPort,
+    securePort: fixture.securePort,
   };
   try {
     await t.step('ws:// through the proxy', () => scenario.plainThroughProxy(rt, open));
@@ -47,7 +43,6 @@ Deno.test({ name: 'clients through an HTTP CONNECT proxy (tinyproxy): ws, wss, c
     await t.step('the WHATWG class', () => scenario.whatwgThroughProxy(rt, open));
     await t.step('malformed options', () => scenario.malformedProxy(rt));
   } finally {
-    await Promise.all([open.stop(), guarded.stop(), onlyTls.stop()]);
-    await Promise.all(servers.map((s) => s.close()));
+    await fixture.stop();
   }
 });

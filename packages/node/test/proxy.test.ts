@@ -3,32 +3,24 @@
 // resolve.
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, createServer, HandshakeError, ProxyError, WebSocket, type WebSocketServer } from '../src/index.ts';
+import { connect, createServer, HandshakeError, ProxyError, WebSocket } from '../src/index.ts';
 import * as scenario from '../../../test/shared/proxy.ts';
-import { TINYPROXY, startTinyproxy, type Tinyproxy } from '../../../test/shared/tinyproxy.ts';
+import { TINYPROXY, startTinyproxy } from '../../../test/shared/tinyproxy.ts';
 import { HOST, selfSigned } from './helpers.ts';
-
-let servers: WebSocketServer[] = [];
-let proxies: { open: Tinyproxy; guarded: Tinyproxy; onlyTls: Tinyproxy };
-let rt: scenario.ProxyRuntime;
 
 // Without tinyproxy these skip (npm test installs it as root); in CI a skip fails the run.
 const HAVE_PROXY = existsSync(TINYPROXY);
+let fixture: scenario.ProxyFixture | undefined;
+let rt: scenario.ProxyRuntime;
 
 beforeAll(async () => {
   if (!HAVE_PROXY) return;
-  const echo = (ws: Parameters<NonNullable<Parameters<typeof createServer>[1]>>[0]): void => {
-    ws.on('message', (data) => ws.send(data));
-  };
   const { key, cert } = selfSigned();
-  servers = [createServer({}, echo), createServer({ tls: { key, cert } }, echo)];
-  const [plain, secure] = await Promise.all(servers.map((s) => s.listen(0, HOST)));
-  const [open, guarded, onlyTls] = await Promise.all([
-    startTinyproxy(),
-    startTinyproxy({ auth: { username: 'alice', password: 'secret42' } }),
-    startTinyproxy({ connectPorts: [443] }),
-  ]);
-  proxies = { open, guarded, onlyTls };
+  fixture = await scenario.proxyFixture(async (tls) => {
+    const server = createServer(tls ? { tls: { key, cert } } : {}, (ws) => ws.on('message', (data) => ws.send(data)));
+    const { port } = await server.listen(0, HOST);
+    return { port, close: () => server.close() };
+  });
   rt = {
     connect: (url, options) => connect(url, options),
     WebSocket: WebSocket as unknown as scenario.ProxyRuntime['WebSocket'],
@@ -40,34 +32,31 @@ beforeAll(async () => {
     getEnv: (name) => process.env[name],
     HandshakeError,
     ProxyError,
-    plainPort: plain!.port,
-    securePort: secure!.port,
+    plainPort: fixture.plainPort,
+    securePort: fixture.securePort,
   };
 });
 
-afterAll(async () => {
-  await Promise.all(Object.values(proxies ?? {}).map((p) => p.stop()));
-  await Promise.all(servers.map((s) => s.close()));
-});
+afterAll(() => fixture?.stop());
 
 describe.skipIf(!HAVE_PROXY)(`clients through an HTTP CONNECT proxy (tinyproxy)${HAVE_PROXY ? '' : ` — skipped: ${TINYPROXY} is not installed`}`, () => {
   it('ws:// through the proxy: CONNECT to the server, messages flow', async () => {
-    await expect(scenario.plainThroughProxy(rt, proxies.open)).resolves.toBeUndefined();
+    await expect(scenario.plainThroughProxy(rt, fixture!.open)).resolves.toBeUndefined();
   });
   it('wss:// through the proxy: TLS inside the tunnel, the certificate checked against the origin name', async () => {
-    await expect(scenario.secureThroughProxy(rt, proxies.open)).resolves.toBeUndefined();
+    await expect(scenario.secureThroughProxy(rt, fixture!.open)).resolves.toBeUndefined();
   });
   it('Basic credentials from the URL (percent-encoded); without them or wrong, a clear error', async () => {
-    await expect(scenario.credentialsThroughProxy(rt, proxies.guarded, 'alice', 'secr%65t42')).resolves.toBeUndefined();
+    await expect(scenario.credentialsThroughProxy(rt, fixture!.guarded, 'alice', 'secr%65t42')).resolves.toBeUndefined();
   });
   it('a proxy that refuses the port (403): the error names the status', async () => {
-    await expect(scenario.refusedByProxy(rt, proxies.onlyTls)).resolves.toBeUndefined();
+    await expect(scenario.refusedByProxy(rt, fixture!.onlyTls)).resolves.toBeUndefined();
   });
   it("proxy: 'env' reads HTTP_PROXY / HTTPS_PROXY and honours NO_PROXY", async () => {
-    await expect(scenario.proxyFromEnvironment(rt, proxies.open)).resolves.toBeUndefined();
+    await expect(scenario.proxyFromEnvironment(rt, fixture!.open)).resolves.toBeUndefined();
   });
   it('the WHATWG class takes the proxy option', async () => {
-    await expect(scenario.whatwgThroughProxy(rt, proxies.open)).resolves.toBeUndefined();
+    await expect(scenario.whatwgThroughProxy(rt, fixture!.open)).resolves.toBeUndefined();
   });
   it('a malformed proxy option: connect() rejects with a TypeError saying what is expected', async () => {
     await expect(scenario.malformedProxy(rt)).resolves.toBeUndefined();
