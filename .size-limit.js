@@ -19,7 +19,7 @@ export default [
     name: '@ws/codec, everything its main entry exports',
     path: codec('index.js'),
     import: '*',
-    limit: '30.5 KiB',
+    limit: '32.5 KiB',
   },
   {
     name: '@ws/codec + @ws/codec/pako: Connection with permessage-deflate on pako (pure JS)',
@@ -31,7 +31,7 @@ export default [
     name: '@ws/codec/session: the session layer (WebSocketConnection, WebSocket class, servers)',
     path: codec('session.js'),
     import: '*',
-    limit: '42 KiB',
+    limit: '47.5 KiB',
   },
   {
     name: '@ws/zlib (with the parts of the codec it uses)',
@@ -45,14 +45,14 @@ export default [
     path: 'packages/node/dist/index.js',
     import: '*',
     modifyEsbuildConfig: node,
-    limit: '48 KiB',
+    limit: '54 KiB',
   },
   {
     name: '@ws/deno (codec, session, zlib included)',
     path: 'packages/deno/dist/index.js',
     import: '*',
     modifyEsbuildConfig: node,
-    limit: '47.5 KiB',
+    limit: '53 KiB',
   },
   {
     name: '@ws/bun (codec, session, zlib included)',
@@ -60,7 +60,7 @@ export default [
     import: '*',
     ignore: ['bun'],
     modifyEsbuildConfig: node,
-    limit: '47 KiB',
+    limit: '52.5 KiB',
   },
   {
     name: '@ws/redis (with what it uses of the codec; ioredis not counted)',
@@ -68,6 +68,6 @@ export default [
     import: '*',
     ignore: ['ioredis'],
     modifyEsbuildConfig: node,
-    limit: '14.5 KiB',
+    limit: '16.5 KiB',
   },
 ].map((check) => ({ gzip: true, ...check }));
