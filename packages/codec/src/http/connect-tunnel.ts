@@ -90,7 +90,7 @@ export function parseProxyUrl(url: string): ProxyEndpoint {
   return endpoint;
 }
 
-/** Environment variables as a record (`process.env`, `Deno.env.toObject()`). */
+/** Environment variables as a record (Node's and Bun's environment object, `Deno.env.toObject()`). */
 export type ProxyEnvironment = Readonly<Record<string, string | undefined>>;
 
 /** A variable by its lower-case name or its upper-case one (curl and most tools read both). */

@@ -5,11 +5,11 @@
  * and timers, and a seeded random source so masks and keys are reproducible. Our own tests use
  * it; so can yours.
  */
-export { FakeClock, flushMicrotasks } from './fake-clock.ts';
+export { FakeClock, flushMicrotasks } from '../session/fake-clock.ts';
 export { MemoryServer, createMemoryServer } from '../session/memory-server.ts';
 export { MemoryTransport, transportPair } from '../session/memory-transport.ts';
 export { seededRandom } from './seeded-random.ts';
 export { ConnectionPair, type PairOptions, type Chunker } from './pair.ts';
 export { hex, toHex } from './hex.ts';
 export { parseFlags, serverFlagOptions, type ServerFlagOptions } from './flags.ts';
-export { echoFetch, testFetch, ECHO_PAGE } from './echo-fetch.ts';
+export { echoFetch, testFetch, ECHO_PAGE } from '../session/echo-fetch.ts';

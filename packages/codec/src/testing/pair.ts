@@ -4,7 +4,7 @@
  */
 import { Connection, type ClientConnectionOptions, type ServerConnectionOptions } from '../connection.ts';
 import type { Command, Event, Output } from '../events.ts';
-import { FakeClock } from './fake-clock.ts';
+import { FakeClock } from '../session/fake-clock.ts';
 import { seededRandom } from './seeded-random.ts';
 
 /** Splits a byte string into the chunks the other side receives. */

@@ -8,7 +8,7 @@ import { encodeChunk, serializeResponseHead, requestKeepsAlive, LAST_CHUNK } fro
 import type { Event } from '../../src/events.ts';
 import { splits } from '../helpers/split.ts';
 import { latin1 } from '../helpers/heads.ts';
-import { FakeClock } from '../../src/testing/fake-clock.ts';
+import { FakeClock } from '../../src/testing/index.ts';
 
 const text = (bytes: Uint8Array): string => String.fromCharCode(...bytes);
 

@@ -4,7 +4,7 @@
  * every timer that falls due (keepalive pings, idle, close and handshake timeouts, your own)
  * in order, letting what each one starts settle before the next.
  */
-import type { Timers } from '../session/options.ts';
+import type { Timers } from './options.ts';
 
 interface FakeTimer {
   at: number;
