@@ -7,6 +7,7 @@ import type { Socket, TLSOptions } from 'bun';
 import { parseWsUrl, type WsUrl } from '@ws/codec';
 import {
   ProxyError,
+  TunnelReads,
   createWebSocketClass,
   createWebSocketStreamClass,
   openTunnel,
@@ -63,32 +64,16 @@ export function createConnection(url: string | { href: string }, options: Connec
   return connection;
 }
 
-/** The reads of a socket during the CONNECT exchange (its `data` until the tunnel is open). */
-interface TunnelReads {
-  chunks: Array<Uint8Array | null>;
-  failure: unknown;
-  wake: (() => void) | null;
-}
-
+/** Handlers while the CONNECT exchange runs: the socket's events go to its TunnelReads. */
 const tunnelHandlers = {
   binaryType: 'uint8array',
-  data(socket: Socket<TunnelReads>, chunk: Uint8Array) {
-    socket.data.chunks.push(chunk.slice());
-    socket.data.wake?.();
-  },
-  end(socket: Socket<TunnelReads>) {
-    socket.data.chunks.push(null);
-    socket.data.wake?.();
-  },
+  data: (socket: Socket<TunnelReads>, chunk: Uint8Array) => socket.data.push(chunk.slice()),
+  end: (socket: Socket<TunnelReads>) => socket.data.push(null),
   close(socket: Socket<TunnelReads>, error?: Error) {
-    if (error !== undefined) socket.data.failure ??= error;
-    socket.data.chunks.push(null);
-    socket.data.wake?.();
+    if (error !== undefined) socket.data.fail(error);
+    socket.data.push(null);
   },
-  error(socket: Socket<TunnelReads>, error: Error) {
-    socket.data.failure ??= error;
-    socket.data.wake?.();
-  },
+  error: (socket: Socket<TunnelReads>, error: Error) => socket.data.fail(error),
 } as const;
 
 /**
@@ -96,18 +81,13 @@ const tunnelHandlers = {
  * through TLS to the origin (certificate checked against its name) for wss.
  */
 async function throughProxy(proxy: ProxyEndpoint, target: WsUrl, transport: BunTransport, tls: TLSOptions | undefined): Promise<void> {
-  const reads: TunnelReads = { chunks: [], failure: null, wake: null };
+  const reads = new TunnelReads();
   const socket = await Bun.connect<TunnelReads>({ hostname: proxy.hostname, port: proxy.port, allowHalfOpen: true, data: reads, socket: tunnelHandlers });
   try {
     const rest = await openTunnel(
       {
         write: (bytes) => void socket.write(bytes),
-        read: async () => {
-          while (reads.chunks.length === 0 && reads.failure === null) await new Promise<void>((resolve) => (reads.wake = resolve));
-          reads.wake = null;
-          if (reads.failure !== null) throw reads.failure;
-          return reads.chunks.shift() ?? null;
-        },
+        read: () => reads.read(),
       },
       proxy,
       target,

@@ -8,6 +8,7 @@ import tls from 'node:tls';
 import { parseWsUrl, type WsUrl } from '@ws/codec';
 import {
   PendingTransport,
+  TunnelReads,
   createWebSocketClass,
   createWebSocketStreamClass,
   openTunnel,
@@ -78,32 +79,17 @@ export function createConnection(url: string | { href: string }, options: Connec
 
 /** Reads and writes on `socket` for the CONNECT exchange; `release()` stops reading and leaves the socket paused. */
 function tunnelIo(socket: net.Socket): TunnelIo & { release(): void } {
-  const chunks: Array<Uint8Array | null> = [];
-  let failure: unknown = null;
-  let wake: (() => void) | null = null;
-  const push = (chunk: Uint8Array | null): void => {
-    chunks.push(chunk);
-    wake?.();
-  };
-  const onData = (chunk: Uint8Array): void => push(chunk);
-  const onEnd = (): void => push(null);
-  const onClose = (): void => push(null);
-  const onError = (error: unknown): void => {
-    failure ??= error;
-    wake?.();
-  };
-  socket.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+  const reads = new TunnelReads();
+  const onData = (chunk: Uint8Array): void => reads.push(chunk);
+  const onEnd = (): void => reads.push(null);
+  const onError = (error: unknown): void => reads.fail(error);
+  socket.on('data', onData).on('end', onEnd).on('error', onError).on('close', onEnd);
   return {
     write: (bytes) => void socket.write(bytes),
-    read: async () => {
-      while (chunks.length === 0 && failure === null) await new Promise<void>((resolve) => (wake = resolve));
-      wake = null;
-      if (failure !== null) throw failure;
-      return chunks.shift() ?? null;
-    },
+    read: () => reads.read(),
     release: () => {
       socket.pause();
-      socket.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+      socket.off('data', onData).off('end', onEnd).off('error', onError).off('close', onEnd);
     },
   };
 }

@@ -22,7 +22,7 @@ export { connectSession } from './client-session.ts';
 export type { ClientSessionOptions } from './client-session.ts';
 export { startClient, openedOrRejected, TopicServer } from './adapter-helpers.ts';
 export { PendingTransport } from './pending-transport.ts';
-export { ProxyError, openTunnel, resolveProxy } from './proxy.ts';
+export { ProxyError, TunnelReads, openTunnel, resolveProxy } from './proxy.ts';
 export type { ProxyOption, TunnelIo } from './proxy.ts';
 export type { ProxyEndpoint } from '../http/connect-tunnel.ts';
 export type { AttachableTransport, ServerEvents, ServerAddress } from './adapter-helpers.ts';

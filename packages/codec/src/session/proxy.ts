@@ -42,6 +42,33 @@ export interface TunnelIo {
 }
 
 /**
+ * The read side of a {@link TunnelIo} for a socket that reports by events: the adapter pushes
+ * each chunk (null at EOF) and any error; `read()` hands them over in order, an error first.
+ */
+export class TunnelReads {
+  readonly #chunks: Array<Uint8Array | null> = [];
+  #failure: unknown = null;
+  #wake: (() => void) | null = null;
+
+  push(chunk: Uint8Array | null): void {
+    this.#chunks.push(chunk);
+    this.#wake?.();
+  }
+
+  fail(error: unknown): void {
+    this.#failure ??= error;
+    this.#wake?.();
+  }
+
+  async read(): Promise<Uint8Array | null> {
+    while (this.#chunks.length === 0 && this.#failure === null) await new Promise<void>((resolve) => (this.#wake = resolve));
+    this.#wake = null;
+    if (this.#failure !== null) throw this.#failure;
+    return this.#chunks.shift() ?? null;
+  }
+}
+
+/**
  * Ask `proxy` for a tunnel to `target` over `io`. Resolves with the bytes the proxy sent past
  * its answer (they belong to the tunnel; usually none); rejects with a {@link ProxyError}.
  */
