@@ -40,6 +40,16 @@ export interface ProxyRuntime {
   securePort: number;
 }
 
+/** `setEnv`/`getEnv` over `process.env` (Node and Bun; Deno passes its own over `Deno.env`). */
+export const processEnv: Pick<ProxyRuntime, 'setEnv' | 'getEnv'> = {
+  setEnv: (name, value) => {
+    const env = (globalThis as unknown as { process: { env: Record<string, string | undefined> } }).process.env;
+    if (value === undefined) delete env[name];
+    else env[name] = value;
+  },
+  getEnv: (name) => (globalThis as unknown as { process: { env: Record<string, string | undefined> } }).process.env[name],
+};
+
 /** An echo server of the runtime under test on 127.0.0.1, plain or TLS (certificate for `localhost`). */
 export type EchoServer = (tls: boolean) => Promise<{ port: number; close(): Promise<unknown> }>;
 

@@ -29,11 +29,7 @@ beforeAll(async () => {
     connect: (url, options) => connect(url, options),
     WebSocket: WebSocket as unknown as scenario.ProxyRuntime['WebSocket'],
     trust: (name) => ({ ca: cert, ...(name === undefined ? {} : { servername: name }) }),
-    setEnv: (name, value) => {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    },
-    getEnv: (name) => process.env[name],
+    ...scenario.processEnv,
     HandshakeError,
     ProxyError,
     plainPort: fixture.plainPort,
