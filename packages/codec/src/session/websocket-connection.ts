@@ -1180,9 +1180,11 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
     if (!this.#flag(DESTROYED)) {
       const transportBuffered = this.#transport.bufferedAmount;
       const buffered = this.#codec.pendingOutputBytes + transportBuffered;
-      if (transportBuffered > 0 && !this.#flag(PONGS_HELD)) {
+      if (transportBuffered > 0 && !this.#flag(PONGS_HELD) && this.#codec.role === 'server') {
         // Backed up: until it drains, pongs wait in the codec, one for the latest ping (§5.5.3),
         // so that a peer flooding pings while it does not read costs one pong, not one per ping.
+        // Servers only: a client's transport can hold bytes for a moment in normal traffic (Bun's
+        // before its socket takes them), and conformance 2.10 wants a pong for each of ten pings.
         this.#flags |= PONGS_HELD;
         this.#codec.holdPongs(true);
       }
