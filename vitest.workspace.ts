@@ -30,31 +30,70 @@ export default defineConfig({
         resolve: { conditions },
         ssr: { resolve: { conditions } },
         // Real sockets on 127.0.0.1 and child processes: allow more time than the pure codec tests.
-        test: { expect, setupFiles, name: 'node', include: ['packages/node/test/**/*.test.ts', 'packages/zlib/test/**/*.test.ts', 'packages/redis/test/**/*.test.ts'], testTimeout: 30_000, hookTimeout: 30_000 },
+        test: {
+          expect,
+          setupFiles,
+          name: 'node',
+          include: [
+            'packages/node/test/**/*.test.ts',
+            'packages/zlib/test/**/*.test.ts',
+            'packages/redis/test/**/*.test.ts',
+          ],
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
+        },
       },
       {
         // @ws/deno's bin scripts as child processes of node_modules/.bin/deno, driven by `ws`
         // (its own suite runs under `deno test`: see packages/deno/test).
-        test: { expect, setupFiles, name: 'deno', include: ['packages/deno/test-node/**/*.test.ts'], testTimeout: 90_000, hookTimeout: 30_000 },
+        test: {
+          expect,
+          setupFiles,
+          name: 'deno',
+          include: ['packages/deno/test-node/**/*.test.ts'],
+          testTimeout: 90_000,
+          hookTimeout: 30_000,
+        },
       },
       {
         // One behaviour suite over every runtime's echo server (child processes), with a raw TCP
         // client that can send illegal bytes and with the `ws` client. See test/adapters.
-        test: { expect, setupFiles, name: 'adapters', include: ['test/adapters/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 200_000 },
+        test: {
+          expect,
+          setupFiles,
+          name: 'adapters',
+          include: ['test/adapters/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 200_000,
+        },
       },
       {
         resolve: { conditions },
         ssr: { resolve: { conditions } },
         // The conformance suite proven against ws, python websockets and deliberately broken peers
         // (sockets on 127.0.0.1, child processes; each file runs whole suites).
-        test: { expect, setupFiles, name: 'conformance', include: ['packages/conformance/test/**/*.test.ts'], testTimeout: 180_000, hookTimeout: 60_000 },
+        test: {
+          expect,
+          setupFiles,
+          name: 'conformance',
+          include: ['packages/conformance/test/**/*.test.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 60_000,
+        },
       },
       {
         resolve: { conditions },
         ssr: { resolve: { conditions } },
         // The examples' end-to-end tests: real sockets on 127.0.0.1, child processes (the first
         // run of an example's command builds the packages), headless Chromium when installed.
-        test: { expect, setupFiles, name: 'examples', include: ['examples/*/test/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 60_000 },
+        test: {
+          expect,
+          setupFiles,
+          name: 'examples',
+          include: ['examples/*/test/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
       },
     ],
   },

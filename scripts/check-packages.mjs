@@ -16,7 +16,16 @@
 //
 //   node scripts/check-packages.mjs [--no-build] [--keep]   (--keep leaves the scratch project)
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,20 +48,27 @@ export const ACCEPTED = [
     package: '@ws/bun',
     kind: 'CJSResolvesToESM',
     resolutionKind: 'node16-cjs',
-    reason: 'ESM only, for Bun, which loads ESM from require() too; the package does not run on Node, so no CommonJS build',
+    reason:
+      'ESM only, for Bun, which loads ESM from require() too; the package does not run on Node, so no CommonJS build',
   },
   {
     package: '@ws/deno',
     kind: 'CJSResolvesToESM',
     resolutionKind: 'node16-cjs',
-    reason: 'ESM only, for Deno (npm: specifiers), which has no require() of packages; the package does not run on Node',
+    reason:
+      'ESM only, for Deno (npm: specifiers), which has no require() of packages; the package does not run on Node',
   },
 ];
 
 /** Run a command, capture its output, kill its process group after `timeout` ms. */
 function capture(command, args, { cwd = ROOT, env, timeout = 120_000 } = {}) {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd, env: env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: process.platform !== 'win32' });
+    const child = spawn(command, args, {
+      cwd,
+      env: env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: process.platform !== 'win32',
+    });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
@@ -79,7 +95,12 @@ function capture(command, args, { cwd = ROOT, env, timeout = 120_000 } = {}) {
   });
 }
 
-const indent = (text) => text.trim().split('\n').map((l) => `    ${l}`).join('\n');
+const indent = (text) =>
+  text
+    .trim()
+    .split('\n')
+    .map((l) => `    ${l}`)
+    .join('\n');
 
 export async function checkPackages({ build = true, keep = false, log = console.log } = {}) {
   const results = [];
@@ -96,7 +117,9 @@ export async function checkPackages({ build = true, keep = false, log = console.
       detail = String(error?.stack ?? error);
     }
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    log(`${ok ? '✓' : '✗'} ${name} (${seconds} s)${detail && (!ok || process.env.WS_PACK_VERBOSE) ? `\n${indent(detail)}` : ''}`);
+    log(
+      `${ok ? '✓' : '✗'} ${name} (${seconds} s)${detail && (!ok || process.env.WS_PACK_VERBOSE) ? `\n${indent(detail)}` : ''}`,
+    );
     results.push({ name, ok });
     return ok;
   };
@@ -116,10 +139,17 @@ export async function checkPackages({ build = true, keep = false, log = console.
     } catch {
       checks = [];
     }
-    if (checks.length === 0) await test('size-limit', async () => ({ ok: false, detail: `no size-limit report (exit code ${code}):\n${out}` }));
+    if (checks.length === 0)
+      await test('size-limit', async () => ({
+        ok: false,
+        detail: `no size-limit report (exit code ${code}):\n${out}`,
+      }));
     for (const c of checks) {
       const kib = (n) => `${(n / 1024).toFixed(2)} KiB`;
-      await test(`size ${c.name}: ${kib(c.size)} of ${kib(c.sizeLimit)}`, async () => ({ ok: c.passed === true && c.size <= c.sizeLimit, detail: JSON.stringify(c) }));
+      await test(`size ${c.name}: ${kib(c.size)} of ${kib(c.sizeLimit)}`, async () => ({
+        ok: c.passed === true && c.size <= c.sizeLimit,
+        detail: JSON.stringify(c),
+      }));
     }
   }
 
@@ -137,20 +167,38 @@ export async function checkPackages({ build = true, keep = false, log = console.
           const { out } = await capture(bin('attw'), [p.tarball, '--format', 'json', '--no-definitely-typed']);
           const json = JSON.parse(out.slice(out.indexOf('{')));
           const problems = Object.values(json.problems ?? {}).flat();
-          const unaccepted = problems.filter((q) => !ACCEPTED.some((a) => a.package === p.name && a.kind === q.kind && a.resolutionKind === q.resolutionKind));
+          const unaccepted = problems.filter(
+            (q) =>
+              !ACCEPTED.some((a) => a.package === p.name && a.kind === q.kind && a.resolutionKind === q.resolutionKind),
+          );
           const accepted = problems.length - unaccepted.length;
-          return { ok: unaccepted.length === 0, detail: `${accepted} accepted; not accepted: ${JSON.stringify(unaccepted)}` };
+          return {
+            ok: unaccepted.length === 0,
+            detail: `${accepted} accepted; not accepted: ${JSON.stringify(unaccepted)}`,
+          };
         }),
       ]);
     }
   })();
 
   // JSR: `deno publish --dry-run` of the JSR workspace (scripts/jsr.mjs), slow types included.
-  const jsr = test(`deno publish --dry-run (JSR: ${jsrPackages().map((p) => p.name).join(', ')})`, async () => {
+  const jsr = test(`deno publish --dry-run (JSR: ${jsrPackages()
+    .map((p) => p.name)
+    .join(', ')})`, async () => {
     const stage = stageJsr();
     try {
-      const r = await capture(bin('deno'), ['publish', '--dry-run', '--allow-dirty'], { cwd: stage, env: { ...process.env, NO_COLOR: '1' }, timeout: 300_000 });
-      return { ok: r.code === 0 && /Dry run complete/.test(r.out), detail: r.out.split('\n').filter((l) => !/^\s*(Download|file:)/.test(l)).join('\n') };
+      const r = await capture(bin('deno'), ['publish', '--dry-run', '--allow-dirty'], {
+        cwd: stage,
+        env: { ...process.env, NO_COLOR: '1' },
+        timeout: 300_000,
+      });
+      return {
+        ok: r.code === 0 && /Dry run complete/.test(r.out),
+        detail: r.out
+          .split('\n')
+          .filter((l) => !/^\s*(Download|file:)/.test(l))
+          .join('\n'),
+      };
     } finally {
       rmSync(stage, { recursive: true, force: true });
     }
@@ -159,19 +207,34 @@ export async function checkPackages({ build = true, keep = false, log = console.
   // 3. A scratch project outside the workspace.
   const scratch = realpathSync(mkdtempSync(path.join(tmpdir(), 'ws-pack-consumers-')));
   try {
-    const env = { ...process.env, NODE_PATH: '', NO_COLOR: '1', npm_config_fund: 'false', npm_config_audit: 'false', npm_config_update_notifier: 'false' };
+    const env = {
+      ...process.env,
+      NODE_PATH: '',
+      NO_COLOR: '1',
+      npm_config_fund: 'false',
+      npm_config_audit: 'false',
+      npm_config_update_notifier: 'false',
+    };
     for (const key of Object.keys(env)) if (key.startsWith('npm_package_') || key === 'INIT_CWD') delete env[key];
     cpSync(CONSUMERS, scratch, { recursive: true });
-    writeFileSync(path.join(scratch, 'package.json'), JSON.stringify({ name: 'ws-pack-consumer', private: true, type: 'module' }, null, 2));
+    writeFileSync(
+      path.join(scratch, 'package.json'),
+      JSON.stringify({ name: 'ws-pack-consumer', private: true, type: 'module' }, null, 2),
+    );
 
     const installed = await test('npm install of the tarballs in a scratch project', async () => {
       // Nothing of the workspace may be found by walking up from the scratch directory.
       for (let dir = scratch; ; dir = path.dirname(dir)) {
-        if (dir !== scratch && existsSync(path.join(dir, 'node_modules'))) return { ok: false, detail: `${dir}/node_modules exists above the scratch project` };
+        if (dir !== scratch && existsSync(path.join(dir, 'node_modules')))
+          return { ok: false, detail: `${dir}/node_modules exists above the scratch project` };
         if (path.dirname(dir) === dir) break;
       }
       if (scratch.startsWith(ROOT)) return { ok: false, detail: 'scratch project inside the workspace' };
-      const { code, out } = await capture('npm', ['install', '--no-package-lock', '--loglevel=error', ...tarballs, ...REGISTRY_DEV], { cwd: scratch, env, timeout: 180_000 });
+      const { code, out } = await capture(
+        'npm',
+        ['install', '--no-package-lock', '--loglevel=error', ...tarballs, ...REGISTRY_DEV],
+        { cwd: scratch, env, timeout: 180_000 },
+      );
       return { ok: code === 0, detail: out };
     });
     if (!installed) throw new Error('npm install failed: no consumer can run');
@@ -181,42 +244,79 @@ export async function checkPackages({ build = true, keep = false, log = console.
     const node = (file, args = []) => capture(process.execPath, [file, ...args], { cwd: scratch, env });
     const ran = (r, expect) => ({ ok: r.code === 0 && expect.test(r.out), detail: r.out });
 
-    await test('node ESM consumer (@ws/node, @ws/codec, /pako, /testing, @ws/zlib)', async () => ran(await node('node-esm.mjs'), /node ESM \(@ws\/node\): ok/));
-    await test('node CommonJS consumer (require @ws/node, @ws/codec, /pako)', async () => ran(await node('node-cjs.cjs'), /node CJS \(@ws\/node\): ok/));
+    await test('node ESM consumer (@ws/node, @ws/codec, /pako, /testing, @ws/zlib)', async () =>
+      ran(await node('node-esm.mjs'), /node ESM \(@ws\/node\): ok/));
+    await test('node CommonJS consumer (require @ws/node, @ws/codec, /pako)', async () =>
+      ran(await node('node-cjs.cjs'), /node CJS \(@ws\/node\): ok/));
     await Promise.all(
       ['node16', 'bundler'].map((mode) =>
         test(`TypeScript consumer, moduleResolution ${mode}: compiles and runs`, async () => {
-          const tsc = await capture(process.execPath, [path.join(scratch, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', `tsconfig.${mode}.json`], { cwd: scratch, env });
+          const tsc = await capture(
+            process.execPath,
+            [path.join(scratch, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', `tsconfig.${mode}.json`],
+            { cwd: scratch, env },
+          );
           if (tsc.code !== 0) return { ok: false, detail: `tsc failed:\n${tsc.out}` };
           const esm = await node(path.join(`out-${mode}`, 'consumer.js'), [mode]);
           if (mode === 'bundler') return ran(esm, /TypeScript ESM \(bundler\): ok/);
           const cjs = await node(path.join('out-node16', 'consumer-cjs.cjs'));
-          return { ok: esm.code === 0 && cjs.code === 0 && /ok/.test(esm.out) && /TypeScript CJS \(node16\): ok/.test(cjs.out), detail: `${esm.out}\n${cjs.out}` };
+          return {
+            ok: esm.code === 0 && cjs.code === 0 && /ok/.test(esm.out) && /TypeScript CJS \(node16\): ok/.test(cjs.out),
+            detail: `${esm.out}\n${cjs.out}`,
+          };
         }),
       ),
     );
-    await test('bun consumer (@ws/bun)', async () => ran(await capture(bin('bun'), ['bun.ts'], { cwd: scratch, env }), /bun \(@ws\/bun\): ok/));
+    await test('bun consumer (@ws/bun)', async () =>
+      ran(await capture(bin('bun'), ['bun.ts'], { cwd: scratch, env }), /bun \(@ws\/bun\): ok/));
     await test('deno consumer (npm:@ws/deno)', async () =>
-      ran(await capture(bin('deno'), ['run', '--node-modules-dir=manual', '--no-lock', '--allow-net=127.0.0.1', '--allow-env', '--allow-read', 'deno.ts'], { cwd: scratch, env }), /deno \(npm:@ws\/deno\): ok/));
+      ran(
+        await capture(
+          bin('deno'),
+          [
+            'run',
+            '--node-modules-dir=manual',
+            '--no-lock',
+            '--allow-net=127.0.0.1',
+            '--allow-env',
+            '--allow-read',
+            'deno.ts',
+          ],
+          { cwd: scratch, env },
+        ),
+        /deno \(npm:@ws\/deno\): ok/,
+      ));
 
     // Every entry point of every package loads in its runtime (a package added later is covered
     // by this without a consumer of its own).
     for (const p of byName.values()) {
-      const entries = Object.entries(p.manifest.publishConfig?.exports ?? p.manifest.exports).filter(([k]) => !k.endsWith('package.json'));
+      const entries = Object.entries(p.manifest.publishConfig?.exports ?? p.manifest.exports).filter(
+        ([k]) => !k.endsWith('package.json'),
+      );
       const specifiers = entries.map(([k]) => (k === '.' ? p.name : `${p.name}/${k.slice(2)}`));
       const runtime = p.manifest.engines?.node ? 'node' : p.manifest.engines?.bun ? 'bun' : 'deno';
       await test(`${p.name}: every entry point loads (${runtime}${runtime === 'node' ? ', import and require' : ''})`, async () => {
-        const imports = specifiers.map((s) => `${JSON.stringify(s)}: Object.keys(await import(${JSON.stringify(runtime === 'deno' ? `npm:${s}` : s)})).length`).join(', ');
+        const imports = specifiers
+          .map(
+            (s) =>
+              `${JSON.stringify(s)}: Object.keys(await import(${JSON.stringify(runtime === 'deno' ? `npm:${s}` : s)})).length`,
+          )
+          .join(', ');
         const file = `load-${p.name.replace(/\W/g, '-')}.mjs`;
         let code = `const counts = { ${imports} };\n`;
         if (runtime === 'node') {
           code += `import { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url);\n`;
-          const requirable = entries.filter(([, v]) => JSON.stringify(v).includes('"require"')).map(([k]) => (k === '.' ? p.name : `${p.name}/${k.slice(2)}`));
+          const requirable = entries
+            .filter(([, v]) => JSON.stringify(v).includes('"require"'))
+            .map(([k]) => (k === '.' ? p.name : `${p.name}/${k.slice(2)}`));
           code += `for (const s of ${JSON.stringify(requirable)}) counts[s + ' (require)'] = Object.keys(require(s)).length;\n`;
         }
         code += `if (Object.values(counts).some((n) => n === 0)) throw new Error('an entry point exports nothing: ' + JSON.stringify(counts));\nconsole.log('loaded', JSON.stringify(counts));\n`;
         writeFileSync(path.join(scratch, file), code);
-        const args = runtime === 'deno' ? ['run', '--node-modules-dir=manual', '--no-lock', '--allow-read', '--allow-env', file] : [file];
+        const args =
+          runtime === 'deno'
+            ? ['run', '--node-modules-dir=manual', '--no-lock', '--allow-read', '--allow-env', file]
+            : [file];
         const r = await capture(runtime === 'node' ? process.execPath : bin(runtime), args, { cwd: scratch, env });
         return ran(r, /^loaded /m);
       });
@@ -236,11 +336,16 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   const started = performance.now();
   let counts;
   try {
-    counts = await checkPackages({ build: !process.argv.includes('--no-build'), keep: process.argv.includes('--keep') });
+    counts = await checkPackages({
+      build: !process.argv.includes('--no-build'),
+      keep: process.argv.includes('--keep'),
+    });
   } catch (error) {
     console.error(error);
     counts = { passed: 0, failed: 1, skipped: 0 };
   }
-  console.log(`packages: ${counts.passed} passed, ${counts.failed} failed (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+  console.log(
+    `packages: ${counts.passed} passed, ${counts.failed} failed (${((performance.now() - started) / 1000).toFixed(1)} s)`,
+  );
   process.exitCode = counts.failed > 0 ? 1 : 0;
 }

@@ -42,11 +42,15 @@ export function stageJsr() {
   for (const p of packages) {
     const jsr = JSON.parse(readFileSync(path.join(p.dir, 'jsr.json'), 'utf8'));
     if (jsr.name !== p.name) throw new Error(`${p.name}: jsr.json names ${jsr.name}`);
-    if (jsr.version !== p.version) throw new Error(`${p.name}: jsr.json has version ${jsr.version}, package.json ${p.version} (run pnpm run version)`);
+    if (jsr.version !== p.version)
+      throw new Error(
+        `${p.name}: jsr.json has version ${jsr.version}, package.json ${p.version} (run pnpm run version)`,
+      );
     const member = path.join('packages', path.basename(p.dir));
     const dest = path.join(stage, member);
     mkdirSync(dest, { recursive: true });
-    for (const file of ['src', 'README.md', 'LICENSE']) cpSync(path.join(p.dir, file), path.join(dest, file), { recursive: true });
+    for (const file of ['src', 'README.md', 'LICENSE'])
+      cpSync(path.join(p.dir, file), path.join(dest, file), { recursive: true });
     const imports = {};
     for (const [dep, range] of Object.entries(p.manifest.dependencies ?? {})) {
       if (names.has(dep)) continue; // a workspace member: resolved by name
@@ -69,8 +73,17 @@ export function publishJsr({ publish = false, log = console.log } = {}) {
   const stage = stageJsr();
   try {
     const args = ['publish', ...(publish ? [] : ['--dry-run']), '--allow-dirty'];
-    log(`deno ${args.join(' ')} (workspace: ${jsrPackages().map((p) => p.name).join(', ')})`);
-    const r = spawnSync(DENO, args, { cwd: stage, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 300_000 });
+    log(
+      `deno ${args.join(' ')} (workspace: ${jsrPackages()
+        .map((p) => p.name)
+        .join(', ')})`,
+    );
+    const r = spawnSync(DENO, args, {
+      cwd: stage,
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+      timeout: 300_000,
+    });
     return { code: r.status ?? 1, out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? `\n${r.error.message}` : ''}` };
   } finally {
     rmSync(stage, { recursive: true, force: true });

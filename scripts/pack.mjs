@@ -24,9 +24,16 @@ export function checkManifest(pkg) {
   const need = (ok, what) => ok || problems.push(`${pkg.name}: ${what}`);
   need(/^\d+\.\d+\.\d+/.test(m.version ?? ''), 'a version');
   need(m.license === 'MIT', 'license "MIT"');
-  need(existsSync(path.join(pkg.dir, 'LICENSE')) && readFileSync(path.join(pkg.dir, 'LICENSE'), 'utf8') === readFileSync(path.join(ROOT, 'LICENSE'), 'utf8'), 'a LICENSE file, a copy of the root LICENSE');
+  need(
+    existsSync(path.join(pkg.dir, 'LICENSE')) &&
+      readFileSync(path.join(pkg.dir, 'LICENSE'), 'utf8') === readFileSync(path.join(ROOT, 'LICENSE'), 'utf8'),
+    'a LICENSE file, a copy of the root LICENSE',
+  );
   need(existsSync(path.join(pkg.dir, 'README.md')), 'a README.md');
-  need(typeof m.repository?.url === 'string' && m.repository.directory === path.relative(ROOT, pkg.dir), `repository { url, directory: "${path.relative(ROOT, pkg.dir)}" }`);
+  need(
+    typeof m.repository?.url === 'string' && m.repository.directory === path.relative(ROOT, pkg.dir),
+    `repository { url, directory: "${path.relative(ROOT, pkg.dir)}" }`,
+  );
   need(m.engines && Object.keys(m.engines).length > 0, 'engines');
   need(Array.isArray(m.files) && m.files.includes('dist'), 'files including "dist"');
   need(typeof m.sideEffects === 'boolean' || Array.isArray(m.sideEffects), 'sideEffects');
@@ -46,7 +53,11 @@ export function checkManifest(pkg) {
       for (const k of keys) walk(node[k], k);
       return;
     }
-    if (keys.includes('default') && where !== './package.json') need(keys[0] === 'types' || keys.every((k) => typeof node[k] === 'object'), `${where}: a "types" first next to "default"`);
+    if (keys.includes('default') && where !== './package.json')
+      need(
+        keys[0] === 'types' || keys.every((k) => typeof node[k] === 'object'),
+        `${where}: a "types" first next to "default"`,
+      );
     for (const k of keys) if (k !== 'types') walk(node[k], `${where} ${k}`);
   };
   walk(published, '');
@@ -70,8 +81,12 @@ export async function packAll({ build = true, log = console.log } = {}) {
   mkdirSync(ARTIFACTS, { recursive: true });
   const tarballs = [];
   for (const p of packages) {
-    for (const file of (p.manifest.publishConfig?.exports ? Object.values(p.manifest.publishConfig.exports) : []).flatMap(leaves)) {
-      if (!existsSync(path.join(p.dir, file))) throw new Error(`${p.name}: ${file} is missing: build first (or drop --no-build)`);
+    for (const file of (p.manifest.publishConfig?.exports
+      ? Object.values(p.manifest.publishConfig.exports)
+      : []
+    ).flatMap(leaves)) {
+      if (!existsSync(path.join(p.dir, file)))
+        throw new Error(`${p.name}: ${file} is missing: build first (or drop --no-build)`);
     }
     const code = await pnpm(['pack', '--pack-destination', ARTIFACTS], { cwd: p.dir });
     const tarball = path.join(ARTIFACTS, tarballName(p.name, p.version));

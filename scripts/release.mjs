@@ -33,13 +33,18 @@ const fail = (message) => {
 const packages = publicPackages(ROOT);
 if (publish) {
   const pending = readdirSync(path.join(ROOT, '.changeset')).filter((f) => f.endsWith('.md') && f !== 'README.md');
-  if (pending.length > 0) fail(`${pending.length} pending changeset(s): run pnpm run version-packages and commit first`);
-  if (execFileSync('git', ['status', '--porcelain'], { cwd: ROOT, encoding: 'utf8' }).trim() !== '') fail('uncommitted changes');
+  if (pending.length > 0)
+    fail(`${pending.length} pending changeset(s): run pnpm run version-packages and commit first`);
+  if (execFileSync('git', ['status', '--porcelain'], { cwd: ROOT, encoding: 'utf8' }).trim() !== '')
+    fail('uncommitted changes');
   const placeholder = packages.filter((p) => /\/OWNER\//.test(p.manifest.repository?.url ?? ''));
-  if (placeholder.length > 0) fail(`repository URL still has the OWNER placeholder in ${placeholder.map((p) => p.name).join(', ')}`);
+  if (placeholder.length > 0)
+    fail(`repository URL still has the OWNER placeholder in ${placeholder.map((p) => p.name).join(', ')}`);
 }
 
-console.log(`release (${publish ? 'PUBLISH' : 'dry run'}): ${packages.map((p) => `${p.name}@${p.version}`).join(', ')}`);
+console.log(
+  `release (${publish ? 'PUBLISH' : 'dry run'}): ${packages.map((p) => `${p.name}@${p.version}`).join(', ')}`,
+);
 const tarballs = await packAll();
 
 for (const [i, p] of packages.entries()) {
@@ -56,7 +61,13 @@ for (const [i, p] of packages.entries()) {
 }
 
 const jsr = publishJsr({ publish });
-console.log(jsr.out.split('\n').filter((l) => !/^\s*(Download|file:)/.test(l)).join('\n').trim());
+console.log(
+  jsr.out
+    .split('\n')
+    .filter((l) => !/^\s*(Download|file:)/.test(l))
+    .join('\n')
+    .trim(),
+);
 if (jsr.code !== 0) fail(`deno publish failed (exit code ${jsr.code})`);
 
 if (publish) {

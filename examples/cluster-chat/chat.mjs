@@ -12,7 +12,8 @@ function flags(argv) {
   for (let i = 0; i < argv.length; i++) {
     const name = argv[i].replace(/^--/, '');
     if (argv[i] === '--') continue;
-    if (!(name in out) || i + 1 >= argv.length) throw new Error(`usage: --port P [--host H] [--redis redis://HOST:PORT] (got ${argv[i]})`);
+    if (!(name in out) || i + 1 >= argv.length)
+      throw new Error(`usage: --port P [--host H] [--redis redis://HOST:PORT] (got ${argv[i]})`);
     out[name] = argv[++i];
   }
   return out;
@@ -31,7 +32,8 @@ export async function main(runtime, { createServer, RedisBroker, argv, onSignal,
     {
       broker,
       // Only /rooms/NAME is a chat room.
-      verifyClient: (request) => (request.path.startsWith(PREFIX) && request.path.length > PREFIX.length ? true : { status: 404 }),
+      verifyClient: (request) =>
+        request.path.startsWith(PREFIX) && request.path.length > PREFIX.length ? true : { status: 404 },
     },
     (ws, request) => {
       const topic = decodeURIComponent(request.path.slice(PREFIX.length));
@@ -48,13 +50,18 @@ export async function main(runtime, { createServer, RedisBroker, argv, onSignal,
     await Promise.race([broker.ready(), new Promise((resolve) => setTimeout(resolve, 10_000))]);
   }
   const { port } = await server.listen(Number(args.port), args.host);
-  console.log(`listening on ws://${args.host}:${port} (${runtime}, ${broker === undefined ? 'in-process broker' : `redis ${args.redis} ${broker.status}`})`);
+  console.log(
+    `listening on ws://${args.host}:${port} (${runtime}, ${broker === undefined ? 'in-process broker' : `redis ${args.redis} ${broker.status}`})`,
+  );
   let stopping = false;
   const stop = () => {
     if (stopping) return;
     stopping = true;
     setTimeout(() => exit(0), 3000);
-    Promise.all([server.close(), broker?.close()]).then(() => exit(0), () => exit(1));
+    Promise.all([server.close(), broker?.close()]).then(
+      () => exit(0),
+      () => exit(1),
+    );
   };
   for (const signal of ['SIGTERM', 'SIGINT']) onSignal(signal, stop);
 }

@@ -4,4 +4,10 @@ import { createServer } from '@ws/bun';
 import { RedisBroker } from '@ws/redis';
 import { main } from './chat.mjs';
 
-await main('bun', { createServer, RedisBroker, argv: process.argv.slice(2), onSignal: (signal, stop) => process.on(signal, stop), exit: (code) => process.exit(code) });
+await main('bun', {
+  createServer,
+  RedisBroker,
+  argv: process.argv.slice(2),
+  onSignal: (signal, stop) => process.on(signal, stop),
+  exit: (code) => process.exit(code),
+});

@@ -6,4 +6,10 @@ import { main } from './chat.mjs';
 await ensureBuilt(['packages/redis']);
 const { createServer } = await import('@ws/node');
 const { RedisBroker } = await import('@ws/redis');
-await main('node', { createServer, RedisBroker, argv: process.argv.slice(2), onSignal: (signal, stop) => process.on(signal, stop), exit: (code) => process.exit(code) });
+await main('node', {
+  createServer,
+  RedisBroker,
+  argv: process.argv.slice(2),
+  onSignal: (signal, stop) => process.on(signal, stop),
+  exit: (code) => process.exit(code),
+});

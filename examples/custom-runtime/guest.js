@@ -73,7 +73,9 @@
     takeOutput() {
       return current()
         .takeOutput()
-        .map((output) => (output.type === 'write' ? { type: 'write', data: output.data.slice().buffer } : { type: output.type }));
+        .map((output) =>
+          output.type === 'write' ? { type: 'write', data: output.data.slice().buffer } : { type: output.type },
+        );
     },
     nextDeadline() {
       return current().nextDeadline();

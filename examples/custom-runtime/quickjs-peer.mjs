@@ -59,7 +59,9 @@ export async function startQuickJS({ bundle, random, now }) {
   function guestError(handle) {
     const dumped = vm.dump(handle);
     handle.dispose();
-    const error = new Error(typeof dumped === 'object' && dumped !== null ? `${dumped.name}: ${dumped.message}` : String(dumped));
+    const error = new Error(
+      typeof dumped === 'object' && dumped !== null ? `${dumped.name}: ${dumped.message}` : String(dumped),
+    );
     error.name = 'QuickJSError';
     return error;
   }
@@ -72,7 +74,11 @@ export async function startQuickJS({ bundle, random, now }) {
   function call(name, ...args) {
     const fn = vm.getProp(guest, name);
     const handles = args.map((arg) =>
-      typeof arg === 'string' ? vm.newString(arg) : arg instanceof Uint8Array ? vm.newArrayBuffer(exactBuffer(arg)) : vm.undefined,
+      typeof arg === 'string'
+        ? vm.newString(arg)
+        : arg instanceof Uint8Array
+          ? vm.newArrayBuffer(exactBuffer(arg))
+          : vm.undefined,
     );
     const result = vm.callFunction(fn, guest, ...handles);
     fn.dispose();

@@ -18,8 +18,11 @@ const OUTFILE = path.join(HERE, 'dist', 'ws-codec.quickjs.js');
 
 const bundle = await buildCodecBundle({ outfile: OUTFILE });
 const minified = await buildCodecBundle({ minify: true });
-console.log(`bundle: ${path.relative(process.cwd(), OUTFILE)}  ${kb(bundle.bytes)} (${kb(minified.bytes)} minified), from:`);
-for (const input of bundle.inputs.filter((f) => !f.includes('codec/src/'))) console.log(`  ${input.replace(/^.*node_modules\//, '')}`);
+console.log(
+  `bundle: ${path.relative(process.cwd(), OUTFILE)}  ${kb(bundle.bytes)} (${kb(minified.bytes)} minified), from:`,
+);
+for (const input of bundle.inputs.filter((f) => !f.includes('codec/src/')))
+  console.log(`  ${input.replace(/^.*node_modules\//, '')}`);
 console.log(`  + ${bundle.inputs.filter((f) => f.includes('codec/src/')).length} modules of packages/codec/src`);
 
 // The host runs the very same script (with Node's TextEncoder, crypto, … available to it).
@@ -58,7 +61,12 @@ async function run(title, quickjsRole) {
   try {
     if (quickjsRole === 'client') {
       const env = engine.environment();
-      console.log('inside QuickJS: ' + Object.entries(env).map(([k, v]) => `typeof ${k} = ${v}`).join(', '));
+      console.log(
+        'inside QuickJS: ' +
+          Object.entries(env)
+            .map(([k, v]) => `typeof ${k} = ${v}`)
+            .join(', '),
+      );
     }
     const url = 'ws://quickjs.example/chat';
     const options = { protocols: ['chat.v2', 'chat.v1'] };
@@ -76,7 +84,9 @@ async function run(title, quickjsRole) {
     }
     const { random, randomBytes, now } = engine.calls;
     console.log(`\nQuickJS asked the host for random bytes ${random}× (${randomBytes} bytes) and for the time ${now}×`);
-    console.log(`final states: client ${client.state}${client.finished ? ' (finished)' : ''}, server ${server.state}${server.finished ? ' (finished)' : ''}`);
+    console.log(
+      `final states: client ${client.state}${client.finished ? ' (finished)' : ''}, server ${server.state}${server.finished ? ' (finished)' : ''}`,
+    );
   } finally {
     engine.dispose();
   }
@@ -131,7 +141,8 @@ function describeBytes(bytes) {
   let header = 2;
   if (length === 126) [length, header] = [(bytes[2] << 8) | bytes[3], 4];
   header += masked ? 4 : 0;
-  const hex = [...bytes.subarray(0, 12)].map((b) => b.toString(16).padStart(2, '0')).join(' ') + (bytes.length > 12 ? ' …' : '');
+  const hex =
+    [...bytes.subarray(0, 12)].map((b) => b.toString(16).padStart(2, '0')).join(' ') + (bytes.length > 12 ? ' …' : '');
   if (length !== 127 && header + length === bytes.length) {
     return `frame ${OPCODES[opcode] ?? opcode}${fin ? '' : ' (FIN=0)'}${masked ? ', masked' : ''}, ${length}-byte payload: ${hex}`;
   }
@@ -174,7 +185,9 @@ function describeCommand(command) {
 }
 
 function preview(bytes) {
-  return [...bytes.subarray(0, 10)].map((b) => b.toString(16).padStart(2, '0')).join(' ') + (bytes.length > 10 ? ' …' : '');
+  return (
+    [...bytes.subarray(0, 10)].map((b) => b.toString(16).padStart(2, '0')).join(' ') + (bytes.length > 10 ? ' …' : '')
+  );
 }
 
 function kb(bytes) {

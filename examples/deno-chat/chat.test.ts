@@ -12,7 +12,9 @@ function within<T>(promise: Promise<T>, ms = 10_000, what = 'operation'): Promis
   let timer: ReturnType<typeof setTimeout> | undefined;
   return Promise.race([
     promise.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms))),
+    new Promise<never>(
+      (_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms)),
+    ),
   ]);
 }
 
@@ -29,7 +31,9 @@ function member(host: string, name: string) {
   const ws = new WebSocket(`ws://${host}/ws?name=${encodeURIComponent(name)}`);
   const messages: Array<Record<string, unknown>> = [];
   ws.onmessage = (event) => messages.push(JSON.parse(event.data));
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => (ws.onclose = (e) => resolve({ code: e.code, reason: e.reason })));
+  const closed = new Promise<{ code: number; reason: string }>(
+    (resolve) => (ws.onclose = (e) => resolve({ code: e.code, reason: e.reason })),
+  );
   return { ws, messages, closed };
 }
 
@@ -63,12 +67,21 @@ Deno.test('deno-chat: two members talk; a taken name gets 4009; shutdown closes 
   try {
     const alice = member(host, 'alice');
     await until(() => alice.messages.length >= 1, 'alice welcome');
-    check(alice.messages[0]!.type === 'welcome' && alice.messages[0]!.name === 'alice', JSON.stringify(alice.messages[0]));
+    check(
+      alice.messages[0]!.type === 'welcome' && alice.messages[0]!.name === 'alice',
+      JSON.stringify(alice.messages[0]),
+    );
     const bob = member(host, 'bob');
-    await until(() => bob.messages.length >= 1 && alice.messages.some((m) => m.type === 'join' && m.name === 'bob'), 'bob joins');
+    await until(
+      () => bob.messages.length >= 1 && alice.messages.some((m) => m.type === 'join' && m.name === 'bob'),
+      'bob joins',
+    );
     check(JSON.stringify(bob.messages[0]!.people) === '["alice","bob"]', JSON.stringify(bob.messages[0]));
     bob.ws.send(JSON.stringify({ type: 'say', text: 'hi alice' }));
-    await until(() => alice.messages.some((m) => m.type === 'message' && m.from === 'bob' && m.text === 'hi alice'), 'message');
+    await until(
+      () => alice.messages.some((m) => m.type === 'message' && m.from === 'bob' && m.text === 'hi alice'),
+      'message',
+    );
 
     const impostor = member(host, 'alice');
     const taken = await within(impostor.closed);

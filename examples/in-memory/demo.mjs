@@ -9,14 +9,20 @@ const server = Connection.server();
 
 const show = (bytes) => {
   const text = new TextDecoder('latin1').decode(bytes);
-  return /^(GET|HTTP)/.test(text) ? text.trimEnd().replace(/\r\n/g, '\n      ') : [...bytes.subarray(0, 24)].map((b) => b.toString(16).padStart(2, '0')).join(' ') + (bytes.length > 24 ? ` … (${bytes.length} bytes)` : '');
+  return /^(GET|HTTP)/.test(text)
+    ? text.trimEnd().replace(/\r\n/g, '\n      ')
+    : [...bytes.subarray(0, 24)].map((b) => b.toString(16).padStart(2, '0')).join(' ') +
+        (bytes.length > 24 ? ` … (${bytes.length} bytes)` : '');
 };
 
 /** Move bytes from one side to the other and react to events, until both are quiet. */
 function pump() {
   for (let moved = true; moved; ) {
     moved = false;
-    for (const [from, to, name, peer] of [[client, server, 'client', 'server'], [server, client, 'server', 'client']]) {
+    for (const [from, to, name, peer] of [
+      [client, server, 'client', 'server'],
+      [server, client, 'server', 'client'],
+    ]) {
       for (const output of from.takeOutput()) {
         moved = true;
         if (output.type === 'write') {
@@ -55,7 +61,9 @@ function react(name, conn, event) {
       console.log(`${name} event: closed ${JSON.stringify(event.info)}`);
       break;
     default:
-      console.log(`${name} event: ${event.type} ${JSON.stringify(event, (k, v) => (v instanceof Uint8Array ? `<${v.length} bytes>` : v)).slice(0, 120)}`);
+      console.log(
+        `${name} event: ${event.type} ${JSON.stringify(event, (k, v) => (v instanceof Uint8Array ? `<${v.length} bytes>` : v)).slice(0, 120)}`,
+      );
   }
 }
 
@@ -66,4 +74,6 @@ client.send({ type: 'binary', data: new Uint8Array(1000).fill(7) });
 pump();
 client.send({ type: 'close', code: 1000, reason: 'done' });
 pump();
-console.log(`\nclient: ${client.state}, finished ${client.finished}; server: ${server.state}, finished ${server.finished}`);
+console.log(
+  `\nclient: ${client.state}, finished ${client.finished}; server: ${server.state}, finished ${server.finished}`,
+);

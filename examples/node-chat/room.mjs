@@ -60,7 +60,8 @@ export function createRoom(log = () => {}) {
       } catch {
         return ws.close(1008, 'not JSON');
       }
-      if (message?.type !== 'say' || typeof message.text !== 'string' || message.text.length > MAX_TEXT) return ws.close(1008, 'bad message');
+      if (message?.type !== 'say' || typeof message.text !== 'string' || message.text.length > MAX_TEXT)
+        return ws.close(1008, 'bad message');
       const text = message.text.trim();
       if (text !== '') broadcast({ type: 'message', from: name, text, at: Date.now() });
     });
@@ -85,10 +86,14 @@ export function chatHttpOptions(page) {
     verifyClient: (request) => request.path === '/ws' || { status: 404, body: 'not found\n' },
     fetch(request) {
       const { pathname } = new URL(request.url);
-      if (pathname === '/ws') return new Response('upgrade required\n', { status: 426, headers: { upgrade: 'websocket' } });
+      if (pathname === '/ws')
+        return new Response('upgrade required\n', { status: 426, headers: { upgrade: 'websocket' } });
       if (pathname !== '/' && pathname !== '/index.html') return new Response('not found\n', { status: 404 });
-      if (request.method !== 'GET' && request.method !== 'HEAD') return new Response('GET only\n', { status: 405, headers: { allow: 'GET, HEAD' } });
-      return new Response(page, { headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' } });
+      if (request.method !== 'GET' && request.method !== 'HEAD')
+        return new Response('GET only\n', { status: 405, headers: { allow: 'GET, HEAD' } });
+      return new Response(page, {
+        headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' },
+      });
     },
   };
 }

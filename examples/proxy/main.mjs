@@ -21,7 +21,12 @@ function parse(argv) {
   }
   const listen = /^(.*):(\d+)$/.exec(args.listen);
   if (listen === null) throw new Error(`--listen must be HOST:PORT, got ${args.listen}`);
-  return { host: listen[1].replace(/^\[(.*)\]$/, '$1'), port: Number(listen[2]), upstream: args.upstream, highWaterMark: Number(args['high-water-mark']) };
+  return {
+    host: listen[1].replace(/^\[(.*)\]$/, '$1'),
+    port: Number(listen[2]),
+    upstream: args.upstream,
+    highWaterMark: Number(args['high-water-mark']),
+  };
 }
 
 let args;
@@ -35,7 +40,11 @@ await ensureBuilt();
 const { createProxy } = await import('./proxy.mjs');
 
 const time = () => new Date().toISOString().slice(11, 23);
-const proxy = createProxy({ upstream: args.upstream, highWaterMark: args.highWaterMark, log: (line) => console.log(`${time()} ${line}`) });
+const proxy = createProxy({
+  upstream: args.upstream,
+  highWaterMark: args.highWaterMark,
+  log: (line) => console.log(`${time()} ${line}`),
+});
 const { port } = await proxy.listen(args.port, args.host);
 const shown = args.host.includes(':') ? `[${args.host}]` : args.host;
 console.log(`listening on ws://${shown}:${port} -> ${args.upstream}`);

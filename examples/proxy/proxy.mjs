@@ -39,7 +39,8 @@ const MiB = 1024 * 1024;
 export function createProxy(options) {
   const { upstream, highWaterMark = MiB, lowWaterMark, limits, timeouts, log = () => {} } = options ?? {};
   const base = new URL(upstream);
-  if (base.protocol !== 'ws:' && base.protocol !== 'wss:') throw new TypeError(`upstream must be a ws: or wss: URL, got ${upstream}`);
+  if (base.protocol !== 'ws:' && base.protocol !== 'wss:')
+    throw new TypeError(`upstream must be a ws: or wss: URL, got ${upstream}`);
   // The same settings on both legs. Neither leg buffers a message, so maxMessageSize only caps
   // what a peer may stream through (the codec still counts every message's bytes).
   const leg = { assembleMessages: false, autoPong: false, highWaterMark, lowWaterMark, limits, timeouts };
@@ -69,7 +70,10 @@ export function createProxy(options) {
     target.pathname = base.pathname.replace(/\/$/, '') + request.path;
     target.search = request.query;
     const forwardedFor = [request.headers.get('x-forwarded-for'), request.remoteAddress].filter(Boolean).join(', ');
-    const headers = [['X-Forwarded-Proto', request.secure ? 'wss' : 'ws'], ['X-Forwarded-Host', request.host]];
+    const headers = [
+      ['X-Forwarded-Proto', request.secure ? 'wss' : 'ws'],
+      ['X-Forwarded-Host', request.host],
+    ];
     if (forwardedFor) headers.push(['X-Forwarded-For', forwardedFor]);
     for (const name of ['cookie', 'authorization', 'user-agent']) {
       const value = request.headers.get(name);
@@ -77,7 +81,12 @@ export function createProxy(options) {
     }
     let upstream;
     try {
-      upstream = createConnection(target.href, { ...leg, protocols: request.protocols, origin: request.origin, headers });
+      upstream = createConnection(target.href, {
+        ...leg,
+        protocols: request.protocols,
+        origin: request.origin,
+        headers,
+      });
     } catch (error) {
       log(`upstream ${target.href}: ${error.message}`);
       return { status: 502 };
@@ -85,7 +94,10 @@ export function createProxy(options) {
     // The upstream may speak first: its first frames can arrive with its 101, before the client
     // is accepted. Keep those (at most one read: reading pauses at 'open') until then.
     const early = [];
-    const keep = (type) => (...args) => early.push([type, args]);
+    const keep =
+      (type) =>
+      (...args) =>
+        early.push([type, args]);
     const keepers = { fragment: keep('fragment'), ping: keep('ping'), pong: keep('pong') };
     for (const type in keepers) upstream.on(type, keepers[type]);
     upstream.once('open', () => upstream.pause());
@@ -96,7 +108,8 @@ export function createProxy(options) {
     } catch (error) {
       unclaimed.delete(upstream);
       log(`upstream ${target.href} failed: ${error.status ?? error.code} ${error.message}`);
-      if (typeof error.status === 'number' && error.status !== 101) return { status: error.status, body: error.body ?? undefined };
+      if (typeof error.status === 'number' && error.status !== 101)
+        return { status: error.status, body: error.body ?? undefined };
       return { status: error.code === 'HANDSHAKE_TIMEOUT' ? 504 : 502 };
     }
     waiting.set(request, { upstream, early, keepers });
@@ -116,7 +129,9 @@ export function createProxy(options) {
     for (const type in keepers) upstream.off(type, keepers[type]);
     const pair = { client, upstream };
     pairs.add(pair);
-    log(`open ${client.request.remoteAddress}:${client.request.remotePort} ${client.request.url} ⇄ ${upstream.url}${client.protocol ? ` (${client.protocol})` : ''}`);
+    log(
+      `open ${client.request.remoteAddress}:${client.request.remotePort} ${client.request.url} ⇄ ${upstream.url}${client.protocol ? ` (${client.protocol})` : ''}`,
+    );
     client.on('error', () => {}); // reported through `closed`
     const toUpstream = relay(client, upstream);
     const toClient = relay(upstream, client);
@@ -190,7 +205,8 @@ function passClose(info, to, fallbackCode, fallbackReason) {
   to.resume(); // read the close reply even if backpressure had paused this leg
   const passOn = info.initiator === 'remote' && info.error === null && info.code !== 1006;
   try {
-    if (passOn && info.code === 1005) to.close(); // the peer's Close had no code: neither has ours
+    if (passOn && info.code === 1005)
+      to.close(); // the peer's Close had no code: neither has ours
     else if (passOn) to.close(info.code, info.reason);
     else to.close(fallbackCode, fallbackReason);
   } catch {

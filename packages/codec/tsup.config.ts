@@ -8,7 +8,12 @@ import { defineConfig } from 'tsup';
 export default defineConfig({
   // Two entries share their modules through chunks (`splitting`, also for CJS) so classes such as
   // WebSocketUsageError are one class whether imported from `@ws/codec` or `@ws/codec/session`.
-  entry: { index: 'src/index.ts', session: 'src/session/index.ts', testing: 'src/testing/index.ts', pako: 'src/pako.ts' },
+  entry: {
+    index: 'src/index.ts',
+    session: 'src/session/index.ts',
+    testing: 'src/testing/index.ts',
+    pako: 'src/pako.ts',
+  },
   splitting: true,
   format: ['esm', 'cjs'],
   dts: true,

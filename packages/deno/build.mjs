@@ -16,4 +16,7 @@ const types = execFileSync(deno, ['types'], { maxBuffer: 64 * 1024 * 1024, encod
   .filter((line) => !/^\/\/\/ <reference (no-default-lib|lib="deno\.)/.test(line))
   .join('\n');
 writeFileSync(path.join(HERE, '.deno-types', 'lib.deno.d.ts'), types);
-execFileSync(path.join(HERE, '..', '..', 'node_modules', '.bin', process.platform === 'win32' ? 'tsup.cmd' : 'tsup'), { cwd: HERE, stdio: 'inherit' });
+execFileSync(path.join(HERE, '..', '..', 'node_modules', '.bin', process.platform === 'win32' ? 'tsup.cmd' : 'tsup'), {
+  cwd: HERE,
+  stdio: 'inherit',
+});

@@ -24,9 +24,19 @@ export function publicPackages(root) {
   const done = new Set();
   while (ordered.length < found.length) {
     const ready = found.filter(
-      (p) => !done.has(p.name) && Object.keys({ ...p.manifest.dependencies, ...p.manifest.peerDependencies }).every((d) => !names.has(d) || done.has(d)),
+      (p) =>
+        !done.has(p.name) &&
+        Object.keys({ ...p.manifest.dependencies, ...p.manifest.peerDependencies }).every(
+          (d) => !names.has(d) || done.has(d),
+        ),
     );
-    if (ready.length === 0) throw new Error(`dependency cycle among ${found.filter((p) => !done.has(p.name)).map((p) => p.name).join(', ')}`);
+    if (ready.length === 0)
+      throw new Error(
+        `dependency cycle among ${found
+          .filter((p) => !done.has(p.name))
+          .map((p) => p.name)
+          .join(', ')}`,
+      );
     for (const p of ready) {
       ordered.push(p);
       done.add(p.name);

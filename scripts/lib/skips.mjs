@@ -15,7 +15,8 @@ export const ALLOWED_SKIPS = [
 ];
 
 /** Whether skips fail the run: in CI (CI=true), or when asked with --strict-skips. */
-export const strictSkips = (argv) => argv.includes('--strict-skips') || (!!process.env.CI && !argv.includes('--allow-skips'));
+export const strictSkips = (argv) =>
+  argv.includes('--strict-skips') || (!!process.env.CI && !argv.includes('--allow-skips'));
 
 /** The skipped tests of a vitest JSON report: `{ runner, file, name }`, paths relative to `root`. */
 export function skippedInVitest(report, root) {
@@ -60,7 +61,9 @@ export function skippedInDeno(output, dir) {
 
 /** The skips no entry of ALLOWED_SKIPS covers. */
 export function unexpectedSkips(skips) {
-  return skips.filter((s) => !ALLOWED_SKIPS.some((a) => a.runner === s.runner && s.file.endsWith(a.file) && a.test.test(s.name)));
+  return skips.filter(
+    (s) => !ALLOWED_SKIPS.some((a) => a.runner === s.runner && s.file.endsWith(a.file) && a.test.test(s.name)),
+  );
 }
 
 function relative(file, root) {

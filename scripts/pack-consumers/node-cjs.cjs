@@ -10,7 +10,9 @@ assert.equal(typeof Connection.server, 'function');
 assert.equal(pakoBackend.name, 'pako');
 
 (async () => {
-  const server = createServer({ extensions: [permessageDeflate()] }, (ws) => ws.on('message', (data) => ws.send(`echo: ${data}`)));
+  const server = createServer({ extensions: [permessageDeflate()] }, (ws) =>
+    ws.on('message', (data) => ws.send(`echo: ${data}`)),
+  );
   const { port } = await server.listen(0, '127.0.0.1');
   const ws = await connect(`ws://127.0.0.1:${port}/`, { extensions: [permessageDeflate()] });
   const reply = new Promise((resolve) => ws.on('message', resolve));

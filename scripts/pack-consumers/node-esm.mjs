@@ -11,13 +11,19 @@ import { exchange } from './scenario.mjs';
 const server = Connection.server({ extensions: [permessageDeflate({ serverMaxWindowBits: 12 })] });
 assert.equal(server.state, 'handshake');
 assert.throws(() => corePermessageDeflate(), WebSocketUsageError);
-assert.deepEqual(corePermessageDeflate({ serverMaxWindowBits: 12, backend: pakoBackend }).offer(), permessageDeflate({ serverMaxWindowBits: 12 }).offer());
+assert.deepEqual(
+  corePermessageDeflate({ serverMaxWindowBits: 12, backend: pakoBackend }).offer(),
+  permessageDeflate({ serverMaxWindowBits: 12 }).offer(),
+);
 // packages/zlib/README.md
 assert.equal(zlibBackend?.name, 'node:zlib');
 Connection.server({ extensions: [zlibPermessageDeflate()] });
 Connection.client('ws://example.test/', { extensions: [zlibPermessageDeflate({ clientMaxWindowBits: 12 })] });
 // The testing kit's pair, with pako on both ends.
-const pair = new ConnectionPair({ client: { extensions: [permessageDeflate()] }, server: { extensions: [permessageDeflate()] } });
+const pair = new ConnectionPair({
+  client: { extensions: [permessageDeflate()] },
+  server: { extensions: [permessageDeflate()] },
+});
 assert.equal(pair.client.state, 'handshake');
 
 await exchange(node, 'node ESM (@ws/node)');

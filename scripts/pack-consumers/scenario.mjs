@@ -32,5 +32,7 @@ export async function exchange(api, label) {
   const info = await within(ws.closed, 'close');
   check(info.code === 1000 && info.wasClean === true && info.initiator === 'local', `close ${JSON.stringify(info)}`);
   await within(server.close(), 'server close');
-  console.log(`${label}: ok (port ${port}, ${ws.extensions}, ${text.length}-char message echoed, closed ${info.code} cleanly)`);
+  console.log(
+    `${label}: ok (port ${port}, ${ws.extensions}, ${text.length}-char message echoed, closed ${info.code} cleanly)`,
+  );
 }

@@ -91,7 +91,10 @@ for (const rt of RUNTIMES) {
           expect(string.length).toBe(size);
           client.send({ opcode: OP.text, payload: string });
           client.send({ opcode: OP.binary, payload: binary });
-          for (const [opcode, expected] of [[OP.text, string], [OP.binary, binary]] as const) {
+          for (const [opcode, expected] of [
+            [OP.text, string],
+            [OP.binary, binary],
+          ] as const) {
             const frame = await within(client.readFrame(), 30_000, `echo of ${size} B`);
             expect([frame.opcode, frame.fin, frame.rsv, frame.masked]).toEqual([opcode, true, 0, false]);
             expect(frame.headerLength).toBe(headerLength(size));

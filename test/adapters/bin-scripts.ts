@@ -25,7 +25,10 @@ interface Started {
 }
 
 function start(bins: Bins, script: string, args: string[]): Started {
-  const child = spawn(process.execPath, [...bins.argv(script), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  const child = spawn(process.execPath, [...bins.argv(script), ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   let out = '';
   child.stdout!.on('data', (c) => (out += c));
   child.stderr!.on('data', (c) => (out += c));
@@ -78,7 +81,12 @@ export async function echoContract(bins: Bins, script: string): Promise<void> {
     client.send(bytes(100_000));
     client.send('');
     client.send('x'.repeat(200_000)); // compresses well
-    const [[a, ab], [b, bb], [c, cb], [d, db]] = (await within(got)) as [[Buffer, boolean], [Buffer, boolean], [Buffer, boolean], [Buffer, boolean]];
+    const [[a, ab], [b, bb], [c, cb], [d, db]] = (await within(got)) as [
+      [Buffer, boolean],
+      [Buffer, boolean],
+      [Buffer, boolean],
+      [Buffer, boolean],
+    ];
     expect([a.toString(), ab]).toEqual(['hello', false]);
     expect([Buffer.compare(b, bytes(100_000)), bb]).toEqual([0, true]);
     expect([c.length, cb]).toEqual([0, false]);
@@ -98,7 +106,11 @@ export async function echoContract(bins: Bins, script: string): Promise<void> {
  * The Autobahn client loop against a stand-in server; with `proxy`, run through that HTTP CONNECT
  * proxy (`--proxy`), and every connection must have gone through it.
  */
-export async function autobahnClientContract(bins: Bins, script: string, proxy?: { url: string; connects(): string[] }): Promise<void> {
+export async function autobahnClientContract(
+  bins: Bins,
+  script: string,
+  proxy?: { url: string; connects(): string[] },
+): Promise<void> {
   const results: boolean[] = [];
   const visits: string[] = [];
   const server = new WsServer({ host: HOST, port: 0 });
@@ -132,8 +144,12 @@ export async function autobahnClientContract(bins: Bins, script: string, proxy?:
     checkAutobahnRun({ code, results, visits, output: started.output() });
     if (proxy) {
       const target = url.slice('ws://'.length);
-      const through = proxy.connects().slice(before).filter((t) => t === target).length;
-      if (through !== visits.length) throw new Error(`${visits.length} connections, ${through} of them through the proxy`);
+      const through = proxy
+        .connects()
+        .slice(before)
+        .filter((t) => t === target).length;
+      if (through !== visits.length)
+        throw new Error(`${visits.length} connections, ${through} of them through the proxy`);
     }
   } finally {
     await stop(started);

@@ -16,7 +16,15 @@ import { ROOT, RUNTIMES, startEcho } from './runtimes.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 // Without the background-networking flags Chromium floods a closed network with connections.
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 function denoBinary(): string {
   try {
@@ -36,16 +44,33 @@ interface Chat {
 
 const CHATS: Chat[] = [
   { name: 'node', command: process.execPath, args: ['examples/node-chat/main.mjs'], cwd: ROOT },
-  { name: 'deno', command: denoBinary(), args: ['run', '--allow-net', '--allow-read=../node-chat', 'main.ts'], cwd: path.join(ROOT, 'examples/deno-chat') },
-  { name: 'bun', command: path.join(ROOT, 'node_modules/.bin/bun'), args: ['--conditions', 'source', 'examples/bun-chat/main.ts'], cwd: ROOT },
+  {
+    name: 'deno',
+    command: denoBinary(),
+    args: ['run', '--allow-net', '--allow-read=../node-chat', 'main.ts'],
+    cwd: path.join(ROOT, 'examples/deno-chat'),
+  },
+  {
+    name: 'bun',
+    command: path.join(ROOT, 'node_modules/.bin/bun'),
+    args: ['--conditions', 'source', 'examples/bun-chat/main.ts'],
+    cwd: ROOT,
+  },
 ];
 
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
-if (!HAVE_CHROMIUM) console.warn(`test/adapters: chat pages in Chromium skipped: ${CHROMIUM} is not installed (apt-get install -y chromium)`);
+if (!HAVE_CHROMIUM)
+  console.warn(
+    `test/adapters: chat pages in Chromium skipped: ${CHROMIUM} is not installed (apt-get install -y chromium)`,
+  );
 
 /** Start a chat example on a free port; resolves with its URL once it prints `chat on http://…`. */
 function startChat(chat: Chat): Promise<{ url: string; child: ChildProcess; output: () => string }> {
-  const child = spawn(chat.command, [...chat.args, '--port', '0', '--host', '127.0.0.1'], { cwd: chat.cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  const child = spawn(chat.command, [...chat.args, '--port', '0', '--host', '127.0.0.1'], {
+    cwd: chat.cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   let out = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${chat.name} chat did not start in 90 s:\n${out}`)), 90_000);
@@ -79,62 +104,88 @@ describe.skipIf(!HAVE_CHROMIUM)('chat examples in headless Chromium', () => {
 
   for (const chat of CHATS) {
     const missing = existsSync(chat.command) ? null : `${path.relative(ROOT, chat.command)} is not installed`;
-    it.skipIf(missing !== null)(`${chat.name}: two pages chat, and the shutdown reaches both as 1001${missing ? ` — skipped: ${missing}` : ''}`, { timeout: 180_000 }, async () => {
-      const server = await startChat(chat);
-      const pages: Page[] = [];
-      try {
-        const join = async (name: string): Promise<Page> => {
-          const page = await (await browser.newContext()).newPage();
-          pages.push(page);
-          await page.goto(server.url, { timeout: 30_000 });
-          await page.fill('#name', name);
-          await page.click('#join');
-          await page.waitForFunction((want) => document.getElementById('status')!.textContent === want, `connected as ${name}`, { timeout: 30_000 });
-          return page;
-        };
-        const logHas = (page: Page, line: string): Promise<unknown> =>
-          page.waitForFunction((want) => [...document.querySelectorAll('#log li')].some((li) => li.textContent === want), line, { timeout: 30_000 });
+    it.skipIf(missing !== null)(
+      `${chat.name}: two pages chat, and the shutdown reaches both as 1001${missing ? ` — skipped: ${missing}` : ''}`,
+      { timeout: 180_000 },
+      async () => {
+        const server = await startChat(chat);
+        const pages: Page[] = [];
+        try {
+          const join = async (name: string): Promise<Page> => {
+            const page = await (await browser.newContext()).newPage();
+            pages.push(page);
+            await page.goto(server.url, { timeout: 30_000 });
+            await page.fill('#name', name);
+            await page.click('#join');
+            await page.waitForFunction(
+              (want) => document.getElementById('status')!.textContent === want,
+              `connected as ${name}`,
+              { timeout: 30_000 },
+            );
+            return page;
+          };
+          const logHas = (page: Page, line: string): Promise<unknown> =>
+            page.waitForFunction(
+              (want) => [...document.querySelectorAll('#log li')].some((li) => li.textContent === want),
+              line,
+              { timeout: 30_000 },
+            );
 
-        const alice = await join('alice');
-        const bob = await join('bob');
-        await logHas(alice, 'bob joined');
-        await alice.fill('#text', `héllo from ${chat.name} ✓`);
-        await alice.press('#text', 'Enter');
-        for (const page of [alice, bob]) await logHas(page, `alice:héllo from ${chat.name} ✓`);
+          const alice = await join('alice');
+          const bob = await join('bob');
+          await logHas(alice, 'bob joined');
+          await alice.fill('#text', `héllo from ${chat.name} ✓`);
+          await alice.press('#text', 'Enter');
+          for (const page of [alice, bob]) await logHas(page, `alice:héllo from ${chat.name} ✓`);
 
-        // The browser negotiated compression with our server (Chromium always offers it).
-        const extensions = await alice.evaluate(() => (globalThis as unknown as { chatSocket?: WebSocket }).chatSocket?.extensions ?? null);
-        expect(extensions).toContain('permessage-deflate');
+          // The browser negotiated compression with our server (Chromium always offers it).
+          const extensions = await alice.evaluate(
+            () => (globalThis as unknown as { chatSocket?: WebSocket }).chatSocket?.extensions ?? null,
+          );
+          expect(extensions).toContain('permessage-deflate');
 
-        server.child.kill('SIGTERM');
-        for (const page of [alice, bob]) {
-          await page.waitForFunction(() => /^closed 1001\b/.test(document.getElementById('status')!.textContent ?? ''), undefined, { timeout: 30_000 });
+          server.child.kill('SIGTERM');
+          for (const page of [alice, bob]) {
+            await page.waitForFunction(
+              () => /^closed 1001\b/.test(document.getElementById('status')!.textContent ?? ''),
+              undefined,
+              { timeout: 30_000 },
+            );
+          }
+          expect(await bob.locator('#status').textContent()).toMatch(/^closed 1001 server shutting down/);
+        } finally {
+          for (const page of pages) await page.context().close();
+          if (server.child.exitCode === null) server.child.kill('SIGKILL');
         }
-        expect(await bob.locator('#status').textContent()).toMatch(/^closed 1001 server shutting down/);
-      } finally {
-        for (const page of pages) await page.context().close();
-        if (server.child.exitCode === null) server.child.kill('SIGKILL');
-      }
-    });
+      },
+    );
   }
 
   for (const rt of RUNTIMES) {
-    it.skipIf(rt.missing !== null)(`${rt.name} echo server: the page over plain HTTP opens a WebSocket on the same port${rt.missing ? ` — skipped: ${rt.missing}` : ''}`, { timeout: 180_000 }, async () => {
-      const server = await startEcho(rt);
-      const context = await browser.newContext();
-      try {
-        const page = await context.newPage();
-        const response = await page.goto(`http://127.0.0.1:${server.port}/`, { timeout: 30_000 });
-        expect(response?.status()).toBe(200);
-        expect(response?.headers()['content-type']).toMatch(/^text\/html/);
-        await page.waitForFunction(() => document.getElementById('status')!.textContent === 'echoed: hello', undefined, { timeout: 30_000 });
-        // The same browser's plain requests: a health check, and a 404.
-        expect(await page.evaluate(async () => (await fetch('/health')).text())).toBe('ok');
-        expect(await page.evaluate(async () => (await fetch('/missing')).status)).toBe(404);
-      } finally {
-        await context.close();
-        await server.stop();
-      }
-    });
+    it.skipIf(rt.missing !== null)(
+      `${rt.name} echo server: the page over plain HTTP opens a WebSocket on the same port${rt.missing ? ` — skipped: ${rt.missing}` : ''}`,
+      { timeout: 180_000 },
+      async () => {
+        const server = await startEcho(rt);
+        const context = await browser.newContext();
+        try {
+          const page = await context.newPage();
+          const response = await page.goto(`http://127.0.0.1:${server.port}/`, { timeout: 30_000 });
+          expect(response?.status()).toBe(200);
+          expect(response?.headers()['content-type']).toMatch(/^text\/html/);
+          await page.waitForFunction(
+            () => document.getElementById('status')!.textContent === 'echoed: hello',
+            undefined,
+            { timeout: 30_000 },
+          );
+          // The same browser's plain requests: a health check, and a 404.
+          expect(await page.evaluate(async () => (await fetch('/health')).text())).toBe('ok');
+          expect(await page.evaluate(async () => (await fetch('/missing')).status)).toBe(404);
+        } finally {
+          await context.close();
+          await server.stop();
+        }
+      },
+    );
   }
 });

@@ -58,7 +58,10 @@ function headerOnly(opcode: number, length: bigint): Buffer {
 }
 
 for (const rt of RUNTIMES) {
-  const title = rt.missing === null ? `${rt.name} echo server under hostile peers` : `${rt.name} echo server under hostile peers (skipped: ${rt.missing})`;
+  const title =
+    rt.missing === null
+      ? `${rt.name} echo server under hostile peers`
+      : `${rt.name} echo server under hostile peers (skipped: ${rt.missing})`;
   describe.skipIf(rt.missing !== null)(title, () => {
     let hardened: EchoServer;
     let idle: EchoServer;
@@ -72,8 +75,10 @@ for (const rt of RUNTIMES) {
       clients.push(client);
       return client;
     };
-    const connect = async (server: EchoServer): Promise<RawClient> => track(await within(RawClient.connect(server.port), EVENTUALLY, 'connect'));
-    const open = async (server: EchoServer): Promise<RawClient> => track(await within(RawClient.open(server.port), EVENTUALLY, 'handshake'));
+    const connect = async (server: EchoServer): Promise<RawClient> =>
+      track(await within(RawClient.connect(server.port), EVENTUALLY, 'connect'));
+    const open = async (server: EchoServer): Promise<RawClient> =>
+      track(await within(RawClient.open(server.port), EVENTUALLY, 'handshake'));
 
     /** The server process is alive and a fresh connection still gets its echo and a clean close. */
     async function bystanderEchoes(server: EchoServer): Promise<void> {
@@ -123,7 +128,11 @@ for (const rt of RUNTIMES) {
 
     beforeAll(async () => {
       // Both at once (a cold Deno compiles once for both); if one fails, the other is still stopped in afterAll.
-      const [a, b, c] = await Promise.allSettled([startEcho(rt, HARDENED_FLAGS), startEcho(rt, IDLE_FLAGS), startEcho(rt, BUDGET_FLAGS)]);
+      const [a, b, c] = await Promise.allSettled([
+        startEcho(rt, HARDENED_FLAGS),
+        startEcho(rt, IDLE_FLAGS),
+        startEcho(rt, BUDGET_FLAGS),
+      ]);
       if (a.status === 'fulfilled') hardened = a.value;
       if (b.status === 'fulfilled') idle = b.value;
       if (c.status === 'fulfilled') roomy = c.value;
@@ -210,7 +219,8 @@ for (const rt of RUNTIMES) {
       it('a message over maxMessageSize across fragments, and nothing of it echoed', async () => {
         const client = await open(hardened);
         const fragment = Buffer.alloc(60 * 1024, 7); // each fragment is within maxFrameSize; five are over maxMessageSize
-        for (let i = 0; i < 5; i++) client.send({ opcode: i === 0 ? OP.binary : OP.continuation, fin: i === 4, payload: fragment });
+        for (let i = 0; i < 5; i++)
+          client.send({ opcode: i === 0 ? OP.binary : OP.continuation, fin: i === 4, payload: fragment });
         await expectClose(client, 1009); // the first frame back is the Close
         await bystanderEchoes(hardened);
       });
@@ -235,7 +245,11 @@ for (const rt of RUNTIMES) {
         const compressed = deflateRawSync(Buffer.alloc(16 * 1024 * 1024), { level: 9 });
         expect(compressed.length).toBeLessThan(LIMITS.maxFrameSize); // the frame is small: only inflating it is too big
         const client = await connect(hardened);
-        const head = await within(client.handshake('/', { 'Sec-WebSocket-Extensions': 'permessage-deflate' }), EVENTUALLY, 'handshake');
+        const head = await within(
+          client.handshake('/', { 'Sec-WebSocket-Extensions': 'permessage-deflate' }),
+          EVENTUALLY,
+          'handshake',
+        );
         expect(head.status).toBe(101);
         expect(head.headers.get('sec-websocket-extensions')).toMatch(/^permessage-deflate/);
         // RFC 7692 §6: RSV1 marks a compressed message.
@@ -253,7 +267,11 @@ for (const rt of RUNTIMES) {
       it('extension names and parameters in any case are negotiated: 101 with permessage-deflate, never 500', async () => {
         const offers: Array<Record<string, string>> = [
           { 'Sec-WebSocket-Extensions': 'PerMessage-Deflate' },
-          { 'sec-websocket-EXTENSIONS': 'PERMESSAGE-DEFLATE; Client_Max_Window_Bits; SERVER_NO_CONTEXT_TAKEOVER', Upgrade: 'WebSocket', Connection: 'keep-alive, UPGRADE' },
+          {
+            'sec-websocket-EXTENSIONS': 'PERMESSAGE-DEFLATE; Client_Max_Window_Bits; SERVER_NO_CONTEXT_TAKEOVER',
+            Upgrade: 'WebSocket',
+            Connection: 'keep-alive, UPGRADE',
+          },
           { 'Sec-WebSocket-Extensions': 'x-unknown, permessage-DEFLATE; server_max_window_bits="10"' },
         ];
         for (const headers of offers) {
@@ -264,7 +282,10 @@ for (const rt of RUNTIMES) {
           // A compressed message goes through, and its echo (compressed or not) reads back.
           client.send({ opcode: OP.text, rsv: 4, payload: HELLO_DEFLATED });
           const echo = await within(client.readFrame(), EVENTUALLY, 'echo');
-          const payload = (echo.rsv & 4) !== 0 ? inflateRawSync(Buffer.concat([echo.payload, Buffer.from([0, 0, 0xff, 0xff])])) : echo.payload;
+          const payload =
+            (echo.rsv & 4) !== 0
+              ? inflateRawSync(Buffer.concat([echo.payload, Buffer.from([0, 0, 0xff, 0xff])]))
+              : echo.payload;
           expect([echo.opcode, payload.toString()]).toEqual([OP.text, 'Hello']);
           client.send({ opcode: OP.close, payload: closePayload(1000) });
           await expectClose(client, 1000);
@@ -282,13 +303,19 @@ for (const rt of RUNTIMES) {
           ['/', evil],
         ] as const) {
           const client = await connect(hardened);
-          const head = await within(client.handshake(target, host === null ? {} : { Host: host }), EVENTUALLY, 'response');
+          const head = await within(
+            client.handshake(target, host === null ? {} : { Host: host }),
+            EVENTUALLY,
+            'response',
+          );
           expect(head.status, `${target} with Host ${host ?? 'valid'}`).toBe(400);
           await within(client.waitEnd(), EVENTUALLY, 'TCP close after 400');
         }
         // The authority and Host agreeing (ASCII case aside) is a normal upgrade.
         const client = await connect(hardened);
-        expect((await within(client.handshake(`WS://127.0.0.1:${hardened.port}/chat?x=1`), EVENTUALLY, 'handshake')).status).toBe(101);
+        expect(
+          (await within(client.handshake(`WS://127.0.0.1:${hardened.port}/chat?x=1`), EVENTUALLY, 'handshake')).status,
+        ).toBe(101);
         client.send({ opcode: OP.text, payload: 'absolute' });
         const echo = await within(client.readMessage(), EVENTUALLY, 'echo');
         expect(echo.payload.toString()).toBe('absolute');
@@ -301,12 +328,17 @@ for (const rt of RUNTIMES) {
 
     describe('request head limits → 431', () => {
       it('more header fields than maxHeaders → 431; exactly maxHeaders is accepted', async () => {
-        const fields = (n: number): Record<string, string> => Object.fromEntries(Array.from({ length: n }, (_, i) => [`X-Field-${i}`, 'v']));
+        const fields = (n: number): Record<string, string> =>
+          Object.fromEntries(Array.from({ length: n }, (_, i) => [`X-Field-${i}`, 'v']));
         const atLimit = await connect(hardened);
-        expect((await within(atLimit.handshake('/', fields(LIMITS.maxHeaders - 5)), EVENTUALLY, 'response')).status).toBe(101);
+        expect(
+          (await within(atLimit.handshake('/', fields(LIMITS.maxHeaders - 5)), EVENTUALLY, 'response')).status,
+        ).toBe(101);
         atLimit.destroy();
         const over = await connect(hardened);
-        expect((await within(over.handshake('/', fields(LIMITS.maxHeaders - 4)), EVENTUALLY, 'response')).status).toBe(431);
+        expect((await within(over.handshake('/', fields(LIMITS.maxHeaders - 4)), EVENTUALLY, 'response')).status).toBe(
+          431,
+        );
         await within(over.waitEnd(), EVENTUALLY, 'TCP close after 431');
         await drained(hardened);
       });
@@ -411,13 +443,20 @@ for (const rt of RUNTIMES) {
         const ping = encodeFrame({ opcode: OP.ping, payload: Buffer.alloc(125, 0x70) });
         const batch = Buffer.concat(Array.from({ length: Math.ceil(MiB / ping.length) }, () => ping));
         const pings = 24 * (batch.length / ping.length);
-        for (let i = 0; i < 24; i++) expect(await within(client.push(batch), EVENTUALLY, 'write'), 'the server dropped the pinging peer').toBe(true);
+        for (let i = 0; i < 24; i++)
+          expect(await within(client.push(batch), EVENTUALLY, 'write'), 'the server dropped the pinging peer').toBe(
+            true,
+          );
         client.send({ opcode: OP.ping, payload: 'the last ping' });
         // A pong per ping would be 24 × 8,260 × 127 bytes (25 MiB) waiting, past maxBufferedAmount
         // (1 MiB): the peer would be dropped. Kernel buffers hold some pongs; the rest coalesce.
         client.socket.resume();
         let pongs = 0;
-        for (let frame = await within(client.readFrame(), EVENTUALLY, 'pong'); ; frame = await within(client.readFrame(), EVENTUALLY, 'pong')) {
+        for (
+          let frame = await within(client.readFrame(), EVENTUALLY, 'pong');
+          ;
+          frame = await within(client.readFrame(), EVENTUALLY, 'pong')
+        ) {
           expect(frame.opcode).toBe(OP.pong);
           pongs++;
           if (frame.payload.toString() === 'the last ping') break;
@@ -425,14 +464,18 @@ for (const rt of RUNTIMES) {
         }
         expect(pongs, `pongs for ${pings} pings`).toBeLessThan(pings / 2);
         client.send({ opcode: OP.text, payload: 'still open' });
-        expect((await within(client.readMessage(), EVENTUALLY, 'echo after the flood')).payload.toString()).toBe('still open');
+        expect((await within(client.readMessage(), EVENTUALLY, 'echo after the flood')).payload.toString()).toBe(
+          'still open',
+        );
         client.send({ opcode: OP.close, payload: closePayload(1000) });
         await expectClose(client, 1000);
         await drained(hardened);
         await bystanderEchoes(hardened);
       });
 
-      const floods: Array<[string, Buffer]> = [['60 KiB messages to echo', encodeFrame({ opcode: OP.binary, payload: Buffer.alloc(60 * 1024, 0x6d) })]];
+      const floods: Array<[string, Buffer]> = [
+        ['60 KiB messages to echo', encodeFrame({ opcode: OP.binary, payload: Buffer.alloc(60 * 1024, 0x6d) })],
+      ];
       for (const [kind, frame] of floods) {
         it(`flooding ${kind} is dropped once the send buffer passes maxBufferedAmount; a bystander keeps echoing`, async () => {
           const bystander = await open(hardened);
@@ -440,13 +483,16 @@ for (const rt of RUNTIMES) {
           client.socket.pause(); // never read what the server sends back
           const batch = Buffer.concat(Array.from({ length: Math.ceil((1024 * 1024) / frame.length) }, () => frame));
           let sent = 0;
-          while (sent < FLOOD_LIMIT && (await within(client.push(batch), EVENTUALLY, 'write or drop'))) sent += batch.length;
+          while (sent < FLOOD_LIMIT && (await within(client.push(batch), EVENTUALLY, 'write or drop')))
+            sent += batch.length;
           // The session terminates a peer whose unsent bytes pass maxBufferedAmount (SEND_BUFFER_OVERFLOW):
           // the socket is gone, long before the flood's bound.
           await within(client.closed, EVENTUALLY, 'flooding peer dropped');
           expect(sent, 'bytes flooded before the drop').toBeLessThan(FLOOD_LIMIT);
           bystander.send({ opcode: OP.text, payload: 'unaffected' });
-          expect((await within(bystander.readMessage(), EVENTUALLY, 'bystander echo')).payload.toString()).toBe('unaffected');
+          expect((await within(bystander.readMessage(), EVENTUALLY, 'bystander echo')).payload.toString()).toBe(
+            'unaffected',
+          );
           bystander.destroy();
           await drained(hardened);
           await bystanderEchoes(hardened);
@@ -458,7 +504,12 @@ for (const rt of RUNTIMES) {
       it('a flood of zero-length continuations hits the default maxFragments (131,072) → 1009, and nothing is echoed', async () => {
         const client = await open(roomy);
         const empty = encodeFrame({ fin: false, opcode: OP.continuation });
-        client.write(Buffer.concat([encodeFrame({ fin: false, opcode: OP.binary }), Buffer.concat(Array.from({ length: 140_000 }, () => empty))]));
+        client.write(
+          Buffer.concat([
+            encodeFrame({ fin: false, opcode: OP.binary }),
+            Buffer.concat(Array.from({ length: 140_000 }, () => empty)),
+          ]),
+        );
         await expectClose(client, 1009);
         await drained(roomy);
         await bystanderEchoes(roomy);
@@ -481,7 +532,15 @@ for (const rt of RUNTIMES) {
           for (const peer of peers) peer.reset();
         });
         const payload = Buffer.alloc(2 * MiB, 0x61); // masked with the key 0x12345678: any bytes do
-        await Promise.all(peers.map((peer) => within(peer.push(Buffer.concat([headerOnly(OP.binary, BigInt(64 * MiB - 1)), payload])), EVENTUALLY, 'send 2 MiB')));
+        await Promise.all(
+          peers.map((peer) =>
+            within(
+              peer.push(Buffer.concat([headerOnly(OP.binary, BigInt(64 * MiB - 1)), payload])),
+              EVENTUALLY,
+              'send 2 MiB',
+            ),
+          ),
+        );
         // The server reads what was sent in its own time: take the largest of a few readings.
         let peak = before;
         for (let i = 0; i < 20 && before !== null; i++) {
@@ -504,7 +563,11 @@ for (const rt of RUNTIMES) {
           for (const peer of peers) peer.reset(); // leave no socket for the next tests to count
         });
         const n = 131_071; // the most maxFragments (131,072) lets through, less the last
-        const fragments = Buffer.concat(Array.from({ length: n }, (_, i) => encodeFrame({ fin: false, opcode: i === 0 ? OP.binary : OP.continuation, payload: Buffer.of(i & 0xff) })));
+        const fragments = Buffer.concat(
+          Array.from({ length: n }, (_, i) =>
+            encodeFrame({ fin: false, opcode: i === 0 ? OP.binary : OP.continuation, payload: Buffer.of(i & 0xff) }),
+          ),
+        );
         const before = roomy.memory();
         await Promise.all(peers.map((peer) => within(peer.push(fragments), EVENTUALLY, 'send the fragments')));
         // A ping after the fragments: its pong says the server has parsed them all.
@@ -515,7 +578,10 @@ for (const rt of RUNTIMES) {
           // Before: ≈ 16–21 MiB per peer on every runtime (an object per fragment, and the reads
           // they kept); now the message's buffer, plus garbage the engine has not collected yet
           // (JavaScriptCore's, for the short arrays Bun's parser makes, is most of Bun's 6–7 MiB).
-          expect((after.rss - before.rss) / MiB / peers.length, 'MiB the server holds per peer for 131,071 fragments').toBeLessThan(10);
+          expect(
+            (after.rss - before.rss) / MiB / peers.length,
+            'MiB the server holds per peer for 131,071 fragments',
+          ).toBeLessThan(10);
         }
         for (const peer of peers) peer.send({ opcode: OP.continuation, payload: Buffer.of(n & 0xff) });
         for (const peer of peers) {
@@ -559,7 +625,11 @@ for (const rt of RUNTIMES) {
         const sent = await Promise.all(floods);
         await watching;
         // Without a server-wide budget each would be held up to maxBufferedAmount (64 MiB): 10 × 32 MiB here.
-        if (before !== null) expect((peak!.rss - before.rss) / MiB, `MiB the server held for ${sent.reduce((a, b) => a + b, 0) / MiB} MiB flooded`).toBeLessThan(160);
+        if (before !== null)
+          expect(
+            (peak!.rss - before.rss) / MiB,
+            `MiB the server held for ${sent.reduce((a, b) => a + b, 0) / MiB} MiB flooded`,
+          ).toBeLessThan(160);
         // Now everyone reads: a dropped reader finds its connection gone; a kept one reads its
         // echoes, then the echo of one more message.
         let dropped = 0;
@@ -611,7 +681,11 @@ for (const rt of RUNTIMES) {
         },
         async () => {
           const c = await connect(hardened);
-          const head = await within(c.handshake('/', Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`X-F${i}`, 'v']))), EVENTUALLY, '431');
+          const head = await within(
+            c.handshake('/', Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`X-F${i}`, 'v']))),
+            EVENTUALLY,
+            '431',
+          );
           expect(head.status).toBe(431);
           await within(c.waitEnd(), EVENTUALLY, 'close after 431');
         },
@@ -633,7 +707,12 @@ for (const rt of RUNTIMES) {
         },
         async () => {
           const c = await open(hardened);
-          c.write(Buffer.concat([encodeFrame({ opcode: OP.close, payload: closePayload(3000) }), Buffer.from('junk after close')]));
+          c.write(
+            Buffer.concat([
+              encodeFrame({ opcode: OP.close, payload: closePayload(3000) }),
+              Buffer.from('junk after close'),
+            ]),
+          );
           await expectClose(c, 3000);
         },
         async () => {
@@ -655,16 +734,22 @@ for (const rt of RUNTIMES) {
       ];
       const bystander = await open(hardened);
       let settled = false;
-      const outcomes = Promise.allSettled(Array.from({ length: 100 }, (_, i) => faults[i % faults.length]!())).finally(() => (settled = true));
+      const outcomes = Promise.allSettled(Array.from({ length: 100 }, (_, i) => faults[i % faults.length]!())).finally(
+        () => (settled = true),
+      );
       let echoes = 0;
       // Bounded: the faults settle within EVENTUALLY (or fail the test), and each round takes ≥ 50 ms.
       for (let i = 0; i < EVENTUALLY / 50 && !settled; i++) {
         bystander.send({ opcode: OP.text, payload: `tick ${i}` });
-        expect((await within(bystander.readMessage(), EVENTUALLY, 'bystander echo')).payload.toString()).toBe(`tick ${i}`);
+        expect((await within(bystander.readMessage(), EVENTUALLY, 'bystander echo')).payload.toString()).toBe(
+          `tick ${i}`,
+        );
         echoes++;
         await sleep(50);
       }
-      const failed = (await outcomes).flatMap((outcome, i) => (outcome.status === 'rejected' ? [`peer ${i}: ${String(outcome.reason)}`] : []));
+      const failed = (await outcomes).flatMap((outcome, i) =>
+        outcome.status === 'rejected' ? [`peer ${i}: ${String(outcome.reason)}`] : [],
+      );
       expect(failed).toEqual([]);
       expect(echoes).toBeGreaterThan(0);
       await drained(hardened, 1); // the bystander is the only socket left

@@ -41,7 +41,11 @@ export class HttpConnection {
 
   static async open(port: number): Promise<HttpConnection> {
     const socket = net.connect(port, HOST);
-    await within(new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject)), 10_000, 'connect');
+    await within(
+      new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject)),
+      10_000,
+      'connect',
+    );
     return new HttpConnection(socket);
   }
 
@@ -56,7 +60,8 @@ export class HttpConnection {
   }
 
   async #more(): Promise<void> {
-    if (this.#ended) throw new Error(`the connection ended; unread: ${JSON.stringify(this.#buffer.toString('latin1'))}`);
+    if (this.#ended)
+      throw new Error(`the connection ended; unread: ${JSON.stringify(this.#buffer.toString('latin1'))}`);
     await new Promise<void>((resolve) => (this.#wake = resolve));
   }
 
@@ -139,7 +144,11 @@ export class HttpConnection {
 }
 
 /** One request on a fresh connection: write `request`, read the response, close. */
-export async function rawRequest(port: number, request: string, method = 'GET'): Promise<HttpResponse & { closed: boolean }> {
+export async function rawRequest(
+  port: number,
+  request: string,
+  method = 'GET',
+): Promise<HttpResponse & { closed: boolean }> {
   const connection = await HttpConnection.open(port);
   try {
     connection.write(request);

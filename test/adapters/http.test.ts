@@ -14,7 +14,10 @@ const CURL = '/usr/bin/curl';
 
 /** curl's verbose transcript and body for `args` (never a proxy; 10 s at most). */
 async function curl(args: string[]): Promise<{ stdout: string; stderr: string }> {
-  return run(CURL, ['--silent', '--show-error', '--noproxy', '*', '--max-time', '10', ...args], { encoding: 'latin1', maxBuffer: 1 << 24 });
+  return run(CURL, ['--silent', '--show-error', '--noproxy', '*', '--max-time', '10', ...args], {
+    encoding: 'latin1',
+    maxBuffer: 1 << 24,
+  });
 }
 
 const UPGRADE = (path: string): string =>
@@ -27,7 +30,10 @@ describe('curl is installed (the plain-HTTP suite needs it)', () => {
 });
 
 for (const rt of RUNTIMES) {
-  const title = rt.missing === null ? `${rt.name}: plain HTTP beside WebSockets` : `${rt.name}: plain HTTP (skipped: ${rt.missing})`;
+  const title =
+    rt.missing === null
+      ? `${rt.name}: plain HTTP beside WebSockets`
+      : `${rt.name}: plain HTTP (skipped: ${rt.missing})`;
   describe.skipIf(rt.missing !== null)(title, () => {
     let server: EchoServer;
     let base: string;
@@ -57,7 +63,13 @@ for (const rt of RUNTIMES) {
       });
 
       it('POST with a chunked body, echoed', async () => {
-        const { stdout } = await curl(['-H', 'Transfer-Encoding: chunked', '--data-binary', 'chunked body from curl', `${base}/echo`]);
+        const { stdout } = await curl([
+          '-H',
+          'Transfer-Encoding: chunked',
+          '--data-binary',
+          'chunked body from curl',
+          `${base}/echo`,
+        ]);
         expect(stdout).toBe('chunked body from curl');
       });
 
@@ -73,7 +85,14 @@ for (const rt of RUNTIMES) {
       });
 
       it('Expect: 100-continue, then the body', async () => {
-        const { stdout, stderr } = await curl(['--verbose', '-H', 'Expect: 100-continue', '--data-binary', 'after continue', `${base}/echo`]);
+        const { stdout, stderr } = await curl([
+          '--verbose',
+          '-H',
+          'Expect: 100-continue',
+          '--data-binary',
+          'after continue',
+          `${base}/echo`,
+        ]);
         expect(stderr).toMatch(/HTTP\/1\.1 100 Continue/);
         expect(stdout).toBe('after continue');
       });
@@ -124,7 +143,8 @@ for (const rt of RUNTIMES) {
         expect(await (await fetch(`${base}/health`)).text()).toBe('ok');
         await within(
           (async () => {
-            while (!/a handler that throws/.test(server.output()) || !/a handler that rejects/.test(server.output())) await new Promise((r) => setTimeout(r, 20));
+            while (!/a handler that throws/.test(server.output()) || !/a handler that rejects/.test(server.output()))
+              await new Promise((r) => setTimeout(r, 20));
           })(),
           5000,
           'the logged handler errors',
@@ -155,7 +175,9 @@ for (const rt of RUNTIMES) {
       it('pipelined requests are answered in order', async () => {
         const connection = await HttpConnection.open(server.port);
         try {
-          connection.write(`GET /stream HTTP/1.1\r\nHost: ${HOST}\r\n\r\nPOST /echo HTTP/1.1\r\nHost: ${HOST}\r\nContent-Length: 2\r\n\r\nhiGET /health HTTP/1.1\r\nHost: ${HOST}\r\n\r\n`);
+          connection.write(
+            `GET /stream HTTP/1.1\r\nHost: ${HOST}\r\n\r\nPOST /echo HTTP/1.1\r\nHost: ${HOST}\r\nContent-Length: 2\r\n\r\nhiGET /health HTTP/1.1\r\nHost: ${HOST}\r\n\r\n`,
+          );
           expect((await connection.read()).body.toString()).toBe('one,two,three');
           expect((await connection.read()).body.toString()).toBe('hi');
           expect((await connection.read()).body.toString()).toBe('ok');
@@ -180,7 +202,10 @@ for (const rt of RUNTIMES) {
         ]) {
           expect((await rawRequest(server.port, request)).status, request).toBe(400);
         }
-        const agreeing = await rawRequest(server.port, `GET http://${HOST}:${server.port}/health HTTP/1.1\r\nHost: ${HOST}:${server.port}\r\nConnection: close\r\n\r\n`);
+        const agreeing = await rawRequest(
+          server.port,
+          `GET http://${HOST}:${server.port}/health HTTP/1.1\r\nHost: ${HOST}:${server.port}\r\nConnection: close\r\n\r\n`,
+        );
         expect([agreeing.status, agreeing.body.toString()]).toEqual([200, 'ok']);
       });
 
@@ -200,12 +225,24 @@ for (const rt of RUNTIMES) {
 
       // Each is a way to make a proxy and this server disagree on where a body ends.
       it.each([
-        ['Content-Length with Transfer-Encoding', `POST /echo HTTP/1.1\r\nHost: ${HOST}\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`],
+        [
+          'Content-Length with Transfer-Encoding',
+          `POST /echo HTTP/1.1\r\nHost: ${HOST}\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`,
+        ],
         ['Transfer-Encoding: gzip', `POST /echo HTTP/1.1\r\nHost: ${HOST}\r\nTransfer-Encoding: gzip\r\n\r\nxxxx`],
-        ['two Content-Lengths', `POST /echo HTTP/1.1\r\nHost: ${HOST}\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nabc`],
+        [
+          'two Content-Lengths',
+          `POST /echo HTTP/1.1\r\nHost: ${HOST}\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nabc`,
+        ],
         ['an invalid Content-Length', `POST /echo HTTP/1.1\r\nHost: ${HOST}\r\nContent-Length: -1\r\n\r\n`],
-        ['a bad chunk size', `POST /echo HTTP/1.1\r\nHost: ${HOST}\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n`],
-        ['a chunk without its CRLF', `POST /echo HTTP/1.1\r\nHost: ${HOST}\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhello\r\n0\r\n\r\n`],
+        [
+          'a bad chunk size',
+          `POST /echo HTTP/1.1\r\nHost: ${HOST}\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n`,
+        ],
+        [
+          'a chunk without its CRLF',
+          `POST /echo HTTP/1.1\r\nHost: ${HOST}\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhello\r\n0\r\n\r\n`,
+        ],
       ])('refuses %s with 400 and closes the connection', async (_name, request) => {
         const connection = await HttpConnection.open(server.port);
         try {
@@ -220,7 +257,10 @@ for (const rt of RUNTIMES) {
       });
 
       it('a head over maxHeadBytes is refused with 431, as an upgrade would be', async () => {
-        const response = await rawRequest(server.port, `GET / HTTP/1.1\r\nHost: ${HOST}\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+        const response = await rawRequest(
+          server.port,
+          `GET / HTTP/1.1\r\nHost: ${HOST}\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+        );
         expect(response.status).toBe(431);
       });
     });
@@ -230,7 +270,14 @@ for (const rt of RUNTIMES) {
       const TIMEOUT = 500;
       let timed: EchoServer;
       beforeAll(async () => {
-        timed = await startEcho(rt, ['--fetch', 'test', '--handshake-timeout', String(TIMEOUT), '--http-keep-alive-timeout', String(TIMEOUT)]);
+        timed = await startEcho(rt, [
+          '--fetch',
+          'test',
+          '--handshake-timeout',
+          String(TIMEOUT),
+          '--http-keep-alive-timeout',
+          String(TIMEOUT),
+        ]);
       }, rt.startTimeout + 10_000);
       afterAll(async () => {
         await timed?.stop();

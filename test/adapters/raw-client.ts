@@ -53,11 +53,22 @@ export interface FrameOptions {
 }
 
 export function acceptFor(key: string): string {
-  return createHash('sha1').update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC11D65').digest('base64');
+  return createHash('sha1')
+    .update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC11D65')
+    .digest('base64');
 }
 
-export function encodeFrame({ fin = true, rsv = 0, opcode, payload = Buffer.alloc(0), mask = true }: FrameOptions): Buffer {
-  const data = typeof payload === 'string' ? Buffer.from(payload) : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+export function encodeFrame({
+  fin = true,
+  rsv = 0,
+  opcode,
+  payload = Buffer.alloc(0),
+  mask = true,
+}: FrameOptions): Buffer {
+  const data =
+    typeof payload === 'string'
+      ? Buffer.from(payload)
+      : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
   const n = data.length;
   const lengthBytes = n < 126 ? 0 : n < 65536 ? 2 : 8;
   const header = Buffer.alloc(2 + lengthBytes + (mask ? 4 : 0));
@@ -81,7 +92,9 @@ export function closePayload(code?: number, reason: string | Uint8Array = ''): B
 }
 
 export function parseClose(payload: Buffer): { code: number | null; reason: string } {
-  return payload.length < 2 ? { code: null, reason: '' } : { code: payload.readUInt16BE(0), reason: payload.subarray(2).toString('utf8') };
+  return payload.length < 2
+    ? { code: null, reason: '' }
+    : { code: payload.readUInt16BE(0), reason: payload.subarray(2).toString('utf8') };
 }
 
 export class RawClient {
@@ -244,7 +257,10 @@ export class RawClient {
         }
         return { status: Number(statusLine.split(' ')[1]), statusLine, headers };
       }
-      if (this.ended) throw new Error(`the server closed the connection before a full response head: ${JSON.stringify(all.toString('latin1').slice(0, 200))}`);
+      if (this.ended)
+        throw new Error(
+          `the server closed the connection before a full response head: ${JSON.stringify(all.toString('latin1').slice(0, 200))}`,
+        );
       await this.#wait();
     }
   }
@@ -303,7 +319,8 @@ export class RawClient {
     let frames = 0;
     for (;;) {
       const frame = await this.readFrame();
-      if (frame.opcode >= 8) throw new Error(`expected a data frame, got opcode ${frame.opcode}: ${frame.payload.toString('latin1')}`);
+      if (frame.opcode >= 8)
+        throw new Error(`expected a data frame, got opcode ${frame.opcode}: ${frame.payload.toString('latin1')}`);
       if (opcode === -1) opcode = frame.opcode;
       parts.push(frame.payload);
       frames++;

@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { HOST } from './raw-client.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const bin = (name: string): string => path.join(ROOT, 'node_modules', '.bin', process.platform === 'win32' ? `${name}.cmd` : name);
+const bin = (name: string): string =>
+  path.join(ROOT, 'node_modules', '.bin', process.platform === 'win32' ? `${name}.cmd` : name);
 
 export interface Runtime {
   name: 'node' | 'deno' | 'bun';
@@ -21,9 +22,19 @@ export interface Runtime {
   startTimeout: number;
 }
 
-function runtime(name: Runtime['name'], command: string, script: string, args: string[], startTimeout: number): Runtime {
+function runtime(
+  name: Runtime['name'],
+  command: string,
+  script: string,
+  args: string[],
+  startTimeout: number,
+): Runtime {
   const file = path.join(ROOT, script);
-  const missing = !existsSync(file) ? `${script} does not exist yet` : !existsSync(command) && command !== process.execPath ? `${path.relative(ROOT, command)} is not installed` : null;
+  const missing = !existsSync(file)
+    ? `${script} does not exist yet`
+    : !existsSync(command) && command !== process.execPath
+      ? `${path.relative(ROOT, command)} is not installed`
+      : null;
   return { name, command, args: [...args, file, '--port', '0', '--host', HOST], missing, startTimeout };
 }
 
@@ -135,7 +146,12 @@ function memoryOf(pid: number): { rss: number; vm: number } | null {
 /** Start `rt`'s echo server; `extraArgs` (e.g. `['--handshake-timeout', '400']`) go after the defaults. */
 export async function startEcho(rt: Runtime, extraArgs: readonly string[] = []): Promise<EchoServer> {
   // Its own process group, so that a wrapper (node → deno) and everything under it is stopped together.
-  const child = spawn(rt.command, [...rt.args, ...extraArgs], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' }, detached: process.platform !== 'win32' });
+  const child = spawn(rt.command, [...rt.args, ...extraArgs], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+    detached: process.platform !== 'win32',
+  });
   const pid = child.pid!;
   groups.add(pid);
   let out = '';
@@ -161,7 +177,16 @@ export async function startEcho(rt: Runtime, extraArgs: readonly string[] = []):
   const deadline = Date.now() + rt.startTimeout;
   for (;;) {
     const match = /listening on ws:\/\/[^\s]*:(\d+)/.exec(out);
-    if (match) return { port: Number(match[1]), child, output: () => out, exited, stop, sockets: () => socketCount(pid), memory: () => memoryOf(pid) };
+    if (match)
+      return {
+        port: Number(match[1]),
+        child,
+        output: () => out,
+        exited,
+        stop,
+        sockets: () => socketCount(pid),
+        memory: () => memoryOf(pid),
+      };
     if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {
       await stop(1000);
       throw new Error(`${rt.name} echo server did not start: ${out.slice(-2000)}`);

@@ -15,7 +15,8 @@ export function assert(condition: unknown, message = 'assertion failed'): assert
 }
 
 function show(value: unknown): string {
-  if (value instanceof Uint8Array) return `Uint8Array(${value.length}) [${[...value.subarray(0, 16)].join(', ')}${value.length > 16 ? ', …' : ''}]`;
+  if (value instanceof Uint8Array)
+    return `Uint8Array(${value.length}) [${[...value.subarray(0, 16)].join(', ')}${value.length > 16 ? ', …' : ''}]`;
   try {
     return JSON.stringify(value) ?? String(value);
   } catch {
@@ -31,17 +32,28 @@ function deepEqual(a: unknown, b: unknown): boolean {
     return true;
   }
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
-  if (typeof a === 'object' && typeof b === 'object' && a !== null && b !== null && !Array.isArray(a) && !Array.isArray(b)) {
+  if (
+    typeof a === 'object' &&
+    typeof b === 'object' &&
+    a !== null &&
+    b !== null &&
+    !Array.isArray(a) &&
+    !Array.isArray(b)
+  ) {
     const ka = Object.keys(a);
     const kb = Object.keys(b);
-    return ka.length === kb.length && ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+    return (
+      ka.length === kb.length &&
+      ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
+    );
   }
   return false;
 }
 
 export function assertEquals(actual: unknown, expected: unknown, message?: string): void {
   runner.__wsCountAssertion?.();
-  if (!deepEqual(actual, expected)) throw new Error(`${message ? `${message}: ` : ''}expected ${show(expected)}, got ${show(actual)}`);
+  if (!deepEqual(actual, expected))
+    throw new Error(`${message ? `${message}: ` : ''}expected ${show(expected)}, got ${show(actual)}`);
 }
 
 export function assertMatch(actual: string, pattern: RegExp): void {
@@ -49,7 +61,11 @@ export function assertMatch(actual: string, pattern: RegExp): void {
   if (!pattern.test(actual)) throw new Error(`expected ${JSON.stringify(actual)} to match ${pattern}`);
 }
 
-export async function assertRejects(promise: Promise<unknown>, check?: (error: unknown) => boolean, message = 'expected a rejection'): Promise<unknown> {
+export async function assertRejects(
+  promise: Promise<unknown>,
+  check?: (error: unknown) => boolean,
+  message = 'expected a rejection',
+): Promise<unknown> {
   runner.__wsCountAssertion?.();
   try {
     await promise;

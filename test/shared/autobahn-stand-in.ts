@@ -8,13 +8,21 @@ import { bytes, sameBytes } from './bytes.ts';
 export const AGENT = 'test agent';
 
 /** Three cases, each the messages the client must echo back unchanged and of the same type. */
-export const CASES: ReadonlyArray<ReadonlyArray<string | Uint8Array>> = [['case one'], [bytes(70_000), 'ü'], [new Uint8Array(0)]];
+export const CASES: ReadonlyArray<ReadonlyArray<string | Uint8Array>> = [
+  ['case one'],
+  [bytes(70_000), 'ü'],
+  [new Uint8Array(0)],
+];
 
 /** The case a `/runCase?case=N&…` query names. */
-export const caseOf = (search: string): ReadonlyArray<string | Uint8Array> => CASES[Number(new URLSearchParams(search).get('case')) - 1]!;
+export const caseOf = (search: string): ReadonlyArray<string | Uint8Array> =>
+  CASES[Number(new URLSearchParams(search).get('case')) - 1]!;
 
 /** Whether `echoed` (text as strings, binary as bytes) is `expected`, message by message. */
-export function echoedAll(expected: ReadonlyArray<string | Uint8Array>, echoed: ReadonlyArray<string | Uint8Array>): boolean {
+export function echoedAll(
+  expected: ReadonlyArray<string | Uint8Array>,
+  echoed: ReadonlyArray<string | Uint8Array>,
+): boolean {
   return (
     echoed.length === expected.length &&
     expected.every((m, i) => {
@@ -25,9 +33,18 @@ export function echoedAll(expected: ReadonlyArray<string | Uint8Array>, echoed: 
 }
 
 /** A finished run: exit code 0, every case echoed right, the loop's requests in order, the last log line. */
-export function checkAutobahnRun(run: { code: number | null; results: boolean[]; visits: string[]; output: string }): void {
+export function checkAutobahnRun(run: {
+  code: number | null;
+  results: boolean[];
+  visits: string[];
+  output: string;
+}): void {
   assertEquals(run.code, 0, `exit code (output: ${run.output.slice(-2000)})`);
-  assertEquals(run.results, CASES.map(() => true), 'every case echoed');
+  assertEquals(
+    run.results,
+    CASES.map(() => true),
+    'every case echoed',
+  );
   assertEquals(
     run.visits,
     [

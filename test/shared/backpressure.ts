@@ -27,7 +27,10 @@ export const UPGRADE_REQUEST =
   'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n';
 
 /** A slow reader: send() returns 'buffered', drain() resolves, all messages arrive in order. */
-export async function slowReader(ourServer: OurServer, connect: (url: string) => Promise<PausableClient>): Promise<void> {
+export async function slowReader(
+  ourServer: OurServer,
+  connect: (url: string) => Promise<PausableClient>,
+): Promise<void> {
   const N = 64;
   const SIZE = 256 * 1024; // 16 MiB in all
   const stats = { sawBuffered: 0, drains: 0, maxBuffered: 0, afterDrain: 0 };
@@ -63,14 +66,21 @@ export async function slowReader(ourServer: OurServer, connect: (url: string) =>
     await until(() => sending !== undefined, 'server connection');
     await sleep(300);
     assertEquals(got.length, 0, 'nothing is delivered while paused');
-    assert(stats.maxBuffered > 512 * 1024, `bufferedAmount rose while the peer did not read (max ${stats.maxBuffered})`);
+    assert(
+      stats.maxBuffered > 512 * 1024,
+      `bufferedAmount rose while the peer did not read (max ${stats.maxBuffered})`,
+    );
     // The kernel's socket buffers absorb a few MiB first; then the sender waits in drain().
     assert(stats.sawBuffered > 0, "send() returned 'buffered'");
     assertEquals(stats.drains, stats.sawBuffered - 1, 'the sender waits in drain()');
     client.resume();
     await within(sending!, 20_000, 'sending');
     await until(() => got.length === N, 'receiving', 20_000);
-    assertEquals(got, Array.from({ length: N }, (_, i) => i), 'every message, in order');
+    assertEquals(
+      got,
+      Array.from({ length: N }, (_, i) => i),
+      'every message, in order',
+    );
     assertEquals(stats.drains, stats.sawBuffered, 'every drain() resolved');
     assert(stats.afterDrain <= 128 * 1024, `drain() resolved at ≤ lowWaterMark (${stats.afterDrain})`);
     client.close();
@@ -85,7 +95,10 @@ export async function slowReader(ourServer: OurServer, connect: (url: string) =>
  * opens a raw TCP connection, sends UPGRADE_REQUEST, reads the 101 and then never reads again;
  * it returns how to drop that connection.
  */
-export async function neverReads(ourServer: OurServer, silentPeer: (port: number) => Promise<() => void>): Promise<void> {
+export async function neverReads(
+  ourServer: OurServer,
+  silentPeer: (port: number) => Promise<() => void>,
+): Promise<void> {
   const MAX = 4 * 1024 * 1024;
   const stats = { sends: 0, maxBuffered: 0, error: null as string | null, sendAfter: '' as string };
   let closed: Promise<SessionCloseInfo> | undefined;
@@ -111,7 +124,11 @@ export async function neverReads(ourServer: OurServer, silentPeer: (port: number
     drop = await within(silentPeer(port), 10_000, 'raw upgrade');
     await until(() => closed !== undefined, 'handshake');
     const info = await within(closed!, 20_000, 'overflow');
-    assertEquals([info.error, info.wasClean, info.code], ['SEND_BUFFER_OVERFLOW', false, 1006], 'closed by the overflow');
+    assertEquals(
+      [info.error, info.wasClean, info.code],
+      ['SEND_BUFFER_OVERFLOW', false, 1006],
+      'closed by the overflow',
+    );
     assertEquals(stats.error, 'SEND_BUFFER_OVERFLOW', "the 'error' event");
     assertEquals(stats.sendAfter, 'dropped', 'send() after the close');
     // Bounded: at most the limit plus one message and its frame header.

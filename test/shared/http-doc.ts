@@ -12,7 +12,11 @@ export function snippets(doc: string): string[] {
 
 /** A snippet made loadable: the adapter at `adapterPath`, port 0, and `server` exported. */
 export function runnable(snippet: string, adapterPath: string): string {
-  return snippet.replace(/from '@ws\/node';.*\n/, `from ${JSON.stringify(adapterPath)};\n`).replace('listen(8080,', 'listen(0,') + '\nexport { server };\n';
+  return (
+    snippet
+      .replace(/from '@ws\/node';.*\n/, `from ${JSON.stringify(adapterPath)};\n`)
+      .replace('listen(8080,', 'listen(0,') + '\nexport { server };\n'
+  );
 }
 
 interface Client {
@@ -25,7 +29,11 @@ interface Client {
 export type Connect = (url: string) => Promise<Client>;
 
 function nextMessage(ws: Client): Promise<string> {
-  return within(new Promise<string>((resolve) => ws.on('message', (data) => resolve(String(data)))), 10_000, 'a message');
+  return within(
+    new Promise<string>((resolve) => ws.on('message', (data) => resolve(String(data)))),
+    10_000,
+    'a message',
+  );
 }
 
 /** The first snippet: /health, the page, a 404, and an echoing WebSocket on the same port. */

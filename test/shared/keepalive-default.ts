@@ -14,7 +14,10 @@ import { sleep, until, within } from './wait.ts';
  * defaults and returns its URL and a close function; `connect` is the runtime's client.
  */
 export async function checkServerKeepaliveDefault(
-  serve: (options: Pick<SessionOptions, 'timers' | 'clock'>, onConnection: (ws: WebSocketConnection) => void) => Promise<{ url: string; close(): Promise<void> }>,
+  serve: (
+    options: Pick<SessionOptions, 'timers' | 'clock'>,
+    onConnection: (ws: WebSocketConnection) => void,
+  ) => Promise<{ url: string; close(): Promise<void> }>,
   connect: (url: string) => Promise<WebSocketConnection>,
 ): Promise<void> {
   const time = fakeTimers();

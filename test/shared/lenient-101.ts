@@ -27,25 +27,29 @@ export const ANSWERS: Answer101[] = [
   {
     name: 'an empty Sec-WebSocket-Protocol after an offer',
     protocols: ['chat', 'superchat'],
-    fields: (accept) => `Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nSec-WebSocket-Protocol:\r\n`,
+    fields: (accept) =>
+      `Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nSec-WebSocket-Protocol:\r\n`,
     expect: { code: 'UNEXPECTED_PROTOCOL' },
   },
   {
     name: 'a subprotocol when none was offered',
     protocols: [],
-    fields: (accept) => `Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nSec-WebSocket-Protocol: chat\r\n`,
+    fields: (accept) =>
+      `Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nSec-WebSocket-Protocol: chat\r\n`,
     expect: { code: 'UNEXPECTED_PROTOCOL' },
   },
   {
     name: 'Upgrade repeated in two fields',
     protocols: [],
-    fields: (accept) => `Upgrade: websocket\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n`,
+    fields: (accept) =>
+      `Upgrade: websocket\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n`,
     expect: { code: 'BAD_UPGRADE' },
   },
   {
     name: 'valid, in odd case and layout (accepted)',
     protocols: ['chat', 'superchat'],
-    fields: (accept) => `uPGRADE: \tWebSocket \r\nCONNECTION: keep-alive\r\nconnection: , UPGRADE\r\nsec-websocket-accept:${accept}\r\nSEC-WEBSOCKET-PROTOCOL: superchat\r\n`,
+    fields: (accept) =>
+      `uPGRADE: \tWebSocket \r\nCONNECTION: keep-alive\r\nconnection: , UPGRADE\r\nsec-websocket-accept:${accept}\r\nSEC-WEBSOCKET-PROTOCOL: superchat\r\n`,
     expect: { protocol: 'superchat' },
   },
 ];
@@ -70,7 +74,10 @@ export function respond(request: string, answer: Answer101): string {
 export type RawAnswerServer = (answer: Answer101) => Promise<{ url: string; close(): Promise<void> }>;
 
 /** Each answer, against the runtime's `connect`. */
-export async function checkAnswers(connect: (url: string, options: { protocols: string[] }) => Promise<WebSocketConnection>, serve: RawAnswerServer): Promise<void> {
+export async function checkAnswers(
+  connect: (url: string, options: { protocols: string[] }) => Promise<WebSocketConnection>,
+  serve: RawAnswerServer,
+): Promise<void> {
   for (const answer of ANSWERS) {
     const server = await serve(answer);
     try {
@@ -86,7 +93,10 @@ export async function checkAnswers(connect: (url: string, options: { protocols: 
         assert(outcome.ws === null, `${answer.name}: the client opened, but must fail with ${answer.expect.code}`);
         assertEquals([outcome.error?.name, outcome.error?.code], ['HandshakeError', answer.expect.code], answer.name);
       } else {
-        assert(outcome.ws !== null, `${answer.name}: the client failed: ${String(outcome.error?.code)} ${String(outcome.error)}`);
+        assert(
+          outcome.ws !== null,
+          `${answer.name}: the client failed: ${String(outcome.error?.code)} ${String(outcome.error)}`,
+        );
         assertEquals(outcome.ws.protocol, answer.expect.protocol, answer.name);
         outcome.ws.terminate();
         await within(outcome.ws.closed, 10_000, `closed (${answer.name})`);

@@ -47,7 +47,8 @@ export const processEnv: Pick<ProxyRuntime, 'setEnv' | 'getEnv'> = {
     if (value === undefined) delete env[name];
     else env[name] = value;
   },
-  getEnv: (name) => (globalThis as unknown as { process: { env: Record<string, string | undefined> } }).process.env[name],
+  getEnv: (name) =>
+    (globalThis as unknown as { process: { env: Record<string, string | undefined> } }).process.env[name],
 };
 
 /** An echo server of the runtime under test on 127.0.0.1, plain or TLS (certificate for `localhost`). */
@@ -115,27 +116,51 @@ async function failure(rt: ProxyRuntime, url: string, options: Record<string, un
 /** ws:// through the proxy: the proxy is asked for CONNECT to the server, messages flow. */
 export async function plainThroughProxy(rt: ProxyRuntime, proxy: Tinyproxy): Promise<void> {
   await roundTrip(rt, `ws://${HOST}:${rt.plainPort}/`, { proxy: proxy.url });
-  assert(proxy.connects().includes(`${HOST}:${rt.plainPort}`), `the proxy saw CONNECT ${HOST}:${rt.plainPort}: ${proxy.connects()}`);
+  assert(
+    proxy.connects().includes(`${HOST}:${rt.plainPort}`),
+    `the proxy saw CONNECT ${HOST}:${rt.plainPort}: ${proxy.connects()}`,
+  );
 }
 
 /** wss:// through the proxy: TLS inside the tunnel; a name the certificate lacks fails on the certificate. */
 export async function secureThroughProxy(rt: ProxyRuntime, proxy: Tinyproxy): Promise<void> {
   await roundTrip(rt, `wss://localhost:${rt.securePort}/`, { proxy: proxy.url, ...rt.trust() });
   assert(proxy.connects().includes(`localhost:${rt.securePort}`), `the proxy saw CONNECT localhost:${rt.securePort}`);
-  const wrong = await failure(rt, `wss://localhost:${rt.securePort}/`, { proxy: proxy.url, ...rt.trust('example.com') });
+  const wrong = await failure(rt, `wss://localhost:${rt.securePort}/`, {
+    proxy: proxy.url,
+    ...rt.trust('example.com'),
+  });
   const cause = (wrong as Error & { cause?: unknown }).cause;
   const why = `${wrong.message} ${String(cause)}`;
-  assert(/certificate|cert|altname|example\.com|name/i.test(why), `the certificate is checked against the origin name: ${why}`);
+  assert(
+    /certificate|cert|altname|example\.com|name/i.test(why),
+    `the certificate is checked against the origin name: ${why}`,
+  );
 }
 
 /** Credentials from the URL (percent-decoded) are sent; without them the 407 is a clear error. */
-export async function credentialsThroughProxy(rt: ProxyRuntime, guarded: Tinyproxy, user: string, encodedPassword: string): Promise<void> {
-  await roundTrip(rt, `ws://${HOST}:${rt.plainPort}/`, { proxy: guarded.url.replace('http://', `http://${user}:${encodedPassword}@`) });
+export async function credentialsThroughProxy(
+  rt: ProxyRuntime,
+  guarded: Tinyproxy,
+  user: string,
+  encodedPassword: string,
+): Promise<void> {
+  await roundTrip(rt, `ws://${HOST}:${rt.plainPort}/`, {
+    proxy: guarded.url.replace('http://', `http://${user}:${encodedPassword}@`),
+  });
   const refused = await failure(rt, `ws://${HOST}:${rt.plainPort}/`, { proxy: guarded.url });
-  assert(/proxy refused the tunnel: 407 .*give credentials/.test(refused.message), `the 407 says what to do: ${refused.message}`);
+  assert(
+    /proxy refused the tunnel: 407 .*give credentials/.test(refused.message),
+    `the 407 says what to do: ${refused.message}`,
+  );
   const cause = (refused as Error & { cause?: unknown }).cause;
-  assert(cause instanceof rt.ProxyError && cause.status === 407, `cause is a ProxyError with status 407, got ${String(cause)}`);
-  const wrong = await failure(rt, `ws://${HOST}:${rt.plainPort}/`, { proxy: guarded.url.replace('http://', `http://${user}:wrong@`) });
+  assert(
+    cause instanceof rt.ProxyError && cause.status === 407,
+    `cause is a ProxyError with status 407, got ${String(cause)}`,
+  );
+  const wrong = await failure(rt, `ws://${HOST}:${rt.plainPort}/`, {
+    proxy: guarded.url.replace('http://', `http://${user}:wrong@`),
+  });
   // tinyproxy answers wrong credentials with 401.
   assert(/40[17] .*credentials were refused/.test(wrong.message), `wrong credentials are named: ${wrong.message}`);
 }
@@ -159,7 +184,11 @@ export async function proxyFromEnvironment(rt: ProxyRuntime, proxy: Tinyproxy): 
     const before = proxy.connects().length;
     await roundTrip(rt, `ws://${HOST}:${rt.plainPort}/env`, { proxy: 'env' });
     await roundTrip(rt, `wss://localhost:${rt.securePort}/env`, { proxy: 'env', ...rt.trust() });
-    assertEquals(proxy.connects().slice(before), [`${HOST}:${rt.plainPort}`, `localhost:${rt.securePort}`], 'both went through the proxy');
+    assertEquals(
+      proxy.connects().slice(before),
+      [`${HOST}:${rt.plainPort}`, `localhost:${rt.securePort}`],
+      'both went through the proxy',
+    );
     rt.setEnv('NO_PROXY', `localhost, ${HOST}`);
     const direct = proxy.connects().length;
     await roundTrip(rt, `ws://${HOST}:${rt.plainPort}/env`, { proxy: 'env' });
@@ -193,7 +222,10 @@ export async function whatwgThroughProxy(rt: ProxyRuntime, proxy: Tinyproxy): Pr
 /** A malformed proxy option: connect() rejects with a TypeError that says what is expected. */
 export async function malformedProxy(rt: ProxyRuntime): Promise<void> {
   const tls = await rt.connect(`ws://${HOST}:1/`, { proxy: 'https://proxy.example:8443' }).catch((e: unknown) => e);
-  assert(tls instanceof TypeError && /TLS to the proxy is not supported/.test(tls.message), `https proxy refused clearly, got ${String(tls)}`);
+  assert(
+    tls instanceof TypeError && /TLS to the proxy is not supported/.test(tls.message),
+    `https proxy refused clearly, got ${String(tls)}`,
+  );
   const bare = await rt.connect(`ws://${HOST}:1/`, { proxy: 'proxy.example:8080' }).catch((e: unknown) => e);
   assert(bare instanceof TypeError, `a TypeError for a proxy without a scheme, got ${String(bare)}`);
 }

@@ -8,7 +8,12 @@
 // lines it mirrors are in README_SNIPPETS, and packages/node/test/receive.test.ts checks that
 // every README still contains them.
 import { computeAcceptKey } from '../../packages/codec/src/index.ts';
-import type { ServerSessionOptions, SessionRequest, WebSocketClass, WebSocketConnection } from '../../packages/codec/src/session/index.ts';
+import type {
+  ServerSessionOptions,
+  SessionRequest,
+  WebSocketClass,
+  WebSocketConnection,
+} from '../../packages/codec/src/session/index.ts';
 import { assert, assertEquals } from './assert.ts';
 import { concat } from './bytes.ts';
 import { sleep, until, within } from './wait.ts';
@@ -27,7 +32,10 @@ export interface ReceiveRuntime {
    * `respond(head)` in one write, and ends the socket once the client sends anything more (its
    * Close) or when `end` is true, right after that write.
    */
-  rawServer(respond: (head: string) => Uint8Array, end?: boolean): Promise<{ port: number; close(): Promise<void> | void }>;
+  rawServer(
+    respond: (head: string) => Uint8Array,
+    end?: boolean,
+  ): Promise<{ port: number; close(): Promise<void> | void }>;
 }
 
 const HOST = '127.0.0.1';
@@ -44,7 +52,11 @@ export const README_SNIPPETS: Record<string, string[]> = {
   'packages/node/README.md': ['for await (const message of ws) console.log(message);'],
 };
 
-async function listen(rt: ReceiveRuntime, options: ServerSessionOptions, onConnection: (ws: WebSocketConnection) => void) {
+async function listen(
+  rt: ReceiveRuntime,
+  options: ServerSessionOptions,
+  onConnection: (ws: WebSocketConnection) => void,
+) {
   const server = rt.createServer(options, onConnection);
   const { port } = await server.listen(0, HOST);
   return { server, url: `ws://${HOST}:${port}/` };
@@ -99,7 +111,8 @@ export async function readmeClient(rt: ReceiveRuntime, runs = 20): Promise<void>
 /** An unmasked server frame (payload < 64 KiB). */
 export function serverFrame(opcode: number, payload: string | Uint8Array): Uint8Array {
   const data = typeof payload === 'string' ? new TextEncoder().encode(payload) : payload;
-  const header = data.length < 126 ? [0x80 | opcode, data.length] : [0x80 | opcode, 126, data.length >> 8, data.length & 0xff];
+  const header =
+    data.length < 126 ? [0x80 | opcode, data.length] : [0x80 | opcode, 126, data.length >> 8, data.length & 0xff];
   const frame = new Uint8Array(header.length + data.length);
   frame.set(header);
   frame.set(data, header.length);
@@ -193,7 +206,11 @@ export async function messagesBeforeClose(rt: ReceiveRuntime): Promise<void> {
     const info = await within(a.closed, 10_000, 'closed');
     assertEquals(info.code, 1000, 'the server closed with 1000');
     assertEquals(a.queuedMessages, 3, 'still held after the close');
-    assertEquals(await within(iterate(a, 4), 10_000, 'for await after close'), FIRST, 'a loop started after the close yields every message, then ends');
+    assertEquals(
+      await within(iterate(a, 4), 10_000, 'for await after close'),
+      FIRST,
+      'a loop started after the close yields every message, then ends',
+    );
 
     const b = rt.createConnection(`ws://${HOST}:${echoing.port}/`);
     const order: unknown[] = [];
@@ -248,7 +265,9 @@ export async function asyncHandlers(rt: ReceiveRuntime): Promise<void> {
  * held (the sender's bufferedAmount grows instead), and everything arrives, in order, once the
  * application reads.
  */
-export async function floodWhileNobodyReads(rt: ReceiveRuntime): Promise<{ maxQueued: number; senderBuffered: number }> {
+export async function floodWhileNobodyReads(
+  rt: ReceiveRuntime,
+): Promise<{ maxQueued: number; senderBuffered: number }> {
   // 32 MB: more than the kernel's socket buffers on loopback hold, so the sender must wait.
   const N = 20_000;
   const MAX = 16;

@@ -16,7 +16,8 @@ export const REDIS_SERVER = CANDIDATES.find((file) => existsSync(file)) ?? null;
 /** Why Redis tests cannot run here, or null. Under CI a missing redis-server is an error, not a skip. */
 export const redisMissing: string | null = (() => {
   if (REDIS_SERVER !== null) return null;
-  if (process.env.CI) throw new Error('redis-server is not installed: CI must have it (scripts/test.mjs installs it as a system peer)');
+  if (process.env.CI)
+    throw new Error('redis-server is not installed: CI must have it (scripts/test.mjs installs it as a system peer)');
   return 'redis-server is not installed (apt-get install -y redis-server)';
 })();
 
@@ -66,7 +67,11 @@ export async function startRedis(): Promise<TestRedis> {
   const port = await freePort();
   let child: ChildProcess | null = null;
   const start = async (): Promise<void> => {
-    const proc = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+    const proc = spawn(
+      REDIS_SERVER,
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+      { stdio: 'ignore' },
+    );
     running.add(proc);
     proc.once('exit', () => running.delete(proc));
     child = proc;

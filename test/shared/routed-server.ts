@@ -1,6 +1,10 @@
 // The server side of the client-interop suites (Bun's built-in client in packages/bun/test/server.test.ts,
 // the `ws` client in packages/node/test/ws-interop.test.ts): one routed server, whatever the runtime.
-import type { ServerSessionOptions, SessionRequest, WebSocketConnection } from '../../packages/codec/src/session/index.ts';
+import type {
+  ServerSessionOptions,
+  SessionRequest,
+  WebSocketConnection,
+} from '../../packages/codec/src/session/index.ts';
 import { within } from './wait.ts';
 
 /** Subprotocols by server preference (b, then a); handshakes refused or delayed by path. */
@@ -58,7 +62,11 @@ export type OurServer = (
 ) => Promise<{ server: { close(): Promise<unknown> }; url: string }>;
 
 /** The routed server on `ourServer`: `start()` resolves with its ws:// URL, `close()` stops it; `seen` is what it saw. */
-export function routedServer(ourServer: OurServer): { seen: Seen; start(): Promise<string>; close(): Promise<unknown> } {
+export function routedServer(ourServer: OurServer): {
+  seen: Seen;
+  start(): Promise<string>;
+  close(): Promise<unknown>;
+} {
   const { seen, handler } = routedHandler();
   let server: { close(): Promise<unknown> } | undefined;
   return {

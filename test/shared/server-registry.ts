@@ -3,7 +3,12 @@
 // tracked count, close-all, and a graceful shutdown with a client that answers the close and one
 // that never does. Each runtime's test file passes its server factory, its `connect` and a raw
 // socket that completes the handshake and then goes silent. Failures are thrown.
-import type { ConnectionSet, SessionCloseInfo, ShutdownOptions, WebSocketConnection } from '../../packages/codec/src/session/index.ts';
+import type {
+  ConnectionSet,
+  SessionCloseInfo,
+  ShutdownOptions,
+  WebSocketConnection,
+} from '../../packages/codec/src/session/index.ts';
 import { assert, assertEquals } from './assert.ts';
 import { until, within } from './wait.ts';
 
@@ -28,7 +33,10 @@ export type TrackingServerFactory = (
 
 /** A runtime's `createServer` as a factory for the scenarios (its own listener, on 127.0.0.1). */
 export function standaloneFactory(
-  createServer: (options: object, onConnection: (ws: WebSocketConnection) => void) => TrackingServer & { listen(port: number, host: string): Promise<{ port: number }> },
+  createServer: (
+    options: object,
+    onConnection: (ws: WebSocketConnection) => void,
+  ) => TrackingServer & { listen(port: number, host: string): Promise<{ port: number }> },
 ): TrackingServerFactory {
   return async (options, onConnection) => {
     const server = createServer(options, onConnection);
@@ -59,7 +67,10 @@ export async function trackedAndCloseAll(factory: TrackingServerFactory, connect
     assertEquals(server.connections.size, 3, 'three open');
     assertEquals(server.registry.size, 3, 'three tracked');
     assertEquals([...server.connections], opened, 'in order of opening');
-    assert(opened.every((ws) => server.connections.has(ws)), 'has() each');
+    assert(
+      opened.every((ws) => server.connections.has(ws)),
+      'has() each',
+    );
 
     // One leaves by itself.
     clients[0]!.close(1000, 'leaving');
@@ -98,7 +109,11 @@ export async function trackedAndCloseAll(factory: TrackingServerFactory, connect
  * once the shutdown timeout has passed (the server's own close timeout is far longer, so only the
  * shutdown's can end it), and the server stops accepting.
  */
-export async function gracefulShutdown(factory: TrackingServerFactory, connect: Connect, silentPeer: SilentPeer): Promise<void> {
+export async function gracefulShutdown(
+  factory: TrackingServerFactory,
+  connect: Connect,
+  silentPeer: SilentPeer,
+): Promise<void> {
   const SHUTDOWN_TIMEOUT = 300;
   const CLOSE_TIMEOUT = 120_000; // the codec would wait this long for the silent peer's Close
   const serverSide: WebSocketConnection[] = [];
@@ -122,7 +137,11 @@ export async function gracefulShutdown(factory: TrackingServerFactory, connect: 
     const politeInfo = politeSide.closeInfo!;
     assertEquals([politeInfo.code, politeInfo.wasClean], [1001, true], 'the polite client closed cleanly with 1001');
     const clientInfo = await within(polite.closed, 10_000, 'polite client closed');
-    assertEquals([clientInfo.code, clientInfo.reason, clientInfo.wasClean], [1001, 'server shutting down', true], "the polite client's view");
+    assertEquals(
+      [clientInfo.code, clientInfo.reason, clientInfo.wasClean],
+      [1001, 'server shutting down', true],
+      "the polite client's view",
+    );
     const silentInfo = silentSide.closeInfo!;
     assertEquals([silentInfo.code, silentInfo.wasClean], [1006, false], 'the silent peer was terminated');
 

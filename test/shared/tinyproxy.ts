@@ -46,12 +46,21 @@ function accepts(port: number): Promise<boolean> {
 }
 
 export async function startTinyproxy(options: TinyproxyOptions = {}): Promise<Tinyproxy> {
-  if (!existsSync(TINYPROXY)) throw new Error(`${TINYPROXY} is not installed (apt-get install tinyproxy; npm test installs it as root)`);
+  if (!existsSync(TINYPROXY))
+    throw new Error(`${TINYPROXY} is not installed (apt-get install tinyproxy; npm test installs it as root)`);
   const dir = mkdtempSync(path.join(tmpdir(), 'ws-tinyproxy-'));
   const log = path.join(dir, 'tinyproxy.log');
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
-    const lines = [`Port ${port}`, 'Listen 127.0.0.1', 'Allow 127.0.0.1', `LogFile "${log}"`, 'LogLevel Connect', 'MaxClients 200', 'Timeout 30'];
+    const lines = [
+      `Port ${port}`,
+      'Listen 127.0.0.1',
+      'Allow 127.0.0.1',
+      `LogFile "${log}"`,
+      'LogLevel Connect',
+      'MaxClients 200',
+      'Timeout 30',
+    ];
     if (options.auth) lines.push(`BasicAuth ${options.auth.username} ${options.auth.password}`);
     for (const p of options.connectPorts ?? []) lines.push(`ConnectPort ${p}`);
     const config = path.join(dir, 'tinyproxy.conf');

@@ -6,7 +6,13 @@
 import type { DeflateBackend, ExtensionFactory } from '../../packages/codec/src/index.ts';
 import { pakoBackend, permessageDeflate } from '../../packages/codec/src/pako.ts';
 import { WebSocketUsageError } from '../../packages/codec/src/errors.ts';
-import { InProcessBroker, sessionInput, type Broker, type SessionCloseInfo, type WebSocketConnection } from '../../packages/codec/src/session/index.ts';
+import {
+  InProcessBroker,
+  sessionInput,
+  type Broker,
+  type SessionCloseInfo,
+  type WebSocketConnection,
+} from '../../packages/codec/src/session/index.ts';
 import { assert, assertEquals } from './assert.ts';
 import { sleep, until, within } from './wait.ts';
 
@@ -33,7 +39,10 @@ export type OurTopicServer = (
 ) => Promise<{ server: PublishingServer; url: string; port: number }>;
 
 /** A runtime's `connect`. */
-export type Connect = (url: string, options?: { extensions?: readonly ExtensionFactory[] }) => Promise<WebSocketConnection>;
+export type Connect = (
+  url: string,
+  options?: { extensions?: readonly ExtensionFactory[] },
+) => Promise<WebSocketConnection>;
 
 /** Every message a client receives, from now on (listener attached after the await, as users do). */
 function collect(ws: WebSocketConnection): Array<string | Uint8Array> {
@@ -75,7 +84,13 @@ export async function topicBasics(ourServer: OurTopicServer, connect: Connect): 
     const a3 = await within(connect(`${url}/a`), 10_000, 'connect a3');
     const b1 = await within(connect(`${url}/b`), 10_000, 'connect b1');
     const none = await within(connect(`${url}/none`), 10_000, 'connect none');
-    const [ga1, ga2, ga3, gb1, gnone] = [a1, a2, a3, b1, none].map(collect) as [string[], string[], string[], string[], string[]];
+    const [ga1, ga2, ga3, gb1, gnone] = [a1, a2, a3, b1, none].map(collect) as [
+      string[],
+      string[],
+      string[],
+      string[],
+      string[],
+    ];
     await until(() => serverSide.length === 5, 'five server connections');
     const [s1] = serverSide as [WebSocketConnection];
     assertEquals(server.subscriberCount('a'), 3, 'three subscribe to a');
@@ -91,7 +106,10 @@ export async function topicBasics(ourServer: OurTopicServer, connect: Connect): 
     assertEquals(server.publish('a', 'to a'), 3, 'written to three');
     assertEquals(server.publish('b', new Uint8Array([1, 2, 3])), 1, 'written to one');
     assertEquals(server.publish('nobody', 'x'), 0, 'a topic without subscribers');
-    await until(() => ga1.length === 1 && ga2.length === 1 && ga3.length === 1 && gb1.length === 1, 'server.publish delivered');
+    await until(
+      () => ga1.length === 1 && ga2.length === 1 && ga3.length === 1 && gb1.length === 1,
+      'server.publish delivered',
+    );
     assertEquals([ga1[0], ga2[0], ga3[0]], ['to a', 'to a', 'to a'], 'text to every subscriber');
     assertEquals(gb1[0], new Uint8Array([1, 2, 3]), 'binary to b');
 
@@ -122,9 +140,18 @@ export async function topicBasics(ourServer: OurTopicServer, connect: Connect): 
     assertEquals(gnone.length, 0, 'a connection with no topic gets nothing');
 
     // Misuse throws a typed error; a client connection has no topics.
-    assert(isUsageError(() => s1.subscribe(42 as unknown as string)), 'a topic must be a string');
-    assert(isUsageError(() => a1.subscribe('a')), 'a client connection has no topics');
-    assert(isUsageError(() => server.publish('a', 'x', 'yes' as unknown as boolean)), 'bad publish options');
+    assert(
+      isUsageError(() => s1.subscribe(42 as unknown as string)),
+      'a topic must be a string',
+    );
+    assert(
+      isUsageError(() => a1.subscribe('a')),
+      'a client connection has no topics',
+    );
+    assert(
+      isUsageError(() => server.publish('a', 'x', 'yes' as unknown as boolean)),
+      'bad publish options',
+    );
     for (const ws of [a1, a3, b1, none]) ws.close();
     await within(Promise.all([a1.closed, a3.closed, b1.closed, none.closed]), 10_000, 'clients closed');
     await until(() => server.subscriberCount('a') === 0 && server.subscriberCount('b') === 0, 'every topic empty');
@@ -196,33 +223,51 @@ export async function frameOnce(ourServer: OurTopicServer, connect: Connect): Pr
     });
     try {
       const clients: WebSocketConnection[] = [];
-      for (let i = 0; i < N; i++) clients.push(await within(connect(url, d === null ? {} : { extensions: [d.client] }), 10_000, 'connect'));
+      for (let i = 0; i < N; i++)
+        clients.push(await within(connect(url, d === null ? {} : { extensions: [d.client] }), 10_000, 'connect'));
       const got = clients.map(collect);
       await until(() => serverSide.length === N, 'subscribers');
       const spies = serverSide.map(spyWrites);
       const message = 'hello topic '.repeat(200); // 2.4 KB: over the deflate threshold
       const before = d?.compressions() ?? 0;
-      assertEquals(server.publish('t', message, { compress: d === null ? undefined : true }), N, `${mode}: written to all`);
+      assertEquals(
+        server.publish('t', message, { compress: d === null ? undefined : true }),
+        N,
+        `${mode}: written to all`,
+      );
       const compressions = (d?.compressions() ?? 0) - before;
       const firsts = spies.map((chunks) => chunks[0]);
-      assert(firsts.every((c) => c instanceof Uint8Array), `${mode}: every transport got bytes`);
+      assert(
+        firsts.every((c) => c instanceof Uint8Array),
+        `${mode}: every transport got bytes`,
+      );
       if (mode === 'takeover') {
         assertEquals(compressions, N, 'context takeover: one compression per subscriber');
         assertEquals(new Set(firsts).size, N, 'context takeover: each its own frame');
       } else {
         assertEquals(new Set(firsts).size, 1, `${mode}: one frame object for every subscriber`);
-        assertEquals(spies.map((chunks) => chunks.length), Array(N).fill(1), `${mode}: one chunk each`);
+        assertEquals(
+          spies.map((chunks) => chunks.length),
+          Array(N).fill(1),
+          `${mode}: one chunk each`,
+        );
         if (d !== null) assertEquals(compressions, 1, 'no context takeover: one compression for all');
       }
       // RSV1 on the compressed frames.
       assertEquals(((firsts[0]![0]! >> 6) & 1) === 1, d !== null, `${mode}: RSV1 ${d !== null ? 'set' : 'clear'}`);
       await until(() => got.every((g) => g.length === 1), `${mode}: delivered`);
-      assert(got.every((g) => g[0] === message), `${mode}: every client reads the message`);
+      assert(
+        got.every((g) => g[0] === message),
+        `${mode}: every client reads the message`,
+      );
       // A second publish after a direct send: context takeover streams stay in step.
       serverSide[0]!.send('direct '.repeat(300));
       server.publish('t', message + '!', { compress: d === null ? undefined : true });
       await until(() => got.every((g, i) => g.length === (i === 0 ? 3 : 2)), `${mode}: second publish delivered`);
-      assert(got.every((g) => g.at(-1) === message + '!'), `${mode}: second publish read by all`);
+      assert(
+        got.every((g) => g.at(-1) === message + '!'),
+        `${mode}: second publish read by all`,
+      );
       for (const ws of clients) ws.close();
       await within(Promise.all(clients.map((ws) => ws.closed)), 10_000, 'clients closed');
     } finally {
@@ -243,16 +288,21 @@ export async function slowSubscriber(ourServer: OurTopicServer, connect: Connect
   const COUNT = 128; // 32 MiB: more than the kernel's loopback buffers absorb (a few MiB)
   for (const closeOnBackpressureLimit of [false, true]) {
     const serverSide: WebSocketConnection[] = [];
-    const { server, url } = await ourServer({ backpressureLimit: LIMIT, closeOnBackpressureLimit, maxBufferedAmount: 64 * 1024 * 1024 }, (ws) => {
-      ws.subscribe('feed');
-      serverSide.push(ws);
-    });
+    const { server, url } = await ourServer(
+      { backpressureLimit: LIMIT, closeOnBackpressureLimit, maxBufferedAmount: 64 * 1024 * 1024 },
+      (ws) => {
+        ws.subscribe('feed');
+        serverSide.push(ws);
+      },
+    );
     try {
       const fast = await within(connect(url), 10_000, 'connect fast');
       const slow = await within(connect(url), 10_000, 'connect slow');
       slow.pause();
       const fastGot: number[] = [];
-      fast.on('message', (data) => fastGot.push(data instanceof Uint8Array ? new DataView(data.buffer, data.byteOffset).getUint32(0) : -1));
+      fast.on('message', (data) =>
+        fastGot.push(data instanceof Uint8Array ? new DataView(data.buffer, data.byteOffset).getUint32(0) : -1),
+      );
       let slowCount = 0;
       slow.on('message', () => slowCount++);
       await until(() => serverSide.length === 2, 'two subscribers');
@@ -269,8 +319,15 @@ export async function slowSubscriber(ourServer: OurTopicServer, connect: Connect
         await until(() => fastGot.length >= i, 'the fast subscriber keeps up', 20_000);
       }
       await until(() => fastGot.length === COUNT, 'the fast subscriber got everything', 20_000);
-      assertEquals(fastGot, Array.from({ length: COUNT }, (_, i) => i), 'every message to the fast one, in order');
-      assert(maxSlowBuffered <= LIMIT, `the slow one's backlog stayed within backpressureLimit (max ${maxSlowBuffered})`);
+      assertEquals(
+        fastGot,
+        Array.from({ length: COUNT }, (_, i) => i),
+        'every message to the fast one, in order',
+      );
+      assert(
+        maxSlowBuffered <= LIMIT,
+        `the slow one's backlog stayed within backpressureLimit (max ${maxSlowBuffered})`,
+      );
       assert(written < 2 * COUNT, `messages were skipped for the slow one (${written} writes for ${COUNT} publishes)`);
       if (closeOnBackpressureLimit) {
         const info = await within(slowClosed, 10_000, 'the slow one terminated');
@@ -311,7 +368,10 @@ export async function inProcessBroker(ourServer: OurTopicServer, connect: Connec
     const c = await within(connect(`${two.url}/room`), 10_000, 'connect c');
     const other = await within(connect(`${two.url}/other`), 10_000, 'connect other');
     const [ga, gb, gc, gother] = [a, b, c, other].map(collect) as [string[], string[], string[], string[]];
-    await until(() => one.server.subscriberCount('room') === 1 && two.server.subscriberCount('room') === 2, 'subscribed');
+    await until(
+      () => one.server.subscriberCount('room') === 1 && two.server.subscriberCount('room') === 2,
+      'subscribed',
+    );
     assertEquals(one.server.publish('room', 'from one'), 1, 'one local subscriber on one');
     a.send('from a'); // ws.publish on server one: b and c on server two, not a
     c.send('from c'); // on server two: b locally, a through the broker

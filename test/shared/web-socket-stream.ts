@@ -119,7 +119,9 @@ export async function writerAwaits(ourServer: OurServer, WebSocketStream: Stream
   const { server, url } = await ourServer({}, (ws) => {
     peer = ws;
     ws.pause(); // read nothing for a while
-    ws.on('message', (data) => got.push(new DataView((data as Uint8Array).buffer, (data as Uint8Array).byteOffset).getUint32(0)));
+    ws.on('message', (data) =>
+      got.push(new DataView((data as Uint8Array).buffer, (data as Uint8Array).byteOffset).getUint32(0)),
+    );
   });
   try {
     const stream = new WebSocketStream(url);
@@ -140,7 +142,11 @@ export async function writerAwaits(ourServer: OurServer, WebSocketStream: Stream
     peer!.resume();
     await within(Promise.all(writes), 20_000, 'every write');
     await until(() => got.length === N, 'every message received', 20_000);
-    assertEquals(got, Array.from({ length: N }, (_, i) => i), 'in order');
+    assertEquals(
+      got,
+      Array.from({ length: N }, (_, i) => i),
+      'in order',
+    );
     await within(writer.close(), 10_000, 'writer.close closes the connection');
     assertEquals((await within(stream.closed, 10_000, 'closed')).closeCode, 1005, 'closed without a code');
   } finally {
@@ -149,7 +155,11 @@ export async function writerAwaits(ourServer: OurServer, WebSocketStream: Stream
 }
 
 /** A server's connection as streams: its readable piped into its writable echoes. */
-export async function fromServerConnection(ourServer: OurServer, WebSocketStream: StreamClass, connect: (url: string) => Promise<WebSocketConnection>): Promise<void> {
+export async function fromServerConnection(
+  ourServer: OurServer,
+  WebSocketStream: StreamClass,
+  connect: (url: string) => Promise<WebSocketConnection>,
+): Promise<void> {
   let piped: Promise<void> | undefined;
   const { server, url } = await ourServer({}, (ws) => {
     const stream = WebSocketStream.from(ws);
@@ -174,22 +184,51 @@ export async function fromServerConnection(ourServer: OurServer, WebSocketStream
 
 /** A refused handshake rejects opened (and closed) with the HandshakeError; an abort rejects them with the signal's reason. */
 export async function refusedAndAborted(ourServer: OurServer, WebSocketStream: StreamClass): Promise<void> {
-  const { server, url } = await ourServer({ verifyClient: (request) => (request.path === '/refuse' ? { status: 403 } : request.path === '/slow' ? new Promise<boolean>(() => {}) : true) }, () => {});
+  const { server, url } = await ourServer(
+    {
+      verifyClient: (request) =>
+        request.path === '/refuse' ? { status: 403 } : request.path === '/slow' ? new Promise<boolean>(() => {}) : true,
+    },
+    () => {},
+  );
   try {
     const refused = new WebSocketStream(`${url}/refuse`);
     const error = await refused.opened.then(
       () => null,
       (e: unknown) => e,
     );
-    assert(error instanceof HandshakeError && error.status === 403, `opened rejects with the HandshakeError (${String(error)})`);
-    assert(await refused.closed.then(() => false, () => true), 'closed rejects too');
+    assert(
+      error instanceof HandshakeError && error.status === 403,
+      `opened rejects with the HandshakeError (${String(error)})`,
+    );
+    assert(
+      await refused.closed.then(
+        () => false,
+        () => true,
+      ),
+      'closed rejects too',
+    );
 
     const controller = new AbortController();
     const aborted = new WebSocketStream(`${url}/slow`, { signal: controller.signal });
     const reason = new Error('changed my mind');
     controller.abort(reason);
-    assertEquals(await aborted.opened.then(() => null, (e: unknown) => e), reason, 'opened rejects with the reason');
-    assertEquals(await aborted.closed.then(() => null, (e: unknown) => e), reason, 'closed rejects with the reason');
+    assertEquals(
+      await aborted.opened.then(
+        () => null,
+        (e: unknown) => e,
+      ),
+      reason,
+      'opened rejects with the reason',
+    );
+    assertEquals(
+      await aborted.closed.then(
+        () => null,
+        (e: unknown) => e,
+      ),
+      reason,
+      'closed rejects with the reason',
+    );
   } finally {
     await within(server.close(), 15_000, 'server.close');
   }

@@ -2,7 +2,15 @@
 // mistakes a new user makes. Each `@ts-expect-error` line must fail to compile; if one compiles,
 // the typecheck fails ("unused @ts-expect-error"). `expectTypeOf` pins what does compile.
 import { expectTypeOf } from 'vitest';
-import { WebSocket, connect, createServer, handleUpgrade, type CloseInfo, type WebSocketConnection, type WebSocketError } from '../../packages/node/src/index.ts';
+import {
+  WebSocket,
+  connect,
+  createServer,
+  handleUpgrade,
+  type CloseInfo,
+  type WebSocketConnection,
+  type WebSocketError,
+} from '../../packages/node/src/index.ts';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 
@@ -41,9 +49,12 @@ server.on('conection', () => {});
 interface Session {
   room: string;
 }
-const typed = createServer<Session>({ verifyClient: async (request) => ({ data: { room: request.path } }) }, (connection) => {
-  expectTypeOf(connection.data).toEqualTypeOf<Session>();
-});
+const typed = createServer<Session>(
+  { verifyClient: async (request) => ({ data: { room: request.path } }) },
+  (connection) => {
+    expectTypeOf(connection.data).toEqualTypeOf<Session>();
+  },
+);
 // @ts-expect-error data must be a Session
 createServer<Session>({ verifyClient: () => ({ data: { rooms: 1 } }) });
 // Refusals and plain verdicts still type-check.
@@ -52,7 +63,9 @@ void typed;
 
 declare const req: IncomingMessage;
 declare const socket: Duplex;
-const upgraded = handleUpgrade(req, socket, new Uint8Array(0), { verifyClient: () => ({ data: 7 }) }, (connection) => expectTypeOf(connection.data).toBeNumber());
+const upgraded = handleUpgrade(req, socket, new Uint8Array(0), { verifyClient: () => ({ data: 7 }) }, (connection) =>
+  expectTypeOf(connection.data).toBeNumber(),
+);
 expectTypeOf(upgraded.data).toBeNumber();
 
 // ── options: a string or a list of protocols; ws's names do not compile ──

@@ -74,7 +74,8 @@ describe('node-chat', () => {
     await until(() => alice.messages.some((m) => m.type === 'join' && m.name === 'bob'));
     alice.ws.send(JSON.stringify({ type: 'say', text: '  hello ✓ ' }));
     await until(() => [alice, bob].every((m) => m.messages.some((x) => x.type === 'message')), 10_000, 'broadcast');
-    for (const m of [alice, bob]) expect(m.messages.find((x) => x.type === 'message')).toMatchObject({ from: 'alice', text: 'hello ✓' });
+    for (const m of [alice, bob])
+      expect(m.messages.find((x) => x.type === 'message')).toMatchObject({ from: 'alice', text: 'hello ✓' });
     expect(bob.messages[0]).toEqual({ type: 'welcome', name: 'bob', people: ['alice', 'bob'] });
     bob.ws.close(1000);
     await until(() => alice.messages.some((m) => m.type === 'leave' && m.name === 'bob'), 10_000, 'leave');
@@ -117,7 +118,9 @@ describe('node-chat', () => {
   });
 
   it('runs as a command (main.mjs) and exits on SIGTERM', { timeout: 180_000 }, async () => {
-    const child = spawn(process.execPath, [path.join(HERE, '..', 'main.mjs'), '--', '--port', '0', '--host', HOST], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [path.join(HERE, '..', 'main.mjs'), '--', '--port', '0', '--host', HOST], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (c) => (output += c));
     child.stderr.on('data', (c) => (output += c));

@@ -9,7 +9,15 @@ import { createChatServer, type ChatServer } from '../chat.mjs';
 
 const CHROMIUM = '/usr/bin/chromium';
 // Without the background-networking flags Chromium floods a closed network with connections.
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
 const SKIPPED = `skipped: ${CHROMIUM} is not installed (apt-get install -y chromium)`;
 if (!HAVE_CHROMIUM) console.warn(`examples/node-chat: Chromium test ${SKIPPED}`);
@@ -53,7 +61,11 @@ describe.skipIf(!HAVE_CHROMIUM)(`node-chat in headless Chromium${HAVE_CHROMIUM ?
   const statusIs = (page: Page, text: string): Promise<unknown> =>
     page.waitForFunction((want) => document.getElementById('status')!.textContent === want, text, { timeout: 20_000 });
   const logHas = (page: Page, line: string): Promise<unknown> =>
-    page.waitForFunction((want) => [...document.querySelectorAll('#log li')].some((li) => li.textContent === want), line, { timeout: 20_000 });
+    page.waitForFunction(
+      (want) => [...document.querySelectorAll('#log li')].some((li) => li.textContent === want),
+      line,
+      { timeout: 20_000 },
+    );
   const log = (page: Page): Promise<string[]> => page.locator('#log li').allTextContents();
 
   it('two pages join, one sends, both see the message', { timeout: 90_000 }, async () => {
@@ -67,13 +79,20 @@ describe.skipIf(!HAVE_CHROMIUM)(`node-chat in headless Chromium${HAVE_CHROMIUM ?
     await bob.fill('#text', 'hi alice');
     await bob.click('#send');
     for (const page of [alice, bob]) await logHas(page, 'bob:hi alice');
-    expect(await log(bob)).toEqual(['in the room: alice, bob', 'bob joined', 'alice:hello from alice ✓ <b>not bold</b>', 'bob:hi alice']);
+    expect(await log(bob)).toEqual([
+      'in the room: alice, bob',
+      'bob joined',
+      'alice:hello from alice ✓ <b>not bold</b>',
+      'bob:hi alice',
+    ]);
     expect(await alice.locator('#log b').count()).toBe(2); // only the names are bold: text stays text
     expect(await alice.inputValue('#text')).toBe(''); // the form cleared
     expect([...chat.room.keys()].sort()).toEqual(['alice', 'bob']);
   });
 
-  it('the close code and reason reach the page: 4009 for a taken name, 1001 when the server shuts down', { timeout: 90_000 }, async () => {
+  it('the close code and reason reach the page: 4009 for a taken name, 1001 when the server shuts down', {
+    timeout: 90_000,
+  }, async () => {
     await start();
     const alice = await join('alice');
     const bob = await join('bob');

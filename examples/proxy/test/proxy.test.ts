@@ -146,7 +146,10 @@ async function streamingUpstream(handler?: (ws: WebSocketConnection) => void) {
   return { url: `ws://${HOST}:${port}`, fragments, connections, close: () => server.close() };
 }
 
-async function startProxy(upstream: string, options: Partial<Parameters<typeof createProxy>[0]> = {}): Promise<{ proxy: Proxy; url: string }> {
+async function startProxy(
+  upstream: string,
+  options: Partial<Parameters<typeof createProxy>[0]> = {},
+): Promise<{ proxy: Proxy; url: string }> {
   const proxy = createProxy({ upstream, ...options });
   const { port } = await proxy.listen(0, HOST);
   return { proxy, url: `ws://${HOST}:${port}` };
@@ -220,10 +223,18 @@ describe('proxy: client (ws) ⇄ proxy ⇄ upstream', () => {
     await until(() => upstream.fragments.length >= 1, 10_000, 'first text fragment upstream');
     expect(upstream.fragments[0]!.info).toEqual({ kind: 'text', first: true, fin: false });
     ws.send(text.subarray(2, 7), { binary: false, fin: false });
-    await until(() => Buffer.concat(upstream.fragments.map((f) => f.data)).length >= 7, 10_000, 'second text fragment upstream');
+    await until(
+      () => Buffer.concat(upstream.fragments.map((f) => f.data)).length >= 7,
+      10_000,
+      'second text fragment upstream',
+    );
     ws.send(text.subarray(7), { binary: false, fin: true });
     ws.send(Buffer.from([1, 2, 3]), { binary: true, fin: false });
-    await until(() => upstream.fragments.some((f) => f.info.kind === 'binary'), 10_000, 'first binary fragment upstream');
+    await until(
+      () => upstream.fragments.some((f) => f.info.kind === 'binary'),
+      10_000,
+      'first binary fragment upstream',
+    );
     expect(upstream.fragments.at(-1)!.info).toMatchObject({ kind: 'binary', first: true, fin: false });
     ws.send(Buffer.from([4, 5]), { binary: true, fin: true });
     const [[t, tb], [bin, bb]] = (await echoed) as [[Buffer, boolean], [Buffer, boolean]];
@@ -256,7 +267,9 @@ describe('proxy: client (ws) ⇄ proxy ⇄ upstream', () => {
     expect(upstream.fragments.filter((f) => f.info.fin)).toHaveLength(1);
   });
 
-  it('applies backpressure: pauses the upstream leg while the client does not read, resumes on drain', { timeout: 60_000 }, async () => {
+  it('applies backpressure: pauses the upstream leg while the client does not read, resumes on drain', {
+    timeout: 60_000,
+  }, async () => {
     const total = 24 * MiB;
     const chunk = 64 * 1024;
     const upstream = later(
@@ -348,7 +361,9 @@ describe('proxy: client (ws) ⇄ proxy ⇄ upstream', () => {
   });
 
   it('passes the upstream’s close code and reason to the client', async () => {
-    const upstream = later(await wsUpstream((ws, req) => req.url === '/bye' && setTimeout(() => ws.close(4002, 'bye from upstream'), 20)));
+    const upstream = later(
+      await wsUpstream((ws, req) => req.url === '/bye' && setTimeout(() => ws.close(4002, 'bye from upstream'), 20)),
+    );
     const { url } = await proxyTo(upstream.url);
     const ws = await client(`${url}/bye`);
     expect(await closeOf(ws)).toEqual({ code: 4002, reason: 'bye from upstream' });
@@ -357,7 +372,14 @@ describe('proxy: client (ws) ⇄ proxy ⇄ upstream', () => {
   });
 
   it('an upstream that drops (socket destroyed) closes the client with 1011 "upstream connection lost"', async () => {
-    const upstream = later(await wsUpstream((ws) => ws.on('message', (data) => String(data) === 'die' && (ws as unknown as { _socket: { destroy(): void } })._socket.destroy())));
+    const upstream = later(
+      await wsUpstream((ws) =>
+        ws.on(
+          'message',
+          (data) => String(data) === 'die' && (ws as unknown as { _socket: { destroy(): void } })._socket.destroy(),
+        ),
+      ),
+    );
     const { proxy, url } = await proxyTo(upstream.url);
     const ws = await client(url);
     const closed = closeOf(ws);
@@ -404,15 +426,25 @@ describe('proxy: the command (main.mjs)', () => {
   });
   afterAll(() => upstream?.close());
 
-  it('listens, proxies, and exits on SIGTERM after closing its connections with 1001', { timeout: 180_000 }, async () => {
-    const child = spawn(process.execPath, [path.join(HERE, '..', 'main.mjs'), '--', '--listen', `${HOST}:0`, '--upstream', upstream.url], { stdio: ['ignore', 'pipe', 'pipe'] });
+  it('listens, proxies, and exits on SIGTERM after closing its connections with 1001', {
+    timeout: 180_000,
+  }, async () => {
+    const child = spawn(
+      process.execPath,
+      [path.join(HERE, '..', 'main.mjs'), '--', '--listen', `${HOST}:0`, '--upstream', upstream.url],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let output = '';
     child.stdout.on('data', (c) => (output += c));
     child.stderr.on('data', (c) => (output += c));
     const exited = once(child, 'exit').then(([code]) => code as number | null);
     try {
       // The first run in a fresh clone builds @ws/codec and @ws/node.
-      await until(() => /listening on ws:\/\/[^ ]+:\d+ -> /.test(output) || child.exitCode !== null, 150_000, 'proxy start');
+      await until(
+        () => /listening on ws:\/\/[^ ]+:\d+ -> /.test(output) || child.exitCode !== null,
+        150_000,
+        'proxy start',
+      );
       const port = Number(/listening on ws:\/\/[^ ]+:(\d+) -> /.exec(output)?.[1]);
       expect(port, output).toBeGreaterThan(0);
       const ws = await open(`ws://${HOST}:${port}`);

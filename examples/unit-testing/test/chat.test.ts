@@ -9,7 +9,11 @@ import { createChat, type ChatEvent } from '../chat.ts';
 const tokens = { 'alice-token': 'alice', 'bob-token': 'bob', 'carol-token': 'carol' };
 
 /** A client of `server` for `token`, once open, and every chat event it receives (listening from the start: the welcome comes at once). */
-async function join(server: MemoryServer, token: string, options: ClientSessionOptions = {}): Promise<{ ws: WebSocketConnection; inbox: ChatEvent[] }> {
+async function join(
+  server: MemoryServer,
+  token: string,
+  options: ClientSessionOptions = {},
+): Promise<{ ws: WebSocketConnection; inbox: ChatEvent[] }> {
   const ws = server.createConnection(`ws://chat.test/?token=${token}`, options);
   const inbox: ChatEvent[] = [];
   ws.on('message', (data) => inbox.push(JSON.parse(data as string) as ChatEvent));
@@ -68,7 +72,12 @@ describe('chat room', () => {
 
   it('heartbeat: a client that stops answering pings is dropped after interval + timeout; the others stay', async () => {
     const clock = new FakeClock();
-    const chat = createChat({ tokens, heartbeat: { interval: 30_000, timeout: 10_000 }, timers: clock.timers, clock: clock.now });
+    const chat = createChat({
+      tokens,
+      heartbeat: { interval: 30_000, timeout: 10_000 },
+      timers: clock.timers,
+      clock: clock.now,
+    });
     const server = createMemoryServer(chat.options, chat.onConnection);
     const time = { timers: clock.timers, clock: clock.now };
     const { ws: alice, inbox: aliceSees } = await join(server, 'alice-token', time);
@@ -92,7 +101,10 @@ describe('chat room', () => {
     const chat = createChat({ tokens, timers: clock.timers, clock: clock.now });
     const server = createMemoryServer(chat.options, chat.onConnection);
     const time = { timers: clock.timers, clock: clock.now };
-    const clients = [await server.connect('ws://chat.test/?token=alice-token', time), await server.connect('ws://chat.test/?token=bob-token', time)];
+    const clients = [
+      await server.connect('ws://chat.test/?token=alice-token', time),
+      await server.connect('ws://chat.test/?token=bob-token', time),
+    ];
     await server.shutdown({ timeout: 1000 });
     expect((await Promise.all(clients.map((ws) => ws.closed))).map((info) => info.code)).toEqual([1001, 1001]);
     expect(server.connections.size).toBe(0);

@@ -6,7 +6,12 @@ import { runAutobahnClient } from '@ws/codec/session';
 import { createConnection, permessageDeflate } from '../src/index.ts';
 import { parseFlags } from '@ws/codec/testing';
 
-const args = parseFlags(process.argv.slice(2), { url: 'ws://127.0.0.1:9001', agent: '@ws/bun', 'case-timeout': '60000', proxy: '' });
+const args = parseFlags(process.argv.slice(2), {
+  url: 'ws://127.0.0.1:9001',
+  agent: '@ws/bun',
+  'case-timeout': '60000',
+  proxy: '',
+});
 const count = await runAutobahnClient({
   createConnection,
   extensions: [permessageDeflate()],

@@ -52,7 +52,14 @@ export function createConnection(url: string | { href: string }, options: Connec
   const transport = new BunTransport({ secure: target.secure, verify });
   const connection = startClient(transport, url, sessionOptions);
   const tls: TLSOptions | undefined = target.secure
-    ? { serverName: servername ?? (isIp(target.hostname) ? undefined : target.hostname), ca, cert, key, rejectUnauthorized: verify, ...tlsOptions }
+    ? {
+        serverName: servername ?? (isIp(target.hostname) ? undefined : target.hostname),
+        ca,
+        cert,
+        key,
+        rejectUnauthorized: verify,
+        ...tlsOptions,
+      }
     : undefined;
   const proxy = resolveProxy(options.proxy, target, () => process.env);
   if (proxy !== null) {
@@ -60,7 +67,14 @@ export function createConnection(url: string | { href: string }, options: Connec
     return connection;
   }
   // A refused connection also reaches `connectError` (→ onClose with the error): the promise is for Bun only.
-  Bun.connect<BunTransport>({ hostname: target.hostname, port: target.port, allowHalfOpen: true, tls, data: transport, socket: socketHandlers }).catch(() => {});
+  Bun.connect<BunTransport>({
+    hostname: target.hostname,
+    port: target.port,
+    allowHalfOpen: true,
+    tls,
+    data: transport,
+    socket: socketHandlers,
+  }).catch(() => {});
   return connection;
 }
 
@@ -80,9 +94,20 @@ const tunnelHandlers = {
  * TCP to `proxy`, `CONNECT` to the target, then the socket goes to `transport`: as it is for ws,
  * through TLS to the origin (certificate checked against its name) for wss.
  */
-async function throughProxy(proxy: ProxyEndpoint, target: WsUrl, transport: BunTransport, tls: TLSOptions | undefined): Promise<void> {
+async function throughProxy(
+  proxy: ProxyEndpoint,
+  target: WsUrl,
+  transport: BunTransport,
+  tls: TLSOptions | undefined,
+): Promise<void> {
   const reads = new TunnelReads();
-  const socket = await Bun.connect<TunnelReads>({ hostname: proxy.hostname, port: proxy.port, allowHalfOpen: true, data: reads, socket: tunnelHandlers });
+  const socket = await Bun.connect<TunnelReads>({
+    hostname: proxy.hostname,
+    port: proxy.port,
+    allowHalfOpen: true,
+    data: reads,
+    socket: tunnelHandlers,
+  });
   try {
     const rest = await openTunnel(
       {
@@ -93,7 +118,8 @@ async function throughProxy(proxy: ProxyEndpoint, target: WsUrl, transport: BunT
       target,
     );
     // TLS and WebSocket are both client-first: a proxy that already sent tunnel bytes is broken.
-    if (rest.length > 0) throw new ProxyError('the proxy sent data through the tunnel before the client spoke', null, null);
+    if (rest.length > 0)
+      throw new ProxyError('the proxy sent data through the tunnel before the client spoke', null, null);
   } catch (error) {
     socket.terminate();
     throw error;
@@ -125,6 +151,7 @@ export const WebSocket: WebSocketClass = createWebSocketClass({
  * `await stream.opened` → `{ readable, writable, protocol, extensions }`, `stream.closed`,
  * `stream.close({ closeCode, reason })`; `WebSocketStream.from(connection)` for a server's connection.
  */
-export const WebSocketStream: WebSocketStreamClass<ReadableStream<string | Uint8Array>, WritableStream<SendData>> = createWebSocketStreamClass((url, options) =>
-  createConnection(url, options as ConnectOptions),
-);
+export const WebSocketStream: WebSocketStreamClass<
+  ReadableStream<string | Uint8Array>,
+  WritableStream<SendData>
+> = createWebSocketStreamClass((url, options) => createConnection(url, options as ConnectOptions));

@@ -4,7 +4,16 @@ export type { ServerOptions } from './server.ts';
 export { connect, createConnection, WebSocket, WebSocketStream } from './client.ts';
 export type { ConnectOptions } from './client.ts';
 export { BunTransport, socketHandlers } from './transport.ts';
-export { WebSocketConnection, HandshakeError, WebSocketError, Topics, createTopics, InProcessBroker, ConnectionRegistry, ProxyError } from '@ws/codec/session';
+export {
+  WebSocketConnection,
+  HandshakeError,
+  WebSocketError,
+  Topics,
+  createTopics,
+  InProcessBroker,
+  ConnectionRegistry,
+  ProxyError,
+} from '@ws/codec/session';
 export type {
   SessionCloseInfo as CloseInfo,
   SessionErrorCode,

@@ -5,7 +5,14 @@
  * accepts sockets and passes the peer's address along.
  */
 import type { Socket, TCPSocketListener, TLSOptions } from 'bun';
-import { SessionServer, transportHandlers, type ConnectionHandler, type ServerAddress, type ServerSessionOptions, type WebSocketConnection } from '@ws/codec/session';
+import {
+  SessionServer,
+  transportHandlers,
+  type ConnectionHandler,
+  type ServerAddress,
+  type ServerSessionOptions,
+  type WebSocketConnection,
+} from '@ws/codec/session';
 import { BunTransport, socketHandlers } from './transport.ts';
 
 /** `createServer()`'s options: the session's, and `tls`. `T`: the type of each connection's `data`. */
@@ -29,7 +36,8 @@ export class UpgradeHandler<T = unknown> extends SessionServer<T> {
    */
   handleSocket(socket: Socket<BunTransport>, head?: Uint8Array): WebSocketConnection<T> {
     const transport = socket.data;
-    if (!(transport instanceof BunTransport)) throw new TypeError('handleSocket needs a socket whose data is a BunTransport (see socketHandlers)');
+    if (!(transport instanceof BunTransport))
+      throw new TypeError('handleSocket needs a socket whose data is a BunTransport (see socketHandlers)');
     const connection = this.serveSocket(transport, socket);
     if (head !== undefined && head.length > 0 && connection.readyState === 'connecting') transport.received(head);
     return connection;
@@ -37,7 +45,11 @@ export class UpgradeHandler<T = unknown> extends SessionServer<T> {
 
   /** @internal */
   protected serveSocket(transport: BunTransport, socket: Socket<BunTransport>): WebSocketConnection<T> {
-    const peer = { remoteAddress: socket.remoteAddress ?? null, remotePort: socket.remotePort ?? null, secure: transport.secure };
+    const peer = {
+      remoteAddress: socket.remoteAddress ?? null,
+      remotePort: socket.remotePort ?? null,
+      secure: transport.secure,
+    };
     const connection = this.serve(transport, peer);
     transport.attach(transportHandlers(connection)); // the connection's own handlers: one call less per event
     return connection;
@@ -45,7 +57,10 @@ export class UpgradeHandler<T = unknown> extends SessionServer<T> {
 }
 
 /** An upgrade handler for sockets your own `Bun.listen` accepts: `wss.handleSocket(socket, head)`, then `await wss.shutdown()`. */
-export function createUpgradeHandler<T = unknown>(options: ServerSessionOptions<T> = {}, onConnection?: ConnectionHandler<T>): UpgradeHandler<T> {
+export function createUpgradeHandler<T = unknown>(
+  options: ServerSessionOptions<T> = {},
+  onConnection?: ConnectionHandler<T>,
+): UpgradeHandler<T> {
   return new UpgradeHandler<T>(options, onConnection);
 }
 
@@ -70,7 +85,8 @@ export class WebSocketServer<T = unknown> extends UpgradeHandler<T> {
    * defaults to `0.0.0.0` (every IPv4 interface).
    */
   listen(port = 0, host = '0.0.0.0'): Promise<ServerAddress> {
-    if (this.#listener !== null || this.closing) return Promise.reject(new Error('the server is already listening or closed'));
+    if (this.#listener !== null || this.closing)
+      return Promise.reject(new Error('the server is already listening or closed'));
     try {
       this.#listener = Bun.listen<BunTransport>({
         hostname: host,
@@ -88,7 +104,11 @@ export class WebSocketServer<T = unknown> extends UpgradeHandler<T> {
   address(): ServerAddress | null {
     const listener = this.#listener;
     if (listener === null) return null;
-    return { address: listener.hostname, family: listener.hostname.includes(':') ? 'IPv6' : 'IPv4', port: listener.port };
+    return {
+      address: listener.hostname,
+      family: listener.hostname.includes(':') ? 'IPv6' : 'IPv4',
+      port: listener.port,
+    };
   }
 
   protected override stopAccepting(): void {
@@ -107,6 +127,9 @@ export class WebSocketServer<T = unknown> extends UpgradeHandler<T> {
  * A standalone server; call `listen(port, host)` on it. `T` is the type of each connection's
  * `data`, set by `verifyClient` answering `{ data }` (inferred from it when not given).
  */
-export function createServer<T = unknown>(options: ServerOptions<T> = {}, onConnection?: ConnectionHandler<T>): WebSocketServer<T> {
+export function createServer<T = unknown>(
+  options: ServerOptions<T> = {},
+  onConnection?: ConnectionHandler<T>,
+): WebSocketServer<T> {
   return new WebSocketServer<T>(options, onConnection);
 }

@@ -27,7 +27,6 @@ const COALESCE = 64 * 1024;
 let scratch: Uint8Array | null = null;
 const EMPTY = new Uint8Array(0);
 
-
 export class BunTransport implements Transport {
   /** The connection is TLS. */
   readonly secure: boolean;

@@ -10,30 +10,44 @@ import { HOST, ourServer, until } from './helpers.ts';
 import { neverReads, slowReader, UPGRADE_REQUEST } from '../../../test/shared/backpressure.ts';
 
 describe('backpressure', () => {
-  it("with a slow reader: send() returns 'buffered', drain() resolves, all messages arrive in order", () => slowReader(ourServer, connect), 30_000);
+  it(
+    "with a slow reader: send() returns 'buffered', drain() resolves, all messages arrive in order",
+    () => slowReader(ourServer, connect),
+    30_000,
+  );
 
-  it('terminates a peer that never reads once maxBufferedAmount is exceeded', () =>
-    neverReads(ourServer, async (port) => {
-      let first = true;
-      const socket = await Bun.connect({
-        hostname: HOST,
-        port,
-        socket: {
-          data(s) {
-            if (first) s.pause(); // read the 101, then never again
-            first = false;
+  it(
+    'terminates a peer that never reads once maxBufferedAmount is exceeded',
+    () =>
+      neverReads(ourServer, async (port) => {
+        let first = true;
+        const socket = await Bun.connect({
+          hostname: HOST,
+          port,
+          socket: {
+            data(s) {
+              if (first) s.pause(); // read the 101, then never again
+              first = false;
+            },
+            error() {},
           },
-          error() {},
-        },
-      });
-      socket.write(UPGRADE_REQUEST);
-      return () => socket.terminate();
-    }), 30_000);
+        });
+        socket.write(UPGRADE_REQUEST);
+        return () => socket.terminate();
+      }),
+    30_000,
+  );
 });
 
 describe('BunTransport', () => {
   /** A listener that records what it receives, and a connected transport. */
-  async function pair(): Promise<{ transport: BunTransport; received: () => Uint8Array; peer: () => import('bun').Socket<undefined> | null; stop: () => void; drains: () => number }> {
+  async function pair(): Promise<{
+    transport: BunTransport;
+    received: () => Uint8Array;
+    peer: () => import('bun').Socket<undefined> | null;
+    stop: () => void;
+    drains: () => number;
+  }> {
     const chunks: Uint8Array[] = [];
     let peer: import('bun').Socket<undefined> | null = null;
     const listener = Bun.listen({
@@ -52,7 +66,13 @@ describe('BunTransport', () => {
     let closed = false;
     transport.attach({ onData: () => {}, onDrain: () => drains++, onEnd: () => {}, onClose: () => (closed = true) });
     const { socketHandlers } = await import('../src/transport.ts');
-    await Bun.connect<BunTransport>({ hostname: HOST, port: listener.port, allowHalfOpen: true, data: transport, socket: socketHandlers });
+    await Bun.connect<BunTransport>({
+      hostname: HOST,
+      port: listener.port,
+      allowHalfOpen: true,
+      data: transport,
+      socket: socketHandlers,
+    });
     await until(() => peer !== null, 'accept');
     return {
       transport,
@@ -121,7 +141,12 @@ describe('BunTransport', () => {
   it('hands the session every chunk as Bun gave it (a fresh buffer per callback: see below)', () => {
     const got: Uint8Array[] = [];
     const transport = new BunTransport();
-    transport.attach({ onData: (chunk) => void got.push(chunk), onDrain: () => {}, onEnd: () => {}, onClose: () => {} });
+    transport.attach({
+      onData: (chunk) => void got.push(chunk),
+      onDrain: () => {},
+      onEnd: () => {},
+      onClose: () => {},
+    });
     const chunks = [new Uint8Array(3).fill(1), new Uint8Array(5000).fill(9)];
     for (const chunk of chunks) transport.received(chunk);
     expect(got).toEqual(chunks);
@@ -162,7 +187,11 @@ describe('BunTransport', () => {
 
   it('gets a fresh buffer for every data callback from Bun (so large chunks are not copied)', async () => {
     const kept: Uint8Array[] = [];
-    const listener = Bun.listen({ hostname: HOST, port: 0, socket: { binaryType: 'uint8array', data: (_s, d: Uint8Array) => void kept.push(d) } });
+    const listener = Bun.listen({
+      hostname: HOST,
+      port: 0,
+      socket: { binaryType: 'uint8array', data: (_s, d: Uint8Array) => void kept.push(d) },
+    });
     const socket = await Bun.connect({ hostname: HOST, port: listener.port, socket: { data() {} } });
     try {
       let sent = 0;

@@ -10,7 +10,11 @@ import { startTinyproxy, type Tinyproxy } from '../../../test/shared/tinyproxy.t
 const BIN = path.join(import.meta.dir, '..', 'bin');
 
 function start(script: string, args: string[]): { child: Subprocess<'ignore', 'pipe', 'pipe'>; output: () => string } {
-  const child = Bun.spawn([process.execPath, '--conditions', 'source', path.join(BIN, script), ...args], { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
+  const child = Bun.spawn([process.execPath, '--conditions', 'source', path.join(BIN, script), ...args], {
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+  });
   let out = '';
   const decoder = new TextDecoder();
   for (const stream of [child.stdout, child.stderr]) {
@@ -32,7 +36,9 @@ async function autobahnRun(proxy?: Tinyproxy): Promise<void> {
     port: 0,
     fetch(request, srv) {
       const u = new URL(request.url);
-      return srv.upgrade(request, { data: { path: u.pathname, search: u.search, echoed: [] } }) ? undefined : new Response('no', { status: 400 });
+      return srv.upgrade(request, { data: { path: u.pathname, search: u.search, echoed: [] } })
+        ? undefined
+        : new Response('no', { status: 400 });
     },
     websocket: {
       open(ws) {
@@ -55,11 +61,23 @@ async function autobahnRun(proxy?: Tinyproxy): Promise<void> {
     },
   });
   const before = proxy?.connects().length ?? 0;
-  const { child, output } = start('autobahn-client.ts', ['--url', `ws://${HOST}:${server.port}`, '--agent', AGENT, ...(proxy ? ['--proxy', proxy.url] : [])]);
+  const { child, output } = start('autobahn-client.ts', [
+    '--url',
+    `ws://${HOST}:${server.port}`,
+    '--agent',
+    AGENT,
+    ...(proxy ? ['--proxy', proxy.url] : []),
+  ]);
   try {
     const code = await within(child.exited, 20_000, 'autobahn client');
     checkAutobahnRun({ code, results, visits, output: output() });
-    if (proxy) expect(proxy.connects().slice(before).filter((t) => t === `${HOST}:${server.port}`).length).toBe(visits.length);
+    if (proxy)
+      expect(
+        proxy
+          .connects()
+          .slice(before)
+          .filter((t) => t === `${HOST}:${server.port}`).length,
+      ).toBe(visits.length);
   } finally {
     child.kill('SIGKILL');
     await child.exited;

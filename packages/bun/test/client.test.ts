@@ -22,7 +22,10 @@ describe("our client → Bun.serve's WebSocket server", () => {
       fetch(request, srv) {
         const u = new URL(request.url);
         if (u.pathname === '/refuse') return new Response('go away', { status: 403, headers: { 'x-why': 'nope' } });
-        const protocols = (request.headers.get('sec-websocket-protocol') ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+        const protocols = (request.headers.get('sec-websocket-protocol') ?? '')
+          .split(',')
+          .map((p) => p.trim())
+          .filter(Boolean);
         const headers = protocols.includes('chat') ? { 'Sec-WebSocket-Protocol': 'chat' } : undefined;
         if (srv.upgrade(request, { data: { path: u.pathname, query: u.searchParams }, headers })) return undefined;
         return new Response('upgrade required', { status: 426 });
@@ -117,7 +120,13 @@ describe("our client → Bun.serve's WebSocket server", () => {
     await until(() => serverCloses.some((c) => c.code === 4000 && c.reason === 'client-bye'), 'server saw 4000');
 
     const closing = await within(connect(`${url}/close?code=4001&reason=server-bye`));
-    expect(await within(closing.closed)).toMatchObject({ code: 4001, reason: 'server-bye', wasClean: true, initiator: 'remote', error: null });
+    expect(await within(closing.closed)).toMatchObject({
+      code: 4001,
+      reason: 'server-bye',
+      wasClean: true,
+      initiator: 'remote',
+      error: null,
+    });
   });
 
   it('offers subprotocols and reads the chosen one', async () => {

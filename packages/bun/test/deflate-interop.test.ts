@@ -18,7 +18,8 @@ function jsonText(n: number, seed = 1): string {
   let s = seed;
   const rnd = (): number => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
   let out = '';
-  while (out.length < n) out += `{"id":${Math.floor(rnd() * 1e6)},"user":"u${Math.floor(rnd() * 100)}","price":${(rnd() * 100).toFixed(2)}},`;
+  while (out.length < n)
+    out += `{"id":${Math.floor(rnd() * 1e6)},"user":"u${Math.floor(rnd() * 100)}","price":${(rnd() * 100).toFixed(2)}},`;
   return out.slice(0, n);
 }
 
@@ -44,7 +45,9 @@ interface Frame {
 }
 
 /** A TCP proxy in front of `port` that keeps every byte each way. */
-async function recordingProxy(port: number): Promise<{ port: number; up: () => Buffer; down: () => Buffer; close: () => Promise<void> }> {
+async function recordingProxy(
+  port: number,
+): Promise<{ port: number; up: () => Buffer; down: () => Buffer; close: () => Promise<void> }> {
   const up: Buffer[] = [];
   const down: Buffer[] = [];
   const sockets = new Set<net.Socket>();
@@ -124,7 +127,12 @@ function same(a: string | Uint8Array, b: string | Uint8Array): boolean {
  * Check one direction: every message arrived, in order and of its type; the big text went
  * compressed (RSV1, a fraction of its size). Returns what the wire showed, for the log.
  */
-function checkDirection(sent: Array<string | Uint8Array>, got: Array<string | Uint8Array>, wire: Buffer, what: string): string {
+function checkDirection(
+  sent: Array<string | Uint8Array>,
+  got: Array<string | Uint8Array>,
+  wire: Buffer,
+  what: string,
+): string {
   expect(got.length).toBe(sent.length);
   for (let i = 0; i < sent.length; i++) {
     expect(typeof got[i]).toBe(typeof sent[i]);
@@ -144,7 +152,9 @@ async function bunClientRoundTrip(serverPort: number, what: string): Promise<str
   try {
     const client = await bunClient(`ws://${HOST}:${proxy.port}`);
     const got: Array<string | Uint8Array> = [];
-    client.addEventListener('message', (e: MessageEvent) => got.push(typeof e.data === 'string' ? e.data : new Uint8Array(e.data as ArrayBuffer)));
+    client.addEventListener('message', (e: MessageEvent) =>
+      got.push(typeof e.data === 'string' ? e.data : new Uint8Array(e.data as ArrayBuffer)),
+    );
     const offer = header(parse(proxy.up()).head, 'sec-websocket-extensions');
     const answer = header(parse(proxy.down()).head, 'sec-websocket-extensions');
     expect(offer).toContain('permessage-deflate');
@@ -179,7 +189,11 @@ describe('permessage-deflate with Bun built-ins', () => {
     const node = Bun.which('node');
     if (node !== null) {
       const script = path.join(import.meta.dir, '..', '..', 'node', 'bin', 'echo.mjs');
-      nodeEcho = Bun.spawn([node, script, '--port', '0', '--host', HOST], { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
+      nodeEcho = Bun.spawn([node, script, '--port', '0', '--host', HOST], {
+        stdin: 'ignore',
+        stdout: 'pipe',
+        stderr: 'pipe',
+      });
       let out = '';
       const decoder = new TextDecoder();
       for (const stream of [nodeEcho.stdout, nodeEcho.stderr]) {
@@ -187,7 +201,11 @@ describe('permessage-deflate with Bun built-ins', () => {
           for await (const chunk of stream) out += decoder.decode(chunk);
         })();
       }
-      await until(() => /listening on ws:\/\/[^:]+:\d+/.test(out) || nodeEcho!.exitCode !== null, 'node echo to start', 170_000);
+      await until(
+        () => /listening on ws:\/\/[^:]+:\d+/.test(out) || nodeEcho!.exitCode !== null,
+        'node echo to start',
+        170_000,
+      );
       const match = /listening on ws:\/\/[^:]+:(\d+)/.exec(out);
       if (!match) throw new Error(`node echo did not start: ${out}`);
       nodePort = Number(match[1]);
@@ -201,12 +219,12 @@ describe('permessage-deflate with Bun built-ins', () => {
   });
 
   it("Bun's client → @ws/bun's server: negotiated, every size round-trips, compressed both ways", async () => {
-    log.push(...(await bunClientRoundTrip(oursPort, "Bun client → @ws/bun server")));
+    log.push(...(await bunClientRoundTrip(oursPort, 'Bun client → @ws/bun server')));
   }, 60_000);
 
   it("Bun's client → @ws/node's server (Node, zlib backend): negotiated, every size round-trips, compressed both ways", async () => {
     expect(nodePort, 'node is on PATH').toBeGreaterThan(0);
-    log.push(...(await bunClientRoundTrip(nodePort, "Bun client → @ws/node server")));
+    log.push(...(await bunClientRoundTrip(nodePort, 'Bun client → @ws/node server')));
   }, 60_000);
 
   it("@ws/bun's client → Bun.serve with perMessageDeflate: negotiated, every size round-trips, compressed both ways", async () => {

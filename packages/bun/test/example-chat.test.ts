@@ -56,7 +56,11 @@ describe('examples/bun-chat', () => {
 
   it("refuses a cross-site page's Origin with 403", async () => {
     let answer = '';
-    const socket = await Bun.connect({ hostname: HOST, port: Number(base.split(':')[1]), socket: { data: (_s, d) => void (answer += d.toString()) } });
+    const socket = await Bun.connect({
+      hostname: HOST,
+      port: Number(base.split(':')[1]),
+      socket: { data: (_s, d) => void (answer += d.toString()) },
+    });
     socket.write(
       `GET /ws HTTP/1.1\r\nHost: ${base}\r\nOrigin: http://evil.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
         'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',

@@ -4,7 +4,14 @@
 import { describe, expect, it } from 'bun:test';
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
-import { HandshakeError, WebSocket as OurWebSocket, connect, createConnection, createServer, type WebSocketConnection } from '../src/index.ts';
+import {
+  HandshakeError,
+  WebSocket as OurWebSocket,
+  connect,
+  createConnection,
+  createServer,
+  type WebSocketConnection,
+} from '../src/index.ts';
 import { HOST, bunClient, ourServer, within } from './helpers.ts';
 
 const FIXTURES = path.join(import.meta.dir, 'fixtures');
@@ -27,7 +34,9 @@ function failure(ws: InstanceType<typeof OurWebSocket>): Promise<{ log: string[]
     error = e.error;
     message = e.message;
   });
-  return new Promise((resolve) => ws.addEventListener('close', () => resolve({ log: [...log, 'close'], error, message })));
+  return new Promise((resolve) =>
+    ws.addEventListener('close', () => resolve({ log: [...log, 'close'], error, message })),
+  );
 }
 
 describe('first hour on Bun', () => {
@@ -89,13 +98,20 @@ describe('first hour on Bun', () => {
   });
 
   it('an untrusted certificate: the message names TLS; a 403 names the status', async () => {
-    const tlsServer = createServer({ tls: { key: readFileSync(path.join(FIXTURES, 'test-only-key.pem'), 'utf8'), cert: readFileSync(path.join(FIXTURES, 'test-only-cert.pem'), 'utf8') } });
+    const tlsServer = createServer({
+      tls: {
+        key: readFileSync(path.join(FIXTURES, 'test-only-key.pem'), 'utf8'),
+        cert: readFileSync(path.join(FIXTURES, 'test-only-cert.pem'), 'utf8'),
+      },
+    });
     const { port } = await tlsServer.listen(0, HOST);
     const refusing = await ourServer({ verifyClient: () => ({ status: 403 }) });
     try {
       const error = (await within(connect(`wss://localhost:${port}/`).catch((e: unknown) => e))) as HandshakeError;
       expect(error).toBeInstanceOf(HandshakeError);
-      expect(error.message).toMatch(new RegExp(`^TLS handshake with localhost:${port} failed: TLS failure: .*certificate`));
+      expect(error.message).toMatch(
+        new RegExp(`^TLS handshake with localhost:${port} failed: TLS failure: .*certificate`),
+      );
       expect(error.cause).toBeInstanceOf(Error);
 
       const forbidden = (await within(connect(refusing.url).catch((e: unknown) => e))) as HandshakeError;

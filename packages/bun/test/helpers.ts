@@ -8,7 +8,10 @@ export const MIB16 = 16 * 1024 * 1024;
 export const SIZES = [0, 125, 126, 65535, 65536];
 
 /** Our server on a free port. */
-export async function ourServer(options: ServerOptions = {}, onConnection?: ConnectionHandler): Promise<{ server: WebSocketServer; url: string; port: number }> {
+export async function ourServer(
+  options: ServerOptions = {},
+  onConnection?: ConnectionHandler,
+): Promise<{ server: WebSocketServer; url: string; port: number }> {
   const server = createServer(options, onConnection);
   const { port } = await server.listen(0, HOST);
   return { server, url: `ws://${HOST}:${port}`, port };
@@ -58,6 +61,8 @@ export function bunMessages(ws: WebSocket, n: number): Promise<Array<string | Ui
 export function bunClosed(ws: WebSocket): Promise<{ code: number; reason: string; wasClean: boolean }> {
   return new Promise((resolve) => {
     if (ws.readyState === WebSocket.CLOSED) resolve({ code: 1006, reason: '', wasClean: false });
-    ws.addEventListener('close', (e) => resolve({ code: e.code, reason: e.reason, wasClean: e.wasClean }), { once: true });
+    ws.addEventListener('close', (e) => resolve({ code: e.code, reason: e.reason, wasClean: e.wasClean }), {
+      once: true,
+    });
   });
 }

@@ -22,5 +22,7 @@ async function withSnippet(snippet: string, name: string, check: (port: number) 
   }
 }
 
-it('docs/http.md: fetch serves /health, the page and 404s beside an echoing WebSocket', () => withSnippet(serving!, 'serving.ts', (port) => checkServing(port, connect)));
-it('docs/http.md: fetchUpgrades accepts with data and headers, or refuses with a Response', () => withSnippet(upgrades!, 'upgrades.ts', (port) => checkUpgradesInFetch(port, connect)));
+it('docs/http.md: fetch serves /health, the page and 404s beside an echoing WebSocket', () =>
+  withSnippet(serving!, 'serving.ts', (port) => checkServing(port, connect)));
+it('docs/http.md: fetchUpgrades accepts with data and headers, or refuses with a Response', () =>
+  withSnippet(upgrades!, 'upgrades.ts', (port) => checkUpgradesInFetch(port, connect)));

@@ -1,6 +1,13 @@
 // Options as on Node: Origin allow-list, limits, keepalive, idle timeout, permessage-deflate.
 import { describe, expect, it } from 'bun:test';
-import { HandshakeError, connect, createServer, permessageDeflate, type CloseInfo, type WebSocketConnection } from '../src/index.ts';
+import {
+  HandshakeError,
+  connect,
+  createServer,
+  permessageDeflate,
+  type CloseInfo,
+  type WebSocketConnection,
+} from '../src/index.ts';
 import { HOST, bytes, equalBytes, ourServer, text, until, within } from './helpers.ts';
 
 describe('options', () => {

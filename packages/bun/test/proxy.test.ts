@@ -39,15 +39,18 @@ beforeAll(async () => {
 
 afterAll(() => fixture?.stop());
 
-describe.skipIf(!HAVE_PROXY)(`clients through an HTTP CONNECT proxy (tinyproxy)${HAVE_PROXY ? '' : ` — skipped: ${TINYPROXY} is not installed`}`, () => {
-  it('ws://, wss:// (certificate checked), credentials and 407, 403, env and NO_PROXY, WHATWG, malformed options', async () => {
-    const f = fixture!;
-    await expect(scenario.plainThroughProxy(rt, f.open)).resolves.toBeUndefined();
-    await expect(scenario.secureThroughProxy(rt, f.open)).resolves.toBeUndefined();
-    await expect(scenario.credentialsThroughProxy(rt, f.guarded, 'alice', 'secr%65t42')).resolves.toBeUndefined();
-    await expect(scenario.refusedByProxy(rt, f.onlyTls)).resolves.toBeUndefined();
-    await expect(scenario.proxyFromEnvironment(rt, f.open)).resolves.toBeUndefined();
-    await expect(scenario.whatwgThroughProxy(rt, f.open)).resolves.toBeUndefined();
-    await expect(scenario.malformedProxy(rt)).resolves.toBeUndefined();
-  });
-});
+describe.skipIf(!HAVE_PROXY)(
+  `clients through an HTTP CONNECT proxy (tinyproxy)${HAVE_PROXY ? '' : ` — skipped: ${TINYPROXY} is not installed`}`,
+  () => {
+    it('ws://, wss:// (certificate checked), credentials and 407, 403, env and NO_PROXY, WHATWG, malformed options', async () => {
+      const f = fixture!;
+      await expect(scenario.plainThroughProxy(rt, f.open)).resolves.toBeUndefined();
+      await expect(scenario.secureThroughProxy(rt, f.open)).resolves.toBeUndefined();
+      await expect(scenario.credentialsThroughProxy(rt, f.guarded, 'alice', 'secr%65t42')).resolves.toBeUndefined();
+      await expect(scenario.refusedByProxy(rt, f.onlyTls)).resolves.toBeUndefined();
+      await expect(scenario.proxyFromEnvironment(rt, f.open)).resolves.toBeUndefined();
+      await expect(scenario.whatwgThroughProxy(rt, f.open)).resolves.toBeUndefined();
+      await expect(scenario.malformedProxy(rt)).resolves.toBeUndefined();
+    });
+  },
+);

@@ -5,7 +5,14 @@
 import { describe, expect, it } from 'bun:test';
 import type { Socket } from 'bun';
 import { connect, createConnection, createServer, WebSocket } from '../src/index.ts';
-import { asyncHandlers, floodWhileNobodyReads, messagesBeforeClose, messagesWithThe101, readmeClient, type ReceiveRuntime } from '../../../test/shared/receive.ts';
+import {
+  asyncHandlers,
+  floodWhileNobodyReads,
+  messagesBeforeClose,
+  messagesWithThe101,
+  readmeClient,
+  type ReceiveRuntime,
+} from '../../../test/shared/receive.ts';
 import { HOST } from './helpers.ts';
 
 /** A raw TCP server: answers each request head with `respond(head)` in one write (see ReceiveRuntime). */
@@ -38,9 +45,21 @@ async function rawServer(respond: (head: string) => Uint8Array, end = false): Pr
 const bun: ReceiveRuntime = { createServer, connect, createConnection, WebSocket, rawServer };
 
 describe('receiving: nothing is lost for want of a consumer (Bun)', () => {
-  it("the README's client (await connect; send; for await) gets the server's welcome first, 20 times out of 20", () => readmeClient(bun), 60_000);
-  it('messages in the same write as the 101: for await after a timer, a listener after an await, WHATWG onmessage and addEventListener', () => messagesWithThe101(bun), 30_000);
-  it('messages that arrived before the close: a loop started after it yields them then ends; listeners get them before close', () => messagesBeforeClose(bun), 30_000);
+  it(
+    "the README's client (await connect; send; for await) gets the server's welcome first, 20 times out of 20",
+    () => readmeClient(bun),
+    60_000,
+  );
+  it(
+    'messages in the same write as the 101: for await after a timer, a listener after an await, WHATWG onmessage and addEventListener',
+    () => messagesWithThe101(bun),
+    30_000,
+  );
+  it(
+    'messages that arrived before the close: a loop started after it yields them then ends; listeners get them before close',
+    () => messagesBeforeClose(bun),
+    30_000,
+  );
   it('server handlers that await before iterating or listening get every message', () => asyncHandlers(bun), 30_000);
   it('a flood while nobody reads: at most maxQueuedMessages held, the sender held back, all delivered in order once read', async () => {
     const { maxQueued, senderBuffered } = await floodWhileNobodyReads(bun);

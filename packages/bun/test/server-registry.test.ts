@@ -2,7 +2,13 @@
 // sockets of a `Bun.listen` of the test's own (`handleSocket`): the scenarios in
 // test/shared/server-registry.ts.
 import { describe, expect, it } from 'bun:test';
-import { gracefulShutdown, standaloneFactory, trackedAndCloseAll, type SilentPeer, type TrackingServerFactory } from '../../../test/shared/server-registry.ts';
+import {
+  gracefulShutdown,
+  standaloneFactory,
+  trackedAndCloseAll,
+  type SilentPeer,
+  type TrackingServerFactory,
+} from '../../../test/shared/server-registry.ts';
 import { UPGRADE_REQUEST } from '../../../test/shared/backpressure.ts';
 import { BunTransport, socketHandlers } from '../src/transport.ts';
 import { connect, createServer, createUpgradeHandler, UpgradeHandler } from '../src/index.ts';
@@ -65,8 +71,16 @@ for (const [name, factory] of [
   ['createUpgradeHandler.handleSocket', ownListener],
 ] as const) {
   describe(`${name}: the registry of live connections`, () => {
-    it('counts open connections; closeAll closes each with its code and reason and the server goes on', () => trackedAndCloseAll(factory, connect), 30_000);
-    it('shutdown: a client that answers closes cleanly, a silent one is terminated after the shutdown timeout', () => gracefulShutdown(factory, connect, silentPeer), 30_000);
+    it(
+      'counts open connections; closeAll closes each with its code and reason and the server goes on',
+      () => trackedAndCloseAll(factory, connect),
+      30_000,
+    );
+    it(
+      'shutdown: a client that answers closes cleanly, a silent one is terminated after the shutdown timeout',
+      () => gracefulShutdown(factory, connect, silentPeer),
+      30_000,
+    );
   });
 }
 

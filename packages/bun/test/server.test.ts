@@ -1,7 +1,20 @@
 // Our server (Bun.listen) with Bun's built-in WebSocket client.
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
 import { connect, HandshakeError, type CloseInfo, type WebSocketConnection } from '../src/index.ts';
-import { HOST, MIB16, SIZES, bunClient, bunClosed, bunMessages, bytes, equalBytes, ourServer, text, until, within } from './helpers.ts';
+import {
+  HOST,
+  MIB16,
+  SIZES,
+  bunClient,
+  bunClosed,
+  bunMessages,
+  bytes,
+  equalBytes,
+  ourServer,
+  text,
+  until,
+  within,
+} from './helpers.ts';
 import { routedServer } from '../../../test/shared/routed-server.ts';
 
 describe("our server ← Bun's WebSocket client", () => {
@@ -61,7 +74,13 @@ describe("our server ← Bun's WebSocket client", () => {
     const closing = new WebSocket(`${url}/close?code=4001&reason=server-bye`);
     const closed = await within(bunClosed(closing));
     expect(closed).toMatchObject({ code: 4001, reason: 'server-bye', wasClean: true });
-    expect(await within(connections.at(-1)!.closed)).toMatchObject({ code: 4001, wasClean: true, initiator: 'local', sentCode: 4001, error: null });
+    expect(await within(connections.at(-1)!.closed)).toMatchObject({
+      code: 4001,
+      wasClean: true,
+      initiator: 'local',
+      sentCode: 4001,
+      error: null,
+    });
   });
 
   it('negotiates subprotocols by server preference', async () => {
@@ -78,7 +97,14 @@ describe("our server ← Bun's WebSocket client", () => {
   it('passes the request (url, headers, remote address) to the handler', async () => {
     const client = await bunClient(`${url}/echo?x=1&y=2`);
     const request = requests.at(-1)!;
-    expect(request).toMatchObject({ method: 'GET', path: '/echo', query: 'x=1&y=2', url: '/echo?x=1&y=2', remoteAddress: HOST, secure: false });
+    expect(request).toMatchObject({
+      method: 'GET',
+      path: '/echo',
+      query: 'x=1&y=2',
+      url: '/echo?x=1&y=2',
+      remoteAddress: HOST,
+      secure: false,
+    });
     expect(request.remotePort).toBeGreaterThan(0);
     client.close();
     await within(bunClosed(client));
@@ -86,7 +112,9 @@ describe("our server ← Bun's WebSocket client", () => {
 
   it('refuses a handshake with the status verifyClient chose', async () => {
     const refused = new WebSocket(`${url}/refuse`);
-    const failed = new Promise<boolean>((resolve) => refused.addEventListener('error', () => resolve(true), { once: true }));
+    const failed = new Promise<boolean>((resolve) =>
+      refused.addEventListener('error', () => resolve(true), { once: true }),
+    );
     expect(await within(failed)).toBe(true);
     expect((await within(bunClosed(refused))).code).toBe(1006);
     // Our client sees the status, headers and body.
@@ -114,7 +142,8 @@ describe("our server ← Bun's WebSocket client", () => {
         socket.write(request);
         return socket;
       });
-    const upgrade = 'GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n';
+    const upgrade =
+      'GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n';
     try {
       const clean = await bunClient(ownUrl);
       const dropped = await raw(upgrade);

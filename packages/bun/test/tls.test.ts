@@ -11,12 +11,34 @@ function certificate(): { key: string; cert: string; source: string } {
   const dir = mkdtempSync(path.join(tmpdir(), 'ws-bun-tls-'));
   try {
     const result = Bun.spawnSync(
-      ['openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-        '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')],
+      [
+        'openssl',
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost,IP:127.0.0.1',
+        '-keyout',
+        path.join(dir, 'key.pem'),
+        '-out',
+        path.join(dir, 'cert.pem'),
+      ],
       { stdout: 'ignore', stderr: 'ignore' },
     );
     if (result.exitCode === 0) {
-      return { key: readFileSync(path.join(dir, 'key.pem'), 'utf8'), cert: readFileSync(path.join(dir, 'cert.pem'), 'utf8'), source: 'openssl' };
+      return {
+        key: readFileSync(path.join(dir, 'key.pem'), 'utf8'),
+        cert: readFileSync(path.join(dir, 'cert.pem'), 'utf8'),
+        source: 'openssl',
+      };
     }
   } catch {
     // no openssl: use the committed pair
@@ -24,7 +46,11 @@ function certificate(): { key: string; cert: string; source: string } {
     rmSync(dir, { recursive: true, force: true });
   }
   const fixtures = path.join(import.meta.dir, 'fixtures');
-  return { key: readFileSync(path.join(fixtures, 'test-only-key.pem'), 'utf8'), cert: readFileSync(path.join(fixtures, 'test-only-cert.pem'), 'utf8'), source: 'fixtures' };
+  return {
+    key: readFileSync(path.join(fixtures, 'test-only-key.pem'), 'utf8'),
+    cert: readFileSync(path.join(fixtures, 'test-only-cert.pem'), 'utf8'),
+    source: 'fixtures',
+  };
 }
 
 describe('TLS (wss:)', () => {
@@ -74,7 +100,9 @@ describe('TLS (wss:)', () => {
     const error = await within(connect(`wss://localhost:${port}/`)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HandshakeError);
     expect(error).toMatchObject({ code: 'TRANSPORT_ERROR' });
-    const wrongName = await within(connect(`wss://${HOST}:${port}/`, { ca: cert, servername: 'example.com' })).catch((e: unknown) => e);
+    const wrongName = await within(connect(`wss://${HOST}:${port}/`, { ca: cert, servername: 'example.com' })).catch(
+      (e: unknown) => e,
+    );
     expect(wrongName).toMatchObject({ code: 'TRANSPORT_ERROR' });
     const unchecked = await within(connect(`wss://localhost:${port}/`, { rejectUnauthorized: false }));
     unchecked.close();

@@ -50,7 +50,8 @@ export function decodeBase64(text: string): Uint8Array | null {
 export function base64ByteLength(text: string): number {
   if (typeof text !== 'string' || text.length % 4 !== 0) return -1;
   let pad = 0;
-  if (text.length > 0 && text.charCodeAt(text.length - 1) === 0x3d) pad = text.charCodeAt(text.length - 2) === 0x3d ? 2 : 1;
+  if (text.length > 0 && text.charCodeAt(text.length - 1) === 0x3d)
+    pad = text.charCodeAt(text.length - 2) === 0x3d ? 2 : 1;
   const length = (text.length / 4) * 3 - pad;
   return scan(text, length, null) ? length : -1;
 }

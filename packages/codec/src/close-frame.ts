@@ -12,7 +12,7 @@ import { decodeUtf8, encodeUtf8Into, isValidUtf8, utf8ByteLength } from './utf8.
 export const MAX_CLOSE_REASON_BYTES = 123;
 
 export type ClosePayload =
-  | { ok: true; /** 1005 when the payload is empty (§7.1.5). */ code: number; reason: string }
+  | { ok: true /** 1005 when the payload is empty (§7.1.5). */; code: number; reason: string }
   | {
       ok: false;
       code: Extract<ProtocolErrorCode, 'BAD_CLOSE_PAYLOAD' | 'BAD_CLOSE_CODE' | 'INVALID_UTF8'>;
@@ -28,12 +28,22 @@ export function parseClosePayload(payload: Uint8Array): ClosePayload {
   if (n === 0) return { ok: true, code: 1005, reason: '' };
   // §5.5.1: if there is a body, its first two bytes are the code; one byte cannot be.
   if (n === 1) {
-    return { ok: false, code: 'BAD_CLOSE_PAYLOAD', closeCode: 1002, message: 'close payload of 1 byte: a status code takes 2' };
+    return {
+      ok: false,
+      code: 'BAD_CLOSE_PAYLOAD',
+      closeCode: 1002,
+      message: 'close payload of 1 byte: a status code takes 2',
+    };
   }
   const code = (payload[0]! << 8) | payload[1]!;
   // §7.4.1, §7.4.2: reserved and unassigned codes must not be sent, so receiving one fails.
   if (!isValidWireCloseCode(code)) {
-    return { ok: false, code: 'BAD_CLOSE_CODE', closeCode: 1002, message: `close code ${code} is not allowed on the wire` };
+    return {
+      ok: false,
+      code: 'BAD_CLOSE_CODE',
+      closeCode: 1002,
+      message: `close code ${code} is not allowed on the wire`,
+    };
   }
   if (n === 2) return { ok: true, code, reason: '' };
   // §5.5.1: the reason is UTF-8; invalid text data fails with 1007 (§8.1, §7.4.1).

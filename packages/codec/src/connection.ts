@@ -21,7 +21,12 @@ import { HeadParser, type RequestHead, type ResponseHead } from './http/head-par
 import { HttpServerPhase, type HttpServerSettings } from './http/server-exchange.ts';
 import type { HeadersInit } from './http/headers.ts';
 import { sameAsciiCase } from './http/ascii-case.ts';
-import { buildAcceptResponse, buildRejectResponse, validateRequest, type ServerHandshakeOptions } from './handshake/server.ts';
+import {
+  buildAcceptResponse,
+  buildRejectResponse,
+  validateRequest,
+  type ServerHandshakeOptions,
+} from './handshake/server.ts';
 import { buildClientRequest, parseWsUrl, verifyResponse, type WsUrl } from './handshake/client.ts';
 import { generateKey } from './handshake/accept-key.ts';
 import { formatExtensionHeader } from './handshake/header-values.ts';
@@ -151,7 +156,12 @@ class HandshakeState {
   /** Server with `http`: the plain-HTTP requests before an upgrade; null once a request upgrades. */
   http: HttpServerPhase | null = null;
 
-  constructor(head: HeadParser<'request'> | HeadParser<'response'>, factories: readonly ExtensionFactory[], origins: ServerHandshakeOptions['origins'], createdAt: number) {
+  constructor(
+    head: HeadParser<'request'> | HeadParser<'response'>,
+    factories: readonly ExtensionFactory[],
+    origins: ServerHandshakeOptions['origins'],
+    createdAt: number,
+  ) {
     this.head = head;
     this.factories = factories;
     this.origins = origins;
@@ -207,7 +217,10 @@ interface Liveness {
 function checkTimeouts(timeouts: Timeouts): void {
   for (const [name, value] of Object.entries(timeouts)) {
     if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) {
-      throw new WebSocketUsageError('INVALID_ARGUMENT', `timeouts.${name} must be a finite number ≥ 0, got ${describe(value)}`);
+      throw new WebSocketUsageError(
+        'INVALID_ARGUMENT',
+        `timeouts.${name} must be a finite number ≥ 0, got ${describe(value)}`,
+      );
     }
   }
 }
@@ -215,7 +228,10 @@ function checkTimeouts(timeouts: Timeouts): void {
 function checkLimits(limits: Limits): void {
   for (const [name, value] of Object.entries(limits)) {
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-      throw new WebSocketUsageError('INVALID_ARGUMENT', `limits.${name} must be a safe integer ≥ 0, got ${describe(value)}`);
+      throw new WebSocketUsageError(
+        'INVALID_ARGUMENT',
+        `limits.${name} must be a safe integer ≥ 0, got ${describe(value)}`,
+      );
     }
   }
 }
@@ -325,7 +341,11 @@ export class Connection {
     return new Connection('client', url, options);
   }
 
-  private constructor(role: Role, url: string | { href: string } | null, options: ServerConnectionOptions & ClientConnectionOptions) {
+  private constructor(
+    role: Role,
+    url: string | { href: string } | null,
+    options: ServerConnectionOptions & ClientConnectionOptions,
+  ) {
     if (typeof options !== 'object' || options === null) {
       throw new WebSocketUsageError('INVALID_ARGUMENT', `options must be an object, got ${describe(options)}`);
     }
@@ -341,11 +361,15 @@ export class Connection {
     this.#flags = ((options.assembleMessages ?? true) ? ASSEMBLE : 0) | ((options.autoPong ?? true) ? AUTO_PONG : 0);
     this.#utf8Validator = options.utf8Validator ?? null;
     if (this.#utf8Validator !== null && typeof this.#utf8Validator !== 'function') {
-      throw new WebSocketUsageError('INVALID_ARGUMENT', `utf8Validator must be a function, got ${describe(this.#utf8Validator)}`);
+      throw new WebSocketUsageError(
+        'INVALID_ARGUMENT',
+        `utf8Validator must be a function, got ${describe(this.#utf8Validator)}`,
+      );
     }
     this.#clock = options.clock ?? Date.now;
     const createdAt = this.#clock();
-    this.#live = timeouts.idleTimeout > 0 || timeouts.keepaliveInterval > 0 ? { received: createdAt, pingAt: -1 } : null;
+    this.#live =
+      timeouts.idleTimeout > 0 || timeouts.keepaliveInterval > 0 ? { received: createdAt, pingAt: -1 } : null;
     const http = role === 'server' ? (options as ServerConnectionOptions).http : undefined;
     const head = role === 'server' ? new HeadParser('request', limits) : new HeadParser('response', limits);
     const hs = (this.#hs = new HandshakeState(head, options.extensions ?? NONE, options.origins ?? null, createdAt));
@@ -358,7 +382,10 @@ export class Connection {
       // Only a client needs randomness (its key and masks): a server looks for none.
       const random = options.random ?? defaultRandomSource();
       if (random === null) {
-        throw new WebSocketUsageError('NO_RANDOM_SOURCE', 'a client needs random bytes for its key and masks: this host has no crypto.getRandomValues, so pass options.random');
+        throw new WebSocketUsageError(
+          'NO_RANDOM_SOURCE',
+          'a client needs random bytes for its key and masks: this host has no crypto.getRandomValues, so pass options.random',
+        );
       }
       this.#maskKeys = new MaskKeyPool(random);
       this.#url = parseWsUrl(url!);
@@ -472,8 +499,16 @@ export class Connection {
 
   /** Server: the request head was parsed elsewhere (e.g. by `node:http`). Use instead of request bytes. */
   receiveRequestHead(head: RequestHead): void {
-    if (this.role !== 'server' || this.#state !== 'handshake' || this.#hs!.bytesReceived > 0 || this.#hs!.http !== null) {
-      throw new WebSocketUsageError('INVALID_STATE', 'receiveRequestHead() is for a server connection that has received nothing yet');
+    if (
+      this.role !== 'server' ||
+      this.#state !== 'handshake' ||
+      this.#hs!.bytesReceived > 0 ||
+      this.#hs!.http !== null
+    ) {
+      throw new WebSocketUsageError(
+        'INVALID_STATE',
+        'receiveRequestHead() is for a server connection that has received nothing yet',
+      );
     }
     this.#hs!.head = null;
     this.#onRequestHead(head);
@@ -641,19 +676,33 @@ export class Connection {
         return this.#reject(command.status, command.statusText, command.headers, command.body);
       case 'text':
         if (typeof command.data !== 'string') {
-          throw new WebSocketUsageError('INVALID_ARGUMENT', `text data must be a string, got ${describe(command.data)}`);
+          throw new WebSocketUsageError(
+            'INVALID_ARGUMENT',
+            `text data must be a string, got ${describe(command.data)}`,
+          );
         }
         return this.#sendData('text', this.#textPayload(command.data), true, command.compress);
       case 'binary':
         return this.#sendData('binary', toBytes(command.data, 'binary data'), true, command.compress);
       case 'fragment':
         if (command.kind !== 'text' && command.kind !== 'binary') {
-          throw new WebSocketUsageError('INVALID_ARGUMENT', `fragment kind must be 'text' or 'binary', got ${describe(command.kind)}`);
+          throw new WebSocketUsageError(
+            'INVALID_ARGUMENT',
+            `fragment kind must be 'text' or 'binary', got ${describe(command.kind)}`,
+          );
         }
-        return this.#sendData(command.kind, toBytes(command.data, 'fragment data'), command.fin !== false, command.compress);
+        return this.#sendData(
+          command.kind,
+          toBytes(command.data, 'fragment data'),
+          command.fin !== false,
+          command.compress,
+        );
       case 'ping':
       case 'pong':
-        return this.#sendControl(command.type === 'ping' ? Opcode.Ping : Opcode.Pong, command.data === undefined ? EMPTY : toBytes(command.data, `${command.type} data`));
+        return this.#sendControl(
+          command.type === 'ping' ? Opcode.Ping : Opcode.Pong,
+          command.data === undefined ? EMPTY : toBytes(command.data, `${command.type} data`),
+        );
       case 'close':
         return this.#close(command.code, command.reason);
       case 'http-response':
@@ -662,7 +711,10 @@ export class Connection {
       case 'http-continue':
         return this.#sendHttp(command);
       default:
-        throw new WebSocketUsageError('INVALID_ARGUMENT', `unknown command type ${describe((command as { type: unknown }).type)}`);
+        throw new WebSocketUsageError(
+          'INVALID_ARGUMENT',
+          `unknown command type ${describe((command as { type: unknown }).type)}`,
+        );
     }
   }
 
@@ -721,7 +773,10 @@ export class Connection {
    */
   frameShared(kind: MessageKind, payload: Uint8Array, compress?: boolean): Uint8Array[] {
     if (this.sharedFrameKey(payload.length, compress) === null) {
-      throw new WebSocketUsageError('INVALID_STATE', 'this connection frames its own messages (a client, or context takeover): use sendText/sendBinary');
+      throw new WebSocketUsageError(
+        'INVALID_STATE',
+        'this connection frames its own messages (a client, or context takeover): use sendText/sendBinary',
+      );
     }
     let rsv = 0;
     const extensions = this.#extensions;
@@ -747,10 +802,14 @@ export class Connection {
    */
   sendFramed(frames: readonly Uint8Array[]): void {
     if (!this.canSendFramed) {
-      const why = this.#state !== 'open' ? `in state ${this.#state}` : `while a fragmented ${this.#sendingKind} message is in progress`;
+      const why =
+        this.#state !== 'open'
+          ? `in state ${this.#state}`
+          : `while a fragmented ${this.#sendingKind} message is in progress`;
       throw new WebSocketUsageError('INVALID_STATE', `cannot send a framed message ${why}`);
     }
-    if (this.#maskKeys !== null) throw new WebSocketUsageError('INVALID_STATE', 'a client masks its frames: framed messages are for servers');
+    if (this.#maskKeys !== null)
+      throw new WebSocketUsageError('INVALID_STATE', 'a client masks its frames: framed messages are for servers');
     for (let i = 0; i < frames.length; i++) this.#write(frames[i]!);
   }
 
@@ -796,7 +855,12 @@ export class Connection {
           this.#afterHttp();
           return;
         }
-        this.#protocolError('HANDSHAKE_TIMEOUT', null, null, `the handshake did not complete within ${t.handshakeTimeout} ms`);
+        this.#protocolError(
+          'HANDSHAKE_TIMEOUT',
+          null,
+          null,
+          `the handshake did not complete within ${t.handshakeTimeout} ms`,
+        );
         this.#toClosed('timeout', 'HANDSHAKE_TIMEOUT');
         this.#destroy();
         return;
@@ -860,7 +924,10 @@ export class Connection {
             this.#refuseRequest(event.code, event.status, event.message, []);
           } else {
             this.#protocolError(event.code, null, null, event.message);
-            this.#toClosed(event.code === 'HANDSHAKE_TIMEOUT' || event.code === 'REQUEST_TIMEOUT' ? 'timeout' : 'fail', event.code);
+            this.#toClosed(
+              event.code === 'HANDSHAKE_TIMEOUT' || event.code === 'REQUEST_TIMEOUT' ? 'timeout' : 'fail',
+              event.code,
+            );
             this.#destroy();
           }
           return;
@@ -877,11 +944,19 @@ export class Connection {
     const http = this.#hs?.http ?? null;
     if (http === null) {
       if (this.role === 'server' && this.#state === 'closed') return; // refused or gone meanwhile: nothing to answer
-      throw new WebSocketUsageError('INVALID_STATE', `${command.type} is for a server with http serving a plain request (state: ${this.#state})`);
+      throw new WebSocketUsageError(
+        'INVALID_STATE',
+        `${command.type} is for a server with http serving a plain request (state: ${this.#state})`,
+      );
     }
     switch (command.type) {
       case 'http-response':
-        http.respond({ status: command.status, statusText: command.statusText, headers: command.headers, bodyLength: command.bodyLength });
+        http.respond({
+          status: command.status,
+          statusText: command.statusText,
+          headers: command.headers,
+          bodyLength: command.bodyLength,
+        });
         break;
       case 'http-body':
         http.write(toBytes(command.data, 'http-body data'));
@@ -946,7 +1021,10 @@ export class Connection {
 
   #accept(protocol: string | null, headers: HeadersInit | undefined, useExtensions: boolean): void {
     if (this.role !== 'server' || this.#state !== 'awaiting-accept') {
-      throw new WebSocketUsageError('INVALID_STATE', `accept is for a server that received a request and has not answered it (state: ${this.#state})`);
+      throw new WebSocketUsageError(
+        'INVALID_STATE',
+        `accept is for a server that received a request and has not answered it (state: ${this.#state})`,
+      );
     }
     const request = this.#request!;
     // Most clients offer no extension: nothing to look through (nor a list to make) then.
@@ -986,12 +1064,26 @@ export class Connection {
     // The request goes with the 'open' event: an open connection keeps none (the session has its own).
     this.#request = null;
     this.#move('accept');
-    this.#emit({ type: 'open', protocol, extensions: extensions.length === 0 ? (NONE as never[]) : extensions.map((e) => e.name), request, response: null });
+    this.#emit({
+      type: 'open',
+      protocol,
+      extensions: extensions.length === 0 ? (NONE as never[]) : extensions.map((e) => e.name),
+      request,
+      response: null,
+    });
   }
 
-  #reject(status: number, statusText: string | undefined, headers: HeadersInit | undefined, body: Uint8Array | string | undefined): void {
+  #reject(
+    status: number,
+    statusText: string | undefined,
+    headers: HeadersInit | undefined,
+    body: Uint8Array | string | undefined,
+  ): void {
     if (this.role !== 'server' || this.#state !== 'awaiting-accept') {
-      throw new WebSocketUsageError('INVALID_STATE', `reject is for a server that received a request and has not answered it (state: ${this.#state})`);
+      throw new WebSocketUsageError(
+        'INVALID_STATE',
+        `reject is for a server that received a request and has not answered it (state: ${this.#state})`,
+      );
     }
     this.#write(buildRejectResponse(status, { statusText, headers, body }));
     this.#toClosed('reject', null);
@@ -1008,7 +1100,12 @@ export class Connection {
       return;
     }
     const head: ResponseHead = result.head;
-    this.#response = { status: head.status, statusText: head.statusText, httpVersion: head.httpVersion, headers: head.headers };
+    this.#response = {
+      status: head.status,
+      statusText: head.statusText,
+      httpVersion: head.httpVersion,
+      headers: head.headers,
+    };
     if (head.status !== 101) {
       // §4.1: anything but 101 means no WebSocket; keep the body (bounded) for the caller.
       const length = head.headers.get('content-length');
@@ -1031,11 +1128,16 @@ export class Connection {
     let rsvUsed = 0;
     for (const element of verdict.extensions) {
       const factory = hs.factories.find((f) => sameAsciiCase(f.name, element.name))!;
-      const made = extensions.some((e) => e.name === factory.name) ? `${factory.name} accepted twice` : factory.accept(element.params);
+      const made = extensions.some((e) => e.name === factory.name)
+        ? `${factory.name} accepted twice`
+        : factory.accept(element.params);
       if (typeof made === 'string' || (made.rsvBits & rsvUsed) !== 0) {
         for (const extension of extensions) extension.dispose();
         if (typeof made !== 'string') made.dispose();
-        this.#handshakeFailed('UNEXPECTED_EXTENSION', typeof made === 'string' ? made : `${element.name} claims RSV bits already in use`);
+        this.#handshakeFailed(
+          'UNEXPECTED_EXTENSION',
+          typeof made === 'string' ? made : `${element.name} claims RSV bits already in use`,
+        );
         return;
       }
       rsvUsed |= made.rsvBits;
@@ -1045,7 +1147,13 @@ export class Connection {
     this.#setExtensions(extensions);
     this.#hs = null;
     this.#move('response');
-    this.#emit({ type: 'open', protocol: verdict.protocol, extensions: extensions.map((e) => e.name), request: null, response: this.#response });
+    this.#emit({
+      type: 'open',
+      protocol: verdict.protocol,
+      extensions: extensions.map((e) => e.name),
+      request: null,
+      response: this.#response,
+    });
     if (result.rest.length > 0) (this.#parser ?? this.#makeParser()).push(result.rest);
   }
 
@@ -1111,7 +1219,8 @@ export class Connection {
       // The host could not allocate for what the peer sent (a large message, a decompressor's
       // buffers): that connection fails as for a message over the limit; nothing escapes.
       if (!(error instanceof RangeError)) throw error;
-      if (this.#state === 'open' || this.#state === 'closing') this.#fail('MESSAGE_TOO_LARGE', 1009, `out of memory while receiving: ${error.message}`);
+      if (this.#state === 'open' || this.#state === 'closing')
+        this.#fail('MESSAGE_TOO_LARGE', 1009, `out of memory while receiving: ${error.message}`);
       return null;
     }
   }
@@ -1132,8 +1241,12 @@ export class Connection {
         if (opcode < 0x8) {
           // (The flags: messages are assembled, and none is in progress.)
           if (
-            parser.fin && opcode !== Opcode.Continuation && parser.rsv === 0 && (this.#flags & (IN_MESSAGE | ASSEMBLE)) === ASSEMBLE &&
-            parser.length <= this.limits.maxMessageSize && parser.payloadInOneChunk
+            parser.fin &&
+            opcode !== Opcode.Continuation &&
+            parser.rsv === 0 &&
+            (this.#flags & (IN_MESSAGE | ASSEMBLE)) === ASSEMBLE &&
+            parser.length <= this.limits.maxMessageSize &&
+            parser.payloadInOneChunk
           ) {
             // The common case, a whole one-frame message in the bytes at hand: its payload step
             // (one view) now, and none of the message assembly.
@@ -1173,7 +1286,11 @@ export class Connection {
       // Say why as the incremental check does (a bad byte, or a code point cut at the end).
       const check = new Utf8Validator();
       const cutShort = check.push(data) && !check.complete;
-      this.#fail('INVALID_UTF8', 1007, cutShort ? 'text message ends inside a UTF-8 sequence' : 'text message is not valid UTF-8');
+      this.#fail(
+        'INVALID_UTF8',
+        1007,
+        cutShort ? 'text message ends inside a UTF-8 sequence' : 'text message is not valid UTF-8',
+      );
     }
     return text;
   }
@@ -1184,22 +1301,32 @@ export class Connection {
    * message over the limit, rather than a RangeError escaping the codec. Returns null.
    */
   #tooLongForString(bytes: number): null {
-    this.#fail('MESSAGE_TOO_LARGE', 1009, `a text message of ${bytes} bytes is longer than a string can be on this host`);
+    this.#fail(
+      'MESSAGE_TOO_LARGE',
+      1009,
+      `a text message of ${bytes} bytes is longer than a string can be on this host`,
+    );
     return null;
   }
 
   #onDataHeader(opcode: number, rsv: number, fin: boolean, length: number): void {
     if (opcode === Opcode.Continuation) {
       // §5.4: a continuation needs a message in progress.
-      if (!this.#flag(IN_MESSAGE)) return this.#fail('UNEXPECTED_CONTINUATION', 1002, 'continuation frame without a message to continue');
+      if (!this.#flag(IN_MESSAGE))
+        return this.#fail('UNEXPECTED_CONTINUATION', 1002, 'continuation frame without a message to continue');
       // Our extensions transform whole messages: only a message's first frame carries RSV bits (RFC 7692 §6.1).
       if (rsv !== 0) return this.#fail('RESERVED_BITS', 1002, 'RSV bits set on a continuation frame');
       if (++this.#message!.fragments > this.limits.maxFragments) {
-        return this.#fail('TOO_MANY_FRAGMENTS', 1009, `message split into more than ${this.limits.maxFragments} frames`);
+        return this.#fail(
+          'TOO_MANY_FRAGMENTS',
+          1009,
+          `message split into more than ${this.limits.maxFragments} frames`,
+        );
       }
     } else {
       // §5.4: a new data message may not start inside another.
-      if (this.#flag(IN_MESSAGE)) return this.#fail('EXPECTED_CONTINUATION', 1002, 'new data frame while a fragmented message is in progress');
+      if (this.#flag(IN_MESSAGE))
+        return this.#fail('EXPECTED_CONTINUATION', 1002, 'new data frame while a fragmented message is in progress');
       const message = (this.#message ??= new IncomingMessage());
       message.decoder = null;
       if (rsv !== 0) {
@@ -1209,7 +1336,8 @@ export class Connection {
             break;
           }
         }
-        if (message.decoder === null) return this.#fail('RESERVED_BITS', 1002, 'RSV bits set that no extension claimed for this message');
+        if (message.decoder === null)
+          return this.#fail('RESERVED_BITS', 1002, 'RSV bits set that no extension claimed for this message');
       }
       this.#flags |= IN_MESSAGE;
       message.kind = opcode === Opcode.Text ? 'text' : 'binary';
@@ -1255,7 +1383,13 @@ export class Connection {
    */
   #direct(): void {
     const message = this.#message!;
-    if (!this.#flag(ASSEMBLE) || !this.#flag(IN_MESSAGE) || message.decoder !== null || (this.#state !== 'open' && this.#state !== 'closing')) return;
+    if (
+      !this.#flag(ASSEMBLE) ||
+      !this.#flag(IN_MESSAGE) ||
+      message.decoder !== null ||
+      (this.#state !== 'open' && this.#state !== 'closing')
+    )
+      return;
     const parser = this.#parser!;
     const remaining = parser.payloadRemaining;
     if (remaining === 0) return;
@@ -1277,7 +1411,10 @@ export class Connection {
    */
   #grow(message: IncomingMessage, filled: number, received: number, need: number): boolean {
     // Undecoded and final: the frame's header said where the message ends.
-    const cap = this.#flag(FRAME_FIN) && message.decoder === null ? message.size + this.#parser!.payloadRemaining : this.limits.maxMessageSize;
+    const cap =
+      this.#flag(FRAME_FIN) && message.decoder === null
+        ? message.size + this.#parser!.payloadRemaining
+        : this.limits.maxMessageSize;
     let capacity = GROW_RATIO * received;
     if (capacity < GROW_MIN) capacity = GROW_MIN;
     // Within an eighth of the end: take it all, rather than grow again for the last few bytes.
@@ -1319,7 +1456,13 @@ export class Connection {
       if (message.first === null && message.buffer === null) message.first = chunk;
       else return this.#append(message, chunk);
     } else {
-      const fragment: Extract<Event, { type: 'fragment' }> = { type: 'fragment', kind: message.kind, data: chunk, first: !this.#flag(FRAGMENT_STARTED), fin: false };
+      const fragment: Extract<Event, { type: 'fragment' }> = {
+        type: 'fragment',
+        kind: message.kind,
+        data: chunk,
+        first: !this.#flag(FRAGMENT_STARTED),
+        fin: false,
+      };
       this.#flags |= FRAGMENT_STARTED;
       message.lastFragment = fragment;
       this.#emit(fragment);
@@ -1349,7 +1492,14 @@ export class Connection {
       const last = message.lastFragment;
       // Mark the last chunk as the end if the application has not taken it yet; else send an empty end.
       if (last !== null && this.#lastQueued() === last) last.fin = true;
-      else this.#emit({ type: 'fragment', kind: message.kind, data: EMPTY, first: !this.#flag(FRAGMENT_STARTED), fin: true });
+      else
+        this.#emit({
+          type: 'fragment',
+          kind: message.kind,
+          data: EMPTY,
+          first: !this.#flag(FRAGMENT_STARTED),
+          fin: true,
+        });
       message.lastFragment = null;
       return;
     }
@@ -1421,7 +1571,10 @@ export class Connection {
     }
     const first = this.#sendingKind === null;
     if (!first && this.#sendingKind !== kind) {
-      throw new WebSocketUsageError('INVALID_STATE', `a fragmented ${this.#sendingKind} message is in progress: finish it first`);
+      throw new WebSocketUsageError(
+        'INVALID_STATE',
+        `a fragmented ${this.#sendingKind} message is in progress: finish it first`,
+      );
     }
     let rsv = 0;
     const extensions = this.#extensions;
@@ -1436,10 +1589,16 @@ export class Connection {
 
   #sendControl(opcode: number, payload: Uint8Array): void {
     if (this.#state !== 'open') {
-      throw new WebSocketUsageError('INVALID_STATE', `cannot send a ${opcode === Opcode.Ping ? 'ping' : 'pong'} in state ${this.#state}`);
+      throw new WebSocketUsageError(
+        'INVALID_STATE',
+        `cannot send a ${opcode === Opcode.Ping ? 'ping' : 'pong'} in state ${this.#state}`,
+      );
     }
     if (payload.length > 125) {
-      throw new WebSocketUsageError('CONTROL_PAYLOAD_TOO_LONG', `control frame payloads are at most 125 bytes (RFC 6455 §5.5), got ${payload.length}`);
+      throw new WebSocketUsageError(
+        'CONTROL_PAYLOAD_TOO_LONG',
+        `control frame payloads are at most 125 bytes (RFC 6455 §5.5), got ${payload.length}`,
+      );
     }
     this.#writeFrame(true, 0, opcode, payload);
   }

@@ -84,7 +84,8 @@ export class WebSocketUsageError extends Error {
 export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (value instanceof Uint8Array) return `${value.constructor.name}(${value.length})`;
-  if (typeof value === 'string') return `string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`;
+  if (typeof value === 'string')
+    return `string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`;
   if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
   return `${typeof value} ${String(value)}`;
 }

@@ -49,7 +49,13 @@ export type Event =
   /** Server: a valid upgrade request arrived; answer with an `accept` or `reject` command. */
   | { type: 'request'; request: HandshakeRequest }
   /** The handshake completed; messages may flow. */
-  | { type: 'open'; protocol: string | null; extensions: string[]; request: HandshakeRequest | null; response: HandshakeResponse | null }
+  | {
+      type: 'open';
+      protocol: string | null;
+      extensions: string[];
+      request: HandshakeRequest | null;
+      response: HandshakeResponse | null;
+    }
   /** Client: the server answered with something other than 101. */
   | { type: 'rejected'; response: HandshakeResponse; body: Uint8Array }
   | { type: 'text'; data: string }

@@ -142,8 +142,17 @@ export class FrameParser {
    * `payloadInto` is called with a larger one). `target` must have room for at least one byte.
    */
   payloadInto(target: Uint8Array, offset: number): void {
-    if (!this.#inPayload || isControlOpcode(this.opcode) || this.#remaining === 0 || offset < 0 || offset >= target.length) {
-      throw new WebSocketUsageError('INVALID_STATE', 'payloadInto: no data frame payload pending, or no room in the target');
+    if (
+      !this.#inPayload ||
+      isControlOpcode(this.opcode) ||
+      this.#remaining === 0 ||
+      offset < 0 ||
+      offset >= target.length
+    ) {
+      throw new WebSocketUsageError(
+        'INVALID_STATE',
+        'payloadInto: no data frame payload pending, or no room in the target',
+      );
     }
     this.#target = target;
     this.#targetOffset = offset;
@@ -188,7 +197,12 @@ export class FrameParser {
     // Judge the first byte as soon as it arrives.
     const rsv = (b0 >> 4) & 0x7;
     const opcode = b0 & 0xf;
-    if ((rsv & ~this.allowedRsv) !== 0) return this.#fail('RESERVED_BITS', 1002, `RSV bits 0x${rsv.toString(16)} set without an extension that defines them`); // §5.2
+    if ((rsv & ~this.allowedRsv) !== 0)
+      return this.#fail(
+        'RESERVED_BITS',
+        1002,
+        `RSV bits 0x${rsv.toString(16)} set without an extension that defines them`,
+      ); // §5.2
     if (!isKnownOpcode(opcode)) return this.#fail('RESERVED_OPCODE', 1002, `reserved opcode 0x${opcode.toString(16)}`); // §5.2
     const control = isControlOpcode(opcode);
     if (control && (b0 & 0x80) === 0) return this.#fail('FRAGMENTED_CONTROL_FRAME', 1002, 'control frame without FIN'); // §5.5
@@ -204,7 +218,8 @@ export class FrameParser {
         : this.#fail('UNMASKED_FRAME_FROM_CLIENT', 1002, 'a client must mask its frames');
     }
     const len7 = b1 & 0x7f;
-    if (control && len7 > 125) return this.#fail('CONTROL_FRAME_TOO_LONG', 1002, 'control frame payload over 125 bytes'); // §5.5
+    if (control && len7 > 125)
+      return this.#fail('CONTROL_FRAME_TOO_LONG', 1002, 'control frame payload over 125 bytes'); // §5.5
     const headerLength = 2 + (len7 === 126 ? 2 : len7 === 127 ? 8 : 0) + (masked ? 4 : 0);
     if (this.#available < headerLength) return NEED_MORE;
 
@@ -228,12 +243,22 @@ export class FrameParser {
       p += 8;
       // §5.2: the most significant bit MUST be 0: a protocol error. Below it, a length past 2^53
       // is legal framing that no limit allows (and JavaScript cannot count): too big, §7.4.1.
-      if (high >= 0x8000_0000) return this.#fail('BAD_LENGTH', 1002, '64-bit payload length with its most significant bit set');
-      if (high > 0x1fffff) return this.#fail('FRAME_TOO_LARGE', 1009, `frame of 2^${Math.floor(Math.log2(high)) + 32} bytes or more exceeds the ${this.#maxFrameSize}-byte limit`);
+      if (high >= 0x8000_0000)
+        return this.#fail('BAD_LENGTH', 1002, '64-bit payload length with its most significant bit set');
+      if (high > 0x1fffff)
+        return this.#fail(
+          'FRAME_TOO_LARGE',
+          1009,
+          `frame of 2^${Math.floor(Math.log2(high)) + 32} bytes or more exceeds the ${this.#maxFrameSize}-byte limit`,
+        );
       length = high * 0x1_0000_0000 + low;
     }
     if (length > this.#maxFrameSize) {
-      return this.#fail('FRAME_TOO_LARGE', 1009, `frame of ${length} bytes exceeds the ${this.#maxFrameSize}-byte limit`);
+      return this.#fail(
+        'FRAME_TOO_LARGE',
+        1009,
+        `frame of ${length} bytes exceeds the ${this.#maxFrameSize}-byte limit`,
+      );
     }
     if (masked) {
       this.#maskWord = chunk[p]! | (chunk[p + 1]! << 8) | (chunk[p + 2]! << 16) | (chunk[p + 3]! << 24);
@@ -390,7 +415,10 @@ export class FrameParser {
         this.#viewBase = chunk.byteOffset;
         this.#viewData = null;
       }
-      view = chunk === this.#viewChunk ? new Uint8Array(this.#viewBuffer, this.#viewBase + offset, n) : new Uint8Array(chunk.buffer, chunk.byteOffset + offset, n);
+      view =
+        chunk === this.#viewChunk
+          ? new Uint8Array(this.#viewBuffer, this.#viewBase + offset, n)
+          : new Uint8Array(chunk.buffer, chunk.byteOffset + offset, n);
       // In place, byte by byte, on the view (always a plain Uint8Array, whatever the chunk is).
       if (this.#masked) copyUnmasked(view, 0, view, 0, n, this.#maskWord);
     }
@@ -473,7 +501,14 @@ export class FrameParser {
       const take = Math.min(n - written, chunk.length - this.#offset);
       const shift = (written & 3) << 3;
       // A byte loop: no view of the chunk (dear on JavaScriptCore, and `subarray` on a Node.js buffer).
-      copyUnmasked(chunk, this.#offset, target, written, take, shift === 0 ? key : (key >>> shift) | (key << (32 - shift)));
+      copyUnmasked(
+        chunk,
+        this.#offset,
+        target,
+        written,
+        take,
+        shift === 0 ? key : (key >>> shift) | (key << (32 - shift)),
+      );
       written += take;
       this.#skip(take);
     }
@@ -491,7 +526,10 @@ function notAtHand(): WebSocketUsageError {
  * where making views for a word loop costs more.
  */
 function copyUnmasked(src: Uint8Array, from: number, dst: Uint8Array, to: number, n: number, k: number): void {
-  const k0 = k & 0xff, k1 = (k >>> 8) & 0xff, k2 = (k >>> 16) & 0xff, k3 = k >>> 24;
+  const k0 = k & 0xff,
+    k1 = (k >>> 8) & 0xff,
+    k2 = (k >>> 16) & 0xff,
+    k3 = k >>> 24;
   let i = 0;
   for (const n4 = n - 3; i < n4; i += 4) {
     dst[to + i] = src[from + i]! ^ k0;

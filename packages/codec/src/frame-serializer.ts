@@ -143,7 +143,15 @@ export function writeFrameHeader(
 }
 
 /** Write the header from `o` up to (not including) the mask key; returns its length so far. */
-function writeHeader(buf: Uint8Array, o: number, fin: boolean, rsv: number, opcode: number, n: number, masked: boolean): number {
+function writeHeader(
+  buf: Uint8Array,
+  o: number,
+  fin: boolean,
+  rsv: number,
+  opcode: number,
+  n: number,
+  masked: boolean,
+): number {
   buf[o] = firstByte(fin, rsv, opcode);
   const maskBit = masked ? 0x80 : 0;
   if (n < 126) {

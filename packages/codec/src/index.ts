@@ -1,7 +1,16 @@
 // @ws/codec: the public API. This file only re-exports.
 export { Connection } from './connection.ts';
 export type { Role, ConnectionOptions, ServerConnectionOptions, ClientConnectionOptions } from './connection.ts';
-export type { Event, Command, Output, CloseInfo, CloseInitiator, HandshakeRequest, HandshakeResponse, MessageKind } from './events.ts';
+export type {
+  Event,
+  Command,
+  Output,
+  CloseInfo,
+  CloseInitiator,
+  HandshakeRequest,
+  HandshakeResponse,
+  MessageKind,
+} from './events.ts';
 export { WebSocketUsageError } from './errors.ts';
 export type { ProtocolErrorCode, UsageErrorCode } from './errors.ts';
 export { DEFAULT_LIMITS, DEFAULT_TIMEOUTS, DEFAULT_SERVER_SESSION_TIMEOUTS } from './limits.ts';
@@ -13,11 +22,30 @@ export type { HeadersInit } from './http/headers.ts';
 export type { RequestHead, ResponseHead } from './http/head-parser.ts';
 export { BodyDecoder, requestFraming } from './http/body-decoder.ts';
 export type { BodyFraming, BodyError, BodyChunks } from './http/body-decoder.ts';
-export { serializeResponseHead, requestKeepsAlive, statusHasNoBody, encodeChunk, LAST_CHUNK, CONTINUE_RESPONSE, REASON_PHRASES } from './http/response.ts';
-export type { ResponseFraming, ResponseHeadInit, ResponseHeadContext, SerializedResponseHead } from './http/response.ts';
+export {
+  serializeResponseHead,
+  requestKeepsAlive,
+  statusHasNoBody,
+  encodeChunk,
+  LAST_CHUNK,
+  CONTINUE_RESPONSE,
+  REASON_PHRASES,
+} from './http/response.ts';
+export type {
+  ResponseFraming,
+  ResponseHeadInit,
+  ResponseHeadContext,
+  SerializedResponseHead,
+} from './http/response.ts';
 export { HttpServerPhase } from './http/server-exchange.ts';
 export type { HttpServerSettings, HttpPhaseEvent } from './http/server-exchange.ts';
-export type { Extension, ExtensionFactory, ExtensionOffer, ExtensionParam, ExtensionSink } from './extensions/extension.ts';
+export type {
+  Extension,
+  ExtensionFactory,
+  ExtensionOffer,
+  ExtensionParam,
+  ExtensionSink,
+} from './extensions/extension.ts';
 export { permessageDeflate } from './extensions/permessage-deflate.ts';
 export type { PerMessageDeflateOptions } from './extensions/permessage-deflate.ts';
 export type { DeflateBackend, DeflaterOptions, RawDeflater, RawInflater } from './extensions/deflate-backend.ts';

@@ -34,7 +34,15 @@ export type TransitionInput =
   | 'served';
 
 const TABLE: Readonly<Record<ConnectionState, Partial<Record<TransitionInput, ConnectionState>>>> = {
-  handshake: { request: 'awaiting-accept', response: 'open', reject: 'closed', fail: 'closed', eof: 'closed', timeout: 'closed', served: 'closed' },
+  handshake: {
+    request: 'awaiting-accept',
+    response: 'open',
+    reject: 'closed',
+    fail: 'closed',
+    eof: 'closed',
+    timeout: 'closed',
+    served: 'closed',
+  },
   'awaiting-accept': { accept: 'open', reject: 'closed', fail: 'closed', eof: 'closed', timeout: 'closed' },
   open: { 'send-close': 'closing', 'recv-close': 'closed', fail: 'closed', eof: 'closed' },
   closing: { 'recv-close': 'closed', fail: 'closed', eof: 'closed', timeout: 'closed' },
@@ -49,8 +57,11 @@ export function transition(state: ConnectionState, input: TransitionInput): Conn
 /** Every (state, input, next) triple, for documentation and tests. */
 export function transitionTable(): Array<[ConnectionState, TransitionInput, ConnectionState]> {
   const rows: Array<[ConnectionState, TransitionInput, ConnectionState]> = [];
-  for (const [state, inputs] of Object.entries(TABLE) as Array<[ConnectionState, Partial<Record<TransitionInput, ConnectionState>>]>) {
-    for (const [input, next] of Object.entries(inputs) as Array<[TransitionInput, ConnectionState]>) rows.push([state, input, next]);
+  for (const [state, inputs] of Object.entries(TABLE) as Array<
+    [ConnectionState, Partial<Record<TransitionInput, ConnectionState>>]
+  >) {
+    for (const [input, next] of Object.entries(inputs) as Array<[TransitionInput, ConnectionState]>)
+      rows.push([state, input, next]);
   }
   return rows;
 }

@@ -42,19 +42,31 @@ function buildClasses(): Uint8Array {
   const c = new Uint8Array(256);
   for (let b = 0; b < 256; b++) {
     c[b] =
-      b < 0x80 ? C_ASCII
-      : b < 0x90 ? C_CONT_LO
-      : b < 0xa0 ? C_CONT_MID
-      : b < 0xc0 ? C_CONT_HI
-      : b < 0xc2 ? C_BAD
-      : b < 0xe0 ? C_LEAD2
-      : b === 0xe0 ? C_E0
-      : b === 0xed ? C_ED
-      : b < 0xf0 ? C_LEAD3
-      : b === 0xf0 ? C_F0
-      : b < 0xf4 ? C_LEAD4
-      : b === 0xf4 ? C_F4
-      : C_BAD;
+      b < 0x80
+        ? C_ASCII
+        : b < 0x90
+          ? C_CONT_LO
+          : b < 0xa0
+            ? C_CONT_MID
+            : b < 0xc0
+              ? C_CONT_HI
+              : b < 0xc2
+                ? C_BAD
+                : b < 0xe0
+                  ? C_LEAD2
+                  : b === 0xe0
+                    ? C_E0
+                    : b === 0xed
+                      ? C_ED
+                      : b < 0xf0
+                        ? C_LEAD3
+                        : b === 0xf0
+                          ? C_F0
+                          : b < 0xf4
+                            ? C_LEAD4
+                            : b === 0xf4
+                              ? C_F4
+                              : C_BAD;
   }
   return c;
 }
@@ -212,20 +224,20 @@ function walkWide(bytes: Uint8Array, i: number, end: number): number {
       i += Math.clz32(w & 0x80808080) >>> 3; // the ASCII bytes before the first non-ASCII one
       continue;
     }
-    if (((w & 0xe0c00000) >>> 0) === 0xc0800000) {
+    if ((w & 0xe0c00000) >>> 0 === 0xc0800000) {
       // 110xxxxx 10xxxxxx, C2 or above (C0, C1 are overlong).
       if (w < 0xc2000000) return i;
       i += 2;
       continue;
     }
-    if (((w & 0xf0c0c000) >>> 0) === 0xe0808000) {
+    if ((w & 0xf0c0c000) >>> 0 === 0xe0808000) {
       // 1110xxxx 10xxxxxx 10xxxxxx: U+0800 and up, no surrogates.
       const cp = ((w >>> 12) & 0xf000) | ((w >>> 10) & 0xfc0) | ((w >>> 8) & 0x3f);
       if (cp < 0x800 || (cp & 0xf800) === 0xd800) return i;
       i += 3;
       continue;
     }
-    if (((w & 0xf8c0c0c0) >>> 0) === 0xf0808080) {
+    if ((w & 0xf8c0c0c0) >>> 0 === 0xf0808080) {
       // 11110xxx 10xxxxxx 10xxxxxx 10xxxxxx: U+10000–10FFFF.
       const cp = ((w >>> 6) & 0x1c0000) | ((w >>> 4) & 0x3f000) | ((w >>> 2) & 0xfc0) | (w & 0x3f);
       if (cp < 0x10000 || cp > 0x10ffff) return i;

@@ -33,8 +33,24 @@ describe('base64', () => {
 
   it('refuses anything but canonical padded base64', () => {
     for (const bad of [
-      'Zg', 'Zg=', 'Zm8', 'Z===', '====', 'Zg==Zg==', 'Zm=v', '=Zm9', 'Zm9v ', ' Zm9v', 'Zm9\nv',
-      'Zm9v-_', 'Zm9v_w==', 'Zh==', 'Zm9=', 'Zm\u00e99', 'Zm\u20ac9', 'Zg==\u0000'.slice(0, 5),
+      'Zg',
+      'Zg=',
+      'Zm8',
+      'Z===',
+      '====',
+      'Zg==Zg==',
+      'Zm=v',
+      '=Zm9',
+      'Zm9v ',
+      ' Zm9v',
+      'Zm9\nv',
+      'Zm9v-_',
+      'Zm9v_w==',
+      'Zh==',
+      'Zm9=',
+      'Zm\u00e99',
+      'Zm\u20ac9',
+      'Zg==\u0000'.slice(0, 5),
       // `-`/`_` are the URL-safe alphabet, not ours.
       'ab-_',
     ]) {
@@ -55,10 +71,16 @@ describe('base64', () => {
 
   it('decodes exactly the canonical encodings', () => {
     fc.assert(
-      fc.property(fc.string({ unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_ '), maxLength: 12 }), (text) => {
-        const decoded = decodeBase64(text);
-        if (decoded !== null) expect(encodeBase64(decoded)).toBe(text);
-      }),
+      fc.property(
+        fc.string({
+          unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_ '),
+          maxLength: 12,
+        }),
+        (text) => {
+          const decoded = decodeBase64(text);
+          if (decoded !== null) expect(encodeBase64(decoded)).toBe(text);
+        },
+      ),
     );
   });
 });

@@ -56,8 +56,16 @@ describe('parseClosePayload', () => {
   it('invalid UTF-8 in the reason → INVALID_UTF8, 1007 (Autobahn 7.5.1)', () => {
     const bad = hex('ce ba e1 bd b9 cf 83 ce bc ce b5 ed a0 80 65 64 69 74 65 64');
     expect(parseClosePayload(withCode(1000, bad))).toMatchObject({ ok: false, code: 'INVALID_UTF8', closeCode: 1007 });
-    expect(parseClosePayload(withCode(1000, hex('e2 82')))).toMatchObject({ ok: false, code: 'INVALID_UTF8', closeCode: 1007 });
-    expect(parseClosePayload(withCode(1000, hex('ff')))).toMatchObject({ ok: false, code: 'INVALID_UTF8', closeCode: 1007 });
+    expect(parseClosePayload(withCode(1000, hex('e2 82')))).toMatchObject({
+      ok: false,
+      code: 'INVALID_UTF8',
+      closeCode: 1007,
+    });
+    expect(parseClosePayload(withCode(1000, hex('ff')))).toMatchObject({
+      ok: false,
+      code: 'INVALID_UTF8',
+      closeCode: 1007,
+    });
   });
 
   it('never throws, and every failure carries a message', () => {
@@ -86,7 +94,9 @@ describe('buildClosePayload', () => {
 
   it('code and reason', () => {
     expect(buildClosePayload(1001, 'bye')).toEqual(hex('03 e9 62 79 65'));
-    expect(buildClosePayload(3000, '\u03ba\u1f79\u03c3\u03bc\u03b5')).toEqual(hex('0b b8 ce ba e1 bd b9 cf 83 ce bc ce b5'));
+    expect(buildClosePayload(3000, '\u03ba\u1f79\u03c3\u03bc\u03b5')).toEqual(
+      hex('0b b8 ce ba e1 bd b9 cf 83 ce bc ce b5'),
+    );
     expect(buildClosePayload(1000, 'a\ud800')).toEqual(hex('03 e8 61 ef bf bd')); // lone surrogate → U+FFFD
   });
 

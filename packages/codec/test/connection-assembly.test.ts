@@ -63,7 +63,10 @@ describe('one-frame messages over many reads', () => {
         try {
           const payload = pseudoRandom(MiB, sizes[0]);
           const key = Uint8Array.of(0x9b, 0x01, 0xfe, 0x37);
-          const pieces = sizes[0] === 1 ? cut(clientFrame(0x82, payload, key), [1, 2, 3, 50_000]) : cut(clientFrame(0x82, payload, key), sizes);
+          const pieces =
+            sizes[0] === 1
+              ? cut(clientFrame(0x82, payload, key), [1, 2, 3, 50_000])
+              : cut(clientFrame(0x82, payload, key), sizes);
           const events = feed(openServer({ limits: { maxMessageSize: 2 * MiB } }), pieces);
           expect(events.length).toBe(1);
           const event = events[0]!;
@@ -90,7 +93,10 @@ describe('one-frame messages over many reads', () => {
   it('a 1 MiB mixed-script text message in odd pieces decodes to the same string', () => {
     const unit = 'Grüße — 日本語 Ελληνικά 😀 ascii; ';
     const text = unit.repeat(Math.ceil(MiB / encodeUtf8(unit).length));
-    const events = feed(openServer({ limits: { maxMessageSize: 4 * MiB } }), cut(clientFrame(0x81, text), [5, 65521, 999]));
+    const events = feed(
+      openServer({ limits: { maxMessageSize: 4 * MiB } }),
+      cut(clientFrame(0x81, text), [5, 65521, 999]),
+    );
     expect(events).toEqual([{ type: 'text', data: text }]);
   });
 
@@ -106,7 +112,12 @@ describe('one-frame messages over many reads', () => {
 
   it('messages before and after, and a ping between, are unaffected', () => {
     const big = pseudoRandom(200_000, 3);
-    const wire = concat([clientFrame(0x81, 'before'), clientFrame(0x82, big), clientFrame(0x89, 'p'), clientFrame(0x81, 'after')]);
+    const wire = concat([
+      clientFrame(0x81, 'before'),
+      clientFrame(0x82, big),
+      clientFrame(0x89, 'p'),
+      clientFrame(0x81, 'after'),
+    ]);
     const events = feed(openServer(), cut(wire, [4096, 13]));
     expect(events.map((e) => e.type)).toEqual(['text', 'binary', 'ping', 'text']);
     expect(events[0]).toEqual({ type: 'text', data: 'before' });
@@ -123,7 +134,11 @@ describe('one-frame messages over many reads', () => {
   });
 
   it('invalid UTF-8 in a large one-frame text message fails as soon as it arrives (Autobahn 6.4.3)', () => {
-    const payload = concat([encodeUtf8('a'.repeat(40_000)), Uint8Array.of(0xf4, 0x90, 0x80, 0x80), encodeUtf8('b'.repeat(100_000))]);
+    const payload = concat([
+      encodeUtf8('a'.repeat(40_000)),
+      Uint8Array.of(0xf4, 0x90, 0x80, 0x80),
+      encodeUtf8('b'.repeat(100_000)),
+    ]);
     const frame = clientFrame(0x81, payload);
     const server = openServer();
     const events = feed(server, [frame.subarray(0, 30_000).slice(), frame.subarray(30_000, 50_000).slice()]);
@@ -157,7 +172,10 @@ describe('one-frame messages over many reads', () => {
   it('a fragmented message with large fragments in pieces is assembled', () => {
     const a = pseudoRandom(70_000, 21);
     const b = pseudoRandom(90_000, 22);
-    const events = feed(openServer(), cut(concat([clientFrame(0x02, a), clientFrame(0x89, 'x'), clientFrame(0x80, b)]), [65536]));
+    const events = feed(
+      openServer(),
+      cut(concat([clientFrame(0x02, a), clientFrame(0x89, 'x'), clientFrame(0x80, b)]), [65536]),
+    );
     expect(events.map((e) => e.type)).toEqual(['ping', 'binary']);
     expect(events[1]!.type === 'binary' && Buffer.from(events[1]!.data).equals(Buffer.from(concat([a, b])))).toBe(true);
   });
@@ -165,14 +183,20 @@ describe('one-frame messages over many reads', () => {
 
 describe('whole messages in one read', () => {
   it('many small messages in one read come out in order, one event each, through nextEvent and takeEvents', () => {
-    const wire = concat(Array.from({ length: 50 }, (_, i) => clientFrame(i % 2 ? 0x82 : 0x81, i % 2 ? Uint8Array.of(i, 255 - i) : `m${i}`)));
+    const wire = concat(
+      Array.from({ length: 50 }, (_, i) =>
+        clientFrame(i % 2 ? 0x82 : 0x81, i % 2 ? Uint8Array.of(i, 255 - i) : `m${i}`),
+      ),
+    );
     const server = openServer();
     server.receiveData(wire.slice());
     const first = [server.nextEvent(), server.nextEvent(), server.nextEvent()];
     const rest = server.takeEvents();
     const all = [...first, ...rest];
     expect(all.length).toBe(50);
-    all.forEach((e, i) => expect(e).toEqual(i % 2 ? { type: 'binary', data: Uint8Array.of(i, 255 - i) } : { type: 'text', data: `m${i}` }));
+    all.forEach((e, i) =>
+      expect(e).toEqual(i % 2 ? { type: 'binary', data: Uint8Array.of(i, 255 - i) } : { type: 'text', data: `m${i}` }),
+    );
     expect(server.nextEvent()).toBeNull();
   });
 
@@ -191,8 +215,13 @@ describe('whole messages in one read', () => {
   it('RSV bits, continuations and limits still fail on this path', () => {
     expect(errorOf(feed(openServer(), [clientFrame(0xc2, 'x')]))?.code).toBe('RESERVED_BITS');
     expect(errorOf(feed(openServer(), [clientFrame(0x80, 'x')]))?.code).toBe('UNEXPECTED_CONTINUATION');
-    expect(errorOf(feed(openServer({ limits: { maxMessageSize: 3 } }), [clientFrame(0x82, 'abcd')]))).toEqual({ code: 'MESSAGE_TOO_LARGE', closeCode: 1009 });
-    expect(errorOf(feed(openServer(), [clientFrame(0x01, 'a'), clientFrame(0x81, 'b')]))?.code).toBe('EXPECTED_CONTINUATION');
+    expect(errorOf(feed(openServer({ limits: { maxMessageSize: 3 } }), [clientFrame(0x82, 'abcd')]))).toEqual({
+      code: 'MESSAGE_TOO_LARGE',
+      closeCode: 1009,
+    });
+    expect(errorOf(feed(openServer(), [clientFrame(0x01, 'a'), clientFrame(0x81, 'b')]))?.code).toBe(
+      'EXPECTED_CONTINUATION',
+    );
   });
 });
 
@@ -215,7 +244,8 @@ describe('with freshArrays (as on JavaScriptCore): short payloads copied out, ne
     for (const e of whole) {
       const data = (e as { data: Uint8Array }).data;
       // Up to FRESH_MAX (1000) a fresh array; beyond, a view of the read as before.
-      if (data.length > 0 && data.length <= 1000) expect([data.byteOffset, data.buffer.byteLength]).toEqual([0, data.length]);
+      if (data.length > 0 && data.length <= 1000)
+        expect([data.byteOffset, data.buffer.byteLength]).toEqual([0, data.length]);
     }
     expect(feed(openServer(), cut(wire, [1, 2, 3, 5, 999]))).toEqual(expected);
     expect(wire).toEqual(concat(frames)); // the reads themselves are left masked
@@ -224,7 +254,13 @@ describe('with freshArrays (as on JavaScriptCore): short payloads copied out, ne
   it('a large one-frame message in small pieces, pings split between reads, and text still come out right', () => {
     const big = pseudoRandom(20_000, 7);
     const ping = clientFrame(0x89, Uint8Array.of(1, 2, 3, 4, 5));
-    const wire = concat([clientFrame(0x82, big), ping, clientFrame(0x81, 'héllo €'), clientFrame(0x01, 'a'), clientFrame(0x80, 'b')]);
+    const wire = concat([
+      clientFrame(0x82, big),
+      ping,
+      clientFrame(0x81, 'héllo €'),
+      clientFrame(0x01, 'a'),
+      clientFrame(0x80, 'b'),
+    ]);
     for (const sizes of [[1], [3, 700], [4096]]) {
       const events = feed(openServer(), cut(wire, sizes));
       expect(events).toEqual([
@@ -234,18 +270,26 @@ describe('with freshArrays (as on JavaScriptCore): short payloads copied out, ne
         { type: 'text', data: 'ab' },
       ]);
     }
-    expect(errorOf(feed(openServer(), cut(clientFrame(0x81, hex('ce bb e2 82')), [1])))).toEqual({ code: 'INVALID_UTF8', closeCode: 1007 });
+    expect(errorOf(feed(openServer(), cut(clientFrame(0x81, hex('ce bb e2 82')), [1])))).toEqual({
+      code: 'INVALID_UTF8',
+      closeCode: 1007,
+    });
   });
 });
 
 describe('utf8Validator option (a host UTF-8 check for whole text messages)', () => {
   it('is used for a whole one-frame text message in one read, and its verdict is final', () => {
     const yes = vi.fn(() => true);
-    expect(feed(openServer({ utf8Validator: yes }), [clientFrame(0x81, 'héllo')])).toEqual([{ type: 'text', data: 'héllo' }]);
+    expect(feed(openServer({ utf8Validator: yes }), [clientFrame(0x81, 'héllo')])).toEqual([
+      { type: 'text', data: 'héllo' },
+    ]);
     expect(yes).toHaveBeenCalledTimes(1);
     expect(Buffer.from((yes.mock.calls[0] as unknown as [Uint8Array])[0]).toString()).toBe('héllo'); // unmasked
     const no = vi.fn(() => false);
-    expect(errorOf(feed(openServer({ utf8Validator: no }), [clientFrame(0x81, 'fine text')]))).toEqual({ code: 'INVALID_UTF8', closeCode: 1007 });
+    expect(errorOf(feed(openServer({ utf8Validator: no }), [clientFrame(0x81, 'fine text')]))).toEqual({
+      code: 'INVALID_UTF8',
+      closeCode: 1007,
+    });
   });
 
   it('agrees with the built-in check when it is a correct validator', () => {
@@ -257,7 +301,12 @@ describe('utf8Validator option (a host UTF-8 check for whole text messages)', ()
         return false;
       }
     };
-    for (const payload of [encodeUtf8('ok ✓'), Uint8Array.of(0xed, 0xa0, 0x80), Uint8Array.of(0xc0, 0xaf), Uint8Array.of(0xe2, 0x82)]) {
+    for (const payload of [
+      encodeUtf8('ok ✓'),
+      Uint8Array.of(0xed, 0xa0, 0x80),
+      Uint8Array.of(0xc0, 0xaf),
+      Uint8Array.of(0xe2, 0x82),
+    ]) {
       const withHook = feed(openServer({ utf8Validator: isUtf8 }), [clientFrame(0x81, payload)]);
       const without = feed(openServer(), [clientFrame(0x81, payload)]);
       expect(withHook).toEqual(without);
@@ -272,12 +321,17 @@ describe('utf8Validator option (a host UTF-8 check for whole text messages)', ()
     expect(errorOf(feed(server, [clientFrame(0x01, Uint8Array.of(0x61, 0xff))]))?.code).toBe('INVALID_UTF8');
     // One frame over two reads.
     const frame = clientFrame(0x81, concat([new Uint8Array(100).fill(0x61), Uint8Array.of(0xc0, 0x80)]));
-    expect(errorOf(feed(openServer({ utf8Validator: hook }), [frame.subarray(0, 60).slice(), frame.subarray(60).slice()]))?.code).toBe('INVALID_UTF8');
+    expect(
+      errorOf(feed(openServer({ utf8Validator: hook }), [frame.subarray(0, 60).slice(), frame.subarray(60).slice()]))
+        ?.code,
+    ).toBe('INVALID_UTF8');
     expect(hook).not.toHaveBeenCalled();
   });
 
   it('must be a function', () => {
-    expect(() => openServer({ utf8Validator: 'yes' as unknown as () => boolean })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(() => openServer({ utf8Validator: 'yes' as unknown as () => boolean })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
     expect(feed(openServer({ utf8Validator: null }), [clientFrame(0x81, 'x')])).toEqual([{ type: 'text', data: 'x' }]);
   });
 });
@@ -326,7 +380,11 @@ describe('FrameParser.payloadInto', () => {
     parser.payloadInto(small, 0);
     parser.push(frame.slice(8, 508));
     expect(parser.next()).toBe(PAYLOAD);
-    expect([parser.payload.buffer === small.buffer, parser.payload.length, parser.frameEnd]).toEqual([true, 300, false]);
+    expect([parser.payload.buffer === small.buffer, parser.payload.length, parser.frameEnd]).toEqual([
+      true,
+      300,
+      false,
+    ]);
     // Full: the next 200 bytes of that read come unmasked in place.
     expect(parser.next()).toBe(PAYLOAD);
     expect([parser.payload.buffer === small.buffer, parser.payload.length]).toEqual([false, 200]);
@@ -346,7 +404,9 @@ describe('FrameParser.payloadInto', () => {
     const frame = serverFrame(0x82, payload);
     parser.push(frame.slice(0, 4));
     expect(parser.next()).toBe(HEADER);
-    expect(() => parser.payloadInto(new Uint8Array(499), 499)).toThrow(expect.objectContaining({ code: 'INVALID_STATE' }));
+    expect(() => parser.payloadInto(new Uint8Array(499), 499)).toThrow(
+      expect.objectContaining({ code: 'INVALID_STATE' }),
+    );
     const target = new Uint8Array(500);
     parser.payloadInto(target, 0);
     parser.push(frame.slice(4));

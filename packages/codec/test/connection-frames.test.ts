@@ -62,7 +62,13 @@ describe('data frames (RFC 6455 §5.6, §5.7)', () => {
   });
 
   it('control frames interleave with fragments (§5.4)', () => {
-    const bytes = concat([clientFrame(0x01, 'frag1 '), clientFrame(0x89, 'ping!'), clientFrame(0x00, 'frag2 '), clientFrame(0x8a, 'pong'), clientFrame(0x80, 'end')]);
+    const bytes = concat([
+      clientFrame(0x01, 'frag1 '),
+      clientFrame(0x89, 'ping!'),
+      clientFrame(0x00, 'frag2 '),
+      clientFrame(0x8a, 'pong'),
+      clientFrame(0x80, 'end'),
+    ]);
     const events = expectSameEverySplit(bytes);
     expect(events).toEqual([
       { type: 'ping', data: text('ping!') },
@@ -108,12 +114,17 @@ describe('ping and pong (§5.5.2, §5.5.3)', () => {
   it('a 125-byte ping is fine, a 126-byte one fails with 1002', () => {
     expect(run([clientFrame(0x89, new Uint8Array(125))]).events[0]!.type).toBe('ping');
     const bad = hex('89 fe 00 7e 00 00 00 00');
-    expect(errorOf(expectSameEverySplit(concat([bad, new Uint8Array(126)])))).toEqual({ code: 'CONTROL_FRAME_TOO_LONG', closeCode: 1002 });
+    expect(errorOf(expectSameEverySplit(concat([bad, new Uint8Array(126)])))).toEqual({
+      code: 'CONTROL_FRAME_TOO_LONG',
+      closeCode: 1002,
+    });
   });
 
   it('refuses to send a ping over 125 bytes', () => {
     const server = openServer();
-    expect(() => server.send({ type: 'ping', data: new Uint8Array(126) })).toThrow(expect.objectContaining({ code: 'CONTROL_PAYLOAD_TOO_LONG' }));
+    expect(() => server.send({ type: 'ping', data: new Uint8Array(126) })).toThrow(
+      expect.objectContaining({ code: 'CONTROL_PAYLOAD_TOO_LONG' }),
+    );
   });
 });
 
@@ -127,14 +138,21 @@ describe('framing violations fail with 1002', () => {
     ['reserved control opcode 0xB', clientFrame(0x8b), 'RESERVED_OPCODE'],
     ['fragmented ping (§5.5)', clientFrame(0x09, 'x'), 'FRAGMENTED_CONTROL_FRAME'],
     ['continuation without a message (§5.4)', clientFrame(0x80, 'x'), 'UNEXPECTED_CONTINUATION'],
-    ['new message inside a fragmented one (§5.4)', concat([clientFrame(0x01, 'a'), clientFrame(0x81, 'b')]), 'EXPECTED_CONTINUATION'],
+    [
+      'new message inside a fragmented one (§5.4)',
+      concat([clientFrame(0x01, 'a'), clientFrame(0x81, 'b')]),
+      'EXPECTED_CONTINUATION',
+    ],
     ['64-bit length with the top bit set (§5.2)', hex('82 ff 80 00 00 00 00 00 00 01 00 00 00 00'), 'BAD_LENGTH'],
   ];
   for (const [name, bytes, code] of cases) {
     it(name, () => {
       const events = expectSameEverySplit(bytes);
       expect(errorOf(events)).toEqual({ code, closeCode: 1002 });
-      expect(events.at(-1)).toMatchObject({ type: 'closed', info: { code: 1006, wasClean: false, sentCode: 1002, error: code } });
+      expect(events.at(-1)).toMatchObject({
+        type: 'closed',
+        info: { code: 1006, wasClean: false, sentCode: 1002, error: code },
+      });
     });
   }
 
@@ -144,7 +162,10 @@ describe('framing violations fail with 1002', () => {
       expect(errorOf(events)).toEqual({ code: 'FRAME_TOO_LARGE', closeCode: 1009 });
     }
     // 2^53 − 1 is still counted, and refused by the frame limit as any large frame is.
-    expect(errorOf(expectSameEverySplit(hex('82 ff 00 1f ff ff ff ff ff ff 01 02 03 04')))).toEqual({ code: 'FRAME_TOO_LARGE', closeCode: 1009 });
+    expect(errorOf(expectSameEverySplit(hex('82 ff 00 1f ff ff ff ff ff ff 01 02 03 04')))).toEqual({
+      code: 'FRAME_TOO_LARGE',
+      closeCode: 1009,
+    });
   });
 
   it('a client fails on a masked server frame', () => {
@@ -185,7 +206,9 @@ describe('framing violations fail with 1002', () => {
   });
 
   it('keeps everything received before the violation', () => {
-    const events = expectSameEverySplit(concat([clientFrame(0x81, 'one'), clientFrame(0x82, 'two'), clientFrame(0x84)]));
+    const events = expectSameEverySplit(
+      concat([clientFrame(0x81, 'one'), clientFrame(0x82, 'two'), clientFrame(0x84)]),
+    );
     expect(events.slice(0, 2)).toEqual([
       { type: 'text', data: 'one' },
       { type: 'binary', data: text('two') },
@@ -211,11 +234,16 @@ describe('UTF-8 (§8.1) fails fast with 1007', () => {
   });
 
   it('a code point cut at the end of a message is invalid', () => {
-    expect(errorOf(expectSameEverySplit(clientFrame(0x81, hex('e2 82'))))).toEqual({ code: 'INVALID_UTF8', closeCode: 1007 });
+    expect(errorOf(expectSameEverySplit(clientFrame(0x81, hex('e2 82'))))).toEqual({
+      code: 'INVALID_UTF8',
+      closeCode: 1007,
+    });
   });
 
   it('a code point may span fragments', () => {
-    expect(expectSameEverySplit(concat([clientFrame(0x01, hex('e2 82')), clientFrame(0x80, hex('ac'))]))).toEqual([{ type: 'text', data: '€' }]);
+    expect(expectSameEverySplit(concat([clientFrame(0x01, hex('e2 82')), clientFrame(0x80, hex('ac'))]))).toEqual([
+      { type: 'text', data: '€' },
+    ]);
   });
 
   it('binary messages are not checked', () => {
@@ -238,13 +266,19 @@ describe('limits fail with 1009', () => {
   });
 
   it('exactly the limit passes', () => {
-    expect(run([clientFrame(0x82, new Uint8Array(10))], { limits: { maxMessageSize: 10, maxFrameSize: 10 } }).events[0]!.type).toBe('binary');
+    expect(
+      run([clientFrame(0x82, new Uint8Array(10))], { limits: { maxMessageSize: 10, maxFrameSize: 10 } }).events[0]!
+        .type,
+    ).toBe('binary');
   });
 
   it('fragments per message, including empty ones', () => {
     const frames = [clientFrame(0x02), clientFrame(0x00), clientFrame(0x00), clientFrame(0x80)];
     expect(run(frames, { limits: { maxFragments: 4 } }).events[0]!.type).toBe('binary');
-    expect(errorOf(run([...frames.slice(0, 3), clientFrame(0x00)], { limits: { maxFragments: 3 } }).events)).toEqual({ code: 'TOO_MANY_FRAGMENTS', closeCode: 1009 });
+    expect(errorOf(run([...frames.slice(0, 3), clientFrame(0x00)], { limits: { maxFragments: 3 } }).events)).toEqual({
+      code: 'TOO_MANY_FRAGMENTS',
+      closeCode: 1009,
+    });
   });
 });
 
@@ -267,7 +301,9 @@ describe('streaming mode', () => {
     server.receiveData(clientFrame(0x02, 'ab'));
     expect(server.nextEvent()).toEqual({ type: 'fragment', kind: 'binary', data: text('ab'), first: true, fin: false });
     server.receiveData(clientFrame(0x80));
-    expect(server.takeEvents()).toEqual([{ type: 'fragment', kind: 'binary', data: new Uint8Array(0), first: false, fin: true }]);
+    expect(server.takeEvents()).toEqual([
+      { type: 'fragment', kind: 'binary', data: new Uint8Array(0), first: false, fin: true },
+    ]);
   });
 
   it('still validates UTF-8 incrementally', () => {
@@ -295,20 +331,30 @@ describe('sending', () => {
     const server = openServer();
     server.send({ type: 'fragment', kind: 'text', data: text('Hel'), fin: false });
     server.send({ type: 'ping', data: text('p') });
-    expect(() => server.send({ type: 'binary', data: text('x') })).toThrow(expect.objectContaining({ code: 'INVALID_STATE' }));
+    expect(() => server.send({ type: 'binary', data: text('x') })).toThrow(
+      expect.objectContaining({ code: 'INVALID_STATE' }),
+    );
     server.send({ type: 'fragment', kind: 'text', data: text('lo'), fin: true });
     expect(toHex(written(server))).toBe('01 03 48 65 6c 89 01 70 80 02 6c 6f');
   });
 
   it('rejects wrong argument types with typed errors', () => {
     const server = openServer();
-    expect(() => server.send({ type: 'text', data: 5 as unknown as string })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
-    expect(() => server.send({ type: 'binary', data: 'x' as unknown as Uint8Array })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(() => server.send({ type: 'text', data: 5 as unknown as string })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
+    expect(() => server.send({ type: 'binary', data: 'x' as unknown as Uint8Array })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
     expect(() => server.send({ type: 'nope' } as never)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     expect(() => server.send(null as never)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     expect(() => server.receiveData('x' as never)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
-    expect(() => server.sendText(5 as unknown as string)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
-    expect(() => server.sendBinary('x' as unknown as Uint8Array)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(() => server.sendText(5 as unknown as string)).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
+    expect(() => server.sendBinary('x' as unknown as Uint8Array)).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
     expect(server.hasOutput).toBe(false);
   });
 
@@ -328,7 +374,10 @@ describe('close (§5.5.1, §7)', () => {
   it('echoes the peer close with its code, then the server closes TCP first', () => {
     const { events, server } = run([clientFrame(0x88, concat([hex('03 e8'), text('bye')]))]);
     expect(events[0]).toEqual({ type: 'close', code: 1000, reason: 'bye' });
-    expect(events[1]).toEqual({ type: 'closed', info: { code: 1000, reason: 'bye', wasClean: true, initiator: 'remote', sentCode: 1000, error: null } });
+    expect(events[1]).toEqual({
+      type: 'closed',
+      info: { code: 1000, reason: 'bye', wasClean: true, initiator: 'remote', sentCode: 1000, error: null },
+    });
     const out = server.takeOutput();
     expect(out.map((o) => o.type)).toEqual(['write', 'shutdown']);
     expect(toHex((out[0] as { data: Uint8Array }).data)).toBe('88 02 03 e8');
@@ -353,7 +402,14 @@ describe('close (§5.5.1, §7)', () => {
     client.receiveEof();
     expect(outputKinds(client)).toEqual(['shutdown']);
     expect(client.finished).toBe(true);
-    expect(client.closeInfo).toEqual({ code: 1000, reason: '', wasClean: true, initiator: 'local', sentCode: 1000, error: null });
+    expect(client.closeInfo).toEqual({
+      code: 1000,
+      reason: '',
+      wasClean: true,
+      initiator: 'local',
+      sentCode: 1000,
+      error: null,
+    });
   });
 
   const bad: Array<[string, Uint8Array, string, number]> = [
@@ -372,15 +428,23 @@ describe('close (§5.5.1, §7)', () => {
 
   it('accepts 3000–4999 and registered codes from the peer', () => {
     for (const code of [1000, 1001, 1002, 1003, 1007, 1011, 1012, 1013, 1014, 3000, 4999]) {
-      expect(run([clientFrame(0x88, Uint8Array.of(code >> 8, code & 0xff))]).events[0]).toEqual({ type: 'close', code, reason: '' });
+      expect(run([clientFrame(0x88, Uint8Array.of(code >> 8, code & 0xff))]).events[0]).toEqual({
+        type: 'close',
+        code,
+        reason: '',
+      });
     }
   });
 
   it('checks the caller close code and reason', () => {
     for (const code of [999, 1004, 1005, 1006, 1015, 2000, 5000, 1000.5]) {
-      expect(() => openServer().send({ type: 'close', code })).toThrow(expect.objectContaining({ code: 'INVALID_CLOSE_CODE' }));
+      expect(() => openServer().send({ type: 'close', code })).toThrow(
+        expect.objectContaining({ code: 'INVALID_CLOSE_CODE' }),
+      );
     }
-    expect(() => openServer().send({ type: 'close', code: 1000, reason: 'x'.repeat(124) })).toThrow(expect.objectContaining({ code: 'REASON_TOO_LONG' }));
+    expect(() => openServer().send({ type: 'close', code: 1000, reason: 'x'.repeat(124) })).toThrow(
+      expect.objectContaining({ code: 'REASON_TOO_LONG' }),
+    );
     const server = openServer();
     server.send({ type: 'close', code: 4000, reason: 'é'.repeat(61) }); // 122 bytes
     expect(server.state).toBe('closing');
@@ -396,10 +460,16 @@ describe('close (§5.5.1, §7)', () => {
     expect(() => server.send({ type: 'ping' })).toThrow(expect.objectContaining({ code: 'INVALID_STATE' }));
     // Data the peer sent before it saw our close still arrives; its ping gets no pong.
     server.receiveData(concat([clientFrame(0x81, 'late'), clientFrame(0x89)]));
-    expect(server.takeEvents()).toEqual([{ type: 'text', data: 'late' }, { type: 'ping', data: new Uint8Array(0) }]);
+    expect(server.takeEvents()).toEqual([
+      { type: 'text', data: 'late' },
+      { type: 'ping', data: new Uint8Array(0) },
+    ]);
     expect(server.takeOutput()).toEqual([]);
     server.receiveData(clientFrame(0x88, hex('03 e8')));
-    expect(server.takeEvents().at(-1)).toEqual({ type: 'closed', info: { code: 1000, reason: '', wasClean: true, initiator: 'local', sentCode: null, error: null } });
+    expect(server.takeEvents().at(-1)).toEqual({
+      type: 'closed',
+      info: { code: 1000, reason: '', wasClean: true, initiator: 'local', sentCode: null, error: null },
+    });
     expect(outputKinds(server)).toEqual(['shutdown']);
   });
 
@@ -407,7 +477,12 @@ describe('close (§5.5.1, §7)', () => {
     const server = openServer();
     server.receiveData(clientFrame(0x01, 'partial'));
     server.receiveEof();
-    expect(server.takeEvents()).toEqual([{ type: 'closed', info: { code: 1006, reason: '', wasClean: false, initiator: null, sentCode: null, error: null } }]);
+    expect(server.takeEvents()).toEqual([
+      {
+        type: 'closed',
+        info: { code: 1006, reason: '', wasClean: false, initiator: null, sentCode: null, error: null },
+      },
+    ]);
     expect(outputKinds(server)).toEqual(['shutdown']);
     expect(() => server.receiveData(text('x'))).toThrow(expect.objectContaining({ code: 'INVALID_STATE' }));
   });

@@ -15,14 +15,23 @@ describe('server handshake (RFC 6455 §4.2)', () => {
     const [event] = server.takeEvents();
     expect(event?.type).toBe('request');
     if (event?.type !== 'request') return;
-    expect(event.request).toMatchObject({ path: '/chat', query: 'room=1', host: 'server.example.com', origin: 'http://example.com', protocols: ['chat', 'superchat'], extensions: [] });
+    expect(event.request).toMatchObject({
+      path: '/chat',
+      query: 'room=1',
+      host: 'server.example.com',
+      origin: 'http://example.com',
+      protocols: ['chat', 'superchat'],
+      extensions: [],
+    });
     expect(server.request).toBe(event.request);
     server.send({ type: 'accept', protocol: 'chat' });
     const response = latin1(written(server));
     expect(response).toMatch(/^HTTP\/1\.1 101 Switching Protocols\r\n/);
     expect(response).toContain('Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n');
     expect(response).toContain('Sec-WebSocket-Protocol: chat\r\n');
-    expect(server.takeEvents()).toEqual([expect.objectContaining({ type: 'open', protocol: 'chat', extensions: [], request: event.request })]);
+    expect(server.takeEvents()).toEqual([
+      expect.objectContaining({ type: 'open', protocol: 'chat', extensions: [], request: event.request }),
+    ]);
     expect(server.protocol).toBe('chat');
     // The 'open' event hands the request over; an open connection keeps none (a server holds many).
     expect(server.request).toBeNull();
@@ -48,7 +57,9 @@ describe('server handshake (RFC 6455 §4.2)', () => {
   it('refuses a subprotocol the client did not offer', () => {
     const server = Connection.server();
     server.receiveData(ascii(REQUEST));
-    expect(() => server.send({ type: 'accept', protocol: 'other' })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(() => server.send({ type: 'accept', protocol: 'other' })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
     expect(server.state).toBe('awaiting-accept');
   });
 
@@ -72,7 +83,12 @@ describe('server handshake (RFC 6455 §4.2)', () => {
     ['a short key', REQUEST.replace('dGhlIHNhbXBsZSBub25jZQ==', 'dGhlIHNhbXBsZQ=='), 400, 'BAD_KEY'],
     ['a POST', REQUEST.replace('GET', 'POST'), 405, 'BAD_METHOD'],
     ['no Connection: upgrade', REQUEST.replace('Connection: Upgrade', 'Connection: keep-alive'), 400, 'BAD_CONNECTION'],
-    ['obs-fold', REQUEST.replace('Host: server.example.com\r\n', 'Host: server\r\n .example.com\r\n'), 400, 'MALFORMED_HEAD'],
+    [
+      'obs-fold',
+      REQUEST.replace('Host: server.example.com\r\n', 'Host: server\r\n .example.com\r\n'),
+      400,
+      'MALFORMED_HEAD',
+    ],
   ];
   for (const [name, request, status, code] of bad) {
     it(`answers ${status} to ${name}`, () => {
@@ -84,7 +100,8 @@ describe('server handshake (RFC 6455 §4.2)', () => {
       const out = server.takeOutput();
       expect(latin1((out[0] as { data: Uint8Array }).data)).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
       expect(out.at(-1)?.type).toBe('shutdown');
-      if (status === 426) expect(latin1((out[0] as { data: Uint8Array }).data)).toContain('Sec-WebSocket-Version: 13\r\n');
+      if (status === 426)
+        expect(latin1((out[0] as { data: Uint8Array }).data)).toContain('Sec-WebSocket-Version: 13\r\n');
     });
   }
 
@@ -133,7 +150,9 @@ describe('server handshake (RFC 6455 §4.2)', () => {
   it('accept and reject are only for a server awaiting its answer', () => {
     const server = Connection.server();
     expect(() => server.send({ type: 'accept' })).toThrow(expect.objectContaining({ code: 'INVALID_STATE' }));
-    expect(() => server.send({ type: 'reject', status: 400 })).toThrow(expect.objectContaining({ code: 'INVALID_STATE' }));
+    expect(() => server.send({ type: 'reject', status: 400 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_STATE' }),
+    );
     expect(() => server.send({ type: 'text', data: 'x' })).toThrow(expect.objectContaining({ code: 'INVALID_STATE' }));
   });
 });
@@ -145,7 +164,11 @@ import { HttpHeaders as HttpHeadersClass } from '../src/index.ts';
 
 describe('client handshake (RFC 6455 §4.1)', () => {
   it('sends a request with a fresh key, and verifies the accept value', () => {
-    const client = Connection.client('ws://[::1]:8080/path?q=1', { random: seededRandom(7), protocols: ['a', 'b'], headers: [['X-Extra', '1']] });
+    const client = Connection.client('ws://[::1]:8080/path?q=1', {
+      random: seededRandom(7),
+      protocols: ['a', 'b'],
+      headers: [['X-Extra', '1']],
+    });
     const request = latin1(written(client));
     expect(request).toMatch(/^GET \/path\?q=1 HTTP\/1\.1\r\n/);
     expect(request).toContain('Host: [::1]:8080\r\n');
@@ -153,21 +176,30 @@ describe('client handshake (RFC 6455 §4.1)', () => {
     expect(request).toContain('Sec-WebSocket-Protocol: a, b\r\n');
     expect(request).toContain('X-Extra: 1\r\n');
     const key = /Sec-WebSocket-Key: (\S+)\r\n/.exec(request)![1]!;
-    client.receiveData(ascii(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${computeAcceptKey(key)}\r\nSec-WebSocket-Protocol: b\r\n\r\n`));
+    client.receiveData(
+      ascii(
+        `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${computeAcceptKey(key)}\r\nSec-WebSocket-Protocol: b\r\n\r\n`,
+      ),
+    );
     expect(client.takeEvents()).toEqual([expect.objectContaining({ type: 'open', protocol: 'b' })]);
     expect(client.state).toBe('open');
   });
 
   it('two keys are never the same', () => {
     const keys = new Set<string>();
-    for (let i = 0; i < 50; i++) keys.add(/Sec-WebSocket-Key: (\S+)/.exec(latin1(written(Connection.client('ws://h/'))))![1]!);
+    for (let i = 0; i < 50; i++)
+      keys.add(/Sec-WebSocket-Key: (\S+)/.exec(latin1(written(Connection.client('ws://h/'))))![1]!);
     expect(keys.size).toBe(50);
   });
 
   it('fails on a wrong accept value, without sending a close frame', () => {
     const client = Connection.client('ws://h/', { random: seededRandom() });
     client.takeOutput();
-    client.receiveData(ascii('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n'));
+    client.receiveData(
+      ascii(
+        'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n',
+      ),
+    );
     expect(client.takeEvents()[0]).toMatchObject({ type: 'protocol-error', code: 'BAD_ACCEPT', closeCode: null });
     expect(outputKinds(client)).toEqual(['destroy']);
   });
@@ -218,7 +250,9 @@ describe('client handshake (RFC 6455 §4.1)', () => {
     client.takeOutput();
     client.send({ type: 'close' });
     expect(outputKinds(client)).toEqual(['destroy']);
-    expect(client.takeEvents()).toEqual([expect.objectContaining({ type: 'closed', info: expect.objectContaining({ code: 1006 }) })]);
+    expect(client.takeEvents()).toEqual([
+      expect.objectContaining({ type: 'closed', info: expect.objectContaining({ code: 1006 }) }),
+    ]);
   });
 });
 
@@ -235,8 +269,22 @@ describe('a client and a server in memory', () => {
     expect(client).toEqual([{ type: 'binary', data: encodeUtf8('bin') }]);
     pair.client.send({ type: 'close', code: 4001, reason: 'bye' });
     pair.pump();
-    expect(pair.server.closeInfo).toEqual({ code: 4001, reason: 'bye', wasClean: true, initiator: 'remote', sentCode: 4001, error: null });
-    expect(pair.client.closeInfo).toEqual({ code: 4001, reason: '', wasClean: true, initiator: 'local', sentCode: 4001, error: null });
+    expect(pair.server.closeInfo).toEqual({
+      code: 4001,
+      reason: 'bye',
+      wasClean: true,
+      initiator: 'remote',
+      sentCode: 4001,
+      error: null,
+    });
+    expect(pair.client.closeInfo).toEqual({
+      code: 4001,
+      reason: '',
+      wasClean: true,
+      initiator: 'local',
+      sentCode: 4001,
+      error: null,
+    });
     // The server shut down first; the client followed on EOF (§7.1.1).
     expect(pair.serverOutputs.map((o) => o.type).at(-1)).toBe('shutdown');
     expect(pair.clientOutputs.map((o) => o.type).at(-1)).toBe('shutdown');
@@ -252,7 +300,7 @@ describe('a client and a server in memory', () => {
 });
 
 describe('frames are parsed as events are read', () => {
-  it("an answer to one message leaves before the failure a later frame in the same read causes", () => {
+  it('an answer to one message leaves before the failure a later frame in the same read causes', () => {
     const server = openServer();
     server.receiveData(new Uint8Array([...clientFrame(0x81, 'first'), ...clientFrame(0xa1, 'bad rsv')]));
     expect(server.nextEvent()).toEqual({ type: 'text', data: 'first' });
@@ -347,12 +395,21 @@ describe('time (deadlines and tick)', () => {
     pair.advance(999);
     expect(pair.server.state).toBe('open');
     pair.advance(2);
-    expect(pair.server.closeInfo).toMatchObject({ sentCode: 1001, error: 'IDLE_TIMEOUT', initiator: 'local', wasClean: true });
+    expect(pair.server.closeInfo).toMatchObject({
+      sentCode: 1001,
+      error: 'IDLE_TIMEOUT',
+      initiator: 'local',
+      wasClean: true,
+    });
   });
 
   it('validates limits and timeouts', () => {
-    expect(() => Connection.server({ limits: { maxFrameSize: -1 } })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
-    expect(() => Connection.server({ timeouts: { closeTimeout: Number.NaN } })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(() => Connection.server({ limits: { maxFrameSize: -1 } })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
+    expect(() => Connection.server({ timeouts: { closeTimeout: Number.NaN } })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
     expect(() => Connection.server(null as never)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
   });
 });

@@ -16,7 +16,11 @@ describe('FakeClock timers', () => {
     clock.timers.setTimeout(() => ran.push(['later', clock.now()]), 1000);
     expect(clock.pendingTimers).toBe(4);
     expect(clock.advance(50)).toBe(150);
-    expect(ran).toEqual([['a', 110], ['a2', 110], ['b', 120]]);
+    expect(ran).toEqual([
+      ['a', 110],
+      ['a2', 110],
+      ['b', 120],
+    ]);
     expect(clock.pendingTimers).toBe(1);
     expect(() => clock.advance(-1)).toThrow(RangeError);
   });

@@ -4,7 +4,9 @@ import { ServerSession } from '../src/session/index.ts';
 
 describe('parseFlags', () => {
   it('reads --name value and --name=value over the defaults, skipping bare words', () => {
-    expect(parseFlags(['run', '--port', '9002', '--host=::1', '--x=a=b'], { port: '9001', host: '127.0.0.1' })).toEqual({ port: '9002', host: '::1', x: 'a=b' });
+    expect(parseFlags(['run', '--port', '9002', '--host=::1', '--x=a=b'], { port: '9001', host: '127.0.0.1' })).toEqual(
+      { port: '9002', host: '::1', x: 'a=b' },
+    );
   });
 
   it('throws for a flag without a value', () => {
@@ -19,7 +21,25 @@ describe('serverFlagOptions', () => {
 
   it('maps each flag to its option and group', () => {
     const flags = parseFlags(
-      ['--handshake-timeout', '400', '--idle-timeout', '300', '--close-timeout=200', '--max-head-bytes', '4096', '--max-headers', '20', '--max-frame-size', '1000', '--max-message-size', '2000', '--high-water-mark', '65536', '--max-buffered-amount', '1048576'],
+      [
+        '--handshake-timeout',
+        '400',
+        '--idle-timeout',
+        '300',
+        '--close-timeout=200',
+        '--max-head-bytes',
+        '4096',
+        '--max-headers',
+        '20',
+        '--max-frame-size',
+        '1000',
+        '--max-message-size',
+        '2000',
+        '--high-water-mark',
+        '65536',
+        '--max-buffered-amount',
+        '1048576',
+      ],
       {},
     );
     expect(serverFlagOptions(flags)).toEqual({
@@ -37,7 +57,12 @@ describe('serverFlagOptions', () => {
   });
 
   it('what it makes is accepted by a server as it is', () => {
-    const options = serverFlagOptions({ 'handshake-timeout': '400', 'max-frame-size': '1000', 'high-water-mark': '65536', 'max-buffered-amount': '1048576' });
+    const options = serverFlagOptions({
+      'handshake-timeout': '400',
+      'max-frame-size': '1000',
+      'high-water-mark': '65536',
+      'max-buffered-amount': '1048576',
+    });
     expect(() => ServerSession.handshakes(options, () => undefined)).not.toThrow();
   });
 });

@@ -148,7 +148,10 @@ describe('serializeFrame', () => {
         fc.boolean(),
         fc.integer({ min: 0, max: 7 }),
         fc.integer({ min: 0, max: 15 }),
-        fc.oneof(fc.uint8Array({ maxLength: 300 }), fc.integer({ min: 65530, max: 65540 }).map((n) => new Uint8Array(n).fill(n & 0xff))),
+        fc.oneof(
+          fc.uint8Array({ maxLength: 300 }),
+          fc.integer({ min: 65530, max: 65540 }).map((n) => new Uint8Array(n).fill(n & 0xff)),
+        ),
         fc.option(fc.uint8Array({ minLength: 4, maxLength: 4 })),
         (fin, rsv, opcode, payload, key) => {
           const before = payload.slice();
@@ -174,9 +177,13 @@ describe('serializeFrame', () => {
     expect(codeOf(() => serializeFrame(out, true, 0.5, 0x1, HELLO, null))).toBe('INVALID_ARGUMENT');
     expect(codeOf(() => serializeFrame(out, true, 0, 16, HELLO, null))).toBe('INVALID_ARGUMENT');
     expect(codeOf(() => serializeFrame(out, true, 0, Number.NaN, HELLO, null))).toBe('INVALID_ARGUMENT');
-    expect(codeOf(() => serializeFrame(out, true, 0, 0x1, 'Hello' as unknown as Uint8Array, null))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => serializeFrame(out, true, 0, 0x1, 'Hello' as unknown as Uint8Array, null))).toBe(
+      'INVALID_ARGUMENT',
+    );
     expect(codeOf(() => serializeFrame(out, true, 0, 0x1, HELLO, new Uint8Array(3)))).toBe('INVALID_ARGUMENT');
-    expect(codeOf(() => serializeFrame(out, true, 0, 0x1, HELLO, [1, 2, 3, 4] as unknown as Uint8Array))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => serializeFrame(out, true, 0, 0x1, HELLO, [1, 2, 3, 4] as unknown as Uint8Array))).toBe(
+      'INVALID_ARGUMENT',
+    );
     expect(out).toEqual([]);
   });
 });

@@ -46,17 +46,20 @@ describe('ascii-case', () => {
   it('agrees with a reference fold on any string', () => {
     const reference = (s: string) => s.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 32));
     // ASCII around the letters, and the non-ASCII letters whose Unicode case maps touch ASCII.
-    const char = fc.oneof(fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), fc.constantFrom('\u212A', '\u0130', '\u0131', '\u017F', 'À', 'à', 'ß'));
+    const char = fc.oneof(
+      fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)),
+      fc.constantFrom('\u212A', '\u0130', '\u0131', '\u017F', 'À', 'à', 'ß'),
+    );
     const word = fc.array(char, { maxLength: 12 }).map((cs) => cs.join(''));
     const property = fc.property(word, word, fc.array(fc.boolean(), { minLength: 1, maxLength: 5 }), (a, b, bits) => {
-        const other = recase(a, bits); // `a` in another case: ASCII letters flipped, the rest maybe mapped by Unicode
-        return (
-          foldAscii(a) === reference(a) &&
-          sameAsciiCase(a, b) === (reference(a) === reference(b)) &&
-          sameAsciiCase(a, other) === (reference(a) === reference(other)) &&
-          sameAsciiCase(a, reference(a))
-        );
-      });
+      const other = recase(a, bits); // `a` in another case: ASCII letters flipped, the rest maybe mapped by Unicode
+      return (
+        foldAscii(a) === reference(a) &&
+        sameAsciiCase(a, b) === (reference(a) === reference(b)) &&
+        sameAsciiCase(a, other) === (reference(a) === reference(other)) &&
+        sameAsciiCase(a, reference(a))
+      );
+    });
     expect(() => fc.assert(property, { numRuns: 2000 })).not.toThrow();
   });
 
@@ -64,7 +67,11 @@ describe('ascii-case', () => {
     // The class of bug is two comparisons folding differently; so there is one fold. Other
     // uses of toLowerCase/toUpperCase there (formatting hex) are listed here by line.
     const root = join(import.meta.dirname, '../src');
-    const files = ['connection.ts', 'session/whatwg.ts', ...['http', 'handshake', 'extensions'].flatMap((dir) => readdirSync(join(root, dir)).map((f) => `${dir}/${f}`))];
+    const files = [
+      'connection.ts',
+      'session/whatwg.ts',
+      ...['http', 'handshake', 'extensions'].flatMap((dir) => readdirSync(join(root, dir)).map((f) => `${dir}/${f}`)),
+    ];
     const allowed = [/toString\(16\)\.toUpperCase\(\)/];
     const found: string[] = [];
     for (const file of files) {
@@ -72,7 +79,12 @@ describe('ascii-case', () => {
       readFileSync(join(root, file), 'utf8')
         .split('\n')
         .forEach((line, i) => {
-          if (/\.to(?:Lower|Upper|LocaleLower|LocaleUpper)Case\(|localeCompare\(/.test(line) && !line.trimStart().startsWith('*') && !allowed.some((a) => a.test(line))) found.push(`${file}:${i + 1}: ${line.trim()}`);
+          if (
+            /\.to(?:Lower|Upper|LocaleLower|LocaleUpper)Case\(|localeCompare\(/.test(line) &&
+            !line.trimStart().startsWith('*') &&
+            !allowed.some((a) => a.test(line))
+          )
+            found.push(`${file}:${i + 1}: ${line.trim()}`);
         });
     }
     expect(found).toEqual([]);
@@ -90,12 +102,17 @@ function recase(name: string, bits: readonly boolean[]): string {
 const caseBits = fc.array(fc.boolean(), { minLength: 1, maxLength: 7 });
 const ows = fc.constantFrom('', ' ', '\t', '  ', ' \t ');
 /** Elements joined as one list with OWS around commas and empty elements, or as separate fields. */
-const listLayout = fc.record({ split: fc.boolean(), pads: fc.array(ows, { minLength: 8, maxLength: 8 }), empties: fc.boolean() });
+const listLayout = fc.record({
+  split: fc.boolean(),
+  pads: fc.array(ows, { minLength: 8, maxLength: 8 }),
+  empties: fc.boolean(),
+});
 type Layout = { split: boolean; pads: string[]; empties: boolean };
 
 function lay(name: string, elements: string[], layout: Layout): Array<[string, string]> {
   if (layout.split) return elements.map((e, i) => [name, `${layout.pads[i % 8]}${e}${layout.pads[(i + 3) % 8]}`]);
-  const sep = (i: number) => `${layout.pads[i % 8]},${layout.empties && i === 0 ? ' ,' : ''}${layout.pads[(i + 5) % 8]}`;
+  const sep = (i: number) =>
+    `${layout.pads[i % 8]},${layout.empties && i === 0 ? ' ,' : ''}${layout.pads[(i + 5) % 8]}`;
   return [[name, elements.map((e, i) => (i === 0 ? e : sep(i) + e)).join('') + (layout.empties ? ',' : '')]];
 }
 
@@ -116,14 +133,28 @@ const deflateOffer = fc
     const value = (n: number) => (o.quoted ? `"${n}"` : String(n));
     if (o.server) params.push(recase('server_no_context_takeover', o.bits));
     if (o.client) params.push(recase('client_no_context_takeover', [...o.bits].reverse()));
-    if (o.serverBits !== null) params.push(`${recase('server_max_window_bits', o.bits)}${o.pad}=${o.pad}${value(o.serverBits)}`);
+    if (o.serverBits !== null)
+      params.push(`${recase('server_max_window_bits', o.bits)}${o.pad}=${o.pad}${value(o.serverBits)}`);
     if (o.clientBits === 'bare') params.push(recase('client_max_window_bits', o.bits));
     else if (o.clientBits !== null) params.push(`${recase('client_max_window_bits', o.bits)}=${value(o.clientBits)}`);
-    const sorted = params.map((p, i) => [o.order[i]!, p] as const).sort((a, b) => a[0] - b[0]).map(([, p]) => p);
+    const sorted = params
+      .map((p, i) => [o.order[i]!, p] as const)
+      .sort((a, b) => a[0] - b[0])
+      .map(([, p]) => p);
     return [recase('permessage-deflate', o.bits), ...sorted].join(`${o.pad};${o.pad}`);
   });
 
-type RequestFault = 'none' | 'no-upgrade' | 'upgrade-h2c' | 'no-connection' | 'connection-keep-alive' | 'version-8' | 'no-key' | 'no-host' | 'post' | 'authority-mismatch';
+type RequestFault =
+  | 'none'
+  | 'no-upgrade'
+  | 'upgrade-h2c'
+  | 'no-connection'
+  | 'connection-keep-alive'
+  | 'version-8'
+  | 'no-key'
+  | 'no-host'
+  | 'post'
+  | 'authority-mismatch';
 const REQUEST_FAULTS: Record<RequestFault, { status: number; code: string } | null> = {
   none: null,
   'no-upgrade': { status: 426, code: 'BAD_UPGRADE' },
@@ -180,8 +211,12 @@ function buildRequest(r: Generated<typeof upgradeRequest>): { text: string; defl
   add([['Origin', 'http://example.com']], 7);
   const ordered = fields.sort((a, b) => a[0] - b[0]);
   const lines = ordered.map(([, [n, v]], i) => `${n}:${r.pads[i % 12]}${v}${r.pads[(i + 1) % 12]}\r\n`);
-  const host = r.fault === 'authority-mismatch' ? 'other.example.com' : recase('server.example.com', r.absolute ?? [false]);
-  const target = r.absolute !== null || r.fault === 'authority-mismatch' ? `${recase('ws', r.absolute ?? [true])}://${host}/chat` : '/chat';
+  const host =
+    r.fault === 'authority-mismatch' ? 'other.example.com' : recase('server.example.com', r.absolute ?? [false]);
+  const target =
+    r.absolute !== null || r.fault === 'authority-mismatch'
+      ? `${recase('ws', r.absolute ?? [true])}://${host}/chat`
+      : '/chat';
   const method = r.fault === 'post' ? 'POST' : 'GET';
   return { text: `${method} ${target} HTTP/1.1\r\n${lines.join('')}\r\n`, deflate: r.deflate !== null };
 }
@@ -219,15 +254,23 @@ describe('server: any request head the parser accepts, in any case and layout', 
     // And the bare functions, as an adapter written like the README's loop calls them.
     const verdict = validateRequest(parseHead('request', ascii(request)));
     if (!verdict.ok) throw new Error(verdict.message);
-    expect(() => buildAcceptResponse(verdict.request, { protocol: null, extensions: 'permessage-deflate' })).not.toThrow();
-    expect(() => buildAcceptResponse(verdict.request, { protocol: null, extensions: 'PERMESSAGE-DEFLATE' })).not.toThrow();
-    expect(() => buildAcceptResponse(verdict.request, { protocol: null, extensions: 'x-other' })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(() =>
+      buildAcceptResponse(verdict.request, { protocol: null, extensions: 'permessage-deflate' }),
+    ).not.toThrow();
+    expect(() =>
+      buildAcceptResponse(verdict.request, { protocol: null, extensions: 'PERMESSAGE-DEFLATE' }),
+    ).not.toThrow();
+    expect(() => buildAcceptResponse(verdict.request, { protocol: null, extensions: 'x-other' })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
   });
 
   it('a compressed message flows after a mixed-case offer was accepted', () => {
     const server = Connection.server({ extensions: [permessageDeflate()] });
     server.receiveData(
-      ascii(`GET / HTTP/1.1\r\nhOST: h\r\nupgrade: WEBSOCKET\r\nCONNECTION: UPGRADE\r\nsec-websocket-key: ${KEY}\r\nSEC-WEBSOCKET-VERSION: 13\r\nsec-WEBSOCKET-extensions: PERMESSAGE-DEFLATE\r\n\r\n`),
+      ascii(
+        `GET / HTTP/1.1\r\nhOST: h\r\nupgrade: WEBSOCKET\r\nCONNECTION: UPGRADE\r\nsec-websocket-key: ${KEY}\r\nSEC-WEBSOCKET-VERSION: 13\r\nsec-WEBSOCKET-extensions: PERMESSAGE-DEFLATE\r\n\r\n`,
+      ),
     );
     server.send({ type: 'accept' });
     server.takeEvents();
@@ -257,7 +300,11 @@ describe('server: any request head the parser accepts, in any case and layout', 
         expect(open.request!.host).toBe('server.example.com');
         const response = parseHead('response', latin1(written));
         expect(response.status).toBe(101);
-        const verdict = verifyResponse(response, { key: KEY, protocols: [], offeredExtensions: ['permessage-deflate', 'x-foo'] });
+        const verdict = verifyResponse(response, {
+          key: KEY,
+          protocols: [],
+          offeredExtensions: ['permessage-deflate', 'x-foo'],
+        });
         expect(verdict).toMatchObject({ ok: true, protocol: null });
         if (verdict.ok) expect(verdict.extensions.map((e) => e.name)).toEqual(deflate ? ['permessage-deflate'] : []);
       }),
@@ -272,7 +319,18 @@ describe('server: any request head the parser accepts, in any case and layout', 
 const ZERO_KEY = 'AAAAAAAAAAAAAAAAAAAAAA==';
 const ZERO_ACCEPT = computeAcceptKey(ZERO_KEY);
 
-type ResponseFault = 'none' | 'upgrade-list' | 'upgrade-h2c' | 'upgrade-twice' | 'empty-protocol' | 'unoffered-protocol' | 'two-protocols' | 'no-connection-upgrade' | 'bad-accept' | 'unoffered-extension' | 'http-1.0';
+type ResponseFault =
+  | 'none'
+  | 'upgrade-list'
+  | 'upgrade-h2c'
+  | 'upgrade-twice'
+  | 'empty-protocol'
+  | 'unoffered-protocol'
+  | 'two-protocols'
+  | 'no-connection-upgrade'
+  | 'bad-accept'
+  | 'unoffered-extension'
+  | 'http-1.0';
 const RESPONSE_FAULTS: Record<ResponseFault, string | null> = {
   none: null,
   'upgrade-list': 'BAD_UPGRADE',
@@ -314,7 +372,14 @@ function buildResponse(r: Generated<typeof upgradeResponse>): string {
   const upgrade = recase('websocket', r.bits[1]!);
   if (r.fault === 'upgrade-list') add([['Upgrade', `h2c, ${upgrade}`]], 0);
   else if (r.fault === 'upgrade-h2c') add([['Upgrade', 'h2c']], 0);
-  else if (r.fault === 'upgrade-twice') add([['Upgrade', upgrade], ['Upgrade', upgrade]], 0);
+  else if (r.fault === 'upgrade-twice')
+    add(
+      [
+        ['Upgrade', upgrade],
+        ['Upgrade', upgrade],
+      ],
+      0,
+    );
   else add([['Upgrade', upgrade]], 0);
   const connection = [r.fault === 'no-connection-upgrade' ? 'keep-alive' : recase('upgrade', r.bits[2]!)];
   if (r.extraConnection) connection.unshift('keep-alive');
@@ -342,7 +407,11 @@ describe('client: any 101 the parser accepts, in any case and layout', () => {
   it('opens on a valid answer and fails with the right code on a bad one, never throwing', () => {
     fc.assert(
       fc.property(upgradeResponse, fc.nat(), (r, cut) => {
-        const client = Connection.client('ws://server.example.com/chat', { random: () => undefined, protocols: ['chat', 'superchat'], extensions: [permessageDeflate()] });
+        const client = Connection.client('ws://server.example.com/chat', {
+          random: () => undefined,
+          protocols: ['chat', 'superchat'],
+          extensions: [permessageDeflate()],
+        });
         const request = client.takeOutput();
         expect(text((request[0] as { data: Uint8Array }).data)).toContain(`Sec-WebSocket-Key: ${ZERO_KEY}\r\n`);
         const bytes = latin1(buildResponse(r));
@@ -358,7 +427,13 @@ describe('client: any 101 the parser accepts, in any case and layout', () => {
           expect(events[0]).toMatchObject({ code });
           return;
         }
-        expect(events).toEqual([expect.objectContaining({ type: 'open', protocol: r.protocol, extensions: r.deflate === null ? [] : ['permessage-deflate'] })]);
+        expect(events).toEqual([
+          expect.objectContaining({
+            type: 'open',
+            protocol: r.protocol,
+            extensions: r.deflate === null ? [] : ['permessage-deflate'],
+          }),
+        ]);
       }),
       { numRuns: 400 },
     );
@@ -391,7 +466,10 @@ describe('client: any 101 the parser accepts, in any case and layout', () => {
 
 describe('HttpHeaders names', () => {
   it('match ignoring ASCII case only, for get, has, delete and toObject', () => {
-    const headers = new HttpHeaders([['Sec-WebSocket-Extensions', 'a'], ['SEC-WEBSOCKET-EXTENSIONS', 'b']]);
+    const headers = new HttpHeaders([
+      ['Sec-WebSocket-Extensions', 'a'],
+      ['SEC-WEBSOCKET-EXTENSIONS', 'b'],
+    ]);
     expect(headers.get('sec-websocket-extensions')).toBe('a, b');
     expect(headers.toObject()).toEqual({ 'sec-websocket-extensions': 'a, b' });
     // A name with U+212A is not a field name (not a token), so never the same as one.

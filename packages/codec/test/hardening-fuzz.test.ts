@@ -19,13 +19,17 @@ describe('fuzz regression vectors', () => {
     expect(files.length).toBeGreaterThan(0);
   });
 
-  it.each(files)('%s replays without a failure', (file) => {
-    const vector = JSON.parse(readFileSync(path.join(VECTORS, file), 'utf8')) as Case | { case: Case };
-    // A crash file written by the fuzzer wraps the case; a hand-made vector is the case.
-    const c = 'case' in vector ? vector.case : vector;
-    const outcome = runCase(c);
-    if (c.expect !== undefined) expect(outcome).toBe(c.expect);
-  }, 60_000);
+  it.each(files)(
+    '%s replays without a failure',
+    (file) => {
+      const vector = JSON.parse(readFileSync(path.join(VECTORS, file), 'utf8')) as Case | { case: Case };
+      // A crash file written by the fuzzer wraps the case; a hand-made vector is the case.
+      const c = 'case' in vector ? vector.case : vector;
+      const outcome = runCase(c);
+      if (c.expect !== undefined) expect(outcome).toBe(c.expect);
+    },
+    60_000,
+  );
 });
 
 describe('fuzz: a seeded slice', () => {
@@ -43,7 +47,10 @@ describe('fuzz: a seeded slice', () => {
     expect(failures).toEqual([]);
     // The slice is deep enough to matter: every target ran, handshakes opened, frames parsed.
     const reached = Object.keys(stats.toJSON());
-    for (const target of TARGETS) expect(reached.some((k) => k.startsWith(`${target}.`) || (target === 'head' && k.startsWith('head.')))).toBe(true);
+    for (const target of TARGETS)
+      expect(reached.some((k) => k.startsWith(`${target}.`) || (target === 'head' && k.startsWith('head.')))).toBe(
+        true,
+      );
     expect(reached.some((k) => k.startsWith('conversation.') && k.endsWith('.clean'))).toBe(true);
     expect(reached).toContain('frames.ok');
   }, 120_000);

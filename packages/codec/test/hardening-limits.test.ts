@@ -22,7 +22,17 @@ function errorOf(events: Event[]): Extract<Event, { type: 'protocol-error' }> | 
  */
 function countOps(fn: () => void): number {
   const proto = String.prototype as unknown as Record<string, (...args: unknown[]) => unknown>;
-  const names = ['charCodeAt', 'slice', 'indexOf', 'toLowerCase', 'split', 'trim', 'substring', 'includes', 'startsWith'];
+  const names = [
+    'charCodeAt',
+    'slice',
+    'indexOf',
+    'toLowerCase',
+    'split',
+    'trim',
+    'substring',
+    'includes',
+    'startsWith',
+  ];
   const saved = names.map((n) => proto[n]!);
   let count = 0;
   names.forEach((name, i) => {
@@ -80,7 +90,8 @@ describe('pathological header values cost linear work (operation counts)', { tim
     ],
     [
       'Sec-WebSocket-Extensions with n extensions',
-      (n) => `Sec-WebSocket-Extensions: ${Array.from({ length: n }, () => 'permessage-deflate; client_max_window_bits').join(', ')}\r\n`,
+      (n) =>
+        `Sec-WebSocket-Extensions: ${Array.from({ length: n }, () => 'permessage-deflate; client_max_window_bits').join(', ')}\r\n`,
       (events, n) => {
         const req = events.find((e) => e.type === 'request');
         expect(req?.type === 'request' && req.request.extensions.length).toBe(n);
@@ -114,8 +125,13 @@ describe('pathological header values cost linear work (operation counts)', { tim
 
   it('a client verifies a response with a long extension parameter list in linear work', () => {
     const run = (n: number): { ops: number; events: Event[] } => {
-      const client = Connection.client('ws://example.test/', { random: seededRandom(), limits: { maxHeadBytes: 8 * 1024 * 1024 } });
-      const key = /Sec-WebSocket-Key: (\S+)/.exec(new TextDecoder().decode((client.takeOutput()[0] as { data: Uint8Array }).data))![1]!;
+      const client = Connection.client('ws://example.test/', {
+        random: seededRandom(),
+        limits: { maxHeadBytes: 8 * 1024 * 1024 },
+      });
+      const key = /Sec-WebSocket-Key: (\S+)/.exec(
+        new TextDecoder().decode((client.takeOutput()[0] as { data: Uint8Array }).data),
+      )![1]!;
       const response = `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: ${'x, '.repeat(n)}Upgrade\r\nSec-WebSocket-Accept: ${computeAcceptKey(key)}\r\nSec-WebSocket-Extensions: x-never-offered${'; a=b'.repeat(n)}\r\n\r\n`;
       let events: Event[] = [];
       const ops = countOps(() => {
@@ -237,7 +253,11 @@ describe('floods', { timeout: 30_000 }, () => {
     server.takeEvents();
     expect(server.pendingOutputBytes).toBe(3 + 3);
     server.send({ type: 'close', code: 1000 });
-    const out = server.takeOutput().map((o) => (o.type === 'write' ? `${o.data[0]!.toString(16)}:${new TextDecoder().decode(o.data.subarray(2, 3))}` : o.type));
+    const out = server
+      .takeOutput()
+      .map((o) =>
+        o.type === 'write' ? `${o.data[0]!.toString(16)}:${new TextDecoder().decode(o.data.subarray(2, 3))}` : o.type,
+      );
     expect(out.slice(0, 2)).toEqual(['8a:b', '81:x']);
     expect(out[2]!.startsWith('88:')).toBe(true);
   });

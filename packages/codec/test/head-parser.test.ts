@@ -16,7 +16,12 @@ function feed(kind: Kind, chunks: Uint8Array[], limits = LIMITS) {
     if (result === null) continue;
     if (!result.ok) return { ok: false as const, code: result.error.code, status: result.error.status };
     const { headers, ...start } = result.head;
-    return { ok: true as const, start, headers: headers.entries(), rest: Array.from(concat([result.rest, ...chunks.slice(i + 1)])) };
+    return {
+      ok: true as const,
+      start,
+      headers: headers.entries(),
+      rest: Array.from(concat([result.rest, ...chunks.slice(i + 1)])),
+    };
   }
   const eof = parser.eof();
   return { ok: false as const, code: eof.error.code, status: eof.error.status };
@@ -67,13 +72,27 @@ describe('HeadParser: requests', () => {
 
   it('trims OWS around values and keeps inner whitespace, empty values and obs-text', () => {
     const result = parse('request', 'GET / HTTP/1.1\r\nA:   x \t y\t \r\nB:\r\nC: \t\r\nD: caf\xe9\r\n\r\n');
-    expect(result).toMatchObject({ ok: true, headers: [['A', 'x \t y'], ['B', ''], ['C', ''], ['D', 'caf\xe9']] });
+    expect(result).toMatchObject({
+      ok: true,
+      headers: [
+        ['A', 'x \t y'],
+        ['B', ''],
+        ['C', ''],
+        ['D', 'caf\xe9'],
+      ],
+    });
   });
 
   it('accepts a head without fields, HTTP/1.0, other methods and targets (judged later)', () => {
     expect(parse('request', 'GET / HTTP/1.1\r\n\r\n')).toMatchObject({ ok: true, headers: [] });
-    expect(parse('request', 'POST http://a/b?c HTTP/1.0\r\n\r\n')).toMatchObject({ ok: true, start: { method: 'POST', target: 'http://a/b?c', httpVersion: '1.0' } });
-    expect(parse('request', 'OPTIONS * HTTP/1.9\r\n\r\n')).toMatchObject({ ok: true, start: { target: '*', httpVersion: '1.9' } });
+    expect(parse('request', 'POST http://a/b?c HTTP/1.0\r\n\r\n')).toMatchObject({
+      ok: true,
+      start: { method: 'POST', target: 'http://a/b?c', httpVersion: '1.0' },
+    });
+    expect(parse('request', 'OPTIONS * HTTP/1.9\r\n\r\n')).toMatchObject({
+      ok: true,
+      start: { target: '*', httpVersion: '1.9' },
+    });
   });
 
   it('refuses bare LF and bare CR (strict CRLF)', () => {
@@ -150,13 +169,32 @@ describe('HeadParser: responses', () => {
   });
 
   it('accepts an empty reason phrase, with or without its SP', () => {
-    expect(parse('response', 'HTTP/1.1 101 \r\n\r\n')).toMatchObject({ ok: true, start: { status: 101, statusText: '' } });
-    expect(parse('response', 'HTTP/1.1 404\r\n\r\n')).toMatchObject({ ok: true, start: { status: 404, statusText: '' } });
-    expect(parse('response', 'HTTP/1.0 200 O K\t\xe9\r\n\r\n')).toMatchObject({ ok: true, start: { httpVersion: '1.0', status: 200, statusText: 'O K\t\xe9' } });
+    expect(parse('response', 'HTTP/1.1 101 \r\n\r\n')).toMatchObject({
+      ok: true,
+      start: { status: 101, statusText: '' },
+    });
+    expect(parse('response', 'HTTP/1.1 404\r\n\r\n')).toMatchObject({
+      ok: true,
+      start: { status: 404, statusText: '' },
+    });
+    expect(parse('response', 'HTTP/1.0 200 O K\t\xe9\r\n\r\n')).toMatchObject({
+      ok: true,
+      start: { httpVersion: '1.0', status: 200, statusText: 'O K\t\xe9' },
+    });
   });
 
   it('refuses malformed status-lines', () => {
-    for (const line of ['HTTP/1.1 10 OK', 'HTTP/1.1 1010 OK', 'HTTP/1.1  101 OK', 'HTTP/1.1 099 OK', 'HTTP/1.1 1x1 OK', 'HTTP/1.1 101 a\x01b', 'HTTP/1.1', ' HTTP/1.1 101 OK', 'HTTP/1.1 ']) {
+    for (const line of [
+      'HTTP/1.1 10 OK',
+      'HTTP/1.1 1010 OK',
+      'HTTP/1.1  101 OK',
+      'HTTP/1.1 099 OK',
+      'HTTP/1.1 1x1 OK',
+      'HTTP/1.1 101 a\x01b',
+      'HTTP/1.1',
+      ' HTTP/1.1 101 OK',
+      'HTTP/1.1 ',
+    ]) {
       expectError('response', line + '\r\n\r\n', 'MALFORMED_HEAD', 400);
     }
     expectError('response', 'HTTP/2.0 101 OK\r\n\r\n', 'BAD_HTTP_VERSION', 505);
@@ -170,7 +208,10 @@ describe('HeadParser: limits', () => {
 
   it('counts bytes up to and including the final CRLFCRLF', () => {
     expect(head.length).toBe(27);
-    expect(parse('request', head + 'xyz', { maxHeadBytes: 27, maxHeaders: 10 })).toMatchObject({ ok: true, rest: Array.from(bytes('xyz')) });
+    expect(parse('request', head + 'xyz', { maxHeadBytes: 27, maxHeaders: 10 })).toMatchObject({
+      ok: true,
+      rest: Array.from(bytes('xyz')),
+    });
     expectError('request', head, 'HEAD_TOO_LARGE', 431, { maxHeadBytes: 26, maxHeaders: 10 });
   });
 
@@ -190,7 +231,8 @@ describe('HeadParser: limits', () => {
   });
 
   it('limits the number of fields', () => {
-    const fields = (n: number) => 'GET / HTTP/1.1\r\n' + Array.from({ length: n }, (_, i) => `X-${i}: ${i}\r\n`).join('') + '\r\n';
+    const fields = (n: number) =>
+      'GET / HTTP/1.1\r\n' + Array.from({ length: n }, (_, i) => `X-${i}: ${i}\r\n`).join('') + '\r\n';
     expect(parse('request', fields(3), { maxHeadBytes: 1000, maxHeaders: 3 })).toMatchObject({ ok: true });
     expectError('request', fields(4), 'TOO_MANY_HEADERS', 431, { maxHeadBytes: 1000, maxHeaders: 3 });
   });
@@ -241,16 +283,39 @@ describe('HeadParser: EOF and misuse', () => {
 describe('HeadParser: properties', () => {
   it('never throws on random bytes, whatever the split, and agrees with itself', () => {
     fc.assert(
-      fc.property(fc.constantFrom<Kind>('request', 'response'), fc.uint8Array({ maxLength: 300 }), fc.nat(), (kind, data, cut) => {
-        const at = data.length === 0 ? 0 : cut % (data.length + 1);
-        const limits = { maxHeadBytes: 200, maxHeaders: 5 };
-        expect(feed(kind, [data.subarray(0, at), data.subarray(at)], limits)).toEqual(feed(kind, [data], limits));
-      }),
+      fc.property(
+        fc.constantFrom<Kind>('request', 'response'),
+        fc.uint8Array({ maxLength: 300 }),
+        fc.nat(),
+        (kind, data, cut) => {
+          const at = data.length === 0 ? 0 : cut % (data.length + 1);
+          const limits = { maxHeadBytes: 200, maxHeaders: 5 };
+          expect(feed(kind, [data.subarray(0, at), data.subarray(at)], limits)).toEqual(feed(kind, [data], limits));
+        },
+      ),
     );
   });
 
   it('never throws on near-valid heads built from HTTP pieces', () => {
-    const piece = fc.constantFrom('GET', ' ', '/', 'HTTP/1.1', 'HTTP/1.0', '101', 'OK', '\r\n', '\r', '\n', ':', 'Host', '\t', 'a', '\x00', '\xff', '"');
+    const piece = fc.constantFrom(
+      'GET',
+      ' ',
+      '/',
+      'HTTP/1.1',
+      'HTTP/1.0',
+      '101',
+      'OK',
+      '\r\n',
+      '\r',
+      '\n',
+      ':',
+      'Host',
+      '\t',
+      'a',
+      '\x00',
+      '\xff',
+      '"',
+    );
     fc.assert(
       fc.property(fc.constantFrom<Kind>('request', 'response'), fc.array(piece, { maxLength: 40 }), (kind, pieces) => {
         const data = bytes(pieces.join(''));
@@ -268,7 +333,12 @@ describe('HeadParser: properties', () => {
         const data = serializeHead(`${method} /x HTTP/1.1`, fields);
         const at = cut % (data.length + 1);
         const result = feed('request', [data.subarray(0, at), data.subarray(at)]);
-        expect(result).toEqual({ ok: true, start: { method, target: '/x', httpVersion: '1.1' }, headers: fields, rest: [] });
+        expect(result).toEqual({
+          ok: true,
+          start: { method, target: '/x', httpVersion: '1.1' },
+          headers: fields,
+          rest: [],
+        });
       }),
     );
   });

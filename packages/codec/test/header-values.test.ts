@@ -1,6 +1,11 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { formatExtensionHeader, parseExtensionHeader, parseTokenList, parseUpgradeList } from '../src/handshake/header-values.ts';
+import {
+  formatExtensionHeader,
+  parseExtensionHeader,
+  parseTokenList,
+  parseUpgradeList,
+} from '../src/handshake/header-values.ts';
 import type { ExtensionOffer } from '../src/extensions/extension.ts';
 
 const usage = (code: string) => expect.objectContaining({ code });
@@ -24,7 +29,7 @@ describe('parseTokenList (RFC 9110 §5.6.1)', () => {
 
   it('takes linear time on pathological input', () => {
     // A quadratic scan would not finish 1 MiB within the test timeout.
-    expect(parseTokenList(',' .repeat(1024 * 1024))).toEqual([]);
+    expect(parseTokenList(','.repeat(1024 * 1024))).toEqual([]);
     expect(parseTokenList('a,'.repeat(512 * 1024))?.length).toBe(512 * 1024);
     expect(parseTokenList(' '.repeat(1024 * 1024) + 'x y')).toBeNull();
   });
@@ -54,13 +59,23 @@ describe('parseUpgradeList (RFC 9110 §7.8)', () => {
 
 describe('parseExtensionHeader (RFC 6455 §9.1)', () => {
   it('parses names, valueless and valued parameters', () => {
-    expect(parseExtensionHeader('permessage-deflate; client_max_window_bits, permessage-deflate; server_max_window_bits=10')).toEqual([
+    expect(
+      parseExtensionHeader('permessage-deflate; client_max_window_bits, permessage-deflate; server_max_window_bits=10'),
+    ).toEqual([
       { name: 'permessage-deflate', params: [{ name: 'client_max_window_bits', value: null }] },
       { name: 'permessage-deflate', params: [{ name: 'server_max_window_bits', value: '10' }] },
     ]);
     expect(parseExtensionHeader('foo')).toEqual([{ name: 'foo', params: [] }]);
     expect(parseExtensionHeader('foo;a;b=1 ; c = 2\t;\td')).toEqual([
-      { name: 'foo', params: [{ name: 'a', value: null }, { name: 'b', value: '1' }, { name: 'c', value: '2' }, { name: 'd', value: null }] },
+      {
+        name: 'foo',
+        params: [
+          { name: 'a', value: null },
+          { name: 'b', value: '1' },
+          { name: 'c', value: '2' },
+          { name: 'd', value: null },
+        ],
+      },
     ]);
   });
 
@@ -88,9 +103,30 @@ describe('parseExtensionHeader (RFC 6455 §9.1)', () => {
 
   it('returns null on syntax errors', () => {
     for (const bad of [
-      ';', 'a;', 'a;;b', 'a; =1', 'a; b=', 'a; b= ;c', 'a b', 'a; b c', 'a; b=1 2', 'a; b="1', 'a; b="1\\', 'a; b="1"2',
-      'a; b==1', '"a"', 'a; "b"', 'a=1', 'a; b=1=2', 'a; b="\u0001"', 'a; b="\\\u0001"', 'a; b="\u0100"', 'é', 'a;b=é',
-      'a; b=(1)', 'a/1',
+      ';',
+      'a;',
+      'a;;b',
+      'a; =1',
+      'a; b=',
+      'a; b= ;c',
+      'a b',
+      'a; b c',
+      'a; b=1 2',
+      'a; b="1',
+      'a; b="1\\',
+      'a; b="1"2',
+      'a; b==1',
+      '"a"',
+      'a; "b"',
+      'a=1',
+      'a; b=1=2',
+      'a; b="\u0001"',
+      'a; b="\\\u0001"',
+      'a; b="\u0100"',
+      'é',
+      'a;b=é',
+      'a; b=(1)',
+      'a/1',
     ]) {
       expect(parseExtensionHeader(bad), bad).toBeNull();
     }
@@ -101,7 +137,9 @@ describe('parseExtensionHeader (RFC 6455 §9.1)', () => {
     expect(parseExtensionHeader(','.repeat(1024 * 1024))).toEqual([]);
     expect(parseExtensionHeader('a' + ';'.repeat(1024 * 1024))).toBeNull();
     expect(parseExtensionHeader('a' + '; b'.repeat(128 * 1024))?.[0]?.params.length).toBe(128 * 1024);
-    expect(parseExtensionHeader('a; b="' + '\\c'.repeat(128 * 1024) + '"')?.[0]?.params[0]?.value?.length).toBe(128 * 1024);
+    expect(parseExtensionHeader('a; b="' + '\\c'.repeat(128 * 1024) + '"')?.[0]?.params[0]?.value?.length).toBe(
+      128 * 1024,
+    );
     expect(parseExtensionHeader('a; b="' + '\\c'.repeat(128 * 1024))).toBeNull();
     expect(parseExtensionHeader('a, '.repeat(128 * 1024))?.length).toBe(128 * 1024);
   });
@@ -112,14 +150,21 @@ describe('formatExtensionHeader', () => {
     expect(formatExtensionHeader([])).toBe('');
     expect(
       formatExtensionHeader([
-        { name: 'permessage-deflate', params: [{ name: 'client_max_window_bits', value: null }, { name: 'server_max_window_bits', value: '10' }] },
+        {
+          name: 'permessage-deflate',
+          params: [
+            { name: 'client_max_window_bits', value: null },
+            { name: 'server_max_window_bits', value: '10' },
+          ],
+        },
         { name: 'x-foo', params: [] },
       ]),
     ).toBe('permessage-deflate; client_max_window_bits; server_max_window_bits=10, x-foo');
   });
 
   it('throws INVALID_ARGUMENT on what §9.1 cannot carry', () => {
-    const bad = (offers: unknown) => expect(() => formatExtensionHeader(offers as ExtensionOffer[])).toThrow(usage('INVALID_ARGUMENT'));
+    const bad = (offers: unknown) =>
+      expect(() => formatExtensionHeader(offers as ExtensionOffer[])).toThrow(usage('INVALID_ARGUMENT'));
     bad('x');
     bad([null]);
     bad([{ name: 'a b', params: [] }]);
@@ -132,7 +177,10 @@ describe('formatExtensionHeader', () => {
 
   it('parse(format(x)) = x', () => {
     const token = fc.stringMatching(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,10}$/);
-    const offer = fc.record({ name: token, params: fc.array(fc.record({ name: token, value: fc.option(token, { nil: null }) }), { maxLength: 4 }) });
+    const offer = fc.record({
+      name: token,
+      params: fc.array(fc.record({ name: token, value: fc.option(token, { nil: null }) }), { maxLength: 4 }),
+    });
     fc.assert(
       fc.property(fc.array(offer, { maxLength: 5 }), (offers) => {
         expect(parseExtensionHeader(formatExtensionHeader(offers))).toEqual(offers);

@@ -140,7 +140,13 @@ describe('Connection.nextEventOrMessage', () => {
         clientFrame(0x82, bytes(70)),
       ]),
     );
-    expect(drain(server)).toEqual(['héllo', bytes(3), { type: 'ping', data: encodeUtf8('p') }, { type: 'text', data: 'fragment' }, bytes(70)]);
+    expect(drain(server)).toEqual([
+      'héllo',
+      bytes(3),
+      { type: 'ping', data: encodeUtf8('p') },
+      { type: 'text', data: 'fragment' },
+      bytes(70),
+    ]);
   });
 
   it('a message parsed after a queued event waits its turn, as an event', () => {
@@ -174,7 +180,12 @@ describe('text sends encode through a shared scratch buffer', () => {
   const texts = ['a'.repeat(1000), 'b'.repeat(1000), 'é€😀'.repeat(300)];
   const frameOf = (text: string): Uint8Array => {
     const payload = encodeUtf8(text);
-    return concat([payload.length < 126 ? [0x81, payload.length] : [0x81, 126, payload.length >> 8, payload.length & 0xff], payload].map((p) => Uint8Array.from(p)));
+    return concat(
+      [
+        payload.length < 126 ? [0x81, payload.length] : [0x81, 126, payload.length >> 8, payload.length & 0xff],
+        payload,
+      ].map((p) => Uint8Array.from(p)),
+    );
   };
 
   it('a server keeps each frame intact when several are sent before the output is taken', () => {
@@ -211,7 +222,12 @@ describe('text sends encode through a shared scratch buffer', () => {
       decode: () => null,
       dispose: () => undefined,
     };
-    const factory: ExtensionFactory = { name: 'x-keep', offer: () => [[]], accept: () => keeper, negotiate: () => ({ params: [], extension: keeper }) };
+    const factory: ExtensionFactory = {
+      name: 'x-keep',
+      offer: () => [[]],
+      accept: () => keeper,
+      negotiate: () => ({ params: [], extension: keeper }),
+    };
     const server = Connection.server({ extensions: [factory] });
     server.receiveData(ascii(REQUEST.replace('\r\n\r\n', '\r\nSec-WebSocket-Extensions: x-keep\r\n\r\n')));
     server.takeEvents();

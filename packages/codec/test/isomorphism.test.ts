@@ -65,7 +65,11 @@ interface PeerOptions {
 }
 
 const replacer = (_key: string, value: unknown): unknown =>
-  value instanceof Uint8Array ? { $bytes: Array.from(value) } : value instanceof HttpHeaders ? { $headers: value.entries() } : value;
+  value instanceof Uint8Array
+    ? { $bytes: Array.from(value) }
+    : value instanceof HttpHeaders
+      ? { $headers: value.entries() }
+      : value;
 const plain = (value: unknown): Json => JSON.parse(JSON.stringify(value, replacer));
 const bytes = (b: Uint8Array): Json => ({ $bytes: Array.from(b) });
 
@@ -86,7 +90,14 @@ function nodePeer(conn: Connection): Peer {
 
 function nodeClient(url: string, clock: FakeClock, options: PeerOptions = {}, seed?: number): Peer {
   const { deflate, ...rest } = options;
-  return nodePeer(Connection.client(url, { ...rest, extensions: deflate ? [permessageDeflate()] : [], random: seededRandom(seed), clock: clock.now }));
+  return nodePeer(
+    Connection.client(url, {
+      ...rest,
+      extensions: deflate ? [permessageDeflate()] : [],
+      random: seededRandom(seed),
+      clock: clock.now,
+    }),
+  );
 }
 function nodeServer(clock: FakeClock, options: PeerOptions = {}): Peer {
   const { deflate, ...rest } = options;
@@ -118,7 +129,9 @@ function newEngine(clock: FakeClock, seed?: number) {
   const fail = (handle: QuickJSHandle): Error => {
     const dumped = vm.dump(handle);
     handle.dispose();
-    return new Error(`inside QuickJS: ${typeof dumped === 'object' && dumped !== null ? `${dumped.name}: ${dumped.message}` : String(dumped)}`);
+    return new Error(
+      `inside QuickJS: ${typeof dumped === 'object' && dumped !== null ? `${dumped.name}: ${dumped.message}` : String(dumped)}`,
+    );
   };
   /** Evaluate code in QuickJS; returns its value, dumped to a host value. */
   const evaluate = (code: string): Json => {
@@ -159,7 +172,9 @@ function newEngine(clock: FakeClock, seed?: number) {
         const item = vm.getProp(list, i);
         const type = vm.getProp(item, 'type').consume((h) => vm.getString(h)) as Output['type'];
         if (type === 'write') {
-          const data = vm.getProp(item, 'data').consume((h) => vm.getArrayBuffer(h).consume((view) => view.value.slice()));
+          const data = vm
+            .getProp(item, 'data')
+            .consume((h) => vm.getArrayBuffer(h).consume((view) => view.value.slice()));
           outputs.push({ type, data });
         } else {
           outputs.push({ type });
@@ -252,7 +267,10 @@ function converse(client: Peer, server: Peer, script = SCRIPT) {
   const pump = (): void => {
     for (let moved = true; moved; ) {
       moved = false;
-      for (const [name, from, to] of [['client', sides.client, sides.server], ['server', sides.server, sides.client]] as const) {
+      for (const [name, from, to] of [
+        ['client', sides.client, sides.server],
+        ['server', sides.server, sides.client],
+      ] as const) {
         for (const output of from.peer.takeOutput()) {
           moved = true;
           if (output.type === 'write') {
@@ -266,7 +284,8 @@ function converse(client: Peer, server: Peer, script = SCRIPT) {
         for (const event of to.peer.takeEvents()) {
           moved = true;
           to.events.push(event);
-          if (event.type === 'request') to.peer.send({ type: 'accept', protocol: event.request.protocols.at(-1) ?? null });
+          if (event.type === 'request')
+            to.peer.send({ type: 'accept', protocol: event.request.protocols.at(-1) ?? null });
         }
       }
     }
@@ -276,7 +295,12 @@ function converse(client: Peer, server: Peer, script = SCRIPT) {
     sides[who].peer.send(command);
     pump();
   }
-  return { client: sides.client.events, server: sides.server.events, wire, finished: [client.finished, server.finished] };
+  return {
+    client: sides.client.events,
+    server: sides.server.events,
+    wire,
+    finished: [client.finished, server.finished],
+  };
 }
 
 /** The events, reduced to what the test states by hand. */
@@ -344,7 +368,9 @@ function expectAsInNode(mixed: ReturnType<typeof converse>, sides: Array<'client
 describe('isomorphism: the codec bundled and run on QuickJS, a bare engine', () => {
   it('bundles without Node builtins or TextEncoder-at-load dependencies', () => {
     expect(inputs.some((f) => f.endsWith('handshake/sha1.ts'))).toBe(true);
-    expect(inputs.filter((f) => f.startsWith('node:') || /multiformats|from-string|to-string|concat\.node/.test(f))).toEqual([]);
+    expect(
+      inputs.filter((f) => f.startsWith('node:') || /multiformats|from-string|to-string|concat\.node/.test(f)),
+    ).toEqual([]);
     expect(bundle.length).toBeLessThan(400_000);
   });
 
@@ -358,8 +384,14 @@ describe('isomorphism: the codec bundled and run on QuickJS, a bare engine', () 
     expect(engine.evaluate(`WsCodec.decodeUtf8(WsCodec.encodeUtf8(${JSON.stringify(CLIENT_TEXT)}))`)).toBe(CLIENT_TEXT);
     expect(engine.evaluate(`Array.from(WsCodec.encodeUtf8('\\ud800x'))`)).toEqual([0xef, 0xbf, 0xbd, 0x78]);
     expect(engine.evaluate(`WsCodec.isValidUtf8(Uint8Array.of(0xed, 0xa0, 0x80))`)).toBe(false);
-    expect(engine.evaluate(`WsCodec.computeAcceptKey('dGhlIHNhbXBsZSBub25jZQ==')`)).toBe('s3pPLMBiTxaQ9kYGzzhZRbK+xOo='); // RFC 6455 §1.3
-    expect(engine.evaluate(`(() => { try { WsCodec.Connection.client('ws://x/'); return 'no error'; } catch (e) { return e.code; } })()`)).toBe('NO_RANDOM_SOURCE');
+    expect(engine.evaluate(`WsCodec.computeAcceptKey('dGhlIHNhbXBsZSBub25jZQ==')`)).toBe(
+      's3pPLMBiTxaQ9kYGzzhZRbK+xOo=',
+    ); // RFC 6455 §1.3
+    expect(
+      engine.evaluate(
+        `(() => { try { WsCodec.Connection.client('ws://x/'); return 'no error'; } catch (e) { return e.code; } })()`,
+      ),
+    ).toBe('NO_RANDOM_SOURCE');
   });
 
   it('client in QuickJS, server in Node: handshake, UTF-8 text, binary, ping/pong, fragments, close', () => {
@@ -383,7 +415,11 @@ describe('isomorphism: the codec bundled and run on QuickJS, a bare engine', () 
       ['server', { type: 'text', data: long + '🎉' }],
       ['client', { type: 'close', code: 1000 }],
     ];
-    const mixed = converse(newEngine(clock, SEED).client(URL_, { deflate: true }), newEngine(clock).server({ deflate: true }), script);
+    const mixed = converse(
+      newEngine(clock, SEED).client(URL_, { deflate: true }),
+      newEngine(clock).server({ deflate: true }),
+      script,
+    );
     expect(mixed.client[0]).toMatchObject({ type: 'open', extensions: ['permessage-deflate'] });
     expect(summary(mixed.server).slice(2, 3)).toEqual([['text', long]]);
     expect(summary(mixed.client).slice(1, 2)).toEqual([['text', long + '🎉']]);

@@ -11,7 +11,23 @@ function reference(data: Uint8Array, key: Uint8Array, phase: number): Uint8Array
 }
 
 // 0..70 as the brief asks, plus lengths around the word-path threshold and some long ones.
-const LENGTHS = [...Array.from({ length: 71 }, (_, i) => i), 126, 127, 128, 129, 130, 131, 132, 133, 200, 255, 256, 257, 1000, 4099];
+const LENGTHS = [
+  ...Array.from({ length: 71 }, (_, i) => i),
+  126,
+  127,
+  128,
+  129,
+  130,
+  131,
+  132,
+  133,
+  200,
+  255,
+  256,
+  257,
+  1000,
+  4099,
+];
 
 describe('applyMask', () => {
   it('RFC 6455 §5.7: masked "Hello"', () => {

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { permessageDeflate as corePermessageDeflate, type PerMessageDeflateOptions } from '../src/extensions/permessage-deflate.ts';
+import {
+  permessageDeflate as corePermessageDeflate,
+  type PerMessageDeflateOptions,
+} from '../src/extensions/permessage-deflate.ts';
 // The pako-by-default factory of `@ws/codec/pako`: what these tests exercise unless they say otherwise.
 import { pakoBackend, permessageDeflate } from '../src/pako.ts';
 import type { DeflateBackend } from '../src/extensions/deflate-backend.ts';
@@ -30,7 +33,10 @@ function params(text: string): ExtensionParam[] {
 }
 
 /** pako behind a backend that counts the deflaters and inflaters it makes. */
-function countingBackend(): { backend: DeflateBackend; made: { deflaters: number; inflaters: number; disposed: number } } {
+function countingBackend(): {
+  backend: DeflateBackend;
+  made: { deflaters: number; inflaters: number; disposed: number };
+} {
   const made = { deflaters: 0, inflaters: 0, disposed: 0 };
   const counted = <T extends { dispose(): void }>(codec: T): T => {
     const dispose = codec.dispose.bind(codec);
@@ -75,7 +81,10 @@ interface Negotiated {
 }
 
 /** Client offers, server negotiates, client accepts: both ends of one connection. */
-function negotiate(clientOptions: PerMessageDeflateOptions = {}, serverOptions: PerMessageDeflateOptions = {}): Negotiated | null {
+function negotiate(
+  clientOptions: PerMessageDeflateOptions = {},
+  serverOptions: PerMessageDeflateOptions = {},
+): Negotiated | null {
   const offers = permessageDeflate(clientOptions).offer();
   const chosen = permessageDeflate(serverOptions).negotiate(offers);
   if (chosen === null) return null;
@@ -105,10 +114,17 @@ function encodeMessage(ext: Extension, data: Uint8Array, cuts: readonly number[]
   return frames;
 }
 
-type Decoded = { data: Uint8Array; error: null; pieces: Uint8Array[] } | { data: null; error: string; pieces: Uint8Array[] };
+type Decoded =
+  | { data: Uint8Array; error: null; pieces: Uint8Array[] }
+  | { data: null; error: string; pieces: Uint8Array[] };
 
 /** Decode one message as the connection does: frame payloads in chunks of `chunk` bytes. */
-function decodeMessage(ext: Extension, frames: readonly Frame[], chunk = Infinity, sink?: (piece: Uint8Array) => boolean): Decoded {
+function decodeMessage(
+  ext: Extension,
+  frames: readonly Frame[],
+  chunk = Infinity,
+  sink?: (piece: Uint8Array) => boolean,
+): Decoded {
   const pieces: Uint8Array[] = [];
   const take = sink ?? ((piece: Uint8Array) => (pieces.push(piece), true));
   if (!ext.decodeStart(frames[0]!.rsv)) return { data: concatBytes(frames.map((f) => f.payload)), error: null, pieces };
@@ -131,7 +147,13 @@ function decodeMessage(ext: Extension, frames: readonly Frame[], chunk = Infinit
   return { data: concatBytes(pieces), error: null, pieces };
 }
 
-function roundTrip(from: Extension, to: Extension, data: Uint8Array, cuts: readonly number[] = [], compress?: boolean): Frame[] {
+function roundTrip(
+  from: Extension,
+  to: Extension,
+  data: Uint8Array,
+  cuts: readonly number[] = [],
+  compress?: boolean,
+): Frame[] {
   const frames = encodeMessage(from, data, cuts, compress);
   const decoded = decodeMessage(to, frames);
   expect(decoded.error).toBeNull();
@@ -183,7 +205,9 @@ describe('permessageDeflate options', () => {
       { backend: 'pako' },
     ];
     for (const options of bad) {
-      expect(() => permessageDeflate(options as PerMessageDeflateOptions), JSON.stringify(options)).toThrow(WebSocketUsageError);
+      expect(() => permessageDeflate(options as PerMessageDeflateOptions), JSON.stringify(options)).toThrow(
+        WebSocketUsageError,
+      );
     }
   });
 
@@ -235,8 +259,15 @@ describe('client offer', () => {
   });
 
   it('puts every option in the offer', () => {
-    const offer = permessageDeflate({ serverNoContextTakeover: true, clientNoContextTakeover: true, serverMaxWindowBits: 10, clientMaxWindowBits: 11 }).offer();
-    expect(offer.map(show)).toEqual(['server_no_context_takeover; client_no_context_takeover; server_max_window_bits=10; client_max_window_bits=11']);
+    const offer = permessageDeflate({
+      serverNoContextTakeover: true,
+      clientNoContextTakeover: true,
+      serverMaxWindowBits: 10,
+      clientMaxWindowBits: 11,
+    }).offer();
+    expect(offer.map(show)).toEqual([
+      'server_no_context_takeover; client_no_context_takeover; server_max_window_bits=10; client_max_window_bits=11',
+    ]);
   });
 });
 
@@ -271,8 +302,18 @@ describe('negotiation matrix (client options × server options)', () => {
               for (const ssmwb of windows)
                 for (const scmwb of windows)
                   cases.push([
-                    { serverNoContextTakeover: csnct, clientNoContextTakeover: ccnct, serverMaxWindowBits: csmwb, clientMaxWindowBits: ccmwb },
-                    { serverNoContextTakeover: ssnct, clientNoContextTakeover: scnct, serverMaxWindowBits: ssmwb, clientMaxWindowBits: scmwb },
+                    {
+                      serverNoContextTakeover: csnct,
+                      clientNoContextTakeover: ccnct,
+                      serverMaxWindowBits: csmwb,
+                      clientMaxWindowBits: ccmwb,
+                    },
+                    {
+                      serverNoContextTakeover: ssnct,
+                      clientNoContextTakeover: scnct,
+                      serverMaxWindowBits: ssmwb,
+                      clientMaxWindowBits: scmwb,
+                    },
                   ]);
 
   it(`agrees on the expected parameters in all ${cases.length} combinations, and the client accepts`, () => {
@@ -341,7 +382,9 @@ describe('server negotiation', () => {
   });
 
   it('matches parameter names case-insensitively and accepts quoted values (already unquoted by the header parser)', () => {
-    expect(server({}, 'Server_Max_Window_Bits=10; CLIENT_NO_CONTEXT_TAKEOVER')).toBe('client_no_context_takeover; server_max_window_bits=10');
+    expect(server({}, 'Server_Max_Window_Bits=10; CLIENT_NO_CONTEXT_TAKEOVER')).toBe(
+      'client_no_context_takeover; server_max_window_bits=10',
+    );
   });
 
   it('declines offers it cannot honour (RFC 7692 §5, §7.1)', () => {
@@ -373,8 +416,12 @@ describe('server negotiation', () => {
   });
 
   it('takes the first acceptable of several offers', () => {
-    expect(server({}, 'foo', 'server_max_window_bits=20', 'server_max_window_bits=10', 'client_no_context_takeover')).toBe('server_max_window_bits=10');
-    expect(server({ clientMaxWindowBits: 9 }, 'server_max_window_bits=10', 'client_max_window_bits', '')).toBe('client_max_window_bits=9');
+    expect(
+      server({}, 'foo', 'server_max_window_bits=20', 'server_max_window_bits=10', 'client_no_context_takeover'),
+    ).toBe('server_max_window_bits=10');
+    expect(server({ clientMaxWindowBits: 9 }, 'server_max_window_bits=10', 'client_max_window_bits', '')).toBe(
+      'client_max_window_bits=9',
+    );
     expect(server({}, 'x', 'y=1', 'server_max_window_bits=99')).toBeNull();
     expect(server({})).toBeNull();
   });
@@ -390,13 +437,16 @@ describe('server negotiation', () => {
     );
     expect(server.takeEvents().map((e) => e.type)).toEqual(['request']);
     server.send({ type: 'accept' });
-    const response = new TextDecoder().decode(concatBytes(server.takeOutput().flatMap((o) => (o.type === 'write' ? [o.data] : []))));
+    const response = new TextDecoder().decode(
+      concatBytes(server.takeOutput().flatMap((o) => (o.type === 'write' ? [o.data] : []))),
+    );
     expect(response).toMatch(/\r\nSec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=10\r\n/i);
   });
 });
 
 describe('client validation of the response', () => {
-  const accept = (options: PerMessageDeflateOptions, response: string): string | Extension => permessageDeflate(options).accept(params(response));
+  const accept = (options: PerMessageDeflateOptions, response: string): string | Extension =>
+    permessageDeflate(options).accept(params(response));
 
   it('accepts what a server may say', () => {
     for (const response of [
@@ -435,7 +485,8 @@ describe('client validation of the response', () => {
       [{ serverMaxWindowBits: 10 }, ''], // §7.1.2.1: accepting the offer means echoing it
       [{ serverNoContextTakeover: true }, ''], // §7.1.1.1
     ];
-    for (const [options, response] of bad) expect(typeof accept(options, response), `${JSON.stringify(options)} ${response}`).toBe('string');
+    for (const [options, response] of bad)
+      expect(typeof accept(options, response), `${JSON.stringify(options)} ${response}`).toBe('string');
   });
 
   it('decodes with the smaller window the server announced', () => {
@@ -446,7 +497,10 @@ describe('client validation of the response', () => {
   });
 
   it('fails the real handshake on a bad response', () => {
-    const client = Connection.client('ws://example.test/', { random: () => undefined, extensions: [permessageDeflate()] });
+    const client = Connection.client('ws://example.test/', {
+      random: () => undefined,
+      extensions: [permessageDeflate()],
+    });
     client.takeOutput();
     client.receiveData(
       ascii(
@@ -495,7 +549,8 @@ describe('RFC 7692 §7.2.3 examples', () => {
   it('§7.2.3.2 without context takeover the second "Hello" is compressed afresh', () => {
     const n = pair({ serverNoContextTakeover: true });
     expect(n.response).toBe('server_no_context_takeover');
-    for (let i = 0; i < 3; i++) expect(toHex(encodeMessage(n.server, HELLO, [], true)[0]!.payload)).toBe('f2 48 cd c9 c9 07 00');
+    for (let i = 0; i < 3; i++)
+      expect(toHex(encodeMessage(n.server, HELLO, [], true)[0]!.payload)).toBe('f2 48 cd c9 c9 07 00');
     // ... and the client, told so, forgets its window: a back-reference into the last message fails.
     expect(decodeMessage(n.client, [{ payload: hex('f2 48 cd c9 c9 07 00'), rsv: RSV1 }]).error).toBeNull();
     expect(decodeMessage(n.client, [{ payload: hex('f2 00 11 00 00'), rsv: RSV1 }]).error).toMatch(/distance/);
@@ -504,28 +559,38 @@ describe('RFC 7692 §7.2.3 examples', () => {
   it('§7.2.3.3 DEFLATE block with no compression', () => {
     const n = pair({ level: 0 }, { level: 0 });
     expect(toHex(encodeMessage(n.client, HELLO, [], true)[0]!.payload)).toBe('00 05 00 fa ff 48 65 6c 6c 6f 00');
-    expect(toHex(decodeMessage(n.server, [{ payload: hex('00 05 00 fa ff 48 65 6c 6c 6f 00'), rsv: RSV1 }]).data!)).toBe(toHex(HELLO));
+    expect(
+      toHex(decodeMessage(n.server, [{ payload: hex('00 05 00 fa ff 48 65 6c 6c 6f 00'), rsv: RSV1 }]).data!),
+    ).toBe(toHex(HELLO));
   });
 
   it('§7.2.3.4 a block with BFINAL set decodes, and the stream goes on after it', () => {
     const n = pair();
     for (let i = 0; i < 2; i++) {
-      expect(toHex(decodeMessage(n.client, [{ payload: hex('f3 48 cd c9 c9 07 00'), rsv: RSV1 }]).data!)).toBe(toHex(HELLO));
+      expect(toHex(decodeMessage(n.client, [{ payload: hex('f3 48 cd c9 c9 07 00'), rsv: RSV1 }]).data!)).toBe(
+        toHex(HELLO),
+      );
     }
     // Bytes after the final block are ignored.
-    expect(toHex(decodeMessage(n.client, [{ payload: hex('f3 48 cd c9 c9 07 00 00 ff'), rsv: RSV1 }]).data!)).toBe(toHex(HELLO));
+    expect(toHex(decodeMessage(n.client, [{ payload: hex('f3 48 cd c9 c9 07 00 00 ff'), rsv: RSV1 }]).data!)).toBe(
+      toHex(HELLO),
+    );
     // With context takeover the history survives the end of a stream: a new one may refer to it.
     expect(toHex(decodeMessage(n.client, [{ payload: hex('f2 00 11 00 00'), rsv: RSV1 }]).data!)).toBe(toHex(HELLO));
     // Without it, BFINAL streams still work message after message.
     const m = pair({ serverNoContextTakeover: true });
     for (let i = 0; i < 2; i++) {
-      expect(toHex(decodeMessage(m.client, [{ payload: hex('f3 48 cd c9 c9 07 00'), rsv: RSV1 }]).data!)).toBe(toHex(HELLO));
+      expect(toHex(decodeMessage(m.client, [{ payload: hex('f3 48 cd c9 c9 07 00'), rsv: RSV1 }]).data!)).toBe(
+        toHex(HELLO),
+      );
     }
   });
 
   it('§7.2.3.5 two DEFLATE blocks in one message', () => {
     const n = pair();
-    expect(toHex(decodeMessage(n.server, [{ payload: hex('f2 48 05 00 00 00 ff ff ca c9 c9 07 00'), rsv: RSV1 }]).data!)).toBe(toHex(HELLO));
+    expect(
+      toHex(decodeMessage(n.server, [{ payload: hex('f2 48 05 00 00 00 ff ff ca c9 c9 07 00'), rsv: RSV1 }]).data!),
+    ).toBe(toHex(HELLO));
   });
 
   it('§7.2.3.6 an empty message compresses to 00 and decodes to nothing', () => {
@@ -642,7 +707,9 @@ describe('per-message compression', () => {
     n.server.dispose();
     n.server.dispose(); // idempotent
     expect(() => encodeMessage(n.client, jsonLike(2000), [], true)).toThrow(WebSocketUsageError);
-    expect(() => decodeMessage(n.server, [{ payload: hex('f2 48 cd c9 c9 07 00'), rsv: RSV1 }])).toThrow(WebSocketUsageError);
+    expect(() => decodeMessage(n.server, [{ payload: hex('f2 48 cd c9 c9 07 00'), rsv: RSV1 }])).toThrow(
+      WebSocketUsageError,
+    );
     // Uncompressed messages need no state.
     expect(encodeMessage(n.client, HELLO, [], false)[0]!.payload).toEqual(HELLO);
   });
@@ -720,13 +787,19 @@ describe('per-message compression', () => {
 describe('round trips (property)', () => {
   const message = fc.oneof(
     fc.uint8Array({ maxLength: 3000 }),
-    fc.array(fc.constantFrom('{"id":', '1', '23', '"name":"', 'alpha', 'beta', '"},', ' ', '\n', 'zzzzzzzz'), { maxLength: 600 }).map((words) => ascii(words.join(''))),
+    fc
+      .array(fc.constantFrom('{"id":', '1', '23', '"name":"', 'alpha', 'beta', '"},', ' ', '\n', 'zzzzzzzz'), {
+        maxLength: 600,
+      })
+      .map((words) => ascii(words.join(''))),
     fc.integer({ min: 0, max: 40_000 }).map((n) => jsonLike(n, n)),
   );
   const messageWithCuts = message.chain((data) =>
     fc.record({
       data: fc.constant(data),
-      cuts: fc.uniqueArray(fc.integer({ min: 0, max: data.length }), { maxLength: 4 }).map((c) => c.sort((x, y) => x - y)),
+      cuts: fc
+        .uniqueArray(fc.integer({ min: 0, max: data.length }), { maxLength: 4 })
+        .map((c) => c.sort((x, y) => x - y)),
       compress: fc.constantFrom(true, false, undefined),
       chunk: fc.constantFrom(7, 100, 4096, Infinity),
     }),
@@ -737,15 +810,32 @@ describe('round trips (property)', () => {
     fc.assert(
       fc.property(
         fc.record({
-          client: fc.record({ serverNoContextTakeover: fc.boolean(), clientNoContextTakeover: fc.boolean(), serverMaxWindowBits: windowBits, clientMaxWindowBits: windowBits, level: fc.constantFrom(0, 1, 6, 9), memLevel: fc.constantFrom(1, 8, 9), threshold: fc.constantFrom(0, 100, 1024) }),
-          server: fc.record({ serverNoContextTakeover: fc.boolean(), clientNoContextTakeover: fc.boolean(), serverMaxWindowBits: windowBits, level: fc.constantFrom(1, 6), maxDecodeChunk: fc.constantFrom(1024, 65536) }),
+          client: fc.record({
+            serverNoContextTakeover: fc.boolean(),
+            clientNoContextTakeover: fc.boolean(),
+            serverMaxWindowBits: windowBits,
+            clientMaxWindowBits: windowBits,
+            level: fc.constantFrom(0, 1, 6, 9),
+            memLevel: fc.constantFrom(1, 8, 9),
+            threshold: fc.constantFrom(0, 100, 1024),
+          }),
+          server: fc.record({
+            serverNoContextTakeover: fc.boolean(),
+            clientNoContextTakeover: fc.boolean(),
+            serverMaxWindowBits: windowBits,
+            level: fc.constantFrom(1, 6),
+            maxDecodeChunk: fc.constantFrom(1024, 65536),
+          }),
           messages: fc.array(fc.tuple(fc.boolean(), messageWithCuts), { minLength: 1, maxLength: 6 }),
         }),
         ({ client, server, messages }) => {
           const n = pair(client, server);
           const response = params(n.response);
           const serverLimit = Number(response.find((p) => p.name === 'server_max_window_bits')?.value ?? 15);
-          const clientLimit = Math.min(Number(response.find((p) => p.name === 'client_max_window_bits')?.value ?? 15), client.clientMaxWindowBits === true ? 15 : client.clientMaxWindowBits);
+          const clientLimit = Math.min(
+            Number(response.find((p) => p.name === 'client_max_window_bits')?.value ?? 15),
+            client.clientMaxWindowBits === true ? 15 : client.clientMaxWindowBits,
+          );
           const streams = { toServer: [] as Uint8Array[][], toClient: [] as Uint8Array[][] };
           for (const [toServer, { data, cuts, compress, chunk }] of messages) {
             const [from, to] = toServer ? [n.client, n.server] : [n.server, n.client];
@@ -754,14 +844,23 @@ describe('round trips (property)', () => {
             expect(decoded.error).toBeNull();
             expectBytes(decoded.data, data);
             expect(frames.slice(1).every((f) => f.rsv === 0)).toBe(true);
-            if (frames[0]!.rsv === RSV1) (toServer ? streams.toServer : streams.toClient).push([...frames.map((f) => f.payload), TAIL]);
+            if (frames[0]!.rsv === RSV1)
+              (toServer ? streams.toServer : streams.toClient).push([...frames.map((f) => f.payload), TAIL]);
           }
           // An independent decoder agrees, and no back-reference reaches past the negotiated window.
           for (const [list, limit, noTakeover] of [
-            [streams.toServer, clientLimit, response.some((p) => p.name === 'client_no_context_takeover') || client.clientNoContextTakeover],
+            [
+              streams.toServer,
+              clientLimit,
+              response.some((p) => p.name === 'client_no_context_takeover') || client.clientNoContextTakeover,
+            ],
             [streams.toClient, serverLimit, response.some((p) => p.name === 'server_no_context_takeover')],
           ] as const) {
-            const units = noTakeover ? list.map((parts) => concatBytes(parts)) : list.length > 0 ? [concatBytes(list.flat())] : [];
+            const units = noTakeover
+              ? list.map((parts) => concatBytes(parts))
+              : list.length > 0
+                ? [concatBytes(list.flat())]
+                : [];
             for (const unit of units) expect(auditDeflate(unit).maxDistance).toBeLessThanOrEqual(2 ** limit);
           }
           n.client.dispose();
@@ -774,13 +873,17 @@ describe('round trips (property)', () => {
 
   it('random bytes as a compressed payload never throw: data or an error string', () => {
     fc.assert(
-      fc.property(fc.array(fc.uint8Array({ maxLength: 64 }), { minLength: 1, maxLength: 4 }), fc.boolean(), (payloads, takeover) => {
-        const n = pair({ serverNoContextTakeover: !takeover });
-        for (const payload of payloads) {
-          const result = decodeMessage(n.client, [{ payload, rsv: RSV1 }], 3);
-          expect(result.error === null || typeof result.error === 'string').toBe(true);
-        }
-      }),
+      fc.property(
+        fc.array(fc.uint8Array({ maxLength: 64 }), { minLength: 1, maxLength: 4 }),
+        fc.boolean(),
+        (payloads, takeover) => {
+          const n = pair({ serverNoContextTakeover: !takeover });
+          for (const payload of payloads) {
+            const result = decodeMessage(n.client, [{ payload, rsv: RSV1 }], 3);
+            expect(result.error === null || typeof result.error === 'string').toBe(true);
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -844,7 +947,9 @@ describe('corrupt compressed data', () => {
 
   it('a distance inside the window is fine (the crafting helper is sound)', () => {
     const n = pair();
-    expect(toHex(decodeMessage(n.server, [{ payload: fixedBlockWithDistance(ascii('abc'), 3), rsv: RSV1 }]).data!)).toBe(toHex(ascii('abcabc')));
+    expect(
+      toHex(decodeMessage(n.server, [{ payload: fixedBlockWithDistance(ascii('abc'), 3), rsv: RSV1 }]).data!),
+    ).toBe(toHex(ascii('abcabc')));
   });
 
   it('after a corrupt message the extension starts afresh (the connection fails anyway)', () => {
@@ -856,8 +961,15 @@ describe('corrupt compressed data', () => {
 
 // ───────────────────────────── through real connections ─────────────────────────────
 
-function openPair(clientOptions: PerMessageDeflateOptions = {}, serverOptions: PerMessageDeflateOptions = {}, limits = {}): ConnectionPair {
-  const p = new ConnectionPair({ client: { extensions: [permessageDeflate(clientOptions)] }, server: { extensions: [permessageDeflate(serverOptions)], limits } });
+function openPair(
+  clientOptions: PerMessageDeflateOptions = {},
+  serverOptions: PerMessageDeflateOptions = {},
+  limits = {},
+): ConnectionPair {
+  const p = new ConnectionPair({
+    client: { extensions: [permessageDeflate(clientOptions)] },
+    server: { extensions: [permessageDeflate(serverOptions)], limits },
+  });
   p.pump();
   return p;
 }
@@ -870,12 +982,18 @@ describe('permessage-deflate on real connections', () => {
   it('is negotiated through the handshake', () => {
     const p = openPair({ serverMaxWindowBits: 10 }, { clientNoContextTakeover: true });
     const request = new TextDecoder().decode(frameBytes(p, 'client')[0]);
-    expect(request).toMatch(/\r\nSec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=10; client_max_window_bits\r\n/i);
+    expect(request).toMatch(
+      /\r\nSec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=10; client_max_window_bits\r\n/i,
+    );
     const response = new TextDecoder().decode(frameBytes(p, 'server')[0]);
-    expect(response).toMatch(/\r\nSec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover; server_max_window_bits=10\r\n/i);
+    expect(response).toMatch(
+      /\r\nSec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover; server_max_window_bits=10\r\n/i,
+    );
     expect(p.clientEvents.find((e) => e.type === 'open')).toMatchObject({ extensions: ['permessage-deflate'] });
     expect(p.serverEvents.find((e) => e.type === 'open')).toMatchObject({ extensions: ['permessage-deflate'] });
-    expect(p.client.extensions.map((e) => show(e.params))).toEqual(['client_no_context_takeover; server_max_window_bits=10']);
+    expect(p.client.extensions.map((e) => show(e.params))).toEqual([
+      'client_no_context_takeover; server_max_window_bits=10',
+    ]);
   });
 
   it('messages round-trip compressed, RSV1 on the wire', () => {
@@ -1029,7 +1147,10 @@ describe('violations on real connections', () => {
     const server = deflateServer({ maxMessageSize: 1024 * 1024 });
     const bomb = deflateBomb(100_000);
     const frames: Uint8Array[] = [];
-    for (let at = 0; at < bomb.length; at += 1000) frames.push(clientFrame((at === 0 ? 0x42 : 0x00) | (at + 1000 >= bomb.length ? 0x80 : 0), bomb.subarray(at, at + 1000)));
+    for (let at = 0; at < bomb.length; at += 1000)
+      frames.push(
+        clientFrame((at === 0 ? 0x42 : 0x00) | (at + 1000 >= bomb.length ? 0x80 : 0), bomb.subarray(at, at + 1000)),
+      );
     for (const frame of frames) server.receiveData(frame);
     expect(failure(server.takeEvents())).toEqual({ code: 'MESSAGE_TOO_LARGE', closeCode: 1009 });
   });

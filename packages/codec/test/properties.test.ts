@@ -48,9 +48,13 @@ const frameArb = fc.record({
 describe('random bytes never throw', () => {
   it('into a server awaiting its request', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 2000 }), fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 5 }), (bytes, points) => {
-        expectWellFormedEnd(feedAll(Connection.server(), cut(bytes, points)));
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 2000 }),
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 5 }),
+        (bytes, points) => {
+          expectWellFormedEnd(feedAll(Connection.server(), cut(bytes, points)));
+        },
+      ),
       { numRuns: RUNS },
     );
   });
@@ -72,10 +76,20 @@ describe('random bytes never throw', () => {
 
   it('into an open server, as plausible frames with random bytes', () => {
     fc.assert(
-      fc.property(fc.array(frameArb, { maxLength: 8 }), fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 6 }), (frames, points) => {
-        const bytes = concat(frames.map((f) => (f.masked ? clientFrame(f.b0, f.payload) : Uint8Array.of(f.b0, f.payload.length & 0x7f, ...f.payload))));
-        expectWellFormedEnd(feedAll(openServer({ limits: { maxMessageSize: 1000, maxFragments: 4 } }), cut(bytes, points)));
-      }),
+      fc.property(
+        fc.array(frameArb, { maxLength: 8 }),
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 6 }),
+        (frames, points) => {
+          const bytes = concat(
+            frames.map((f) =>
+              f.masked ? clientFrame(f.b0, f.payload) : Uint8Array.of(f.b0, f.payload.length & 0x7f, ...f.payload),
+            ),
+          );
+          expectWellFormedEnd(
+            feedAll(openServer({ limits: { maxMessageSize: 1000, maxFragments: 4 } }), cut(bytes, points)),
+          );
+        },
+      ),
       { numRuns: RUNS },
     );
   });
@@ -114,18 +128,31 @@ for (const fresh of [false, true]) {
 
     it('random messages both ways, under random chunking', () => {
       fc.assert(
-        fc.property(fc.array(messageArb, { maxLength: 6 }), fc.array(messageArb, { maxLength: 6 }), fc.integer({ min: 1, max: 5000 }), (up, down, size) => {
-          // Lone surrogates do not survive UTF-8 (they become U+FFFD), as in every WebSocket.
-          const wellFormed = (m: Message): Message => (m.kind === 'text' ? { kind: 'text', data: m.data.toWellFormed() } : m);
-          const pair = new ConnectionPair({ chunker: (b) => cut(b, Array.from({ length: Math.ceil(b.length / size) }, (_, i) => (i * size) / b.length)) });
-          pair.pump();
-          for (const m of up) pair.client.send({ type: m.kind, data: m.data } as never);
-          for (const m of down) pair.server.send({ type: m.kind, data: m.data } as never);
-          const { client, server } = pair.pump();
-          const asMessages = (events: Event[]) => events.map((e) => (e.type === 'text' || e.type === 'binary' ? { kind: e.type, data: e.data } : e));
-          expect(asMessages(server)).toEqual(up.map(wellFormed));
-          expect(asMessages(client)).toEqual(down.map(wellFormed));
-        }),
+        fc.property(
+          fc.array(messageArb, { maxLength: 6 }),
+          fc.array(messageArb, { maxLength: 6 }),
+          fc.integer({ min: 1, max: 5000 }),
+          (up, down, size) => {
+            // Lone surrogates do not survive UTF-8 (they become U+FFFD), as in every WebSocket.
+            const wellFormed = (m: Message): Message =>
+              m.kind === 'text' ? { kind: 'text', data: m.data.toWellFormed() } : m;
+            const pair = new ConnectionPair({
+              chunker: (b) =>
+                cut(
+                  b,
+                  Array.from({ length: Math.ceil(b.length / size) }, (_, i) => (i * size) / b.length),
+                ),
+            });
+            pair.pump();
+            for (const m of up) pair.client.send({ type: m.kind, data: m.data } as never);
+            for (const m of down) pair.server.send({ type: m.kind, data: m.data } as never);
+            const { client, server } = pair.pump();
+            const asMessages = (events: Event[]) =>
+              events.map((e) => (e.type === 'text' || e.type === 'binary' ? { kind: e.type, data: e.data } : e));
+            expect(asMessages(server)).toEqual(up.map(wellFormed));
+            expect(asMessages(client)).toEqual(down.map(wellFormed));
+          },
+        ),
         { numRuns: Math.max(20, RUNS / 5) },
       );
     });

@@ -98,7 +98,8 @@ describe('receive memory', () => {
     const server = openServer();
     const n = 131_071;
     const frames: Uint8Array[] = [];
-    for (let i = 0; i < n; i++) frames.push(clientFrame(i === 0 ? 0x02 : i === n - 1 ? 0x80 : 0x00, Original.of(i & 0xff)));
+    for (let i = 0; i < n; i++)
+      frames.push(clientFrame(i === 0 ? 0x02 : i === n - 1 ? 0x80 : 0x00, Original.of(i & 0xff)));
     const wire = new Original(frames.reduce((sum, f) => sum + f.length, 0));
     let at = 0;
     for (const f of frames) {
@@ -132,7 +133,10 @@ describe('receive memory', () => {
     server.receiveData(wire.slice(60_000));
     const events = drain(server);
     globalThis.Uint8Array = Original;
-    expect(events.find((e) => e.type === 'protocol-error')).toMatchObject({ code: 'MESSAGE_TOO_LARGE', closeCode: 1009 });
+    expect(events.find((e) => e.type === 'protocol-error')).toMatchObject({
+      code: 'MESSAGE_TOO_LARGE',
+      closeCode: 1009,
+    });
     expect(events.at(-1)?.type).toBe('closed');
     expect(server.state).toBe('closed');
   });
@@ -166,7 +170,10 @@ describe('receive memory', () => {
     server.receiveData(frame);
     let events: Event[] = [];
     expect(() => (events = drain(server))).not.toThrow();
-    expect(events.find((e) => e.type === 'protocol-error')).toMatchObject({ code: 'MESSAGE_TOO_LARGE', closeCode: 1009 });
+    expect(events.find((e) => e.type === 'protocol-error')).toMatchObject({
+      code: 'MESSAGE_TOO_LARGE',
+      closeCode: 1009,
+    });
     expect(server.state).toBe('closed');
   });
 });

@@ -14,7 +14,10 @@ const opened = (options: ConstructorParameters<typeof ConnectionPair>[0] = {}): 
   return pair;
 };
 const received = (pair: ConnectionPair): unknown[] =>
-  pair.pump().client.filter((e) => e.type === 'text' || e.type === 'binary').map((e) => ('data' in e ? e.data : null));
+  pair
+    .pump()
+    .client.filter((e) => e.type === 'text' || e.type === 'binary')
+    .map((e) => ('data' in e ? e.data : null));
 const deflate = (serverNoContextTakeover: boolean) => ({
   server: { extensions: [permessageDeflate({ serverNoContextTakeover })] },
   client: { extensions: [permessageDeflate()] },

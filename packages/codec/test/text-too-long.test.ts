@@ -44,7 +44,10 @@ describe('text too long for a string on this host', () => {
       server.receiveData(frames.clientFrame(0x81, 'x'.repeat(LIMIT + 1)));
       const events = server.takeEvents();
       expect(events[0]).toEqual({ type: 'text', data: 'ok' });
-      expect(events.find((e) => e.type === 'protocol-error')).toMatchObject({ code: 'MESSAGE_TOO_LARGE', closeCode: 1009 });
+      expect(events.find((e) => e.type === 'protocol-error')).toMatchObject({
+        code: 'MESSAGE_TOO_LARGE',
+        closeCode: 1009,
+      });
     });
   }
 
@@ -53,7 +56,10 @@ describe('text too long for a string on this host', () => {
     const server = frames.openServer();
     server.receiveData(frames.clientFrame(0x01, 'y'.repeat(60)));
     server.receiveData(frames.clientFrame(0x80, 'y'.repeat(60)));
-    expect(server.takeEvents().find((e) => e.type === 'protocol-error')).toMatchObject({ code: 'MESSAGE_TOO_LARGE', closeCode: 1009 });
+    expect(server.takeEvents().find((e) => e.type === 'protocol-error')).toMatchObject({
+      code: 'MESSAGE_TOO_LARGE',
+      closeCode: 1009,
+    });
   });
 
   it('invalid bytes are still reported as 1007, whatever their length', async () => {
@@ -62,6 +68,9 @@ describe('text too long for a string on this host', () => {
     const bad = new Uint8Array(LIMIT + 10).fill(0x61);
     bad[5] = 0xff;
     server.receiveData(frames.clientFrame(0x81, bad));
-    expect(server.takeEvents().find((e) => e.type === 'protocol-error')).toMatchObject({ code: 'INVALID_UTF8', closeCode: 1007 });
+    expect(server.takeEvents().find((e) => e.type === 'protocol-error')).toMatchObject({
+      code: 'INVALID_UTF8',
+      closeCode: 1007,
+    });
   });
 });

@@ -8,7 +8,18 @@ import { FakeClock, seededRandom } from '../src/testing/index.ts';
 import type { TransitionInput } from '../src/transitions.ts';
 import { REQUEST, ascii, clientFrame, serverFrame } from './helpers/frames.ts';
 
-const INPUTS: readonly TransitionInput[] = ['request', 'accept', 'reject', 'response', 'send-close', 'recv-close', 'fail', 'eof', 'timeout', 'served'];
+const INPUTS: readonly TransitionInput[] = [
+  'request',
+  'accept',
+  'reject',
+  'response',
+  'send-close',
+  'recv-close',
+  'fail',
+  'eof',
+  'timeout',
+  'served',
+];
 const STATES: readonly ConnectionState[] = ['handshake', 'awaiting-accept', 'open', 'closing', 'closed'];
 const URL = 'ws://server.example.com/chat';
 
@@ -37,7 +48,10 @@ function answer(client: Connection): Uint8Array {
 /** A connection of `role` driven into `state` through the public API, or null where the role never has it. */
 function reach(role: 'client' | 'server', state: ConnectionState, http = false): Subject | null {
   const clock = new FakeClock();
-  const conn = role === 'server' ? Connection.server({ clock: clock.now, http }) : Connection.client(URL, { clock: clock.now, random: seededRandom() });
+  const conn =
+    role === 'server'
+      ? Connection.server({ clock: clock.now, http })
+      : Connection.client(URL, { clock: clock.now, random: seededRandom() });
   const subject = { conn, clock, role };
   if (state === 'handshake') return subject;
   if (state === 'awaiting-accept') {
@@ -158,7 +172,9 @@ describe('the transition table against the code', () => {
         it(`${role}: ${state} --${input}--> ${expected ?? '(not allowed)'}`, () => {
           const subject = reach(role, state, input === 'served');
           if (subject === null) {
-            expect(role === 'client' && state === 'awaiting-accept', 'only the client never awaits an accept').toBe(true);
+            expect(role === 'client' && state === 'awaiting-accept', 'only the client never awaits an accept').toBe(
+              true,
+            );
             return;
           }
           expect(subject.conn.state).toBe(state);

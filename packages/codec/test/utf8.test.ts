@@ -114,7 +114,11 @@ const VECTORS: Vector[] = [
   { name: 'F0 80 80 (overlong prefix)', hex: 'f0 80 80', fail: 1 },
   { name: 'F7 BF BF', hex: 'f7 bf bf', fail: 0 },
   { name: 'cut then ASCII', hex: 'e1 80 41', fail: 2 },
-  { name: '6.15 incomplete sequences concatenated', hex: 'c0 e0 80 f0 80 80 f8 80 80 80 fc 80 80 80 80 df ef bf f7 bf bf fb bf bf bf fd bf bf bf bf', fail: 0 },
+  {
+    name: '6.15 incomplete sequences concatenated',
+    hex: 'c0 e0 80 f0 80 80 f8 80 80 80 fc 80 80 80 80 df ef bf f7 bf bf fb bf bf bf fd bf bf bf bf',
+    fail: 0,
+  },
   // 6.16: impossible bytes.
   { name: 'FE', hex: 'fe', fail: 0 },
   { name: 'FF', hex: 'ff', fail: 0 },
@@ -282,15 +286,52 @@ const codePoint = fc
   .map((c) => String.fromCodePoint(c));
 /** Bytes biased toward the interesting ones, so random input reaches every DFA state. */
 const interestingByte = fc.oneof(
-  fc.constantFrom(0x00, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xe1, 0xec, 0xed, 0xee, 0xef, 0xf0, 0xf1, 0xf3, 0xf4, 0xf5, 0xf8, 0xfe, 0xff),
+  fc.constantFrom(
+    0x00,
+    0x41,
+    0x7f,
+    0x80,
+    0x8f,
+    0x90,
+    0x9f,
+    0xa0,
+    0xbf,
+    0xc0,
+    0xc1,
+    0xc2,
+    0xdf,
+    0xe0,
+    0xe1,
+    0xec,
+    0xed,
+    0xee,
+    0xef,
+    0xf0,
+    0xf1,
+    0xf3,
+    0xf4,
+    0xf5,
+    0xf8,
+    0xfe,
+    0xff,
+  ),
   fc.integer({ min: 0, max: 255 }),
 );
 const wellFormed = fc.string({ unit: codePoint, maxLength: 40 }).map((s) => encoder.encode(s));
 const randomBytes = fc
-  .array(fc.oneof(wellFormed, fc.array(interestingByte, { maxLength: 8 }).map((a) => Uint8Array.from(a))), { maxLength: 12 })
+  .array(
+    fc.oneof(
+      wellFormed,
+      fc.array(interestingByte, { maxLength: 8 }).map((a) => Uint8Array.from(a)),
+    ),
+    { maxLength: 12 },
+  )
   .map((parts) => concat(parts));
 /** Any UTF-16 string, lone surrogates included. */
-const anyUtf16 = fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength: 60 });
+const anyUtf16 = fc.string({
+  unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)),
+  maxLength: 60,
+});
 
 /** Index of the first invalid byte by brute force: the shortest prefix no valid text starts with. */
 function firstInvalidIndex(bytes: Uint8Array): number {
@@ -364,37 +405,48 @@ describe('UTF-8 properties', () => {
       return hi - 1;
     };
     fc.assert(
-      fc.property(textLike, fc.integer({ min: 0, max: 3 }), fc.array(fc.integer({ min: 1, max: 70 }), { minLength: 1, maxLength: 8 }), (text, shift, sizes) => {
-        const backing = new Uint8Array(text.length + 4);
-        const bytes = backing.subarray(shift, shift + text.length);
-        bytes.set(text);
-        const expected = hostValid(bytes);
-        expect(isValidUtf8(bytes)).toBe(expected);
-        const v = new Utf8Validator();
-        let ok = true;
-        for (let i = 0, k = 0; i < bytes.length && ok; k++) {
-          const end = Math.min(bytes.length, i + sizes[k % sizes.length]!);
-          ok = v.push(bytes, i, end);
-          i = end;
-        }
-        expect(ok && v.complete).toBe(expected);
-        if (!ok) expect(v.offset).toBe(firstBad(bytes));
-      }),
+      fc.property(
+        textLike,
+        fc.integer({ min: 0, max: 3 }),
+        fc.array(fc.integer({ min: 1, max: 70 }), { minLength: 1, maxLength: 8 }),
+        (text, shift, sizes) => {
+          const backing = new Uint8Array(text.length + 4);
+          const bytes = backing.subarray(shift, shift + text.length);
+          bytes.set(text);
+          const expected = hostValid(bytes);
+          expect(isValidUtf8(bytes)).toBe(expected);
+          const v = new Utf8Validator();
+          let ok = true;
+          for (let i = 0, k = 0; i < bytes.length && ok; k++) {
+            const end = Math.min(bytes.length, i + sizes[k % sizes.length]!);
+            ok = v.push(bytes, i, end);
+            i = end;
+          }
+          expect(ok && v.complete).toBe(expected);
+          if (!ok) expect(v.offset).toBe(firstBad(bytes));
+        },
+      ),
       { numRuns: 1500 },
     );
   });
 
   it('long inputs in unaligned views (word path) agree with TextDecoder', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 300 }), randomBytes, randomBytes, (shift, ascii, head, tail) => {
-        const n = head.length + ascii + tail.length;
-        const backing = new Uint8Array(n + 4);
-        const view = backing.subarray(shift, shift + n);
-        view.set(head);
-        view.fill(0x20, head.length, head.length + ascii);
-        view.set(tail, head.length + ascii);
-        expect(isValidUtf8(view)).toBe(hostValid(view));
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 3 }),
+        fc.integer({ min: 0, max: 300 }),
+        randomBytes,
+        randomBytes,
+        (shift, ascii, head, tail) => {
+          const n = head.length + ascii + tail.length;
+          const backing = new Uint8Array(n + 4);
+          const view = backing.subarray(shift, shift + n);
+          view.set(head);
+          view.fill(0x20, head.length, head.length + ascii);
+          view.set(tail, head.length + ascii);
+          expect(isValidUtf8(view)).toBe(hostValid(view));
+        },
+      ),
       { numRuns: 1000 },
     );
     const view = new Uint8Array(400).fill(0x41).subarray(1, 399);
@@ -504,7 +556,14 @@ describe('decodeValidUtf8 (check and decode a whole text message)', () => {
 
 describe('encodeUtf8Transient (a view of a shared scratch buffer)', () => {
   it('encodes as encodeUtf8 does, for short, scratch-sized and longer text', () => {
-    for (const s of ['', 'abc', 'héllo wörld, this is longer', '😀\ud800x'.repeat(40), 'é'.repeat(16 * 1024), 'x'.repeat(16 * 1024 + 1)]) {
+    for (const s of [
+      '',
+      'abc',
+      'héllo wörld, this is longer',
+      '😀\ud800x'.repeat(40),
+      'é'.repeat(16 * 1024),
+      'x'.repeat(16 * 1024 + 1),
+    ]) {
       expect(same(encodeUtf8Transient(s), encoder.encode(s))).toBe(true);
     }
   });
@@ -541,7 +600,18 @@ describe('UTF-8 helpers', () => {
   });
 
   it('short and long inputs take every path', () => {
-    for (const s of ['', 'a', 'abc', 'é', 'aé', 'hello world!', '€uro', 'x'.repeat(20000), 'é'.repeat(20000), '😀'.repeat(9000)]) {
+    for (const s of [
+      '',
+      'a',
+      'abc',
+      'é',
+      'aé',
+      'hello world!',
+      '€uro',
+      'x'.repeat(20000),
+      'é'.repeat(20000),
+      '😀'.repeat(9000),
+    ]) {
       const b = encoder.encode(s);
       expect(same(encodeUtf8(s), b)).toBe(true);
       expect(same(encodeUtf8Fallback(s), b)).toBe(true);

@@ -22,7 +22,12 @@ function newest(target) {
 
 const stale = () =>
   !existsSync(OUTPUT) ||
-  statSync(OUTPUT).mtimeMs < Math.max(newest(path.join(PACKAGE, 'src')), newest(path.join(PACKAGE, 'package.json')), newest(path.join(PACKAGE, 'tsup.config.ts')));
+  statSync(OUTPUT).mtimeMs <
+    Math.max(
+      newest(path.join(PACKAGE, 'src')),
+      newest(path.join(PACKAGE, 'package.json')),
+      newest(path.join(PACKAGE, 'tsup.config.ts')),
+    );
 
 function lockHolderAlive() {
   try {
@@ -50,10 +55,23 @@ async function ensureBuilt() {
     try {
       writeFileSync(path.join(LOCK, 'pid'), String(process.pid));
       if (!stale()) return;
-      const tsup = path.join(PACKAGE, '..', '..', 'node_modules', '.bin', process.platform === 'win32' ? 'tsup.cmd' : 'tsup');
-      const built = spawnSync(tsup, [], { cwd: PACKAGE, stdio: ['ignore', process.stderr, process.stderr], shell: process.platform === 'win32' });
+      const tsup = path.join(
+        PACKAGE,
+        '..',
+        '..',
+        'node_modules',
+        '.bin',
+        process.platform === 'win32' ? 'tsup.cmd' : 'tsup',
+      );
+      const built = spawnSync(tsup, [], {
+        cwd: PACKAGE,
+        stdio: ['ignore', process.stderr, process.stderr],
+        shell: process.platform === 'win32',
+      });
       if (built.status !== 0) {
-        console.error(`building @ws/conformance failed (tsup exit ${built.status ?? built.signal}); run \`pnpm install\` first`);
+        console.error(
+          `building @ws/conformance failed (tsup exit ${built.status ?? built.signal}); run \`pnpm install\` first`,
+        );
         process.exit(2);
       }
       return;

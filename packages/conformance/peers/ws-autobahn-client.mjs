@@ -16,7 +16,11 @@ const agent = encodeURIComponent(arg('agent', 'ws'));
 function session(path, onMessage) {
   return new Promise((resolve) => {
     // maxFragments 0: ws 8.23 limits a message to 16384 fragments by default; 9.3.1 sends 65536.
-    const ws = new WebSocket(`${base}${path}`, { perMessageDeflate: true, maxPayload: 64 * 1024 * 1024, maxFragments: 0 });
+    const ws = new WebSocket(`${base}${path}`, {
+      perMessageDeflate: true,
+      maxPayload: 64 * 1024 * 1024,
+      maxFragments: 0,
+    });
     const timer = setTimeout(() => ws.terminate(), 120_000);
     ws.on('message', (data, isBinary) => onMessage?.(ws, data, isBinary));
     ws.on('error', () => {});

@@ -3,7 +3,15 @@
 // Autobahn's `Case` class: the peer's events are compared with each expected sequence; once they
 // match, the fuzzer starts the closing handshake itself (unless the case says not to); when the
 // TCP connection is gone, the closing behaviour is checked against the expectation.
-import { describeObserved, sameSequence, combine, type CloseBehavior, type Observed, type Outcome, type Verdict } from './outcome.ts';
+import {
+  describeObserved,
+  sameSequence,
+  combine,
+  type CloseBehavior,
+  type Observed,
+  type Outcome,
+  type Verdict,
+} from './outcome.ts';
 import type { DeflateCaseSpec } from './deflate.ts';
 import type { FrameSendSpec, FuzzConnection, SendOptions } from './fuzz-connection.ts';
 
@@ -147,13 +155,20 @@ export class CaseRun {
   judge(opened = true, handshakeError?: string): CaseResult {
     const def = this.def;
     const conn = this.conn;
-    const verdict: Verdict = { behavior: this.behavior, result: this.result, behaviorClose: 'FAILED', resultClose: 'TCP connection was dropped without close handshake' };
+    const verdict: Verdict = {
+      behavior: this.behavior,
+      result: this.result,
+      behaviorClose: 'FAILED',
+      resultClose: 'TCP connection was dropped without close handshake',
+    };
     if (def.expected) {
       for (const [outcome, list] of Object.entries(def.expected) as [Outcome, Observed[]][]) {
         if (sameSequence(this.received, list)) {
           verdict.behavior = outcome;
           verdict.result =
-            outcome === 'OK' ? 'Actual events match at least one expected.' : `Actual events match the ${outcome} expectation${def.nonStrictWhy ? `: ${def.nonStrictWhy}` : '.'}`;
+            outcome === 'OK'
+              ? 'Actual events match at least one expected.'
+              : `Actual events match the ${outcome} expectation${def.nonStrictWhy ? `: ${def.nonStrictWhy}` : '.'}`;
           break;
         }
       }

@@ -118,18 +118,48 @@ export function parseArgs(argv: readonly string[]): Args {
     if (value === undefined) throw new UsageError(`--${name} needs a value`);
     values.set(name, value);
   }
-  const known = new Set(['url', 'server-cmd', 'client-cmd', 'cases', 'exclude', 'concurrency', 'time-scale', 'agent', 'runtime', 'expected', 'save', 'json', 'port', 'startup', 'timeout', 'out']);
+  const known = new Set([
+    'url',
+    'server-cmd',
+    'client-cmd',
+    'cases',
+    'exclude',
+    'concurrency',
+    'time-scale',
+    'agent',
+    'runtime',
+    'expected',
+    'save',
+    'json',
+    'port',
+    'startup',
+    'timeout',
+    'out',
+  ]);
   for (const name of values.keys()) if (!known.has(name)) throw new UsageError(`unknown option --${name}`);
   const number = (name: string, fallback: number, min: number): number => {
     const raw = values.get(name);
     if (raw === undefined) return fallback;
     const n = Number(raw);
-    if (!Number.isFinite(n) || n < min) throw new UsageError(`--${name} must be a number ≥ ${min}, got ${JSON.stringify(raw)}`);
+    if (!Number.isFinite(n) || n < min)
+      throw new UsageError(`--${name} must be a number ≥ ${min}, got ${JSON.stringify(raw)}`);
     return n;
   };
-  const list = (name: string): string[] => (values.get(name) ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  const command = flags.has('help') || positional[0] === 'help' ? 'help' : positional[0] === 'list' ? 'list' : positional[0] === 'docs' ? 'docs' : 'run';
-  if (positional.length > 0 && !['list', 'docs', 'help'].includes(positional[0]!)) throw new UsageError(`unknown command ${JSON.stringify(positional[0])}`);
+  const list = (name: string): string[] =>
+    (values.get(name) ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+  const command =
+    flags.has('help') || positional[0] === 'help'
+      ? 'help'
+      : positional[0] === 'list'
+        ? 'list'
+        : positional[0] === 'docs'
+          ? 'docs'
+          : 'run';
+  if (positional.length > 0 && !['list', 'docs', 'help'].includes(positional[0]!))
+    throw new UsageError(`unknown command ${JSON.stringify(positional[0])}`);
   const args: Args = {
     command,
     serve: flags.has('serve'),
@@ -162,7 +192,8 @@ export function parseArgs(argv: readonly string[]): Args {
   if (command === 'run') {
     const targets = [args.url, args.serverCmd, args.clientCmd, args.serve ? 'serve' : undefined].filter(Boolean);
     if (targets.length !== 1) throw new UsageError('give exactly one of --url, --server-cmd, --client-cmd, --serve');
-    if (args.updateExpected && !args.runtime && !args.expected) throw new UsageError('--update-expected needs --runtime or --expected');
+    if (args.updateExpected && !args.runtime && !args.expected)
+      throw new UsageError('--update-expected needs --runtime or --expected');
   }
   return args;
 }
@@ -184,12 +215,17 @@ const log = (text: string): void => io.out(text);
 
 function progress(args: Args): (result: CaseResult) => void {
   return (r) => {
-    if (args.verbose) log(`  ${r.id.padEnd(8)} ${r.outcome.padEnd(13)} ${r.durationMs} ms${r.outcome === 'OK' ? '' : `  ${r.reason}`}`);
+    if (args.verbose)
+      log(`  ${r.id.padEnd(8)} ${r.outcome.padEnd(13)} ${r.durationMs} ms${r.outcome === 'OK' ? '' : `  ${r.reason}`}`);
   };
 }
 
 /** Run a server test: results, and a note on the peer (null when all went to plan). */
-async function testServer(args: Args, defs: CaseDef[], timing: Timing): Promise<{ results: CaseResult[]; target: string; problem?: string }> {
+async function testServer(
+  args: Args,
+  defs: CaseDef[],
+  timing: Timing,
+): Promise<{ results: CaseResult[]; target: string; problem?: string }> {
   let peer: PeerProcess | undefined;
   let url = args.url;
   let target = args.url ?? '';
@@ -211,9 +247,18 @@ async function testServer(args: Args, defs: CaseDef[], timing: Timing): Promise<
   log(`testing the server at ${url} with ${defs.length} cases${args.quick ? ' (quick)' : ''}`);
   let timer: NodeJS.Timeout | undefined;
   try {
-    const run = runAgainstServer({ url: url!, cases: defs, concurrency: args.concurrency, timing, onResult: progress(args) });
+    const run = runAgainstServer({
+      url: url!,
+      cases: defs,
+      concurrency: args.concurrency,
+      timing,
+      onResult: progress(args),
+    });
     const bound = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new PeerError(`the run did not finish within ${args.timeout} s`)), args.timeout * 1000);
+      timer = setTimeout(
+        () => reject(new PeerError(`the run did not finish within ${args.timeout} s`)),
+        args.timeout * 1000,
+      );
     });
     const results = await Promise.race([run, bound]);
     const problem = peer && !peer.running ? `the server exited during the run (code ${await peer.exited})` : undefined;
@@ -225,10 +270,23 @@ async function testServer(args: Args, defs: CaseDef[], timing: Timing): Promise<
 }
 
 /** Run a client test through the fuzzing server. */
-async function testClient(args: Args, defs: CaseDef[], timing: Timing, agent: string): Promise<{ results: CaseResult[]; target: string; problem?: string }> {
-  const server = await FuzzingServer.start({ cases: defs, port: args.port, timing, onResult: (_agent, r) => progress(args)(r), onNote: (t) => args.verbose && log(`  (${t})`) });
+async function testClient(
+  args: Args,
+  defs: CaseDef[],
+  timing: Timing,
+  agent: string,
+): Promise<{ results: CaseResult[]; target: string; problem?: string }> {
+  const server = await FuzzingServer.start({
+    cases: defs,
+    port: args.port,
+    timing,
+    onResult: (_agent, r) => progress(args)(r),
+    onNote: (t) => args.verbose && log(`  (${t})`),
+  });
   const command = fillTemplate(args.clientCmd!, { url: server.url, agent, port: server.port });
-  log(`fuzzing server on ${server.url} with ${defs.length} cases${args.quick ? ' (quick)' : ''}; starting client: ${command}`);
+  log(
+    `fuzzing server on ${server.url} with ${defs.length} cases${args.quick ? ' (quick)' : ''}; starting client: ${command}`,
+  );
   const peer = new PeerProcess(command, { echo: args.verbose });
   const deadline = Date.now() + args.timeout * 1000;
   const idleLimit = 120_000 * timing.scale;
@@ -240,7 +298,8 @@ async function testClient(args: Args, defs: CaseDef[], timing: Timing, agent: st
         // Let a case still in flight finish (bounded by the case's own timers).
         const settle = Date.now() + 30_000;
         while (server.idleMs() === 0 && Date.now() < settle) await server.changed(500);
-        if (!server.reported(agent)) problem = `the client exited (code ${await peer.exited}) without asking for /updateReports`;
+        if (!server.reported(agent))
+          problem = `the client exited (code ${await peer.exited}) without asking for /updateReports`;
         break;
       }
       if (Date.now() > deadline) {
@@ -279,7 +338,9 @@ async function serveForever(args: Args, defs: CaseDef[], timing: Timing): Promis
     timing,
     onResult: (agent, r) => args.verbose && log(`  [${agent}] ${r.id.padEnd(8)} ${r.outcome}`),
   });
-  log(`fuzzing server listening on ${server.url} (${defs.length} cases); Ctrl-C stops it, or --timeout (${args.timeout} s)`);
+  log(
+    `fuzzing server listening on ${server.url} (${defs.length} cases); Ctrl-C stops it, or --timeout (${args.timeout} s)`,
+  );
   const printed = new Set<string>();
   const deadline = Date.now() + args.timeout * 1000;
   while (Date.now() < deadline) {
@@ -288,7 +349,9 @@ async function serveForever(args: Args, defs: CaseDef[], timing: Timing): Promis
       if (server.reported(agent) && !printed.has(agent)) {
         printed.add(agent);
         const byCase = server.results(agent);
-        log(`\n[${agent}]\n${formatSummary(defs.map((d) => byCase.get(d.id) ?? missingResult(d, 'The client never ran this case.')))}`);
+        log(
+          `\n[${agent}]\n${formatSummary(defs.map((d) => byCase.get(d.id) ?? missingResult(d, 'The client never ran this case.')))}`,
+        );
       }
     }
   }
@@ -336,7 +399,8 @@ export async function main(argv: readonly string[], output: Io = STDIO): Promise
     const role: TestedRole = args.clientCmd ? 'client' : 'server';
     const agent = args.agent ?? args.runtime ?? 'peer';
     const startedAt = new Date();
-    const { results, target, problem } = role === 'server' ? await testServer(args, defs, timing) : await testClient(args, defs, timing, agent);
+    const { results, target, problem } =
+      role === 'server' ? await testServer(args, defs, timing) : await testClient(args, defs, timing, agent);
     const report: RunReport = {
       tool: '@ws/conformance',
       formatVersion: 1,
@@ -359,7 +423,8 @@ export async function main(argv: readonly string[], output: Io = STDIO): Promise
     }
     if (args.save) writeText(args.save, formatExpected(toExpected(report, args.runtime ?? agent)));
 
-    const expectedFile = args.expected ?? (args.runtime ? path.join(EXPECTED_DIR, `${args.runtime}-${role}.json`) : undefined);
+    const expectedFile =
+      args.expected ?? (args.runtime ? path.join(EXPECTED_DIR, `${args.runtime}-${role}.json`) : undefined);
     let code: number;
     if (args.updateExpected) {
       writeText(expectedFile!, formatExpected(toExpected(report, args.runtime ?? agent)));
@@ -368,7 +433,11 @@ export async function main(argv: readonly string[], output: Io = STDIO): Promise
     } else if (expectedFile && existsSync(expectedFile)) {
       const comparison = compareWithExpected(results, readExpected(expectedFile));
       log(formatComparison(comparison, path.relative(process.cwd(), expectedFile)));
-      report.comparison = { file: path.relative(REPO_DIR, expectedFile), worse: comparison.worse.map((w) => w.id), better: comparison.better.map((b) => b.id) };
+      report.comparison = {
+        file: path.relative(REPO_DIR, expectedFile),
+        worse: comparison.worse.map((w) => w.id),
+        better: comparison.better.map((b) => b.id),
+      };
       code = comparison.worse.length > 0 ? 1 : 0;
     } else {
       if (expectedFile) log(`no expected file at ${path.relative(process.cwd(), expectedFile)}: no case may fail`);

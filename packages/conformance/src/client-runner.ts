@@ -5,7 +5,15 @@ import type { Buffer } from 'node:buffer';
 import { CaseRun, missingResult, type CaseDef, type CaseResult } from './case.ts';
 import { DEFAULT_TIMING, FuzzConnection, type Timing } from './fuzz-connection.ts';
 import { checkDeflateResponse, formatOffer, type DeflateAgreed, type DeflateOffer } from './deflate.ts';
-import { HeadReader, buildClientRequest, checkServerResponse, newClientKey, parseHead, parseWsUrl, type WsTarget } from './handshake.ts';
+import {
+  HeadReader,
+  buildClientRequest,
+  checkServerResponse,
+  newClientKey,
+  parseHead,
+  parseWsUrl,
+  type WsTarget,
+} from './handshake.ts';
 
 export interface ClientRunOptions {
   /** The server under test, `ws://host:port/path`. */
@@ -45,9 +53,15 @@ export async function runAgainstServer(options: ClientRunOptions): Promise<CaseR
 }
 
 /** One case over one fresh connection. */
-export async function runCaseAgainstServer(def: CaseDef, target: WsTarget, timing: Timing, openTimeoutMs: number): Promise<CaseResult> {
+export async function runCaseAgainstServer(
+  def: CaseDef,
+  target: WsTarget,
+  timing: Timing,
+  openTimeoutMs: number,
+): Promise<CaseResult> {
   const opened = await openConnection(target, openTimeoutMs, def.deflate?.offers ?? []);
-  if ('error' in opened) return missingResult(def, `The WebSocket opening handshake was never completed: ${opened.error}`);
+  if ('error' in opened)
+    return missingResult(def, `The WebSocket opening handshake was never completed: ${opened.error}`);
   const { socket, rest } = opened;
   const conn = new FuzzConnection(socket, 'client', timing, opened.deflate);
   const run = new CaseRun(def, conn);
@@ -66,7 +80,11 @@ export async function runCaseAgainstServer(def: CaseDef, target: WsTarget, timin
 type Opened = { socket: Socket; rest: Buffer; deflate: DeflateAgreed | null } | { error: string };
 
 /** Connect and do the client side of the opening handshake (offering permessage-deflate when `offers`). */
-export function openConnection(target: WsTarget, timeoutMs: number, offers: readonly DeflateOffer[] = []): Promise<Opened> {
+export function openConnection(
+  target: WsTarget,
+  timeoutMs: number,
+  offers: readonly DeflateOffer[] = [],
+): Promise<Opened> {
   return new Promise((resolve) => {
     const key = newClientKey();
     const reader = new HeadReader();
@@ -99,7 +117,8 @@ export function openConnection(target: WsTarget, timeoutMs: number, offers: read
     socket.on('data', onData);
     socket.on('error', onError);
     socket.on('close', onClose);
-    const extra: Record<string, string> = offers.length > 0 ? { 'Sec-WebSocket-Extensions': offers.map(formatOffer).join(', ') } : {};
+    const extra: Record<string, string> =
+      offers.length > 0 ? { 'Sec-WebSocket-Extensions': offers.map(formatOffer).join(', ') } : {};
     socket.once('connect', () => socket.write(buildClientRequest(target, key, extra)));
   });
 }

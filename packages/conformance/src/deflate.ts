@@ -41,7 +41,10 @@ type Params = Map<string, string | true>;
 export function formatOffer(o: DeflateOffer): string {
   const p = ['permessage-deflate'];
   if (o.clientNoContextTakeover) p.push('client_no_context_takeover');
-  if (o.clientMaxWindowBits !== undefined) p.push(o.clientMaxWindowBits === true ? 'client_max_window_bits' : `client_max_window_bits=${o.clientMaxWindowBits}`);
+  if (o.clientMaxWindowBits !== undefined)
+    p.push(
+      o.clientMaxWindowBits === true ? 'client_max_window_bits' : `client_max_window_bits=${o.clientMaxWindowBits}`,
+    );
   if (o.serverNoContextTakeover) p.push('server_no_context_takeover');
   if (o.serverMaxWindowBits !== undefined) p.push(`server_max_window_bits=${o.serverMaxWindowBits}`);
   return p.join('; ');
@@ -58,7 +61,13 @@ export function parseExtensions(value: string): { name: string; params: Params }
       if (!p) continue;
       const eq = p.indexOf('=');
       const key = (eq < 0 ? p : p.slice(0, eq)).trim().toLowerCase();
-      const val = eq < 0 ? true : p.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1');
+      const val =
+        eq < 0
+          ? true
+          : p
+              .slice(eq + 1)
+              .trim()
+              .replace(/^"(.*)"$/, '$1');
       if (params.has(key)) return `parameter ${key} repeated`;
       params.set(key, val);
     }
@@ -67,24 +76,35 @@ export function parseExtensions(value: string): { name: string; params: Params }
   return out;
 }
 
-const KNOWN = new Set(['server_no_context_takeover', 'client_no_context_takeover', 'server_max_window_bits', 'client_max_window_bits']);
-const bits = (v: string | true | undefined): number | null => (typeof v === 'string' && /^\d+$/.test(v) && Number(v) >= 8 && Number(v) <= 15 ? Number(v) : null);
+const KNOWN = new Set([
+  'server_no_context_takeover',
+  'client_no_context_takeover',
+  'server_max_window_bits',
+  'client_max_window_bits',
+]);
+const bits = (v: string | true | undefined): number | null =>
+  typeof v === 'string' && /^\d+$/.test(v) && Number(v) >= 8 && Number(v) <= 15 ? Number(v) : null;
 
 /**
  * Check a server's Sec-WebSocket-Extensions response against our offers (RFC 7692 §7): null for
  * no extension, the agreed parameters, or why the response is invalid.
  */
-export function checkDeflateResponse(value: string | undefined, offers: readonly DeflateOffer[]): DeflateAgreed | null | string {
+export function checkDeflateResponse(
+  value: string | undefined,
+  offers: readonly DeflateOffer[],
+): DeflateAgreed | null | string {
   if (value === undefined) return null;
   if (offers.length === 0) return 'server accepted an extension we did not offer';
   const exts = parseExtensions(value);
   if (typeof exts === 'string') return `invalid Sec-WebSocket-Extensions: ${exts}`;
-  if (exts.length !== 1 || exts[0]!.name !== 'permessage-deflate') return `server accepted extensions we did not offer: ${value}`;
+  if (exts.length !== 1 || exts[0]!.name !== 'permessage-deflate')
+    return `server accepted extensions we did not offer: ${value}`;
   const params = exts[0]!.params;
   for (const [k, v] of params) {
     if (!KNOWN.has(k)) return `unknown permessage-deflate parameter ${k}`;
     if (k.endsWith('no_context_takeover') && v !== true) return `${k} must have no value`;
-    if (k.endsWith('max_window_bits') && bits(v) === null) return `${k} must be 8..15 in a response, was ${v === true ? 'empty' : v}`;
+    if (k.endsWith('max_window_bits') && bits(v) === null)
+      return `${k} must be 8..15 in a response, was ${v === true ? 'empty' : v}`;
   }
   const snct = params.has('server_no_context_takeover');
   const smwb = bits(params.get('server_max_window_bits'));
@@ -92,11 +112,20 @@ export function checkDeflateResponse(value: string | undefined, offers: readonly
   const why: string[] = [];
   for (const o of offers) {
     if (o.serverNoContextTakeover && !snct) why.push('server_no_context_takeover was offered but not accepted');
-    else if (o.serverMaxWindowBits !== undefined && (smwb === null || smwb > o.serverMaxWindowBits)) why.push(`server_max_window_bits=${o.serverMaxWindowBits} was offered, response has ${smwb ?? 'none'}`);
-    else if (cmwb !== null && o.clientMaxWindowBits === undefined) why.push('client_max_window_bits in the response but not in the offer');
-    else if (cmwb !== null && typeof o.clientMaxWindowBits === 'number' && cmwb > o.clientMaxWindowBits) why.push(`client_max_window_bits=${cmwb} exceeds the offered ${o.clientMaxWindowBits}`);
+    else if (o.serverMaxWindowBits !== undefined && (smwb === null || smwb > o.serverMaxWindowBits))
+      why.push(`server_max_window_bits=${o.serverMaxWindowBits} was offered, response has ${smwb ?? 'none'}`);
+    else if (cmwb !== null && o.clientMaxWindowBits === undefined)
+      why.push('client_max_window_bits in the response but not in the offer');
+    else if (cmwb !== null && typeof o.clientMaxWindowBits === 'number' && cmwb > o.clientMaxWindowBits)
+      why.push(`client_max_window_bits=${cmwb} exceeds the offered ${o.clientMaxWindowBits}`);
     else {
-      return { serverNoContextTakeover: snct, clientNoContextTakeover: params.has('client_no_context_takeover'), serverMaxWindowBits: smwb ?? 15, clientMaxWindowBits: cmwb ?? 15, header: value };
+      return {
+        serverNoContextTakeover: snct,
+        clientNoContextTakeover: params.has('client_no_context_takeover'),
+        serverMaxWindowBits: smwb ?? 15,
+        clientMaxWindowBits: cmwb ?? 15,
+        header: value,
+      };
     }
   }
   return `the accepted parameters match no offer (${why.join('; ')})`;
@@ -116,7 +145,8 @@ export function acceptDeflateOffer(value: string | undefined, request: DeflateAc
     for (const [k, v] of params) {
       if (!KNOWN.has(k)) ok = false;
       else if (k.endsWith('no_context_takeover') && v !== true) ok = false;
-      else if (k === 'server_max_window_bits' && (bits(v) === null || bits(v)! < 9)) ok = false; // zlib cannot deflate with 8
+      else if (k === 'server_max_window_bits' && (bits(v) === null || bits(v)! < 9))
+        ok = false; // zlib cannot deflate with 8
       else if (k === 'client_max_window_bits' && v !== true && bits(v) === null) ok = false;
     }
     if (!ok) continue;
@@ -124,7 +154,9 @@ export function acceptDeflateOffer(value: string | undefined, request: DeflateAc
     const smwb = bits(params.get('server_max_window_bits'));
     const offeredCmwb = params.get('client_max_window_bits');
     let cmwb: number | null = null;
-    if (request.clientMaxWindowBits && offeredCmwb !== undefined) cmwb = offeredCmwb === true ? request.clientMaxWindowBits : Math.min(request.clientMaxWindowBits, bits(offeredCmwb)!);
+    if (request.clientMaxWindowBits && offeredCmwb !== undefined)
+      cmwb =
+        offeredCmwb === true ? request.clientMaxWindowBits : Math.min(request.clientMaxWindowBits, bits(offeredCmwb)!);
     else if (typeof offeredCmwb === 'string') cmwb = bits(offeredCmwb);
     const cnct = request.clientNoContextTakeover || params.has('client_no_context_takeover');
     const p = ['permessage-deflate'];
@@ -132,7 +164,13 @@ export function acceptDeflateOffer(value: string | undefined, request: DeflateAc
     if (cnct) p.push('client_no_context_takeover');
     if (smwb !== null) p.push(`server_max_window_bits=${smwb}`);
     if (cmwb !== null) p.push(`client_max_window_bits=${cmwb}`);
-    return { serverNoContextTakeover: snct, clientNoContextTakeover: cnct, serverMaxWindowBits: smwb ?? 15, clientMaxWindowBits: cmwb ?? 15, header: p.join('; ') };
+    return {
+      serverNoContextTakeover: snct,
+      clientNoContextTakeover: cnct,
+      serverMaxWindowBits: smwb ?? 15,
+      clientMaxWindowBits: cmwb ?? 15,
+      header: p.join('; '),
+    };
   }
   return null;
 }
@@ -180,8 +218,14 @@ export class DeflateCodec {
 
   constructor(agreed: DeflateAgreed, role: 'client' | 'server') {
     this.agreed = agreed;
-    const mine = role === 'client' ? { bits: agreed.clientMaxWindowBits, nct: agreed.clientNoContextTakeover } : { bits: agreed.serverMaxWindowBits, nct: agreed.serverNoContextTakeover };
-    const theirs = role === 'client' ? { bits: agreed.serverMaxWindowBits, nct: agreed.serverNoContextTakeover } : { bits: agreed.clientMaxWindowBits, nct: agreed.clientNoContextTakeover };
+    const mine =
+      role === 'client'
+        ? { bits: agreed.clientMaxWindowBits, nct: agreed.clientNoContextTakeover }
+        : { bits: agreed.serverMaxWindowBits, nct: agreed.serverNoContextTakeover };
+    const theirs =
+      role === 'client'
+        ? { bits: agreed.serverMaxWindowBits, nct: agreed.serverNoContextTakeover }
+        : { bits: agreed.clientMaxWindowBits, nct: agreed.clientNoContextTakeover };
     this.#out = new Side(true, Math.max(9, mine.bits), mine.nct);
     // Inflating with the agreed window catches a peer that uses a larger one ("too far back"), and
     // without history one that keeps context it agreed not to keep.

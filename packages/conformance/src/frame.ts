@@ -70,7 +70,13 @@ export function applyMask(data: Uint8Array, key: Uint8Array, offset = 0): void {
 }
 
 /** Header bytes for a frame of `length` payload bytes. */
-export function encodeHeader(opcode: number, fin: boolean, rsv: number, length: number, maskKey: Uint8Array | null): Bytes {
+export function encodeHeader(
+  opcode: number,
+  fin: boolean,
+  rsv: number,
+  length: number,
+  maskKey: Uint8Array | null,
+): Bytes {
   const extra = length < 126 ? 0 : length < 0x10000 ? 2 : 8;
   const header = Buffer.alloc(2 + extra + (maskKey ? 4 : 0));
   header[0] = (fin ? 0x80 : 0) | ((rsv & 7) << 4) | (opcode & 0x0f);

@@ -15,7 +15,17 @@
 import type { Socket } from 'node:net';
 import { Buffer } from 'node:buffer';
 import { concat } from './bytes.ts';
-import { Close, Op, closePayload, encodeFrame, isControlOpcode, isKnownOpcode, isValidWireCloseCode, newMaskKey, type FrameSpec } from './frame.ts';
+import {
+  Close,
+  Op,
+  closePayload,
+  encodeFrame,
+  isControlOpcode,
+  isKnownOpcode,
+  isValidWireCloseCode,
+  newMaskKey,
+  type FrameSpec,
+} from './frame.ts';
 import { FrameReader, type ReadFrame } from './frame-reader.ts';
 import type { Observed } from './outcome.ts';
 import { Utf8Validator, isValidUtf8 } from './utf8.ts';
@@ -84,7 +94,13 @@ export class FuzzConnection {
   readonly #queue = new SendQueue();
   #pumping = false;
   #peerClosed = false; // the peer's close frame has arrived: ignore what follows
-  #message: { binary: boolean; compressed: boolean; parts: Uint8Array[]; size: number; utf8: Utf8Validator | null } | null = null;
+  #message: {
+    binary: boolean;
+    compressed: boolean;
+    parts: Uint8Array[];
+    size: number;
+    utf8: Utf8Validator | null;
+  } | null = null;
 
   constructor(socket: Socket, role: FuzzRole, timing: Timing = DEFAULT_TIMING, deflate: DeflateAgreed | null = null) {
     this.#socket = socket;
@@ -146,7 +162,13 @@ export class FuzzConnection {
     }
     for (let at = 0; at < payload.length; at += fragmentSize) {
       const end = Math.min(at + fragmentSize, payload.length);
-      this.sendFrame({ opcode: at === 0 ? opcode : Op.continuation, fin: end === payload.length, rsv: at === 0 ? rsv : 0, payload: payload.subarray(at, end), ...options });
+      this.sendFrame({
+        opcode: at === 0 ? opcode : Op.continuation,
+        fin: end === payload.length,
+        rsv: at === 0 ? rsv : 0,
+        payload: payload.subarray(at, end),
+        ...options,
+      });
     }
   }
 
@@ -160,7 +182,8 @@ export class FuzzConnection {
     this.state = 'closing';
     this.closedByMe = !isReply;
     this.localCloseCode = code ?? null;
-    this.localCloseReason = reason === undefined ? null : typeof reason === 'string' ? reason : Buffer.from(reason).toString('hex');
+    this.localCloseReason =
+      reason === undefined ? null : typeof reason === 'string' ? reason : Buffer.from(reason).toString('hex');
     if (this.closedByMe) {
       this.after(this.#timing.closeHandshakeTimeout, () => {
         this.wasCloseHandshakeTimeout = true;
@@ -203,10 +226,13 @@ export class FuzzConnection {
 
   /** Run `fn` after `seconds` (scaled) unless the connection is gone by then. */
   after(seconds: number, fn: () => void): void {
-    const timer = setTimeout(() => {
-      this.#timers.delete(timer);
-      if (this.state !== 'closed') fn();
-    }, seconds * 1000 * this.#timing.scale);
+    const timer = setTimeout(
+      () => {
+        this.#timers.delete(timer);
+        if (this.state !== 'closed') fn();
+      },
+      seconds * 1000 * this.#timing.scale,
+    );
     this.#timers.add(timer);
   }
 
@@ -239,9 +265,14 @@ export class FuzzConnection {
   }
 
   #onFrame(frame: ReadFrame): void {
-    const compressedStart = this.deflate !== null && frame.rsv === 4 && (frame.opcode === Op.text || frame.opcode === Op.binary);
+    const compressedStart =
+      this.deflate !== null && frame.rsv === 4 && (frame.opcode === Op.text || frame.opcode === Op.binary);
     if (frame.rsv !== 0 && !compressedStart) {
-      return this.#violation(this.deflate ? `RSV bits ${frame.rsv} on a ${isControlOpcode(frame.opcode) ? 'control' : 'continuation'} frame` : `RSV bits ${frame.rsv} set without a negotiated extension`);
+      return this.#violation(
+        this.deflate
+          ? `RSV bits ${frame.rsv} on a ${isControlOpcode(frame.opcode) ? 'control' : 'continuation'} frame`
+          : `RSV bits ${frame.rsv} set without a negotiated extension`,
+      );
     }
     if (!isKnownOpcode(frame.opcode)) return this.#violation(`reserved opcode ${frame.opcode}`);
     if (this.#role === 'client' && frame.masked) return this.#violation('masked frame from server');
@@ -262,7 +293,13 @@ export class FuzzConnection {
       case Op.text:
       case Op.binary:
         if (this.#message) return this.#violation('new data frame while a fragmented message is in progress');
-        this.#message = { binary: frame.opcode === Op.binary, compressed: compressedStart, parts: [], size: 0, utf8: frame.opcode === Op.text && !compressedStart ? new Utf8Validator() : null };
+        this.#message = {
+          binary: frame.opcode === Op.binary,
+          compressed: compressedStart,
+          parts: [],
+          size: 0,
+          utf8: frame.opcode === Op.text && !compressedStart ? new Utf8Validator() : null,
+        };
         return this.#onData(frame);
       default: // continuation
         if (!this.#message) return this.#violation('continuation frame with no message to continue');
@@ -275,10 +312,12 @@ export class FuzzConnection {
     message.parts.push(frame.payload);
     message.size += frame.payload.length;
     if (message.size > MAX_PAYLOAD) return this.#violation(`message over ${MAX_PAYLOAD} bytes`, Close.messageTooBig);
-    if (message.utf8 && !message.utf8.push(frame.payload)) return this.#violation('invalid UTF-8 in text message', Close.invalidPayload);
+    if (message.utf8 && !message.utf8.push(frame.payload))
+      return this.#violation('invalid UTF-8 in text message', Close.invalidPayload);
     if (!frame.fin) return;
     this.#message = null;
-    if (message.utf8 && !message.utf8.complete) return this.#violation('text message ends inside a UTF-8 sequence', Close.invalidPayload);
+    if (message.utf8 && !message.utf8.complete)
+      return this.#violation('text message ends inside a UTF-8 sequence', Close.invalidPayload);
     let payload = message.parts.length === 1 ? message.parts[0]! : concat(message.parts);
     if (message.compressed) {
       try {
@@ -286,8 +325,10 @@ export class FuzzConnection {
       } catch (error) {
         return this.#violation(`invalid compressed message: ${(error as Error).message}`, Close.invalidPayload);
       }
-      if (payload.length > MAX_PAYLOAD) return this.#violation(`message over ${MAX_PAYLOAD} bytes`, Close.messageTooBig);
-      if (!message.binary && !isValidUtf8(payload)) return this.#violation('invalid UTF-8 in (compressed) text message', Close.invalidPayload);
+      if (payload.length > MAX_PAYLOAD)
+        return this.#violation(`message over ${MAX_PAYLOAD} bytes`, Close.messageTooBig);
+      if (!message.binary && !isValidUtf8(payload))
+        return this.#violation('invalid UTF-8 in (compressed) text message', Close.invalidPayload);
     }
     this.onEvent({ type: 'message', binary: message.binary, payload });
   }
@@ -339,7 +380,9 @@ export class FuzzConnection {
     this.#clearTimers();
     if (!this.wasClean && this.wasNotCleanReason === null) {
       this.wasNotCleanReason =
-        wasClosing === 'open' ? 'peer dropped the TCP connection without previous WebSocket closing handshake' : 'peer dropped the TCP connection during the closing handshake';
+        wasClosing === 'open'
+          ? 'peer dropped the TCP connection without previous WebSocket closing handshake'
+          : 'peer dropped the TCP connection during the closing handshake';
     }
   }
 
@@ -367,7 +410,12 @@ export class FuzzConnection {
           // (thousands of tiny frames, e.g. 9.3.1, would otherwise cost one segment each).
           const batch = [item.bytes];
           let size = item.bytes.length;
-          while (size < 256 * 1024 && this.#queue.size > 0 && this.#queue.peek()!.chop === 0 && !this.#queue.peek()!.sync) {
+          while (
+            size < 256 * 1024 &&
+            this.#queue.size > 0 &&
+            this.#queue.peek()!.chop === 0 &&
+            !this.#queue.peek()!.sync
+          ) {
             const more = this.#queue.shift()!.bytes;
             batch.push(more);
             size += more.length;

@@ -6,7 +6,10 @@ import { Buffer } from 'node:buffer';
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 export const MAX_HEAD_BYTES = 16 * 1024;
 
-export const acceptKey = (key: string): string => createHash('sha1').update(key + GUID).digest('base64');
+export const acceptKey = (key: string): string =>
+  createHash('sha1')
+    .update(key + GUID)
+    .digest('base64');
 export const newClientKey = (): string => randomBytes(16).toString('base64');
 
 export interface WsTarget {
@@ -85,7 +88,8 @@ export function checkServerResponse(head: Head, key: string, extensionsOffered =
   if (!hasToken(head.headers.get('upgrade'), 'websocket')) return 'missing "Upgrade: websocket"';
   if (!hasToken(head.headers.get('connection'), 'upgrade')) return 'missing "Connection: Upgrade"';
   if (head.headers.get('sec-websocket-accept') !== acceptKey(key)) return 'wrong Sec-WebSocket-Accept';
-  if (!extensionsOffered && head.headers.has('sec-websocket-extensions')) return 'server accepted an extension we did not offer';
+  if (!extensionsOffered && head.headers.has('sec-websocket-extensions'))
+    return 'server accepted an extension we did not offer';
   return null;
 }
 
@@ -111,7 +115,12 @@ export function checkClientRequest(head: Head): ClientRequest | string {
 }
 
 export function buildServerResponse(key: string, extensions?: string): string {
-  const lines = ['HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Accept: ${acceptKey(key)}`];
+  const lines = [
+    'HTTP/1.1 101 Switching Protocols',
+    'Upgrade: websocket',
+    'Connection: Upgrade',
+    `Sec-WebSocket-Accept: ${acceptKey(key)}`,
+  ];
   if (extensions) lines.push(`Sec-WebSocket-Extensions: ${extensions}`);
   return [...lines, '', ''].join('\r\n');
 }

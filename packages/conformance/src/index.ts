@@ -1,5 +1,14 @@
 // @ws/conformance: an Autobahn|Testsuite-equivalent conformance suite. This file only re-exports.
-export { allCases, selectCases, matchesPattern, compareIds, sectionOf, SECTION_TITLES, SUBSECTION_TITLES, EXTRA_SECTIONS } from './cases/index.ts';
+export {
+  allCases,
+  selectCases,
+  matchesPattern,
+  compareIds,
+  sectionOf,
+  SECTION_TITLES,
+  SUBSECTION_TITLES,
+  EXTRA_SECTIONS,
+} from './cases/index.ts';
 export type { RegistryOptions } from './cases/index.ts';
 export { UTF8_GROUPS } from './cases/section-6-utf8.ts';
 export { CaseRun, missingResult } from './case.ts';

@@ -67,8 +67,10 @@ export interface Verdict {
 export function combine(v: Verdict): { outcome: Outcome; reason: string } {
   const b = v.behavior;
   if (b === 'INFORMATIONAL' || b === 'UNIMPLEMENTED') return { outcome: b, reason: v.result };
-  if (b === 'FAILED') return { outcome: 'FAILED', reason: v.behaviorClose === 'OK' ? v.result : `${v.result} ${v.resultClose}` };
-  if (v.behaviorClose === 'FAILED' || v.behaviorClose === 'UNCLEAN') return { outcome: 'FAILED', reason: v.resultClose };
+  if (b === 'FAILED')
+    return { outcome: 'FAILED', reason: v.behaviorClose === 'OK' ? v.result : `${v.result} ${v.resultClose}` };
+  if (v.behaviorClose === 'FAILED' || v.behaviorClose === 'UNCLEAN')
+    return { outcome: 'FAILED', reason: v.resultClose };
   if (v.behaviorClose === 'WRONG CODE' || v.behaviorClose === 'FAILED BY CLIENT') {
     return { outcome: 'NON-STRICT', reason: b === 'NON-STRICT' ? `${v.result} ${v.resultClose}` : v.resultClose };
   }

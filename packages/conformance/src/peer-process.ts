@@ -23,7 +23,9 @@ export function shellQuote(value: string): string {
 
 /** Replace `{name}` placeholders in a command template with shell-quoted values. */
 export function fillTemplate(template: string, values: Record<string, string | number>): string {
-  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in values ? shellQuote(String(values[name])) : whole));
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) =>
+    name in values ? shellQuote(String(values[name])) : whole,
+  );
 }
 
 /** A free TCP port on 127.0.0.1 (bound, read, released). */
@@ -112,9 +114,14 @@ export class PeerProcess {
       const onLine = (line: string): void => {
         if (line.includes(text)) done(null, line);
       };
-      const timer = setTimeout(() => done(new Error(`no line containing "${text}" within ${timeoutMs} ms from: ${this.command}`)), timeoutMs);
+      const timer = setTimeout(
+        () => done(new Error(`no line containing "${text}" within ${timeoutMs} ms from: ${this.command}`)),
+        timeoutMs,
+      );
       this.#listeners.add(onLine);
-      void this.exited.then((code) => done(new Error(`exited with code ${code} before printing "${text}": ${this.command}`)));
+      void this.exited.then((code) =>
+        done(new Error(`exited with code ${code} before printing "${text}": ${this.command}`)),
+      );
     });
   }
 

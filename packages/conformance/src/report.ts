@@ -54,7 +54,12 @@ export function countOutcomes(outcomes: Iterable<Outcome>): Record<Outcome, numb
 export function toExpected(report: RunReport, runtime: string): ExpectedFile {
   const cases: Record<string, ExpectedCase> = {};
   for (const r of [...report.cases].sort((a, b) => compareIds(a.id, b.id))) {
-    cases[r.id] = { outcome: r.outcome, closeCode: r.remoteCloseCode, clean: r.wasClean, ...(r.outcome === 'OK' ? {} : { reason: r.reason }) };
+    cases[r.id] = {
+      outcome: r.outcome,
+      closeCode: r.remoteCloseCode,
+      clean: r.wasClean,
+      ...(r.outcome === 'OK' ? {} : { reason: r.reason }),
+    };
   }
   return {
     runtime,
@@ -98,9 +103,14 @@ export interface Comparison {
  * deterministic OK for our adapters. Pass `tolerateTiming` for a peer that answers
  * asynchronously (ws, python websockets), where Autobahn itself accepts NON-STRICT there.
  */
-export function compareWithExpected(results: readonly CaseResult[], expected: ExpectedFile, tolerateTiming = false): Comparison {
+export function compareWithExpected(
+  results: readonly CaseResult[],
+  expected: ExpectedFile,
+  tolerateTiming = false,
+): Comparison {
   const out: Comparison = { worse: [], better: [], unlisted: [] };
-  const rank = (r: CaseResult, o: Outcome): number => (tolerateTiming && r.timingDependent && o === 'NON-STRICT' ? OUTCOME_RANK.OK : OUTCOME_RANK[o]);
+  const rank = (r: CaseResult, o: Outcome): number =>
+    tolerateTiming && r.timingDependent && o === 'NON-STRICT' ? OUTCOME_RANK.OK : OUTCOME_RANK[o];
   for (const r of results) {
     const listed = expected.cases[r.id];
     if (!listed) out.unlisted.push(r.id);
@@ -130,17 +140,24 @@ export function formatSummary(results: readonly CaseResult[]): string {
   const rows: string[][] = [['section', 'cases', ...COLUMNS.map(([, label]) => label)]];
   for (const [section, list] of [...bySection].sort(([a], [b]) => compareIds(a, b))) {
     const counts = countOutcomes(list.map((r) => r.outcome));
-    rows.push([`${section} ${SECTION_TITLES[section] ?? ''}`.trim(), String(list.length), ...COLUMNS.map(([o]) => (counts[o] ? String(counts[o]) : '·'))]);
+    rows.push([
+      `${section} ${SECTION_TITLES[section] ?? ''}`.trim(),
+      String(list.length),
+      ...COLUMNS.map(([o]) => (counts[o] ? String(counts[o]) : '·')),
+    ]);
   }
   const total = countOutcomes(results.map((r) => r.outcome));
   rows.push(['total', String(results.length), ...COLUMNS.map(([o]) => String(total[o]))]);
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  const lines = rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '));
+  const lines = rows.map((r) =>
+    r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '),
+  );
   lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
   const notOk = results.filter((r) => r.outcome !== 'OK');
   if (notOk.length > 0) {
     lines.push('', 'not OK:');
-    for (const r of notOk) lines.push(`  ${r.id.padEnd(8)} ${r.outcome.padEnd(13)} ${closeInfo(r).padEnd(18)} ${r.reason}`);
+    for (const r of notOk)
+      lines.push(`  ${r.id.padEnd(8)} ${r.outcome.padEnd(13)} ${closeInfo(r).padEnd(18)} ${r.reason}`);
   }
   return lines.join('\n');
 }
@@ -158,7 +175,9 @@ export function formatComparison(c: Comparison, file: string): string {
     for (const w of c.worse) lines.push(`  ${w.id.padEnd(8)} ${w.expected} → ${w.actual}: ${w.reason}`);
   }
   if (c.better.length > 0) {
-    lines.push(`${c.better.length} case(s) improved (update the file with --update-expected): ${c.better.map((b) => `${b.id} ${b.expected} → ${b.actual}`).join(', ')}`);
+    lines.push(
+      `${c.better.length} case(s) improved (update the file with --update-expected): ${c.better.map((b) => `${b.id} ${b.expected} → ${b.actual}`).join(', ')}`,
+    );
   }
   return lines.join('\n');
 }

@@ -109,7 +109,10 @@ export class FuzzingServer {
     socket.once('close', () => this.#sockets.delete(socket));
     socket.on('error', () => {});
     const reader = new HeadReader();
-    const timer = setTimeout(() => socket.destroy(), (this.#options.openHandshakeTimeout ?? 5) * 1000 * this.#timing.scale);
+    const timer = setTimeout(
+      () => socket.destroy(),
+      (this.#options.openHandshakeTimeout ?? 5) * 1000 * this.#timing.scale,
+    );
     const onData = (chunk: Buffer): void => {
       const got = reader.push(chunk);
       if (got === 'more') return;
@@ -157,7 +160,14 @@ export class FuzzingServer {
     return conn;
   }
 
-  async #runCase(socket: Socket, key: string, rest: Buffer, def: CaseDef, agent: string, offer: string | undefined): Promise<void> {
+  async #runCase(
+    socket: Socket,
+    key: string,
+    rest: Buffer,
+    def: CaseDef,
+    agent: string,
+    offer: string | undefined,
+  ): Promise<void> {
     this.#running++;
     try {
       // Only the deflate cases (12, 13) accept the client's permessage-deflate offer.

@@ -2,7 +2,19 @@
 // strict echo server and Autobahn client: without flaws it passes every case; with one flaw it
 // must fail exactly the cases that cover the broken rule — no more, no fewer.
 import { afterAll, describe, it, type ExpectStatic } from 'vitest';
-import { FuzzingServer, UTF8_GROUPS, allCases, runAgainstServer, runMiniClient, selectCases, startMiniServer, type CaseDef, type CaseResult, type Flaw, type MiniServer } from '../src/index.ts';
+import {
+  FuzzingServer,
+  UTF8_GROUPS,
+  allCases,
+  runAgainstServer,
+  runMiniClient,
+  selectCases,
+  startMiniServer,
+  type CaseDef,
+  type CaseResult,
+  type Flaw,
+  type MiniServer,
+} from '../src/index.ts';
 import { INFORMATIONAL_CASES, explain } from './helpers/peers.ts';
 
 const QUICK = allCases({ quick: true });
@@ -10,7 +22,12 @@ const QUICK = allCases({ quick: true });
 /** Every case's outcome: FAILED for `failing`, INFORMATIONAL where the spec leaves it open, else OK. */
 function expectExactly(expect: ExpectStatic, results: readonly CaseResult[], failing: ReadonlySet<string>): void {
   const got = Object.fromEntries(results.map((r) => [r.id, r.outcome]));
-  const want = Object.fromEntries(results.map((r) => [r.id, failing.has(r.id) ? 'FAILED' : INFORMATIONAL_CASES.includes(r.id) ? 'INFORMATIONAL' : 'OK']));
+  const want = Object.fromEntries(
+    results.map((r) => [
+      r.id,
+      failing.has(r.id) ? 'FAILED' : INFORMATIONAL_CASES.includes(r.id) ? 'INFORMATIONAL' : 'OK',
+    ]),
+  );
   expect(got, explain(results)).toEqual(want);
 }
 
@@ -40,20 +57,38 @@ describe.concurrent('fuzzing client against the mini-peer server', () => {
     expectExactly(expect, await againstServer([], QUICK), new Set());
   });
 
-  it('echo-invalid-utf8: fails every invalid UTF-8 case (6.3, 6.4 and the invalid 6.5–6.23 vectors), nothing else', async ({ expect }) => {
+  it('echo-invalid-utf8: fails every invalid UTF-8 case (6.3, 6.4 and the invalid 6.5–6.23 vectors), nothing else', async ({
+    expect,
+  }) => {
     expect(INVALID_UTF8.size).toBe(6 + 69);
-    expectExactly(expect, await againstServer(['echo-invalid-utf8'], selectCases(QUICK, [], ['9', '12', '13'])), INVALID_UTF8);
+    expectExactly(
+      expect,
+      await againstServer(['echo-invalid-utf8'], selectCases(QUICK, [], ['9', '12', '13'])),
+      INVALID_UTF8,
+    );
   });
 
-  it('ignore-rsv: fails 3.1–3.6 (3.7, a close frame with RSV bits, is answered by a normal close, which Autobahn accepts)', async ({ expect }) => {
-    expectExactly(expect, await againstServer(['ignore-rsv'], selectCases(QUICK, [], ['9', '12', '13'])), new Set(['3.1', '3.2', '3.3', '3.4', '3.5', '3.6']));
+  it('ignore-rsv: fails 3.1–3.6 (3.7, a close frame with RSV bits, is answered by a normal close, which Autobahn accepts)', async ({
+    expect,
+  }) => {
+    expectExactly(
+      expect,
+      await againstServer(['ignore-rsv'], selectCases(QUICK, [], ['9', '12', '13'])),
+      new Set(['3.1', '3.2', '3.3', '3.4', '3.5', '3.6']),
+    );
   });
 
   it('ignore-mask: a server that accepts unmasked client frames fails section 14, nothing else', async ({ expect }) => {
-    expectExactly(expect, await againstServer(['ignore-mask'], selectCases(QUICK, [], ['9', '12', '13'])), new Set(['14.1.1', '14.1.2', '14.1.3']));
+    expectExactly(
+      expect,
+      await againstServer(['ignore-mask'], selectCases(QUICK, [], ['9', '12', '13'])),
+      new Set(['14.1.1', '14.1.2', '14.1.3']),
+    );
   });
 
-  it('deflate-uncompressed: RSV1 set on uncompressed data fails every compression case (all of 12, 13.1, 13.7), nothing else', async ({ expect }) => {
+  it('deflate-uncompressed: RSV1 set on uncompressed data fails every compression case (all of 12, 13.1, 13.7), nothing else', async ({
+    expect,
+  }) => {
     const defs = selectCases(QUICK, ['1.1', '12', '13.1', '13.7']);
     const failing = new Set(defs.filter((d) => d.id.startsWith('12.') || d.id.startsWith('13.')).map((d) => d.id));
     expect(failing.size).toBe(90 + 36);
@@ -64,7 +99,11 @@ describe.concurrent('fuzzing client against the mini-peer server', () => {
 
   it('never-echo-close: fails every case where we close and the spec requires a clean close', async ({ expect }) => {
     const defs = selectCases(QUICK, ['1', '2', '5', '7', '10']);
-    const failing = new Set(defs.filter((d) => d.close.closedByMe && d.close.requireClean && !INFORMATIONAL_CASES.includes(d.id)).map((d) => d.id));
+    const failing = new Set(
+      defs
+        .filter((d) => d.close.closedByMe && d.close.requireClean && !INFORMATIONAL_CASES.includes(d.id))
+        .map((d) => d.id),
+    );
     expect(failing.size).toBeGreaterThan(40);
     expectExactly(expect, await againstServer(['never-echo-close'], defs, 12), failing);
   });
@@ -93,6 +132,10 @@ describe.concurrent('fuzzing server against the mini-peer Autobahn client', () =
     expectExactly(expect, await run(expect, flawed, ['ignore-mask']), new Set(['14.1.1', '14.1.2', '14.1.3']));
   });
   it('a client that echoes invalid UTF-8 fails those cases, nothing else', async ({ expect }) => {
-    expectExactly(expect, await run(expect, flawed, ['echo-invalid-utf8']), new Set([...INVALID_UTF8].filter((id) => !id.startsWith('6.4.'))));
+    expectExactly(
+      expect,
+      await run(expect, flawed, ['echo-invalid-utf8']),
+      new Set([...INVALID_UTF8].filter((id) => !id.startsWith('6.4.'))),
+    );
   });
 });

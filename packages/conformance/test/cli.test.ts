@@ -34,7 +34,18 @@ describe('conformance CLI', () => {
   it('--server-cmd: starts the server on a free port, waits for "listening", tests it, stops it', async () => {
     const pidFile = file('server.pid');
     const cmd = `echo $$ > ${pidFile} && exec node ${path.join(PEERS_DIR, 'ws-echo-server.mjs')} --port {port}`;
-    const code = await main(['--server-cmd', cmd, '--cases', '1.1,2,7.7', '--concurrency', '4', '--json', file('server.json'), '--agent', 'ws']);
+    const code = await main([
+      '--server-cmd',
+      cmd,
+      '--cases',
+      '1.1,2,7.7',
+      '--concurrency',
+      '4',
+      '--json',
+      file('server.json'),
+      '--agent',
+      'ws',
+    ]);
     expect(code, lastOutput.join('\n')).toBe(0);
     const report = readJson<RunReport>('server.json');
     expect(report.role).toBe('server');
@@ -45,7 +56,16 @@ describe('conformance CLI', () => {
 
   it('--client-cmd: runs the client loop with {url} and {agent} against the fuzzing server', async () => {
     const cmd = `node ${path.join(PEERS_DIR, 'ws-autobahn-client.mjs')} --url {url} --agent {agent}`;
-    const code = await main(['--client-cmd', cmd, '--cases', '5,7.9', '--agent', 'ws-client', '--json', file('client.json')]);
+    const code = await main([
+      '--client-cmd',
+      cmd,
+      '--cases',
+      '5,7.9',
+      '--agent',
+      'ws-client',
+      '--json',
+      file('client.json'),
+    ]);
     expect(code, lastOutput.join('\n')).toBe(0);
     const report = readJson<RunReport>('client.json');
     expect(report.role).toBe('client');
@@ -59,16 +79,51 @@ describe('conformance CLI', () => {
     const bad = await startMiniServer(['ignore-rsv']);
     try {
       const expectedFile = file('mini-server.json');
-      expect(await main(['--url', good.url, '--cases', '3,4', '--concurrency', '8', '--expected', expectedFile, '--update-expected', '--agent', 'mini'])).toBe(0);
+      expect(
+        await main([
+          '--url',
+          good.url,
+          '--cases',
+          '3,4',
+          '--concurrency',
+          '8',
+          '--expected',
+          expectedFile,
+          '--update-expected',
+          '--agent',
+          'mini',
+        ]),
+      ).toBe(0);
       const expected = readJson<ExpectedFile>('mini-server.json');
       expect(Object.values(expected.cases).every((c) => c.outcome === 'OK')).toBe(true);
-      expect(await main(['--url', good.url, '--cases', '3,4', '--concurrency', '8', '--expected', expectedFile])).toBe(0);
-      expect(await main(['--url', bad.url, '--cases', '3,4', '--concurrency', '8', '--expected', expectedFile, '--json', file('bad.json')])).toBe(1);
-      const failed = readJson<RunReport>('bad.json').cases.filter((c) => c.outcome === 'FAILED').map((c) => c.id);
+      expect(await main(['--url', good.url, '--cases', '3,4', '--concurrency', '8', '--expected', expectedFile])).toBe(
+        0,
+      );
+      expect(
+        await main([
+          '--url',
+          bad.url,
+          '--cases',
+          '3,4',
+          '--concurrency',
+          '8',
+          '--expected',
+          expectedFile,
+          '--json',
+          file('bad.json'),
+        ]),
+      ).toBe(1);
+      const failed = readJson<RunReport>('bad.json')
+        .cases.filter((c) => c.outcome === 'FAILED')
+        .map((c) => c.id);
       expect(failed).toEqual(['3.1', '3.2', '3.3', '3.4', '3.5', '3.6']);
       // Recording the broken results as expected makes the same run pass: the gate ratchets.
-      expect(await main(['--url', bad.url, '--cases', '3,4', '--concurrency', '8', '--save', file('bad-expected.json')])).toBe(1);
-      expect(await main(['--url', bad.url, '--cases', '3,4', '--concurrency', '8', '--expected', file('bad-expected.json')])).toBe(0);
+      expect(
+        await main(['--url', bad.url, '--cases', '3,4', '--concurrency', '8', '--save', file('bad-expected.json')]),
+      ).toBe(1);
+      expect(
+        await main(['--url', bad.url, '--cases', '3,4', '--concurrency', '8', '--expected', file('bad-expected.json')]),
+      ).toBe(0);
     } finally {
       await good.close();
       await bad.close();
@@ -88,7 +143,9 @@ describe('conformance CLI', () => {
   });
 
   it('fails every case a client never ran', async () => {
-    expect(await main(['--client-cmd', 'node -e "process.exit(0)"', '--cases', '1.1', '--json', file('gone.json')])).toBe(1);
+    expect(
+      await main(['--client-cmd', 'node -e "process.exit(0)"', '--cases', '1.1', '--json', file('gone.json')]),
+    ).toBe(1);
     const report = readJson<RunReport>('gone.json');
     expect(report.counts.FAILED).toBe(8);
     expect(report.cases[0]!.reason).toMatch(/never ran/);

@@ -11,7 +11,19 @@ import { PeerProcess, freePort } from '../src/peer-process.ts';
 import { INFORMATIONAL_CASES, PEERS_DIR, explain, findPythonWithWebsockets } from './helpers/peers.ts';
 
 const CASES = allCases({ quick: true });
-const ECHO_RACE = new Set(['3.2', '3.3', '3.4', '4.1.3', '4.1.4', '4.1.5', '4.2.3', '4.2.4', '4.2.5', '5.15', '14.1.2']);
+const ECHO_RACE = new Set([
+  '3.2',
+  '3.3',
+  '3.4',
+  '4.1.3',
+  '4.1.4',
+  '4.1.5',
+  '4.2.3',
+  '4.2.4',
+  '4.2.5',
+  '5.15',
+  '14.1.2',
+]);
 const python = findPythonWithWebsockets();
 
 function check(expect: ExpectStatic, results: CaseResult[]): void {
@@ -47,11 +59,16 @@ const missing = python === null;
 
   it.skipIf(missing)('as a client', async ({ expect }) => {
     const server = await FuzzingServer.start({ cases: CASES });
-    const peer = new PeerProcess(`${python} ${path.join(PEERS_DIR, 'python-autobahn-client.py')} --url ${server.url} --agent python`);
+    const peer = new PeerProcess(
+      `${python} ${path.join(PEERS_DIR, 'python-autobahn-client.py')} --url ${server.url} --agent python`,
+    );
     try {
       expect(await peer.exited, peer.output()).toBe(0);
       expect(server.reported('python')).toBe(true);
-      check(expect, CASES.map((d) => server.results('python').get(d.id)!));
+      check(
+        expect,
+        CASES.map((d) => server.results('python').get(d.id)!),
+      );
     } finally {
       await peer.stop();
       await server.close();

@@ -2,7 +2,17 @@
 // expected-file comparison.
 import { describe, expect, it } from 'vitest';
 import { Buffer } from 'node:buffer';
-import { UTF8_GROUPS, Utf8Validator, allCases, combine, compareIds, isValidUtf8, matchesPattern, selectCases, sectionOf } from '../src/index.ts';
+import {
+  UTF8_GROUPS,
+  Utf8Validator,
+  allCases,
+  combine,
+  compareIds,
+  isValidUtf8,
+  matchesPattern,
+  selectCases,
+  sectionOf,
+} from '../src/index.ts';
 import { encodeFrame, encodeHeader, closePayload } from '../src/frame.ts';
 import { FrameReader } from '../src/frame-reader.ts';
 import { repeatTo } from '../src/bytes.ts';
@@ -16,7 +26,20 @@ describe('case registry', () => {
   it('has Autobahn’s case counts per section (517 cases in 1–7, 9, 10, 12, 13) plus our 3 masking cases', () => {
     const counts: Record<string, number> = {};
     for (const d of allCases()) counts[sectionOf(d.id)] = (counts[sectionOf(d.id)] ?? 0) + 1;
-    expect(counts).toEqual({ '1': 16, '2': 11, '3': 7, '4': 10, '5': 20, '6': 145, '7': 37, '9': 54, '10': 1, '12': 90, '13': 126, '14': 3 });
+    expect(counts).toEqual({
+      '1': 16,
+      '2': 11,
+      '3': 7,
+      '4': 10,
+      '5': 20,
+      '6': 145,
+      '7': 37,
+      '9': 54,
+      '10': 1,
+      '12': 90,
+      '13': 126,
+      '14': 3,
+    });
     expect(allCases({ autobahnOnly: true })).toHaveLength(517);
   });
 
@@ -42,7 +65,16 @@ describe('case registry', () => {
     expect(matchesPattern('6.40.1', '6.4')).toBe(false);
     expect(matchesPattern('1.1.1', '1.1.1')).toBe(true);
     expect(matchesPattern('7.13.2', '7.*.2')).toBe(true);
-    expect(selectCases(defs, ['2'], ['2.1*']).map((d) => d.id)).toEqual(['2.2', '2.3', '2.4', '2.5', '2.6', '2.7', '2.8', '2.9']);
+    expect(selectCases(defs, ['2'], ['2.1*']).map((d) => d.id)).toEqual([
+      '2.2',
+      '2.3',
+      '2.4',
+      '2.5',
+      '2.6',
+      '2.7',
+      '2.8',
+      '2.9',
+    ]);
     expect(selectCases(defs, ['9.*'])).toHaveLength(54);
   });
 });
@@ -50,26 +82,58 @@ describe('case registry', () => {
 describe('permessage-deflate negotiation and codec', () => {
   const offer = { clientMaxWindowBits: true as const, serverNoContextTakeover: true, serverMaxWindowBits: 10 };
   it('formats offers', () => {
-    expect(formatOffer(offer)).toBe('permessage-deflate; client_max_window_bits; server_no_context_takeover; server_max_window_bits=10');
+    expect(formatOffer(offer)).toBe(
+      'permessage-deflate; client_max_window_bits; server_no_context_takeover; server_max_window_bits=10',
+    );
   });
   it('accepts a valid response and rejects invalid ones', () => {
     expect(checkDeflateResponse(undefined, [offer])).toBeNull();
-    expect(checkDeflateResponse('permessage-deflate; server_no_context_takeover; server_max_window_bits=9; client_max_window_bits=12', [offer])).toMatchObject({ serverMaxWindowBits: 9, clientMaxWindowBits: 12, serverNoContextTakeover: true });
-    expect(checkDeflateResponse('permessage-deflate; server_max_window_bits=10', [offer])).toMatch(/server_no_context_takeover/);
-    expect(checkDeflateResponse('permessage-deflate; server_no_context_takeover; server_max_window_bits=11', [offer])).toMatch(/server_max_window_bits/);
-    expect(checkDeflateResponse('permessage-deflate; server_no_context_takeover; server_max_window_bits=10; client_max_window_bits', [offer])).toMatch(/8\.\.15/);
+    expect(
+      checkDeflateResponse(
+        'permessage-deflate; server_no_context_takeover; server_max_window_bits=9; client_max_window_bits=12',
+        [offer],
+      ),
+    ).toMatchObject({ serverMaxWindowBits: 9, clientMaxWindowBits: 12, serverNoContextTakeover: true });
+    expect(checkDeflateResponse('permessage-deflate; server_max_window_bits=10', [offer])).toMatch(
+      /server_no_context_takeover/,
+    );
+    expect(
+      checkDeflateResponse('permessage-deflate; server_no_context_takeover; server_max_window_bits=11', [offer]),
+    ).toMatch(/server_max_window_bits/);
+    expect(
+      checkDeflateResponse(
+        'permessage-deflate; server_no_context_takeover; server_max_window_bits=10; client_max_window_bits',
+        [offer],
+      ),
+    ).toMatch(/8\.\.15/);
     expect(checkDeflateResponse('permessage-deflate; client_max_window_bits=10', [{}])).toMatch(/not in the offer/);
     expect(checkDeflateResponse('permessage-deflate; foo', [{}])).toMatch(/unknown/);
     expect(checkDeflateResponse('permessage-deflate', [])).toMatch(/did not offer/);
   });
   it('answers offers as the fuzzing server', () => {
-    expect(acceptDeflateOffer('permessage-deflate; client_max_window_bits', { clientNoContextTakeover: true, clientMaxWindowBits: 9 })?.header).toBe('permessage-deflate; client_no_context_takeover; client_max_window_bits=9');
-    expect(acceptDeflateOffer('x-foo, permessage-deflate; server_max_window_bits=8, permessage-deflate', { clientNoContextTakeover: false, clientMaxWindowBits: 0 })?.header).toBe('permessage-deflate');
+    expect(
+      acceptDeflateOffer('permessage-deflate; client_max_window_bits', {
+        clientNoContextTakeover: true,
+        clientMaxWindowBits: 9,
+      })?.header,
+    ).toBe('permessage-deflate; client_no_context_takeover; client_max_window_bits=9');
+    expect(
+      acceptDeflateOffer('x-foo, permessage-deflate; server_max_window_bits=8, permessage-deflate', {
+        clientNoContextTakeover: false,
+        clientMaxWindowBits: 0,
+      })?.header,
+    ).toBe('permessage-deflate');
     expect(acceptDeflateOffer(undefined, { clientNoContextTakeover: false, clientMaxWindowBits: 0 })).toBeNull();
   });
   it('round-trips messages with and without context takeover', () => {
     for (const nct of [false, true]) {
-      const agreed = { serverNoContextTakeover: nct, clientNoContextTakeover: nct, serverMaxWindowBits: 9, clientMaxWindowBits: 9, header: '' };
+      const agreed = {
+        serverNoContextTakeover: nct,
+        clientNoContextTakeover: nct,
+        serverMaxWindowBits: 9,
+        clientMaxWindowBits: 9,
+        header: '',
+      };
       const client = new DeflateCodec(agreed, 'client');
       const server = new DeflateCodec(agreed, 'server');
       for (let i = 0; i < 5; i++) {
@@ -82,7 +146,9 @@ describe('permessage-deflate negotiation and codec', () => {
 
 describe('UTF-8 validator', () => {
   it('agrees with the published validity of every 6.5–6.23 vector', () => {
-    for (const group of UTF8_GROUPS) for (const v of group.vectors) expect(isValidUtf8(v.bytes), `${group.title}: ${Buffer.from(v.bytes).toString('hex')}`).toBe(v.valid);
+    for (const group of UTF8_GROUPS)
+      for (const v of group.vectors)
+        expect(isValidUtf8(v.bytes), `${group.title}: ${Buffer.from(v.bytes).toString('hex')}`).toBe(v.valid);
     const vectorCount = UTF8_GROUPS.reduce((n, g) => n + g.vectors.length, 0);
     expect(vectorCount).toBe(132);
   });
@@ -129,14 +195,19 @@ describe('frames', () => {
     expect(Buffer.from(encodeHeader(0x2, false, 5, 126, null)).toString('hex')).toBe('52' + '7e007e');
     expect(Buffer.from(encodeHeader(0x9, true, 0, 65536, null)).toString('hex')).toBe('897f' + '0000000000010000');
     const frame = encodeFrame({ opcode: 0x1, payload: 'Hi' }, Uint8Array.of(1, 2, 3, 4));
-    expect(Buffer.from(frame).toString('hex')).toBe('8182' + '01020304' + (0x48 ^ 1).toString(16) + (0x69 ^ 2).toString(16).padStart(2, '0'));
+    expect(Buffer.from(frame).toString('hex')).toBe(
+      '8182' + '01020304' + (0x48 ^ 1).toString(16) + (0x69 ^ 2).toString(16).padStart(2, '0'),
+    );
     expect(Buffer.from(closePayload(1000, 'ok')).toString('hex')).toBe('03e86f6b');
     expect(Buffer.from(closePayload(undefined, 'a')).toString('hex')).toBe('61');
   });
 
   it('reads frames from any split of the stream, unmasking', () => {
     const key = Uint8Array.of(9, 8, 7, 6);
-    const stream = Buffer.concat([encodeFrame({ opcode: 0x1, payload: repeatTo('*', 300) }, key), encodeFrame({ opcode: 0xa, fin: true, rsv: 2, payload: 'x' }, null)]);
+    const stream = Buffer.concat([
+      encodeFrame({ opcode: 0x1, payload: repeatTo('*', 300) }, key),
+      encodeFrame({ opcode: 0xa, fin: true, rsv: 2, payload: 'x' }, null),
+    ]);
     for (let step = 1; step <= 7; step++) {
       const reader = new FrameReader(1 << 20);
       const frames = [];
@@ -159,8 +230,10 @@ describe('frames', () => {
 });
 
 describe('judging (Autobahn’s two verdicts folded into one outcome)', () => {
-  const v = (behavior: 'OK' | 'NON-STRICT' | 'FAILED' | 'INFORMATIONAL', behaviorClose: 'OK' | 'FAILED' | 'UNCLEAN' | 'WRONG CODE' | 'FAILED BY CLIENT' | 'INFORMATIONAL') =>
-    combine({ behavior, behaviorClose, result: 'r', resultClose: 'c' }).outcome;
+  const v = (
+    behavior: 'OK' | 'NON-STRICT' | 'FAILED' | 'INFORMATIONAL',
+    behaviorClose: 'OK' | 'FAILED' | 'UNCLEAN' | 'WRONG CODE' | 'FAILED BY CLIENT' | 'INFORMATIONAL',
+  ) => combine({ behavior, behaviorClose, result: 'r', resultClose: 'c' }).outcome;
   it('fails a case closed by the wrong side or uncleanly where clean is required', () => {
     expect(v('OK', 'FAILED')).toBe('FAILED');
     expect(v('OK', 'UNCLEAN')).toBe('FAILED');
@@ -180,7 +253,11 @@ describe('judging (Autobahn’s two verdicts folded into one outcome)', () => {
 
 describe('expected results', () => {
   const defs = allCases().slice(0, 3);
-  const result = (i: number, outcome: CaseResult['outcome']): CaseResult => ({ ...missingResult(defs[i]!, 'x'), outcome, reason: `why ${outcome}` });
+  const result = (i: number, outcome: CaseResult['outcome']): CaseResult => ({
+    ...missingResult(defs[i]!, 'x'),
+    outcome,
+    reason: `why ${outcome}`,
+  });
   const report = (results: CaseResult[]): RunReport => ({
     tool: '@ws/conformance',
     formatVersion: 1,
@@ -196,7 +273,12 @@ describe('expected results', () => {
 
   it('flags a case that got worse, notes one that improved, expects unlisted cases OK', () => {
     const expected = toExpected(report([result(0, 'OK'), result(1, 'NON-STRICT')]), 'node');
-    expect(expected.cases['1.1.2']).toEqual({ outcome: 'NON-STRICT', closeCode: null, clean: false, reason: 'why NON-STRICT' });
+    expect(expected.cases['1.1.2']).toEqual({
+      outcome: 'NON-STRICT',
+      closeCode: null,
+      clean: false,
+      reason: 'why NON-STRICT',
+    });
     const c = compareWithExpected([result(0, 'NON-STRICT'), result(1, 'OK'), result(2, 'FAILED')], expected);
     expect(c.worse.map((w) => `${w.id} ${w.expected}→${w.actual}`)).toEqual(['1.1.1 OK→NON-STRICT', '1.1.3 OK→FAILED']);
     expect(c.better.map((w) => w.id)).toEqual(['1.1.2']);
@@ -204,13 +286,21 @@ describe('expected results', () => {
   });
 
   it('is strict by default; tolerates NON-STRICT on a timing-dependent case only when asked; FAILED is always worse', () => {
-    const racy = (outcome: CaseResult['outcome']): CaseResult => ({ ...missingResult(allCases().find((d) => d.id === '3.2')!, 'x'), outcome, timingDependent: true });
+    const racy = (outcome: CaseResult['outcome']): CaseResult => ({
+      ...missingResult(allCases().find((d) => d.id === '3.2')!, 'x'),
+      outcome,
+      timingDependent: true,
+    });
     const expected = toExpected(report([racy('OK')]), 'node');
     expect(compareWithExpected([racy('NON-STRICT')], expected).worse.map((w) => w.id)).toEqual(['3.2']);
     expect(compareWithExpected([racy('NON-STRICT')], expected, true).worse).toEqual([]);
     expect(compareWithExpected([racy('FAILED')], expected, true).worse.map((w) => w.id)).toEqual(['3.2']);
     expect(compareWithExpected([racy('FAILED')], expected).worse.map((w) => w.id)).toEqual(['3.2']);
-    expect(allCases().filter((d) => d.timingDependent).map((d) => d.id)).toEqual(['3.2', '3.3', '3.4', '4.1.3', '4.1.4', '4.1.5', '4.2.3', '4.2.4', '4.2.5', '5.15', '14.1.2']);
+    expect(
+      allCases()
+        .filter((d) => d.timingDependent)
+        .map((d) => d.id),
+    ).toEqual(['3.2', '3.3', '3.4', '4.1.3', '4.1.4', '4.1.5', '4.2.3', '4.2.4', '4.2.5', '5.15', '14.1.2']);
   });
 
   it('writes one line per case, and reads back the same', () => {
@@ -223,18 +313,30 @@ describe('expected results', () => {
   it('treats INFORMATIONAL as no worse than OK', () => {
     const expected = toExpected(report([result(0, 'INFORMATIONAL')]), 'node');
     expect(compareWithExpected([result(0, 'OK')], expected).worse).toEqual([]);
-    expect(compareWithExpected([result(0, 'INFORMATIONAL')], toExpected(report([result(0, 'OK')]), 'node')).worse).toEqual([]);
+    expect(
+      compareWithExpected([result(0, 'INFORMATIONAL')], toExpected(report([result(0, 'OK')]), 'node')).worse,
+    ).toEqual([]);
   });
 });
 
 describe('command line', () => {
   it('parses targets and options, ignoring a stray `--` from `pnpm run x -- …`', () => {
-    const a = parseArgs(['--', '--server-cmd', 'pnpm run echo:node --port {port}', '--quick', '--cases=1.*,2', '--runtime', 'node']);
+    const a = parseArgs([
+      '--',
+      '--server-cmd',
+      'pnpm run echo:node --port {port}',
+      '--quick',
+      '--cases=1.*,2',
+      '--runtime',
+      'node',
+    ]);
     expect(a.serverCmd).toBe('pnpm run echo:node --port {port}');
     expect(a.quick).toBe(true);
     expect(a.cases).toEqual(['1.*', '2']);
     expect(a.runtime).toBe('node');
-    expect(fillTemplate('x --url {url} --agent {agent} {other}', { url: 'ws://h:1', agent: 'n' })).toBe('x --url ws://h:1 --agent n {other}');
+    expect(fillTemplate('x --url {url} --agent {agent} {other}', { url: 'ws://h:1', agent: 'n' })).toBe(
+      'x --url ws://h:1 --agent n {other}',
+    );
     expect(fillTemplate('x --agent {agent}', { agent: "it's a b" })).toBe(`x --agent 'it'\\''s a b'`);
   });
 

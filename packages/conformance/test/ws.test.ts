@@ -10,14 +10,19 @@ import { INFORMATIONAL_CASES, PEERS_DIR, explain, outcomes } from './helpers/pee
 
 const CASES = allCases({ quick: true });
 const expected = Object.fromEntries(
-  CASES.map((d) => [d.id, d.id.startsWith('6.4.') ? 'NON-STRICT' : INFORMATIONAL_CASES.includes(d.id) ? 'INFORMATIONAL' : 'OK']),
+  CASES.map((d) => [
+    d.id,
+    d.id.startsWith('6.4.') ? 'NON-STRICT' : INFORMATIONAL_CASES.includes(d.id) ? 'INFORMATIONAL' : 'OK',
+  ]),
 );
 
 // Server and client runs are independent: run them at once.
 describe.concurrent('ws 8.23 (reference peer)', () => {
   it('as a server: OK except fail-fast UTF-8 (NON-STRICT) and the informational cases', async ({ expect }) => {
     const port = await freePort();
-    const peer = new PeerProcess(fillTemplate(`node ${path.join(PEERS_DIR, 'ws-echo-server.mjs')} --port {port}`, { port }));
+    const peer = new PeerProcess(
+      fillTemplate(`node ${path.join(PEERS_DIR, 'ws-echo-server.mjs')} --port {port}`, { port }),
+    );
     try {
       await peer.waitForLine('listening', 30_000);
       const results = await runAgainstServer({ url: `ws://127.0.0.1:${port}`, cases: CASES, concurrency: 4 });
@@ -30,7 +35,9 @@ describe.concurrent('ws 8.23 (reference peer)', () => {
 
   it('as a client: the same', async ({ expect }) => {
     const server = await FuzzingServer.start({ cases: CASES });
-    const peer = new PeerProcess(`node ${path.join(PEERS_DIR, 'ws-autobahn-client.mjs')} --url ${server.url} --agent ws`);
+    const peer = new PeerProcess(
+      `node ${path.join(PEERS_DIR, 'ws-autobahn-client.mjs')} --url ${server.url} --agent ws`,
+    );
     try {
       expect(await peer.exited, peer.output()).toBe(0);
       expect(server.reported('ws')).toBe(true);

@@ -5,7 +5,12 @@ import { runAutobahnClient } from '@ws/codec/session';
 import { createConnection, permessageDeflate } from '../src/index.ts';
 import { parseFlags } from '@ws/codec/testing';
 
-const args = parseFlags(Deno.args, { url: 'ws://127.0.0.1:9001', agent: '@ws/deno', 'case-timeout': '60000', proxy: '' });
+const args = parseFlags(Deno.args, {
+  url: 'ws://127.0.0.1:9001',
+  agent: '@ws/deno',
+  'case-timeout': '60000',
+  proxy: '',
+});
 const count = await runAutobahnClient({
   createConnection,
   extensions: [permessageDeflate()],

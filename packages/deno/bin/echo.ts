@@ -12,10 +12,17 @@ import { echoFetch, testFetch, parseFlags, serverFlagOptions } from '@ws/codec/t
 
 const args = parseFlags(Deno.args, { port: '9001', host: '127.0.0.1', fetch: 'echo' });
 
-const server = createServer({ extensions: [permessageDeflate()], fetch: args.fetch === 'test' ? testFetch : echoFetch, ...serverFlagOptions(args) }, (ws) => {
-  ws.on('message', (data) => ws.send(data));
-  ws.on('error', () => {}); // a peer's violation closes that connection; nothing to report here
-});
+const server = createServer(
+  {
+    extensions: [permessageDeflate()],
+    fetch: args.fetch === 'test' ? testFetch : echoFetch,
+    ...serverFlagOptions(args),
+  },
+  (ws) => {
+    ws.on('message', (data) => ws.send(data));
+    ws.on('error', () => {}); // a peer's violation closes that connection; nothing to report here
+  },
+);
 const { port } = await server.listen(Number(args.port), args.host);
 console.log(`listening on ws://${args.host!.includes(':') ? `[${args.host}]` : args.host}:${port}`);
 

@@ -32,7 +32,11 @@ if (!Object.hasOwn(PERMISSIONS, script ?? '')) {
   console.error(`usage: run.mjs ${Object.keys(PERMISSIONS).join('|')} [args…]`);
   process.exit(2);
 }
-const child = spawn(denoBinary(), ['run', ...PERMISSIONS[script], '--config', CONFIG, path.join(HERE, script), ...args], { stdio: 'inherit' });
+const child = spawn(
+  denoBinary(),
+  ['run', ...PERMISSIONS[script], '--config', CONFIG, path.join(HERE, script), ...args],
+  { stdio: 'inherit' },
+);
 for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.on(signal, () => child.kill(signal));
 child.on('error', (error) => {
   console.error(`could not start deno: ${error.message} (run pnpm install)`);

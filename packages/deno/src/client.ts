@@ -50,7 +50,12 @@ async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
  * TCP to `proxy`, `CONNECT` to the target, then TLS to the origin inside the tunnel for wss (the
  * certificate checked against the origin's name, or `options.hostname`).
  */
-async function throughProxy(proxy: ProxyEndpoint, target: ReturnType<typeof parseWsUrl>, options: ConnectOptions, signal: AbortSignal): Promise<Deno.Conn> {
+async function throughProxy(
+  proxy: ProxyEndpoint,
+  target: ReturnType<typeof parseWsUrl>,
+  options: ConnectOptions,
+  signal: AbortSignal,
+): Promise<Deno.Conn> {
   const tcp = await Deno.connect({ hostname: proxy.hostname, port: proxy.port, transport: 'tcp', signal });
   try {
     const buffer = new Uint8Array(16 * 1024);
@@ -68,10 +73,16 @@ async function throughProxy(proxy: ProxyEndpoint, target: ReturnType<typeof pars
       target,
     );
     // TLS and WebSocket are both client-first: a proxy that already sent tunnel bytes is broken.
-    if (rest.length > 0) throw new ProxyError('the proxy sent data through the tunnel before the client spoke', null, null);
+    if (rest.length > 0)
+      throw new ProxyError('the proxy sent data through the tunnel before the client spoke', null, null);
     if (!target.secure) return tcp;
     const { caCerts, unsafelyDisableHostnameVerification } = options;
-    return await Deno.startTls(tcp, { hostname: options.hostname ?? target.hostname, caCerts, alpnProtocols: ALPN, unsafelyDisableHostnameVerification });
+    return await Deno.startTls(tcp, {
+      hostname: options.hostname ?? target.hostname,
+      caCerts,
+      alpnProtocols: ALPN,
+      unsafelyDisableHostnameVerification,
+    });
   } catch (error) {
     try {
       tcp.close();
@@ -82,7 +93,12 @@ async function throughProxy(proxy: ProxyEndpoint, target: ReturnType<typeof pars
   }
 }
 
-function dial(target: ReturnType<typeof parseWsUrl>, options: ConnectOptions, proxy: ProxyEndpoint | null, signal: AbortSignal): Promise<Deno.Conn> {
+function dial(
+  target: ReturnType<typeof parseWsUrl>,
+  options: ConnectOptions,
+  proxy: ProxyEndpoint | null,
+  signal: AbortSignal,
+): Promise<Deno.Conn> {
   if (proxy !== null) return throughProxy(proxy, target, options, signal);
   const { hostname, port } = target;
   if (!target.secure) return Deno.connect({ hostname, port, transport: 'tcp', signal });
@@ -94,7 +110,14 @@ function dial(target: ReturnType<typeof parseWsUrl>, options: ConnectOptions, pr
     );
   }
   const keyPair = cert !== undefined && key !== undefined ? { cert, key } : {};
-  return Deno.connectTls({ hostname, port, caCerts, alpnProtocols: ALPN, unsafelyDisableHostnameVerification, ...keyPair });
+  return Deno.connectTls({
+    hostname,
+    port,
+    caCerts,
+    alpnProtocols: ALPN,
+    unsafelyDisableHostnameVerification,
+    ...keyPair,
+  });
 }
 
 /**
@@ -105,12 +128,19 @@ function dial(target: ReturnType<typeof parseWsUrl>, options: ConnectOptions, pr
 export function createConnection(url: string | { href: string }, options: ConnectOptions = {}): WebSocketConnection {
   const target = parseWsUrl(url);
   const { caCerts, hostname, cert, key, unsafelyDisableHostnameVerification, ...sessionOptions } = options;
-  if ((cert === undefined) !== (key === undefined)) throw new WebSocketUsageError('INVALID_ARGUMENT', 'cert and key go together');
+  if ((cert === undefined) !== (key === undefined))
+    throw new WebSocketUsageError('INVALID_ARGUMENT', 'cert and key go together');
   if (cert !== undefined && options.proxy !== undefined && options.proxy !== null && options.proxy !== '') {
-    throw new WebSocketUsageError('INVALID_ARGUMENT', 'a client certificate cannot be combined with a proxy on Deno (TLS inside the tunnel uses Deno.startTls, which takes none)');
+    throw new WebSocketUsageError(
+      'INVALID_ARGUMENT',
+      'a client certificate cannot be combined with a proxy on Deno (TLS inside the tunnel uses Deno.startTls, which takes none)',
+    );
   }
   if (cert !== undefined && hostname !== undefined && hostname !== target.hostname) {
-    throw new WebSocketUsageError('INVALID_ARGUMENT', 'a client certificate cannot be combined with a hostname other than the URL\'s (Deno.startTls takes none)');
+    throw new WebSocketUsageError(
+      'INVALID_ARGUMENT',
+      "a client certificate cannot be combined with a hostname other than the URL's (Deno.startTls takes none)",
+    );
   }
   // A malformed proxy option throws here, like any invalid option; 'env' needs --allow-env.
   const proxy = resolveProxy(options.proxy, target, () => Deno.env.toObject());
@@ -139,6 +169,7 @@ export const WebSocket: WebSocketClass = createWebSocketClass({
  * `await stream.opened` → `{ readable, writable, protocol, extensions }`, `stream.closed`,
  * `stream.close({ closeCode, reason })`; `WebSocketStream.from(connection)` for a server's connection.
  */
-export const WebSocketStream: WebSocketStreamClass<ReadableStream<string | Uint8Array>, WritableStream<SendData>> = createWebSocketStreamClass((url, options) =>
-  createConnection(url, options as ConnectOptions),
-);
+export const WebSocketStream: WebSocketStreamClass<
+  ReadableStream<string | Uint8Array>,
+  WritableStream<SendData>
+> = createWebSocketStreamClass((url, options) => createConnection(url, options as ConnectOptions));

@@ -10,7 +10,15 @@
  * elsewhere, e.g. by an HTTP front that read the request head to route it: `Deno.serve` cannot
  * hand over its raw socket. The tracking and closing are the session layer's `SessionServer`.
  */
-import { SessionServer, transportHandlers, type ConnectionHandler, type PeerInfo, type ServerAddress as AnyServerAddress, type ServerSessionOptions, type WebSocketConnection } from '@ws/codec/session';
+import {
+  SessionServer,
+  transportHandlers,
+  type ConnectionHandler,
+  type PeerInfo,
+  type ServerAddress as AnyServerAddress,
+  type ServerSessionOptions,
+  type WebSocketConnection,
+} from '@ws/codec/session';
 import { DenoTransport } from './transport.ts';
 
 /** `Deno.listenTls`'s certificate and key (PEM text, not file names) and ALPN protocols. */
@@ -62,7 +70,10 @@ export class UpgradeHandler<T = unknown> extends SessionServer<T> {
 }
 
 /** An upgrade handler for sockets you accept yourself: `wss.handleSocket(conn, head)`, then `await wss.shutdown()`. */
-export function createUpgradeHandler<T = unknown>(options: ServerSessionOptions<T> = {}, onConnection?: ConnectionHandler<T>): UpgradeHandler<T> {
+export function createUpgradeHandler<T = unknown>(
+  options: ServerSessionOptions<T> = {},
+  onConnection?: ConnectionHandler<T>,
+): UpgradeHandler<T> {
   return new UpgradeHandler<T>(options, onConnection);
 }
 
@@ -84,13 +95,21 @@ export class WebSocketServer<T = unknown> extends UpgradeHandler<T> {
    * picks a free port). Rejects if the address is in use or permission is denied.
    */
   listen(port = 0, host = '0.0.0.0'): Promise<ServerAddress> {
-    if (this.listener !== null || this.closing) return Promise.reject(new Error('this server is already listening or closed'));
+    if (this.listener !== null || this.closing)
+      return Promise.reject(new Error('this server is already listening or closed'));
     try {
       const tls = this.#tls;
       this.listener =
         tls === undefined
           ? Deno.listen({ hostname: host, port, transport: 'tcp' })
-          : Deno.listenTls({ hostname: host, port, transport: 'tcp', cert: tls.cert, key: tls.key, alpnProtocols: tls.alpnProtocols ?? ['http/1.1'] });
+          : Deno.listenTls({
+              hostname: host,
+              port,
+              transport: 'tcp',
+              cert: tls.cert,
+              key: tls.key,
+              alpnProtocols: tls.alpnProtocols ?? ['http/1.1'],
+            });
     } catch (error) {
       return Promise.reject(error);
     }
@@ -121,7 +140,8 @@ export class WebSocketServer<T = unknown> extends UpgradeHandler<T> {
       try {
         conn = await listener.accept();
       } catch (error) {
-        if (this.closing || error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted) return;
+        if (this.closing || error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted)
+          return;
         // E.g. out of file descriptors: report, wait a little, go on.
         this.emit('error', error instanceof Error ? error : new Error(String(error)));
         await sleep(50);
@@ -140,7 +160,10 @@ export class WebSocketServer<T = unknown> extends UpgradeHandler<T> {
  * A standalone server; call `listen(port, host)` on it. `T` is the type of each connection's
  * `data`, set by `verifyClient` answering `{ data }` (inferred from it when not given).
  */
-export function createServer<T = unknown>(options: ServerOptions<T> = {}, onConnection?: ConnectionHandler<T>): WebSocketServer<T> {
+export function createServer<T = unknown>(
+  options: ServerOptions<T> = {},
+  onConnection?: ConnectionHandler<T>,
+): WebSocketServer<T> {
   return new WebSocketServer<T>(options, onConnection);
 }
 

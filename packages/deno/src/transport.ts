@@ -27,7 +27,6 @@
 import type { Transport, TransportHandlers } from '@ws/codec/session';
 import { useStrictDecoder } from '@ws/codec';
 
-
 /**
  * Read buffer sizes. A connection's working size starts at READ_MIN and doubles (up to READ_MAX)
  * each time a read fills at least half of a buffer; it halves when a burst (the reads up to one

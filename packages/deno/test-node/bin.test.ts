@@ -13,14 +13,22 @@ const START_TIME = 60_000; // Deno compiles the codec on a cold start
 const bins: Bins = { argv: (script) => [RUN, script], startTime: START_TIME };
 
 describe('@ws/deno bin scripts, from Node', () => {
-  it('echo.ts prints listening, echoes with types (deflate accepted), exits on SIGTERM', { timeout: START_TIME + 30_000 }, () => echoContract(bins, 'echo.ts'));
+  it(
+    'echo.ts prints listening, echoes with types (deflate accepted), exits on SIGTERM',
+    { timeout: START_TIME + 30_000 },
+    () => echoContract(bins, 'echo.ts'),
+  );
 
-  it('autobahn-client.ts runs the getCaseCount / runCase / updateReports loop', { timeout: START_TIME + 30_000 }, async () => {
+  it('autobahn-client.ts runs the getCaseCount / runCase / updateReports loop', {
+    timeout: START_TIME + 30_000,
+  }, async () => {
     // The contract throws on the first check that fails.
     await expect(autobahnClientContract(bins, 'autobahn-client.ts')).resolves.toBeUndefined();
   });
 
-  it('autobahn-client.ts --proxy runs every case through an HTTP CONNECT proxy (tinyproxy)', { timeout: START_TIME + 30_000 }, async () => {
+  it('autobahn-client.ts --proxy runs every case through an HTTP CONNECT proxy (tinyproxy)', {
+    timeout: START_TIME + 30_000,
+  }, async () => {
     const proxy = await startTinyproxy();
     try {
       await expect(autobahnClientContract(bins, 'autobahn-client.ts', proxy)).resolves.toBeUndefined();

@@ -6,7 +6,8 @@ import { connect } from '../src/index.ts';
 import { neverReads, slowReader, UPGRADE_REQUEST } from '../../../test/shared/backpressure.ts';
 import { HOST, ourServer, readHead, writeAll } from './helpers.ts';
 
-Deno.test("a slow reader: send() returns 'buffered', drain() resolves, all messages arrive in order", () => slowReader(ourServer, connect));
+Deno.test("a slow reader: send() returns 'buffered', drain() resolves, all messages arrive in order", () =>
+  slowReader(ourServer, connect));
 
 Deno.test('a peer that never reads is terminated once maxBufferedAmount is exceeded', () =>
   neverReads(ourServer, async (port) => {

@@ -23,7 +23,8 @@ function denoEcho(options: Parameters<typeof denoServer>[1] = {}) {
 }
 
 /** The next `n` messages of our connection, within `ms`. */
-const messages = (ws: WebSocketConnection, n: number, ms = 10_000): Promise<Array<string | Uint8Array>> => within(nextMessages(ws, n), ms, `${n} messages`);
+const messages = (ws: WebSocketConnection, n: number, ms = 10_000): Promise<Array<string | Uint8Array>> =>
+  within(nextMessages(ws, n), ms, `${n} messages`);
 
 Deno.test('connect: echo of text and binary of every length class, and a 16 MiB message', async () => {
   const server = denoEcho();
@@ -42,7 +43,11 @@ Deno.test('connect: echo of text and binary of every length class, and a 16 MiB 
     for (let i = 0; i < sent.length; i++) {
       const expected = sent[i]!;
       if (typeof expected === 'string') assertEquals(received[i], expected, `text message ${i}`);
-      else assert(received[i] instanceof Uint8Array && equalBytes(received[i] as Uint8Array, expected), `binary message ${i} (${expected.length} B)`);
+      else
+        assert(
+          received[i] instanceof Uint8Array && equalBytes(received[i] as Uint8Array, expected),
+          `binary message ${i} (${expected.length} B)`,
+        );
     }
     const big = bytes(16 * 1024 * 1024, 9);
     const back = messages(ws, 1, 30_000);
@@ -140,7 +145,7 @@ Deno.test('connect: a refused TCP connection rejects with TRANSPORT_ERROR', asyn
   listener.close(); // nothing listens there now
   const error = await assertRejects(within(connect(`ws://${HOST}:${port}`)), (e) => e instanceof HandshakeError);
   assertEquals((error as HandshakeError).code, 'TRANSPORT_ERROR');
-  assert((error as HandshakeError).cause instanceof Deno.errors.ConnectionRefused, 'the cause is Deno\'s error');
+  assert((error as HandshakeError).cause instanceof Deno.errors.ConnectionRefused, "the cause is Deno's error");
 });
 
 Deno.test('WebSocket (WHATWG class): open, message and close events in order', async () => {
@@ -156,7 +161,9 @@ Deno.test('WebSocket (WHATWG class): open, message and close events in order', a
         ws.send(new Uint8Array([1, 2, 3]));
       };
       ws.onmessage = (event: MessageEvent) => {
-        log.push(typeof event.data === 'string' ? `text ${event.data}` : `binary ${new Uint8Array(event.data).join(',')}`);
+        log.push(
+          typeof event.data === 'string' ? `text ${event.data}` : `binary ${new Uint8Array(event.data).join(',')}`,
+        );
         if (log.length === 3) ws.close(1000, 'done');
       };
       ws.onerror = () => log.push('error');
@@ -167,7 +174,6 @@ Deno.test('WebSocket (WHATWG class): open, message and close events in order', a
     });
     await within(done);
     assertEquals(log, ['open 1', 'text hi', 'binary 1,2,3', 'close 1000 true']);
-
   } finally {
     await server.close();
   }

@@ -1,7 +1,14 @@
 // What a new user runs into in their first hour, on Deno (as packages/node/test/first-hour.test.ts
 // on Node): `protocols` as a string, unknown and `ws` option names refused with a TypeError,
 // errors that say what happened, the WHATWG `error` event's shape, and `ws.data`.
-import { HandshakeError, WebSocket as OurWebSocket, connect, createConnection, createServer, type WebSocketConnection } from '../src/index.ts';
+import {
+  HandshakeError,
+  WebSocket as OurWebSocket,
+  connect,
+  createConnection,
+  createServer,
+  type WebSocketConnection,
+} from '../src/index.ts';
 import { assert, assertEquals, assertMatch } from '../../../test/shared/assert.ts';
 import { HOST, denoClient, denoClose, ourServer, within } from './helpers.ts';
 
@@ -34,7 +41,9 @@ function failure(ws: InstanceType<typeof OurWebSocket>): Promise<{ log: string[]
     error = e.error;
     message = e.message;
   });
-  return new Promise((resolve) => ws.addEventListener('close', () => resolve({ log: [...log, 'close'], error, message })));
+  return new Promise((resolve) =>
+    ws.addEventListener('close', () => resolve({ log: [...log, 'close'], error, message })),
+  );
 }
 
 Deno.test('protocols: "chat" (a string) is negotiated with Deno\'s WebSocket, our client and our WHATWG class', async () => {
@@ -79,7 +88,10 @@ Deno.test('unknown option keys and ws option names throw a TypeError naming the 
     assert(rejected instanceof TypeError, 'connect rejects with a TypeError');
     assertMatch(rejected.message, /unknown option "perMessageDeflate".*extensions/);
     const direct = thrown(() => createConnection(url, { handshakeTimeout: 1 } as never));
-    assert(direct instanceof TypeError && /timeouts: \{ handshakeTimeout \}/.test(direct.message), 'createConnection names timeouts.handshakeTimeout');
+    assert(
+      direct instanceof TypeError && /timeouts: \{ handshakeTimeout \}/.test(direct.message),
+      'createConnection names timeouts.handshakeTimeout',
+    );
     const whatwg = thrown(() => new OurWebSocket(url, { protocols: 'chat', maxPayload: 1 } as never));
     assert(whatwg instanceof TypeError && /"maxPayload"/.test(whatwg.message), 'the WHATWG class throws at once');
     const ok = await within(connect(url, { hostname: 'localhost', unsafelyDisableHostnameVerification: false }));
@@ -95,7 +107,7 @@ Deno.test('a closed port: the message says "connection refused", the cause is De
   const error = await within(connect(`ws://${HOST}:${port}/`).catch((e: unknown) => e));
   assert(error instanceof HandshakeError, 'a HandshakeError');
   assertEquals(error.message, `could not connect to ${HOST}:${port}: connection refused (ECONNREFUSED)`);
-  assert(error.cause instanceof Deno.errors.ConnectionRefused, 'the cause is Deno\'s error');
+  assert(error.cause instanceof Deno.errors.ConnectionRefused, "the cause is Deno's error");
 });
 
 Deno.test('an untrusted certificate: the message names TLS; a 403 names the status', async () => {
@@ -108,7 +120,7 @@ Deno.test('an untrusted certificate: the message names TLS; a 403 names the stat
     const error = await within(connect(`wss://localhost:${port}/`).catch((e: unknown) => e));
     assert(error instanceof HandshakeError, 'a HandshakeError');
     assertMatch(error.message, new RegExp(`^TLS handshake with localhost:${port} failed: TLS failure: .*certificate`));
-    assert(error.cause instanceof Error, 'the cause is Deno\'s error');
+    assert(error.cause instanceof Error, "the cause is Deno's error");
 
     const forbidden = await within(connect(refusing.url).catch((e: unknown) => e));
     assert(forbidden instanceof HandshakeError && forbidden.status === 403, 'status 403');
@@ -148,7 +160,10 @@ Deno.test('ws.data: set by verifyClient answering { data }, typed by createServe
     const client: WebSocketConnection = createConnection(`ws://${HOST}:${port}/?user=ada`);
     const greeting = new Promise((resolve) => client.once('message', resolve));
     assertEquals(await within(greeting), 'hello ada');
-    assertEquals([...server.connections].map((ws) => ws.data.user), ['ada']);
+    assertEquals(
+      [...server.connections].map((ws) => ws.data.user),
+      ['ada'],
+    );
     client.close();
     await within(client.closed);
   } finally {

@@ -7,7 +7,10 @@ import { within } from '../../../test/shared/wait.ts';
 export const HOST = '127.0.0.1';
 
 /** Our server on a free port. */
-export async function ourServer(options: ServerOptions = {}, onConnection?: ConnectionHandler): Promise<{ server: WebSocketServer; url: string; port: number }> {
+export async function ourServer(
+  options: ServerOptions = {},
+  onConnection?: ConnectionHandler,
+): Promise<{ server: WebSocketServer; url: string; port: number }> {
   const server = createServer(options, onConnection);
   const { port } = await server.listen(0, HOST);
   return { server, url: `ws://${HOST}:${port}`, port };
@@ -20,7 +23,10 @@ export { sleep, until, within } from '../../../test/shared/wait.ts';
 export { bytes, sameBytes as equalBytes } from '../../../test/shared/bytes.ts';
 
 /** Every message a built-in WebSocket received from its creation on, and who waits for more. */
-const inboxes = new WeakMap<WebSocket, { messages: Array<string | Uint8Array>; taken: number; wake: (() => void) | null }>();
+const inboxes = new WeakMap<
+  WebSocket,
+  { messages: Array<string | Uint8Array>; taken: number; wake: (() => void) | null }
+>();
 
 /** Record `ws`'s messages from now on, so that none dispatched before a test listens is lost. */
 export function record(ws: WebSocket): WebSocket {
@@ -88,7 +94,10 @@ export function denoServer(
   const server = Deno.serve({ hostname: HOST, port: 0, onListen: () => {} }, (request) => {
     const refusal = options.refuse?.(request) ?? null;
     if (refusal !== null) return refusal;
-    const { socket, response } = Deno.upgradeWebSocket(request, options.protocol === undefined ? {} : { protocol: options.protocol });
+    const { socket, response } = Deno.upgradeWebSocket(
+      request,
+      options.protocol === undefined ? {} : { protocol: options.protocol },
+    );
     socket.binaryType = 'arraybuffer';
     onSocket(socket, request);
     return response;

@@ -21,5 +21,7 @@ async function withSnippet(snippet: string, check: (port: number) => Promise<voi
   }
 }
 
-Deno.test('docs/http.md: fetch serves /health, the page and 404s beside an echoing WebSocket', () => withSnippet(serving!, (port) => checkServing(port, connect)));
-Deno.test('docs/http.md: fetchUpgrades accepts with data and headers, or refuses with a Response', () => withSnippet(upgrades!, (port) => checkUpgradesInFetch(port, connect)));
+Deno.test('docs/http.md: fetch serves /health, the page and 404s beside an echoing WebSocket', () =>
+  withSnippet(serving!, (port) => checkServing(port, connect)));
+Deno.test('docs/http.md: fetchUpgrades accepts with data and headers, or refuses with a Response', () =>
+  withSnippet(upgrades!, (port) => checkUpgradesInFetch(port, connect)));

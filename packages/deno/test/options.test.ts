@@ -2,7 +2,19 @@
 // timeouts, limits; and `handleSocket(conn, head)` for a socket accepted elsewhere.
 import { connect, createServer, permessageDeflate, type CloseInfo } from '../src/index.ts';
 import { assert, assertEquals, assertMatch } from '../../../test/shared/assert.ts';
-import { HOST, UPGRADE_REQUEST, bytes, equalBytes, ourServer, readAll, readHead, sleep, until, within, writeAll } from './helpers.ts';
+import {
+  HOST,
+  UPGRADE_REQUEST,
+  bytes,
+  equalBytes,
+  ourServer,
+  readAll,
+  readHead,
+  sleep,
+  until,
+  within,
+  writeAll,
+} from './helpers.ts';
 
 Deno.test('createServer refuses options the session would refuse, before any socket', () => {
   // Checked at once: at the first accept they would take the process down.
@@ -13,12 +25,17 @@ Deno.test('createServer refuses options the session would refuse, before any soc
     } catch (e) {
       error = e;
     }
-    assert(error instanceof Error && error.name === 'WebSocketUsageError', `createServer(${JSON.stringify(options)}) must throw a WebSocketUsageError`);
+    assert(
+      error instanceof Error && error.name === 'WebSocketUsageError',
+      `createServer(${JSON.stringify(options)}) must throw a WebSocketUsageError`,
+    );
   }
 });
 
 Deno.test('permessage-deflate: negotiated between our client and server, messages round-trip', async () => {
-  const { server, url } = await ourServer({ extensions: [permessageDeflate()] }, (ws) => ws.on('message', (data) => ws.send(data)));
+  const { server, url } = await ourServer({ extensions: [permessageDeflate()] }, (ws) =>
+    ws.on('message', (data) => ws.send(data)),
+  );
   try {
     const ws = await within(connect(url, { extensions: [permessageDeflate()] }));
     assertMatch(ws.extensions, /^permessage-deflate/);
@@ -66,11 +83,14 @@ Deno.test('keepalive pings an idle peer; idleTimeout closes a silent one with 10
 
 Deno.test('handshakeTimeout drops a client that never sends its request; limits apply', async () => {
   let connections = 0;
-  const { server, port, url } = await ourServer({ timeouts: { handshakeTimeout: 100 }, limits: { maxMessageSize: 1000 } }, (ws) => {
-    connections++;
-    ws.on('error', () => {});
-    ws.on('message', (data) => ws.send(data));
-  });
+  const { server, port, url } = await ourServer(
+    { timeouts: { handshakeTimeout: 100 }, limits: { maxMessageSize: 1000 } },
+    (ws) => {
+      connections++;
+      ws.on('error', () => {});
+      ws.on('message', (data) => ws.send(data));
+    },
+  );
   try {
     const conn = await Deno.connect({ hostname: HOST, port });
     try {

@@ -16,33 +16,41 @@ const HAVE_PROXY = await Deno.stat(TINYPROXY).then(
   () => false,
 );
 
-Deno.test({ name: 'clients through an HTTP CONNECT proxy (tinyproxy): ws, wss, credentials, 403/407, env, WHATWG, malformed options', ignore: !HAVE_PROXY }, async (t) => {
-  const fixture = await scenario.proxyFixture(async (tls) => {
-    const server = createServer(tls ? { tls: { cert, key } } : {}, (ws) => ws.on('message', (data) => ws.send(data)));
-    const { port } = await server.listen(0, HOST);
-    return { port, close: () => server.close() };
-  });
-  const { open, guarded, onlyTls } = fixture;
-  const rt: scenario.ProxyRuntime = {
-    connect: (url, options) => connect(url, options),
-    WebSocket: WebSocket as unknown as scenario.ProxyRuntime['WebSocket'],
-    trust: (name) => ({ caCerts: [cert], ...(name === undefined ? {} : { hostname: name }) }),
-    setEnv: (name, value) => (value === undefined ? Deno.env.delete(name) : Deno.env.set(name, value)),
-    getEnv: (name) => Deno.env.get(name),
-    HandshakeError,
-    ProxyError,
-    plainPort: fixture.plainPort,
-    securePort: fixture.securePort,
-  };
-  try {
-    await t.step('ws:// through the proxy', () => scenario.plainThroughProxy(rt, open));
-    await t.step('wss:// through the proxy, certificate checked', () => scenario.secureThroughProxy(rt, open));
-    await t.step('Basic credentials, 407', () => scenario.credentialsThroughProxy(rt, guarded, 'alice', 'secr%65t42'));
-    await t.step('403 from the proxy', () => scenario.refusedByProxy(rt, onlyTls));
-    await t.step("proxy: 'env' and NO_PROXY", () => scenario.proxyFromEnvironment(rt, open));
-    await t.step('the WHATWG class', () => scenario.whatwgThroughProxy(rt, open));
-    await t.step('malformed options', () => scenario.malformedProxy(rt));
-  } finally {
-    await fixture.stop();
-  }
-});
+Deno.test(
+  {
+    name: 'clients through an HTTP CONNECT proxy (tinyproxy): ws, wss, credentials, 403/407, env, WHATWG, malformed options',
+    ignore: !HAVE_PROXY,
+  },
+  async (t) => {
+    const fixture = await scenario.proxyFixture(async (tls) => {
+      const server = createServer(tls ? { tls: { cert, key } } : {}, (ws) => ws.on('message', (data) => ws.send(data)));
+      const { port } = await server.listen(0, HOST);
+      return { port, close: () => server.close() };
+    });
+    const { open, guarded, onlyTls } = fixture;
+    const rt: scenario.ProxyRuntime = {
+      connect: (url, options) => connect(url, options),
+      WebSocket: WebSocket as unknown as scenario.ProxyRuntime['WebSocket'],
+      trust: (name) => ({ caCerts: [cert], ...(name === undefined ? {} : { hostname: name }) }),
+      setEnv: (name, value) => (value === undefined ? Deno.env.delete(name) : Deno.env.set(name, value)),
+      getEnv: (name) => Deno.env.get(name),
+      HandshakeError,
+      ProxyError,
+      plainPort: fixture.plainPort,
+      securePort: fixture.securePort,
+    };
+    try {
+      await t.step('ws:// through the proxy', () => scenario.plainThroughProxy(rt, open));
+      await t.step('wss:// through the proxy, certificate checked', () => scenario.secureThroughProxy(rt, open));
+      await t.step('Basic credentials, 407', () =>
+        scenario.credentialsThroughProxy(rt, guarded, 'alice', 'secr%65t42'),
+      );
+      await t.step('403 from the proxy', () => scenario.refusedByProxy(rt, onlyTls));
+      await t.step("proxy: 'env' and NO_PROXY", () => scenario.proxyFromEnvironment(rt, open));
+      await t.step('the WHATWG class', () => scenario.whatwgThroughProxy(rt, open));
+      await t.step('malformed options', () => scenario.malformedProxy(rt));
+    } finally {
+      await fixture.stop();
+    }
+  },
+);

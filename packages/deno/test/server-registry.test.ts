@@ -1,7 +1,13 @@
 // The registry of live connections on Deno, for `createServer` and for an upgrade handler over
 // sockets of a `Deno.listen` of the test's own (`handleSocket`): the scenarios in
 // test/shared/server-registry.ts.
-import { gracefulShutdown, standaloneFactory, trackedAndCloseAll, type SilentPeer, type TrackingServerFactory } from '../../../test/shared/server-registry.ts';
+import {
+  gracefulShutdown,
+  standaloneFactory,
+  trackedAndCloseAll,
+  type SilentPeer,
+  type TrackingServerFactory,
+} from '../../../test/shared/server-registry.ts';
 import { assert, assertEquals } from '../../../test/shared/assert.ts';
 import { connect, createServer, createUpgradeHandler, UpgradeHandler } from '../src/index.ts';
 import { HOST, readHead, UPGRADE_REQUEST, within, writeAll } from './helpers.ts';
@@ -52,7 +58,8 @@ for (const [name, factory] of [
   ['createServer', standalone],
   ['createUpgradeHandler.handleSocket', ownListener],
 ] as const) {
-  Deno.test(`${name}: counts open connections; closeAll closes each with its code and reason and the server goes on`, () => trackedAndCloseAll(factory, connect));
+  Deno.test(`${name}: counts open connections; closeAll closes each with its code and reason and the server goes on`, () =>
+    trackedAndCloseAll(factory, connect));
   Deno.test(`${name}: shutdown: a client that answers closes cleanly, a silent one is terminated after the shutdown timeout`, () =>
     gracefulShutdown(factory, connect, silentPeer));
 }

@@ -41,7 +41,11 @@ Deno.test('echoes text and binary of every length class unchanged, with their ty
       const expected = sent[i]!;
       const actual = received[i]!;
       if (typeof expected === 'string') assertEquals(actual, expected);
-      else assert(actual instanceof Uint8Array && equalBytes(actual, expected), `binary message ${i} (${expected.length} B)`);
+      else
+        assert(
+          actual instanceof Uint8Array && equalBytes(actual, expected),
+          `binary message ${i} (${expected.length} B)`,
+        );
     }
     await denoClose(client);
   } finally {
@@ -165,7 +169,10 @@ Deno.test('subprotocols: the server picks its most preferred one the client offe
 
 Deno.test('refused handshakes answer with their HTTP status', async () => {
   const { server, url, port } = await ourServer(
-    { origins: ['https://good.example'], verifyClient: (request) => (request.path === '/secret' ? { status: 403, body: 'no' } : true) },
+    {
+      origins: ['https://good.example'],
+      verifyClient: (request) => (request.path === '/secret' ? { status: 403, body: 'no' } : true),
+    },
     echo,
   );
   try {
@@ -188,11 +195,15 @@ Deno.test('refused handshakes answer with their HTTP status', async () => {
         conn.close();
       }
     };
-    const withOrigin = (origin: string, path = '/'): string => UPGRADE_REQUEST.replace('GET / ', `GET ${path} `).replace('\r\n\r\n', `\r\nOrigin: ${origin}\r\n\r\n`);
+    const withOrigin = (origin: string, path = '/'): string =>
+      UPGRADE_REQUEST.replace('GET / ', `GET ${path} `).replace('\r\n\r\n', `\r\nOrigin: ${origin}\r\n\r\n`);
     assertEquals(await status(withOrigin('https://good.example', '/secret')), 'HTTP/1.1 403 Forbidden');
     assertEquals(await status(withOrigin('https://evil.example')), 'HTTP/1.1 403 Forbidden');
     assertEquals(await status(withOrigin('https://good.example')), 'HTTP/1.1 101 Switching Protocols');
-    assertEquals(await status(UPGRADE_REQUEST.replace('Sec-WebSocket-Version: 13', 'Sec-WebSocket-Version: 8')), 'HTTP/1.1 426 Upgrade Required');
+    assertEquals(
+      await status(UPGRADE_REQUEST.replace('Sec-WebSocket-Version: 13', 'Sec-WebSocket-Version: 8')),
+      'HTTP/1.1 426 Upgrade Required',
+    );
     // A plain HTTP request.
     const response = await fetch(`http://${HOST}:${port}/`);
     assertEquals(response.status, 426);

@@ -12,11 +12,37 @@ const FIXTURES = new URL('./fixtures/', import.meta.url);
 async function selfSigned(): Promise<{ cert: string; key: string; source: string }> {
   const dir = await Deno.makeTempDir({ prefix: 'ws-deno-tls-' });
   try {
-    const args = ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${dir}/key.pem`, '-out', `${dir}/cert.pem`];
-    args.push('-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost', '-addext', 'basicConstraints=critical,CA:FALSE');
+    const args = [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      `${dir}/key.pem`,
+      '-out',
+      `${dir}/cert.pem`,
+    ];
+    args.push(
+      '-days',
+      '2',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost',
+      '-addext',
+      'basicConstraints=critical,CA:FALSE',
+    );
     args.push('-addext', 'extendedKeyUsage=serverAuth', '-addext', 'keyUsage=critical,digitalSignature');
     const { success } = await new Deno.Command('openssl', { args, stdout: 'null', stderr: 'null' }).output();
-    if (success) return { cert: await Deno.readTextFile(`${dir}/cert.pem`), key: await Deno.readTextFile(`${dir}/key.pem`), source: 'openssl' };
+    if (success)
+      return {
+        cert: await Deno.readTextFile(`${dir}/cert.pem`),
+        key: await Deno.readTextFile(`${dir}/key.pem`),
+        source: 'openssl',
+      };
   } catch {
     // no openssl on this machine
   } finally {
@@ -71,18 +97,24 @@ Deno.test('wss: an untrusted certificate fails the handshake with TRANSPORT_ERRO
   try {
     const error = await assertRejects(within(connect(`wss://localhost:${port}/`)), (e) => e instanceof HandshakeError);
     assertEquals((error as HandshakeError).code, 'TRANSPORT_ERROR');
-    assert((error as HandshakeError).cause instanceof Deno.errors.InvalidData, `cause: ${String((error as HandshakeError).cause)}`);
+    assert(
+      (error as HandshakeError).cause instanceof Deno.errors.InvalidData,
+      `cause: ${String((error as HandshakeError).cause)}`,
+    );
   } finally {
     await server.close();
   }
 });
 
 Deno.test('wss: our client against Deno.serve over TLS', async () => {
-  const server = Deno.serve({ hostname: HOST, port: 0, cert: pair.cert, key: pair.key, onListen: () => {} }, (request) => {
-    const { socket, response } = Deno.upgradeWebSocket(request);
-    socket.onmessage = (event) => socket.send(event.data);
-    return response;
-  });
+  const server = Deno.serve(
+    { hostname: HOST, port: 0, cert: pair.cert, key: pair.key, onListen: () => {} },
+    (request) => {
+      const { socket, response } = Deno.upgradeWebSocket(request);
+      socket.onmessage = (event) => socket.send(event.data);
+      return response;
+    },
+  );
   try {
     const ws = await within(connect(`wss://localhost:${server.addr.port}/`, { caCerts: [pair.cert] }));
     const got = new Promise<string | Uint8Array>((resolve) => ws.once('message', resolve));

@@ -191,7 +191,10 @@ Deno.test('reads are handed over without a copy, never read into again; buffers 
   conn.feed(seq(0, 20_000));
   await until(() => log.data.reduce((sum, c) => sum + c.length, 0) === 20_005, 'all of it');
   assertEquals(conn.readSizes.slice(2), [4091, 8192, 16384]);
-  assertEquals(log.data.slice(2).map((c) => c.length), [4091, 8192, 20_000 - 4091 - 8192]);
+  assertEquals(
+    log.data.slice(2).map((c) => c.length),
+    [4091, 8192, 20_000 - 4091 - 8192],
+  );
   const joined = new Uint8Array(20_000);
   let at = 0;
   for (const chunk of log.data.slice(2)) {

@@ -22,7 +22,15 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
 const FUZZ = path.join(ROOT, 'packages/fuzz');
 
 function parseArgs(argv) {
-  const out = { inputs: '100000', seed: '1', workers: String(Math.max(1, os.availableParallelism?.() ?? os.cpus().length)), 'hang-ms': '10000', 'max-heap-mb': '1024', out: path.join(FUZZ, 'crashes'), replay: '' };
+  const out = {
+    inputs: '100000',
+    seed: '1',
+    workers: String(Math.max(1, os.availableParallelism?.() ?? os.cpus().length)),
+    'hang-ms': '10000',
+    'max-heap-mb': '1024',
+    out: path.join(FUZZ, 'crashes'),
+    replay: '',
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--') continue;
@@ -55,7 +63,15 @@ process.on('exit', () => {
   rmSync(bundle, { force: true });
   rmSync(library, { force: true });
 });
-const common = { bundle: true, platform: 'node', format: 'esm', target: 'node20', conditions: ['source'], logLevel: 'warning', sourcemap: 'inline' };
+const common = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  conditions: ['source'],
+  logLevel: 'warning',
+  sourcemap: 'inline',
+};
 await build({ ...common, entryPoints: [path.join(FUZZ, 'src/worker.ts')], outfile: bundle });
 
 if (args.replay !== '') {
@@ -68,7 +84,18 @@ if (args.replay !== '') {
   } catch (e) {
     error = e;
   }
-  console.log(JSON.stringify({ seed, index: Number(args.replay), error: error ? String(error.stack ?? error) : null, vector: holder.case ?? null }, null, 1));
+  console.log(
+    JSON.stringify(
+      {
+        seed,
+        index: Number(args.replay),
+        error: error ? String(error.stack ?? error) : null,
+        vector: holder.case ?? null,
+      },
+      null,
+      1,
+    ),
+  );
   process.exit(error ? 1 : 0);
 }
 
@@ -98,16 +125,45 @@ function saveCrash(crash) {
   seen.add(key);
   mkdirSync(args.out, { recursive: true });
   const file = path.join(args.out, `${crash.target}-seed${seed}-case${crash.index}.json`);
-  writeFileSync(file, JSON.stringify({ seed, index: crash.index, target: crash.target, error: `${crash.name}: ${crash.message}`, stack: crash.stack, case: crash.vector }, null, 1) + '\n');
-  console.log(`CRASH case ${crash.index} (${crash.target}): ${crash.name}: ${crash.message.slice(0, 300)}\n  ${where}\n  vector: ${path.relative(ROOT, file)}`);
+  writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        seed,
+        index: crash.index,
+        target: crash.target,
+        error: `${crash.name}: ${crash.message}`,
+        stack: crash.stack,
+        case: crash.vector,
+      },
+      null,
+      1,
+    ) + '\n',
+  );
+  console.log(
+    `CRASH case ${crash.index} (${crash.target}): ${crash.name}: ${crash.message.slice(0, 300)}\n  ${where}\n  vector: ${path.relative(ROOT, file)}`,
+  );
 }
 
 function startWorker(slot, start, end) {
-  const state = { slot, start, end, base: 0, worker: null, lastDone: -1, lastChange: performance.now(), finished: false, done: 0 };
+  const state = {
+    slot,
+    start,
+    end,
+    base: 0,
+    worker: null,
+    lastDone: -1,
+    lastChange: performance.now(),
+    finished: false,
+    done: 0,
+  };
   slots[slot] = state;
   Atomics.store(progress, slot * 2, 0);
   Atomics.store(progress, slot * 2 + 1, start);
-  const worker = new Worker(bundle, { workerData: { seed, start, end, slot, shared }, resourceLimits: { maxOldGenerationSizeMb: maxHeapMb } });
+  const worker = new Worker(bundle, {
+    workerData: { seed, start, end, slot, shared },
+    resourceLimits: { maxOldGenerationSizeMb: maxHeapMb },
+  });
   state.worker = worker;
   worker.on('message', (m) => {
     if (m.type === 'crash') return saveCrash(m);
@@ -123,7 +179,15 @@ function startWorker(slot, start, end) {
   worker.on('error', (error) => {
     // Out of memory or an error outside a case: report the case it was on and go on after it.
     const index = Atomics.load(progress, slot * 2 + 1);
-    saveCrash({ slot, index, target: 'worker', name: error.code ?? error.name, message: String(error.message), stack: String(error.stack ?? ''), vector: null });
+    saveCrash({
+      slot,
+      index,
+      target: 'worker',
+      name: error.code ?? error.name,
+      message: String(error.message),
+      stack: String(error.stack ?? ''),
+      vector: null,
+    });
     state.failed = true;
   });
   worker.on('exit', () => {
@@ -169,7 +233,9 @@ const watchdog = setInterval(() => {
       s.lastChange = now;
     } else if (now - s.lastChange > hangMs) {
       hangs.push({ index: current });
-      console.log(`HANG case ${current}: no progress for ${hangMs} ms; reproduce with --replay ${current} --seed ${seed}`);
+      console.log(
+        `HANG case ${current}: no progress for ${hangMs} ms; reproduce with --replay ${current} --seed ${seed}`,
+      );
       s.lastChange = Infinity;
       void s.worker.terminate();
     }
@@ -178,7 +244,9 @@ const watchdog = setInterval(() => {
     lastPrint = now;
     const done = doneNow();
     const seconds = (now - started) / 1000;
-    console.log(`${fmt(done)} / ${fmt(inputs)} cases · ${fmt(Math.round(done / seconds))}/s · ${seconds.toFixed(0)} s · RSS ${mb(process.memoryUsage.rss())} (peak ${mb(peakRss)}) · crashes ${crashes.length} · hangs ${hangs.length}`);
+    console.log(
+      `${fmt(done)} / ${fmt(inputs)} cases · ${fmt(Math.round(done / seconds))}/s · ${seconds.toFixed(0)} s · RSS ${mb(process.memoryUsage.rss())} (peak ${mb(peakRss)}) · crashes ${crashes.length} · hangs ${hangs.length}`,
+    );
   }
 }, 250);
 
@@ -200,6 +268,8 @@ function finish() {
     reached: stats,
   };
   console.log(JSON.stringify(summary, null, 1));
-  console.log(`fuzz: ${fmt(done)} inputs in ${seconds.toFixed(1)} s (${fmt(summary.perSecond)}/s, ${workers} workers), peak RSS ${summary.peakRssMiB} MiB, slowest case ${summary.slowestCase.ms} ms, ${crashes.length} crashes, ${hangs.length} hangs`);
+  console.log(
+    `fuzz: ${fmt(done)} inputs in ${seconds.toFixed(1)} s (${fmt(summary.perSecond)}/s, ${workers} workers), peak RSS ${summary.peakRssMiB} MiB, slowest case ${summary.slowestCase.ms} ms, ${crashes.length} crashes, ${hangs.length} hangs`,
+  );
   process.exitCode = crashes.length > 0 || hangs.length > 0 ? 1 : 0;
 }

@@ -11,7 +11,26 @@ import type { Rng } from './rng.ts';
 
 const TCHARS = "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const ALNUM = 'abcdefghijklmnopqrstuvwxyz0123456789';
-const SPECIALS = ['\r', '\n', '\r\n', ' ', '\t', ':', ',', ';', '=', '"', '\\', '\0', '\x7f', '\xff', '/', '?', '#', '%'];
+const SPECIALS = [
+  '\r',
+  '\n',
+  '\r\n',
+  ' ',
+  '\t',
+  ':',
+  ',',
+  ';',
+  '=',
+  '"',
+  '\\',
+  '\0',
+  '\x7f',
+  '\xff',
+  '/',
+  '?',
+  '#',
+  '%',
+];
 
 export function latin1(text: string): Uint8Array {
   const out = new Uint8Array(text.length);
@@ -66,12 +85,42 @@ function b64Key(rng: Rng): string {
 export function deflateParams(rng: Rng, long = true): string {
   // Names re-cased too: extension and parameter names are case-insensitive tokens (an outside
   // review found PerMessage-Deflate negotiated by one part of the server and refused by another).
-  const names = ['server_no_context_takeover', 'client_no_context_takeover', 'server_max_window_bits', 'client_max_window_bits', 'Server_No_Context_Takeover', 'CLIENT_MAX_WINDOW_BITS'];
-  const parts = [rng.pick(['permessage-deflate', 'permessage-deflate', 'permessage-deflate', 'PerMessage-Deflate', 'PERMESSAGE-DEFLATE'])];
+  const names = [
+    'server_no_context_takeover',
+    'client_no_context_takeover',
+    'server_max_window_bits',
+    'client_max_window_bits',
+    'Server_No_Context_Takeover',
+    'CLIENT_MAX_WINDOW_BITS',
+  ];
+  const parts = [
+    rng.pick([
+      'permessage-deflate',
+      'permessage-deflate',
+      'permessage-deflate',
+      'PerMessage-Deflate',
+      'PERMESSAGE-DEFLATE',
+    ]),
+  ];
   const n = long && rng.int(20) === 0 ? rng.range(5, 400) : rng.range(0, 3);
   for (let i = 0; i < n; i++) {
     const name = rng.chance(0.9) ? rng.pick(names) : word(rng, TCHARS, 30);
-    const value = rng.pick([null, null, '8', '9', '10', '15', '16', '7', '08', '"10"', '"1\\0"', '"', '""', word(rng, TCHARS, long ? 200 : 8)]);
+    const value = rng.pick([
+      null,
+      null,
+      '8',
+      '9',
+      '10',
+      '15',
+      '16',
+      '7',
+      '08',
+      '"10"',
+      '"1\\0"',
+      '"',
+      '""',
+      word(rng, TCHARS, long ? 200 : 8),
+    ]);
     parts.push(value === null ? name : `${name}=${value}`);
   }
   return parts.join(rng.pick(['; ', ';', ' ; ']));
@@ -87,22 +136,65 @@ export interface RequestShape {
 export function upgradeRequest(rng: Rng): RequestShape {
   const key = rng.chance(0.9) ? b64Key(rng) : rng.pick(['', 'short', b64Key(rng) + 'A', '!!!!!!!!!!!!!!!!!!!!!!==']);
   const method = rng.chance(0.95) ? 'GET' : rng.pick(['POST', 'get', 'HEAD', 'G ET', '']);
-  const target = rng.pick(['/', '/chat?room=1', '/a/b/../c', 'http://example.test/x', 'ws://h:1/', 'ws://Example.TEST/x', 'ws://other.test/', 'http://e<v>"il{}|\\^`/', '*', 'example.test:80', '/%zz', rng.chance(0.2) ? '/' + 'p'.repeat(rng.int(2000)) : '/q']);
-  const version = rng.chance(0.93) ? 'HTTP/1.1' : rng.pick(['HTTP/1.0', 'HTTP/2.0', 'HTTP/1.10', 'http/1.1', 'HTTP/1', '']);
+  const target = rng.pick([
+    '/',
+    '/chat?room=1',
+    '/a/b/../c',
+    'http://example.test/x',
+    'ws://h:1/',
+    'ws://Example.TEST/x',
+    'ws://other.test/',
+    'http://e<v>"il{}|\\^`/',
+    '*',
+    'example.test:80',
+    '/%zz',
+    rng.chance(0.2) ? '/' + 'p'.repeat(rng.int(2000)) : '/q',
+  ]);
+  const version = rng.chance(0.93)
+    ? 'HTTP/1.1'
+    : rng.pick(['HTTP/1.0', 'HTTP/2.0', 'HTTP/1.10', 'http/1.1', 'HTTP/1', '']);
   const protocols = rng.chance(0.5) ? [] : Array.from({ length: rng.range(1, 4) }, () => word(rng, TCHARS, 8));
   const fields: Array<[string, string]> = [];
   const add = (name: string, value: string): void => {
     const cased = rng.chance(0.2) ? (rng.chance(0.5) ? name.toLowerCase() : name.toUpperCase()) : name;
     fields.push([cased, value]);
   };
-  if (rng.chance(0.95)) add('Host', rng.pick(['example.test', 'example.test:8080', '[::1]:80', '127.0.0.1', '', 'a b', rng.chance(0.2) ? 'h'.repeat(rng.int(3000)) : 'h']));
-  if (rng.chance(0.95)) add('Upgrade', rng.chance(0.8) ? rng.pick(['websocket', 'WebSocket', 'h2c, websocket', 'websocket/13', 'WEBSOCKET, foo']) : list(rng, () => word(rng, TCHARS)));
-  if (rng.chance(0.95)) add('Connection', rng.chance(0.8) ? rng.pick(['Upgrade', 'keep-alive, Upgrade', 'upgrade', 'UPGRADE']) : list(rng, () => rng.pick(['Upgrade', 'keep-alive', word(rng)])));
+  if (rng.chance(0.95))
+    add(
+      'Host',
+      rng.pick([
+        'example.test',
+        'example.test:8080',
+        '[::1]:80',
+        '127.0.0.1',
+        '',
+        'a b',
+        rng.chance(0.2) ? 'h'.repeat(rng.int(3000)) : 'h',
+      ]),
+    );
+  if (rng.chance(0.95))
+    add(
+      'Upgrade',
+      rng.chance(0.8)
+        ? rng.pick(['websocket', 'WebSocket', 'h2c, websocket', 'websocket/13', 'WEBSOCKET, foo'])
+        : list(rng, () => word(rng, TCHARS)),
+    );
+  if (rng.chance(0.95))
+    add(
+      'Connection',
+      rng.chance(0.8)
+        ? rng.pick(['Upgrade', 'keep-alive, Upgrade', 'upgrade', 'UPGRADE'])
+        : list(rng, () => rng.pick(['Upgrade', 'keep-alive', word(rng)])),
+    );
   if (rng.chance(0.95)) add('Sec-WebSocket-Key', key);
-  if (rng.chance(0.95)) add('Sec-WebSocket-Version', rng.chance(0.9) ? '13' : rng.pick(['8', '13, 8', '', '14', '013']));
-  if (protocols.length > 0) add('Sec-WebSocket-Protocol', rng.chance(0.8) ? protocols.join(', ') : list(rng, () => word(rng, TCHARS)));
-  if (rng.chance(0.4)) add('Sec-WebSocket-Extensions', rng.chance(0.7) ? deflateParams(rng) : list(rng, () => deflateParams(rng, false)));
-  if (rng.chance(0.3)) add('Origin', rng.pick(['http://example.test', 'https://example.test:443', 'null', 'http://evil.test']));
+  if (rng.chance(0.95))
+    add('Sec-WebSocket-Version', rng.chance(0.9) ? '13' : rng.pick(['8', '13, 8', '', '14', '013']));
+  if (protocols.length > 0)
+    add('Sec-WebSocket-Protocol', rng.chance(0.8) ? protocols.join(', ') : list(rng, () => word(rng, TCHARS)));
+  if (rng.chance(0.4))
+    add('Sec-WebSocket-Extensions', rng.chance(0.7) ? deflateParams(rng) : list(rng, () => deflateParams(rng, false)));
+  if (rng.chance(0.3))
+    add('Origin', rng.pick(['http://example.test', 'https://example.test:443', 'null', 'http://evil.test']));
   if (rng.chance(0.05)) add('Content-Length', rng.pick(['0', '5', 'x']));
   if (rng.chance(0.05)) add('Transfer-Encoding', 'chunked');
   const extra = rng.chance(0.02) ? rng.range(90, 130) : rng.int(3);
@@ -116,7 +208,8 @@ export function upgradeRequest(rng: Rng): RequestShape {
   }
   let text = rng.chance(0.05) ? '\r\n' : '';
   text += `${method} ${target} ${version}\r\n`;
-  for (const [name, value] of fields) text += `${name}:${rng.pick([' ', '', '  ', '\t'])}${value}${rng.chance(0.05) ? ' ' : ''}\r\n`;
+  for (const [name, value] of fields)
+    text += `${name}:${rng.pick([' ', '', '  ', '\t'])}${value}${rng.chance(0.05) ? ' ' : ''}\r\n`;
   text += '\r\n';
   return { key, protocols, text };
 }
@@ -130,13 +223,37 @@ export function upgradeResponse(rng: Rng, key: string, protocols: readonly strin
     text += `${rng.chance(0.2) ? name.toLowerCase() : name}: ${value}\r\n`;
   };
   // Upgrade must be exactly websocket, any case (an outside review found `h2c, websocket` accepted).
-  if (rng.chance(0.95)) add('Upgrade', rng.chance(0.9) ? rng.pick(['websocket', 'websocket', 'websocket', 'WebSocket', 'h2c, websocket', 'websocket, websocket']) : list(rng, () => word(rng, TCHARS)));
-  if (rng.chance(0.95)) add('Connection', rng.chance(0.9) ? rng.pick(['Upgrade', 'Upgrade', 'keep-alive, UPGRADE']) : list(rng, () => rng.pick(['Upgrade', word(rng)])));
-  if (rng.chance(0.95)) add('Sec-WebSocket-Accept', rng.chance(0.9) ? computeAcceptKey(key) : rng.pick(['', 'x', computeAcceptKey(key) + ' ', computeAcceptKey('AAAAAAAAAAAAAAAAAAAAAA==')]));
-  if (rng.chance(0.3)) add('Sec-WebSocket-Protocol', protocols.length > 0 && rng.chance(0.7) ? rng.pick([...protocols, '']) : list(rng, () => word(rng, TCHARS)));
-  if (rng.chance(deflateOffered ? 0.6 : 0.1)) add('Sec-WebSocket-Extensions', rng.chance(0.8) ? deflateParams(rng) : list(rng, () => deflateParams(rng, false)));
+  if (rng.chance(0.95))
+    add(
+      'Upgrade',
+      rng.chance(0.9)
+        ? rng.pick(['websocket', 'websocket', 'websocket', 'WebSocket', 'h2c, websocket', 'websocket, websocket'])
+        : list(rng, () => word(rng, TCHARS)),
+    );
+  if (rng.chance(0.95))
+    add(
+      'Connection',
+      rng.chance(0.9)
+        ? rng.pick(['Upgrade', 'Upgrade', 'keep-alive, UPGRADE'])
+        : list(rng, () => rng.pick(['Upgrade', word(rng)])),
+    );
+  if (rng.chance(0.95))
+    add(
+      'Sec-WebSocket-Accept',
+      rng.chance(0.9)
+        ? computeAcceptKey(key)
+        : rng.pick(['', 'x', computeAcceptKey(key) + ' ', computeAcceptKey('AAAAAAAAAAAAAAAAAAAAAA==')]),
+    );
+  if (rng.chance(0.3))
+    add(
+      'Sec-WebSocket-Protocol',
+      protocols.length > 0 && rng.chance(0.7) ? rng.pick([...protocols, '']) : list(rng, () => word(rng, TCHARS)),
+    );
+  if (rng.chance(deflateOffered ? 0.6 : 0.1))
+    add('Sec-WebSocket-Extensions', rng.chance(0.8) ? deflateParams(rng) : list(rng, () => deflateParams(rng, false)));
   const body = status === 101 ? '' : 'x'.repeat(rng.chance(0.02) ? rng.range(60_000, 70_000) : rng.int(50));
-  if (status !== 101 && rng.chance(0.7)) add('Content-Length', rng.chance(0.9) ? String(body.length) : rng.pick(['0', '99999', '-1', 'abc']));
+  if (status !== 101 && rng.chance(0.7))
+    add('Content-Length', rng.chance(0.9) ? String(body.length) : rng.pick(['0', '99999', '-1', 'abc']));
   const extra = rng.chance(0.01) ? rng.range(90, 130) : rng.int(2);
   for (let i = 0; i < extra; i++) add(`X-${word(rng, TCHARS, 12)}`, word(rng, TCHARS, 40));
   return text + '\r\n' + body;
@@ -213,8 +330,15 @@ export function textPayload(rng: Rng, n: number): Uint8Array {
 export function closePayload(rng: Rng): Uint8Array {
   if (rng.chance(0.15)) return new Uint8Array(0);
   if (rng.chance(0.05)) return Uint8Array.of(rng.int(256));
-  const code = rng.pick([1000, 1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008, 1009, 1010, 1011, 1012, 1014, 1015, 1016, 2999, 3000, 3999, 4999, 5000, 0, 999, 65535]);
-  const reason = rng.chance(0.5) ? new Uint8Array(0) : rng.chance(0.8) ? textPayload(rng, rng.int(124)) : rng.bytes(rng.int(124));
+  const code = rng.pick([
+    1000, 1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008, 1009, 1010, 1011, 1012, 1014, 1015, 1016, 2999, 3000, 3999,
+    4999, 5000, 0, 999, 65535,
+  ]);
+  const reason = rng.chance(0.5)
+    ? new Uint8Array(0)
+    : rng.chance(0.8)
+      ? textPayload(rng, rng.int(124))
+      : rng.bytes(rng.int(124));
   return concatBytes([Uint8Array.of(code >> 8, code & 0xff), reason]);
 }
 
@@ -224,10 +348,17 @@ export function closePayload(rng: Rng): Uint8Array {
  * control frames and lying lengths.
  */
 export function frameSpec(rng: Rng, masked: boolean): FrameSpec {
-  const opcode = rng.chance(0.93) ? rng.pick([0x0, 0x1, 0x2, 0x8, 0x9, 0xa, 0x1, 0x2, 0x0]) : rng.pick([0x3, 0x4, 0x7, 0xb, 0xf]);
+  const opcode = rng.chance(0.93)
+    ? rng.pick([0x0, 0x1, 0x2, 0x8, 0x9, 0xa, 0x1, 0x2, 0x0])
+    : rng.pick([0x3, 0x4, 0x7, 0xb, 0xf]);
   const control = opcode >= 0x8;
   const n = control ? (rng.chance(0.95) ? rng.int(126) : rng.range(126, 200)) : rng.size();
-  const payload = opcode === 0x8 ? closePayload(rng) : opcode === 0x1 || (opcode === 0 && rng.chance(0.5)) ? textPayload(rng, n) : rng.bytes(n);
+  const payload =
+    opcode === 0x8
+      ? closePayload(rng)
+      : opcode === 0x1 || (opcode === 0 && rng.chance(0.5))
+        ? textPayload(rng, n)
+        : rng.bytes(n);
   const spec: FrameSpec = {
     fin: control ? rng.chance(0.97) : rng.chance(0.6),
     rsv: rng.chance(0.9) ? 0 : rng.int(8),
@@ -236,7 +367,18 @@ export function frameSpec(rng: Rng, masked: boolean): FrameSpec {
     masked: rng.chance(0.97) ? masked : !masked,
   };
   if (rng.chance(0.05)) spec.wideLength = rng.pick([126, 127] as const);
-  if (rng.chance(0.03)) spec.lieLength = rng.pick([0, 1, payload.length + 1, payload.length + 1000, 0x7fff_ffff, 2 ** 53 - 1, 2 ** 53, 2 ** 63, 2 ** 64 - 1]);
+  if (rng.chance(0.03))
+    spec.lieLength = rng.pick([
+      0,
+      1,
+      payload.length + 1,
+      payload.length + 1000,
+      0x7fff_ffff,
+      2 ** 53 - 1,
+      2 ** 53,
+      2 ** 63,
+      2 ** 64 - 1,
+    ]);
   return spec;
 }
 
@@ -265,7 +407,8 @@ export function frameRun(rng: Rng, masked: boolean): FrameSpec[] {
       const take = Math.min(whole.length - at, rng.range(0, 3));
       const fin = at + take >= whole.length && rng.chance(0.9);
       out.push({ fin, rsv: 0, opcode: first ? kind : 0, payload: whole.subarray(at, at + take), masked });
-      if (rng.chance(0.1)) out.push({ fin: true, rsv: 0, opcode: rng.pick([0x9, 0xa]), payload: rng.bytes(rng.int(10)), masked });
+      if (rng.chance(0.1))
+        out.push({ fin: true, rsv: 0, opcode: rng.pick([0x9, 0xa]), payload: rng.bytes(rng.int(10)), masked });
       at += take;
       first = false;
       if (fin) break;
@@ -279,7 +422,9 @@ export function frameRun(rng: Rng, masked: boolean): FrameSpec[] {
 
 // ───────────────────────────── mutations ─────────────────────────────
 
-const INTERESTING = [0x00, 0x01, 0x7e, 0x7f, 0x80, 0x81, 0x88, 0x89, 0x8a, 0xff, 0x0d, 0x0a, 0x20, 0x3a, 0x2c, 0x3b, 0x22, 0x5c];
+const INTERESTING = [
+  0x00, 0x01, 0x7e, 0x7f, 0x80, 0x81, 0x88, 0x89, 0x8a, 0xff, 0x0d, 0x0a, 0x20, 0x3a, 0x2c, 0x3b, 0x22, 0x5c,
+];
 
 /** Apply 1..k byte-level mutations: flips, interesting bytes, inserts, deletes, duplications, truncation. */
 export function mutate(rng: Rng, input: Uint8Array, k = 3): Uint8Array {

@@ -11,7 +11,7 @@ export class Rng {
   constructor(seed: number, index = 0) {
     this.#a = seed >>> 0;
     this.#b = (index * 0x9e3779b9) >>> 0;
-    this.#c = (index / 0x1_0000_0000) >>> 0 ^ 0x243f6a88;
+    this.#c = ((index / 0x1_0000_0000) >>> 0) ^ 0x243f6a88;
     this.#d = 1;
     for (let i = 0; i < 12; i++) this.u32();
   }

@@ -35,7 +35,17 @@ import type { Limits, Timeouts } from '../../codec/src/limits.ts';
 import { seededRandom } from '../../codec/src/testing/seeded-random.ts';
 import { decodeUtf8, encodeUtf8 } from '../../codec/src/utf8.ts';
 import { Rng } from './rng.ts';
-import { concatBytes, encodeFrame, frameRun, frameSpec, latin1, mutate, split, upgradeRequest, upgradeResponse } from './generators.ts';
+import {
+  concatBytes,
+  encodeFrame,
+  frameRun,
+  frameSpec,
+  latin1,
+  mutate,
+  split,
+  upgradeRequest,
+  upgradeResponse,
+} from './generators.ts';
 
 // ───────────────────────────── vectors ─────────────────────────────
 
@@ -67,7 +77,14 @@ export interface VictimOptions {
  * (optional, in hand-made vectors) is what {@link runCase} must return.
  */
 export type Case = (
-  | { target: 'head'; kind: 'request' | 'response'; limits: { maxHeadBytes: number; maxHeaders: number }; chunks: string[]; key?: string; protocols?: string[] }
+  | {
+      target: 'head';
+      kind: 'request' | 'response';
+      limits: { maxHeadBytes: number; maxHeaders: number };
+      chunks: string[];
+      key?: string;
+      protocols?: string[];
+    }
   | { target: 'frames'; expectMasked: boolean; maxFrameSize: number; allowedRsv: number; chunks: string[] }
   | { target: 'connection'; options: VictimOptions; steps: Step[] }
 ) & { note?: string; expect?: string };
@@ -160,7 +177,10 @@ function makeConnection(options: VictimOptions, clock: () => number): Connection
   if (options.role === 'server') {
     return Connection.server({ ...common, origins: options.origins ?? null } satisfies ServerConnectionOptions);
   }
-  return Connection.client(options.url ?? 'ws://example.test/chat', { ...common, protocols: options.protocols ?? [] } satisfies ClientConnectionOptions);
+  return Connection.client(options.url ?? 'ws://example.test/chat', {
+    ...common,
+    protocols: options.protocols ?? [],
+  } satisfies ClientConnectionOptions);
 }
 
 /** A received message, whole (assembled, or gathered from streaming fragments). */
@@ -350,7 +370,11 @@ export function runCase(c: Case): string {
 
 type HeadOutcome = string;
 
-function parseHead(kind: 'request' | 'response', limits: { maxHeadBytes: number; maxHeaders: number }, chunks: Uint8Array[]): { outcome: HeadOutcome; head: unknown } {
+function parseHead(
+  kind: 'request' | 'response',
+  limits: { maxHeadBytes: number; maxHeaders: number },
+  chunks: Uint8Array[],
+): { outcome: HeadOutcome; head: unknown } {
   const parser = new HeadParser(kind, limits);
   let consumed = 0;
   for (const chunk of chunks) {
@@ -371,18 +395,34 @@ function parseHead(kind: 'request' | 'response', limits: { maxHeadBytes: number;
   return { outcome: `error ${end.error.code} ${end.error.status}`, head: null };
 }
 
-function runHead(kind: 'request' | 'response', limits: { maxHeadBytes: number; maxHeaders: number }, chunks: Uint8Array[], key: string, protocols: string[], stats?: Stats): string {
+function runHead(
+  kind: 'request' | 'response',
+  limits: { maxHeadBytes: number; maxHeaders: number },
+  chunks: Uint8Array[],
+  key: string,
+  protocols: string[],
+  stats?: Stats,
+): string {
   const whole = concatBytes(chunks);
   const a = parseHead(kind, limits, [whole]);
   const b = parseHead(kind, limits, chunks);
-  check(a.outcome === b.outcome, () => `head parse depends on the split: ${a.outcome.slice(0, 200)} vs ${b.outcome.slice(0, 200)}`);
+  check(
+    a.outcome === b.outcome,
+    () => `head parse depends on the split: ${a.outcome.slice(0, 200)} vs ${b.outcome.slice(0, 200)}`,
+  );
   stats?.add(`head.${kind}.${a.outcome.startsWith('ok') ? 'ok' : a.outcome.split(' ')[1]}`);
   if (a.head === null) return a.outcome;
   if (kind === 'request') {
-    const verdict = validateRequest(a.head as Parameters<typeof validateRequest>[0], { origins: protocols.length % 2 === 0 ? null : ['http://example.test'] });
+    const verdict = validateRequest(a.head as Parameters<typeof validateRequest>[0], {
+      origins: protocols.length % 2 === 0 ? null : ['http://example.test'],
+    });
     stats?.add(`handshake.server.${verdict.ok ? 'ok' : verdict.code}`);
   } else {
-    const verdict = verifyResponse(a.head as Parameters<typeof verifyResponse>[0], { key, protocols, offeredExtensions: ['permessage-deflate'] });
+    const verdict = verifyResponse(a.head as Parameters<typeof verifyResponse>[0], {
+      key,
+      protocols,
+      offeredExtensions: ['permessage-deflate'],
+    });
     stats?.add(`handshake.client.${verdict.ok ? 'ok' : verdict.code}`);
   }
   return a.outcome;
@@ -400,7 +440,10 @@ function headBase(rng: Rng): HeadBase {
   const kind = rng.chance(0.6) ? 'request' : 'response';
   const limits = rng.chance(0.5)
     ? { maxHeadBytes: 16 * 1024, maxHeaders: 100 }
-    : { maxHeadBytes: rng.chance(0.2) ? rng.range(1, 64) : rng.range(64, 70_000), maxHeaders: rng.range(1, rng.chance(0.1) ? 5000 : 150) };
+    : {
+        maxHeadBytes: rng.chance(0.2) ? rng.range(1, 64) : rng.range(64, 70_000),
+        maxHeaders: rng.range(1, rng.chance(0.1) ? 5000 : 150),
+      };
   let bytes: Uint8Array;
   let key = '';
   let protocols: string[] = [];
@@ -472,7 +515,8 @@ function runFrames(expectMasked: boolean, maxFrameSize: number, allowedRsv: numb
         frameBytes += payload.length;
         for (let i = 0; i < payload.length; i++) hash = Math.imul(hash ^ payload[i]!, 0x01000193);
         check(frameBytes <= parser.length, 'payload longer than the frame length');
-        if (parser.opcode >= 8) check(parser.frameEnd && parser.payload.length === parser.length, 'control payload not delivered whole');
+        if (parser.opcode >= 8)
+          check(parser.frameEnd && parser.payload.length === parser.length, 'control payload not delivered whole');
         if (parser.frameEnd) {
           check(frameBytes === parser.length, () => `payload ${frameBytes} bytes, length says ${parser.length}`);
           inFrame = false;
@@ -609,7 +653,9 @@ function peerCommands(rng: Rng): Command[] {
     case 7:
       return [{ type: 'pong', data: rng.bytes(rng.int(126)) }];
     case 8:
-      return rng.chance(0.3) ? [{ type: 'close', code: rng.pick([1000, 1001, 3000, 4999]), reason: rng.chance(0.5) ? 'bye' : '' }] : [{ type: 'text', data: '' }];
+      return rng.chance(0.3)
+        ? [{ type: 'close', code: rng.pick([1000, 1001, 3000, 4999]), reason: rng.chance(0.5) ? 'bye' : '' }]
+        : [{ type: 'text', data: '' }];
     default:
       return [{ type: 'binary', data: new Uint8Array(0) }];
   }
@@ -661,7 +707,14 @@ class Peer {
   send(commands: Command[]): void {
     for (const command of commands) {
       if (!this.conn.canSend) return;
-      if (this.#sending !== null && command.type !== 'fragment' && command.type !== 'ping' && command.type !== 'pong' && command.type !== 'close') continue;
+      if (
+        this.#sending !== null &&
+        command.type !== 'fragment' &&
+        command.type !== 'ping' &&
+        command.type !== 'pong' &&
+        command.type !== 'close'
+      )
+        continue;
       this.conn.send(command);
       if (command.type === 'text') this.sent.push({ kind: 'text', data: encodeUtf8(command.data) });
       else if (command.type === 'binary') this.sent.push({ kind: 'binary', data: command.data });
@@ -682,13 +735,22 @@ class Peer {
       if (event.type === 'protocol-error') this.error = `${event.code}: ${event.message}`;
       else if (event.type === 'text') this.received.push({ kind: 'text', data: encodeUtf8(event.data) });
       else if (event.type === 'binary') this.received.push({ kind: 'binary', data: event.data.slice() });
-      else if (event.type === 'request') this.conn.send({ type: 'accept', protocol: event.request.protocols[0] ?? null });
+      else if (event.type === 'request')
+        this.conn.send({ type: 'accept', protocol: event.request.protocols[0] ?? null });
     }
   }
 }
 
 /** Errors a victim may report on untampered traffic: limits and timeouts. */
-const LEGIT_ON_CLEAN = new Set(['FRAME_TOO_LARGE', 'MESSAGE_TOO_LARGE', 'TOO_MANY_FRAGMENTS', 'PONG_TIMEOUT', 'IDLE_TIMEOUT', 'CLOSE_TIMEOUT', 'HANDSHAKE_TIMEOUT']);
+const LEGIT_ON_CLEAN = new Set([
+  'FRAME_TOO_LARGE',
+  'MESSAGE_TOO_LARGE',
+  'TOO_MANY_FRAGMENTS',
+  'PONG_TIMEOUT',
+  'IDLE_TIMEOUT',
+  'CLOSE_TIMEOUT',
+  'HANDSHAKE_TIMEOUT',
+]);
 
 function conversationCase(rng: Rng, sink: Sink, stats: Stats): void {
   const role = rng.chance(0.5) ? 'server' : 'client';
@@ -706,7 +768,13 @@ function conversationCase(rng: Rng, sink: Sink, stats: Stats): void {
   const peerDeflate = deflate && rng.chance(0.9) ? [permessageDeflate(deflateOptions(rng))] : [];
   const peerConn =
     role === 'server'
-      ? Connection.client('ws://example.test/chat', { random: seededRandom(rng.u32() || 1), extensions: peerDeflate, timeouts: QUIET, clock, protocols: rng.chance(0.3) ? ['chat'] : [] })
+      ? Connection.client('ws://example.test/chat', {
+          random: seededRandom(rng.u32() || 1),
+          extensions: peerDeflate,
+          timeouts: QUIET,
+          clock,
+          protocols: rng.chance(0.3) ? ['chat'] : [],
+        })
       : Connection.server({ extensions: peerDeflate, timeouts: QUIET, clock });
   const peer = new Peer(peerConn);
   let clean = true;
@@ -733,7 +801,10 @@ function conversationCase(rng: Rng, sink: Sink, stats: Stats): void {
         }
         for (const chunk of split(rng, toVictim)) victim.data(chunk);
         if (victim.conn.state === 'awaiting-accept') {
-          check(victim.send({ type: 'accept', protocol: victim.conn.request?.protocols[0] ?? null }) === null, 'a valid accept was refused');
+          check(
+            victim.send({ type: 'accept', protocol: victim.conn.request?.protocols[0] ?? null }) === null,
+            'a valid accept was refused',
+          );
         }
       }
       if (peerEnded && !victim.eof) {
@@ -777,7 +848,11 @@ function conversationCase(rng: Rng, sink: Sink, stats: Stats): void {
       if (!victim.conn.canSend) {
         const refused = victim.send(rng.chance(0.5) ? { type: 'text', data: 'late' } : { type: 'ping' });
         check(refused !== null, () => `a send in state ${victim.conn.state} was accepted`);
-        if (rng.chance(0.5)) check(victim.send({ type: 'close', code: 1000 }) === null, () => `close refused in state ${victim.conn.state}`);
+        if (rng.chance(0.5))
+          check(
+            victim.send({ type: 'close', code: 1000 }) === null,
+            () => `close refused in state ${victim.conn.state}`,
+          );
         exchange(null);
         continue;
       }
@@ -787,7 +862,10 @@ function conversationCase(rng: Rng, sink: Sink, stats: Stats): void {
         if (victimSending !== null && (command.type === 'text' || command.type === 'binary')) continue;
         if (victimSending !== null && command.type === 'fragment' && command.kind !== victimSending) continue;
         const refused = victim.send(command);
-        check(refused === null, () => `legal ${command.type} refused in state ${victim.conn.state}: ${refused?.message}`);
+        check(
+          refused === null,
+          () => `legal ${command.type} refused in state ${victim.conn.state}: ${refused?.message}`,
+        );
         if (command.type === 'text') victimSent.push({ kind: 'text', data: encodeUtf8(command.data) });
         else if (command.type === 'binary') victimSent.push({ kind: 'binary', data: command.data.slice() });
         else if (command.type === 'fragment') {
@@ -826,16 +904,27 @@ function conversationCase(rng: Rng, sink: Sink, stats: Stats): void {
   check(isPrefix(peer.received, victimSent), 'the peer received something other than what the victim sent');
   if (peer.received.length < victimSent.length) {
     // Only an abrupt end may lose messages: EOF before they were written, a destroy, or a failure.
-    check(victim.destroyed || victim.errorCode !== null || victim.eof, 'messages the victim sent were lost on a clean close');
+    check(
+      victim.destroyed || victim.errorCode !== null || victim.eof,
+      'messages the victim sent were lost on a clean close',
+    );
   }
   if (clean) {
-    check(victim.errorCode === null || LEGIT_ON_CLEAN.has(victim.errorCode), () => `untampered traffic failed the victim with ${victim.errorCode}`);
+    check(
+      victim.errorCode === null || LEGIT_ON_CLEAN.has(victim.errorCode),
+      () => `untampered traffic failed the victim with ${victim.errorCode}`,
+    );
     check(isPrefix(victim.messages, peer.sent), 'the victim received something other than what the peer sent');
     if (victim.errorCode === null && !victim.destroyed) {
-      check(victim.messages.length === peer.sent.length, () => `the victim got ${victim.messages.length} of ${peer.sent.length} messages`);
+      check(
+        victim.messages.length === peer.sent.length,
+        () => `the victim got ${victim.messages.length} of ${peer.sent.length} messages`,
+      );
     }
   }
-  stats.add(`conversation.${role}${deflate ? '.deflate' : ''}${options.assembleMessages === false ? '.streaming' : ''}.${victim.errorCode ?? (victim.conn.closeInfo?.wasClean ? 'clean' : 'abnormal')}`);
+  stats.add(
+    `conversation.${role}${deflate ? '.deflate' : ''}${options.assembleMessages === false ? '.streaming' : ''}.${victim.errorCode ?? (victim.conn.closeInfo?.wasClean ? 'clean' : 'abnormal')}`,
+  );
 }
 
 interface HandshakeBase {
@@ -847,14 +936,17 @@ interface HandshakeBase {
 function handshakeBase(rng: Rng): HandshakeBase {
   const role = rng.chance(0.55) ? 'server' : 'client';
   const options = victimOptions(rng, role, rng.chance(0.4));
-  if (role === 'client' && rng.chance(0.2)) options.url = rng.pick(['wss://example.test:8443/a?b=c', 'ws://[::1]:9/', 'ws://127.0.0.1/']);
+  if (role === 'client' && rng.chance(0.2))
+    options.url = rng.pick(['wss://example.test:8443/a?b=c', 'ws://[::1]:9/', 'ws://127.0.0.1/']);
   let bytes: Uint8Array;
   if (role === 'server') {
     bytes = latin1(upgradeRequest(rng).text);
   } else {
     // The client's key comes from its seeded random source: make one to learn it.
     const probe = makeConnection(options, () => 0);
-    const request = new TextDecoder('latin1').decode(concatBytes(probe.takeOutput().flatMap((o) => (o.type === 'write' ? [o.data] : []))));
+    const request = new TextDecoder('latin1').decode(
+      concatBytes(probe.takeOutput().flatMap((o) => (o.type === 'write' ? [o.data] : []))),
+    );
     const key = /Sec-WebSocket-Key: ([^\r]*)/.exec(request)?.[1] ?? '';
     bytes = latin1(upgradeResponse(rng, key, options.protocols ?? [], !!options.deflate));
   }
@@ -882,25 +974,41 @@ function handshakeCase(base: HandshakeBase, rng: Rng, sink: Sink, stats: Stats):
     const choice = rng.int(10);
     if (choice < 6) {
       const protocol = offered.length > 0 && rng.chance(0.7) ? rng.pick(offered) : null;
-      check(victim.send({ type: 'accept', protocol, extensions: rng.chance(0.9) }) === null, 'a valid accept was refused');
+      check(
+        victim.send({ type: 'accept', protocol, extensions: rng.chance(0.9) }) === null,
+        'a valid accept was refused',
+      );
     } else if (choice < 7) {
-      check(victim.send({ type: 'accept', protocol: 'never-offered-' + rng.int(9) }) !== null || offered.some((p) => p.startsWith('never-offered-')), 'accept with a protocol never offered was allowed');
+      check(
+        victim.send({ type: 'accept', protocol: 'never-offered-' + rng.int(9) }) !== null ||
+          offered.some((p) => p.startsWith('never-offered-')),
+        'accept with a protocol never offered was allowed',
+      );
     } else if (choice < 9) {
       const status = rng.pick([400, 401, 403, 404, 500, 503]);
-      check(victim.send({ type: 'reject', status, body: rng.chance(0.5) ? 'no' : rng.bytes(rng.int(30)) }) === null, 'a valid reject was refused');
+      check(
+        victim.send({ type: 'reject', status, body: rng.chance(0.5) ? 'no' : rng.bytes(rng.int(30)) }) === null,
+        'a valid reject was refused',
+      );
     } else {
-      check(victim.send({ type: 'reject', status: rng.pick([101, 99, 600, 200.5]) }) !== null, 'a reject with an impossible status was allowed');
+      check(
+        victim.send({ type: 'reject', status: rng.pick([101, 99, 600, 200.5]) }) !== null,
+        'a reject with an impossible status was allowed',
+      );
     }
   }
   const more = rng.int(4);
   for (let i = 0; i < more; i++) {
-    if (rng.chance(0.5)) for (const chunk of split(rng, encodeFrame(frameSpec(rng, role === 'server'), rng))) victim.data(chunk);
+    if (rng.chance(0.5))
+      for (const chunk of split(rng, encodeFrame(frameSpec(rng, role === 'server'), rng))) victim.data(chunk);
     else if (rng.chance(0.5)) victim.tick(victim.now + rng.pick([1, 1000, 10_000, 1e9]));
     else if (victim.conn.canSend) check(victim.send({ type: 'text', data: 'hi' }) === null, 'text refused while open');
   }
   victim.finish();
   const first = victim.events.find((e) => e.type === 'protocol-error' || e.type === 'open' || e.type === 'rejected');
-  stats.add(`handshake.${role}.${first === undefined ? 'none' : first.type === 'protocol-error' ? first.code : first.type}`);
+  stats.add(
+    `handshake.${role}.${first === undefined ? 'none' : first.type === 'protocol-error' ? first.code : first.type}`,
+  );
 }
 
 // ───────────────────────────── entry ─────────────────────────────
@@ -939,7 +1047,13 @@ function baseOf(seed: number, group: number): Base {
   const rng = baseRng(seed, group);
   const target = targetOf(rng);
   const base: Base =
-    target === 'head' ? { target, head: headBase(rng) } : target === 'frames' ? { target, frames: framesBase(rng) } : target === 'handshake' ? { target, handshake: handshakeBase(rng) } : { target };
+    target === 'head'
+      ? { target, head: headBase(rng) }
+      : target === 'frames'
+        ? { target, frames: framesBase(rng) }
+        : target === 'handshake'
+          ? { target, handshake: handshakeBase(rng) }
+          : { target };
   cached = { seed, group, base };
   return base;
 }
@@ -949,7 +1063,13 @@ function baseOf(seed: number, group: number): Base {
  * a broken oracle, anything else for an exception escaping the codec). With `record`, the
  * replayable case is left in `holder.case` (also when it throws) and returned.
  */
-export function fuzzOne(seed: number, index: number, stats: Stats, record = false, holder: { case?: Case } = {}): Case | null {
+export function fuzzOne(
+  seed: number,
+  index: number,
+  stats: Stats,
+  record = false,
+  holder: { case?: Case } = {},
+): Case | null {
   const base = baseOf(seed, Math.floor(index / GROUP));
   const rng = new Rng(seed, index);
   const sink: Sink = record ? (c) => (holder.case = c) : null;

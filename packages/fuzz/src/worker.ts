@@ -22,7 +22,14 @@ let lastReport = performance.now();
 let done = 0;
 
 const report = (final: boolean): void => {
-  parentPort!.postMessage({ type: final ? 'done' : 'progress', slot, done, heapUsed: process.memoryUsage().heapUsed, slowest, stats: stats.toJSON() });
+  parentPort!.postMessage({
+    type: final ? 'done' : 'progress',
+    slot,
+    done,
+    heapUsed: process.memoryUsage().heapUsed,
+    slowest,
+    stats: stats.toJSON(),
+  });
 };
 
 // Self-tests of the runner (see packages/node/test/hardening-fuzz-runner.test.ts): a case that hangs, a case that throws.
@@ -47,7 +54,17 @@ for (let index = start; index < end; index++) {
     }
     const vector = holder.case ?? null;
     const e = error as Error;
-    parentPort!.postMessage({ type: 'crash', slot, index, target: targetOfCase(seed, index), name: e?.name, message: String(e?.message ?? e), stack: String(e?.stack ?? ''), reproduced, vector });
+    parentPort!.postMessage({
+      type: 'crash',
+      slot,
+      index,
+      target: targetOfCase(seed, index),
+      name: e?.name,
+      message: String(e?.message ?? e),
+      stack: String(e?.stack ?? ''),
+      reproduced,
+      vector,
+    });
   }
   const ms = performance.now() - t0;
   if (ms > slowest.ms) slowest = { index, ms, target: targetOfCase(seed, index) };
@@ -63,4 +80,3 @@ for (let index = start; index < end; index++) {
 }
 Atomics.store(progress, slot * 2, done);
 report(true);
-

@@ -9,7 +9,13 @@ import { ensureBuilt } from './ensure-built.mjs';
 
 await ensureBuilt();
 const { parseFlags } = await import('@ws/codec/testing');
-const args = parseFlags(process.argv.slice(2), { url: 'ws://127.0.0.1:9001', agent: '@ws/node', 'case-timeout': '60000', deflate: 'true', proxy: '' });
+const args = parseFlags(process.argv.slice(2), {
+  url: 'ws://127.0.0.1:9001',
+  agent: '@ws/node',
+  'case-timeout': '60000',
+  deflate: 'true',
+  proxy: '',
+});
 const { createConnection, permessageDeflate } = await import('@ws/node');
 const { runAutobahnClient } = await import('@ws/codec/session');
 

@@ -15,10 +15,13 @@ const options = serverFlagOptions(args);
 const { createServer, permessageDeflate } = await import('@ws/node');
 
 // Accepts permessage-deflate offers (RFC 7692), as the conformance and benchmark tools expect.
-const server = createServer({ extensions: [permessageDeflate()], fetch: args.fetch === 'test' ? testFetch : echoFetch, ...options }, (ws) => {
-  ws.on('message', (data) => ws.send(data));
-  ws.on('error', () => {}); // a peer's violation closes that connection; nothing to report here
-});
+const server = createServer(
+  { extensions: [permessageDeflate()], fetch: args.fetch === 'test' ? testFetch : echoFetch, ...options },
+  (ws) => {
+    ws.on('message', (data) => ws.send(data));
+    ws.on('error', () => {}); // a peer's violation closes that connection; nothing to report here
+  },
+);
 const { port } = await server.listen(Number(args.port), args.host);
 console.log(`listening on ws://${args.host.includes(':') ? `[${args.host}]` : args.host}:${port}`);
 

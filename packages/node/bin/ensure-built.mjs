@@ -27,7 +27,11 @@ function newest(target) {
 
 function stale({ dir, outputs }) {
   const base = path.join(ROOT, dir);
-  const sources = Math.max(newest(path.join(base, 'src')), newest(path.join(base, 'package.json')), newest(path.join(base, 'tsup.config.ts')));
+  const sources = Math.max(
+    newest(path.join(base, 'src')),
+    newest(path.join(base, 'package.json')),
+    newest(path.join(base, 'tsup.config.ts')),
+  );
   return outputs.some((output) => {
     const file = path.join(base, output);
     return !existsSync(file) || statSync(file).mtimeMs < sources;
@@ -61,7 +65,8 @@ async function lock() {
       return;
     } catch (error) {
       if (error.code !== 'EEXIST') throw error;
-      if (!holderAlive()) rmSync(LOCK, { recursive: true, force: true }); // left by a killed build
+      if (!holderAlive())
+        rmSync(LOCK, { recursive: true, force: true }); // left by a killed build
       else if (Date.now() > deadline) throw new Error(`timed out waiting for ${LOCK}`);
       else await sleep(200);
     }
@@ -78,8 +83,13 @@ export async function ensureBuilt(extra = []) {
     for (const pkg of packages) {
       if (!stale(pkg)) continue;
       process.stderr.write(`[ws] building ${pkg.dir} (dist missing or stale)…\n`);
-      const result = spawnSync(tsup, ['--no-dts'], { cwd: path.join(ROOT, pkg.dir), stdio: ['ignore', 2, 2], shell: process.platform === 'win32' });
-      if (result.status !== 0) throw new Error(`building ${pkg.dir} failed (exit ${result.status}); run \`npm run build\` to see why`);
+      const result = spawnSync(tsup, ['--no-dts'], {
+        cwd: path.join(ROOT, pkg.dir),
+        stdio: ['ignore', 2, 2],
+        shell: process.platform === 'win32',
+      });
+      if (result.status !== 0)
+        throw new Error(`building ${pkg.dir} failed (exit ${result.status}); run \`npm run build\` to see why`);
     }
   } finally {
     rmSync(LOCK, { recursive: true, force: true });

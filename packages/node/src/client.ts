@@ -63,7 +63,9 @@ export function createConnection(url: string | { href: string }, options: Connec
   const proxy = resolveProxy(options.proxy, target, () => process.env);
   if (proxy !== null) {
     let dialled: net.Socket | null = null;
-    const ready = throughProxy(proxy, target, secure, (socket) => (dialled = socket)).then((socket) => new NodeTransport(socket));
+    const ready = throughProxy(proxy, target, secure, (socket) => (dialled = socket)).then(
+      (socket) => new NodeTransport(socket),
+    );
     return startClient(new PendingTransport(ready, () => dialled?.destroy()), url, rest);
   }
   let socket: net.Socket;
@@ -98,7 +100,12 @@ function tunnelIo(socket: net.Socket): TunnelIo & { release(): void } {
  * A socket to `target` through `proxy`: TCP to the proxy, `CONNECT`, then TLS to the origin
  * inside the tunnel for wss (the certificate is checked against the origin's name).
  */
-async function throughProxy(proxy: ProxyEndpoint, target: WsUrl, secure: tls.ConnectionOptions | null, dialled: (socket: net.Socket) => void): Promise<Duplex> {
+async function throughProxy(
+  proxy: ProxyEndpoint,
+  target: WsUrl,
+  secure: tls.ConnectionOptions | null,
+  dialled: (socket: net.Socket) => void,
+): Promise<Duplex> {
   const raw = net.connect({ host: proxy.hostname, port: proxy.port, allowHalfOpen: true, noDelay: true });
   dialled(raw);
   const io = tunnelIo(raw);
@@ -140,6 +147,7 @@ export const WebSocket: WebSocketClass = createWebSocketClass({
  * `await stream.opened` → `{ readable, writable, protocol, extensions }`, `stream.closed`,
  * `stream.close({ closeCode, reason })`; `WebSocketStream.from(connection)` for a server's connection.
  */
-export const WebSocketStream: WebSocketStreamClass<ReadableStream<string | Uint8Array>, WritableStream<SendData>> = createWebSocketStreamClass((url, options) =>
-  createConnection(url, options as ConnectOptions),
-);
+export const WebSocketStream: WebSocketStreamClass<
+  ReadableStream<string | Uint8Array>,
+  WritableStream<SendData>
+> = createWebSocketStreamClass((url, options) => createConnection(url, options as ConnectOptions));

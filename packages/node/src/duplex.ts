@@ -34,13 +34,18 @@ export function createWebSocketStream(connection: WebSocketConnection, options: 
     write(chunk: Buffer | string, _encoding, callback) {
       const send = (): void => {
         if (connection.readyState !== 'open') {
-          callback(new WebSocketUsageError('INVALID_STATE', `cannot write: the connection is ${connection.readyState}`));
+          callback(
+            new WebSocketUsageError('INVALID_STATE', `cannot write: the connection is ${connection.readyState}`),
+          );
           return;
         }
         const result = connection.send(chunk);
         if (result === 'sent') callback();
         else if (result === 'buffered') connection.drain().then(() => callback(), callback);
-        else callback(new WebSocketUsageError('INVALID_STATE', 'the message was dropped: the connection closed while sending'));
+        else
+          callback(
+            new WebSocketUsageError('INVALID_STATE', 'the message was dropped: the connection closed while sending'),
+          );
       };
       if (connection.readyState === 'connecting') connection.opened.then(send, callback);
       else send();
@@ -62,7 +67,11 @@ export function createWebSocketStream(connection: WebSocketConnection, options: 
   const objectMode = duplex.readableObjectMode;
   connection.on('message', (data, isBinary) => {
     if (ended) return;
-    const chunk = isBinary ? asBuffer(data as Uint8Array) : objectMode ? data : asBuffer(encoder.encode(data as string));
+    const chunk = isBinary
+      ? asBuffer(data as Uint8Array)
+      : objectMode
+        ? data
+        : asBuffer(encoder.encode(data as string));
     if (!duplex.push(chunk)) connection.pause();
   });
   connection.on('error', (error) => {

@@ -5,7 +5,16 @@ export { connect, createConnection, WebSocket, WebSocketStream } from './client.
 export type { ConnectOptions } from './client.ts';
 export { NodeTransport } from './transport.ts';
 export { createWebSocketStream } from './duplex.ts';
-export { WebSocketConnection, HandshakeError, WebSocketError, Topics, createTopics, InProcessBroker, ConnectionRegistry, ProxyError } from '@ws/codec/session';
+export {
+  WebSocketConnection,
+  HandshakeError,
+  WebSocketError,
+  Topics,
+  createTopics,
+  InProcessBroker,
+  ConnectionRegistry,
+  ProxyError,
+} from '@ws/codec/session';
 export type {
   SessionCloseInfo as CloseInfo,
   SessionErrorCode,

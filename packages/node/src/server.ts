@@ -10,7 +10,16 @@ import tls from 'node:tls';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { DEFAULT_TIMEOUTS, HttpHeaders, type RequestHead } from '@ws/codec';
-import { ServerSession, SessionServer, sessionInput, type ConnectionHandler, type PeerInfo, type ServerAddress, type ServerSessionOptions, type WebSocketConnection } from '@ws/codec/session';
+import {
+  ServerSession,
+  SessionServer,
+  sessionInput,
+  type ConnectionHandler,
+  type PeerInfo,
+  type ServerAddress,
+  type ServerSessionOptions,
+  type WebSocketConnection,
+} from '@ws/codec/session';
 import { NodeTransport, type NodeTransportOptions } from './transport.ts';
 
 /** `createServer()`'s options: the session's, and `tls`. `T`: the type of each connection's `data`. */
@@ -56,7 +65,8 @@ export class UpgradeHandler<T = unknown> extends SessionServer<T> {
     const transport = new NodeTransport(socket);
     const connection = this.serve(transport, peerOf(socket));
     transport.track(connection);
-    if (head !== undefined && head.length > 0 && connection.readyState === 'connecting') sessionInput.data(connection, new Uint8Array(head));
+    if (head !== undefined && head.length > 0 && connection.readyState === 'connecting')
+      sessionInput.data(connection, new Uint8Array(head));
     return connection;
   }
 }
@@ -66,7 +76,10 @@ export class UpgradeHandler<T = unknown> extends SessionServer<T> {
  * `httpServer.on('upgrade', (req, socket, head) => wss.handleUpgrade(req, socket, head))`, then
  * `await wss.shutdown()` (or `close()`) to end every connection it took over.
  */
-export function createUpgradeHandler<T = unknown>(options: ServerSessionOptions<T> = {}, onConnection?: ConnectionHandler<T>): UpgradeHandler<T> {
+export function createUpgradeHandler<T = unknown>(
+  options: ServerSessionOptions<T> = {},
+  onConnection?: ConnectionHandler<T>,
+): UpgradeHandler<T> {
   return new UpgradeHandler<T>(options, onConnection);
 }
 
@@ -84,14 +97,19 @@ export class WebSocketServer<T = unknown> extends UpgradeHandler<T> {
       // TLS must finish within the WebSocket handshake timeout too: the session's timer starts
       // only once TLS is up, and Node's own TLS handshakeTimeout is 120 s (slow-loris on wss:).
       const handshakeTimeout = sessionOptions.timeouts?.handshakeTimeout ?? DEFAULT_TIMEOUTS.handshakeTimeout;
-      this.server = tls.createServer({ ...(handshakeTimeout > 0 ? { handshakeTimeout } : {}), ...tlsOptions }, (socket) => {
-        socket.allowHalfOpen = true;
-        this.#accept(socket, ACCEPTED_TLS);
-      });
+      this.server = tls.createServer(
+        { ...(handshakeTimeout > 0 ? { handshakeTimeout } : {}), ...tlsOptions },
+        (socket) => {
+          socket.allowHalfOpen = true;
+          this.#accept(socket, ACCEPTED_TLS);
+        },
+      );
       // Node reports a failed or timed-out TLS handshake here but leaves the socket open.
       this.server.on('tlsClientError', (_error, socket) => socket.destroy());
     } else {
-      this.server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.#accept(socket, ACCEPTED_TCP));
+      this.server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) =>
+        this.#accept(socket, ACCEPTED_TCP),
+      );
     }
     this.server.on('error', (error) => this.emit('error', error));
   }
@@ -110,7 +128,9 @@ export class WebSocketServer<T = unknown> extends UpgradeHandler<T> {
 
   address(): ServerAddress | null {
     const address = this.server.address();
-    return address === null || typeof address === 'string' ? null : { address: address.address, family: address.family, port: address.port };
+    return address === null || typeof address === 'string'
+      ? null
+      : { address: address.address, family: address.family, port: address.port };
   }
 
   protected override stopAccepting(): Promise<void> {
@@ -131,7 +151,10 @@ export class WebSocketServer<T = unknown> extends UpgradeHandler<T> {
  * A standalone server; call `listen(port, host)` on it. `T` is the type of each connection's
  * `data`, set by `verifyClient` answering `{ data }` (inferred from it when not given).
  */
-export function createServer<T = unknown>(options: ServerOptions<T> = {}, onConnection?: ConnectionHandler<T>): WebSocketServer<T> {
+export function createServer<T = unknown>(
+  options: ServerOptions<T> = {},
+  onConnection?: ConnectionHandler<T>,
+): WebSocketServer<T> {
   return new WebSocketServer<T>(options, onConnection);
 }
 
@@ -161,7 +184,11 @@ function peerOf(socket: Duplex): PeerInfo {
     }
   }
   const s = socket as Partial<net.Socket>;
-  return { remoteAddress: s.remoteAddress ?? null, remotePort: s.remotePort ?? null, secure: socket instanceof tls.TLSSocket };
+  return {
+    remoteAddress: s.remoteAddress ?? null,
+    remotePort: s.remotePort ?? null,
+    secure: socket instanceof tls.TLSSocket,
+  };
 }
 
 const NO_OPTIONS: ServerSessionOptions<never> = Object.freeze({});
@@ -172,8 +199,19 @@ const NO_OPTIONS: ServerSessionOptions<never> = Object.freeze({});
  * `verifyClient`, `protocols` and `origins` apply as on a standalone server. Returns the
  * connection (still `connecting`); `onConnection` receives it once open.
  */
-export function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Uint8Array, onConnection: ConnectionHandler): WebSocketConnection;
-export function handleUpgrade<T = unknown>(req: IncomingMessage, socket: Duplex, head: Uint8Array, options: ServerSessionOptions<T>, onConnection: ConnectionHandler<T>): WebSocketConnection<T>;
+export function handleUpgrade(
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Uint8Array,
+  onConnection: ConnectionHandler,
+): WebSocketConnection;
+export function handleUpgrade<T = unknown>(
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Uint8Array,
+  options: ServerSessionOptions<T>,
+  onConnection: ConnectionHandler<T>,
+): WebSocketConnection<T>;
 export function handleUpgrade<T>(
   req: IncomingMessage,
   socket: Duplex,
@@ -198,5 +236,10 @@ function requestHeadOf(req: IncomingMessage): RequestHead {
   const raw = req.rawHeaders;
   const pairs: Array<[string, string]> = [];
   for (let i = 0; i + 1 < raw.length; i += 2) pairs.push([raw[i]!, raw[i + 1]!]);
-  return { method: req.method ?? 'GET', target: req.url ?? '/', httpVersion: req.httpVersion, headers: HttpHeaders.fromTrusted(pairs) };
+  return {
+    method: req.method ?? 'GET',
+    target: req.url ?? '/',
+    httpVersion: req.httpVersion,
+    headers: HttpHeaders.fromTrusted(pairs),
+  };
 }

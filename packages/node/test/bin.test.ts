@@ -12,14 +12,22 @@ const BUILD_TIME = 120_000; // a cold build of both packages (declarations inclu
 const bins: Bins = { argv: (script) => [path.join(BIN, script)], startTime: BUILD_TIME };
 
 describe('bin scripts', () => {
-  it('echo.mjs prints listening, echoes text and binary with their types, exits on SIGTERM', { timeout: BUILD_TIME + 30_000 }, () => echoContract(bins, 'echo.mjs'));
+  it(
+    'echo.mjs prints listening, echoes text and binary with their types, exits on SIGTERM',
+    { timeout: BUILD_TIME + 30_000 },
+    () => echoContract(bins, 'echo.mjs'),
+  );
 
-  it('autobahn-client.mjs runs the getCaseCount / runCase / updateReports loop', { timeout: BUILD_TIME + 30_000 }, async () => {
+  it('autobahn-client.mjs runs the getCaseCount / runCase / updateReports loop', {
+    timeout: BUILD_TIME + 30_000,
+  }, async () => {
     // The contract throws on the first check that fails.
     await expect(autobahnClientContract(bins, 'autobahn-client.mjs')).resolves.toBeUndefined();
   });
 
-  it('autobahn-client.mjs --proxy runs every case through an HTTP CONNECT proxy (tinyproxy)', { timeout: BUILD_TIME + 30_000 }, async () => {
+  it('autobahn-client.mjs --proxy runs every case through an HTTP CONNECT proxy (tinyproxy)', {
+    timeout: BUILD_TIME + 30_000,
+  }, async () => {
     const proxy = await startTinyproxy();
     try {
       await expect(autobahnClientContract(bins, 'autobahn-client.mjs', proxy)).resolves.toBeUndefined();

@@ -9,7 +9,15 @@ import { ourServer, within } from './helpers.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 // Without the background-networking flags Chromium floods a closed network with connections.
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 describe.skipIf(!existsSync(CHROMIUM))('Chromium', () => {
   let browser: Browser;
@@ -51,7 +59,9 @@ describe.skipIf(!existsSync(CHROMIUM))('Chromium', () => {
         });
         const replies = new Promise<void>((resolve) => {
           ws.onmessage = (e) => {
-            messages.push(typeof e.data === 'string' ? (e.data === big ? 'big ok' : e.data) : Array.from(new Uint8Array(e.data)));
+            messages.push(
+              typeof e.data === 'string' ? (e.data === big ? 'big ok' : e.data) : Array.from(new Uint8Array(e.data)),
+            );
             if (messages.length === 4) resolve();
           };
         });
@@ -76,7 +86,12 @@ describe.skipIf(!existsSync(CHROMIUM))('Chromium', () => {
       close: { code: 4000, reason: '', wasClean: true },
     });
     expect(requests.at(-1)!.headers.get('user-agent')).toMatch(/Chrome/);
-    expect(await within(closed.at(-1)!)).toMatchObject({ code: 4000, reason: 'browser bye', wasClean: true, initiator: 'remote' });
+    expect(await within(closed.at(-1)!)).toMatchObject({
+      code: 4000,
+      reason: 'browser bye',
+      wasClean: true,
+      initiator: 'remote',
+    });
   });
 
   it('sees the server close with a code and reason', async () => {

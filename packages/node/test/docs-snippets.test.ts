@@ -10,7 +10,15 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { connect, createConnection, createServer, HandshakeError, permessageDeflate, type WebSocketConnection, type WebSocketServer } from '../src/index.ts';
+import {
+  connect,
+  createConnection,
+  createServer,
+  HandshakeError,
+  permessageDeflate,
+  type WebSocketConnection,
+  type WebSocketServer,
+} from '../src/index.ts';
 import { hasOpenssl, selfSigned, until, within } from './helpers.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -21,7 +29,10 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** Import docs/snippets/<name>.ts as written, its `@ws/node` import pointed at this package's source. */
 async function load<T>(name: string): Promise<T> {
-  const source = readFileSync(path.join(snippets, `${name}.ts`), 'utf8').replaceAll("from '@ws/node'", `from ${JSON.stringify(path.join(here, '../src/index.ts'))}`);
+  const source = readFileSync(path.join(snippets, `${name}.ts`), 'utf8').replaceAll(
+    "from '@ws/node'",
+    `from ${JSON.stringify(path.join(here, '../src/index.ts'))}`,
+  );
   const file = path.join(tmp, `${name}.ts`);
   writeFileSync(file, source);
   return (await import(file)) as T;
@@ -30,7 +41,10 @@ async function load<T>(name: string): Promise<T> {
 const portOf = (server: WebSocketServer): number => server.address()!.port;
 
 /** A client, once open, and its first message (listening from the start: these servers greet at once). */
-async function greeted(url: string, options: Parameters<typeof connect>[1] = {}): Promise<{ ws: WebSocketConnection; first: Promise<string | Uint8Array> }> {
+async function greeted(
+  url: string,
+  options: Parameters<typeof connect>[1] = {},
+): Promise<{ ws: WebSocketConnection; first: Promise<string | Uint8Array> }> {
   const ws = createConnection(url, options);
   const first = new Promise<string | Uint8Array>((resolve) => ws.once('message', resolve));
   await ws.opened;
@@ -44,7 +58,11 @@ describe('the docs quote docs/snippets/ exactly', () => {
     const blocks = [...text.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
     it(`${doc}: ${blocks.length} code blocks, each from a snippet file`, () => {
       expect(blocks.length).toBeGreaterThan(0);
-      for (const block of blocks) expect(files.some((f) => f.includes(block)), block.slice(0, 80)).toBe(true);
+      for (const block of blocks)
+        expect(
+          files.some((f) => f.includes(block)),
+          block.slice(0, 80),
+        ).toBe(true);
     });
   }
 });
@@ -55,13 +73,19 @@ describe('recipes', () => {
     const server = await startAuthServer(new Map([['s3cr3t', 'alice']]), 0);
     try {
       const url = `ws://127.0.0.1:${portOf(server)}`;
-      for (const { ws, first } of [await greeted(url, { headers: { authorization: 'Bearer s3cr3t' } }), await greeted(`${url}/?token=s3cr3t`)]) {
+      for (const { ws, first } of [
+        await greeted(url, { headers: { authorization: 'Bearer s3cr3t' } }),
+        await greeted(`${url}/?token=s3cr3t`),
+      ]) {
         expect(await first).toBe('hello alice');
         ws.close();
       }
       const error = await connect(url, { headers: { authorization: 'Bearer wrong' } }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(HandshakeError);
-      expect([(error as HandshakeError).status, (error as HandshakeError).headers?.get('www-authenticate')]).toEqual([401, 'Bearer']);
+      expect([(error as HandshakeError).status, (error as HandshakeError).headers?.get('www-authenticate')]).toEqual([
+        401,
+        'Bearer',
+      ]);
     } finally {
       await within(server.close(), 10_000, 'close');
     }
@@ -84,7 +108,8 @@ describe('recipes', () => {
   });
 
   it('broadcast: every open connection gets it, a backed-up one is skipped; topics publish to subscribers', async () => {
-    const { broadcast, joinAndAnnounce } = await load<typeof import('../../../docs/snippets/broadcast.ts')>('broadcast');
+    const { broadcast, joinAndAnnounce } =
+      await load<typeof import('../../../docs/snippets/broadcast.ts')>('broadcast');
     const server = createServer();
     joinAndAnnounce(server);
     await server.listen(0, '127.0.0.1');
@@ -126,7 +151,14 @@ describe('recipes', () => {
       let drains = 0;
       const original = client.drain.bind(client);
       client.drain = () => (drains++, original());
-      await within(sendAll(client, Array.from({ length: N }, (_, i) => new Uint8Array(128 * 1024).fill(i))), 30_000, 'sendAll');
+      await within(
+        sendAll(
+          client,
+          Array.from({ length: N }, (_, i) => new Uint8Array(128 * 1024).fill(i)),
+        ),
+        30_000,
+        'sendAll',
+      );
       expect(drains).toBeGreaterThan(0);
       client.close();
       expect(await within(counted!, 30_000, 'saveAll')).toBe(N);
@@ -136,21 +168,24 @@ describe('recipes', () => {
     }
   });
 
-  it.skipIf(!hasOpenssl())('tls: wss with a self-signed certificate the client trusts (skipped only without openssl)', async () => {
-    const { startTlsServer, connectTls } = await load<typeof import('../../../docs/snippets/tls.ts')>('tls');
-    const { key, cert } = selfSigned();
-    const server = await startTlsServer(key, cert, 0);
-    try {
-      const ws = await connectTls(portOf(server), cert);
-      const echo = new Promise((resolve) => ws.once('message', resolve));
-      ws.send('over tls');
-      expect(await echo).toBe('over tls');
-      expect(ws.url).toMatch(/^wss:/);
-      ws.close();
-    } finally {
-      await within(server.close(), 10_000, 'close');
-    }
-  });
+  it.skipIf(!hasOpenssl())(
+    'tls: wss with a self-signed certificate the client trusts (skipped only without openssl)',
+    async () => {
+      const { startTlsServer, connectTls } = await load<typeof import('../../../docs/snippets/tls.ts')>('tls');
+      const { key, cert } = selfSigned();
+      const server = await startTlsServer(key, cert, 0);
+      try {
+        const ws = await connectTls(portOf(server), cert);
+        const echo = new Promise((resolve) => ws.once('message', resolve));
+        ws.send('over tls');
+        expect(await echo).toBe('over tls');
+        expect(ws.url).toMatch(/^wss:/);
+        ws.close();
+      } finally {
+        await within(server.close(), 10_000, 'close');
+      }
+    },
+  );
 
   it('graceful shutdown: every client is closed with 1001 and the server stops listening', async () => {
     const { shutdownOnSignal } = await load<typeof import('../../../docs/snippets/shutdown.ts')>('shutdown');
@@ -171,11 +206,16 @@ describe('recipes', () => {
 
 describe('migrating from ws', () => {
   it('server: deflate, a message limit, a subprotocol and an origin list as options; message events as ws', async () => {
-    const { startMigratedServer } = await load<typeof import('../../../docs/snippets/migrate-server.ts')>('migrate-server');
+    const { startMigratedServer } =
+      await load<typeof import('../../../docs/snippets/migrate-server.ts')>('migrate-server');
     const server = await startMigratedServer(0);
     try {
       const url = `ws://127.0.0.1:${portOf(server)}/room`;
-      const ws = await connect(url, { protocols: ['chat.v2'], origin: 'https://app.example', extensions: [permessageDeflate()] });
+      const ws = await connect(url, {
+        protocols: ['chat.v2'],
+        origin: 'https://app.example',
+        extensions: [permessageDeflate()],
+      });
       expect(ws.protocol).toBe('chat.v2');
       expect(ws.extensions).toMatch(/permessage-deflate/);
       const reply = new Promise((resolve) => ws.once('message', resolve));
@@ -221,7 +261,10 @@ describe('migrating from ws', () => {
       const duplex = asDuplex(await connect(url));
       const chunks: string[] = [];
       duplex.write('abc');
-      const done = pipeline(duplex, new Writable({ write: (chunk, _e, cb) => (chunks.push(String(chunk)), duplex.end(), cb()) }));
+      const done = pipeline(
+        duplex,
+        new Writable({ write: (chunk, _e, cb) => (chunks.push(String(chunk)), duplex.end(), cb()) }),
+      );
       await within(done, 10_000, 'duplex');
       expect(chunks).toEqual(['echo abc']);
     } finally {

@@ -7,7 +7,15 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { HandshakeError, WebSocket, connect, createConnection, createServer, handleUpgrade, type WebSocketConnection } from '../src/index.ts';
+import {
+  HandshakeError,
+  WebSocket,
+  connect,
+  createConnection,
+  createServer,
+  handleUpgrade,
+  type WebSocketConnection,
+} from '../src/index.ts';
 import { HOST, hasOpenssl, ourServer, selfSigned, within, wsClient } from './helpers.ts';
 
 /** A port on 127.0.0.1 that nothing listens on (it was free a moment ago). */
@@ -21,7 +29,9 @@ async function closedPort(): Promise<number> {
 }
 
 /** The `error` then `close` events of a WHATWG WebSocket, in order. */
-function failure(ws: InstanceType<typeof WebSocket>): Promise<{ log: string[]; error: { type: string; error: unknown; message: unknown }; code: number }> {
+function failure(
+  ws: InstanceType<typeof WebSocket>,
+): Promise<{ log: string[]; error: { type: string; error: unknown; message: unknown }; code: number }> {
   const log: string[] = [];
   let error!: { type: string; error: unknown; message: unknown };
   ws.addEventListener('open', () => log.push('open'));
@@ -29,7 +39,9 @@ function failure(ws: InstanceType<typeof WebSocket>): Promise<{ log: string[]; e
     log.push('error');
     error = { type: e.type, error: e.error, message: e.message };
   });
-  return new Promise((resolve) => ws.addEventListener('close', (e) => resolve({ log: [...log, 'close'], error, code: e.code })));
+  return new Promise((resolve) =>
+    ws.addEventListener('close', (e) => resolve({ log: [...log, 'close'], error, code: e.code })),
+  );
 }
 
 describe('protocols: a string or a list, on both sides', () => {
@@ -70,7 +82,9 @@ describe('protocols: a string or a list, on both sides', () => {
 
 describe('unknown option keys throw a TypeError naming the key', () => {
   it('createServer: a misspelt key, and the options of ws with our equivalent', () => {
-    expect(() => createServer({ verifyclient: () => true } as never)).toThrow(new TypeError('server options: unknown option "verifyclient"'));
+    expect(() => createServer({ verifyclient: () => true } as never)).toThrow(
+      new TypeError('server options: unknown option "verifyclient"'),
+    );
     const cases: Array<[string, RegExp]> = [
       ['perMessageDeflate', /extensions: \[permessageDeflate\(\)\]/],
       ['port', /server\.listen\(port/],
@@ -84,10 +98,16 @@ describe('unknown option keys throw a TypeError naming the key', () => {
       expect(call).toThrow(TypeError);
       expect(call).toThrow(new RegExp(`unknown option "${key}".*${equivalent.source}`));
     }
-    expect(() => createServer({ limits: { maxPayload: 1 } } as never)).toThrow(/unknown option limits\.maxPayload; limits takes .*maxMessageSize/);
-    expect(() => createServer({ timeouts: { pingInterval: 1 } } as never)).toThrow(/unknown option timeouts\.pingInterval/);
+    expect(() => createServer({ limits: { maxPayload: 1 } } as never)).toThrow(
+      /unknown option limits\.maxPayload; limits takes .*maxMessageSize/,
+    );
+    expect(() => createServer({ timeouts: { pingInterval: 1 } } as never)).toThrow(
+      /unknown option timeouts\.pingInterval/,
+    );
     // ws's verifyClient(info, callback) would never answer: refused at once.
-    expect(() => createServer({ verifyClient: ((_info: unknown, _cb: unknown) => true) as never })).toThrow(/\(info, callback\) form is not supported/);
+    expect(() => createServer({ verifyClient: ((_info: unknown, _cb: unknown) => true) as never })).toThrow(
+      /\(info, callback\) form is not supported/,
+    );
     // Our adapter's own key is fine.
     expect(() => createServer({ tls: undefined })).not.toThrow();
   });
@@ -95,13 +115,19 @@ describe('unknown option keys throw a TypeError naming the key', () => {
   it('connect, createConnection and the WHATWG class: same check, adapter keys (TLS) allowed', async () => {
     const { server, url } = await ourServer();
     try {
-      await expect(connect(url, { perMessageDeflate: true } as never)).rejects.toThrow(/unknown option "perMessageDeflate".*extensions/);
+      await expect(connect(url, { perMessageDeflate: true } as never)).rejects.toThrow(
+        /unknown option "perMessageDeflate".*extensions/,
+      );
       await expect(connect(url, { perMessageDeflate: true } as never)).rejects.toBeInstanceOf(TypeError);
-      expect(() => createConnection(url, { handshakeTimeout: 5 } as never)).toThrow(/unknown option "handshakeTimeout".*timeouts: \{ handshakeTimeout \}/);
+      expect(() => createConnection(url, { handshakeTimeout: 5 } as never)).toThrow(
+        /unknown option "handshakeTimeout".*timeouts: \{ handshakeTimeout \}/,
+      );
       expect(() => new WebSocket(url, { protocol: 'chat' } as never)).toThrow(/unknown option "protocol".*protocols/);
       expect(() => new WebSocket(url, { protocols: 'chat', maxPayload: 1 } as never)).toThrow(TypeError);
       // TLS keys of this adapter pass (unused on ws:), and the connection works.
-      const ok = await within(connect(url, { rejectUnauthorized: true, servername: 'localhost', timeouts: { handshakeTimeout: 5000 } }));
+      const ok = await within(
+        connect(url, { rejectUnauthorized: true, servername: 'localhost', timeouts: { handshakeTimeout: 5000 } }),
+      );
       ok.close();
       await within(ok.closed);
     } finally {
@@ -139,7 +165,9 @@ describe('errors say what happened', () => {
     const port = await closedPort();
     const error = await within(connect(`ws://${HOST}:${port}/`).catch((e: unknown) => e));
     expect(error).toBeInstanceOf(HandshakeError);
-    expect((error as HandshakeError).message).toBe(`could not connect to ${HOST}:${port}: connection refused (ECONNREFUSED)`);
+    expect((error as HandshakeError).message).toBe(
+      `could not connect to ${HOST}:${port}: connection refused (ECONNREFUSED)`,
+    );
     expect((error as HandshakeError).code).toBe('TRANSPORT_ERROR');
     expect((error as { cause: { code: string } }).cause.code).toBe('ECONNREFUSED');
   });
@@ -151,7 +179,11 @@ describe('errors say what happened', () => {
     try {
       const error = (await within(connect(`wss://localhost:${port}/`).catch((e: unknown) => e))) as HandshakeError;
       expect(error).toBeInstanceOf(HandshakeError);
-      expect(error.message).toMatch(new RegExp(`^TLS handshake with localhost:${port} failed: TLS failure: .*certificate.*\\(DEPTH_ZERO_SELF_SIGNED_CERT\\)$`));
+      expect(error.message).toMatch(
+        new RegExp(
+          `^TLS handshake with localhost:${port} failed: TLS failure: .*certificate.*\\(DEPTH_ZERO_SELF_SIGNED_CERT\\)$`,
+        ),
+      );
       expect(error.cause).toBeInstanceOf(Error);
     } finally {
       await within(server.close());
@@ -181,9 +213,12 @@ describe('errors say what happened', () => {
     expect(refused.error.message).toBe(`could not connect to ${HOST}:${port}: connection refused (ECONNREFUSED)`);
 
     // Refused upgrade (403), then a protocol violation once open, then no subprotocol chosen.
-    const { server, url } = await ourServer({ verifyClient: (request) => (request.path === '/no' ? { status: 403 } : true) }, (ws: WebSocketConnection) => {
-      if (ws.request?.path === '/bad') ws.sendFragment(new Uint8Array([0xff]), true, { kind: 'text' });
-    });
+    const { server, url } = await ourServer(
+      { verifyClient: (request) => (request.path === '/no' ? { status: 403 } : true) },
+      (ws: WebSocketConnection) => {
+        if (ws.request?.path === '/bad') ws.sendFragment(new Uint8Array([0xff]), true, { kind: 'text' });
+      },
+    );
     try {
       const forbidden = await within(failure(new WebSocket(`${url}/no`)));
       expect(forbidden.log).toEqual(['error', 'close']);
@@ -218,7 +253,10 @@ describe('ws.data, typed per connection', () => {
   it('verifyClient answers { data }: the connection handler reads it as ws.data, typed', async () => {
     // The snippet of packages/node/README.md ("Per-connection data").
     const server = createServer(
-      { verifyClient: (request) => (request.query === '' ? false : { data: { user: new URLSearchParams(request.query).get('user') ?? '' } }) },
+      {
+        verifyClient: (request) =>
+          request.query === '' ? false : { data: { user: new URLSearchParams(request.query).get('user') ?? '' } },
+      },
       (ws) => ws.send(`hello ${ws.data.user}`),
     );
     const { port } = await server.listen(0, HOST);
@@ -238,14 +276,19 @@ describe('ws.data, typed per connection', () => {
   });
 
   it('an async verifyClient resolves to { data }; without one, data is undefined and settable', async () => {
-    const { server, url } = await ourServer({ verifyClient: async () => ({ data: 42 }) }, (ws) => ws.send(String(ws.data)));
+    const { server, url } = await ourServer({ verifyClient: async () => ({ data: 42 }) }, (ws) =>
+      ws.send(String(ws.data)),
+    );
     const plain = await ourServer({}, (ws) => {
       const before = ws.data;
       ws.data = 'set';
       ws.send(`${String(before)} ${String(ws.data)}`);
     });
     try {
-      for (const [target, expected] of [[url, '42'], [plain.url, 'undefined set']] as const) {
+      for (const [target, expected] of [
+        [url, '42'],
+        [plain.url, 'undefined set'],
+      ] as const) {
         const client = createConnection(target);
         const message = new Promise((resolve) => client.once('message', resolve));
         expect(await within(message)).toBe(expected);

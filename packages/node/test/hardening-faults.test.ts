@@ -7,7 +7,16 @@ import tls from 'node:tls';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { computeAcceptKey } from '@ws/codec';
 import { HandshakeError, connect, type CloseInfo, type WebSocketConnection } from '../src/index.ts';
-import { RawClient, clientFrame, countingTimers, expectDrained, hardenedServer, sleep, until, upgradeRequest } from './hardening-raw.ts';
+import {
+  RawClient,
+  clientFrame,
+  countingTimers,
+  expectDrained,
+  hardenedServer,
+  sleep,
+  until,
+  upgradeRequest,
+} from './hardening-raw.ts';
 import { HOST, hasOpenssl, selfSigned, within } from './helpers.ts';
 
 type Harness = Awaited<ReturnType<typeof hardenedServer>>;
@@ -110,7 +119,9 @@ describe('peers that vanish', () => {
         if (head.includes('\r\n\r\n') && !head.includes('answered')) {
           head += 'answered';
           const key = /sec-websocket-key: (.*)\r\n/i.exec(head)![1]!;
-          socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${computeAcceptKey(key)}\r\n\r\n`);
+          socket.write(
+            `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${computeAcceptKey(key)}\r\n\r\n`,
+          );
         } else if (head.includes('answered') && chunk.length > 0 && (chunk[0]! & 0x0f) === 8) {
           socket.destroy(); // our Close arrived: vanish instead of answering it
         }
@@ -181,7 +192,14 @@ describe('half-closed sockets and late data', () => {
       t.serverSide[1]!.on('error', (e) => errors.push(e.code));
       const messages: unknown[] = [];
       t.serverSide[1]!.on('message', (m) => messages.push(m));
-      client.write(Buffer.concat([clientFrame(0x88, Buffer.from([0x03, 0xe8])), clientFrame(0x81, 'after close'), Buffer.from('garbage \x00\xff'), clientFrame(0x89)]));
+      client.write(
+        Buffer.concat([
+          clientFrame(0x88, Buffer.from([0x03, 0xe8])),
+          clientFrame(0x81, 'after close'),
+          Buffer.from('garbage \x00\xff'),
+          clientFrame(0x89),
+        ]),
+      );
       await until(() => client.ended, 'server FIN');
       await sleep(50);
       client.write(clientFrame(0x81, 'even later'));
@@ -291,14 +309,20 @@ describe.skipIf(!hasOpenssl())('TLS failures', () => {
       await until(() => plain.closed || plain.ended, 'TLS server drops a plain client', 5000);
       plain.destroy();
       // 5. Our ws:// client on the TLS port.
-      const wrongScheme = await connect(`ws://${HOST}:${h.port}/`, { timeouts: { handshakeTimeout: 2000 } }).catch((e: unknown) => e);
+      const wrongScheme = await connect(`ws://${HOST}:${h.port}/`, { timeouts: { handshakeTimeout: 2000 } }).catch(
+        (e: unknown) => e,
+      );
       expect(wrongScheme).toBeInstanceOf(HandshakeError);
       // 6. A client that opens TCP to the TLS port and never starts TLS (slow loris on wss:): dropped
       //    after handshakeTimeout (1 s here), not after Node's TLS default of 120 s: the wait is
       //    bounded by a few handshake timeouts, far below 120 s.
       const silent = await RawClient.connect(h.port);
       try {
-        await until(() => silent.closed || silent.ended, 'silent TLS client dropped within 5 handshake timeouts', 5 * 1000);
+        await until(
+          () => silent.closed || silent.ended,
+          'silent TLS client dropped within 5 handshake timeouts',
+          5 * 1000,
+        );
       } finally {
         silent.destroy();
       }
@@ -316,7 +340,10 @@ describe.skipIf(!hasOpenssl())('TLS failures', () => {
   it('a wss:// client on a plain port fails fast, and the plain server is unharmed', async () => {
     const t = await echoHarness();
     try {
-      const failed = await connect(`wss://${HOST}:${t.h.port}/`, { ca: cert, timeouts: { handshakeTimeout: 3000 } }).catch((e: unknown) => e);
+      const failed = await connect(`wss://${HOST}:${t.h.port}/`, {
+        ca: cert,
+        timeouts: { handshakeTimeout: 3000 },
+      }).catch((e: unknown) => e);
       expect(failed).toBeInstanceOf(HandshakeError);
       await t.alive();
       await t.drained('TLS client on a plain port');

@@ -13,7 +13,12 @@ const out = mkdtempSync(path.join(tmpdir(), 'ws-fuzz-runner-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 function fuzz(args: string[], env: Record<string, string> = {}) {
-  const result = spawnSync(process.execPath, ['packages/fuzz/bin/fuzz.mjs', '--', ...args, '--out', out], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 110_000 });
+  const result = spawnSync(process.execPath, ['packages/fuzz/bin/fuzz.mjs', '--', ...args, '--out', out], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: 110_000,
+  });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -22,11 +27,16 @@ describe('fuzz runner', () => {
     const r = fuzz(['--inputs', '3000', '--seed', '5', '--workers', '2']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^fuzz: 3,000 inputs in [\d.]+ s \(.*2 workers\), peak RSS \d+ MiB, slowest case [\d.]+ ms, 0 crashes, 0 hangs$/m);
+    expect(r.stdout).toMatch(
+      /^fuzz: 3,000 inputs in [\d.]+ s \(.*2 workers\), peak RSS \d+ MiB, slowest case [\d.]+ ms, 0 crashes, 0 hangs$/m,
+    );
   }, 120_000);
 
   it('turns a throwing case into a vector, and a hanging one into a hang report, and carries on', () => {
-    const r = fuzz(['--inputs', '400', '--seed', '5', '--workers', '1', '--hang-ms', '1500'], { WS_FUZZ_SELF_TEST_THROW: '17', WS_FUZZ_SELF_TEST_HANG: '200' });
+    const r = fuzz(['--inputs', '400', '--seed', '5', '--workers', '1', '--hang-ms', '1500'], {
+      WS_FUZZ_SELF_TEST_THROW: '17',
+      WS_FUZZ_SELF_TEST_HANG: '200',
+    });
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/CRASH case 17 .*self-test: a case that throws/);
     expect(r.stdout).toMatch(/HANG case 200: no progress for 1500 ms/);

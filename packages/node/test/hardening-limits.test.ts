@@ -5,7 +5,15 @@ import { deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { permessageDeflate } from '@ws/codec/pako';
 import { connect, type CloseInfo, type WebSocketConnection, type WebSocketError } from '../src/index.ts';
-import { RawClient, clientFrame, expectDrained, hardenedServer, sleep, until, upgradeRequest } from './hardening-raw.ts';
+import {
+  RawClient,
+  clientFrame,
+  expectDrained,
+  hardenedServer,
+  sleep,
+  until,
+  upgradeRequest,
+} from './hardening-raw.ts';
 import { within } from './helpers.ts';
 
 /** Collects each server connection's errors and close info. */
@@ -21,7 +29,10 @@ function tracker() {
 
 describe('HTTP head limits (431)', () => {
   /** A raw client `send`s a head the server must refuse: answered 431 and closed, nothing left behind. */
-  async function refused431(options: Parameters<typeof hardenedServer>[0], send: (client: RawClient) => void): Promise<void> {
+  async function refused431(
+    options: Parameters<typeof hardenedServer>[0],
+    send: (client: RawClient) => void,
+  ): Promise<void> {
     const h = await hardenedServer(options);
     try {
       const client = await RawClient.connect(h.port);
@@ -36,7 +47,9 @@ describe('HTTP head limits (431)', () => {
   }
 
   it('a head over maxHeadBytes is answered 431 and dropped', () =>
-    refused431({ limits: { maxHeadBytes: 4096 } }, (client) => client.write(upgradeRequest(`X-Big: ${'a'.repeat(5000)}\r\n`))));
+    refused431({ limits: { maxHeadBytes: 4096 } }, (client) =>
+      client.write(upgradeRequest(`X-Big: ${'a'.repeat(5000)}\r\n`)),
+    ));
 
   it('the default 16 KiB: a 17 KiB head is refused, sent in pieces or at once, before it ends', () =>
     refused431({}, (client) => {
@@ -67,7 +80,12 @@ describe('HTTP head limits (431)', () => {
 });
 
 describe('frame and message limits (1009)', () => {
-  async function violate(limits: Record<string, number>, bytes: Buffer[], expected: string, extra: Record<string, unknown> = {}): Promise<void> {
+  async function violate(
+    limits: Record<string, number>,
+    bytes: Buffer[],
+    expected: string,
+    extra: Record<string, unknown> = {},
+  ): Promise<void> {
     const t = tracker();
     const h = await hardenedServer({ limits, ...extra }, t.handler);
     try {
@@ -94,7 +112,11 @@ describe('frame and message limits (1009)', () => {
   });
 
   it('a message over maxMessageSize across fragments', async () => {
-    await violate({ maxMessageSize: 1000 }, [clientFrame(0x02, Buffer.alloc(600)), clientFrame(0x80, Buffer.alloc(600))], 'MESSAGE_TOO_LARGE');
+    await violate(
+      { maxMessageSize: 1000 },
+      [clientFrame(0x02, Buffer.alloc(600)), clientFrame(0x80, Buffer.alloc(600))],
+      'MESSAGE_TOO_LARGE',
+    );
   });
 
   it('a message declared over maxMessageSize in one 64-bit-length frame header', async () => {
@@ -113,7 +135,10 @@ describe('frame and message limits (1009)', () => {
     const compressed = deflateRawSync(Buffer.alloc(16 * 1024 * 1024), { level: 9 });
     expect(compressed.length).toBeLessThan(64 * 1024);
     const t = tracker();
-    const h = await hardenedServer({ limits: { maxMessageSize: 1024 * 1024 }, extensions: [permessageDeflate()] }, t.handler);
+    const h = await hardenedServer(
+      { limits: { maxMessageSize: 1024 * 1024 }, extensions: [permessageDeflate()] },
+      t.handler,
+    );
     try {
       const client = await RawClient.connect(h.port);
       client.write(upgradeRequest('Sec-WebSocket-Extensions: permessage-deflate\r\n'));
@@ -146,7 +171,9 @@ describe('a peer that does not read (send buffer)', () => {
         socket.off('data', onData);
         socket.pause();
         const key = /sec-websocket-key: (.*)\r\n/i.exec(head)![1]!;
-        socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${computeAcceptKey(key)}\r\n\r\n`);
+        socket.write(
+          `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${computeAcceptKey(key)}\r\n\r\n`,
+        );
       };
       socket.on('data', onData);
       socket.on('error', () => {});
@@ -154,7 +181,10 @@ describe('a peer that does not read (send buffer)', () => {
     await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
     const port = (raw.address() as { port: number }).port;
     try {
-      const ws = await connect(`ws://127.0.0.1:${port}/`, { highWaterMark: 256 * 1024, maxBufferedAmount: 4 * 1024 * 1024 });
+      const ws = await connect(`ws://127.0.0.1:${port}/`, {
+        highWaterMark: 256 * 1024,
+        maxBufferedAmount: 4 * 1024 * 1024,
+      });
       const errors: string[] = [];
       ws.on('error', (e: WebSocketError) => errors.push(e.code));
       const chunk = new Uint8Array(256 * 1024);

@@ -8,7 +8,8 @@ import { HOST, sleep, until as untilWithin, within } from './helpers.ts';
 
 export { sleep };
 
-export const until = (condition: () => boolean, what: string, ms = 15_000): Promise<void> => untilWithin(condition, what, ms);
+export const until = (condition: () => boolean, what: string, ms = 15_000): Promise<void> =>
+  untilWithin(condition, what, ms);
 
 export const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
 
@@ -20,7 +21,12 @@ export function upgradeRequest(extra = '', path = '/'): string {
 export function clientFrame(b0: number, payload: Uint8Array | string = new Uint8Array(0)): Buffer {
   const data = typeof payload === 'string' ? Buffer.from(payload) : Buffer.from(payload);
   const n = data.length;
-  const head = n < 126 ? Buffer.from([b0, 0x80 | n]) : n < 65536 ? Buffer.from([b0, 0x80 | 126, n >> 8, n & 0xff]) : Buffer.concat([Buffer.from([b0, 0x80 | 127]), u64(n)]);
+  const head =
+    n < 126
+      ? Buffer.from([b0, 0x80 | n])
+      : n < 65536
+        ? Buffer.from([b0, 0x80 | 126, n >> 8, n & 0xff])
+        : Buffer.concat([Buffer.from([b0, 0x80 | 127]), u64(n)]);
   return Buffer.concat([head, Buffer.alloc(4), data]);
 }
 
@@ -147,7 +153,8 @@ export async function hardenedServer(options: ServerOptions = {}, onConnection?:
   const timers = countingTimers();
   const server: WebSocketServer = createServer({ timers, ...options }, onConnection);
   const { port } = await server.listen(0, HOST);
-  const sockets = (): Promise<number> => new Promise((resolve, reject) => server.server.getConnections((error, n) => (error ? reject(error) : resolve(n))));
+  const sockets = (): Promise<number> =>
+    new Promise((resolve, reject) => server.server.getConnections((error, n) => (error ? reject(error) : resolve(n))));
   return { server, port, url: `ws://${HOST}:${port}`, timers, sockets };
 }
 

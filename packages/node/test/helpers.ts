@@ -11,14 +11,19 @@ import type { ConnectionHandler } from '@ws/codec/session';
 export const HOST = '127.0.0.1';
 
 /** Our server on a free port; closed by the returned `close`. */
-export async function ourServer(options: ServerOptions = {}, onConnection?: ConnectionHandler): Promise<{ server: WebSocketServer; url: string; port: number }> {
+export async function ourServer(
+  options: ServerOptions = {},
+  onConnection?: ConnectionHandler,
+): Promise<{ server: WebSocketServer; url: string; port: number }> {
   const server = createServer(options, onConnection);
   const { port } = await server.listen(0, HOST);
   return { server, url: `ws://${HOST}:${port}`, port };
 }
 
 /** A `ws` server on a free port. */
-export async function wsServer(options: ConstructorParameters<typeof WsServer>[0] = {}): Promise<{ server: WsServer; url: string }> {
+export async function wsServer(
+  options: ConstructorParameters<typeof WsServer>[0] = {},
+): Promise<{ server: WsServer; url: string }> {
   const server = new WsServer({ host: HOST, port: 0, ...options });
   await once(server, 'listening');
   const { port } = server.address() as { port: number };
@@ -31,7 +36,11 @@ export function closeWsServer(server: WsServer): Promise<void> {
 }
 
 /** A `ws` client, opened. */
-export async function wsClient(url: string, protocols?: string | string[], options?: ConstructorParameters<typeof WsClient>[2]): Promise<WsClient> {
+export async function wsClient(
+  url: string,
+  protocols?: string | string[],
+  options?: ConstructorParameters<typeof WsClient>[2],
+): Promise<WsClient> {
   const ws = new WsClient(url, protocols, options);
   await once(ws, 'open');
   return ws;
@@ -72,11 +81,29 @@ export function hasOpenssl(): boolean {
 export function selfSigned(): { key: Buffer; cert: Buffer } {
   const dir = mkdtempSync(path.join(tmpdir(), 'ws-node-tls-'));
   try {
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-      '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'),
-    ], { stdio: 'ignore', timeout: 20_000 });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost,IP:127.0.0.1',
+        '-keyout',
+        path.join(dir, 'key.pem'),
+        '-out',
+        path.join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore', timeout: 20_000 },
+    );
     return { key: readFileSync(path.join(dir, 'key.pem')), cert: readFileSync(path.join(dir, 'cert.pem')) };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -68,6 +68,11 @@ describe("Node's built-in WebSocket client", () => {
       protocol: 'superchat',
     });
     expect(requests[0]!.path).toBe('/undici');
-    expect(await within(closed[0]!)).toMatchObject({ code: 4000, reason: 'undici-bye', wasClean: true, initiator: 'remote' });
+    expect(await within(closed[0]!)).toMatchObject({
+      code: 4000,
+      reason: 'undici-bye',
+      wasClean: true,
+      initiator: 'remote',
+    });
   });
 });

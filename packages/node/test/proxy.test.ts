@@ -35,31 +35,38 @@ beforeAll(async () => {
 
 afterAll(() => fixture?.stop());
 
-describe.skipIf(!HAVE_PROXY)(`clients through an HTTP CONNECT proxy (tinyproxy)${HAVE_PROXY ? '' : ` — skipped: ${TINYPROXY} is not installed`}`, () => {
-  it('ws:// through the proxy: CONNECT to the server, messages flow', async () => {
-    await expect(scenario.plainThroughProxy(rt, fixture!.open)).resolves.toBeUndefined();
-  });
-  it('wss:// through the proxy: TLS inside the tunnel, the certificate checked against the origin name', async () => {
-    await expect(scenario.secureThroughProxy(rt, fixture!.open)).resolves.toBeUndefined();
-  });
-  it('Basic credentials from the URL (percent-encoded); without them or wrong, a clear error', async () => {
-    await expect(scenario.credentialsThroughProxy(rt, fixture!.guarded, 'alice', 'secr%65t42')).resolves.toBeUndefined();
-  });
-  it('a proxy that refuses the port (403): the error names the status', async () => {
-    await expect(scenario.refusedByProxy(rt, fixture!.onlyTls)).resolves.toBeUndefined();
-  });
-  it("proxy: 'env' reads HTTP_PROXY / HTTPS_PROXY and honours NO_PROXY", async () => {
-    await expect(scenario.proxyFromEnvironment(rt, fixture!.open)).resolves.toBeUndefined();
-  });
-  it('the WHATWG class takes the proxy option', async () => {
-    await expect(scenario.whatwgThroughProxy(rt, fixture!.open)).resolves.toBeUndefined();
-  });
-  it('a malformed proxy option: connect() rejects with a TypeError saying what is expected', async () => {
-    await expect(scenario.malformedProxy(rt)).resolves.toBeUndefined();
-  });
-  it('a proxy that is not there: the connection fails with the refusal, nothing hangs', async () => {
-    const gone = await startTinyproxy();
-    await gone.stop();
-    await expect(connect(`ws://${HOST}:${rt.plainPort}/`, { proxy: gone.url })).rejects.toBeInstanceOf(HandshakeError);
-  });
-});
+describe.skipIf(!HAVE_PROXY)(
+  `clients through an HTTP CONNECT proxy (tinyproxy)${HAVE_PROXY ? '' : ` — skipped: ${TINYPROXY} is not installed`}`,
+  () => {
+    it('ws:// through the proxy: CONNECT to the server, messages flow', async () => {
+      await expect(scenario.plainThroughProxy(rt, fixture!.open)).resolves.toBeUndefined();
+    });
+    it('wss:// through the proxy: TLS inside the tunnel, the certificate checked against the origin name', async () => {
+      await expect(scenario.secureThroughProxy(rt, fixture!.open)).resolves.toBeUndefined();
+    });
+    it('Basic credentials from the URL (percent-encoded); without them or wrong, a clear error', async () => {
+      await expect(
+        scenario.credentialsThroughProxy(rt, fixture!.guarded, 'alice', 'secr%65t42'),
+      ).resolves.toBeUndefined();
+    });
+    it('a proxy that refuses the port (403): the error names the status', async () => {
+      await expect(scenario.refusedByProxy(rt, fixture!.onlyTls)).resolves.toBeUndefined();
+    });
+    it("proxy: 'env' reads HTTP_PROXY / HTTPS_PROXY and honours NO_PROXY", async () => {
+      await expect(scenario.proxyFromEnvironment(rt, fixture!.open)).resolves.toBeUndefined();
+    });
+    it('the WHATWG class takes the proxy option', async () => {
+      await expect(scenario.whatwgThroughProxy(rt, fixture!.open)).resolves.toBeUndefined();
+    });
+    it('a malformed proxy option: connect() rejects with a TypeError saying what is expected', async () => {
+      await expect(scenario.malformedProxy(rt)).resolves.toBeUndefined();
+    });
+    it('a proxy that is not there: the connection fails with the refusal, nothing hangs', async () => {
+      const gone = await startTinyproxy();
+      await gone.stop();
+      await expect(connect(`ws://${HOST}:${rt.plainPort}/`, { proxy: gone.url })).rejects.toBeInstanceOf(
+        HandshakeError,
+      );
+    });
+  },
+);

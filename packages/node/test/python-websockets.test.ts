@@ -10,7 +10,9 @@ import { HOST, bytes, ourServer, within } from './helpers.ts';
 
 const PEER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'python_peer.py');
 // Debian's python first: a pyenv/venv python3 on PATH usually lacks the Debian package.
-const PYTHON = ['/usr/bin/python3', 'python3'].find((python) => spawnSync(python, ['-c', 'import websockets'], { stdio: 'ignore', timeout: 10_000 }).status === 0);
+const PYTHON = ['/usr/bin/python3', 'python3'].find(
+  (python) => spawnSync(python, ['-c', 'import websockets'], { stdio: 'ignore', timeout: 10_000 }).status === 0,
+);
 
 describe.skipIf(PYTHON === undefined)('python websockets', () => {
   let server: WebSocketServer;
@@ -48,8 +50,20 @@ describe.skipIf(PYTHON === undefined)('python websockets', () => {
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
-    expect(JSON.parse(out)).toEqual({ protocol: 'chat', text: 'hello from python', binary_ok: true, fragmented: 'fragmented', pong: true, close_code: 4000 });
-    expect(await within(closed.at(-1)!)).toMatchObject({ code: 4000, reason: 'py-bye', wasClean: true, initiator: 'remote' });
+    expect(JSON.parse(out)).toEqual({
+      protocol: 'chat',
+      text: 'hello from python',
+      binary_ok: true,
+      fragmented: 'fragmented',
+      pong: true,
+      close_code: 4000,
+    });
+    expect(await within(closed.at(-1)!)).toMatchObject({
+      code: 4000,
+      reason: 'py-bye',
+      wasClean: true,
+      initiator: 'remote',
+    });
   });
 
   it('its server talks to our client', async () => {
@@ -73,6 +87,11 @@ describe.skipIf(PYTHON === undefined)('python websockets', () => {
     expect(await within(client.closed)).toMatchObject({ code: 4001, wasClean: true, initiator: 'local', error: null });
 
     const closing = await within(connect(`ws://${HOST}:${pyPort}/close`));
-    expect(await within(closing.closed)).toMatchObject({ code: 4002, reason: 'py-close', wasClean: true, initiator: 'remote' });
+    expect(await within(closing.closed)).toMatchObject({
+      code: 4002,
+      reason: 'py-close',
+      wasClean: true,
+      initiator: 'remote',
+    });
   });
 });

@@ -7,13 +7,24 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { asyncHandlers, floodWhileNobodyReads, messagesBeforeClose, messagesWithThe101, readmeClient, README_SNIPPETS, type ReceiveRuntime } from '../../../test/shared/receive.ts';
+import {
+  asyncHandlers,
+  floodWhileNobodyReads,
+  messagesBeforeClose,
+  messagesWithThe101,
+  readmeClient,
+  README_SNIPPETS,
+  type ReceiveRuntime,
+} from '../../../test/shared/receive.ts';
 import { connect, createConnection, createServer, WebSocket } from '../src/index.ts';
 import { HOST } from './helpers.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
-async function rawServer(respond: (head: string) => Uint8Array, end = false): Promise<{ port: number; close(): Promise<void> }> {
+async function rawServer(
+  respond: (head: string) => Uint8Array,
+  end = false,
+): Promise<{ port: number; close(): Promise<void> }> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
@@ -44,9 +55,21 @@ async function rawServer(respond: (head: string) => Uint8Array, end = false): Pr
 const node: ReceiveRuntime = { createServer, connect, createConnection, WebSocket, rawServer };
 
 describe('receiving: nothing is lost for want of a consumer (Node)', () => {
-  it("the README's client (await connect; send; for await) gets the server's welcome first, 20 times out of 20", () => readmeClient(node), 60_000);
-  it('messages in the same write as the 101: for await after a timer, a listener after an await, WHATWG onmessage and addEventListener', () => messagesWithThe101(node), 30_000);
-  it('messages that arrived before the close: a loop started after it yields them then ends; listeners get them before close', () => messagesBeforeClose(node), 30_000);
+  it(
+    "the README's client (await connect; send; for await) gets the server's welcome first, 20 times out of 20",
+    () => readmeClient(node),
+    60_000,
+  );
+  it(
+    'messages in the same write as the 101: for await after a timer, a listener after an await, WHATWG onmessage and addEventListener',
+    () => messagesWithThe101(node),
+    30_000,
+  );
+  it(
+    'messages that arrived before the close: a loop started after it yields them then ends; listeners get them before close',
+    () => messagesBeforeClose(node),
+    30_000,
+  );
   it('server handlers that await before iterating or listening get every message', () => asyncHandlers(node), 30_000);
   it('a flood while nobody reads: at most maxQueuedMessages held, the sender held back, all delivered in order once read', async () => {
     const { maxQueued, senderBuffered } = await floodWhileNobodyReads(node);

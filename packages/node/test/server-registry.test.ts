@@ -3,9 +3,22 @@
 import http from 'node:http';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { gracefulShutdown, standaloneFactory, trackedAndCloseAll, type SilentPeer, type TrackingServerFactory } from '../../../test/shared/server-registry.ts';
+import {
+  gracefulShutdown,
+  standaloneFactory,
+  trackedAndCloseAll,
+  type SilentPeer,
+  type TrackingServerFactory,
+} from '../../../test/shared/server-registry.ts';
 import { UPGRADE_REQUEST } from '../../../test/shared/backpressure.ts';
-import { connect, createServer, createUpgradeHandler, handleUpgrade, UpgradeHandler, type WebSocketConnection } from '../src/index.ts';
+import {
+  connect,
+  createServer,
+  createUpgradeHandler,
+  handleUpgrade,
+  UpgradeHandler,
+  type WebSocketConnection,
+} from '../src/index.ts';
 import { HOST, until, within } from './helpers.ts';
 
 const standalone = standaloneFactory(createServer);
@@ -65,9 +78,11 @@ describe.each([
   ['createUpgradeHandler on node:http', onHttpServer],
   ['createUpgradeHandler.handleSocket on net.Server', onNetServer],
 ] as const)('%s: the registry of live connections', (_name, factory) => {
-  it('counts open connections; closeAll closes each with its code and reason and the server goes on', () => trackedAndCloseAll(factory, connect));
+  it('counts open connections; closeAll closes each with its code and reason and the server goes on', () =>
+    trackedAndCloseAll(factory, connect));
 
-  it('shutdown: a client that answers closes cleanly, a silent one is terminated after the shutdown timeout', () => gracefulShutdown(factory, connect, silentPeer));
+  it('shutdown: a client that answers closes cleanly, a silent one is terminated after the shutdown timeout', () =>
+    gracefulShutdown(factory, connect, silentPeer));
 });
 
 describe('UpgradeHandler', () => {

@@ -18,7 +18,10 @@ describe('WebSocketServer: tracking sockets without per-connection closures', ()
       const clients = await Promise.all([wsClient(url), wsClient(url), wsClient(url)]);
       await until(() => server.connections.size === 3, 'three open');
       for (const [i, ws] of opened.entries()) {
-        const local = (clients.find((c) => (c as unknown as { _socket: net.Socket })._socket.localPort === ws.request!.remotePort) ?? null) !== null;
+        const local =
+          (clients.find(
+            (c) => (c as unknown as { _socket: net.Socket })._socket.localPort === ws.request!.remotePort,
+          ) ?? null) !== null;
         expect(local, `connection ${i}: remotePort is a client's local port`).toBe(true);
         expect(ws.request!.remoteAddress).toBe(HOST);
       }
@@ -111,8 +114,12 @@ describe('WebSocketServer: tracking sockets without per-connection closures', ()
 describe('createServer checks its options at once', () => {
   it('refuses options the session or codec would refuse, before any socket', () => {
     // At the first accept they would throw inside the server and take the process down.
-    expect(() => createServer({ maxBufferedAmount: 1000 })).toThrow(expect.objectContaining({ name: 'WebSocketUsageError' }));
-    expect(() => createServer({ limits: { maxFrameSize: -1 } })).toThrow(expect.objectContaining({ name: 'WebSocketUsageError' }));
+    expect(() => createServer({ maxBufferedAmount: 1000 })).toThrow(
+      expect.objectContaining({ name: 'WebSocketUsageError' }),
+    );
+    expect(() => createServer({ limits: { maxFrameSize: -1 } })).toThrow(
+      expect.objectContaining({ name: 'WebSocketUsageError' }),
+    );
     expect(() => createServer({ highWaterMark: 1024, maxBufferedAmount: 4096 })).not.toThrow();
   });
 });

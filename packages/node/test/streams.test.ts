@@ -5,17 +5,27 @@ import { once } from 'node:events';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { echoThroughStreams, fromServerConnection, refusedAndAborted, slowReaderPausesPeer, writerAwaits, type StreamClass } from '../../../test/shared/web-socket-stream.ts';
+import {
+  echoThroughStreams,
+  fromServerConnection,
+  refusedAndAborted,
+  slowReaderPausesPeer,
+  writerAwaits,
+  type StreamClass,
+} from '../../../test/shared/web-socket-stream.ts';
 import { connect, createWebSocketStream, WebSocketStream, type WebSocketConnection } from '../src/index.ts';
 import { ourServer, sleep, until, within } from './helpers.ts';
 
 const Stream = WebSocketStream as unknown as StreamClass;
 
 describe('WebSocketStream', () => {
-  it('opened gives the streams; what is written comes back; close({ closeCode, reason })', () => echoThroughStreams(ourServer, Stream));
-  it('a reader that does not read pauses the peer; then every message in order', () => slowReaderPausesPeer(ourServer, Stream));
+  it('opened gives the streams; what is written comes back; close({ closeCode, reason })', () =>
+    echoThroughStreams(ourServer, Stream));
+  it('a reader that does not read pauses the peer; then every message in order', () =>
+    slowReaderPausesPeer(ourServer, Stream));
   it('a writer awaits a peer that does not read', () => writerAwaits(ourServer, Stream));
-  it("WebSocketStream.from(a server's connection): its readable piped to its writable echoes", () => fromServerConnection(ourServer, Stream, (url) => connect(url)));
+  it("WebSocketStream.from(a server's connection): its readable piped to its writable echoes", () =>
+    fromServerConnection(ourServer, Stream, (url) => connect(url)));
   it('a refused handshake and an abort reject opened and closed', () => refusedAndAborted(ourServer, Stream));
 });
 

@@ -17,12 +17,18 @@ it('docs/topics.md: the snippet subscribes by path, ws.publish skips the sender,
   const file = path.join(dir, 'snippet.ts');
   writeFileSync(
     file,
-    snippet.replace("from '@ws/node'", `from ${JSON.stringify(path.join(here, '../src/index.ts'))}`).replace('listen(8080,', 'listen(0,') + '\nexport { server };\n',
+    snippet
+      .replace("from '@ws/node'", `from ${JSON.stringify(path.join(here, '../src/index.ts'))}`)
+      .replace('listen(8080,', 'listen(0,') + '\nexport { server };\n',
   );
   const { server } = (await import(file)) as { server: WebSocketServer };
   try {
     const url = `ws://127.0.0.1:${server.address()!.port}`;
-    const [one, two, other] = await Promise.all([connect(`${url}/lobby`), connect(`${url}/lobby`), connect(`${url}/else`)]);
+    const [one, two, other] = await Promise.all([
+      connect(`${url}/lobby`),
+      connect(`${url}/lobby`),
+      connect(`${url}/else`),
+    ]);
     const got: string[][] = [[], [], []];
     [one, two, other].forEach((ws, i) => ws.on('message', (data) => got[i]!.push(String(data))));
     await until(() => server.subscriberCount('lobby') === 2, 'two in the lobby');

@@ -7,10 +7,26 @@ import { frameOnce, inProcessBroker, slowSubscriber, topicBasics } from '../../.
 import { ourServer, until, wsClient } from './helpers.ts';
 
 describe('topics', () => {
-  it('subscribe, unsubscribe, server.publish to all, ws.publish to all but the sender, unsubscribe on close', () => topicBasics(ourServer, connect), 30_000);
-  it('a publish frames once and writes the same bytes to every subscriber (deflate: once per setting)', () => frameOnce(ourServer, connect), 30_000);
-  it('a slow subscriber is bounded by backpressureLimit and never holds back the others', () => slowSubscriber(ourServer, connect), 60_000);
-  it('servers of one process sharing an InProcessBroker publish to each other, once', () => inProcessBroker(ourServer, connect), 30_000);
+  it(
+    'subscribe, unsubscribe, server.publish to all, ws.publish to all but the sender, unsubscribe on close',
+    () => topicBasics(ourServer, connect),
+    30_000,
+  );
+  it(
+    'a publish frames once and writes the same bytes to every subscriber (deflate: once per setting)',
+    () => frameOnce(ourServer, connect),
+    30_000,
+  );
+  it(
+    'a slow subscriber is bounded by backpressureLimit and never holds back the others',
+    () => slowSubscriber(ourServer, connect),
+    60_000,
+  );
+  it(
+    'servers of one process sharing an InProcessBroker publish to each other, once',
+    () => inProcessBroker(ourServer, connect),
+    30_000,
+  );
 });
 
 describe('topics on an upgrade handler (an existing http server)', () => {

@@ -55,7 +55,9 @@ describe('NodeTransport', () => {
     const { server, url } = await ourServer({}, (ws) => {
       serverSide = ws;
       ws.pause();
-      ws.on('message', (data) => got.push(new DataView((data as Uint8Array).buffer, (data as Uint8Array).byteOffset).getUint32(0)));
+      ws.on('message', (data) =>
+        got.push(new DataView((data as Uint8Array).buffer, (data as Uint8Array).byteOffset).getUint32(0)),
+      );
     });
     try {
       const client = await wsClient(url);
@@ -116,7 +118,11 @@ describe('computeAcceptKey', () => {
     const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
     for (let length = 0; length < 200; length++) {
       const key = randomBytes(length).toString('latin1');
-      expect(computeAcceptKey(key)).toBe(createHash('sha1').update(Buffer.from(key + GUID, 'latin1')).digest('base64'));
+      expect(computeAcceptKey(key)).toBe(
+        createHash('sha1')
+          .update(Buffer.from(key + GUID, 'latin1'))
+          .digest('base64'),
+      );
     }
   });
 });

@@ -22,11 +22,21 @@ describe('handleUpgrade on node:http', () => {
         socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
         return;
       }
-      handleUpgrade(req, socket, head, { protocols: ['p1'], verifyClient: (r) => r.headers.get('authorization') === 'secret' || { status: 401, headers: { 'www-authenticate': 'Bearer' } } }, (ws, request) => {
-        connections.push(ws);
-        requests.push(request);
-        ws.on('message', (data) => ws.send(data));
-      });
+      handleUpgrade(
+        req,
+        socket,
+        head,
+        {
+          protocols: ['p1'],
+          verifyClient: (r) =>
+            r.headers.get('authorization') === 'secret' || { status: 401, headers: { 'www-authenticate': 'Bearer' } },
+        },
+        (ws, request) => {
+          connections.push(ws);
+          requests.push(request);
+          ws.on('message', (data) => ws.send(data));
+        },
+      );
     });
     await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
     port = (server.address() as net.AddressInfo).port;
@@ -39,18 +49,22 @@ describe('handleUpgrade on node:http', () => {
   it('still serves plain HTTP', async () => {
     const body = await within(
       new Promise<string>((resolve, reject) => {
-        http.get({ host: HOST, port, path: '/hello' }, (res) => {
-          let text = '';
-          res.on('data', (c) => (text += c));
-          res.on('end', () => resolve(text));
-        }).on('error', reject);
+        http
+          .get({ host: HOST, port, path: '/hello' }, (res) => {
+            let text = '';
+            res.on('data', (c) => (text += c));
+            res.on('end', () => resolve(text));
+          })
+          .on('error', reject);
       }),
     );
     expect(body).toBe('plain /hello');
   });
 
   it('upgrades, with the request details and a subprotocol, for ws and for our client', async () => {
-    const client = await wsClient(`ws://${HOST}:${port}/ws/room?id=7`, ['p1'], { headers: { authorization: 'secret', 'x-extra': 'e' } });
+    const client = await wsClient(`ws://${HOST}:${port}/ws/room?id=7`, ['p1'], {
+      headers: { authorization: 'secret', 'x-extra': 'e' },
+    });
     expect(client.protocol).toBe('p1');
     const request = requests.at(-1)!;
     expect(request).toMatchObject({ path: '/ws/room', query: 'id=7', remoteAddress: HOST });
@@ -60,7 +74,9 @@ describe('handleUpgrade on node:http', () => {
     expect(String(((await within(echoed)) as [Buffer])[0])).toBe('via http.Server');
     client.close();
 
-    const ours = await within(connect(`ws://${HOST}:${port}/ws`, { headers: { authorization: 'secret' }, protocols: ['p1'] }));
+    const ours = await within(
+      connect(`ws://${HOST}:${port}/ws`, { headers: { authorization: 'secret' }, protocols: ['p1'] }),
+    );
     const reply = new Promise((resolve) => ours.once('message', resolve));
     ours.send(new Uint8Array([5, 6]));
     expect([...((await within(reply)) as Uint8Array)]).toEqual([5, 6]);

@@ -31,10 +31,13 @@ describe('WebSocket (WHATWG) on Node', () => {
   let wsUrl: string;
 
   beforeAll(async () => {
-    ({ server, url } = await ourServer({ protocols: ['chat'], verifyClient: (r) => r.path !== '/deny' }, (conn, request) => {
-      if (request.path === '/bye') conn.close(4005, 'see you');
-      conn.on('message', (data) => conn.send(data));
-    }));
+    ({ server, url } = await ourServer(
+      { protocols: ['chat'], verifyClient: (r) => r.path !== '/deny' },
+      (conn, request) => {
+        if (request.path === '/bye') conn.close(4005, 'see you');
+        conn.on('message', (data) => conn.send(data));
+      },
+    ));
     ({ server: ws, url: wsUrl } = await wsServer());
     ws.on('connection', (c) => c.on('message', (data, isBinary) => c.send(data, { binary: isBinary })));
   });

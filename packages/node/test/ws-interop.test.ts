@@ -109,7 +109,14 @@ describe('our server ← ws client', () => {
   it('passes the request (url, headers, remote address) to the handler', async () => {
     const client = await wsClient(`${url}/echo?x=1&y=2`, undefined, { headers: { 'X-Custom': 'yes' } });
     const request = requests.at(-1)!;
-    expect(request).toMatchObject({ method: 'GET', path: '/echo', query: 'x=1&y=2', url: '/echo?x=1&y=2', remoteAddress: HOST, secure: false });
+    expect(request).toMatchObject({
+      method: 'GET',
+      path: '/echo',
+      query: 'x=1&y=2',
+      url: '/echo?x=1&y=2',
+      remoteAddress: HOST,
+      secure: false,
+    });
     expect(request.headers.get('x-custom')).toBe('yes');
     expect(request.remotePort).toBeGreaterThan(0);
     client.close();
@@ -135,7 +142,9 @@ describe('our server ← ws client', () => {
 
     // A plain HTTP request is told to upgrade.
     const res = await within(
-      new Promise<http.IncomingMessage>((resolve, reject) => http.get(`${url.replace('ws:', 'http:')}/`, resolve).on('error', reject)),
+      new Promise<http.IncomingMessage>((resolve, reject) =>
+        http.get(`${url.replace('ws:', 'http:')}/`, resolve).on('error', reject),
+      ),
     );
     expect(res.statusCode).toBe(426);
     expect(res.headers.upgrade).toBe('websocket');
@@ -143,7 +152,9 @@ describe('our server ← ws client', () => {
   });
 
   it('refuses origins not in the allow-list with 403', async () => {
-    const { server: strict, url: strictUrl } = await ourServer({ origins: ['https://good.example'] }, (ws) => ws.close());
+    const { server: strict, url: strictUrl } = await ourServer({ origins: ['https://good.example'] }, (ws) =>
+      ws.close(),
+    );
     const { WebSocket } = await import('ws');
     const bad = new WebSocket(strictUrl, { origin: 'https://evil.example' });
     bad.on('error', () => {});
@@ -240,11 +251,19 @@ describe('our client → ws server', () => {
     expect(await within(client.closed)).toMatchObject({ code: 4003, wasClean: true, initiator: 'local' });
 
     const closing = await within(connect(`${url}/close`));
-    expect(await within(closing.closed)).toMatchObject({ code: 4002, reason: 'ws-bye', wasClean: true, initiator: 'remote', error: null });
+    expect(await within(closing.closed)).toMatchObject({
+      code: 4002,
+      reason: 'ws-bye',
+      wasClean: true,
+      initiator: 'remote',
+      error: null,
+    });
   });
 
   it('offers subprotocols and sends headers', async () => {
-    const client = await within(connect(`${url}/echo`, { protocols: ['x', 'y'], headers: { authorization: 'Bearer t' } }));
+    const client = await within(
+      connect(`${url}/echo`, { protocols: ['x', 'y'], headers: { authorization: 'Bearer t' } }),
+    );
     expect(client.protocol).toBe('y');
     expect(headersSeen.at(-1)!.authorization).toBe('Bearer t');
     expect(headersSeen.at(-1)!['sec-websocket-protocol']).toBe('x, y');

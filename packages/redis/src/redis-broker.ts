@@ -91,7 +91,8 @@ export class RedisBroker extends Emitter<RedisBrokerEvents> implements Broker {
     this.prefix = options.prefix ?? 'ws:';
     if (typeof this.prefix !== 'string') throw new TypeError(`prefix must be a string, got ${typeof this.prefix}`);
     const maxDelay = options.maxReconnectDelay ?? 2000;
-    if (typeof maxDelay !== 'number' || !(maxDelay > 0)) throw new RangeError(`maxReconnectDelay must be a number > 0, got ${String(maxDelay)}`);
+    if (typeof maxDelay !== 'number' || !(maxDelay > 0))
+      throw new RangeError(`maxReconnectDelay must be a number > 0, got ${String(maxDelay)}`);
     this.#log = options.log === undefined ? (message) => console.warn(message) : options.log;
     this.#idBytes = encoder.encode(this.id);
     const common: RedisOptions = {
@@ -179,7 +180,8 @@ export class RedisBroker extends Emitter<RedisBrokerEvents> implements Broker {
 
   #publish(from: Joined, topic: string, message: BrokerMessage): void {
     // The other servers of this process first, synchronously (Redis' echo of it is ignored).
-    for (const joined of this.#members) if (joined !== from && joined.topics.has(topic)) joined.member.deliver(topic, message);
+    for (const joined of this.#members)
+      if (joined !== from && joined.topics.has(topic)) joined.member.deliver(topic, message);
     if (this.#status !== 'ready') {
       this.dropped++;
       return;
@@ -194,7 +196,8 @@ export class RedisBroker extends Emitter<RedisBrokerEvents> implements Broker {
     const id = this.#idBytes;
     const out = new Uint8Array(3 + id.length + data.length);
     out[0] = VERSION;
-    out[1] = (binary ? BINARY : 0) | (message.compress === undefined ? 0 : HAS_COMPRESS | (message.compress ? COMPRESS : 0));
+    out[1] =
+      (binary ? BINARY : 0) | (message.compress === undefined ? 0 : HAS_COMPRESS | (message.compress ? COMPRESS : 0));
     out[2] = id.length;
     out.set(id, 3);
     out.set(data, 3 + id.length);
@@ -235,7 +238,10 @@ export class RedisBroker extends Emitter<RedisBrokerEvents> implements Broker {
     const again = this.#wasReady;
     this.#wasReady = true;
     this.#setStatus('ready', null);
-    if (again) this.#log?.(`@ws/redis: Redis at ${this.url} is back; ${channels.length} channel(s) subscribed again, fan-out resumed`);
+    if (again)
+      this.#log?.(
+        `@ws/redis: Redis at ${this.url} is back; ${channels.length} channel(s) subscribed again, fan-out resumed`,
+      );
     const waiters = this.#readyWaiters;
     this.#readyWaiters = [];
     for (const resolve of waiters) resolve();

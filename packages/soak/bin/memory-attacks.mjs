@@ -69,14 +69,25 @@ function memory(pid) {
 
 async function startServer(extra) {
   const [cmd, cmdArgs] = SERVERS[args.runtime]();
-  const child = spawn(cmd, [...cmdArgs, '--port', '0', '--host', HOST, ...extra], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(cmd, [...cmdArgs, '--port', '0', '--host', HOST, ...extra], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   let out = '';
   child.stdout.on('data', (c) => (out += c));
   child.stderr.on('data', (c) => (out += c));
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(`${code ?? signal}`)));
   for (let i = 0; i < 1200; i++) {
     const match = /listening on ws:\/\/[^\s]*:(\d+)/.exec(out);
-    if (match) return { port: Number(match[1]), pid: child.pid, exited, output: () => out, stop: () => process.kill(-child.pid, 'SIGKILL') };
+    if (match)
+      return {
+        port: Number(match[1]),
+        pid: child.pid,
+        exited,
+        output: () => out,
+        stop: () => process.kill(-child.pid, 'SIGKILL'),
+      };
     if (child.exitCode !== null) break;
     await sleep(100);
   }
@@ -106,7 +117,9 @@ async function open(port) {
     socket.once('connect', resolve);
     socket.once('error', reject);
   });
-  socket.write(`GET / HTTP/1.1\r\nHost: ${HOST}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+  socket.write(
+    `GET / HTTP/1.1\r\nHost: ${HOST}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+  );
   let head = '';
   await new Promise((resolve, reject) => {
     const onData = (chunk) => {

@@ -72,24 +72,47 @@ const notes = [];
 if (softLimit < need && !process.env.WS_SOAK_RAISED) {
   const hard = hardLimit === 'unlimited' ? need : Number(hardLimit);
   if (hard > softLimit) {
-    const child = spawnSync('sh', ['-c', `ulimit -n ${Math.min(hard, Math.max(need, softLimit))} && exec "$0" "$@"`, process.execPath, ...process.argv.slice(1)], {
-      stdio: 'inherit',
-      env: { ...process.env, WS_SOAK_RAISED: '1' },
-    });
+    const child = spawnSync(
+      'sh',
+      [
+        '-c',
+        `ulimit -n ${Math.min(hard, Math.max(need, softLimit))} && exec "$0" "$@"`,
+        process.execPath,
+        ...process.argv.slice(1),
+      ],
+      {
+        stdio: 'inherit',
+        env: { ...process.env, WS_SOAK_RAISED: '1' },
+      },
+    );
     process.exit(child.status ?? 1);
   }
 }
 if (softLimit < need) {
   const lowered = Math.max(100, softLimit - 512);
-  notes.push(`ulimit -n is ${softLimit} (hard ${hardLimit}): ran ${lowered} connections instead of ${args.connections}`);
+  notes.push(
+    `ulimit -n is ${softLimit} (hard ${hardLimit}): ran ${lowered} connections instead of ${args.connections}`,
+  );
   args.connections = String(lowered);
 }
 
 // ---- the server under test ------------------------------------------------------------------
 const SERVERS = {
-  node: { script: 'packages/node/bin/echo.mjs', command: () => [process.execPath, ['packages/node/bin/echo.mjs', '--port', '0', '--host', HOST]] },
-  deno: { script: 'packages/deno/bin/echo.ts', command: () => [process.execPath, ['packages/deno/bin/run.mjs', 'echo.ts', '--port', '0', '--host', HOST]] },
-  bun: { script: 'packages/bun/bin/echo.ts', command: () => [path.join(ROOT, 'node_modules/.bin/bun'), ['--conditions', 'source', 'packages/bun/bin/echo.ts', '--port', '0', '--host', HOST]] },
+  node: {
+    script: 'packages/node/bin/echo.mjs',
+    command: () => [process.execPath, ['packages/node/bin/echo.mjs', '--port', '0', '--host', HOST]],
+  },
+  deno: {
+    script: 'packages/deno/bin/echo.ts',
+    command: () => [process.execPath, ['packages/deno/bin/run.mjs', 'echo.ts', '--port', '0', '--host', HOST]],
+  },
+  bun: {
+    script: 'packages/bun/bin/echo.ts',
+    command: () => [
+      path.join(ROOT, 'node_modules/.bin/bun'),
+      ['--conditions', 'source', 'packages/bun/bin/echo.ts', '--port', '0', '--host', HOST],
+    ],
+  },
 };
 const server = SERVERS[args.runtime];
 if (server === undefined) {
@@ -237,7 +260,9 @@ async function loadPhase(url, pid) {
   });
   const open = conns.filter(Boolean);
   const connectSeconds = (Date.now() - t0) / 1000;
-  console.log(`load: ${open.length}/${n} connected in ${connectSeconds.toFixed(1)} s; server RSS ${mib(treeRss(pid))} MiB`);
+  console.log(
+    `load: ${open.length}/${n} connected in ${connectSeconds.toFixed(1)} s; server RSS ${mib(treeRss(pid))} MiB`,
+  );
   let sent = 0;
   let received = 0;
   let outOfOrder = 0;
@@ -286,9 +311,12 @@ async function loadPhase(url, pid) {
     messagesSent: sent,
     messagesReceived: received,
     outOfOrder,
-    latencyMs: { p50: Number((latencies[latencies.length >> 1] ?? 0).toFixed(1)), p99: Number((latencies[Math.floor(latencies.length * 0.99)] ?? 0).toFixed(1)) },
+    latencyMs: {
+      p50: Number((latencies[latencies.length >> 1] ?? 0).toFixed(1)),
+      p99: Number((latencies[Math.floor(latencies.length * 0.99)] ?? 0).toFixed(1)),
+    },
     serverPeakRssMiB: mib(peakRss),
-    serverRssPerConnectionKiB: Math.round((peakRss / Math.max(1, open.length)) / 1024),
+    serverRssPerConnectionKiB: Math.round(peakRss / Math.max(1, open.length) / 1024),
     closeSeconds: Number(closeSeconds.toFixed(1)),
   };
   if (open.length < n) fail(`load: only ${open.length} of ${n} connections opened`);
@@ -308,11 +336,20 @@ async function churnPhase(url, pid) {
   const samples = [];
   let baseline = null;
   const sampler = setInterval(() => {
-    const s = { t: Math.round((Date.now() - started) / 1000), serverRss: treeRss(pid), clientHeap: process.memoryUsage().heapUsed, clientRss: process.memoryUsage.rss() };
+    const s = {
+      t: Math.round((Date.now() - started) / 1000),
+      serverRss: treeRss(pid),
+      clientHeap: process.memoryUsage().heapUsed,
+      clientRss: process.memoryUsage.rss(),
+    };
     samples.push(s);
     if (baseline === null && Date.now() >= warmupEnd) {
       gc();
-      baseline = { serverRss: treeRss(pid), clientHeap: process.memoryUsage().heapUsed, clientRss: process.memoryUsage.rss() };
+      baseline = {
+        serverRss: treeRss(pid),
+        clientHeap: process.memoryUsage().heapUsed,
+        clientRss: process.memoryUsage.rss(),
+      };
     }
   }, 2000);
   await Promise.all(
@@ -341,7 +378,11 @@ async function churnPhase(url, pid) {
   clearInterval(sampler);
   await sleep(1000); // the server's last sockets go away
   gc();
-  const after = { serverRss: treeRss(pid), clientHeap: process.memoryUsage().heapUsed, clientRss: process.memoryUsage.rss() };
+  const after = {
+    serverRss: treeRss(pid),
+    clientHeap: process.memoryUsage().heapUsed,
+    clientRss: process.memoryUsage.rss(),
+  };
   baseline ??= after;
   const result = {
     seconds,
@@ -349,14 +390,20 @@ async function churnPhase(url, pid) {
     cycles,
     connectionsPerSecond: Math.round(cycles / seconds),
     errors,
-    serverRssMiB: { afterWarmup: mib(baseline.serverRss), peak: mib(Math.max(...samples.map((s) => s.serverRss), after.serverRss)), end: mib(after.serverRss) },
+    serverRssMiB: {
+      afterWarmup: mib(baseline.serverRss),
+      peak: mib(Math.max(...samples.map((s) => s.serverRss), after.serverRss)),
+      end: mib(after.serverRss),
+    },
     clientHeapMiB: { afterWarmup: mib(baseline.clientHeap), end: mib(after.clientHeap) },
     clientRssMiB: { afterWarmup: mib(baseline.clientRss), end: mib(after.clientRss) },
   };
   const flat = num('flat-mib') * 2 ** 20;
   if (errors > 0) fail(`churn: ${errors} failed cycles`);
-  if (after.serverRss - baseline.serverRss > flat) fail(`churn: server RSS grew ${mib(after.serverRss - baseline.serverRss)} MiB`);
-  if (after.clientHeap - baseline.clientHeap > flat) fail(`churn: client heap grew ${mib(after.clientHeap - baseline.clientHeap)} MiB`);
+  if (after.serverRss - baseline.serverRss > flat)
+    fail(`churn: server RSS grew ${mib(after.serverRss - baseline.serverRss)} MiB`);
+  if (after.clientHeap - baseline.clientHeap > flat)
+    fail(`churn: client heap grew ${mib(after.clientHeap - baseline.clientHeap)} MiB`);
   return result;
 }
 
@@ -365,7 +412,9 @@ async function backpressurePhase(url, pid, slowReader) {
   const size = num('backpressure-size');
   // A slow reader must not leave more than the echo server's maxBufferedAmount (64 MiB) unread, or
   // the server is right to drop it (see stalledPhase): 32 MiB per connection at most.
-  const m = slowReader ? Math.min(num('backpressure-messages'), Math.floor((32 * 2 ** 20) / size)) : num('backpressure-messages');
+  const m = slowReader
+    ? Math.min(num('backpressure-messages'), Math.floor((32 * 2 ** 20) / size))
+    : num('backpressure-messages');
   const t0 = Date.now();
   let peakRss = treeRss(pid);
   let bufferedSends = 0;
@@ -392,7 +441,8 @@ async function backpressurePhase(url, pid, slowReader) {
       for (let i = 0; i < m; i++) {
         // The echo servers send without waiting for drain (their bound is maxBufferedAmount, 64 MiB):
         // keep at most 16 MiB in flight, as an application talking to such a peer must.
-        while ((i - got.length) * size > 16 * 2 ** 20 && ws.readyState === 'open') await new Promise((resolve) => (progress = resolve));
+        while ((i - got.length) * size > 16 * 2 ** 20 && ws.readyState === 'open')
+          await new Promise((resolve) => (progress = resolve));
         const msg = new Uint8Array(size);
         new DataView(msg.buffer).setUint32(0, i);
         msg[size - 1] = (i + c) % 251;
@@ -411,7 +461,10 @@ async function backpressurePhase(url, pid, slowReader) {
   );
   const seconds = (Date.now() - t0) / 1000;
   for (const [c, r] of results.entries()) {
-    if (r.received !== m || !r.inOrder || r.bad > 0) fail(`backpressure${slowReader ? ' (slow reader)' : ''}: connection ${c} got ${r.received}/${m}, in order: ${r.inOrder}, bad: ${r.bad}, error: ${r.error}`);
+    if (r.received !== m || !r.inOrder || r.bad > 0)
+      fail(
+        `backpressure${slowReader ? ' (slow reader)' : ''}: connection ${c} got ${r.received}/${m}, in order: ${r.inOrder}, bad: ${r.bad}, error: ${r.error}`,
+      );
   }
   return {
     slowReader,
@@ -460,12 +513,19 @@ async function stalledPhase(url, pid) {
     serverRssBeforeMiB: mib(before),
     serverPeakRssMiB: mib(peakRss),
   };
-  if (!result.droppedByServer) fail(`stalled reader: the server kept a connection that read nothing after ${result.sentMiB} MiB`);
+  if (!result.droppedByServer)
+    fail(`stalled reader: the server kept a connection that read nothing after ${result.sentMiB} MiB`);
   return result;
 }
 
 // ---- main -------------------------------------------------------------------------------------
-const report = { runtime: args.runtime, node: process.version, date: new Date().toISOString(), ulimit: softLimit, notes };
+const report = {
+  runtime: args.runtime,
+  node: process.version,
+  date: new Date().toISOString(),
+  ulimit: softLimit,
+  notes,
+};
 let code = 0;
 try {
   const { child, url } = await startServer();
@@ -487,6 +547,8 @@ report.seconds = Math.round((Date.now() - started) / 1000);
 console.log(JSON.stringify(report, null, 1));
 if (args.out) appendFileSync(args.out, JSON.stringify(report) + '\n');
 code = failures.length > 0 ? 1 : 0;
-console.log(`soak:${args.runtime}: ${failures.length === 0 ? 'passed' : `${failures.length} failed`} in ${report.seconds} s`);
+console.log(
+  `soak:${args.runtime}: ${failures.length === 0 ? 'passed' : `${failures.length} failed`} in ${report.seconds} s`,
+);
 clearTimeout(deadline);
 stopAll(code);

@@ -39,11 +39,26 @@
 import zlib from 'node:zlib';
 import { concat } from 'uint8arrays/concat';
 import { WebSocketUsageError, permessageDeflate as codecPermessageDeflate } from '@ws/codec';
-import type { DeflateBackend, DeflaterOptions, ExtensionFactory, PerMessageDeflateOptions, RawDeflater, RawInflater } from '@ws/codec';
+import type {
+  DeflateBackend,
+  DeflaterOptions,
+  ExtensionFactory,
+  PerMessageDeflateOptions,
+  RawDeflater,
+  RawInflater,
+} from '@ws/codec';
 
 /** The native handle of a Node zlib stream (lib/zlib.js, src/node_zlib.cc). */
 interface ZlibHandle {
-  writeSync(flush: number, input: Uint8Array, inOff: number, inLen: number, output: Uint8Array, outOff: number, outLen: number): void;
+  writeSync(
+    flush: number,
+    input: Uint8Array,
+    inOff: number,
+    inLen: number,
+    output: Uint8Array,
+    outOff: number,
+    outLen: number,
+  ): void;
   reset(): void;
   close(): void;
   onerror: ((message: string, errno: number) => void) | null;
@@ -100,7 +115,9 @@ class ZlibDeflater implements RawDeflater {
     // zlib refuses windowBits 8 for raw deflate (Node upgrades it to 9 itself). With 9 it keeps
     // every distance ≤ 2^9 − 262 = 250 (MAX_DIST), which a 256-byte window holds.
     const windowBits = options.windowBits === 8 ? 9 : options.windowBits;
-    this.#native = new Native(zlib.createDeflateRaw({ windowBits, memLevel: options.memLevel, level: options.level, chunkSize: MIN_CHUNK }));
+    this.#native = new Native(
+      zlib.createDeflateRaw({ windowBits, memLevel: options.memLevel, level: options.level, chunkSize: MIN_CHUNK }),
+    );
   }
 
   compress(input: Uint8Array): Uint8Array {
@@ -169,7 +186,9 @@ class ZlibInflater implements RawInflater {
   }
 
   static #open(windowBits: number, dictionary: Uint8Array | undefined): Native {
-    return new Native(zlib.createInflateRaw({ windowBits, chunkSize: MIN_CHUNK, ...(dictionary === undefined ? {} : { dictionary }) }));
+    return new Native(
+      zlib.createInflateRaw({ windowBits, chunkSize: MIN_CHUNK, ...(dictionary === undefined ? {} : { dictionary }) }),
+    );
   }
 
   push(input: Uint8Array): void {
@@ -278,7 +297,9 @@ class ZlibInflater implements RawInflater {
 
 function probe(): boolean {
   try {
-    const stream = zlib.createInflateRaw({ chunkSize: MIN_CHUNK }) as unknown as ZlibStreamInternals & { close(): void };
+    const stream = zlib.createInflateRaw({ chunkSize: MIN_CHUNK }) as unknown as ZlibStreamInternals & {
+      close(): void;
+    };
     const ok = typeof stream._handle?.writeSync === 'function' && stream._writeState instanceof Uint32Array;
     stream.close();
     return ok;
@@ -314,7 +335,8 @@ export function defaultLevel(): number {
   if (hostLevel !== undefined) return hostLevel;
   const words = ['alpha', 'beta', 'gamma', 'delta', 'user', 'price', 'status', 'ok', 'error', 'value'];
   let text = '';
-  for (let i = 0; text.length < 16 * 1024; i++) text += `{"key":"${words[(i * 7) % 10]}","value":${(i * 7919) % 100_003},"ok":${i % 3 === 0}},`;
+  for (let i = 0; text.length < 16 * 1024; i++)
+    text += `{"key":"${words[(i * 7) % 10]}","value":${(i * 7919) % 100_003},"ok":${i % 3 === 0}},`;
   const sample = new TextEncoder().encode(text);
   const size = (level: number): number => {
     const deflater = zlibBackend!.createDeflater({ windowBits: 15, memLevel: 8, level });
@@ -336,7 +358,8 @@ export function defaultLevel(): number {
  */
 export function permessageDeflate(options: PerMessageDeflateOptions = {}): ExtensionFactory {
   // Anything but an options object goes through unchanged, for the codec's own error.
-  if (typeof options !== 'object' || options === null || options.backend !== undefined) return codecPermessageDeflate(options);
+  if (typeof options !== 'object' || options === null || options.backend !== undefined)
+    return codecPermessageDeflate(options);
   if (zlibBackend === null) {
     throw new WebSocketUsageError(
       'INVALID_ARGUMENT',

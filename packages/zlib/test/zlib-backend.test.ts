@@ -4,7 +4,13 @@
 // with pako).
 import { describe, expect, it } from 'vitest';
 import { randomFillSync } from 'node:crypto';
-import { Connection, permessageDeflate as codecPermessageDeflate, type Event, type Extension, type PerMessageDeflateOptions } from '@ws/codec';
+import {
+  Connection,
+  permessageDeflate as codecPermessageDeflate,
+  type Event,
+  type Extension,
+  type PerMessageDeflateOptions,
+} from '@ws/codec';
 import { pakoBackend } from '@ws/codec/pako';
 import { ConnectionPair, hex } from '@ws/codec/testing';
 import { deflateBomb, fixedBlockWithDistance } from '../../codec/test/helpers/deflate.ts';
@@ -19,7 +25,8 @@ function jsonLike(size: number, seed = 1): Uint8Array {
   const rnd = (): number => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
   const words = ['alpha', 'beta', 'gamma', 'delta', 'user', 'price', 'status', 'ok', 'error', 'value'];
   let text = '';
-  while (text.length < size) text += `{"id":${Math.floor(rnd() * 1e6)},"type":"${words[Math.floor(rnd() * words.length)]}","n":${(rnd() * 100).toFixed(2)}},`;
+  while (text.length < size)
+    text += `{"id":${Math.floor(rnd() * 1e6)},"type":"${words[Math.floor(rnd() * words.length)]}","n":${(rnd() * 100).toFixed(2)}},`;
   return new TextEncoder().encode(text.slice(0, size));
 }
 
@@ -30,11 +37,22 @@ function randomBytes(size: number): Uint8Array {
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
+  return (
+    a.length === b.length &&
+    Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length))
+  );
 }
 
-function openPair(clientOptions: PerMessageDeflateOptions, serverOptions: PerMessageDeflateOptions, clientFactory = permessageDeflate, serverFactory = permessageDeflate): ConnectionPair {
-  const p = new ConnectionPair({ client: { extensions: [clientFactory(clientOptions)] }, server: { extensions: [serverFactory(serverOptions)] } });
+function openPair(
+  clientOptions: PerMessageDeflateOptions,
+  serverOptions: PerMessageDeflateOptions,
+  clientFactory = permessageDeflate,
+  serverFactory = permessageDeflate,
+): ConnectionPair {
+  const p = new ConnectionPair({
+    client: { extensions: [clientFactory(clientOptions)] },
+    server: { extensions: [serverFactory(serverOptions)] },
+  });
   p.pump();
   expect(p.client.extensions.map((e) => e.name)).toEqual(['permessage-deflate']);
   return p;
@@ -52,7 +70,13 @@ function roundTrip(p: ConnectionPair, from: 'client' | 'server', data: Uint8Arra
   } else {
     const bounds = [0, ...cuts, data.length];
     for (let i = 0; i + 1 < bounds.length; i++) {
-      sender.send({ type: 'fragment', kind: 'binary', data: data.slice(bounds[i], bounds[i + 1]), fin: i + 2 === bounds.length, compress: true });
+      sender.send({
+        type: 'fragment',
+        kind: 'binary',
+        data: data.slice(bounds[i], bounds[i + 1]),
+        fin: i + 2 === bounds.length,
+        compress: true,
+      });
     }
   }
   p.pump();
@@ -64,7 +88,14 @@ function roundTrip(p: ConnectionPair, from: 'client' | 'server', data: Uint8Arra
   expect(first && first.type === 'write' && (first.data[0]! & 0x40) !== 0, 'RSV1 set').toBe(true);
 }
 
-const MESSAGES = [new Uint8Array(0), jsonLike(125), jsonLike(4096, 2), randomBytes(4096), jsonLike(200_000, 3), randomBytes(1024 * 1024)];
+const MESSAGES = [
+  new Uint8Array(0),
+  jsonLike(125),
+  jsonLike(4096, 2),
+  randomBytes(4096),
+  jsonLike(200_000, 3),
+  randomBytes(1024 * 1024),
+];
 
 describe('zlib backend', () => {
   it('is available on Node and is what @ws/node permessageDeflate() uses', () => {
@@ -103,14 +134,22 @@ describe('zlib backend', () => {
   it('window bits 8–15 each way round-trip, and interoperate with pako in both directions', () => {
     for (let bits = 8; bits <= 15; bits++) {
       for (const noTakeover of [false, true]) {
-        const options = { serverMaxWindowBits: bits, clientMaxWindowBits: bits, serverNoContextTakeover: noTakeover, clientNoContextTakeover: noTakeover };
+        const options = {
+          serverMaxWindowBits: bits,
+          clientMaxWindowBits: bits,
+          serverNoContextTakeover: noTakeover,
+          clientNoContextTakeover: noTakeover,
+        };
         const pairs = [
           openPair(options, {}),
           openPair(options, {}, permessageDeflate, (o) => codecPermessageDeflate({ ...o, backend: pakoBackend })),
           openPair(options, {}, (o) => codecPermessageDeflate({ ...o, backend: pakoBackend }), permessageDeflate),
         ];
         for (const p of pairs) {
-          expect(p.client.extensions[0]!.params).toContainEqual({ name: 'server_max_window_bits', value: String(bits) });
+          expect(p.client.extensions[0]!.params).toContainEqual({
+            name: 'server_max_window_bits',
+            value: String(bits),
+          });
           for (const data of [jsonLike(3000, bits), jsonLike(3000, bits), randomBytes(700), jsonLike(40_000, bits)]) {
             roundTrip(p, 'client', data);
             roundTrip(p, 'server', data);
@@ -151,7 +190,9 @@ describe('zlib backend', () => {
       return Buffer.concat(pieces).toString();
     };
     const takeover = permessageDeflate().negotiate([[]])!;
-    expect(Buffer.from(takeover.extension.encode(hello, true, true, true).payload).toString('hex')).toBe('f248cdc9c90700');
+    expect(Buffer.from(takeover.extension.encode(hello, true, true, true).payload).toString('hex')).toBe(
+      'f248cdc9c90700',
+    );
     expect(Buffer.from(takeover.extension.encode(hello, true, true, true).payload).toString('hex')).toBe('f200110000');
     const client = permessageDeflate().accept(takeover.params) as Extension;
     for (let i = 0; i < 2; i++) expect(decode(client, hex('f3 48 cd c9 c9 07 00'))).toBe('Hello');
@@ -164,7 +205,9 @@ describe('zlib backend', () => {
     for (let i = 0; i < 3; i++) expect(decode(noTakeover, hex('f3 48 cd c9 c9 07 00'))).toBe('Hello');
     // Across BFINAL messages with a 512-byte window, longer messages than the window reaching back.
     const big = permessageDeflate().accept([{ name: 'server_max_window_bits', value: '9' }]) as Extension;
-    const server = codecPermessageDeflate({ backend: pakoBackend }).negotiate([[{ name: 'server_max_window_bits', value: '9' }]])!.extension;
+    const server = codecPermessageDeflate({ backend: pakoBackend }).negotiate([
+      [{ name: 'server_max_window_bits', value: '9' }],
+    ])!.extension;
     for (let i = 0; i < 3; i++) {
       const data = jsonLike(1500 + i * 100, i);
       const frame = server.encode(data, true, true, true);
@@ -200,7 +243,10 @@ describe('zlib backend', () => {
     'Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n';
 
   function server(factory: typeof permessageDeflate, maxMessageSize?: number): Connection {
-    const conn = Connection.server({ extensions: [factory()], limits: maxMessageSize === undefined ? {} : { maxMessageSize } });
+    const conn = Connection.server({
+      extensions: [factory()],
+      limits: maxMessageSize === undefined ? {} : { maxMessageSize },
+    });
     conn.receiveData(new TextEncoder().encode(REQUEST));
     conn.takeEvents();
     conn.send({ type: 'accept' });
@@ -226,14 +272,20 @@ describe('zlib backend', () => {
       const many = server(factory, 1024 * 1024);
       const bomb = deflateBomb(100_000);
       for (let at = 0; at < bomb.length; at += 1000) {
-        many.receiveData(clientFrame((at === 0 ? 0x42 : 0x00) | (at + 1000 >= bomb.length ? 0x80 : 0), bomb.subarray(at, at + 1000)));
+        many.receiveData(
+          clientFrame((at === 0 ? 0x42 : 0x00) | (at + 1000 >= bomb.length ? 0x80 : 0), bomb.subarray(at, at + 1000)),
+        );
       }
       expect(failure(many.takeEvents())).toEqual({ code: 'MESSAGE_TOO_LARGE', closeCode: 1009 });
     }
   });
 
   it('corrupt compressed data → the same close code as pako (1007)', () => {
-    const corrupt = [hex('ff ff ff'), hex('00 05 00 00 00 48 65'), fixedBlockWithDistance(new TextEncoder().encode('ab'), 3)];
+    const corrupt = [
+      hex('ff ff ff'),
+      hex('00 05 00 00 00 48 65'),
+      fixedBlockWithDistance(new TextEncoder().encode('ab'), 3),
+    ];
     for (const payload of corrupt) {
       const codes = [permessageDeflate, pako].map((factory) => {
         const conn = server(factory);
@@ -246,7 +298,9 @@ describe('zlib backend', () => {
   });
 
   it('after a corrupt message a pooled inflater is not reused broken', () => {
-    const n = permessageDeflate({ clientNoContextTakeover: true }).negotiate([[{ name: 'client_no_context_takeover', value: null }]])!;
+    const n = permessageDeflate({ clientNoContextTakeover: true }).negotiate([
+      [{ name: 'client_no_context_takeover', value: null }],
+    ])!;
     const ext = n.extension;
     expect(ext.decodeStart(RSV1)).toBe(true);
     expect(ext.decode(hex('ff ff ff'), true, () => true)).toEqual(expect.any(String));

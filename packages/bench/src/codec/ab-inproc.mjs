@@ -13,15 +13,23 @@ for (let f = 0; f < count; f++) {
   const o = f * (size + H);
   pristine[o] = mode === 'conn-text' ? 0x81 : 0x82;
   if (size < 126) pristine[o + 1] = 0x80 | size;
-  else if (size <= 0xffff) { pristine[o + 1] = 0x80 | 126; pristine.writeUInt16BE(size, o + 2); }
-  else { pristine[o + 1] = 0x80 | 127; pristine.writeUInt32BE(0, o + 2); pristine.writeUInt32BE(size, o + 6); }
+  else if (size <= 0xffff) {
+    pristine[o + 1] = 0x80 | 126;
+    pristine.writeUInt16BE(size, o + 2);
+  } else {
+    pristine[o + 1] = 0x80 | 127;
+    pristine.writeUInt32BE(0, o + 2);
+    pristine.writeUInt32BE(size, o + 6);
+  }
   if (mode === 'conn-text') {
     // Zero mask key so in-place unmasking leaves valid ASCII text valid on every pass.
     pristine.fill(0, o + H - 4, o + H);
     pristine.fill(0x61, o + H, o + H + size);
   } else randomFillSync(pristine, o + H - 4, 4 + size);
 }
-const HANDSHAKE = Buffer.from('GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+const HANDSHAKE = Buffer.from(
+  'GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+);
 
 async function setup(file) {
   const codec = await import(path.resolve(file));
@@ -30,22 +38,69 @@ async function setup(file) {
   for (let i = 0; i < wire.length; i += 65536) chunks.push(wire.subarray(i, Math.min(i + 65536, wire.length)));
   if (mode === 'parser') {
     const p = new codec.FrameParser({ expectMasked: true, maxFrameSize: 1 << 30 });
-    return () => { let n = 0; for (const ch of chunks) { p.push(ch); for (;;) { const s = p.next(); if (s === 0) break; if (s === 2 && p.frameEnd) n++; } } return n; };
+    return () => {
+      let n = 0;
+      for (const ch of chunks) {
+        p.push(ch);
+        for (;;) {
+          const s = p.next();
+          if (s === 0) break;
+          if (s === 2 && p.frameEnd) n++;
+        }
+      }
+      return n;
+    };
   }
   const c = codec.Connection.server({ limits: { maxMessageSize: 1 << 30, maxFrameSize: 1 << 30 } });
   c.receiveData(new Uint8Array(HANDSHAKE));
-  c.nextEvent(); c.send({ type: 'accept' }); while (c.nextEvent()); c.takeOutput();
-  return () => { let n = 0; for (const ch of chunks) { c.receiveData(ch); while (c.nextEvent() !== null) n++; } return n; };
+  c.nextEvent();
+  c.send({ type: 'accept' });
+  while (c.nextEvent());
+  c.takeOutput();
+  return () => {
+    let n = 0;
+    for (const ch of chunks) {
+      c.receiveData(ch);
+      while (c.nextEvent() !== null) n++;
+    }
+    return n;
+  };
 }
-const cpu = () => { const c = process.cpuUsage(); return (c.user + c.system) / 1000; };
-const A = await setup(aPath), B = await setup(bPath);
-for (let i = 0; i < 10; i++) { A(); B(); }
-const per = (fn) => { let best = Infinity; for (let k = 0; k < 3; k++) { const t0 = cpu(); const n = fn(); best = Math.min(best, (cpu() - t0) / n); } return best; };
-const ratios = [], as = [], bs = [];
+const cpu = () => {
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1000;
+};
+const A = await setup(aPath),
+  B = await setup(bPath);
+for (let i = 0; i < 10; i++) {
+  A();
+  B();
+}
+const per = (fn) => {
+  let best = Infinity;
+  for (let k = 0; k < 3; k++) {
+    const t0 = cpu();
+    const n = fn();
+    best = Math.min(best, (cpu() - t0) / n);
+  }
+  return best;
+};
+const ratios = [],
+  as = [],
+  bs = [];
 for (let i = 0; i < Number(pairsArg); i++) {
   const first = i % 2 === 0;
-  const ta = first ? per(A) : 0; const tb = per(B); const ta2 = first ? ta : per(A);
-  ratios.push(ta2 / tb); as.push(1 / ta2 / 1000); bs.push(1 / tb / 1000);
+  const ta = first ? per(A) : 0;
+  const tb = per(B);
+  const ta2 = first ? ta : per(A);
+  ratios.push(ta2 / tb);
+  as.push(1 / ta2 / 1000);
+  bs.push(1 / tb / 1000);
 }
-const q = (v, p) => { const s = [...v].sort((x, y) => x - y); return s[Math.floor(p * (s.length - 1))]; };
-console.log(`${mode} ${size} B: A ${q(as, 0.5).toFixed(2)} M/s  B ${q(bs, 0.5).toFixed(2)} M/s  B/A median ${q(ratios, 0.5).toFixed(3)} (quartiles ${q(ratios, 0.25).toFixed(3)}–${q(ratios, 0.75).toFixed(3)})`);
+const q = (v, p) => {
+  const s = [...v].sort((x, y) => x - y);
+  return s[Math.floor(p * (s.length - 1))];
+};
+console.log(
+  `${mode} ${size} B: A ${q(as, 0.5).toFixed(2)} M/s  B ${q(bs, 0.5).toFixed(2)} M/s  B/A median ${q(ratios, 0.5).toFixed(3)} (quartiles ${q(ratios, 0.25).toFixed(3)}–${q(ratios, 0.75).toFixed(3)})`,
+);

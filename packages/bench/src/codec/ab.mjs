@@ -10,8 +10,20 @@ const [a, b, json = '{}', roundsArg = '3'] = process.argv.slice(2);
 const worker = path.join(path.dirname(fileURLToPath(import.meta.url)), 'worker.mjs');
 const cells = new Map();
 for (let r = 0; r < Number(roundsArg); r++) {
-  for (const [name, bundle] of r % 2 ? [['B', b], ['A', a]] : [['A', a], ['B', b]]) {
-    const out = spawnSync('taskset', ['-c', '1', process.execPath, worker, JSON.stringify({ ...JSON.parse(json), codec: path.resolve(bundle) })], { encoding: 'utf8' });
+  for (const [name, bundle] of r % 2
+    ? [
+        ['B', b],
+        ['A', a],
+      ]
+    : [
+        ['A', a],
+        ['B', b],
+      ]) {
+    const out = spawnSync(
+      'taskset',
+      ['-c', '1', process.execPath, worker, JSON.stringify({ ...JSON.parse(json), codec: path.resolve(bundle) })],
+      { encoding: 'utf8' },
+    );
     if (out.status !== 0) throw new Error(out.stderr);
     for (const line of out.stdout.trim().split('\n')) {
       const row = JSON.parse(line);
@@ -22,6 +34,9 @@ for (let r = 0; r < Number(roundsArg); r++) {
   }
 }
 for (const [key, { A, B }] of cells) {
-  const ma = median(A), mb = median(B);
-  console.log(`${key.padEnd(42)} A ${ma.toFixed(3).padStart(7)}  B ${mb.toFixed(3).padStart(7)}  B/A ${(mb / ma).toFixed(2)}   [${A.map((x) => x.toFixed(3)).join(" ")}] [${B.map((x) => x.toFixed(3)).join(" ")}]`);
+  const ma = median(A),
+    mb = median(B);
+  console.log(
+    `${key.padEnd(42)} A ${ma.toFixed(3).padStart(7)}  B ${mb.toFixed(3).padStart(7)}  B/A ${(mb / ma).toFixed(2)}   [${A.map((x) => x.toFixed(3)).join(' ')}] [${B.map((x) => x.toFixed(3)).join(' ')}]`,
+  );
 }

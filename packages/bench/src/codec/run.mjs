@@ -25,7 +25,14 @@ function runWorker(config, options) {
     child.on('error', reject);
     child.on('exit', (code) => {
       if (code !== 0) reject(new Error(`codec worker (${config}) exited with ${code}`));
-      else resolve(out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)));
+      else
+        resolve(
+          out
+            .trim()
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l)),
+        );
     });
   });
 }
@@ -63,15 +70,20 @@ function cell(rows, config, op, impl, size) {
 function ratio(rows, config, op, ours, peer, size) {
   const per = [];
   for (const round of new Set(rows.map((r) => r.round))) {
-    const a = rows.find((r) => r.round === round && r.config === config && r.op === op && r.impl === ours && r.size === size);
-    const b = rows.find((r) => r.round === round && r.config === config && r.op === op && r.impl === peer && r.size === size);
+    const a = rows.find(
+      (r) => r.round === round && r.config === config && r.op === op && r.impl === ours && r.size === size,
+    );
+    const b = rows.find(
+      (r) => r.round === round && r.config === config && r.op === op && r.impl === peer && r.size === size,
+    );
     if (a && b) per.push(a.gbps / b.gbps);
   }
   return { value: median(per), min: Math.min(...per), max: Math.max(...per) };
 }
 
 function summarise(rows, sizes, rounds) {
-  const show = (c, small) => (Number.isFinite(c.gbps) ? `${fmt(c.gbps)}${small ? ` (${fmt(c.fps / 1e6)} M/s)` : ''}` : '–');
+  const show = (c, small) =>
+    Number.isFinite(c.gbps) ? `${fmt(c.gbps)}${small ? ` (${fmt(c.fps / 1e6)} M/s)` : ''}` : '–';
   const spreadNote = (cells) => {
     const s = median(cells.map((c) => c.spread));
     return Number.isFinite(s) ? `±${Math.round(s / 2)} %` : '';
@@ -82,7 +94,9 @@ function summarise(rows, sizes, rounds) {
       const cells = extraSizes.map((size) => cell(rows, config, op, impl, size));
       return [label, ...cells.map((c, i) => show(c, SMALL.has(extraSizes[i]))), spreadNote(cells)];
     });
-    sections.push(`### ${title}\n\n${note ? `${note}\n\n` : ''}${table(['GB/s (frames/s)', ...extraSizes.map(fmtSize), 'spread'], body)}`);
+    sections.push(
+      `### ${title}\n\n${note ? `${note}\n\n` : ''}${table(['GB/s (frames/s)', ...extraSizes.map(fmtSize), 'spread'], body)}`,
+    );
   };
 
   const ours = [['**@ws/codec** Connection', 'addons', 'ours']];
@@ -94,27 +108,62 @@ function summarise(rows, sizes, rounds) {
     ['limit: `Uint8Array#set` copy', 'addons', 'limit: copy'],
     ['limit: plain Int32 XOR loop', 'addons', 'limit: word XOR loop'],
   ];
-  opTable('parse', 'Parse masked client frames (a server receiving), 64 KiB reads', [
-    ...ours,
-    ['@ws/codec FrameParser alone', 'addons', 'ours (FrameParser)'],
-    ...wsBoth,
-  ], 'Binary frames, random payloads and mask keys, fed in 64 KiB chunks as a socket delivers them (frames split across chunks); through to whole-message events (`nextEvent()` / ws `Receiver` `message`).');
+  opTable(
+    'parse',
+    'Parse masked client frames (a server receiving), 64 KiB reads',
+    [...ours, ['@ws/codec FrameParser alone', 'addons', 'ours (FrameParser)'], ...wsBoth],
+    'Binary frames, random payloads and mask keys, fed in 64 KiB chunks as a socket delivers them (frames split across chunks); through to whole-message events (`nextEvent()` / ws `Receiver` `message`).',
+  );
   if (sizes.includes(1048576)) {
-    opTable('parse (one read)', 'Parse a 1 MiB frame that arrives in one read', [...ours, ['@ws/codec FrameParser alone', 'addons', 'ours (FrameParser)'], ...wsBoth], 'No reassembly: the cost is unmasking in place.', [1048576]);
+    opTable(
+      'parse (one read)',
+      'Parse a 1 MiB frame that arrives in one read',
+      [...ours, ['@ws/codec FrameParser alone', 'addons', 'ours (FrameParser)'], ...wsBoth],
+      'No reassembly: the cost is unmasking in place.',
+      [1048576],
+    );
   }
-  opTable('build unmasked', 'Build unmasked frames (a server sending)', [...ours.map(([, c, i]) => ['**@ws/codec** `serializeFrame`', c, i]), ['ws `Sender.frame`', 'addons', 'ws']],
-    'ws returns `[header, payload]` without copying; ours copies payloads under 64 KiB next to the header (one buffer, one write), so it pays a copy ws leaves to the socket.');
-  opTable('build masked', 'Build masked frames (a client sending; the caller\u2019s bytes stay unchanged)', [...ours.map(([, c, i]) => ['**@ws/codec** `serializeFrame` + key pool', c, i]), ['ws `Sender.frame` (readOnly) + bufferutil', 'addons', 'ws'], ['ws `Sender.frame` (readOnly), no addon', 'no-addons', 'ws']]);
-  opTable('unmask', 'Unmask in place', [...ours.map(([, c, i]) => ['**@ws/codec** `applyMask`', c, i]), ['ws `unmask` + bufferutil', 'addons', 'ws'], ['ws `unmask`, no addon (JS byte loop)', 'no-addons', 'ws'], ...limits]);
-  const utf8Impls = [['**@ws/codec** `isValidUtf8`', 'addons', 'ours'], ['ws `isValidUTF8` (Node 20: `buffer.isUtf8` from 24 B)', 'addons', 'ws'], ['`TextDecoder({fatal:true}).decode`', 'addons', 'TextDecoder fatal']];
-  opTable('utf8 ascii', 'Validate UTF-8: ASCII text', utf8Impls, 'On Node ≥ 18.14 ws validates with `buffer.isUtf8` (native simdutf) and never loads utf-8-validate, so "with/without addon" is the same here.');
+  opTable(
+    'build unmasked',
+    'Build unmasked frames (a server sending)',
+    [...ours.map(([, c, i]) => ['**@ws/codec** `serializeFrame`', c, i]), ['ws `Sender.frame`', 'addons', 'ws']],
+    'ws returns `[header, payload]` without copying; ours copies payloads under 64 KiB next to the header (one buffer, one write), so it pays a copy ws leaves to the socket.',
+  );
+  opTable('build masked', 'Build masked frames (a client sending; the caller\u2019s bytes stay unchanged)', [
+    ...ours.map(([, c, i]) => ['**@ws/codec** `serializeFrame` + key pool', c, i]),
+    ['ws `Sender.frame` (readOnly) + bufferutil', 'addons', 'ws'],
+    ['ws `Sender.frame` (readOnly), no addon', 'no-addons', 'ws'],
+  ]);
+  opTable('unmask', 'Unmask in place', [
+    ...ours.map(([, c, i]) => ['**@ws/codec** `applyMask`', c, i]),
+    ['ws `unmask` + bufferutil', 'addons', 'ws'],
+    ['ws `unmask`, no addon (JS byte loop)', 'no-addons', 'ws'],
+    ...limits,
+  ]);
+  const utf8Impls = [
+    ['**@ws/codec** `isValidUtf8`', 'addons', 'ours'],
+    ['ws `isValidUTF8` (Node 20: `buffer.isUtf8` from 24 B)', 'addons', 'ws'],
+    ['`TextDecoder({fatal:true}).decode`', 'addons', 'TextDecoder fatal'],
+  ];
+  opTable(
+    'utf8 ascii',
+    'Validate UTF-8: ASCII text',
+    utf8Impls,
+    'On Node ≥ 18.14 ws validates with `buffer.isUtf8` (native simdutf) and never loads utf-8-validate, so "with/without addon" is the same here.',
+  );
   opTable('utf8 mixed', 'Validate UTF-8: mixed text (Latin, Greek, CJK, emoji)', utf8Impls);
 
   // Targets.
   const targets = [];
   const t = (name, r, goal, extra = '') => {
     const met = r.value >= goal;
-    targets.push([name, `${fmt(r.value)}× (runs ${fmt(r.min)}–${fmt(r.max)})`, `≥ ${goal}×`, met ? 'met' : '**missed**', extra]);
+    targets.push([
+      name,
+      `${fmt(r.value)}× (runs ${fmt(r.min)}–${fmt(r.max)})`,
+      `≥ ${goal}×`,
+      met ? 'met' : '**missed**',
+      extra,
+    ]);
     return met;
   };
   for (const size of sizes.filter((s) => SMALL.has(s))) {
@@ -122,8 +171,18 @@ function summarise(rows, sizes, rounds) {
     t(`parse ${fmtSize(size)} frames vs ws, no addon`, ratio(rows, 'no-addons', 'parse', 'ours', 'ws', size), 2);
   }
   if (sizes.includes(1048576)) {
-    t('parse 1 MiB frame (one read) vs copy bandwidth', crossRatio(rows, 'parse (one read)', 'ours', 'unmask', 'limit: copy', 1048576), 0.8, 'copy = `Uint8Array#set` of 1 MiB');
-    t('parse 1 MiB frame (64 KiB reads) vs copy bandwidth', crossRatio(rows, 'parse', 'ours', 'unmask', 'limit: copy', 1048576), 0.8, 'reassembly costs one copy');
+    t(
+      'parse 1 MiB frame (one read) vs copy bandwidth',
+      crossRatio(rows, 'parse (one read)', 'ours', 'unmask', 'limit: copy', 1048576),
+      0.8,
+      'copy = `Uint8Array#set` of 1 MiB',
+    );
+    t(
+      'parse 1 MiB frame (64 KiB reads) vs copy bandwidth',
+      crossRatio(rows, 'parse', 'ours', 'unmask', 'limit: copy', 1048576),
+      0.8,
+      'reassembly costs one copy',
+    );
   }
   const md = [
     `## Codec micro-benchmarks`,
@@ -148,7 +207,13 @@ function summarise(rows, sizes, rounds) {
     ];
     groups.push({ title: `parse ${fmtSize(size)} frames`, bars });
   }
-  const svg = barChart({ title: 'Parsing masked frames, relative to ws 8.23 + bufferutil (= 1)', subtitle: 'higher is better; 64 KiB reads; median of interleaved runs', unit: 'throughput ÷ ws + bufferutil', groups, reference: 1 });
+  const svg = barChart({
+    title: 'Parsing masked frames, relative to ws 8.23 + bufferutil (= 1)',
+    subtitle: 'higher is better; 64 KiB reads; median of interleaved runs',
+    unit: 'throughput ÷ ws + bufferutil',
+    groups,
+    reference: 1,
+  });
   return { rows, md, svg, targets };
 }
 
@@ -156,8 +221,12 @@ function summarise(rows, sizes, rounds) {
 function crossRatio(rows, op, impl, refOp, refImpl, size) {
   const per = [];
   for (const round of new Set(rows.map((r) => r.round))) {
-    const a = rows.find((r) => r.round === round && r.config === 'addons' && r.op === op && r.impl === impl && r.size === size);
-    const b = rows.find((r) => r.round === round && r.config === 'addons' && r.op === refOp && r.impl === refImpl && r.size === size);
+    const a = rows.find(
+      (r) => r.round === round && r.config === 'addons' && r.op === op && r.impl === impl && r.size === size,
+    );
+    const b = rows.find(
+      (r) => r.round === round && r.config === 'addons' && r.op === refOp && r.impl === refImpl && r.size === size,
+    );
     if (a && b) per.push(a.gbps / b.gbps);
   }
   return { value: median(per), min: Math.min(...per), max: Math.max(...per) };
@@ -174,7 +243,10 @@ export async function main(argv) {
   mkdirSync(dir, { recursive: true });
   const m = machine();
   writeFileSync(path.join(dir, 'codec.json'), JSON.stringify({ machine: m, rows: result.rows }, null, 1) + '\n');
-  writeFileSync(path.join(dir, 'codec.md'), `<!-- generated by \`pnpm run bench:codec\` on ${m.date}; do not edit -->\n# @ws codec benchmarks\n\n${m.cpu}, ${m.cores} cores, load ${m.load}; Node ${m.versions.node}.\n\n${result.md}`);
+  writeFileSync(
+    path.join(dir, 'codec.md'),
+    `<!-- generated by \`pnpm run bench:codec\` on ${m.date}; do not edit -->\n# @ws codec benchmarks\n\n${m.cpu}, ${m.cores} cores, load ${m.load}; Node ${m.versions.node}.\n\n${result.md}`,
+  );
   writeFileSync(path.join(dir, 'codec.svg'), result.svg);
   process.stdout.write(result.md + '\n');
   return result;

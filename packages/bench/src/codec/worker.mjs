@@ -62,7 +62,16 @@ function time(fn) {
 }
 
 function emit(op, impl, size, ms, bytes, frames, extra = {}) {
-  const row = { config: CONFIG, op, impl, size, msPerCall: ms, gbps: bytes / ms / 1e6, framesPerSec: (frames / ms) * 1000, ...extra };
+  const row = {
+    config: CONFIG,
+    op,
+    impl,
+    size,
+    msPerCall: ms,
+    gbps: bytes / ms / 1e6,
+    framesPerSec: (frames / ms) * 1000,
+    ...extra,
+  };
   process.stdout.write(JSON.stringify(row) + '\n');
 }
 
@@ -140,7 +149,12 @@ function wsReceiver() {
   r.on('error', (e) => {
     throw e;
   });
-  return { state, feed: (chunks) => { for (let i = 0; i < chunks.length; i++) r.write(chunks[i]); } };
+  return {
+    state,
+    feed: (chunks) => {
+      for (let i = 0; i < chunks.length; i++) r.write(chunks[i]);
+    },
+  };
 }
 
 function ourConnection() {
@@ -241,7 +255,14 @@ function benchBuild(size, masked) {
   };
   // Check: both produce a frame that unmasks to the payload and leave the caller's bytes alone.
   for (const [impl, make] of [
-    ['ours', () => { const o = []; codec.serializeFrame(o, true, 0, 2, payload, masked ? pool.next() : null); return Buffer.concat(o); }],
+    [
+      'ours',
+      () => {
+        const o = [];
+        codec.serializeFrame(o, true, 0, 2, payload, masked ? pool.next() : null);
+        return Buffer.concat(o);
+      },
+    ],
     ['ws', () => Buffer.concat(Sender.frame(payload, wsOptions))],
   ]) {
     const frame = make();
@@ -251,11 +272,18 @@ function benchBuild(size, masked) {
     const wire = masked ? frame : Buffer.concat([frame.subarray(0, frame.length - size), Buffer.alloc(4), payload]);
     if (!masked) wire[1] |= 0x80;
     p.feed([wire]);
-    check(p.state.frames === 1 && p.state.keep[0].equals(original), `${impl} builds a ${size} B ${masked ? 'masked' : 'unmasked'} frame`);
+    check(
+      p.state.frames === 1 && p.state.keep[0].equals(original),
+      `${impl} builds a ${size} B ${masked ? 'masked' : 'unmasked'} frame`,
+    );
     check(payload.equals(original), `${impl} leaves the payload untouched`);
   }
   const op = masked ? 'build masked' : 'build unmasked';
-  for (const [impl, fn] of order([['ours', ours], ['ws', ws]])) emit(op, impl, size, time(fn), size * count, count);
+  for (const [impl, fn] of order([
+    ['ours', ours],
+    ['ws', ws],
+  ]))
+    emit(op, impl, size, time(fn), size * count, count);
 }
 
 function wordXor(buf, key32) {
@@ -277,10 +305,30 @@ function benchUnmask(size) {
   check(mine.equals(ref), `applyMask ${size} B`);
   const target = Buffer.allocUnsafe(size);
   const impls = [
-    ['ours', () => { for (let i = 0; i < count; i++) codec.applyMask(buf, key, 0); }],
-    ['ws', () => { for (let i = 0; i < count; i++) wsBufferUtil.unmask(buf, key); }],
-    ['limit: word XOR loop', () => { for (let i = 0; i < count; i++) wordXor(buf, key32); }],
-    ['limit: copy', () => { for (let i = 0; i < count; i++) target.set(buf); }],
+    [
+      'ours',
+      () => {
+        for (let i = 0; i < count; i++) codec.applyMask(buf, key, 0);
+      },
+    ],
+    [
+      'ws',
+      () => {
+        for (let i = 0; i < count; i++) wsBufferUtil.unmask(buf, key);
+      },
+    ],
+    [
+      'limit: word XOR loop',
+      () => {
+        for (let i = 0; i < count; i++) wordXor(buf, key32);
+      },
+    ],
+    [
+      'limit: copy',
+      () => {
+        for (let i = 0; i < count; i++) target.set(buf);
+      },
+    ],
   ];
   for (const [impl, fn] of order(impls)) emit('unmask', impl, size, time(fn), size * count, count);
 }
@@ -295,9 +343,24 @@ function benchUtf8(size, ascii) {
   check(!codec.isValidUtf8(bad) && !wsValidation.isValidUTF8(bad), 'invalid text');
   let sink = 0;
   const impls = [
-    ['ours', () => { for (let i = 0; i < count; i++) sink += codec.isValidUtf8(bytes) ? 1 : 0; }],
-    ['ws', () => { for (let i = 0; i < count; i++) sink += wsValidation.isValidUTF8(bytes) ? 1 : 0; }],
-    ['TextDecoder fatal', () => { for (let i = 0; i < count; i++) sink += DECODER.decode(bytes).length; }],
+    [
+      'ours',
+      () => {
+        for (let i = 0; i < count; i++) sink += codec.isValidUtf8(bytes) ? 1 : 0;
+      },
+    ],
+    [
+      'ws',
+      () => {
+        for (let i = 0; i < count; i++) sink += wsValidation.isValidUTF8(bytes) ? 1 : 0;
+      },
+    ],
+    [
+      'TextDecoder fatal',
+      () => {
+        for (let i = 0; i < count; i++) sink += DECODER.decode(bytes).length;
+      },
+    ],
   ];
   const op = ascii ? 'utf8 ascii' : 'utf8 mixed';
   for (const [impl, fn] of order(impls)) emit(op, impl, size, time(fn), bytes.length * count, count);

@@ -30,7 +30,22 @@ const cpu = () => {
 // ---- inputs ---------------------------------------------------------------------------------
 let seed = 12345;
 const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
-const WORDS = ['alpha', 'beta', 'gamma', 'delta', 'user', 'price', 'status', 'ok', 'error', 'value', 'Jürgen', 'order', 'created', 'updated'];
+const WORDS = [
+  'alpha',
+  'beta',
+  'gamma',
+  'delta',
+  'user',
+  'price',
+  'status',
+  'ok',
+  'error',
+  'value',
+  'Jürgen',
+  'order',
+  'created',
+  'updated',
+];
 /** JSON-like text of records with varied ids, words, numbers and timestamps (ASCII/UTF-8). */
 function jsonText(bytes) {
   const parts = [];
@@ -55,10 +70,22 @@ function messages(kind, size, count) {
 
 // ---- the contestants ------------------------------------------------------------------------
 const LEVEL = 1; // ours' default; ws is run at the same level, and at its own default (zlib's 6)
-const params = (noTakeover) => (noTakeover ? [{ name: 'server_no_context_takeover', value: null }, { name: 'client_no_context_takeover', value: null }] : []);
+const params = (noTakeover) =>
+  noTakeover
+    ? [
+        { name: 'server_no_context_takeover', value: null },
+        { name: 'client_no_context_takeover', value: null },
+      ]
+    : [];
 
 function ourPair(backend, noTakeover) {
-  const ext = () => permessageDeflate({ backend, serverNoContextTakeover: noTakeover, clientNoContextTakeover: noTakeover, level: LEVEL });
+  const ext = () =>
+    permessageDeflate({
+      backend,
+      serverNoContextTakeover: noTakeover,
+      clientNoContextTakeover: noTakeover,
+      level: LEVEL,
+    });
   const pair = new ConnectionPair({ client: { extensions: [ext()] }, server: { extensions: [ext()] } });
   pair.pump();
   if (pair.client.extensions.length !== 1) throw new Error('permessage-deflate not negotiated');
@@ -66,7 +93,13 @@ function ourPair(backend, noTakeover) {
 }
 
 function wsDeflate(isServer, noTakeover, level) {
-  const pmd = new PerMessageDeflate({ isServer, threshold: 0, serverNoContextTakeover: noTakeover, clientNoContextTakeover: noTakeover, zlibDeflateOptions: level === undefined ? {} : { level } });
+  const pmd = new PerMessageDeflate({
+    isServer,
+    threshold: 0,
+    serverNoContextTakeover: noTakeover,
+    clientNoContextTakeover: noTakeover,
+    zlibDeflateOptions: level === undefined ? {} : { level },
+  });
   const conf = noTakeover ? { server_no_context_takeover: [true], client_no_context_takeover: [true] } : {};
   pmd.accept([conf]);
   return pmd;
@@ -135,7 +168,7 @@ function compressedBatch(msgs, noTakeover) {
 const decompressors = {
   'ours (pako)': (batch, msgs, noTakeover) => ourDecompressor(pakoBackend, batch, msgs, noTakeover),
   'ours (node:zlib)': (batch, msgs, noTakeover) => ourDecompressor(zlibBackend, batch, msgs, noTakeover),
-  'ws': (batch, msgs, noTakeover) => wsDecompressor(batch, msgs, noTakeover),
+  ws: (batch, msgs, noTakeover) => wsDecompressor(batch, msgs, noTakeover),
 };
 
 function ourDecompressor(backend, batch, msgs, noTakeover) {
@@ -220,12 +253,34 @@ async function speed() {
         const takeover = noTakeover ? 'no takeover' : 'takeover';
         for (const [impl, make] of order(Object.entries(compressors))) {
           const r = await time(make(msgs, noTakeover), budget);
-          emit({ op: 'compress', impl, kind, size, takeover, messages: count, ...r, mbps: total / r.cpuMs / 1e3, wallMbps: total / r.wallMs / 1e3, ratio: r.wireBytes / total });
+          emit({
+            op: 'compress',
+            impl,
+            kind,
+            size,
+            takeover,
+            messages: count,
+            ...r,
+            mbps: total / r.cpuMs / 1e3,
+            wallMbps: total / r.wallMs / 1e3,
+            ratio: r.wireBytes / total,
+          });
         }
         const batch = compressedBatch(msgs, noTakeover);
         for (const [impl, make] of order(Object.entries(decompressors))) {
           const r = await time(make(batch, msgs, noTakeover), budget);
-          emit({ op: 'decompress', impl, kind, size, takeover, messages: count, ...r, mbps: total / r.cpuMs / 1e3, wallMbps: total / r.wallMs / 1e3, ratio: batch.bytes / total });
+          emit({
+            op: 'decompress',
+            impl,
+            kind,
+            size,
+            takeover,
+            messages: count,
+            ...r,
+            mbps: total / r.cpuMs / 1e3,
+            wallMbps: total / r.wallMs / 1e3,
+            ratio: batch.bytes / total,
+          });
         }
       }
     }
@@ -264,8 +319,18 @@ async function memory() {
   const make = async () => {
     if (impl.startsWith('ours')) {
       const backend = impl === 'ours (pako)' ? pakoBackend : zlibBackend;
-      const factory = permessageDeflate({ backend, level: 1, memLevel: settings.memLevel, serverNoContextTakeover: settings.noTakeover, serverMaxWindowBits: settings.bits === 15 ? undefined : settings.bits, clientMaxWindowBits: settings.bits === 15 ? undefined : settings.bits });
-      const offer = [{ name: 'client_max_window_bits', value: null }, ...(settings.noTakeover ? [{ name: 'client_no_context_takeover', value: null }] : [])];
+      const factory = permessageDeflate({
+        backend,
+        level: 1,
+        memLevel: settings.memLevel,
+        serverNoContextTakeover: settings.noTakeover,
+        serverMaxWindowBits: settings.bits === 15 ? undefined : settings.bits,
+        clientMaxWindowBits: settings.bits === 15 ? undefined : settings.bits,
+      });
+      const offer = [
+        { name: 'client_max_window_bits', value: null },
+        ...(settings.noTakeover ? [{ name: 'client_no_context_takeover', value: null }] : []),
+      ];
       const ext = factory.negotiate([offer]).extension;
       ext.encode(msg, true, true, true);
       ext.decodeStart(4);
@@ -274,10 +339,24 @@ async function memory() {
       if (err !== null || got !== msg.length) throw new Error(`decode: ${err} ${got}`);
       return ext;
     }
-    const pmd = new PerMessageDeflate({ isServer: true, threshold: 0, serverNoContextTakeover: settings.noTakeover, clientNoContextTakeover: settings.noTakeover, serverMaxWindowBits: settings.bits === 15 ? undefined : settings.bits, clientMaxWindowBits: settings.bits === 15 ? undefined : settings.bits, zlibDeflateOptions: { level: 1, memLevel: settings.memLevel } });
-    pmd.accept([{ client_max_window_bits: [true], ...(settings.noTakeover ? { client_no_context_takeover: [true] } : {}) }]);
+    const pmd = new PerMessageDeflate({
+      isServer: true,
+      threshold: 0,
+      serverNoContextTakeover: settings.noTakeover,
+      clientNoContextTakeover: settings.noTakeover,
+      serverMaxWindowBits: settings.bits === 15 ? undefined : settings.bits,
+      clientMaxWindowBits: settings.bits === 15 ? undefined : settings.bits,
+      zlibDeflateOptions: { level: 1, memLevel: settings.memLevel },
+    });
+    pmd.accept([
+      { client_max_window_bits: [true], ...(settings.noTakeover ? { client_no_context_takeover: [true] } : {}) },
+    ]);
     await new Promise((resolve, reject) => pmd.compress(msg, true, (e) => (e ? reject(e) : resolve())));
-    await new Promise((resolve, reject) => pmd.decompress(incoming, true, (e, out) => (e ? reject(e) : out.length === msg.length ? resolve() : reject(new Error('ws decompress')))));
+    await new Promise((resolve, reject) =>
+      pmd.decompress(incoming, true, (e, out) =>
+        e ? reject(e) : out.length === msg.length ? resolve() : reject(new Error('ws decompress')),
+      ),
+    );
     return pmd;
   };
   // Warm up (module-wide scratch buffers, pools, code), then measure.
@@ -288,7 +367,18 @@ async function memory() {
   await gc();
   const after = process.memoryUsage();
   const per = (k) => (after[k] - before[k]) / count;
-  process.stdout.write(JSON.stringify({ impl, config, count, rss: per('rss'), heap: per('heapUsed'), external: per('external'), arrayBuffers: per('arrayBuffers'), kept: keep.length }) + '\n');
+  process.stdout.write(
+    JSON.stringify({
+      impl,
+      config,
+      count,
+      rss: per('rss'),
+      heap: per('heapUsed'),
+      external: per('external'),
+      arrayBuffers: per('arrayBuffers'),
+      kept: keep.length,
+    }) + '\n',
+  );
 }
 
 if (mode === 'speed') await speed();

@@ -33,9 +33,15 @@ class FakeSocket extends Duplex {
     this.writes++;
     cb();
   }
-  setNoDelay() { return this; }
-  setTimeout() { return this; }
-  setKeepAlive() { return this; }
+  setNoDelay() {
+    return this;
+  }
+  setTimeout() {
+    return this;
+  }
+  setKeepAlive() {
+    return this;
+  }
 }
 
 /** The messages echoed: binary payloads are random; text is JSON-like ASCII. */
@@ -48,7 +54,9 @@ export const INPROC_MESSAGES = [
 /** `count` masked client frames (random keys) of `size` bytes, binary or text. */
 function frames({ text, size }, count) {
   const header = size < 126 ? 2 : 4;
-  const json = Buffer.from('{"id":12345,"user":"someone","tags":["a","b"],"ok":true}'.repeat(Math.ceil(size / 56)).slice(0, size));
+  const json = Buffer.from(
+    '{"id":12345,"user":"someone","tags":["a","b"],"ok":true}'.repeat(Math.ceil(size / 56)).slice(0, size),
+  );
   const out = [];
   for (let i = 0; i < count; i++) {
     const f = Buffer.allocUnsafe(header + 4 + size);
@@ -65,7 +73,9 @@ function frames({ text, size }, count) {
   return out;
 }
 
-const HANDSHAKE = Buffer.from('GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+const HANDSHAKE = Buffer.from(
+  'GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+);
 
 async function oursServer() {
   const node = await import(await buildNode());
@@ -93,7 +103,16 @@ async function sessionExports() {
   if (sessionModule) return sessionModule;
   const { build } = await import('esbuild');
   const outfile = path.join(BENCH, '.build/session.mjs');
-  await build({ entryPoints: [path.join(BENCH, '../codec/src/session/index.ts')], bundle: true, format: 'esm', platform: 'node', conditions: ['source'], target: 'node20', outfile, logLevel: 'error' });
+  await build({
+    entryPoints: [path.join(BENCH, '../codec/src/session/index.ts')],
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    conditions: ['source'],
+    target: 'node20',
+    outfile,
+    logLevel: 'error',
+  });
   sessionModule = await import(outfile);
   return sessionModule;
 }
@@ -104,19 +123,31 @@ function wsServer() {
   return async () => {
     const socket = new FakeSocket();
     const ws = new WebSocket(null, undefined, {});
-    ws.setSocket(socket, Buffer.alloc(0), { allowSynchronousEvents: true, maxPayload: 100 * 1024 * 1024, skipUTF8Validation: false });
+    ws.setSocket(socket, Buffer.alloc(0), {
+      allowSynchronousEvents: true,
+      maxPayload: 100 * 1024 * 1024,
+      skipUTF8Validation: false,
+    });
     ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
     await new Promise((r) => setImmediate(r)); // the socket starts flowing on the next tick
     return socket;
   };
 }
 
-const cpu = () => { const c = process.cpuUsage(); return (c.user + c.system) / 1000; };
+const cpu = () => {
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1000;
+};
 
 export async function runInproc({ quick = false } = {}) {
-  const impls = [['@ws/node', await oursServer()], ['ws', wsServer()]].filter(([n]) => !process.env.INPROC_ONLY || process.env.INPROC_ONLY === n);
+  const impls = [
+    ['@ws/node', await oursServer()],
+    ['ws', wsServer()],
+  ].filter(([n]) => !process.env.INPROC_ONLY || process.env.INPROC_ONLY === n);
   // Same-process ratio: ws's addons are whatever this process loaded (see the config field).
-  const addons = /bufferUtil\./.test(String(require(path.join(path.dirname(require.resolve('ws')), 'lib/buffer-util.js')).unmask));
+  const addons = /bufferUtil\./.test(
+    String(require(path.join(path.dirname(require.resolve('ws')), 'lib/buffer-util.js')).unmask),
+  );
   const rows = [];
   const rounds = quick ? 3 : 41;
   const med = (v) => [...v].sort((a, b) => a - b)[v.length >> 1];
@@ -128,7 +159,9 @@ export async function runInproc({ quick = false } = {}) {
     // Both servers unmask in place. Binary payloads may stay scrambled; text must stay text, so
     // each run gets fresh copies, made before its timed part.
     const batch = () => (message.text ? input.map((f) => Buffer.from(f)) : input);
-    const run = (socket, chunks) => { for (let i = 0; i < chunks.length; i++) socket.push(chunks[i]); };
+    const run = (socket, chunks) => {
+      for (let i = 0; i < chunks.length; i++) socket.push(chunks[i]);
+    };
     for (const [name] of impls) for (let i = 0; i < 30; i++) run(sockets[name], batch());
     // Paired rounds (both, alternating which goes first) so machine noise hits both alike.
     const per = Object.fromEntries(impls.map(([n]) => [n, []]));
@@ -140,13 +173,21 @@ export async function runInproc({ quick = false } = {}) {
         const t0 = cpu();
         run(socket, chunks);
         const ms = cpu() - t0;
-        if (socket.written - before !== echoed) throw new Error(`${name}, ${message.label}: echoed ${socket.written - before} bytes, expected ${echoed}`);
+        if (socket.written - before !== echoed)
+          throw new Error(`${name}, ${message.label}: echoed ${socket.written - before} bytes, expected ${echoed}`);
         per[name].push(ms / input.length);
       }
     }
     for (const [name] of impls) {
       const ratios = impls.length > 1 ? per[name].map((x, i) => per.ws[i] / x) : [];
-      rows.push({ impl: name, message: message.id, addons, usPerEcho: med(per[name]) * 1000, bestUsPerEcho: Math.min(...per[name]) * 1000, speedupVsWs: ratios.length ? med(ratios) : null });
+      rows.push({
+        impl: name,
+        message: message.id,
+        addons,
+        usPerEcho: med(per[name]) * 1000,
+        bestUsPerEcho: Math.min(...per[name]) * 1000,
+        speedupVsWs: ratios.length ? med(ratios) : null,
+      });
     }
   }
   return rows;

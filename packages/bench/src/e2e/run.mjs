@@ -51,19 +51,45 @@ function echoScript(runtime) {
   else if (argv[0] === 'node_modules/.bin/bun' || argv[0] === 'bun') argv[0] = BUN;
   else if (argv[0] === 'node_modules/.bin/deno' || argv[0] === 'deno') argv[0] = DENO;
   // Every file it names must exist (an adapter still being written has no echo yet).
-  for (const a of argv.slice(1)) if (a.includes('/') && /\.(m?js|ts)$/.test(a) && !existsSync(path.join(ROOT, a))) return null;
+  for (const a of argv.slice(1))
+    if (a.includes('/') && /\.(m?js|ts)$/.test(a) && !existsSync(path.join(ROOT, a))) return null;
   return argv;
 }
 
 const wsNoAddons = { WS_NO_BUFFER_UTIL: '1', WS_NO_UTF_8_VALIDATE: '1' };
 export const SERVERS = [
   { id: 'node', name: '@ws/node', kind: 'ours', runtime: 'node', argv: () => echoScript('node') },
-  { id: 'ws', name: 'ws + bufferutil', kind: 'peer', runtime: 'node', argv: () => [process.execPath, path.join(HERE, 'servers/ws-echo.cjs')] },
-  { id: 'ws-noaddon', name: 'ws, no addon', kind: 'peer', runtime: 'node', env: wsNoAddons, argv: () => [process.execPath, path.join(HERE, 'servers/ws-echo.cjs')] },
+  {
+    id: 'ws',
+    name: 'ws + bufferutil',
+    kind: 'peer',
+    runtime: 'node',
+    argv: () => [process.execPath, path.join(HERE, 'servers/ws-echo.cjs')],
+  },
+  {
+    id: 'ws-noaddon',
+    name: 'ws, no addon',
+    kind: 'peer',
+    runtime: 'node',
+    env: wsNoAddons,
+    argv: () => [process.execPath, path.join(HERE, 'servers/ws-echo.cjs')],
+  },
   { id: 'bun', name: '@ws/bun', kind: 'ours', runtime: 'bun', argv: () => (BUN ? echoScript('bun') : null) },
-  { id: 'bun-builtin', name: 'Bun.serve', kind: 'peer', runtime: 'bun', argv: () => (BUN ? [BUN, path.join(HERE, 'servers/bun-echo.ts')] : null) },
+  {
+    id: 'bun-builtin',
+    name: 'Bun.serve',
+    kind: 'peer',
+    runtime: 'bun',
+    argv: () => (BUN ? [BUN, path.join(HERE, 'servers/bun-echo.ts')] : null),
+  },
   { id: 'deno', name: '@ws/deno', kind: 'ours', runtime: 'deno', argv: () => (DENO ? echoScript('deno') : null) },
-  { id: 'deno-builtin', name: 'Deno.upgradeWebSocket', kind: 'peer', runtime: 'deno', argv: () => (DENO ? [DENO, 'run', '--allow-net', path.join(HERE, 'servers/deno-echo.ts')] : null) },
+  {
+    id: 'deno-builtin',
+    name: 'Deno.upgradeWebSocket',
+    kind: 'peer',
+    runtime: 'deno',
+    argv: () => (DENO ? [DENO, 'run', '--allow-net', path.join(HERE, 'servers/deno-echo.ts')] : null),
+  },
 ];
 
 function children(pid) {
@@ -116,7 +142,10 @@ async function startServer(server, { nice }) {
   });
   let output = '';
   await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${server.name} did not print "listening" within 60 s:\n${output}`)), 60_000);
+    const timer = setTimeout(
+      () => reject(new Error(`${server.name} did not print "listening" within 60 s:\n${output}`)),
+      60_000,
+    );
     const onData = (d) => {
       output += d;
       if (/listening/.test(output)) {
@@ -141,8 +170,16 @@ async function stopServer({ child }) {
   // Signal the whole tree (a wrapper forwards SIGTERM; be sure anyway).
   const tree = [child.pid];
   for (let i = 0; i < tree.length; i++) tree.push(...children(tree[i]));
-  for (const pid of tree.reverse()) try { process.kill(pid, 'SIGTERM'); } catch {}
-  const t = setTimeout(() => { for (const pid of tree) try { process.kill(pid, 'SIGKILL'); } catch {} }, 4000);
+  for (const pid of tree.reverse())
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {}
+  const t = setTimeout(() => {
+    for (const pid of tree)
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {}
+  }, 4000);
   await exited;
   clearTimeout(t);
 }
@@ -185,14 +222,25 @@ async function measureMemory(bin, server, count, opts) {
     await sleep(1000);
     const before = rssKiB(s.pid);
     const prefix = ['-c', '1', bin];
-    const hold = spawn('taskset', [...prefix, 'hold', '127.0.0.1', String(s.port), String(count)], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '', err = '';
+    const hold = spawn('taskset', [...prefix, 'hold', '127.0.0.1', String(s.port), String(count)], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '',
+      err = '';
     hold.stdout.on('data', (d) => (out += d));
     hold.stderr.on('data', (d) => (err += d));
     const ok = await new Promise((resolve) => {
       const t = setTimeout(() => resolve(false), 120_000);
-      hold.stdout.on('data', () => { if (/ready/.test(out)) { clearTimeout(t); resolve(true); } });
-      hold.on('exit', () => { clearTimeout(t); resolve(false); });
+      hold.stdout.on('data', () => {
+        if (/ready/.test(out)) {
+          clearTimeout(t);
+          resolve(true);
+        }
+      });
+      hold.on('exit', () => {
+        clearTimeout(t);
+        resolve(false);
+      });
     });
     if (!ok) {
       hold.kill();
@@ -208,7 +256,19 @@ async function measureMemory(bin, server, count, opts) {
   }
 }
 
-export async function runE2E({ quick = false, rounds = quick ? 1 : 3, only = null, nice = 0, memory = !quick, seconds = quick ? 1 : 3, warmup = quick ? 0.3 : 2, handshakes = true, echo: echoIds = null, inproc = !quick, warm = true } = {}) {
+export async function runE2E({
+  quick = false,
+  rounds = quick ? 1 : 3,
+  only = null,
+  nice = 0,
+  memory = !quick,
+  seconds = quick ? 1 : 3,
+  warmup = quick ? 0.3 : 2,
+  handshakes = true,
+  echo: echoIds = null,
+  inproc = !quick,
+  warm = true,
+} = {}) {
   const bin = buildLoadgen();
   const servers = SERVERS.filter((s) => (only ? only.includes(s.id) : true));
   const available = [];
@@ -220,7 +280,11 @@ export async function runE2E({ quick = false, rounds = quick ? 1 : 3, only = nul
     log(`warming ${s.name} up (build/cache)…`);
     await stopServer(await startServer(s, { nice }));
   }
-  const echo = echoIds ? ECHO.filter((e) => echoIds.includes(e.id)) : quick ? ECHO.filter((e) => ['1x32-32', '100x1-32'].includes(e.id)) : ECHO;
+  const echo = echoIds
+    ? ECHO.filter((e) => echoIds.includes(e.id))
+    : quick
+      ? ECHO.filter((e) => ['1x32-32', '100x1-32'].includes(e.id))
+      : ECHO;
   const mem = idleConnections();
   const rows = [];
   const started = Date.now();
@@ -231,7 +295,9 @@ export async function runE2E({ quick = false, rounds = quick ? 1 : 3, only = nul
       const s = await startServer(server, { nice });
       try {
         for (const e of echo) {
-          const r = loadgen(bin, ['echo', '127.0.0.1', s.port, e.conns, e.inflight, e.size, warmup, seconds, s.pid], { nice });
+          const r = loadgen(bin, ['echo', '127.0.0.1', s.port, e.conns, e.inflight, e.size, warmup, seconds, s.pid], {
+            nice,
+          });
           if (r.error) log(`  ${e.label}: ${r.error}`);
           rows.push({ round, server: server.name, scenario: e.id, ...r });
         }
@@ -256,13 +322,31 @@ export async function runE2E({ quick = false, rounds = quick ? 1 : 3, only = nul
   if (inproc) {
     for (const env of [{}, { WS_NO_BUFFER_UTIL: '1', WS_NO_UTF_8_VALIDATE: '1' }]) {
       log(`in-process echo path${env.WS_NO_BUFFER_UTIL ? ', ws without addons' : ''}…`);
-      const r = spawnSync('taskset', ['-c', '1', process.execPath, path.join(HERE, 'inproc.mjs')], { cwd: BENCH, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 300_000 });
+      const r = spawnSync('taskset', ['-c', '1', process.execPath, path.join(HERE, 'inproc.mjs')], {
+        cwd: BENCH,
+        env: { ...process.env, ...env },
+        encoding: 'utf8',
+        timeout: 300_000,
+      });
       if (r.status !== 0) log(`  in-process echo failed: ${r.stderr}`);
       else for (const line of r.stdout.trim().split('\n')) inprocRows.push(JSON.parse(line));
     }
   }
   log(`${((Date.now() - started) / 1000).toFixed(0)} s`);
-  return summarise({ rows, available, missing, echo, rounds, mem, seconds, warmup, memory, nice, handshakes, inprocRows });
+  return summarise({
+    rows,
+    available,
+    missing,
+    echo,
+    rounds,
+    mem,
+    seconds,
+    warmup,
+    memory,
+    nice,
+    handshakes,
+    inprocRows,
+  });
 }
 
 // ---- summary ---------------------------------------------------------------------------------
@@ -270,65 +354,145 @@ function pick(rows, server, scenario, key) {
   return rows.filter((r) => r.server === server && r.scenario === scenario && !r.error).map((r) => r[key]);
 }
 
-function summarise({ rows, available, missing, echo, rounds, mem, seconds, warmup, memory, nice, handshakes, inprocRows }) {
+function summarise({
+  rows,
+  available,
+  missing,
+  echo,
+  rounds,
+  mem,
+  seconds,
+  warmup,
+  memory,
+  nice,
+  handshakes,
+  inprocRows,
+}) {
   const names = available.map((s) => s.name);
   const kind = Object.fromEntries(available.map((s) => [s.name, s.kind]));
   const cellOf = (server, scenario, key) => {
     const v = pick(rows, server, scenario, key);
     return { value: median(v), spread: spread(v) };
   };
-  const show = (c, digits) => (Number.isFinite(c.value) ? `${fmt(c.value, digits)}${Number.isFinite(c.spread) ? ` <sub>±${Math.round(c.spread / 2)}%</sub>` : ''}` : 'n/a');
+  const show = (c, digits) =>
+    Number.isFinite(c.value)
+      ? `${fmt(c.value, digits)}${Number.isFinite(c.spread) ? ` <sub>±${Math.round(c.spread / 2)}%</sub>` : ''}`
+      : 'n/a';
   const label = (n) => (kind[n] === 'ours' ? `**${n}**` : n);
-  const section = (title, note, header, line) => `### ${title}\n\n${note ? `${note}\n\n` : ''}${table(header, names.map((n) => [label(n), ...line(n)]))}\n`;
+  const section = (title, note, header, line) =>
+    `### ${title}\n\n${note ? `${note}\n\n` : ''}${table(
+      header,
+      names.map((n) => [label(n), ...line(n)]),
+    )}\n`;
   const k = (x) => (Number.isFinite(x) ? x / 1000 : NaN);
 
   const parts = [];
-  parts.push(section('Echo throughput (messages/s, thousands)', `Each message goes to the server and back; a new one is sent for every echo. Median of ${rounds} interleaved runs of ${seconds} s, each after ${warmup} s of the same load (JIT warm-up: Bun's compiler thread needs seconds on a busy machine); ± is half the spread between runs.`,
-    ['server', ...echo.map((e) => e.label)],
-    (n) => echo.map((e) => { const c = cellOf(n, e.id, 'msgsPerSec'); return show({ value: k(c.value), spread: c.spread }, 1); })));
-  parts.push(section('Echo throughput per server CPU-second (thousands)', 'Messages echoed per second of CPU the server process used (all its threads): steadier than wall-clock rates on a shared machine.',
-    ['server', ...echo.map((e) => e.label)],
-    (n) => echo.map((e) => {
-      const v = rows.filter((r) => r.server === n && r.scenario === e.id && !r.error && r.serverCpu > 0).map((r) => r.msgsPerSec / r.serverCpu);
-      return show({ value: k(median(v)), spread: spread(v) }, 1);
-    })));
-  const instrTotal = (r) => (r.instrPerEchoUser >= 0 && r.instrPerEchoKernel >= 0 ? r.instrPerEchoUser + r.instrPerEchoKernel : NaN);
+  parts.push(
+    section(
+      'Echo throughput (messages/s, thousands)',
+      `Each message goes to the server and back; a new one is sent for every echo. Median of ${rounds} interleaved runs of ${seconds} s, each after ${warmup} s of the same load (JIT warm-up: Bun's compiler thread needs seconds on a busy machine); ± is half the spread between runs.`,
+      ['server', ...echo.map((e) => e.label)],
+      (n) =>
+        echo.map((e) => {
+          const c = cellOf(n, e.id, 'msgsPerSec');
+          return show({ value: k(c.value), spread: c.spread }, 1);
+        }),
+    ),
+  );
+  parts.push(
+    section(
+      'Echo throughput per server CPU-second (thousands)',
+      'Messages echoed per second of CPU the server process used (all its threads): steadier than wall-clock rates on a shared machine.',
+      ['server', ...echo.map((e) => e.label)],
+      (n) =>
+        echo.map((e) => {
+          const v = rows
+            .filter((r) => r.server === n && r.scenario === e.id && !r.error && r.serverCpu > 0)
+            .map((r) => r.msgsPerSec / r.serverCpu);
+          return show({ value: k(median(v)), spread: spread(v) }, 1);
+        }),
+    ),
+  );
+  const instrTotal = (r) =>
+    r.instrPerEchoUser >= 0 && r.instrPerEchoKernel >= 0 ? r.instrPerEchoUser + r.instrPerEchoKernel : NaN;
   const counted = rows.some((r) => Number.isFinite(instrTotal(r)));
-  if (counted) parts.push(section('Server instructions per echo (thousands: user + kernel)', "Instructions the server's threads retired in the measured window (perf_event_open, from the load generator), divided by the echoes: the work each server does per message, which barely moves when other jobs share the machine. The kernel's share is the same for every server here (the same read, write and epoll calls); the difference is user space.",
-    ['server', ...echo.map((e) => e.label)],
-    (n) => echo.map((e) => {
-      const mine = rows.filter((r) => r.server === n && r.scenario === e.id && !r.error);
-      const u = median(mine.map((r) => r.instrPerEchoUser).filter((x) => x >= 0));
-      const t = median(mine.map(instrTotal).filter(Number.isFinite));
-      return Number.isFinite(t) ? `${fmt(u / 1000, 1)} + ${fmt((t - u) / 1000, 1)}` : 'n/a';
-    })));
-  parts.push(section('Round-trip latency p50 / p99 (ms)', null,
-    ['server', ...echo.map((e) => e.label)],
-    (n) => echo.map((e) => `${fmt(median(pick(rows, n, e.id, 'p50us')) / 1000)} / ${fmt(median(pick(rows, n, e.id, 'p99us')) / 1000)}`)));
-  if (handshakes || memory) parts.push(section('Handshakes and idle memory', memory ? `Handshakes: 32 concurrent connect → upgrade → 101 → reset loops. Memory: growth of the server's resident set with ${mem.count.toLocaleString('en-US')} idle connections open (ulimit -n is ${mem.limit}), divided by their number.` : null,
-    ['server', 'handshakes/s', 'server CPU share', ...(memory ? ['KiB per idle connection'] : [])],
-    (n) => [show(cellOf(n, 'handshake', 'perSec'), 0), fmt(median(pick(rows, n, 'handshake', 'serverCpu'))), ...(memory ? [show(cellOf(n, 'memory', 'kibPerConn'), 1)] : [])]));
+  if (counted)
+    parts.push(
+      section(
+        'Server instructions per echo (thousands: user + kernel)',
+        "Instructions the server's threads retired in the measured window (perf_event_open, from the load generator), divided by the echoes: the work each server does per message, which barely moves when other jobs share the machine. The kernel's share is the same for every server here (the same read, write and epoll calls); the difference is user space.",
+        ['server', ...echo.map((e) => e.label)],
+        (n) =>
+          echo.map((e) => {
+            const mine = rows.filter((r) => r.server === n && r.scenario === e.id && !r.error);
+            const u = median(mine.map((r) => r.instrPerEchoUser).filter((x) => x >= 0));
+            const t = median(mine.map(instrTotal).filter(Number.isFinite));
+            return Number.isFinite(t) ? `${fmt(u / 1000, 1)} + ${fmt((t - u) / 1000, 1)}` : 'n/a';
+          }),
+      ),
+    );
+  parts.push(
+    section('Round-trip latency p50 / p99 (ms)', null, ['server', ...echo.map((e) => e.label)], (n) =>
+      echo.map(
+        (e) =>
+          `${fmt(median(pick(rows, n, e.id, 'p50us')) / 1000)} / ${fmt(median(pick(rows, n, e.id, 'p99us')) / 1000)}`,
+      ),
+    ),
+  );
+  if (handshakes || memory)
+    parts.push(
+      section(
+        'Handshakes and idle memory',
+        memory
+          ? `Handshakes: 32 concurrent connect → upgrade → 101 → reset loops. Memory: growth of the server's resident set with ${mem.count.toLocaleString('en-US')} idle connections open (ulimit -n is ${mem.limit}), divided by their number.`
+          : null,
+        ['server', 'handshakes/s', 'server CPU share', ...(memory ? ['KiB per idle connection'] : [])],
+        (n) => [
+          show(cellOf(n, 'handshake', 'perSec'), 0),
+          fmt(median(pick(rows, n, 'handshake', 'serverCpu'))),
+          ...(memory ? [show(cellOf(n, 'memory', 'kibPerConn'), 1)] : []),
+        ],
+      ),
+    );
 
   // Load generator headroom: its own CPU share, and that it drives the fastest peer faster than ours.
   const lg = rows.filter((r) => r.loadgenCpu !== undefined && r.scenario !== 'handshake' && r.scenario !== 'memory');
   const headroom = echo.map((e) => {
-    const best = names.map((n) => ({ n, v: median(pick(rows, n, e.id, 'msgsPerSec')) })).filter((x) => Number.isFinite(x.v)).sort((a, b) => b.v - a.v)[0];
+    const best = names
+      .map((n) => ({ n, v: median(pick(rows, n, e.id, 'msgsPerSec')) }))
+      .filter((x) => Number.isFinite(x.v))
+      .sort((a, b) => b.v - a.v)[0];
     const lgCpu = Math.max(...lg.filter((r) => r.scenario === e.id).map((r) => r.loadgenCpu));
     return [e.label, best ? `${best.n} (${fmt(best.v / 1000, 1)} k/s)` : 'n/a', fmt(lgCpu)];
   });
-  parts.push(`### The load generator is not the bottleneck\n\nOne C process on its own core (src/loadgen/loadgen.c: epoll, pre-built masked frames, writev). Its highest CPU share in any run (1.00 = a whole core) and the fastest server it drove:\n\n${table(['scenario', 'fastest server (median)', 'load generator CPU, max'], headroom)}\n`);
+  parts.push(
+    `### The load generator is not the bottleneck\n\nOne C process on its own core (src/loadgen/loadgen.c: epoll, pre-built masked frames, writev). Its highest CPU share in any run (1.00 = a whole core) and the fastest server it drove:\n\n${table(['scenario', 'fastest server (median)', 'load generator CPU, max'], headroom)}\n`,
+  );
 
   if (inprocRows.length > 0) {
     const body = [];
     for (const message of INPROC_MESSAGES) {
       for (const addons of [true, false]) {
         for (const r of inprocRows.filter((x) => x.addons === addons && (x.message ?? 'binary-32') === message.id)) {
-          const name = r.impl === 'ws' ? (addons ? 'ws + bufferutil' : 'ws, no addon') : `**${r.impl}**${addons ? '' : ' (beside ws without addons)'}`;
-          body.push([message.label, name, fmt(r.usPerEcho), fmt(r.bestUsPerEcho), r.impl === 'ws' ? '1' : `${fmt(r.speedupVsWs)}×`]);
+          const name =
+            r.impl === 'ws'
+              ? addons
+                ? 'ws + bufferutil'
+                : 'ws, no addon'
+              : `**${r.impl}**${addons ? '' : ' (beside ws without addons)'}`;
+          body.push([
+            message.label,
+            name,
+            fmt(r.usPerEcho),
+            fmt(r.bestUsPerEcho),
+            r.impl === 'ws' ? '1' : `${fmt(r.speedupVsWs)}×`,
+          ]);
         }
       }
     }
-    parts.push(`### JavaScript per echo, without sockets\n\nThe Node servers' own cost per message when every read holds one message (as in the 100-connection case): a fake socket (a \`stream.Duplex\` whose writes complete at once) feeds masked frames one per \`data\` event and takes the echoes. Each server echoes what its API hands it: ws a Buffer, @ws/node a string for text (decoded, then encoded again). No syscalls, CPU time, 41 paired rounds (src/e2e/inproc.mjs).\n\n${table(['message', 'server', 'µs per echo (median)', 'best', 'speed vs ws (paired median)'], body)}\n`);
+    parts.push(
+      `### JavaScript per echo, without sockets\n\nThe Node servers' own cost per message when every read holds one message (as in the 100-connection case): a fake socket (a \`stream.Duplex\` whose writes complete at once) feeds masked frames one per \`data\` event and takes the echoes. Each server echoes what its API hands it: ws a Buffer, @ws/node a string for text (decoded, then encoded again). No syscalls, CPU time, 41 paired rounds (src/e2e/inproc.mjs).\n\n${table(['message', 'server', 'µs per echo (median)', 'best', 'speed vs ws (paired median)'], body)}\n`,
+    );
   }
 
   // Targets.
@@ -348,27 +512,68 @@ function summarise({ rows, available, missing, echo, rounds, mem, seconds, warmu
   const addTarget = (name, per, goal, lowerIsBetter = false, extra = '') => {
     const v = median(per);
     const met = Number.isFinite(v) && (lowerIsBetter ? v <= goal : v >= goal);
-    targets.push([name, Number.isFinite(v) ? `${fmt(v)}× (runs ${fmt(Math.min(...per))}–${fmt(Math.max(...per))})` : 'n/a', `${lowerIsBetter ? '≤' : '≥'} ${goal}×`, Number.isFinite(v) ? (met ? 'met' : '**missed**') : 'not run', extra]);
+    targets.push([
+      name,
+      Number.isFinite(v) ? `${fmt(v)}× (runs ${fmt(Math.min(...per))}–${fmt(Math.max(...per))})` : 'n/a',
+      `${lowerIsBetter ? '≤' : '≥'} ${goal}×`,
+      Number.isFinite(v) ? (met ? 'met' : '**missed**') : 'not run',
+      extra,
+    ]);
   };
   const has = (n) => names.includes(n);
   if (has('@ws/node') && has('ws + bufferutil')) {
-    addTarget('@ws/node vs ws + bufferutil, 100 conns × 32 B, msgs/s', ratioRows('@ws/node', 'ws + bufferutil', '100x1-32', 'msgsPerSec'), 1.5);
+    addTarget(
+      '@ws/node vs ws + bufferutil, 100 conns × 32 B, msgs/s',
+      ratioRows('@ws/node', 'ws + bufferutil', '100x1-32', 'msgsPerSec'),
+      1.5,
+    );
     addTarget('… p99 latency (ours ÷ ws)', ratioRows('@ws/node', 'ws + bufferutil', '100x1-32', 'p99us'), 1, true);
-    addTarget('… msgs per server CPU-second', perRound('@ws/node', 'ws + bufferutil', '100x1-32', (x, y) => (x.serverCpu > 0 && y.serverCpu > 0 ? x.msgsPerSec / x.serverCpu / (y.msgsPerSec / y.serverCpu) : NaN)), 1.5, false, 'same goal, on CPU cost');
+    addTarget(
+      '… msgs per server CPU-second',
+      perRound('@ws/node', 'ws + bufferutil', '100x1-32', (x, y) =>
+        x.serverCpu > 0 && y.serverCpu > 0 ? x.msgsPerSec / x.serverCpu / (y.msgsPerSec / y.serverCpu) : NaN,
+      ),
+      1.5,
+      false,
+      'same goal, on CPU cost',
+    );
   }
   // The same goals on instructions per echo (theirs ÷ ours: above 1 is fewer for us).
   const instrRatio = (a, b) => perRound(a, b, '100x1-32', (x, y) => instrTotal(y) / instrTotal(x));
   const onInstructions = 'same goal, on server instructions per echo (theirs ÷ ours)';
-  if (counted && has('@ws/node') && has('ws + bufferutil')) addTarget('… server instructions per echo', instrRatio('@ws/node', 'ws + bufferutil'), 1.5, false, onInstructions);
+  if (counted && has('@ws/node') && has('ws + bufferutil'))
+    addTarget('… server instructions per echo', instrRatio('@ws/node', 'ws + bufferutil'), 1.5, false, onInstructions);
   if (has('@ws/deno') && has('Deno.upgradeWebSocket')) {
-    addTarget('@ws/deno vs Deno built-in, 100 conns × 32 B', ratioRows('@ws/deno', 'Deno.upgradeWebSocket', '100x1-32', 'msgsPerSec'), 1);
-    if (counted) addTarget('… server instructions per echo', instrRatio('@ws/deno', 'Deno.upgradeWebSocket'), 1, false, onInstructions);
+    addTarget(
+      '@ws/deno vs Deno built-in, 100 conns × 32 B',
+      ratioRows('@ws/deno', 'Deno.upgradeWebSocket', '100x1-32', 'msgsPerSec'),
+      1,
+    );
+    if (counted)
+      addTarget(
+        '… server instructions per echo',
+        instrRatio('@ws/deno', 'Deno.upgradeWebSocket'),
+        1,
+        false,
+        onInstructions,
+      );
   }
   if (has('@ws/bun') && has('Bun.serve')) {
-    addTarget('@ws/bun vs Bun.serve, 100 conns × 32 B', ratioRows('@ws/bun', 'Bun.serve', '100x1-32', 'msgsPerSec'), 0.8);
-    if (counted) addTarget('… server instructions per echo', instrRatio('@ws/bun', 'Bun.serve'), 0.8, false, onInstructions);
+    addTarget(
+      '@ws/bun vs Bun.serve, 100 conns × 32 B',
+      ratioRows('@ws/bun', 'Bun.serve', '100x1-32', 'msgsPerSec'),
+      0.8,
+    );
+    if (counted)
+      addTarget('… server instructions per echo', instrRatio('@ws/bun', 'Bun.serve'), 0.8, false, onInstructions);
   }
-  if (memory && has('@ws/node') && has('ws + bufferutil')) addTarget('@ws/node idle memory per connection vs ws', ratioRows('@ws/node', 'ws + bufferutil', 'memory', 'kibPerConn'), 1, true);
+  if (memory && has('@ws/node') && has('ws + bufferutil'))
+    addTarget(
+      '@ws/node idle memory per connection vs ws',
+      ratioRows('@ws/node', 'ws + bufferutil', 'memory', 'kibPerConn'),
+      1,
+      true,
+    );
   for (const m of missing) targets.push([`${m.name}`, 'not run', '', 'n/a', 'no echo server yet']);
 
   const md = [
@@ -389,13 +594,21 @@ function summarise({ rows, available, missing, echo, rounds, mem, seconds, warmu
     title: e.label,
     bars: names.map((n) => ({ label: n, value: median(pick(rows, n, e.id, 'msgsPerSec')) / 1000, kind: kind[n] })),
   }));
-  const svg = barChart({ title: 'Echo over loopback: messages per second (thousands)', subtitle: `median of ${rounds} interleaved runs; server and load generator on separate cores; ws + bufferutil at 100 × 32 B: ${fmt(base / 1000, 1)} k/s`, unit: 'thousand messages per second', groups });
+  const svg = barChart({
+    title: 'Echo over loopback: messages per second (thousands)',
+    subtitle: `median of ${rounds} interleaved runs; server and load generator on separate cores; ws + bufferutil at 100 × 32 B: ${fmt(base / 1000, 1)} k/s`,
+    unit: 'thousand messages per second',
+    groups,
+  });
   return { rows, md, svg, targets };
 }
 
 export async function main(argv) {
   const quick = argv.includes('--quick');
-  const arg = (name) => { const i = argv.indexOf(name); return i >= 0 ? argv[i + 1] : undefined; };
+  const arg = (name) => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
   const options = { quick };
   if (arg('--rounds')) options.rounds = Number(arg('--rounds'));
   if (arg('--seconds')) options.seconds = Number(arg('--seconds'));
@@ -412,7 +625,10 @@ export async function main(argv) {
     mkdirSync(dir, { recursive: true });
     const m = machine();
     writeFileSync(path.join(dir, 'e2e.json'), JSON.stringify({ machine: m, rows: result.rows }, null, 1) + '\n');
-    writeFileSync(path.join(dir, 'e2e.md'), `<!-- generated by \`pnpm run bench:e2e\` on ${m.date}; do not edit -->\n# @ws end-to-end benchmarks\n\n${m.cpu}, ${m.cores} cores, load average ${m.load} at the end; Node ${m.versions.node}, Bun ${m.versions.bun ?? '–'}, Deno ${m.versions.deno ?? '–'}.\n\n${result.md}`);
+    writeFileSync(
+      path.join(dir, 'e2e.md'),
+      `<!-- generated by \`pnpm run bench:e2e\` on ${m.date}; do not edit -->\n# @ws end-to-end benchmarks\n\n${m.cpu}, ${m.cores} cores, load average ${m.load} at the end; Node ${m.versions.node}, Bun ${m.versions.bun ?? '–'}, Deno ${m.versions.deno ?? '–'}.\n\n${result.md}`,
+    );
     writeFileSync(path.join(dir, 'e2e.svg'), result.svg);
   }
   process.stdout.write(result.md + '\n');

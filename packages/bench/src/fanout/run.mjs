@@ -29,17 +29,48 @@ const TASKSET = spawnSync('taskset', ['--version']).status === 0;
 const CHAT = path.join(ROOT, 'examples/cluster-chat');
 
 export const TARGETS = [
-  { id: 'node', name: '@ws/node server.publish', peer: 'ws', argv: () => [process.execPath, path.join(CHAT, 'main-node.mjs')] },
+  {
+    id: 'node',
+    name: '@ws/node server.publish',
+    peer: 'ws',
+    argv: () => [process.execPath, path.join(CHAT, 'main-node.mjs')],
+  },
   { id: 'ws', name: 'ws send loop', argv: () => [process.execPath, path.join(HERE, 'servers/ws-loop.cjs')] },
-  { id: 'bun', name: '@ws/bun server.publish', peer: 'bun-builtin', argv: () => (BUN ? [BUN, '--conditions', 'source', path.join(CHAT, 'main-bun.ts')] : null) },
-  { id: 'bun-builtin', name: 'Bun.serve publish', argv: () => (BUN ? [BUN, path.join(HERE, 'servers/bun-publish.ts')] : null) },
+  {
+    id: 'bun',
+    name: '@ws/bun server.publish',
+    peer: 'bun-builtin',
+    argv: () => (BUN ? [BUN, '--conditions', 'source', path.join(CHAT, 'main-bun.ts')] : null),
+  },
+  {
+    id: 'bun-builtin',
+    name: 'Bun.serve publish',
+    argv: () => (BUN ? [BUN, path.join(HERE, 'servers/bun-publish.ts')] : null),
+  },
   {
     id: 'deno',
     name: '@ws/deno server.publish',
     peer: 'deno-builtin',
-    argv: () => (DENO ? [DENO, 'run', '--allow-net', '--allow-env', '--allow-read', '--allow-sys', '--config', path.join(CHAT, 'deno.json'), path.join(CHAT, 'main-deno.ts')] : null),
+    argv: () =>
+      DENO
+        ? [
+            DENO,
+            'run',
+            '--allow-net',
+            '--allow-env',
+            '--allow-read',
+            '--allow-sys',
+            '--config',
+            path.join(CHAT, 'deno.json'),
+            path.join(CHAT, 'main-deno.ts'),
+          ]
+        : null,
   },
-  { id: 'deno-builtin', name: 'Deno built-in, send loop', argv: () => (DENO ? [DENO, 'run', '--allow-net', path.join(HERE, 'servers/deno-loop.ts')] : null) },
+  {
+    id: 'deno-builtin',
+    name: 'Deno built-in, send loop',
+    argv: () => (DENO ? [DENO, 'run', '--allow-net', path.join(HERE, 'servers/deno-loop.ts')] : null),
+  },
 ];
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -61,7 +92,11 @@ async function startServer(target) {
   if (argv === null) return null;
   const port = await freePort();
   const full = TASKSET ? ['taskset', '-c', '0', ...argv] : argv;
-  const child = spawn(full[0], [...full.slice(1), '--port', String(port)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  const child = spawn(full[0], [...full.slice(1), '--port', String(port)], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   let out = '';
   child.stdout.on('data', (c) => (out += c));
   child.stderr.on('data', (c) => (out += c));
@@ -127,7 +162,8 @@ function rawClient(port, room, state, extensions = '') {
 /** A client text frame (mask key 0: the payload goes as is). */
 function textFrame(payload) {
   const n = payload.length;
-  const head = n < 126 ? Buffer.from([0x81, 0x80 | n, 0, 0, 0, 0]) : Buffer.from([0x81, 0x80 | 126, n >> 8, n & 0xff, 0, 0, 0, 0]);
+  const head =
+    n < 126 ? Buffer.from([0x81, 0x80 | n, 0, 0, 0, 0]) : Buffer.from([0x81, 0x80 | 126, n >> 8, n & 0xff, 0, 0, 0, 0]);
   return Buffer.concat([head, payload]);
 }
 
@@ -195,7 +231,12 @@ async function measure(port, n, size, options) {
     publisher.write(burst);
     await waitFor(() => received >= target, 'burst', 120_000);
     const seconds = (now() - start) / 1000;
-    return { deliveriesPerSecond: (n * k) / seconds, p50: percentile(sorted, 50), p99: percentile(sorted, 99), publishes: k };
+    return {
+      deliveriesPerSecond: (n * k) / seconds,
+      p50: percentile(sorted, 50),
+      p99: percentile(sorted, 99),
+      publishes: k,
+    };
   } finally {
     for (const socket of [...subscribers, publisher]) socket.destroy();
     await sleep(200);
@@ -224,7 +265,9 @@ export async function deflateOnce(n = 1000) {
       };
     },
   };
-  const server = createServer({ extensions: [permessageDeflate({ serverNoContextTakeover: true, backend })] }, (ws) => ws.subscribe('t'));
+  const server = createServer({ extensions: [permessageDeflate({ serverNoContextTakeover: true, backend })] }, (ws) =>
+    ws.subscribe('t'),
+  );
   const { port } = await server.listen(0, '127.0.0.1');
   const state = { frameLength: Infinity, firstBytes: [], onMessage: () => {} };
   const sockets = await connectAll(port, 'd', n, state, 'Sec-WebSocket-Extensions: permessage-deflate\r\n');
@@ -241,7 +284,14 @@ export async function deflateOnce(n = 1000) {
   }
 }
 
-export async function runFanout({ only = null, subscribers = [1000, 10_000], sizes = [32, 1024], latencyRounds = 20, deliveries32 = 400_000, deliveries1k = 100_000 } = {}) {
+export async function runFanout({
+  only = null,
+  subscribers = [1000, 10_000],
+  sizes = [32, 1024],
+  latencyRounds = 20,
+  deliveries32 = 400_000,
+  deliveries1k = 100_000,
+} = {}) {
   if (TASKSET) spawnSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' });
   const rows = [];
   for (const target of TARGETS) {
@@ -257,7 +307,9 @@ export async function runFanout({ only = null, subscribers = [1000, 10_000], siz
         for (const size of sizes) {
           const result = await measure(server.port, n, size, { latencyRounds, deliveries32, deliveries1k });
           rows.push({ target: target.id, n, size, ...result });
-          console.error(`  ${target.id} N=${n} ${size} B: ${Math.round(result.deliveriesPerSecond).toLocaleString('en')} deliveries/s, p99 ${result.p99.toFixed(1)} ms`);
+          console.error(
+            `  ${target.id} N=${n} ${size} B: ${Math.round(result.deliveriesPerSecond).toLocaleString('en')} deliveries/s, p99 ${result.p99.toFixed(1)} ms`,
+          );
         }
       } catch (error) {
         rows.push({ target: target.id, n, error: String(error?.message ?? error) });
@@ -271,22 +323,39 @@ export async function runFanout({ only = null, subscribers = [1000, 10_000], siz
 }
 
 function report(rows, deflate) {
-  const lines = ['<!-- generated by packages/bench/src/fanout/run.mjs; do not edit -->', '# Fan-out: one publisher, N subscribers', ''];
-  lines.push(`Run ${new Date().toISOString()} on ${os.cpus().length} cores, load average ${os.loadavg()[0].toFixed(1)} at the end; one run, no repetition (ratios move with machine load).`, '');
-  lines.push('| server | N | size | deliveries/s | p50 ms | p99 ms | vs peer (deliveries/s) | vs peer (p99, ours ÷ theirs) |', '|---|---|---|---|---|---|---|---|');
+  const lines = [
+    '<!-- generated by packages/bench/src/fanout/run.mjs; do not edit -->',
+    '# Fan-out: one publisher, N subscribers',
+    '',
+  ];
+  lines.push(
+    `Run ${new Date().toISOString()} on ${os.cpus().length} cores, load average ${os.loadavg()[0].toFixed(1)} at the end; one run, no repetition (ratios move with machine load).`,
+    '',
+  );
+  lines.push(
+    '| server | N | size | deliveries/s | p50 ms | p99 ms | vs peer (deliveries/s) | vs peer (p99, ours ÷ theirs) |',
+    '|---|---|---|---|---|---|---|---|',
+  );
   for (const row of rows) {
     if (row.error) {
       lines.push(`| ${row.target} | ${row.n} | | error: ${row.error} | | | | |`);
       continue;
     }
     const target = TARGETS.find((t) => t.id === row.target);
-    const peer = target.peer ? rows.find((r) => r.target === target.peer && r.n === row.n && r.size === row.size && !r.error) : null;
+    const peer = target.peer
+      ? rows.find((r) => r.target === target.peer && r.n === row.n && r.size === row.size && !r.error)
+      : null;
     const ratio = peer ? `${(row.deliveriesPerSecond / peer.deliveriesPerSecond).toFixed(2)}×` : '';
     const p99 = peer ? `${(row.p99 / peer.p99).toFixed(2)}×` : '';
-    lines.push(`| ${target.name} | ${row.n} | ${row.size} B | ${Math.round(row.deliveriesPerSecond).toLocaleString('en')} | ${row.p50.toFixed(1)} | ${row.p99.toFixed(1)} | ${ratio} | ${p99} |`);
+    lines.push(
+      `| ${target.name} | ${row.n} | ${row.size} B | ${Math.round(row.deliveriesPerSecond).toLocaleString('en')} | ${row.p50.toFixed(1)} | ${row.p99.toFixed(1)} | ${ratio} | ${p99} |`,
+    );
   }
   if (deflate) {
-    lines.push('', `permessage-deflate (server_no_context_takeover), one \`server.publish\` of 1 KiB to ${deflate.subscribers} subscribers: **${deflate.compressions} compression(s)**, written to ${deflate.written}, ${deflate.compressedFrames} compressed frames received.`);
+    lines.push(
+      '',
+      `permessage-deflate (server_no_context_takeover), one \`server.publish\` of 1 KiB to ${deflate.subscribers} subscribers: **${deflate.compressions} compression(s)**, written to ${deflate.written}, ${deflate.compressedFrames} compressed frames received.`,
+    );
   }
   return lines.join('\n') + '\n';
 }
@@ -297,8 +366,16 @@ export async function main(argv) {
   const only = value('--only')?.split(',') ?? null;
   const subscribers = value('--subscribers')?.split(',').map(Number) ?? (quick ? [200] : [1000, 10_000]);
   const deflate = await deflateOnce(quick ? 200 : 1000);
-  console.error(`deflate publish to ${deflate.subscribers}: ${deflate.compressions} compression(s), ${deflate.compressedFrames} compressed frames received`);
-  const rows = await runFanout({ only, subscribers, latencyRounds: quick ? 3 : 20, deliveries32: quick ? 2000 : 400_000, deliveries1k: quick ? 1000 : 100_000 });
+  console.error(
+    `deflate publish to ${deflate.subscribers}: ${deflate.compressions} compression(s), ${deflate.compressedFrames} compressed frames received`,
+  );
+  const rows = await runFanout({
+    only,
+    subscribers,
+    latencyRounds: quick ? 3 : 20,
+    deliveries32: quick ? 2000 : 400_000,
+    deliveries1k: quick ? 1000 : 100_000,
+  });
   const md = report(rows, deflate);
   process.stdout.write(md);
   if (!quick) {

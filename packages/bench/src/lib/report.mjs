@@ -36,11 +36,20 @@ export function table(header, rows) {
 
 export function machine() {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-  let load = os.loadavg().map((x) => x.toFixed(1)).join(' / ');
+  let load = os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' / ');
   const versions = { node: process.versions.node };
-  for (const [name, bin] of [['bun', 'node_modules/.bin/bun'], ['deno', 'node_modules/.bin/deno']]) {
+  for (const [name, bin] of [
+    ['bun', 'node_modules/.bin/bun'],
+    ['deno', 'node_modules/.bin/deno'],
+  ]) {
     try {
-      versions[name] = execFileSync(bin, ['--version'], { encoding: 'utf8', cwd: process.env.WS_ROOT ?? process.cwd() }).split('\n')[0].replace(/^\D+/, '').split(' ')[0];
+      versions[name] = execFileSync(bin, ['--version'], { encoding: 'utf8', cwd: process.env.WS_ROOT ?? process.cwd() })
+        .split('\n')[0]
+        .replace(/^\D+/, '')
+        .split(' ')[0];
     } catch {
       // not installed
     }
@@ -74,14 +83,18 @@ export function barChart({ title, subtitle, unit, groups, max, reference }) {
       const color = colors[bar.kind ?? 'peer'];
       parts.push(`<text x="${labelW - 6}" y="${y + 13}" class="l" text-anchor="end">${esc(bar.label)}</text>`);
       parts.push(`<rect x="${labelW}" y="${y + 2}" width="${w.toFixed(1)}" height="${rowH - 5}" fill="${color}"/>`);
-      parts.push(`<text x="${labelW + w + 5}" y="${y + 13}" class="v">${esc(Number.isFinite(bar.value) ? fmt(bar.value) : 'n/a')}${bar.note ? ` ${esc(bar.note)}` : ''}</text>`);
+      parts.push(
+        `<text x="${labelW + w + 5}" y="${y + 13}" class="v">${esc(Number.isFinite(bar.value) ? fmt(bar.value) : 'n/a')}${bar.note ? ` ${esc(bar.note)}` : ''}</text>`,
+      );
       y += rowH;
     }
     y += 8;
   }
   if (reference !== undefined) {
     const x = labelW + (reference / scaleMax) * barW;
-    parts.push(`<line x1="${x.toFixed(1)}" y1="${top - 4}" x2="${x.toFixed(1)}" y2="${y - 4}" stroke="#444" stroke-dasharray="3,3"/>`);
+    parts.push(
+      `<line x1="${x.toFixed(1)}" y1="${top - 4}" x2="${x.toFixed(1)}" y2="${y - 4}" stroke="#444" stroke-dasharray="3,3"/>`,
+    );
   }
   const H = y + 24;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif">

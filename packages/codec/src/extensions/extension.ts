@@ -35,7 +35,12 @@ export interface Extension {
    * message; `compress` is the caller's per-message wish (undefined = the extension decides).
    * Returns the payload to put on the wire and the RSV bits for this frame.
    */
-  encode(payload: Uint8Array, first: boolean, fin: boolean, compress: boolean | undefined): { payload: Uint8Array; rsv: number };
+  encode(
+    payload: Uint8Array,
+    first: boolean,
+    fin: boolean,
+    compress: boolean | undefined,
+  ): { payload: Uint8Array; rsv: number };
   /**
    * Optional, outbound, for one whole message sent to many connections (a publish). The key
    * under which this extension turns a message of `length` bytes (with the caller's `compress`)

@@ -59,7 +59,15 @@ class PakoDeflater implements RawDeflater {
     // zlib (and so pako) refuses windowBits 8 for raw deflate. With 9 it keeps every distance
     // ≤ 2^9 − 262 = 250 (MAX_DIST = w_size − MIN_LOOKAHEAD), which a 256-byte window holds.
     const windowBits = options.windowBits === 8 ? 9 : options.windowBits;
-    const status = zlibDeflateInit2(this.#strm!, options.level, Z_DEFLATED, -windowBits, options.memLevel, Z_DEFAULT_STRATEGY, options.memLevel < 8);
+    const status = zlibDeflateInit2(
+      this.#strm!,
+      options.level,
+      Z_DEFLATED,
+      -windowBits,
+      options.memLevel,
+      Z_DEFAULT_STRATEGY,
+      options.memLevel < 8,
+    );
     /* v8 ignore next */
     if (status !== Z_OK) throw new RangeError(`pako deflateInit2 failed (${status})`);
   }
@@ -205,6 +213,7 @@ export const pakoBackend: DeflateBackend = Object.freeze({
  */
 export function pakoPermessageDeflate(options: PerMessageDeflateOptions = {}): ExtensionFactory {
   // Anything but an options object goes through unchanged, for the codec's own error.
-  if (typeof options !== 'object' || options === null || options.backend !== undefined) return permessageDeflate(options);
+  if (typeof options !== 'object' || options === null || options.backend !== undefined)
+    return permessageDeflate(options);
   return permessageDeflate({ ...options, backend: pakoBackend });
 }

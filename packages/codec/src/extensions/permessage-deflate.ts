@@ -150,7 +150,12 @@ interface Settings {
 }
 
 function parseParams(params: readonly ExtensionParam[], response: boolean): Parsed | string {
-  const parsed: Parsed = { serverNoContextTakeover: false, clientNoContextTakeover: false, serverMaxWindowBits: null, clientMaxWindowBits: null };
+  const parsed: Parsed = {
+    serverNoContextTakeover: false,
+    clientNoContextTakeover: false,
+    serverMaxWindowBits: null,
+    clientMaxWindowBits: null,
+  };
   const seen = new Set<string>();
   for (const param of params) {
     const name = foldAscii(param.name);
@@ -165,7 +170,8 @@ function parseParams(params: readonly ExtensionParam[], response: boolean): Pars
         else parsed.clientNoContextTakeover = true;
         break;
       case SERVER_MAX_WINDOW_BITS:
-        if (value === null || !WINDOW_BITS_VALUE.test(value)) return `${name} must be 8..15, got ${value === null ? 'no value' : JSON.stringify(value)}`;
+        if (value === null || !WINDOW_BITS_VALUE.test(value))
+          return `${name} must be 8..15, got ${value === null ? 'no value' : JSON.stringify(value)}`;
         parsed.serverMaxWindowBits = Number(value);
         break;
       case CLIENT_MAX_WINDOW_BITS:
@@ -192,7 +198,10 @@ function param(name: string, value: number | null = null): ExtensionParam {
 function checkWindowBits(name: string, value: unknown): number | null {
   if (value === undefined || value === true) return null;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 8 || value > MAX_WINDOW_BITS) {
-    throw new WebSocketUsageError('INVALID_ARGUMENT', `permessageDeflate: ${name} must be an integer 8..15 or true, got ${describe(value)}`);
+    throw new WebSocketUsageError(
+      'INVALID_ARGUMENT',
+      `permessageDeflate: ${name} must be an integer 8..15 or true, got ${describe(value)}`,
+    );
   }
   return value;
 }
@@ -200,14 +209,21 @@ function checkWindowBits(name: string, value: unknown): number | null {
 function checkInteger(name: string, value: unknown, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new WebSocketUsageError('INVALID_ARGUMENT', `permessageDeflate: ${name} must be an integer ${min}..${max}, got ${describe(value)}`);
+    throw new WebSocketUsageError(
+      'INVALID_ARGUMENT',
+      `permessageDeflate: ${name} must be an integer ${min}..${max}, got ${describe(value)}`,
+    );
   }
   return value;
 }
 
 function checkBoolean(name: string, value: unknown): boolean {
   if (value === undefined) return false;
-  if (typeof value !== 'boolean') throw new WebSocketUsageError('INVALID_ARGUMENT', `permessageDeflate: ${name} must be a boolean, got ${describe(value)}`);
+  if (typeof value !== 'boolean')
+    throw new WebSocketUsageError(
+      'INVALID_ARGUMENT',
+      `permessageDeflate: ${name} must be a boolean, got ${describe(value)}`,
+    );
   return value;
 }
 
@@ -217,7 +233,10 @@ function checkBoolean(name: string, value: unknown): boolean {
  */
 export function permessageDeflate(options: PerMessageDeflateOptions = {}): ExtensionFactory {
   if (typeof options !== 'object' || options === null) {
-    throw new WebSocketUsageError('INVALID_ARGUMENT', `permessageDeflate: options must be an object, got ${describe(options)}`);
+    throw new WebSocketUsageError(
+      'INVALID_ARGUMENT',
+      `permessageDeflate: options must be an object, got ${describe(options)}`,
+    );
   }
   const serverNoContextTakeover = checkBoolean('serverNoContextTakeover', options.serverNoContextTakeover);
   const clientNoContextTakeover = checkBoolean('clientNoContextTakeover', options.clientNoContextTakeover);
@@ -230,15 +249,29 @@ export function permessageDeflate(options: PerMessageDeflateOptions = {}): Exten
       "permessageDeflate: no backend: pass { backend: pakoBackend } (import { pakoBackend } from '@ws/codec/pako'), or use the permessageDeflate of '@ws/codec/pako' (pure JS) or '@ws/zlib' (native zlib), which choose one",
     );
   }
-  if (typeof backend !== 'object' || backend === null || typeof backend.createDeflater !== 'function' || typeof backend.createInflater !== 'function') {
-    throw new WebSocketUsageError('INVALID_ARGUMENT', `permessageDeflate: backend must be a DeflateBackend, got ${describe(backend)}`);
+  if (
+    typeof backend !== 'object' ||
+    backend === null ||
+    typeof backend.createDeflater !== 'function' ||
+    typeof backend.createInflater !== 'function'
+  ) {
+    throw new WebSocketUsageError(
+      'INVALID_ARGUMENT',
+      `permessageDeflate: backend must be a DeflateBackend, got ${describe(backend)}`,
+    );
   }
   const settings: Settings = {
     backend,
     level: checkInteger('level', options.level, DEFAULT_LEVEL, 0, 9),
     memLevel: checkInteger('memLevel', options.memLevel, DEFAULT_MEM_LEVEL, 1, 9),
     threshold: checkInteger('threshold', options.threshold, DEFAULT_THRESHOLD, 0, Number.MAX_SAFE_INTEGER),
-    maxDecodeChunk: checkInteger('maxDecodeChunk', options.maxDecodeChunk, DEFAULT_MAX_DECODE_CHUNK, 1024, 16 * 1024 * 1024),
+    maxDecodeChunk: checkInteger(
+      'maxDecodeChunk',
+      options.maxDecodeChunk,
+      DEFAULT_MAX_DECODE_CHUNK,
+      1024,
+      16 * 1024 * 1024,
+    ),
   };
 
   return Object.freeze({
@@ -260,7 +293,10 @@ export function permessageDeflate(options: PerMessageDeflateOptions = {}): Exten
       if (serverNoContextTakeover && !response.serverNoContextTakeover) {
         return `${NAME} response: ${SERVER_NO_CONTEXT_TAKEOVER} was requested but not accepted`;
       }
-      if (serverMaxWindowBits !== null && (response.serverMaxWindowBits === null || response.serverMaxWindowBits > serverMaxWindowBits)) {
+      if (
+        serverMaxWindowBits !== null &&
+        (response.serverMaxWindowBits === null || response.serverMaxWindowBits > serverMaxWindowBits)
+      ) {
         return `${NAME} response: ${SERVER_MAX_WINDOW_BITS} must be at most the ${serverMaxWindowBits} requested`;
       }
       // §7.1.2.2: at most what we offered (we always offer the parameter, bare or with a value).
@@ -282,7 +318,10 @@ export function permessageDeflate(options: PerMessageDeflateOptions = {}): Exten
         if (typeof offer === 'string') continue; // §5: decline an offer we cannot honour
         // We can only limit the client's window if it said it supports the parameter.
         if (clientMaxWindowBits !== null && offer.clientMaxWindowBits === null) continue;
-        const serverBits = Math.min(serverMaxWindowBits ?? MAX_WINDOW_BITS, offer.serverMaxWindowBits ?? MAX_WINDOW_BITS);
+        const serverBits = Math.min(
+          serverMaxWindowBits ?? MAX_WINDOW_BITS,
+          offer.serverMaxWindowBits ?? MAX_WINDOW_BITS,
+        );
         let clientBits: number | null = null;
         if (offer.clientMaxWindowBits !== null) {
           const offered = offer.clientMaxWindowBits === 'bare' ? MAX_WINDOW_BITS : offer.clientMaxWindowBits;
@@ -294,7 +333,8 @@ export function permessageDeflate(options: PerMessageDeflateOptions = {}): Exten
         const answer: ExtensionParam[] = [];
         if (serverNoTakeover) answer.push(param(SERVER_NO_CONTEXT_TAKEOVER));
         if (clientNoTakeover) answer.push(param(CLIENT_NO_CONTEXT_TAKEOVER));
-        if (offer.serverMaxWindowBits !== null || serverBits < MAX_WINDOW_BITS) answer.push(param(SERVER_MAX_WINDOW_BITS, serverBits));
+        if (offer.serverMaxWindowBits !== null || serverBits < MAX_WINDOW_BITS)
+          answer.push(param(SERVER_MAX_WINDOW_BITS, serverBits));
         if (clientBits !== null) answer.push(param(CLIENT_MAX_WINDOW_BITS, clientBits));
         const extension = new PerMessageDeflate(answer, settings, {
           sendWindowBits: serverBits,
@@ -362,10 +402,19 @@ class PerMessageDeflate implements Extension {
     this.params = params;
     this.#settings = settings;
     this.#agreement = agreement;
-    this.#deflaterOptions = { windowBits: agreement.sendWindowBits, memLevel: settings.memLevel, level: settings.level };
+    this.#deflaterOptions = {
+      windowBits: agreement.sendWindowBits,
+      memLevel: settings.memLevel,
+      level: settings.level,
+    };
   }
 
-  encode(payload: Uint8Array, first: boolean, fin: boolean, compress: boolean | undefined): { payload: Uint8Array; rsv: number } {
+  encode(
+    payload: Uint8Array,
+    first: boolean,
+    fin: boolean,
+    compress: boolean | undefined,
+  ): { payload: Uint8Array; rsv: number } {
     if (first) this.#compressing = compress ?? payload.length >= this.#settings.threshold;
     if (!this.#compressing) return { payload, rsv: 0 };
     const rsv = first ? RSV1 : 0;
@@ -392,7 +441,8 @@ class PerMessageDeflate implements Extension {
 
   encodeShared(payload: Uint8Array, compress: boolean | undefined): { payload: Uint8Array; rsv: number } {
     if (!(compress ?? payload.length >= this.#settings.threshold)) return { payload, rsv: 0 };
-    if (!this.#agreement.sendNoContextTakeover) throw new WebSocketUsageError('INVALID_STATE', 'encodeShared() with context takeover: check sharedKey() first');
+    if (!this.#agreement.sendNoContextTakeover)
+      throw new WebSocketUsageError('INVALID_STATE', 'encodeShared() with context takeover: check sharedKey() first');
     this.#checkLive();
     // A deflater from the pool for this one message, given back reset: this connection's own
     // (a fragmented message in progress) is not touched.
@@ -477,7 +527,9 @@ class PerMessageDeflate implements Extension {
     this.#checkLive();
     const { backend } = this.#settings;
     const options = this.#deflaterOptions;
-    const pooled = this.#agreement.sendNoContextTakeover ? poolOf(deflaterPools, backend, deflaterKey(options)).pop() : undefined;
+    const pooled = this.#agreement.sendNoContextTakeover
+      ? poolOf(deflaterPools, backend, deflaterKey(options)).pop()
+      : undefined;
     return (this.#deflater = pooled ?? backend.createDeflater(options));
   }
 

@@ -30,7 +30,10 @@ export function computeAcceptKey(key: string): string {
  */
 export function generateKey(random: (bytes: Uint8Array) => void): string {
   if (typeof random !== 'function') {
-    throw new WebSocketUsageError('NO_RANDOM_SOURCE', `generateKey needs a function that fills a Uint8Array, got ${describe(random)}`);
+    throw new WebSocketUsageError(
+      'NO_RANDOM_SOURCE',
+      `generateKey needs a function that fills a Uint8Array, got ${describe(random)}`,
+    );
   }
   const bytes = new Uint8Array(16);
   random(bytes);

@@ -39,14 +39,28 @@ function invalidUrl(url: string, why: string): WebSocketUsageError {
 }
 
 // Scheme → secure. A Map, so that `constructor` or `__proto__` are not schemes.
-const SCHEMES: ReadonlyMap<string, boolean> = new Map([['ws', false], ['wss', true], ['http', false], ['https', true]]);
+const SCHEMES: ReadonlyMap<string, boolean> = new Map([
+  ['ws', false],
+  ['wss', true],
+  ['http', false],
+  ['https', true],
+]);
 // RFC 3986 §3.2.2 reg-name characters, without pct-encoded.
 const REG_NAME = /^[a-z0-9\-._~!$&'()*+,;=]+$/;
 
 /** Parses a WebSocket URL (RFC 6455 §3) as described above. Throws WebSocketUsageError('INVALID_URL'). */
 export function parseWsUrl(url: string | { href: string }): WsUrl {
-  const input = typeof url === 'string' ? url : typeof url === 'object' && url !== null && typeof url.href === 'string' ? url.href : null;
-  if (input === null) throw new WebSocketUsageError('INVALID_URL', `a WebSocket URL must be a string or have an href, got ${describe(url)}`);
+  const input =
+    typeof url === 'string'
+      ? url
+      : typeof url === 'object' && url !== null && typeof url.href === 'string'
+        ? url.href
+        : null;
+  if (input === null)
+    throw new WebSocketUsageError(
+      'INVALID_URL',
+      `a WebSocket URL must be a string or have an href, got ${describe(url)}`,
+    );
 
   // WHATWG: strip leading and trailing C0 controls and spaces, remove tabs and newlines.
   let begin = 0;
@@ -74,7 +88,8 @@ export function parseWsUrl(url: string | { href: string }): WsUrl {
   const slash = rest.indexOf('/', 2);
   const authority = slash === -1 ? rest.slice(2) : rest.slice(2, slash);
   const rawPath = slash === -1 ? '' : rest.slice(slash);
-  if (authority.includes('@')) throw invalidUrl(input, 'userinfo is not supported (send an Authorization header instead)');
+  if (authority.includes('@'))
+    throw invalidUrl(input, 'userinfo is not supported (send an Authorization header instead)');
 
   let hostname: string;
   let portText: string;
@@ -93,7 +108,11 @@ export function parseWsUrl(url: string | { href: string }): WsUrl {
     hostname = foldAscii(c === -1 ? authority : authority.slice(0, c));
     portText = c === -1 ? '' : authority.slice(c + 1);
     if (hostname === '') throw invalidUrl(input, 'the host is empty');
-    if (!REG_NAME.test(hostname)) throw invalidUrl(input, 'the host has characters not allowed in a host name (IDNA hosts must be given in punycode)');
+    if (!REG_NAME.test(hostname))
+      throw invalidUrl(
+        input,
+        'the host has characters not allowed in a host name (IDNA hosts must be given in punycode)',
+      );
     hostForHeader = hostname;
   }
   const defaultPort = secure ? 443 : 80;
@@ -173,7 +192,8 @@ function canonicalIpv6(text: string): string | null {
       if (last && g === groups.length - 1 && group.includes('.')) {
         // An embedded IPv4 address (RFC 4291 §2.2 item 3).
         const octets = group.split('.');
-        if (octets.length !== 4 || !octets.every((o) => /^(?:0|[1-9][0-9]{0,2})$/.test(o) && Number(o) <= 255)) return null;
+        if (octets.length !== 4 || !octets.every((o) => /^(?:0|[1-9][0-9]{0,2})$/.test(o) && Number(o) <= 255))
+          return null;
         const n = octets.map(Number);
         pieces.push((n[0]! << 8) | n[1]!, (n[2]! << 8) | n[3]!);
       } else {
@@ -217,7 +237,17 @@ function canonicalIpv6(text: string): string | null {
 }
 
 /** Fields the handshake writes itself; extra headers may not set them (Origin only if `origin` is given). */
-const REQUEST_OWN_FIELDS = new Set(['host', 'upgrade', 'connection', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-protocol', 'sec-websocket-extensions', 'content-length', 'transfer-encoding']);
+const REQUEST_OWN_FIELDS = new Set([
+  'host',
+  'upgrade',
+  'connection',
+  'sec-websocket-key',
+  'sec-websocket-version',
+  'sec-websocket-protocol',
+  'sec-websocket-extensions',
+  'content-length',
+  'transfer-encoding',
+]);
 
 /**
  * The upgrade request (RFC 6455 §4.1, items 1–12): `GET target HTTP/1.1`, Host, Upgrade,
@@ -228,22 +258,45 @@ const REQUEST_OWN_FIELDS = new Set(['host', 'upgrade', 'connection', 'sec-websoc
  */
 export function buildClientRequest(
   url: WsUrl,
-  opts: { key: string; protocols?: readonly string[]; extensions?: ExtensionOffer[]; origin?: string | null; headers?: HeadersInit },
+  opts: {
+    key: string;
+    protocols?: readonly string[];
+    extensions?: ExtensionOffer[];
+    origin?: string | null;
+    headers?: HeadersInit;
+  },
 ): Uint8Array {
   if (typeof url !== 'object' || url === null || typeof url.target !== 'string' || typeof url.hostHeader !== 'string') {
-    throw new WebSocketUsageError('INVALID_ARGUMENT', `buildClientRequest needs a WsUrl from parseWsUrl, got ${describe(url)}`);
+    throw new WebSocketUsageError(
+      'INVALID_ARGUMENT',
+      `buildClientRequest needs a WsUrl from parseWsUrl, got ${describe(url)}`,
+    );
   }
   const { key, protocols = [], extensions = [], origin = null, headers } = opts ?? ({} as typeof opts);
   if (typeof key !== 'string' || decodeBase64(key)?.length !== 16) {
-    throw new WebSocketUsageError('INVALID_ARGUMENT', `key must be 16 bytes in base64 (RFC 6455 §4.1 item 7), got ${describe(key)}`);
+    throw new WebSocketUsageError(
+      'INVALID_ARGUMENT',
+      `key must be 16 bytes in base64 (RFC 6455 §4.1 item 7), got ${describe(key)}`,
+    );
   }
-  if (!Array.isArray(protocols)) throw new WebSocketUsageError('INVALID_ARGUMENT', `protocols must be an array of strings, got ${describe(protocols)}`);
+  if (!Array.isArray(protocols))
+    throw new WebSocketUsageError(
+      'INVALID_ARGUMENT',
+      `protocols must be an array of strings, got ${describe(protocols)}`,
+    );
   const seen = new Set<string>();
   for (const protocol of protocols) {
     if (typeof protocol !== 'string' || !isToken(protocol)) {
-      throw new WebSocketUsageError('INVALID_ARGUMENT', `a subprotocol must be an HTTP token (RFC 6455 §4.1 item 10), got ${describe(protocol)}`);
+      throw new WebSocketUsageError(
+        'INVALID_ARGUMENT',
+        `a subprotocol must be an HTTP token (RFC 6455 §4.1 item 10), got ${describe(protocol)}`,
+      );
     }
-    if (seen.has(protocol)) throw new WebSocketUsageError('INVALID_ARGUMENT', `subprotocol ${protocol} is offered twice (RFC 6455 §4.1 item 10)`);
+    if (seen.has(protocol))
+      throw new WebSocketUsageError(
+        'INVALID_ARGUMENT',
+        `subprotocol ${protocol} is offered twice (RFC 6455 §4.1 item 10)`,
+      );
     seen.add(protocol);
   }
   const fields = new HttpHeaders([
@@ -256,20 +309,27 @@ export function buildClientRequest(
   if (protocols.length > 0) fields.append('Sec-WebSocket-Protocol', protocols.join(', '));
   if (extensions.length > 0) fields.append('Sec-WebSocket-Extensions', formatExtensionHeader(extensions));
   if (origin !== null) {
-    if (typeof origin !== 'string') throw new WebSocketUsageError('INVALID_ARGUMENT', `origin must be a string or null, got ${describe(origin)}`);
+    if (typeof origin !== 'string')
+      throw new WebSocketUsageError('INVALID_ARGUMENT', `origin must be a string or null, got ${describe(origin)}`);
     fields.append('Origin', origin);
   }
   if (headers !== undefined) {
     for (const [name, value] of new HttpHeaders(headers)) {
       const lower = foldAscii(name);
       if (REQUEST_OWN_FIELDS.has(lower) || (lower === 'origin' && origin !== null)) {
-        throw new WebSocketUsageError('INVALID_ARGUMENT', `header ${name} is set by the handshake and cannot be overridden`);
+        throw new WebSocketUsageError(
+          'INVALID_ARGUMENT',
+          `header ${name} is set by the handshake and cannot be overridden`,
+        );
       }
       fields.append(name, value);
     }
   }
   if (!/^\/[\x21-\x7e]*$/.test(url.target)) {
-    throw new WebSocketUsageError('INVALID_ARGUMENT', `the URL target must be an ASCII path starting with /, got ${describe(url.target)}`);
+    throw new WebSocketUsageError(
+      'INVALID_ARGUMENT',
+      `the URL target must be an ASCII path starting with /, got ${describe(url.target)}`,
+    );
   }
   return serializeHead(`GET ${url.target} HTTP/1.1`, fields);
 }
@@ -291,28 +351,53 @@ function failure(code: ProtocolErrorCode, message: string): ResponseVerification
  * subprotocols we offered (compared exactly: an empty value names none and fails), and
  * extensions only among those we offered (names compared ignoring ASCII case, each at most once).
  */
-export function verifyResponse(head: ResponseHead, expected: { key: string; protocols: readonly string[]; offeredExtensions: readonly string[] }): ResponseVerification {
-  if (typeof head !== 'object' || head === null || !(head.headers instanceof HttpHeaders) || typeof head.status !== 'number') {
+export function verifyResponse(
+  head: ResponseHead,
+  expected: { key: string; protocols: readonly string[]; offeredExtensions: readonly string[] },
+): ResponseVerification {
+  if (
+    typeof head !== 'object' ||
+    head === null ||
+    !(head.headers instanceof HttpHeaders) ||
+    typeof head.status !== 'number'
+  ) {
     throw new WebSocketUsageError('INVALID_ARGUMENT', `verifyResponse needs a ResponseHead, got ${describe(head)}`);
   }
-  if (typeof expected !== 'object' || expected === null || typeof expected.key !== 'string' || !Array.isArray(expected.protocols) || !Array.isArray(expected.offeredExtensions)) {
-    throw new WebSocketUsageError('INVALID_ARGUMENT', `verifyResponse needs { key, protocols, offeredExtensions }, got ${describe(expected)}`);
+  if (
+    typeof expected !== 'object' ||
+    expected === null ||
+    typeof expected.key !== 'string' ||
+    !Array.isArray(expected.protocols) ||
+    !Array.isArray(expected.offeredExtensions)
+  ) {
+    throw new WebSocketUsageError(
+      'INVALID_ARGUMENT',
+      `verifyResponse needs { key, protocols, offeredExtensions }, got ${describe(expected)}`,
+    );
   }
   const headers = head.headers;
   // §4.1 item 1 of the response checks.
   if (head.status !== 101) return failure('BAD_STATUS', `expected status 101, got ${head.status}`);
   // 101 exists from HTTP/1.1 on (RFC 9110 §15.2.2, §7.8).
-  if (!/^1\.[1-9]$/.test(head.httpVersion)) return failure('BAD_HTTP_VERSION', `expected HTTP/1.1 or later, got HTTP/${head.httpVersion}`);
+  if (!/^1\.[1-9]$/.test(head.httpVersion))
+    return failure('BAD_HTTP_VERSION', `expected HTTP/1.1 or later, got HTTP/${head.httpVersion}`);
   // Item 2: "an ASCII case-insensitive match for the value websocket", the whole value (a
   // repeated field joins into a list, which is not).
   const upgrade = headers.get('upgrade');
   if (upgrade === null || !sameAsciiCase(upgrade, 'websocket')) {
-    return failure('BAD_UPGRADE', upgrade === null ? 'the response has no Upgrade header' : `the Upgrade header must be exactly websocket, got ${JSON.stringify(upgrade)}`);
+    return failure(
+      'BAD_UPGRADE',
+      upgrade === null
+        ? 'the response has no Upgrade header'
+        : `the Upgrade header must be exactly websocket, got ${JSON.stringify(upgrade)}`,
+    );
   }
   // Item 3: a token list that contains upgrade.
-  if (listNames(headers.get('connection') ?? '', 'upgrade', false) !== 1) return failure('BAD_CONNECTION', 'the Connection header does not name upgrade');
+  if (listNames(headers.get('connection') ?? '', 'upgrade', false) !== 1)
+    return failure('BAD_CONNECTION', 'the Connection header does not name upgrade');
   // Item 4: exactly the expected value (one field; a repeated field joins to something else).
-  if (headers.get('sec-websocket-accept') !== computeAcceptKey(expected.key)) return failure('BAD_ACCEPT', 'wrong or missing Sec-WebSocket-Accept');
+  if (headers.get('sec-websocket-accept') !== computeAcceptKey(expected.key))
+    return failure('BAD_ACCEPT', 'wrong or missing Sec-WebSocket-Accept');
 
   // Item 6: absent, or one subprotocol we offered. Subprotocol names are compared exactly, as
   // WHATWG's WebSocket does; an empty value is present but names none we offered.
@@ -320,12 +405,23 @@ export function verifyResponse(head: ResponseHead, expected: { key: string; prot
   const protocolValue = headers.get('sec-websocket-protocol');
   if (protocolValue !== null) {
     const chosen = parseTokenList(protocolValue);
-    if (chosen === null || chosen.length > 1) return failure('UNEXPECTED_PROTOCOL', 'the server must choose at most one subprotocol');
+    if (chosen === null || chosen.length > 1)
+      return failure('UNEXPECTED_PROTOCOL', 'the server must choose at most one subprotocol');
     if (chosen.length === 0) {
-      return failure('UNEXPECTED_PROTOCOL', expected.protocols.length === 0 ? 'the server sent an empty Sec-WebSocket-Protocol, but none was offered' : 'the server sent an empty Sec-WebSocket-Protocol instead of choosing one of those offered');
+      return failure(
+        'UNEXPECTED_PROTOCOL',
+        expected.protocols.length === 0
+          ? 'the server sent an empty Sec-WebSocket-Protocol, but none was offered'
+          : 'the server sent an empty Sec-WebSocket-Protocol instead of choosing one of those offered',
+      );
     }
     if (!expected.protocols.includes(chosen[0]!)) {
-      return failure('UNEXPECTED_PROTOCOL', expected.protocols.length === 0 ? `the server chose subprotocol ${chosen[0]} but none was offered` : `the server chose subprotocol ${chosen[0]}, which was not offered`);
+      return failure(
+        'UNEXPECTED_PROTOCOL',
+        expected.protocols.length === 0
+          ? `the server chose subprotocol ${chosen[0]} but none was offered`
+          : `the server chose subprotocol ${chosen[0]}, which was not offered`,
+      );
     }
     protocol = chosen[0]!;
   }
@@ -338,8 +434,10 @@ export function verifyResponse(head: ResponseHead, expected: { key: string; prot
   const accepted = new Set<string>();
   for (const extension of extensions) {
     const name = foldAscii(extension.name);
-    if (!offered.has(name)) return failure('UNEXPECTED_EXTENSION', `the server accepted extension ${extension.name}, which was not offered`);
-    if (accepted.has(name)) return failure('UNEXPECTED_EXTENSION', `the server accepted extension ${extension.name} twice`);
+    if (!offered.has(name))
+      return failure('UNEXPECTED_EXTENSION', `the server accepted extension ${extension.name}, which was not offered`);
+    if (accepted.has(name))
+      return failure('UNEXPECTED_EXTENSION', `the server accepted extension ${extension.name} twice`);
     accepted.add(name);
   }
   return { ok: true, protocol, extensions };

@@ -20,7 +20,8 @@ const SLASH = 0x2f;
 
 // RFC 9110 §5.6.2 tchar, by char code (below 128; nothing above is a tchar).
 const TCHAR = new Uint8Array(128);
-for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") TCHAR[c.charCodeAt(0)] = 1;
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+  TCHAR[c.charCodeAt(0)] = 1;
 
 function isTchar(code: number): boolean {
   return code < 128 && TCHAR[code] === 1;
@@ -107,7 +108,14 @@ export function parseUpgradeList(value: string): string[] | null {
 
 // RFC 9110 §5.6.4 qdtext and the second char of a quoted-pair.
 function isQdtext(code: number): boolean {
-  return code === HTAB || code === SP || code === 0x21 || (code >= 0x23 && code <= 0x5b) || (code >= 0x5d && code <= 0x7e) || (code >= 0x80 && code <= 0xff);
+  return (
+    code === HTAB ||
+    code === SP ||
+    code === 0x21 ||
+    (code >= 0x23 && code <= 0x5b) ||
+    (code >= 0x5d && code <= 0x7e) ||
+    (code >= 0x80 && code <= 0xff)
+  );
 }
 function isQuotedPairChar(code: number): boolean {
   return code === HTAB || (code >= 0x20 && code <= 0x7e) || (code >= 0x80 && code <= 0xff);
@@ -201,17 +209,26 @@ export function formatExtensionHeader(offers: readonly ExtensionOffer[]): string
   const parts: string[] = [];
   for (const offer of offers) {
     if (typeof offer !== 'object' || offer === null || !isToken(offer.name) || !Array.isArray(offer.params)) {
-      throw new WebSocketUsageError('INVALID_ARGUMENT', `an extension offer must be { name: token, params: [] }, got ${describe(offer?.name ?? offer)}`);
+      throw new WebSocketUsageError(
+        'INVALID_ARGUMENT',
+        `an extension offer must be { name: token, params: [] }, got ${describe(offer?.name ?? offer)}`,
+      );
     }
     let part = offer.name;
     for (const param of offer.params) {
       if (typeof param !== 'object' || param === null || !isToken(param.name)) {
-        throw new WebSocketUsageError('INVALID_ARGUMENT', `extension parameter names must be tokens, got ${describe(param?.name ?? param)} in ${offer.name}`);
+        throw new WebSocketUsageError(
+          'INVALID_ARGUMENT',
+          `extension parameter names must be tokens, got ${describe(param?.name ?? param)} in ${offer.name}`,
+        );
       }
       part += `; ${param.name}`;
       if (param.value === null || param.value === undefined) continue;
       if (!isToken(param.value)) {
-        throw new WebSocketUsageError('INVALID_ARGUMENT', `extension parameter values must be tokens (RFC 6455 §9.1), got ${describe(param.value)} for ${offer.name}; ${param.name}`);
+        throw new WebSocketUsageError(
+          'INVALID_ARGUMENT',
+          `extension parameter values must be tokens (RFC 6455 §9.1), got ${describe(param.value)} for ${offer.name}; ${param.name}`,
+        );
       }
       part += `=${param.value}`;
     }

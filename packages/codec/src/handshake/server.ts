@@ -44,7 +44,12 @@ export type RequestValidation =
 
 type Refusal = Extract<RequestValidation, { ok: false }>;
 
-function refuse(code: ProtocolErrorCode, status: number, message: string, headers: Array<[string, string]> = []): Refusal {
+function refuse(
+  code: ProtocolErrorCode,
+  status: number,
+  message: string,
+  headers: Array<[string, string]> = [],
+): Refusal {
   return { ok: false, code, status, message, headers };
 }
 
@@ -60,12 +65,27 @@ const NO_EXTENSIONS: ExtensionOffer[] = Object.freeze([]) as unknown as Extensio
  * A request without `Sec-WebSocket-Protocol` (or `-Extensions`) gets a shared, frozen empty list.
  */
 export function validateRequest(head: RequestHead, options: ServerHandshakeOptions = {}): RequestValidation {
-  if (typeof head !== 'object' || head === null || !(head.headers instanceof HttpHeaders) || typeof head.method !== 'string' || typeof head.target !== 'string' || typeof head.httpVersion !== 'string') {
+  if (
+    typeof head !== 'object' ||
+    head === null ||
+    !(head.headers instanceof HttpHeaders) ||
+    typeof head.method !== 'string' ||
+    typeof head.target !== 'string' ||
+    typeof head.httpVersion !== 'string'
+  ) {
     throw new WebSocketUsageError('INVALID_ARGUMENT', `validateRequest needs a RequestHead, got ${describe(head)}`);
   }
   const origins = options?.origins;
-  if (origins !== undefined && origins !== null && typeof origins !== 'function' && !(Array.isArray(origins) && origins.every((o) => typeof o === 'string'))) {
-    throw new WebSocketUsageError('INVALID_ARGUMENT', `origins must be a list of strings, a function or null, got ${describe(origins)}`);
+  if (
+    origins !== undefined &&
+    origins !== null &&
+    typeof origins !== 'function' &&
+    !(Array.isArray(origins) && origins.every((o) => typeof o === 'string'))
+  ) {
+    throw new WebSocketUsageError(
+      'INVALID_ARGUMENT',
+      `origins must be a list of strings, a function or null, got ${describe(origins)}`,
+    );
   }
   // Written to make no garbage for a well-formed request (a server validates one per connection):
   // no lists made to be searched, no match arrays, no decoded key.
@@ -75,12 +95,14 @@ export function validateRequest(head: RequestHead, options: ServerHandshakeOptio
   if (head.method !== 'GET') return refuse('BAD_METHOD', 405, `method ${head.method} is not GET`, [['Allow', 'GET']]);
   if (head.httpVersion !== '1.1') {
     const version = HTTP_VERSION.exec(head.httpVersion);
-    if (version === null || version[1] !== '1') return refuse('BAD_HTTP_VERSION', 505, `HTTP version ${head.httpVersion} not supported`);
+    if (version === null || version[1] !== '1')
+      return refuse('BAD_HTTP_VERSION', 505, `HTTP version ${head.httpVersion} not supported`);
     if (version[2] === '0') return refuse('BAD_HTTP_VERSION', 400, 'WebSocket needs HTTP/1.1 or later, got HTTP/1.0');
   }
 
   const target = splitTarget(head.target);
-  if (target === null) return refuse('MALFORMED_HEAD', 400, 'request-target must be a path (origin-form) or an absolute http/ws URL');
+  if (target === null)
+    return refuse('MALFORMED_HEAD', 400, 'request-target must be a path (origin-form) or an absolute http/ws URL');
 
   // §4.2.1 item 2 and RFC 9112 §3.2: exactly one Host, and an absolute-form target's authority
   // checked like it and equal to it (http/request-host.ts).
@@ -97,7 +119,10 @@ export function validateRequest(head: RequestHead, options: ServerHandshakeOptio
   const upgrade = listNames(headers.get('upgrade') ?? '', 'websocket', true);
   if (upgrade === -1) return refuse('BAD_UPGRADE', 400, 'malformed Upgrade header');
   if (upgrade === 0) {
-    return refuse('BAD_UPGRADE', 426, 'Upgrade header does not name websocket', [['Upgrade', 'websocket'], ['Connection', 'Upgrade']]);
+    return refuse('BAD_UPGRADE', 426, 'Upgrade header does not name websocket', [
+      ['Upgrade', 'websocket'],
+      ['Connection', 'Upgrade'],
+    ]);
   }
 
   // §4.2.1 item 4.
@@ -112,7 +137,8 @@ export function validateRequest(head: RequestHead, options: ServerHandshakeOptio
 
   // §4.2.1 item 5: a base64 value that decodes to 16 bytes; §11.3.1: only once.
   const keyCount = fieldCount(headers, 'sec-websocket-key');
-  if (keyCount !== 1) return refuse('BAD_KEY', 400, keyCount === 0 ? 'missing Sec-WebSocket-Key' : 'more than one Sec-WebSocket-Key');
+  if (keyCount !== 1)
+    return refuse('BAD_KEY', 400, keyCount === 0 ? 'missing Sec-WebSocket-Key' : 'more than one Sec-WebSocket-Key');
   const key = headers.get('sec-websocket-key')!;
   if (base64ByteLength(key) !== 16) return refuse('BAD_KEY', 400, 'Sec-WebSocket-Key is not 16 bytes in base64');
 
@@ -186,11 +212,21 @@ function splitTarget(target: string): { path: string; query: string; authority: 
     if (rest === '' || rest.startsWith('?')) rest = '/' + rest;
   }
   const q = rest.indexOf('?');
-  return q === -1 ? { path: rest, query: '', authority } : { path: rest.slice(0, q), query: rest.slice(q + 1), authority };
+  return q === -1
+    ? { path: rest, query: '', authority }
+    : { path: rest.slice(0, q), query: rest.slice(q + 1), authority };
 }
 
 /** Fields the handshake writes itself; a caller's extra headers may not set them. */
-const ACCEPT_OWN_FIELDS = new Set(['upgrade', 'connection', 'sec-websocket-accept', 'sec-websocket-protocol', 'sec-websocket-extensions', 'content-length', 'transfer-encoding']);
+const ACCEPT_OWN_FIELDS = new Set([
+  'upgrade',
+  'connection',
+  'sec-websocket-accept',
+  'sec-websocket-protocol',
+  'sec-websocket-extensions',
+  'content-length',
+  'transfer-encoding',
+]);
 
 /**
  * The 101 response accepting `request` (RFC 6455 §4.2.2 step 5). `protocol` must be one the
@@ -199,9 +235,21 @@ const ACCEPT_OWN_FIELDS = new Set(['upgrade', 'connection', 'sec-websocket-accep
  * WebSocketUsageError('INVALID_ARGUMENT') otherwise, or if `headers` would set a field the
  * handshake owns.
  */
-export function buildAcceptResponse(request: HandshakeRequest, opts: { protocol: string | null; extensions: string | null; headers?: HeadersInit }): Uint8Array {
-  if (typeof request !== 'object' || request === null || typeof request.key !== 'string' || !Array.isArray(request.protocols) || !Array.isArray(request.extensions)) {
-    throw new WebSocketUsageError('INVALID_ARGUMENT', `buildAcceptResponse needs the HandshakeRequest from validateRequest, got ${describe(request)}`);
+export function buildAcceptResponse(
+  request: HandshakeRequest,
+  opts: { protocol: string | null; extensions: string | null; headers?: HeadersInit },
+): Uint8Array {
+  if (
+    typeof request !== 'object' ||
+    request === null ||
+    typeof request.key !== 'string' ||
+    !Array.isArray(request.protocols) ||
+    !Array.isArray(request.extensions)
+  ) {
+    throw new WebSocketUsageError(
+      'INVALID_ARGUMENT',
+      `buildAcceptResponse needs the HandshakeRequest from validateRequest, got ${describe(request)}`,
+    );
   }
   const { protocol = null, extensions = null, headers } = opts ?? {};
   const fields: Array<[string, string]> = [
@@ -211,27 +259,39 @@ export function buildAcceptResponse(request: HandshakeRequest, opts: { protocol:
   ];
   if (protocol !== null) {
     if (typeof protocol !== 'string' || !request.protocols.includes(protocol)) {
-      throw new WebSocketUsageError('INVALID_ARGUMENT', `protocol must be one the client offered (${request.protocols.join(', ') || 'none'}), got ${describe(protocol)}`);
+      throw new WebSocketUsageError(
+        'INVALID_ARGUMENT',
+        `protocol must be one the client offered (${request.protocols.join(', ') || 'none'}), got ${describe(protocol)}`,
+      );
     }
     fields.push(['Sec-WebSocket-Protocol', protocol]);
   }
   if (extensions !== null) {
     const parsed = typeof extensions === 'string' ? parseExtensionHeader(extensions) : null;
     if (parsed === null || parsed.length === 0) {
-      throw new WebSocketUsageError('INVALID_ARGUMENT', `extensions must be a Sec-WebSocket-Extensions value (RFC 6455 §9.1) or null, got ${describe(extensions)}`);
+      throw new WebSocketUsageError(
+        'INVALID_ARGUMENT',
+        `extensions must be a Sec-WebSocket-Extensions value (RFC 6455 §9.1) or null, got ${describe(extensions)}`,
+      );
     }
     // Extension names are tokens compared ignoring case (RFC 9110 §5.6.2 via RFC 6455 §9.1), as
     // negotiation matched them: a client offering `PerMessage-Deflate` may get `permessage-deflate`.
     const stray = parsed.find((e) => !request.extensions.some((o: ExtensionOffer) => sameAsciiCase(o.name, e.name)));
     if (stray !== undefined) {
-      throw new WebSocketUsageError('INVALID_ARGUMENT', `extension ${stray.name} was not offered by the client (RFC 6455 §9.1)`);
+      throw new WebSocketUsageError(
+        'INVALID_ARGUMENT',
+        `extension ${stray.name} was not offered by the client (RFC 6455 §9.1)`,
+      );
     }
     fields.push(['Sec-WebSocket-Extensions', extensions.trim()]);
   }
   if (headers !== undefined) {
     for (const [name, value] of new HttpHeaders(headers)) {
       if (ACCEPT_OWN_FIELDS.has(foldAscii(name))) {
-        throw new WebSocketUsageError('INVALID_ARGUMENT', `header ${name} is set by the handshake and cannot be overridden`);
+        throw new WebSocketUsageError(
+          'INVALID_ARGUMENT',
+          `header ${name} is set by the handshake and cannot be overridden`,
+        );
       }
       fields.push([name, value]);
     }
@@ -248,26 +308,41 @@ const REASON_PHRASE = /^[\t\x20-\x7e\x80-\xff]*$/;
  * body. `status` must be an integer 400–599. The caller may not set Content-Length or
  * Transfer-Encoding.
  */
-export function buildRejectResponse(status: number, opts: { statusText?: string; headers?: HeadersInit; body?: Uint8Array | string } = {}): Uint8Array {
+export function buildRejectResponse(
+  status: number,
+  opts: { statusText?: string; headers?: HeadersInit; body?: Uint8Array | string } = {},
+): Uint8Array {
   if (!Number.isInteger(status) || status < 400 || status > 599) {
-    throw new WebSocketUsageError('INVALID_ARGUMENT', `reject status must be an integer from 400 to 599, got ${describe(status)}`);
+    throw new WebSocketUsageError(
+      'INVALID_ARGUMENT',
+      `reject status must be an integer from 400 to 599, got ${describe(status)}`,
+    );
   }
   const { statusText = REASON_PHRASES[status] ?? '', headers, body } = opts ?? {};
   if (typeof statusText !== 'string' || !REASON_PHRASE.test(statusText)) {
-    throw new WebSocketUsageError('INVALID_ARGUMENT', `statusText must be a reason phrase without CR, LF or controls, got ${describe(statusText)}`);
+    throw new WebSocketUsageError(
+      'INVALID_ARGUMENT',
+      `statusText must be a reason phrase without CR, LF or controls, got ${describe(statusText)}`,
+    );
   }
   let bodyBytes: Uint8Array;
   if (body === undefined) bodyBytes = new Uint8Array(0);
   else if (typeof body === 'string') bodyBytes = encodeUtf8(body);
   else if (body instanceof Uint8Array) bodyBytes = body;
-  else throw new WebSocketUsageError('INVALID_ARGUMENT', `body must be a string or a Uint8Array, got ${describe(body)}`);
+  else
+    throw new WebSocketUsageError('INVALID_ARGUMENT', `body must be a string or a Uint8Array, got ${describe(body)}`);
 
   const fields = headers === undefined ? new HttpHeaders() : new HttpHeaders(headers);
   for (const own of ['content-length', 'transfer-encoding']) {
-    if (fields.has(own)) throw new WebSocketUsageError('INVALID_ARGUMENT', `header ${own} is set by buildRejectResponse and cannot be given`);
+    if (fields.has(own))
+      throw new WebSocketUsageError(
+        'INVALID_ARGUMENT',
+        `header ${own} is set by buildRejectResponse and cannot be given`,
+      );
   }
   if (listNames(fields.get('connection') ?? '', 'close', false) !== 1) fields.append('Connection', 'close');
-  if (typeof body === 'string' && !fields.has('content-type')) fields.append('Content-Type', 'text/plain; charset=utf-8');
+  if (typeof body === 'string' && !fields.has('content-type'))
+    fields.append('Content-Type', 'text/plain; charset=utf-8');
   fields.append('Content-Length', String(bodyBytes.length));
 
   const head = serializeHead(`HTTP/1.1 ${status} ${statusText}`, fields);

@@ -45,25 +45,29 @@ export function requestFraming(head: RequestHead, maxBodyBytes: number): BodyFra
   if (teCount > 0) {
     if (clCount > 0) return bodyError('BAD_BODY_FRAMING', 400, 'both Transfer-Encoding and Content-Length');
     // §6.1: HTTP/1.0 has no transfer codings; a 1.0 message with one is faulty framing.
-    if (head.httpVersion === '1.0') return bodyError('BAD_BODY_FRAMING', 400, 'Transfer-Encoding in an HTTP/1.0 request');
+    if (head.httpVersion === '1.0')
+      return bodyError('BAD_BODY_FRAMING', 400, 'Transfer-Encoding in an HTTP/1.0 request');
     if (teCount > 1) return bodyError('BAD_BODY_FRAMING', 400, 'more than one Transfer-Encoding field');
     // Exactly `chunked`: any other coding (or a list) is one we do not decode, and a guess at
     // where the body ends is what smuggling exploits.
     const te = headers.get('transfer-encoding')!;
-    if (!sameAsciiCase(te, 'chunked')) return bodyError('BAD_BODY_FRAMING', 400, `unsupported Transfer-Encoding ${JSON.stringify(te)}`);
+    if (!sameAsciiCase(te, 'chunked'))
+      return bodyError('BAD_BODY_FRAMING', 400, `unsupported Transfer-Encoding ${JSON.stringify(te)}`);
     return CHUNKED;
   }
   if (clCount === 0) return NO_BODY;
   if (clCount > 1) return bodyError('BAD_BODY_FRAMING', 400, 'more than one Content-Length field');
   const value = headers.get('content-length')!;
-  if (value.length === 0 || value.length > MAX_LENGTH_DIGITS) return bodyError('BAD_BODY_FRAMING', 400, 'invalid Content-Length');
+  if (value.length === 0 || value.length > MAX_LENGTH_DIGITS)
+    return bodyError('BAD_BODY_FRAMING', 400, 'invalid Content-Length');
   let length = 0;
   for (let i = 0; i < value.length; i++) {
     const digit = value.charCodeAt(i) - 0x30;
     if (digit < 0 || digit > 9) return bodyError('BAD_BODY_FRAMING', 400, 'invalid Content-Length');
     length = length * 10 + digit;
   }
-  if (length > maxBodyBytes) return bodyError('BODY_TOO_LARGE', 413, `request body of ${length} bytes exceeds ${maxBodyBytes}`);
+  if (length > maxBodyBytes)
+    return bodyError('BODY_TOO_LARGE', 413, `request body of ${length} bytes exceeds ${maxBodyBytes}`);
   return length === 0 ? NO_BODY : { type: 'length', length };
 }
 
@@ -171,7 +175,8 @@ export class BodyDecoder {
         case TRAILER: {
           const byte = chunk[i++]!;
           if (this.#afterCR) {
-            if (byte !== LF) return this.#fail(out, bodyError('BAD_CHUNK', 400, 'CR not followed by LF in chunked framing'));
+            if (byte !== LF)
+              return this.#fail(out, bodyError('BAD_CHUNK', 400, 'CR not followed by LF in chunked framing'));
             this.#afterCR = false;
             const error = this.#state === SIZE ? this.#sizeLine() : this.#trailerLine();
             if (error !== null) return this.#fail(out, error);
@@ -185,9 +190,13 @@ export class BodyDecoder {
             return this.#fail(out, bodyError('BAD_CHUNK', 400, 'bare LF in chunked framing (CRLF required)'));
           } else {
             if (this.#state === TRAILER && ++this.#trailerBytes > this.#maxTrailerBytes) {
-              return this.#fail(out, bodyError('HEAD_TOO_LARGE', 431, `trailer fields exceed ${this.#maxTrailerBytes} bytes`));
+              return this.#fail(
+                out,
+                bodyError('HEAD_TOO_LARGE', 431, `trailer fields exceed ${this.#maxTrailerBytes} bytes`),
+              );
             }
-            if (this.#line.length >= MAX_LINE) return this.#fail(out, bodyError('BAD_CHUNK', 400, 'chunked framing line too long'));
+            if (this.#line.length >= MAX_LINE)
+              return this.#fail(out, bodyError('BAD_CHUNK', 400, 'chunked framing line too long'));
             this.#line += String.fromCharCode(byte);
           }
           break;
@@ -210,7 +219,8 @@ export class BodyDecoder {
     if (j < line.length && line.charCodeAt(j) !== 0x3b) return bodyError('BAD_CHUNK', 400, 'malformed chunk-size line');
     for (let k = j; k < line.length; k++) {
       const c = line.charCodeAt(k);
-      if ((c < 0x20 && c !== 0x09) || c === 0x7f) return bodyError('BAD_CHUNK', 400, 'control character in a chunk extension');
+      if ((c < 0x20 && c !== 0x09) || c === 0x7f)
+        return bodyError('BAD_CHUNK', 400, 'control character in a chunk extension');
     }
     // Leading zeros are allowed; the value must not overflow (13 hex digits is 2^52).
     let digits = line.slice(0, end).replace(/^0+/, '');
@@ -221,7 +231,8 @@ export class BodyDecoder {
       this.#state = TRAILER;
       return null;
     }
-    if (this.#received + size > this.#maxBodyBytes) return bodyError('BODY_TOO_LARGE', 413, `request body exceeds ${this.#maxBodyBytes} bytes`);
+    if (this.#received + size > this.#maxBodyBytes)
+      return bodyError('BODY_TOO_LARGE', 413, `request body exceeds ${this.#maxBodyBytes} bytes`);
     this.#received += size;
     this.#remaining = size;
     this.#state = DATA;
@@ -237,7 +248,8 @@ export class BodyDecoder {
       return null;
     }
     const colon = line.indexOf(':');
-    if (colon <= 0 || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(line.slice(0, colon))) return bodyError('BAD_CHUNK', 400, 'malformed trailer field');
+    if (colon <= 0 || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(line.slice(0, colon)))
+      return bodyError('BAD_CHUNK', 400, 'malformed trailer field');
     return null;
   }
 

@@ -57,7 +57,11 @@ export function parseProxyUrl(url: string): ProxyEndpoint {
   const match = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\/([^/?#]*)(\/?)$/.exec(url.trim());
   if (match === null) throw invalidProxy(url, 'not a URL with an authority and nothing after it');
   const scheme = foldAscii(match[1]!);
-  if (scheme === 'https') throw invalidProxy(url, 'TLS to the proxy is not supported; use http:// (wss:// still runs TLS to the server inside the tunnel)');
+  if (scheme === 'https')
+    throw invalidProxy(
+      url,
+      'TLS to the proxy is not supported; use http:// (wss:// still runs TLS to the server inside the tunnel)',
+    );
   if (scheme !== 'http') throw invalidProxy(url, `the scheme must be http, got ${scheme}`);
   let authority = match[2]!;
   const endpoint: ProxyEndpoint = { hostname: '', port: 80 };
@@ -82,9 +86,11 @@ export function parseProxyUrl(url: string): ProxyEndpoint {
     endpoint.hostname = foldAscii(colon === -1 ? authority : authority.slice(0, colon));
     portText = colon === -1 ? '' : authority.slice(colon + 1);
   }
-  if (endpoint.hostname === '' || !/^[a-z0-9\-._~:%]+$/.test(endpoint.hostname)) throw invalidProxy(url, 'missing or malformed host');
+  if (endpoint.hostname === '' || !/^[a-z0-9\-._~:%]+$/.test(endpoint.hostname))
+    throw invalidProxy(url, 'missing or malformed host');
   if (portText !== '') {
-    if (!/^[0-9]{1,5}$/.test(portText) || Number(portText) > 65535 || Number(portText) === 0) throw invalidProxy(url, `bad port ${JSON.stringify(portText)}`);
+    if (!/^[0-9]{1,5}$/.test(portText) || Number(portText) > 65535 || Number(portText) === 0)
+      throw invalidProxy(url, `bad port ${JSON.stringify(portText)}`);
     endpoint.port = Number(portText);
   }
   return endpoint;
@@ -121,7 +127,12 @@ export function noProxyMatches(noProxy: string, hostname: string, port: number):
     }
     entry = entry.replace(/^\[|\]$/g, '').replace(/^\*?\./, '.');
     if (entryPort !== null && entryPort !== port) continue;
-    if (entry.startsWith('.') ? host.endsWith(entry) || host === entry.slice(1) : host === entry || host.endsWith(`.${entry}`)) return true;
+    if (
+      entry.startsWith('.')
+        ? host.endsWith(entry) || host === entry.slice(1)
+        : host === entry || host.endsWith(`.${entry}`)
+    )
+      return true;
   }
   return false;
 }
@@ -131,7 +142,10 @@ export function noProxyMatches(noProxy: string, hostname: string, port: number):
  * `HTTPS_PROXY` for wss and `HTTP_PROXY` for ws (either case), unless `NO_PROXY` exempts the
  * host. Null when none applies.
  */
-export function proxyFor(target: { secure: boolean; hostname: string; port: number }, env: ProxyEnvironment): ProxyEndpoint | null {
+export function proxyFor(
+  target: { secure: boolean; hostname: string; port: number },
+  env: ProxyEnvironment,
+): ProxyEndpoint | null {
   const url = target.secure ? envValue(env, 'https_proxy', 'HTTPS_PROXY') : envValue(env, 'http_proxy', 'HTTP_PROXY');
   if (url === undefined) return null;
   const noProxy = envValue(env, 'no_proxy', 'NO_PROXY');
@@ -151,8 +165,17 @@ export class ConnectTunnel {
   readonly #withCredentials: boolean;
   #result: TunnelResult | null = null;
 
-  constructor(proxy: ProxyEndpoint, target: { hostname: string; port: number }, options: { headers?: HeadersInit; limits?: Partial<HeadLimits> } = {}) {
-    if (typeof target !== 'object' || target === null || typeof target.hostname !== 'string' || !Number.isInteger(target.port)) {
+  constructor(
+    proxy: ProxyEndpoint,
+    target: { hostname: string; port: number },
+    options: { headers?: HeadersInit; limits?: Partial<HeadLimits> } = {},
+  ) {
+    if (
+      typeof target !== 'object' ||
+      target === null ||
+      typeof target.hostname !== 'string' ||
+      !Number.isInteger(target.port)
+    ) {
       throw new WebSocketUsageError('INVALID_ARGUMENT', `target must be { hostname, port }, got ${describe(target)}`);
     }
     const authority = authorityOf(target.hostname, target.port);
@@ -183,19 +206,36 @@ export class ConnectTunnel {
     const parsed = this.#parser.push(chunk);
     if (parsed === null) return null;
     if (!parsed.ok) {
-      return (this.#result = { ok: false, status: null, statusText: '', response: null, message: `the proxy's answer to CONNECT is not valid HTTP: ${parsed.error.message}` });
+      return (this.#result = {
+        ok: false,
+        status: null,
+        statusText: '',
+        response: null,
+        message: `the proxy's answer to CONNECT is not valid HTTP: ${parsed.error.message}`,
+      });
     }
     const response = parsed.head;
-    if (response.status >= 200 && response.status < 300) return (this.#result = { ok: true, response, rest: parsed.rest });
+    if (response.status >= 200 && response.status < 300)
+      return (this.#result = { ok: true, response, rest: parsed.rest });
     // 407 asks for credentials (RFC 9110 §15.5.8); some proxies answer wrong ones with 401.
     const authStatus = response.status === 407 || response.status === 401;
-    const hint = !authStatus ? '' : this.#withCredentials ? ' (the credentials were refused)' : ' (give credentials as http://user:password@host:port)';
+    const hint = !authStatus
+      ? ''
+      : this.#withCredentials
+        ? ' (the credentials were refused)'
+        : ' (give credentials as http://user:password@host:port)';
     const message = `the proxy refused the tunnel: ${response.status} ${response.statusText}`.trimEnd() + hint;
     return (this.#result = { ok: false, status: response.status, statusText: response.statusText, response, message });
   }
 
   /** The proxy closed the connection: a result (a failure unless the tunnel was already open). */
   receiveEof(): TunnelResult {
-    return (this.#result ??= { ok: false, status: null, statusText: '', response: null, message: 'the proxy closed the connection before answering CONNECT' });
+    return (this.#result ??= {
+      ok: false,
+      status: null,
+      statusText: '',
+      response: null,
+      message: 'the proxy closed the connection before answering CONNECT',
+    });
   }
 }

@@ -75,7 +75,8 @@ const COLON = 0x3a;
 
 // RFC 9110 §5.6.2 tchar, by byte.
 const TCHAR = new Uint8Array(256);
-for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") TCHAR[c.charCodeAt(0)] = 1;
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+  TCHAR[c.charCodeAt(0)] = 1;
 
 const VERSION = /^HTTP\/([0-9])\.([0-9])$/;
 const STATUS_REST = /^([0-9]{3})(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
@@ -93,7 +94,10 @@ export class HeadParser<K extends 'request' | 'response'> {
   #consumed = 0;
   /** The previous byte was a CR; the next must be LF. */
   #afterCR = false;
-  #start: { method: string; target: string; httpVersion: string } | { httpVersion: string; status: number; statusText: string } | null = null;
+  #start:
+    | { method: string; target: string; httpVersion: string }
+    | { httpVersion: string; status: number; statusText: string }
+    | null = null;
   /** `[name0, value0, name1, value1, …]`. */
   readonly #fields: string[] = [];
   #finished = false;
@@ -103,7 +107,10 @@ export class HeadParser<K extends 'request' | 'response'> {
       throw new WebSocketUsageError('INVALID_ARGUMENT', `kind must be 'request' or 'response', got ${describe(kind)}`);
     }
     if (typeof limits !== 'object' || limits === null) {
-      throw new WebSocketUsageError('INVALID_ARGUMENT', `limits must be { maxHeadBytes, maxHeaders }, got ${describe(limits)}`);
+      throw new WebSocketUsageError(
+        'INVALID_ARGUMENT',
+        `limits must be { maxHeadBytes, maxHeaders }, got ${describe(limits)}`,
+      );
     }
     // One check per limit, not a loop over their names: a server makes a parser per connection.
     checkLimit('maxHeadBytes', limits.maxHeadBytes);
@@ -191,13 +198,19 @@ export class HeadParser<K extends 'request' | 'response'> {
   /** EOF: the head is incomplete, so this always returns an error. */
   eof(): { ok: false; error: HeadError } {
     this.#checkOpen('eof');
-    const message = this.#consumed === 0 ? 'connection closed before any HTTP head' : 'connection closed in the middle of the HTTP head';
+    const message =
+      this.#consumed === 0
+        ? 'connection closed before any HTTP head'
+        : 'connection closed in the middle of the HTTP head';
     return this.#fail('EOF_IN_HANDSHAKE', 400, message);
   }
 
   #checkOpen(verb: string): void {
     if (this.#finished) {
-      throw new WebSocketUsageError('INVALID_STATE', `HeadParser.${verb}() called after the parser returned a head or an error`);
+      throw new WebSocketUsageError(
+        'INVALID_STATE',
+        `HeadParser.${verb}() called after the parser returned a head or an error`,
+      );
     }
   }
 
@@ -210,7 +223,9 @@ export class HeadParser<K extends 'request' | 'response'> {
   #grow(): Uint8Array {
     const line = this.#line;
     // Never past the limit: a line cannot be longer than the head.
-    const bigger = new Uint8Array(line === null ? Math.min(this.#maxHeadBytes, 512) : Math.min(line.length * 2, this.#maxHeadBytes));
+    const bigger = new Uint8Array(
+      line === null ? Math.min(this.#maxHeadBytes, 512) : Math.min(line.length * 2, this.#maxHeadBytes),
+    );
     if (line !== null) bigger.set(line);
     this.#line = bigger;
     return bigger;
@@ -248,7 +263,8 @@ export class HeadParser<K extends 'request' | 'response'> {
     const headers = trustedHeaders(fields);
     const start = this.#start!;
     this.#line = null;
-    if ('method' in start) return { method: start.method, target: start.target, httpVersion: start.httpVersion, headers };
+    if ('method' in start)
+      return { method: start.method, target: start.target, httpVersion: start.httpVersion, headers };
     return { httpVersion: start.httpVersion, status: start.status, statusText: start.statusText, headers };
   }
 }
@@ -281,22 +297,31 @@ function parseVersion(version: string): string | HeadError {
  * then a version without SP. Only the target is made into text of its own; the usual method
  * and version are constants.
  */
-function parseRequestLine(line: Uint8Array, from: number, to: number): { method: string; target: string; httpVersion: string } | HeadError {
+function parseRequestLine(
+  line: Uint8Array,
+  from: number,
+  to: number,
+): { method: string; target: string; httpVersion: string } | HeadError {
   let i = from;
   while (i < to && TCHAR[line[i]!] === 1) i++;
   const methodEnd = i;
-  if (methodEnd === from || i === to || line[i] !== SP) return headError('MALFORMED_HEAD', 400, 'malformed request-line');
+  if (methodEnd === from || i === to || line[i] !== SP)
+    return headError('MALFORMED_HEAD', 400, 'malformed request-line');
   const targetStart = ++i;
   for (; i < to; i++) {
     const c = line[i]!;
     if (c < 0x21 || c > 0x7e) break;
   }
   const targetEnd = i;
-  if (targetEnd === targetStart || i === to || line[i] !== SP) return headError('MALFORMED_HEAD', 400, 'malformed request-line');
+  if (targetEnd === targetStart || i === to || line[i] !== SP)
+    return headError('MALFORMED_HEAD', 400, 'malformed request-line');
   const versionStart = ++i;
   if (versionStart === to) return headError('MALFORMED_HEAD', 400, 'malformed request-line');
   for (; i < to; i++) if (line[i] === SP) return headError('MALFORMED_HEAD', 400, 'malformed request-line');
-  const httpVersion = to - versionStart === HTTP_1_1.length && sameBytes(line, versionStart, HTTP_1_1) ? '1.1' : parseVersion(decodeLatin1(line, versionStart, to));
+  const httpVersion =
+    to - versionStart === HTTP_1_1.length && sameBytes(line, versionStart, HTTP_1_1)
+      ? '1.1'
+      : parseVersion(decodeLatin1(line, versionStart, to));
   if (typeof httpVersion !== 'string') return httpVersion;
   const method = methodEnd - from === 3 && sameBytes(line, from, 'GET') ? 'GET' : decodeLatin1(line, from, methodEnd);
   return { method, target: decodeLatin1(line, targetStart, targetEnd), httpVersion };
@@ -337,7 +362,11 @@ function parseFieldLine(line: Uint8Array, from: number, to: number, fields: stri
     const byte = line[i]!;
     // RFC 9110 §5.5: field-vchar / SP / HTAB; CR, LF and NUL are never allowed, nor other CTLs.
     if ((byte < 0x20 && byte !== HTAB) || byte === 0x7f) {
-      return headError('MALFORMED_HEAD', 400, `control character 0x${byte.toString(16).padStart(2, '0')} in a field value`);
+      return headError(
+        'MALFORMED_HEAD',
+        400,
+        `control character 0x${byte.toString(16).padStart(2, '0')} in a field value`,
+      );
     }
   }
   const name = shared(names, line, from, colon, fields.length);
@@ -432,7 +461,11 @@ export function encodeLatin1(text: string): Uint8Array {
 function writeLatin1(text: string, out: Uint8Array): Uint8Array {
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
-    if (code > 0xff) throw new WebSocketUsageError('INVALID_ARGUMENT', `HTTP head text must be Latin-1, got U+${code.toString(16).toUpperCase()} in ${describe(text)}`);
+    if (code > 0xff)
+      throw new WebSocketUsageError(
+        'INVALID_ARGUMENT',
+        `HTTP head text must be Latin-1, got U+${code.toString(16).toUpperCase()} in ${describe(text)}`,
+      );
     out[i] = code;
   }
   return out;

@@ -108,7 +108,10 @@ export class HttpHeaders {
       throw new WebSocketUsageError('INVALID_ARGUMENT', `header name must be an HTTP token, got ${describe(name)}`);
     }
     if (typeof value !== 'string' || !FIELD_VALUE.test(value)) {
-      throw new WebSocketUsageError('INVALID_ARGUMENT', `header ${name} must be a string without CR, LF or NUL, got ${describe(value)}`);
+      throw new WebSocketUsageError(
+        'INVALID_ARGUMENT',
+        `header ${name} must be a string without CR, LF or NUL, got ${describe(value)}`,
+      );
     }
     this.#fields.push(name, value.trim());
   }
@@ -158,7 +161,10 @@ export class HttpHeaders {
     } else if (Array.isArray(init)) {
       for (const pair of init as ReadonlyArray<readonly [string, string]>) {
         if (!Array.isArray(pair) || pair.length !== 2) {
-          throw new WebSocketUsageError('INVALID_ARGUMENT', `header pairs must be [name, value], got ${describe(pair)}`);
+          throw new WebSocketUsageError(
+            'INVALID_ARGUMENT',
+            `header pairs must be [name, value], got ${describe(pair)}`,
+          );
         }
         this.append(pair[0], pair[1]);
       }
@@ -168,7 +174,10 @@ export class HttpHeaders {
         else this.append(n, v as string);
       }
     } else {
-      throw new WebSocketUsageError('INVALID_ARGUMENT', `headers must be pairs, a record or HttpHeaders, got ${describe(init)}`);
+      throw new WebSocketUsageError(
+        'INVALID_ARGUMENT',
+        `headers must be pairs, a record or HttpHeaders, got ${describe(init)}`,
+      );
     }
   }
 }

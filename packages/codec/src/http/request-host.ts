@@ -36,6 +36,7 @@ export function requestHost(head: RequestHead, required: boolean): string | Head
   if (absolute === null) return host; // not absolute-form: the target's own checks refuse it
   const authority = absolute[1]!;
   if (!HOST.test(authority)) return refused('MALFORMED_HEAD', 'malformed authority in the request-target');
-  if (!sameAsciiCase(authority, host)) return refused('MALFORMED_HEAD', 'the request-target authority and the Host header disagree');
+  if (!sameAsciiCase(authority, host))
+    return refused('MALFORMED_HEAD', 'the request-target authority and the Host header disagree');
   return host;
 }

@@ -96,14 +96,24 @@ export function statusHasNoBody(status: number): boolean {
 export function serializeResponseHead(init: ResponseHeadInit, context: ResponseHeadContext): SerializedResponseHead {
   const { status, bodyLength } = init;
   if (!Number.isInteger(status) || status < 200 || status > 599) {
-    throw new WebSocketUsageError('INVALID_ARGUMENT', `response status must be an integer from 200 to 599, got ${describe(status)}`);
+    throw new WebSocketUsageError(
+      'INVALID_ARGUMENT',
+      `response status must be an integer from 200 to 599, got ${describe(status)}`,
+    );
   }
-  const statusText = init.statusText === undefined || init.statusText === '' ? (REASON_PHRASES[status] ?? '') : init.statusText;
+  const statusText =
+    init.statusText === undefined || init.statusText === '' ? (REASON_PHRASES[status] ?? '') : init.statusText;
   if (typeof statusText !== 'string' || !REASON_PHRASE.test(statusText)) {
-    throw new WebSocketUsageError('INVALID_ARGUMENT', `statusText must be a reason phrase without CR, LF or controls, got ${describe(statusText)}`);
+    throw new WebSocketUsageError(
+      'INVALID_ARGUMENT',
+      `statusText must be a reason phrase without CR, LF or controls, got ${describe(statusText)}`,
+    );
   }
   if (bodyLength !== null && (!Number.isSafeInteger(bodyLength) || bodyLength < 0)) {
-    throw new WebSocketUsageError('INVALID_ARGUMENT', `bodyLength must be a safe integer ≥ 0 or null, got ${describe(bodyLength)}`);
+    throw new WebSocketUsageError(
+      'INVALID_ARGUMENT',
+      `bodyLength must be a safe integer ≥ 0 or null, got ${describe(bodyLength)}`,
+    );
   }
   const fields: Array<[string, string]> = [];
   let keepAlive = context.keepAlive;

@@ -20,7 +20,15 @@ import { BodyDecoder, requestFraming } from './body-decoder.ts';
 import { sameAsciiCase } from './ascii-case.ts';
 import { requestHost } from './request-host.ts';
 import { HeadParser, type RequestHead } from './head-parser.ts';
-import { CONTINUE_RESPONSE, LAST_CHUNK, encodeChunk, requestKeepsAlive, serializeResponseHead, type ResponseFraming, type ResponseHeadInit } from './response.ts';
+import {
+  CONTINUE_RESPONSE,
+  LAST_CHUNK,
+  encodeChunk,
+  requestKeepsAlive,
+  serializeResponseHead,
+  type ResponseFraming,
+  type ResponseHeadInit,
+} from './response.ts';
 
 export interface HttpServerSettings {
   maxHeadBytes: number;
@@ -162,7 +170,8 @@ export class HttpServerPhase {
     this.#responding = null;
     const hasBody = framing.type !== 'none';
     // RFC 9110 §10.1.1: a 1.1 client waiting for 100 Continue before it sends the body.
-    this.#expectContinue = hasBody && request.httpVersion !== '1.0' && sameAsciiCase(request.headers.get('expect') ?? '', '100-continue');
+    this.#expectContinue =
+      hasBody && request.httpVersion !== '1.0' && sameAsciiCase(request.headers.get('expect') ?? '', '100-continue');
     this.events.push({ type: 'http-request', request, body: hasBody });
     if (hasBody) {
       this.#state = BODY;
@@ -233,14 +242,18 @@ export class HttpServerPhase {
   /** Body bytes of the response (dropped when it has no body: HEAD, 204, 304). */
   write(data: Uint8Array): void {
     const framing = this.#responding;
-    if (framing === null || this.#request === null) throw new WebSocketUsageError('INVALID_STATE', 'write() before respond() or after end()');
+    if (framing === null || this.#request === null)
+      throw new WebSocketUsageError('INVALID_STATE', 'write() before respond() or after end()');
     if (data.length === 0) return;
     switch (framing) {
       case 'none':
         return;
       case 'length':
         if (this.#writtenLength + data.length > this.#declaredLength) {
-          throw new WebSocketUsageError('INVALID_ARGUMENT', `the response body is longer than its bodyLength (${this.#declaredLength})`);
+          throw new WebSocketUsageError(
+            'INVALID_ARGUMENT',
+            `the response body is longer than its bodyLength (${this.#declaredLength})`,
+          );
         }
         this.#writtenLength += data.length;
         this.#writes.push(data);
@@ -257,9 +270,13 @@ export class HttpServerPhase {
   /** The response is complete: the next request's turn, or the end of the connection. */
   end(now: number): void {
     const framing = this.#responding;
-    if (framing === null || this.#request === null) throw new WebSocketUsageError('INVALID_STATE', 'end() before respond() or after end()');
+    if (framing === null || this.#request === null)
+      throw new WebSocketUsageError('INVALID_STATE', 'end() before respond() or after end()');
     if (framing === 'length' && this.#writtenLength !== this.#declaredLength) {
-      throw new WebSocketUsageError('INVALID_ARGUMENT', `the response body is shorter than its bodyLength (${this.#writtenLength} of ${this.#declaredLength})`);
+      throw new WebSocketUsageError(
+        'INVALID_ARGUMENT',
+        `the response body is shorter than its bodyLength (${this.#writtenLength} of ${this.#declaredLength})`,
+      );
     }
     if (framing === 'chunked') this.#writes.push(LAST_CHUNK);
     this.#request = null;
@@ -288,7 +305,8 @@ export class HttpServerPhase {
         this.events.push({ type: 'close', reason: 'eof' });
         return;
       case HEAD:
-        if (this.#served) this.#refuse('EOF_IN_REQUEST', 400, 'the connection closed in the middle of a request head', false);
+        if (this.#served)
+          this.#refuse('EOF_IN_REQUEST', 400, 'the connection closed in the middle of a request head', false);
         else this.#refuse('EOF_IN_HANDSHAKE', 400, 'the connection closed in the middle of the request head', false);
         return;
       case BODY:
@@ -339,4 +357,3 @@ export class HttpServerPhase {
     this.events.push({ type: 'refuse', code, status, message, respond });
   }
 }
-

@@ -22,7 +22,11 @@ export interface AttachableTransport extends Transport {
  * connection's handlers to it. An invalid URL or option throws, after the transport is destroyed
  * (with the socket it may already be dialling).
  */
-export function startClient(transport: AttachableTransport, url: string | { href: string }, options: ClientSessionOptions): WebSocketConnection {
+export function startClient(
+  transport: AttachableTransport,
+  url: string | { href: string },
+  options: ClientSessionOptions,
+): WebSocketConnection {
   let connection: WebSocketConnection;
   try {
     connection = connectSession(transport, url, options);

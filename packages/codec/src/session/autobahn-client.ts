@@ -36,7 +36,10 @@ export async function runAutobahnClient(config: AutobahnClientOptions): Promise<
   const log = config.log ?? (() => {});
   const agent = encodeURIComponent(config.agent);
 
-  const run = (path: string, onOpen: (ws: WebSocketConnection) => void): Promise<Partial<SessionCloseInfo> & { failed?: unknown }> =>
+  const run = (
+    path: string,
+    onOpen: (ws: WebSocketConnection) => void,
+  ): Promise<Partial<SessionCloseInfo> & { failed?: unknown }> =>
     new Promise((resolve) => {
       let ws: WebSocketConnection;
       try {

@@ -32,7 +32,11 @@ export interface ClientSessionOptions extends SessionOptions {
  * once. Wire the socket's events to `transportHandlers(connection)`. Invalid options or URL throw
  * (an unknown option key: a `TypeError` naming it).
  */
-export function connectSession(transport: Transport, url: string | { href: string }, options: ClientSessionOptions = {}): WebSocketConnection {
+export function connectSession(
+  transport: Transport,
+  url: string | { href: string },
+  options: ClientSessionOptions = {},
+): WebSocketConnection {
   checkOptionKeys(options, CLIENT_OPTION_KEYS, 'client options');
   const resolved = resolveSessionOptions(options, 'client');
   const codec = Connection.client(url, {
@@ -48,7 +52,12 @@ export function connectSession(transport: Transport, url: string | { href: strin
     headers: options.headers,
     origin: options.origin,
   });
-  const connection = new WebSocketConnection({ codec, transport, options: resolved, assembleMessages: options.assembleMessages ?? true });
+  const connection = new WebSocketConnection({
+    codec,
+    transport,
+    options: resolved,
+    assembleMessages: options.assembleMessages ?? true,
+  });
   // Writes the request and arms the handshake timer.
   driver(connection).pump();
   return connection;

@@ -38,7 +38,10 @@ export interface ConnectionSet<T = unknown> extends Iterable<WebSocketConnection
   values(): SetIterator<WebSocketConnection<T>>;
   keys(): SetIterator<WebSocketConnection<T>>;
   entries(): SetIterator<[WebSocketConnection<T>, WebSocketConnection<T>]>;
-  forEach(callback: (value: WebSocketConnection<T>, key: WebSocketConnection<T>, set: ConnectionSet<T>) => void, thisArg?: unknown): void;
+  forEach(
+    callback: (value: WebSocketConnection<T>, key: WebSocketConnection<T>, set: ConnectionSet<T>) => void,
+    thisArg?: unknown,
+  ): void;
   [Symbol.iterator](): SetIterator<WebSocketConnection<T>>;
 }
 
@@ -55,7 +58,11 @@ class OpenConnections implements ConnectionSet {
   }
 
   has(connection: WebSocketConnection): boolean {
-    return connection instanceof WebSocketConnection && registryLinks.registryOf(connection) === this.#registry && registryLinks.wasOpen(connection);
+    return (
+      connection instanceof WebSocketConnection &&
+      registryLinks.registryOf(connection) === this.#registry &&
+      registryLinks.wasOpen(connection)
+    );
   }
 
   *values(): SetIterator<WebSocketConnection> {
@@ -74,7 +81,10 @@ class OpenConnections implements ConnectionSet {
     for (const connection of this.values()) yield [connection, connection];
   }
 
-  forEach(callback: (value: WebSocketConnection, key: WebSocketConnection, set: ConnectionSet) => void, thisArg?: unknown): void {
+  forEach(
+    callback: (value: WebSocketConnection, key: WebSocketConnection, set: ConnectionSet) => void,
+    thisArg?: unknown,
+  ): void {
     for (const connection of this.values()) callback.call(thisArg, connection, connection, this);
   }
 
@@ -104,8 +114,10 @@ export class ConnectionRegistry {
 
   /** Track `connection` until it has ended. A connection belongs to one registry at most. */
   add(connection: WebSocketConnection): void {
-    if (!(connection instanceof WebSocketConnection)) throw new TypeError(`add() takes a WebSocketConnection, got ${describe(connection)}`);
-    if (registryLinks.registryOf(connection) !== null) throw new WebSocketUsageError('INVALID_STATE', 'this connection is already tracked by a server');
+    if (!(connection instanceof WebSocketConnection))
+      throw new TypeError(`add() takes a WebSocketConnection, got ${describe(connection)}`);
+    if (registryLinks.registryOf(connection) !== null)
+      throw new WebSocketUsageError('INVALID_STATE', 'this connection is already tracked by a server');
     if (connection.closeInfo !== null) return; // already ended: nothing to track
     registryLinks.join(connection, this);
   }
@@ -171,7 +183,8 @@ export class ConnectionRegistry {
 
 /** `options` checked (a misuse throws before anything is closed). */
 export function checkShutdownOptions(options: ShutdownOptions): ShutdownOptions {
-  if (typeof options !== 'object' || options === null) throw new TypeError(`shutdown() takes an options object, got ${describe(options)}`);
+  if (typeof options !== 'object' || options === null)
+    throw new TypeError(`shutdown() takes an options object, got ${describe(options)}`);
   const { timeout } = options;
   if (timeout !== undefined && (typeof timeout !== 'number' || !(timeout >= 0) || !Number.isFinite(timeout))) {
     throw new RangeError(`shutdown timeout must be a finite number of milliseconds ≥ 0, got ${describe(timeout)}`);

@@ -11,7 +11,10 @@ export function toBytes(data: unknown, what: string): Uint8Array {
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
   if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   if (typeof SharedArrayBuffer !== 'undefined' && data instanceof SharedArrayBuffer) return new Uint8Array(data);
-  throw new WebSocketUsageError('INVALID_ARGUMENT', `${what} must be a string, ArrayBuffer or ArrayBufferView, got ${describe(data)}`);
+  throw new WebSocketUsageError(
+    'INVALID_ARGUMENT',
+    `${what} must be a string, ArrayBuffer or ArrayBufferView, got ${describe(data)}`,
+  );
 }
 
 /** Control frame payload: bytes or a string (UTF-8), absent = empty. */
@@ -19,7 +22,10 @@ export function controlBytes(data: unknown, what: string): Uint8Array {
   if (data === undefined) return new Uint8Array(0);
   const bytes = typeof data === 'string' ? encodeUtf8(data) : toBytes(data, what);
   if (bytes.length > 125) {
-    throw new WebSocketUsageError('CONTROL_PAYLOAD_TOO_LONG', `${what} is at most 125 bytes (RFC 6455 §5.5), got ${bytes.length}`);
+    throw new WebSocketUsageError(
+      'CONTROL_PAYLOAD_TOO_LONG',
+      `${what} is at most 125 bytes (RFC 6455 §5.5), got ${bytes.length}`,
+    );
   }
   return bytes;
 }

@@ -31,13 +31,17 @@ export function echoFetch(request: FetchRequest): FetchResponse {
   // The path of an absolute URL, without its query (no URL class needed).
   const path = url.replace(/^[a-z]+:\/\/[^/]*/i, '').replace(/[?#].*$/, '') || '/';
   const readable = method === 'GET' || method === 'HEAD';
-  if (path === '/health' && readable) return new Response('ok', { headers: { 'content-type': 'text/plain; charset=utf-8' } });
-  if (path === '/' && readable) return new Response(ECHO_PAGE, { headers: { 'content-type': 'text/html; charset=utf-8' } });
+  if (path === '/health' && readable)
+    return new Response('ok', { headers: { 'content-type': 'text/plain; charset=utf-8' } });
+  if (path === '/' && readable)
+    return new Response(ECHO_PAGE, { headers: { 'content-type': 'text/html; charset=utf-8' } });
   return new Response('not found\n', { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8' } });
 }
 
 interface StreamConstructor {
-  new (source: { start(controller: { enqueue(chunk: Uint8Array): void; close(): void }): void | Promise<void> }): unknown;
+  new (source: {
+    start(controller: { enqueue(chunk: Uint8Array): void; close(): void }): void | Promise<void>;
+  }): unknown;
 }
 
 type BodyRequest = { method: string; url: string; arrayBuffer(): Promise<ArrayBuffer> };
@@ -48,7 +52,11 @@ type BodyRequest = { method: string; url: string; arrayBuffer(): Promise<ArrayBu
  * `GET /throw` and `GET /reject` fail (500), anything else as {@link echoFetch}.
  */
 export async function testFetch(request: FetchRequest): Promise<FetchResponse> {
-  const host = globalThis as unknown as { Response: ResponseConstructor & (new (body: unknown, init?: object) => FetchResponse); ReadableStream: StreamConstructor; TextEncoder: new () => { encode(text: string): Uint8Array } };
+  const host = globalThis as unknown as {
+    Response: ResponseConstructor & (new (body: unknown, init?: object) => FetchResponse);
+    ReadableStream: StreamConstructor;
+    TextEncoder: new () => { encode(text: string): Uint8Array };
+  };
   const { method, url } = request as unknown as BodyRequest;
   const path = url.replace(/^[a-z]+:\/\/[^/]*/i, '').replace(/[?#].*$/, '') || '/';
   if (path === '/echo' && method === 'POST') {
@@ -61,7 +69,12 @@ export async function testFetch(request: FetchRequest): Promise<FetchResponse> {
       async start(controller) {
         for (const part of ['one,', 'two,', 'three']) {
           controller.enqueue(encoder.encode(part));
-          await new Promise((resolve) => (globalThis as unknown as { setTimeout(f: () => void, ms: number): unknown }).setTimeout(() => resolve(null), 20));
+          await new Promise((resolve) =>
+            (globalThis as unknown as { setTimeout(f: () => void, ms: number): unknown }).setTimeout(
+              () => resolve(null),
+              20,
+            ),
+          );
         }
         controller.close();
       },

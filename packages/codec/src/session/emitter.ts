@@ -164,7 +164,12 @@ export class Emitter<E extends EventMap<E>> {
     const item = once ? new Once(listener) : listener;
     const listeners = (this.#listeners ??= {});
     const slot = listeners[type];
-    listeners[type] = slot === undefined ? item : Array.isArray(slot) ? [...(slot as ReadonlyArray<Listener | Once>), item] : [slot as Listener | Once, item];
+    listeners[type] =
+      slot === undefined
+        ? item
+        : Array.isArray(slot)
+          ? [...(slot as ReadonlyArray<Listener | Once>), item]
+          : [slot as Listener | Once, item];
     this.listenerAdded(type);
     return this;
   }

@@ -36,7 +36,12 @@ export class WebSocketError extends Error {
   readonly code: ProtocolErrorCode | SessionErrorCode;
   /** The close code we sent because of it, or null. */
   readonly closeCode: number | null;
-  constructor(code: ProtocolErrorCode | SessionErrorCode, message: string, closeCode: number | null = null, cause?: unknown) {
+  constructor(
+    code: ProtocolErrorCode | SessionErrorCode,
+    message: string,
+    closeCode: number | null = null,
+    cause?: unknown,
+  ) {
     super(message, cause === undefined ? undefined : { cause });
     this.name = 'WebSocketError';
     this.code = code;

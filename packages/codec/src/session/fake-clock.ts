@@ -81,7 +81,12 @@ export class FakeClock {
   /** The earliest timer due by `end`, or null. */
   #due(end: number): FakeTimer | null {
     let first: FakeTimer | null = null;
-    for (const timer of this.#timers) if (timer.at <= end && (first === null || timer.at < first.at || (timer.at === first.at && timer.seq < first.seq))) first = timer;
+    for (const timer of this.#timers)
+      if (
+        timer.at <= end &&
+        (first === null || timer.at < first.at || (timer.at === first.at && timer.seq < first.seq))
+      )
+        first = timer;
     return first;
   }
 

@@ -82,8 +82,16 @@ const host = globalThis as unknown as FetchGlobals;
 
 /** @internal Throws unless the host has what a `fetch` handler needs. */
 export function checkFetchHost(): void {
-  if (typeof host.Request !== 'function' || typeof host.Response !== 'function' || typeof host.Headers !== 'function' || typeof host.ReadableStream !== 'function') {
-    throw new WebSocketUsageError('INVALID_ARGUMENT', 'the fetch option needs a host with Request, Response, Headers and ReadableStream (Node 18+, Deno, Bun, browsers)');
+  if (
+    typeof host.Request !== 'function' ||
+    typeof host.Response !== 'function' ||
+    typeof host.Headers !== 'function' ||
+    typeof host.ReadableStream !== 'function'
+  ) {
+    throw new WebSocketUsageError(
+      'INVALID_ARGUMENT',
+      'the fetch option needs a host with Request, Response, Headers and ReadableStream (Node 18+, Deno, Bun, browsers)',
+    );
   }
 }
 
@@ -92,7 +100,10 @@ export function checkFetchHost(): void {
  * `fetch` handlers do. May return a promise. `server` offers what the request's server can do
  * for it.
  */
-export type FetchHandler = (request: FetchRequest, server: FetchServer) => FetchResponse | undefined | void | Promise<FetchResponse | undefined | void>;
+export type FetchHandler = (
+  request: FetchRequest,
+  server: FetchServer,
+) => FetchResponse | undefined | void | Promise<FetchResponse | undefined | void>;
 
 /** The second argument of a {@link FetchHandler}. */
 export interface FetchServer {
@@ -146,7 +157,14 @@ function requestUrl(head: RequestHead, secure: boolean): string {
  * @internal Start answering the plain request `head` on `connection` with `fetch`; returns
  * where its body goes (null when it has none).
  */
-export function startExchange(connection: WebSocketConnection, head: RequestHead, hasBody: boolean, fetch: FetchHandler, peer: PeerInfo | null, timers: Timers): HttpBodySink {
+export function startExchange(
+  connection: WebSocketConnection,
+  head: RequestHead,
+  hasBody: boolean,
+  fetch: FetchHandler,
+  peer: PeerInfo | null,
+  timers: Timers,
+): HttpBodySink {
   return new Exchange(connection, head, hasBody, fetch, peer ?? {}, timers);
 }
 
@@ -165,7 +183,14 @@ class Exchange implements HttpBodySink {
   /** The response head was sent. */
   #started = false;
 
-  constructor(connection: WebSocketConnection, head: RequestHead, hasBody: boolean, fetch: FetchHandler, peer: PeerInfo, timers: Timers) {
+  constructor(
+    connection: WebSocketConnection,
+    head: RequestHead,
+    hasBody: boolean,
+    fetch: FetchHandler,
+    peer: PeerInfo,
+    timers: Timers,
+  ) {
     this.#connection = connection;
     this.#head = head;
     this.#timers = timers;
@@ -178,7 +203,10 @@ class Exchange implements HttpBodySink {
       const headers = new host.Headers!();
       for (const [name, value] of head.headers) headers.append(name, value);
       this.#abort = typeof host.AbortController === 'function' ? new host.AbortController() : null;
-      const init: { method: string; headers: HeadersLike; signal?: unknown; body?: BodyStreamLike; duplex?: 'half' } = { method, headers };
+      const init: { method: string; headers: HeadersLike; signal?: unknown; body?: BodyStreamLike; duplex?: 'half' } = {
+        method,
+        headers,
+      };
       if (this.#abort !== null) init.signal = this.#abort.signal;
       if (streamBody) {
         init.body = new host.ReadableStream!(
@@ -212,7 +240,9 @@ class Exchange implements HttpBodySink {
     if (!hasBody) this.#setPaused(true); // a pipelined request waits (unread) for its turn
     let result: ResponseLike | Promise<ResponseLike>;
     try {
-      result = (fetch as unknown as (request: RequestLike, server: FetchServer) => ResponseLike | Promise<ResponseLike>)(request, { peer, upgrade: NO_UPGRADE });
+      result = (
+        fetch as unknown as (request: RequestLike, server: FetchServer) => ResponseLike | Promise<ResponseLike>
+      )(request, { peer, upgrade: NO_UPGRADE });
     } catch (error) {
       this.#failed(error);
       return;
@@ -270,7 +300,12 @@ class Exchange implements HttpBodySink {
   /** A small answer of our own: a text body with its length. */
   #send(status: number, text: string): void {
     const body = encodeUtf8(text);
-    this.#command({ type: 'http-response', status, headers: [['Content-Type', 'text/plain; charset=utf-8']], bodyLength: body.length });
+    this.#command({
+      type: 'http-response',
+      status,
+      headers: [['Content-Type', 'text/plain; charset=utf-8']],
+      bodyLength: body.length,
+    });
     this.#command({ type: 'http-body', data: body });
     this.#finish();
   }
@@ -297,7 +332,11 @@ class Exchange implements HttpBodySink {
   async #respond(response: unknown): Promise<void> {
     if (this.#gone) return;
     if (!(response instanceof host.Response!)) {
-      this.#failed(new TypeError(`the fetch handler must return a Response (or a promise of one), got ${response === null ? 'null' : typeof response}`));
+      this.#failed(
+        new TypeError(
+          `the fetch handler must return a Response (or a promise of one), got ${response === null ? 'null' : typeof response}`,
+        ),
+      );
       return;
     }
     const headers: Array<[string, string]> = [];
@@ -329,7 +368,10 @@ class Exchange implements HttpBodySink {
    * The body's first chunk, then whether the stream ends right after it (a body made from a
    * string or bytes does, at once): then its length is known and sent as `Content-Length`.
    */
-  async #stream(reader: ReaderLike, head: { type: 'http-response'; status: number; statusText: string; headers: Array<[string, string]> }): Promise<void> {
+  async #stream(
+    reader: ReaderLike,
+    head: { type: 'http-response'; status: number; statusText: string; headers: Array<[string, string]> },
+  ): Promise<void> {
     const first = await reader.read();
     if (this.#gone) return void reader.cancel().catch(() => {});
     if (first.done) {
@@ -401,12 +443,22 @@ export async function decideUpgradeInFetch(session: SessionRequest, fetch: Fetch
   try {
     const headers = new host.Headers!();
     for (const [name, value] of session.headers) headers.append(name, value);
-    request = new host.Request!(requestUrl({ method: session.method, target: session.url, httpVersion: '1.1', headers: session.headers }, session.secure), { method: session.method, headers });
+    request = new host.Request!(
+      requestUrl(
+        { method: session.method, target: session.url, httpVersion: '1.1', headers: session.headers },
+        session.secure,
+      ),
+      { method: session.method, headers },
+    );
   } catch (error) {
     logHandlerError(error);
     return internalError;
   }
-  const peer: PeerInfo = { remoteAddress: session.remoteAddress, remotePort: session.remotePort, secure: session.secure };
+  const peer: PeerInfo = {
+    remoteAddress: session.remoteAddress,
+    remotePort: session.remotePort,
+    secure: session.secure,
+  };
   const server: FetchServer = {
     peer,
     upgrade(which, options) {
@@ -424,7 +476,9 @@ export async function decideUpgradeInFetch(session: SessionRequest, fetch: Fetch
   }
   if (accepted !== null) return accepted;
   if (!(response instanceof host.Response!)) {
-    logHandlerError(new TypeError('the fetch handler neither upgraded a WebSocket request (server.upgrade) nor returned a Response'));
+    logHandlerError(
+      new TypeError('the fetch handler neither upgraded a WebSocket request (server.upgrade) nor returned a Response'),
+    );
     return internalError;
   }
   if (response.status < 400 || response.status > 599) {

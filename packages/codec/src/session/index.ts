@@ -6,7 +6,15 @@ export type { EventMap } from './emitter.ts';
 export { HandshakeError, WebSocketError } from './errors.ts';
 export type { SessionCloseInfo, SessionErrorCode } from './errors.ts';
 export { WebSocketConnection, transportHandlers, sessionInput } from './websocket-connection.ts';
-export type { ReadyState, SessionRequest, FragmentInfo, ConnectionEvents, SendOptions, SendResult, FragmentOptions } from './websocket-connection.ts';
+export type {
+  ReadyState,
+  SessionRequest,
+  FragmentInfo,
+  ConnectionEvents,
+  SendOptions,
+  SendResult,
+  FragmentOptions,
+} from './websocket-connection.ts';
 export type { Message } from './message-queue.ts';
 export type { SendData, BinaryData } from './data.ts';
 export { ServerSession } from './server-session.ts';
@@ -14,7 +22,14 @@ export { ServerBudget } from './server-budget.ts';
 export { ConnectionRegistry, DEFAULT_SHUTDOWN_TIMEOUT } from './connection-registry.ts';
 export type { ShutdownOptions, ConnectionSet } from './connection-registry.ts';
 export { SessionServer } from './session-server.ts';
-export type { ServerSessionOptions, VerifyResult, VerifyRefusal, ProtocolChooser, ConnectionHandler, ServerHandshakes } from './server-session.ts';
+export type {
+  ServerSessionOptions,
+  VerifyResult,
+  VerifyRefusal,
+  ProtocolChooser,
+  ConnectionHandler,
+  ServerHandshakes,
+} from './server-session.ts';
 export { CLIENT_OPTION_KEYS, SERVER_OPTION_KEYS, FOREIGN_OPTIONS, checkOptionKeys } from './option-keys.ts';
 export { describeTransportError } from './transport-error.ts';
 export type { TransportFailure, TransportFailureKind } from './transport-error.ts';
@@ -40,11 +55,24 @@ export type {
   ListenerOptions,
 } from './whatwg.ts';
 export { WebSocketStreamBase, createWebSocketStreamClass } from './web-socket-stream.ts';
-export type { WebSocketStreamClass, WebSocketStreamOptions, WebSocketStreamOpenInfo, WebSocketStreamCloseInfo, AbortSignalLike } from './web-socket-stream.ts';
+export type {
+  WebSocketStreamClass,
+  WebSocketStreamOptions,
+  WebSocketStreamOpenInfo,
+  WebSocketStreamCloseInfo,
+  AbortSignalLike,
+} from './web-socket-stream.ts';
 export { runAutobahnClient } from './autobahn-client.ts';
 export type { AutobahnClientOptions } from './autobahn-client.ts';
 export { Topics, createTopics, DEFAULT_BACKPRESSURE_LIMIT } from './topics.ts';
 export type { PublishOptions, TopicOptions } from './topics.ts';
 export type { Broker, BrokerLink, BrokerMember, BrokerMessage } from './broker.ts';
 export { InProcessBroker } from './in-process-broker.ts';
-export type { FetchHandler, FetchServer, FetchRequest, FetchResponse, RequestLike, ResponseLike } from './http-exchange.ts';
+export type {
+  FetchHandler,
+  FetchServer,
+  FetchRequest,
+  FetchResponse,
+  RequestLike,
+  ResponseLike,
+} from './http-exchange.ts';

@@ -37,7 +37,13 @@ const SESSION_KEYS = {
 
 /** `connect()`, `createConnection()` and the WHATWG class's options (add a new client option here). */
 export const CLIENT_OPTION_KEYS: ReadonlySet<string> = new Set(
-  Object.keys({ ...SESSION_KEYS, protocols: true, headers: true, origin: true, proxy: true } as const satisfies Keys<ClientSessionOptions>),
+  Object.keys({
+    ...SESSION_KEYS,
+    protocols: true,
+    headers: true,
+    origin: true,
+    proxy: true,
+  } as const satisfies Keys<ClientSessionOptions>),
 );
 
 /** `createServer()` and `handleUpgrade()` options (add a new server option here). */
@@ -72,7 +78,14 @@ const LIMIT_KEYS: ReadonlySet<string> = new Set(
 );
 
 const TIMEOUT_KEYS: ReadonlySet<string> = new Set(
-  Object.keys({ handshakeTimeout: true, closeTimeout: true, keepaliveInterval: true, keepaliveTimeout: true, idleTimeout: true, httpKeepAliveTimeout: true } as const satisfies Keys<Timeouts>),
+  Object.keys({
+    handshakeTimeout: true,
+    closeTimeout: true,
+    keepaliveInterval: true,
+    keepaliveTimeout: true,
+    idleTimeout: true,
+    httpKeepAliveTimeout: true,
+  } as const satisfies Keys<Timeouts>),
 );
 
 /**
@@ -83,8 +96,10 @@ export const FOREIGN_OPTIONS: Readonly<Record<string, string>> = Object.freeze({
   perMessageDeflate: 'use extensions: [permessageDeflate()] (permessageDeflate is exported by the adapter)',
   port: 'call server.listen(port, host) after createServer()',
   host: 'call server.listen(port, host) after createServer()',
-  server: "to share an http.Server, call handleUpgrade(req, socket, head, options, onConnection) from its 'upgrade' event (@ws/node)",
-  noServer: "call handleUpgrade(req, socket, head, options, onConnection) from your http server's 'upgrade' event (@ws/node)",
+  server:
+    "to share an http.Server, call handleUpgrade(req, socket, head, options, onConnection) from its 'upgrade' event (@ws/node)",
+  noServer:
+    "call handleUpgrade(req, socket, head, options, onConnection) from your http server's 'upgrade' event (@ws/node)",
   clientTracking: 'connections are always tracked: read server.connections',
   maxPayload: 'use limits: { maxMessageSize } (and limits.maxFrameSize for one frame)',
   handleProtocols: 'use protocols: (offered, request) => chosen ?? null',
@@ -118,7 +133,12 @@ const foreign = (key: string): string => (Object.hasOwn(FOREIGN_OPTIONS, key) ? 
  * `extra` (an adapter's own keys), and for `limits` and `timeouts` the same one level down.
  * `what` names the call, e.g. `'createServer()'`.
  */
-export function checkOptionKeys(options: unknown, allowed: ReadonlySet<string>, what: string, extra?: ReadonlySet<string>): void {
+export function checkOptionKeys(
+  options: unknown,
+  allowed: ReadonlySet<string>,
+  what: string,
+  extra?: ReadonlySet<string>,
+): void {
   if (typeof options !== 'object' || options === null) return; // the type check is resolveSessionOptions's
   for (const key in options) {
     if (allowed.has(key) || extra?.has(key)) continue;

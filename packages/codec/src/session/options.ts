@@ -141,13 +141,17 @@ export function resolveSessionOptions(options: SessionOptions, role: 'server' | 
     );
   }
   const maxQueuedMessages = size(options, 'maxQueuedMessages', 16);
-  if (maxQueuedMessages < 1) throw new WebSocketUsageError('INVALID_ARGUMENT', `maxQueuedMessages must be ≥ 1, got ${maxQueuedMessages}`);
+  if (maxQueuedMessages < 1)
+    throw new WebSocketUsageError('INVALID_ARGUMENT', `maxQueuedMessages must be ≥ 1, got ${maxQueuedMessages}`);
   const timeouts = options.timeouts;
   const defaults = role === 'server' ? DEFAULT_SERVER_SESSION_TIMEOUTS : DEFAULT_TIMEOUTS;
   const timeout = (name: 'idleTimeout' | 'keepaliveInterval' | 'keepaliveTimeout'): number => {
     const value = timeouts?.[name] ?? defaults[name];
     if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) {
-      throw new WebSocketUsageError('INVALID_ARGUMENT', `timeouts.${name} must be a finite number ≥ 0, got ${describe(value)}`);
+      throw new WebSocketUsageError(
+        'INVALID_ARGUMENT',
+        `timeouts.${name} must be a finite number ≥ 0, got ${describe(value)}`,
+      );
     }
     return value;
   };
@@ -157,7 +161,8 @@ export function resolveSessionOptions(options: SessionOptions, role: 'server' | 
     idleTimeout,
     keepaliveInterval,
     keepaliveTimeout: timeout('keepaliveTimeout'),
-    codecTimeouts: timeouts === undefined || timeouts === null ? undefined : { ...timeouts, idleTimeout: 0, keepaliveInterval: 0 },
+    codecTimeouts:
+      timeouts === undefined || timeouts === null ? undefined : { ...timeouts, idleTimeout: 0, keepaliveInterval: 0 },
     highWaterMark,
     lowWaterMark,
     maxBufferedAmount,

@@ -5,7 +5,13 @@
  * calls {@link openTunnel} with a read and a write over its socket, starts TLS to the origin
  * inside the tunnel for `wss:`, and hands the result to a {@link PendingTransport}.
  */
-import { ConnectTunnel, parseProxyUrl, proxyFor, type ProxyEndpoint, type ProxyEnvironment } from '../http/connect-tunnel.ts';
+import {
+  ConnectTunnel,
+  parseProxyUrl,
+  proxyFor,
+  type ProxyEndpoint,
+  type ProxyEnvironment,
+} from '../http/connect-tunnel.ts';
 import type { HttpHeaders } from '../http/headers.ts';
 
 /** The `proxy` client option: a proxy URL (`http://[user:pass@]host:port`), `'env'`, or none. */
@@ -29,7 +35,11 @@ export class ProxyError extends Error {
  * (wss) or `HTTP_PROXY` (ws) and `NO_PROXY` from `env`, either case; a URL is used as given.
  * Throws a TypeError for a malformed option.
  */
-export function resolveProxy(option: ProxyOption, target: { secure: boolean; hostname: string; port: number }, env: () => ProxyEnvironment): ProxyEndpoint | null {
+export function resolveProxy(
+  option: ProxyOption,
+  target: { secure: boolean; hostname: string; port: number },
+  env: () => ProxyEnvironment,
+): ProxyEndpoint | null {
   if (option === undefined || option === null || option === '') return null;
   if (option === 'env') return proxyFor(target, env());
   return parseProxyUrl(option);
@@ -61,7 +71,8 @@ export class TunnelReads {
   }
 
   async read(): Promise<Uint8Array | null> {
-    while (this.#chunks.length === 0 && this.#failure === null) await new Promise<void>((resolve) => (this.#wake = resolve));
+    while (this.#chunks.length === 0 && this.#failure === null)
+      await new Promise<void>((resolve) => (this.#wake = resolve));
     this.#wake = null;
     if (this.#failure !== null) throw this.#failure;
     return this.#chunks.shift() ?? null;
@@ -72,7 +83,11 @@ export class TunnelReads {
  * Ask `proxy` for a tunnel to `target` over `io`. Resolves with the bytes the proxy sent past
  * its answer (they belong to the tunnel; usually none); rejects with a {@link ProxyError}.
  */
-export async function openTunnel(io: TunnelIo, proxy: ProxyEndpoint, target: { hostname: string; port: number }): Promise<Uint8Array> {
+export async function openTunnel(
+  io: TunnelIo,
+  proxy: ProxyEndpoint,
+  target: { hostname: string; port: number },
+): Promise<Uint8Array> {
   const tunnel = new ConnectTunnel(proxy, target);
   io.write(tunnel.request);
   for (;;) {
@@ -80,6 +95,10 @@ export async function openTunnel(io: TunnelIo, proxy: ProxyEndpoint, target: { h
     const result = chunk === null ? tunnel.receiveEof() : tunnel.receiveData(chunk);
     if (result === null) continue;
     if (result.ok) return result.rest;
-    throw new ProxyError(`${result.message} (proxy ${proxy.hostname}:${proxy.port})`, result.status, result.response?.headers ?? null);
+    throw new ProxyError(
+      `${result.message} (proxy ${proxy.hostname}:${proxy.port})`,
+      result.status,
+      result.response?.headers ?? null,
+    );
   }
 }

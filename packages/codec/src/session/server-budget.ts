@@ -110,7 +110,10 @@ export class ServerBudget {
         }
       }
       const total = this.#total;
-      sessionInput.serverEvict(largest!, `the server's send buffers hold ${total} bytes, over maxServerBufferedAmount (${this.limit}); this connection had the largest backlog (${most} bytes)`);
+      sessionInput.serverEvict(
+        largest!,
+        `the server's send buffers hold ${total} bytes, over maxServerBufferedAmount (${this.limit}); this connection had the largest backlog (${most} bytes)`,
+      );
       this.report(largest!, 0); // gone (its close also reports 0: no change then)
     }
     // Within the budget again: read again (past it again, the next grace period starts).

@@ -13,7 +13,14 @@ import { resolveSessionOptions, type ResolvedSessionOptions, type SessionOptions
 import { Topics, type TopicOptions } from './topics.ts';
 import { ServerBudget } from './server-budget.ts';
 import type { PeerInfo, Transport, TransportHandlers } from './transport.ts';
-import { WebSocketConnection, driver, sessionInput, type ConnectionHooks, type Driver, type SessionRequest } from './websocket-connection.ts';
+import {
+  WebSocketConnection,
+  driver,
+  sessionInput,
+  type ConnectionHooks,
+  type Driver,
+  type SessionRequest,
+} from './websocket-connection.ts';
 import { checkFetchHost, decideUpgradeInFetch, startExchange, type FetchHandler } from './http-exchange.ts';
 import { HttpHeaders } from '../http/headers.ts';
 
@@ -106,7 +113,9 @@ function resolveOnce(options: ServerSessionOptions): Resolved {
     }
     if (verify !== undefined && verify.length >= 2) {
       // ws's `verifyClient(info, callback)`: we never call the callback, every client would hang.
-      throw new TypeError('server options: verifyClient takes (request) and returns (or resolves to) true, false, { data } or { status }; ws\'s (info, callback) form is not supported');
+      throw new TypeError(
+        "server options: verifyClient takes (request) and returns (or resolves to) true, false, { data } or { status }; ws's (info, callback) form is not supported",
+      );
     }
     const codec: ServerConnectionOptions = {
       extensions: options.extensions,
@@ -121,10 +130,13 @@ function resolveOnce(options: ServerSessionOptions): Resolved {
       http: options.fetch !== undefined,
     };
     if (options.fetch !== undefined && typeof options.fetch !== 'function') {
-      throw new TypeError(`fetch must be a function (request) => Response, got ${options.fetch === null ? 'null' : typeof options.fetch}`);
+      throw new TypeError(
+        `fetch must be a function (request) => Response, got ${options.fetch === null ? 'null' : typeof options.fetch}`,
+      );
     }
     if (options.fetch !== undefined) checkFetchHost();
-    if (options.fetchUpgrades === true && options.fetch === undefined) throw new TypeError('fetchUpgrades needs a fetch handler');
+    if (options.fetchUpgrades === true && options.fetch === undefined)
+      throw new TypeError('fetchUpgrades needs a fetch handler');
     resolved = { session, codec, budget: undefined, protocols, options };
     if (typeof options === 'object' && options !== null) resolvedCache.set(options, resolved);
   }
@@ -133,7 +145,9 @@ function resolveOnce(options: ServerSessionOptions): Resolved {
 
 /** A budget for one server's connections, or null when `maxServerBufferedAmount` is 0. */
 function makeBudget(session: ResolvedSessionOptions): ServerBudget | null {
-  return session.maxServerBufferedAmount > 0 ? new ServerBudget(session.maxServerBufferedAmount, session.serverBufferGracePeriod, session.timers) : null;
+  return session.maxServerBufferedAmount > 0
+    ? new ServerBudget(session.maxServerBufferedAmount, session.serverBufferGracePeriod, session.timers)
+    : null;
 }
 
 /** A server connection on `transport`, its handshake timer armed. */
@@ -193,17 +207,38 @@ export class ServerSession implements TransportHandlers {
   static readonly #hooks: ConnectionHooks<ServerSession> = {
     onRequest: (session, connection, request) => decide(connection, request, resolveOnce(session.#options)),
     onOpen: (session, connection) => session.#onConnection(connection, connection.request!),
-    onHttpRequest: (session, connection, head, body, peer) => startExchange(connection, head, body, session.#options.fetch!, peer, resolveOnce(session.#options).session.timers),
+    onHttpRequest: (session, connection, head, body, peer) =>
+      startExchange(
+        connection,
+        head,
+        body,
+        session.#options.fetch!,
+        peer,
+        resolveOnce(session.#options).session.timers,
+      ),
   };
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  constructor(transport: Transport, options: ServerSessionOptions<any>, onConnection: ConnectionHandler<any>, peer: PeerInfo = {}) {
+  constructor(
+    transport: Transport,
+    options: ServerSessionOptions<any>,
+    onConnection: ConnectionHandler<any>,
+    peer: PeerInfo = {},
+  ) {
     this.#options = options;
     this.#onConnection = onConnection;
     // Sessions made one by one with the same options object share one budget (a server's).
     const resolved = resolveOnce(options);
     if (resolved.budget === undefined) resolved.budget = makeBudget(resolved.session);
-    this.connection = openConnection(transport, options, this, ServerSession.#hooks, peer, options.topics ?? null, resolved.budget);
+    this.connection = openConnection(
+      transport,
+      options,
+      this,
+      ServerSession.#hooks,
+      peer,
+      options.topics ?? null,
+      resolved.budget,
+    );
     this.#driver = driver(this.connection);
   }
 
@@ -227,9 +262,14 @@ export class ServerSession implements TransportHandlers {
     const hooks: ConnectionHooks<O> = {
       onRequest: (_owner, connection, request) => decide(connection, request, resolved),
       onOpen: (owner, connection) => onOpen(owner, connection, connection.request!),
-      onHttpRequest: (_owner, connection, head, body, peer) => startExchange(connection, head, body, options.fetch!, peer, timers),
+      onHttpRequest: (_owner, connection, head, body, peer) =>
+        startExchange(connection, head, body, options.fetch!, peer, timers),
     };
-    return { open: (transport, owner, peer) => openConnection(transport, options, owner, hooks, peer, topics, budget), topics, budget };
+    return {
+      open: (transport, owner, peer) => openConnection(transport, options, owner, hooks, peer, topics, budget),
+      topics,
+      budget,
+    };
   }
 
   onData(chunk: Uint8Array): void {
@@ -260,7 +300,11 @@ export function topicsOf(options: ServerSessionOptions): Topics {
     if (!(options.topics instanceof Topics)) throw new TypeError('options.topics must come from createTopics()');
     return options.topics;
   }
-  return new Topics({ backpressureLimit: options.backpressureLimit, closeOnBackpressureLimit: options.closeOnBackpressureLimit, broker: options.broker });
+  return new Topics({
+    backpressureLimit: options.backpressureLimit,
+    closeOnBackpressureLimit: options.closeOnBackpressureLimit,
+    broker: options.broker,
+  });
 }
 
 function decide(connection: WebSocketConnection, request: SessionRequest, resolved: Resolved): void {
@@ -273,7 +317,11 @@ function decide(connection: WebSocketConnection, request: SessionRequest, resolv
       verdict = { status: 500 };
     }
   }
-  if (typeof verdict === 'object' && verdict !== null && typeof (verdict as Promise<VerifyResult>).then === 'function') {
+  if (
+    typeof verdict === 'object' &&
+    verdict !== null &&
+    typeof (verdict as Promise<VerifyResult>).then === 'function'
+  ) {
     (verdict as Promise<VerifyResult>).then(
       (result) => answer(connection, request, resolved, result),
       () => answer(connection, request, resolved, { status: 500 }),
@@ -283,11 +331,19 @@ function decide(connection: WebSocketConnection, request: SessionRequest, resolv
   answer(connection, request, resolved, verdict as VerifyResult);
 }
 
-function answer(connection: WebSocketConnection, request: SessionRequest, resolved: Resolved, verdict: VerifyResult, fetched?: { headers: HeadersInit | undefined }): void {
+function answer(
+  connection: WebSocketConnection,
+  request: SessionRequest,
+  resolved: Resolved,
+  verdict: VerifyResult,
+  fetched?: { headers: HeadersInit | undefined },
+): void {
   // The socket may have gone (or the handshake timed out) while an async verdict was pending.
   if (connection.readyState !== 'connecting') return;
   const options = resolved.options;
-  const accepted = verdict === true || (typeof verdict === 'object' && verdict !== null && !('status' in verdict) && 'data' in verdict);
+  const accepted =
+    verdict === true ||
+    (typeof verdict === 'object' && verdict !== null && !('status' in verdict) && 'data' in verdict);
   if (accepted) {
     if (verdict !== true) connection.data = (verdict as { data: unknown }).data;
     if (fetched === undefined && options.fetchUpgrades === true && options.fetch !== undefined) {
@@ -326,7 +382,13 @@ function answer(connection: WebSocketConnection, request: SessionRequest, resolv
   }
   try {
     const refusal = verdict as VerifyRefusal;
-    sessionInput.send(connection, { type: 'reject', status: refusal.status, statusText: refusal.statusText, headers: refusal.headers, body: refusal.body });
+    sessionInput.send(connection, {
+      type: 'reject',
+      status: refusal.status,
+      statusText: refusal.statusText,
+      headers: refusal.headers,
+      body: refusal.body,
+    });
   } catch {
     if (connection.readyState === 'connecting') sessionInput.send(connection, { type: 'reject', status: 500 });
   }
@@ -337,11 +399,17 @@ function serverProtocols(protocols: ServerSessionOptions['protocols']): Resolved
   if (protocols === undefined || typeof protocols === 'function') return protocols;
   const list = typeof protocols === 'string' ? [protocols] : protocols;
   if (!Array.isArray(list)) {
-    throw new WebSocketUsageError('INVALID_ARGUMENT', `protocols must be a string, a list of strings or a function, got ${describe(protocols)}`);
+    throw new WebSocketUsageError(
+      'INVALID_ARGUMENT',
+      `protocols must be a string, a list of strings or a function, got ${describe(protocols)}`,
+    );
   }
   for (const protocol of list) {
     if (typeof protocol !== 'string' || !isToken(protocol)) {
-      throw new WebSocketUsageError('INVALID_ARGUMENT', `a subprotocol must be an HTTP token (RFC 6455 §4.1), got ${describe(protocol)}`);
+      throw new WebSocketUsageError(
+        'INVALID_ARGUMENT',
+        `a subprotocol must be an HTTP token (RFC 6455 §4.1), got ${describe(protocol)}`,
+      );
     }
   }
   return Object.freeze([...list]);

@@ -6,8 +6,18 @@
  * transport) and, for a standalone server, its listener (`stopAccepting`).
  */
 import { TopicServer } from './adapter-helpers.ts';
-import { ConnectionRegistry, checkShutdownOptions, type ConnectionSet, type ShutdownOptions } from './connection-registry.ts';
-import { ServerSession, type ConnectionHandler, type ServerHandshakes, type ServerSessionOptions } from './server-session.ts';
+import {
+  ConnectionRegistry,
+  checkShutdownOptions,
+  type ConnectionSet,
+  type ShutdownOptions,
+} from './connection-registry.ts';
+import {
+  ServerSession,
+  type ConnectionHandler,
+  type ServerHandshakes,
+  type ServerSessionOptions,
+} from './server-session.ts';
 import type { PeerInfo, Transport } from './transport.ts';
 import type { WebSocketConnection } from './websocket-connection.ts';
 
@@ -29,7 +39,8 @@ export class SessionServer<T = unknown> extends TopicServer<T> {
     this.#handshakes = ServerSession.handshakes(options, SessionServer.#onOpen, this.topics);
     this.registry = new ConnectionRegistry(options.timers);
     if (onConnection !== undefined) {
-      if (typeof onConnection !== 'function') throw new TypeError('onConnection must be a function (connection, request) => void');
+      if (typeof onConnection !== 'function')
+        throw new TypeError('onConnection must be a function (connection, request) => void');
       this.on('connection', onConnection);
     }
   }

@@ -60,7 +60,13 @@ export interface TopicDelivery {
   /** Write frames made once for many; false when not written (closing, mid-fragment, backlog). */
   framed(connection: WebSocketConnection, frames: readonly Uint8Array[], bytes: number, topics: Topics): boolean;
   /** The connection frames the message itself (context takeover); same result as `framed`. */
-  own(connection: WebSocketConnection, kind: MessageKind, payload: Uint8Array, compress: boolean | undefined, topics: Topics): boolean;
+  own(
+    connection: WebSocketConnection,
+    kind: MessageKind,
+    payload: Uint8Array,
+    compress: boolean | undefined,
+    topics: Topics,
+  ): boolean;
 }
 
 let delivery: TopicDelivery;
@@ -81,7 +87,8 @@ export class Subscription {
 
 /** A topic name: a string (any, including ''), checked once at the API. */
 export function checkTopic(topic: unknown): string {
-  if (typeof topic !== 'string') throw new WebSocketUsageError('INVALID_ARGUMENT', `a topic must be a string, got ${describe(topic)}`);
+  if (typeof topic !== 'string')
+    throw new WebSocketUsageError('INVALID_ARGUMENT', `a topic must be a string, got ${describe(topic)}`);
   return topic;
 }
 
@@ -90,7 +97,10 @@ function compressOf(options: PublishOptions | boolean | undefined): boolean | un
   if (options === undefined) return undefined;
   if (typeof options === 'boolean') return options;
   if (typeof options !== 'object' || options === null) {
-    throw new WebSocketUsageError('INVALID_ARGUMENT', `publish options must be an object or a boolean (compress), got ${describe(options)}`);
+    throw new WebSocketUsageError(
+      'INVALID_ARGUMENT',
+      `publish options must be an object or a boolean (compress), got ${describe(options)}`,
+    );
   }
   return options.compress;
 }
@@ -124,19 +134,29 @@ export class Topics {
     }
     const limit = options.backpressureLimit ?? DEFAULT_BACKPRESSURE_LIMIT;
     if (typeof limit !== 'number' || !(limit >= 0) || !Number.isFinite(limit)) {
-      throw new WebSocketUsageError('INVALID_ARGUMENT', `backpressureLimit must be a finite number ≥ 0, got ${describe(limit)}`);
+      throw new WebSocketUsageError(
+        'INVALID_ARGUMENT',
+        `backpressureLimit must be a finite number ≥ 0, got ${describe(limit)}`,
+      );
     }
     const close = options.closeOnBackpressureLimit ?? false;
     if (typeof close !== 'boolean') {
-      throw new WebSocketUsageError('INVALID_ARGUMENT', `closeOnBackpressureLimit must be a boolean, got ${describe(close)}`);
+      throw new WebSocketUsageError(
+        'INVALID_ARGUMENT',
+        `closeOnBackpressureLimit must be a boolean, got ${describe(close)}`,
+      );
     }
     this.backpressureLimit = limit;
     this.closeOnBackpressureLimit = close;
     const broker = options.broker;
     if (broker !== undefined && (typeof broker !== 'object' || broker === null || typeof broker.join !== 'function')) {
-      throw new WebSocketUsageError('INVALID_ARGUMENT', `broker must be a Broker (an object with join()), got ${describe(broker)}`);
+      throw new WebSocketUsageError(
+        'INVALID_ARGUMENT',
+        `broker must be a Broker (an object with join()), got ${describe(broker)}`,
+      );
     }
-    this.#link = broker === undefined ? null : broker.join({ deliver: (topic, message) => this.#deliverRemote(topic, message) });
+    this.#link =
+      broker === undefined ? null : broker.join({ deliver: (topic, message) => this.#deliverRemote(topic, message) });
   }
 
   /** Topics with at least one subscriber here. */
@@ -160,7 +180,12 @@ export class Topics {
   }
 
   /** @internal `ws.publish`: every subscriber but `sender`. */
-  publishFrom(sender: WebSocketConnection | null, topic: string, data: SendData, options?: PublishOptions | boolean): number {
+  publishFrom(
+    sender: WebSocketConnection | null,
+    topic: string,
+    data: SendData,
+    options?: PublishOptions | boolean,
+  ): number {
     checkTopic(topic);
     const compress = compressOf(options);
     const bytes = typeof data === 'string' ? null : toBytes(data, 'data');
@@ -217,7 +242,12 @@ export class Topics {
   }
 
   /** Frame once per shared-frame key, write to every subscriber but `except`. */
-  #deliver(topic: string, data: string | Uint8Array, compress: boolean | undefined, except: WebSocketConnection | null): number {
+  #deliver(
+    topic: string,
+    data: string | Uint8Array,
+    compress: boolean | undefined,
+    except: WebSocketConnection | null,
+  ): number {
     const subscribers = this.#subscribers.get(topic);
     if (subscribers === undefined) return 0;
     const kind: MessageKind = typeof data === 'string' ? 'text' : 'binary';

@@ -39,7 +39,11 @@ const TLS_MESSAGE = /certificate|\btls\b|\bssl\b/i;
 
 /** Describe a transport's error: its kind and `words (CODE)`. */
 export function describeTransportError(error: unknown): TransportFailure {
-  const e = (typeof error === 'object' && error !== null ? error : {}) as { code?: unknown; name?: unknown; message?: unknown };
+  const e = (typeof error === 'object' && error !== null ? error : {}) as {
+    code?: unknown;
+    name?: unknown;
+    message?: unknown;
+  };
   const code = typeof e.code === 'string' && e.code !== '' ? e.code : null;
   const name = typeof e.name === 'string' && e.name !== 'Error' ? e.name : null;
   const message = typeof e.message === 'string' ? e.message : typeof error === 'string' ? error : String(error);

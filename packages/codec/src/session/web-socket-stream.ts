@@ -32,11 +32,19 @@ interface WritableController {
 }
 interface StreamHost {
   ReadableStream?: new <T>(
-    source: { pull?(controller: ReadableController<T>): Promise<void> | void; cancel?(reason: unknown): Promise<void> | void },
+    source: {
+      pull?(controller: ReadableController<T>): Promise<void> | void;
+      cancel?(reason: unknown): Promise<void> | void;
+    },
     strategy?: { highWaterMark?: number },
   ) => unknown;
   WritableStream?: new <T>(
-    sink: { start?(controller: WritableController): void; write?(chunk: T): Promise<void> | void; close?(): Promise<void> | void; abort?(reason: unknown): Promise<void> | void },
+    sink: {
+      start?(controller: WritableController): void;
+      write?(chunk: T): Promise<void> | void;
+      close?(): Promise<void> | void;
+      abort?(reason: unknown): Promise<void> | void;
+    },
     strategy?: { highWaterMark?: number },
   ) => unknown;
 }
@@ -93,7 +101,12 @@ export class WebSocketStreamBase<R = unknown, W = unknown> {
       else signal.addEventListener('abort', abort, { once: true });
     }
     this.#opened = connection.opened.then(
-      () => ({ readable: readableOf<R>(connection), writable: writableOf<W>(connection), protocol: connection.protocol, extensions: connection.extensions }),
+      () => ({
+        readable: readableOf<R>(connection),
+        writable: writableOf<W>(connection),
+        protocol: connection.protocol,
+        extensions: connection.extensions,
+      }),
       (error: unknown) => {
         throw aborted !== null ? aborted.reason : error;
       },
@@ -129,7 +142,10 @@ export class WebSocketStreamBase<R = unknown, W = unknown> {
       this.#connection.terminate();
       return;
     }
-    this.#connection.close(closeCode ?? (reason !== undefined && reason !== '' ? 1000 : undefined), closeCode === undefined && (reason === undefined || reason === '') ? undefined : reason);
+    this.#connection.close(
+      closeCode ?? (reason !== undefined && reason !== '' ? 1000 : undefined),
+      closeCode === undefined && (reason === undefined || reason === '') ? undefined : reason,
+    );
   }
 }
 
@@ -144,7 +160,9 @@ export interface WebSocketStreamClass<R = unknown, W = unknown> {
  * The adapter's `WebSocketStream`: `connect` opens a client connection (in `connecting`) for the
  * URL, as the adapter's `createConnection` does. Throws (a `TypeError`) if the host has no streams.
  */
-export function createWebSocketStreamClass<R = unknown, W = unknown>(connect: (url: string, options: ClientSessionOptions) => WebSocketConnection): WebSocketStreamClass<R, W> {
+export function createWebSocketStreamClass<R = unknown, W = unknown>(
+  connect: (url: string, options: ClientSessionOptions) => WebSocketConnection,
+): WebSocketStreamClass<R, W> {
   return class WebSocketStream extends WebSocketStreamBase<R, W> {
     constructor(url: string | { href: string }, options: WebSocketStreamOptions = {}) {
       const { protocols, signal, ...rest } = options;
@@ -174,7 +192,11 @@ function host(): Required<StreamHost> {
 }
 
 function closedError(info: SessionCloseInfo): WebSocketError {
-  return new WebSocketError(info.error ?? 'ABORTED', `the connection did not close cleanly (${info.code}${info.reason ? ` ${info.reason}` : ''})`, info.code);
+  return new WebSocketError(
+    info.error ?? 'ABORTED',
+    `the connection did not close cleanly (${info.code}${info.reason ? ` ${info.reason}` : ''})`,
+    info.code,
+  );
 }
 
 /** Close as asked by a stream's `cancel`/`abort` reason: its `closeCode` and `reason` if it has them. */
@@ -226,7 +248,11 @@ function writableOf<W>(connection: WebSocketConnection): W {
         }
         const result = connection.send(chunk);
         if (result === 'buffered') await connection.drain();
-        else if (result === 'dropped') throw new WebSocketUsageError('INVALID_STATE', 'the message was dropped: the connection closed while sending');
+        else if (result === 'dropped')
+          throw new WebSocketUsageError(
+            'INVALID_STATE',
+            'the message was dropped: the connection closed while sending',
+          );
       },
       async close() {
         if (connection.readyState === 'open') connection.close();

@@ -125,7 +125,13 @@ export interface ConnectionHooks<O> {
   /** Called just before the `open` event is dispatched. */
   onOpen?(owner: O, connection: WebSocketConnection): void;
   /** Server serving plain HTTP: a plain request arrived; returns where its body goes. */
-  onHttpRequest?(owner: O, connection: WebSocketConnection, request: RequestHead, body: boolean, peer: PeerInfo | null): HttpBodySink;
+  onHttpRequest?(
+    owner: O,
+    connection: WebSocketConnection,
+    request: RequestHead,
+    body: boolean,
+    peer: PeerInfo | null,
+  ): HttpBodySink;
 }
 
 /** @internal Built by `ServerSession` and `connectSession`. */
@@ -558,7 +564,8 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
     const promises = (this.#promises ??= { opened: null, closed: null, resolveClosed: null });
     if (promises.closed === null) {
       const info = this.#info;
-      promises.closed = info !== null ? Promise.resolve(info) : new Promise((resolve) => (promises.resolveClosed = resolve));
+      promises.closed =
+        info !== null ? Promise.resolve(info) : new Promise((resolve) => (promises.resolveClosed = resolve));
     }
     return promises.closed;
   }
@@ -586,7 +593,9 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
   /** The negotiated extensions as a `Sec-WebSocket-Extensions` value, or `''`. */
   get extensions(): string {
     const extensions = this.#codec.extensions;
-    return extensions.length === 0 ? '' : formatExtensionHeader(extensions.map((e) => ({ name: e.name, params: e.params })));
+    return extensions.length === 0
+      ? ''
+      : formatExtensionHeader(extensions.map((e) => ({ name: e.name, params: e.params })));
   }
 
   /** Server: the upgrade request. Null on a client. */
@@ -698,7 +707,8 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
 
   /** Resolves once `bufferedAmount` is at most the low-water mark (at once if it is), or the connection is gone. */
   drain(): Promise<void> {
-    if (this.#info !== null || this.#flag(DESTROYED) || this.bufferedAmount <= this.#options.lowWaterMark) return Promise.resolve();
+    if (this.#info !== null || this.#flag(DESTROYED) || this.bufferedAmount <= this.#options.lowWaterMark)
+      return Promise.resolve();
     return new Promise((resolve) => (this.#drainWaiters ??= []).push(resolve));
   }
 
@@ -765,7 +775,10 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
     const buffered = this.bufferedAmount;
     if (buffered === 0 || buffered + bytes <= topics.backpressureLimit) return true;
     if (topics.closeOnBackpressureLimit) {
-      this.#fail('BACKPRESSURE_LIMIT', `${buffered} bytes wait to be sent: a published message would pass backpressureLimit (${topics.backpressureLimit})`);
+      this.#fail(
+        'BACKPRESSURE_LIMIT',
+        `${buffered} bytes wait to be sent: a published message would pass backpressureLimit (${topics.backpressureLimit})`,
+      );
     }
     return false;
   }
@@ -791,9 +804,13 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
    * not taken wait for the next consumer. One loop at a time.
    */
   [Symbol.asyncIterator](): AsyncIterableIterator<Message> {
-    if (this.#queue !== null) throw new WebSocketUsageError('INVALID_STATE', 'this connection is already being iterated');
+    if (this.#queue !== null)
+      throw new WebSocketUsageError('INVALID_STATE', 'this connection is already being iterated');
     if (!this.#flag(ASSEMBLE)) {
-      throw new WebSocketUsageError('INVALID_STATE', "iteration needs whole messages: listen to 'fragment' events when assembleMessages is false");
+      throw new WebSocketUsageError(
+        'INVALID_STATE',
+        "iteration needs whole messages: listen to 'fragment' events when assembleMessages is false",
+      );
     }
     const queue = new MessageQueue(this.#options.maxQueuedMessages, (full) => {
       this.#set(QUEUE_PAUSED, full);
@@ -801,7 +818,8 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
       if (!full) this.#scheduleFlush(); // take the events the codec kept meanwhile
     });
     this.#queue = queue;
-    if (this.#flag(HOLDING)) this.#scheduleFlush(); // it ends the queue too, once closed and delivered
+    if (this.#flag(HOLDING))
+      this.#scheduleFlush(); // it ends the queue too, once closed and delivered
     else if (this.#info !== null) queue.end();
     const release = (): void => {
       if (this.#queue === queue) this.#queue = null;
@@ -871,7 +889,10 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
       trouble.error ??= 'TRANSPORT_ERROR';
       trouble.cause = error;
       trouble.lastProblem = describeTransportError(error).text;
-      this.emit('error', new WebSocketError('TRANSPORT_ERROR', `the connection failed: ${trouble.lastProblem}`, null, error));
+      this.emit(
+        'error',
+        new WebSocketError('TRANSPORT_ERROR', `the connection failed: ${trouble.lastProblem}`, null, error),
+      );
     }
     if (!this.#flag(EOF)) {
       this.#flags |= EOF;
@@ -885,7 +906,10 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
   #mayWrite(what: string): boolean {
     const state = this.#codec.state;
     if (state === 'handshake' || state === 'awaiting-accept') {
-      throw new WebSocketUsageError('INVALID_STATE', `${what}() before the connection is open: await connection.opened first`);
+      throw new WebSocketUsageError(
+        'INVALID_STATE',
+        `${what}() before the connection is open: await connection.opened first`,
+      );
     }
     return state === 'open' && !this.#flag(TERMINATED);
   }
@@ -1010,7 +1034,8 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
   #hold(item: Message | FragmentEvent): void {
     const held = (this.#held ??= new Fifo());
     // Closing at the application's request, with the bound reached and nobody reading: dropped.
-    if ((this.#flags & LOCAL_CLOSE) !== 0 && held.length >= this.#options.maxQueuedMessages && !this.#hasConsumer()) return;
+    if ((this.#flags & LOCAL_CLOSE) !== 0 && held.length >= this.#options.maxQueuedMessages && !this.#hasConsumer())
+      return;
     held.push(item);
     this.#flags |= HOLDING;
     this.#checkHeldFull(held);
@@ -1030,7 +1055,8 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
   }
 
   protected override listenerAdded(type: string): void {
-    if ((this.#flags & HOLDING) !== 0 && type === ((this.#flags & ASSEMBLE) !== 0 ? 'message' : 'fragment')) this.#scheduleFlush();
+    if ((this.#flags & HOLDING) !== 0 && type === ((this.#flags & ASSEMBLE) !== 0 ? 'message' : 'fragment'))
+      this.#scheduleFlush();
   }
 
   /** Deliver the held messages on a microtask: the code that attached a consumer finishes first. */
@@ -1189,7 +1215,10 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
         this.#codec.holdPongs(true);
       }
       if (buffered > options.maxBufferedAmount) {
-        this.#fail('SEND_BUFFER_OVERFLOW', `${buffered} bytes wait to be sent, over maxBufferedAmount (${options.maxBufferedAmount}): the peer is not reading`);
+        this.#fail(
+          'SEND_BUFFER_OVERFLOW',
+          `${buffered} bytes wait to be sent, over maxBufferedAmount (${options.maxBufferedAmount}): the peer is not reading`,
+        );
         return;
       }
       if (this.#budget !== null && buffered !== this.#reported) this.#report(buffered);
@@ -1253,7 +1282,10 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
     const now = this.#options.clock();
     if (this.#drainDeadline >= 0 && now >= this.#drainDeadline) {
       if (this.bufferedAmount > this.#options.highWaterMark) {
-        this.#fail('DRAIN_TIMEOUT', `bufferedAmount stayed above highWaterMark (${this.#options.highWaterMark}) for ${this.#options.drainTimeout} ms`);
+        this.#fail(
+          'DRAIN_TIMEOUT',
+          `bufferedAmount stayed above highWaterMark (${this.#options.highWaterMark}) for ${this.#options.drainTimeout} ms`,
+        );
         return;
       }
       this.#drainDeadline = -1;
@@ -1266,13 +1298,18 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
   /** The next idle or keepalive deadline; none while reading is paused or once not open. */
   #liveDeadline(): number {
     const live = this.#live;
-    if (live === null || this.#flag(TRANSPORT_PAUSED) || this.#flag(TERMINATED) || this.#codec.state !== 'open') return Infinity;
+    if (live === null || this.#flag(TRANSPORT_PAUSED) || this.#flag(TERMINATED) || this.#codec.state !== 'open')
+      return Infinity;
     const options = this.#options;
     let deadline = Infinity;
     if (options.keepaliveInterval > 0) {
-      deadline = live.pingAt < 0 ? live.received + options.keepaliveInterval : Math.max(live.pingAt, live.moved) + options.keepaliveTimeout;
+      deadline =
+        live.pingAt < 0
+          ? live.received + options.keepaliveInterval
+          : Math.max(live.pingAt, live.moved) + options.keepaliveTimeout;
     }
-    if (options.idleTimeout > 0) deadline = Math.min(deadline, Math.max(live.received, live.active) + options.idleTimeout);
+    if (options.idleTimeout > 0)
+      deadline = Math.min(deadline, Math.max(live.received, live.active) + options.idleTimeout);
     return deadline;
   }
 
@@ -1340,7 +1377,9 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
   }
 
   #applyFlow(): void {
-    const pause = (this.#flag(USER_PAUSED | SERVER_PAUSED) || (this.#flag(RECEIVE_FULL) && !this.#flag(LOCAL_CLOSE))) && this.#info === null;
+    const pause =
+      (this.#flag(USER_PAUSED | SERVER_PAUSED) || (this.#flag(RECEIVE_FULL) && !this.#flag(LOCAL_CLOSE))) &&
+      this.#info === null;
     if (pause === this.#flag(TRANSPORT_PAUSED)) return;
     this.#set(TRANSPORT_PAUSED, pause);
     if (pause) {
@@ -1360,7 +1399,10 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
 
   #finish(codecInfo: CloseInfo): void {
     const trouble = this.#troubleState;
-    const info: SessionCloseInfo = { ...codecInfo, error: trouble?.error ?? codecInfo.error ?? trouble?.timeoutError ?? null };
+    const info: SessionCloseInfo = {
+      ...codecInfo,
+      error: trouble?.error ?? codecInfo.error ?? trouble?.timeoutError ?? null,
+    };
     if (trouble !== null && trouble.cause !== undefined) info.cause = trouble.cause;
     this.#info = info;
     const topics = this.#topics;
@@ -1391,7 +1433,11 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
     const rejection = this.#hs!.rejection;
     if (rejection !== null) {
       const { status, statusText, headers } = rejection.response;
-      return new HandshakeError(code, `the server refused the upgrade: ${status} ${statusText}`.trimEnd(), { status, headers, body: rejection.body });
+      return new HandshakeError(code, `the server refused the upgrade: ${status} ${statusText}`.trimEnd(), {
+        status,
+        headers,
+        body: rejection.body,
+      });
     }
     const response = this.#codec.response;
     const url = this.#codec.url;
@@ -1399,9 +1445,16 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
       code === 'ABORTED'
         ? 'the connection was closed before the handshake completed'
         : code === 'TRANSPORT_ERROR' && url !== null
-          ? handshakeTransportMessage(trouble!.cause, url.hostname.includes(':') ? `[${url.hostname}]:${url.port}` : `${url.hostname}:${url.port}`)
+          ? handshakeTransportMessage(
+              trouble!.cause,
+              url.hostname.includes(':') ? `[${url.hostname}]:${url.port}` : `${url.hostname}:${url.port}`,
+            )
           : trouble?.lastProblem || code;
-    return new HandshakeError(code, message, { status: response?.status ?? null, headers: response?.headers ?? null, cause: trouble?.cause });
+    return new HandshakeError(code, message, {
+      status: response?.status ?? null,
+      headers: response?.headers ?? null,
+      cause: trouble?.cause,
+    });
   }
 
   #buildRequest(request: HandshakeRequest, peer: PeerInfo | null): SessionRequest {

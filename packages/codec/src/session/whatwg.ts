@@ -73,7 +73,11 @@ class StandInEventTarget implements EventTargetLike {
 
   removeEventListener(type: string, listener: Listener | null): void {
     const list = this.#listeners.get(type);
-    if (list !== undefined) this.#listeners.set(type, list.filter((entry) => entry.listener !== listener));
+    if (list !== undefined)
+      this.#listeners.set(
+        type,
+        list.filter((entry) => entry.listener !== listener),
+      );
   }
 
   dispatchEvent(event: EventLike): boolean {
@@ -187,7 +191,8 @@ const CLOSING = 2;
 const CLOSED = 3;
 
 function toArrayBuffer(data: Uint8Array): ArrayBuffer {
-  if (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer) return data.buffer;
+  if (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer)
+    return data.buffer;
   // Copy with the Uint8Array constructor: a Node.js buffer's slice() is a view, not a copy.
   return new Uint8Array(data).buffer as ArrayBuffer;
 }
@@ -249,7 +254,11 @@ export class WhatwgWebSocket extends EventTargetBase {
   #handlers: Partial<Record<HandlerName, { value: unknown; wrapper: (event: EventLike) => void }>> = {};
 
   /** @internal Use a class from `createWebSocketClass` (e.g. an adapter's `WebSocket`). */
-  constructor(url: string | { href: string }, protocols: string | readonly string[] | WebSocketInit | undefined, config: Config) {
+  constructor(
+    url: string | { href: string },
+    protocols: string | readonly string[] | WebSocketInit | undefined,
+    config: Config,
+  ) {
     super();
     this.#config = config;
     this.#binaryType = config.defaultBinaryType;
@@ -263,8 +272,12 @@ export class WhatwgWebSocket extends EventTargetBase {
     this.#url = `${scheme}://${parsed.hostHeader}${parsed.target}`;
     this.#origin = `${parsed.secure ? 'https' : 'http'}://${parsed.hostHeader}`;
 
-    const init: WebSocketInit = typeof protocols === 'object' && protocols !== null && !Array.isArray(protocols) ? { ...(protocols as WebSocketInit) } : { protocols: protocols as string | readonly string[] | undefined };
-    const list = init.protocols === undefined ? [] : typeof init.protocols === 'string' ? [init.protocols] : [...init.protocols];
+    const init: WebSocketInit =
+      typeof protocols === 'object' && protocols !== null && !Array.isArray(protocols)
+        ? { ...(protocols as WebSocketInit) }
+        : { protocols: protocols as string | readonly string[] | undefined };
+    const list =
+      init.protocols === undefined ? [] : typeof init.protocols === 'string' ? [init.protocols] : [...init.protocols];
     const seen = new Set<string>();
     for (const protocol of list) {
       const lower = foldAscii(String(protocol));
@@ -284,7 +297,8 @@ export class WhatwgWebSocket extends EventTargetBase {
     } catch (error) {
       // A wrong option (an unknown key, a bad value) is the caller's mistake: thrown here, as a
       // bad URL or subprotocol is. Anything else (no route…) fails the connection.
-      if (error instanceof TypeError || error instanceof RangeError || error instanceof WebSocketUsageError) throw error;
+      if (error instanceof TypeError || error instanceof RangeError || error instanceof WebSocketUsageError)
+        throw error;
       microtask(() => this.#failBeforeConnection(error));
       return;
     }
@@ -379,7 +393,8 @@ export class WhatwgWebSocket extends EventTargetBase {
     }
     if (reason !== undefined) {
       reason = String(reason);
-      if (utf8ByteLength(reason) > 123) throw domException('close reason must be at most 123 UTF-8 bytes', 'SyntaxError');
+      if (utf8ByteLength(reason) > 123)
+        throw domException('close reason must be at most 123 UTF-8 bytes', 'SyntaxError');
     }
     if (this.#state === CLOSING || this.#state === CLOSED) return;
     const wasConnecting = this.#state === CONNECTING;
@@ -423,17 +438,26 @@ export class WhatwgWebSocket extends EventTargetBase {
     });
     connection.on('error', (error) => (this.#lastError = error));
     connection.on('close', (info) => this.#onClose(connection, info));
-    if (connection.readyState === 'closed' && connection.closeInfo !== null) this.#onClose(connection, connection.closeInfo);
+    if (connection.readyState === 'closed' && connection.closeInfo !== null)
+      this.#onClose(connection, connection.closeInfo);
   }
 
   #onClose(connection: WebSocketConnection, info: SessionCloseInfo): void {
-    const failed = this.#failed || this.#state === CONNECTING || (info.error !== null && info.error !== 'TRANSPORT_ERROR');
-    const error = failed ? (this.#failure ?? sessionInput.openError(connection) ?? this.#lastError ?? closeError(info)) : null;
+    const failed =
+      this.#failed || this.#state === CONNECTING || (info.error !== null && info.error !== 'TRANSPORT_ERROR');
+    const error = failed
+      ? (this.#failure ?? sessionInput.openError(connection) ?? this.#lastError ?? closeError(info))
+      : null;
     this.#fireClose(error, info.code, info.reason, info.wasClean);
   }
 
   #failBeforeConnection(error: unknown): void {
-    const reason = error instanceof Error ? error : new Error(`could not connect to ${this.#url}: ${typeof error === 'string' ? error : describe(error)}`, { cause: error });
+    const reason =
+      error instanceof Error
+        ? error
+        : new Error(`could not connect to ${this.#url}: ${typeof error === 'string' ? error : describe(error)}`, {
+            cause: error,
+          });
     this.#fireClose(reason, 1006, '', false);
   }
 
@@ -453,7 +477,9 @@ export class WhatwgWebSocket extends EventTargetBase {
     const outbox = this.#outbox!;
     while (outbox.length > 0 && this.#outbox === outbox) {
       const item = outbox[0];
-      const data = isBlob(item) ? new Uint8Array(await item.arrayBuffer()) : (item as string | ArrayBuffer | ArrayBufferView);
+      const data = isBlob(item)
+        ? new Uint8Array(await item.arrayBuffer())
+        : (item as string | ArrayBuffer | ArrayBufferView);
       if (this.#outbox !== outbox) return; // closed meanwhile: stays counted, as the standard says
       outbox.shift();
       this.#extraBuffered -= byteLength(data);
@@ -494,10 +520,26 @@ function closeError(info: SessionCloseInfo): Error {
 
 // The standard's listener types for `addEventListener` (merged into the class's type).
 export interface WhatwgWebSocket {
-  addEventListener<K extends keyof WebSocketEventMap>(type: K, listener: Handler<WebSocketEventMap[K]> | { handleEvent(event: WebSocketEventMap[K]): unknown } | null, options?: boolean | ListenerOptions): void;
-  addEventListener(type: string, listener: Handler<WebSocketEvent> | { handleEvent(event: WebSocketEvent): unknown } | null, options?: boolean | ListenerOptions): void;
-  removeEventListener<K extends keyof WebSocketEventMap>(type: K, listener: Handler<WebSocketEventMap[K]> | { handleEvent(event: WebSocketEventMap[K]): unknown } | null, options?: boolean | ListenerOptions): void;
-  removeEventListener(type: string, listener: Handler<WebSocketEvent> | { handleEvent(event: WebSocketEvent): unknown } | null, options?: boolean | ListenerOptions): void;
+  addEventListener<K extends keyof WebSocketEventMap>(
+    type: K,
+    listener: Handler<WebSocketEventMap[K]> | { handleEvent(event: WebSocketEventMap[K]): unknown } | null,
+    options?: boolean | ListenerOptions,
+  ): void;
+  addEventListener(
+    type: string,
+    listener: Handler<WebSocketEvent> | { handleEvent(event: WebSocketEvent): unknown } | null,
+    options?: boolean | ListenerOptions,
+  ): void;
+  removeEventListener<K extends keyof WebSocketEventMap>(
+    type: K,
+    listener: Handler<WebSocketEventMap[K]> | { handleEvent(event: WebSocketEventMap[K]): unknown } | null,
+    options?: boolean | ListenerOptions,
+  ): void;
+  removeEventListener(
+    type: string,
+    listener: Handler<WebSocketEvent> | { handleEvent(event: WebSocketEvent): unknown } | null,
+    options?: boolean | ListenerOptions,
+  ): void;
 }
 
 for (const [name, value] of Object.entries({ CONNECTING, OPEN, CLOSING, CLOSED })) {
@@ -515,12 +557,20 @@ export interface WebSocketClass {
 }
 
 /** A WHATWG `WebSocket` class over `connect` (an adapter's: socket, TLS, session). */
-export function createWebSocketClass(options: WebSocketClassOptions | WebSocketClassOptions['connect']): WebSocketClass {
-  const { connect, binaryTypes = {}, defaultBinaryType } = typeof options === 'function' ? { connect: options } : options;
-  if (typeof connect !== 'function') throw new WebSocketUsageError('INVALID_ARGUMENT', 'createWebSocketClass needs a connect function');
+export function createWebSocketClass(
+  options: WebSocketClassOptions | WebSocketClassOptions['connect'],
+): WebSocketClass {
+  const {
+    connect,
+    binaryTypes = {},
+    defaultBinaryType,
+  } = typeof options === 'function' ? { connect: options } : options;
+  if (typeof connect !== 'function')
+    throw new WebSocketUsageError('INVALID_ARGUMENT', 'createWebSocketClass needs a connect function');
   const types = { ...BUILT_IN_TYPES, ...binaryTypes };
   const fallback = defaultBinaryType ?? ('blob' in types ? 'blob' : 'arraybuffer');
-  if (!Object.hasOwn(types, fallback)) throw new WebSocketUsageError('INVALID_ARGUMENT', `unknown default binaryType ${fallback}`);
+  if (!Object.hasOwn(types, fallback))
+    throw new WebSocketUsageError('INVALID_ARGUMENT', `unknown default binaryType ${fallback}`);
   const config: Config = { connect, binaryTypes: types, defaultBinaryType: fallback };
   return class WebSocket extends WhatwgWebSocket {
     constructor(url: string | { href: string }, protocols?: string | readonly string[] | WebSocketInit) {

@@ -24,7 +24,10 @@ export function parseFlags<T extends Record<string, string>>(argv: readonly stri
 }
 
 /** The server options {@link serverFlagOptions} can set. */
-export type ServerFlagOptions = Pick<ServerSessionOptions, 'limits' | 'timeouts' | 'highWaterMark' | 'maxBufferedAmount' | 'maxServerBufferedAmount' | 'serverBufferGracePeriod'>;
+export type ServerFlagOptions = Pick<
+  ServerSessionOptions,
+  'limits' | 'timeouts' | 'highWaterMark' | 'maxBufferedAmount' | 'maxServerBufferedAmount' | 'serverBufferGracePeriod'
+>;
 
 /**
  * Each server flag and the option it sets: `[group, option]`, the group being `limits`,

@@ -44,7 +44,11 @@ export class ConnectionPair {
   constructor(options: PairOptions = {}) {
     this.clock = options.clock ?? new FakeClock();
     const base = { clock: this.clock.now };
-    this.client = Connection.client(options.url ?? 'ws://example.test/chat', { random: seededRandom(), ...base, ...options.client });
+    this.client = Connection.client(options.url ?? 'ws://example.test/chat', {
+      random: seededRandom(),
+      ...base,
+      ...options.client,
+    });
     this.server = Connection.server({ ...base, ...options.server });
     this.#answer = options.answer === undefined ? { type: 'accept' } : options.answer;
     this.#chunker = options.chunker ?? null;
@@ -88,7 +92,9 @@ export class ConnectionPair {
     const end = this.clock.now() + ms;
     for (let i = 0; i < 1000; i++) {
       this.pump();
-      const deadlines = [this.client.nextDeadline(), this.server.nextDeadline()].filter((d): d is number => d !== null && d <= end);
+      const deadlines = [this.client.nextDeadline(), this.server.nextDeadline()].filter(
+        (d): d is number => d !== null && d <= end,
+      );
       if (deadlines.length === 0) break;
       this.clock.set(Math.max(this.clock.now(), Math.min(...deadlines)));
       this.client.tick();

@@ -2,9 +2,14 @@
 // that reports the longest back-reference a stream uses, and a bit writer to hand-craft streams
 // (bombs, bad distances) that no compressor would produce.
 
-const LBASE = [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258];
+const LBASE = [
+  3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258,
+];
 const LEXT = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0];
-const DBASE = [1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577];
+const DBASE = [
+  1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145,
+  8193, 12289, 16385, 24577,
+];
 const DEXT = [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13];
 /** The order code-length code lengths are sent in (RFC 1951 §3.2.7). */
 export const CLORDER = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
@@ -148,11 +153,13 @@ export class BitWriter {
     this.#bytes = new Uint8Array(capacity);
   }
   bits(value: number, count: number): this {
-    for (let i = 0; i < count; i++, this.#pos++) if ((value >> i) & 1) this.#bytes[this.#pos >> 3]! |= 1 << (this.#pos & 7);
+    for (let i = 0; i < count; i++, this.#pos++)
+      if ((value >> i) & 1) this.#bytes[this.#pos >> 3]! |= 1 << (this.#pos & 7);
     return this;
   }
   code(code: number, length: number): this {
-    for (let i = length - 1; i >= 0; i--, this.#pos++) if ((code >> i) & 1) this.#bytes[this.#pos >> 3]! |= 1 << (this.#pos & 7);
+    for (let i = length - 1; i >= 0; i--, this.#pos++)
+      if ((code >> i) & 1) this.#bytes[this.#pos >> 3]! |= 1 << (this.#pos & 7);
     return this;
   }
   /** `count` zero bits. */
@@ -175,7 +182,9 @@ export class BitWriter {
 export function deflateBomb(repeats: number): Uint8Array {
   const w = new BitWriter(Math.ceil(repeats / 4) + 64);
   w.bits(0, 1).bits(2, 2); // not final, dynamic Huffman
-  w.bits(286 - 257, 5).bits(1 - 1, 5).bits(18 - 4, 4); // HLIT 286, HDIST 1, HCLEN 18
+  w.bits(286 - 257, 5)
+    .bits(1 - 1, 5)
+    .bits(18 - 4, 4); // HLIT 286, HDIST 1, HCLEN 18
   const codeLengthLengths: Record<number, number> = { 18: 1, 1: 2, 2: 2 }; // codes: 18 → 0, 1 → 10, 2 → 11
   for (let i = 0; i < 18; i++) w.bits(codeLengthLengths[CLORDER[i]!] ?? 0, 3);
   const zerosRun = (count: number): void => void w.code(0b0, 1).bits(count - 11, 7);

@@ -16,7 +16,11 @@ function lengthBytes(n: number, maskBit: number): Uint8Array {
 }
 
 /** A frame as a client sends it (masked). `b0` is FIN|RSV|opcode, e.g. 0x81 for a final text frame. */
-export function clientFrame(b0: number, payload: Uint8Array | string = new Uint8Array(0), key: Uint8Array = KEY): Uint8Array {
+export function clientFrame(
+  b0: number,
+  payload: Uint8Array | string = new Uint8Array(0),
+  key: Uint8Array = KEY,
+): Uint8Array {
   const data = typeof payload === 'string' ? encodeUtf8(payload) : payload;
   const masked = data.map((byte: number, i: number) => byte ^ key[i % 4]!);
   return concat([Uint8Array.of(b0), lengthBytes(data.length, 0x80), key, masked]);
@@ -54,7 +58,9 @@ export function openClient(options: ClientConnectionOptions = {}): Connection {
   // With a random source that leaves bytes zero, the key is 16 zero bytes.
   client.takeOutput();
   client.receiveData(
-    ascii('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ICX+Yqv66kxgM0FcWaLWlFLwTAI=\r\n\r\n'),
+    ascii(
+      'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ICX+Yqv66kxgM0FcWaLWlFLwTAI=\r\n\r\n',
+    ),
   );
   const events = client.takeEvents();
   if (events[0]?.type !== 'open') throw new Error(`client did not open: ${JSON.stringify(events)}`);

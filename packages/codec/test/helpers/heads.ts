@@ -12,7 +12,10 @@ export function latin1(text: string): Uint8Array {
 }
 
 /** Parses a head, checking every split and one byte at a time give the same. */
-export function parseHead<K extends 'request' | 'response'>(kind: K, data: Uint8Array): K extends 'request' ? RequestHead : ResponseHead {
+export function parseHead<K extends 'request' | 'response'>(
+  kind: K,
+  data: Uint8Array,
+): K extends 'request' ? RequestHead : ResponseHead {
   type H = K extends 'request' ? RequestHead : ResponseHead;
   let first: H | null = null;
   let firstJson = '';

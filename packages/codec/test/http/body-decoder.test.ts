@@ -27,12 +27,30 @@ describe('requestFraming', () => {
 
   // Each of these is a way to make two parsers disagree on where a body ends (smuggling).
   it.each([
-    ['Content-Length and Transfer-Encoding', [['Content-Length', '5'], ['Transfer-Encoding', 'chunked']]],
+    [
+      'Content-Length and Transfer-Encoding',
+      [
+        ['Content-Length', '5'],
+        ['Transfer-Encoding', 'chunked'],
+      ],
+    ],
     ['Transfer-Encoding: gzip', [['Transfer-Encoding', 'gzip']]],
     ['Transfer-Encoding: gzip, chunked', [['Transfer-Encoding', 'gzip, chunked']]],
-    ['two Transfer-Encoding fields', [['Transfer-Encoding', 'chunked'], ['Transfer-Encoding', 'chunked']]],
+    [
+      'two Transfer-Encoding fields',
+      [
+        ['Transfer-Encoding', 'chunked'],
+        ['Transfer-Encoding', 'chunked'],
+      ],
+    ],
     ['Transfer-Encoding: chunked with junk', [['Transfer-Encoding', 'chunked, identity']]],
-    ['two Content-Length fields', [['Content-Length', '5'], ['Content-Length', '5']]],
+    [
+      'two Content-Length fields',
+      [
+        ['Content-Length', '5'],
+        ['Content-Length', '5'],
+      ],
+    ],
     ['a Content-Length list', [['Content-Length', '5, 5']]],
     ['a signed Content-Length', [['Content-Length', '+5']]],
     ['a hex Content-Length', [['Content-Length', '0x5']]],
@@ -47,7 +65,10 @@ describe('requestFraming', () => {
   });
 
   it('refuses a declared length over the limit with 413', () => {
-    expect(requestFraming(head([['Content-Length', '101']]), 100)).toMatchObject({ code: 'BODY_TOO_LARGE', status: 413 });
+    expect(requestFraming(head([['Content-Length', '101']]), 100)).toMatchObject({
+      code: 'BODY_TOO_LARGE',
+      status: 413,
+    });
     expect(requestFraming(head([['Content-Length', '100']]), 100)).toEqual({ type: 'length', length: 100 });
   });
 });
@@ -69,7 +90,14 @@ function decode(framing: { type: 'length'; length: number } | { type: 'chunked' 
 function decodeAll(framing: { type: 'length'; length: number } | { type: 'chunked' }, wire: string, max = 1000) {
   const data = latin1(wire);
   const whole = decode(framing, [data], max);
-  for (const chunks of splits(data)) expect(decode(framing, chunks.filter((c) => c.length > 0), max)).toEqual(whole);
+  for (const chunks of splits(data))
+    expect(
+      decode(
+        framing,
+        chunks.filter((c) => c.length > 0),
+        max,
+      ),
+    ).toEqual(whole);
   return whole;
 }
 
@@ -77,7 +105,10 @@ const CHUNKED = { type: 'chunked' } as const;
 
 describe('BodyDecoder', () => {
   it('a Content-Length body, and the next request after it', () => {
-    expect(decodeAll({ type: 'length', length: 5 }, 'helloGET / HTTP/1.1\r\n')).toEqual({ body: 'hello', rest: 'GET / HTTP/1.1\r\n' });
+    expect(decodeAll({ type: 'length', length: 5 }, 'helloGET / HTTP/1.1\r\n')).toEqual({
+      body: 'hello',
+      rest: 'GET / HTTP/1.1\r\n',
+    });
     expect(decodeAll({ type: 'length', length: 5 }, 'hel')).toEqual({ body: 'hel', incomplete: true });
   });
 
@@ -102,7 +133,11 @@ describe('BodyDecoder', () => {
   });
 
   it('refuses a chunked body over the limit with 413, before reading its data', () => {
-    expect(decodeAll(CHUNKED, '5\r\nhello\r\n6\r\nhello!\r\n0\r\n\r\n', 10)).toMatchObject({ error: 'BODY_TOO_LARGE', status: 413, body: 'hello' });
+    expect(decodeAll(CHUNKED, '5\r\nhello\r\n6\r\nhello!\r\n0\r\n\r\n', 10)).toMatchObject({
+      error: 'BODY_TOO_LARGE',
+      status: 413,
+      body: 'hello',
+    });
     expect(decodeAll(CHUNKED, 'FFFFFFFFFFFFFFFFFFFF\r\n', 10)).toMatchObject({ error: 'BODY_TOO_LARGE', status: 413 });
   });
 

@@ -11,10 +11,17 @@ const TARGET = { hostname: 'example.com', port: 443 };
 
 describe('ConnectTunnel (RFC 9110 §9.3.6)', () => {
   it('asks for host:port with a matching Host, and Basic credentials only when the proxy URL has them', () => {
-    expect(decodeLatin1(new ConnectTunnel({ hostname: 'proxy', port: 3128 }, TARGET).request)).toBe('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
-    const withAuth = new ConnectTunnel(parseProxyUrl('http://Aladdin:open%20sesame@proxy:3128'), { hostname: '::1', port: 8080 });
+    expect(decodeLatin1(new ConnectTunnel({ hostname: 'proxy', port: 3128 }, TARGET).request)).toBe(
+      'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n',
+    );
+    const withAuth = new ConnectTunnel(parseProxyUrl('http://Aladdin:open%20sesame@proxy:3128'), {
+      hostname: '::1',
+      port: 8080,
+    });
     // RFC 7617's example credentials: "Aladdin:open sesame".
-    expect(decodeLatin1(withAuth.request)).toBe('CONNECT [::1]:8080 HTTP/1.1\r\nHost: [::1]:8080\r\nProxy-Authorization: Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==\r\n\r\n');
+    expect(decodeLatin1(withAuth.request)).toBe(
+      'CONNECT [::1]:8080 HTTP/1.1\r\nHost: [::1]:8080\r\nProxy-Authorization: Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==\r\n\r\n',
+    );
   });
 
   it('a 2xx opens the tunnel, whatever the split; bytes after the head belong to the tunnel', () => {
@@ -38,12 +45,20 @@ describe('ConnectTunnel (RFC 9110 §9.3.6)', () => {
   });
 
   it('anything else fails with the status in the message; 407 says how to give credentials', () => {
-    const forbidden = new ConnectTunnel({ hostname: 'p', port: 1 }, TARGET).receiveData(ascii('HTTP/1.1 403 Filtered\r\nContent-Length: 0\r\n\r\n'));
+    const forbidden = new ConnectTunnel({ hostname: 'p', port: 1 }, TARGET).receiveData(
+      ascii('HTTP/1.1 403 Filtered\r\nContent-Length: 0\r\n\r\n'),
+    );
     expect(forbidden).toMatchObject({ ok: false, status: 403, statusText: 'Filtered' });
     expect(forbidden?.ok === false && forbidden.message).toBe('the proxy refused the tunnel: 403 Filtered');
-    const auth = new ConnectTunnel({ hostname: 'p', port: 1 }, TARGET).receiveData(ascii('HTTP/1.1 407 Proxy Authentication Required\r\n\r\n'));
-    expect(auth?.ok === false && auth.message).toMatch(/407 Proxy Authentication Required \(give credentials as http:\/\/user:password@host:port\)/);
-    const refused = new ConnectTunnel({ hostname: 'p', port: 1, username: 'u', password: 'p' }, TARGET).receiveData(ascii('HTTP/1.1 407 No\r\n\r\n'));
+    const auth = new ConnectTunnel({ hostname: 'p', port: 1 }, TARGET).receiveData(
+      ascii('HTTP/1.1 407 Proxy Authentication Required\r\n\r\n'),
+    );
+    expect(auth?.ok === false && auth.message).toMatch(
+      /407 Proxy Authentication Required \(give credentials as http:\/\/user:password@host:port\)/,
+    );
+    const refused = new ConnectTunnel({ hostname: 'p', port: 1, username: 'u', password: 'p' }, TARGET).receiveData(
+      ascii('HTTP/1.1 407 No\r\n\r\n'),
+    );
     expect(refused?.ok === false && refused.message).toMatch(/credentials were refused/);
   });
 
@@ -54,7 +69,10 @@ describe('ConnectTunnel (RFC 9110 §9.3.6)', () => {
     expect(big.receiveData(ascii(`HTTP/1.1 200 OK\r\nX: ${'a'.repeat(100)}\r\n\r\n`))).toMatchObject({ ok: false });
     const cut = new ConnectTunnel({ hostname: 'p', port: 1 }, TARGET);
     expect(cut.receiveData(ascii('HTTP/1.1 200'))).toBeNull();
-    expect(cut.receiveEof()).toMatchObject({ ok: false, message: 'the proxy closed the connection before answering CONNECT' });
+    expect(cut.receiveEof()).toMatchObject({
+      ok: false,
+      message: 'the proxy closed the connection before answering CONNECT',
+    });
     // Once decided, more bytes or EOF do not change the result.
     expect(cut.receiveData(ascii(' OK\r\n\r\n'))).toMatchObject({ ok: false });
   });
@@ -75,7 +93,12 @@ describe('parseProxyUrl', () => {
     expect(parseProxyUrl('http://proxy.corp:3128')).toEqual({ hostname: 'proxy.corp', port: 3128 });
     expect(parseProxyUrl('http://PROXY.corp/')).toEqual({ hostname: 'proxy.corp', port: 80 });
     expect(parseProxyUrl('http://[::1]:8080')).toEqual({ hostname: '::1', port: 8080 });
-    expect(parseProxyUrl('http://u%40x:p%3Aw@h:1')).toEqual({ hostname: 'h', port: 1, username: 'u@x', password: 'p:w' });
+    expect(parseProxyUrl('http://u%40x:p%3Aw@h:1')).toEqual({
+      hostname: 'h',
+      port: 1,
+      username: 'u@x',
+      password: 'p:w',
+    });
     expect(parseProxyUrl('http://user@h:1')).toEqual({ hostname: 'h', port: 1, username: 'user', password: '' });
   });
 
@@ -106,9 +129,19 @@ describe('NO_PROXY and the environment', () => {
   });
 
   it('HTTPS_PROXY for wss, HTTP_PROXY for ws, either case, unless NO_PROXY exempts the host', () => {
-    const env = { HTTPS_PROXY: 'http://secure-proxy:1', http_proxy: 'http://plain-proxy:2', NO_PROXY: 'internal.example' };
-    expect(proxyFor({ secure: true, hostname: 'a.test', port: 443 }, env)).toEqual({ hostname: 'secure-proxy', port: 1 });
-    expect(proxyFor({ secure: false, hostname: 'a.test', port: 80 }, env)).toEqual({ hostname: 'plain-proxy', port: 2 });
+    const env = {
+      HTTPS_PROXY: 'http://secure-proxy:1',
+      http_proxy: 'http://plain-proxy:2',
+      NO_PROXY: 'internal.example',
+    };
+    expect(proxyFor({ secure: true, hostname: 'a.test', port: 443 }, env)).toEqual({
+      hostname: 'secure-proxy',
+      port: 1,
+    });
+    expect(proxyFor({ secure: false, hostname: 'a.test', port: 80 }, env)).toEqual({
+      hostname: 'plain-proxy',
+      port: 2,
+    });
     expect(proxyFor({ secure: false, hostname: 'x.internal.example', port: 80 }, env)).toBeNull();
     expect(proxyFor({ secure: true, hostname: 'a.test', port: 443 }, {})).toBeNull();
     expect(proxyFor({ secure: true, hostname: 'a.test', port: 443 }, { HTTPS_PROXY: '  ' })).toBeNull();

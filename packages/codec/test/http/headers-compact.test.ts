@@ -27,7 +27,8 @@ function parseByteByByte(text: string): HttpHeaders {
   throw new Error('no head');
 }
 
-const head = (fields: Array<[string, string]>): string => `GET / HTTP/1.1\r\n${fields.map(([n, v]) => `${n}:  ${v} \r\n`).join('')}\r\n`;
+const head = (fields: Array<[string, string]>): string =>
+  `GET / HTTP/1.1\r\n${fields.map(([n, v]) => `${n}:  ${v} \r\n`).join('')}\r\n`;
 
 describe('parsed headers, stored compactly', () => {
   it('read and change like headers built by hand, on every parse path', () => {
@@ -54,7 +55,11 @@ describe('parsed headers, stored compactly', () => {
       expect(headers.has('x-repeat')).toBe(false);
       headers.append('X-Added', ' v ');
       expect(headers.get('x-added')).toBe('v');
-      expect(headers.toObject()).toMatchObject({ host: 'example.test:8080', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'x-added': 'v' });
+      expect(headers.toObject()).toMatchObject({
+        host: 'example.test:8080',
+        'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+        'x-added': 'v',
+      });
       expect(new HttpHeaders(headers).entries()).toEqual(headers.entries());
     }
     expect(parseWhole(latin1).get('x-latin')).toBe('caf\xe9 cr\xe8me br\xfbl\xe9e');
@@ -63,7 +68,13 @@ describe('parsed headers, stored compactly', () => {
   it('heads parsed long ago keep their own values after the shared cache was emptied many times', () => {
     const kept: Array<[HttpHeaders, number]> = [];
     for (let i = 0; i < 3000; i++) {
-      const headers = parseWhole(head([['Host', 'h.test'], [`X-Name-${i % 700}`, `value number ${i} (longer than a slice)`], ['User-Agent', `agent ${i % 2}`]]));
+      const headers = parseWhole(
+        head([
+          ['Host', 'h.test'],
+          [`X-Name-${i % 700}`, `value number ${i} (longer than a slice)`],
+          ['User-Agent', `agent ${i % 2}`],
+        ]),
+      );
       if (i % 97 === 0) kept.push([headers, i]);
     }
     for (const [headers, i] of kept) {

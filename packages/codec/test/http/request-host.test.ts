@@ -34,31 +34,49 @@ function serve(wire: string): string {
 }
 
 describe('requestHost', () => {
-  const head = (line: string, fields = 'Host: example.test\r\n') => parseHead('request', latin1(`${line}\r\n${fields}\r\n`));
+  const head = (line: string, fields = 'Host: example.test\r\n') =>
+    parseHead('request', latin1(`${line}\r\n${fields}\r\n`));
   it('is the Host value, checked; an absolute-form authority must equal it', () => {
     expect(requestHost(head('GET / HTTP/1.1'), true)).toBe('example.test');
     expect(requestHost(head('GET http://EXAMPLE.test/x HTTP/1.1'), true)).toBe('example.test');
     expect(requestHost(head('GET / HTTP/1.0', ''), false)).toBe('');
     expect(requestHost(head('GET / HTTP/1.1', ''), true)).toMatchObject({ code: 'MISSING_HOST', status: 400 });
-    expect(requestHost(head('GET / HTTP/1.1', 'Host: a\r\nHost: a\r\n'), true)).toMatchObject({ code: 'MALFORMED_HEAD', status: 400 });
-    expect(requestHost(head('GET / HTTP/1.1', 'Host: a"b\r\n'), true)).toMatchObject({ message: 'malformed Host header' });
-    expect(requestHost(head('GET http://e<v>"il{}|\\^`/ HTTP/1.1'), true)).toMatchObject({ message: 'malformed authority in the request-target' });
-    expect(requestHost(head('GET http://other.test/ HTTP/1.1'), true)).toMatchObject({ message: 'the request-target authority and the Host header disagree' });
+    expect(requestHost(head('GET / HTTP/1.1', 'Host: a\r\nHost: a\r\n'), true)).toMatchObject({
+      code: 'MALFORMED_HEAD',
+      status: 400,
+    });
+    expect(requestHost(head('GET / HTTP/1.1', 'Host: a"b\r\n'), true)).toMatchObject({
+      message: 'malformed Host header',
+    });
+    expect(requestHost(head('GET http://e<v>"il{}|\\^`/ HTTP/1.1'), true)).toMatchObject({
+      message: 'malformed authority in the request-target',
+    });
+    expect(requestHost(head('GET http://other.test/ HTTP/1.1'), true)).toMatchObject({
+      message: 'the request-target authority and the Host header disagree',
+    });
     expect(requestHost(head('GET http://example.test:80/ HTTP/1.1'), true)).toMatchObject({ status: 400 });
   });
 });
 
 describe('plain HTTP requests get the same host rules as upgrades', () => {
   it('an absolute-form target whose authority is malformed or not the Host: 400', () => {
-    expect(serve('GET http://e<v>"il{}|\\^`/ HTTP/1.1\r\nHost: example.test\r\n\r\n')).toBe('error MALFORMED_HEAD | HTTP/1.1 400 Bad Request');
-    expect(serve('GET http://other.test/x HTTP/1.1\r\nHost: example.test\r\n\r\n')).toBe('error MALFORMED_HEAD | HTTP/1.1 400 Bad Request');
-    expect(serve('GET http://Example.Test/x HTTP/1.1\r\nHost: example.test\r\n\r\n')).toBe('request http://Example.Test/x | ');
+    expect(serve('GET http://e<v>"il{}|\\^`/ HTTP/1.1\r\nHost: example.test\r\n\r\n')).toBe(
+      'error MALFORMED_HEAD | HTTP/1.1 400 Bad Request',
+    );
+    expect(serve('GET http://other.test/x HTTP/1.1\r\nHost: example.test\r\n\r\n')).toBe(
+      'error MALFORMED_HEAD | HTTP/1.1 400 Bad Request',
+    );
+    expect(serve('GET http://Example.Test/x HTTP/1.1\r\nHost: example.test\r\n\r\n')).toBe(
+      'request http://Example.Test/x | ',
+    );
   });
 
   it('HTTP/1.1 needs one valid Host; HTTP/1.0 may go without', () => {
     expect(serve('GET / HTTP/1.1\r\n\r\n')).toBe('error MISSING_HOST | HTTP/1.1 400 Bad Request');
     expect(serve('GET / HTTP/1.1\r\nHost: a b\r\n\r\n')).toBe('error MALFORMED_HEAD | HTTP/1.1 400 Bad Request');
-    expect(serve('GET / HTTP/1.1\r\nHost: a\r\nhost: a\r\n\r\n')).toBe('error MALFORMED_HEAD | HTTP/1.1 400 Bad Request');
+    expect(serve('GET / HTTP/1.1\r\nHost: a\r\nhost: a\r\n\r\n')).toBe(
+      'error MALFORMED_HEAD | HTTP/1.1 400 Bad Request',
+    );
     expect(serve('GET / HTTP/1.0\r\n\r\n')).toBe('request / | ');
     expect(serve('GET / HTTP/1.1\r\nHost: example.test\r\n\r\n')).toBe('request / | ');
   });

@@ -12,7 +12,8 @@ import { FakeClock } from '../../src/testing/index.ts';
 
 const text = (bytes: Uint8Array): string => String.fromCharCode(...bytes);
 
-const UPGRADE = 'GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n';
+const UPGRADE =
+  'GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n';
 
 interface Options {
   /** How the responder answers: a body of known length (default), or chunked in two parts. */
@@ -53,7 +54,9 @@ function serve(chunks: Uint8Array[], options: Options = {}) {
         case 'http-request':
           if (pendingBody !== '') log.push(`body ${pendingBody}`);
           pendingBody = '';
-          log.push(`request ${event.request.method} ${event.request.target} ${event.request.httpVersion}${event.body ? ' +body' : ''}`);
+          log.push(
+            `request ${event.request.method} ${event.request.target} ${event.request.httpVersion}${event.body ? ' +body' : ''}`,
+          );
           current = { method: event.request.method, target: event.request.target, body: '', hasBody: event.body };
           if (!event.body) answer();
           break;
@@ -108,17 +111,31 @@ describe('plain HTTP on a server connection', () => {
   });
 
   it('serves several requests on one connection, pipelined ones in turn', () => {
-    const t = serveAll('GET /a HTTP/1.1\r\nHost: h\r\n\r\nPOST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nxyzGET /c HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n');
-    expect(t.log).toEqual(['request GET /a 1.1', 'request POST /b 1.1 +body', 'body xyz', 'request GET /c 1.1', 'closed ok', 'shutdown']);
+    const t = serveAll(
+      'GET /a HTTP/1.1\r\nHost: h\r\n\r\nPOST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nxyzGET /c HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n',
+    );
+    expect(t.log).toEqual([
+      'request GET /a 1.1',
+      'request POST /b 1.1 +body',
+      'body xyz',
+      'request GET /c 1.1',
+      'closed ok',
+      'shutdown',
+    ]);
     expect(t.written.match(/HTTP\/1\.1 200 OK/g)).toHaveLength(3);
     expect(t.written).toContain('Content-Length: 11\r\n\r\nPOST /b xyz');
     expect(t.written.endsWith('Connection: close\r\n\r\nGET /c ')).toBe(true);
   });
 
   it('decodes a chunked request body and answers chunked', () => {
-    const t = serveAll('POST /up HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nWiki\r\n5\r\npedia\r\n0\r\n\r\n', { chunked: true });
+    const t = serveAll(
+      'POST /up HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nWiki\r\n5\r\npedia\r\n0\r\n\r\n',
+      { chunked: true },
+    );
     expect(t.log).toEqual(['request POST /up 1.1 +body', 'body Wikipedia']);
-    expect(t.written).toBe('HTTP/1.1 200 OK\r\nX-Test: 1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nPOS\r\nf\r\nT /up Wikipedia\r\n0\r\n\r\n');
+    expect(t.written).toBe(
+      'HTTP/1.1 200 OK\r\nX-Test: 1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nPOS\r\nf\r\nT /up Wikipedia\r\n0\r\n\r\n',
+    );
   });
 
   it('HEAD: the head with its length, no body', () => {
@@ -144,9 +161,17 @@ describe('plain HTTP on a server connection', () => {
   });
 
   it.each([
-    ['Content-Length with Transfer-Encoding', 'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 'BAD_BODY_FRAMING'],
+    [
+      'Content-Length with Transfer-Encoding',
+      'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+      'BAD_BODY_FRAMING',
+    ],
     ['Transfer-Encoding: gzip', 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n', 'BAD_BODY_FRAMING'],
-    ['two Content-Lengths', 'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx', 'BAD_BODY_FRAMING'],
+    [
+      'two Content-Lengths',
+      'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx',
+      'BAD_BODY_FRAMING',
+    ],
     ['an invalid Content-Length', 'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1x\r\n\r\nx', 'BAD_BODY_FRAMING'],
     ['a bad chunk size', 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nxyz\r\n', 'BAD_CHUNK'],
   ])('refuses %s with 400 and closes', (_name, wire, code) => {
@@ -157,9 +182,14 @@ describe('plain HTTP on a server connection', () => {
   });
 
   it('refuses a body over maxBodyBytes with 413', () => {
-    const t = serveAll('POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\nhello world', { limits: { maxBodyBytes: 10 } });
+    const t = serveAll('POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\nhello world', {
+      limits: { maxBodyBytes: 10 },
+    });
     expect(t.written.startsWith('HTTP/1.1 413 Content Too Large\r\n')).toBe(true);
-    const chunked = serveAll('POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n', { limits: { maxBodyBytes: 10 } });
+    const chunked = serveAll(
+      'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n',
+      { limits: { maxBodyBytes: 10 } },
+    );
     expect(chunked.log).toContain('error BODY_TOO_LARGE 413');
   });
 
@@ -175,8 +205,16 @@ describe('plain HTTP on a server connection', () => {
   });
 
   it('EOF between requests closes quietly; in the middle of a body it is an error', () => {
-    expect(serveAll('GET / HTTP/1.1\r\nHost: h\r\n\r\n', { eof: true }).log).toEqual(['request GET / 1.1', 'closed ok', 'shutdown']);
-    expect(serveAll('POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nab', { eof: true }).log.slice(-3)).toEqual(['error EOF_IN_REQUEST -', 'closed EOF_IN_REQUEST', 'destroy']);
+    expect(serveAll('GET / HTTP/1.1\r\nHost: h\r\n\r\n', { eof: true }).log).toEqual([
+      'request GET / 1.1',
+      'closed ok',
+      'shutdown',
+    ]);
+    expect(serveAll('POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nab', { eof: true }).log.slice(-3)).toEqual([
+      'error EOF_IN_REQUEST -',
+      'closed EOF_IN_REQUEST',
+      'destroy',
+    ]);
   });
 });
 
@@ -194,7 +232,11 @@ describe('plain HTTP timeouts', () => {
 
   it('a kept-alive connection closes after httpKeepAliveTimeout without a new request', () => {
     const clock = new FakeClock();
-    const server = Connection.server({ http: true, clock: clock.now, timeouts: { httpKeepAliveTimeout: 500, handshakeTimeout: 1000 } });
+    const server = Connection.server({
+      http: true,
+      clock: clock.now,
+      timeouts: { httpKeepAliveTimeout: 500, handshakeTimeout: 1000 },
+    });
     server.receiveData(latin1('GET / HTTP/1.1\r\nHost: h\r\n\r\n'));
     clock.advance(300);
     server.send({ type: 'http-response', status: 204, bodyLength: null });
@@ -219,15 +261,29 @@ describe('plain HTTP timeouts', () => {
 
 describe('response heads', () => {
   const ctx = { method: 'GET', httpVersion: '1.1', keepAlive: true };
-  it('drops the caller\'s framing fields and honours Connection: close', () => {
-    const out = serializeResponseHead({ status: 200, headers: [['Content-Length', '99'], ['Transfer-Encoding', 'gzip'], ['Connection', 'close'], ['X-A', 'b']], bodyLength: 2 }, ctx);
+  it("drops the caller's framing fields and honours Connection: close", () => {
+    const out = serializeResponseHead(
+      {
+        status: 200,
+        headers: [
+          ['Content-Length', '99'],
+          ['Transfer-Encoding', 'gzip'],
+          ['Connection', 'close'],
+          ['X-A', 'b'],
+        ],
+        bodyLength: 2,
+      },
+      ctx,
+    );
     expect(text(out.head)).toBe('HTTP/1.1 200 OK\r\nX-A: b\r\nContent-Length: 2\r\nConnection: close\r\n\r\n');
     expect(out).toMatchObject({ framing: 'length', keepAlive: false });
   });
 
   it('204 and 304 have no body and no chunked coding', () => {
     expect(serializeResponseHead({ status: 204, bodyLength: null }, ctx).framing).toBe('none');
-    expect(text(serializeResponseHead({ status: 304, bodyLength: null }, ctx).head)).toBe('HTTP/1.1 304 Not Modified\r\n\r\n');
+    expect(text(serializeResponseHead({ status: 304, bodyLength: null }, ctx).head)).toBe(
+      'HTTP/1.1 304 Not Modified\r\n\r\n',
+    );
   });
 
   it('refuses a status outside 200–599', () => {

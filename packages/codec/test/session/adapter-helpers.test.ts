@@ -1,11 +1,20 @@
 // The helpers every runtime adapter's client shares: startClient and openedOrRejected, over an in-memory socket pair.
 import { describe, expect, it } from 'vitest';
 import { WebSocketUsageError } from '../../src/errors.ts';
-import { ServerSession, openedOrRejected, startClient, transportHandlers, type TransportHandlers, type WebSocketConnection } from '../../src/session/index.ts';
+import {
+  ServerSession,
+  openedOrRejected,
+  startClient,
+  transportHandlers,
+  type TransportHandlers,
+  type WebSocketConnection,
+} from '../../src/session/index.ts';
 import { MemoryTransport, settle, transportPair } from './memory-transport.ts';
 
 /** A memory transport with an adapter's `attach`, counting its calls. */
-function attachable(transport: MemoryTransport): MemoryTransport & { attach(handlers: TransportHandlers): void; attached: number } {
+function attachable(
+  transport: MemoryTransport,
+): MemoryTransport & { attach(handlers: TransportHandlers): void; attached: number } {
   return Object.assign(transport, {
     attached: 0,
     attach(this: MemoryTransport & { attached: number }, handlers: TransportHandlers): void {
@@ -36,7 +45,9 @@ describe('startClient', () => {
 
   it('destroys the transport and rethrows for an invalid URL, without attaching', () => {
     const transport = attachable(transportPair()[0]);
-    expect(() => startClient(transport, 'ftp://example.test/', {})).toThrow(expect.objectContaining({ code: 'INVALID_URL' }));
+    expect(() => startClient(transport, 'ftp://example.test/', {})).toThrow(
+      expect.objectContaining({ code: 'INVALID_URL' }),
+    );
     expect(transport.destroyed).toBe(true);
     expect(transport.attached).toBe(0);
     expect(transport.writeCalls).toBe(0);
@@ -62,7 +73,7 @@ describe('openedOrRejected', () => {
     await expect(result).rejects.toBe(error);
   });
 
-  it('is the connection\'s opened promise', async () => {
+  it("is the connection's opened promise", async () => {
     const [serverTransport, raw] = transportPair();
     serverTransport.handlers = new ServerSession(serverTransport, {}, () => {});
     let client: WebSocketConnection | undefined;
@@ -76,6 +87,9 @@ describe('openedOrRejected', () => {
   it('rejects with the handshake error when the server refuses', async () => {
     const [serverTransport, raw] = transportPair();
     serverTransport.handlers = new ServerSession(serverTransport, { verifyClient: () => false }, () => {});
-    await expect(openedOrRejected(() => startClient(attachable(raw), 'ws://example.test/', {}))).rejects.toMatchObject({ name: 'HandshakeError', status: 401 });
+    await expect(openedOrRejected(() => startClient(attachable(raw), 'ws://example.test/', {}))).rejects.toMatchObject({
+      name: 'HandshakeError',
+      status: 401,
+    });
   });
 });

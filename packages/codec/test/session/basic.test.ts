@@ -1,7 +1,12 @@
 // The session over an in-memory socket pair: open, messages, close, request details, misuse.
 import { describe, expect, it } from 'vitest';
 import { WebSocketUsageError } from '../../src/errors.ts';
-import { HandshakeError, connectSession, transportHandlers, type WebSocketConnection } from '../../src/session/index.ts';
+import {
+  HandshakeError,
+  connectSession,
+  transportHandlers,
+  type WebSocketConnection,
+} from '../../src/session/index.ts';
 import { pair, settle, transportPair } from './memory-transport.ts';
 
 describe('session: open, messages, close', () => {
@@ -15,7 +20,18 @@ describe('session: open, messages, close', () => {
     expect(server.readyState).toBe('open');
     expect([client.protocol, server.protocol]).toEqual(['b', 'b']);
     expect([client.extensions, server.extensions]).toEqual(['', '']);
-    expect(server.request).toMatchObject({ method: 'GET', path: '/chat', query: 'room=1', url: '/chat?room=1', host: 'example.test', origin: null, protocols: ['a', 'b'], remoteAddress: '192.0.2.1', remotePort: 40000, secure: false });
+    expect(server.request).toMatchObject({
+      method: 'GET',
+      path: '/chat',
+      query: 'room=1',
+      url: '/chat?room=1',
+      host: 'example.test',
+      origin: null,
+      protocols: ['a', 'b'],
+      remoteAddress: '192.0.2.1',
+      remotePort: 40000,
+      secure: false,
+    });
     expect(server.request!.headers.get('x-token')).toBe('t1');
     expect(client.request).toBeNull();
     expect(client.url).toBe('ws://example.test/chat?room=1');
@@ -46,7 +62,14 @@ describe('session: open, messages, close', () => {
     client.close(4001, 'bye');
     expect(client.readyState).toBe('closing');
     const [ci, si] = await Promise.all([client.closed, server.closed]);
-    expect(ci).toMatchObject({ code: 4001, reason: '', wasClean: true, initiator: 'local', sentCode: 4001, error: null });
+    expect(ci).toMatchObject({
+      code: 4001,
+      reason: '',
+      wasClean: true,
+      initiator: 'local',
+      sentCode: 4001,
+      error: null,
+    });
     expect(si).toMatchObject({ code: 4001, reason: 'bye', wasClean: true, initiator: 'remote', error: null });
     expect(closes).toEqual([si]);
     expect([client.readyState, server.readyState]).toEqual(['closed', 'closed']);
@@ -75,8 +98,18 @@ describe('session: open, messages, close', () => {
     expect(client.sendFragment(new Uint8Array([1]), false)).toBe('sent');
     expect(client.sendFragment(new Uint8Array([2]), true)).toBe('sent');
     await settle();
-    expect(events).toEqual(['server ping p1', 'server pong A', 'server ping ', 'message abc', 'message 1,2', 'client pong p1', 'client pong ']);
-    expect(() => client.ping(new Uint8Array(126))).toThrow(expect.objectContaining({ code: 'CONTROL_PAYLOAD_TOO_LONG' }));
+    expect(events).toEqual([
+      'server ping p1',
+      'server pong A',
+      'server ping ',
+      'message abc',
+      'message 1,2',
+      'client pong p1',
+      'client pong ',
+    ]);
+    expect(() => client.ping(new Uint8Array(126))).toThrow(
+      expect.objectContaining({ code: 'CONTROL_PAYLOAD_TOO_LONG' }),
+    );
     expect(() => client.send(42 as unknown as string)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     server.close();
     await client.closed;
@@ -179,7 +212,11 @@ describe('session: open, messages, close', () => {
       };
     });
     const { computeAcceptKey } = await import('../../src/handshake/accept-key.ts');
-    b.write([new TextEncoder().encode(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${computeAcceptKey(key)}\r\n\r\n`)]);
+    b.write([
+      new TextEncoder().encode(
+        `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${computeAcceptKey(key)}\r\n\r\n`,
+      ),
+    ]);
     await client.opened;
     const seen: string[] = [];
     client.on('error', (e) => seen.push(`${e.code}/${e.closeCode}`));
@@ -191,10 +228,16 @@ describe('session: open, messages, close', () => {
   });
 
   it('rejects with status, headers and body when the server refuses', async () => {
-    const p = pair({ verifyClient: () => ({ status: 403, statusText: 'Nope', headers: { 'x-why': 'because' }, body: 'go away' }) });
+    const p = pair({
+      verifyClient: () => ({ status: 403, statusText: 'Nope', headers: { 'x-why': 'because' }, body: 'go away' }),
+    });
     const error = (await p.client.opened.catch((e: unknown) => e)) as HandshakeError;
     expect(error).toBeInstanceOf(HandshakeError);
-    expect(error).toMatchObject({ code: 'BAD_STATUS', status: 403, message: 'the server refused the upgrade: 403 Nope' });
+    expect(error).toMatchObject({
+      code: 'BAD_STATUS',
+      status: 403,
+      message: 'the server refused the upgrade: 403 Nope',
+    });
     expect(error.headers!.get('x-why')).toBe('because');
     expect(new TextDecoder().decode(error.body!)).toBe('go away');
     expect((await p.client.closed).error).toBe('BAD_STATUS');
@@ -229,7 +272,10 @@ describe('session: server decisions', () => {
 
   it('chooses protocols with a function, and answers 500 when it picks one not offered', async () => {
     const seen: unknown[] = [];
-    const p = pair({ protocols: (offered, request) => (seen.push([offered, request.path]), offered.at(-1)!) }, { protocols: ['x', 'y'] });
+    const p = pair(
+      { protocols: (offered, request) => (seen.push([offered, request.path]), offered.at(-1)!) },
+      { protocols: ['x', 'y'] },
+    );
     expect((await p.client.opened).protocol).toBe('y');
     expect(seen).toEqual([[['x', 'y'], '/chat']]);
     expect(await refusal({ protocols: () => 'z' })).toBe(101); // client offered none: no choice made
@@ -267,15 +313,32 @@ describe('session: server decisions', () => {
     const session = new ServerSession(server, {}, (ws) => (opened = ws));
     server.handlers = session;
     let answer = '';
-    client.handlers = { onData: (chunk) => (answer += new TextDecoder().decode(chunk)), onDrain: () => {}, onEnd: () => {}, onClose: () => {} };
+    client.handlers = {
+      onData: (chunk) => (answer += new TextDecoder().decode(chunk)),
+      onDrain: () => {},
+      onEnd: () => {},
+      onClose: () => {},
+    };
     session.receiveRequestHead({
       method: 'GET',
       target: '/up?x=1',
       httpVersion: '1.1',
-      headers: new HttpHeaders({ host: 'h', upgrade: 'websocket', connection: 'Upgrade', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' }),
+      headers: new HttpHeaders({
+        host: 'h',
+        upgrade: 'websocket',
+        connection: 'Upgrade',
+        'sec-websocket-version': '13',
+        'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+      }),
     });
     expect(opened).not.toBeNull();
-    expect(opened!.request).toMatchObject({ path: '/up', query: 'x=1', remoteAddress: null, remotePort: null, secure: false });
+    expect(opened!.request).toMatchObject({
+      path: '/up',
+      query: 'x=1',
+      remoteAddress: null,
+      remotePort: null,
+      secure: false,
+    });
     await settle();
     expect(answer).toMatch(/^HTTP\/1\.1 101 /);
     opened!.terminate();

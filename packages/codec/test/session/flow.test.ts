@@ -9,7 +9,9 @@ describe('session: send backpressure', () => {
     const client = await p.client.opened;
     const server = await p.server;
     const got: number[] = [];
-    client.on('message', (data) => got.push(new DataView((data as Uint8Array).buffer, (data as Uint8Array).byteOffset).getUint32(0)));
+    client.on('message', (data) =>
+      got.push(new DataView((data as Uint8Array).buffer, (data as Uint8Array).byteOffset).getUint32(0)),
+    );
     p.clientTransport.reading = false;
 
     const N = 40;
@@ -37,7 +39,10 @@ describe('session: send backpressure', () => {
     expect(server.bufferedAmount).toBeGreaterThanOrEqual(64 * 1024);
     // Read in small bites until everything is through.
     for (let round = 0; got.length < N; round++) {
-      if (round > 2000) throw new Error(`stuck: got ${got.length}, falses ${falses}, drains ${drains}, buffered ${server.bufferedAmount}, unread ${p.clientTransport.unread}`);
+      if (round > 2000)
+        throw new Error(
+          `stuck: got ${got.length}, falses ${falses}, drains ${drains}, buffered ${server.bufferedAmount}, unread ${p.clientTransport.unread}`,
+        );
       p.clientTransport.read(5000);
       await settle();
     }
@@ -126,7 +131,18 @@ describe('session: for await iteration', () => {
       seen.push(value);
       await settle();
     }
-    expect(seen).toEqual(['n0', new Uint8Array([1]), 'n2', new Uint8Array([3]), 'n4', new Uint8Array([5]), 'n6', new Uint8Array([7]), 'n8', new Uint8Array([9])]);
+    expect(seen).toEqual([
+      'n0',
+      new Uint8Array([1]),
+      'n2',
+      new Uint8Array([3]),
+      'n4',
+      new Uint8Array([5]),
+      'n6',
+      new Uint8Array([7]),
+      'n8',
+      new Uint8Array([9]),
+    ]);
     expect(p.serverTransport.paused).toBe(false);
     const pending = iterator.next();
     client.close();

@@ -20,7 +20,11 @@ describe('session: held messages', () => {
     server.on('message', (data, isBinary) => got.push([data, isBinary]));
     expect(got).toEqual([]); // not inside on(): the caller's setup finishes first
     await Promise.resolve();
-    expect(got).toEqual([['a', false], [Uint8Array.of(1), true], ['c', false]]);
+    expect(got).toEqual([
+      ['a', false],
+      [Uint8Array.of(1), true],
+      ['c', false],
+    ]);
     expect(server.queuedMessages).toBe(0);
     client.send('live');
     await settle();

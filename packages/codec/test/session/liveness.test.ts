@@ -112,7 +112,9 @@ describe('session: idleTimeout counts activity both ways', () => {
 
   it('stands still while a full for-await queue holds reading', async () => {
     const t = fakeTime();
-    const { client, server } = await open(pair({ ...t.options, timeouts: { idleTimeout: 1000 }, maxQueuedMessages: 1 }, t.options));
+    const { client, server } = await open(
+      pair({ ...t.options, timeouts: { idleTimeout: 1000 }, maxQueuedMessages: 1 }, t.options),
+    );
     const iterator = server[Symbol.asyncIterator]();
     client.send('a');
     client.send('b');
@@ -176,7 +178,10 @@ describe('session: keepalive and the send buffer', () => {
 
   it('traffic after the ping has left does not postpone PONG_TIMEOUT (a peer that reads but never answers)', async () => {
     const t = fakeTime();
-    const p = pair({ ...t.options, timeouts: { keepaliveInterval: 1000, keepaliveTimeout: 500 } }, { ...t.options, autoPong: false });
+    const p = pair(
+      { ...t.options, timeouts: { keepaliveInterval: 1000, keepaliveTimeout: 500 } },
+      { ...t.options, autoPong: false },
+    );
     const { client, server, errors } = await open(p);
     let pings = 0;
     client.on('ping', () => pings++);
@@ -194,7 +199,10 @@ describe('session: keepalive and the send buffer', () => {
 
   it('neither pings nor times out while reading is paused; resumes afterwards', async () => {
     const t = fakeTime();
-    const p = pair({ ...t.options, timeouts: { keepaliveInterval: 1000, keepaliveTimeout: 500, idleTimeout: 3000 } }, t.options);
+    const p = pair(
+      { ...t.options, timeouts: { keepaliveInterval: 1000, keepaliveTimeout: 500, idleTimeout: 3000 } },
+      t.options,
+    );
     const { client, server, errors } = await open(p);
     let pings = 0;
     client.on('ping', () => pings++);
@@ -229,7 +237,11 @@ describe('session: keepalive and the send buffer', () => {
 
 describe('session: timeout options', () => {
   it('checks idle and keepalive timeouts itself (the codec does not see them)', () => {
-    for (const timeouts of [{ idleTimeout: -1 }, { keepaliveInterval: Number.NaN }, { keepaliveTimeout: 'x' as unknown as number }]) {
+    for (const timeouts of [
+      { idleTimeout: -1 },
+      { keepaliveInterval: Number.NaN },
+      { keepaliveTimeout: 'x' as unknown as number },
+    ]) {
       expect(() => pair({ timeouts })).toThrow(/timeouts\.\w+ must be a finite number/);
     }
   });

@@ -1,6 +1,14 @@
 // The session layer's in-memory sockets (src/session/memory-transport.ts) and a server and a
 // client session joined through them.
-import { ServerSession, connectSession, transportHandlers, type ClientSessionOptions, type PeerInfo, type ServerSessionOptions, type WebSocketConnection } from '../../src/session/index.ts';
+import {
+  ServerSession,
+  connectSession,
+  transportHandlers,
+  type ClientSessionOptions,
+  type PeerInfo,
+  type ServerSessionOptions,
+  type WebSocketConnection,
+} from '../../src/session/index.ts';
 import { MemoryTransport, transportPair } from '../../src/session/memory-transport.ts';
 
 export { MemoryTransport, transportPair };
@@ -14,7 +22,12 @@ export interface Pair {
 }
 
 /** A server session and a client session joined in memory. */
-export function pair(serverOptions: ServerSessionOptions = {}, clientOptions: ClientSessionOptions = {}, url = 'ws://example.test/chat?room=1', peer: PeerInfo = { remoteAddress: '192.0.2.1', remotePort: 40000 }): Pair {
+export function pair(
+  serverOptions: ServerSessionOptions = {},
+  clientOptions: ClientSessionOptions = {},
+  url = 'ws://example.test/chat?room=1',
+  peer: PeerInfo = { remoteAddress: '192.0.2.1', remotePort: 40000 },
+): Pair {
   const [serverTransport, clientTransport] = transportPair();
   let resolveServer!: (ws: WebSocketConnection) => void;
   const server = new Promise<WebSocketConnection>((resolve) => {

@@ -70,7 +70,12 @@ describe('session: re-entrancy', () => {
 
   it('terminate() inside a listener: the other messages of the same read are not delivered', () => {
     const writes: Uint8Array[] = [];
-    const transport: Transport = { bufferedAmount: 0, write: (chunks) => void writes.push(...chunks), end: () => {}, destroy: () => {} };
+    const transport: Transport = {
+      bufferedAmount: 0,
+      write: (chunks) => void writes.push(...chunks),
+      end: () => {},
+      destroy: () => {},
+    };
     const got: unknown[] = [];
     const session = new ServerSession(transport, {}, (connection) => {
       connection.on('message', (data) => {
@@ -79,7 +84,9 @@ describe('session: re-entrancy', () => {
       });
     });
     session.onData(ascii(REQUEST));
-    session.onData(concat([clientFrame(0x81, 'first'), clientFrame(0x82, Uint8Array.of(2)), clientFrame(0x81, 'third')]));
+    session.onData(
+      concat([clientFrame(0x81, 'first'), clientFrame(0x82, Uint8Array.of(2)), clientFrame(0x81, 'third')]),
+    );
     session.onClose();
     expect(got).toEqual(['first']);
     expect(session.connection.readyState).toBe('closed');

@@ -2,7 +2,14 @@
 // in memory with fake timers: tracking from the handshake to the end, the open connections as a
 // Set, close-all, terminate-all, and a graceful shutdown bounded by its timeout.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ConnectionRegistry, SessionServer, connectSession, transportHandlers, type ServerSessionOptions, type WebSocketConnection } from '../../src/session/index.ts';
+import {
+  ConnectionRegistry,
+  SessionServer,
+  connectSession,
+  transportHandlers,
+  type ServerSessionOptions,
+  type WebSocketConnection,
+} from '../../src/session/index.ts';
 import { WebSocketUsageError } from '../../src/index.ts';
 import { settle, transportPair, type MemoryTransport } from './memory-transport.ts';
 
@@ -20,7 +27,12 @@ class MemoryServer extends SessionServer {
     super(options, onConnection);
   }
 
-  accept(): { client: WebSocketConnection; server: WebSocketConnection; serverTransport: MemoryTransport; clientTransport: MemoryTransport } {
+  accept(): {
+    client: WebSocketConnection;
+    server: WebSocketConnection;
+    serverTransport: MemoryTransport;
+    clientTransport: MemoryTransport;
+  } {
     const [serverTransport, clientTransport] = transportPair();
     const server = this.serve(serverTransport, { remoteAddress: '192.0.2.1' });
     serverTransport.handlers = transportHandlers(server);
@@ -177,7 +189,7 @@ describe('ConnectionRegistry through SessionServer', () => {
     const closing = other.close(1012, 'restart');
     await vi.advanceTimersByTimeAsync(10);
     await closing;
-    expect((await b.client.closed)).toMatchObject({ code: 1012, reason: 'restart', wasClean: true });
+    expect(await b.client.closed).toMatchObject({ code: 1012, reason: 'restart', wasClean: true });
   });
 
   it('misuse throws a typed error before anything is closed', async () => {

@@ -7,11 +7,16 @@ import { pair, settle } from './memory-transport.ts';
 
 describe('session: the request read late', () => {
   it('request, headers and peer are intact after traffic and after many other handshakes', async () => {
-    const first = pair({}, { headers: { 'X-Trace': 'abc-0123456789-xyz', 'User-Agent': 'test agent/1.0 (long enough to be a slice)' } }, 'ws://example.test/chat?room=1', {
-      remoteAddress: '198.51.100.7',
-      remotePort: 50123,
-      secure: false,
-    });
+    const first = pair(
+      {},
+      { headers: { 'X-Trace': 'abc-0123456789-xyz', 'User-Agent': 'test agent/1.0 (long enough to be a slice)' } },
+      'ws://example.test/chat?room=1',
+      {
+        remoteAddress: '198.51.100.7',
+        remotePort: 50123,
+        secure: false,
+      },
+    );
     await first.client.opened;
     const server = await first.server;
     const echoed: string[] = [];
@@ -26,7 +31,16 @@ describe('session: the request read late', () => {
     // More than the parser's shared-string cache holds, each with values of its own.
     const others = [];
     for (let i = 0; i < 700; i++) {
-      const p = pair({}, { headers: { 'X-Trace': `other-${i}-0123456789`, 'User-Agent': `agent ${i % 3}/1.0 (long enough to be a slice)` } }, `ws://other${i % 5}.test/p${i}?q=${i}`);
+      const p = pair(
+        {},
+        {
+          headers: {
+            'X-Trace': `other-${i}-0123456789`,
+            'User-Agent': `agent ${i % 3}/1.0 (long enough to be a slice)`,
+          },
+        },
+        `ws://other${i % 5}.test/p${i}?q=${i}`,
+      );
       others.push(p);
     }
     for (const p of others) await p.client.opened;
@@ -60,7 +74,17 @@ describe('session: the request read late', () => {
     expect(headers.has('host')).toBe(true);
     expect(headers.getAll('x-trace')).toEqual(['abc-0123456789-xyz']);
     const names = headers.entries().map(([name]) => name.toLowerCase());
-    expect(names).toEqual(expect.arrayContaining(['host', 'upgrade', 'connection', 'sec-websocket-key', 'sec-websocket-version', 'x-trace', 'user-agent']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'host',
+        'upgrade',
+        'connection',
+        'sec-websocket-key',
+        'sec-websocket-version',
+        'x-trace',
+        'user-agent',
+      ]),
+    );
     expect(headers.size).toBe(names.length);
     expect(headers.toObject()['x-trace']).toBe('abc-0123456789-xyz');
     expect(server.readyState).toBe('open');

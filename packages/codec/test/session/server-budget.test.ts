@@ -15,7 +15,10 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-async function openPairs(options: ServerSessionOptions, n: number): Promise<Array<Pair & { ws: WebSocketConnection; errors: string[] }>> {
+async function openPairs(
+  options: ServerSessionOptions,
+  n: number,
+): Promise<Array<Pair & { ws: WebSocketConnection; errors: string[] }>> {
   const pairs = [];
   for (let i = 0; i < n; i++) {
     const p = pair(options);
@@ -31,7 +34,11 @@ async function openPairs(options: ServerSessionOptions, n: number): Promise<Arra
 
 describe('server budget (maxServerBufferedAmount)', () => {
   it('over the budget: all stop reading; after the grace period the largest backlogs go (1013) until it fits', async () => {
-    const options: ServerSessionOptions = { maxServerBufferedAmount: 64 * KiB, serverBufferGracePeriod: 1000, highWaterMark: 8 * KiB };
+    const options: ServerSessionOptions = {
+      maxServerBufferedAmount: 64 * KiB,
+      serverBufferGracePeriod: 1000,
+      highWaterMark: 8 * KiB,
+    };
     const pairs = await openPairs(options, 6);
     // Backlogs of 10, 20, 30, 40 and 50 KiB (150 KiB in all); the sixth connection sends nothing.
     for (let i = 0; i < 5; i++) pairs[i]!.ws.send(new Uint8Array((i + 1) * 10 * KiB));
@@ -51,7 +58,12 @@ describe('server budget (maxServerBufferedAmount)', () => {
       expect(p.serverTransport.destroyed).toBe(true);
     }
     // Within the budget again: everyone reads again.
-    expect(pairs.filter((p) => p.ws.readyState === 'open').map((p) => p.serverTransport.paused)).toEqual([false, false, false, false]);
+    expect(pairs.filter((p) => p.ws.readyState === 'open').map((p) => p.serverTransport.paused)).toEqual([
+      false,
+      false,
+      false,
+      false,
+    ]);
     const echoed: unknown[] = [];
     pairs[5]!.ws.on('message', (d) => echoed.push(d));
     pairs[5]!.client.send('still served');
@@ -60,7 +72,11 @@ describe('server budget (maxServerBufferedAmount)', () => {
   });
 
   it('backlogs that drain below three quarters of the budget within the grace period: reading resumes, nobody is terminated', async () => {
-    const options: ServerSessionOptions = { maxServerBufferedAmount: 64 * KiB, serverBufferGracePeriod: 1000, highWaterMark: 8 * KiB };
+    const options: ServerSessionOptions = {
+      maxServerBufferedAmount: 64 * KiB,
+      serverBufferGracePeriod: 1000,
+      highWaterMark: 8 * KiB,
+    };
     const pairs = await openPairs(options, 3);
     for (const p of pairs) p.ws.send(new Uint8Array(30 * KiB));
     await settle();
@@ -102,7 +118,9 @@ describe('server budget (maxServerBufferedAmount)', () => {
 
   it('refuses a budget that is not a finite number ≥ 0', () => {
     for (const bad of [-1, Number.NaN, Infinity, '1']) {
-      expect(() => pair({ maxServerBufferedAmount: bad as number })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+      expect(() => pair({ maxServerBufferedAmount: bad as number })).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+      );
     }
   });
 });

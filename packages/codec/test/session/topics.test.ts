@@ -3,10 +3,19 @@
 // the middle of its own fragmented message skipped, and a session without topics refusing them.
 import { describe, expect, it } from 'vitest';
 import { WebSocketUsageError } from '../../src/errors.ts';
-import { InProcessBroker, ServerSession, Topics, createTopics, type WebSocketConnection } from '../../src/session/index.ts';
+import {
+  InProcessBroker,
+  ServerSession,
+  Topics,
+  createTopics,
+  type WebSocketConnection,
+} from '../../src/session/index.ts';
 import { pair, settle } from './memory-transport.ts';
 
-async function subscribers(topics: Topics, n: number): Promise<Array<{ server: WebSocketConnection; client: WebSocketConnection; got: unknown[] }>> {
+async function subscribers(
+  topics: Topics,
+  n: number,
+): Promise<Array<{ server: WebSocketConnection; client: WebSocketConnection; got: unknown[] }>> {
   const out = [];
   for (let i = 0; i < n; i++) {
     const p = pair({ topics });
@@ -24,7 +33,9 @@ describe('Topics (session layer)', () => {
   it('checks its options with typed errors', () => {
     expect(() => new Topics({ backpressureLimit: -1 })).toThrow(WebSocketUsageError);
     expect(() => new Topics({ backpressureLimit: Infinity })).toThrow(/backpressureLimit/);
-    expect(() => new Topics({ closeOnBackpressureLimit: 'yes' as unknown as boolean })).toThrow(/closeOnBackpressureLimit/);
+    expect(() => new Topics({ closeOnBackpressureLimit: 'yes' as unknown as boolean })).toThrow(
+      /closeOnBackpressureLimit/,
+    );
     expect(() => new Topics({ broker: {} as unknown as InProcessBroker })).toThrow(/broker/);
     expect(() => new Topics(null as unknown as object)).toThrow(WebSocketUsageError);
     const topics = createTopics();
@@ -46,7 +57,11 @@ describe('Topics (session layer)', () => {
     subs[1]!.server.sendFragment(' end', true);
     expect(topics.publish('t', new Uint8Array([1]))).toBe(3);
     await settle(50);
-    expect(subs.map((s) => s.got)).toEqual([['news', new Uint8Array([1])], ['part end', new Uint8Array([1])], ['news', new Uint8Array([1])]]);
+    expect(subs.map((s) => s.got)).toEqual([
+      ['news', new Uint8Array([1])],
+      ['part end', new Uint8Array([1])],
+      ['news', new Uint8Array([1])],
+    ]);
     for (const s of subs) s.client.close();
     await Promise.all(subs.map((s) => s.server.closed));
     expect(topics.names).toEqual([]);

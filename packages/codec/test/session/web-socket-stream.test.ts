@@ -1,7 +1,12 @@
 // WebSocketStream over an in-memory pair: the edges the socket tests do not reach (cancel and
 // abort with a close code, close() while connecting, an unclean end, a write after close).
 import { describe, expect, it } from 'vitest';
-import { WebSocketError, WebSocketStreamBase, createWebSocketStreamClass, type WebSocketConnection } from '../../src/session/index.ts';
+import {
+  WebSocketError,
+  WebSocketStreamBase,
+  createWebSocketStreamClass,
+  type WebSocketConnection,
+} from '../../src/session/index.ts';
 import { pair, settle } from './memory-transport.ts';
 
 type Streams = { readable: ReadableStream<string | Uint8Array>; writable: WritableStream<string | Uint8Array> };

@@ -9,7 +9,11 @@ type Mod = typeof session;
 type AnyEvent = { type: string; data?: unknown; code?: number; reason?: string; wasClean?: boolean; error?: unknown };
 
 /** A WebSocket class whose connect() reaches an in-memory echo server. */
-function makeClass(mod: Mod, server: ServerSessionOptions = {}, extra: Partial<Parameters<Mod['createWebSocketClass']>[0] & object> = {}) {
+function makeClass(
+  mod: Mod,
+  server: ServerSessionOptions = {},
+  extra: Partial<Parameters<Mod['createWebSocketClass']>[0] & object> = {},
+) {
   const servers: WebSocketConnection[] = [];
   const WebSocket = mod.createWebSocketClass({
     connect: (url, options) => {
@@ -34,11 +38,14 @@ function record(ws: EventTarget | { addEventListener: (t: string, l: (e: AnyEven
   let resolveClose!: (e: AnyEvent) => void;
   const closed = new Promise<AnyEvent>((resolve) => (resolveClose = resolve));
   for (const type of ['open', 'message', 'error', 'close']) {
-    (ws as { addEventListener: (t: string, l: (e: AnyEvent) => void) => void }).addEventListener(type, (e: AnyEvent) => {
-      log.push(type);
-      if (type === 'message') messages.push(e.data);
-      if (type === 'close') resolveClose(e);
-    });
+    (ws as { addEventListener: (t: string, l: (e: AnyEvent) => void) => void }).addEventListener(
+      type,
+      (e: AnyEvent) => {
+        log.push(type);
+        if (type === 'message') messages.push(e.data);
+        if (type === 'close') resolveClose(e);
+      },
+    );
   }
   return { log, messages, closed };
 }
@@ -98,7 +105,8 @@ describe('WHATWG WebSocket over the session', () => {
   });
 
   it('works with the stand-ins on a host without EventTarget, Event, DOMException or Blob', async () => {
-    for (const name of ['EventTarget', 'Event', 'MessageEvent', 'CloseEvent', 'DOMException', 'Blob']) vi.stubGlobal(name, undefined);
+    for (const name of ['EventTarget', 'Event', 'MessageEvent', 'CloseEvent', 'DOMException', 'Blob'])
+      vi.stubGlobal(name, undefined);
     vi.resetModules();
     const bare = (await import('../../src/session/index.ts')) as Mod;
     await exercise(bare, false);
@@ -139,8 +147,12 @@ describe('WHATWG WebSocket over the session', () => {
     expect(() => ws.send(42 as unknown as string)).toThrow(); // CONNECTING first
     ws.close(1000, 'é'.repeat(61));
     expect(ws.readyState).toBe(2);
-    expect(() => session.createWebSocketClass({} as never)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
-    expect(() => session.createWebSocketClass({ connect: () => null as never, defaultBinaryType: 'nodebuffer' })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(() => session.createWebSocketClass({} as never)).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
+    expect(() =>
+      session.createWebSocketClass({ connect: () => null as never, defaultBinaryType: 'nodebuffer' }),
+    ).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
   });
 
   it('fires error then close (1006) when the handshake fails, connect throws or rejects, or close() comes first', async () => {

@@ -65,7 +65,18 @@ export const SUBSECTION_TITLES: Readonly<Record<string, string>> = {
 };
 
 export function allCases(options: RegistryOptions = {}): CaseDef[] {
-  const defs = [...section1, ...section2, ...section3, ...section4, ...section5, ...section6, ...section7, ...section9({ quick: options.quick ?? false }), ...section10, ...sectionDeflate({ quick: options.quick ?? false })];
+  const defs = [
+    ...section1,
+    ...section2,
+    ...section3,
+    ...section4,
+    ...section5,
+    ...section6,
+    ...section7,
+    ...section9({ quick: options.quick ?? false }),
+    ...section10,
+    ...sectionDeflate({ quick: options.quick ?? false }),
+  ];
   if (!options.autobahnOnly) defs.push(...section14);
   return defs;
 }
@@ -98,6 +109,14 @@ export function matchesPattern(id: string, pattern: string): boolean {
 }
 
 /** The cases matching any `include` pattern (all when none) and no `exclude` pattern. */
-export function selectCases(defs: readonly CaseDef[], include: readonly string[] = [], exclude: readonly string[] = []): CaseDef[] {
-  return defs.filter((d) => (include.length === 0 || include.some((p) => matchesPattern(d.id, p))) && !exclude.some((p) => matchesPattern(d.id, p)));
+export function selectCases(
+  defs: readonly CaseDef[],
+  include: readonly string[] = [],
+  exclude: readonly string[] = [],
+): CaseDef[] {
+  return defs.filter(
+    (d) =>
+      (include.length === 0 || include.some((p) => matchesPattern(d.id, p))) &&
+      !exclude.some((p) => matchesPattern(d.id, p)),
+  );
 }

@@ -24,4 +24,6 @@ function framingCase(sub: 1 | 2, index: number, length: number, chop?: number): 
   };
 }
 
-export const section1: CaseDef[] = ([1, 2] as const).flatMap((sub) => LENGTHS.map(([length, chop], i) => framingCase(sub, i + 1, length, chop)));
+export const section1: CaseDef[] = ([1, 2] as const).flatMap((sub) =>
+  LENGTHS.map(([length, chop], i) => framingCase(sub, i + 1, length, chop)),
+);

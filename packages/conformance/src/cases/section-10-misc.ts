@@ -11,7 +11,8 @@ export const section10: CaseDef[] = [
   {
     id: '10.1.1',
     description: `Send text message with payload of length 65536 auto-fragmented with autoFragmentSize = ${FRAGMENT}.`,
-    expectation: "Receive echo'ed text message (with payload as sent and transmitted frame counts as expected). Clean close with normal code.",
+    expectation:
+      "Receive echo'ed text message (with payload as sent and transmitted frame counts as expected). Clean close with normal code.",
     expected: { OK: [text(PAYLOAD)] },
     close: NORMAL_CLOSE,
     start(run) {

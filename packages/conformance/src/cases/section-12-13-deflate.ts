@@ -17,8 +17,24 @@ export interface DeflateSectionOptions {
 
 /** Autobahn's (message size, fragment size) series; 0: one frame. */
 const SERIES: readonly [number, number][] = [
-  [16, 0], [64, 0], [256, 0], [KiB, 0], [4 * KiB, 0], [8 * KiB, 0], [16 * KiB, 0], [32 * KiB, 0], [64 * KiB, 0], [128 * KiB, 0],
-  [8 * KiB, 256], [16 * KiB, 256], [32 * KiB, 256], [64 * KiB, 256], [128 * KiB, 256], [128 * KiB, KiB], [128 * KiB, 4 * KiB], [128 * KiB, 32 * KiB],
+  [16, 0],
+  [64, 0],
+  [256, 0],
+  [KiB, 0],
+  [4 * KiB, 0],
+  [8 * KiB, 0],
+  [16 * KiB, 0],
+  [32 * KiB, 0],
+  [64 * KiB, 0],
+  [128 * KiB, 0],
+  [8 * KiB, 256],
+  [16 * KiB, 256],
+  [32 * KiB, 256],
+  [64 * KiB, 256],
+  [128 * KiB, 256],
+  [128 * KiB, KiB],
+  [128 * KiB, 4 * KiB],
+  [128 * KiB, 32 * KiB],
 ];
 
 const CORPUS_SIZE = 256 * KiB;
@@ -36,14 +52,22 @@ function asciiCorpus(make: (rand: () => number) => string, seed: number): Uint8A
   return new TextEncoder().encode(s.slice(0, CORPUS_SIZE));
 }
 
-const WORDS = 'the of and to a in that it was he for on are as with his they at be this from have or by one had not but what all were when we there can an your which their said if do will each about how up out them then she many some so these would other into has more her two like him see time could no make than first been its who now people my made over did down only way find use may water long little very after words called just where most know'.split(' ');
+const WORDS =
+  'the of and to a in that it was he for on are as with his they at be this from have or by one had not but what all were when we there can an your which their said if do will each about how up out them then she many some so these would other into has more her two like him see time could no make than first been its who now people my made over did down only way find use may water long little very after words called just where most know'.split(
+    ' ',
+  );
 
 /** Payload kinds, in the spirit of Autobahn's files (JSON, a bitmap, prose, HTML, random binary). */
 const KINDS: { title: string; binary: boolean; corpus: () => Uint8Array }[] = [
   {
     title: 'Large JSON data (text)',
     binary: false,
-    corpus: () => asciiCorpus((r) => `{"id":${r() % 100000},"name":"${WORDS[r() % WORDS.length]}","tags":["${WORDS[r() % WORDS.length]}","${WORDS[r() % WORDS.length]}"],"score":${(r() % 10000) / 100},"active":${r() % 2 === 0}},\n`, 1),
+    corpus: () =>
+      asciiCorpus(
+        (r) =>
+          `{"id":${r() % 100000},"name":"${WORDS[r() % WORDS.length]}","tags":["${WORDS[r() % WORDS.length]}","${WORDS[r() % WORDS.length]}"],"score":${(r() % 10000) / 100},"active":${r() % 2 === 0}},\n`,
+        1,
+      ),
   },
   {
     title: 'Bitmap-like image data (binary)',
@@ -62,16 +86,22 @@ const KINDS: { title: string; binary: boolean; corpus: () => Uint8Array }[] = [
   {
     title: 'Human readable text',
     binary: false,
-    corpus: () => asciiCorpus((r) => {
-      const n = 5 + (r() % 15);
-      const w = Array.from({ length: n }, () => WORDS[r() % WORDS.length]!);
-      return `${w[0]!.charAt(0).toUpperCase()}${w.join(' ').slice(1)}. `;
-    }, 3),
+    corpus: () =>
+      asciiCorpus((r) => {
+        const n = 5 + (r() % 15);
+        const w = Array.from({ length: n }, () => WORDS[r() % WORDS.length]!);
+        return `${w[0]!.charAt(0).toUpperCase()}${w.join(' ').slice(1)}. `;
+      }, 3),
   },
   {
     title: 'Large HTML (text)',
     binary: false,
-    corpus: () => asciiCorpus((r) => `<div class="item-${r() % 50}"><a href="/page/${r() % 1000}">${WORDS[r() % WORDS.length]} ${WORDS[r() % WORDS.length]}</a><span>${r() % 9999}</span></div>\n`, 4),
+    corpus: () =>
+      asciiCorpus(
+        (r) =>
+          `<div class="item-${r() % 50}"><a href="/page/${r() % 1000}">${WORDS[r() % WORDS.length]} ${WORDS[r() % WORDS.length]}</a><span>${r() % 9999}</span></div>\n`,
+        4,
+      ),
   },
   {
     title: 'Random binary (incompressible)',
@@ -93,7 +123,11 @@ const PARAMS: readonly (readonly [boolean, number])[][] = [
   [[false, 15]],
   [[true, 9]],
   [[true, 15]],
-  [[true, 9], [true, 0], [false, 0]],
+  [
+    [true, 9],
+    [true, 0],
+    [false, 0],
+  ],
 ];
 
 /** As a client: ask the server for these; we accept any client_max_window_bits and promise our own no-context when asking for the server's. */
@@ -103,14 +137,27 @@ const offerFor = ([noContext, bitsWanted]: readonly [boolean, number]): DeflateO
   ...(bitsWanted ? { serverMaxWindowBits: bitsWanted } : {}),
 });
 
-const describeParams = (list: readonly (readonly [boolean, number])[]): string => `[${list.map(([n, b]) => `(${n ? 'True' : 'False'}, ${b})`).join(', ')}]`;
+const describeParams = (list: readonly (readonly [boolean, number])[]): string =>
+  `[${list.map(([n, b]) => `(${n ? 'True' : 'False'}, ${b})`).join(', ')}]`;
 
 export const DEFLATE_SUBSECTION_TITLES: Readonly<Record<string, string>> = Object.fromEntries([
   ...KINDS.map((k, i) => [`12.${i + 1}`, k.title]),
-  ...PARAMS.map((p, i) => [`13.${i + 1}`, `Compression with parameters (no context takeover, max window bits) ${describeParams(p)}`]),
+  ...PARAMS.map((p, i) => [
+    `13.${i + 1}`,
+    `Compression with parameters (no context takeover, max window bits) ${describeParams(p)}`,
+  ]),
 ]);
 
-function deflateCase(id: string, kind: (typeof KINDS)[number], corpus: () => Uint8Array, size: number, fragment: number, count: number, spec: DeflateCaseSpec, using: string): CaseDef {
+function deflateCase(
+  id: string,
+  kind: (typeof KINDS)[number],
+  corpus: () => Uint8Array,
+  size: number,
+  fragment: number,
+  count: number,
+  spec: DeflateCaseSpec,
+  using: string,
+): CaseDef {
   const wait = 60;
   const what = kind.binary ? 'binary' : 'text';
   const message = (run: CaseRun, i: number): Uint8Array => {
@@ -143,7 +190,8 @@ function deflateCase(id: string, kind: (typeof KINDS)[number], corpus: () => Uin
     },
     finish(run, verdict) {
       // We failed the connection (e.g. data that does not inflate): say so, not "did not finish".
-      if (verdict.behavior === 'FAILED' && run.conn.violations.length > 0) verdict.result = `I failed the connection: ${run.conn.violations[0]}.`;
+      if (verdict.behavior === 'FAILED' && run.conn.violations.length > 0)
+        verdict.result = `I failed the connection: ${run.conn.violations[0]}.`;
     },
     onEvent(run, event) {
       if (event.type !== 'message' || run.behavior !== 'FAILED' || !run.isOpen || !run.conn.deflate) return;
@@ -170,11 +218,25 @@ const lazy = <T>(make: () => T): (() => T) => {
 export function sectionDeflate(options: DeflateSectionOptions = {}): CaseDef[] {
   const count = options.quick ? 3 : 50;
   const defs: CaseDef[] = [];
-  const defaultSpec: DeflateCaseSpec = { offers: [{ clientMaxWindowBits: true }], accept: { clientNoContextTakeover: false, clientMaxWindowBits: 0 } };
+  const defaultSpec: DeflateCaseSpec = {
+    offers: [{ clientMaxWindowBits: true }],
+    accept: { clientNoContextTakeover: false, clientMaxWindowBits: 0 },
+  };
   KINDS.forEach((kind, k) => {
     const corpus = lazy(kind.corpus);
     SERIES.forEach(([size, fragment], i) => {
-      defs.push(deflateCase(`12.${k + 1}.${i + 1}`, kind, corpus, size, fragment, count, defaultSpec, 'Use default permessage-deflate offer.'));
+      defs.push(
+        deflateCase(
+          `12.${k + 1}.${i + 1}`,
+          kind,
+          corpus,
+          size,
+          fragment,
+          count,
+          defaultSpec,
+          'Use default permessage-deflate offer.',
+        ),
+      );
     });
   });
   const text = KINDS[0]!;

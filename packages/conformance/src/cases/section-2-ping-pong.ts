@@ -7,7 +7,12 @@ import { NORMAL_CLOSE, peerFails, pong } from './helpers.ts';
 
 const fe = (n: number): Uint8Array => new Uint8Array(n).fill(0xfe);
 
-function pingCase(id: string, description: string, payload: Uint8Array | string, options: { chop?: number; wait?: number } = {}): CaseDef {
+function pingCase(
+  id: string,
+  description: string,
+  payload: Uint8Array | string,
+  options: { chop?: number; wait?: number } = {},
+): CaseDef {
   return {
     id,
     description,
@@ -26,7 +31,8 @@ function tenPings(id: string, chop?: number): CaseDef {
   return {
     id,
     description: `Send 10 Pings with payload.${chop ? ' Send out octets in octet-wise chops.' : ''}`,
-    expectation: 'Pongs for our Pings with all the payloads. Note: This is not required by the Spec .. but we check for this behaviour anyway. Clean close with normal code.',
+    expectation:
+      'Pongs for our Pings with all the payloads. Note: This is not required by the Spec .. but we check for this behaviour anyway. Clean close with normal code.',
     expected: { OK: payloads.map((p) => pong(p)) },
     close: NORMAL_CLOSE,
     start(run) {
@@ -44,7 +50,8 @@ export const section2: CaseDef[] = [
   {
     id: '2.5',
     description: 'Send ping with binary payload of 126 octets.',
-    expectation: 'Connection is failed immediately (1002/Protocol Error), since control frames are only allowed to have payload up to and including 125 octets.',
+    expectation:
+      'Connection is failed immediately (1002/Protocol Error), since control frames are only allowed to have payload up to and including 125 octets.',
     expected: { OK: [] },
     close: peerFails(Close.protocolError),
     start(run) {
@@ -52,7 +59,10 @@ export const section2: CaseDef[] = [
       run.killAfter(1);
     },
   },
-  pingCase('2.6', 'Send ping with binary payload of 125 octets, send in octet-wise chops.', fe(125), { chop: 1, wait: 2 }),
+  pingCase('2.6', 'Send ping with binary payload of 125 octets, send in octet-wise chops.', fe(125), {
+    chop: 1,
+    wait: 2,
+  }),
   ...(['', 'unsolicited pong payload'] as const).map(
     (payload, i): CaseDef => ({
       id: `2.${7 + i}`,
@@ -70,7 +80,8 @@ export const section2: CaseDef[] = [
   {
     id: '2.9',
     description: 'Send unsolicited pong with payload. Send ping with payload. Verify pong for ping is received.',
-    expectation: "Nothing in reply to own Pong, but Pong with payload echo'ed in reply to Ping. Clean close with normal code.",
+    expectation:
+      "Nothing in reply to own Pong, but Pong with payload echo'ed in reply to Ping. Clean close with normal code.",
     expected: { OK: [pong('ping payload')] },
     close: NORMAL_CLOSE,
     start(run) {

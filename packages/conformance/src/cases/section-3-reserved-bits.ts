@@ -6,10 +6,18 @@ import { Close, Op } from '../frame.ts';
 import type { SendOptions } from '../fuzz-connection.ts';
 import { peerFails, text } from './helpers.ts';
 
-const FAIL = 'The connection is failed immediately, since RSV must be 0, when no extension defining RSV meaning has been negotiated.';
-const AFTER_ECHO = "Echo for first message is received, but then connection is failed immediately, since RSV must be 0, when no extension defining RSV meaning has been negotiated. The Pong is not received.";
+const FAIL =
+  'The connection is failed immediately, since RSV must be 0, when no extension defining RSV meaning has been negotiated.';
+const AFTER_ECHO =
+  'Echo for first message is received, but then connection is failed immediately, since RSV must be 0, when no extension defining RSV meaning has been negotiated. The Pong is not received.';
 
-function singleFrame(id: string, description: string, opcode: number, rsv: number, payload: string | Uint8Array): CaseDef {
+function singleFrame(
+  id: string,
+  description: string,
+  opcode: number,
+  rsv: number,
+  payload: string | Uint8Array,
+): CaseDef {
   return {
     id,
     description,
@@ -45,8 +53,18 @@ function afterValidMessage(id: string, description: string, rsv: number, send: S
 export const section3: CaseDef[] = [
   singleFrame('3.1', 'Send small text message with RSV = 1.', Op.text, 1, 'Hello, world!'),
   afterValidMessage('3.2', 'Send small text message, then send again with RSV = 2, then send Ping.', 2, {}),
-  afterValidMessage('3.3', 'Send small text message, then send again with RSV = 3, then send Ping. Octets are sent in frame-wise chops.', 3, { sync: true }),
-  afterValidMessage('3.4', 'Send small text message, then send again with RSV = 4, then send Ping. Octets are sent in octet-wise chops.', 4, { chop: 1 }),
+  afterValidMessage(
+    '3.3',
+    'Send small text message, then send again with RSV = 3, then send Ping. Octets are sent in frame-wise chops.',
+    3,
+    { sync: true },
+  ),
+  afterValidMessage(
+    '3.4',
+    'Send small text message, then send again with RSV = 4, then send Ping. Octets are sent in octet-wise chops.',
+    4,
+    { chop: 1 },
+  ),
   singleFrame('3.5', 'Send small binary message with RSV = 5.', Op.binary, 5, hex('00ff fefd fcfb 00ff')),
   singleFrame('3.6', 'Send Ping with RSV = 6.', Op.ping, 6, 'Hello, world!'),
   singleFrame('3.7', 'Send Close with RSV = 7.', Op.close, 7, ''),

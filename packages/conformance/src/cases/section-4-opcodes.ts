@@ -22,7 +22,9 @@ function opcodeCases(sub: 1 | 2, first: number): CaseDef[] {
         ? 'Echo for first message is received, but then connection is failed immediately, since reserved opcode frame is used. A Pong is not received.'
         : 'The connection is failed immediately.',
       expected: afterMessage ? { OK: [text(hello)], 'NON-STRICT': [] } : { OK: [] },
-      ...(afterMessage ? { nonStrictWhy: "the connection was failed before the first message's echo went out.", timingDependent: true } : {}),
+      ...(afterMessage
+        ? { nonStrictWhy: "the connection was failed before the first message's echo went out.", timingDependent: true }
+        : {}),
       close: peerFails(Close.protocolError),
       start(run) {
         const send = chop ? { chop } : {};

@@ -76,7 +76,8 @@ export const section5: CaseDef[] = [
   ),
   {
     id: '5.15',
-    description: 'Send text Message fragmented into 2 fragments, then Continuation Frame with FIN = false where there is nothing to continue, then unfragmented Text Message, all sent in one chop.',
+    description:
+      'Send text Message fragmented into 2 fragments, then Continuation Frame with FIN = false where there is nothing to continue, then unfragmented Text Message, all sent in one chop.',
     expectation: NOTHING_TO_CONTINUE,
     expected: { OK: [text('fragment1fragment2')], 'NON-STRICT': [] },
     nonStrictWhy: "the connection was failed before the first message's echo went out.",
@@ -109,8 +110,10 @@ export const section5: CaseDef[] = [
   ),
   {
     id: '5.18',
-    description: 'Send text Message fragmented into 2 fragments, with both frame opcodes set to text, sent in one chop.',
-    expectation: 'The connection is failed immediately, since all data frames after the initial data frame must have opcode 0.',
+    description:
+      'Send text Message fragmented into 2 fragments, with both frame opcodes set to text, sent in one chop.',
+    expectation:
+      'The connection is failed immediately, since all data frames after the initial data frame must have opcode 0.',
     expected: { OK: [] },
     close: peerFails(Close.protocolError),
     start(run) {

@@ -14,7 +14,12 @@ const GREETING = 'Hello-µ@ßöäüàá-UTF-8!!';
 /** κόσμε, then U+D800 encoded (a surrogate, invalid at its 2nd byte, the message's 13th), then "edited". */
 const INVALID = concat([KOSME, hex('eda080'), toBytes('edited')]);
 
-const echoed = (id: string, description: string, payload: Uint8Array | string, send: (run: Parameters<CaseDef['start']>[0]) => void): CaseDef => ({
+const echoed = (
+  id: string,
+  description: string,
+  payload: Uint8Array | string,
+  send: (run: Parameters<CaseDef['start']>[0]) => void,
+): CaseDef => ({
   id,
   description,
   expectation: "The message is echo'ed back to us.",
@@ -40,21 +45,39 @@ const basics: CaseDef[] = [
     run.sendFrame({ opcode: Op.continuation, fin: false });
     run.sendFrame({ opcode: Op.continuation });
   }),
-  echoed('6.1.3', 'Send fragmented text message, 3 fragments, first and last of length 0, middle non-empty.', 'middle frame payload', (run) => {
-    run.sendFrame({ opcode: Op.text, fin: false });
-    run.sendFrame({ opcode: Op.continuation, fin: false, payload: 'middle frame payload' });
-    run.sendFrame({ opcode: Op.continuation });
-  }),
-  echoed('6.2.1', `Send a valid UTF-8 text message in one fragment. MESSAGE: ${GREETING}`, GREETING, (run) => run.sendMessage(false, toBytes(GREETING))),
-  echoed('6.2.2', `Send a valid UTF-8 text message in two fragments, fragmented on UTF-8 code point boundary. MESSAGE: ${GREETING}`, GREETING, (run) => {
-    run.sendFrame({ opcode: Op.text, fin: false, payload: 'Hello-µ@ßöä' });
-    run.sendFrame({ opcode: Op.continuation, payload: 'üàá-UTF-8!!' });
-  }),
-  echoed('6.2.3', `Send a valid UTF-8 text message in fragments of 1 octet, resulting in frames ending on positions which are not code point ends. MESSAGE: ${GREETING}`, GREETING, (run) =>
-    run.sendMessage(false, toBytes(GREETING), 1),
+  echoed(
+    '6.1.3',
+    'Send fragmented text message, 3 fragments, first and last of length 0, middle non-empty.',
+    'middle frame payload',
+    (run) => {
+      run.sendFrame({ opcode: Op.text, fin: false });
+      run.sendFrame({ opcode: Op.continuation, fin: false, payload: 'middle frame payload' });
+      run.sendFrame({ opcode: Op.continuation });
+    },
   ),
-  echoed('6.2.4', `Send a valid UTF-8 text message in fragments of 1 octet, resulting in frames ending on positions which are not code point ends. MESSAGE: ${Buffer.from(KOSME).toString('hex')}`, KOSME, (run) =>
-    run.sendMessage(false, KOSME, 1),
+  echoed('6.2.1', `Send a valid UTF-8 text message in one fragment. MESSAGE: ${GREETING}`, GREETING, (run) =>
+    run.sendMessage(false, toBytes(GREETING)),
+  ),
+  echoed(
+    '6.2.2',
+    `Send a valid UTF-8 text message in two fragments, fragmented on UTF-8 code point boundary. MESSAGE: ${GREETING}`,
+    GREETING,
+    (run) => {
+      run.sendFrame({ opcode: Op.text, fin: false, payload: 'Hello-µ@ßöä' });
+      run.sendFrame({ opcode: Op.continuation, payload: 'üàá-UTF-8!!' });
+    },
+  ),
+  echoed(
+    '6.2.3',
+    `Send a valid UTF-8 text message in fragments of 1 octet, resulting in frames ending on positions which are not code point ends. MESSAGE: ${GREETING}`,
+    GREETING,
+    (run) => run.sendMessage(false, toBytes(GREETING), 1),
+  ),
+  echoed(
+    '6.2.4',
+    `Send a valid UTF-8 text message in fragments of 1 octet, resulting in frames ending on positions which are not code point ends. MESSAGE: ${Buffer.from(KOSME).toString('hex')}`,
+    KOSME,
+    (run) => run.sendMessage(false, KOSME, 1),
   ),
   ...[0, 1].map(
     (fragmented): CaseDef => ({
@@ -80,13 +103,19 @@ const FAST_ALL = concat([FAST.p1, FAST.p2, FAST.p3]);
 const FAIL_FAST_EXPECTATION =
   'The first part is accepted, we expect to timeout on the first wait. The 2nd part should be rejected immediately (fail fast on UTF-8). If we timeout, we expect the connection is failed at least then, since the complete message payload is not valid UTF-8.';
 
-function failFast(id: string, description: string, parts: [Uint8Array, Uint8Array, Uint8Array], oneFrame: boolean): CaseDef {
+function failFast(
+  id: string,
+  description: string,
+  parts: [Uint8Array, Uint8Array, Uint8Array],
+  oneFrame: boolean,
+): CaseDef {
   return {
     id,
     description,
     expectation: FAIL_FAST_EXPECTATION,
     expected: { OK: [timeout('A')], 'NON-STRICT': [timeout('A'), timeout('B')] },
-    nonStrictWhy: 'the invalid UTF-8 was detected only once the frame or message was complete, not at the first invalid byte (fail fast).',
+    nonStrictWhy:
+      'the invalid UTF-8 was detected only once the frame or message was complete, not at the first invalid byte (fail fast).',
     close: peerFailsFatal(Close.invalidPayload),
     start(run) {
       // As three frames, or as three pieces of one frame (the peer must validate inside a frame).
@@ -98,7 +127,9 @@ function failFast(id: string, description: string, parts: [Uint8Array, Uint8Arra
         const b = a + parts[1].length;
         pieces = [frame.subarray(0, a), frame.subarray(a, b), frame.subarray(b)];
       } else {
-        pieces = parts.map((payload, i) => run.conn.encode({ opcode: i === 0 ? Op.text : Op.continuation, fin: i === 2, payload }));
+        pieces = parts.map((payload, i) =>
+          run.conn.encode({ opcode: i === 0 ? Op.text : Op.continuation, fin: i === 2, payload }),
+        );
       }
       run.sendRaw(pieces[0]!);
       run.continueLater(1, () => {
@@ -116,12 +147,36 @@ function failFast(id: string, description: string, parts: [Uint8Array, Uint8Arra
   };
 }
 
-const upToInvalid: [Uint8Array, Uint8Array, Uint8Array] = [FAST_ALL.subarray(0, 12), FAST_ALL.subarray(12, 13), FAST_ALL.subarray(13)];
+const upToInvalid: [Uint8Array, Uint8Array, Uint8Array] = [
+  FAST_ALL.subarray(0, 12),
+  FAST_ALL.subarray(12, 13),
+  FAST_ALL.subarray(13),
+];
 const failFastCases: CaseDef[] = [
-  failFast('6.4.1', 'Send invalid UTF-8 text message in 3 fragments (frames). First frame payload is valid, then wait, then 2nd frame which contains the payload making the sequence invalid, then wait, then 3rd frame with rest. PART2 is 0x110000 in the UTF-8 scheme: an out-of-range code point.', [FAST.p1, FAST.p2, FAST.p3], false),
-  failFast('6.4.2', 'Same as Case 6.4.1, but in 2nd frame, we send only up to and including the octet making the complete payload invalid.', upToInvalid, false),
-  failFast('6.4.3', 'Same as Case 6.4.1, but we send message not in 3 frames, but in 3 chops of the same message frame.', [FAST.p1, FAST.p2, FAST.p3], true),
-  failFast('6.4.4', 'Same as Case 6.4.2, but we send message not in 3 frames, but in 3 chops of the same message frame.', upToInvalid, true),
+  failFast(
+    '6.4.1',
+    'Send invalid UTF-8 text message in 3 fragments (frames). First frame payload is valid, then wait, then 2nd frame which contains the payload making the sequence invalid, then wait, then 3rd frame with rest. PART2 is 0x110000 in the UTF-8 scheme: an out-of-range code point.',
+    [FAST.p1, FAST.p2, FAST.p3],
+    false,
+  ),
+  failFast(
+    '6.4.2',
+    'Same as Case 6.4.1, but in 2nd frame, we send only up to and including the octet making the complete payload invalid.',
+    upToInvalid,
+    false,
+  ),
+  failFast(
+    '6.4.3',
+    'Same as Case 6.4.1, but we send message not in 3 frames, but in 3 chops of the same message frame.',
+    [FAST.p1, FAST.p2, FAST.p3],
+    true,
+  ),
+  failFast(
+    '6.4.4',
+    'Same as Case 6.4.2, but we send message not in 3 frames, but in 3 chops of the same message frame.',
+    upToInvalid,
+    true,
+  ),
 ];
 
 // ---- 6.5–6.23 decoder vectors -------------------------------------------------------------------
@@ -143,7 +198,13 @@ function prefixes(): Utf8Group['vectors'] {
 }
 
 function lonelyStarts(): Utf8Group['vectors'] {
-  const ranges: [number, number][] = [[0xc0, 0xdf], [0xe0, 0xef], [0xf0, 0xf7], [0xf8, 0xfb], [0xfc, 0xfd]];
+  const ranges: [number, number][] = [
+    [0xc0, 0xdf],
+    [0xe0, 0xef],
+    [0xf0, 0xf7],
+    [0xf8, 0xfb],
+    [0xfc, 0xfd],
+  ];
   return ranges.map(([from, to]) => {
     const codes: number[] = [];
     for (let c = from; c < to; c++) codes.push(c, 0x20);
@@ -165,35 +226,95 @@ function nonCharacters(): Utf8Group['vectors'] {
   return out;
 }
 
-const MISSING_LAST = ['c0', 'e080', 'f08080', 'f8808080', 'fc80808080', 'df', 'efbf', 'f7bfbf', 'fbbfbfbf', 'fdbfbfbfbf'];
+const MISSING_LAST = [
+  'c0',
+  'e080',
+  'f08080',
+  'f8808080',
+  'fc80808080',
+  'df',
+  'efbf',
+  'f7bfbf',
+  'fbbfbfbf',
+  'fdbfbfbfbf',
+];
 
 /** The vector groups, numbered 6.5 onwards in this order. */
 export const UTF8_GROUPS: readonly Utf8Group[] = [
-  { title: 'Some valid UTF-8 sequences', vectors: [...all(true, '68656c6c6f24776f726c64', '68656c6c6fc2a2776f726c64', '68656c6c6fe282ac776f726c64', '68656c6c6ff0a4ada2776f726c64'), { valid: true, bytes: KOSME }] },
+  {
+    title: 'Some valid UTF-8 sequences',
+    vectors: [
+      ...all(
+        true,
+        '68656c6c6f24776f726c64',
+        '68656c6c6fc2a2776f726c64',
+        '68656c6c6fe282ac776f726c64',
+        '68656c6c6ff0a4ada2776f726c64',
+      ),
+      { valid: true, bytes: KOSME },
+    ],
+  },
   { title: 'All prefixes of a valid UTF-8 string that contains multi-byte code points', vectors: prefixes() },
   { title: 'First possible sequence of a certain length', vectors: all(true, '00', 'c280', 'e0a080', 'f0908080') },
-  { title: 'First possible sequence length 5/6 (invalid codepoints)', vectors: all(false, 'f888808080', 'fc8480808080') },
+  {
+    title: 'First possible sequence length 5/6 (invalid codepoints)',
+    vectors: all(false, 'f888808080', 'fc8480808080'),
+  },
   { title: 'Last possible sequence of a certain length', vectors: all(true, '7f', 'dfbf', 'efbfbf', 'f48fbfbf') },
-  { title: 'Last possible sequence length 4/5/6 (invalid codepoints)', vectors: all(false, 'f7bfbfbf', 'fbbfbfbfbf', 'fdbfbfbfbfbf') },
-  { title: 'Other boundary conditions', vectors: [...all(true, 'ed9fbf', 'ee8080', 'efbfbd', 'f48fbfbf'), ...all(false, 'f4908080')] },
+  {
+    title: 'Last possible sequence length 4/5/6 (invalid codepoints)',
+    vectors: all(false, 'f7bfbfbf', 'fbbfbfbfbf', 'fdbfbfbfbfbf'),
+  },
+  {
+    title: 'Other boundary conditions',
+    vectors: [...all(true, 'ed9fbf', 'ee8080', 'efbfbd', 'f48fbfbf'), ...all(false, 'f4908080')],
+  },
   {
     title: 'Unexpected continuation bytes',
-    vectors: [...all(false, '80', 'bf', '80bf', '80bf80', '80bf80bf', '80bf80bf80', '80bf80bf80bf'), { valid: false, bytes: bytesOf(...Array.from({ length: 0xbf - 0x80 }, (_, i) => 0x80 + i)) }],
+    vectors: [
+      ...all(false, '80', 'bf', '80bf', '80bf80', '80bf80bf', '80bf80bf80', '80bf80bf80bf'),
+      { valid: false, bytes: bytesOf(...Array.from({ length: 0xbf - 0x80 }, (_, i) => 0x80 + i)) },
+    ],
   },
   { title: 'Lonely start characters', vectors: lonelyStarts() },
   { title: 'Sequences with last continuation byte missing', vectors: all(false, ...MISSING_LAST) },
   { title: 'Concatenation of incomplete sequences', vectors: all(false, MISSING_LAST.join('')) },
   { title: 'Impossible bytes', vectors: all(false, 'fe', 'ff', 'fefeffff') },
-  { title: 'Examples of an overlong ASCII character', vectors: all(false, 'c0af', 'e080af', 'f08080af', 'f8808080af', 'fc80808080af') },
-  { title: 'Maximum overlong sequences', vectors: all(false, 'c1bf', 'e09fbf', 'f08fbfbf', 'f887bfbfbf', 'fc83bfbfbfbf') },
-  { title: 'Overlong representation of the NUL character', vectors: all(false, 'c080', 'e08080', 'f0808080', 'f880808080', 'fc8080808080') },
-  { title: 'Single UTF-16 surrogates', vectors: all(false, 'eda080', 'edadbf', 'edae80', 'edafbf', 'edb080', 'edbe80', 'edbfbf') },
+  {
+    title: 'Examples of an overlong ASCII character',
+    vectors: all(false, 'c0af', 'e080af', 'f08080af', 'f8808080af', 'fc80808080af'),
+  },
+  {
+    title: 'Maximum overlong sequences',
+    vectors: all(false, 'c1bf', 'e09fbf', 'f08fbfbf', 'f887bfbfbf', 'fc83bfbfbfbf'),
+  },
+  {
+    title: 'Overlong representation of the NUL character',
+    vectors: all(false, 'c080', 'e08080', 'f0808080', 'f880808080', 'fc8080808080'),
+  },
+  {
+    title: 'Single UTF-16 surrogates',
+    vectors: all(false, 'eda080', 'edadbf', 'edae80', 'edafbf', 'edb080', 'edbe80', 'edbfbf'),
+  },
   {
     title: 'Paired UTF-16 surrogates',
-    vectors: all(false, 'eda080edb080', 'eda080edbfbf', 'edadbfedb080', 'edadbfedbfbf', 'edae80edb080', 'edae80edbfbf', 'edafbfedb080', 'edafbfedbfbf'),
+    vectors: all(
+      false,
+      'eda080edb080',
+      'eda080edbfbf',
+      'edadbfedb080',
+      'edadbfedbfbf',
+      'edae80edb080',
+      'edae80edbfbf',
+      'edafbfedb080',
+      'edafbfedbfbf',
+    ),
   },
   { title: 'Non-character code points (valid UTF-8)', vectors: nonCharacters() },
-  { title: 'Unicode specials (i.e. replacement char)', vectors: all(true, 'efbfb9', 'efbfba', 'efbfbb', 'efbfbc', 'efbfbd', 'efbfbe', 'efbfbf') },
+  {
+    title: 'Unicode specials (i.e. replacement char)',
+    vectors: all(true, 'efbfb9', 'efbfba', 'efbfbb', 'efbfbc', 'efbfbd', 'efbfbe', 'efbfbf'),
+  },
 ];
 
 /** Subsection titles for 6.x (for reports). */
@@ -211,7 +332,9 @@ const vectorCases: CaseDef[] = UTF8_GROUPS.flatMap((group, g) =>
     return {
       id: `6.${5 + g}.${v + 1}`,
       description: `Send a text message with payload which is ${valid ? '' : 'not '}valid UTF-8 in one fragment. Payload: 0x${payloadHex}`,
-      expectation: valid ? "The message is echo'ed back to us." : 'The connection is failed immediately, since the payload is not valid UTF-8.',
+      expectation: valid
+        ? "The message is echo'ed back to us."
+        : 'The connection is failed immediately, since the payload is not valid UTF-8.',
       expected: { OK: valid ? [text(bytes)] : [] },
       close: valid ? NORMAL_CLOSE : peerFailsFatal(Close.invalidPayload),
       start(run) {

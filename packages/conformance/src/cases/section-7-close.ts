@@ -10,20 +10,27 @@ const KOSME_SURROGATE_EDITED = hex('cebae1bdb9cf83cebcceb5eda080656469746564');
 /** The peer must answer our close with 1002 (or drop TCP); clean is not required. */
 const answersProtocolError: ExpectedClose = { closedByMe: true, codes: [Close.protocolError], requireClean: false };
 
-const closeCase = (def: Omit<CaseDef, 'wrongCodeIsFatal' | 'suppressClose'>): CaseDef => ({ ...def, wrongCodeIsFatal: true, suppressClose: true });
+const closeCase = (def: Omit<CaseDef, 'wrongCodeIsFatal' | 'suppressClose'>): CaseDef => ({
+  ...def,
+  wrongCodeIsFatal: true,
+  suppressClose: true,
+});
 
 const basic: CaseDef[] = [
-  { ...closeCase({
-    id: '7.1.1',
-    description: 'Send a message followed by a close frame',
-    expectation: 'Echoed message followed by clean close with normal code.',
-    expected: { OK: [text('Hello World!')] },
-    close: NORMAL_CLOSE,
-    start(run) {
-      run.sendFrame({ opcode: Op.text, payload: 'Hello World!' });
-      run.killAfter(1);
-    },
-  }), suppressClose: false },
+  {
+    ...closeCase({
+      id: '7.1.1',
+      description: 'Send a message followed by a close frame',
+      expectation: 'Echoed message followed by clean close with normal code.',
+      expected: { OK: [text('Hello World!')] },
+      close: NORMAL_CLOSE,
+      start(run) {
+        run.sendFrame({ opcode: Op.text, payload: 'Hello World!' });
+        run.killAfter(1);
+      },
+    }),
+    suppressClose: false,
+  },
   closeCase({
     id: '7.1.2',
     description: 'Send two close frames',
@@ -89,7 +96,12 @@ const basic: CaseDef[] = [
     },
     finish(run, verdict) {
       const messages = run.received.filter((e) => e.type === 'message').length;
-      verdict.result = messages === 2 ? 'Both messages were processed before close.' : messages > 0 ? 'Part of the messages were processed before close.' : 'Close was processed before the messages could be returned.';
+      verdict.result =
+        messages === 2
+          ? 'Both messages were processed before close.'
+          : messages > 0
+            ? 'Part of the messages were processed before close.'
+            : 'Close was processed before the messages could be returned.';
       verdict.behavior = 'INFORMATIONAL';
       verdict.behaviorClose = 'INFORMATIONAL';
     },
@@ -138,7 +150,8 @@ const payloadLength: CaseDef[] = [
   ),
   closeCase({
     id: '7.3.6',
-    description: 'Send a close frame with close code and close reason which is too long (124) - total frame payload 126 octets',
+    description:
+      'Send a close frame with close code and close reason which is too long (124) - total frame payload 126 octets',
     expectation: 'Clean close with protocol error code or dropped TCP connection.',
     expected: { OK: [] },
     close: answersProtocolError,

@@ -17,9 +17,12 @@ const TEXT_PATTERN = 'BAsd7&jh23';
 function expectEcho(payload: Uint8Array, binary: boolean) {
   return (run: CaseRun, event: Observed): void => {
     if (event.type !== 'message') return;
-    if (event.binary !== binary) run.result = `Expected ${binary ? 'binary' : 'text'} message with payload, but got ${event.binary ? 'binary' : 'text'}.`;
-    else if (event.payload.length !== payload.length) run.result = `Expected message with payload of length ${payload.length}, but got ${event.payload.length}.`;
-    else if (!equalBytes(event.payload, payload)) run.result = `Received message of length ${payload.length} with different content.`;
+    if (event.binary !== binary)
+      run.result = `Expected ${binary ? 'binary' : 'text'} message with payload, but got ${event.binary ? 'binary' : 'text'}.`;
+    else if (event.payload.length !== payload.length)
+      run.result = `Expected message with payload of length ${payload.length}, but got ${event.payload.length}.`;
+    else if (!equalBytes(event.payload, payload))
+      run.result = `Received message of length ${payload.length} with different content.`;
     else {
       run.behavior = 'OK';
       run.result = `Received message of length ${payload.length}.`;
@@ -28,7 +31,14 @@ function expectEcho(payload: Uint8Array, binary: boolean) {
   };
 }
 
-function bigMessage(id: string, description: string, payload: Uint8Array, binary: boolean, wait: number, send: (run: CaseRun) => void): CaseDef {
+function bigMessage(
+  id: string,
+  description: string,
+  payload: Uint8Array,
+  binary: boolean,
+  wait: number,
+  send: (run: CaseRun) => void,
+): CaseDef {
   return {
     id,
     description,
@@ -51,14 +61,26 @@ export function section9(options: Section9Options = {}): CaseDef[] {
   const kinds = [false, true] as const;
 
   // 9.1 / 9.2: one message, increasing size.
-  const sizes: [number, number][] = [[64 * KiB, 10], [256 * KiB, 10], [MiB, 20], [4 * MiB, 40], [8 * MiB, 80], [16 * MiB, 100]];
+  const sizes: [number, number][] = [
+    [64 * KiB, 10],
+    [256 * KiB, 10],
+    [MiB, 20],
+    [4 * MiB, 40],
+    [8 * MiB, 80],
+    [16 * MiB, 100],
+  ];
   for (const binary of kinds) {
     sizes.forEach(([full, wait], i) => {
       const size = full / q;
       const payload = binary ? new Uint8Array(size).fill(0xfe) : repeatTo(TEXT_PATTERN, size);
       defs.push(
-        bigMessage(`9.${binary ? 2 : 1}.${i + 1}`, `Send ${binary ? 'binary' : 'text'} message with payload of length ${sizeLabel(size)}.`, payload, binary, wait, (run) =>
-          run.sendFrame({ opcode: binary ? Op.binary : Op.text, payload }),
+        bigMessage(
+          `9.${binary ? 2 : 1}.${i + 1}`,
+          `Send ${binary ? 'binary' : 'text'} message with payload of length ${sizeLabel(size)}.`,
+          payload,
+          binary,
+          wait,
+          (run) => run.sendFrame({ opcode: binary ? Op.binary : Op.text, payload }),
         ),
       );
     });
@@ -104,7 +126,14 @@ export function section9(options: Section9Options = {}): CaseDef[] {
   }
 
   // 9.7 / 9.8: many small round trips, one at a time.
-  const series: [number, number][] = [[0, 60], [16, 60], [64, 60], [256, 120], [1024, 240], [4096, 480]];
+  const series: [number, number][] = [
+    [0, 60],
+    [16, 60],
+    [64, 60],
+    [256, 120],
+    [1024, 240],
+    [4096, 480],
+  ];
   const count = options.quick ? 100 : 1000;
   for (const binary of kinds) {
     series.forEach(([length, wait], i) => {

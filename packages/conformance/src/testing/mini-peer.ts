@@ -8,8 +8,28 @@
 import { connect, createServer, type Socket } from 'node:net';
 import { Buffer } from 'node:buffer';
 import { concat } from '../bytes.ts';
-import { Close, Op, applyMask, closePayload, encodeFrame, isControlOpcode, isKnownOpcode, isValidWireCloseCode, newMaskKey } from '../frame.ts';
-import { HeadReader, buildClientRequest, buildErrorResponse, buildServerResponse, checkClientRequest, checkServerResponse, newClientKey, parseHead, parseWsUrl } from '../handshake.ts';
+import {
+  Close,
+  Op,
+  applyMask,
+  closePayload,
+  encodeFrame,
+  isControlOpcode,
+  isKnownOpcode,
+  isValidWireCloseCode,
+  newMaskKey,
+} from '../frame.ts';
+import {
+  HeadReader,
+  buildClientRequest,
+  buildErrorResponse,
+  buildServerResponse,
+  checkClientRequest,
+  checkServerResponse,
+  newClientKey,
+  parseHead,
+  parseWsUrl,
+} from '../handshake.ts';
 import { Utf8Validator, isValidUtf8 } from '../utf8.ts';
 import { parseExtensions } from '../deflate.ts';
 import zlib from 'node:zlib';
@@ -26,7 +46,13 @@ import zlib from 'node:zlib';
  * message); the client offers none.
  */
 export type Flaw = 'echo-invalid-utf8' | 'ignore-rsv' | 'never-echo-close' | 'ignore-mask' | 'deflate-uncompressed';
-export const FLAWS: readonly Flaw[] = ['echo-invalid-utf8', 'ignore-rsv', 'never-echo-close', 'ignore-mask', 'deflate-uncompressed'];
+export const FLAWS: readonly Flaw[] = [
+  'echo-invalid-utf8',
+  'ignore-rsv',
+  'never-echo-close',
+  'ignore-mask',
+  'deflate-uncompressed',
+];
 
 const MAX_PAYLOAD = 64 * 1024 * 1024;
 
@@ -45,10 +71,23 @@ class Endpoint {
   readonly #o: EndpointOptions;
   #buffer: Buffer = Buffer.alloc(0);
   // current frame
-  #header: { fin: boolean; opcode: number; key: Uint8Array | null; length: number; done: number; discard: boolean } | null = null;
+  #header: {
+    fin: boolean;
+    opcode: number;
+    key: Uint8Array | null;
+    length: number;
+    done: number;
+    discard: boolean;
+  } | null = null;
   #control: Uint8Array[] = [];
   // current message
-  #message: { binary: boolean; compressed: boolean; parts: Uint8Array[]; size: number; utf8: Utf8Validator | null } | null = null;
+  #message: {
+    binary: boolean;
+    compressed: boolean;
+    parts: Uint8Array[];
+    size: number;
+    utf8: Utf8Validator | null;
+  } | null = null;
   #sentClose = false;
   #gotClose = false;
 
@@ -117,9 +156,16 @@ class Endpoint {
       violation = Close.protocolError;
     } else {
       const check = opcode === Op.text && !compressed && !flaws.has('echo-invalid-utf8');
-      this.#message = { binary: opcode === Op.binary, compressed, parts: [], size: 0, utf8: check ? new Utf8Validator() : null };
+      this.#message = {
+        binary: opcode === Op.binary,
+        compressed,
+        parts: [],
+        size: 0,
+        utf8: check ? new Utf8Validator() : null,
+      };
     }
-    if (violation === null && !isControlOpcode(opcode) && this.#message!.size + length > MAX_PAYLOAD) violation = Close.messageTooBig;
+    if (violation === null && !isControlOpcode(opcode) && this.#message!.size + length > MAX_PAYLOAD)
+      violation = Close.messageTooBig;
     // A bad close frame ends the closing handshake too: nothing more will come.
     if (violation !== null) this.#fail(violation, opcode === Op.close);
     return true;
@@ -160,7 +206,9 @@ class Endpoint {
       let payload = concat(m.parts);
       if (m.compressed) {
         try {
-          payload = zlib.inflateRawSync(Buffer.concat([payload, DEFLATE_TAIL]), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+          payload = zlib.inflateRawSync(Buffer.concat([payload, DEFLATE_TAIL]), {
+            finishFlush: zlib.constants.Z_SYNC_FLUSH,
+          });
         } catch {
           this.#fail(Close.invalidPayload);
           return true;
@@ -232,7 +280,10 @@ class Endpoint {
     if (this.#o.deflate && (opcode === Op.text || opcode === Op.binary)) {
       rsv = 4;
       if (!this.#o.flaws.has('deflate-uncompressed')) {
-        const out = zlib.deflateRawSync(payload, { windowBits: this.#o.deflate.windowBits, finishFlush: zlib.constants.Z_SYNC_FLUSH });
+        const out = zlib.deflateRawSync(payload, {
+          windowBits: this.#o.deflate.windowBits,
+          finishFlush: zlib.constants.Z_SYNC_FLUSH,
+        });
         payload = out.subarray(0, out.length - 4); // without 00 00 ff ff
       }
     }
@@ -304,7 +355,11 @@ export function startMiniServer(flaws: readonly Flaw[] = [], port = 0): Promise<
 }
 
 /** One client session against `url`; resolves when the connection is gone (bounded). */
-function clientSession(url: string, flaws: ReadonlySet<Flaw>, onMessage?: (binary: boolean, payload: Uint8Array) => void): Promise<void> {
+function clientSession(
+  url: string,
+  flaws: ReadonlySet<Flaw>,
+  onMessage?: (binary: boolean, payload: Uint8Array) => void,
+): Promise<void> {
   const target = parseWsUrl(url);
   return new Promise((resolve) => {
     const key = newClientKey();
@@ -337,7 +392,11 @@ export async function runMiniClient(url: string, agent: string, flaws: readonly 
   const base = url.replace(/\/+$/, '');
   const flawSet = new Set(flaws);
   let count = 0;
-  await clientSession(`${base}/getCaseCount`, flawSet, (_binary, payload) => (count = Number(Buffer.from(payload).toString())));
+  await clientSession(
+    `${base}/getCaseCount`,
+    flawSet,
+    (_binary, payload) => (count = Number(Buffer.from(payload).toString())),
+  );
   const a = encodeURIComponent(agent);
   for (let i = 1; i <= count; i++) await clientSession(`${base}/runCase?case=${i}&agent=${a}`, flawSet);
   await clientSession(`${base}/updateReports?agent=${a}`, flawSet, () => {});

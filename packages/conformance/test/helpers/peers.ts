@@ -20,10 +20,12 @@ export function findPythonWithWebsockets(): string | null {
 }
 
 /** Outcome of each case by id. */
-export const outcomes = (results: readonly CaseResult[]): Record<string, Outcome> => Object.fromEntries(results.map((r) => [r.id, r.outcome]));
+export const outcomes = (results: readonly CaseResult[]): Record<string, Outcome> =>
+  Object.fromEntries(results.map((r) => [r.id, r.outcome]));
 
 /** Ids of the cases with an outcome other than OK, as "id OUTCOME" strings (readable diffs). */
-export const notOk = (results: readonly CaseResult[]): string[] => results.filter((r) => r.outcome !== 'OK').map((r) => `${r.id} ${r.outcome}`);
+export const notOk = (results: readonly CaseResult[]): string[] =>
+  results.filter((r) => r.outcome !== 'OK').map((r) => `${r.id} ${r.outcome}`);
 
 /** Cases the spec leaves open: always INFORMATIONAL. */
 export const INFORMATIONAL_CASES = ['7.1.6', '7.13.1', '7.13.2'];

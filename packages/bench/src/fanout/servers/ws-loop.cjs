@@ -4,7 +4,9 @@
 const { WebSocketServer } = require('ws');
 const port = Number(process.argv[process.argv.indexOf('--port') + 1]);
 const rooms = new Map();
-const wss = new WebSocketServer({ host: '127.0.0.1', port, perMessageDeflate: false }, () => console.log(`listening on ws://127.0.0.1:${port}`));
+const wss = new WebSocketServer({ host: '127.0.0.1', port, perMessageDeflate: false }, () =>
+  console.log(`listening on ws://127.0.0.1:${port}`),
+);
 wss.on('connection', (ws, req) => {
   const room = req.url;
   let members = rooms.get(room);
