@@ -21,8 +21,7 @@ import { skippedInBun, skippedInDeno, skippedInVitest, strictSkips, unexpectedSk
 import { ROOT, pnpmCommand } from './pnpm.mjs';
 import { setup } from './setup.mjs';
 
-const bin = (name) =>
-  path.join(ROOT, 'node_modules', '.bin', process.platform === 'win32' ? `${name}.cmd` : name);
+const bin = (name) => path.join(ROOT, 'node_modules', '.bin', process.platform === 'win32' ? `${name}.cmd` : name);
 
 // ---- options ---------------------------------------------------------------------------------
 const argv = process.argv.slice(2);
@@ -86,7 +85,10 @@ function countsFromBunSummary(output, code) {
 /** Counts from `deno test`'s closing line (`ok | 33 passed | 0 failed (12s)`, maybe `| N ignored`). */
 function countsFromDenoSummary(output, code) {
   // The last summary line wins (a run that fails prints per-file lines before it).
-  const lines = output.replace(/\x1b\[[0-9;]*m/g, '').split('\n').filter((l) => /^(ok|FAILED) \| \d+ passed/.test(l.trim()));
+  const lines = output
+    .replace(/\x1b\[[0-9;]*m/g, '')
+    .split('\n')
+    .filter((l) => /^(ok|FAILED) \| \d+ passed/.test(l.trim()));
   const last = lines.at(-1);
   if (last === undefined) return { passed: 0, failed: 1, skipped: 0, note: `no deno summary, exit code ${code}` };
   const count = (word) => Number(new RegExp(`(\\d+) ${word}`).exec(last)?.[1] ?? 0);
@@ -110,7 +112,8 @@ function filesBelowFloor(file) {
     if (name === 'total') continue;
     for (const [metric, floor] of Object.entries(COVERAGE_FLOOR)) {
       const pct = figures[metric]?.pct;
-      if (typeof pct === 'number' && figures[metric].total > 0 && pct < floor) out.push(`${path.relative(ROOT, name)}: ${metric} ${pct}% < ${floor}%`);
+      if (typeof pct === 'number' && figures[metric].total > 0 && pct < floor)
+        out.push(`${path.relative(ROOT, name)}: ${metric} ${pct}% < ${floor}%`);
     }
   }
   return out;
@@ -129,6 +132,12 @@ const STAGES = [
     },
   },
   {
+    name: 'biome',
+    // Formatting and lint (rules in biome.json: no explicit any, no non-null assertions outside
+    // tests, width 120). `npm run format` rewrites; this only checks.
+    run: async () => check(await run(bin('biome'), ['ci', '--reporter=summary', '.'], { cwd: ROOT })),
+  },
+  {
     name: 'vitest',
     run: async ({ tmp, coverage, passThrough }) => {
       const json = path.join(tmp, 'vitest.json');
@@ -143,7 +152,9 @@ const STAGES = [
         for (const line of below) console.log(`coverage floor: ${line}`);
         if (below.length > 0) {
           counts.failed += 1;
-          counts.note = [counts.note, `${below.length} file(s) under the per-file coverage floor`].filter(Boolean).join('; ');
+          counts.note = [counts.note, `${below.length} file(s) under the per-file coverage floor`]
+            .filter(Boolean)
+            .join('; ');
         }
       }
       return counts;
@@ -154,11 +165,16 @@ const STAGES = [
     // `bun test` in packages/bun (native Bun tests of @ws/bun), after typechecking that package
     // with Bun's types. Counts come from bun's summary (`N pass`, `N fail`, `N skip`, `N todo`).
     run: async ({ tmp, filtered, passThrough }) => {
-      if (filtered && !passThrough.some((a) => a.includes('bun'))) return { ...none(), note: 'not selected by the filters' };
+      if (filtered && !passThrough.some((a) => a.includes('bun')))
+        return { ...none(), note: 'not selected by the filters' };
       const types = await run(bin('tsc'), ['-p', 'packages/bun/tsconfig.json', '--noEmit'], { cwd: ROOT });
       const log = path.join(tmp, 'bun-test.log');
       const script = 'set -o pipefail; "$0" test --conditions source 2>&1 | tee "$BUN_TEST_LOG"';
-      const code = await run('bash', ['-c', script, bin('bun')], { cwd: path.join(ROOT, 'packages', 'bun'), env: { BUN_TEST_LOG: log }, shell: false });
+      const code = await run('bash', ['-c', script, bin('bun')], {
+        cwd: path.join(ROOT, 'packages', 'bun'),
+        env: { BUN_TEST_LOG: log },
+        shell: false,
+      });
       const output = existsSync(log) ? readFileSync(log, 'utf8') : '';
       const counts = countsFromBunSummary(output, code);
       counts.skips = skippedInBun(output, 'packages/bun');
@@ -175,14 +191,19 @@ const STAGES = [
     // it), then in examples/deno-chat. Counts come from deno's summary line
     // `ok | N passed | N failed`, added up.
     run: async ({ tmp, filtered, passThrough }) => {
-      if (filtered && !passThrough.some((a) => a.includes('deno'))) return { ...none(), note: 'not selected by the filters' };
+      if (filtered && !passThrough.some((a) => a.includes('deno')))
+        return { ...none(), note: 'not selected by the filters' };
       const total = none();
       total.skips = [];
       const notes = [];
       for (const dir of ['packages/deno', 'examples/deno-chat']) {
         const log = path.join(tmp, `deno-test-${path.basename(dir)}.log`);
         const script = 'set -o pipefail; "$0" test -A --v8-flags=--expose-gc 2>&1 | tee "$DENO_TEST_LOG"';
-        const code = await run('bash', ['-c', script, bin('deno')], { cwd: path.join(ROOT, dir), env: { DENO_TEST_LOG: log, NO_COLOR: '1' }, shell: false });
+        const code = await run('bash', ['-c', script, bin('deno')], {
+          cwd: path.join(ROOT, dir),
+          env: { DENO_TEST_LOG: log, NO_COLOR: '1' },
+          shell: false,
+        });
         const output = existsSync(log) ? readFileSync(log, 'utf8') : '';
         const counts = countsFromDenoSummary(output, code);
         total.skips.push(...skippedInDeno(output, dir));
@@ -202,7 +223,8 @@ const STAGES = [
     // consumers run there: Node ESM and CJS, TypeScript (node16, bundler), Bun, Deno (npm:).
     // Counts: one per check and per consumer.
     run: async ({ filtered, passThrough }) => {
-      if (filtered && !passThrough.some((a) => a.includes('check-packages'))) return { ...none(), note: 'not selected by the filters' };
+      if (filtered && !passThrough.some((a) => a.includes('check-packages')))
+        return { ...none(), note: 'not selected by the filters' };
       const { checkPackages } = await import('./check-packages.mjs');
       return checkPackages();
     },
@@ -215,7 +237,8 @@ const STAGES = [
     // are cases; a runtime whose script does not exist yet is skipped with a note. The full run is
     // documented in packages/conformance/README.md.
     run: async ({ tmp, filtered, passThrough }) => {
-      if (filtered && !passThrough.some((a) => a.includes('conformance'))) return { ...none(), note: 'not selected by the filters' };
+      if (filtered && !passThrough.some((a) => a.includes('conformance')))
+        return { ...none(), note: 'not selected by the filters' };
       const scripts = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts ?? {};
       const pnpmRun = [...pnpmCommand(), 'run'].join(' ');
       // Cases are not tests: they are reported on this stage's line; any worse case, a missing
@@ -224,8 +247,16 @@ const STAGES = [
       const problems = [];
       for (const runtime of ['node', 'deno', 'bun']) {
         const targets = [
-          ['server', `echo:${runtime}`, ['--server-cmd', `${pnpmRun} echo:${runtime} --port {port}`, '--concurrency', '4']],
-          ['client', `autobahn-client:${runtime}`, ['--client-cmd', `${pnpmRun} autobahn-client:${runtime} --url {url} --agent {agent}`]],
+          [
+            'server',
+            `echo:${runtime}`,
+            ['--server-cmd', `${pnpmRun} echo:${runtime} --port {port}`, '--concurrency', '4'],
+          ],
+          [
+            'client',
+            `autobahn-client:${runtime}`,
+            ['--client-cmd', `${pnpmRun} autobahn-client:${runtime} --url {url} --agent {agent}`],
+          ],
         ];
         for (const [role, script, target] of targets) {
           if (!scripts[script]) {
@@ -233,7 +264,15 @@ const STAGES = [
             continue;
           }
           const json = path.join(tmp, `conformance-${runtime}-${role}.json`);
-          const args = ['packages/conformance/bin/conformance.mjs', '--runtime', runtime, '--quick', ...target, '--json', json];
+          const args = [
+            'packages/conformance/bin/conformance.mjs',
+            '--runtime',
+            runtime,
+            '--quick',
+            ...target,
+            '--json',
+            json,
+          ];
           const code = await run(process.execPath, args, { cwd: ROOT });
           if (!existsSync(json)) {
             problems.push(`${runtime} ${role}: no results (exit ${code})`);
@@ -258,15 +297,23 @@ const STAGES = [
     // ws's addons and without (it checks every implementation's output first), the in-process echo,
     // and the C load generator against @ws/node over loopback. No timing is asserted.
     run: async ({ tmp, filtered, passThrough }) => {
-      if (filtered && !passThrough.some((a) => a.includes('bench'))) return { ...none(), note: 'not selected by the filters' };
+      if (filtered && !passThrough.some((a) => a.includes('bench')))
+        return { ...none(), note: 'not selected by the filters' };
       const log = path.join(tmp, 'bench-smoke.log');
       const script = 'set -o pipefail; "$0" packages/bench/src/bench.mjs smoke 2>&1 | tee "$BENCH_LOG"';
-      const code = await run('bash', ['-c', script, process.execPath], { cwd: ROOT, env: { BENCH_LOG: log }, shell: false });
+      const code = await run('bash', ['-c', script, process.execPath], {
+        cwd: ROOT,
+        env: { BENCH_LOG: log },
+        shell: false,
+      });
       const last = /bench smoke: (\d+) passed, (\d+) failed/.exec(existsSync(log) ? readFileSync(log, 'utf8') : '');
       if (!last) return { passed: 0, failed: 1, skipped: 0, note: `no smoke summary, exit code ${code}` };
       // Smoke steps are not tests: reported on this line; any failed step is one failed check.
       const failedSteps = Number(last[2]);
-      return { ...check(failedSteps > 0 || code !== 0 ? 1 : 0), detail: `${last[1]} smoke steps passed, ${last[2]} failed` };
+      return {
+        ...check(failedSteps > 0 || code !== 0 ? 1 : 0),
+        detail: `${last[1]} smoke steps passed, ${last[2]} failed`,
+      };
     },
   },
 ];
@@ -316,10 +363,14 @@ if (missingPeers.length > 0 && !argv.includes('--no-system-peers') && !process.e
   if (process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
     banner(`system peers: apt-get install ${missingPeers.join(' ')}`);
     const env = { DEBIAN_FRONTEND: 'noninteractive' };
-    const code = (await run('apt-get', ['update'], { env })) || (await run('apt-get', ['install', '-y', '--no-install-recommends', ...missingPeers], { env }));
+    const code =
+      (await run('apt-get', ['update'], { env })) ||
+      (await run('apt-get', ['install', '-y', '--no-install-recommends', ...missingPeers], { env }));
     if (code !== 0) console.log(`could not install ${missingPeers.join(', ')}: the tests that need them will skip`);
   } else {
-    console.log(`\nnot installed: ${missingPeers.join(', ')} (needs root and apt-get): the tests that drive them will skip`);
+    console.log(
+      `\nnot installed: ${missingPeers.join(', ')} (needs root and apt-get): the tests that drive them will skip`,
+    );
   }
 }
 
@@ -340,10 +391,21 @@ for (const stage of setupCode === 0 ? STAGES : []) {
 // scripts/lib/skips.mjs does not allow is a failure, named here.
 if (skips.length > 0) {
   const unexpected = unexpectedSkips(skips);
-  banner(`skipped tests (${skips.length}; ${ctx.strictSkips ? 'strict: each one not allowed in scripts/lib/skips.mjs fails' : 'not strict outside CI'})`);
+  banner(
+    `skipped tests (${skips.length}; ${ctx.strictSkips ? 'strict: each one not allowed in scripts/lib/skips.mjs fails' : 'not strict outside CI'})`,
+  );
   for (const s of skips) console.log(`  ${unexpected.includes(s) ? '✗' : '·'} [${s.runner}] ${s.file} › ${s.name}`);
   if (ctx.strictSkips && unexpected.length > 0) {
-    add('skips', { passed: 0, failed: unexpected.length, skipped: 0, detail: `${unexpected.length} test(s) skipped that may not skip in CI` }, 0);
+    add(
+      'skips',
+      {
+        passed: 0,
+        failed: unexpected.length,
+        skipped: 0,
+        detail: `${unexpected.length} test(s) skipped that may not skip in CI`,
+      },
+      0,
+    );
   }
 }
 
