@@ -131,7 +131,7 @@ function rssKiB(pid) {
 
 let nextPort = 9400 + Math.floor(Math.random() * 200);
 
-async function startServer(server, { nice }) {
+export async function startServer(server, { nice = 0 } = {}) {
   const port = nextPort++;
   const argv = server.argv();
   const prefix = ['taskset', '-c', '0', ...(nice ? ['nice', '-n', String(nice)] : [])];
@@ -164,7 +164,7 @@ async function startServer(server, { nice }) {
   return { child, port, pid: serverPid(child.pid) };
 }
 
-async function stopServer({ child }) {
+export async function stopServer({ child }) {
   if (child.exitCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
   // Signal the whole tree (a wrapper forwards SIGTERM; be sure anyway).
@@ -184,15 +184,24 @@ async function stopServer({ child }) {
   clearTimeout(t);
 }
 
-function loadgen(bin, args, { nice, timeoutMs = 120_000 } = {}) {
+/** Run the load generator on core 1: its JSON lines (one per measurement), or `[{ error }]`. */
+export function loadgenLines(bin, args, { nice, timeoutMs = 120_000 } = {}) {
   const prefix = ['-c', '1', ...(nice ? ['nice', '-n', String(nice)] : []), bin];
   const r = spawnSync('taskset', [...prefix, ...args.map(String)], { encoding: 'utf8', timeout: timeoutMs });
-  if (r.status !== 0) return { error: (r.stderr || `exit ${r.status}`).trim() };
+  const lines = r.stdout?.trim() ? r.stdout.trim().split('\n') : [];
   try {
-    return JSON.parse(r.stdout.trim().split('\n').pop());
+    const parsed = lines.map((line) => JSON.parse(line));
+    if (r.status !== 0 && (r.status !== 1 || parsed.length === 0))
+      return [{ error: (r.stderr || `exit ${r.status ?? r.signal}`).trim() }];
+    return parsed;
   } catch {
-    return { error: `unreadable load generator output: ${r.stdout.trim()}` };
+    return [{ error: `unreadable load generator output: ${r.stdout.trim()}` }];
   }
+}
+
+function loadgen(bin, args, options) {
+  const last = loadgenLines(bin, args, options).pop() ?? { error: 'no output' };
+  return last.errors > 0 ? { error: `${last.errors} unexpected frames` } : last;
 }
 
 // ---- scenarios -----------------------------------------------------------------------------

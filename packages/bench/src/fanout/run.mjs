@@ -1,56 +1,65 @@
 // Fan-out: one publisher, N subscribers (1,000 and 10,000), text messages of 32 B and 1 KiB,
 // over loopback. Ours is the cluster-chat example (`ws.publish`: framed once, the same bytes to
-// every subscriber) on each runtime, against the same contract on ws (a send loop), Bun.serve
-// (its built-in ws.publish) and Deno.upgradeWebSocket (a send loop). The driver (this process)
-// holds every subscriber as a raw TCP socket that only counts bytes (every frame has the same
-// length), so it costs the same for every server.
+// every subscriber) on each runtime, against the same contract on ws + bufferutil (a send loop),
+// Bun.serve (its built-in ws.publish) and Deno.upgradeWebSocket (a send loop).
 //
-//   node packages/bench/src/fanout/run.mjs [--quick] [--only node,ws,...] [--subscribers 1000,10000]
+//   node packages/bench/src/fanout/run.mjs [--quick] [--rounds R] [--only node,ws,...]
+//        [--subscribers 1000,10000] [--sizes 32,1024] [--seconds S] [--window W]
 //
-// Per server and N: a warm-up; latency (20 single publishes, each awaited at every subscriber:
-// p50/p99 of publish → arrival over all deliveries); throughput (a burst of K publishes: deliveries
-// per second until the last arrives). Plus a check that a permessage-deflate publish to 1,000
-// subscribers (no context takeover) costs one compression. The driver's own work is in every
-// figure; on a 2-core machine the server is pinned to core 0 and the driver to core 1.
-import { spawn, spawnSync } from 'node:child_process';
+// The subscribers and the publisher are the C load generator's (src/loadgen/loadgen.c, mode
+// `fanout`: one thread, epoll, frames counted without copying), pinned to core 1, the server to
+// core 0, as for the echo benchmarks. Per server, round and N, one load generator run: every
+// subscriber joins the room `/rooms/…`, then per size the publisher sends as fast as the server
+// delivers (at most W publishes beyond what the average subscriber has received), and the run
+// reports deliveries per second over all subscribers, the server's CPU time over the window,
+// and the p50/p99 delivery latency of one publish at a time. Servers are interleaved, in a
+// different order each round; ratios are ours ÷ the peer within a round, medians over rounds.
+// Plus a check that a permessage-deflate publish to 1,000 subscribers (no context takeover)
+// costs one compression (counted in-process, @ws/node).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SERVERS as E2E_SERVERS } from '../e2e/run.mjs';
+import { SERVERS as E2E_SERVERS, buildLoadgen, loadgenLines, startServer, stopServer } from '../e2e/run.mjs';
+import { fmt, machine, median, spread, table } from '../lib/report.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../../../..');
 const RESULTS = path.join(HERE, '../../results');
 const BUN = E2E_SERVERS.find((s) => s.id === 'bun-builtin').argv()?.[0] ?? null;
 const DENO = E2E_SERVERS.find((s) => s.id === 'deno-builtin').argv()?.[0] ?? null;
-const TASKSET = spawnSync('taskset', ['--version']).status === 0;
 const CHAT = path.join(ROOT, 'examples/cluster-chat');
+const log = (...a) => console.error('[fanout]', ...a);
 
 export const TARGETS = [
   {
     id: 'node',
-    name: '@ws/node server.publish',
-    peer: 'ws',
+    name: '@ws/node publish',
+    kind: 'ours',
     argv: () => [process.execPath, path.join(CHAT, 'main-node.mjs')],
   },
-  { id: 'ws', name: 'ws send loop', argv: () => [process.execPath, path.join(HERE, 'servers/ws-loop.cjs')] },
+  {
+    id: 'ws',
+    name: 'ws + bufferutil, send loop',
+    kind: 'peer',
+    argv: () => [process.execPath, path.join(HERE, 'servers/ws-loop.cjs')],
+  },
   {
     id: 'bun',
-    name: '@ws/bun server.publish',
-    peer: 'bun-builtin',
+    name: '@ws/bun publish',
+    kind: 'ours',
     argv: () => (BUN ? [BUN, '--conditions', 'source', path.join(CHAT, 'main-bun.ts')] : null),
   },
   {
     id: 'bun-builtin',
     name: 'Bun.serve publish',
+    kind: 'peer',
     argv: () => (BUN ? [BUN, path.join(HERE, 'servers/bun-publish.ts')] : null),
   },
   {
     id: 'deno',
-    name: '@ws/deno server.publish',
-    peer: 'deno-builtin',
+    name: '@ws/deno publish',
+    kind: 'ours',
     argv: () =>
       DENO
         ? [
@@ -69,57 +78,17 @@ export const TARGETS = [
   {
     id: 'deno-builtin',
     name: 'Deno built-in, send loop',
+    kind: 'peer',
     argv: () => (DENO ? [DENO, 'run', '--allow-net', path.join(HERE, 'servers/deno-loop.ts')] : null),
   },
 ];
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const now = () => Number(process.hrtime.bigint()) / 1e6;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function startServer(target) {
-  const argv = target.argv();
-  if (argv === null) return null;
-  const port = await freePort();
-  const full = TASKSET ? ['taskset', '-c', '0', ...argv] : argv;
-  const child = spawn(full[0], [...full.slice(1), '--port', String(port)], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1' },
-  });
-  let out = '';
-  child.stdout.on('data', (c) => (out += c));
-  child.stderr.on('data', (c) => (out += c));
-  const deadline = Date.now() + 180_000;
-  while (!/listening/.test(out)) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`${target.id} did not start: ${out.slice(-500)}`);
-    }
-    await sleep(50);
-  }
-  return {
-    port,
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
+/** Ours against the peer, and the issue's goal for the ratio (null: reported, no goal). */
+export const PAIRS = [
+  { ours: 'node', peer: 'ws', goal: 3 },
+  { ours: 'bun', peer: 'bun-builtin', goal: 0.8 },
+  { ours: 'deno', peer: 'deno-builtin', goal: null },
+];
 
 const upgrade = (room, extensions = '') =>
   `GET /rooms/${room} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n${extensions}\r\n`;
@@ -159,14 +128,6 @@ function rawClient(port, room, state, extensions = '') {
   });
 }
 
-/** A client text frame (mask key 0: the payload goes as is). */
-function textFrame(payload) {
-  const n = payload.length;
-  const head =
-    n < 126 ? Buffer.from([0x81, 0x80 | n, 0, 0, 0, 0]) : Buffer.from([0x81, 0x80 | 126, n >> 8, n & 0xff, 0, 0, 0, 0]);
-  return Buffer.concat([head, payload]);
-}
-
 async function connectAll(port, room, n, state, extensions) {
   const sockets = [];
   for (let i = 0; i < n; i += 250) {
@@ -182,64 +143,6 @@ async function waitFor(condition, what, ms) {
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`${what}: timed out after ${ms} ms`);
     await new Promise((resolve) => setImmediate(resolve));
-  }
-}
-
-function percentile(sorted, p) {
-  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
-}
-
-/** One server, N subscribers, one size: latency and throughput. */
-async function measure(port, n, size, options) {
-  const serverFrame = (size < 126 ? 2 : 4) + size;
-  let received = 0;
-  let latencies = null;
-  let t0 = 0;
-  const state = {
-    frameLength: serverFrame,
-    onMessage: () => {
-      received++;
-      if (latencies !== null) latencies.push(now() - t0);
-    },
-  };
-  const room = `r${n}-${size}-${Math.random().toString(36).slice(2)}`;
-  const subscribers = await connectAll(port, room, n, state);
-  const publisher = await rawClient(port, room, { frameLength: Infinity, onMessage: () => {} });
-  const frame = textFrame(Buffer.alloc(size, 0x61));
-  try {
-    // Warm up (and be sure every subscriber has joined the room).
-    for (let round = 0; round < 5; round++) {
-      const target = received + n;
-      publisher.write(frame);
-      await waitFor(() => received >= target, 'warm-up', 60_000);
-    }
-    // Latency: single publishes, each complete before the next.
-    latencies = [];
-    for (let round = 0; round < options.latencyRounds; round++) {
-      const target = received + n;
-      t0 = now();
-      publisher.write(frame);
-      await waitFor(() => received >= target, 'latency round', 60_000);
-    }
-    const sorted = latencies.sort((a, b) => a - b);
-    latencies = null;
-    // Throughput: a burst of K publishes.
-    const k = Math.max(5, Math.round((size <= 32 ? options.deliveries32 : options.deliveries1k) / n));
-    const target = received + n * k;
-    const burst = Buffer.concat(Array.from({ length: k }, () => frame));
-    const start = now();
-    publisher.write(burst);
-    await waitFor(() => received >= target, 'burst', 120_000);
-    const seconds = (now() - start) / 1000;
-    return {
-      deliveriesPerSecond: (n * k) / seconds,
-      p50: percentile(sorted, 50),
-      p99: percentile(sorted, 99),
-      publishes: k,
-    };
-  } finally {
-    for (const socket of [...subscribers, publisher]) socket.destroy();
-    await sleep(200);
   }
 }
 
@@ -284,105 +187,218 @@ export async function deflateOnce(n = 1000) {
   }
 }
 
+/** Ours and peers, every round in a different order; one load generator run per server, round and N. */
 export async function runFanout({
+  quick = false,
+  rounds = quick ? 1 : 3,
   only = null,
-  subscribers = [1000, 10_000],
+  subscribers = quick ? [200] : [1000, 10_000],
   sizes = [32, 1024],
-  latencyRounds = 20,
-  deliveries32 = 400_000,
-  deliveries1k = 100_000,
+  window = 32,
+  seconds = quick ? 0.5 : 1.5,
+  warmup = quick ? 0.2 : 0.5,
+  latency = quick ? 0.2 : 0.3,
+  warm = true,
 } = {}) {
-  if (TASKSET) spawnSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' });
+  const bin = buildLoadgen();
+  const targets = TARGETS.filter((t) => only === null || only.includes(t.id));
+  const available = targets.filter((t) => t.argv() !== null);
+  for (const t of targets) if (t.argv() === null) log(`skipping ${t.name}: its runtime is not installed`);
+  // Build and cache what our servers need outside the measured part (ensure-built, Deno's cache).
+  for (const t of warm ? available.filter((x) => x.kind === 'ours') : []) {
+    log(`warming ${t.name} up (build/cache)…`);
+    await stopServer(await startServer(t));
+  }
   const rows = [];
-  for (const target of TARGETS) {
-    if (only !== null && !only.includes(target.id)) continue;
-    for (const n of subscribers) {
+  const started = Date.now();
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 === 0 ? available : [...available].reverse();
+    for (const target of order) {
       let server = null;
       try {
         server = await startServer(target);
-        if (server === null) {
-          rows.push({ target: target.id, n, error: 'not installed' });
-          continue;
-        }
-        for (const size of sizes) {
-          const result = await measure(server.port, n, size, { latencyRounds, deliveries32, deliveries1k });
-          rows.push({ target: target.id, n, size, ...result });
-          console.error(
-            `  ${target.id} N=${n} ${size} B: ${Math.round(result.deliveriesPerSecond).toLocaleString('en')} deliveries/s, p99 ${result.p99.toFixed(1)} ms`,
-          );
+        for (const n of subscribers) {
+          const room = `/rooms/r${round}-${n}`;
+          const args = ['fanout', '127.0.0.1', server.port, n, room, window, 0, warmup, seconds, latency];
+          const lines = loadgenLines(bin, [...args, sizes.join(','), server.pid], { timeoutMs: 180_000 });
+          for (const line of lines) {
+            rows.push({ round, target: target.id, n, ...line });
+            if (line.error) log(`  ${target.id} N=${n}: ${line.error}`);
+            else
+              log(
+                `  round ${round + 1} ${target.id} N=${n} ${line.size} B: ${fmt(line.deliveriesPerSec / 1000, 1)} k deliveries/s, server CPU ${fmt(line.serverCpu)}, p99 ${fmt(line.p99us / 1000)} ms${line.missing ? `, ${line.missing} missing` : ''}`,
+              );
+          }
         }
       } catch (error) {
-        rows.push({ target: target.id, n, error: String(error?.message ?? error) });
-        console.error(`  ${target.id} N=${n}: ${error?.message ?? error}`);
+        rows.push({ round, target: target.id, error: String(error?.message ?? error).split('\n')[0] });
+        log(`  ${target.id}: ${error?.message ?? error}`);
       } finally {
-        await server?.stop();
+        if (server !== null) await stopServer(server);
       }
     }
   }
-  return rows;
+  log(`${((Date.now() - started) / 1000).toFixed(0)} s`);
+  return { rows, rounds, subscribers, sizes, window, seconds, warmup, latency, available };
 }
 
-function report(rows, deflate) {
-  const lines = [
-    '<!-- generated by packages/bench/src/fanout/run.mjs; do not edit -->',
-    '# Fan-out: one publisher, N subscribers',
+const perCpu = (r) => (r.serverCpu > 0 ? r.deliveriesPerSec / r.serverCpu : NaN);
+
+/** Markdown: the targets (ratios per round, medians), then each server's figures. */
+export function summarise({ rows, rounds, subscribers, sizes, window, seconds, warmup, latency, available }, deflate) {
+  const ok = (r) => !r.error && r.deliveriesPerSec > 0;
+  const cells = (target, n, size) => rows.filter((r) => r.target === target && r.n === n && r.size === size && ok(r));
+  /** Per round, f(ours' row, the peer's row); rounds missing either are left out. */
+  const perRound = (a, b, n, size, f) => {
+    const out = [];
+    for (let round = 0; round < rounds; round++) {
+      const x = cells(a, n, size).find((r) => r.round === round);
+      const y = cells(b, n, size).find((r) => r.round === round);
+      const v = x && y ? f(x, y) : NaN;
+      if (Number.isFinite(v)) out.push(v);
+    }
+    return out;
+  };
+  const show = (values) =>
+    values.length === 0
+      ? 'n/a'
+      : `${fmt(median(values))}×${values.length > 1 ? ` (${fmt(Math.min(...values))}–${fmt(Math.max(...values))})` : ''}`;
+  const name = (id) => TARGETS.find((t) => t.id === id).name;
+  const has = (id) => available.some((t) => t.id === id);
+  const label = (n, size) => `${n.toLocaleString('en-US')} × ${size < 1024 ? `${size} B` : `${size / 1024} KiB`}`;
+  const targets = [];
+  for (const pair of PAIRS) {
+    if (!has(pair.ours) || !has(pair.peer)) continue;
+    for (const n of subscribers) {
+      for (const size of sizes) {
+        const rate = perRound(pair.ours, pair.peer, n, size, (x, y) => x.deliveriesPerSec / y.deliveriesPerSec);
+        const cpu = perRound(pair.ours, pair.peer, n, size, (x, y) => perCpu(x) / perCpu(y));
+        const p99 = perRound(pair.ours, pair.peer, n, size, (x, y) => x.p99us / y.p99us);
+        const verdict = (values) =>
+          pair.goal === null || values.length === 0 ? '' : median(values) >= pair.goal ? 'met' : '**missed**';
+        targets.push([
+          `${name(pair.ours)} ÷ ${name(pair.peer)}, ${label(n, size)}`,
+          show(rate),
+          show(cpu),
+          pair.goal === null ? '–' : `≥ ${pair.goal}×`,
+          [verdict(rate), verdict(cpu)].filter(Boolean).join(' / '),
+          show(p99),
+        ]);
+      }
+    }
+  }
+  const figures = [];
+  for (const target of available) {
+    for (const n of subscribers) {
+      for (const size of sizes) {
+        const c = cells(target.id, n, size);
+        if (c.length === 0) {
+          const failed = rows.find((r) => r.target === target.id && (r.n === n || r.n === undefined) && r.error);
+          figures.push([
+            target.kind === 'ours' ? `**${target.name}**` : target.name,
+            label(n, size),
+            failed ? `error: ${failed.error}` : 'n/a',
+            '',
+            '',
+            '',
+            '',
+          ]);
+          continue;
+        }
+        const rate = c.map((r) => r.deliveriesPerSec);
+        const sp = spread(rate);
+        figures.push([
+          target.kind === 'ours' ? `**${target.name}**` : target.name,
+          label(n, size),
+          `${fmt(median(rate) / 1000, 1)}${Number.isFinite(sp) ? ` <sub>±${Math.round(sp / 2)}%</sub>` : ''}`,
+          fmt(median(c.map(perCpu)) / 1000, 1),
+          fmt(median(c.map((r) => r.serverCpu))),
+          `${fmt(median(c.map((r) => r.p50us)) / 1000)} / ${fmt(median(c.map((r) => r.p99us)) / 1000)}`,
+          String(c.reduce((sum, r) => sum + (r.missing ?? 0) + (r.errors ?? 0), 0)),
+        ]);
+      }
+    }
+  }
+  const lg = Math.max(...rows.filter(ok).map((r) => r.loadgenCpu));
+  const parts = [
+    '## Fan-out: one publisher, N subscribers',
+    '',
+    `Server pinned to core 0 (\`taskset\`), the C load generator (subscribers and publisher) to core 1; ${rounds} round${rounds === 1 ? '' : 's'}, the servers in a different order each round. Per size: ${warmup} s of warm-up, ${seconds} s measured with the publisher at most ${window} publishes ahead of the average subscriber, then ${latency} s of one publish at a time for latency. Ratios are ours ÷ the peer within a round; the median over rounds, the range in brackets.`,
+    '',
+    '### Targets',
+    '',
+    table(
+      [
+        'target (subscribers × message size)',
+        'deliveries/s',
+        'deliveries per server CPU-second',
+        'goal',
+        '',
+        'p99 latency (ours ÷ peer)',
+      ],
+      targets,
+    ),
+    '',
+    deflate
+      ? `permessage-deflate (server_no_context_takeover), one \`server.publish\` of 1 KiB of JSON to ${deflate.subscribers.toLocaleString('en-US')} subscribers (@ws/node): **${deflate.compressions} compression${deflate.compressions === 1 ? '' : 's'}**, written to ${deflate.written}, ${deflate.compressedFrames} compressed frames received (goal: 1).\n`
+      : '',
+    '### Each server',
+    '',
+    'Deliveries: messages received per second over all subscribers (thousands); per server CPU-second: the same divided by the CPU time the server process used (all threads; steadier than rates when other jobs share the machine). Latency: from the publish leaving the load generator to each subscriber having it, one publish at a time. Lost: messages never delivered plus unexpected frames (must be 0).',
+    '',
+    table(
+      [
+        'server',
+        'subscribers × size',
+        'deliveries/s (k)',
+        'per server CPU-s (k)',
+        'server CPU share',
+        'latency p50 / p99 (ms)',
+        'lost',
+      ],
+      figures,
+    ),
+    '',
+    `The load generator's highest CPU share in any run: ${fmt(lg)} (1.00 = a whole core). A server CPU share well below 1.00 means other jobs on the machine took the rest of core 0: compare the per CPU-second figures then.`,
     '',
   ];
-  lines.push(
-    `Run ${new Date().toISOString()} on ${os.cpus().length} cores, load average ${os.loadavg()[0].toFixed(1)} at the end; one run, no repetition (ratios move with machine load).`,
-    '',
-  );
-  lines.push(
-    '| server | N | size | deliveries/s | p50 ms | p99 ms | vs peer (deliveries/s) | vs peer (p99, ours ÷ theirs) |',
-    '|---|---|---|---|---|---|---|---|',
-  );
-  for (const row of rows) {
-    if (row.error) {
-      lines.push(`| ${row.target} | ${row.n} | | error: ${row.error} | | | | |`);
-      continue;
-    }
-    const target = TARGETS.find((t) => t.id === row.target);
-    const peer = target.peer
-      ? rows.find((r) => r.target === target.peer && r.n === row.n && r.size === row.size && !r.error)
-      : null;
-    const ratio = peer ? `${(row.deliveriesPerSecond / peer.deliveriesPerSecond).toFixed(2)}×` : '';
-    const p99 = peer ? `${(row.p99 / peer.p99).toFixed(2)}×` : '';
-    lines.push(
-      `| ${target.name} | ${row.n} | ${row.size} B | ${Math.round(row.deliveriesPerSecond).toLocaleString('en')} | ${row.p50.toFixed(1)} | ${row.p99.toFixed(1)} | ${ratio} | ${p99} |`,
-    );
-  }
-  if (deflate) {
-    lines.push(
-      '',
-      `permessage-deflate (server_no_context_takeover), one \`server.publish\` of 1 KiB to ${deflate.subscribers} subscribers: **${deflate.compressions} compression(s)**, written to ${deflate.written}, ${deflate.compressedFrames} compressed frames received.`,
-    );
-  }
-  return lines.join('\n') + '\n';
+  return { md: parts.join('\n'), targets };
 }
 
 export async function main(argv) {
   const value = (name) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
+  const list = (name) => value(name)?.split(',');
   const quick = argv.includes('--quick');
-  const only = value('--only')?.split(',') ?? null;
-  const subscribers = value('--subscribers')?.split(',').map(Number) ?? (quick ? [200] : [1000, 10_000]);
+  const options = { quick };
+  if (value('--rounds')) options.rounds = Number(value('--rounds'));
+  if (value('--seconds')) options.seconds = Number(value('--seconds'));
+  if (value('--window')) options.window = Number(value('--window'));
+  if (list('--only')) options.only = list('--only');
+  if (list('--subscribers')) options.subscribers = list('--subscribers').map(Number);
+  if (list('--sizes')) options.sizes = list('--sizes').map(Number);
   const deflate = await deflateOnce(quick ? 200 : 1000);
-  console.error(
+  log(
     `deflate publish to ${deflate.subscribers}: ${deflate.compressions} compression(s), ${deflate.compressedFrames} compressed frames received`,
   );
-  const rows = await runFanout({
-    only,
-    subscribers,
-    latencyRounds: quick ? 3 : 20,
-    deliveries32: quick ? 2000 : 400_000,
-    deliveries1k: quick ? 1000 : 100_000,
-  });
-  const md = report(rows, deflate);
-  process.stdout.write(md);
+  const result = await runFanout(options);
+  const { md } = summarise(result, deflate);
+  process.stdout.write(`${md}\n`);
   if (!quick) {
+    const m = machine();
     mkdirSync(RESULTS, { recursive: true });
-    writeFileSync(path.join(RESULTS, 'fanout.md'), md);
-    writeFileSync(path.join(RESULTS, 'fanout.json'), JSON.stringify({ rows, deflate }, null, 2));
+    writeFileSync(
+      path.join(RESULTS, 'fanout.md'),
+      `<!-- generated by \`pnpm run bench:fanout\` on ${m.date}; do not edit -->\n# @ws fan-out benchmarks\n\n${m.cpu}, ${m.cores} cores, load average ${m.load} at the end; Node ${m.versions.node}, Bun ${m.versions.bun ?? '–'}, Deno ${m.versions.deno ?? '–'}.\n\n${md}`,
+    );
+    writeFileSync(
+      path.join(RESULTS, 'fanout.json'),
+      `${JSON.stringify({ machine: m, deflate, rows: result.rows }, null, 1)}\n`,
+    );
   }
+  return result;
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) await main(process.argv.slice(2));
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  process.env.WS_ROOT ??= ROOT;
+  await main(process.argv.slice(2));
+}

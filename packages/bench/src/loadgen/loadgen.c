@@ -13,6 +13,15 @@
  *   loadgen hold HOST PORT CONNS
  *       Opens CONNS WebSocket connections (200 handshakes at a time), prints `ready N` and keeps
  *       them open, idle, until its standard input closes.
+ *   loadgen fanout HOST PORT SUBS PATH WINDOW RATE WARMUP_S SECONDS LATENCY_S SIZES SERVER_PID
+ *       SUBS subscribers and then one publisher connect to PATH (a room: a text message from one
+ *       client goes to every other client of PATH). Probes until every subscriber has had one.
+ *       Then per size in SIZES (comma-separated bytes): the publisher sends text messages, at
+ *       most WINDOW beyond what the average subscriber has received (RATE > 0: also at most RATE
+ *       per second), WARMUP_S then SECONDS measured: deliveries (messages received, over all
+ *       subscribers) per second; then LATENCY_S of one publish at a time (the next after the last
+ *       subscriber has it): p50/p99 from publish to each arrival. One JSON line per size.
+ *       With SERVER_PID (0: none), its CPU time and instructions per delivery, as for echo. Server frames are unmasked: read and counted, never copied.
  *
  * With SERVER_PID, the server's CPU time (utime + stime from /proc) over the measured window is
  * reported too, and the generator's own CPU time, to show which side is the bottleneck. An echo
@@ -192,6 +201,7 @@ typedef struct conn {
   int in_payload;
   /* send state: `pending` frames to send, the first `off` bytes of the first already sent */
   uint64_t pending;
+  uint64_t got;              /* fan-out: messages this subscriber received (= seq of its next one) */
   size_t off;
   int want_out;
   /* send times of messages in flight */
@@ -212,18 +222,21 @@ static uint64_t received, received_total, errors;
 static char request[512];
 static size_t request_len;
 
-static void build_request(const char *host, int port) {
+static void build_request(const char *host, int port, const char *path) {
   request_len = snprintf(request, sizeof request,
-                         "GET / HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                         "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-                         host, port);
+                         path, host, port);
 }
 
-static void build_frame(uint64_t size) {
+static int expect_opcode = 2; /* what the server sends back: binary echoes, text publishes */
+
+/* One masked client frame of `size` bytes of ASCII ('a'..'z': valid UTF-8 for text) into frame/frame_len. */
+static void build_frame_op(uint64_t size, int opcode) {
   size_t h = (size < 126 ? 2 : size <= 0xffff ? 4 : 10) + 4;
   frame_len = h + size;
   frame = malloc(frame_len);
-  frame[0] = 0x82;
+  frame[0] = 0x80 | opcode;
   if (size < 126) frame[1] = 0x80 | size;
   else if (size <= 0xffff) {
     frame[1] = 0x80 | 126;
@@ -237,6 +250,7 @@ static void build_frame(uint64_t size) {
   memcpy(frame + h - 4, key, 4);
   for (uint64_t i = 0; i < size; i++) frame[h + i] = (unsigned char)('a' + i % 26) ^ key[i & 3];
 }
+static void build_frame(uint64_t size) { build_frame_op(size, 2); }
 
 static void ep_mod(conn_t *c, int out) {
   struct epoll_event ev = {.events = EPOLLIN | (out ? EPOLLOUT : 0), .data.ptr = c};
@@ -333,7 +347,7 @@ static int consume(conn_t *c, const unsigned char *buf, size_t n) {
         for (int j = 0; j < 8; j++) len = (len << 8) | c->hdr[2 + j];
       }
       int opcode = c->hdr[0] & 0x0f;
-      if (opcode != 2 || !(c->hdr[0] & 0x80) || len != size_) errors++;
+      if (opcode != expect_opcode || !(c->hdr[0] & 0x80) || len != size_) errors++;
       c->hdr_len = 0;
       c->remaining = len;
       c->in_payload = 1;
@@ -563,9 +577,207 @@ static int run_hold(int conns) {
   return 0;
 }
 
+
+/* ---- fan-out: SUBS subscribers and one publisher in one room ---- */
+#define SEQ_RING 65536 /* send times of publishes, by sequence number (power of two) */
+static uint64_t pub_sent_at[SEQ_RING];
+static conn_t **fan_subs;
+static conn_t *fan_pub;
+static int fan_n;
+static uint64_t published, delivered, with_any, pub_unexpected;
+static int latency_on;
+static uint64_t aligned_pub, aligned_del; /* at the last alignment: every subscriber's next message was aligned_pub */
+
+/* Open `n` connections into cs[] (200 handshakes at a time); 0 when all are open. */
+static int open_many(conn_t **cs, int n, double timeout_s) {
+  struct epoll_event evs[256];
+  int started = 0, open = 0, inprogress = 0;
+  double deadline = now_s() + timeout_s;
+  while (open < n) {
+    while (started < n && inprogress < 200) {
+      cs[started++] = open_conn();
+      inprogress++;
+    }
+    if (now_s() > deadline) {
+      fprintf(stderr, "fanout: handshakes timed out (%d/%d open)\n", open, n);
+      return -1;
+    }
+    int k = epoll_wait(epfd, evs, 256, 100);
+    for (int i = 0; i < k; i++) {
+      conn_t *c = evs[i].data.ptr;
+      if (c->state == ST_OPEN) continue; /* nothing is published yet */
+      int r = do_handshake_io(c, evs[i].events);
+      if (r < 0) {
+        fprintf(stderr, "fanout: handshake failed after %d open (a 101 expected)\n", open);
+        return -1;
+      }
+      if (r == 1) open++, inprogress--;
+    }
+  }
+  return 0;
+}
+
+/* Queue k publishes on the publisher (their send time recorded by sequence number) and write. */
+static int publish(uint64_t k) {
+  uint64_t t = now_ns();
+  for (uint64_t i = 0; i < k; i++) pub_sent_at[(published++) & (SEQ_RING - 1)] = t;
+  fan_pub->pending += k;
+  return flush_out(fan_pub);
+}
+
+/* One epoll round: read what subscribers got (latency by sequence number), write the publisher's backlog. */
+static int fan_events(int timeout_ms) {
+  static struct epoll_event evs[1024];
+  int k = epoll_wait(epfd, evs, 1024, timeout_ms);
+  if (k < 0 && errno != EINTR) die("epoll_wait");
+  for (int i = 0; i < k; i++) {
+    conn_t *c = evs[i].data.ptr;
+    if (evs[i].events & EPOLLIN) {
+      for (;;) {
+        ssize_t r = read(c->fd, rbuf, sizeof rbuf);
+        if (r == 0 || (r < 0 && errno != EAGAIN)) {
+          fprintf(stderr, "fanout: the server closed a %s\n", c == fan_pub ? "publisher" : "subscriber");
+          return -1;
+        }
+        if (r < 0) break;
+        if (c == fan_pub) {
+          pub_unexpected += r; /* the sender never gets its own message back */
+        } else {
+          int m = consume(c, rbuf, r);
+          if (m > 0) {
+            if (latency_on) {
+              uint64_t tn = now_ns();
+              for (int j = 0; j < m; j++) hist_add(tn - pub_sent_at[(c->got + j) & (SEQ_RING - 1)]);
+            }
+            if (c->got == 0) with_any++;
+            c->got += m;
+            delivered += m;
+            if (measuring) received += m;
+          }
+        }
+        if ((size_t)r < sizeof rbuf) break;
+      }
+    }
+    if (c == fan_pub && c->pending > 0 && flush_out(c) < 0) return -1;
+  }
+  return 0;
+}
+
+/* Wait until `target` deliveries or `quiet_s` without progress; then every subscriber's next message is `published`. */
+static int fan_drain(uint64_t target, double quiet_s) {
+  uint64_t last = delivered;
+  double quiet_until = now_s() + quiet_s;
+  while (delivered < target || fan_pub->pending > 0) {
+    if (fan_events(10) < 0) return -1;
+    if (delivered != last) last = delivered, quiet_until = now_s() + quiet_s;
+    else if (now_s() > quiet_until) break;
+  }
+  for (int i = 0; i < fan_n; i++) fan_subs[i]->got = published;
+  aligned_pub = published;
+  aligned_del = delivered;
+  return 0;
+}
+
+/* Publish for `seconds` keeping at most `window` publishes beyond what the average subscriber has (rate > 0: at most that many per second). */
+static int fan_run(double seconds, uint64_t window, double rate) {
+  double t0 = now_s(), end = t0 + seconds;
+  uint64_t base = published;
+  while (now_s() < end) {
+    uint64_t done = aligned_pub + (delivered - aligned_del) / fan_n; /* publishes the average subscriber has */
+    uint64_t allowed = published - done < window ? window - (published - done) : 0;
+    if (rate > 0) {
+      uint64_t by_rate = (uint64_t)(rate * (now_s() - t0)) + 1;
+      uint64_t sent = published - base;
+      allowed = by_rate > sent ? (allowed < by_rate - sent ? allowed : by_rate - sent) : 0;
+    }
+    if (allowed > 0 && fan_pub->pending == 0 && publish(allowed) < 0) return -1;
+    if (fan_events(rate > 0 ? 1 : 20) < 0) return -1;
+  }
+  return 0;
+}
+
+static int run_fanout(int subs, uint64_t window, double rate, double warmup, double seconds, double lat_seconds,
+                      const char *sizes, int server_pid) {
+  fan_n = subs;
+  fan_subs = calloc(subs + 1, sizeof *fan_subs);
+  if (open_many(fan_subs, subs, 120) < 0) return 2;
+  if (open_many(fan_subs + subs, 1, 10) < 0) return 2;
+  fan_pub = fan_subs[subs];
+  expect_opcode = 1; /* the rooms relay text */
+  if (window < 1 || window > SEQ_RING / 4) {
+    fprintf(stderr, "fanout: window must be 1..%d\n", SEQ_RING / 4);
+    return 2;
+  }
+  int rc = 0;
+  int first = 1;
+  for (const char *p = sizes; *p;) {
+    size_ = strtoull(p, (char **)&p, 10);
+    if (*p == ',') p++;
+    build_frame_op(size_, 1);
+    if (first) {
+      /* Every subscriber joined the room: probes until each has had one, then settle. */
+      double deadline = now_s() + 60;
+      while (with_any < (uint64_t)subs) {
+        if (now_s() > deadline) {
+          fprintf(stderr, "fanout: only %llu of %d subscribers got a probe\n", (unsigned long long)with_any, subs);
+          return 2;
+        }
+        uint64_t before = delivered;
+        if (publish(1) < 0) return 2;
+        double until = now_s() + 0.5;
+        while (delivered - before < (uint64_t)subs && now_s() < until)
+          if (fan_events(10) < 0) return 2;
+      }
+      if (fan_drain(UINT64_MAX, 0.2) < 0) return 2;
+      first = 0;
+    }
+    uint64_t expected = delivered + 0, start_pub = published;
+    errors = 0;
+    /* Warm-up, then the measured window: as many publishes as the window allows. */
+    if (fan_run(warmup, window, rate) < 0) return 2;
+    measuring = 1;
+    received = 0;
+    uint64_t pub0 = published;
+    double c0 = self_cpu_s(), s0 = proc_cpu_s(server_pid), w0 = now_s(), instr[2];
+    instr_start(server_pid);
+    if (fan_run(seconds, window, rate) < 0) return 2;
+    double w1 = now_s(), c1 = self_cpu_s(), s1 = proc_cpu_s(server_pid);
+    instr_stop(instr);
+    measuring = 0;
+    uint64_t pubs = published - pub0, got = received;
+    expected += (published - start_pub) * subs;
+    if (fan_drain(expected, 5) < 0) return 2;
+    uint64_t missing = expected > delivered ? expected - delivered : 0;
+    /* Latency: one publish at a time, each after the last reached every subscriber. */
+    memset(hist, 0, sizeof hist);
+    hcount = 0;
+    latency_on = 1;
+    uint64_t lat_start = published, lat_expected = delivered;
+    if (fan_run(lat_seconds, 1, 0) < 0) return 2;
+    lat_expected += (published - lat_start) * subs;
+    if (fan_drain(lat_expected, 5) < 0) return 2;
+    latency_on = 0;
+    if (lat_expected > delivered) missing += lat_expected - delivered;
+    double window_s = w1 - w0;
+    printf("{\"mode\":\"fanout\",\"subscribers\":%d,\"size\":%llu,\"window\":%llu,\"seconds\":%.3f,\"publishes\":%llu,"
+           "\"deliveries\":%llu,\"deliveriesPerSec\":%.1f,\"publishesPerSec\":%.1f,\"latencyPublishes\":%llu,"
+           "\"p50us\":%.1f,\"p99us\":%.1f,\"missing\":%llu,\"errors\":%llu,\"publisherGot\":%llu,"
+           "\"loadgenCpu\":%.3f,\"serverCpu\":%.3f,\"instrPerDeliveryUser\":%.0f,\"instrPerDeliveryKernel\":%.0f}\n",
+           subs, (unsigned long long)size_, (unsigned long long)window, window_s, (unsigned long long)pubs,
+           (unsigned long long)got, got / window_s, pubs / window_s, (unsigned long long)(published - lat_start),
+           hist_pct(0.5), hist_pct(0.99), (unsigned long long)missing, (unsigned long long)errors,
+           (unsigned long long)pub_unexpected, (c1 - c0) / window_s, server_pid > 0 ? (s1 - s0) / window_s : -1,
+           instr[0] >= 0 && got > 0 ? instr[0] / got : -1, instr[1] >= 0 && got > 0 ? instr[1] / got : -1);
+    fflush(stdout);
+    if (errors || missing) rc = 1;
+    free(frame);
+  }
+  return rc;
+}
+
 int main(int argc, char **argv) {
   if (argc < 4) {
-    fprintf(stderr, "usage: loadgen echo|handshake|hold HOST PORT ...\n");
+    fprintf(stderr, "usage: loadgen echo|handshake|hold|fanout HOST PORT ...\n");
     return 2;
   }
   const char *mode = argv[1], *host = argv[2];
@@ -578,7 +790,7 @@ int main(int argc, char **argv) {
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
   inet_pton(AF_INET, strcmp(host, "localhost") == 0 ? "127.0.0.1" : host, &addr.sin_addr);
-  build_request(host, port);
+  build_request(host, port, strcmp(mode, "fanout") == 0 && argc >= 6 ? argv[5] : "/");
   epfd = epoll_create1(0);
   if (epfd < 0) die("epoll_create1");
   if (strcmp(mode, "echo") == 0 && argc >= 9) {
@@ -595,6 +807,9 @@ int main(int argc, char **argv) {
     return run_handshake(atoi(argv[4]), atof(argv[5]), atof(argv[6]), argc > 7 ? atoi(argv[7]) : 0);
   }
   if (strcmp(mode, "hold") == 0 && argc >= 5) return run_hold(atoi(argv[4]));
+  if (strcmp(mode, "fanout") == 0 && argc >= 13)
+    return run_fanout(atoi(argv[4]), strtoull(argv[6], NULL, 10), atof(argv[7]), atof(argv[8]), atof(argv[9]),
+                      atof(argv[10]), argv[11], atoi(argv[12]));
   fprintf(stderr, "bad arguments\n");
   return 2;
 }
