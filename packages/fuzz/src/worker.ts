@@ -4,7 +4,7 @@
  * Shared Int32 slots per worker: [cases done, index of the case running now].
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { Stats, fuzzOne, targetOfCase, type Case } from './targets.ts';
+import { Stats, fuzzOne, targetOfCase, type Case } from './targets/index.ts';
 
 interface Data {
   seed: number;
