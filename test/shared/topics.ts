@@ -160,16 +160,16 @@ export async function topicBasics(ourServer: OurTopicServer, connect: Connect): 
   }
 }
 
-/** Record every chunk each server connection's transport is asked to write. */
-function spyWrites(ws: WebSocketConnection): Uint8Array[] {
+/** Record every write a server connection's transport is asked for: the chunks of each call. */
+function spyWrites(ws: WebSocketConnection): Uint8Array[][] {
   const transport = sessionInput.transport(ws);
-  const chunks: Uint8Array[] = [];
+  const calls: Uint8Array[][] = [];
   const write = transport.write.bind(transport);
   transport.write = (list: Uint8Array[]) => {
-    chunks.push(...list);
+    calls.push([...list]);
     write(list);
   };
-  return chunks;
+  return calls;
 }
 
 /** A deflate backend that counts its compressions. */
@@ -236,7 +236,9 @@ export async function frameOnce(ourServer: OurTopicServer, connect: Connect): Pr
         `${mode}: written to all`,
       );
       const compressions = (d?.compressions() ?? 0) - before;
-      const firsts = spies.map((chunks) => chunks[0]);
+      // Written at the end of the task, with whatever else it publishes.
+      await until(() => spies.every((calls) => calls.length > 0), `${mode}: written to every transport`);
+      const firsts = spies.map((calls) => calls[0]?.[0]);
       assert(
         firsts.every((c) => c instanceof Uint8Array),
         `${mode}: every transport got bytes`,
@@ -247,7 +249,7 @@ export async function frameOnce(ourServer: OurTopicServer, connect: Connect): Pr
       } else {
         assertEquals(new Set(firsts).size, 1, `${mode}: one frame object for every subscriber`);
         assertEquals(
-          spies.map((chunks) => chunks.length),
+          spies.map((calls) => calls.flat().length),
           Array(N).fill(1),
           `${mode}: one chunk each`,
         );
@@ -268,6 +270,29 @@ export async function frameOnce(ourServer: OurTopicServer, connect: Connect): Pr
         got.every((g) => g.at(-1) === message + '!'),
         `${mode}: second publish read by all`,
       );
+      if (mode === 'plain') {
+        // Three publishes in one task: one write per subscriber, holding the same three frames.
+        for (const calls of spies) calls.length = 0;
+        for (const text of ['one', 'two', 'three']) server.publish('t', text);
+        await until(() => spies.every((calls) => calls.length > 0), 'three publishes written');
+        await sleep(20);
+        assertEquals(
+          spies.map((calls) => calls.length),
+          Array(N).fill(1),
+          'one transport write per subscriber for the task',
+        );
+        const [first] = spies as [Uint8Array[][]];
+        assertEquals(first[0]!.length, 3, 'three frames in it');
+        assert(
+          spies.every((calls) => calls[0]!.every((frame, i) => frame === first[0]![i])),
+          'the same three frame objects for every subscriber',
+        );
+        await until(() => got.every((g, i) => g.length === (i === 0 ? 6 : 5)), 'three publishes delivered');
+        assert(
+          got.every((g) => g.slice(-3).join() === 'one,two,three'),
+          'every client reads them in order',
+        );
+      }
       for (const ws of clients) ws.close();
       await within(Promise.all(clients.map((ws) => ws.closed)), 10_000, 'clients closed');
     } finally {

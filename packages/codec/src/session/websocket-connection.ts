@@ -228,6 +228,17 @@ const ignore = (): void => {};
 let spareChunks: Uint8Array[] | null = [];
 
 /**
+ * Connections that publishes queued frames on since the last flush. Publishes are written at
+ * the end of the current task (one microtask for every connection of every server), so the
+ * messages a task publishes (a read that held many, a loop of `publish` calls) leave each
+ * subscriber in one transport write, not one each: the system call per subscriber is most of
+ * a publish's cost. Whatever else writes to such a connection first takes its frames along, in
+ * order. Reused: the array grows to the most subscribers one task reached and stays.
+ */
+const publishedTo: WebSocketConnection[] = [];
+let publishFlushQueued = false;
+
+/**
  * Idle and keepalive bookkeeping (times from `options.clock`), for an open connection with either
  * on. The session watches these, not the codec: they depend on flow control and on the send
  * buffer, which only the session sees (semantics in `SessionOptions.timeouts`).
@@ -303,6 +314,8 @@ const READ_ALL = EOF | LOCAL_CLOSE;
 const PONGS_HELD = 1 << 17;
 /** The server's budget paused reading (see `ServerBudget`). */
 const SERVER_PAUSED = 1 << 18;
+/** Published frames wait in the codec; the connection is in `publishedTo`, written at the end of the task. */
+const PUBLISHED = 1 << 19;
 
 /** Why a connection ends, as far as the session knows: made at its first problem (most connections have none). */
 class Trouble {
@@ -467,19 +480,45 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
       },
       openError: (c) => c.#hs?.openError ?? null,
     };
+    /** Write what publishes queued (see `publishedTo`). */
+    const flushPublished = (): void => {
+      publishFlushQueued = false;
+      // By index: a write may lead to more publishes (a listener), which join the list. A throw
+      // (from a listener) is reported and the others are still written.
+      for (let i = 0; i < publishedTo.length; i++) {
+        const c = publishedTo[i] as WebSocketConnection;
+        c.#flags &= ~PUBLISHED;
+        try {
+          c.#afterSend();
+        } catch (error) {
+          reportError(error);
+        }
+      }
+      // Emptied with pop(), as `spareChunks`.
+      while (publishedTo.length > 0) publishedTo.pop();
+    };
+    /** The frames are in the codec: write them with the task's other publishes. */
+    const published = (c: WebSocketConnection): void => {
+      if ((c.#flags & PUBLISHED) !== 0) return;
+      c.#flags |= PUBLISHED;
+      publishedTo.push(c);
+      if (publishFlushQueued) return;
+      publishFlushQueued = true;
+      microtask(flushPublished);
+    };
     setTopicDelivery({
       codec: (c) => c.#codec,
       framed: (c, frames, bytes, topics) => {
         if (!c.#mayPublish(bytes, topics)) return false;
         c.#codec.sendFramed(frames);
-        c.#afterSend();
+        published(c);
         return true;
       },
       own: (c, kind, payload, compress, topics) => {
         // Framed (and compressed) by this connection: its bytes are about the payload's size.
         if (!c.#mayPublish(payload.length, topics)) return false;
         c.#codec.send({ type: 'fragment', kind, data: payload, fin: true, compress });
-        c.#afterSend();
+        published(c);
         return true;
       },
     });
