@@ -10,7 +10,7 @@
  *
  * Reading: Bun gives each `data` callback a fresh buffer (Bun 1.4.5, TCP and TLS; the
  * `fresh data buffers` test guards it), so every chunk goes to the session as it is. The codec
- * is told it runs on JavaScriptCore ({@link useFreshArrays}): it copies short payloads out of a
+ * is told it runs on JavaScriptCore ({@link BunTransport.engine}): it copies short payloads out of a
  * chunk into arrays of their own instead of making views of it (a small chunk has no
  * ArrayBuffer until something asks for one, which makes JSC allocate it and move the bytes,
  * ≈ 1 µs; then each view costs ≈ 0.3 µs), and serializes frames into fresh arrays. Half-close
@@ -19,13 +19,14 @@
  * connection: {@link socketHandlers} routes each event to the transport kept in `socket.data`.
  */
 import type { Socket, SocketHandler } from 'bun';
-import type { Transport, TransportHandlers } from '@ws/codec/session';
-import { useFreshArrays } from '@ws/codec';
+import type { EngineTuning, Transport, TransportHandlers } from '@ws/codec/session';
 
 /** Bytes copied into the scratch buffer per write; larger chunks are written from their own memory. */
 const COALESCE = 64 * 1024;
 let scratch: Uint8Array | null = null;
 const EMPTY = new Uint8Array(0);
+/** The codec's tuning for JavaScriptCore: small arrays of their own rather than views (see `EngineTuning`). */
+const JAVASCRIPTCORE: EngineTuning = Object.freeze({ freshArrays: true });
 
 export class BunTransport implements Transport {
   /** The connection is TLS. */
@@ -50,11 +51,13 @@ export class BunTransport implements Transport {
   #error: unknown = undefined;
 
   constructor(options: { secure?: boolean; verify?: boolean } = {}) {
-    // Tune the codec for JavaScriptCore when the first connection is made, not at import: the
-    // package declares no side effects (`"sideEffects": false`). Speed only, never results.
-    useFreshArrays(true);
     this.secure = options.secure ?? false;
     this.#verify = options.verify ?? false;
+  }
+
+  /** Each connection on this transport tunes its codec for JavaScriptCore (speed only, never results). */
+  get engine(): EngineTuning {
+    return JAVASCRIPTCORE;
   }
 
   /** The socket, once open. */

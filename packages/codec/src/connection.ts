@@ -13,6 +13,7 @@
  */
 import { WebSocketUsageError, describe, type ProtocolErrorCode } from './errors.ts';
 import type { Command, CloseInfo, Event, HandshakeRequest, HandshakeResponse, MessageKind, Output } from './events.ts';
+import type { EngineTuning } from './engine-tuning.ts';
 import type { Extension, ExtensionFactory, ExtensionOffer, ExtensionParam } from './extensions/extension.ts';
 import { FrameParser, FAILED, HEADER, NEED_MORE } from './frame-parser.ts';
 import { COPY_THRESHOLD, firstByte, serializeFrame, unmaskedFrame } from './frame-serializer.ts';
@@ -64,6 +65,11 @@ export interface ConnectionOptions {
    * (or an adapter says it is slow) by the built-in validator.
    */
   utf8Validator?: ((bytes: Uint8Array) => boolean) | null;
+  /**
+   * Speed choices for the JavaScript engine this connection runs on (see {@link EngineTuning}):
+   * they never change a result. Default: tuned for V8. An adapter passes its engine's.
+   */
+  engine?: EngineTuning;
 }
 
 export interface ServerConnectionOptions extends ConnectionOptions {
@@ -133,6 +139,9 @@ const EOF = 1 << 6;
 const SHUTDOWN = 1 << 7;
 const DESTROYED = 1 << 8;
 const HOLD_PONGS = 1 << 9;
+// Engine tuning (options, fixed for the connection's life; see engine-tuning.ts).
+const FRESH_ARRAYS = 1 << 10;
+const STRICT_DECODER = 1 << 11;
 
 /** What only the handshake needs: one object, let go of once the connection is open. */
 class HandshakeState {
@@ -358,7 +367,15 @@ export class Connection {
     if (timeouts !== DEFAULT_TIMEOUTS) checkTimeouts(timeouts);
     this.limits = Object.freeze(limits);
     this.timeouts = Object.freeze(timeouts);
-    this.#flags = ((options.assembleMessages ?? true) ? ASSEMBLE : 0) | ((options.autoPong ?? true) ? AUTO_PONG : 0);
+    const engine = options.engine;
+    if (engine !== undefined && (typeof engine !== 'object' || engine === null)) {
+      throw new WebSocketUsageError('INVALID_ARGUMENT', `engine must be an object, got ${describe(engine)}`);
+    }
+    this.#flags =
+      ((options.assembleMessages ?? true) ? ASSEMBLE : 0) |
+      ((options.autoPong ?? true) ? AUTO_PONG : 0) |
+      (engine?.freshArrays === true ? FRESH_ARRAYS : 0) |
+      (engine?.strictDecoder === false ? 0 : STRICT_DECODER);
     this.#utf8Validator = options.utf8Validator ?? null;
     if (this.#utf8Validator !== null && typeof this.#utf8Validator !== 'function') {
       throw new WebSocketUsageError(
@@ -786,7 +803,15 @@ export class Connection {
       rsv |= encoded.rsv;
     }
     const frames: Uint8Array[] = [];
-    serializeFrame(frames, true, rsv, kind === 'text' ? Opcode.Text : Opcode.Binary, payload, null);
+    serializeFrame(
+      frames,
+      true,
+      rsv,
+      kind === 'text' ? Opcode.Text : Opcode.Binary,
+      payload,
+      null,
+      this.#flag(FRESH_ARRAYS),
+    );
     return frames;
   }
 
@@ -1052,6 +1077,7 @@ export class Connection {
         protocol,
         extensions: accepted.length > 0 ? formatExtensionHeader(accepted) : null,
         headers,
+        freshArrays: this.#flag(FRESH_ARRAYS),
       });
     } catch (error) {
       for (const extension of extensions) extension.dispose();
@@ -1199,7 +1225,11 @@ export class Connection {
   }
 
   #makeParser(): FrameParser {
-    const parser = new FrameParser({ expectMasked: this.role === 'server', maxFrameSize: this.limits.maxFrameSize });
+    const parser = new FrameParser({
+      expectMasked: this.role === 'server',
+      maxFrameSize: this.limits.maxFrameSize,
+      freshArrays: this.#flag(FRESH_ARRAYS),
+    });
     parser.allowedRsv = this.#allowedRsv();
     this.#parser = parser;
     return parser;
@@ -1277,7 +1307,7 @@ export class Connection {
     let text: string | null = null;
     if (validate === null || validate(data)) {
       try {
-        text = validate === null ? decodeValidUtf8(data) : decodeUtf8(data);
+        text = validate === null ? decodeValidUtf8(data, (this.#flags & STRICT_DECODER) !== 0) : decodeUtf8(data);
       } catch {
         return this.#tooLongForString(data.length);
       }
@@ -1641,11 +1671,12 @@ export class Connection {
     if (opcode === Opcode.Pong) return this.#writePong(payload);
     if (this.#maskKeys === null && payload.length < COPY_THRESHOLD) {
       // A server's frame in one buffer: the common case, without serializeFrame's argument checks.
-      this.#write(unmaskedFrame(firstByte(fin, rsv, opcode), payload));
+      this.#write(unmaskedFrame(firstByte(fin, rsv, opcode), payload, (this.#flags & FRESH_ARRAYS) !== 0));
       return;
     }
     const frames = FRAMES;
-    serializeFrame(frames, fin, rsv, opcode, payload, this.#maskKeys === null ? null : this.#maskKeys.next());
+    const keys = this.#maskKeys;
+    serializeFrame(frames, fin, rsv, opcode, payload, keys === null ? null : keys.next(), this.#flag(FRESH_ARRAYS));
     for (let i = 0; i < frames.length; i++) this.#write(frames[i]!);
     // Emptied with pop(): `length = 0` is a runtime call in V8, pop() of one or two is inline.
     while (frames.length > 0) frames.pop();
@@ -1654,7 +1685,8 @@ export class Connection {
   /** A pong (≤ 125 bytes: one buffer): written, or while pongs are held, kept in place of the one held before. */
   #writePong(payload: Uint8Array): void {
     const frames = FRAMES;
-    serializeFrame(frames, true, 0, Opcode.Pong, payload, this.#maskKeys === null ? null : this.#maskKeys.next());
+    const keys = this.#maskKeys;
+    serializeFrame(frames, true, 0, Opcode.Pong, payload, keys === null ? null : keys.next(), this.#flag(FRESH_ARRAYS));
     const frame = frames.pop()!;
     if (!this.#flag(HOLD_PONGS)) return this.#write(frame);
     if (this.#pong !== null) this.#outBytes -= this.#pong.length;

@@ -19,7 +19,7 @@
 import { WebSocketUsageError, type ProtocolErrorCode } from './errors.ts';
 import { applyMask, maskCopy } from './mask.ts';
 import { isControlOpcode, isKnownOpcode } from './opcode.ts';
-import { FRESH_MAX, freshArrays } from './slab.ts';
+import { FRESH_MAX } from './slab.ts';
 
 export const NEED_MORE = 0;
 export const HEADER = 1;
@@ -61,6 +61,11 @@ export interface FrameParserOptions {
   /** True at a server: every client frame must be masked; false at a client: none may be (§5.1). */
   expectMasked: boolean;
   maxFrameSize: number;
+  /**
+   * Copy short payloads out into arrays of their own instead of yielding views of the fed bytes:
+   * the connection's `engine.freshArrays` (JavaScriptCore; see `engine-tuning.ts`). Default false.
+   */
+  freshArrays?: boolean;
 }
 
 export class FrameParser {
@@ -84,6 +89,7 @@ export class FrameParser {
 
   readonly #expectMasked: boolean;
   readonly #maxFrameSize: number;
+  readonly #fresh: boolean;
   readonly #chunks: Uint8Array[] = [];
   #head = 0; // index of the first unread chunk
   #offset = 0; // read position inside chunks[head]
@@ -111,6 +117,7 @@ export class FrameParser {
   constructor(options: FrameParserOptions) {
     this.#expectMasked = options.expectMasked;
     this.#maxFrameSize = options.maxFrameSize;
+    this.#fresh = options.freshArrays ?? false;
   }
 
   /** Bytes received and not yet parsed. */
@@ -286,7 +293,7 @@ export class FrameParser {
     if (isControlOpcode(this.opcode)) {
       // Control payloads are yielded whole (at most 125 bytes).
       if (this.#available < remaining) return NEED_MORE;
-      if (left >= remaining && !freshArrays) {
+      if (left >= remaining && !this.#fresh) {
         chunk = chunk.subarray(this.#offset, this.#offset + remaining);
         this.#skip(remaining);
         if (this.#masked) applyMask(chunk, keyBytes(this.#maskWord), 0);
@@ -302,7 +309,7 @@ export class FrameParser {
     let take = left < remaining ? left : remaining;
     if (target !== null && take > target.length - this.#targetOffset) take = target.length - this.#targetOffset;
     let view: Uint8Array;
-    if (freshArrays && take <= FRESH_MAX) {
+    if (this.#fresh && take <= FRESH_MAX) {
       // JavaScriptCore: copied (and unmasked) by a byte loop, never through a view of the chunk.
       const k = this.#masked ? this.#rotatedKey() : 0;
       if (target === null) {
@@ -404,7 +411,7 @@ export class FrameParser {
       return this.payload;
     }
     let view: Uint8Array;
-    if (freshArrays) {
+    if (this.#fresh) {
       view = new Uint8Array(n); // JavaScriptCore: an array of its own (see #nextPayload)
       copyUnmasked(chunk, offset, view, 0, n, this.#masked ? this.#maskWord : 0);
     } else {

@@ -31,6 +31,8 @@ export function frameHeaderLength(payloadLength: number, masked: boolean): numbe
  *   caller's bytes are never changed.
  *
  * `rsv` holds RSV1–RSV3 as the low three bits (RSV1 = 4, e.g. permessage-deflate's bit).
+ * `fresh`: a connection's `engine.freshArrays` (small frames get memory of their own instead of
+ * a view of a shared slab; see `engine-tuning.ts`).
  */
 export function serializeFrame(
   out: Uint8Array[],
@@ -39,6 +41,7 @@ export function serializeFrame(
   opcode: number,
   payload: Uint8Array,
   maskKey: Uint8Array | null,
+  fresh = false,
 ): number {
   if ((rsv & 7) !== rsv) throw bad('rsv', 'an integer 0..7', rsv);
   if ((opcode & 15) !== opcode) throw bad('opcode', 'an integer 0..15', opcode);
@@ -59,10 +62,10 @@ export function serializeFrame(
   }
 
   if (!masked) {
-    out.push(unmaskedFrame(firstByte(fin, rsv, opcode), payload));
+    out.push(unmaskedFrame(firstByte(fin, rsv, opcode), payload, fresh));
     return total;
   }
-  const frame = smallArray(total);
+  const frame = smallArray(total, fresh);
   const at = writeHeader(frame, 0, fin, rsv, opcode, n, true);
   frame[at] = maskKey[0]!;
   frame[at + 1] = maskKey[1]!;
@@ -81,13 +84,13 @@ export function firstByte(fin: boolean, rsv: number, opcode: number): number {
 /**
  * @internal A server frame (unmasked) of a payload under {@link COPY_THRESHOLD} bytes: header and
  * payload copied into one buffer. For the codec's own frames, whose arguments are known to be
- * valid: nothing is checked (`b0` from {@link firstByte}).
+ * valid: nothing is checked (`b0` from {@link firstByte}; `fresh` as for {@link serializeFrame}).
  */
-export function unmaskedFrame(b0: number, payload: Uint8Array): Uint8Array {
+export function unmaskedFrame(b0: number, payload: Uint8Array, fresh: boolean): Uint8Array {
   const n = payload.length;
   // Under COPY_THRESHOLD (64 KiB): a 7-bit or a 16-bit length (§5.2).
   const at = n < 126 ? 2 : 4;
-  const frame = smallArray(at + n);
+  const frame = smallArray(at + n, fresh);
   frame[0] = b0;
   if (at === 2) {
     frame[1] = n;

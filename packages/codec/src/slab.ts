@@ -1,20 +1,10 @@
 /**
- * Whether the codec gives the small byte arrays it makes (payloads it parses, frames it
- * serializes) memory of their own instead of views of shared buffers. Views suit V8 (the
- * default): there a `new Uint8Array(n)` past 64 bytes is an off-heap allocation (≈ 0.5 µs) and
- * a view ≈ 40 ns. Fresh arrays suit JavaScriptCore, where it is the other way round: a view
- * costs ≈ 275 ns (Bun 1.4, 34 bytes), and a first view of a small array that has no
- * ArrayBuffer yet ≈ 1 µs more, while a fresh array of up to {@link FRESH_MAX} bytes costs ≈ 55 ns.
- * Set by an adapter for its engine (`@ws/bun` turns it on); it changes speed, never results.
+ * Byte arrays from shared slabs, for the codec's small output. Whether a connection takes them
+ * from a slab or gives each its own memory is its `engine.freshArrays` option (see
+ * `engine-tuning.ts`): per connection, never a process-wide switch.
  */
-export let freshArrays = false;
 
-/** Turn {@link freshArrays} on or off (process-wide: it describes the engine). */
-export function useFreshArrays(on: boolean): void {
-  freshArrays = on;
-}
-
-/** With {@link freshArrays}, arrays up to this many bytes are fresh (JavaScriptCore keeps such small ones in its GC heap). */
+/** With `freshArrays`, arrays up to this many bytes are fresh (JavaScriptCore keeps such small ones in its GC heap). */
 export const FRESH_MAX = 1000;
 
 /**
@@ -67,9 +57,10 @@ const small = new Slab(64 * 1024);
 
 /**
  * A fresh, zeroed array of `n` bytes for output the codec makes (frames, heads): a view of the
- * shared slab when small, or with {@link freshArrays} (JavaScriptCore) an array of its own, as a
- * view of a slab is the dear one there (a fresh array is no slower up to 4 KiB on Bun 1.4).
+ * shared slab when small, or with `fresh` (the connection's `engine.freshArrays`: JavaScriptCore)
+ * an array of its own, as a view of a slab is the dear one there (a fresh array is no slower up
+ * to 4 KiB on Bun 1.4).
  */
-export function smallArray(n: number): Uint8Array {
-  return n > SMALL_MAX || freshArrays ? new Uint8Array(n) : small.alloc(n);
+export function smallArray(n: number, fresh: boolean): Uint8Array {
+  return n > SMALL_MAX || fresh ? new Uint8Array(n) : small.alloc(n);
 }

@@ -374,19 +374,6 @@ const STRICT_DECODER = hostDecoder(true);
 const ENCODER = hostEncoder();
 
 /**
- * Whether the host's strict decoder checks and decodes in one call faster than our validator
- * followed by a plain decode. So on V8 (Node 20: ≈ 0.5× the time at 1 KB, 0.4× at 8 KB of
- * ASCII) and JavaScriptCore (Bun 1.4: ≈ 0.8×, 0.55×); not on Deno 2.9, whose strict decode costs
- * ≈ 0.3 µs more per call and 3.5× as much at 8 KB of ASCII. An adapter turns it off for its host.
- */
-let strictDecoding = STRICT_DECODER !== null;
-
-/** @internal Adapters: use the host's strict TextDecoder for whole text messages (true, the default where it exists) or not (false). Speed only. */
-export function useStrictDecoder(on: boolean): void {
-  strictDecoding = on && STRICT_DECODER !== null;
-}
-
-/**
  * Below this many bytes, ASCII is decoded in JS: TextDecoder's fixed call cost (≈ 110 ns on
  * Node 20) is more than a short loop's; the two cross at ≈ 8 bytes.
  */
@@ -421,11 +408,14 @@ export function decodeUtf8(bytes: Uint8Array): string {
 /**
  * Check and decode a whole text message: its text, or null if it is not valid UTF-8 (RFC 3629).
  * A leading BOM is kept as U+FEFF. Throws what the host throws for text too long for a string.
+ * `strict`: the connection's `engine.strictDecoder` (see `engine-tuning.ts`): one call of the
+ * host's strict TextDecoder where it has one, else the validator followed by a plain decode.
  */
-export function decodeValidUtf8(bytes: Uint8Array): string | null {
-  if (!strictDecoding || bytes.length < SHORT_DECODE) return isValidUtf8(bytes) ? decodeUtf8(bytes) : null;
+export function decodeValidUtf8(bytes: Uint8Array, strict: boolean): string | null {
+  const decoder = strict ? STRICT_DECODER : null;
+  if (decoder === null || bytes.length < SHORT_DECODE) return isValidUtf8(bytes) ? decodeUtf8(bytes) : null;
   try {
-    return STRICT_DECODER!.decode(bytes);
+    return decoder.decode(bytes);
   } catch (error) {
     if (error instanceof TypeError) return null; // what a strict decoder throws for bad bytes
     throw error; // e.g. a RangeError: too long for a string

@@ -1,9 +1,9 @@
 // The receive data path: whole messages in one read (one view, no assembly), one-frame messages
 // over many reads (unmasked straight into their final buffer), fragmented messages (parts), and
 // the optional host UTF-8 check. Every message must come out byte-identical however it is cut.
-import { afterAll, beforeAll, describe, it, expect, vi } from 'vitest';
+import { describe, it, expect, vi } from 'vitest';
 import { concat } from 'uint8arrays/concat';
-import { useFreshArrays, type Event } from '../src/index.ts';
+import type { Event, ServerConnectionOptions } from '../src/index.ts';
 import { hex } from '../src/testing/index.ts';
 import { FrameParser, HEADER, PAYLOAD, NEED_MORE } from '../src/frame-parser.ts';
 import { clientFrame, openClient, openServer, serverFrame } from './helpers/frames.ts';
@@ -225,9 +225,8 @@ describe('whole messages in one read', () => {
   });
 });
 
-describe('with freshArrays (as on JavaScriptCore): short payloads copied out, never views', () => {
-  beforeAll(() => useFreshArrays(true));
-  afterAll(() => useFreshArrays(false));
+describe('with engine.freshArrays (as on JavaScriptCore): short payloads copied out, never views', () => {
+  const fresh: ServerConnectionOptions = { engine: { freshArrays: true } };
 
   it('payloads of every length up to 1100 bytes, in one read or byte by byte, come out unmasked in arrays of their own', () => {
     const frames: Uint8Array[] = [];
@@ -239,7 +238,7 @@ describe('with freshArrays (as on JavaScriptCore): short payloads copied out, ne
     }
     const wire = concat(frames);
     const expected = payloads.map((data) => ({ type: 'binary', data }));
-    const whole = feed(openServer(), [wire.slice()]);
+    const whole = feed(openServer(fresh), [wire.slice()]);
     expect(whole).toEqual(expected);
     for (const e of whole) {
       const data = (e as { data: Uint8Array }).data;
@@ -247,7 +246,7 @@ describe('with freshArrays (as on JavaScriptCore): short payloads copied out, ne
       if (data.length > 0 && data.length <= 1000)
         expect([data.byteOffset, data.buffer.byteLength]).toEqual([0, data.length]);
     }
-    expect(feed(openServer(), cut(wire, [1, 2, 3, 5, 999]))).toEqual(expected);
+    expect(feed(openServer(fresh), cut(wire, [1, 2, 3, 5, 999]))).toEqual(expected);
     expect(wire).toEqual(concat(frames)); // the reads themselves are left masked
   });
 
@@ -262,7 +261,7 @@ describe('with freshArrays (as on JavaScriptCore): short payloads copied out, ne
       clientFrame(0x80, 'b'),
     ]);
     for (const sizes of [[1], [3, 700], [4096]]) {
-      const events = feed(openServer(), cut(wire, sizes));
+      const events = feed(openServer(fresh), cut(wire, sizes));
       expect(events).toEqual([
         { type: 'binary', data: big },
         { type: 'ping', data: Uint8Array.of(1, 2, 3, 4, 5) },
@@ -270,7 +269,7 @@ describe('with freshArrays (as on JavaScriptCore): short payloads copied out, ne
         { type: 'text', data: 'ab' },
       ]);
     }
-    expect(errorOf(feed(openServer(), cut(clientFrame(0x81, hex('ce bb e2 82')), [1])))).toEqual({
+    expect(errorOf(feed(openServer(fresh), cut(clientFrame(0x81, hex('ce bb e2 82')), [1])))).toEqual({
       code: 'INVALID_UTF8',
       closeCode: 1007,
     });

@@ -1,8 +1,8 @@
 // The receive shortcuts a driver takes for the common case (a whole message per read), checked
 // against the general path they stand in for.
-import { afterAll, beforeAll, describe, it, expect } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import { concat } from 'uint8arrays/concat';
-import { Connection, useFreshArrays, type Event, type Extension, type ExtensionFactory } from '../src/index.ts';
+import { Connection, type Event, type Extension, type ExtensionFactory } from '../src/index.ts';
 import { FrameParser, HEADER, NEED_MORE, PAYLOAD } from '../src/frame-parser.ts';
 import { REQUEST, ascii, clientFrame, openClient, openServer, serverFrame, written } from './helpers/frames.ts';
 import { encodeUtf8 } from '../src/utf8.ts';
@@ -103,14 +103,11 @@ describe('FrameParser.wholePayload', () => {
   });
 
   describe('with freshArrays', () => {
-    beforeAll(() => useFreshArrays(true));
-    afterAll(() => useFreshArrays(false));
-
     it('a short payload comes unmasked in an array of its own; the fed bytes stay masked', () => {
       const payload = bytes(33);
       const chunk = clientFrame(0x82, payload);
       const copy = chunk.slice();
-      const parser = serverParser();
+      const parser = new FrameParser({ expectMasked: true, maxFrameSize: 1 << 20, freshArrays: true });
       parser.push(chunk);
       expect(parser.next()).toBe(HEADER);
       const data = parser.wholePayload();

@@ -1,9 +1,9 @@
 // Properties over random input: the codec never throws on peer bytes, messages survive any
 // chunking, and serialize → parse is the identity.
-import { afterAll, beforeAll, describe, it, expect } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { concat } from 'uint8arrays/concat';
-import { Connection, useFreshArrays, type Event } from '../src/index.ts';
+import { Connection, type Event } from '../src/index.ts';
 import { ConnectionPair, seededRandom } from '../src/testing/index.ts';
 import { FrameParser, HEADER, PAYLOAD, NEED_MORE } from '../src/frame-parser.ts';
 import { serializeFrame } from '../src/frame-serializer.ts';
@@ -123,8 +123,8 @@ const messageArb: fc.Arbitrary<Message> = fc.oneof(
 // Both ways of making small arrays (views, as for V8; fresh arrays, as for JavaScriptCore).
 for (const fresh of [false, true]) {
   describe(`round trips${fresh ? ' (fresh arrays)' : ''}`, () => {
-    beforeAll(() => useFreshArrays(fresh));
-    afterAll(() => useFreshArrays(false));
+    // Each connection and parser is told, as an adapter tells them (`engine.freshArrays`).
+    const engine = { freshArrays: fresh };
 
     it('random messages both ways, under random chunking', () => {
       fc.assert(
@@ -137,6 +137,8 @@ for (const fresh of [false, true]) {
             const wellFormed = (m: Message): Message =>
               m.kind === 'text' ? { kind: 'text', data: m.data.toWellFormed() } : m;
             const pair = new ConnectionPair({
+              client: { engine },
+              server: { engine },
               chunker: (b) =>
                 cut(
                   b,
@@ -173,8 +175,8 @@ for (const fresh of [false, true]) {
             }
             const masked = opcode % 2 === 0;
             const out: Uint8Array[] = [];
-            serializeFrame(out, fin, rsv, opcode, payload, masked ? Uint8Array.of(1, 2, 3, 4) : null);
-            const parser = new FrameParser({ expectMasked: masked, maxFrameSize: 1 << 20 });
+            serializeFrame(out, fin, rsv, opcode, payload, masked ? Uint8Array.of(1, 2, 3, 4) : null, fresh);
+            const parser = new FrameParser({ expectMasked: masked, maxFrameSize: 1 << 20, freshArrays: fresh });
             parser.allowedRsv = 7;
             const got: Uint8Array[] = [];
             let header: [boolean, number, number, number] | null = null;
@@ -202,8 +204,8 @@ for (const fresh of [false, true]) {
           fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 5 }),
           (key, payload, points) => {
             const out: Uint8Array[] = [];
-            serializeFrame(out, true, 0, 2, payload, key);
-            const parser = new FrameParser({ expectMasked: true, maxFrameSize: 1 << 20 });
+            serializeFrame(out, true, 0, 2, payload, key, fresh);
+            const parser = new FrameParser({ expectMasked: true, maxFrameSize: 1 << 20, freshArrays: fresh });
             const got: Uint8Array[] = [];
             for (const chunk of cut(concat(out), points)) {
               parser.push(chunk);

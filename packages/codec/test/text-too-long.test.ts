@@ -37,9 +37,8 @@ describe('text too long for a string on this host', () => {
 
   for (const strict of [true, false]) {
     it(`a whole one-frame message fails with 1009 (${strict ? 'strict decoder' : 'validator, then decode'})`, async () => {
-      const { utf8, frames } = await load();
-      utf8.useStrictDecoder(strict);
-      const server = frames.openServer();
+      const { frames } = await load();
+      const server = frames.openServer({ engine: { strictDecoder: strict } });
       server.receiveData(frames.clientFrame(0x81, 'ok'));
       server.receiveData(frames.clientFrame(0x81, 'x'.repeat(LIMIT + 1)));
       const events = server.takeEvents();

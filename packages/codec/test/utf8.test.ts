@@ -12,7 +12,6 @@ import {
   encodeUtf8Into,
   encodeUtf8Transient,
   isValidUtf8,
-  useStrictDecoder,
   utf8ByteLength,
 } from '../src/utf8.ts';
 import { COPY_THRESHOLD } from '../src/frame-serializer.ts';
@@ -518,16 +517,13 @@ describe('UTF-8 properties', () => {
 });
 
 describe('decodeValidUtf8 (check and decode a whole text message)', () => {
-  afterEach(() => useStrictDecoder(true));
-
   for (const strict of [true, false]) {
     describe(strict ? "the host's strict TextDecoder" : 'our validator, then a plain decode', () => {
       it('the Autobahn vectors: null exactly for the invalid ones, else their text', () => {
-        useStrictDecoder(strict);
         for (const v of VECTORS) {
           // Each vector alone, and inside longer text (short inputs skip the host decoder).
           for (const bytes of [bytesOf(v), concat([hex('61 62 63 64 65 66 67 68 69'), bytesOf(v)])]) {
-            const text = decodeValidUtf8(bytes);
+            const text = decodeValidUtf8(bytes, strict);
             if (v.fail === undefined) expect(text).toBe(lenient.decode(bytes));
             else expect(text).toBeNull();
           }
@@ -535,10 +531,9 @@ describe('decodeValidUtf8 (check and decode a whole text message)', () => {
       });
 
       it('random bytes: a text exactly when TextDecoder (fatal) accepts them, and the same text', () => {
-        useStrictDecoder(strict);
         fc.assert(
           fc.property(randomBytes, (bytes) => {
-            const text = decodeValidUtf8(bytes);
+            const text = decodeValidUtf8(bytes, strict);
             if (hostValid(bytes)) expect(text).toBe(lenient.decode(bytes));
             else expect(text).toBeNull();
           }),
@@ -547,8 +542,7 @@ describe('decodeValidUtf8 (check and decode a whole text message)', () => {
       });
 
       it('keeps a leading BOM', () => {
-        useStrictDecoder(strict);
-        expect(decodeValidUtf8(hex('ef bb bf 68 69 20 74 68 65 72 65'))).toBe('\ufeffhi there');
+        expect(decodeValidUtf8(hex('ef bb bf 68 69 20 74 68 65 72 65'), strict)).toBe('\ufeffhi there');
       });
     });
   }

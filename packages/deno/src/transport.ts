@@ -24,8 +24,7 @@
  * Ending: `end()` sends FIN (`closeWrite`) once the queue is flushed; the socket is closed when
  * both directions are done, or at once by `destroy()` or on an error, and `onClose` comes last.
  */
-import type { Transport, TransportHandlers } from '@ws/codec/session';
-import { useStrictDecoder } from '@ws/codec';
+import type { EngineTuning, Transport, TransportHandlers } from '@ws/codec/session';
 
 /**
  * Read buffer sizes. A connection's working size starts at READ_MIN and doubles (up to READ_MAX)
@@ -52,6 +51,13 @@ const GATHER_MAX = 128 * 1024;
  * costs zeroing it, as much again as the copy: ≈ 4 % of @ws/deno's CPU at 64 KiB echoes.
  */
 let spareGather: Uint8Array | null | undefined; // undefined: not made yet; null: lent
+
+/**
+ * The codec's tuning for Deno: its strict (fatal) TextDecoder is slower than the codec's own
+ * UTF-8 check followed by a plain decode (≈ 0.3 µs more per call; 3.5× at 8 KB of ASCII, Deno
+ * 2.9), so whole text messages take the latter.
+ */
+const DENO: EngineTuning = Object.freeze({ strictDecoder: false });
 
 /** Errors Deno raises for an operation on a socket we closed ourselves: not the peer's fault. */
 function isLocalClose(error: unknown): boolean {
@@ -88,11 +94,6 @@ export class DenoTransport implements Transport {
    * error; `abort` (e.g. an AbortController's) is called if the transport is destroyed meanwhile.
    */
   constructor(conn: Deno.Conn | PromiseLike<Deno.Conn>, abort?: () => void) {
-    // Deno's strict (fatal) TextDecoder is slower than the codec's own UTF-8 check followed by a
-    // plain decode (≈ 0.3 µs more per call; 3.5× at 8 KB of ASCII, Deno 2.9): keep the latter.
-    // Set when the first connection is made, not at import: the package declares no side
-    // effects (`"sideEffects": false`). Speed only, never results.
-    useStrictDecoder(false);
     this.#abort = abort;
     if ('then' in conn) {
       conn.then(
@@ -102,6 +103,11 @@ export class DenoTransport implements Transport {
     } else {
       this.#connected(conn);
     }
+  }
+
+  /** Each connection on this transport tunes its codec for Deno (speed only, never results). */
+  get engine(): EngineTuning {
+    return DENO;
   }
 
   /** Connect the socket to the session: start reading (and writing what is queued). */

@@ -326,3 +326,40 @@ Deno.test('destroy() drops the queue; a failed connect reports its error; destro
   assertEquals(late.closed, true, 'a connection that lands after destroy() is closed');
   assertEquals(third.log.closed, [undefined]);
 });
+
+Deno.test("tunes its connections for Deno: whole text messages skip the host's strict TextDecoder (slower on Deno)", async () => {
+  const { ConnectionPair } = await import('@ws/codec/testing');
+  const { connect } = await import('../src/index.ts');
+  const { ourServer } = await import('./helpers.ts');
+  // Count the decodes of strict (fatal) decoders, the codec's included, while this test runs.
+  const proto = TextDecoder.prototype;
+  const decode = proto.decode;
+  let strictDecodes = 0;
+  proto.decode = function (this: TextDecoder, ...args: Parameters<TextDecoder['decode']>): string {
+    if (this.fatal) strictDecodes++;
+    return decode.apply(this, args);
+  };
+  try {
+    const text = 'héllo from Deno, long enough for the host decoder';
+    // Control: an untuned codec connection in this process does use it.
+    const pair = new ConnectionPair();
+    pair.pump();
+    pair.client.send({ type: 'text', data: text });
+    assertEquals(pair.pump().server, [{ type: 'text', data: text }]);
+    assertEquals(strictDecodes, 1);
+    strictDecodes = 0;
+    const server = await ourServer({}, (ws) => ws.on('message', (data) => ws.send(data as string)));
+    try {
+      const client = await connect(server.url);
+      const echoed = new Promise<unknown>((resolve) => client.on('message', resolve));
+      client.send(text);
+      assertEquals(await echoed, text);
+      assertEquals(strictDecodes, 0); // neither the server's connection nor the client's
+      client.terminate();
+    } finally {
+      await server.server.close();
+    }
+  } finally {
+    proto.decode = decode;
+  }
+});

@@ -233,11 +233,11 @@ const ACCEPT_OWN_FIELDS = new Set([
  * client offered (§4.2.2 step 5.5 via /subprotocol/); `extensions` is the negotiated
  * `Sec-WebSocket-Extensions` value, naming only extensions the client offered. Throws
  * WebSocketUsageError('INVALID_ARGUMENT') otherwise, or if `headers` would set a field the
- * handshake owns.
+ * handshake owns. `freshArrays`: the connection's engine tuning (see `engine-tuning.ts`).
  */
 export function buildAcceptResponse(
   request: HandshakeRequest,
-  opts: { protocol: string | null; extensions: string | null; headers?: HeadersInit },
+  opts: { protocol: string | null; extensions: string | null; headers?: HeadersInit; freshArrays?: boolean },
 ): Uint8Array {
   if (
     typeof request !== 'object' ||
@@ -251,7 +251,7 @@ export function buildAcceptResponse(
       `buildAcceptResponse needs the HandshakeRequest from validateRequest, got ${describe(request)}`,
     );
   }
-  const { protocol = null, extensions = null, headers } = opts ?? {};
+  const { protocol = null, extensions = null, headers, freshArrays = false } = opts ?? {};
   const fields: Array<[string, string]> = [
     ['Upgrade', 'websocket'],
     ['Connection', 'Upgrade'],
@@ -296,7 +296,7 @@ export function buildAcceptResponse(
       fields.push([name, value]);
     }
   }
-  return serializeHead('HTTP/1.1 101 Switching Protocols', fields);
+  return serializeHead('HTTP/1.1 101 Switching Protocols', fields, freshArrays);
 }
 
 const REASON_PHRASE = /^[\t\x20-\x7e\x80-\xff]*$/;

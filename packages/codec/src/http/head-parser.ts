@@ -474,11 +474,16 @@ function writeLatin1(text: string, out: Uint8Array): Uint8Array {
 /**
  * A head on the wire: the start-line, each field as `name: value`, CRLF after each, and the
  * blank line (RFC 9112 §2.1). Fields are expected to be checked already (e.g. by HttpHeaders).
- * Written into a {@link smallArray}: a server answers every connection with one.
+ * Written into a {@link smallArray}: a server answers every connection with one (`fresh`: the
+ * connection's `engine.freshArrays`).
  */
-export function serializeHead(startLine: string, fields: Iterable<readonly [string, string]>): Uint8Array {
+export function serializeHead(
+  startLine: string,
+  fields: Iterable<readonly [string, string]>,
+  fresh = false,
+): Uint8Array {
   let text = startLine + '\r\n';
   for (const [name, value] of fields) text += `${name}: ${value}\r\n`;
   text += '\r\n';
-  return writeLatin1(text, smallArray(text.length));
+  return writeLatin1(text, smallArray(text.length, fresh));
 }

@@ -46,6 +46,7 @@ export function connectSession(
     assembleMessages: options.assembleMessages,
     autoPong: options.autoPong,
     utf8Validator: options.utf8Validator,
+    engine: transport.engine,
     random: options.random,
     clock: resolved.clock,
     protocols: options.protocols,

@@ -1,5 +1,6 @@
 // @ws/codec/session: the runtime-agnostic session layer. This file only re-exports.
 export type { Transport, TransportHandlers, PeerInfo } from './transport.ts';
+export type { EngineTuning } from '../engine-tuning.ts';
 export type { SessionOptions, Timers } from './options.ts';
 export { Emitter } from './emitter.ts';
 export type { EventMap } from './emitter.ts';

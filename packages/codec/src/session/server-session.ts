@@ -6,6 +6,7 @@
  */
 import { Connection, type ServerConnectionOptions } from '../connection.ts';
 import { WebSocketUsageError, describe } from '../errors.ts';
+import type { EngineTuning } from '../engine-tuning.ts';
 import { isToken, type HeadersInit } from '../http/headers.ts';
 import type { RequestHead } from '../http/head-parser.ts';
 import { SERVER_OPTION_KEYS, checkOptionKeys } from './option-keys.ts';
@@ -94,6 +95,8 @@ const resolvedCache = new WeakMap<ServerSessionOptions, Resolved>();
 interface Resolved {
   session: ResolvedSessionOptions;
   codec: ServerConnectionOptions;
+  /** `codec` with the engine tuning of the transports seen last (one server: one kind of transport). */
+  tuned: { engine: EngineTuning; codec: ServerConnectionOptions } | null;
   /** For `ServerSession`s made one by one with these options: the budget they share (made on first use). */
   budget: ServerBudget | null | undefined;
   /** `options.protocols` as a list (or the chooser). */
@@ -137,10 +140,19 @@ function resolveOnce(options: ServerSessionOptions): Resolved {
     if (options.fetch !== undefined) checkFetchHost();
     if (options.fetchUpgrades === true && options.fetch === undefined)
       throw new TypeError('fetchUpgrades needs a fetch handler');
-    resolved = { session, codec, budget: undefined, protocols, options };
+    resolved = { session, codec, tuned: null, budget: undefined, protocols, options };
     if (typeof options === 'object' && options !== null) resolvedCache.set(options, resolved);
   }
   return resolved;
+}
+
+/** The codec's options for a connection on a transport tuned with `engine` (see `Transport.engine`). */
+function codecOptions(resolved: Resolved, engine: EngineTuning | undefined): ServerConnectionOptions {
+  if (engine === undefined) return resolved.codec;
+  let tuned = resolved.tuned;
+  if (tuned === null || tuned.engine !== engine)
+    resolved.tuned = tuned = { engine, codec: { ...resolved.codec, engine } };
+  return tuned.codec;
 }
 
 /** A budget for one server's connections, or null when `maxServerBufferedAmount` is 0. */
@@ -162,7 +174,7 @@ function openConnection<O>(
 ): WebSocketConnection {
   const resolved = resolveOnce(options);
   const connection = new WebSocketConnection({
-    codec: Connection.server(resolved.codec),
+    codec: Connection.server(codecOptions(resolved, transport.engine)),
     transport,
     options: resolved.session,
     assembleMessages: options.assembleMessages ?? true,

@@ -3,6 +3,7 @@
  * (`@ws/node`, `@ws/deno`, `@ws/bun`, a test's in-memory pipe) must provide, and the handlers
  * it calls back. The session never touches host I/O itself.
  */
+import type { EngineTuning } from '../engine-tuning.ts';
 
 /** What the session asks of a byte stream. */
 export interface Transport {
@@ -23,6 +24,12 @@ export interface Transport {
   /** Stop delivering `onData` until `resume()` (inbound flow control). Optional. */
   pause?(): void;
   resume?(): void;
+  /**
+   * How to tune the codec for the JavaScript engine this transport runs on (speed only, never
+   * results; see {@link EngineTuning}): the session passes it to each connection's codec.
+   * Optional: absent, the codec is tuned for V8. Read once, when the connection is made.
+   */
+  readonly engine?: EngineTuning;
 }
 
 /** What the adapter calls on the session. Every call may come at any time, in this order of life. */
