@@ -80,6 +80,13 @@ export class FrameParser {
   length = 0;
   // The current payload chunk, valid after a PAYLOAD step.
   payload: Uint8Array = EMPTY;
+  /**
+   * Bytes the last PAYLOAD step wrote into the {@link payloadInto} target (at the offset it had
+   * reached), or 0 when the step yielded them as `payload` instead. A step that writes into the
+   * target leaves `payload` empty: no view per step, so that a message in many short fragments
+   * costs no object per fragment.
+   */
+  stored = 0;
   /** The chunk ends the current frame's payload. */
   frameEnd = false;
   // The failure, valid after a FAILED step (sticky).
@@ -141,7 +148,8 @@ export class FrameParser {
 
   /**
    * Copy (and unmask) the rest of the current data frame's payload into `target` from `offset`
-   * instead of unmasking it in place: PAYLOAD steps then yield views of `target`. A message that
+   * instead of unmasking it in place: PAYLOAD steps then write there and say how much in
+   * {@link stored}, with `payload` left empty. A message that
    * arrives in many reads is then assembled in one pass. Valid after a HEADER step of a data
    * frame, or after a PAYLOAD step that did not end it; lasts until the frame ends or `target`
    * is full (`target` may be shorter than {@link payloadRemaining}, so that a caller can grow its
@@ -308,39 +316,34 @@ export class FrameParser {
     const target = this.#target;
     let take = left < remaining ? left : remaining;
     if (target !== null && take > target.length - this.#targetOffset) take = target.length - this.#targetOffset;
-    let view: Uint8Array;
-    if (this.#fresh && take <= FRESH_MAX) {
-      // JavaScriptCore: copied (and unmasked) by a byte loop, never through a view of the chunk.
-      const k = this.#masked ? this.#rotatedKey() : 0;
-      if (target === null) {
-        view = new Uint8Array(take); // an array of its own
-        copyUnmasked(chunk, offset, view, 0, take, k);
+    let view: Uint8Array = EMPTY;
+    let stored = 0;
+    if (target !== null) {
+      // Copy-and-unmask into the caller's buffer: the fed bytes are left as they are, and no view
+      // is made for a short step (a message in one-byte fragments would otherwise cost one each).
+      const at = this.#targetOffset;
+      if (take <= SHORT_BYTES || (this.#fresh && take <= FRESH_MAX)) {
+        copyUnmasked(chunk, offset, target, at, take, this.#masked ? this.#rotatedKey() : 0);
       } else {
-        const at = this.#targetOffset;
-        copyUnmasked(chunk, offset, target, at, take, k);
-        view = new Uint8Array(target.buffer, target.byteOffset + at, take);
-        this.#targetOffset = at + take;
+        if (chunk !== this.#viewChunk) this.#cacheView(chunk);
+        const source = new Uint8Array(this.#viewBuffer, this.#viewBase + offset, take);
+        if (this.#masked) maskCopy(source, target, at, keyBytes(this.#maskWord), this.#maskPhase);
+        else target.set(source, at);
       }
+      this.#targetOffset = at + take;
+      this.#maskPhase = (this.#maskPhase + take) & 3;
+      stored = take;
+    } else if (this.#fresh && take <= FRESH_MAX) {
+      // JavaScriptCore: copied (and unmasked) by a byte loop, never through a view of the chunk.
+      view = new Uint8Array(take); // an array of its own
+      copyUnmasked(chunk, offset, view, 0, take, this.#masked ? this.#rotatedKey() : 0);
       this.#maskPhase = (this.#maskPhase + take) & 3;
     } else {
       // Always a plain Uint8Array view: 2–4× cheaper than `subarray` on a Node.js buffer (which goes
       // through its species constructor), and one shape for everything downstream.
-      if (chunk !== this.#viewChunk) {
-        this.#viewChunk = chunk;
-        this.#viewBuffer = chunk.buffer;
-        this.#viewBase = chunk.byteOffset;
-        this.#viewData = null;
-      }
+      if (chunk !== this.#viewChunk) this.#cacheView(chunk);
       view = new Uint8Array(this.#viewBuffer, this.#viewBase + offset, take);
-      if (target !== null) {
-        // Copy-and-unmask into the caller's buffer: the fed bytes are left as they are.
-        const at = this.#targetOffset;
-        if (this.#masked) maskCopy(view, target, at, keyBytes(this.#maskWord), this.#maskPhase);
-        else target.set(view, at);
-        view = new Uint8Array(target.buffer, target.byteOffset + at, take);
-        this.#targetOffset = at + take;
-        this.#maskPhase = (this.#maskPhase + take) & 3;
-      } else if (this.#masked) {
+      if (this.#masked) {
         const phase = this.#maskPhase;
         if (take <= SHORT_BYTES) {
           // In place, byte by byte: no DataView to make, which is dear on JavaScriptCore (a
@@ -376,6 +379,7 @@ export class FrameParser {
     }
     this.#remaining = remaining - take;
     this.payload = view;
+    this.stored = stored;
     this.frameEnd = this.#remaining === 0;
     if (this.frameEnd) {
       this.#inPayload = false;
@@ -406,7 +410,8 @@ export class FrameParser {
     const offset = this.#offset;
     const end = offset + n;
     if (end > chunk.length) throw notAtHand();
-    if (n > SHORT_BYTES || this.opcode >= 0x8 || this.#target !== null) {
+    if (this.#target !== null) throw notAtHand(); // it goes to the target: PAYLOAD steps
+    if (n > SHORT_BYTES || this.opcode >= 0x8) {
       this.#nextPayload(); // all at hand: one PAYLOAD step that ends the frame
       return this.payload;
     }
@@ -450,8 +455,17 @@ export class FrameParser {
     return shift === 0 ? this.#maskWord : (this.#maskWord >>> shift) | (this.#maskWord << (32 - shift));
   }
 
+  /** Cache `chunk`'s buffer and offset for views of it (see #viewChunk). */
+  #cacheView(chunk: Uint8Array): void {
+    this.#viewChunk = chunk;
+    this.#viewBuffer = chunk.buffer;
+    this.#viewBase = chunk.byteOffset;
+    this.#viewData = null;
+  }
+
   #endFrame(payload: Uint8Array): void {
     this.payload = payload;
+    this.stored = 0;
     this.frameEnd = true;
     this.#remaining = 0;
     this.#inPayload = false;
@@ -523,7 +537,10 @@ export class FrameParser {
 }
 
 function notAtHand(): WebSocketUsageError {
-  return new WebSocketUsageError('INVALID_STATE', 'wholePayload: no frame payload all in the chunk at hand');
+  return new WebSocketUsageError(
+    'INVALID_STATE',
+    'wholePayload: no frame payload all in the chunk at hand, or it goes to a payloadInto target',
+  );
 }
 
 /**

@@ -9,6 +9,7 @@
 //   header        16 connections, each a frame header declaring 64 MiB − 1 and then 2 MiB of it
 //   pings         1 and 4 connections flooding 125-byte pings (64 MiB each) without reading
 //   fragments     1 connection, a message in 131,071 one-byte fragments (not finished)
+//   fragments-8   the same from 8 connections at once (not run by default)
 //   slow-readers  200 connections each sending 8 MiB of 64 KiB messages to echo, never reading
 //
 // `--root` runs another checkout's echo server (e.g. a worktree of an older commit), for before/after.
@@ -239,6 +240,18 @@ const ATTACKS = {
       await push(sockets[0], wire, 10_000);
       await sleep(2000);
       return { sentKiB: Math.round(wire.length / 1024) };
+    }),
+  // The same from 8 connections at once, per connection: what one connection's figure holds
+  // beyond the engine's first-use cost (JIT code for the parse path, compiled once per process).
+  'fragments-8': () =>
+    measure('8 x 131,071 one-byte fragments', [], async (port, sockets) => {
+      const parts = [];
+      for (let i = 0; i < 131_071; i++) parts.push(frame(i === 0 ? 0x02 : 0x00, Buffer.of(i & 0xff)));
+      const wire = Buffer.concat(parts);
+      for (let i = 0; i < 8; i++) sockets.push(await open(port));
+      await Promise.all(sockets.map((s) => push(s, wire, 10_000)));
+      await sleep(2000);
+      return { sentKiB: Math.round((8 * wire.length) / 1024) };
     }),
   'slow-readers': () =>
     measure('200 slow readers x 8 MiB of 64 KiB echoes', [], async (port, sockets) => {
