@@ -182,8 +182,8 @@ export interface SessionInput {
   receiveRequestHead(connection: WebSocketConnection, head: Parameters<Connection['receiveRequestHead']>[0]): void;
   /** The transport the connection runs on. */
   transport(connection: WebSocketConnection): Transport;
-  /** Its `bufferedAmount` (for the server's budget). */
-  buffered(connection: WebSocketConnection): number;
+  /** Report its backlog to the server's budget (its `bufferedAmount`, or `bytes`) and return it. */
+  reportBacklog(connection: WebSocketConnection, bytes?: number): number;
   /** Stop or restart reading because of the server's budget. */
   serverPause(connection: WebSocketConnection, on: boolean): void;
   /** Terminate it to bring the server within its budget: Close 1013, `SERVER_BUFFER_OVERFLOW`. */
@@ -468,7 +468,10 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
         c.#pump();
       },
       transport: (c) => c.#transport,
-      buffered: (c) => c.bufferedAmount,
+      reportBacklog: (c, bytes = c.bufferedAmount) => {
+        if (c.#budget !== null) c.#report(bytes);
+        return bytes;
+      },
       serverPause: (c, on) => {
         c.#set(SERVER_PAUSED, on);
         c.#applyFlow();
@@ -1277,8 +1280,9 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
 
   /** Tell the server's budget our backlog (it may pause reading everywhere, or terminate us). */
   #report(buffered: number): void {
+    const before = this.#reported;
     this.#reported = buffered;
-    this.#budget!.report(this, buffered);
+    this.#budget!.report(buffered, before);
   }
 
   /** One timer, for the earliest deadline. A later deadline leaves an armed timer alone: it fires, finds nothing due, and re-arms. */
@@ -1455,8 +1459,9 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
     this.#flags &= ~(USER_PAUSED | QUEUE_PAUSED | HELD_FULL | BACKLOG | SERVER_PAUSED);
     this.#leaveRegistry();
     if (this.#budget !== null) {
+      const before = this.#reported;
       this.#reported = 0;
-      this.#budget.closed(this);
+      this.#budget.closed(this, before);
     }
     const promises = this.#promises;
     if (promises !== null) {
