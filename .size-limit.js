@@ -3,6 +3,8 @@
 // `pnpm run size` in the packages stage of `npm test`). README.md "Install" states the figures.
 // Each budget is the figure measured when it was set plus about 5 %: going past one means a
 // change made a bundle heavier than that, to be trimmed or the budget raised in the same commit.
+// The core's must stay at or under 20 KiB (issue 23): what only some users need is an entry point
+// of its own (each role's handshake, plain HTTP, the CONNECT tunnel, pako), measured with the core.
 // Dependencies are bundled in (pako, uint8arrays); the host's own modules are not: `node:*`
 // for the Node-side packages, `bun` for @ws/bun, ioredis for @ws/redis.
 const node = (config) => ({ ...config, platform: 'node' });
@@ -10,22 +12,46 @@ const codec = (file) => `packages/codec/dist/${file}`;
 
 export default [
   {
-    name: '@ws/codec core: Connection (handshakes, frames, UTF-8, close, limits)',
+    name: '@ws/codec core: Connection (frames, messages, UTF-8, close, limits, timeouts; no handshake role)',
     path: codec('index.js'),
     import: '{ Connection }',
-    limit: '27.5 KiB',
+    limit: '18.25 KiB',
   },
   {
     name: '@ws/codec, everything its main entry exports',
     path: codec('index.js'),
     import: '*',
-    limit: '32.5 KiB',
+    limit: '23.5 KiB',
   },
   {
-    name: '@ws/codec + @ws/codec/pako: Connection with permessage-deflate on pako (pure JS)',
-    path: [codec('index.js'), codec('pako.js')],
-    import: { [codec('index.js')]: '{ Connection }', [codec('pako.js')]: '{ permessageDeflate }' },
-    limit: '42.5 KiB',
+    name: '@ws/codec/server: serverConnection (the core + the server handshake)',
+    path: codec('server.js'),
+    import: '{ serverConnection }',
+    limit: '23 KiB',
+  },
+  {
+    name: '@ws/codec/client: clientConnection (the core + the client handshake)',
+    path: codec('client.js'),
+    import: '{ clientConnection }',
+    limit: '23.25 KiB',
+  },
+  {
+    name: '@ws/codec/server + @ws/codec/http: a server that also serves plain HTTP',
+    path: [codec('server.js'), codec('http.js')],
+    import: { [codec('server.js')]: '{ serverConnection }', [codec('http.js')]: '{ HttpServerPhase }' },
+    limit: '26 KiB',
+  },
+  {
+    name: '@ws/codec/client + @ws/codec/proxy: a client through an HTTP CONNECT proxy',
+    path: [codec('client.js'), codec('proxy.js')],
+    import: { [codec('client.js')]: '{ clientConnection }', [codec('proxy.js')]: '{ ConnectTunnel, proxyFor }' },
+    limit: '24.5 KiB',
+  },
+  {
+    name: '@ws/codec/server + @ws/codec/pako: a server with permessage-deflate on pako (pure JS)',
+    path: [codec('server.js'), codec('pako.js')],
+    import: { [codec('server.js')]: '{ serverConnection }', [codec('pako.js')]: '{ permessageDeflate }' },
+    limit: '38 KiB',
   },
   {
     name: '@ws/codec/session: the session layer (WebSocketConnection, WebSocket class, servers)',

@@ -18,7 +18,13 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 /** @returns {Promise<{ code: string, bytes: number, inputs: string[] }>} */
 export async function buildCodecBundle({ outfile, minify = false } = {}) {
   const result = await esbuild.build({
-    entryPoints: ['@ws/codec'],
+    // The core and both roles' handshakes (each its own entry point: @ws/codec/server, /client).
+    stdin: {
+      contents:
+        "export * from '@ws/codec'; export { serverConnection } from '@ws/codec/server'; export { clientConnection } from '@ws/codec/client';",
+      resolveDir: HERE,
+      sourcefile: 'ws-codec-entry.js',
+    },
     absWorkingDir: HERE,
     bundle: true,
     format: 'iife',

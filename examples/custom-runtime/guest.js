@@ -11,7 +11,7 @@
 // {"$headers": [[name, value], ..]}.
 (function () {
   'use strict';
-  const { Connection, HttpHeaders } = WsCodec;
+  const { serverConnection, clientConnection, HttpHeaders } = WsCodec;
 
   /** A RandomSource (fills its argument), backed by the host. */
   const random = (bytes) => {
@@ -50,11 +50,11 @@
       });
     },
     client(url, optionsJson) {
-      conn = Connection.client(url, { ...JSON.parse(optionsJson), random, clock });
+      conn = clientConnection(url, { ...JSON.parse(optionsJson), random, clock });
     },
     server(optionsJson) {
       // A server never masks and makes no key: it needs no random source at all.
-      conn = Connection.server({ ...JSON.parse(optionsJson), clock });
+      conn = serverConnection({ ...JSON.parse(optionsJson), clock });
     },
     receiveData(buffer) {
       current().receiveData(new Uint8Array(buffer));

@@ -26,7 +26,7 @@ for (const input of bundle.inputs.filter((f) => !f.includes('codec/src/')))
 console.log(`  + ${bundle.inputs.filter((f) => f.includes('codec/src/')).length} modules of packages/codec/src`);
 
 // The host runs the very same script (with Node's TextEncoder, crypto, … available to it).
-const { Connection, encodeUtf8 } = loadInNode(bundle.code);
+const { serverConnection, clientConnection, encodeUtf8 } = loadInNode(bundle.code);
 
 // What the host lends QuickJS.
 const hostRandom = (bytes) => randomFillSync(bytes);
@@ -70,8 +70,8 @@ async function run(title, quickjsRole) {
     }
     const url = 'ws://quickjs.example/chat';
     const options = { protocols: ['chat.v2', 'chat.v1'] };
-    const client = quickjsRole === 'client' ? engine.client(url, options) : Connection.client(url, options);
-    const server = quickjsRole === 'server' ? engine.server() : Connection.server();
+    const client = quickjsRole === 'client' ? engine.client(url, options) : clientConnection(url, options);
+    const server = quickjsRole === 'server' ? engine.server() : serverConnection();
     const sides = {
       client: { conn: client, name: quickjsRole === 'client' ? 'client (QuickJS)' : 'client (Node)', eof: false },
       server: { conn: server, name: quickjsRole === 'server' ? 'server (QuickJS)' : 'server (Node)', eof: false },

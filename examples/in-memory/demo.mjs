@@ -3,9 +3,11 @@
 // that come out are printed. This is the whole integration loop an adapter implements:
 //   receiveData(bytes) → nextEvent() … → send(command) → takeOutput() → write.
 import { Connection } from '@ws/codec';
+import { clientConnection } from '@ws/codec/client';
+import { serverConnection } from '@ws/codec/server';
 
-const client = Connection.client('ws://demo.local/chat', { protocols: ['chat.v1'] });
-const server = Connection.server();
+const client = clientConnection('ws://demo.local/chat', { protocols: ['chat.v1'] });
+const server = serverConnection();
 
 const show = (bytes) => {
   const text = new TextDecoder('latin1').decode(bytes);

@@ -10,6 +10,10 @@ export default defineConfig({
   // WebSocketUsageError are one class whether imported from `@ws/codec` or `@ws/codec/session`.
   entry: {
     index: 'src/index.ts',
+    server: 'src/server.ts',
+    client: 'src/client.ts',
+    http: 'src/http.ts',
+    proxy: 'src/proxy.ts',
     session: 'src/session/index.ts',
     testing: 'src/testing/index.ts',
     pako: 'src/pako.ts',

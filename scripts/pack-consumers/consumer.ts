@@ -2,12 +2,13 @@
 // the packages checked: skipLibCheck off), then run with Node.
 import { createServer, connect, permessageDeflate, type CloseInfo, type WebSocketConnection } from '@ws/node';
 import { Connection, type Event } from '@ws/codec';
+import { serverConnection } from '@ws/codec/server';
 import { pakoBackend } from '@ws/codec/pako';
 import type { ServerSessionOptions } from '@ws/codec/session';
 import { zlibBackend } from '@ws/zlib';
 
 const options: ServerSessionOptions = { extensions: [permessageDeflate()] };
-const codec: Connection = Connection.server({ extensions: [permessageDeflate({ backend: pakoBackend })] });
+const codec: Connection = serverConnection({ extensions: [permessageDeflate({ backend: pakoBackend })] });
 const first: Event | null = codec.nextEvent();
 if (first !== null || zlibBackend === null) throw new Error('unexpected codec state');
 

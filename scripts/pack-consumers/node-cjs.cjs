@@ -3,10 +3,12 @@
 const assert = require('node:assert/strict');
 const { createServer, connect, permessageDeflate } = require('@ws/node');
 const { Connection } = require('@ws/codec');
+const { serverConnection } = require('@ws/codec/server');
 const { pakoBackend } = require('@ws/codec/pako');
 
 assert.equal(require.resolve('@ws/node').endsWith('index.cjs'), true, 'the require condition gives the CJS build');
-assert.equal(typeof Connection.server, 'function');
+assert.equal(typeof Connection, 'function');
+assert.ok(serverConnection() instanceof Connection, 'one Connection class across entry points');
 assert.equal(pakoBackend.name, 'pako');
 
 (async () => {

@@ -2,13 +2,15 @@
 import assert from 'node:assert/strict';
 import * as node from '@ws/node';
 import { Connection, WebSocketUsageError, permessageDeflate as corePermessageDeflate } from '@ws/codec';
+import { clientConnection } from '@ws/codec/client';
+import { serverConnection } from '@ws/codec/server';
 import { permessageDeflate, pakoBackend } from '@ws/codec/pako';
 import { permessageDeflate as zlibPermessageDeflate, zlibBackend } from '@ws/zlib';
 import { ConnectionPair } from '@ws/codec/testing';
 import { exchange } from './scenario.mjs';
 
 // packages/codec/README.md, "permessage-deflate (@ws/codec/pako)"
-const server = Connection.server({ extensions: [permessageDeflate({ serverMaxWindowBits: 12 })] });
+const server = serverConnection({ extensions: [permessageDeflate({ serverMaxWindowBits: 12 })] });
 assert.equal(server.state, 'handshake');
 assert.throws(() => corePermessageDeflate(), WebSocketUsageError);
 assert.deepEqual(
@@ -17,8 +19,8 @@ assert.deepEqual(
 );
 // packages/zlib/README.md
 assert.equal(zlibBackend?.name, 'node:zlib');
-Connection.server({ extensions: [zlibPermessageDeflate()] });
-Connection.client('ws://example.test/', { extensions: [zlibPermessageDeflate({ clientMaxWindowBits: 12 })] });
+serverConnection({ extensions: [zlibPermessageDeflate()] });
+clientConnection('ws://example.test/', { extensions: [zlibPermessageDeflate({ clientMaxWindowBits: 12 })] });
 // The testing kit's pair, with pako on both ends.
 const pair = new ConnectionPair({
   client: { extensions: [permessageDeflate()] },

@@ -19,18 +19,12 @@ import { FrameParser, FAILED, HEADER, NEED_MORE } from './frame-parser.ts';
 import { COPY_THRESHOLD, firstByte, serializeFrame, unmaskedFrame } from './frame-serializer.ts';
 import { buildClosePayload, parseClosePayload } from './close-frame.ts';
 import { HeadParser, type RequestHead, type ResponseHead } from './http/head-parser.ts';
-import { HttpServerPhase, type HttpServerSettings } from './http/server-exchange.ts';
+import type { HttpServerPhase, HttpServerSettings } from './http/server-exchange.ts';
 import type { HeadersInit } from './http/headers.ts';
 import { sameAsciiCase } from './http/ascii-case.ts';
-import {
-  buildAcceptResponse,
-  buildRejectResponse,
-  validateRequest,
-  type ServerHandshakeOptions,
-} from './handshake/server.ts';
-import { buildClientRequest, parseWsUrl, verifyResponse, type WsUrl } from './handshake/client.ts';
-import { generateKey } from './handshake/accept-key.ts';
-import { formatExtensionHeader } from './handshake/header-values.ts';
+import type { ServerHandshakeOptions } from './handshake/server.ts';
+import type { WsUrl } from './handshake/client.ts';
+import type { ClientRole, HandshakeRole, ServerRole } from './handshake/role.ts';
 import { DEFAULT_LIMITS, DEFAULT_TIMEOUTS, type Limits, type Timeouts } from './limits.ts';
 import { Opcode } from './opcode.ts';
 import { MaskKeyPool, defaultRandomSource, type RandomSource } from './random.ts';
@@ -76,14 +70,15 @@ export interface ServerConnectionOptions extends ConnectionOptions {
   /** Allowed `Origin` values, or a predicate; null or absent allows every origin. */
   origins?: ServerHandshakeOptions['origins'];
   /**
-   * Serve plain HTTP requests beside upgrades (see `http/server-exchange.ts`): a request that is
-   * not an upgrade becomes an `http-request` event, answered with `http-response`, `http-body`
-   * and `http-end` commands, and the connection may carry several in turn before an upgrade.
-   * Bounded by `limits.maxHeadBytes`, `maxHeaders` and `maxBodyBytes`, timed by
-   * `timeouts.handshakeTimeout` (each head) and `httpKeepAliveTimeout`. Default false: such a
-   * request is refused with 426.
+   * Serve plain HTTP requests beside upgrades: pass `HttpServerPhase` from `@ws/codec/http` (see
+   * `http/server-exchange.ts`; it is its own entry point, so only servers that use it pay for
+   * it). A request that is not an upgrade becomes an `http-request` event, answered with
+   * `http-response`, `http-body` and `http-end` commands, and the connection may carry several
+   * in turn before an upgrade. Bounded by `limits.maxHeadBytes`, `maxHeaders` and
+   * `maxBodyBytes`, timed by `timeouts.handshakeTimeout` (each head) and
+   * `httpKeepAliveTimeout`. Default (absent, null or false): such a request is refused with 426.
    */
-  http?: boolean;
+  http?: typeof HttpServerPhase | null | false;
 }
 
 export interface ClientConnectionOptions extends ConnectionOptions {
@@ -145,6 +140,8 @@ const STRICT_DECODER = 1 << 11;
 
 /** What only the handshake needs: one object, let go of once the connection is open. */
 class HandshakeState {
+  /** The role's parsers and serializers (see `handshake/role.ts`). */
+  readonly role: HandshakeRole;
   /** Parses the peer's head; null once it is parsed (or given to `receiveRequestHead`). */
   head: HeadParser<'request'> | HeadParser<'response'> | null;
   readonly factories: readonly ExtensionFactory[];
@@ -166,11 +163,13 @@ class HandshakeState {
   http: HttpServerPhase | null = null;
 
   constructor(
+    role: HandshakeRole,
     head: HeadParser<'request'> | HeadParser<'response'>,
     factories: readonly ExtensionFactory[],
     origins: ServerHandshakeOptions['origins'],
     createdAt: number,
   ) {
+    this.role = role;
     this.head = head;
     this.factories = factories;
     this.origins = origins;
@@ -340,24 +339,19 @@ export class Connection {
     this.#flags = on ? this.#flags | bit : this.#flags & ~bit;
   }
 
-  /** A server connection: feed it the client's bytes, answer its `request` event. */
-  static server(options: ServerConnectionOptions = {}): Connection {
-    return new Connection('server', null, options);
-  }
-
-  /** A client connection for a `ws:` or `wss:` URL; its request is ready in `takeOutput()`. */
-  static client(url: string | { href: string }, options: ClientConnectionOptions = {}): Connection {
-    return new Connection('client', url, options);
-  }
-
-  private constructor(
-    role: Role,
+  /**
+   * @internal Made by `serverConnection()` (`@ws/codec/server`) and `clientConnection()`
+   * (`@ws/codec/client`), which bring their role's handshake: use those.
+   */
+  constructor(
+    handshake: HandshakeRole,
     url: string | { href: string } | null,
     options: ServerConnectionOptions & ClientConnectionOptions,
   ) {
     if (typeof options !== 'object' || options === null) {
       throw new WebSocketUsageError('INVALID_ARGUMENT', `options must be an object, got ${describe(options)}`);
     }
+    const role = handshake.role;
     this.role = role;
     // Without overrides, every connection shares the frozen defaults.
     const limits = options.limits === undefined ? DEFAULT_LIMITS : { ...DEFAULT_LIMITS, ...options.limits };
@@ -388,14 +382,26 @@ export class Connection {
     this.#live =
       timeouts.idleTimeout > 0 || timeouts.keepaliveInterval > 0 ? { received: createdAt, pingAt: -1 } : null;
     const http = role === 'server' ? (options as ServerConnectionOptions).http : undefined;
+    if (http != null && http !== false && typeof http !== 'function') {
+      throw new WebSocketUsageError(
+        'INVALID_ARGUMENT',
+        `options.http must be HttpServerPhase from '@ws/codec/http' (to serve plain HTTP), got ${describe(http)}`,
+      );
+    }
     const head = role === 'server' ? new HeadParser('request', limits) : new HeadParser('response', limits);
-    const hs = (this.#hs = new HandshakeState(head, options.extensions ?? NONE, options.origins ?? null, createdAt));
-    if (http === true) {
+    const hs = (this.#hs = new HandshakeState(
+      handshake,
+      head,
+      options.extensions ?? NONE,
+      options.origins ?? null,
+      createdAt,
+    ));
+    if (typeof http === 'function') {
       hs.head = null;
-      hs.http = new HttpServerPhase(httpSettings(limits, timeouts), createdAt);
+      hs.http = new http(httpSettings(limits, timeouts), createdAt);
     }
 
-    if (role === 'client') {
+    if (handshake.role === 'client') {
       // Only a client needs randomness (its key and masks): a server looks for none.
       const random = options.random ?? defaultRandomSource();
       if (random === null) {
@@ -405,15 +411,15 @@ export class Connection {
         );
       }
       this.#maskKeys = new MaskKeyPool(random);
-      this.#url = parseWsUrl(url!);
-      hs.key = generateKey(random);
+      this.#url = handshake.parseWsUrl(url!);
+      hs.key = handshake.generateKey(random);
       const protocols = options.protocols ?? NONE;
       hs.offeredProtocols = typeof protocols === 'string' ? [protocols] : protocols;
       const offers: ExtensionOffer[] = [];
       for (const factory of hs.factories) {
         for (const params of factory.offer()) offers.push({ name: factory.name, params });
       }
-      const request = buildClientRequest(this.#url, {
+      const request = handshake.buildClientRequest(this.#url, {
         key: hs.key,
         protocols: hs.offeredProtocols,
         extensions: offers,
@@ -1011,7 +1017,8 @@ export class Connection {
   }
 
   #onRequestHead(head: RequestHead): void {
-    const verdict = validateRequest(head, this.#hs!); // its `origins`
+    const hs = this.#hs!;
+    const verdict = (hs.role as ServerRole).validateRequest(head, hs); // its `origins`
     if (!verdict.ok) {
       this.#refuseRequest(verdict.code, verdict.status, verdict.message, verdict.headers);
       return;
@@ -1022,7 +1029,7 @@ export class Connection {
   }
 
   #refuseRequest(code: ProtocolErrorCode, status: number, message: string, headers: Array<[string, string]>): void {
-    this.#write(buildRejectResponse(status, { headers, body: message + '\n' }));
+    this.#write((this.#hs!.role as ServerRole).buildRejectResponse(status, { headers, body: message + '\n' }));
     this.#protocolError(code, null, status, message);
     this.#toClosed('fail', code);
     this.#shutdownWrite();
@@ -1052,6 +1059,7 @@ export class Connection {
       );
     }
     const request = this.#request!;
+    const server = this.#hs!.role as ServerRole;
     // Most clients offer no extension: nothing to look through (nor a list to make) then.
     const offered = useExtensions && request.extensions.length > 0;
     const accepted: Array<{ name: string; params: ExtensionParam[] }> = offered ? [] : (NONE as never[]);
@@ -1073,9 +1081,9 @@ export class Connection {
     }
     let response: Uint8Array;
     try {
-      response = buildAcceptResponse(request, {
+      response = server.buildAcceptResponse(request, {
         protocol,
-        extensions: accepted.length > 0 ? formatExtensionHeader(accepted) : null,
+        extensions: accepted.length > 0 ? server.formatExtensionHeader(accepted) : null,
         headers,
         freshArrays: this.#flag(FRESH_ARRAYS),
       });
@@ -1111,7 +1119,7 @@ export class Connection {
         `reject is for a server that received a request and has not answered it (state: ${this.#state})`,
       );
     }
-    this.#write(buildRejectResponse(status, { statusText, headers, body }));
+    this.#write((this.#hs!.role as ServerRole).buildRejectResponse(status, { statusText, headers, body }));
     this.#toClosed('reject', null);
     this.#shutdownWrite();
   }
@@ -1141,7 +1149,7 @@ export class Connection {
       else if (hs.rejectBodyExpected === 0) this.#finishRejected();
       return;
     }
-    const verdict = verifyResponse(head, {
+    const verdict = (hs.role as ClientRole).verifyResponse(head, {
       key: hs.key,
       protocols: hs.offeredProtocols,
       offeredExtensions: hs.factories.map((f) => f.name),

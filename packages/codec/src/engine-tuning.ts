@@ -1,7 +1,7 @@
 /**
  * Engine tuning: choices that make the codec faster on one JavaScript engine and change nothing
  * else (no event, no result, no byte on the wire). Each connection takes its own, as the
- * `engine` option of `Connection.server`/`Connection.client`; the session layer passes what the
+ * `engine` option of `serverConnection()`/`clientConnection()`; the session layer passes what the
  * transport declares (`Transport.engine`), so `@ws/bun` tunes its connections for
  * JavaScriptCore and `@ws/deno` its for Deno without a process-wide switch: two connections in
  * one process may be tuned differently. The defaults suit V8 (Node.js, browsers).

@@ -1,4 +1,8 @@
-// @ws/codec: the public API. This file only re-exports.
+// @ws/codec: the core (the Connection's frames, messages, close, limits and time, and what both
+// roles share). A connection is made by `serverConnection()` (@ws/codec/server) or
+// `clientConnection()` (@ws/codec/client), each bringing its role's handshake; plain-HTTP serving
+// is @ws/codec/http, the CONNECT tunnel @ws/codec/proxy: each paid for only when imported
+// (.size-limit.js has the budgets). This file only re-exports.
 export { Connection } from './connection.ts';
 export type { Role, ConnectionOptions, ServerConnectionOptions, ClientConnectionOptions } from './connection.ts';
 export type {
@@ -20,25 +24,6 @@ export { Opcode, isControlOpcode } from './opcode.ts';
 export { HttpHeaders } from './http/headers.ts';
 export type { HeadersInit } from './http/headers.ts';
 export type { RequestHead, ResponseHead } from './http/head-parser.ts';
-export { BodyDecoder, requestFraming } from './http/body-decoder.ts';
-export type { BodyFraming, BodyError, BodyChunks } from './http/body-decoder.ts';
-export {
-  serializeResponseHead,
-  requestKeepsAlive,
-  statusHasNoBody,
-  encodeChunk,
-  LAST_CHUNK,
-  CONTINUE_RESPONSE,
-  REASON_PHRASES,
-} from './http/response.ts';
-export type {
-  ResponseFraming,
-  ResponseHeadInit,
-  ResponseHeadContext,
-  SerializedResponseHead,
-} from './http/response.ts';
-export { HttpServerPhase } from './http/server-exchange.ts';
-export type { HttpServerSettings, HttpPhaseEvent } from './http/server-exchange.ts';
 export type {
   Extension,
   ExtensionFactory,
@@ -53,8 +38,6 @@ export type { ConnectionState } from './transitions.ts';
 export { transitionTable } from './transitions.ts';
 export { parseWsUrl } from './handshake/client.ts';
 export type { WsUrl } from './handshake/client.ts';
-export { ConnectTunnel, parseProxyUrl, proxyFor, noProxyMatches } from './http/connect-tunnel.ts';
-export type { ProxyEndpoint, ProxyEnvironment, TunnelResult } from './http/connect-tunnel.ts';
 export { computeAcceptKey } from './handshake/accept-key.ts';
 export { encodeUtf8, decodeUtf8, isValidUtf8, utf8ByteLength } from './utf8.ts';
 export type { RandomSource } from './random.ts';

@@ -1,6 +1,8 @@
 // Handshakes through the Connection: both sides in memory, plus raw requests and responses.
 import { describe, it, expect } from 'vitest';
 import { Connection, computeAcceptKey } from '../src/index.ts';
+import { clientConnection } from '../src/client.ts';
+import { serverConnection } from '../src/server.ts';
 import { ConnectionPair, FakeClock, seededRandom } from '../src/testing/index.ts';
 import { REQUEST, ascii, clientFrame, openServer, written, outputKinds } from './helpers/frames.ts';
 import { splits } from './helpers/split.ts';
@@ -10,7 +12,7 @@ const latin1 = (bytes: Uint8Array) => String.fromCharCode(...bytes);
 
 describe('server handshake (RFC 6455 §4.2)', () => {
   it('surfaces the request and answers with the §1.3 accept value', () => {
-    const server = Connection.server();
+    const server = serverConnection();
     server.receiveData(ascii(REQUEST));
     const [event] = server.takeEvents();
     expect(event?.type).toBe('request');
@@ -39,14 +41,14 @@ describe('server handshake (RFC 6455 §4.2)', () => {
 
   it('gives the same result whatever the split', () => {
     for (const chunks of splits(ascii(REQUEST))) {
-      const server = Connection.server();
+      const server = serverConnection();
       for (const chunk of chunks) server.receiveData(chunk.slice());
       expect(server.takeEvents().map((e) => e.type)).toEqual(['request']);
     }
   });
 
   it('keeps frames that arrive with the request and parses them once accepted', () => {
-    const server = Connection.server();
+    const server = serverConnection();
     const bytes = new Uint8Array([...ascii(REQUEST), ...clientFrame(0x81, 'early')]);
     server.receiveData(bytes);
     expect(server.takeEvents().map((e) => e.type)).toEqual(['request']);
@@ -55,7 +57,7 @@ describe('server handshake (RFC 6455 §4.2)', () => {
   });
 
   it('refuses a subprotocol the client did not offer', () => {
-    const server = Connection.server();
+    const server = serverConnection();
     server.receiveData(ascii(REQUEST));
     expect(() => server.send({ type: 'accept', protocol: 'other' })).toThrow(
       expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
@@ -64,7 +66,7 @@ describe('server handshake (RFC 6455 §4.2)', () => {
   });
 
   it('rejects with the status, headers and body the application chose', () => {
-    const server = Connection.server();
+    const server = serverConnection();
     server.receiveData(ascii(REQUEST));
     server.takeEvents();
     server.send({ type: 'reject', status: 403, headers: { 'X-Why': 'banned' }, body: 'go away' });
@@ -92,7 +94,7 @@ describe('server handshake (RFC 6455 §4.2)', () => {
   ];
   for (const [name, request, status, code] of bad) {
     it(`answers ${status} to ${name}`, () => {
-      const server = Connection.server();
+      const server = serverConnection();
       server.receiveData(ascii(request));
       const events = server.takeEvents();
       expect(events[0]).toMatchObject({ type: 'protocol-error', code, status, closeCode: null });
@@ -106,22 +108,22 @@ describe('server handshake (RFC 6455 §4.2)', () => {
   }
 
   it('answers 431 to an oversized head', () => {
-    const server = Connection.server({ limits: { maxHeadBytes: 256 } });
+    const server = serverConnection({ limits: { maxHeadBytes: 256 } });
     server.receiveData(ascii(REQUEST.replace('\r\n\r\n', `\r\nX-Pad: ${'a'.repeat(300)}\r\n\r\n`)));
     expect(server.takeEvents()[0]).toMatchObject({ type: 'protocol-error', code: 'HEAD_TOO_LARGE', status: 431 });
   });
 
   it('enforces an Origin allow-list with 403', () => {
-    const server = Connection.server({ origins: ['https://good.example'] });
+    const server = serverConnection({ origins: ['https://good.example'] });
     server.receiveData(ascii(REQUEST));
     expect(server.takeEvents()[0]).toMatchObject({ type: 'protocol-error', code: 'ORIGIN_NOT_ALLOWED', status: 403 });
-    const ok = Connection.server({ origins: ['http://EXAMPLE.com'] });
+    const ok = serverConnection({ origins: ['http://EXAMPLE.com'] });
     ok.receiveData(ascii(REQUEST));
     expect(ok.takeEvents()[0]?.type).toBe('request');
   });
 
   it('accepts a head parsed elsewhere (node:http upgrade)', () => {
-    const server = Connection.server();
+    const server = serverConnection();
     const { HttpHeaders } = require_headers();
     server.receiveRequestHead({
       method: 'GET',
@@ -140,7 +142,7 @@ describe('server handshake (RFC 6455 §4.2)', () => {
   });
 
   it('EOF in the middle of a request fails the handshake', () => {
-    const server = Connection.server();
+    const server = serverConnection();
     server.receiveData(ascii(REQUEST.slice(0, 20)));
     server.receiveEof();
     expect(server.takeEvents()[0]).toMatchObject({ type: 'protocol-error', code: 'EOF_IN_HANDSHAKE' });
@@ -148,7 +150,7 @@ describe('server handshake (RFC 6455 §4.2)', () => {
   });
 
   it('accept and reject are only for a server awaiting its answer', () => {
-    const server = Connection.server();
+    const server = serverConnection();
     expect(() => server.send({ type: 'accept' })).toThrow(expect.objectContaining({ code: 'INVALID_STATE' }));
     expect(() => server.send({ type: 'reject', status: 400 })).toThrow(
       expect.objectContaining({ code: 'INVALID_STATE' }),
@@ -164,7 +166,7 @@ import { HttpHeaders as HttpHeadersClass } from '../src/index.ts';
 
 describe('client handshake (RFC 6455 §4.1)', () => {
   it('sends a request with a fresh key, and verifies the accept value', () => {
-    const client = Connection.client('ws://[::1]:8080/path?q=1', {
+    const client = clientConnection('ws://[::1]:8080/path?q=1', {
       random: seededRandom(7),
       protocols: ['a', 'b'],
       headers: [['X-Extra', '1']],
@@ -188,12 +190,12 @@ describe('client handshake (RFC 6455 §4.1)', () => {
   it('two keys are never the same', () => {
     const keys = new Set<string>();
     for (let i = 0; i < 50; i++)
-      keys.add(/Sec-WebSocket-Key: (\S+)/.exec(latin1(written(Connection.client('ws://h/'))))![1]!);
+      keys.add(/Sec-WebSocket-Key: (\S+)/.exec(latin1(written(clientConnection('ws://h/'))))![1]!);
     expect(keys.size).toBe(50);
   });
 
   it('fails on a wrong accept value, without sending a close frame', () => {
-    const client = Connection.client('ws://h/', { random: seededRandom() });
+    const client = clientConnection('ws://h/', { random: seededRandom() });
     client.takeOutput();
     client.receiveData(
       ascii(
@@ -205,7 +207,7 @@ describe('client handshake (RFC 6455 §4.1)', () => {
   });
 
   it('reports a refusal with status, headers and body', () => {
-    const client = Connection.client('ws://h/', { random: seededRandom() });
+    const client = clientConnection('ws://h/', { random: seededRandom() });
     client.takeOutput();
     const response = ascii('HTTP/1.1 403 Forbidden\r\nContent-Length: 4\r\nX-A: b\r\n\r\nnope');
     client.receiveData(response.subarray(0, response.length - 2));
@@ -221,32 +223,32 @@ describe('client handshake (RFC 6455 §4.1)', () => {
   });
 
   it('reads a refusal body without Content-Length until EOF, bounded', () => {
-    const client = Connection.client('ws://h/', { random: seededRandom(), limits: { maxRejectBodyBytes: 5 } });
+    const client = clientConnection('ws://h/', { random: seededRandom(), limits: { maxRejectBodyBytes: 5 } });
     client.takeOutput();
     client.receiveData(ascii('HTTP/1.1 500 Oops\r\n\r\nab'));
     client.receiveEof();
     const events = client.takeEvents();
     expect(events[0]?.type === 'rejected' && decodeUtf8(events[0].body)).toBe('ab');
-    const capped = Connection.client('ws://h/', { random: seededRandom(), limits: { maxRejectBodyBytes: 5 } });
+    const capped = clientConnection('ws://h/', { random: seededRandom(), limits: { maxRejectBodyBytes: 5 } });
     capped.receiveData(ascii('HTTP/1.1 500 Oops\r\n\r\nabcdefgh'));
     const cappedEvents = capped.takeEvents();
     expect(cappedEvents[0]?.type === 'rejected' && decodeUtf8(cappedEvents[0].body)).toBe('abcde');
   });
 
   it('refuses URLs it cannot use, and needs a random source', () => {
-    expect(() => Connection.client('http://h/#frag')).toThrow(expect.objectContaining({ code: 'INVALID_URL' }));
-    expect(() => Connection.client('ftp://h/')).toThrow(expect.objectContaining({ code: 'INVALID_URL' }));
+    expect(() => clientConnection('http://h/#frag')).toThrow(expect.objectContaining({ code: 'INVALID_URL' }));
+    expect(() => clientConnection('ftp://h/')).toThrow(expect.objectContaining({ code: 'INVALID_URL' }));
     const saved = globalThis.crypto;
     Object.defineProperty(globalThis, 'crypto', { value: undefined, configurable: true });
     try {
-      expect(() => Connection.client('ws://h/')).toThrow(expect.objectContaining({ code: 'NO_RANDOM_SOURCE' }));
+      expect(() => clientConnection('ws://h/')).toThrow(expect.objectContaining({ code: 'NO_RANDOM_SOURCE' }));
     } finally {
       Object.defineProperty(globalThis, 'crypto', { value: saved, configurable: true });
     }
   });
 
   it('close() before the handshake completes aborts it', () => {
-    const client = Connection.client('ws://h/', { random: seededRandom() });
+    const client = clientConnection('ws://h/', { random: seededRandom() });
     client.takeOutput();
     client.send({ type: 'close' });
     expect(outputKinds(client)).toEqual(['destroy']);
@@ -324,7 +326,7 @@ describe('frames are parsed as events are read', () => {
 describe('time (deadlines and tick)', () => {
   it('handshake timeout destroys a slow client', () => {
     const clock = new FakeClock(1000);
-    const server = Connection.server({ clock: clock.now, timeouts: { handshakeTimeout: 500 } });
+    const server = serverConnection({ clock: clock.now, timeouts: { handshakeTimeout: 500 } });
     server.receiveData(ascii('GET / HTTP/1.1\r\n'));
     expect(server.nextDeadline()).toBe(1500);
     clock.advance(499);
@@ -404,12 +406,12 @@ describe('time (deadlines and tick)', () => {
   });
 
   it('validates limits and timeouts', () => {
-    expect(() => Connection.server({ limits: { maxFrameSize: -1 } })).toThrow(
+    expect(() => serverConnection({ limits: { maxFrameSize: -1 } })).toThrow(
       expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
     );
-    expect(() => Connection.server({ timeouts: { closeTimeout: Number.NaN } })).toThrow(
+    expect(() => serverConnection({ timeouts: { closeTimeout: Number.NaN } })).toThrow(
       expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
     );
-    expect(() => Connection.server(null as never)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(() => serverConnection(null as never)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
   });
 });

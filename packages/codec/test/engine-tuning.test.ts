@@ -3,6 +3,7 @@
 // what the peer sees or what the application gets.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Connection, type Event, type Output, type ServerConnectionOptions } from '../src/index.ts';
+import { serverConnection } from '../src/server.ts';
 import { ascii, clientFrame, openServer, REQUEST } from './helpers/frames.ts';
 
 const payload = (n: number): Uint8Array => new Uint8Array(n).map((_, i) => (i * 13 + 5) & 0xff);
@@ -68,7 +69,7 @@ describe('engine.freshArrays, per connection', () => {
 
 /** A server that has received REQUEST, its `request` event taken, not answered yet. */
 function requested(options: ServerConnectionOptions): Connection {
-  const server = Connection.server(options);
+  const server = serverConnection(options);
   server.receiveData(ascii(REQUEST));
   expect(server.takeEvents().map((e) => e.type)).toEqual(['request']);
   return server;

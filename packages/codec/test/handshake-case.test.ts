@@ -8,6 +8,8 @@ import fc from 'fast-check';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Connection, type Event } from '../src/index.ts';
+import { clientConnection } from '../src/client.ts';
+import { serverConnection } from '../src/server.ts';
 import { permessageDeflate } from '../src/pako.ts';
 import { buildAcceptResponse, validateRequest } from '../src/handshake/server.ts';
 import { verifyResponse } from '../src/handshake/client.ts';
@@ -223,7 +225,7 @@ function buildRequest(r: Generated<typeof upgradeRequest>): { text: string; defl
 
 /** Feeds `bytes` to a fresh server in `chunks`, accepts if asked, returns its events and output. */
 function serve(chunks: Uint8Array[]): { events: Event[]; written: string } {
-  const server = Connection.server({ extensions: [permessageDeflate()] });
+  const server = serverConnection({ extensions: [permessageDeflate()] });
   const events: Event[] = [];
   for (const chunk of chunks) {
     server.receiveData(chunk.slice());
@@ -266,7 +268,7 @@ describe('server: any request head the parser accepts, in any case and layout', 
   });
 
   it('a compressed message flows after a mixed-case offer was accepted', () => {
-    const server = Connection.server({ extensions: [permessageDeflate()] });
+    const server = serverConnection({ extensions: [permessageDeflate()] });
     server.receiveData(
       ascii(
         `GET / HTTP/1.1\r\nhOST: h\r\nupgrade: WEBSOCKET\r\nCONNECTION: UPGRADE\r\nsec-websocket-key: ${KEY}\r\nSEC-WEBSOCKET-VERSION: 13\r\nsec-WEBSOCKET-extensions: PERMESSAGE-DEFLATE\r\n\r\n`,
@@ -407,7 +409,7 @@ describe('client: any 101 the parser accepts, in any case and layout', () => {
   it('opens on a valid answer and fails with the right code on a bad one, never throwing', () => {
     fc.assert(
       fc.property(upgradeResponse, fc.nat(), (r, cut) => {
-        const client = Connection.client('ws://server.example.com/chat', {
+        const client = clientConnection('ws://server.example.com/chat', {
           random: () => undefined,
           protocols: ['chat', 'superchat'],
           extensions: [permessageDeflate()],
@@ -448,7 +450,7 @@ describe('client: any 101 the parser accepts, in any case and layout', () => {
     ];
     for (const [response, protocols, code] of cases) {
       for (const chunks of splits(ascii(response))) {
-        const client = Connection.client('ws://h/', { random: () => undefined, protocols });
+        const client = clientConnection('ws://h/', { random: () => undefined, protocols });
         client.takeOutput();
         const events: Event[] = [];
         for (const chunk of chunks) {

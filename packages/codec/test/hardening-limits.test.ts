@@ -3,6 +3,8 @@
 // elements must cost about 4× as much, whatever the shape of the value.
 import { describe, expect, it } from 'vitest';
 import { Connection, type Event } from '../src/index.ts';
+import { clientConnection } from '../src/client.ts';
+import { serverConnection } from '../src/server.ts';
 import { computeAcceptKey } from '../src/handshake/accept-key.ts';
 import { seededRandom } from '../src/testing/index.ts';
 import { ascii, clientFrame, openServer } from './helpers/frames.ts';
@@ -52,7 +54,7 @@ function countOps(fn: () => void): number {
 
 /** A server connection given one request, with the limits raised so size alone does not refuse it. */
 function serve(text: string): { events: Event[]; conn: Connection } {
-  const conn = Connection.server({ limits: { maxHeadBytes: 8 * 1024 * 1024, maxHeaders: 1000 } });
+  const conn = serverConnection({ limits: { maxHeadBytes: 8 * 1024 * 1024, maxHeaders: 1000 } });
   conn.receiveData(ascii(text));
   return { events: conn.takeEvents(), conn };
 }
@@ -125,7 +127,7 @@ describe('pathological header values cost linear work (operation counts)', { tim
 
   it('a client verifies a response with a long extension parameter list in linear work', () => {
     const run = (n: number): { ops: number; events: Event[] } => {
-      const client = Connection.client('ws://example.test/', {
+      const client = clientConnection('ws://example.test/', {
         random: seededRandom(),
         limits: { maxHeadBytes: 8 * 1024 * 1024 },
       });
@@ -150,7 +152,7 @@ describe('pathological header values cost linear work (operation counts)', { tim
 
 describe('regressions found while hardening', { timeout: 30_000 }, () => {
   it('a head with 200,000 fields under raised limits is parsed, not a RangeError (stack overflow)', () => {
-    const conn = Connection.server({ limits: { maxHeadBytes: 4 * 1024 * 1024, maxHeaders: 1_000_000 } });
+    const conn = serverConnection({ limits: { maxHeadBytes: 4 * 1024 * 1024, maxHeaders: 1_000_000 } });
     const text = 'GET / HTTP/1.1\r\n' + 'a:\r\n'.repeat(200_000) + '\r\n';
     expect(() => conn.receiveData(ascii(text))).not.toThrow();
     // Parsed, then refused by the handshake rules (no Host), as any such head would be.
@@ -159,7 +161,7 @@ describe('regressions found while hardening', { timeout: 30_000 }, () => {
 
   it('bytes pipelined before the 101 are kept up to maxHeadBytes, then refused with 400', () => {
     // Within the bound: kept, and parsed once accepted.
-    const ok = Connection.server({ limits: { maxHeadBytes: 4096 } });
+    const ok = serverConnection({ limits: { maxHeadBytes: 4096 } });
     const req = ascii(request(''));
     const small = clientFrame(0x82, new Uint8Array(4096 - 8)); // 8 header bytes: exactly 4096 early bytes
     expect(small.length).toBe(4096);
@@ -170,14 +172,14 @@ describe('regressions found while hardening', { timeout: 30_000 }, () => {
     expect(ok.takeEvents().filter((e) => e.type === 'binary')).toHaveLength(1);
 
     // One byte more than maxHeadBytes, while the application has not answered yet: refused.
-    const over = Connection.server({ limits: { maxHeadBytes: 4096 } });
+    const over = serverConnection({ limits: { maxHeadBytes: 4096 } });
     over.receiveData(req);
     over.receiveData(clientFrame(0x82, new Uint8Array(4096 - 8 + 1)));
     const events = over.takeEvents();
     expect(errorOf(events)).toMatchObject({ code: 'MESSAGE_TOO_LARGE', status: 400 });
     expect(events.at(-1)?.type).toBe('closed');
     // With the default 16 KiB: 64 KiB pipelined is refused (it used to be kept up to 64 MiB).
-    const def = Connection.server();
+    const def = serverConnection();
     def.receiveData(req);
     def.receiveData(clientFrame(0x82, new Uint8Array(64 * 1024)));
     expect(errorOf(def.takeEvents())?.code).toBe('MESSAGE_TOO_LARGE');

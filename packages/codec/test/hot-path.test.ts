@@ -3,6 +3,7 @@
 import { describe, it, expect } from 'vitest';
 import { concat } from 'uint8arrays/concat';
 import { Connection, type Event, type Extension, type ExtensionFactory } from '../src/index.ts';
+import { serverConnection } from '../src/server.ts';
 import { FrameParser, HEADER, NEED_MORE, PAYLOAD } from '../src/frame-parser.ts';
 import { REQUEST, ascii, clientFrame, openClient, openServer, serverFrame, written } from './helpers/frames.ts';
 import { encodeUtf8 } from '../src/utf8.ts';
@@ -225,7 +226,7 @@ describe('text sends encode through a shared scratch buffer', () => {
       accept: () => keeper,
       negotiate: () => ({ params: [], extension: keeper }),
     };
-    const server = Connection.server({ extensions: [factory] });
+    const server = serverConnection({ extensions: [factory] });
     server.receiveData(ascii(REQUEST.replace('\r\n\r\n', '\r\nSec-WebSocket-Extensions: x-keep\r\n\r\n')));
     server.takeEvents();
     server.send({ type: 'accept' });

@@ -10,19 +10,32 @@ import { getQuickJS, type QuickJSContext, type QuickJSHandle, type QuickJSWASMMo
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { Connection, HttpHeaders, type Command, type Output } from '../src/index.ts';
+import { clientConnection } from '../src/client.ts';
+import { serverConnection } from '../src/server.ts';
 import { permessageDeflate } from '../src/pako.ts';
 import { encodeUtf8 } from '../src/utf8.ts';
 import { FakeClock, seededRandom } from '../src/testing/index.ts';
 
 const ENTRY = fileURLToPath(new URL('../src/index.ts', import.meta.url));
 const PAKO_ENTRY = fileURLToPath(new URL('../src/pako.ts', import.meta.url));
-/** The bundle's one module: `@ws/codec` with `@ws/codec/pako`'s permessageDeflate (pako by default). */
-const BUNDLE_SOURCE = `export * from ${JSON.stringify(ENTRY)};\nexport { permessageDeflate } from ${JSON.stringify(PAKO_ENTRY)};\n`;
+const SERVER_ENTRY = fileURLToPath(new URL('../src/server.ts', import.meta.url));
+const CLIENT_ENTRY = fileURLToPath(new URL('../src/client.ts', import.meta.url));
+/**
+ * The bundle's one module: `@ws/codec` with both roles (`@ws/codec/server`, `/client`) and
+ * `@ws/codec/pako`'s permessageDeflate (pako by default).
+ */
+const BUNDLE_SOURCE = [
+  `export * from ${JSON.stringify(ENTRY)};`,
+  `export { serverConnection } from ${JSON.stringify(SERVER_ENTRY)};`,
+  `export { clientConnection } from ${JSON.stringify(CLIENT_ENTRY)};`,
+  `export { permessageDeflate } from ${JSON.stringify(PAKO_ENTRY)};`,
+  '',
+].join('\n');
 
 /** Glue evaluated inside QuickJS after the bundle: one connection, driven through `guest`. */
 const GUEST = String.raw`
 (function () {
-  const { Connection, HttpHeaders, permessageDeflate } = WsCodec;
+  const { serverConnection, clientConnection, HttpHeaders, permessageDeflate } = WsCodec;
   const random = (bytes) => bytes.set(new Uint8Array(__host.random(bytes.length)));
   const clock = () => __host.now();
   const replacer = (k, v) => v instanceof Uint8Array ? { $bytes: Array.from(v) } : v instanceof HttpHeaders ? { $headers: v.entries() } : v;
@@ -33,8 +46,8 @@ const GUEST = String.raw`
   };
   let conn = null;
   globalThis.guest = {
-    client: (url, json) => { conn = Connection.client(url, { ...options(json), random }); },
-    server: (json) => { conn = Connection.server(options(json)); },
+    client: (url, json) => { conn = clientConnection(url, { ...options(json), random }); },
+    server: (json) => { conn = serverConnection(options(json)); },
     receiveData: (buffer) => conn.receiveData(new Uint8Array(buffer)),
     receiveEof: () => conn.receiveEof(),
     send: (json) => conn.send(JSON.parse(json, reviver)),
@@ -91,7 +104,7 @@ function nodePeer(conn: Connection): Peer {
 function nodeClient(url: string, clock: FakeClock, options: PeerOptions = {}, seed?: number): Peer {
   const { deflate, ...rest } = options;
   return nodePeer(
-    Connection.client(url, {
+    clientConnection(url, {
       ...rest,
       extensions: deflate ? [permessageDeflate()] : [],
       random: seededRandom(seed),
@@ -101,7 +114,7 @@ function nodeClient(url: string, clock: FakeClock, options: PeerOptions = {}, se
 }
 function nodeServer(clock: FakeClock, options: PeerOptions = {}): Peer {
   const { deflate, ...rest } = options;
-  return nodePeer(Connection.server({ ...rest, extensions: deflate ? [permessageDeflate()] : [], clock: clock.now }));
+  return nodePeer(serverConnection({ ...rest, extensions: deflate ? [permessageDeflate()] : [], clock: clock.now }));
 }
 
 let bundle: string;
@@ -389,7 +402,7 @@ describe('isomorphism: the codec bundled and run on QuickJS, a bare engine', () 
     ); // RFC 6455 §1.3
     expect(
       engine.evaluate(
-        `(() => { try { WsCodec.Connection.client('ws://x/'); return 'no error'; } catch (e) { return e.code; } })()`,
+        `(() => { try { WsCodec.clientConnection('ws://x/'); return 'no error'; } catch (e) { return e.code; } })()`,
       ),
     ).toBe('NO_RANDOM_SOURCE');
   });

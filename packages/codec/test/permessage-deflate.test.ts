@@ -9,6 +9,8 @@ import { pakoBackend, permessageDeflate } from '../src/pako.ts';
 import type { DeflateBackend } from '../src/extensions/deflate-backend.ts';
 import type { Extension, ExtensionParam } from '../src/extensions/extension.ts';
 import { Connection } from '../src/connection.ts';
+import { clientConnection } from '../src/client.ts';
+import { serverConnection } from '../src/server.ts';
 import type { Event } from '../src/events.ts';
 import { WebSocketUsageError } from '../src/errors.ts';
 import { ConnectionPair, hex, seededRandom, toHex } from '../src/testing/index.ts';
@@ -428,7 +430,7 @@ describe('server negotiation', () => {
 
   it('negotiates through a real header with several offers', () => {
     // A hand-written request: the first offer is bad, the second is taken.
-    const server = Connection.server({ extensions: [permessageDeflate()] });
+    const server = serverConnection({ extensions: [permessageDeflate()] });
     server.receiveData(
       ascii(
         'GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n' +
@@ -497,7 +499,7 @@ describe('client validation of the response', () => {
   });
 
   it('fails the real handshake on a bad response', () => {
-    const client = Connection.client('ws://example.test/', {
+    const client = clientConnection('ws://example.test/', {
       random: () => undefined,
       extensions: [permessageDeflate()],
     });
@@ -1081,7 +1083,7 @@ const DEFLATE_REQUEST =
   'Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n';
 
 function deflateServer(options: { extensions?: boolean; maxMessageSize?: number } = {}): Connection {
-  const server = Connection.server({
+  const server = serverConnection({
     extensions: options.extensions === false ? [] : [permessageDeflate()],
     limits: options.maxMessageSize === undefined ? {} : { maxMessageSize: options.maxMessageSize },
   });

@@ -7,6 +7,7 @@
 // feeds the connection (the codec looks it up at each call): every `new Uint8Array(n)` is seen.
 import { afterEach, describe, expect, it } from 'vitest';
 import { Connection, type Event } from '../src/index.ts';
+import { serverConnection } from '../src/server.ts';
 import { REQUEST, ascii, clientFrame, openServer } from './helpers/frames.ts';
 
 const MiB = 1024 * 1024;
@@ -176,7 +177,7 @@ describe('receive memory', () => {
         },
       }),
     };
-    const server = Connection.server({ extensions: [failing] });
+    const server = serverConnection({ extensions: [failing] });
     server.receiveData(ascii(REQUEST.replace('\r\n\r\n', '\r\nSec-WebSocket-Extensions: x-fail\r\n\r\n')));
     server.takeEvents();
     server.send({ type: 'accept' });

@@ -4,9 +4,12 @@
 // in a state must leave the connection where the table says nothing moves it (or not happen at all).
 import { describe, expect, it } from 'vitest';
 import { Connection, transitionTable, type ConnectionState } from '../src/index.ts';
+import { clientConnection } from '../src/client.ts';
+import { serverConnection } from '../src/server.ts';
 import { FakeClock, seededRandom } from '../src/testing/index.ts';
 import type { TransitionInput } from '../src/transitions.ts';
 import { REQUEST, ascii, clientFrame, serverFrame } from './helpers/frames.ts';
+import { HttpServerPhase } from '../src/http.ts';
 
 const INPUTS: readonly TransitionInput[] = [
   'request',
@@ -36,7 +39,7 @@ function drain(conn: Connection): void {
 
 /** The 101 a server would answer the client's request with (built by a real server connection). */
 function answer(client: Connection): Uint8Array {
-  const server = Connection.server();
+  const server = serverConnection();
   const request = client.takeOutput().filter((o) => o.type === 'write');
   for (const o of request) server.receiveData(o.data);
   server.takeEvents();
@@ -50,8 +53,8 @@ function reach(role: 'client' | 'server', state: ConnectionState, http = false):
   const clock = new FakeClock();
   const conn =
     role === 'server'
-      ? Connection.server({ clock: clock.now, http })
-      : Connection.client(URL, { clock: clock.now, random: seededRandom() });
+      ? serverConnection({ clock: clock.now, http: http ? HttpServerPhase : null })
+      : clientConnection(URL, { clock: clock.now, random: seededRandom() });
   const subject = { conn, clock, role };
   if (state === 'handshake') return subject;
   if (state === 'awaiting-accept') {
@@ -137,7 +140,7 @@ function apply({ conn, clock, role }: Subject, input: TransitionInput): boolean 
       conn.receiveEof();
       return true;
     case 'served': {
-      // A server that also answers plain HTTP (`http: true`): one request with `Connection: close`, answered.
+      // A server that also answers plain HTTP (`http: HttpServerPhase`): one request with `Connection: close`, answered.
       if (role !== 'server' || state !== 'handshake') return false;
       conn.receiveData(ascii('GET /health HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n'));
       conn.takeEvents();

@@ -11,6 +11,7 @@ import {
   type Extension,
   type PerMessageDeflateOptions,
 } from '@ws/codec';
+import { serverConnection } from '@ws/codec/server';
 import { pakoBackend } from '@ws/codec/pako';
 import { ConnectionPair, hex } from '@ws/codec/testing';
 import { deflateBomb, fixedBlockWithDistance } from '../../codec/test/helpers/deflate.ts';
@@ -243,7 +244,7 @@ describe('zlib backend', () => {
     'Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n';
 
   function server(factory: typeof permessageDeflate, maxMessageSize?: number): Connection {
-    const conn = Connection.server({
+    const conn = serverConnection({
       extensions: [factory()],
       limits: maxMessageSize === undefined ? {} : { maxMessageSize },
     });

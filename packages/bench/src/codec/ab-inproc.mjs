@@ -33,6 +33,8 @@ const HANDSHAKE = Buffer.from(
 
 async function setup(file) {
   const codec = await import(path.resolve(file));
+  // A bundle from before the handshake split (Connection.server) or after it (serverConnection).
+  const serverConnection = codec.serverConnection ?? ((options) => codec.Connection.server(options));
   const wire = Buffer.from(pristine);
   const chunks = [];
   for (let i = 0; i < wire.length; i += 65536) chunks.push(wire.subarray(i, Math.min(i + 65536, wire.length)));
@@ -51,7 +53,7 @@ async function setup(file) {
       return n;
     };
   }
-  const c = codec.Connection.server({ limits: { maxMessageSize: 1 << 30, maxFrameSize: 1 << 30 } });
+  const c = serverConnection({ limits: { maxMessageSize: 1 << 30, maxFrameSize: 1 << 30 } });
   c.receiveData(new Uint8Array(HANDSHAKE));
   c.nextEvent();
   c.send({ type: 'accept' });

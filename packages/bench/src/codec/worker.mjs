@@ -20,6 +20,8 @@ const OURS_FIRST = opts.oursFirst ?? true;
 const READ = 64 * 1024; // bytes per socket read, as Node's net delivers them
 
 const codec = await import(opts.codec);
+// A bundle from before the handshake split (Connection.server) or after it (serverConnection).
+const serverConnection = codec.serverConnection ?? ((options) => codec.Connection.server(options));
 const wsDir = path.dirname(require.resolve('ws'));
 const Receiver = require(path.join(wsDir, 'lib/receiver.js'));
 const Sender = require(path.join(wsDir, 'lib/sender.js'));
@@ -158,7 +160,7 @@ function wsReceiver() {
 }
 
 function ourConnection() {
-  const c = codec.Connection.server({ limits: { maxMessageSize: 1 << 30, maxFrameSize: 1 << 30 } });
+  const c = serverConnection({ limits: { maxMessageSize: 1 << 30, maxFrameSize: 1 << 30 } });
   c.receiveData(new Uint8Array(HANDSHAKE));
   const req = c.nextEvent();
   check(req?.type === 'request', 'handshake request event');

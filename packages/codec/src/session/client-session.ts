@@ -3,6 +3,7 @@
  * connection at once, in `connecting`; `opened` settles when the server has answered.
  */
 import { Connection } from '../connection.ts';
+import { clientConnection } from '../handshake/client-connection.ts';
 import type { HeadersInit } from '../http/headers.ts';
 import { CLIENT_OPTION_KEYS, checkOptionKeys } from './option-keys.ts';
 import { resolveSessionOptions, type SessionOptions } from './options.ts';
@@ -39,7 +40,7 @@ export function connectSession(
 ): WebSocketConnection {
   checkOptionKeys(options, CLIENT_OPTION_KEYS, 'client options');
   const resolved = resolveSessionOptions(options, 'client');
-  const codec = Connection.client(url, {
+  const codec = clientConnection(url, {
     extensions: options.extensions,
     limits: options.limits,
     timeouts: resolved.codecTimeouts,

@@ -5,6 +5,7 @@
  * may be async), the subprotocol choice, extra response headers.
  */
 import { Connection, type ServerConnectionOptions } from '../connection.ts';
+import { serverConnection } from '../handshake/server-connection.ts';
 import { WebSocketUsageError, describe } from '../errors.ts';
 import type { EngineTuning } from '../engine-tuning.ts';
 import { isToken, type HeadersInit } from '../http/headers.ts';
@@ -24,6 +25,7 @@ import {
 } from './websocket-connection.ts';
 import { checkFetchHost, decideUpgradeInFetch, startExchange, type FetchHandler } from './http-exchange.ts';
 import { HttpHeaders } from '../http/headers.ts';
+import { HttpServerPhase } from '../http/server-exchange.ts';
 
 /** A refusal from `verifyClient`: this status (and headers, body) instead of 101. */
 export interface VerifyRefusal {
@@ -130,7 +132,7 @@ function resolveOnce(options: ServerSessionOptions): Resolved {
       random: options.random,
       clock: session.clock,
       origins: options.origins,
-      http: options.fetch !== undefined,
+      http: options.fetch !== undefined ? HttpServerPhase : null,
     };
     if (options.fetch !== undefined && typeof options.fetch !== 'function') {
       throw new TypeError(
@@ -174,7 +176,7 @@ function openConnection<O>(
 ): WebSocketConnection {
   const resolved = resolveOnce(options);
   const connection = new WebSocketConnection({
-    codec: Connection.server(codecOptions(resolved, transport.engine)),
+    codec: serverConnection(codecOptions(resolved, transport.engine)),
     transport,
     options: resolved.session,
     assembleMessages: options.assembleMessages ?? true,
@@ -267,7 +269,7 @@ export class ServerSession implements TransportHandlers {
     // Check every option now, the codec's too: a bad one throws from the server's constructor,
     // not from its first accept (where it would take the process down, or drop every socket).
     const resolved = resolveOnce(options);
-    Connection.server(resolved.codec);
+    serverConnection(resolved.codec);
     // One budget per server (`maxServerBufferedAmount`), shared by all its connections.
     const budget = makeBudget(resolved.session);
     const timers = resolved.session.timers;

@@ -3,6 +3,8 @@
  * to the other until nothing moves, optionally re-chunking the bytes, and records every event.
  */
 import { Connection, type ClientConnectionOptions, type ServerConnectionOptions } from '../connection.ts';
+import { clientConnection } from '../handshake/client-connection.ts';
+import { serverConnection } from '../handshake/server-connection.ts';
 import type { Command, Event, Output } from '../events.ts';
 import { FakeClock } from '../session/fake-clock.ts';
 import { seededRandom } from './seeded-random.ts';
@@ -44,12 +46,12 @@ export class ConnectionPair {
   constructor(options: PairOptions = {}) {
     this.clock = options.clock ?? new FakeClock();
     const base = { clock: this.clock.now };
-    this.client = Connection.client(options.url ?? 'ws://example.test/chat', {
+    this.client = clientConnection(options.url ?? 'ws://example.test/chat', {
       random: seededRandom(),
       ...base,
       ...options.client,
     });
-    this.server = Connection.server({ ...base, ...options.server });
+    this.server = serverConnection({ ...base, ...options.server });
     this.#answer = options.answer === undefined ? { type: 'accept' } : options.answer;
     this.#chunker = options.chunker ?? null;
     this.#sides = [

@@ -1,6 +1,8 @@
 // Builds raw frames byte by byte, legal or not, for feeding straight into a connection.
 import { concat } from 'uint8arrays/concat';
 import { Connection, type ServerConnectionOptions, type ClientConnectionOptions } from '../../src/index.ts';
+import { clientConnection } from '../../src/client.ts';
+import { serverConnection } from '../../src/server.ts';
 import { hex } from '../../src/testing/index.ts';
 import { encodeUtf8 } from '../../src/utf8.ts';
 
@@ -43,7 +45,7 @@ export function ascii(text: string): Uint8Array {
 
 /** A server connection that has accepted REQUEST; its handshake events and output are drained. */
 export function openServer(options: ServerConnectionOptions = {}): Connection {
-  const server = Connection.server(options);
+  const server = serverConnection(options);
   server.receiveData(ascii(REQUEST));
   server.takeEvents();
   server.send({ type: 'accept' });
@@ -54,7 +56,7 @@ export function openServer(options: ServerConnectionOptions = {}): Connection {
 
 /** A client connection that received a valid 101; its handshake events and output are drained. */
 export function openClient(options: ClientConnectionOptions = {}): Connection {
-  const client = Connection.client('ws://example.test/', { random: () => undefined, ...options });
+  const client = clientConnection('ws://example.test/', { random: () => undefined, ...options });
   // With a random source that leaves bytes zero, the key is 16 zero bytes.
   client.takeOutput();
   client.receiveData(

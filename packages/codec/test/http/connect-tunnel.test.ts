@@ -2,7 +2,7 @@
 // the proxy URL parser; NO_PROXY matching and the environment lookup.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { ConnectTunnel, noProxyMatches, parseProxyUrl, proxyFor } from '../../src/index.ts';
+import { ConnectTunnel, noProxyMatches, parseProxyUrl, proxyFor } from '../../src/proxy.ts';
 import { decodeLatin1, encodeLatin1 } from '../../src/http/head-parser.ts';
 import { splits } from '../helpers/split.ts';
 

@@ -3,15 +3,17 @@
 // equal to it. For plain HTTP on a server connection, fed whole and at every split.
 import { describe, expect, it } from 'vitest';
 import { Connection } from '../../src/index.ts';
+import { serverConnection } from '../../src/server.ts';
 import { requestHost } from '../../src/http/request-host.ts';
 import { latin1, parseHead } from '../helpers/heads.ts';
 import { splits } from '../helpers/split.ts';
+import { HttpServerPhase } from '../../src/http.ts';
 
 const text = (bytes: Uint8Array) => String.fromCharCode(...bytes);
 
 /** What a serving connection does with `wire`: the request it surfaces, or the status it refuses with. */
 function outcome(chunks: Uint8Array[]): string {
-  const server = Connection.server({ http: true });
+  const server = serverConnection({ http: HttpServerPhase });
   let written = '';
   const seen: string[] = [];
   for (const chunk of chunks) {

@@ -1,14 +1,16 @@
-// Plain HTTP on a server connection (`Connection.server({ http: true })`): request heads, bodies,
+// Plain HTTP on a server connection (`serverConnection({ http: HttpServerPhase })`): request heads, bodies,
 // responses, keep-alive, pipelining, refusals and timeouts, as bytes in and events and bytes out.
 // A scripted responder answers each request once its body is complete; every exchange is also
 // fed at every split and one byte at a time, with the same transcript.
 import { describe, it, expect } from 'vitest';
 import { Connection } from '../../src/connection.ts';
+import { serverConnection } from '../../src/server.ts';
 import { encodeChunk, serializeResponseHead, requestKeepsAlive, LAST_CHUNK } from '../../src/http/response.ts';
 import type { Event } from '../../src/events.ts';
 import { splits } from '../helpers/split.ts';
 import { latin1 } from '../helpers/heads.ts';
 import { FakeClock } from '../../src/testing/index.ts';
+import { HttpServerPhase } from '../../src/http.ts';
 
 const text = (bytes: Uint8Array): string => String.fromCharCode(...bytes);
 
@@ -29,7 +31,7 @@ interface Options {
  */
 function serve(chunks: Uint8Array[], options: Options = {}) {
   const clock = new FakeClock();
-  const server = Connection.server({ http: true, clock: clock.now, limits: options.limits });
+  const server = serverConnection({ http: HttpServerPhase, clock: clock.now, limits: options.limits });
   const log: string[] = [];
   let written = '';
   let current: { method: string; target: string; body: string; hasBody: boolean } | null = null;
@@ -199,7 +201,7 @@ describe('plain HTTP on a server connection', () => {
   });
 
   it('a request without an upgrade is refused with 426 when serving is off', () => {
-    const server = Connection.server();
+    const server = serverConnection();
     server.receiveData(latin1('GET / HTTP/1.1\r\nHost: h\r\n\r\n'));
     expect(text((server.takeOutput()[0] as { data: Uint8Array }).data)).toMatch(/^HTTP\/1\.1 426 /);
   });
@@ -221,7 +223,7 @@ describe('plain HTTP on a server connection', () => {
 describe('plain HTTP timeouts', () => {
   it('a head that does not arrive in handshakeTimeout is dropped (slow loris), as an upgrade would be', () => {
     const clock = new FakeClock();
-    const server = Connection.server({ http: true, clock: clock.now, timeouts: { handshakeTimeout: 1000 } });
+    const server = serverConnection({ http: HttpServerPhase, clock: clock.now, timeouts: { handshakeTimeout: 1000 } });
     server.receiveData(latin1('GET / HTTP/1.1\r\nHo'));
     expect(server.nextDeadline()).toBe(clock.now() + 1000);
     clock.advance(1000);
@@ -232,8 +234,8 @@ describe('plain HTTP timeouts', () => {
 
   it('a kept-alive connection closes after httpKeepAliveTimeout without a new request', () => {
     const clock = new FakeClock();
-    const server = Connection.server({
-      http: true,
+    const server = serverConnection({
+      http: HttpServerPhase,
       clock: clock.now,
       timeouts: { httpKeepAliveTimeout: 500, handshakeTimeout: 1000 },
     });
@@ -253,7 +255,7 @@ describe('plain HTTP timeouts', () => {
 
   it('nothing is timed while the application prepares its answer', () => {
     const clock = new FakeClock();
-    const server = Connection.server({ http: true, clock: clock.now, timeouts: { handshakeTimeout: 1000 } });
+    const server = serverConnection({ http: HttpServerPhase, clock: clock.now, timeouts: { handshakeTimeout: 1000 } });
     server.receiveData(latin1('GET / HTTP/1.1\r\nHost: h\r\n\r\n'));
     expect(server.nextDeadline()).toBeNull();
   });

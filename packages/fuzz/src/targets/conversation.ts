@@ -7,6 +7,8 @@
  * when nothing was tampered with, every message the peer sent reaches the victim, in order.
  */
 import { Connection } from '../../../codec/src/connection.ts';
+import { clientConnection } from '../../../codec/src/client.ts';
+import { serverConnection } from '../../../codec/src/server.ts';
 import type { Command } from '../../../codec/src/events.ts';
 import { pakoPermessageDeflate as permessageDeflate } from '../../../codec/src/extensions/pako-backend.ts';
 import type { Timeouts } from '../../../codec/src/limits.ts';
@@ -67,14 +69,14 @@ export function conversationCase(rng: Rng, sink: Sink, stats: Stats): void {
   const peerDeflate = deflate && rng.chance(0.9) ? [permessageDeflate(deflateOptions(rng))] : [];
   const peerConn =
     role === 'server'
-      ? Connection.client('ws://example.test/chat', {
+      ? clientConnection('ws://example.test/chat', {
           random: seededRandom(rng.u32() || 1),
           extensions: peerDeflate,
           timeouts: QUIET,
           clock,
           protocols: rng.chance(0.3) ? ['chat'] : [],
         })
-      : Connection.server({ extensions: peerDeflate, timeouts: QUIET, clock });
+      : serverConnection({ extensions: peerDeflate, timeouts: QUIET, clock });
   const peer = new Peer(peerConn);
   let clean = true;
   let victimSending: 'text' | 'binary' | null = null;

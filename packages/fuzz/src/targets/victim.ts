@@ -7,6 +7,8 @@ import {
   type ClientConnectionOptions,
   type ServerConnectionOptions,
 } from '../../../codec/src/connection.ts';
+import { clientConnection } from '../../../codec/src/client.ts';
+import { serverConnection } from '../../../codec/src/server.ts';
 import type { Command, Event, Output } from '../../../codec/src/events.ts';
 import { WebSocketUsageError } from '../../../codec/src/errors.ts';
 import { pakoPermessageDeflate as permessageDeflate } from '../../../codec/src/extensions/pako-backend.ts';
@@ -28,9 +30,9 @@ export function makeConnection(options: VictimOptions, clock: () => number): Con
     clock,
   };
   if (options.role === 'server') {
-    return Connection.server({ ...common, origins: options.origins ?? null } satisfies ServerConnectionOptions);
+    return serverConnection({ ...common, origins: options.origins ?? null } satisfies ServerConnectionOptions);
   }
-  return Connection.client(options.url ?? 'ws://example.test/chat', {
+  return clientConnection(options.url ?? 'ws://example.test/chat', {
     ...common,
     protocols: options.protocols ?? [],
   } satisfies ClientConnectionOptions);

@@ -1,0 +1,30 @@
+/**
+ * What each role brings to a `Connection`'s opening handshake, so that the core pays for
+ * neither: `serverConnection()` (`@ws/codec/server`) passes the server's request checks and
+ * response builders, `clientConnection()` (`@ws/codec/client`) the client's URL, request and
+ * response checks. The connection keeps the handshake's state machine; these are its
+ * parsers and serializers. Plain-HTTP serving (`http/server-exchange.ts`) is brought the same
+ * way, by the `http` option.
+ */
+import type { buildAcceptResponse, buildRejectResponse, validateRequest } from './server.ts';
+import type { buildClientRequest, parseWsUrl, verifyResponse } from './client.ts';
+import type { generateKey } from './accept-key.ts';
+import type { formatExtensionHeader } from './header-values.ts';
+
+export interface ServerRole {
+  readonly role: 'server';
+  readonly validateRequest: typeof validateRequest;
+  readonly buildAcceptResponse: typeof buildAcceptResponse;
+  readonly buildRejectResponse: typeof buildRejectResponse;
+  readonly formatExtensionHeader: typeof formatExtensionHeader;
+}
+
+export interface ClientRole {
+  readonly role: 'client';
+  readonly parseWsUrl: typeof parseWsUrl;
+  readonly generateKey: typeof generateKey;
+  readonly buildClientRequest: typeof buildClientRequest;
+  readonly verifyResponse: typeof verifyResponse;
+}
+
+export type HandshakeRole = ServerRole | ClientRole;
