@@ -271,7 +271,8 @@ export async function frameOnce(ourServer: OurTopicServer, connect: Connect): Pr
         `${mode}: second publish read by all`,
       );
       if (mode === 'plain') {
-        // Three publishes in one task: one write per subscriber, holding the same three frames.
+        // Three publishes in one task: one write per subscriber, of one buffer holding the three
+        // frames, the same buffer object for every subscriber (gathered once).
         for (const calls of spies) calls.length = 0;
         for (const text of ['one', 'two', 'three']) server.publish('t', text);
         await until(() => spies.every((calls) => calls.length > 0), 'three publishes written');
@@ -281,16 +282,33 @@ export async function frameOnce(ourServer: OurTopicServer, connect: Connect): Pr
           Array(N).fill(1),
           'one transport write per subscriber for the task',
         );
-        const [first] = spies as [Uint8Array[][]];
-        assertEquals(first[0]!.length, 3, 'three frames in it');
+        assertEquals(
+          spies.map((calls) => calls[0]!.length),
+          Array(N).fill(1),
+          'of one buffer',
+        );
+        const batch = spies[0]![0]![0]!;
+        assertEquals(batch.length, 3 * 2 + 'onetwothree'.length, 'three frames in it');
         assert(
-          spies.every((calls) => calls[0]!.every((frame, i) => frame === first[0]![i])),
-          'the same three frame objects for every subscriber',
+          spies.every((calls) => calls[0]![0] === batch),
+          'the same buffer object for every subscriber',
         );
         await until(() => got.every((g, i) => g.length === (i === 0 ? 6 : 5)), 'three publishes delivered');
         assert(
           got.every((g) => g.slice(-3).join() === 'one,two,three'),
           'every client reads them in order',
+        );
+        // A subscriber that sends meanwhile gets what was published before its message, after it what came after.
+        for (const calls of spies) calls.length = 0;
+        server.publish('t', 'before');
+        serverSide[1]!.send('own');
+        server.publish('t', 'after');
+        await until(() => got[1]!.length === 8, 'published around a send');
+        assertEquals(got[1]!.slice(-3), ['before', 'own', 'after'], 'in the order written');
+        await until(() => got.every((g, i) => g.length === (i === 0 ? 8 : i === 1 ? 8 : 7)), 'all delivered');
+        assert(
+          spies.every((calls, i) => i === 1 || (calls.length === 1 && calls[0]!.length === 1)),
+          'the others: still one write of one buffer',
         );
       }
       for (const ws of clients) ws.close();

@@ -80,6 +80,16 @@ export function setTopicDelivery(value: TopicDelivery): void {
 export class Subscription {
   readonly registry: Topics;
   readonly names: Set<string> = new Set<string>();
+  /**
+   * @internal Frames published to this connection in the current task and not yet handed to its
+   * codec: entries `from` to `to` (excluded) of the task's frame log, `bytes` in all (see
+   * `publishedTo` in `websocket-connection.ts`).
+   */
+  from = 0;
+  /** @internal */
+  to = 0;
+  /** @internal */
+  bytes = 0;
   constructor(registry: Topics) {
     this.registry = registry;
   }

@@ -228,15 +228,62 @@ const ignore = (): void => {};
 let spareChunks: Uint8Array[] | null = [];
 
 /**
- * Connections that publishes queued frames on since the last flush. Publishes are written at
- * the end of the current task (one microtask for every connection of every server), so the
- * messages a task publishes (a read that held many, a loop of `publish` calls) leave each
- * subscriber in one transport write, not one each: the system call per subscriber is most of
- * a publish's cost. Whatever else writes to such a connection first takes its frames along, in
- * order. Reused: the array grows to the most subscribers one task reached and stays.
+ * Connections that publishes reached since the last flush. Publishes are written at the end of
+ * the current task (one microtask for every connection of every server), so the messages a task
+ * publishes (a read that held many, a loop of `publish` calls) leave each subscriber in one
+ * transport write, not one each: the system call per subscriber is most of a publish's cost.
+ * Reused: the array grows to the most subscribers one task reached and stays.
+ *
+ * Until then a subscriber holds no frames, only a range of `taskFrames` (in its `Subscription`),
+ * extended while it gets every frame logged: at the flush, the frames of a range are gathered
+ * into one buffer once and that same buffer goes to every subscriber with the same range (most
+ * often all of them). A subscriber that missed a frame in between (another topic, skipped for
+ * its backlog), or that writes anything else meanwhile (`send`, `close`…), first hands its range
+ * to its codec as it stands: the order of its writes is kept.
  */
 const publishedTo: WebSocketConnection[] = [];
 let publishFlushQueued = false;
+/** The chunks of every frame published in this task, in order (each publish's once per shared-frame key). */
+const taskFrames: Uint8Array[] = [];
+/** The frames array last appended to `taskFrames`, and where it starts there. */
+let loggedFrames: readonly Uint8Array[] | null = null;
+let loggedAt = 0;
+/** The last range gathered, shared by every subscriber with the same range. */
+let gatheredFrom = -1;
+let gatheredTo = -1;
+let gathered: Uint8Array | null = null;
+/** Ranges of more bytes go to the codec frame by frame (a large payload is not copied). */
+const GATHER_LIMIT = 256 * 1024;
+const NO_BYTES = new Uint8Array(0);
+/** One frame for `sendFramed`, reused (the codec keeps the frame, not the array). */
+const oneFrame: Uint8Array[] = [NO_BYTES];
+
+/** Where `frames` start in `taskFrames` (appended at the first subscriber of a publish). */
+function logFrames(frames: readonly Uint8Array[]): number {
+  if (frames !== loggedFrames) {
+    loggedFrames = frames;
+    loggedAt = taskFrames.length;
+    for (let i = 0; i < frames.length; i++) taskFrames.push(frames[i] as Uint8Array);
+  }
+  return loggedAt;
+}
+
+/** The bytes of `taskFrames[from..to)`, as one buffer made once for every subscriber with that range. */
+function gather(from: number, to: number, bytes: number): Uint8Array {
+  if (from !== gatheredFrom || to !== gatheredTo || gathered === null) {
+    const buffer = new Uint8Array(bytes);
+    let at = 0;
+    for (let i = from; i < to; i++) {
+      const frame = taskFrames[i] as Uint8Array;
+      buffer.set(frame, at);
+      at += frame.length;
+    }
+    gathered = buffer;
+    gatheredFrom = from;
+    gatheredTo = to;
+  }
+  return gathered;
+}
 
 /**
  * Idle and keepalive bookkeeping (times from `options.clock`), for an open connection with either
@@ -490,17 +537,22 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
       // (from a listener) is reported and the others are still written.
       for (let i = 0; i < publishedTo.length; i++) {
         const c = publishedTo[i] as WebSocketConnection;
-        c.#flags &= ~PUBLISHED;
         try {
+          c.#writePublished();
+          c.#flags &= ~PUBLISHED;
           c.#afterSend();
         } catch (error) {
+          c.#flags &= ~PUBLISHED;
           reportError(error);
         }
       }
       // Emptied with pop(), as `spareChunks`.
       while (publishedTo.length > 0) publishedTo.pop();
+      while (taskFrames.length > 0) taskFrames.pop();
+      loggedFrames = gathered = null;
+      gatheredFrom = gatheredTo = -1;
     };
-    /** The frames are in the codec: write them with the task's other publishes. */
+    /** `c` has something published to write at the end of the task. */
     const published = (c: WebSocketConnection): void => {
       if ((c.#flags & PUBLISHED) !== 0) return;
       c.#flags |= PUBLISHED;
@@ -513,13 +565,29 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
       codec: (c) => c.#codec,
       framed: (c, frames, bytes, topics) => {
         if (!c.#mayPublish(bytes, topics)) return false;
-        c.#codec.sendFramed(frames);
+        const sub = c.#topics;
+        if (!(sub instanceof Subscription)) {
+          c.#codec.sendFramed(frames); // not subscribed (published to by other means): no range
+          published(c);
+          return true;
+        }
+        const at = logFrames(frames);
+        if ((c.#flags & PUBLISHED) !== 0 && sub.to === at && sub.from < sub.to) {
+          sub.to = at + frames.length; // the next frames of the log: the range grows
+          sub.bytes += bytes;
+          return true;
+        }
+        c.#writePublished(); // a gap: what it has goes first, as it stands
+        sub.from = at;
+        sub.to = at + frames.length;
+        sub.bytes = bytes;
         published(c);
         return true;
       },
       own: (c, kind, payload, compress, topics) => {
         // Framed (and compressed) by this connection: its bytes are about the payload's size.
         if (!c.#mayPublish(payload.length, topics)) return false;
+        c.#writePublished();
         c.#codec.send({ type: 'fragment', kind, data: payload, fin: true, compress });
         published(c);
         return true;
@@ -656,9 +724,34 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
     return url === null ? null : `${url.secure ? 'wss' : 'ws'}://${url.hostHeader}${url.target}`;
   }
 
-  /** Wire bytes accepted by `send()` (and control frames) and not yet handed to the OS. */
+  /** Wire bytes accepted by `send()` (and control frames, and publishes) and not yet handed to the OS. */
   get bufferedAmount(): number {
-    return this.#codec.pendingOutputBytes + this.#transport.bufferedAmount;
+    const queued = this.#codec.pendingOutputBytes + this.#transport.bufferedAmount;
+    if ((this.#flags & PUBLISHED) === 0) return queued;
+    const sub = this.#topics;
+    return sub instanceof Subscription ? queued + sub.bytes : queued;
+  }
+
+  /** Hand the frames published to this connection in this task to its codec (see `publishedTo`). */
+  #writePublished(): void {
+    if ((this.#flags & PUBLISHED) === 0) return;
+    const sub = this.#topics;
+    if (!(sub instanceof Subscription) || sub.from === sub.to) return;
+    const { from, to, bytes } = sub;
+    sub.from = sub.to = sub.bytes = 0;
+    const codec = this.#codec;
+    // Closing meanwhile (or terminated): as a subscriber skipped at the publish.
+    if (!codec.canSendFramed || this.#flag(TERMINATED)) return;
+    if (to - from > 1 && bytes <= GATHER_LIMIT) {
+      oneFrame[0] = gather(from, to, bytes);
+      codec.sendFramed(oneFrame);
+    } else {
+      for (let i = from; i < to; i++) {
+        oneFrame[0] = taskFrames[i] as Uint8Array;
+        codec.sendFramed(oneFrame);
+      }
+    }
+    oneFrame[0] = NO_BYTES;
   }
 
   /**
@@ -730,6 +823,7 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
    */
   close(code?: number, reason?: string): void {
     const before = this.#codec.state;
+    this.#writePublished(); // what was published to it goes before the Close
     this.#codec.send({ type: 'close', code, reason });
     if (before === 'handshake' || before === 'awaiting-accept') this.#trouble().error ??= 'ABORTED';
     if (before === 'open') {
@@ -953,7 +1047,9 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
         `${what}() before the connection is open: await connection.opened first`,
       );
     }
-    return state === 'open' && !this.#flag(TERMINATED);
+    if (state !== 'open' || this.#flag(TERMINATED)) return false;
+    this.#writePublished(); // what was published to it comes first
+    return true;
   }
 
   #afterSend(): SendResult {
