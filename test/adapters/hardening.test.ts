@@ -15,6 +15,7 @@ const LIMITS = {
   closeTimeout: 600,
   maxFrameSize: 64 * 1024,
   maxMessageSize: 256 * 1024,
+  maxFragments: 64,
   /** Header fields in a request head: the five of a plain upgrade plus 15. */
   maxHeaders: 20,
   maxHeadBytes: 2048,
@@ -24,6 +25,7 @@ const LIMITS = {
 const HARDENED_FLAGS = [
   ...['--handshake-timeout', String(LIMITS.handshakeTimeout), '--close-timeout', String(LIMITS.closeTimeout)],
   ...['--max-frame-size', String(LIMITS.maxFrameSize), '--max-message-size', String(LIMITS.maxMessageSize)],
+  ...['--max-fragments', String(LIMITS.maxFragments)],
   ...['--max-headers', String(LIMITS.maxHeaders), '--max-head-bytes', String(LIMITS.maxHeadBytes)],
   ...['--high-water-mark', String(LIMITS.highWaterMark), '--max-buffered-amount', String(LIMITS.maxBufferedAmount)],
 ];
@@ -194,6 +196,18 @@ for (const rt of RUNTIMES) {
         await drained(idle);
       });
 
+      it('a peer that keeps its write side open after the closing handshake is dropped after closeTimeout', async () => {
+        const client = await open(hardened);
+        client.send({ opcode: OP.close, payload: closePayload(1000) });
+        const frame = await within(client.readFrame(), EVENTUALLY, 'Close echo');
+        expect([frame.opcode, parseClose(frame.payload).code]).toEqual([OP.close, 1000]);
+        await within(client.waitEnd(), EVENTUALLY, "the server's FIN");
+        // We never send FIN: the server's close timeout must still free its socket.
+        await probeUntilGone(client);
+        await drained(hardened);
+        await bystanderEchoes(hardened);
+      });
+
       it('after failing a peer (1002) the server drops it even if it never sends FIN', async () => {
         const client = await open(hardened);
         client.send({ opcode: OP.text, payload: 'unmasked', mask: false });
@@ -222,6 +236,26 @@ for (const rt of RUNTIMES) {
         for (let i = 0; i < 5; i++)
           client.send({ opcode: i === 0 ? OP.binary : OP.continuation, fin: i === 4, payload: fragment });
         await expectClose(client, 1009); // the first frame back is the Close
+        await bystanderEchoes(hardened);
+      });
+
+      it('a message in more frames than maxFragments → 1009, refused at the frame past the limit; exactly the limit is echoed', async () => {
+        const fragments = (n: number): Buffer =>
+          Buffer.concat(
+            Array.from({ length: n }, (_, i) =>
+              encodeFrame({ fin: i === n - 1, opcode: i === 0 ? OP.binary : OP.continuation, payload: 'f' }),
+            ),
+          );
+        const ok = await open(hardened);
+        ok.write(fragments(LIMITS.maxFragments));
+        const echo = await within(ok.readMessage(), EVENTUALLY, 'echo of a message at the limit');
+        expect(echo.payload.toString()).toBe('f'.repeat(LIMITS.maxFragments));
+        ok.send({ opcode: OP.close, payload: closePayload(1000) });
+        await expectClose(ok, 1000);
+        const over = await open(hardened);
+        over.write(fragments(LIMITS.maxFragments + 1));
+        await expectClose(over, 1009); // and nothing of it echoed: the Close is the first frame back
+        await drained(hardened);
         await bystanderEchoes(hardened);
       });
 
@@ -343,6 +377,41 @@ for (const rt of RUNTIMES) {
         await drained(hardened);
       });
 
+      it('a head over maxHeadBytes sent at once → 431', async () => {
+        const client = await connect(hardened);
+        const head = await within(
+          client.handshake('/', { 'X-Big': 'a'.repeat(LIMITS.maxHeadBytes + 100) }),
+          EVENTUALLY,
+          '431',
+        );
+        expect(head.status).toBe(431);
+        await within(client.waitEnd(), EVENTUALLY, 'TCP close after 431');
+        await drained(hardened);
+      });
+
+      it('the defaults: a 17 KiB head (16 KiB allowed) and 101 header fields (100 allowed) → 431; exactly 100 fields → 101', async () => {
+        // `roomy` runs with the default head limits (maxHeadBytes 16 KiB, maxHeaders 100).
+        const long = await connect(roomy);
+        long.write('GET / HTTP/1.1\r\nHost: a\r\n');
+        // 1 KiB fields, and never the blank line: the limit, not the end of the head, stops the server reading.
+        for (let i = 0; i < 17 && !long.ended; i++) long.write(`X-${i}: ${'b'.repeat(1020)}\r\n`);
+        expect((await within(long.readHead(), EVENTUALLY, '431 for 17 KiB')).status).toBe(431);
+        await within(long.waitEnd(), EVENTUALLY, 'TCP close after 431');
+        long.end(); // our FIN: else the server keeps the socket until its handshake timeout (default 10 s)
+        const fields = (n: number): Record<string, string> =>
+          Object.fromEntries(Array.from({ length: n }, (_, i) => [`X-F${i}`, 'v']));
+        // The handshake's own five fields count: 96 more is 101.
+        const over = await connect(roomy);
+        expect((await within(over.handshake('/', fields(96)), EVENTUALLY, '431 for 101 fields')).status).toBe(431);
+        await within(over.waitEnd(), EVENTUALLY, 'TCP close after 431');
+        over.end();
+        const atLimit = await connect(roomy);
+        expect((await within(atLimit.handshake('/', fields(95)), EVENTUALLY, '101 for 100 fields')).status).toBe(101);
+        atLimit.send({ opcode: OP.close, payload: closePayload(1000) });
+        await expectClose(atLimit, 1000);
+        await drained(roomy);
+      });
+
       it('a head growing past maxHeadBytes is refused before it ends', async () => {
         const client = await connect(hardened);
         client.write('GET / HTTP/1.1\r\nHost: a\r\n');
@@ -398,6 +467,16 @@ for (const rt of RUNTIMES) {
         client.reset();
         await drained(hardened);
         await bystanderEchoes(hardened);
+      });
+
+      it("mid-close: the server's Close (idle timeout) is answered by a reset; the server frees the socket", async () => {
+        const client = await open(idle);
+        const frame = await within(client.readFrame(), EVENTUALLY, 'Close on idle');
+        expect([frame.opcode, parseClose(frame.payload).code]).toEqual([OP.close, 1001]);
+        client.reset();
+        await drained(idle);
+        // (No bystander here: on this server a bystander could itself be closed as idle.)
+        expect(idle.child.exitCode, `the ${rt.name} server exited: ${idle.output().slice(-1000)}`).toBeNull();
       });
 
       it('FIN without a Close: what came before is echoed, then the server closes TCP', async () => {
@@ -698,6 +777,11 @@ for (const rt of RUNTIMES) {
           const c = await open(hardened);
           c.write(oversized);
           await expectClose(c, 1009);
+        },
+        async () => {
+          const c = await open(hardened);
+          c.send({ opcode: 0xf, payload: 'reserved opcode' }); // §5.2: reserved opcodes fail the connection
+          await expectClose(c, 1002);
         },
         async () => {
           const c = await open(hardened);

@@ -35,6 +35,8 @@ describe('serverFlagOptions', () => {
         '1000',
         '--max-message-size',
         '2000',
+        '--max-fragments',
+        '64',
         '--high-water-mark',
         '65536',
         '--max-buffered-amount',
@@ -44,7 +46,7 @@ describe('serverFlagOptions', () => {
     );
     expect(serverFlagOptions(flags)).toEqual({
       timeouts: { handshakeTimeout: 400, idleTimeout: 300, closeTimeout: 200 },
-      limits: { maxHeadBytes: 4096, maxHeaders: 20, maxFrameSize: 1000, maxMessageSize: 2000 },
+      limits: { maxHeadBytes: 4096, maxHeaders: 20, maxFrameSize: 1000, maxMessageSize: 2000, maxFragments: 64 },
       highWaterMark: 65536,
       maxBufferedAmount: 1048576,
     });

@@ -40,6 +40,7 @@ export type ServerFlagOptions = Pick<
  *   --max-headers N            more header fields get 431
  *   --max-frame-size N         a larger frame fails the connection (1009)
  *   --max-message-size N       a larger message (after inflating) fails it (1009)
+ *   --max-fragments N          a message in more frames fails it (1009)
  *   --max-body-bytes N         a larger plain-HTTP request body gets 413
  *   --http-keep-alive-timeout MS  a kept-alive plain-HTTP connection idle this long is closed
  *   --high-water-mark N        send() reports backpressure from here
@@ -55,6 +56,7 @@ const SERVER_FLAGS: Readonly<Record<string, readonly ['limits' | 'timeouts' | nu
   'max-headers': ['limits', 'maxHeaders'],
   'max-frame-size': ['limits', 'maxFrameSize'],
   'max-message-size': ['limits', 'maxMessageSize'],
+  'max-fragments': ['limits', 'maxFragments'],
   'max-body-bytes': ['limits', 'maxBodyBytes'],
   'http-keep-alive-timeout': ['timeouts', 'httpKeepAliveTimeout'],
   'high-water-mark': [null, 'highWaterMark'],
