@@ -8,75 +8,19 @@
  * - Writes pass no callback while the socket takes everything at once (the common case): a
  *   write callback costs Node a `process.nextTick` per write. Only once bytes stay queued are
  *   callbacks used, to report the drain.
- * - A plain TCP socket that a `net.Server` just accepted is read the way Node's `onread` option
- *   reads (documented for `net.connect`): into one buffer shared by every connection, copied
- *   out per read, with no `Readable` push and 'data' event. Node offers that option only at
- *   construction, so it is switched on for the accepted socket through the same fields, after a
- *   feature test; anything unexpected keeps the public 'data' path. Never used for TLS.
+ * - A plain TCP socket that a `net.Server` just accepted may be read the way Node's `onread`
+ *   option reads: into one buffer shared by every connection, copied out per read, with no
+ *   `Readable` push and 'data' event (`shared-reads.ts`: Node internals, behind a self-test).
  */
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { sessionInput, type Transport, type TransportHandlers, type WebSocketConnection } from '@ws/codec/session';
-import { Slab } from '@ws/codec';
+import { copyOut, readShared } from './shared-reads.ts';
 
 /** Writes of several chunks totalling at most this many bytes are gathered into one buffer. */
 const GATHER_MAX = 16 * 1024;
 
 const EMPTY = new Uint8Array(0);
-
-/** How Node's `net.Socket` stores its `onread` option, if this Node stores it as expected. */
-interface OnreadFields {
-  buffer: symbol;
-  callback: symbol;
-  generator: symbol;
-}
-
-let onreadFields: OnreadFields | null | undefined;
-
-/**
- * Find the fields behind `net.Socket`'s `onread` option by building one (without a handle, so
- * nothing is opened) and looking for exactly the values passed. Null if anything differs.
- */
-function findOnreadFields(): OnreadFields | null {
-  if (onreadFields !== undefined) return onreadFields;
-  onreadFields = null;
-  try {
-    const buffer = new Uint8Array(1);
-    const callback = (): boolean => true;
-    // `onread` is typed for net.connect only; the constructor takes it too.
-    const probe = new net.Socket({ onread: { buffer, callback } } as net.SocketConstructorOpts);
-    const symbols = Object.getOwnPropertySymbols(probe);
-    const named = (description: string): symbol | undefined => symbols.find((s) => s.description === description);
-    const fields = { buffer: named('kBuffer'), callback: named('kBufferCb'), generator: named('kBufferGen') };
-    const p = probe as unknown as Record<symbol, unknown>;
-    if (fields.buffer !== undefined && fields.callback !== undefined && fields.generator !== undefined) {
-      if (p[fields.buffer] === buffer && p[fields.callback] === callback && p[fields.generator] === null) {
-        onreadFields = fields as OnreadFields;
-      }
-    }
-    probe.destroy();
-  } catch {
-    onreadFields = null;
-  }
-  return onreadFields;
-}
-
-/** What a read lands in: one buffer for every connection, copied out before the next read. */
-const READ_SIZE = 64 * 1024;
-let readBuffer: Uint8Array | null = null;
-
-/** Copies of reads are cut from slabs, so a small read costs one view, not a buffer of its own. */
-const slab = new Slab(64 * 1024);
-
-function copyOut(source: Uint8Array, length: number): Uint8Array {
-  if (length > slab.size / 4) return source.slice(0, length);
-  return slab.copy(length === source.length ? source : source.subarray(0, length));
-}
-
-interface Handle {
-  useUserBuffer?: (buffer: Uint8Array) => void;
-  reading?: boolean;
-}
 
 /**
  * Where a socket keeps its transport. The socket's listeners are one function each for every
@@ -96,7 +40,8 @@ const strayErrors = new WeakMap<Duplex, unknown>();
 export interface NodeTransportOptions {
   /**
    * @internal The socket is a plain TCP socket a `net.Server` has just accepted (nothing read
-   * yet): read it into the shared buffer when this Node allows.
+   * yet): read it into the shared buffer (`shared-reads.ts`; the server passes this only once
+   * the self-test has passed).
    */
   acceptedTcp?: boolean;
 }
@@ -174,7 +119,7 @@ export class NodeTransport implements Transport {
   }
 
   /** A read into the shared buffer (Node calls `socket[kBufferCb](length, buffer)`). */
-  static #onSharedRead(this: Duplex, length: number, buffer: Uint8Array): void {
+  static #onSharedRead(this: net.Socket, length: number, buffer: Uint8Array): void {
     transportOf(this).deliverData(copyOut(buffer, length));
   }
 
@@ -195,31 +140,7 @@ export class NodeTransport implements Transport {
 
   /** Switch an accepted TCP socket to reads into the shared buffer; false if it cannot be. */
   private readDirectly(): boolean {
-    const fields = findOnreadFields();
-    if (fields === null || !(this.socket instanceof net.Socket)) return false;
-    const socket = this.socket;
-    const own = socket as unknown as Record<symbol, unknown>;
-    const handle = (socket as unknown as { _handle?: Handle | null })._handle;
-    if (
-      socket.constructor !== net.Socket ||
-      handle === null ||
-      handle === undefined ||
-      typeof handle.useUserBuffer !== 'function' ||
-      socket.destroyed ||
-      socket.connecting ||
-      socket.readableLength !== 0 ||
-      socket.listenerCount('data') !== 0 ||
-      own[fields.buffer] !== null ||
-      own[fields.callback] !== null ||
-      own[fields.generator] !== null
-    ) {
-      return false;
-    }
-    readBuffer ??= new Uint8Array(READ_SIZE);
-    own[fields.buffer] = readBuffer;
-    own[fields.callback] = NodeTransport.#onSharedRead;
-    handle.useUserBuffer(readBuffer);
-    return true;
+    return this.socket instanceof net.Socket && readShared(this.socket, NodeTransport.#onSharedRead);
   }
 
   /** The first error the socket reported, if it failed. */

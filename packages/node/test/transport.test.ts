@@ -7,7 +7,8 @@ import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { computeAcceptKey } from '@ws/codec';
 import { createHash, randomBytes } from 'node:crypto';
-import { handleUpgrade, type WebSocketConnection } from '../src/index.ts';
+import { createServer, handleUpgrade, type WebSocketConnection } from '../src/index.ts';
+import { readShared, sharedReadsSelfTest, sharedReadsVerified } from '../src/shared-reads.ts';
 import { HOST, ourServer, within, wsClient } from './helpers.ts';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -38,7 +39,8 @@ describe('NodeTransport', () => {
         15_000,
         'receiving',
       );
-      // Node 20+ stores `onread` as the feature test expects: the shortcut is on.
+      // Node 20+ stores `onread` as expected and the self-test passed: the shortcut is on.
+      expect(sharedReadsVerified()).toBe(true);
       expect(dataListeners).toEqual([0]);
       // Messages kept until the end still hold their own bytes (the read buffer is shared).
       expect(received.every((data, i) => Buffer.compare(Buffer.from(data), expected[i]!) === 0)).toBe(true);
@@ -47,6 +49,48 @@ describe('NodeTransport', () => {
     } finally {
       await within(server.close(), 15_000, 'server.close');
     }
+  });
+
+  it('sharedReadBuffer: false keeps accepted sockets on the public path, every message intact', async () => {
+    const received: Uint8Array[] = [];
+    const { server, url } = await ourServer({ sharedReadBuffer: false }, (ws) => {
+      ws.on('message', (data) => received.push(data as Uint8Array));
+    });
+    const dataListeners: number[] = [];
+    server.server.on('connection', (socket: net.Socket) => dataListeners.push(socket.listenerCount('data')));
+    try {
+      const client = await wsClient(url);
+      const expected = Array.from({ length: 200 }, (_, i) => randomBytes(1 + ((i * 37) % 900)));
+      for (const message of expected) client.send(message);
+      await within(
+        (async () => {
+          while (received.length < expected.length) await sleep(5);
+        })(),
+        15_000,
+        'receiving',
+      );
+      expect(dataListeners).toEqual([1]);
+      expect(received.every((data, i) => Buffer.compare(Buffer.from(data), expected[i]!) === 0)).toBe(true);
+      client.close();
+    } finally {
+      await within(server.close(), 15_000, 'server.close');
+    }
+    expect(() => createServer({ sharedReadBuffer: 'yes' as never })).toThrow(TypeError);
+  });
+
+  it('the shared-read self-test passes with this Node, and fails (so servers keep the public path) when the internals misbehave', async () => {
+    expect(await sharedReadsSelfTest()).toBe(true);
+    // Internals that deliver wrong bytes: caught by comparing with the known data.
+    const corrupting: typeof readShared = (socket, onRead) =>
+      readShared(socket, function (length, buffer) {
+        buffer[0] = buffer[0]! ^ 1;
+        onRead.call(this, length, buffer);
+      });
+    expect(await sharedReadsSelfTest(corrupting)).toBe(false);
+    // Internals that are not there: the switch is refused.
+    expect(await sharedReadsSelfTest(() => false)).toBe(false);
+    // Internals that accept the switch but never call back: the bytes never arrive (bounded wait).
+    expect(await sharedReadsSelfTest(() => true)).toBe(false);
   });
 
   it('pause() stops reading from the socket and resume() delivers the rest in order', async () => {
