@@ -314,8 +314,12 @@ export class DenoTransport implements Transport {
       this.#chunks[this.#head++] = undefined as unknown as Uint8Array; // let it be collected
       this.#offset = 0;
     }
-    if (this.#head === this.#chunks.length) {
-      this.#chunks = [];
+    const chunks = this.#chunks;
+    if (this.#head === chunks.length) {
+      // The queue is empty: the array is kept for the next write (no array per write, the
+      // common case of one echo per read); emptied with pop(), inline for a few entries.
+      if (chunks.length <= 8) while (chunks.length > 0) chunks.pop();
+      else this.#chunks = [];
       this.#head = 0;
     } else if (this.#head > 1024 && this.#head * 2 > this.#chunks.length) {
       this.#chunks = this.#chunks.slice(this.#head);
