@@ -24,19 +24,70 @@ import {
 } from '@ws/codec/session';
 import { DenoTransport } from './transport.ts';
 
+/**
+ * The TLS options have the names `@ws/node` and `@ws/bun` use (`ca`, `servername`, `cert`, `key`,
+ * `rejectUnauthorized`), mapped to `Deno.connectTls`/`Deno.startTls`.
+ */
 export interface ConnectOptions extends ClientSessionOptions {
-  /** Trusted CA certificates (PEM text) on top of the default roots, e.g. a self-signed server's. */
-  caCerts?: string[];
+  /** Trusted CA certificates (PEM text, one or a list) on top of the default roots, e.g. a self-signed server's. */
+  ca?: string | readonly string[];
   /**
    * The name the server's certificate must match (and SNI). Default: the URL's host. Lets you
    * dial an IP address (`wss://127.0.0.1:8443`) and verify `localhost`.
    */
-  hostname?: string;
-  /** Client certificate and key (PEM), for servers that ask for one (not with `hostname`). */
+  servername?: string;
+  /** Client certificate and key (PEM), for servers that ask for one (not with another `servername`). */
   cert?: string;
   key?: string;
-  /** Skip checking the certificate's name (the chain is still verified). Default false. */
+  /**
+   * Verify the server's certificate (default true). Deno always verifies the chain: false throws
+   * (run Deno with `--unsafely-ignore-certificate-errors`, or pass the server's `ca`).
+   */
+  rejectUnauthorized?: boolean;
+  /** Skip checking the certificate's name (the chain is still verified). Default false. Deno only. */
   unsafelyDisableHostnameVerification?: boolean;
+  /** @deprecated Use `ca` (the name on every adapter). */
+  caCerts?: string[];
+  /** @deprecated Use `servername` (the name on every adapter). */
+  hostname?: string;
+}
+
+/** The TLS settings of one connection, in Deno's terms. */
+interface DenoTls {
+  caCerts: string[] | undefined;
+  /** The name to verify, when not the URL's host. */
+  name: string | undefined;
+  cert: string | undefined;
+  key: string | undefined;
+  unsafelyDisableHostnameVerification: boolean | undefined;
+}
+
+/** Map the shared option names (and the deprecated Deno ones) to Deno's; throws for what Deno cannot do. */
+function denoTls(options: ConnectOptions, urlHost: string): DenoTls {
+  const { ca, caCerts, servername, hostname, cert, key, rejectUnauthorized } = options;
+  if (ca !== undefined && caCerts !== undefined)
+    throw new WebSocketUsageError('INVALID_ARGUMENT', 'pass ca or the deprecated caCerts, not both');
+  if (servername !== undefined && hostname !== undefined)
+    throw new WebSocketUsageError('INVALID_ARGUMENT', 'pass servername or the deprecated hostname, not both');
+  if (rejectUnauthorized !== undefined && typeof rejectUnauthorized !== 'boolean')
+    throw new TypeError(`rejectUnauthorized must be a boolean, got ${typeof rejectUnauthorized}`);
+  if (rejectUnauthorized === false) {
+    throw new WebSocketUsageError(
+      'INVALID_ARGUMENT',
+      "rejectUnauthorized: false is not possible on Deno (Deno.connectTls always verifies the chain): pass the server's certificate as ca, or run deno with --unsafely-ignore-certificate-errors",
+    );
+  }
+  if ((cert === undefined) !== (key === undefined))
+    throw new WebSocketUsageError('INVALID_ARGUMENT', 'cert and key go together');
+  const list = ca === undefined ? caCerts : typeof ca === 'string' ? [ca] : [...ca];
+  const name = servername ?? hostname;
+  return {
+    caCerts: list,
+    name: name === undefined || name === urlHost ? undefined : name,
+    cert,
+    key,
+    unsafelyDisableHostnameVerification: options.unsafelyDisableHostnameVerification,
+  };
 }
 
 const ALPN = ['http/1.1'];
@@ -48,12 +99,12 @@ async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
 
 /**
  * TCP to `proxy`, `CONNECT` to the target, then TLS to the origin inside the tunnel for wss (the
- * certificate checked against the origin's name, or `options.hostname`).
+ * certificate checked against the origin's name, or `servername`).
  */
 async function throughProxy(
   proxy: ProxyEndpoint,
   target: ReturnType<typeof parseWsUrl>,
-  options: ConnectOptions,
+  tls: DenoTls,
   signal: AbortSignal,
 ): Promise<Deno.Conn> {
   const tcp = await Deno.connect({ hostname: proxy.hostname, port: proxy.port, transport: 'tcp', signal });
@@ -76,9 +127,9 @@ async function throughProxy(
     if (rest.length > 0)
       throw new ProxyError('the proxy sent data through the tunnel before the client spoke', null, null);
     if (!target.secure) return tcp;
-    const { caCerts, unsafelyDisableHostnameVerification } = options;
+    const { caCerts, unsafelyDisableHostnameVerification } = tls;
     return await Deno.startTls(tcp, {
-      hostname: options.hostname ?? target.hostname,
+      hostname: tls.name ?? target.hostname,
       caCerts,
       alpnProtocols: ALPN,
       unsafelyDisableHostnameVerification,
@@ -95,16 +146,16 @@ async function throughProxy(
 
 function dial(
   target: ReturnType<typeof parseWsUrl>,
-  options: ConnectOptions,
+  tls: DenoTls,
   proxy: ProxyEndpoint | null,
   signal: AbortSignal,
 ): Promise<Deno.Conn> {
-  if (proxy !== null) return throughProxy(proxy, target, options, signal);
+  if (proxy !== null) return throughProxy(proxy, target, tls, signal);
   const { hostname, port } = target;
   if (!target.secure) return Deno.connect({ hostname, port, transport: 'tcp', signal });
-  const { caCerts, cert, key, unsafelyDisableHostnameVerification } = options;
-  if (options.hostname !== undefined && options.hostname !== hostname) {
-    const name = options.hostname;
+  const { caCerts, cert, key, unsafelyDisableHostnameVerification } = tls;
+  if (tls.name !== undefined) {
+    const name = tls.name;
     return Deno.connect({ hostname, port, transport: 'tcp', signal }).then((tcp) =>
       Deno.startTls(tcp, { hostname: name, caCerts, alpnProtocols: ALPN, unsafelyDisableHostnameVerification }),
     );
@@ -127,19 +178,28 @@ function dial(
  */
 export function createConnection(url: string | { href: string }, options: ConnectOptions = {}): WebSocketConnection {
   const target = parseWsUrl(url);
-  const { caCerts, hostname, cert, key, unsafelyDisableHostnameVerification, ...sessionOptions } = options;
-  if ((cert === undefined) !== (key === undefined))
-    throw new WebSocketUsageError('INVALID_ARGUMENT', 'cert and key go together');
+  const {
+    ca,
+    caCerts,
+    servername,
+    hostname,
+    cert,
+    key,
+    rejectUnauthorized,
+    unsafelyDisableHostnameVerification,
+    ...sessionOptions
+  } = options;
+  const tls = denoTls(options, target.hostname);
   if (cert !== undefined && options.proxy !== undefined && options.proxy !== null && options.proxy !== '') {
     throw new WebSocketUsageError(
       'INVALID_ARGUMENT',
       'a client certificate cannot be combined with a proxy on Deno (TLS inside the tunnel uses Deno.startTls, which takes none)',
     );
   }
-  if (cert !== undefined && hostname !== undefined && hostname !== target.hostname) {
+  if (cert !== undefined && tls.name !== undefined) {
     throw new WebSocketUsageError(
       'INVALID_ARGUMENT',
-      "a client certificate cannot be combined with a hostname other than the URL's (Deno.startTls takes none)",
+      "a client certificate cannot be combined with a servername other than the URL's host (Deno.startTls takes none)",
     );
   }
   // A malformed proxy option throws here, like any invalid option; 'env' needs --allow-env.
@@ -147,7 +207,7 @@ export function createConnection(url: string | { href: string }, options: Connec
   const controller = new AbortController();
   let conn: Promise<Deno.Conn>;
   try {
-    conn = dial(target, options, proxy, controller.signal);
+    conn = dial(target, tls, proxy, controller.signal);
   } catch (error) {
     conn = Promise.reject(error);
   }
@@ -159,7 +219,7 @@ export function connect(url: string | { href: string }, options: ConnectOptions 
   return openedOrRejected(() => createConnection(url, options));
 }
 
-/** The WHATWG WebSocket client. Extra options: `new WebSocket(url, { protocols, headers, caCerts, … })`. */
+/** The WHATWG WebSocket client. Extra options: `new WebSocket(url, { protocols, headers, ca, … })`. */
 export const WebSocket: WebSocketClass = createWebSocketClass({
   connect: (url, options) => createConnection(url, options as ConnectOptions),
 });

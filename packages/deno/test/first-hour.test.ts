@@ -94,7 +94,7 @@ Deno.test('unknown option keys and ws option names throw a TypeError naming the 
     );
     const whatwg = thrown(() => new OurWebSocket(url, { protocols: 'chat', maxPayload: 1 } as never));
     assert(whatwg instanceof TypeError && /"maxPayload"/.test(whatwg.message), 'the WHATWG class throws at once');
-    const ok = await within(connect(url, { hostname: 'localhost', unsafelyDisableHostnameVerification: false }));
+    const ok = await within(connect(url, { servername: 'localhost', unsafelyDisableHostnameVerification: false }));
     ok.close();
     await within(ok.closed);
   } finally {

@@ -31,7 +31,7 @@ Deno.test(
     const rt: scenario.ProxyRuntime = {
       connect: (url, options) => connect(url, options),
       WebSocket: WebSocket as unknown as scenario.ProxyRuntime['WebSocket'],
-      trust: (name) => ({ caCerts: [cert], ...(name === undefined ? {} : { hostname: name }) }),
+      trust: (name) => ({ ca: cert, ...(name === undefined ? {} : { servername: name }) }),
       setEnv: (name, value) => (value === undefined ? Deno.env.delete(name) : Deno.env.set(name, value)),
       getEnv: (name) => Deno.env.get(name),
       HandshakeError,

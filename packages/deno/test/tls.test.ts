@@ -2,7 +2,8 @@
 // when the certificate's name is not the URL's host), our client against Deno.serve over TLS, and
 // an untrusted certificate. The certificate is self-signed, made with openssl at test time when
 // it is installed, else the test-only pair in fixtures/.
-import { HandshakeError, connect, createServer } from '../src/index.ts';
+import { HandshakeError, WebSocketUsageError, connect, createConnection, createServer } from '../src/index.ts';
+import type { ConnectOptions } from '../src/index.ts';
 import { assert, assertEquals, assertRejects } from '../../../test/shared/assert.ts';
 import { HOST, bytes, equalBytes, within } from './helpers.ts';
 
@@ -66,7 +67,7 @@ Deno.test(`wss: our TLS server and client, echo and a clean close (certificate f
   const { port } = await server.listen(0, HOST);
   try {
     // The URL's host is the certificate's name: Deno.connectTls.
-    const a = await within(connect(`wss://localhost:${port}/`, { caCerts: [pair.cert] }));
+    const a = await within(connect(`wss://localhost:${port}/`, { ca: pair.cert }));
     const big = bytes(300_000, 5);
     const got = new Promise<Array<string | Uint8Array>>((resolve) => {
       const all: Array<string | Uint8Array> = [];
@@ -82,12 +83,39 @@ Deno.test(`wss: our TLS server and client, echo and a clean close (certificate f
     assertEquals([info.code, info.wasClean, info.error], [1000, true, null]);
 
     // Dial the IP, verify the name: Deno.connect + Deno.startTls.
-    const b = await within(connect(`wss://${HOST}:${port}/`, { caCerts: [pair.cert], hostname: 'localhost' }));
+    const b = await within(connect(`wss://${HOST}:${port}/`, { ca: [pair.cert], servername: 'localhost' }));
     b.close();
     assertEquals((await within(b.closed)).wasClean, true);
-    assertEquals(secure, [true, true]);
+
+    // The names this adapter had before (deprecated): still accepted.
+    const c = await within(connect(`wss://${HOST}:${port}/`, { caCerts: [pair.cert], hostname: 'localhost' }));
+    c.close();
+    assertEquals((await within(c.closed)).wasClean, true);
+    assertEquals(secure, [true, true, true]);
   } finally {
     await server.close();
+  }
+});
+
+Deno.test('wss: TLS options Deno cannot honour, or given twice under both names, throw at once', () => {
+  const url = 'wss://localhost:1/';
+  const cases: Array<[ConnectOptions, RegExp]> = [
+    [{ rejectUnauthorized: false }, /rejectUnauthorized: false is not possible on Deno/],
+    [{ ca: pair.cert, caCerts: [pair.cert] }, /ca or the deprecated caCerts/],
+    [{ servername: 'a', hostname: 'b' }, /servername or the deprecated hostname/],
+    [{ cert: pair.cert }, /cert and key go together/],
+  ];
+  for (const [options, message] of cases) {
+    let thrown: unknown = null;
+    try {
+      createConnection(url, options);
+    } catch (error) {
+      thrown = error;
+    }
+    assert(
+      thrown instanceof WebSocketUsageError && message.test(thrown.message),
+      `${JSON.stringify(options)}: ${String(thrown)}`,
+    );
   }
 });
 
@@ -116,7 +144,7 @@ Deno.test('wss: our client against Deno.serve over TLS', async () => {
     },
   );
   try {
-    const ws = await within(connect(`wss://localhost:${server.addr.port}/`, { caCerts: [pair.cert] }));
+    const ws = await within(connect(`wss://localhost:${server.addr.port}/`, { ca: pair.cert }));
     const got = new Promise<string | Uint8Array>((resolve) => ws.once('message', resolve));
     ws.send('hello deno tls');
     assertEquals(await within(got), 'hello deno tls');
