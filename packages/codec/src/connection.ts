@@ -27,7 +27,7 @@ import type { WsUrl } from './handshake/client.ts';
 import type { ClientRole, HandshakeRole, ServerRole } from './handshake/role.ts';
 import { DEFAULT_LIMITS, DEFAULT_TIMEOUTS, type Limits, type Timeouts } from './limits.ts';
 import { Opcode } from './opcode.ts';
-import { MaskKeyPool, defaultRandomSource, type RandomSource } from './random.ts';
+import type { MaskKeyPool, RandomSource } from './random.ts';
 import { transition, type ConnectionState, type TransitionInput } from './transitions.ts';
 import { Utf8Validator, decodeUtf8, decodeValidUtf8, encodeUtf8, encodeUtf8Transient } from './utf8.ts';
 import { concat } from 'uint8arrays/concat';
@@ -403,14 +403,14 @@ export class Connection {
 
     if (handshake.role === 'client') {
       // Only a client needs randomness (its key and masks): a server looks for none.
-      const random = options.random ?? defaultRandomSource();
+      const random = options.random ?? handshake.defaultRandomSource();
       if (random === null) {
         throw new WebSocketUsageError(
           'NO_RANDOM_SOURCE',
           'a client needs random bytes for its key and masks: this host has no crypto.getRandomValues, so pass options.random',
         );
       }
-      this.#maskKeys = new MaskKeyPool(random);
+      this.#maskKeys = new handshake.MaskKeyPool(random);
       this.#url = handshake.parseWsUrl(url!);
       hs.key = handshake.generateKey(random);
       const protocols = options.protocols ?? NONE;

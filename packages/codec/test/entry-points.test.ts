@@ -38,7 +38,8 @@ async function modulesOf(code: string): Promise<string[]> {
 }
 
 const SERVER_HANDSHAKE = ['handshake/server.ts', 'handshake/server-connection.ts', 'http/request-host.ts'];
-const CLIENT_HANDSHAKE = ['handshake/client.ts', 'handshake/client-connection.ts'];
+/** With the client's randomness (its key and masks): a server asks for none. */
+const CLIENT_HANDSHAKE = ['handshake/client.ts', 'handshake/client-connection.ts', 'random.ts'];
 const HTTP = ['http/server-exchange.ts', 'http/body-decoder.ts'];
 /** Response heads: plain HTTP's, and the server handshake's reason phrases for `reject`. */
 const RESPONSE = 'http/response.ts';

@@ -6,6 +6,7 @@ import { Connection, type ClientConnectionOptions } from '../connection.ts';
 import { generateKey } from './accept-key.ts';
 import { buildClientRequest, parseWsUrl, verifyResponse } from './client.ts';
 import type { ClientRole } from './role.ts';
+import { MaskKeyPool, defaultRandomSource } from '../random.ts';
 
 const CLIENT: ClientRole = Object.freeze({
   role: 'client',
@@ -13,6 +14,8 @@ const CLIENT: ClientRole = Object.freeze({
   generateKey,
   buildClientRequest,
   verifyResponse,
+  defaultRandomSource,
+  MaskKeyPool,
 });
 
 /** A client connection for a `ws:` or `wss:` URL; its request is ready in `takeOutput()`. */

@@ -10,6 +10,7 @@ import type { buildAcceptResponse, buildRejectResponse, validateRequest } from '
 import type { buildClientRequest, parseWsUrl, verifyResponse } from './client.ts';
 import type { generateKey } from './accept-key.ts';
 import type { formatExtensionHeader } from './header-values.ts';
+import type { MaskKeyPool, defaultRandomSource } from '../random.ts';
 
 export interface ServerRole {
   readonly role: 'server';
@@ -25,6 +26,9 @@ export interface ClientRole {
   readonly generateKey: typeof generateKey;
   readonly buildClientRequest: typeof buildClientRequest;
   readonly verifyResponse: typeof verifyResponse;
+  /** Randomness (the key, the masks) is the client's alone. */
+  readonly defaultRandomSource: typeof defaultRandomSource;
+  readonly MaskKeyPool: typeof MaskKeyPool;
 }
 
 export type HandshakeRole = ServerRole | ClientRole;
