@@ -3,7 +3,7 @@
 // QuickJS has no TextEncoder/TextDecoder, no crypto, no timers, no Buffer, no URL, no console.
 // The host injected the only two things a connection needs from outside, as `__host`:
 //   __host.random(n) → an ArrayBuffer of n random bytes (the host's CSPRNG)
-//   __host.now()     → milliseconds (the host's clock)
+//   __host.now()     → milliseconds (the host's clock), passed to the codec as tick(now)
 // and drives one connection through the `guest` object below.
 //
 // Across the boundary: wire bytes travel as ArrayBuffers (copied into/out of the QuickJS heap);
@@ -17,7 +17,6 @@
   const random = (bytes) => {
     bytes.set(new Uint8Array(__host.random(bytes.length)));
   };
-  const clock = () => __host.now();
 
   const replacer = (key, value) => {
     if (value instanceof Uint8Array) return { $bytes: Array.from(value) };
@@ -50,11 +49,11 @@
       });
     },
     client(url, optionsJson) {
-      conn = clientConnection(url, { ...JSON.parse(optionsJson), random, clock });
+      conn = clientConnection(url, { ...JSON.parse(optionsJson), random });
     },
     server(optionsJson) {
       // A server never masks and makes no key: it needs no random source at all.
-      conn = serverConnection({ ...JSON.parse(optionsJson), clock });
+      conn = serverConnection(JSON.parse(optionsJson));
     },
     receiveData(buffer) {
       current().receiveData(new Uint8Array(buffer));
@@ -80,8 +79,9 @@
     nextDeadline() {
       return current().nextDeadline();
     },
+    /** The codec reads no clock: the time goes in here (a deadline of 0 means tick at once). */
     tick() {
-      current().tick();
+      current().tick(__host.now());
     },
     state() {
       return current().state;

@@ -123,6 +123,12 @@ function pump(sides) {
         }
       }
     }
+    // Time, as a driver gives it: tick(now) when a deadline is due (0: a wait just began, whose
+    // clock the tick starts). The QuickJS side reads __host.now() itself.
+    for (const side of [sides.client, sides.server]) {
+      const due = side.conn.nextDeadline();
+      if (due !== null && due <= hostNow()) side.conn.tick(hostNow());
+    }
   }
 }
 

@@ -29,6 +29,17 @@ import { DEFAULT_LIMITS, DEFAULT_TIMEOUTS, type Limits, type Timeouts } from './
 import { Opcode } from './opcode.ts';
 import type { MaskKeyPool, RandomSource } from './random.ts';
 import { transition, type ConnectionState, type TransitionInput } from './transitions.ts';
+import {
+  LIVE_IDLE,
+  LIVE_PING,
+  LIVE_PONG_TIMEOUT,
+  Liveness,
+  PENDING,
+  PING_HELD,
+  SEEN_ANY,
+  SEEN_PEER,
+  after,
+} from './deadlines.ts';
 import { Utf8Validator, decodeUtf8, decodeValidUtf8, encodeUtf8, encodeUtf8Transient } from './utf8.ts';
 import { concat } from 'uint8arrays/concat';
 
@@ -45,8 +56,6 @@ export interface ConnectionOptions {
   autoPong?: boolean;
   /** Fills a byte array with random bytes. Default: `crypto.getRandomValues` when the host has it. */
   random?: RandomSource;
-  /** Milliseconds, monotonic enough for timeouts. Default: `Date.now`. */
-  clock?: () => number;
   /**
    * A host UTF-8 check (e.g. Node's `buffer.isUtf8`) for text messages that arrive whole: one
    * frame whose payload is all in one read. It gets the unmasked payload and returns whether it
@@ -137,6 +146,8 @@ const HOLD_PONGS = 1 << 9;
 // Engine tuning (options, fixed for the connection's life; see engine-tuning.ts).
 const FRESH_ARRAYS = 1 << 10;
 const STRICT_DECODER = 1 << 11;
+/** The driver stopped reading (`pauseLiveness`): keepalive and idle stand still. */
+const LIVENESS_PAUSED = 1 << 12;
 
 /** What only the handshake needs: one object, let go of once the connection is open. */
 class HandshakeState {
@@ -146,8 +157,8 @@ class HandshakeState {
   head: HeadParser<'request'> | HeadParser<'response'> | null;
   readonly factories: readonly ExtensionFactory[];
   readonly origins: ServerHandshakeOptions['origins'];
-  /** The handshake timeout counts from here (for an upgrade on a kept-alive connection: from its head). */
-  createdAt: number;
+  /** The handshake timeout counts from here (for an upgrade on a kept-alive connection: from its head); PENDING until a tick. */
+  startedAt = PENDING;
   /** Bytes received so far. */
   bytesReceived = 0;
   /** Client: our key and the subprotocols offered, to check the response against. */
@@ -167,13 +178,11 @@ class HandshakeState {
     head: HeadParser<'request'> | HeadParser<'response'>,
     factories: readonly ExtensionFactory[],
     origins: ServerHandshakeOptions['origins'],
-    createdAt: number,
   ) {
     this.role = role;
     this.head = head;
     this.factories = factories;
     this.origins = origins;
-    this.createdAt = createdAt;
   }
 }
 
@@ -186,8 +195,8 @@ class ClosingState {
   peerClose: { code: number; reason: string } | null = null;
   /** Why we closed, when it was for a reason of our own (an idle timeout). */
   error: ProtocolErrorCode | null = null;
-  /** When the peer must have finished closing (`closeTimeout`). */
-  deadline = 0;
+  /** When the peer must have finished closing (`closeTimeout`); PENDING until the tick after closing began. */
+  deadline = PENDING;
   info: CloseInfo | null = null;
 }
 
@@ -214,14 +223,6 @@ class IncomingMessage {
   sink: ((chunk: Uint8Array) => boolean) | null = null;
 }
 
-/** Idle and keepalive bookkeeping (a session keeps its own, and leaves both timeouts off here). */
-interface Liveness {
-  /** Bytes last arrived. */
-  received: number;
-  /** Our keepalive ping went out, or -1 when none is outstanding. */
-  pingAt: number;
-}
-
 function checkTimeouts(timeouts: Timeouts): void {
   for (const [name, value] of Object.entries(timeouts)) {
     if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) {
@@ -231,6 +232,24 @@ function checkTimeouts(timeouts: Timeouts): void {
       );
     }
   }
+}
+
+/**
+ * Resolved timeouts per options object: a server passes the same one for every connection, and
+ * its connections then share one frozen object (an idle server holds one connection per client).
+ */
+const resolvedTimeouts = new WeakMap<Partial<Timeouts>, Readonly<Timeouts>>();
+
+function resolveTimeouts(partial: Partial<Timeouts>): Readonly<Timeouts> {
+  let timeouts = resolvedTimeouts.get(partial);
+  if (timeouts === undefined) {
+    const merged = { ...DEFAULT_TIMEOUTS, ...partial };
+    checkTimeouts(merged);
+    timeouts = Object.freeze(merged);
+    // Only a frozen input can be cached: a caller may change a mutable one between connections.
+    if (Object.isFrozen(partial)) resolvedTimeouts.set(partial, timeouts);
+  }
+  return timeouts;
 }
 
 function checkLimits(limits: Limits): void {
@@ -270,7 +289,8 @@ export class Connection {
   #state: ConnectionState = 'handshake';
   #flags = 0;
   readonly #utf8Validator: ((bytes: Uint8Array) => boolean) | null;
-  readonly #clock: () => number;
+  /** Activity since the liveness checks last looked (bits of deadlines.ts): set on the hot path, read at a deadline. */
+  #seen = 0;
   #maskKeys: MaskKeyPool | null = null;
 
   // Handshake
@@ -325,8 +345,8 @@ export class Connection {
   }
 
   // Time
-  /** Only with an idle or keepalive timeout: else null (an idle connection holds no timestamp). */
-  readonly #live: Liveness | null;
+  /** Made when the connection opens with an idle or keepalive timeout: else null. */
+  #live: Liveness | null = null;
 
   // Flags are read and written through these, never through private accessors (`get #x()`):
   // V8 calls the runtime for every use of a private accessor, even in optimized code.
@@ -355,12 +375,11 @@ export class Connection {
     this.role = role;
     // Without overrides, every connection shares the frozen defaults.
     const limits = options.limits === undefined ? DEFAULT_LIMITS : { ...DEFAULT_LIMITS, ...options.limits };
-    const timeouts = options.timeouts === undefined ? DEFAULT_TIMEOUTS : { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+    const timeouts = options.timeouts === undefined ? DEFAULT_TIMEOUTS : resolveTimeouts(options.timeouts);
     // The shared defaults are known good (a server makes a connection per socket, mostly with them).
     if (limits !== DEFAULT_LIMITS) checkLimits(limits);
-    if (timeouts !== DEFAULT_TIMEOUTS) checkTimeouts(timeouts);
     this.limits = Object.freeze(limits);
-    this.timeouts = Object.freeze(timeouts);
+    this.timeouts = timeouts;
     const engine = options.engine;
     if (engine !== undefined && (typeof engine !== 'object' || engine === null)) {
       throw new WebSocketUsageError('INVALID_ARGUMENT', `engine must be an object, got ${describe(engine)}`);
@@ -377,10 +396,12 @@ export class Connection {
         `utf8Validator must be a function, got ${describe(this.#utf8Validator)}`,
       );
     }
-    this.#clock = options.clock ?? Date.now;
-    const createdAt = this.#clock();
-    this.#live =
-      timeouts.idleTimeout > 0 || timeouts.keepaliveInterval > 0 ? { received: createdAt, pingAt: -1 } : null;
+    if ((options as { clock?: unknown }).clock !== undefined) {
+      throw new WebSocketUsageError(
+        'INVALID_ARGUMENT',
+        'the codec takes no clock: time comes in as tick(now) (see nextDeadline())',
+      );
+    }
     const http = role === 'server' ? (options as ServerConnectionOptions).http : undefined;
     if (http != null && http !== false && typeof http !== 'function') {
       throw new WebSocketUsageError(
@@ -389,16 +410,10 @@ export class Connection {
       );
     }
     const head = role === 'server' ? new HeadParser('request', limits) : new HeadParser('response', limits);
-    const hs = (this.#hs = new HandshakeState(
-      handshake,
-      head,
-      options.extensions ?? NONE,
-      options.origins ?? null,
-      createdAt,
-    ));
+    const hs = (this.#hs = new HandshakeState(handshake, head, options.extensions ?? NONE, options.origins ?? null));
     if (typeof http === 'function') {
       hs.head = null;
-      hs.http = new http(httpSettings(limits, timeouts), createdAt);
+      hs.http = new http(httpSettings(limits, timeouts));
     }
 
     if (handshake.role === 'client') {
@@ -491,11 +506,8 @@ export class Connection {
     toBytes(data, 'data');
     if (this.#flag(EOF)) throw new WebSocketUsageError('INVALID_STATE', 'receiveData() after receiveEof()');
     if (data.length === 0 || this.#flag(DESTROYED)) return;
-    const live = this.#live;
-    if (live !== null) {
-      live.received = this.#clock();
-      live.pingAt = -1;
-    }
+    // Activity for keepalive and idle: a bit, looked at when their deadline comes (no clock here).
+    this.#seen |= SEEN_PEER | SEEN_ANY;
     const state = this.#state;
     if (state === 'open' || state === 'closing') {
       // Parsed lazily, as events are read (as h11 does): what the application sends in answer
@@ -841,51 +853,76 @@ export class Connection {
     }
     if (this.#maskKeys !== null)
       throw new WebSocketUsageError('INVALID_STATE', 'a client masks its frames: framed messages are for servers');
+    this.#seen |= SEEN_ANY;
     for (let i = 0; i < frames.length; i++) this.#write(frames[i]!);
   }
 
   // ───────────────────────────── time ─────────────────────────────
 
-  /** When `tick()` must next be called (same clock as `options.clock`), or null. */
+  /**
+   * When `tick(now)` must next be called, in the time base of the `now`s you pass, or null when
+   * nothing is timed. 0 when a timed wait has just begun (a handshake, a close, an open connection's
+   * keepalive): call `tick(now)` at once, to start its clock (see deadlines.ts). Cheap enough to
+   * ask after every read: a driver re-arms its timer only when the number changes.
+   */
   nextDeadline(): number | null {
-    // An open connection without idle or keepalive timeouts first: asked after every read.
-    if (this.#state === 'open' && this.#live === null) return null;
+    let due: number | null;
+    if (this.#state === 'open') {
+      // Asked after every read: one field (no live state: nothing timed).
+      const live = this.#live;
+      if (live === null) return null;
+      due = live.due;
+    } else {
+      due = this.#phaseDeadline();
+    }
+    return due === PENDING ? 0 : due === Infinity ? null : due;
+  }
+
+  /** The deadline of a state other than open (PENDING while its clock has not started). */
+  #phaseDeadline(): number | null {
     if (this.#flag(DESTROYED)) return null;
     const t = this.timeouts;
     switch (this.#state) {
       case 'handshake':
-      case 'awaiting-accept':
-        if (this.#hs!.http !== null) return this.#hs!.http.deadline();
-        return t.handshakeTimeout > 0 ? this.#hs!.createdAt + t.handshakeTimeout : null;
-      case 'closing':
-        return t.closeTimeout > 0 ? this.#closing().deadline : null;
-      case 'closed':
-        return t.closeTimeout > 0 && !this.finished ? this.#closing().deadline : null;
-      case 'open': {
-        const live = this.#live!; // not null: an open connection without one returned above
-        let deadline = Infinity;
-        if (t.keepaliveInterval > 0) {
-          deadline = live.pingAt >= 0 ? live.pingAt + t.keepaliveTimeout : live.received + t.keepaliveInterval;
-        }
-        if (t.idleTimeout > 0) deadline = Math.min(deadline, live.received + t.idleTimeout);
-        return deadline === Infinity ? null : deadline;
+      case 'awaiting-accept': {
+        const hs = this.#hs!;
+        if (hs.http !== null) return hs.http.deadline();
+        return t.handshakeTimeout > 0 ? after(hs.startedAt, t.handshakeTimeout) : null;
       }
+      case 'closing':
+        return t.closeTimeout > 0 ? after(this.#closing().deadline, 0) : null;
+      case 'closed':
+        return t.closeTimeout > 0 && !this.finished ? after(this.#closing().deadline, 0) : null;
+      default:
+        return null;
     }
   }
 
-  /** Act on whatever deadline has passed at `now`. */
-  tick(now: number = this.#clock()): void {
-    const deadline = this.nextDeadline();
-    if (deadline === null || now < deadline) return;
+  /**
+   * The time is `now` (in the time base of every `now` you pass: any monotonic milliseconds):
+   * start the clock of any wait that began since the last tick, and act on every deadline that
+   * has passed. Call it when `nextDeadline()` comes; calling it early is harmless.
+   */
+  tick(now: number): void {
+    if (typeof now !== 'number' || Number.isNaN(now)) {
+      throw new WebSocketUsageError(
+        'INVALID_ARGUMENT',
+        `tick(now) needs the time in milliseconds, got ${describe(now)}`,
+      );
+    }
     const t = this.timeouts;
     switch (this.#state) {
       case 'handshake':
-      case 'awaiting-accept':
-        if (this.#hs!.http !== null) {
-          this.#hs!.http.tick(now);
+      case 'awaiting-accept': {
+        if (this.#flag(DESTROYED)) return;
+        const hs = this.#hs!;
+        if (hs.http !== null) {
+          hs.http.tick(now);
           this.#afterHttp();
           return;
         }
+        if (hs.startedAt === PENDING) hs.startedAt = now;
+        if (t.handshakeTimeout === 0 || now < hs.startedAt + t.handshakeTimeout) return;
         this.#protocolError(
           'HANDSHAKE_TIMEOUT',
           null,
@@ -895,35 +932,84 @@ export class Connection {
         this.#toClosed('timeout', 'HANDSHAKE_TIMEOUT');
         this.#destroy();
         return;
+      }
+      case 'open': {
+        const live = this.#live;
+        if (live === null || now < live.due) return;
+        const seen = this.#seen;
+        const action = live.check(now, seen);
+        this.#seen = seen & ~live.read;
+        if (action === LIVE_PING) {
+          this.#writeFrame(true, 0, Opcode.Ping, EMPTY);
+        } else if (action === LIVE_IDLE) {
+          this.#close(1001, 'idle timeout', 'IDLE_TIMEOUT');
+        } else if (action === LIVE_PONG_TIMEOUT) {
+          // §7.1.7: fail the connection (a Close with 1011, then close TCP), as on a violation.
+          this.#fail('PONG_TIMEOUT', 1011, `no answer to a keepalive ping within ${t.keepaliveTimeout} ms`);
+        }
+        return;
+      }
       case 'closing':
+      case 'closed': {
+        if (this.#flag(DESTROYED) || t.closeTimeout === 0 || this.finished) return;
+        const closing = this.#closing();
+        if (closing.deadline === PENDING) closing.deadline = now + t.closeTimeout;
+        if (now < closing.deadline) return;
+        if (this.#state === 'closed') {
+          this.#destroy();
+          return;
+        }
         this.#protocolError('CLOSE_TIMEOUT', null, null, `no Close frame from the peer within ${t.closeTimeout} ms`);
         this.#abandonMessage();
         this.#toClosed('timeout', 'CLOSE_TIMEOUT');
         this.#destroy();
         return;
-      case 'closed':
-        this.#destroy();
-        return;
-      case 'open': {
-        const live = this.#live!; // a deadline while open: a timeout is on
-        if (t.idleTimeout > 0 && now >= live.received + t.idleTimeout) {
-          this.#close(1001, 'idle timeout', 'IDLE_TIMEOUT');
-        } else if (live.pingAt >= 0) {
-          this.#fail('PONG_TIMEOUT', 1011, `no answer to a keepalive ping within ${t.keepaliveTimeout} ms`);
-        } else {
-          this.#writeFrame(true, 0, Opcode.Ping, EMPTY);
-          live.pingAt = now;
-        }
-        return;
       }
     }
+  }
+
+  /**
+   * For a driver that stops reading its transport (flow control): while paused, keepalive and
+   * idle stand still (the peer's bytes, its pongs too, wait unread because of us), and on
+   * resume they start afresh.
+   */
+  pauseLiveness(paused: boolean): void {
+    if (paused === this.#flag(LIVENESS_PAUSED)) return;
+    this.#set(LIVENESS_PAUSED, paused);
+    const live = this.#live;
+    if (live === null) return;
+    if (paused) live.due = Infinity;
+    else live.restart();
+  }
+
+  /**
+   * For a driver with a send buffer: queued bytes were handed on (to the OS). That is activity
+   * for the idle timeout; and with `pingWaiting` (our keepalive ping was still queued behind
+   * them), the pong timeout starts again: a ping that has not left cannot have been answered.
+   */
+  noteOutputProgress(pingWaiting: boolean): void {
+    this.#seen |= pingWaiting ? SEEN_ANY | PING_HELD : SEEN_ANY;
+  }
+
+  /** Open: keepalive and idle, when either is on, start with the next tick. */
+  #startLiveness(): void {
+    const t = this.timeouts;
+    if (t.keepaliveInterval > 0 || t.idleTimeout > 0) {
+      const live = (this.#live = new Liveness(t.keepaliveInterval, t.keepaliveTimeout, t.idleTimeout));
+      if (this.#flag(LIVENESS_PAUSED)) live.due = Infinity;
+    }
+  }
+
+  /** A keepalive ping is out and nothing has come from the peer since (as last checked). */
+  get awaitingPong(): boolean {
+    return this.#live?.awaitingPong ?? false;
   }
 
   // ───────────────────────────── handshake ─────────────────────────────
 
   /** Server with `http`: bytes of plain requests (or of the head that upgrades). */
   #receiveHttp(data: Uint8Array): void {
-    this.#hs!.http!.receive(data, this.#clock());
+    this.#hs!.http!.receive(data);
     this.#afterHttp();
   }
 
@@ -945,7 +1031,7 @@ export class Connection {
           break;
         case 'upgrade':
           hs!.http = null;
-          hs!.createdAt = event.headStarted;
+          hs!.startedAt = event.headStarted;
           this.#onRequestHead(event.request);
           if (event.rest.length > 0 && this.#state === 'awaiting-accept') this.#keepEarly(event.rest);
           return;
@@ -993,7 +1079,7 @@ export class Connection {
         http.write(toBytes(command.data, 'http-body data'));
         break;
       case 'http-end':
-        http.end(this.#clock());
+        http.end();
         break;
       case 'http-continue':
         http.sendContinue();
@@ -1098,6 +1184,7 @@ export class Connection {
     // The request goes with the 'open' event: an open connection keeps none (the session has its own).
     this.#request = null;
     this.#move('accept');
+    this.#startLiveness();
     this.#emit({
       type: 'open',
       protocol,
@@ -1181,6 +1268,7 @@ export class Connection {
     this.#setExtensions(extensions);
     this.#hs = null;
     this.#move('response');
+    this.#startLiveness();
     this.#emit({
       type: 'open',
       protocol: verdict.protocol,
@@ -1611,7 +1699,6 @@ export class Connection {
       return;
     }
     if (opcode === Opcode.Pong) {
-      if (this.#live !== null) this.#live.pingAt = -1;
       this.#emit({ type: 'pong', data: payload });
       return;
     }
@@ -1651,6 +1738,7 @@ export class Connection {
       rsv |= encoded.rsv;
     }
     this.#sendingKind = fin ? null : kind;
+    this.#seen |= SEEN_ANY;
     this.#writeFrame(fin, rsv, first ? (kind === 'text' ? Opcode.Text : Opcode.Binary) : Opcode.Continuation, payload);
   }
 
@@ -1667,6 +1755,7 @@ export class Connection {
         `control frame payloads are at most 125 bytes (RFC 6455 §5.5), got ${payload.length}`,
       );
     }
+    this.#seen |= SEEN_ANY;
     this.#writeFrame(true, 0, opcode, payload);
   }
 
@@ -1686,7 +1775,7 @@ export class Connection {
         this.#closing().initiator = 'local';
         this.#sendCloseFrame(code, reason ?? '');
         this.#move('send-close');
-        this.#closing().deadline = this.#clock() + this.timeouts.closeTimeout;
+        this.#closing().deadline = PENDING;
         if (error !== null) this.#closing().error = error;
         return;
       case 'closing':
@@ -1783,7 +1872,7 @@ export class Connection {
   #toClosed(input: TransitionInput, error: ProtocolErrorCode | null): void {
     this.#move(input);
     const closing = this.#closing();
-    closing.deadline = this.#clock() + this.timeouts.closeTimeout;
+    closing.deadline = PENDING;
     const peer = closing.peerClose;
     const info: CloseInfo = {
       code: peer?.code ?? ABNORMAL,

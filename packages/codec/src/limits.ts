@@ -20,16 +20,32 @@ export interface Limits {
   maxBodyBytes: number;
 }
 
+/**
+ * The codec's deadlines (see `nextDeadline()` / `tick(now)` and deadlines.ts). Each has this one
+ * meaning wherever it is set (the bare codec, a session, an adapter's options).
+ */
 export interface Timeouts {
-  /** From creation until the handshake completes. */
+  /** From creation (or, after plain HTTP requests, from the upgrade's head) until the handshake completes. */
   handshakeTimeout: number;
   /** From sending (or receiving) a Close until the TCP connection is gone. */
   closeTimeout: number;
-  /** Send a ping after this long without receiving anything. */
+  /**
+   * Open: send a ping once nothing has arrived from the peer for this long. Checked at intervals,
+   * not on every read: the ping goes out after between 1× and 2× this long of silence.
+   */
   keepaliveInterval: number;
-  /** Fail with 1011 if nothing (no pong, no data) arrives this long after a keepalive ping. */
+  /**
+   * Fail with 1011 (error `PONG_TIMEOUT`) when nothing (no pong, no data) has arrived this long
+   * after a keepalive ping. A driver whose ping waits behind queued output says so
+   * (`noteOutputProgress(true)`): while that output moves, the wait starts again.
+   */
   keepaliveTimeout: number;
-  /** Close with 1001 after this long without receiving anything. */
+  /**
+   * Open: close with 1001 (error `IDLE_TIMEOUT`) after this long without activity in either
+   * direction: bytes received, a message, ping or pong the application sends, or queued output
+   * a driver reports moving (`noteOutputProgress`). Checked at intervals: after between 1× and
+   * 2× this long.
+   */
   idleTimeout: number;
   /** Server serving plain HTTP: how long a kept-alive connection waits for its next request. */
   httpKeepAliveTimeout: number;

@@ -3,7 +3,7 @@ import { describe, it, expect } from 'vitest';
 import { Connection, computeAcceptKey } from '../src/index.ts';
 import { clientConnection } from '../src/client.ts';
 import { serverConnection } from '../src/server.ts';
-import { ConnectionPair, FakeClock, seededRandom } from '../src/testing/index.ts';
+import { ConnectionPair, seededRandom } from '../src/testing/index.ts';
 import { REQUEST, ascii, clientFrame, openServer, written, outputKinds } from './helpers/frames.ts';
 import { splits } from './helpers/split.ts';
 import { decodeUtf8, encodeUtf8 } from '../src/utf8.ts';
@@ -323,88 +323,7 @@ describe('frames are parsed as events are read', () => {
   });
 });
 
-describe('time (deadlines and tick)', () => {
-  it('handshake timeout destroys a slow client', () => {
-    const clock = new FakeClock(1000);
-    const server = serverConnection({ clock: clock.now, timeouts: { handshakeTimeout: 500 } });
-    server.receiveData(ascii('GET / HTTP/1.1\r\n'));
-    expect(server.nextDeadline()).toBe(1500);
-    clock.advance(499);
-    server.tick();
-    expect(server.takeEvents()).toEqual([]);
-    clock.advance(1);
-    server.tick();
-    expect(server.takeEvents()[0]).toMatchObject({ type: 'protocol-error', code: 'HANDSHAKE_TIMEOUT' });
-    expect(outputKinds(server)).toEqual(['destroy']);
-    expect(server.nextDeadline()).toBeNull();
-  });
-
-  it('close timeout when the peer never answers our Close', () => {
-    const pair = new ConnectionPair({ server: { timeouts: { closeTimeout: 1000 } } });
-    pair.pump();
-    pair.server.send({ type: 'close', code: 1000 });
-    // Do not pump: the client never sees it.
-    expect(pair.server.nextDeadline()).toBe(1000);
-    pair.clock.advance(1000);
-    pair.server.tick();
-    const events = pair.server.takeEvents();
-    expect(events[0]).toMatchObject({ type: 'protocol-error', code: 'CLOSE_TIMEOUT' });
-    expect(events[1]).toMatchObject({ type: 'closed', info: { code: 1006, wasClean: false, error: 'CLOSE_TIMEOUT' } });
-    expect(pair.server.takeOutput().at(-1)?.type).toBe('destroy');
-  });
-
-  it('a client destroys TCP if the server never closes it after the close handshake', () => {
-    const pair = new ConnectionPair({ client: { timeouts: { closeTimeout: 300 } } });
-    pair.pump();
-    pair.client.send({ type: 'close' });
-    pair.server.receiveData(written(pair.client)); // the server answers and shuts down ...
-    pair.server.takeEvents();
-    pair.client.receiveData(written(pair.server)); // ... but its FIN never arrives
-    pair.client.takeEvents();
-    expect(pair.client.state).toBe('closed');
-    expect(pair.client.nextDeadline()).toBe(300);
-    pair.clock.advance(300);
-    pair.client.tick();
-    expect(outputKinds(pair.client)).toEqual(['destroy']);
-    expect(pair.client.finished).toBe(true);
-  });
-
-  it('keepalive pings after silence and fails with 1011 when nothing comes back', () => {
-    const clock = new FakeClock();
-    const pair = new ConnectionPair({ clock, server: { timeouts: { keepaliveInterval: 100, keepaliveTimeout: 50 } } });
-    pair.pump();
-    expect(pair.server.nextDeadline()).toBe(100);
-    pair.advance(100); // ping sent, client answers with pong automatically
-    expect(pair.clientEvents.filter((e) => e.type === 'ping')).toHaveLength(1);
-    expect(pair.serverEvents.filter((e) => e.type === 'pong')).toHaveLength(1);
-    expect(pair.server.state).toBe('open');
-    // Now the client goes silent (autoPong is the client's, so cut the wire instead).
-    clock.advance(100);
-    pair.server.tick();
-    expect(written(pair.server)[0]).toBe(0x89);
-    clock.advance(50);
-    pair.server.tick();
-    const events = pair.server.takeEvents();
-    expect(events.find((e) => e.type === 'protocol-error')).toMatchObject({ code: 'PONG_TIMEOUT', closeCode: 1011 });
-  });
-
-  it('idle timeout closes with 1001', () => {
-    const pair = new ConnectionPair({ server: { timeouts: { idleTimeout: 1000 } } });
-    pair.pump();
-    pair.advance(999);
-    expect(pair.server.state).toBe('open');
-    pair.client.send({ type: 'text', data: 'still here' });
-    pair.advance(999);
-    expect(pair.server.state).toBe('open');
-    pair.advance(2);
-    expect(pair.server.closeInfo).toMatchObject({
-      sentCode: 1001,
-      error: 'IDLE_TIMEOUT',
-      initiator: 'local',
-      wasClean: true,
-    });
-  });
-
+describe('options', () => {
   it('validates limits and timeouts', () => {
     expect(() => serverConnection({ limits: { maxFrameSize: -1 } })).toThrow(
       expect.objectContaining({ code: 'INVALID_ARGUMENT' }),

@@ -1,7 +1,7 @@
 // Isomorphism: the codec bundled into one script (esbuild, platform neutral, browser conditions)
 // runs on QuickJS — an engine with no TextEncoder/TextDecoder, no crypto, no timers, no Buffer,
 // no URL — and talks WebSocket with the codec running in Node, both ways. Random bytes and time
-// are lent to QuickJS by the host. With the same seed and clock, a connection inside QuickJS
+// are lent to QuickJS by the host (time as tick(now)). With the same seed and clock, a connection inside QuickJS
 // writes exactly the bytes and reports exactly the events the same connection does in Node.
 // (examples/custom-runtime is the same thing as a readable, printing program.)
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
@@ -37,12 +37,11 @@ const GUEST = String.raw`
 (function () {
   const { serverConnection, clientConnection, HttpHeaders, permessageDeflate } = WsCodec;
   const random = (bytes) => bytes.set(new Uint8Array(__host.random(bytes.length)));
-  const clock = () => __host.now();
   const replacer = (k, v) => v instanceof Uint8Array ? { $bytes: Array.from(v) } : v instanceof HttpHeaders ? { $headers: v.entries() } : v;
   const reviver = (k, v) => v !== null && typeof v === 'object' && Array.isArray(v.$bytes) ? Uint8Array.from(v.$bytes) : v;
   const options = (json) => {
     const { deflate, ...rest } = JSON.parse(json);
-    return { ...rest, extensions: deflate ? [permessageDeflate()] : [], clock };
+    return { ...rest, extensions: deflate ? [permessageDeflate()] : [] };
   };
   let conn = null;
   globalThis.guest = {
@@ -53,7 +52,7 @@ const GUEST = String.raw`
     send: (json) => conn.send(JSON.parse(json, reviver)),
     takeEvents: () => JSON.stringify(conn.takeEvents(), replacer),
     takeOutput: () => conn.takeOutput().map((o) => (o.type === 'write' ? { type: o.type, data: o.data.slice().buffer } : { type: o.type })),
-    tick: () => conn.tick(),
+    tick: () => conn.tick(__host.now()),
     nextDeadline: () => conn.nextDeadline(),
     finished: () => conn.finished,
   };
@@ -86,14 +85,14 @@ const replacer = (_key: string, value: unknown): unknown =>
 const plain = (value: unknown): Json => JSON.parse(JSON.stringify(value, replacer));
 const bytes = (b: Uint8Array): Json => ({ $bytes: Array.from(b) });
 
-function nodePeer(conn: Connection): Peer {
+function nodePeer(conn: Connection, clock: FakeClock): Peer {
   return {
     receiveData: (data) => conn.receiveData(data),
     receiveEof: () => conn.receiveEof(),
     send: (command) => conn.send(command),
     takeEvents: () => plain(conn.takeEvents()),
     takeOutput: () => conn.takeOutput().map((o) => (o.type === 'write' ? { type: 'write', data: o.data.slice() } : o)),
-    tick: () => conn.tick(),
+    tick: () => conn.tick(clock.now()),
     nextDeadline: () => conn.nextDeadline(),
     get finished() {
       return conn.finished;
@@ -108,13 +107,13 @@ function nodeClient(url: string, clock: FakeClock, options: PeerOptions = {}, se
       ...rest,
       extensions: deflate ? [permessageDeflate()] : [],
       random: seededRandom(seed),
-      clock: clock.now,
     }),
+    clock,
   );
 }
 function nodeServer(clock: FakeClock, options: PeerOptions = {}): Peer {
   const { deflate, ...rest } = options;
-  return nodePeer(serverConnection({ ...rest, extensions: deflate ? [permessageDeflate()] : [], clock: clock.now }));
+  return nodePeer(serverConnection({ ...rest, extensions: deflate ? [permessageDeflate()] : [] }), clock);
 }
 
 let bundle: string;
@@ -441,10 +440,12 @@ describe('isomorphism: the codec bundled and run on QuickJS, a bare engine', () 
     expect(firstMessage.data.length).toBeLessThan(encodeUtf8(long).length / 4);
   });
 
-  it('uses the clock the host lends it: a handshake timeout fires inside QuickJS', () => {
+  it('uses the time the host passes it: a handshake timeout fires inside QuickJS', () => {
     const clock = new FakeClock(5_000);
     const client = newEngine(clock, SEED).client(URL_);
     client.takeOutput(); // the request, never answered
+    expect(client.nextDeadline()).toBe(0); // the handshake's wait began: the next tick starts its clock
+    client.tick();
     expect(client.nextDeadline()).toBe(15_000);
     clock.set(14_999);
     client.tick();

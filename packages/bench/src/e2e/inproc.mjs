@@ -6,6 +6,7 @@
 // machinery (no syscalls), measured in CPU time, which stays meaningful on a loaded machine where
 // socket benchmarks do not.
 //   node src/e2e/inproc.mjs [--quick]   → JSON lines
+//   INPROC_OPTIONS='{"timeouts":{"keepaliveInterval":0}}' sets our server's session options (A/B of a default).
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Duplex } from 'node:stream';
@@ -77,6 +78,9 @@ const HANDSHAKE = Buffer.from(
   'GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
 );
 
+/** Our server's options: the defaults, or `INPROC_OPTIONS` (JSON). */
+const SESSION_OPTIONS = process.env.INPROC_OPTIONS ? JSON.parse(process.env.INPROC_OPTIONS) : {};
+
 async function oursServer() {
   const node = await import(await buildNode());
   return async () => {
@@ -85,7 +89,7 @@ async function oursServer() {
     const transport = new node.NodeTransport(socket);
     let opened;
     const ready = new Promise((r) => (opened = r));
-    const s = new ServerSession(transport, {}, (ws) => {
+    const s = new ServerSession(transport, SESSION_OPTIONS, (ws) => {
       ws.on('message', (data) => ws.send(data));
       opened();
     });

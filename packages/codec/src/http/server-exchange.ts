@@ -5,7 +5,8 @@
  * closes. One request at a time: a request that arrives before the previous response ended
  * (pipelined) waits, bounded, for its turn.
  *
- * Pure and host-free: bytes and times in; events, bytes to write and a deadline out. The
+ * Pure and host-free: bytes in, and time as `tick(now)` (a wait that begins starts PENDING,
+ * timed from the next tick, see deadlines.ts); events, bytes to write and a deadline out. The
  * WebSocket connection (`connection.ts`) runs it while in its handshake state and turns its
  * results into codec events; the decisions it leaves to the application are the responses.
  *
@@ -14,6 +15,7 @@
  * make progress every `headTimeout`; a kept-alive connection with no new request closes after
  * `keepAliveTimeout`. While the application prepares a response nothing is timed.
  */
+import { PENDING, after } from '../deadlines.ts';
 import { WebSocketUsageError, type ProtocolErrorCode } from '../errors.ts';
 import { listNames } from '../handshake/header-values.ts';
 import { BodyDecoder, requestFraming } from './body-decoder.ts';
@@ -90,10 +92,16 @@ export class HttpServerPhase {
   readonly events: HttpPhaseEvent[] = [];
   #writes: Uint8Array[] = [];
 
-  constructor(settings: HttpServerSettings, now: number) {
+  constructor(settings: HttpServerSettings) {
     this.#settings = settings;
-    this.#since = now;
-    this.#headStarted = now;
+    this.#since = PENDING;
+    this.#headStarted = PENDING;
+  }
+
+  /** Start the clock of a wait that began since the last call (see {@link PENDING}). */
+  stamp(now: number): void {
+    if (this.#since === PENDING) this.#since = now;
+    if (this.#headStarted === PENDING) this.#headStarted = now;
   }
 
   /** Bytes to write, in order, since last taken. */
@@ -112,15 +120,15 @@ export class HttpServerPhase {
     return this.#request;
   }
 
-  receive(data: Uint8Array, now: number): void {
+  receive(data: Uint8Array): void {
     if (data.length === 0) return;
     switch (this.#state) {
       case WAITING:
       case HEAD:
-        this.#receiveHead(data, now);
+        this.#receiveHead(data);
         return;
       case BODY:
-        this.#since = now;
+        this.#since = PENDING;
         this.#receiveBody(data);
         return;
       case ANSWERING:
@@ -131,11 +139,11 @@ export class HttpServerPhase {
     }
   }
 
-  #receiveHead(data: Uint8Array, now: number): void {
+  #receiveHead(data: Uint8Array): void {
     if (this.#state === WAITING) {
       this.#state = HEAD;
       // The first request's head counts from the connection (as a WebSocket handshake does).
-      if (this.#served) this.#headStarted = now;
+      if (this.#served) this.#headStarted = PENDING;
       const s = this.#settings;
       this.#head = new HeadParser('request', { maxHeadBytes: s.maxHeadBytes, maxHeaders: s.maxHeaders });
     }
@@ -175,7 +183,7 @@ export class HttpServerPhase {
     this.events.push({ type: 'http-request', request, body: hasBody });
     if (hasBody) {
       this.#state = BODY;
-      this.#since = now;
+      this.#since = PENDING;
       this.#body = new BodyDecoder(framing, this.#settings.maxBodyBytes, this.#settings.maxHeadBytes);
       if (result.rest.length > 0) this.#receiveBody(result.rest);
     } else {
@@ -268,7 +276,7 @@ export class HttpServerPhase {
   }
 
   /** The response is complete: the next request's turn, or the end of the connection. */
-  end(now: number): void {
+  end(): void {
     const framing = this.#responding;
     if (framing === null || this.#request === null)
       throw new WebSocketUsageError('INVALID_STATE', 'end() before respond() or after end()');
@@ -288,11 +296,11 @@ export class HttpServerPhase {
     }
     this.#served = true;
     this.#state = WAITING;
-    this.#since = this.#headStarted = now;
+    this.#since = this.#headStarted = PENDING;
     const pipelined = this.#pipelined;
     this.#pipelined = [];
     this.#pipelinedBytes = 0;
-    for (const chunk of pipelined) this.receive(chunk, now);
+    for (const chunk of pipelined) this.receive(chunk);
     if (this.#eof && this.#state === WAITING) this.eof();
   }
 
@@ -318,23 +326,24 @@ export class HttpServerPhase {
     }
   }
 
-  /** When `tick` must next be called, or null. */
+  /** When `tick` must next be called, {@link PENDING} when a wait began that `stamp` has not timed, or null. */
   deadline(): number | null {
     const s = this.#settings;
     switch (this.#state) {
       case WAITING:
-        if (this.#served) return s.keepAliveTimeout > 0 ? this.#since + s.keepAliveTimeout : null;
-        return s.headTimeout > 0 ? this.#headStarted + s.headTimeout : null;
+        if (this.#served) return s.keepAliveTimeout > 0 ? after(this.#since, s.keepAliveTimeout) : null;
+        return s.headTimeout > 0 ? after(this.#headStarted, s.headTimeout) : null;
       case HEAD:
-        return s.headTimeout > 0 ? this.#headStarted + s.headTimeout : null;
+        return s.headTimeout > 0 ? after(this.#headStarted, s.headTimeout) : null;
       case BODY:
-        return s.headTimeout > 0 && this.#responding === null ? this.#since + s.headTimeout : null;
+        return s.headTimeout > 0 && this.#responding === null ? after(this.#since, s.headTimeout) : null;
       default:
         return null;
     }
   }
 
   tick(now: number): void {
+    this.stamp(now);
     const deadline = this.deadline();
     if (deadline === null || now < deadline) return;
     const s = this.#settings;

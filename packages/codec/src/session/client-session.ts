@@ -49,7 +49,6 @@ export function connectSession(
     utf8Validator: options.utf8Validator,
     engine: transport.engine,
     random: options.random,
-    clock: resolved.clock,
     protocols: options.protocols,
     headers: options.headers,
     origin: options.origin,

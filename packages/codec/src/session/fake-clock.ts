@@ -1,8 +1,9 @@
 /**
- * A clock for tests: time moves only when told to. Pass `clock.now` as a connection's `clock`,
- * and, for the session layer, `clock.timers` as its `timers`: then `await clock.tick(ms)` runs
- * every timer that falls due (keepalive pings, idle, close and handshake timeouts, your own)
- * in order, letting what each one starts settle before the next.
+ * A clock for tests: time moves only when told to. For a bare codec connection, pass
+ * `clock.now()` to its `tick(now)`; for the session layer, pass `clock.now` as its `clock` and
+ * `clock.timers` as its `timers`: then `await clock.tick(ms)` runs every timer that falls due
+ * (keepalive pings, idle, close and handshake timeouts, your own) in order, letting what each
+ * one starts settle before the next.
  */
 import type { Timers } from './options.ts';
 

@@ -16,8 +16,9 @@ export interface Timers {
 export interface SessionOptions {
   limits?: Partial<Limits>;
   /**
-   * The codec's timeouts (see {@link Timeouts}; 0 turns one off), with these session semantics
-   * for the three that watch an open connection:
+   * The codec's timeouts (see {@link Timeouts}; 0 turns one off): the codec keeps every one of
+   * them as a deadline, and the session only arms one timer for the earliest. For the three that
+   * watch an open connection:
    *
    * - `idleTimeout` (default 0, off): close with 1001 (error `IDLE_TIMEOUT`) after this long
    *   without activity in either direction. Activity is bytes received, a message (or ping or
@@ -26,14 +27,20 @@ export interface SessionOptions {
    *   Bun's `idleTimeout`, which resets on received and sent data.) It is about inactivity, not
    *   liveness: a peer that vanished while the application keeps sending is caught by keepalive,
    *   `drainTimeout` or `maxBufferedAmount`.
-   * - `keepaliveInterval` (default: 30 s for a server, off for a client): send a ping after this
-   *   long without receiving anything. On for servers so that a peer that vanished without a
-   *   FIN is dropped (after `keepaliveInterval` + `keepaliveTimeout`) instead of held forever;
-   *   see docs/hardening.md for the comparison with ws, Bun and Deno.
+   * - `keepaliveInterval` (default: 30 s for a server, off for a client): send a ping once
+   *   nothing has been received for this long. On for servers so that a peer that vanished
+   *   without a FIN is dropped instead of held forever; see docs/hardening.md for the comparison
+   *   with ws, Bun and Deno.
    * - `keepaliveTimeout` (default 20 s): fail with 1011 (error `PONG_TIMEOUT`) when nothing
-   *   arrives within this long after the ping left. A ping queued behind a backlog has not left:
-   *   its clock starts once the bytes before it have been handed to the OS, and meanwhile it runs
-   *   only while that backlog does not move.
+   *   arrives within this long after the ping. A ping queued behind a backlog has not left:
+   *   while the bytes before it keep moving to the OS, its wait starts again.
+   *
+   * Idle and keepalive are checked at intervals, so that no read or send has to read the clock
+   * or move a timer: a check that finds activity since the last one pushes itself out. So the
+   * ping goes out after between 1× and 2× `keepaliveInterval` of silence (a vanished peer is
+   * dropped within 2 × 30 s + 20 s by default), an idle connection closes after between 1× and
+   * 2× `idleTimeout`, and a missing pong fails within 1× to 2× `keepaliveTimeout` once the ping
+   * has left.
    *
    * While reading is paused (`pause()`, or a full `for await` queue) none of the three runs: the
    * peer's bytes, pongs included, wait unread because of us. They start afresh on resume.
@@ -90,8 +97,8 @@ export interface ResolvedSessionOptions {
   idleTimeout: number;
   keepaliveInterval: number;
   keepaliveTimeout: number;
-  /** What the codec gets: `timeouts` without idle and keepalive (undefined: the defaults). */
-  codecTimeouts: Partial<Timeouts> | undefined;
+  /** What the codec gets: `timeouts` over the role's defaults, frozen (its connections share it). */
+  codecTimeouts: Readonly<Timeouts>;
   highWaterMark: number;
   lowWaterMark: number;
   maxBufferedAmount: number;
@@ -162,7 +169,9 @@ export function resolveSessionOptions(options: SessionOptions, role: 'server' | 
     keepaliveInterval,
     keepaliveTimeout: timeout('keepaliveTimeout'),
     codecTimeouts:
-      timeouts === undefined || timeouts === null ? undefined : { ...timeouts, idleTimeout: 0, keepaliveInterval: 0 },
+      timeouts === undefined || timeouts === null
+        ? defaults
+        : Object.freeze({ ...defaults, ...timeouts, idleTimeout, keepaliveInterval }),
     highWaterMark,
     lowWaterMark,
     maxBufferedAmount,

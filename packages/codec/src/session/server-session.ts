@@ -130,7 +130,6 @@ function resolveOnce(options: ServerSessionOptions): Resolved {
       autoPong: options.autoPong,
       utf8Validator: options.utf8Validator,
       random: options.random,
-      clock: session.clock,
       origins: options.origins,
       http: options.fetch !== undefined ? HttpServerPhase : null,
     };

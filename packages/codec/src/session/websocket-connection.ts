@@ -286,24 +286,16 @@ function gather(from: number, to: number, bytes: number): Uint8Array {
 }
 
 /**
- * Idle and keepalive bookkeeping (times from `options.clock`), for an open connection with either
- * on. The session watches these, not the codec: they depend on flow control and on the send
- * buffer, which only the session sees (semantics in `SessionOptions.timeouts`).
+ * What the codec cannot see for its keepalive and idle deadlines (it keeps both): whether the
+ * send buffer moves, and whether our keepalive ping still waits in it. No times: the codec
+ * learns of progress through `noteOutputProgress`, and checks at its deadline.
  */
-interface Liveness {
-  /** Bytes last arrived. */
-  received: number;
-  /** The application last sent, or queued bytes last moved to the OS. */
-  active: number;
-  /** Our keepalive ping went out (queued), or -1 when none is outstanding. */
-  pingAt: number;
-  /** Bytes queued in the transport up to and including the ping, while it has not left; else 0. */
+interface Backlog {
+  /** Bytes queued in the transport up to and including our keepalive ping, while it has not left; else 0. */
   behind: number;
   /** Bytes written to the transport since the ping, while `behind` > 0. */
   writtenSince: number;
-  /** While `behind` > 0: the last time queued bytes moved. After: when the ping left. */
-  moved: number;
-  /** `bufferedAmount` when last looked at: a fall between deadlines is progress too. */
+  /** `bufferedAmount` at the last deadline: a fall between deadlines is progress too. */
   buffered: number;
 }
 
@@ -367,13 +359,11 @@ const PUBLISHED = 1 << 19;
 /** Why a connection ends, as far as the session knows: made at its first problem (most connections have none). */
 class Trouble {
   /** The session's reason, before the codec's. */
-  error: SessionErrorCode | 'PONG_TIMEOUT' | null = null;
+  error: SessionErrorCode | null = null;
   /** The transport's error. */
   cause: unknown = undefined;
   /** The last problem's message, for a `HandshakeError`. */
   lastProblem = '';
-  /** An idle timeout closed the connection: the reason when neither the session nor the codec has one. */
-  timeoutError: 'IDLE_TIMEOUT' | null = null;
 }
 
 /** The promises `opened` and `closed`: made when first asked for (most connections are never awaited). */
@@ -448,7 +438,8 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
   #queue: MessageQueue | null = null;
   /** Messages (or fragment events) no consumer has taken yet: made on the first one held. */
   #held: Fifo<Message | FragmentEvent> | null = null;
-  #live: Liveness | null = null;
+  /** With idle or keepalive on, once open: see {@link Backlog}. */
+  #live: Backlog | null = null;
   /** Server: its registry, replaced by a {@link Subscription} at the first subscribe; null on a client. */
   #topics: Topics | Subscription | null = null;
 
@@ -982,12 +973,6 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
 
   #onData(chunk: Uint8Array): void {
     if ((this.#flags & EOF) !== 0) return;
-    const live = this.#live;
-    if (live !== null && chunk.length > 0) {
-      live.received = this.#options.clock();
-      live.pingAt = -1;
-      live.behind = 0;
-    }
     this.#codec.receiveData(chunk);
     this.#pump();
   }
@@ -1054,11 +1039,6 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
 
   #afterSend(): SendResult {
     this.#pump();
-    const live = this.#live;
-    if (live !== null) {
-      live.active = this.#options.clock();
-      live.buffered = this.#transport.bufferedAmount;
-    }
     // Terminated meanwhile (the send overflowed maxBufferedAmount): it will never leave.
     if (this.#flag(DESTROYED)) return 'dropped';
     if (this.bufferedAmount < this.#options.highWaterMark) return 'sent';
@@ -1133,14 +1113,12 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
   #moved(): void {
     const live = this.#live;
     if (live === null) return;
-    const now = this.#options.clock();
-    live.active = now;
-    live.buffered = this.#transport.bufferedAmount;
-    if (live.behind > 0) {
-      live.moved = now;
-      // Everything queued up to the ping has gone once what is left is what was written after it.
-      if (this.#transport.bufferedAmount <= live.writtenSince) live.behind = 0;
-    }
+    const buffered = this.#transport.bufferedAmount;
+    live.buffered = buffered;
+    const pingWaiting = live.behind > 0;
+    // Everything queued up to the ping has gone once what is left is what was written after it.
+    if (pingWaiting && buffered <= live.writtenSince) live.behind = 0;
+    this.#codec.noteOutputProgress(pingWaiting);
   }
 
   #end(): void {
@@ -1280,8 +1258,7 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
         if (this.#tracker !== null) this.#tracker.openCount++;
         const options = this.#options;
         if (options.idleTimeout > 0 || options.keepaliveInterval > 0) {
-          const now = options.clock();
-          this.#live = { received: now, active: now, pingAt: -1, behind: 0, writtenSince: 0, moved: now, buffered: 0 };
+          this.#live = { behind: 0, writtenSince: 0, buffered: 0 };
         }
         // The handshake (and the owner's part) ends here: let go of it.
         const hs = this.#hs!;
@@ -1381,28 +1358,38 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
     this.#budget!.report(buffered, before);
   }
 
-  /** One timer, for the earliest deadline. A later deadline leaves an armed timer alone: it fires, finds nothing due, and re-arms. */
+  /**
+   * One timer, for the earliest deadline (the codec's, or the drain timeout). Asked after every
+   * pump, so it reads two numbers and compares: no clock, and no re-arming while the deadline
+   * stays where it is (the codec moves its keepalive and idle deadlines only at a deadline). A
+   * later deadline leaves an armed timer alone: it fires, finds nothing due, and re-arms.
+   */
   #arm(): void {
-    const codecDeadline = this.#codec.nextDeadline();
+    const codec = this.#codec;
+    let due = codec.nextDeadline();
+    if (due === 0) {
+      // A timed wait began in the codec (a close, the open connection's keepalive): its clock starts now.
+      codec.tick(this.#options.clock());
+      if (codec.hasOutput) {
+        this.#pump(); // comes back here, with the wait started
+        return;
+      }
+      due = codec.nextDeadline();
+    }
     const drain = this.#drainDeadline;
-    if (codecDeadline === null && drain < 0 && this.#live === null) {
-      // Most connections need no timer once open: nothing more to work out.
+    if (due === null && drain < 0) {
+      // Most connections without keepalive need no timer once open: nothing more to work out.
       if (this.#timer !== null) this.#dropTimer();
       return;
     }
-    const deadline = Math.min(codecDeadline ?? Infinity, drain < 0 ? Infinity : drain, this.#liveDeadline());
-    const timers = this.#options.timers;
-    if (deadline === Infinity) {
-      this.#dropTimer();
-      return;
-    }
+    const deadline = drain < 0 ? (due as number) : due === null ? drain : Math.min(due, drain);
     const timer = (this.#timer ??= { handle: null, at: Infinity, fire: () => this.#fire() });
     if (timer.handle !== null) {
       if (timer.at <= deadline) return;
-      timers.clearTimeout(timer.handle);
+      this.#options.timers.clearTimeout(timer.handle);
     }
     timer.at = deadline;
-    timer.handle = timers.setTimeout(timer.fire, Math.max(0, deadline - this.#options.clock()));
+    timer.handle = this.#options.timers.setTimeout(timer.fire, Math.max(0, deadline - this.#options.clock()));
   }
 
   #dropTimer(): void {
@@ -1429,57 +1416,26 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
       }
       this.#drainDeadline = -1;
     }
-    this.#codec.tick(now);
-    this.#checkLiveness(now);
-    this.#pump();
-  }
-
-  /** The next idle or keepalive deadline; none while reading is paused or once not open. */
-  #liveDeadline(): number {
+    const codec = this.#codec;
     const live = this.#live;
-    if (live === null || this.#flag(TRANSPORT_PAUSED) || this.#flag(TERMINATED) || this.#codec.state !== 'open')
-      return Infinity;
-    const options = this.#options;
-    let deadline = Infinity;
-    if (options.keepaliveInterval > 0) {
-      deadline =
-        live.pingAt < 0
-          ? live.received + options.keepaliveInterval
-          : Math.max(live.pingAt, live.moved) + options.keepaliveTimeout;
+    if (live === null) {
+      codec.tick(now);
+      this.#pump();
+      return;
     }
-    if (options.idleTimeout > 0)
-      deadline = Math.min(deadline, Math.max(live.received, live.active) + options.idleTimeout);
-    return deadline;
-  }
-
-  #checkLiveness(now: number): void {
-    const live = this.#live;
-    if (live === null) return;
     // A transport may report progress only when a write completes (Node: a large write is one
-    // callback): a smaller `bufferedAmount` than last time is progress as well.
-    if (this.#transport.bufferedAmount < live.buffered) this.#moved();
-    live.buffered = this.#transport.bufferedAmount;
-    if (now < this.#liveDeadline()) return;
-    const options = this.#options;
-    if (options.idleTimeout > 0 && now >= Math.max(live.received, live.active) + options.idleTimeout) {
-      this.#trouble().timeoutError = 'IDLE_TIMEOUT';
-      this.#codec.send({ type: 'close', code: 1001, reason: 'idle timeout' });
-      return;
-    }
-    if (live.pingAt >= 0) {
-      // §7.1.7: fail the connection (1011) as the codec fails on a violation.
-      const message = `no answer to a keepalive ping within ${options.keepaliveTimeout} ms`;
-      this.#trouble().error ??= 'PONG_TIMEOUT';
-      this.#trouble().lastProblem = message;
-      this.emit('error', new WebSocketError('PONG_TIMEOUT', message, 1011));
-      if (this.#codec.state === 'open') this.#codec.send({ type: 'close', code: 1011 });
-      return;
-    }
-    live.pingAt = live.moved = now;
-    live.behind = live.writtenSince = 0;
-    this.#codec.send({ type: 'ping' });
-    this.#pump(); // the ping goes to the transport now: see what is queued up to it
-    live.behind = this.#transport.bufferedAmount;
+    // callback): a smaller `bufferedAmount` than at the last deadline is progress as well.
+    const backlog = this.#transport.bufferedAmount;
+    if (backlog < live.buffered) this.#moved();
+    live.buffered = backlog;
+    const pinged = codec.awaitingPong;
+    codec.tick(now);
+    if (!codec.awaitingPong) live.behind = 0;
+    else if (!pinged) live.behind = live.writtenSince = 0; // a new ping: see what is queued up to it
+    this.#pump();
+    // A new ping behind a backlog waits until what was queued before it has left (with nothing
+    // queued it leaves with this write: its wait starts now).
+    if (codec.awaitingPong && !pinged && backlog > 0) live.behind = this.#transport.bufferedAmount;
   }
 
   /** The session's own failure: report it, then terminate. */
@@ -1522,16 +1478,13 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
     if (pause === this.#flag(TRANSPORT_PAUSED)) return;
     this.#set(TRANSPORT_PAUSED, pause);
     if (pause) {
+      this.#codec.pauseLiveness(true);
       this.#transport.pause?.();
       return;
     }
-    const live = this.#live;
-    if (live !== null) {
-      // Idle and keepalive stood still while we did not read: they start afresh.
-      live.received = live.active = this.#options.clock();
-      live.pingAt = -1;
-      live.behind = 0;
-    }
+    // Idle and keepalive stood still while we did not read: they start afresh.
+    this.#codec.pauseLiveness(false);
+    if (this.#live !== null) this.#live.behind = 0;
     this.#transport.resume?.();
     if (this.#info === null && !this.#flag(PUMPING)) this.#arm();
   }
@@ -1540,7 +1493,7 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
     const trouble = this.#troubleState;
     const info: SessionCloseInfo = {
       ...codecInfo,
-      error: trouble?.error ?? codecInfo.error ?? trouble?.timeoutError ?? null,
+      error: trouble?.error ?? codecInfo.error ?? null,
     };
     if (trouble !== null && trouble.cause !== undefined) info.cause = trouble.cause;
     this.#info = info;

@@ -45,13 +45,11 @@ export class ConnectionPair {
 
   constructor(options: PairOptions = {}) {
     this.clock = options.clock ?? new FakeClock();
-    const base = { clock: this.clock.now };
     this.client = clientConnection(options.url ?? 'ws://example.test/chat', {
       random: seededRandom(),
-      ...base,
       ...options.client,
     });
-    this.server = serverConnection({ ...base, ...options.server });
+    this.server = serverConnection({ ...options.server });
     this.#answer = options.answer === undefined ? { type: 'accept' } : options.answer;
     this.#chunker = options.chunker ?? null;
     this.#sides = [
@@ -84,6 +82,13 @@ export class ConnectionPair {
         }
         moved = this.#collect(to) || moved;
       }
+      // A timed wait that began (nextDeadline() 0) starts its clock now, as a driver's timer would.
+      for (const side of this.#sides) {
+        if (side.conn.nextDeadline() === 0) {
+          side.conn.tick(this.clock.now());
+          moved = true;
+        }
+      }
       if (!moved) break;
     }
     return { client: this.clientEvents.slice(before[0]), server: this.serverEvents.slice(before[1]) };
@@ -99,8 +104,8 @@ export class ConnectionPair {
       );
       if (deadlines.length === 0) break;
       this.clock.set(Math.max(this.clock.now(), Math.min(...deadlines)));
-      this.client.tick();
-      this.server.tick();
+      this.client.tick(this.clock.now());
+      this.server.tick(this.clock.now());
     }
     this.clock.set(Math.max(this.clock.now(), end));
     this.pump();

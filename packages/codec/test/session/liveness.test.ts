@@ -1,11 +1,24 @@
 // Idle and keepalive timeouts against flow control and the send buffer, on a FakeClock: a
 // connection that is paused, or busy sending, is not idle; a ping queued behind a backlog gets
 // its keepaliveTimeout once it has left; a peer that takes our bytes but never answers still
-// fails with PONG_TIMEOUT. Time moves only through `advance`.
+// fails with PONG_TIMEOUT. Time moves only through `advance`. The codec checks idle and
+// keepalive at intervals (see codec/src/deadlines.ts): a timeout acts no sooner than 1× and no
+// later than 2× its value after the last activity, and the tests assert both bounds.
 import { describe, expect, it } from 'vitest';
 import type { WebSocketConnection } from '../../src/session/index.ts';
 import { fakeTime } from './fake-time.ts';
 import { pair, type Pair } from './memory-transport.ts';
+
+/** Advance in 10 ms steps until `done()`, failing past `limit` ms; returns how long it took. */
+async function within(t: ReturnType<typeof fakeTime>, limit: number, done: () => boolean): Promise<number> {
+  let waited = 0;
+  while (!done()) {
+    if (waited >= limit) throw new Error(`not done within ${limit} ms`);
+    await t.advance(10);
+    waited += 10;
+  }
+  return waited;
+}
 
 async function open(p: Pair): Promise<{ client: WebSocketConnection; server: WebSocketConnection; errors: string[] }> {
   const client = await p.client.opened;
@@ -27,9 +40,9 @@ describe('session: idleTimeout counts activity both ways', () => {
     }
     expect(received).toBe(6);
     expect(server.readyState).toBe('open');
-    await t.advance(399); // 1000 ms after the last send
+    await t.advance(399); // 1000 ms after the last send, less 1
     expect(server.readyState).toBe('open');
-    await t.advance(2);
+    await within(t, 1010, () => server.readyState !== 'open'); // by 2 × idleTimeout after it
     const info = await server.closed;
     expect(info).toMatchObject({ error: 'IDLE_TIMEOUT', sentCode: 1001, wasClean: true });
     expect((await client.closed).reason).toBe('idle timeout');
@@ -45,8 +58,9 @@ describe('session: idleTimeout counts activity both ways', () => {
       await t.advance(900);
     }
     expect(server.readyState).toBe('open');
-    await t.advance(101);
-    expect(server.readyState).toBe('closing');
+    await t.advance(99); // idleTimeout after the last send, less 1
+    expect(server.readyState).toBe('open');
+    await within(t, 1010, () => server.readyState === 'closing');
     p.clientTransport.reading = true;
     p.clientTransport.read();
     expect((await server.closed).error).toBe('IDLE_TIMEOUT');
@@ -65,8 +79,7 @@ describe('session: idleTimeout counts activity both ways', () => {
     expect(server.readyState).toBe('open'); // 4.8 s after the send
     await t.advance(999); // the peer stops reading
     expect(server.readyState).toBe('open');
-    await t.advance(2);
-    expect(server.readyState).toBe('closing'); // our Close waits behind the stalled backlog
+    await within(t, 1010, () => server.readyState === 'closing'); // our Close waits behind the stalled backlog
     p.clientTransport.reading = true;
     p.clientTransport.read();
     expect(await server.closed).toMatchObject({ error: 'IDLE_TIMEOUT', sentCode: 1001 });
@@ -106,7 +119,7 @@ describe('session: idleTimeout counts activity both ways', () => {
     await t.advance(999);
     expect(messages).toEqual(['unread while paused']);
     expect(server.readyState).toBe('open');
-    await t.advance(2);
+    await within(t, 1010, () => server.readyState !== 'open');
     expect(await server.closed).toMatchObject({ error: 'IDLE_TIMEOUT' });
   });
 
@@ -123,8 +136,9 @@ describe('session: idleTimeout counts activity both ways', () => {
     expect(await iterator.next()).toEqual({ done: false, value: 'a' });
     await t.advance(10);
     expect(await iterator.next()).toEqual({ done: false, value: 'b' });
-    await t.advance(1000);
-    expect(server.readyState).not.toBe('open');
+    await t.advance(990);
+    expect(server.readyState).toBe('open');
+    await within(t, 1020, () => server.readyState !== 'open');
     await iterator.return!();
     expect((await server.closed).error).toBe('IDLE_TIMEOUT');
   });
@@ -168,7 +182,7 @@ describe('session: keepalive and the send buffer', () => {
     p.clientTransport.read(4096); // the last progress
     await t.advance(499);
     expect(errors).toEqual([]);
-    await t.advance(2);
+    await within(t, 510, () => errors.length > 0); // by 2 × keepaliveTimeout after the progress
     expect(errors).toEqual(['PONG_TIMEOUT']);
     expect(server.readyState).toBe('closing');
     p.clientTransport.reading = true;
@@ -192,6 +206,7 @@ describe('session: keepalive and the send buffer', () => {
       await t.advance(100);
     }
     expect(errors).toEqual([]);
+    // The ping left at once (nothing was queued before it): keepaliveTimeout after it, to the ms.
     await t.advance(101);
     expect(errors).toEqual(['PONG_TIMEOUT']);
     expect(await server.closed).toMatchObject({ error: 'PONG_TIMEOUT', sentCode: 1011 });
@@ -236,7 +251,7 @@ describe('session: keepalive and the send buffer', () => {
 });
 
 describe('session: timeout options', () => {
-  it('checks idle and keepalive timeouts itself (the codec does not see them)', () => {
+  it('checks idle and keepalive timeouts with the others', () => {
     for (const timeouts of [
       { idleTimeout: -1 },
       { keepaliveInterval: Number.NaN },

@@ -38,10 +38,11 @@ describe('session: timeouts', () => {
     const client = await p.client.opened;
     const server = await p.server;
     await vi.advanceTimersByTimeAsync(1500);
-    client.send('still here'); // resets the idle clock
-    await vi.advanceTimersByTimeAsync(1500);
-    expect(server.readyState).toBe('open');
-    await vi.advanceTimersByTimeAsync(600);
+    client.send('still here'); // activity: the check at 2000 finds it and looks again at 4000
+    await vi.advanceTimersByTimeAsync(1999);
+    expect(server.readyState).toBe('open'); // idleTimeout after the message: not idle yet
+    // Checked at intervals: closed by 2 × idleTimeout after the last activity.
+    await vi.advanceTimersByTimeAsync(2002);
     const [si, ci] = await Promise.all([server.closed, client.closed]);
     expect(si).toMatchObject({ error: 'IDLE_TIMEOUT', sentCode: 1001, initiator: 'local', wasClean: true });
     expect(ci).toMatchObject({ code: 1001, reason: 'idle timeout', initiator: 'remote' });
@@ -152,7 +153,7 @@ describe('session: one timer', () => {
     await p.client.opened;
     const server = await p.server;
     expect(vi.getTimerCount()).toBeGreaterThan(0);
-    await vi.advanceTimersByTimeAsync(150);
+    await vi.advanceTimersByTimeAsync(201); // at most 2 × idleTimeout
     await settle();
     expect((await server.closed).error).toBe('IDLE_TIMEOUT');
   });

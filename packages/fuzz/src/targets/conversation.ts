@@ -65,7 +65,6 @@ export function conversationCase(rng: Rng, sink: Sink, stats: Stats): void {
   options.origins = null;
   const victim = new Victim(options, sink !== null);
   sink?.({ target: 'connection', options, steps: victim.steps! });
-  const clock = (): number => victim.now;
   const peerDeflate = deflate && rng.chance(0.9) ? [permessageDeflate(deflateOptions(rng))] : [];
   const peerConn =
     role === 'server'
@@ -73,10 +72,9 @@ export function conversationCase(rng: Rng, sink: Sink, stats: Stats): void {
           random: seededRandom(rng.u32() || 1),
           extensions: peerDeflate,
           timeouts: QUIET,
-          clock,
           protocols: rng.chance(0.3) ? ['chat'] : [],
         })
-      : serverConnection({ extensions: peerDeflate, timeouts: QUIET, clock });
+      : serverConnection({ extensions: peerDeflate, timeouts: QUIET });
   const peer = new Peer(peerConn);
   let clean = true;
   let victimSending: 'text' | 'binary' | null = null;

@@ -37,7 +37,7 @@ export function handshakeBase(rng: Rng): HandshakeBase {
     bytes = latin1(upgradeRequest(rng).text);
   } else {
     // The client's key comes from its seeded random source: make one to learn it.
-    const probe = makeConnection(options, () => 0);
+    const probe = makeConnection(options);
     const request = new TextDecoder('latin1').decode(
       concatBytes(probe.takeOutput().flatMap((o) => (o.type === 'write' ? [o.data] : []))),
     );

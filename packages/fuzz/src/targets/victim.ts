@@ -19,7 +19,7 @@ import { commandToJson, toHex, type Step, type VictimOptions } from './case.ts';
 import type { Message } from './message.ts';
 import { check } from './oracle.ts';
 
-export function makeConnection(options: VictimOptions, clock: () => number): Connection {
+export function makeConnection(options: VictimOptions): Connection {
   const common = {
     extensions: options.deflate ? [permessageDeflate(options.deflate)] : [],
     assembleMessages: options.assembleMessages ?? true,
@@ -27,7 +27,6 @@ export function makeConnection(options: VictimOptions, clock: () => number): Con
     limits: options.limits ?? {},
     timeouts: options.timeouts ?? {},
     random: seededRandom(options.randomSeed ?? 1),
-    clock,
   };
   if (options.role === 'server') {
     return serverConnection({ ...common, origins: options.origins ?? null } satisfies ServerConnectionOptions);
@@ -63,7 +62,7 @@ export class Victim {
   constructor(options: VictimOptions, record: boolean) {
     this.options = options;
     this.steps = record ? [] : null;
-    this.conn = makeConnection(options, () => this.now);
+    this.conn = makeConnection(options);
     this.#maxMessage = this.conn.limits.maxMessageSize;
     this.drain();
   }
@@ -108,8 +107,11 @@ export class Victim {
   }
 
   drain(): void {
+    // As a driver does: a wait that began (nextDeadline() 0) starts its clock now.
+    if (this.conn.nextDeadline() === 0) this.conn.tick(this.now);
     for (let event = this.conn.nextEvent(); event !== null; event = this.conn.nextEvent()) this.#onEvent(event);
     for (const output of this.conn.takeOutput()) this.#onOutput(output);
+    if (this.conn.nextDeadline() === 0) this.conn.tick(this.now);
   }
 
   #onEvent(event: Event): void {
