@@ -16,6 +16,8 @@ export default defineConfig({
     proxy: 'src/proxy.ts',
     session: 'src/session/index.ts',
     testing: 'src/testing/index.ts',
+    // The repository's bin scripts' tooling: built for them, deliberately absent from `exports`.
+    tooling: 'src/tooling/index.ts',
     pako: 'src/pako.ts',
   },
   splitting: true,

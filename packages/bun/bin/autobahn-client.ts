@@ -2,9 +2,9 @@
 // Autobahn|Testsuite client loop: `pnpm run autobahn-client:bun --url ws://127.0.0.1:9001 --agent NAME`.
 // GET /getCaseCount, then /runCase?case=N&agent=NAME for every case, echoing every message back
 // unchanged (offering permessage-deflate), then /updateReports?agent=NAME. Each case is bounded in time.
-import { runAutobahnClient } from '@ws/codec/session';
 import { createConnection, permessageDeflate } from '../src/index.ts';
-import { parseFlags } from '@ws/codec/testing';
+// The repository's tooling (not part of @ws/codec's published API), from source.
+import { parseFlags, runAutobahnClient } from '../../codec/src/tooling/index.ts';
 
 const args = parseFlags(process.argv.slice(2), {
   url: 'ws://127.0.0.1:9001',

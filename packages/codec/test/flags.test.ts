@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseFlags, serverFlagOptions } from '../src/testing/index.ts';
+import { parseFlags, serverFlagOptions } from '../src/tooling/index.ts';
 import { ServerSession } from '../src/session/index.ts';
 
 describe('parseFlags', () => {
@@ -66,5 +66,28 @@ describe('serverFlagOptions', () => {
       'max-buffered-amount': '1048576',
     });
     expect(() => ServerSession.handshakes(options, () => undefined)).not.toThrow();
+  });
+});
+
+describe('the bins tooling is not published', () => {
+  it('is no export of @ws/codec/session or @ws/codec/testing, and no entry of the package', async () => {
+    const session: Record<string, unknown> = await import('../src/session/index.ts');
+    const testing: Record<string, unknown> = await import('../src/testing/index.ts');
+    for (const name of [
+      'runAutobahnClient',
+      'parseFlags',
+      'serverFlagOptions',
+      'echoFetch',
+      'testFetch',
+      'ECHO_PAGE',
+    ]) {
+      expect(name in session || name in testing, name).toBe(false);
+    }
+    const pkg = (await import('../package.json', { with: { type: 'json' } })).default as {
+      exports: Record<string, unknown>;
+      publishConfig: { exports: Record<string, unknown> };
+    };
+    expect(Object.keys(pkg.exports).filter((key) => key.includes('tooling'))).toEqual([]);
+    expect(Object.keys(pkg.publishConfig.exports).filter((key) => key.includes('tooling'))).toEqual([]);
   });
 });

@@ -1,9 +1,9 @@
 // Autobahn|Testsuite client loop: `pnpm run autobahn-client:deno --url ws://127.0.0.1:9001 --agent NAME`.
 // GET /getCaseCount, then /runCase?case=N&agent=NAME for every case, echoing every message back
 // unchanged, then /updateReports?agent=NAME. Each case is bounded in time. Offers permessage-deflate.
-import { runAutobahnClient } from '@ws/codec/session';
 import { createConnection, permessageDeflate } from '../src/index.ts';
-import { parseFlags } from '@ws/codec/testing';
+// The repository's tooling (not part of @ws/codec's published API), from source.
+import { parseFlags, runAutobahnClient } from '../../codec/src/tooling/index.ts';
 
 const args = parseFlags(Deno.args, {
   url: 'ws://127.0.0.1:9001',

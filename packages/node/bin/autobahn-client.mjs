@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 // Autobahn|Testsuite client loop: `pnpm run autobahn-client:node --url ws://127.0.0.1:9001 --agent NAME`.
 // GET /getCaseCount, then /runCase?case=N&agent=NAME for every case, echoing every message back
-// unchanged, then /updateReports?agent=NAME (the loop is the session layer's runAutobahnClient,
+// unchanged, then /updateReports?agent=NAME (the loop is runAutobahnClient in packages/codec/src/tooling,
 // shared with the Deno and Bun scripts). Each case is bounded in time. permessage-deflate is
 // offered (cases 12.x and 13.x need it) unless `--deflate false`. `--proxy http://HOST:PORT` runs
 // every case through that HTTP CONNECT proxy.
 import { ensureBuilt } from './ensure-built.mjs';
 
 await ensureBuilt();
-const { parseFlags } = await import('@ws/codec/testing');
+// The repository's tooling (not part of @ws/codec's published API): its build, by path.
+const { parseFlags, runAutobahnClient } = await import('../../codec/dist/tooling.js');
 const args = parseFlags(process.argv.slice(2), {
   url: 'ws://127.0.0.1:9001',
   agent: '@ws/node',
@@ -17,7 +18,6 @@ const args = parseFlags(process.argv.slice(2), {
   proxy: '',
 });
 const { createConnection, permessageDeflate } = await import('@ws/node');
-const { runAutobahnClient } = await import('@ws/codec/session');
 
 const count = await runAutobahnClient({
   createConnection,

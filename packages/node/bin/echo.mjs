@@ -2,14 +2,15 @@
 // Echo server: `pnpm run echo:node --port P [--host 127.0.0.1]`. Sends every text and binary
 // message back unchanged and of the same type (accepting permessage-deflate offers); prints `listening on ws://HOST:PORT` once ready;
 // closes its connections (1001) and exits on SIGTERM/SIGINT. Plain HTTP on the same port:
-// `GET /health` is `200 ok`, `GET /` a small page, anything else 404 (echoFetch in @ws/codec/testing); `--fetch test` adds test routes (testFetch).
+// `GET /health` is `200 ok`, `GET /` a small page, anything else 404 (echoFetch in packages/codec/src/tooling); `--fetch test` adds test routes (testFetch).
 //
 // Optional limits and timeouts, the same flags on every runtime's echo server (each left out
-// keeps the server's default): see serverFlagOptions in @ws/codec/testing.
+// keeps the server's default): see serverFlagOptions in packages/codec/src/tooling.
 import { ensureBuilt } from './ensure-built.mjs';
 
 await ensureBuilt();
-const { parseFlags, serverFlagOptions, echoFetch, testFetch } = await import('@ws/codec/testing');
+// The repository's tooling (not part of @ws/codec's published API): its build, by path.
+const { parseFlags, serverFlagOptions, echoFetch, testFetch } = await import('../../codec/dist/tooling.js');
 const args = parseFlags(process.argv.slice(2), { port: '9001', host: '127.0.0.1', fetch: 'echo' });
 const options = serverFlagOptions(args);
 const { createServer, permessageDeflate } = await import('@ws/node');

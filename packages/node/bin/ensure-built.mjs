@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const PACKAGES = [
-  { dir: 'packages/codec', outputs: ['dist/index.js', 'dist/session.js'] },
+  { dir: 'packages/codec', outputs: ['dist/index.js', 'dist/session.js', 'dist/tooling.js'] },
   { dir: 'packages/zlib', outputs: ['dist/index.js'] },
   { dir: 'packages/node', outputs: ['dist/index.js'] },
 ];

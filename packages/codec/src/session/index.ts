@@ -63,8 +63,6 @@ export type {
   WebSocketStreamCloseInfo,
   AbortSignalLike,
 } from './web-socket-stream.ts';
-export { runAutobahnClient } from './autobahn-client.ts';
-export type { AutobahnClientOptions } from './autobahn-client.ts';
 export { Topics, createTopics, DEFAULT_BACKPRESSURE_LIMIT } from './topics.ts';
 export type { PublishOptions, TopicOptions } from './topics.ts';
 export type { Broker, BrokerLink, BrokerMember, BrokerMessage } from './broker.ts';

@@ -11,5 +11,3 @@ export { MemoryTransport, transportPair } from '../session/memory-transport.ts';
 export { seededRandom } from './seeded-random.ts';
 export { ConnectionPair, type PairOptions, type Chunker } from './pair.ts';
 export { hex, toHex } from './hex.ts';
-export { parseFlags, serverFlagOptions, type ServerFlagOptions } from './flags.ts';
-export { echoFetch, testFetch, ECHO_PAGE } from '../session/echo-fetch.ts';

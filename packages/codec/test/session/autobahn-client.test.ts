@@ -2,7 +2,8 @@
 // answer when the fuzzing server gives no case count. (The whole loop against a stand-in server is
 // tested per runtime, through each bin script.)
 import { describe, expect, it } from 'vitest';
-import { runAutobahnClient, type ClientSessionOptions } from '../../src/session/index.ts';
+import type { ClientSessionOptions } from '../../src/session/index.ts';
+import { runAutobahnClient } from '../../src/tooling/index.ts';
 import type { ExtensionFactory } from '../../src/index.ts';
 
 describe('runAutobahnClient', () => {

@@ -5,10 +5,10 @@
  * runtime's `createConnection` and the extensions to offer.
  */
 import type { ExtensionFactory } from '../extensions/extension.ts';
-import type { WebSocketConnection } from './websocket-connection.ts';
-import type { SessionCloseInfo } from './errors.ts';
-import type { ClientSessionOptions } from './client-session.ts';
-import { hostTimers } from './options.ts';
+import type { WebSocketConnection } from '../session/websocket-connection.ts';
+import type { SessionCloseInfo } from '../session/errors.ts';
+import type { ClientSessionOptions } from '../session/client-session.ts';
+import { hostTimers } from '../session/options.ts';
 
 export interface AutobahnClientOptions {
   /** The runtime adapter's `createConnection(url, options)`. */

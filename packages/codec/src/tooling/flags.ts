@@ -12,8 +12,8 @@ import type { ServerSessionOptions } from '../session/server-session.ts';
 export function parseFlags<T extends Record<string, string>>(argv: readonly string[], defaults: T): T {
   const out: Record<string, string> = { ...defaults };
   for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (!arg.startsWith('--')) continue;
+    const arg = argv[i];
+    if (arg === undefined || !arg.startsWith('--')) continue;
     const eq = arg.indexOf('=');
     const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
     const value = eq === -1 ? argv[++i] : arg.slice(eq + 1);
