@@ -27,6 +27,8 @@ describe('serverFlagOptions', () => {
         '--idle-timeout',
         '300',
         '--close-timeout=200',
+        '--keepalive-interval',
+        '0',
         '--max-head-bytes',
         '4096',
         '--max-headers',
@@ -45,7 +47,7 @@ describe('serverFlagOptions', () => {
       {},
     );
     expect(serverFlagOptions(flags)).toEqual({
-      timeouts: { handshakeTimeout: 400, idleTimeout: 300, closeTimeout: 200 },
+      timeouts: { handshakeTimeout: 400, idleTimeout: 300, closeTimeout: 200, keepaliveInterval: 0 },
       limits: { maxHeadBytes: 4096, maxHeaders: 20, maxFrameSize: 1000, maxMessageSize: 2000, maxFragments: 64 },
       highWaterMark: 65536,
       maxBufferedAmount: 1048576,

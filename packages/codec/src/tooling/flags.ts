@@ -36,6 +36,7 @@ export type ServerFlagOptions = Pick<
  *   --handshake-timeout MS     from accept until the upgrade is done
  *   --idle-timeout MS          close (1001) an open connection idle this long
  *   --close-timeout MS         drop a peer this long after a Close
+ *   --keepalive-interval MS    ping a peer silent this long (0: off)
  *   --max-head-bytes N         larger request heads get 431
  *   --max-headers N            more header fields get 431
  *   --max-frame-size N         a larger frame fails the connection (1009)
@@ -52,6 +53,7 @@ const SERVER_FLAGS: Readonly<Record<string, readonly ['limits' | 'timeouts' | nu
   'handshake-timeout': ['timeouts', 'handshakeTimeout'],
   'idle-timeout': ['timeouts', 'idleTimeout'],
   'close-timeout': ['timeouts', 'closeTimeout'],
+  'keepalive-interval': ['timeouts', 'keepaliveInterval'],
   'max-head-bytes': ['limits', 'maxHeadBytes'],
   'max-headers': ['limits', 'maxHeaders'],
   'max-frame-size': ['limits', 'maxFrameSize'],
