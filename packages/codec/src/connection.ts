@@ -1768,7 +1768,7 @@ export class Connection {
       case 'awaiting-accept':
         // Closing before the handshake completes aborts it, as a browser does.
         buildClosePayload(code, reason); // still check the arguments
-        this.#toClosed('fail', null);
+        this.#toClosed('abort', null);
         this.#destroy();
         return;
       case 'open':

@@ -6,7 +6,9 @@
  *
  *   handshake ──request──▶ awaiting-accept ──accept──▶ open ──send-close──▶ closing
  *       │  └──response───────────────────────────────▶ open      │               │
- *       └─(reject|fail|eof|timeout|served)──▶ closed ◀──(recv-close|fail|eof)──┴──(recv-close|fail|eof|timeout)
+ *       └─(reject|abort|fail|eof|timeout|served)──▶ closed ◀──(recv-close|fail|eof)──┴──(recv-close|fail|eof|timeout)
+ *
+ * (awaiting-accept leaves for closed on reject, abort, fail, eof and timeout.)
  */
 
 export type ConnectionState = 'handshake' | 'awaiting-accept' | 'open' | 'closing' | 'closed';
@@ -24,6 +26,8 @@ export type TransitionInput =
   | 'send-close'
   /** The peer's Close frame arrived. */
   | 'recv-close'
+  /** The application gave up on the handshake (`close()` before the connection opened, as a browser does). */
+  | 'abort'
   /** A violation, a limit or a keepalive timeout failed the connection. */
   | 'fail'
   /** The peer closed TCP. */
@@ -38,12 +42,20 @@ const TABLE: Readonly<Record<ConnectionState, Partial<Record<TransitionInput, Co
     request: 'awaiting-accept',
     response: 'open',
     reject: 'closed',
+    abort: 'closed',
     fail: 'closed',
     eof: 'closed',
     timeout: 'closed',
     served: 'closed',
   },
-  'awaiting-accept': { accept: 'open', reject: 'closed', fail: 'closed', eof: 'closed', timeout: 'closed' },
+  'awaiting-accept': {
+    accept: 'open',
+    reject: 'closed',
+    abort: 'closed',
+    fail: 'closed',
+    eof: 'closed',
+    timeout: 'closed',
+  },
   open: { 'send-close': 'closing', 'recv-close': 'closed', fail: 'closed', eof: 'closed' },
   closing: { 'recv-close': 'closed', fail: 'closed', eof: 'closed', timeout: 'closed' },
   closed: {},
