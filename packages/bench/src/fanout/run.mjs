@@ -194,13 +194,16 @@ export async function runFanout({
   only = null,
   subscribers = quick ? [200] : [1000, 10_000],
   sizes = [32, 1024],
-  window = 32,
-  seconds = quick ? 0.5 : 1.5,
+  window = null,
+  seconds = quick ? 0.5 : 1,
   warmup = quick ? 0.2 : 0.5,
   latency = quick ? 0.2 : 0.3,
   warm = true,
 } = {}) {
   const bin = buildLoadgen();
+  // Publishes in flight: 32, fewer for many subscribers (about 40,000 deliveries in flight at
+  // most), so that what is in flight when a measurement ends drains in seconds on the slowest server.
+  const windowFor = (n) => window ?? Math.min(32, Math.max(4, Math.round(40_000 / n)));
   const targets = TARGETS.filter((t) => only === null || only.includes(t.id));
   const available = targets.filter((t) => t.argv() !== null);
   for (const t of targets) if (t.argv() === null) log(`skipping ${t.name}: its runtime is not installed`);
@@ -219,7 +222,7 @@ export async function runFanout({
         server = await startServer(target);
         for (const n of subscribers) {
           const room = `/rooms/r${round}-${n}`;
-          const args = ['fanout', '127.0.0.1', server.port, n, room, window, 0, warmup, seconds, latency];
+          const args = ['fanout', '127.0.0.1', server.port, n, room, windowFor(n), 0, warmup, seconds, latency];
           const lines = loadgenLines(bin, [...args, sizes.join(','), server.pid], { timeoutMs: 180_000 });
           for (const line of lines) {
             rows.push({ round, target: target.id, n, ...line });
@@ -239,13 +242,13 @@ export async function runFanout({
     }
   }
   log(`${((Date.now() - started) / 1000).toFixed(0)} s`);
-  return { rows, rounds, subscribers, sizes, window, seconds, warmup, latency, available };
+  return { rows, rounds, subscribers, sizes, windows: subscribers.map(windowFor), seconds, warmup, latency, available };
 }
 
 const perCpu = (r) => (r.serverCpu > 0 ? r.deliveriesPerSec / r.serverCpu : NaN);
 
 /** Markdown: the targets (ratios per round, medians), then each server's figures. */
-export function summarise({ rows, rounds, subscribers, sizes, window, seconds, warmup, latency, available }, deflate) {
+export function summarise({ rows, rounds, subscribers, sizes, windows, seconds, warmup, latency, available }, deflate) {
   const ok = (r) => !r.error && r.deliveriesPerSec > 0;
   const cells = (target, n, size) => rows.filter((r) => r.target === target && r.n === n && r.size === size && ok(r));
   /** Per round, f(ours' row, the peer's row); rounds missing either are left out. */
@@ -323,7 +326,7 @@ export function summarise({ rows, rounds, subscribers, sizes, window, seconds, w
   const parts = [
     '## Fan-out: one publisher, N subscribers',
     '',
-    `Server pinned to core 0 (\`taskset\`), the C load generator (subscribers and publisher) to core 1; ${rounds} round${rounds === 1 ? '' : 's'}, the servers in a different order each round. Per size: ${warmup} s of warm-up, ${seconds} s measured with the publisher at most ${window} publishes ahead of the average subscriber, then ${latency} s of one publish at a time for latency. Ratios are ours ÷ the peer within a round; the median over rounds, the range in brackets.`,
+    `Server pinned to core 0 (\`taskset\`), the C load generator (subscribers and publisher) to core 1; ${rounds} round${rounds === 1 ? '' : 's'}, the servers in a different order each round. Per size: ${warmup} s of warm-up, ${seconds} s measured with the publisher at most ${subscribers.map((n, i) => `${windows[i]} (N = ${n.toLocaleString('en-US')})`).join(', ')} publishes ahead of the average subscriber (so about that many publishes arrive in each read of the server), then ${latency} s of one publish at a time for latency. Ratios are ours ÷ the peer within a round; the median over rounds, the range in brackets.`,
     '',
     '### Targets',
     '',

@@ -21,7 +21,8 @@
  *       per second), WARMUP_S then SECONDS measured: deliveries (messages received, over all
  *       subscribers) per second; then LATENCY_S of one publish at a time (the next after the last
  *       subscriber has it): p50/p99 from publish to each arrival. One JSON line per size.
- *       With SERVER_PID (0: none), its CPU time and instructions per delivery, as for echo. Server frames are unmasked: read and counted, never copied.
+ *       With SERVER_PID (0: none), its CPU time and instructions per delivery, as for echo.
+ *       Pings are answered (a server's keepalive must not close a subscriber in a long run). Server frames are unmasked: read and counted, never copied.
  *
  * With SERVER_PID, the server's CPU time (utime + stime from /proc) over the measured window is
  * reported too, and the generator's own CPU time, to show which side is the bottleneck. An echo
@@ -199,6 +200,9 @@ typedef struct conn {
   unsigned char hdr[14];
   uint64_t remaining;        /* payload bytes left in the current frame (when hdr complete) */
   int in_payload;
+  int ctl;                   /* the current frame's opcode if a control frame (ping: answered), else 0 */
+  int ctl_len;
+  unsigned char ctl_data[125];
   /* send state: `pending` frames to send, the first `off` bytes of the first already sent */
   uint64_t pending;
   uint64_t got;              /* fan-out: messages this subscriber received (= seq of its next one) */
@@ -330,6 +334,18 @@ static int flush_out(conn_t *c) {
 }
 
 /* Consume server frames from buf; returns the number of complete messages. */
+/* A whole control frame came: a ping is answered (a server's keepalive must not close us), a close is an error. */
+static void control_frame(conn_t *c) {
+  if (c->ctl == 9) {
+    unsigned char pong[6 + 125] = {0x8a, (unsigned char)(0x80 | c->ctl_len), 0, 0, 0, 0}; /* mask key 0 */
+    memcpy(pong + 6, c->ctl_data, c->ctl_len);
+    if (write(c->fd, pong, 6 + c->ctl_len) != 6 + c->ctl_len) errors++;
+  } else if (c->ctl == 8) {
+    errors++;
+  }
+}
+
+/* Consume server frames from buf; returns the number of complete data messages. */
 static int consume(conn_t *c, const unsigned char *buf, size_t n) {
   int messages = 0;
   size_t i = 0;
@@ -347,17 +363,25 @@ static int consume(conn_t *c, const unsigned char *buf, size_t n) {
         for (int j = 0; j < 8; j++) len = (len << 8) | c->hdr[2 + j];
       }
       int opcode = c->hdr[0] & 0x0f;
-      if (opcode != expect_opcode || !(c->hdr[0] & 0x80) || len != size_) errors++;
+      c->ctl = opcode >= 8 ? opcode : 0;
+      c->ctl_len = 0;
+      if (c->ctl ? len > 125 : opcode != expect_opcode || !(c->hdr[0] & 0x80) || len != size_) errors++;
       c->hdr_len = 0;
       c->remaining = len;
       c->in_payload = 1;
     }
     size_t take = n - i < c->remaining ? n - i : c->remaining;
+    if (c->ctl && take > 0) {
+      size_t room = sizeof c->ctl_data - c->ctl_len, copy = take < room ? take : room;
+      memcpy(c->ctl_data + c->ctl_len, buf + i, copy);
+      c->ctl_len += copy;
+    }
     i += take;
     c->remaining -= take;
     if (c->remaining == 0) {
       c->in_payload = 0;
-      messages++;
+      if (c->ctl) control_frame(c);
+      else messages++;
     }
   }
   return messages;
@@ -647,7 +671,8 @@ static int fan_events(int timeout_ms) {
           if (m > 0) {
             if (latency_on) {
               uint64_t tn = now_ns();
-              for (int j = 0; j < m; j++) hist_add(tn - pub_sent_at[(c->got + j) & (SEQ_RING - 1)]);
+              for (int j = 0; j < m; j++)
+                if (c->got + j < published) hist_add(tn - pub_sent_at[(c->got + j) & (SEQ_RING - 1)]); /* else misaligned by a loss */
             }
             if (c->got == 0) with_any++;
             c->got += m;
