@@ -956,6 +956,8 @@ export class Connection {
         if (closing.deadline === PENDING) closing.deadline = now + t.closeTimeout;
         if (now < closing.deadline) return;
         if (this.#state === 'closed') {
+          // The transport lingered past closeTimeout after the close (closed's one row).
+          this.#move('timeout');
           this.#destroy();
           return;
         }

@@ -8,7 +8,10 @@
  *       │  └──response───────────────────────────────▶ open      │               │
  *       └─(reject|abort|fail|eof|timeout|served)──▶ closed ◀──(recv-close|fail|eof)──┴──(recv-close|fail|eof|timeout)
  *
- * (awaiting-accept leaves for closed on reject, abort, fail, eof and timeout.)
+ * (awaiting-accept leaves for closed on reject, abort, fail, eof and timeout.) One deadline
+ * outlives the WebSocket: in closed, until the transport is finished (our FIN sent and the
+ * peer's received), `closeTimeout` still runs and its `timeout` destroys the transport. The
+ * table lists it as closed's only row, which leaves the state where it is.
  */
 
 export type ConnectionState = 'handshake' | 'awaiting-accept' | 'open' | 'closing' | 'closed';
@@ -32,7 +35,7 @@ export type TransitionInput =
   | 'fail'
   /** The peer closed TCP. */
   | 'eof'
-  /** The handshake or close deadline passed. */
+  /** The handshake or close deadline passed (in closed: the wait for the transport to finish). */
   | 'timeout'
   /** Server: plain HTTP requests were answered and the connection ends without an upgrade. */
   | 'served';
@@ -58,7 +61,7 @@ const TABLE: Readonly<Record<ConnectionState, Partial<Record<TransitionInput, Co
   },
   open: { 'send-close': 'closing', 'recv-close': 'closed', fail: 'closed', eof: 'closed' },
   closing: { 'recv-close': 'closed', fail: 'closed', eof: 'closed', timeout: 'closed' },
-  closed: {},
+  closed: { timeout: 'closed' },
 };
 
 /** The state after `input`, or null if `input` is not allowed in `state`. */

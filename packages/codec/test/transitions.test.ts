@@ -173,8 +173,26 @@ const table = new Map(transitionTable().map(([from, input, to]) => [`${from} ${i
 describe('the transition table against the code', () => {
   it('lists every state, and nothing leaves closed', () => {
     const froms = new Set(transitionTable().map(([from]) => from));
-    for (const state of STATES) if (state !== 'closed') expect(froms.has(state), state).toBe(true);
-    expect(froms.has('closed')).toBe(false);
+    for (const state of STATES) expect(froms.has(state), state).toBe(true);
+    // closed's one row: the deadline for a transport that lingers after the close stays in closed.
+    expect(transitionTable().filter(([from]) => from === 'closed')).toEqual([['closed', 'timeout', 'closed']]);
+  });
+
+  it('closed --timeout--> closed destroys a transport that lingers past closeTimeout', () => {
+    const subject = reach('client', 'open');
+    if (subject === null) throw new Error('a client reaches open');
+    const { conn, clock } = subject;
+    conn.send({ type: 'close' });
+    conn.receiveData(serverFrame(0x88, Uint8Array.of(0x03, 0xe8))); // the server's Close; its FIN never comes
+    conn.takeEvents();
+    conn.takeOutput();
+    expect([conn.state, conn.finished]).toEqual(['closed', false]);
+    expect(apply(subject, 'timeout')).toBe(true);
+    expect(conn.state).toBe('closed');
+    expect(conn.takeOutput()).toEqual([{ type: 'destroy' }]);
+    expect(conn.finished).toBe(true);
+    expect(conn.nextDeadline()).toBeNull();
+    expect(clock.now()).toBeGreaterThan(conn.timeouts.closeTimeout);
   });
 
   for (const role of ['server', 'client'] as const) {
