@@ -15,8 +15,8 @@ const args = parseFlags(process.argv.slice(2), {
 const count = await runAutobahnClient({
   createConnection,
   extensions: [permessageDeflate()],
-  url: args.url!,
-  agent: args.agent!,
+  url: args.url,
+  agent: args.agent,
   caseTimeout: Number(args['case-timeout']),
   proxy: args.proxy,
   log: (line) => console.log(line),

@@ -98,7 +98,8 @@ export class WebSocketServer<T = unknown> extends UpgradeHandler<T> {
     } catch (error) {
       return Promise.reject(error);
     }
-    return Promise.resolve(this.address()!);
+    const address = this.address();
+    return address === null ? Promise.reject(new Error('the listener has no address')) : Promise.resolve(address);
   }
 
   address(): ServerAddress | null {

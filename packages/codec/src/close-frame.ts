@@ -35,7 +35,7 @@ export function parseClosePayload(payload: Uint8Array): ClosePayload {
       message: 'close payload of 1 byte: a status code takes 2',
     };
   }
-  const code = (payload[0]! << 8) | payload[1]!;
+  const code = ((payload[0] ?? 0) << 8) | (payload[1] ?? 0); // at least two bytes here
   // §7.4.1, §7.4.2: reserved and unassigned codes must not be sent, so receiving one fails.
   if (!isValidWireCloseCode(code)) {
     return {

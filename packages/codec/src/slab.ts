@@ -26,11 +26,12 @@ export class Slab {
 
   /** A fresh, zeroed view of `n` bytes (n ≤ size) that no other alloc shares. */
   alloc(n: number): Uint8Array {
-    if (this.#offset + n > this.size) {
-      this.#buffer = new ArrayBuffer(this.size);
+    let buffer = this.#buffer;
+    if (buffer === null || this.#offset + n > this.size) {
+      buffer = this.#buffer = new ArrayBuffer(this.size);
       this.#offset = 0;
     }
-    const view = new Uint8Array(this.#buffer!, this.#offset, n);
+    const view = new Uint8Array(buffer, this.#offset, n);
     this.#offset = (this.#offset + n + 7) & ~7;
     return view;
   }

@@ -14,8 +14,8 @@ const args = parseFlags(Deno.args, {
 const count = await runAutobahnClient({
   createConnection,
   extensions: [permessageDeflate()],
-  url: args.url!,
-  agent: args.agent!,
+  url: args.url,
+  agent: args.agent,
   caseTimeout: Number(args['case-timeout']),
   proxy: args.proxy,
   log: (line) => console.log(line),

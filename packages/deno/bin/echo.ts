@@ -25,7 +25,7 @@ const server = createServer(
   },
 );
 const { port } = await server.listen(Number(args.port), args.host);
-console.log(`listening on ws://${args.host!.includes(':') ? `[${args.host}]` : args.host}:${port}`);
+console.log(`listening on ws://${args.host.includes(':') ? `[${args.host}]` : args.host}:${port}`);
 
 let stopping = false;
 const stop = (): void => {

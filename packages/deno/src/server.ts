@@ -114,7 +114,8 @@ export class WebSocketServer<T = unknown> extends UpgradeHandler<T> {
       return Promise.reject(error);
     }
     this.#accepting = this.#acceptLoop(this.listener);
-    return Promise.resolve(this.address()!);
+    const address = this.address();
+    return address === null ? Promise.reject(new Error('the listener has no address')) : Promise.resolve(address);
   }
 
   address(): ServerAddress | null {

@@ -138,7 +138,9 @@ export class WebSocketServer<T = unknown> extends UpgradeHandler<T> {
         this.server.once('error', onError);
         this.server.listen(port, host, () => {
           this.server.off('error', onError);
-          resolve(this.address()!);
+          const address = this.address();
+          if (address === null) reject(new Error('the server has no TCP address'));
+          else resolve(address);
         });
       }),
       this.#sharedReads ? sharedReadsWork() : false,
@@ -236,7 +238,11 @@ export function handleUpgrade<T>(
 function requestHeadOf(req: IncomingMessage): RequestHead {
   const raw = req.rawHeaders;
   const pairs: Array<[string, string]> = [];
-  for (let i = 0; i + 1 < raw.length; i += 2) pairs.push([raw[i]!, raw[i + 1]!]);
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i];
+    const value = raw[i + 1];
+    if (name !== undefined && value !== undefined) pairs.push([name, value]);
+  }
   return {
     method: req.method ?? 'GET',
     target: req.url ?? '/',

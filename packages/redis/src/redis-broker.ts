@@ -207,7 +207,7 @@ export class RedisBroker extends Emitter<RedisBrokerEvents> implements Broker {
   #onMessage(channelBytes: Uint8Array, payload: Uint8Array): void {
     // Not ours, malformed, or our own echo: ignored.
     if (payload.length < 3 || payload[0] !== VERSION) return;
-    const idLength = payload[2]!;
+    const idLength = payload[2] ?? 0; // at least three bytes here
     if (payload.length < 3 + idLength) return;
     const id = this.#idBytes;
     if (idLength === id.length) {
@@ -223,7 +223,7 @@ export class RedisBroker extends Emitter<RedisBrokerEvents> implements Broker {
     const channel = decoder.decode(channelBytes);
     if (!channel.startsWith(this.prefix)) return;
     const topic = channel.slice(this.prefix.length);
-    const flags = payload[1]!;
+    const flags = payload[1] ?? 0;
     // Bytes of its own: ioredis' buffer may be a view of a larger one it reuses.
     const body = payload.slice(3 + idLength);
     const message: BrokerMessage = { data: (flags & BINARY) !== 0 ? body : decoder.decode(body) };

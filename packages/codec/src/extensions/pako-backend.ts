@@ -50,7 +50,7 @@ function checkInt(what: string, value: number, min: number, max: number): void {
 }
 
 class PakoDeflater implements RawDeflater {
-  #strm: ZStream | null = new ZStream();
+  #strm: ZStream | null;
 
   constructor(options: DeflaterOptions) {
     checkInt('windowBits', options.windowBits, 8, 15);
@@ -59,8 +59,9 @@ class PakoDeflater implements RawDeflater {
     // zlib (and so pako) refuses windowBits 8 for raw deflate. With 9 it keeps every distance
     // ≤ 2^9 − 262 = 250 (MAX_DIST = w_size − MIN_LOOKAHEAD), which a 256-byte window holds.
     const windowBits = options.windowBits === 8 ? 9 : options.windowBits;
+    const strm = (this.#strm = new ZStream());
     const status = zlibDeflateInit2(
-      this.#strm!,
+      strm,
       options.level,
       Z_DEFLATED,
       -windowBits,
@@ -123,13 +124,14 @@ class PakoDeflater implements RawDeflater {
 }
 
 class PakoInflater implements RawInflater {
-  #strm: ZStream | null = new ZStream();
+  #strm: ZStream | null;
   /** A final block (BFINAL = 1) ended in this message: ignore the rest of its bytes. */
   #ended = false;
 
   constructor(windowBits: number) {
     checkInt('windowBits', windowBits, 8, 15);
-    const status = zlibInflateInit2(this.#strm!, -windowBits);
+    const strm = (this.#strm = new ZStream());
+    const status = zlibInflateInit2(strm, -windowBits);
     /* v8 ignore next */
     if (status !== Z_OK) throw new RangeError(`pako inflateInit2 failed (${status})`);
   }

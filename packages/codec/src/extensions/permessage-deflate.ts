@@ -534,7 +534,8 @@ class PerMessageDeflate implements Extension {
   }
 
   #giveDeflater(): void {
-    const deflater = this.#deflater!;
+    const deflater = this.#deflater;
+    if (deflater === null) return;
     this.#deflater = null;
     const pool = poolOf(deflaterPools, this.#settings.backend, deflaterKey(this.#deflaterOptions));
     if (pool.length < POOL_SIZE) {
@@ -556,7 +557,8 @@ class PerMessageDeflate implements Extension {
 
   /** Between messages, already reset by `endMessage(false)`. */
   #giveInflater(): void {
-    const inflater = this.#inflater!;
+    const inflater = this.#inflater;
+    if (inflater === null) return;
     this.#inflater = null;
     const pool = poolOf(inflaterPools, this.#settings.backend, this.#agreement.receiveWindowBits);
     if (pool.length < POOL_SIZE) pool.push(inflater);

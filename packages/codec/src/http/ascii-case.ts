@@ -25,7 +25,7 @@ function foldFrom(text: string, first: number): string {
   let out = text.slice(0, first);
   for (let i = first; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    out += c >= 0x41 && c <= 0x5a ? String.fromCharCode(c + 0x20) : text[i]!;
+    out += c >= 0x41 && c <= 0x5a ? String.fromCharCode(c + 0x20) : text.charAt(i);
   }
   return out;
 }

@@ -27,14 +27,14 @@ export function requestHost(head: RequestHead, required: boolean): string | Head
   const headers = head.headers;
   const count = fieldCount(headers, 'host');
   if (count > 1) return refused('MALFORMED_HEAD', 'more than one Host header');
-  const host = count === 0 ? '' : headers.get('host')!;
+  const host = count === 0 ? '' : (headers.get('host') ?? '');
   if (host === '' && required) return refused('MISSING_HOST', 'missing Host header');
   if (host !== '' && !HOST.test(host)) return refused('MALFORMED_HEAD', 'malformed Host header');
   const target = head.target;
   if (target.startsWith('/')) return host;
   const absolute = ABSOLUTE_FORM.exec(target);
   if (absolute === null) return host; // not absolute-form: the target's own checks refuse it
-  const authority = absolute[1]!;
+  const authority = absolute[1] ?? '';
   if (!HOST.test(authority)) return refused('MALFORMED_HEAD', 'malformed authority in the request-target');
   if (!sameAsciiCase(authority, host))
     return refused('MALFORMED_HEAD', 'the request-target authority and the Host header disagree');

@@ -140,14 +140,15 @@ export class HttpServerPhase {
   }
 
   #receiveHead(data: Uint8Array): void {
-    if (this.#state === WAITING) {
+    let head = this.#head;
+    if (this.#state === WAITING || head === null) {
       this.#state = HEAD;
       // The first request's head counts from the connection (as a WebSocket handshake does).
       if (this.#served) this.#headStarted = PENDING;
       const s = this.#settings;
-      this.#head = new HeadParser('request', { maxHeadBytes: s.maxHeadBytes, maxHeaders: s.maxHeaders });
+      head = this.#head = new HeadParser('request', { maxHeadBytes: s.maxHeadBytes, maxHeaders: s.maxHeaders });
     }
-    const result = this.#head!.push(data);
+    const result = head.push(data);
     if (result === null) return;
     this.#head = null;
     if (!result.ok) {
@@ -193,7 +194,9 @@ export class HttpServerPhase {
   }
 
   #receiveBody(data: Uint8Array): void {
-    const out = this.#body!.push(data);
+    const body = this.#body;
+    if (body === null) return; // only in BODY, which always has its decoder
+    const out = body.push(data);
     for (const chunk of out.data) this.events.push({ type: 'http-body', data: chunk });
     if (out.error !== null) {
       this.#refuse(out.error.code, out.error.status, out.error.message);

@@ -19,7 +19,7 @@ export class Fifo<T> {
   shift(): T | undefined {
     const items = this.#items;
     if (this.#head === items.length) return undefined;
-    const item = items[this.#head]!;
+    const item = items[this.#head] as T; // within [head, length): an item put there
     items[this.#head++] = undefined as T; // let go of it
     if (this.#head === items.length) {
       this.#items = [];

@@ -80,8 +80,11 @@ interface FetchGlobals {
 
 const host = globalThis as unknown as FetchGlobals;
 
-/** @internal Throws unless the host has what a `fetch` handler needs. */
-export function checkFetchHost(): void {
+/** The host's globals once {@link fetchHost} has checked that the fetch classes are there. */
+type CheckedHost = FetchGlobals & Required<Pick<FetchGlobals, 'Request' | 'Response' | 'Headers' | 'ReadableStream'>>;
+
+/** The host's fetch classes; throws unless the host has what a `fetch` handler needs. */
+function fetchHost(): CheckedHost {
   if (
     typeof host.Request !== 'function' ||
     typeof host.Response !== 'function' ||
@@ -93,6 +96,12 @@ export function checkFetchHost(): void {
       'the fetch option needs a host with Request, Response, Headers and ReadableStream (Node 18+, Deno, Bun, browsers)',
     );
   }
+  return host as CheckedHost;
+}
+
+/** @internal Throws unless the host has what a `fetch` handler needs. */
+export function checkFetchHost(): void {
+  fetchHost();
 }
 
 /**
@@ -200,7 +209,7 @@ class Exchange implements HttpBodySink {
     this.#bodyDone = !streamBody;
     let request: RequestLike;
     try {
-      const headers = new host.Headers!();
+      const headers = new (fetchHost().Headers)();
       for (const [name, value] of head.headers) headers.append(name, value);
       this.#abort = typeof host.AbortController === 'function' ? new host.AbortController() : null;
       const init: { method: string; headers: HeadersLike; signal?: unknown; body?: BodyStreamLike; duplex?: 'half' } = {
@@ -209,7 +218,7 @@ class Exchange implements HttpBodySink {
       };
       if (this.#abort !== null) init.signal = this.#abort.signal;
       if (streamBody) {
-        init.body = new host.ReadableStream!(
+        init.body = new (fetchHost().ReadableStream)(
           {
             start: (controller) => {
               this.#controller = controller;
@@ -229,7 +238,7 @@ class Exchange implements HttpBodySink {
         );
         init.duplex = 'half';
       }
-      request = new host.Request!(requestUrl(head, peer.secure === true), init);
+      request = new (fetchHost().Request)(requestUrl(head, peer.secure === true), init);
     } catch {
       // A target, header or method a `Request` will not take (e.g. CONNECT): the peer's request is at fault.
       this.#controller = null;
@@ -331,7 +340,7 @@ class Exchange implements HttpBodySink {
 
   async #respond(response: unknown): Promise<void> {
     if (this.#gone) return;
-    if (!(response instanceof host.Response!)) {
+    if (!(response instanceof fetchHost().Response)) {
       this.#failed(
         new TypeError(
           `the fetch handler must return a Response (or a promise of one), got ${response === null ? 'null' : typeof response}`,
@@ -453,9 +462,9 @@ export async function decideUpgradeInFetch(session: SessionRequest, fetch: Fetch
   let accepted: UpgradeDecision | null = null;
   let request: RequestLike;
   try {
-    const headers = new host.Headers!();
+    const headers = new (fetchHost().Headers)();
     for (const [name, value] of session.headers) headers.append(name, value);
-    request = new host.Request!(
+    request = new (fetchHost().Request)(
       requestUrl(
         { method: session.method, target: session.url, httpVersion: '1.1', headers: session.headers },
         session.secure,
@@ -487,7 +496,7 @@ export async function decideUpgradeInFetch(session: SessionRequest, fetch: Fetch
     return internalError;
   }
   if (accepted !== null) return accepted;
-  if (!(response instanceof host.Response!)) {
+  if (!(response instanceof fetchHost().Response)) {
     logHandlerError(
       new TypeError('the fetch handler neither upgraded a WebSocket request (server.upgrade) nor returned a Response'),
     );

@@ -103,8 +103,9 @@ export class MemoryTransport implements Transport {
     if (this.closed || this.paused) return 0;
     const source = this.peer;
     let taken = 0;
-    while (source.#queue.length > 0 && taken < max && !this.paused && !this.closed) {
-      let chunk = source.#queue[0]!;
+    while (taken < max && !this.paused && !this.closed) {
+      let chunk = source.#queue[0];
+      if (chunk === undefined) break;
       if (chunk.length > max - taken) {
         source.#queue[0] = chunk.subarray(max - taken);
         chunk = chunk.subarray(0, max - taken);

@@ -19,7 +19,7 @@ import {
   type ServerSessionOptions,
 } from './server-session.ts';
 import type { PeerInfo, Transport } from './transport.ts';
-import type { WebSocketConnection } from './websocket-connection.ts';
+import type { SessionRequest, WebSocketConnection } from './websocket-connection.ts';
 
 /** `T`: the type of each connection's `data` (set by `verifyClient` answering `{ data }`). */
 export class SessionServer<T = unknown> extends TopicServer<T> {
@@ -30,8 +30,8 @@ export class SessionServer<T = unknown> extends TopicServer<T> {
   #stopped: Promise<void> | void = undefined;
 
   /** The handshake hook shared by every server: the server is the connection's owner until open. */
-  static readonly #onOpen = (server: SessionServer, connection: WebSocketConnection): void => {
-    server.emit('connection', connection, connection.request!);
+  static readonly #onOpen = (server: SessionServer, connection: WebSocketConnection, request: SessionRequest): void => {
+    server.emit('connection', connection, request);
   };
 
   constructor(options: ServerSessionOptions<T> = {}, onConnection?: ConnectionHandler<T>) {

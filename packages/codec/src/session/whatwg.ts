@@ -48,6 +48,8 @@ interface Host {
   Blob?: new (parts: unknown[]) => BlobLike;
 }
 const host = globalThis as Host;
+/** The host's `Blob`, if it has one (for `binaryType` `blob`). */
+const HostBlob = host.Blob;
 
 // ─────────────────────────── stand-ins for bare engines ───────────────────────────
 
@@ -199,7 +201,7 @@ function toArrayBuffer(data: Uint8Array): ArrayBuffer {
 
 const BUILT_IN_TYPES: Readonly<Record<string, BinaryConverter>> = {
   arraybuffer: toArrayBuffer,
-  ...(host.Blob !== undefined ? { blob: (data: Uint8Array) => new host.Blob!([data]) } : {}),
+  ...(HostBlob !== undefined ? { blob: (data: Uint8Array) => new HostBlob([data]) } : {}),
 };
 
 function isBlob(data: unknown): data is BlobLike {
@@ -433,7 +435,9 @@ export class WhatwgWebSocket extends EventTargetBase {
     });
     connection.on('message', (data, isBinary) => {
       if (this.#state !== OPEN) return;
-      const value = isBinary ? this.#config.binaryTypes[this.#binaryType]!(data as Uint8Array) : data;
+      // (#binaryType is always one of binaryTypes' keys: its setter checks.)
+      const convert = isBinary ? this.#config.binaryTypes[this.#binaryType] : undefined;
+      const value = convert === undefined ? data : convert(data as Uint8Array);
       this.dispatchEvent(makeEvent('message', { data: value, origin: this.#origin }, host.MessageEvent));
     });
     connection.on('error', (error) => (this.#lastError = error));
@@ -474,7 +478,8 @@ export class WhatwgWebSocket extends EventTargetBase {
   }
 
   async #flushOutbox(): Promise<void> {
-    const outbox = this.#outbox!;
+    const outbox = this.#outbox;
+    if (outbox === null) return;
     while (outbox.length > 0 && this.#outbox === outbox) {
       const item = outbox[0];
       const data = isBlob(item)

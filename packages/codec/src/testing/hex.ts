@@ -10,6 +10,6 @@ export function hex(text: string): Uint8Array {
 
 export function toHex(bytes: Uint8Array): string {
   let out = '';
-  for (let i = 0; i < bytes.length; i++) out += (i === 0 ? '' : ' ') + bytes[i]!.toString(16).padStart(2, '0');
+  for (let i = 0; i < bytes.length; i++) out += (i === 0 ? '' : ' ') + (bytes[i] ?? 0).toString(16).padStart(2, '0');
   return out;
 }

@@ -63,9 +63,12 @@ export class ConnectionPair {
     const before = [this.clientEvents.length, this.serverEvents.length];
     for (let round = 0; round < maxRounds; round++) {
       let moved = false;
-      for (let i = 0; i < 2; i++) {
-        const from = this.#sides[i]!;
-        const to = this.#sides[1 - i]!;
+      const [client, server] = this.#sides;
+      const directions: Array<[Side, Side]> = [
+        [client, server],
+        [server, client],
+      ];
+      for (const [from, to] of directions) {
         moved = this.#collect(from) || moved;
         for (const output of from.conn.takeOutput()) {
           moved = true;
