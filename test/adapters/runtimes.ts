@@ -149,7 +149,8 @@ export async function startEcho(rt: Runtime, extraArgs: readonly string[] = []):
   const child = spawn(rt.command, [...rt.args, ...extraArgs], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1' },
+    // No update check: Deno would open a connection of its own at startup, which the socket counts would see.
+    env: { ...process.env, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1' },
     detached: process.platform !== 'win32',
   });
   const pid = child.pid!;
