@@ -139,7 +139,7 @@ export function validateRequest(head: RequestHead, options: ServerHandshakeOptio
   const keyCount = fieldCount(headers, 'sec-websocket-key');
   if (keyCount !== 1)
     return refuse('BAD_KEY', 400, keyCount === 0 ? 'missing Sec-WebSocket-Key' : 'more than one Sec-WebSocket-Key');
-  const key = headers.get('sec-websocket-key')!;
+  const key = headers.get('sec-websocket-key') ?? ''; // counted: exactly one (an empty one is refused below)
   if (base64ByteLength(key) !== 16) return refuse('BAD_KEY', 400, 'Sec-WebSocket-Key is not 16 bytes in base64');
 
   // §4.2.1 items 8 and 9 (optional): lists, so repeated fields are combined (RFC 9110 §5.3).
@@ -206,9 +206,10 @@ function splitTarget(target: string): { path: string; query: string; authority: 
   let authority: string | null = null;
   if (!target.startsWith('/')) {
     const match = ABSOLUTE_FORM.exec(target);
-    if (match === null || match[1] === '' || match[1]!.includes('@')) return null;
-    authority = match[1]!;
-    rest = match[2]!;
+    const found = match?.[1];
+    if (match === null || found === undefined || found === '' || found.includes('@')) return null;
+    authority = found;
+    rest = match[2] ?? '';
     if (rest === '' || rest.startsWith('?')) rest = '/' + rest;
   }
   const q = rest.indexOf('?');

@@ -50,14 +50,14 @@ export function requestFraming(head: RequestHead, maxBodyBytes: number): BodyFra
     if (teCount > 1) return bodyError('BAD_BODY_FRAMING', 400, 'more than one Transfer-Encoding field');
     // Exactly `chunked`: any other coding (or a list) is one we do not decode, and a guess at
     // where the body ends is what smuggling exploits.
-    const te = headers.get('transfer-encoding')!;
+    const te = headers.get('transfer-encoding') ?? ''; // counted: exactly one
     if (!sameAsciiCase(te, 'chunked'))
       return bodyError('BAD_BODY_FRAMING', 400, `unsupported Transfer-Encoding ${JSON.stringify(te)}`);
     return CHUNKED;
   }
   if (clCount === 0) return NO_BODY;
   if (clCount > 1) return bodyError('BAD_BODY_FRAMING', 400, 'more than one Content-Length field');
-  const value = headers.get('content-length')!;
+  const value = headers.get('content-length') ?? ''; // counted: exactly one (empty is refused below)
   if (value.length === 0 || value.length > MAX_LENGTH_DIGITS)
     return bodyError('BAD_BODY_FRAMING', 400, 'invalid Content-Length');
   let length = 0;
@@ -173,7 +173,7 @@ export class BodyDecoder {
         }
         case SIZE:
         case TRAILER: {
-          const byte = chunk[i++]!;
+          const byte = chunk[i++] ?? 0; // i < chunk.length here
           if (this.#afterCR) {
             if (byte !== LF)
               return this.#fail(out, bodyError('BAD_CHUNK', 400, 'CR not followed by LF in chunked framing'));

@@ -56,14 +56,14 @@ export function parseProxyUrl(url: string): ProxyEndpoint {
   if (typeof url !== 'string') throw new TypeError(`proxy must be a URL string or 'env', got ${describe(url)}`);
   const match = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\/([^/?#]*)(\/?)$/.exec(url.trim());
   if (match === null) throw invalidProxy(url, 'not a URL with an authority and nothing after it');
-  const scheme = foldAscii(match[1]!);
+  const scheme = foldAscii(match[1] ?? '');
   if (scheme === 'https')
     throw invalidProxy(
       url,
       'TLS to the proxy is not supported; use http:// (wss:// still runs TLS to the server inside the tunnel)',
     );
   if (scheme !== 'http') throw invalidProxy(url, `the scheme must be http, got ${scheme}`);
-  let authority = match[2]!;
+  let authority = match[2] ?? '';
   const endpoint: ProxyEndpoint = { hostname: '', port: 80 };
   const at = authority.lastIndexOf('@');
   if (at !== -1) {
@@ -122,7 +122,7 @@ export function noProxyMatches(noProxy: string, hostname: string, port: number):
     // IPv6 address has colons of its own and no port).
     const portMatch = /^(\[[^\]]*\]|[^:]*):([0-9]+)$/.exec(entry);
     if (portMatch !== null) {
-      entry = portMatch[1]!;
+      entry = portMatch[1] ?? entry;
       entryPort = Number(portMatch[2]);
     }
     entry = entry.replace(/^\[|\]$/g, '').replace(/^\*?\./, '.');

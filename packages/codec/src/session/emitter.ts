@@ -72,10 +72,11 @@ export class Emitter<E extends EventMap<E>> {
   off<K extends keyof E & string>(type: K, listener: (...args: E[K]) => unknown): this;
   off<K extends keyof E & string>(type: K, listener: (first: E[K][0]) => unknown): this;
   off(type: string, listener: Listener): this {
-    const slot = this.#listeners?.[type];
-    if (slot === undefined) return this;
+    const listeners = this.#listeners;
+    const slot = listeners?.[type];
+    if (listeners === null || slot === undefined) return this;
     if (!Array.isArray(slot)) {
-      if (fnOf(slot as Listener | Once) === listener) this.#listeners![type] = undefined;
+      if (fnOf(slot as Listener | Once) === listener) listeners[type] = undefined;
       return this;
     }
     const list = slot as ReadonlyArray<Listener | Once>;
@@ -84,7 +85,7 @@ export class Emitter<E extends EventMap<E>> {
       // Copy on write: an emit in progress keeps iterating its own snapshot.
       const next = list.slice();
       next.splice(i, 1);
-      this.#listeners![type] = next.length === 1 ? next[0] : next;
+      listeners[type] = next.length === 1 ? next[0] : next;
     }
     return this;
   }
@@ -143,9 +144,11 @@ export class Emitter<E extends EventMap<E>> {
   }
 
   #removeOnce(type: string, item: Once): void {
-    const slot = this.#listeners![type];
+    const listeners = this.#listeners;
+    if (listeners === null) return;
+    const slot = listeners[type];
     if (slot === item) {
-      this.#listeners![type] = undefined;
+      listeners[type] = undefined;
       return;
     }
     if (!Array.isArray(slot)) return;
@@ -154,7 +157,7 @@ export class Emitter<E extends EventMap<E>> {
     if (i < 0) return;
     const next = list.slice();
     next.splice(i, 1);
-    this.#listeners![type] = next.length === 0 ? undefined : next.length === 1 ? next[0] : next;
+    listeners[type] = next.length === 0 ? undefined : next.length === 1 ? next[0] : next;
   }
 
   #add(type: string, listener: Listener, once: boolean): this {
