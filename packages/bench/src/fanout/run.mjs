@@ -5,6 +5,7 @@
 //
 //   node packages/bench/src/fanout/run.mjs [--quick] [--rounds R] [--only node,ws,...]
 //        [--subscribers 1000,10000] [--sizes 32,1024] [--seconds S] [--window W]
+//   node packages/bench/src/fanout/run.mjs --redis …   three processes through Redis (redis.mjs)
 //
 // The subscribers and the publisher are the C load generator's (src/loadgen/loadgen.c, mode
 // `fanout`: one thread, epoll, frames counted without copying), pinned to core 1, the server to
@@ -369,6 +370,7 @@ export function summarise({ rows, rounds, subscribers, sizes, windows, seconds, 
 }
 
 export async function main(argv) {
+  if (argv.includes('--redis')) return (await import('./redis.mjs')).main(argv, TARGETS);
   const value = (name) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
   const list = (name) => value(name)?.split(',');
   const quick = argv.includes('--quick');

@@ -13,7 +13,7 @@
  *   loadgen hold HOST PORT CONNS
  *       Opens CONNS WebSocket connections (200 handshakes at a time), prints `ready N` and keeps
  *       them open, idle, until its standard input closes.
- *   loadgen fanout HOST PORT SUBS PATH WINDOW RATE WARMUP_S SECONDS LATENCY_S SIZES SERVER_PID
+ *   loadgen fanout HOST PORT SUBS PATH WINDOW RATE WARMUP_S SECONDS LATENCY_S SIZES SERVER_PID [SUB_PORTS]
  *       SUBS subscribers and then one publisher connect to PATH (a room: a text message from one
  *       client goes to every other client of PATH). Probes until every subscriber has had one.
  *       Then per size in SIZES (comma-separated bytes): the publisher sends text messages, at
@@ -22,6 +22,9 @@
  *       subscribers) per second; then LATENCY_S of one publish at a time (the next after the last
  *       subscriber has it): p50/p99 from publish to each arrival. One JSON line per size.
  *       With SERVER_PID (0: none), its CPU time and instructions per delivery, as for echo.
+ *       SUB_PORTS (comma-separated): the subscribers go round-robin to these ports instead of PORT
+ *       (servers sharing a broker); the publisher stays on PORT. `extra` counts deliveries beyond
+ *       publishes × SUBS (a duplicate), `missing` those short of it.
  *       Pings are answered (a server's keepalive must not close a subscriber in a long run). Server frames are unmasked: read and counted, never copied.
  *
  * With SERVER_PID, the server's CPU time (utime + stime from /proc) over the measured window is
@@ -262,8 +265,12 @@ static void ep_mod(conn_t *c, int out) {
   c->want_out = out;
 }
 
+/* Fan-out over several servers: subscribers round-robin over these ports (none: all on PORT). */
+static int rr_ports[16], rr_n, rr_i;
+
 static conn_t *open_conn(void) {
   conn_t *c = calloc(1, sizeof *c);
+  if (rr_n > 0) addr.sin_port = htons(rr_ports[rr_i++ % rr_n]);
   c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
   if (c->fd < 0) die("socket");
   int one = 1;
@@ -722,10 +729,17 @@ static int fan_run(double seconds, uint64_t window, double rate) {
 }
 
 static int run_fanout(int subs, uint64_t window, double rate, double warmup, double seconds, double lat_seconds,
-                      const char *sizes, int server_pid) {
+                      const char *sizes, int server_pid, const char *sub_ports) {
   fan_n = subs;
   fan_subs = calloc(subs + 1, sizeof *fan_subs);
+  in_port_t pub_port = addr.sin_port;
+  for (const char *p = sub_ports; p && *p && rr_n < 16;) {
+    rr_ports[rr_n++] = (int)strtol(p, (char **)&p, 10);
+    if (*p == ',') p++;
+  }
   if (open_many(fan_subs, subs, 120) < 0) return 2;
+  rr_n = 0;
+  addr.sin_port = pub_port;
   if (open_many(fan_subs + subs, 1, 10) < 0) return 2;
   fan_pub = fan_subs[subs];
   expect_opcode = 1; /* the rooms relay text */
@@ -783,18 +797,19 @@ static int run_fanout(int subs, uint64_t window, double rate, double warmup, dou
     if (fan_drain(lat_expected, 5) < 0) return 2;
     latency_on = 0;
     if (lat_expected > delivered) missing += lat_expected - delivered;
+    uint64_t extra = delivered > lat_expected ? delivered - lat_expected : 0;
     double window_s = w1 - w0;
     printf("{\"mode\":\"fanout\",\"subscribers\":%d,\"size\":%llu,\"window\":%llu,\"seconds\":%.3f,\"publishes\":%llu,"
            "\"deliveries\":%llu,\"deliveriesPerSec\":%.1f,\"publishesPerSec\":%.1f,\"latencyPublishes\":%llu,"
-           "\"p50us\":%.1f,\"p99us\":%.1f,\"missing\":%llu,\"errors\":%llu,\"publisherGot\":%llu,"
+           "\"p50us\":%.1f,\"p99us\":%.1f,\"missing\":%llu,\"extra\":%llu,\"errors\":%llu,\"publisherGot\":%llu,"
            "\"loadgenCpu\":%.3f,\"serverCpu\":%.3f,\"instrPerDeliveryUser\":%.0f,\"instrPerDeliveryKernel\":%.0f}\n",
            subs, (unsigned long long)size_, (unsigned long long)window, window_s, (unsigned long long)pubs,
            (unsigned long long)got, got / window_s, pubs / window_s, (unsigned long long)(published - lat_start),
-           hist_pct(0.5), hist_pct(0.99), (unsigned long long)missing, (unsigned long long)errors,
+           hist_pct(0.5), hist_pct(0.99), (unsigned long long)missing, (unsigned long long)extra, (unsigned long long)errors,
            (unsigned long long)pub_unexpected, (c1 - c0) / window_s, server_pid > 0 ? (s1 - s0) / window_s : -1,
            instr[0] >= 0 && got > 0 ? instr[0] / got : -1, instr[1] >= 0 && got > 0 ? instr[1] / got : -1);
     fflush(stdout);
-    if (errors || missing) rc = 1;
+    if (errors || missing || extra) rc = 1;
     free(frame);
   }
   return rc;
@@ -834,7 +849,7 @@ int main(int argc, char **argv) {
   if (strcmp(mode, "hold") == 0 && argc >= 5) return run_hold(atoi(argv[4]));
   if (strcmp(mode, "fanout") == 0 && argc >= 13)
     return run_fanout(atoi(argv[4]), strtoull(argv[6], NULL, 10), atof(argv[7]), atof(argv[8]), atof(argv[9]),
-                      atof(argv[10]), argv[11], atoi(argv[12]));
+                      atof(argv[10]), argv[11], atoi(argv[12]), argc > 13 ? argv[13] : NULL);
   fprintf(stderr, "bad arguments\n");
   return 2;
 }
