@@ -14,6 +14,7 @@ export default defineConfig({
     client: 'src/client.ts',
     http: 'src/http.ts',
     proxy: 'src/proxy.ts',
+    http2: 'src/http2.ts',
     session: 'src/session/index.ts',
     testing: 'src/testing/index.ts',
     // The repository's bin scripts' tooling: built for them, deliberately absent from `exports`.

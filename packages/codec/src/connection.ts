@@ -22,9 +22,10 @@ import { HeadParser, type RequestHead, type ResponseHead } from './http/head-par
 import type { HttpServerPhase, HttpServerSettings } from './http/server-exchange.ts';
 import type { HeadersInit } from './http/headers.ts';
 import { sameAsciiCase } from './http/ascii-case.ts';
-import type { ServerHandshakeOptions } from './handshake/server.ts';
+import type { RequestValidation, ServerHandshakeOptions } from './handshake/server.ts';
 import type { WsUrl } from './handshake/client.ts';
-import type { ClientRole, HandshakeRole, ServerRole } from './handshake/role.ts';
+import type { ClientRole, HandshakeRole, Http2ClientRole, Http2ServerRole, ServerRole } from './handshake/role.ts';
+import type { HeaderList } from './handshake/extended-connect.ts';
 import { DEFAULT_LIMITS, DEFAULT_TIMEOUTS, type Limits, type Timeouts } from './limits.ts';
 import { Opcode } from './opcode.ts';
 import type { MaskKeyPool, RandomSource } from './random.ts';
@@ -113,6 +114,8 @@ const ONE_EVENT_OR_MESSAGE = 2;
 /** Bits of `#ends`: the transport actions that follow the pending writes, in this order. */
 const END_SHUTDOWN = 1;
 const END_DESTROY = 2;
+/** An HTTP/2 header list (`#outHead`) goes before the writes. */
+const END_HEAD = 4;
 const ABNORMAL = 1006;
 /**
  * A message that arrives in more than one chunk (fragments, several reads, an extension's
@@ -148,6 +151,8 @@ const FRESH_ARRAYS = 1 << 10;
 const STRICT_DECODER = 1 << 11;
 /** The driver stopped reading (`pauseLiveness`): keepalive and idle stand still. */
 const LIVENESS_PAUSED = 1 << 12;
+/** The handshake is an HTTP/2 extended CONNECT (RFC 8441: the role's `http2` part, `@ws/codec/http2`). */
+const HTTP2 = 1 << 13;
 
 /** What only the handshake needs: one object, let go of once the connection is open. */
 class HandshakeState {
@@ -319,6 +324,8 @@ export class Connection {
   #firstWrite: Uint8Array | null = null;
   #moreWrites: Uint8Array[] = NO_WRITES;
   #ends = 0;
+  /** HTTP/2: the header list to send before the writes (with END_HEAD), else null. */
+  #outHead: HeaderList | null = null;
   #outBytes = 0;
   /**
    * While pongs are held (`holdPongs`): the latest pong, kept apart from the writes. A later
@@ -388,7 +395,8 @@ export class Connection {
       ((options.assembleMessages ?? true) ? ASSEMBLE : 0) |
       ((options.autoPong ?? true) ? AUTO_PONG : 0) |
       (engine?.freshArrays === true ? FRESH_ARRAYS : 0) |
-      (engine?.strictDecoder === false ? 0 : STRICT_DECODER);
+      (engine?.strictDecoder === false ? 0 : STRICT_DECODER) |
+      (handshake.http2 !== undefined ? HTTP2 : 0);
     this.#utf8Validator = options.utf8Validator ?? null;
     if (this.#utf8Validator !== null && typeof this.#utf8Validator !== 'function') {
       throw new WebSocketUsageError(
@@ -411,7 +419,10 @@ export class Connection {
     }
     const head = role === 'server' ? new HeadParser('request', limits) : new HeadParser('response', limits);
     const hs = (this.#hs = new HandshakeState(handshake, head, options.extensions ?? NONE, options.origins ?? null));
-    if (typeof http === 'function') {
+    if (handshake.http2 !== undefined) {
+      // The request comes as a header list; plain HTTP is the HTTP/2 server's own.
+      hs.head = null;
+    } else if (typeof http === 'function') {
       hs.head = null;
       hs.http = new http(httpSettings(limits, timeouts));
     }
@@ -427,13 +438,23 @@ export class Connection {
       }
       this.#maskKeys = new handshake.MaskKeyPool(random);
       this.#url = handshake.parseWsUrl(url!);
-      hs.key = handshake.generateKey(random);
       const protocols = options.protocols ?? NONE;
       hs.offeredProtocols = typeof protocols === 'string' ? [protocols] : protocols;
       const offers: ExtensionOffer[] = [];
       for (const factory of hs.factories) {
         for (const params of factory.offer()) offers.push({ name: factory.name, params });
       }
+      if (handshake.http2 !== undefined) {
+        this.#outHead = handshake.http2.buildRequest(this.#url, {
+          protocols: hs.offeredProtocols,
+          extensions: offers,
+          origin: options.origin ?? null,
+          headers: options.headers,
+        });
+        this.#ends |= END_HEAD;
+        return;
+      }
+      hs.key = handshake.generateKey(random);
       const request = handshake.buildClientRequest(this.#url, {
         key: hs.key,
         protocols: hs.offeredProtocols,
@@ -474,6 +495,17 @@ export class Connection {
   /** Client: the server's response head, once it arrived. */
   get response(): HandshakeResponse | null {
     return this.#response;
+  }
+
+  /**
+   * The handshake is an HTTP/2 extended CONNECT (RFC 8441; `http2ServerConnection()` and
+   * `http2ClientConnection()` from `@ws/codec/http2`): the client's request and the server's
+   * answer are header lists (a `head` output each), the peer's is given to `receiveHeaders()`;
+   * no key, no accept. After a 200 the stream's DATA carries frames as TCP would; its end is
+   * like TCP's FIN, its reset like a broken connection (1006).
+   */
+  get http2(): boolean {
+    return this.#flag(HTTP2);
   }
 
   /** Data messages may be sent: the connection is open and we have not sent a Close. */
@@ -519,6 +551,7 @@ export class Connection {
       case 'handshake':
         this.#hs!.bytesReceived += data.length;
         if (this.#hs!.rejectBody !== null) this.#collectRejectBody(data);
+        else if (this.#flag(HTTP2)) this.#dataBeforeHead();
         else if (this.#hs!.http !== null) this.#receiveHttp(data);
         else if (this.role === 'server') this.#receiveRequestBytes(data);
         else this.#receiveResponseBytes(data);
@@ -547,6 +580,68 @@ export class Connection {
     }
     this.#hs!.head = null;
     this.#onRequestHead(head);
+  }
+
+  /**
+   * HTTP/2 (see `http2`): the peer's header list, pseudo-headers first, as its HTTP/2
+   * stack decoded it. A server gets the extended CONNECT here (then a `request` event, or a
+   * refusal: a `head` output with a 4xx); a client gets the answer (then `open`, `rejected`
+   * once the refusal's body has come, or a `protocol-error`). Never throws on what the peer sent.
+   */
+  receiveHeaders(headers: ReadonlyArray<readonly [string, string]>): void {
+    const hs = this.#hs;
+    if (
+      !this.#flag(HTTP2) ||
+      this.#state !== 'handshake' ||
+      hs === null ||
+      hs.bytesReceived > 0 ||
+      this.#response !== null ||
+      (this.role === 'client' && this.#outHead !== null)
+    ) {
+      throw new WebSocketUsageError(
+        'INVALID_STATE',
+        'receiveHeaders() is for an http2 connection in its handshake, once (a client: after its request head was taken)',
+      );
+    }
+    const count = Array.isArray(headers) ? headers.length : 0;
+    if (count > this.limits.maxHeaders) {
+      const message = `more than ${this.limits.maxHeaders} header fields`;
+      if (this.role === 'server') this.#refuseRequest('TOO_MANY_HEADERS', 431, message, []);
+      else this.#handshakeFailed('TOO_MANY_HEADERS', message);
+      return;
+    }
+    if (hs.role.role === 'server') {
+      this.#onValidated((hs.role.http2 as Http2ServerRole).validate(headers, hs));
+      return;
+    }
+    const http2 = hs.role.http2 as Http2ClientRole;
+    const answer = http2.readResponse(headers);
+    this.#response = { status: answer.status ?? 0, statusText: '', httpVersion: '2', headers: answer.headers };
+    if (answer.status === null) {
+      this.#handshakeFailed('MALFORMED_HEAD', 'malformed response header list');
+      return;
+    }
+    if (answer.status !== 200) {
+      // A refusal: its body (bounded) comes as DATA, until the stream ends or content-length is reached.
+      const length = answer.headers.get('content-length');
+      hs.rejectBodyExpected = length !== null && /^\d+$/.test(length) ? Number(length) : -1;
+      hs.rejectBody = [];
+      if (hs.rejectBodyExpected === 0) this.#finishRejected();
+      return;
+    }
+    const verdict = http2.verifyResponse(answer, {
+      protocols: hs.offeredProtocols,
+      offeredExtensions: hs.factories.map((f) => f.name),
+    });
+    if (verdict.ok) this.#openClient(verdict.protocol, verdict.extensions);
+    else this.#handshakeFailed(verdict.code, verdict.message);
+  }
+
+  /** HTTP/2: DATA before the header list (an HTTP/2 stack never delivers that; a caller might). */
+  #dataBeforeHead(): void {
+    const message = 'data arrived before the header list';
+    if (this.role === 'server') this.#refuseRequest('MALFORMED_HEAD', 400, message, []);
+    else this.#handshakeFailed('MALFORMED_HEAD', message);
   }
 
   /** The peer closed its side of TCP (or the socket failed). */
@@ -672,9 +767,13 @@ export class Connection {
 
   /** What the transport must do, in order. Writes are ready to be corked or written as a vector. */
   takeOutput(): Output[] {
+    const head = this.#outHead;
+    this.#outHead = null;
+    this.#ends &= ~END_HEAD;
     const writes: Uint8Array[] = [];
     this.takeWrites(writes);
     const out: Output[] = writes.map((data) => ({ type: 'write', data }));
+    if (head !== null) out.unshift({ type: 'head', headers: head });
     if ((this.#ends & END_SHUTDOWN) !== 0) out.push({ type: 'shutdown' });
     if ((this.#ends & END_DESTROY) !== 0) out.push({ type: 'destroy' });
     this.#ends = 0;
@@ -687,7 +786,8 @@ export class Connection {
    * `hasOutput` afterwards. For a driver's hot path: one array reused for every write.
    */
   takeWrites(into: Uint8Array[]): void {
-    if (this.#firstWrite === null) return;
+    // An HTTP/2 head goes first: `takeOutput()` gives it, then these writes.
+    if (this.#firstWrite === null || (this.#ends & END_HEAD) !== 0) return;
     into.push(this.#firstWrite);
     this.#firstWrite = null;
     const more = this.#moreWrites;
@@ -1106,7 +1206,10 @@ export class Connection {
 
   #onRequestHead(head: RequestHead): void {
     const hs = this.#hs!;
-    const verdict = (hs.role as ServerRole).validateRequest(head, hs); // its `origins`
+    this.#onValidated((hs.role as ServerRole).validateRequest(head, hs)); // its `origins`
+  }
+
+  #onValidated(verdict: RequestValidation): void {
     if (!verdict.ok) {
       this.#refuseRequest(verdict.code, verdict.status, verdict.message, verdict.headers);
       return;
@@ -1117,7 +1220,7 @@ export class Connection {
   }
 
   #refuseRequest(code: ProtocolErrorCode, status: number, message: string, headers: Array<[string, string]>): void {
-    this.#write((this.#hs!.role as ServerRole).buildRejectResponse(status, { headers, body: message + '\n' }));
+    this.#writeRefusal(status, undefined, headers, message + '\n');
     this.#protocolError(code, null, status, message);
     this.#toClosed('fail', code);
     this.#shutdownWrite();
@@ -1167,19 +1270,25 @@ export class Connection {
         extensions.push(chosen.extension);
       }
     }
-    let response: Uint8Array;
+    let response: Uint8Array | HeaderList;
     try {
-      response = server.buildAcceptResponse(request, {
+      const answer = {
         protocol,
         extensions: accepted.length > 0 ? server.formatExtensionHeader(accepted) : null,
         headers,
         freshArrays: this.#flag(FRESH_ARRAYS),
-      });
+      };
+      response =
+        server.http2 !== undefined ? server.http2.accept(request, answer) : server.buildAcceptResponse(request, answer);
     } catch (error) {
       for (const extension of extensions) extension.dispose();
       throw error;
     }
-    this.#write(response);
+    if (response instanceof Uint8Array) this.#write(response);
+    else {
+      this.#outHead = response;
+      this.#ends |= END_HEAD;
+    }
     this.#protocol = protocol;
     this.#setExtensions(extensions);
     this.#hs = null;
@@ -1208,9 +1317,27 @@ export class Connection {
         `reject is for a server that received a request and has not answered it (state: ${this.#state})`,
       );
     }
-    this.#write((this.#hs!.role as ServerRole).buildRejectResponse(status, { statusText, headers, body }));
+    this.#writeRefusal(status, statusText, headers, body);
     this.#toClosed('reject', null);
     this.#shutdownWrite();
+  }
+
+  /** A refusal: an HTTP/1.1 response, or over HTTP/2 a header list and its body. */
+  #writeRefusal(
+    status: number,
+    statusText: string | undefined,
+    headers: HeadersInit | undefined,
+    body: Uint8Array | string | undefined,
+  ): void {
+    const server = this.#hs!.role as ServerRole;
+    if (server.http2 === undefined) {
+      this.#write(server.buildRejectResponse(status, { statusText, headers, body }));
+      return;
+    }
+    const refusal = server.http2.reject(status, { headers, body });
+    this.#outHead = refusal.headers;
+    this.#ends |= END_HEAD;
+    if (refusal.body.length > 0) this.#write(refusal.body);
   }
 
   #receiveResponseBytes(data: Uint8Array): void {
@@ -1247,9 +1374,16 @@ export class Connection {
       this.#handshakeFailed(verdict.code, verdict.message);
       return;
     }
+    if (!this.#openClient(verdict.protocol, verdict.extensions)) return;
+    if (result.rest.length > 0) (this.#parser ?? this.#makeParser()).push(result.rest);
+  }
+
+  /** Client: the server accepted; make the extensions it chose and open. False if they do not fit. */
+  #openClient(protocol: string | null, accepted: ExtensionOffer[]): boolean {
+    const hs = this.#hs!;
     const extensions: Extension[] = [];
     let rsvUsed = 0;
-    for (const element of verdict.extensions) {
+    for (const element of accepted) {
       const factory = hs.factories.find((f) => sameAsciiCase(f.name, element.name))!;
       const made = extensions.some((e) => e.name === factory.name)
         ? `${factory.name} accepted twice`
@@ -1261,24 +1395,24 @@ export class Connection {
           'UNEXPECTED_EXTENSION',
           typeof made === 'string' ? made : `${element.name} claims RSV bits already in use`,
         );
-        return;
+        return false;
       }
       rsvUsed |= made.rsvBits;
       extensions.push(made);
     }
-    this.#protocol = verdict.protocol;
+    this.#protocol = protocol;
     this.#setExtensions(extensions);
     this.#hs = null;
     this.#move('response');
     this.#startLiveness();
     this.#emit({
       type: 'open',
-      protocol: verdict.protocol,
+      protocol: protocol,
       extensions: extensions.map((e) => e.name),
       request: null,
       response: this.#response,
     });
-    if (result.rest.length > 0) (this.#parser ?? this.#makeParser()).push(result.rest);
+    return true;
   }
 
   #collectRejectBody(data: Uint8Array): void {
@@ -1899,6 +2033,9 @@ export class Connection {
   #destroy(): void {
     if (this.#flag(DESTROYED)) return;
     this.#releasePong();
+    // A head not yet sent has nothing left to open or answer.
+    this.#outHead = null;
+    this.#ends &= ~END_HEAD;
     this.#flags |= DESTROYED;
     this.#ends |= END_DESTROY;
   }

@@ -138,4 +138,10 @@ export type Output =
   /** Send FIN: no more bytes will be written (half-close). Keep reading until EOF. */
   | { type: 'shutdown' }
   /** Tear the socket down now (reset if needed); the codec is done with it. */
-  | { type: 'destroy' };
+  | { type: 'destroy' }
+  /**
+   * HTTP/2 (the `http2` option, RFC 8441): send this header list, pseudo-headers first, before
+   * any write. A client's is its extended CONNECT (it opens the stream); a server's answers it
+   * (`:status` 200, or a refusal whose body follows as writes, then a shutdown).
+   */
+  | { type: 'head'; headers: Array<[string, string]> };

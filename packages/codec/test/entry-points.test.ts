@@ -45,13 +45,14 @@ const HTTP = ['http/server-exchange.ts', 'http/body-decoder.ts'];
 const RESPONSE = 'http/response.ts';
 const PROXY = ['http/connect-tunnel.ts'];
 const PAKO = ['extensions/pako-backend.ts'];
+const HTTP2 = ['handshake/extended-connect.ts', 'handshake/http2-connection.ts'];
 
 describe('entry points: each piece only in the bundles that import it', () => {
   it('the core (Connection) has no role handshake, no plain HTTP, no CONNECT tunnel, no pako', async () => {
     const modules = await modulesOf("export { Connection } from './index.ts';");
     expect(modules).toContain('connection.ts');
     expect(modules).toContain('frame-parser.ts');
-    for (const module of [...SERVER_HANDSHAKE, ...CLIENT_HANDSHAKE, ...HTTP, RESPONSE, ...PROXY, ...PAKO]) {
+    for (const module of [...SERVER_HANDSHAKE, ...CLIENT_HANDSHAKE, ...HTTP, RESPONSE, ...PROXY, ...PAKO, ...HTTP2]) {
       expect(modules, `the core bundles ${module}`).not.toContain(module);
     }
   });
@@ -59,13 +60,14 @@ describe('entry points: each piece only in the bundles that import it', () => {
   it('@ws/codec/server brings the server handshake and not the client one, nor HTTP', async () => {
     const modules = await modulesOf("export { serverConnection } from './server.ts';");
     for (const module of SERVER_HANDSHAKE) expect(modules).toContain(module);
-    for (const module of [...CLIENT_HANDSHAKE, ...HTTP, ...PROXY]) expect(modules).not.toContain(module);
+    for (const module of [...CLIENT_HANDSHAKE, ...HTTP, ...PROXY, ...HTTP2]) expect(modules).not.toContain(module);
   });
 
   it('@ws/codec/client brings the client handshake and not the server one, nor the tunnel', async () => {
     const modules = await modulesOf("export { clientConnection } from './client.ts';");
     for (const module of CLIENT_HANDSHAKE) expect(modules).toContain(module);
-    for (const module of [...SERVER_HANDSHAKE, ...HTTP, RESPONSE, ...PROXY]) expect(modules).not.toContain(module);
+    for (const module of [...SERVER_HANDSHAKE, ...HTTP, RESPONSE, ...PROXY, ...HTTP2])
+      expect(modules).not.toContain(module);
   });
 
   it('@ws/codec/http and @ws/codec/proxy bring their own modules', async () => {
@@ -73,6 +75,13 @@ describe('entry points: each piece only in the bundles that import it', () => {
     for (const module of [...HTTP, RESPONSE]) expect(http).toContain(module);
     const proxy = await modulesOf("export { ConnectTunnel } from './proxy.ts';");
     for (const module of PROXY) expect(proxy).toContain(module);
+  });
+
+  it('@ws/codec/http2 (RFC 8441) brings the extended CONNECT, and nothing else carries it', async () => {
+    const http2 = await modulesOf("export { http2ServerConnection, http2ClientConnection } from './http2.ts';");
+    for (const module of HTTP2) expect(http2).toContain(module);
+    const session = await modulesOf("export * from './session/index.ts';");
+    for (const module of HTTP2) expect(session, `the session bundles ${module}`).not.toContain(module);
   });
 });
 

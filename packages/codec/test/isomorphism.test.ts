@@ -182,7 +182,7 @@ function newEngine(clock: FakeClock, seed?: number) {
       const outputs: Output[] = [];
       for (let i = 0; i < (vm.getLength(list) ?? 0); i++) {
         const item = vm.getProp(list, i);
-        const type = vm.getProp(item, 'type').consume((h) => vm.getString(h)) as Output['type'];
+        const type = vm.getProp(item, 'type').consume((h) => vm.getString(h)) as 'write' | 'shutdown' | 'destroy';
         if (type === 'write') {
           const data = vm
             .getProp(item, 'data')

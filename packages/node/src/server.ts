@@ -7,7 +7,9 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import type http2 from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { DEFAULT_TIMEOUTS, HttpHeaders, type RequestHead } from '@ws/codec';
 import {
@@ -22,6 +24,18 @@ import {
 } from '@ws/codec/session';
 import { sharedReadsVerified, sharedReadsWork } from './shared-reads.ts';
 import { NodeTransport, type NodeTransportOptions } from './transport.ts';
+import { Http2ServerTransport, headerList, streamPeer } from './http2.ts';
+import { http2ServerConnection } from '@ws/codec/http2';
+
+/** A server `attach()` takes: `node:http`, `node:https`, or `node:http2` (h2c or TLS, with `allowHTTP1` or not). */
+export type AttachableServer = HttpServer | HttpsServer | http2.Http2Server | http2.Http2SecureServer;
+
+/** Streams `attach()` has taken: a stream may reach both its 'stream' and its 'connect' listener. */
+const takenStreams = new WeakSet<http2.Http2Stream>();
+
+function isExtendedConnect(headers: http2.IncomingHttpHeaders): boolean {
+  return headers[':method'] === 'CONNECT' && headers[':protocol'] !== undefined;
+}
 
 /** `createServer()`'s options: the session's, `tls` and `sharedReadBuffer`. `T`: the type of each connection's `data`. */
 export interface ServerOptions<T = unknown> extends ServerSessionOptions<T> {
@@ -62,6 +76,88 @@ export class UpgradeHandler<T = unknown> extends SessionServer<T> {
       if (head.length > 0) sessionInput.data(connection, new Uint8Array(head));
     }
     return connection;
+  }
+
+  /**
+   * Take over an HTTP/2 stream whose request is an extended CONNECT (RFC 8441), from a
+   * `node:http2` server's 'stream' event (`headers`, or better its raw list, the event's fourth
+   * argument) or the compatibility API's 'connect' (`req.stream`, `req.rawHeaders`). The codec
+   * checks the request (a bad one is answered with its status); then `verifyClient`, `protocols`
+   * and `origins` apply as for an upgrade. Returns the connection (still `connecting`).
+   */
+  handleStream(
+    stream: http2.ServerHttp2Stream,
+    headers: http2.IncomingHttpHeaders | readonly string[],
+  ): WebSocketConnection<T> {
+    takenStreams.add(stream);
+    const transport = new Http2ServerTransport(stream);
+    const connection = this.serve(transport, streamPeer(stream), http2ServerConnection);
+    transport.track(connection);
+    if (connection.readyState === 'connecting') sessionInput.headers(connection, headerList(headers));
+    return connection;
+  }
+
+  /**
+   * Accept WebSockets on `server` until this handler closes: HTTP/1.1 upgrades (its 'upgrade'
+   * event, also on an HTTP/2 server with `allowHTTP1`) and, on a `node:http2` server created with
+   * `settings: { enableConnectProtocol: true }`, extended CONNECTs (RFC 8441), whether the server
+   * uses the compatibility API (a 'request' listener: they arrive as 'connect') or streams. Other
+   * requests stay the server's. On an HTTP/2 server without that setting, Node refuses
+   * `:protocol` itself, so nothing changes there but HTTP/1.1 upgrades (with `allowHTTP1`).
+   */
+  attach(server: AttachableServer): this {
+    const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Uint8Array): void => {
+      this.handleUpgrade(req, socket, head);
+    };
+    const onStream = (
+      stream: http2.ServerHttp2Stream,
+      headers: http2.IncomingHttpHeaders,
+      _f: number,
+      raw?: string[],
+    ) => {
+      if (takenStreams.has(stream) || !isExtendedConnect(headers)) return;
+      this.handleStream(stream, Array.isArray(raw) ? raw : headers);
+    };
+    // The compatibility API's CONNECT: (request, response) over HTTP/2; (request, socket, head) over HTTP/1.1.
+    const onConnect = (req: IncomingMessage | http2.Http2ServerRequest, second: unknown): void => {
+      if ('stream' in req && req.httpVersionMajor === 2) {
+        const stream = req.stream as http2.ServerHttp2Stream;
+        if (takenStreams.has(stream)) return;
+        if (isExtendedConnect(req.headers)) {
+          this.handleStream(stream, req.rawHeaders);
+          return;
+        }
+        // Another CONNECT: what the server would have answered without our listener.
+        if (server.listenerCount('connect') === 1) {
+          const res = second as http2.Http2ServerResponse;
+          res.statusCode = 405;
+          res.end();
+        }
+        return;
+      }
+      if (server.listenerCount('connect') === 1) (second as Duplex).destroy();
+    };
+    server.on('upgrade', onUpgrade);
+    const isHttp2 = typeof (server as Partial<http2.Http2Server>).updateSettings === 'function';
+    if (isHttp2) {
+      server.on('stream', onStream);
+      server.on('connect', onConnect);
+    }
+    this.#detach.push(() => {
+      server.off('upgrade', onUpgrade);
+      if (isHttp2) {
+        server.off('stream', onStream);
+        server.off('connect', onConnect);
+      }
+    });
+    return this;
+  }
+
+  readonly #detach: Array<() => void> = [];
+
+  /** Stop taking requests from the servers given to `attach()`. */
+  protected override stopAccepting(): Promise<void> | void {
+    for (const detach of this.#detach.splice(0)) detach();
   }
 
   /**
@@ -156,6 +252,7 @@ export class WebSocketServer<T = unknown> extends UpgradeHandler<T> {
   }
 
   protected override stopAccepting(): Promise<void> {
+    super.stopAccepting();
     return new Promise<void>((resolve) => {
       if (!this.server.listening) resolve();
       else this.server.close(() => resolve());

@@ -237,7 +237,7 @@ function canonicalIpv6(text: string): string | null {
 }
 
 /** Fields the handshake writes itself; extra headers may not set them (Origin only if `origin` is given). */
-const REQUEST_OWN_FIELDS = new Set([
+export const REQUEST_OWN_FIELDS: ReadonlySet<string> = new Set([
   'host',
   'upgrade',
   'connection',
@@ -279,6 +279,35 @@ export function buildClientRequest(
       `key must be 16 bytes in base64 (RFC 6455 §4.1 item 7), got ${describe(key)}`,
     );
   }
+  const fields = new HttpHeaders([
+    ['Host', url.hostHeader],
+    ['Upgrade', 'websocket'],
+    ['Connection', 'Upgrade'],
+    ['Sec-WebSocket-Key', key],
+    ['Sec-WebSocket-Version', '13'],
+  ]);
+  offerFields({ protocols, extensions, origin, headers }, fields, REQUEST_OWN_FIELDS);
+  if (!/^\/[\x21-\x7e]*$/.test(url.target)) {
+    throw new WebSocketUsageError(
+      'INVALID_ARGUMENT',
+      `the URL target must be an ASCII path starting with /, got ${describe(url.target)}`,
+    );
+  }
+  return serializeHead(`GET ${url.target} HTTP/1.1`, fields);
+}
+
+/**
+ * The fields an opening request adds after its own (HTTP/1.1's upgrade and HTTP/2's extended
+ * CONNECT alike): the offered subprotocols (distinct tokens, §4.1 item 10) and extensions, the
+ * Origin, then the caller's headers, none of them named in `own` (nor Origin when `origin` is
+ * given). Appended to `fields`; a caller's mistake throws WebSocketUsageError('INVALID_ARGUMENT').
+ */
+export function offerFields(
+  opts: { protocols: readonly string[]; extensions: ExtensionOffer[]; origin: string | null; headers?: HeadersInit },
+  fields: HttpHeaders,
+  own: ReadonlySet<string>,
+): void {
+  const { protocols, extensions, origin, headers } = opts;
   if (!Array.isArray(protocols))
     throw new WebSocketUsageError(
       'INVALID_ARGUMENT',
@@ -299,13 +328,6 @@ export function buildClientRequest(
       );
     seen.add(protocol);
   }
-  const fields = new HttpHeaders([
-    ['Host', url.hostHeader],
-    ['Upgrade', 'websocket'],
-    ['Connection', 'Upgrade'],
-    ['Sec-WebSocket-Key', key],
-    ['Sec-WebSocket-Version', '13'],
-  ]);
   if (protocols.length > 0) fields.append('Sec-WebSocket-Protocol', protocols.join(', '));
   if (extensions.length > 0) fields.append('Sec-WebSocket-Extensions', formatExtensionHeader(extensions));
   if (origin !== null) {
@@ -316,7 +338,7 @@ export function buildClientRequest(
   if (headers !== undefined) {
     for (const [name, value] of new HttpHeaders(headers)) {
       const lower = foldAscii(name);
-      if (REQUEST_OWN_FIELDS.has(lower) || (lower === 'origin' && origin !== null)) {
+      if (own.has(lower) || (lower === 'origin' && origin !== null)) {
         throw new WebSocketUsageError(
           'INVALID_ARGUMENT',
           `header ${name} is set by the handshake and cannot be overridden`,
@@ -325,13 +347,6 @@ export function buildClientRequest(
       fields.append(name, value);
     }
   }
-  if (!/^\/[\x21-\x7e]*$/.test(url.target)) {
-    throw new WebSocketUsageError(
-      'INVALID_ARGUMENT',
-      `the URL target must be an ASCII path starting with /, got ${describe(url.target)}`,
-    );
-  }
-  return serializeHead(`GET ${url.target} HTTP/1.1`, fields);
 }
 
 export type ResponseVerification =
@@ -399,6 +414,17 @@ export function verifyResponse(
   if (headers.get('sec-websocket-accept') !== computeAcceptKey(expected.key))
     return failure('BAD_ACCEPT', 'wrong or missing Sec-WebSocket-Accept');
 
+  return verifyNegotiation(headers, expected);
+}
+
+/**
+ * What an HTTP/1.1 101 and an HTTP/2 200 (RFC 8441) are checked for alike: a subprotocol that is
+ * absent or one we offered (§4.1 item 6), and extensions only among those we offered (item 5).
+ */
+export function verifyNegotiation(
+  headers: HttpHeaders,
+  expected: { protocols: readonly string[]; offeredExtensions: readonly string[] },
+): ResponseVerification {
   // Item 6: absent, or one subprotocol we offered. Subprotocol names are compared exactly, as
   // WHATWG's WebSocket does; an empty value is present but names none we offered.
   let protocol: string | null = null;

@@ -11,6 +11,28 @@ import type { buildClientRequest, parseWsUrl, verifyResponse } from './client.ts
 import type { generateKey } from './accept-key.ts';
 import type { formatExtensionHeader } from './header-values.ts';
 import type { MaskKeyPool, defaultRandomSource } from '../random.ts';
+import type {
+  buildExtendedConnectAccept,
+  buildExtendedConnectReject,
+  buildExtendedConnectRequest,
+  readExtendedConnectResponse,
+  validateExtendedConnect,
+  verifyExtendedConnectResponse,
+} from './extended-connect.ts';
+
+/** A server's handshake over HTTP/2 (RFC 8441): `http2ServerConnection()` brings it (`@ws/codec/http2`). */
+export interface Http2ServerRole {
+  readonly validate: typeof validateExtendedConnect;
+  readonly accept: typeof buildExtendedConnectAccept;
+  readonly reject: typeof buildExtendedConnectReject;
+}
+
+/** A client's handshake over HTTP/2 (RFC 8441): `http2ClientConnection()` brings it (`@ws/codec/http2`). */
+export interface Http2ClientRole {
+  readonly buildRequest: typeof buildExtendedConnectRequest;
+  readonly readResponse: typeof readExtendedConnectResponse;
+  readonly verifyResponse: typeof verifyExtendedConnectResponse;
+}
 
 export interface ServerRole {
   readonly role: 'server';
@@ -18,6 +40,8 @@ export interface ServerRole {
   readonly buildAcceptResponse: typeof buildAcceptResponse;
   readonly buildRejectResponse: typeof buildRejectResponse;
   readonly formatExtensionHeader: typeof formatExtensionHeader;
+  /** Present when the handshake is an extended CONNECT on an HTTP/2 stream (RFC 8441). */
+  readonly http2?: Http2ServerRole;
 }
 
 export interface ClientRole {
@@ -29,6 +53,8 @@ export interface ClientRole {
   /** Randomness (the key, the masks) is the client's alone. */
   readonly defaultRandomSource: typeof defaultRandomSource;
   readonly MaskKeyPool: typeof MaskKeyPool;
+  /** Present when the handshake is an extended CONNECT on an HTTP/2 stream (RFC 8441). */
+  readonly http2?: Http2ClientRole;
 }
 
 export type HandshakeRole = ServerRole | ClientRole;

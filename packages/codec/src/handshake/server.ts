@@ -42,9 +42,10 @@ export type RequestValidation =
   | { ok: true; request: HandshakeRequest }
   | { ok: false; code: ProtocolErrorCode; status: number; message: string; headers: Array<[string, string]> };
 
-type Refusal = Extract<RequestValidation, { ok: false }>;
+export type Refusal = Extract<RequestValidation, { ok: false }>;
 
-function refuse(
+/** A refusal with this code, status, message and extra response headers. */
+export function refuse(
   code: ProtocolErrorCode,
   status: number,
   message: string,
@@ -76,17 +77,7 @@ export function validateRequest(head: RequestHead, options: ServerHandshakeOptio
     throw new WebSocketUsageError('INVALID_ARGUMENT', `validateRequest needs a RequestHead, got ${describe(head)}`);
   }
   const origins = options?.origins;
-  if (
-    origins !== undefined &&
-    origins !== null &&
-    typeof origins !== 'function' &&
-    !(Array.isArray(origins) && origins.every((o) => typeof o === 'string'))
-  ) {
-    throw new WebSocketUsageError(
-      'INVALID_ARGUMENT',
-      `origins must be a list of strings, a function or null, got ${describe(origins)}`,
-    );
-  }
+  checkOrigins(origins);
   // Written to make no garbage for a well-formed request (a server validates one per connection):
   // no lists made to be searched, no match arrays, no decoded key.
   const headers = head.headers;
@@ -142,19 +133,8 @@ export function validateRequest(head: RequestHead, options: ServerHandshakeOptio
   const key = headers.get('sec-websocket-key') ?? ''; // counted: exactly one (an empty one is refused below)
   if (base64ByteLength(key) !== 16) return refuse('BAD_KEY', 400, 'Sec-WebSocket-Key is not 16 bytes in base64');
 
-  // §4.2.1 items 8 and 9 (optional): lists, so repeated fields are combined (RFC 9110 §5.3).
-  const protocolField = headers.get('sec-websocket-protocol');
-  const protocols = protocolField === null ? NO_PROTOCOLS : parseTokenList(protocolField);
-  if (protocols === null) return refuse('MALFORMED_HEAD', 400, 'malformed Sec-WebSocket-Protocol header');
-  const extensionField = headers.get('sec-websocket-extensions');
-  const extensions = extensionField === null ? NO_EXTENSIONS : parseExtensionHeader(extensionField);
-  if (extensions === null) return refuse('BAD_EXTENSION_HEADER', 400, 'malformed Sec-WebSocket-Extensions header');
-
-  // §4.2.1 item 7 and §10.2: the origin policy, last, so malformed requests get a 400 first.
-  const originCount = fieldCount(headers, 'origin');
-  if (originCount > 1) return refuse('MALFORMED_HEAD', 400, 'more than one Origin header');
-  const origin = originCount === 0 ? null : headers.get('origin');
-  if (!originAllowed(origin, head, origins)) return refuse('ORIGIN_NOT_ALLOWED', 403, 'origin not allowed');
+  const offers = validateOffers(head, origins);
+  if ('ok' in offers) return offers;
 
   return {
     ok: true,
@@ -166,12 +146,51 @@ export function validateRequest(head: RequestHead, options: ServerHandshakeOptio
       httpVersion: head.httpVersion,
       headers,
       host,
-      origin,
+      origin: offers.origin,
       key,
-      protocols,
-      extensions,
+      protocols: offers.protocols,
+      extensions: offers.extensions,
     },
   };
+}
+
+/**
+ * What an HTTP/1.1 upgrade and an HTTP/2 extended CONNECT (RFC 8441) check alike: the offered
+ * subprotocols and extensions (§4.2.1 items 8 and 9: lists, so repeated fields are combined,
+ * RFC 9110 §5.3), then the origin policy (§4.2.1 item 7, §10.2), last, so that a malformed
+ * request gets its 400 first.
+ */
+export function validateOffers(
+  head: RequestHead,
+  origins: ServerHandshakeOptions['origins'],
+): { protocols: string[]; extensions: ExtensionOffer[]; origin: string | null } | Refusal {
+  const headers = head.headers;
+  const protocolField = headers.get('sec-websocket-protocol');
+  const protocols = protocolField === null ? NO_PROTOCOLS : parseTokenList(protocolField);
+  if (protocols === null) return refuse('MALFORMED_HEAD', 400, 'malformed Sec-WebSocket-Protocol header');
+  const extensionField = headers.get('sec-websocket-extensions');
+  const extensions = extensionField === null ? NO_EXTENSIONS : parseExtensionHeader(extensionField);
+  if (extensions === null) return refuse('BAD_EXTENSION_HEADER', 400, 'malformed Sec-WebSocket-Extensions header');
+  const originCount = fieldCount(headers, 'origin');
+  if (originCount > 1) return refuse('MALFORMED_HEAD', 400, 'more than one Origin header');
+  const origin = originCount === 0 ? null : headers.get('origin');
+  if (!originAllowed(origin, head, origins)) return refuse('ORIGIN_NOT_ALLOWED', 403, 'origin not allowed');
+  return { protocols, extensions, origin };
+}
+
+/** The origins option checked (a caller's mistake throws). */
+export function checkOrigins(origins: unknown): void {
+  if (
+    origins !== undefined &&
+    origins !== null &&
+    typeof origins !== 'function' &&
+    !(Array.isArray(origins) && origins.every((o) => typeof o === 'string'))
+  ) {
+    throw new WebSocketUsageError(
+      'INVALID_ARGUMENT',
+      `origins must be a list of strings, a function or null, got ${describe(origins)}`,
+    );
+  }
 }
 
 /**
@@ -219,7 +238,7 @@ function splitTarget(target: string): { path: string; query: string; authority: 
 }
 
 /** Fields the handshake writes itself; a caller's extra headers may not set them. */
-const ACCEPT_OWN_FIELDS = new Set([
+export const ACCEPT_OWN_FIELDS = new Set([
   'upgrade',
   'connection',
   'sec-websocket-accept',
@@ -252,12 +271,28 @@ export function buildAcceptResponse(
       `buildAcceptResponse needs the HandshakeRequest from validateRequest, got ${describe(request)}`,
     );
   }
-  const { protocol = null, extensions = null, headers, freshArrays = false } = opts ?? {};
+  const freshArrays = opts?.freshArrays ?? false;
   const fields: Array<[string, string]> = [
     ['Upgrade', 'websocket'],
     ['Connection', 'Upgrade'],
     ['Sec-WebSocket-Accept', computeAcceptKey(request.key)],
   ];
+  acceptFields(request, opts, fields, ACCEPT_OWN_FIELDS);
+  return serializeHead('HTTP/1.1 101 Switching Protocols', fields, freshArrays);
+}
+
+/**
+ * The fields an accepting response adds after its own (HTTP/1.1's 101 and HTTP/2's 200 alike):
+ * the chosen subprotocol, the negotiated extensions and the caller's headers, checked as
+ * `buildAcceptResponse` says, appended to `fields`. `own`: names the caller may not set.
+ */
+export function acceptFields(
+  request: HandshakeRequest,
+  opts: { protocol: string | null; extensions: string | null; headers?: HeadersInit },
+  fields: Array<[string, string]>,
+  own: ReadonlySet<string>,
+): void {
+  const { protocol = null, extensions = null, headers } = opts ?? {};
   if (protocol !== null) {
     if (typeof protocol !== 'string' || !request.protocols.includes(protocol)) {
       throw new WebSocketUsageError(
@@ -288,7 +323,7 @@ export function buildAcceptResponse(
   }
   if (headers !== undefined) {
     for (const [name, value] of new HttpHeaders(headers)) {
-      if (ACCEPT_OWN_FIELDS.has(foldAscii(name))) {
+      if (own.has(foldAscii(name))) {
         throw new WebSocketUsageError(
           'INVALID_ARGUMENT',
           `header ${name} is set by the handshake and cannot be overridden`,
@@ -297,7 +332,6 @@ export function buildAcceptResponse(
       fields.push([name, value]);
     }
   }
-  return serializeHead('HTTP/1.1 101 Switching Protocols', fields, freshArrays);
 }
 
 const REASON_PHRASE = /^[\t\x20-\x7e\x80-\xff]*$/;
@@ -313,6 +347,23 @@ export function buildRejectResponse(
   status: number,
   opts: { statusText?: string; headers?: HeadersInit; body?: Uint8Array | string } = {},
 ): Uint8Array {
+  const { statusText, fields, body } = rejectParts(status, opts, true);
+  const head = serializeHead(`HTTP/1.1 ${status} ${statusText}`, fields);
+  const out = new Uint8Array(head.length + body.length);
+  out.set(head);
+  out.set(body, head.length);
+  return out;
+}
+
+/**
+ * A refusal's parts, checked as `buildRejectResponse` says, for HTTP/1.1 (with `Connection:
+ * close`, `http1`) and HTTP/2 (which has no Connection field, RFC 9113 §8.2.2).
+ */
+export function rejectParts(
+  status: number,
+  opts: { statusText?: string; headers?: HeadersInit; body?: Uint8Array | string },
+  http1: boolean,
+): { statusText: string; fields: HttpHeaders; body: Uint8Array } {
   if (!Number.isInteger(status) || status < 400 || status > 599) {
     throw new WebSocketUsageError(
       'INVALID_ARGUMENT',
@@ -341,14 +392,13 @@ export function buildRejectResponse(
         `header ${own} is set by buildRejectResponse and cannot be given`,
       );
   }
-  if (listNames(fields.get('connection') ?? '', 'close', false) !== 1) fields.append('Connection', 'close');
+  if (http1) {
+    if (listNames(fields.get('connection') ?? '', 'close', false) !== 1) fields.append('Connection', 'close');
+  } else {
+    fields.delete('connection');
+  }
   if (typeof body === 'string' && !fields.has('content-type'))
     fields.append('Content-Type', 'text/plain; charset=utf-8');
   fields.append('Content-Length', String(bodyBytes.length));
-
-  const head = serializeHead(`HTTP/1.1 ${status} ${statusText}`, fields);
-  const out = new Uint8Array(head.length + bodyBytes.length);
-  out.set(head);
-  out.set(bodyBytes, head.length);
-  return out;
+  return { statusText, fields, body: bodyBytes };
 }

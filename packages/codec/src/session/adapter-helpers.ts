@@ -26,10 +26,11 @@ export function startClient(
   transport: AttachableTransport,
   url: string | { href: string },
   options: ClientSessionOptions,
+  make?: Parameters<typeof connectSession>[3],
 ): WebSocketConnection {
   let connection: WebSocketConnection;
   try {
-    connection = connectSession(transport, url, options);
+    connection = connectSession(transport, url, options, make);
   } catch (error) {
     transport.destroy();
     throw error;

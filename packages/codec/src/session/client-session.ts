@@ -31,16 +31,19 @@ export interface ClientSessionOptions extends SessionOptions {
 /**
  * Start a client handshake for `url` (`ws:`/`wss:`) over `transport`; the request is written at
  * once. Wire the socket's events to `transportHandlers(connection)`. Invalid options or URL throw
- * (an unknown option key: a `TypeError` naming it).
+ * (an unknown option key: a `TypeError` naming it). `make`: the codec's connection for another
+ * handshake, e.g. `http2ClientConnection` (`@ws/codec/http2`, RFC 8441) on an HTTP/2 stream: the
+ * transport gets the request as `head()` and passes the answer to `onHeaders`.
  */
 export function connectSession(
   transport: Transport,
   url: string | { href: string },
   options: ClientSessionOptions = {},
+  make: typeof clientConnection = clientConnection,
 ): WebSocketConnection {
   checkOptionKeys(options, CLIENT_OPTION_KEYS, 'client options');
   const resolved = resolveSessionOptions(options, 'client');
-  const codec = clientConnection(url, {
+  const codec = make(url, {
     extensions: options.extensions,
     limits: options.limits,
     timeouts: resolved.codecTimeouts,

@@ -172,10 +172,12 @@ function openConnection<O>(
   peer: PeerInfo,
   topics: Topics | null,
   budget: ServerBudget | null,
+  make: (options: ServerConnectionOptions) => Connection = serverConnection,
 ): WebSocketConnection {
   const resolved = resolveOnce(options);
+  const base = codecOptions(resolved, transport.engine);
   const connection = new WebSocketConnection({
-    codec: serverConnection(codecOptions(resolved, transport.engine)),
+    codec: make(base),
     transport,
     options: resolved.session,
     assembleMessages: options.assembleMessages ?? true,
@@ -199,7 +201,12 @@ export interface ServerHandshakes<O> {
    * A server connection on `transport`, its handshake timer armed. Wire the transport to
    * `transportHandlers(connection)`; `owner` is passed to `onOpen` once the handshake succeeds.
    */
-  open(transport: Transport, owner: O, peer: PeerInfo): WebSocketConnection;
+  open(
+    transport: Transport,
+    owner: O,
+    peer: PeerInfo,
+    make?: (options: ServerConnectionOptions) => Connection,
+  ): WebSocketConnection;
   /** The server's topics: `options.topics`, or made from the topic options. */
   readonly topics: Topics;
   /** The server's budget for unsent bytes across its connections, or null (`maxServerBufferedAmount: 0`). */
@@ -279,7 +286,8 @@ export class ServerSession implements TransportHandlers {
         startExchange(connection, head, body, options.fetch!, peer, timers),
     };
     return {
-      open: (transport, owner, peer) => openConnection(transport, options, owner, hooks, peer, topics, budget),
+      open: (transport, owner, peer, make) =>
+        openConnection(transport, options, owner, hooks, peer, topics, budget, make),
       topics,
       budget,
     };

@@ -19,6 +19,7 @@ import {
   type ServerSessionOptions,
 } from './server-session.ts';
 import type { PeerInfo, Transport } from './transport.ts';
+import type { Connection, ServerConnectionOptions } from '../connection.ts';
 import type { SessionRequest, WebSocketConnection } from './websocket-connection.ts';
 
 /** `T`: the type of each connection's `data` (set by `verifyClient` answering `{ data }`). */
@@ -88,10 +89,17 @@ export class SessionServer<T = unknown> extends TopicServer<T> {
   /**
    * For the adapter: a server connection on `transport`, tracked until it ends. Wire the
    * transport's events to it (`transportHandlers(connection)` or `sessionInput`). Once closing,
-   * the connection is terminated at once (its transport destroyed).
+   * the connection is terminated at once (its transport destroyed). `make`: the codec's
+   * connection for another handshake than HTTP/1.1's, e.g. `http2ServerConnection` from
+   * `@ws/codec/http2` for an HTTP/2 stream whose extended CONNECT (RFC 8441) comes as a header
+   * list (`sessionInput.headers`).
    */
-  protected serve(transport: Transport, peer: PeerInfo): WebSocketConnection<T> {
-    const connection = this.#handshakes.open(transport, this, peer) as WebSocketConnection<T>;
+  protected serve(
+    transport: Transport,
+    peer: PeerInfo,
+    make?: (options: ServerConnectionOptions) => Connection,
+  ): WebSocketConnection<T> {
+    const connection = this.#handshakes.open(transport, this, peer, make) as WebSocketConnection<T>;
     this.registry.add(connection);
     if (this.#closing) connection.terminate();
     return connection;

@@ -21,6 +21,12 @@ export interface Transport {
   end(): void;
   /** Tear the connection down now, dropping queued bytes. `onClose` must follow. */
   destroy(): void;
+  /**
+   * HTTP/2 only (RFC 8441): send this header list, pseudo-headers first, before any write: a
+   * client's extended CONNECT (which opens the stream) or a server's answer to one. A transport
+   * without it cannot carry an `http2` connection (the session destroys it).
+   */
+  head?(headers: Array<[string, string]>): void;
   /** Stop delivering `onData` until `resume()` (inbound flow control). Optional. */
   pause?(): void;
   resume?(): void;
@@ -41,6 +47,8 @@ export interface TransportHandlers {
    * non-zero; calling it more often (e.g. after every flushed write) is fine and cheap.
    */
   onDrain(): void;
+  /** HTTP/2 only: the peer's header list (the server's answer to a client's extended CONNECT). */
+  onHeaders?(headers: Array<[string, string]>): void;
   /** The peer half-closed (EOF). */
   onEnd(): void;
   /** The socket is gone (both directions), with the error if it failed. Called once, last. */

@@ -161,6 +161,8 @@ export interface Driver extends TransportHandlers {
   send(command: Parameters<Connection['send']>[0]): void;
   /** A request head parsed elsewhere (node:http), then `pump()`. */
   receiveRequestHead(head: Parameters<Connection['receiveRequestHead']>[0]): void;
+  /** HTTP/2: the peer's header list, then `pump()`. */
+  onHeaders(headers: Array<[string, string]>): void;
 }
 
 let driverOf: (connection: WebSocketConnection) => Driver;
@@ -180,6 +182,8 @@ export interface SessionInput {
   /** A command to the codec without running it: the next `pump` writes its output with the rest. */
   queue(connection: WebSocketConnection, command: Parameters<Connection['send']>[0]): void;
   receiveRequestHead(connection: WebSocketConnection, head: Parameters<Connection['receiveRequestHead']>[0]): void;
+  /** HTTP/2: the peer's header list (an extended CONNECT, or the answer to ours). */
+  headers(connection: WebSocketConnection, headers: Array<[string, string]>): void;
   /** The transport the connection runs on. */
   transport(connection: WebSocketConnection): Transport;
   /** Report its backlog to the server's budget (its `bufferedAmount`, or `bytes`) and return it. */
@@ -484,6 +488,9 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
       receiveRequestHead(head: Parameters<Connection['receiveRequestHead']>[0]): void {
         sessionInput.receiveRequestHead(this.#c, head);
       }
+      onHeaders(headers: Array<[string, string]>): void {
+        sessionInput.headers(this.#c, headers);
+      }
     }
     driverOf = (c) => (c.#driver ??= new ConnectionDriver(c));
     sessionInput = {
@@ -503,6 +510,10 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
       queue: (c, command) => c.#codec.send(command),
       receiveRequestHead: (c, head) => {
         c.#codec.receiveRequestHead(head);
+        c.#pump();
+      },
+      headers: (c, headers) => {
+        c.#codec.receiveHeaders(headers);
         c.#pump();
       },
       transport: (c) => c.#transport,
@@ -707,6 +718,14 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
   /** Client: the server's handshake response, once it arrived. */
   get response(): HandshakeResponse | null {
     return this.#codec.response;
+  }
+
+  /**
+   * The HTTP version of the handshake: `'2'` for an extended CONNECT on an HTTP/2 stream (RFC
+   * 8441; many WebSockets then share one TCP connection), `'1.1'` for an upgrade.
+   */
+  get httpVersion(): '1.1' | '2' {
+    return this.#codec.http2 ? '2' : '1.1';
   }
 
   /** Client: the URL connected to. */
@@ -1098,6 +1117,7 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
     for (const output of codec.takeOutput()) {
       if (output.type === 'write') this.#write([output.data]);
       else if (output.type === 'shutdown') this.#end();
+      else if (output.type === 'head') this.#head(output.headers);
       else this.#destroy();
     }
   }
@@ -1119,6 +1139,14 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
     // Everything queued up to the ping has gone once what is left is what was written after it.
     if (pingWaiting && buffered <= live.writtenSince) live.behind = 0;
     this.#codec.noteOutputProgress(pingWaiting);
+  }
+
+  /** HTTP/2: a header list for the transport (one that cannot send one cannot carry this connection). */
+  #head(headers: Array<[string, string]>): void {
+    if ((this.#flags & (DESTROYED | ENDED)) !== 0) return;
+    const transport = this.#transport;
+    if (transport.head === undefined) this.#destroy();
+    else transport.head(headers);
   }
 
   #end(): void {

@@ -78,6 +78,9 @@ export class ConnectionPair {
             for (const chunk of this.#chunker ? this.#chunker(output.data) : [output.data]) {
               if (!from.eofSent) to.conn.receiveData(chunk);
             }
+          } else if (output.type === 'head') {
+            // HTTP/2 (the `http2` option): the header list crosses as the peer's HTTP/2 stack would hand it over.
+            if (!to.conn.finished) to.conn.receiveHeaders(output.headers);
           } else if (!from.eofSent) {
             from.eofSent = true;
             to.conn.receiveEof();
