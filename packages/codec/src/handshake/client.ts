@@ -69,7 +69,7 @@ export function parseWsUrl(url: string | { href: string }): WsUrl {
   while (end > begin && input.charCodeAt(end - 1) <= 0x20) end--;
   let s = '';
   for (let i = begin; i < end; i++) {
-    const c = input[i]!;
+    const c = input.charAt(i);
     if (c !== '\t' && c !== '\n' && c !== '\r') s += c;
   }
 
@@ -145,10 +145,10 @@ function percentEncode(text: string, set: Uint8Array): string {
     const code = text.charCodeAt(i);
     if (code < 0x80 && set[code] === 0) continue;
     out += text.slice(run, i);
-    let char = text[i]!;
+    let char = text.charAt(i);
     if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
       const next = text.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) char += text[++i]!;
+      if (next >= 0xdc00 && next <= 0xdfff) char += text.charAt(++i);
     }
     for (const byte of encodeUtf8(char)) out += '%' + byte.toString(16).toUpperCase().padStart(2, '0');
     run = i + 1;
@@ -162,7 +162,7 @@ function normalizePath(raw: string): string {
   const segments = raw.slice(1).split('/');
   const out: string[] = [];
   for (let i = 0; i < segments.length; i++) {
-    const segment = percentEncode(segments[i]!, PATH_SET);
+    const segment = percentEncode(segments[i] ?? '', PATH_SET);
     const lower = foldAscii(segment);
     const last = i === segments.length - 1;
     if (lower === '..' || lower === '.%2e' || lower === '%2e.' || lower === '%2e%2e') {
@@ -188,14 +188,14 @@ function canonicalIpv6(text: string): string | null {
     const pieces: number[] = [];
     const groups = part.split(':');
     for (let g = 0; g < groups.length; g++) {
-      const group = groups[g]!;
+      const group = groups[g] ?? '';
       if (last && g === groups.length - 1 && group.includes('.')) {
         // An embedded IPv4 address (RFC 4291 §2.2 item 3).
         const octets = group.split('.');
         if (octets.length !== 4 || !octets.every((o) => /^(?:0|[1-9][0-9]{0,2})$/.test(o) && Number(o) <= 255))
           return null;
-        const n = octets.map(Number);
-        pieces.push((n[0]! << 8) | n[1]!, (n[2]! << 8) | n[3]!);
+        const [a = 0, b = 0, c = 0, d = 0] = octets.map(Number); // four, checked above
+        pieces.push((a << 8) | b, (c << 8) | d);
       } else {
         if (!/^[0-9A-Fa-f]{1,4}$/.test(group)) return null;
         pieces.push(parseInt(group, 16));
@@ -203,8 +203,8 @@ function canonicalIpv6(text: string): string | null {
     }
     return pieces;
   };
-  const head = parse(halves[0]!, halves.length === 1);
-  const tail = halves.length === 2 ? parse(halves[1]!, true) : [];
+  const head = parse(halves[0] ?? '', halves.length === 1);
+  const tail = halves.length === 2 ? parse(halves[1] ?? '', true) : [];
   if (head === null || tail === null) return null;
   let pieces: number[];
   if (halves.length === 2) {
@@ -441,15 +441,16 @@ export function verifyNegotiation(
           : 'the server sent an empty Sec-WebSocket-Protocol instead of choosing one of those offered',
       );
     }
-    if (!expected.protocols.includes(chosen[0]!)) {
+    const name = chosen[0] ?? ''; // exactly one, checked above
+    if (!expected.protocols.includes(name)) {
       return failure(
         'UNEXPECTED_PROTOCOL',
         expected.protocols.length === 0
-          ? `the server chose subprotocol ${chosen[0]} but none was offered`
-          : `the server chose subprotocol ${chosen[0]}, which was not offered`,
+          ? `the server chose subprotocol ${name} but none was offered`
+          : `the server chose subprotocol ${name}, which was not offered`,
       );
     }
-    protocol = chosen[0]!;
+    protocol = name;
   }
 
   // Item 5: only extensions we offered (§9.1).
