@@ -6,7 +6,7 @@ export interface RoomPeer {
   send(data: string): unknown;
   close(code?: number, reason?: string): unknown;
   /** 'message' (data, isBinary), 'close' ({ code, reason }) and 'error' ({ code, message }). */
-  // deno-lint-ignore no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: each runtime's connection has its own typed listeners; any makes them all fit
   on(type: 'message' | 'close' | 'error', listener: (...args: any[]) => void): unknown;
 }
 

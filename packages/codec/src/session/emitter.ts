@@ -6,7 +6,8 @@
  * emitters without a closure per emitter.
  */
 
-type Listener = (...args: any[]) => void; // eslint-disable-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: listeners of every event share this store; each event's typed `on` checks its own signature
+type Listener = (...args: any[]) => void;
 
 /** A `once` registration. */
 class Once {

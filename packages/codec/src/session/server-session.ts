@@ -238,10 +238,11 @@ export class ServerSession implements TransportHandlers {
       ),
   };
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   constructor(
     transport: Transport,
+    // biome-ignore lint/suspicious/noExplicitAny: the per-connection data type is erased here; createServer<T> checks it
     options: ServerSessionOptions<any>,
+    // biome-ignore lint/suspicious/noExplicitAny: as above
     onConnection: ConnectionHandler<any>,
     peer: PeerInfo = {},
   ) {
@@ -267,7 +268,7 @@ export class ServerSession implements TransportHandlers {
    * where `onConnection` would (before the connection's messages), with the socket's `owner`.
    */
   static handshakes<O>(
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    // biome-ignore lint/suspicious/noExplicitAny: the per-connection data type is erased here; createServer<T> checks it
     options: ServerSessionOptions<any>,
     onOpen: (owner: O, connection: WebSocketConnection, request: SessionRequest) => void,
     topics: Topics = topicsOf(options),

@@ -130,7 +130,7 @@ export interface WebSocketEvent extends EventLike {
 
 /** `message`: `data` is a string for text, else per `binaryType` (`any`, as the DOM's `MessageEvent`). */
 export interface WebSocketMessageEvent extends WebSocketEvent {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: the DOM's MessageEvent.data is `any`; this class is typed like the DOM's
   readonly data: any;
   readonly origin: string;
 }
