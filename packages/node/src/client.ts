@@ -25,6 +25,8 @@ import {
 } from '@ws/codec/session';
 import type { ReadableStream, WritableStream } from 'node:stream/web';
 import { NodeTransport } from './transport.ts';
+import { Http2ClientTransport, defaultHttp2Pool } from './http2.ts';
+import { http2ClientConnection } from '@ws/codec/http2';
 
 export interface ConnectOptions extends ClientSessionOptions {
   /** TLS server name (SNI) and the name the certificate must match. Default: the URL's host (unless an IP). */
@@ -38,6 +40,15 @@ export interface ConnectOptions extends ClientSessionOptions {
   rejectUnauthorized?: boolean;
   /** Any other `tls.connect` options. */
   tls?: tls.ConnectionOptions;
+  /**
+   * `connect()` only: try WebSockets over HTTP/2 (RFC 8441). An HTTP/2 session to the origin is
+   * opened (or one already open to it, with the same TLS options, is shared: many WebSockets on
+   * one TCP connection); once the server's SETTINGS arrive, an extended CONNECT is used if it
+   * sets `SETTINGS_ENABLE_CONNECT_PROTOCOL`, else (or if no HTTP/2 session can be opened) the
+   * connection is made over HTTP/1.1 as without this option. `connection.httpVersion` says
+   * which was used. Not with `proxy`. Default false.
+   */
+  http2?: boolean;
 }
 
 /**
@@ -46,20 +57,13 @@ export interface ConnectOptions extends ClientSessionOptions {
  */
 export function createConnection(url: string | { href: string }, options: ConnectOptions = {}): WebSocketConnection {
   const target = parseWsUrl(url);
-  const { servername, ca, cert, key, rejectUnauthorized, tls: tlsOptions, ...rest } = options;
-  const secure: tls.ConnectionOptions | null = target.secure
-    ? {
-        host: target.hostname,
-        port: target.port,
-        servername: servername ?? (net.isIP(target.hostname) === 0 ? target.hostname : undefined),
-        ca,
-        cert,
-        key,
-        rejectUnauthorized: rejectUnauthorized ?? true,
-        ALPNProtocols: ['http/1.1'],
-        ...tlsOptions,
-      }
-    : null;
+  const { servername, ca, cert, key, rejectUnauthorized, tls: tlsOptions, http2, ...rest } = options;
+  if (http2 !== undefined && http2 !== false) {
+    throw new TypeError(
+      "the http2 option is for connect() (it waits for the server's SETTINGS): use connect(url, { http2: true })",
+    );
+  }
+  const secure = tlsFor(target, options);
   const proxy = resolveProxy(options.proxy, target, () => process.env);
   if (proxy !== null) {
     let dialled: net.Socket | null = null;
@@ -77,6 +81,55 @@ export function createConnection(url: string | { href: string }, options: Connec
     socket = net.connect({ host: target.hostname, port: target.port, allowHalfOpen: true, noDelay: true });
   }
   return startClient(new NodeTransport(socket), url, rest);
+}
+
+/** The TLS options for a wss: target (null for ws:), with the given ALPN protocols. */
+function tlsFor(target: WsUrl, options: ConnectOptions, alpn: string[] = ['http/1.1']): tls.ConnectionOptions | null {
+  if (!target.secure) return null;
+  const { servername, ca, cert, key, rejectUnauthorized, tls: tlsOptions } = options;
+  return {
+    host: target.hostname,
+    port: target.port,
+    servername: servername ?? (net.isIP(target.hostname) === 0 ? target.hostname : undefined),
+    ca,
+    cert,
+    key,
+    rejectUnauthorized: rejectUnauthorized ?? true,
+    ALPNProtocols: alpn,
+    ...tlsOptions,
+  };
+}
+
+/**
+ * `connect(url, { http2: true })`: an extended CONNECT on a pooled HTTP/2 session when the server
+ * allows it, else HTTP/1.1.
+ */
+async function connectHttp2(url: string | { href: string }, options: ConnectOptions): Promise<WebSocketConnection> {
+  const target = parseWsUrl(url);
+  if (options.proxy !== undefined && options.proxy !== null)
+    throw new TypeError('http2 and proxy cannot be used together (a proxied connection is made over HTTP/1.1)');
+  const { servername: _s, ca: _ca, cert: _c, key: _k, rejectUnauthorized: _r, tls: _t, http2: _h, ...rest } = options;
+  const http1 = { ...options, http2: false };
+  let pooled: Awaited<ReturnType<typeof defaultHttp2Pool.get>>;
+  try {
+    pooled = await defaultHttp2Pool.get({
+      secure: target.secure,
+      hostname: target.hostname,
+      port: target.port,
+      tls: tlsFor(target, options, ['h2']),
+    });
+  } catch {
+    // No HTTP/2 there (an HTTP/1.1-only server, a TLS server without h2 in ALPN): HTTP/1.1.
+    return connect(url, http1);
+  }
+  if (!pooled.connectProtocol) {
+    defaultHttp2Pool.release(pooled.session);
+    return connect(url, http1);
+  }
+  const transport = new Http2ClientTransport(pooled.session, (stream) =>
+    defaultHttp2Pool.track(pooled.session, stream),
+  );
+  return startClient(transport, url, rest, http2ClientConnection).opened;
 }
 
 /** Reads and writes on `socket` for the CONNECT exchange; `release()` stops reading and leaves the socket paused. */
@@ -133,6 +186,7 @@ async function throughProxy(
 
 /** Connect and complete the handshake; rejects with a `HandshakeError` (status, headers, body for a refusal). */
 export function connect(url: string | { href: string }, options: ConnectOptions = {}): Promise<WebSocketConnection> {
+  if (options?.http2 === true) return connectHttp2(url, options);
   return openedOrRejected(() => createConnection(url, options));
 }
 

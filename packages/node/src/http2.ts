@@ -158,3 +158,112 @@ export class Http2ClientTransport {
     this.#inner?.resume();
   }
 }
+
+/** What an HTTP/2 session to one origin is opened with: the TLS options that decide its identity. */
+export interface Http2SessionOptions {
+  secure: boolean;
+  hostname: string;
+  port: number;
+  tls: tls.ConnectionOptions | null;
+}
+
+interface PooledSession {
+  session: http2.ClientHttp2Session;
+  /** Resolves once the server's SETTINGS arrived, with whether it allows extended CONNECT. */
+  ready: Promise<boolean>;
+  streams: number;
+}
+
+/**
+ * HTTP/2 sessions shared by WebSockets to one origin with the same TLS options: opened on first
+ * use, closed (gracefully) when their last WebSocket's stream closes. A session that fails or
+ * that the server ends (GOAWAY) leaves the pool; the next connect opens another.
+ */
+export class Http2SessionPool {
+  readonly #sessions = new Map<string, PooledSession>();
+
+  /** The pool's key: origin and the TLS options that matter for trust (a CA given as bytes is compared by content). */
+  static key(options: Http2SessionOptions): string {
+    const t = options.tls;
+    const material = (value: unknown): string =>
+      value === undefined || value === null
+        ? ''
+        : typeof value === 'string' || Buffer.isBuffer(value)
+          ? String(value)
+          : Array.isArray(value)
+            ? value.map(material).join('|')
+            : JSON.stringify(value);
+    return [
+      options.secure ? 'https' : 'http',
+      options.hostname,
+      options.port,
+      t === null
+        ? ''
+        : [t.servername ?? '', t.rejectUnauthorized !== false, material(t.ca), material(t.cert)].join(';'),
+    ].join('\n');
+  }
+
+  /** A session to the origin whose SETTINGS have arrived; whether it allows extended CONNECT. Rejects if it cannot be opened. */
+  async get(options: Http2SessionOptions): Promise<{ session: http2.ClientHttp2Session; connectProtocol: boolean }> {
+    const key = Http2SessionPool.key(options);
+    let pooled = this.#sessions.get(key);
+    if (pooled === undefined || pooled.session.closed || pooled.session.destroyed) {
+      pooled = this.#open(key, options);
+    }
+    const connectProtocol = await pooled.ready;
+    return { session: pooled.session, connectProtocol };
+  }
+
+  #open(key: string, options: Http2SessionOptions): PooledSession {
+    const authority = `${options.secure ? 'https' : 'http'}://${options.hostname.includes(':') ? `[${options.hostname}]` : options.hostname}:${options.port}`;
+    const session = http2.connect(authority, options.tls === null ? {} : { ...options.tls, ALPNProtocols: ['h2'] });
+    const pooled: PooledSession = {
+      session,
+      streams: 0,
+      ready: new Promise<boolean>((resolve, reject) => {
+        session.once('remoteSettings', (settings) => resolve(settings.enableConnectProtocol === true));
+        session.once('error', reject);
+        session.once('close', () => reject(new Error(`the HTTP/2 session to ${authority} closed before its SETTINGS`)));
+      }),
+    };
+    pooled.ready.catch(() => {});
+    const forget = (): void => {
+      if (this.#sessions.get(key) === pooled) this.#sessions.delete(key);
+    };
+    session.on('error', forget);
+    session.on('close', forget);
+    session.on('goaway', forget);
+    // An idle pooled session does not keep the process alive; its streams do.
+    session.unref();
+    this.#sessions.set(key, pooled);
+    return pooled;
+  }
+
+  /** A session found of no use (the server does not allow extended CONNECT): closed unless streams use it. */
+  release(session: http2.ClientHttp2Session): void {
+    for (const [key, pooled] of this.#sessions) {
+      if (pooled.session !== session || pooled.streams > 0) continue;
+      this.#sessions.delete(key);
+      session.close();
+    }
+  }
+
+  /** Count `stream` on its session; the session closes when its last stream has. */
+  track(session: http2.ClientHttp2Session, stream: http2.ClientHttp2Stream): void {
+    const pooled = [...this.#sessions.values()].find((p) => p.session === session);
+    if (pooled === undefined) return;
+    pooled.streams++;
+    session.ref();
+    stream.once('close', () => {
+      pooled.streams--;
+      if (pooled.streams === 0) {
+        session.unref();
+        for (const [key, p] of this.#sessions) if (p === pooled) this.#sessions.delete(key);
+        session.close();
+      }
+    });
+  }
+}
+
+/** The pool `connect(url, { http2: true })` uses. */
+export const defaultHttp2Pool = new Http2SessionPool();
