@@ -40,6 +40,7 @@ Commands:
 
 Targets:
   --url ws://127.0.0.1:P           test the server listening there
+  --http2                          over HTTP/2 (RFC 8441): each case an extended CONNECT stream (wss:// for TLS, certificate not checked)
   --server-cmd "CMD {port}"        start a server ({port}: a free port), wait for a line containing
                                    "listening", test it, stop it (SIGTERM to its process group)
   --client-cmd "CMD {url} {agent}" start the fuzzing server, run the Autobahn client loop command
@@ -90,12 +91,14 @@ interface Args {
   startup: number;
   timeout: number;
   verbose: boolean;
+  /** Test the server over HTTP/2 (RFC 8441): each case on an extended CONNECT stream. */
+  http2: boolean;
   out?: string;
 }
 
 class UsageError extends Error {}
 
-const FLAGS = new Set(['serve', 'quick', 'autobahn-only', 'update-expected', 'verbose', 'help']);
+const FLAGS = new Set(['serve', 'quick', 'autobahn-only', 'update-expected', 'verbose', 'help', 'http2']);
 
 export function parseArgs(argv: readonly string[]): Args {
   const values = new Map<string, string>();
@@ -174,6 +177,7 @@ export function parseArgs(argv: readonly string[]): Args {
     startup: number('startup', 180, 1),
     timeout: number('timeout', 900, 1),
     verbose: flags.has('verbose'),
+    http2: flags.has('http2'),
   };
   for (const [key, name] of [
     ['url', 'url'],
@@ -252,6 +256,7 @@ async function testServer(
       cases: defs,
       concurrency: args.concurrency,
       timing,
+      http2: args.http2,
       onResult: progress(args),
     });
     const bound = new Promise<never>((_, reject) => {

@@ -19,15 +19,19 @@ export interface WsTarget {
   resource: string;
   /** The Host header value. */
   hostHeader: string;
+  /** wss: (only over HTTP/2, where TLS is how ALPN picks h2). */
+  secure?: boolean;
 }
 
 /** Parse a `ws://` URL (no TLS: the suite targets local peers). */
 export function parseWsUrl(url: string): WsTarget {
   const u = new URL(url);
-  if (u.protocol !== 'ws:') throw new TypeError(`expected a ws:// URL, got ${JSON.stringify(url)}`);
+  if (u.protocol !== 'ws:' && u.protocol !== 'wss:')
+    throw new TypeError(`expected a ws:// URL, got ${JSON.stringify(url)}`);
   const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
-  const port = u.port ? Number(u.port) : 80;
-  return { host, port, resource: `${u.pathname || '/'}${u.search}`, hostHeader: u.host };
+  const secure = u.protocol === 'wss:';
+  const port = u.port ? Number(u.port) : secure ? 443 : 80;
+  return { host, port, resource: `${u.pathname || '/'}${u.search}`, hostHeader: u.host, secure };
 }
 
 export function buildClientRequest(target: WsTarget, key: string, extraHeaders: Record<string, string> = {}): string {
