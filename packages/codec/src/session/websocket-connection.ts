@@ -355,6 +355,12 @@ const LOCAL_CLOSE = 1 << 16;
 const READ_ALL = EOF | LOCAL_CLOSE;
 /** The transport was backed up: the codec holds pongs (`holdPongs`) until it drains. */
 const PONGS_HELD = 1 << 17;
+/**
+ * Pongs are held once the transport holds this many bytes (or `highWaterMark`, when lower): a ping
+ * flood from a peer that does not read then costs that much plus one pong, and a transport that
+ * keeps a few frames for a moment still answers every ping.
+ */
+const PONG_HOLD_BYTES = 16 * 1024;
 /** The server's budget paused reading (see `ServerBudget`). */
 const SERVER_PAUSED = 1 << 18;
 /** Published frames wait in the codec; the connection is in `publishedTo`, written at the end of the task. */
@@ -1349,11 +1355,13 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
     if (!this.#flag(DESTROYED)) {
       const transportBuffered = this.#transport.bufferedAmount;
       const buffered = this.#codec.pendingOutputBytes + transportBuffered;
-      if (transportBuffered > 0 && !this.#flag(PONGS_HELD) && this.#codec.role === 'server') {
+      const holdAt = options.highWaterMark < PONG_HOLD_BYTES ? options.highWaterMark : PONG_HOLD_BYTES;
+      if (transportBuffered > 0 && transportBuffered >= holdAt && !this.#flag(PONGS_HELD)) {
         // Backed up: until it drains, pongs wait in the codec, one for the latest ping (§5.5.3),
         // so that a peer flooding pings while it does not read costs one pong, not one per ping.
-        // Servers only: a client's transport can hold bytes for a moment in normal traffic (Bun's
-        // before its socket takes them), and conformance 2.10 wants a pong for each of ten pings.
+        // Not from the first queued byte: a transport keeps a few frames for a moment in normal
+        // traffic (Bun's socket before it takes them, an HTTP/2 stream waiting for its window),
+        // and a peer that reads wants a pong for each ping (conformance 2.10: ten of them).
         this.#flags |= PONGS_HELD;
         this.#codec.holdPongs(true);
       }

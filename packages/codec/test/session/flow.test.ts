@@ -84,7 +84,7 @@ describe('session: send backpressure', () => {
     await client.closed;
   });
 
-  it('queues one automatic pong, for the latest ping, to a peer that pings but never reads', async () => {
+  it('queues pongs up to highWaterMark, then one for the latest ping, to a peer that pings but never reads', async () => {
     const p = pair({ maxBufferedAmount: 4096, highWaterMark: 1024, lowWaterMark: 0 });
     const client = await p.client.opened;
     const server = await p.server;
@@ -93,17 +93,36 @@ describe('session: send backpressure', () => {
     server.on('ping', () => pings++);
     for (let i = 0; i < 1000; i++) client.ping(new TextEncoder().encode(`${i}`.padEnd(125, '.')));
     await settle(50);
-    // 1000 × 127 bytes of pongs would be 127 KB: the first is in the transport, the latest waits.
+    // 1000 × 127 bytes of pongs would be 127 KB: pongs go to the transport until it holds
+    // highWaterMark (1024) of them, then only the latest waits in the codec.
     expect(pings).toBe(1000);
     expect(server.readyState).toBe('open');
-    expect(server.bufferedAmount).toBeLessThanOrEqual(2 * 127);
+    expect(server.bufferedAmount).toBeLessThanOrEqual(1024 + 2 * 127);
     const pongs: string[] = [];
     client.on('pong', (d) => pongs.push(new TextDecoder().decode(d).replace(/\.+$/, '')));
     p.clientTransport.reading = true;
     p.clientTransport.read();
     await settle(50);
-    expect(pongs.length).toBeLessThanOrEqual(2);
+    expect(pongs.length).toBeLessThanOrEqual(Math.ceil(1024 / 127) + 2);
     expect(pongs.at(-1)).toBe('999');
+    client.close();
+    await server.closed;
+  });
+
+  it('answers every ping while the transport holds only a few frames (a peer that reads a moment later)', async () => {
+    const p = pair();
+    const client = await p.client.opened;
+    const server = await p.server;
+    p.clientTransport.reading = false;
+    for (let i = 0; i < 10; i++) client.ping(new TextEncoder().encode(`p${i}`));
+    await settle(50);
+    expect(server.bufferedAmount).toBeGreaterThan(0); // the pongs wait in the transport
+    const pongs: string[] = [];
+    client.on('pong', (d) => pongs.push(new TextDecoder().decode(d)));
+    p.clientTransport.reading = true;
+    p.clientTransport.read();
+    await settle(50);
+    expect(pongs).toEqual(Array.from({ length: 10 }, (_, i) => `p${i}`));
     client.close();
     await server.closed;
   });
