@@ -13,18 +13,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { ROOT, RUNTIMES, startEcho } from './runtimes.ts';
+import { CHROMIUM, CHROMIUM_ARGS } from '../shared/chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-// Without the background-networking flags Chromium floods a closed network with connections.
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+const ARGS = [...CHROMIUM_ARGS];
 
 function denoBinary(): string {
   try {

@@ -6,18 +6,9 @@ import type { Browser, Page } from 'playwright-core';
 import { permessageDeflate } from '@ws/codec/pako';
 import type { CloseInfo, SessionRequest, WebSocketServer } from '../src/index.ts';
 import { ourServer, within } from './helpers.ts';
+import { CHROMIUM, CHROMIUM_ARGS } from '../../../test/shared/chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-// Without the background-networking flags Chromium floods a closed network with connections.
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+const ARGS = [...CHROMIUM_ARGS];
 
 describe.skipIf(!existsSync(CHROMIUM))('Chromium', () => {
   let browser: Browser;

@@ -7,18 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { createUpgradeHandler, permessageDeflate, type CloseInfo, type UpgradeHandler } from '../src/index.ts';
 import { HOST, selfSigned, within } from './helpers.ts';
+import { CHROMIUM, CHROMIUM_ARGS } from '../../../test/shared/chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--ignore-certificate-errors',
-];
+const ARGS = [...CHROMIUM_ARGS, '--ignore-certificate-errors'];
 
 describe.skipIf(!existsSync(CHROMIUM))('Chromium over HTTP/2 (RFC 8441)', () => {
   let browser: Browser;
