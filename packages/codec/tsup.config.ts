@@ -18,7 +18,7 @@ export default defineConfig({
     session: 'src/session/index.ts',
     testing: 'src/testing/index.ts',
     // The repository's bin scripts' tooling: built for them, deliberately absent from `exports`.
-    tooling: 'src/tooling/index.ts',
+    tooling: 'src/session/tooling/index.ts',
     pako: 'src/pako.ts',
   },
   splitting: true,

@@ -1,6 +1,6 @@
 // Plain HTTP beside WebSockets on one port, on every runtime's echo server (`createServer({ fetch })`
 // on @ws/node, @ws/deno and @ws/bun), spawned as child processes with the test routes on
-// (`--fetch test`, see testFetch in packages/codec/src/tooling) and a 1 KiB body limit. Driven by curl
+// (`--fetch test`, see testFetch in packages/codec/src/session/tooling) and a 1 KiB body limit. Driven by curl
 // (Debian's), Node's own fetch, and a raw socket for what well-behaved clients never send.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';

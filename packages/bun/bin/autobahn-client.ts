@@ -4,7 +4,7 @@
 // unchanged (offering permessage-deflate), then /updateReports?agent=NAME. Each case is bounded in time.
 import { createConnection, permessageDeflate } from '../src/index.ts';
 // The repository's tooling (not part of @ws/codec's published API), from source.
-import { parseFlags, runAutobahnClient } from '../../codec/src/tooling/index.ts';
+import { parseFlags, runAutobahnClient } from '../../codec/src/session/tooling/index.ts';
 
 const args = parseFlags(process.argv.slice(2), {
   url: 'ws://127.0.0.1:9001',

@@ -4,13 +4,13 @@
 // back unchanged and of the same type, accepts permessage-deflate offers, prints
 // `listening on ws://HOST:PORT` once ready (`--port 0` picks a free port); closes its connections
 // (1001) and exits on SIGTERM/SIGINT. Plain HTTP on the same port: `GET /health` is `200 ok`, `GET /` a small page,
-// anything else 404 (echoFetch in packages/codec/src/tooling); `--fetch test` adds test routes (testFetch).
+// anything else 404 (echoFetch in packages/codec/src/session/tooling); `--fetch test` adds test routes (testFetch).
 //
 // Optional limits and timeouts, the same flags on every runtime's echo server (each left out
-// keeps the server's default): see serverFlagOptions in packages/codec/src/tooling.
+// keeps the server's default): see serverFlagOptions in packages/codec/src/session/tooling.
 import { createServer, permessageDeflate } from '../src/index.ts';
 // The repository's tooling (not part of @ws/codec's published API), from source.
-import { echoFetch, testFetch, parseFlags, serverFlagOptions } from '../../codec/src/tooling/index.ts';
+import { echoFetch, testFetch, parseFlags, serverFlagOptions } from '../../codec/src/session/tooling/index.ts';
 
 const args = parseFlags(process.argv.slice(2), { port: '9001', host: '127.0.0.1', fetch: 'echo' });
 

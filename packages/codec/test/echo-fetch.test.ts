@@ -2,7 +2,7 @@
 // Request: the contract every runtime's echo bin serves (and test/adapters/http.test.ts checks
 // over sockets), here without a server.
 import { describe, expect, it } from 'vitest';
-import { ECHO_PAGE, echoFetch, testFetch } from '../src/tooling/index.ts';
+import { ECHO_PAGE, echoFetch, testFetch } from '../src/session/tooling/index.ts';
 
 type Handler = (request: never) => unknown;
 

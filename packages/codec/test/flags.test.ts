@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseFlags, serverFlagOptions } from '../src/tooling/index.ts';
+import { parseFlags, serverFlagOptions } from '../src/session/tooling/index.ts';
 import { ServerSession } from '../src/session/index.ts';
 
 describe('parseFlags', () => {

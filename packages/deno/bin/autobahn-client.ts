@@ -3,7 +3,7 @@
 // unchanged, then /updateReports?agent=NAME. Each case is bounded in time. Offers permessage-deflate.
 import { createConnection, permessageDeflate } from '../src/index.ts';
 // The repository's tooling (not part of @ws/codec's published API), from source.
-import { parseFlags, runAutobahnClient } from '../../codec/src/tooling/index.ts';
+import { parseFlags, runAutobahnClient } from '../../codec/src/session/tooling/index.ts';
 
 const args = parseFlags(Deno.args, {
   url: 'ws://127.0.0.1:9001',

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Autobahn|Testsuite client loop: `pnpm run autobahn-client:node --url ws://127.0.0.1:9001 --agent NAME`.
 // GET /getCaseCount, then /runCase?case=N&agent=NAME for every case, echoing every message back
-// unchanged, then /updateReports?agent=NAME (the loop is runAutobahnClient in packages/codec/src/tooling,
+// unchanged, then /updateReports?agent=NAME (the loop is runAutobahnClient in packages/codec/src/session/tooling,
 // shared with the Deno and Bun scripts). Each case is bounded in time. permessage-deflate is
 // offered (cases 12.x and 13.x need it) unless `--deflate false`. `--proxy http://HOST:PORT` runs
 // every case through that HTTP CONNECT proxy.

@@ -2,14 +2,14 @@
 // Echo server: `pnpm run echo:node --port P [--host 127.0.0.1]`. Sends every text and binary
 // message back unchanged and of the same type (accepting permessage-deflate offers); prints `listening on ws://HOST:PORT` once ready;
 // closes its connections (1001) and exits on SIGTERM/SIGINT. Plain HTTP on the same port:
-// `GET /health` is `200 ok`, `GET /` a small page, anything else 404 (echoFetch in packages/codec/src/tooling); `--fetch test` adds test routes (testFetch).
+// `GET /health` is `200 ok`, `GET /` a small page, anything else 404 (echoFetch in packages/codec/src/session/tooling); `--fetch test` adds test routes (testFetch).
 //
 // `--http2`: TLS on 127.0.0.1:P with a self-signed certificate made at start by the openssl CLI
 // (or `--cert FILE --key FILE`), HTTP/2 with extended CONNECT (RFC 8441) and HTTP/1.1 upgrades on
 // the same port (ALPN), the same echo, `GET /` a small page; prints `listening on https://…`.
 //
 // Optional limits and timeouts, the same flags on every runtime's echo server (each left out
-// keeps the server's default): see serverFlagOptions in packages/codec/src/tooling.
+// keeps the server's default): see serverFlagOptions in packages/codec/src/session/tooling.
 import { ensureBuilt } from './ensure-built.mjs';
 
 await ensureBuilt();

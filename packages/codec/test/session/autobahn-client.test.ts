@@ -3,7 +3,7 @@
 // tested per runtime, through each bin script.)
 import { describe, expect, it } from 'vitest';
 import type { ClientSessionOptions } from '../../src/session/index.ts';
-import { runAutobahnClient } from '../../src/tooling/index.ts';
+import { runAutobahnClient } from '../../src/session/tooling/index.ts';
 import type { ExtensionFactory } from '../../src/index.ts';
 
 describe('runAutobahnClient', () => {

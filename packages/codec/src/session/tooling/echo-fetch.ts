@@ -4,7 +4,7 @@
  * HTML page that opens a WebSocket to the same port, anything else 404. Uses the host's
  * `Response` (the echo servers run on Node, Deno and Bun, which all have one).
  */
-import type { FetchRequest, FetchResponse } from '../session/http-exchange.ts';
+import type { FetchRequest, FetchResponse } from '../http-exchange.ts';
 
 /** The page `GET /` serves: it echoes one message through a WebSocket on the same origin. */
 export const ECHO_PAGE = `<!doctype html>

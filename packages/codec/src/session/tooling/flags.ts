@@ -3,7 +3,7 @@
  * parsing and the same server flags on Node, Deno and Bun, so the conformance and benchmark
  * tools can start any of them alike. Pure: the caller passes its runtime's argument list.
  */
-import type { ServerSessionOptions } from '../session/server-session.ts';
+import type { ServerSessionOptions } from '../server-session.ts';
 
 /**
  * `--name value` and `--name=value` pairs over `defaults` (anything not starting with `--` is

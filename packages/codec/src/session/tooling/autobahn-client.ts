@@ -4,11 +4,11 @@
  * unchanged, then /updateReports?agent=A. Each case is bounded in time. The caller passes its
  * runtime's `createConnection` and the extensions to offer.
  */
-import type { ExtensionFactory } from '../extensions/extension.ts';
-import type { WebSocketConnection } from '../session/websocket-connection.ts';
-import type { SessionCloseInfo } from '../session/errors.ts';
-import type { ClientSessionOptions } from '../session/client-session.ts';
-import { hostTimers } from '../session/options.ts';
+import type { ExtensionFactory } from '../../extensions/extension.ts';
+import type { WebSocketConnection } from '../websocket-connection.ts';
+import type { SessionCloseInfo } from '../errors.ts';
+import type { ClientSessionOptions } from '../client-session.ts';
+import { hostTimers } from '../options.ts';
 
 export interface AutobahnClientOptions {
   /** The runtime adapter's `createConnection(url, options)`. */
