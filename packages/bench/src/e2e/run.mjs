@@ -174,14 +174,28 @@ export async function stopServer({ child }) {
     try {
       process.kill(pid, 'SIGTERM');
     } catch {}
-  const t = setTimeout(() => {
+  const killRest = () => {
     for (const pid of tree)
       try {
         process.kill(pid, 'SIGKILL');
       } catch {}
-  }, 4000);
+  };
+  const t = setTimeout(killRest, 4000);
   await exited;
   clearTimeout(t);
+  // The wrapper can exit on SIGTERM before what it started does (a `.bin/deno` shim did, and left
+  // servers running): wait up to 4 s for the rest of the tree, then kill what is left.
+  for (let i = 0; i < 40 && tree.some(alive); i++) await new Promise((r) => setTimeout(r, 100));
+  killRest();
+}
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Run the load generator on core 1: its JSON lines (one per measurement), or `[{ error }]`. */
