@@ -40,7 +40,9 @@ Commands:
 
 Targets:
   --url ws://127.0.0.1:P           test the server listening there
-  --http2                          over HTTP/2 (RFC 8441): each case an extended CONNECT stream (wss:// for TLS, certificate not checked)
+  --http2                          over HTTP/2 (RFC 8441): with --url/--server-cmd each case an extended CONNECT
+                                   stream (wss:// for TLS, certificate not checked); with --client-cmd/--serve the
+                                   fuzzing server speaks h2c and serves each WebSocket on such a stream
   --server-cmd "CMD {port}"        start a server ({port}: a free port), wait for a line containing
                                    "listening", test it, stop it (SIGTERM to its process group)
   --client-cmd "CMD {url} {agent}" start the fuzzing server, run the Autobahn client loop command
@@ -287,6 +289,7 @@ async function testClient(
     timing,
     onResult: (_agent, r) => progress(args)(r),
     onNote: (t) => args.verbose && log(`  (${t})`),
+    http2: args.http2,
   });
   const command = fillTemplate(args.clientCmd!, { url: server.url, agent, port: server.port });
   log(
@@ -342,6 +345,7 @@ async function serveForever(args: Args, defs: CaseDef[], timing: Timing): Promis
     port: args.port,
     timing,
     onResult: (agent, r) => args.verbose && log(`  [${agent}] ${r.id.padEnd(8)} ${r.outcome}`),
+    http2: args.http2,
   });
   log(
     `fuzzing server listening on ${server.url} (${defs.length} cases); Ctrl-C stops it, or --timeout (${args.timeout} s)`,

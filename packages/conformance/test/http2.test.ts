@@ -1,16 +1,26 @@
-// Conformance over HTTP/2 (RFC 8441): our fuzzing client runs sections 1–7 and 9 (quick sizes)
-// against `echo:node --http2`, each case on an extended CONNECT stream of a session of its own.
+// Conformance over HTTP/2 (RFC 8441), both roles. Server: our fuzzing client runs sections 1–7
+// and 9 (quick sizes) against `echo:node --http2`, each case on an extended CONNECT stream of a
+// session of its own. Client: the fuzzing server speaks h2c and `autobahn-client:node --http2 true`
+// opens every case with `connect(url, { http2: true })` (one shared session).
 // Every case is OK (or informational), as over TCP. 2.10 and 2.11 (ten pings, ten pongs) hold
 // because the server holds pongs only once its transport has a real backlog (16 KiB or
 // highWaterMark), not at the few bytes an HTTP/2 stream nearly always reports queued.
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { allCases, runAgainstServer } from '../src/index.ts';
+import { main } from '../src/cli.ts';
+import type { RunReport } from '../src/report.ts';
 import { PeerProcess, freePort } from '../src/peer-process.ts';
 import { INFORMATIONAL_CASES, explain, outcomes } from './helpers/peers.ts';
 
 const ECHO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../node/bin/echo.mjs');
+const AUTOBAHN_CLIENT = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../node/bin/autobahn-client.mjs',
+);
 const SECTIONS = /^(?:[1-7]|9)\./;
 const CASES = allCases({ quick: true }).filter((d) => SECTIONS.test(d.id));
 
@@ -34,5 +44,36 @@ describe('over HTTP/2 (RFC 8441): @ws/node as the server', () => {
     } finally {
       await peer.stop();
     }
+  });
+});
+
+describe('over HTTP/2 (RFC 8441): @ws/node as the client', () => {
+  const tmp = mkdtempSync(path.join(tmpdir(), 'ws-conformance-h2-'));
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it('passes sections 1–7 and 9 (quick), as over TCP', { timeout: 300_000 }, async () => {
+    const json = path.join(tmp, 'client.json');
+    const output: string[] = [];
+    const code = await main(
+      [
+        '--client-cmd',
+        `node ${AUTOBAHN_CLIENT} --url {url} --agent {agent} --http2 true`,
+        '--http2',
+        '--quick',
+        '--cases',
+        '1.*,2.*,3.*,4.*,5.*,6.*,7.*,9.*',
+        '--agent',
+        'node-h2',
+        '--json',
+        json,
+      ],
+      { out: (t) => output.push(t), err: (t) => output.push(t) },
+    );
+    const report = JSON.parse(readFileSync(json, 'utf8')) as RunReport;
+    const expected = Object.fromEntries(
+      CASES.map((d) => [d.id, INFORMATIONAL_CASES.includes(d.id) ? 'INFORMATIONAL' : 'OK']),
+    );
+    expect(outcomes(report.cases), output.join('\n')).toEqual(expected);
+    expect(code).toBe(0);
   });
 });

@@ -4,7 +4,8 @@
 // unchanged, then /updateReports?agent=NAME (the loop is runAutobahnClient in packages/codec/src/session/tooling,
 // shared with the Deno and Bun scripts). Each case is bounded in time. permessage-deflate is
 // offered (cases 12.x and 13.x need it) unless `--deflate false`. `--proxy http://HOST:PORT` runs
-// every case through that HTTP CONNECT proxy.
+// every case through that HTTP CONNECT proxy. `--http2` opens every case with
+// `connect(url, { http2: true })`: an extended CONNECT (RFC 8441) on one shared HTTP/2 session.
 import { ensureBuilt } from './ensure-built.mjs';
 
 await ensureBuilt();
@@ -16,8 +17,9 @@ const args = parseFlags(process.argv.slice(2), {
   'case-timeout': '60000',
   deflate: 'true',
   proxy: '',
+  http2: 'false',
 });
-const { createConnection, permessageDeflate } = await import('@ws/node');
+const { connect, createConnection, permessageDeflate } = await import('@ws/node');
 
 const count = await runAutobahnClient({
   createConnection,
@@ -26,6 +28,7 @@ const count = await runAutobahnClient({
   agent: args.agent,
   caseTimeout: Number(args['case-timeout']),
   proxy: args.proxy,
+  connect: args.http2 === 'false' ? undefined : (url, options) => connect(url, { ...options, http2: true }),
   log: (line) => console.log(line),
 });
 if (count === 0) {

@@ -233,8 +233,15 @@ export class Http2SessionPool {
     session.on('error', forget);
     session.on('close', forget);
     session.on('goaway', forget);
-    // An idle pooled session does not keep the process alive; its streams do.
-    session.unref();
+    // An idle pooled session does not keep the process alive; its streams do, and so does a
+    // connect() waiting for its SETTINGS (unreferenced from the start, `await connect(…)` in a
+    // script with nothing else running let Node exit with the promise unsettled, code 13).
+    void pooled.ready.then(
+      () => {
+        if (pooled.streams === 0) session.unref();
+      },
+      () => {},
+    );
     this.#sessions.set(key, pooled);
     return pooled;
   }

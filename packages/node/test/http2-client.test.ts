@@ -1,6 +1,9 @@
 // Our client over HTTP/2 (RFC 8441): `connect(url, { http2: true })` against our server, many
 // WebSockets on one session (one TCP connection), and the fall back to HTTP/1.1.
+import { execFile } from 'node:child_process';
 import http2 from 'node:http2';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, createUpgradeHandler, permessageDeflate, type WebSocketConnection } from '../src/index.ts';
 import { HOST, ourServer, selfSigned, within } from './helpers.ts';
@@ -121,6 +124,40 @@ describe('connect(url, { http2: true })', () => {
     const port = (server.address() as { port: number }).port;
     const error = await within(connect(`ws://${HOST}:${port}/`, { http2: true }).catch((e: unknown) => e));
     expect(error).toMatchObject({ status: 403 });
+  });
+
+  it('`await connect(…)` keeps a script alive while the session waits for its SETTINGS (nothing else running)', async () => {
+    const { port } = await h2Server();
+    // A script of its own: in this process, vitest's handles would keep Node alive anyway. Before
+    // the fix the pooled session was unreferenced from the start and Node exited with code 13
+    // (a top-level await never settled) before the first WebSocket opened.
+    const pkg = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+    const script = `
+      const { ensureBuilt } = await import(${JSON.stringify(path.join(pkg, 'bin/ensure-built.mjs'))});
+      await ensureBuilt();
+      const { connect } = await import('@ws/node');
+      for (let i = 0; i < 2; i++) {
+        const ws = await connect('ws://${HOST}:${port}/script', { http2: true });
+        const echoed = new Promise((resolve) => ws.once('message', resolve));
+        ws.send('hi ' + i);
+        console.log('echo', String(await echoed), ws.httpVersion);
+        ws.close(1000);
+        console.log('closed', (await ws.closed).code);
+      }`;
+    const out = await within(
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        execFile(
+          process.execPath,
+          ['--input-type=module', '-e', script],
+          { cwd: pkg, timeout: 60_000 },
+          (error, stdout, stderr) =>
+            resolve({ code: error === null ? 0 : ((error as { code?: number }).code ?? null), stdout, stderr }),
+        );
+      }),
+      70_000,
+      'the script',
+    );
+    expect(out, out.stderr).toMatchObject({ code: 0, stdout: 'echo hi 0 2\nclosed 1000\necho hi 1 2\nclosed 1000\n' });
   });
 
   it('createConnection refuses the option with a TypeError saying to use connect()', async () => {

@@ -20,6 +20,11 @@ export interface AutobahnClientOptions {
   caseTimeout: number;
   /** An HTTP proxy to run every case through (`http://host:port`), or none. */
   proxy?: string;
+  /**
+   * Open each case's connection with this instead of `createConnection` (an adapter's
+   * `connect()`, e.g. with `http2: true`, which waits for the server's SETTINGS first).
+   */
+  connect?: (url: string, options: ClientSessionOptions) => Promise<WebSocketConnection>;
   log?: (line: string) => void;
 }
 
@@ -41,20 +46,26 @@ export async function runAutobahnClient(config: AutobahnClientOptions): Promise<
     onOpen: (ws: WebSocketConnection) => void,
   ): Promise<Partial<SessionCloseInfo> & { failed?: unknown }> =>
     new Promise((resolve) => {
-      let ws: WebSocketConnection;
-      try {
-        ws = config.createConnection(`${base}${path}`, options);
-      } catch (error) {
-        resolve({ failed: error });
+      const started = (ws: WebSocketConnection): void => {
+        const timer = hostTimers.setTimeout(() => ws.terminate(), config.caseTimeout);
+        ws.on('error', () => {});
+        onOpen(ws);
+        void ws.closed.then((info) => {
+          hostTimers.clearTimeout(timer);
+          resolve(info);
+        });
+      };
+      const url = `${base}${path}`;
+      if (config.connect !== undefined) {
+        // A case whose handshake fails counts as closed; the loop goes on with the next one.
+        config.connect(url, options).then(started, (error: unknown) => resolve({ failed: error }));
         return;
       }
-      const timer = hostTimers.setTimeout(() => ws.terminate(), config.caseTimeout);
-      ws.on('error', () => {});
-      onOpen(ws);
-      void ws.closed.then((info) => {
-        hostTimers.clearTimeout(timer);
-        resolve(info);
-      });
+      try {
+        started(config.createConnection(url, options));
+      } catch (error) {
+        resolve({ failed: error });
+      }
     });
 
   let count = 0;
