@@ -13,22 +13,29 @@
  */
 import { WebSocketUsageError, describe, type ProtocolErrorCode } from './errors.ts';
 import type { Command, CloseInfo, Event, HandshakeRequest, HandshakeResponse, MessageKind, Output } from './events.ts';
-import type { EngineTuning } from './engine-tuning.ts';
-import type { Extension, ExtensionFactory, ExtensionOffer, ExtensionParam } from './extensions/extension.ts';
+import type { Extension, ExtensionFactory, ExtensionOffer } from './extensions/extension.ts';
 import { FrameParser, FAILED, HEADER, NEED_MORE } from './frame-parser.ts';
 import { COPY_THRESHOLD, firstByte, serializeFrame, unmaskedFrame } from './frame-serializer.ts';
 import { buildClosePayload, parseClosePayload } from './close-frame.ts';
 import { HeadParser, type RequestHead, type ResponseHead } from './http/head-parser.ts';
 import type { HttpServerPhase, HttpServerSettings } from './http/server-exchange.ts';
 import type { HeadersInit } from './http/headers.ts';
-import { sameAsciiCase } from './http/ascii-case.ts';
+import { acceptExtensions, allowedRsv, chooseExtensions, offersOf } from './extension-negotiation.ts';
+import {
+  type ClientConnectionOptions,
+  type Role,
+  type ServerConnectionOptions,
+  resolveLimits,
+  resolveTimeouts,
+  toBytes,
+} from './connection-options.ts';
 import type { RequestValidation, ServerHandshakeOptions } from './handshake/server.ts';
 import type { WsUrl } from './handshake/client.ts';
 import type { ClientRole, HandshakeRole, Http2ClientRole, Http2ServerRole, ServerRole } from './handshake/role.ts';
 import type { HeaderList } from './handshake/extended-connect.ts';
-import { DEFAULT_LIMITS, DEFAULT_TIMEOUTS, type Limits, type Timeouts } from './limits.ts';
+import { DEFAULT_TIMEOUTS, type Limits, type Timeouts } from './limits.ts';
 import { Opcode } from './opcode.ts';
-import type { MaskKeyPool, RandomSource } from './random.ts';
+import type { MaskKeyPool } from './random.ts';
 import { transition, type ConnectionState, type TransitionInput } from './transitions.ts';
 import {
   LIVE_IDLE,
@@ -44,61 +51,12 @@ import {
 import { Utf8Validator, decodeUtf8, decodeValidUtf8, encodeUtf8, encodeUtf8Transient } from './utf8.ts';
 import { concat } from 'uint8arrays/concat';
 
-export type Role = 'client' | 'server';
-
-export interface ConnectionOptions {
-  /** Extensions to offer (client) or to accept (server), in order of preference. */
-  extensions?: readonly ExtensionFactory[];
-  limits?: Partial<Limits>;
-  timeouts?: Partial<Timeouts>;
-  /** Deliver whole messages (default) or, when false, `fragment` events as data arrives. */
-  assembleMessages?: boolean;
-  /** Answer pings automatically (default true). */
-  autoPong?: boolean;
-  /** Fills a byte array with random bytes. Default: `crypto.getRandomValues` when the host has it. */
-  random?: RandomSource;
-  /**
-   * A host UTF-8 check (e.g. Node's `buffer.isUtf8`) for text messages that arrive whole: one
-   * frame whose payload is all in one read. It gets the unmasked payload and returns whether it
-   * is valid UTF-8 (RFC 3629: no overlongs, surrogates or code points above U+10FFFF; nothing
-   * cut at the end); it must not throw or keep the bytes. Fragmented messages, and one-frame
-   * messages that arrive over several reads, are still checked incrementally by the built-in
-   * validator, so that invalid data fails the connection as soon as it arrives (§8.1).
-   * Default: whole messages are checked and decoded by one call of the host's strict
-   * `TextDecoder` (on Node 20 faster than `buffer.isUtf8` and a decode), or where it has none
-   * (or an adapter says it is slow) by the built-in validator.
-   */
-  utf8Validator?: ((bytes: Uint8Array) => boolean) | null;
-  /**
-   * Speed choices for the JavaScript engine this connection runs on (see {@link EngineTuning}):
-   * they never change a result. Default: tuned for V8. An adapter passes its engine's.
-   */
-  engine?: EngineTuning;
-}
-
-export interface ServerConnectionOptions extends ConnectionOptions {
-  /** Allowed `Origin` values, or a predicate; null or absent allows every origin. */
-  origins?: ServerHandshakeOptions['origins'];
-  /**
-   * Serve plain HTTP requests beside upgrades: pass `HttpServerPhase` from `@ws/codec/http` (see
-   * `http/server-exchange.ts`; it is its own entry point, so only servers that use it pay for
-   * it). A request that is not an upgrade becomes an `http-request` event, answered with
-   * `http-response`, `http-body` and `http-end` commands, and the connection may carry several
-   * in turn before an upgrade. Bounded by `limits.maxHeadBytes`, `maxHeaders` and
-   * `maxBodyBytes`, timed by `timeouts.handshakeTimeout` (each head) and
-   * `httpKeepAliveTimeout`. Default (absent, null or false): such a request is refused with 426.
-   */
-  http?: typeof HttpServerPhase | null | false;
-}
-
-export interface ClientConnectionOptions extends ConnectionOptions {
-  /** Subprotocols to offer, most preferred first: a list, or one as a string. */
-  protocols?: string | readonly string[];
-  /** Extra request headers (not the handshake's own). */
-  headers?: HeadersInit;
-  /** An `Origin` header to send (browsers always do; other clients usually don't). */
-  origin?: string | null;
-}
+export type {
+  Role,
+  ConnectionOptions,
+  ServerConnectionOptions,
+  ClientConnectionOptions,
+} from './connection-options.ts';
 
 const EMPTY = new Uint8Array(0);
 const NONE: readonly never[] = Object.freeze([]);
@@ -228,46 +186,6 @@ class IncomingMessage {
   sink: ((chunk: Uint8Array) => boolean) | null = null;
 }
 
-function checkTimeouts(timeouts: Timeouts): void {
-  for (const [name, value] of Object.entries(timeouts)) {
-    if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) {
-      throw new WebSocketUsageError(
-        'INVALID_ARGUMENT',
-        `timeouts.${name} must be a finite number ≥ 0, got ${describe(value)}`,
-      );
-    }
-  }
-}
-
-/**
- * Resolved timeouts per options object: a server passes the same one for every connection, and
- * its connections then share one frozen object (an idle server holds one connection per client).
- */
-const resolvedTimeouts = new WeakMap<Partial<Timeouts>, Readonly<Timeouts>>();
-
-function resolveTimeouts(partial: Partial<Timeouts>): Readonly<Timeouts> {
-  let timeouts = resolvedTimeouts.get(partial);
-  if (timeouts === undefined) {
-    const merged = { ...DEFAULT_TIMEOUTS, ...partial };
-    checkTimeouts(merged);
-    timeouts = Object.freeze(merged);
-    // Only a frozen input can be cached: a caller may change a mutable one between connections.
-    if (Object.isFrozen(partial)) resolvedTimeouts.set(partial, timeouts);
-  }
-  return timeouts;
-}
-
-function checkLimits(limits: Limits): void {
-  for (const [name, value] of Object.entries(limits)) {
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-      throw new WebSocketUsageError(
-        'INVALID_ARGUMENT',
-        `limits.${name} must be a safe integer ≥ 0, got ${describe(value)}`,
-      );
-    }
-  }
-}
-
 function httpSettings(limits: Limits, timeouts: Timeouts): HttpServerSettings {
   return {
     maxHeadBytes: limits.maxHeadBytes,
@@ -276,11 +194,6 @@ function httpSettings(limits: Limits, timeouts: Timeouts): HttpServerSettings {
     headTimeout: timeouts.handshakeTimeout,
     keepAliveTimeout: timeouts.httpKeepAliveTimeout,
   };
-}
-
-function toBytes(data: unknown, what: string): Uint8Array {
-  if (data instanceof Uint8Array) return data;
-  throw new WebSocketUsageError('INVALID_ARGUMENT', `${what} must be a Uint8Array, got ${describe(data)}`);
 }
 
 export class Connection {
@@ -381,11 +294,9 @@ export class Connection {
     const role = handshake.role;
     this.role = role;
     // Without overrides, every connection shares the frozen defaults.
-    const limits = options.limits === undefined ? DEFAULT_LIMITS : { ...DEFAULT_LIMITS, ...options.limits };
+    const limits = resolveLimits(options.limits);
     const timeouts = options.timeouts === undefined ? DEFAULT_TIMEOUTS : resolveTimeouts(options.timeouts);
-    // The shared defaults are known good (a server makes a connection per socket, mostly with them).
-    if (limits !== DEFAULT_LIMITS) checkLimits(limits);
-    this.limits = Object.freeze(limits);
+    this.limits = limits;
     this.timeouts = timeouts;
     const engine = options.engine;
     if (engine !== undefined && (typeof engine !== 'object' || engine === null)) {
@@ -440,10 +351,7 @@ export class Connection {
       this.#url = handshake.parseWsUrl(url!);
       const protocols = options.protocols ?? NONE;
       hs.offeredProtocols = typeof protocols === 'string' ? [protocols] : protocols;
-      const offers: ExtensionOffer[] = [];
-      for (const factory of hs.factories) {
-        for (const params of factory.offer()) offers.push({ name: factory.name, params });
-      }
+      const offers = offersOf(hs.factories);
       if (handshake.http2 !== undefined) {
         this.#outHead = handshake.http2.buildRequest(this.#url, {
           protocols: hs.offeredProtocols,
@@ -1251,25 +1159,9 @@ export class Connection {
     }
     const request = this.#request!;
     const server = this.#hs!.role as ServerRole;
-    // Most clients offer no extension: nothing to look through (nor a list to make) then.
-    const offered = useExtensions && request.extensions.length > 0;
-    const accepted: Array<{ name: string; params: ExtensionParam[] }> = offered ? [] : (NONE as never[]);
-    const extensions: Extension[] = offered ? [] : (NONE as never[]);
-    if (offered) {
-      let rsvUsed = 0;
-      for (const factory of this.#hs!.factories) {
-        const offers = request.extensions.filter((o) => sameAsciiCase(o.name, factory.name)).map((o) => o.params);
-        if (offers.length === 0) continue;
-        const chosen = factory.negotiate(offers);
-        if (chosen === null || (chosen.extension.rsvBits & rsvUsed) !== 0) {
-          chosen?.extension.dispose();
-          continue;
-        }
-        rsvUsed |= chosen.extension.rsvBits;
-        accepted.push({ name: factory.name, params: chosen.params });
-        extensions.push(chosen.extension);
-      }
-    }
+    const { accepted, extensions } = useExtensions
+      ? chooseExtensions(this.#hs!.factories, request.extensions)
+      : { accepted: NONE as never[], extensions: NONE as never[] };
     let response: Uint8Array | HeaderList;
     try {
       const answer = {
@@ -1380,25 +1272,10 @@ export class Connection {
 
   /** Client: the server accepted; make the extensions it chose and open. False if they do not fit. */
   #openClient(protocol: string | null, accepted: ExtensionOffer[]): boolean {
-    const hs = this.#hs!;
-    const extensions: Extension[] = [];
-    let rsvUsed = 0;
-    for (const element of accepted) {
-      const factory = hs.factories.find((f) => sameAsciiCase(f.name, element.name))!;
-      const made = extensions.some((e) => e.name === factory.name)
-        ? `${factory.name} accepted twice`
-        : factory.accept(element.params);
-      if (typeof made === 'string' || (made.rsvBits & rsvUsed) !== 0) {
-        for (const extension of extensions) extension.dispose();
-        if (typeof made !== 'string') made.dispose();
-        this.#handshakeFailed(
-          'UNEXPECTED_EXTENSION',
-          typeof made === 'string' ? made : `${element.name} claims RSV bits already in use`,
-        );
-        return false;
-      }
-      rsvUsed |= made.rsvBits;
-      extensions.push(made);
+    const extensions = acceptExtensions(this.#hs!.factories, accepted);
+    if (typeof extensions === 'string') {
+      this.#handshakeFailed('UNEXPECTED_EXTENSION', extensions);
+      return false;
     }
     this.#protocol = protocol;
     this.#setExtensions(extensions);
@@ -1446,14 +1323,7 @@ export class Connection {
 
   #setExtensions(extensions: Extension[]): void {
     this.#extensions = extensions.length === 0 ? NONE : extensions; // the shared empty list when none
-    if (this.#parser !== null) this.#parser.allowedRsv = this.#allowedRsv();
-  }
-
-  /** The RSV bits the negotiated extensions claim (RSV1 = 0x4). */
-  #allowedRsv(): number {
-    let rsv = 0;
-    for (const extension of this.#extensions) rsv |= extension.rsvBits;
-    return rsv;
+    if (this.#parser !== null) this.#parser.allowedRsv = allowedRsv(this.#extensions);
   }
 
   #makeParser(): FrameParser {
@@ -1462,7 +1332,7 @@ export class Connection {
       maxFrameSize: this.limits.maxFrameSize,
       freshArrays: this.#flag(FRESH_ARRAYS),
     });
-    parser.allowedRsv = this.#allowedRsv();
+    parser.allowedRsv = allowedRsv(this.#extensions);
     this.#parser = parser;
     return parser;
   }
