@@ -78,9 +78,9 @@ export class BunTransport implements Transport {
   write(chunks: Uint8Array[]): void {
     if (this.#closed || this.#shut || this.#endPending) return;
     const socket = this.#socket;
-    if (chunks.length === 1 && this.#buffered === 0 && socket !== null) {
+    const chunk = chunks.length === 1 ? chunks[0] : undefined;
+    if (chunk !== undefined && this.#buffered === 0 && socket !== null) {
       // The common case (one frame, or one coalesced batch, nothing queued): straight to the socket.
-      const chunk = chunks[0]!;
       const written = socket.write(chunk);
       if (written === chunk.length) return;
       if (written < 0) return; // closed or shutting down: the close handler follows
@@ -90,12 +90,12 @@ export class BunTransport implements Transport {
     }
     const queue = this.#queue;
     for (let i = 0; i < chunks.length; i++) {
-      const chunk = chunks[i]!;
-      if (chunk.length === 0) continue;
-      queue.push(chunk);
-      this.#buffered += chunk.length;
+      const each = chunks[i];
+      if (each === undefined || each.length === 0) continue;
+      queue.push(each);
+      this.#buffered += each.length;
     }
-    if (this.#socket !== null) this.#flush();
+    if (socket !== null) this.#flush(socket);
   }
 
   get bufferedAmount(): number {
@@ -105,7 +105,7 @@ export class BunTransport implements Transport {
   end(): void {
     if (this.#closed || this.#shut || this.#endPending) return;
     this.#endPending = true;
-    if (this.#socket !== null && this.#buffered === 0) this.#shutdown();
+    if (this.#socket !== null && this.#buffered === 0) this.#shutdown(this.#socket);
   }
 
   destroy(): void {
@@ -156,7 +156,7 @@ export class BunTransport implements Transport {
       this.destroy();
       return;
     }
-    this.#flush();
+    this.#flush(socket);
   }
 
   /** @internal */
@@ -171,8 +171,9 @@ export class BunTransport implements Transport {
 
   /** @internal The socket can take more bytes. */
   drained(): void {
-    if (this.#closed || this.#buffered === 0) return;
-    this.#flush();
+    const socket = this.#socket;
+    if (this.#closed || this.#buffered === 0 || socket === null) return;
+    this.#flush(socket);
     this.#handlers?.onDrain();
   }
 
@@ -198,11 +199,11 @@ export class BunTransport implements Transport {
   // ───────────────────────────── writing ─────────────────────────────
 
   /** Write queued bytes until the socket takes less than offered (then `drain` resumes) or the queue is empty. */
-  #flush(): void {
-    const socket = this.#socket!;
+  #flush(socket: Socket<BunTransport>): void {
     const queue = this.#queue;
-    while (this.#head < queue.length) {
-      const first = queue[this.#head]!;
+    for (;;) {
+      const first = queue[this.#head];
+      if (first === undefined) break; // the queue is written
       const firstLeft = first.length - this.#offset;
       let offered: number;
       let written: number;
@@ -213,7 +214,8 @@ export class BunTransport implements Transport {
         const buffer = (scratch ??= new Uint8Array(COALESCE));
         offered = 0;
         for (let i = this.#head, from = this.#offset; i < queue.length && offered < COALESCE; i++, from = 0) {
-          const chunk = queue[i]!;
+          const chunk = queue[i];
+          if (chunk === undefined) break;
           const take = Math.min(chunk.length - from, COALESCE - offered);
           buffer.set(from === 0 && take === chunk.length ? chunk : chunk.subarray(from, from + take), offered);
           offered += take;
@@ -229,7 +231,7 @@ export class BunTransport implements Transport {
     }
     queue.length = 0;
     this.#head = this.#offset = 0;
-    if (this.#endPending) this.#shutdown();
+    if (this.#endPending) this.#shutdown(socket);
   }
 
   #advance(n: number): void {
@@ -237,8 +239,10 @@ export class BunTransport implements Transport {
     const queue = this.#queue;
     let offset = this.#offset + n;
     let head = this.#head;
-    while (head < queue.length && offset >= queue[head]!.length) {
-      offset -= queue[head]!.length;
+    while (head < queue.length) {
+      const chunk = queue[head];
+      if (chunk === undefined || offset < chunk.length) break;
+      offset -= chunk.length;
       queue[head++] = EMPTY; // let the written chunk go
     }
     if (head > 1024 && head * 2 > queue.length) {
@@ -254,11 +258,11 @@ export class BunTransport implements Transport {
     this.#head = this.#offset = this.#buffered = 0;
   }
 
-  #shutdown(): void {
+  #shutdown(socket: Socket<BunTransport>): void {
     this.#endPending = false;
     if (this.#shut) return;
     this.#shut = true;
-    this.#socket!.shutdown();
+    socket.shutdown();
   }
 }
 

@@ -29,7 +29,11 @@ interface Handle {
 }
 
 /** Node calls it with the socket as `this` after each read: `length` bytes at the start of `buffer`. */
-export type SharedReadCallback = (this: net.Socket, length: number, buffer: Uint8Array) => void;
+export type SharedReadCallback<S extends net.Socket = net.Socket> = (
+  this: S,
+  length: number,
+  buffer: Uint8Array,
+) => void;
 
 let onreadFields: OnreadFields | null | undefined;
 
@@ -81,13 +85,13 @@ export function copyOut(source: Uint8Array, length: number): Uint8Array {
  * listener) to reads into the shared buffer, each reported to `onRead`. False, with the socket
  * left as it was, if it cannot be.
  */
-export function readShared(socket: net.Socket, onRead: SharedReadCallback): boolean {
+export function readShared<S extends net.Socket>(socket: S, onRead: SharedReadCallback<S>): boolean {
   const fields = findOnreadFields();
   if (fields === null) return false;
   const own = socket as unknown as Record<symbol, unknown>;
   const handle = (socket as unknown as { _handle?: Handle | null })._handle;
   if (
-    socket.constructor !== net.Socket ||
+    (socket as net.Socket).constructor !== net.Socket ||
     handle === null ||
     handle === undefined ||
     typeof handle.useUserBuffer !== 'function' ||

@@ -30,9 +30,8 @@ const EMPTY = new Uint8Array(0);
  */
 const kTransport = Symbol('NodeTransport');
 
-function transportOf(socket: unknown): NodeTransport {
-  return (socket as Record<symbol, NodeTransport>)[kTransport]!;
-}
+/** A socket whose listeners are attached: it holds its transport (set before any listener). */
+type TrackedSocket = Duplex & { [kTransport]: NodeTransport };
 
 /** Errors a socket reported that it does not hold in `errored` itself (rare: Node's sockets do). */
 const strayErrors = new WeakMap<Duplex, unknown>();
@@ -92,7 +91,7 @@ export class NodeTransport implements Transport {
 
   private listen(): void {
     const socket = this.socket;
-    (socket as unknown as Record<symbol, NodeTransport>)[kTransport] = this;
+    (socket as TrackedSocket)[kTransport] = this;
     if (!((this.#flags & ACCEPTED_TCP) !== 0 && this.readDirectly())) socket.on('data', NodeTransport.#onData);
     socket.on('end', NodeTransport.#onEnd);
     socket.on('error', NodeTransport.#onError);
@@ -114,17 +113,17 @@ export class NodeTransport implements Transport {
   }
 
   // The socket's listeners: called by Node with the socket as `this`.
-  static #onData(this: Duplex, chunk: Uint8Array): void {
-    transportOf(this).deliverData(chunk);
+  static #onData(this: TrackedSocket, chunk: Uint8Array): void {
+    this[kTransport].deliverData(chunk);
   }
 
   /** A read into the shared buffer (Node calls `socket[kBufferCb](length, buffer)`). */
-  static #onSharedRead(this: net.Socket, length: number, buffer: Uint8Array): void {
-    transportOf(this).deliverData(copyOut(buffer, length));
+  static #onSharedRead(this: TrackedSocket, length: number, buffer: Uint8Array): void {
+    this[kTransport].deliverData(copyOut(buffer, length));
   }
 
-  static #onEnd(this: Duplex): void {
-    const transport = transportOf(this);
+  static #onEnd(this: TrackedSocket): void {
+    const transport = this[kTransport];
     if ((transport.#flags & DIRECT) !== 0) sessionInput.end(transport.#target as WebSocketConnection);
     else (transport.#target as TransportHandlers).onEnd();
   }
@@ -134,13 +133,14 @@ export class NodeTransport implements Transport {
     if ((this as Partial<net.Socket>).errored !== error && !strayErrors.has(this)) strayErrors.set(this, error);
   }
 
-  static #onSocketClose(this: Duplex): void {
-    transportOf(this).onClosed();
+  static #onSocketClose(this: TrackedSocket): void {
+    this[kTransport].onClosed();
   }
 
   /** Switch an accepted TCP socket to reads into the shared buffer; false if it cannot be. */
   private readDirectly(): boolean {
-    return this.socket instanceof net.Socket && readShared(this.socket, NodeTransport.#onSharedRead);
+    const socket = this.socket as TrackedSocket; // listen() has set its transport
+    return socket instanceof net.Socket && readShared(socket, NodeTransport.#onSharedRead);
   }
 
   /** The first error the socket reported, if it failed. */
@@ -171,33 +171,39 @@ export class NodeTransport implements Transport {
   write(chunks: Uint8Array[]): void {
     const socket = this.socket;
     if (socket.destroyed || !socket.writable) return;
-    const last = chunks.length - 1;
-    let data: Uint8Array;
-    if (last === 0) {
-      data = chunks[0]!;
-    } else {
-      // Many small frames (a burst of echoes): one buffer, one write. Every socket.write costs a
-      // trip through the stream machinery, so copying a few KiB is cheaper than corking them.
-      let total = 0;
-      for (let i = 0; i <= last; i++) total += chunks[i]!.length;
-      if (total > GATHER_MAX) {
-        // Large: corked, so header and payload leave in one writev; with the callback, as the
-        // corked bytes wait at least until uncork.
-        socket.cork();
-        for (let i = 0; i < last; i++) socket.write(chunks[i]!);
-        socket.write(chunks[last]!, this.queued());
-        socket.uncork();
-        return;
-      }
-      const gathered = Buffer.allocUnsafe(total);
-      let at = 0;
-      for (let i = 0; i <= last; i++) {
-        gathered.set(chunks[i]!, at);
-        at += chunks[i]!.length;
-      }
-      data = gathered;
+    const first = chunks[0];
+    if (first === undefined) return; // never: the session writes no empty list
+    if (chunks.length === 1) {
+      this.writeLast(first);
+      return;
     }
-    this.writeLast(data);
+    // Many small frames (a burst of echoes): one buffer, one write. Every socket.write costs a
+    // trip through the stream machinery, so copying a few KiB is cheaper than corking them.
+    let total = 0;
+    for (let i = 0; i < chunks.length; i++) total += chunks[i]?.length ?? 0;
+    if (total > GATHER_MAX) {
+      // Large: corked, so header and payload leave in one writev; the last with the callback,
+      // as the corked bytes wait at least until uncork.
+      const last = chunks.length - 1;
+      socket.cork();
+      for (let i = 0; i <= last; i++) {
+        const chunk = chunks[i];
+        if (chunk === undefined) continue;
+        if (i < last) socket.write(chunk);
+        else socket.write(chunk, this.queued());
+      }
+      socket.uncork();
+      return;
+    }
+    const gathered = Buffer.allocUnsafe(total);
+    let at = 0;
+    for (let i = 0; i < chunks.length; i++) {
+      const chunk = chunks[i];
+      if (chunk === undefined) continue;
+      gathered.set(chunk, at);
+      at += chunk.length;
+    }
+    this.writeLast(gathered);
   }
 
   /**

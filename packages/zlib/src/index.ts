@@ -88,16 +88,30 @@ function checkInt(what: string, value: number, min: number, max: number): void {
 /** The native handle and its write state, with our synchronous error hook. */
 class Native {
   readonly handle: ZlibHandle;
-  readonly state: Uint32Array;
+  readonly #state: Uint32Array;
   error: string | null = null;
 
   constructor(stream: zlib.DeflateRaw | zlib.InflateRaw) {
     const internals = stream as unknown as ZlibStreamInternals;
-    this.handle = internals._handle!;
-    this.state = internals._writeState;
-    this.handle.onerror = (message: string) => {
+    const handle = internals._handle;
+    // Only after the self-test found the handle on a fresh stream (it is null once closed).
+    /* v8 ignore next */
+    if (handle === null) throw new Error('node:zlib stream without its native handle');
+    this.handle = handle;
+    this.#state = internals._writeState;
+    handle.onerror = (message: string) => {
       this.error = message || 'zlib error';
     };
+  }
+
+  /** Output space zlib left unused in the last `writeSync` (`avail_out`; the state always has both entries). */
+  get availOut(): number {
+    return this.#state[0] ?? 0;
+  }
+
+  /** Input zlib left unread in the last `writeSync` (`avail_in`). */
+  get availIn(): number {
+    return this.#state[1] ?? 0;
   }
 
   close(): void {
@@ -123,7 +137,7 @@ class ZlibDeflater implements RawDeflater {
 
   compress(input: Uint8Array): Uint8Array {
     const native = this.#live();
-    const { handle, state } = native;
+    const handle = native.handle;
     const out = (scratch ??= new Uint8Array(SCRATCH_SIZE));
     let inOff = 0;
     let availIn = input.length;
@@ -134,10 +148,11 @@ class ZlibDeflater implements RawDeflater {
       handle.writeSync(Z_SYNC_FLUSH, input, inOff, availIn, out, 0, out.length);
       /* v8 ignore next */
       if (native.error !== null) throw new Error(`zlib deflate failed: ${native.error}`);
-      const availOut = state[0]!;
+      const availOut = native.availOut;
       const n = out.length - availOut;
-      inOff += availIn - state[1]!;
-      availIn = state[1]!;
+      const left = native.availIn;
+      inOff += availIn - left;
+      availIn = left;
       if (n > 0) {
         const piece = out.slice(0, n);
         if (first === null) first = piece;
@@ -211,8 +226,8 @@ class ZlibInflater implements RawInflater {
       this.#release();
       return native.error;
     }
-    const n = output.length - native.state[0]!;
-    const availIn = native.state[1]!;
+    const n = output.length - native.availOut;
+    const availIn = native.availIn;
     this.#inOff += this.#availIn - availIn;
     this.#availIn = availIn;
     if (n > 0) this.#keepTail(output, n);
@@ -337,17 +352,18 @@ function selfTest(): boolean {
     const first = new TextEncoder().encode(text);
     const second = new TextEncoder().encode(text.slice(100, 1100));
     deflater = new ZlibDeflater({ windowBits: 15, memLevel: 8, level: 1 });
-    const wire = [deflater.compress(first), deflater.compress(second)];
+    const firstWire = deflater.compress(first);
+    const secondWire = deflater.compress(second);
     // Context takeover: the repeat costs a few bytes, not a second compression of its own.
-    if (wire[1]!.length > 64) return false;
+    if (secondWire.length > 64) return false;
     const both = concat([first, second]);
-    const checked = zlib.inflateRawSync(concat(wire), { finishFlush: Z_SYNC_FLUSH });
+    const checked = zlib.inflateRawSync(concat([firstWire, secondWire]), { finishFlush: Z_SYNC_FLUSH });
     if (checked.length !== both.length || !matches(checked, 0, both)) return false;
     inflater = new ZlibInflater(15);
     const out = new Uint8Array(700); // several bounded pulls per message
     for (let m = 0; m < 2; m++) {
       const expected = m === 0 ? first : second;
-      inflater.push(wire[m]!);
+      inflater.push(m === 0 ? firstWire : secondWire);
       let at = 0;
       for (let n = out.length; n === out.length; at += n) {
         const pulled = inflater.pull(out);
@@ -392,13 +408,15 @@ let hostLevel: number | undefined;
  */
 export function defaultLevel(): number {
   if (hostLevel !== undefined) return hostLevel;
+  const backend = zlibBackend;
+  if (backend === null) return 1; // pako's level 1 is classic zlib's
   const words = ['alpha', 'beta', 'gamma', 'delta', 'user', 'price', 'status', 'ok', 'error', 'value'];
   let text = '';
   for (let i = 0; text.length < 16 * 1024; i++)
     text += `{"key":"${words[(i * 7) % 10]}","value":${(i * 7919) % 100_003},"ok":${i % 3 === 0}},`;
   const sample = new TextEncoder().encode(text);
   const size = (level: number): number => {
-    const deflater = zlibBackend!.createDeflater({ windowBits: 15, memLevel: 8, level });
+    const deflater = backend.createDeflater({ windowBits: 15, memLevel: 8, level });
     try {
       return deflater.compress(sample).length;
     } finally {
