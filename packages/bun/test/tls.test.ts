@@ -1,50 +1,15 @@
 // wss: our TLS server with Bun's client and ours; our client with Bun.serve over TLS. The
 // self-signed certificate is made at test time with the openssl CLI, or taken from fixtures/.
 import { afterAll, beforeAll, describe, expect, it } from 'bun:test';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { hasOpenssl, selfSignedCert } from '../../../scripts/lib/self-signed-cert.mjs';
 import { HandshakeError, connect, createServer, type SessionRequest, type WebSocketServer } from '../src/index.ts';
 import { HOST, MIB16, bytes, equalBytes, within } from './helpers.ts';
 
 function certificate(): { key: string; cert: string; source: string } {
-  const dir = mkdtempSync(path.join(tmpdir(), 'ws-bun-tls-'));
-  try {
-    const result = Bun.spawnSync(
-      [
-        'openssl',
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=DNS:localhost,IP:127.0.0.1',
-        '-keyout',
-        path.join(dir, 'key.pem'),
-        '-out',
-        path.join(dir, 'cert.pem'),
-      ],
-      { stdout: 'ignore', stderr: 'ignore' },
-    );
-    if (result.exitCode === 0) {
-      return {
-        key: readFileSync(path.join(dir, 'key.pem'), 'utf8'),
-        cert: readFileSync(path.join(dir, 'cert.pem'), 'utf8'),
-        source: 'openssl',
-      };
-    }
-  } catch {
-    // no openssl: use the committed pair
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  if (hasOpenssl()) return { ...selfSignedCert(), source: 'openssl' };
+  // no openssl: use the committed pair
   const fixtures = path.join(import.meta.dir, 'fixtures');
   return {
     key: readFileSync(path.join(fixtures, 'test-only-key.pem'), 'utf8'),

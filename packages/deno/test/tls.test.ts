@@ -6,49 +6,14 @@ import { HandshakeError, WebSocketUsageError, connect, createConnection, createS
 import type { ConnectOptions } from '../src/index.ts';
 import { assert, assertEquals, assertRejects } from '../../../test/shared/assert.ts';
 import { HOST, bytes, equalBytes, within } from './helpers.ts';
+import { hasOpenssl, selfSignedCert } from '../../../scripts/lib/self-signed-cert.mjs';
 
 const FIXTURES = new URL('./fixtures/', import.meta.url);
 
 /** A self-signed certificate for `localhost` (PEM): fresh from openssl, else the fixture. */
 async function selfSigned(): Promise<{ cert: string; key: string; source: string }> {
-  const dir = await Deno.makeTempDir({ prefix: 'ws-deno-tls-' });
-  try {
-    const args = [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      `${dir}/key.pem`,
-      '-out',
-      `${dir}/cert.pem`,
-    ];
-    args.push(
-      '-days',
-      '2',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=DNS:localhost',
-      '-addext',
-      'basicConstraints=critical,CA:FALSE',
-    );
-    args.push('-addext', 'extendedKeyUsage=serverAuth', '-addext', 'keyUsage=critical,digitalSignature');
-    const { success } = await new Deno.Command('openssl', { args, stdout: 'null', stderr: 'null' }).output();
-    if (success)
-      return {
-        cert: await Deno.readTextFile(`${dir}/cert.pem`),
-        key: await Deno.readTextFile(`${dir}/key.pem`),
-        source: 'openssl',
-      };
-  } catch {
-    // no openssl on this machine
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  if (hasOpenssl()) return { ...selfSignedCert(), source: 'openssl' };
+  // no openssl on this machine
   return {
     cert: await Deno.readTextFile(new URL('localhost-cert.pem', FIXTURES)),
     key: await Deno.readTextFile(new URL('localhost-key.pem', FIXTURES)),

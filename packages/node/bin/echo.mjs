@@ -52,10 +52,7 @@ process.on('SIGINT', stop);
 
 /** `--http2`: node:http2's secure server, WebSockets over HTTP/2 and HTTP/1.1 on one port. */
 async function serveHttp2() {
-  const { readFileSync, mkdtempSync, rmSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const path = await import('node:path');
-  const { execFileSync } = await import('node:child_process');
+  const { readFileSync } = await import('node:fs');
   const http2 = await import('node:http2');
   let key;
   let cert;
@@ -64,36 +61,8 @@ async function serveHttp2() {
     cert = readFileSync(certFile);
     key = readFileSync(keyFile);
   } else {
-    const dir = mkdtempSync(path.join(tmpdir(), 'ws-echo-h2-'));
-    try {
-      execFileSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'ec',
-          '-pkeyopt',
-          'ec_paramgen_curve:prime256v1',
-          '-nodes',
-          '-keyout',
-          path.join(dir, 'key.pem'),
-          '-out',
-          path.join(dir, 'cert.pem'),
-          '-days',
-          '2',
-          '-subj',
-          '/CN=localhost',
-          '-addext',
-          'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1',
-        ],
-        { stdio: 'ignore' },
-      );
-      key = readFileSync(path.join(dir, 'key.pem'));
-      cert = readFileSync(path.join(dir, 'cert.pem'));
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    // The repository's test certificate (openssl CLI), the one the TLS tests use.
+    ({ key, cert } = (await import('../../../scripts/lib/self-signed-cert.mjs')).selfSignedCert());
   }
   const wss = createUpgradeHandler({ extensions: [permessageDeflate()], ...options }, onConnection);
   const page =

@@ -1,12 +1,9 @@
 // Shared helpers for the Node adapter's tests: servers on 127.0.0.1 only, bounded waits.
-import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { WebSocketServer as WsServer, WebSocket as WsClient } from 'ws';
 import { createServer, type ServerOptions, type WebSocketServer } from '../src/index.ts';
 import type { ConnectionHandler } from '@ws/codec/session';
+import { hasOpenssl, selfSignedCert } from '../../../scripts/lib/self-signed-cert.mjs';
 
 export const HOST = '127.0.0.1';
 
@@ -67,45 +64,10 @@ export function wsMessages(ws: WsClient, n: number): Promise<Array<[Buffer, bool
 /** Deterministic pseudo-random bytes. */
 export { bytes } from '../../../test/shared/bytes.ts';
 
-/** Whether the openssl CLI is installed (the TLS tests make their certificate with it). */
-export function hasOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { hasOpenssl };
 
-/** A fresh self-signed certificate for `localhost` and 127.0.0.1, made with the openssl CLI (PEM). */
+/** A fresh self-signed certificate for `localhost` and 127.0.0.1 (the one every runtime's TLS tests and echo.mjs make). */
 export function selfSigned(): { key: Buffer; cert: Buffer } {
-  const dir = mkdtempSync(path.join(tmpdir(), 'ws-node-tls-'));
-  try {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=DNS:localhost,IP:127.0.0.1',
-        '-keyout',
-        path.join(dir, 'key.pem'),
-        '-out',
-        path.join(dir, 'cert.pem'),
-      ],
-      { stdio: 'ignore', timeout: 20_000 },
-    );
-    return { key: readFileSync(path.join(dir, 'key.pem')), cert: readFileSync(path.join(dir, 'cert.pem')) };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const { key, cert } = selfSignedCert();
+  return { key: Buffer.from(key), cert: Buffer.from(cert) };
 }
