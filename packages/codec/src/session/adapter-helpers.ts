@@ -10,7 +10,9 @@ import { Emitter } from './emitter.ts';
 import { topicsOf, type ServerSessionOptions } from './server-session.ts';
 import type { PublishOptions, Topics } from './topics.ts';
 import type { Transport, TransportHandlers } from './transport.ts';
-import { transportHandlers, type SessionRequest, type WebSocketConnection } from './websocket-connection.ts';
+import type { SessionRequest } from './connection-types.ts';
+import { transportHandlers } from './connection-wiring.ts';
+import type { WebSocketConnection } from './websocket-connection.ts';
 
 /** A transport whose socket events go to the handlers attached last (each adapter's transport). */
 export interface AttachableTransport extends Transport {

@@ -8,7 +8,8 @@ import type { HeadersInit } from '../http/headers.ts';
 import { CLIENT_OPTION_KEYS, checkOptionKeys } from './option-keys.ts';
 import { resolveSessionOptions, type SessionOptions } from './options.ts';
 import type { Transport } from './transport.ts';
-import { WebSocketConnection, driver } from './websocket-connection.ts';
+import { driver } from './connection-wiring.ts';
+import { WebSocketConnection } from './websocket-connection.ts';
 
 export interface ClientSessionOptions extends SessionOptions {
   /**

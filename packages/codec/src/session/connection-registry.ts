@@ -10,7 +10,8 @@
 import { buildClosePayload } from '../close-frame.ts';
 import { WebSocketUsageError, describe } from '../errors.ts';
 import { hostTimers, type Timers } from './options.ts';
-import { WebSocketConnection, registryLinks } from './websocket-connection.ts';
+import { registryLinks } from './connection-wiring.ts';
+import { WebSocketConnection } from './websocket-connection.ts';
 
 /** How a graceful shutdown goes (see {@link ConnectionRegistry.shutdown}). */
 export interface ShutdownOptions {

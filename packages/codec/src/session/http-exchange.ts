@@ -12,11 +12,12 @@
 import { WebSocketUsageError } from '../errors.ts';
 import type { RequestHead } from '../http/head-parser.ts';
 import type { HeadersInit } from '../http/headers.ts';
-import type { SessionRequest } from './websocket-connection.ts';
+import type { SessionRequest } from './connection-types.ts';
 import { encodeUtf8 } from '../utf8.ts';
 import type { Timers } from './options.ts';
 import type { PeerInfo } from './transport.ts';
-import { sessionInput, type WebSocketConnection } from './websocket-connection.ts';
+import { sessionInput } from './connection-wiring.ts';
+import type { WebSocketConnection } from './websocket-connection.ts';
 
 // The codec is typed against ECMAScript alone: the WHATWG fetch types are the host's, seen
 // through these aliases (the host's own `Request` and `Response` wherever its types declare

@@ -6,7 +6,8 @@ export { Emitter } from './emitter.ts';
 export type { EventMap } from './emitter.ts';
 export { HandshakeError, WebSocketError } from './errors.ts';
 export type { SessionCloseInfo, SessionErrorCode } from './errors.ts';
-export { WebSocketConnection, transportHandlers, sessionInput } from './websocket-connection.ts';
+export { WebSocketConnection } from './websocket-connection.ts';
+export { transportHandlers, sessionInput } from './connection-wiring.ts';
 export type {
   ReadyState,
   SessionRequest,
@@ -15,7 +16,7 @@ export type {
   SendOptions,
   SendResult,
   FragmentOptions,
-} from './websocket-connection.ts';
+} from './connection-types.ts';
 export type { Message } from './message-queue.ts';
 export type { SendData, BinaryData } from './data.ts';
 export { ServerSession } from './server-session.ts';

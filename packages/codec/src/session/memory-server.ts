@@ -11,7 +11,8 @@ import { connectSession, type ClientSessionOptions } from './client-session.ts';
 import { transportPair } from './memory-transport.ts';
 import type { ConnectionHandler, ServerSessionOptions } from './server-session.ts';
 import { SessionServer } from './session-server.ts';
-import { transportHandlers, type WebSocketConnection } from './websocket-connection.ts';
+import { transportHandlers } from './connection-wiring.ts';
+import type { WebSocketConnection } from './websocket-connection.ts';
 
 export class MemoryServer extends SessionServer {
   #port = 40000;

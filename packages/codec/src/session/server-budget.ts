@@ -23,7 +23,8 @@
  * Written for one server; a registry of a server's connections can own it.
  */
 import type { Timers } from './options.ts';
-import { sessionInput, type WebSocketConnection } from './websocket-connection.ts';
+import { sessionInput } from './connection-wiring.ts';
+import type { WebSocketConnection } from './websocket-connection.ts';
 
 export class ServerBudget {
   /** Bytes; 0: no budget (nothing is tracked). */

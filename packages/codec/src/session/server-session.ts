@@ -15,14 +15,9 @@ import { resolveSessionOptions, type ResolvedSessionOptions, type SessionOptions
 import { Topics, type TopicOptions } from './topics.ts';
 import { ServerBudget } from './server-budget.ts';
 import type { PeerInfo, Transport, TransportHandlers } from './transport.ts';
-import {
-  WebSocketConnection,
-  driver,
-  sessionInput,
-  type ConnectionHooks,
-  type Driver,
-  type SessionRequest,
-} from './websocket-connection.ts';
+import type { SessionRequest } from './connection-types.ts';
+import { driver, sessionInput, type ConnectionHooks, type Driver } from './connection-wiring.ts';
+import { WebSocketConnection } from './websocket-connection.ts';
 import { checkFetchHost, decideUpgradeInFetch, startExchange, type FetchHandler } from './http-exchange.ts';
 import { HttpHeaders } from '../http/headers.ts';
 import { HttpServerPhase } from '../http/server-exchange.ts';
@@ -226,16 +221,13 @@ export class ServerSession implements TransportHandlers {
   /** The handshake hooks, shared by every server connection: the session they belong to is their owner. */
   static readonly #hooks: ConnectionHooks<ServerSession> = {
     onRequest: (session, connection, request) => decide(connection, request, resolveOnce(session.#options)),
-    onOpen: (session, connection) => session.#onConnection(connection, connection.request!),
-    onHttpRequest: (session, connection, head, body, peer) =>
-      startExchange(
-        connection,
-        head,
-        body,
-        session.#options.fetch!,
-        peer,
-        resolveOnce(session.#options).session.timers,
-      ),
+    onOpen: (session, connection, request) => session.#onConnection(connection, request),
+    // The codec yields plain HTTP requests only with a `fetch` handler (its HTTP phase is on then).
+    onHttpRequest: (session, connection, head, body, peer) => {
+      const fetch = session.#options.fetch;
+      if (fetch === undefined) return null;
+      return startExchange(connection, head, body, fetch, peer, resolveOnce(session.#options).session.timers);
+    },
   };
 
   constructor(
@@ -282,10 +274,13 @@ export class ServerSession implements TransportHandlers {
     const timers = resolved.session.timers;
     const hooks: ConnectionHooks<O> = {
       onRequest: (_owner, connection, request) => decide(connection, request, resolved),
-      onOpen: (owner, connection) => onOpen(owner, connection, connection.request!),
-      onHttpRequest: (_owner, connection, head, body, peer) =>
-        startExchange(connection, head, body, options.fetch!, peer, timers),
+      onOpen,
     };
+    const fetch = options.fetch;
+    if (fetch !== undefined) {
+      hooks.onHttpRequest = (_owner, connection, head, body, peer) =>
+        startExchange(connection, head, body, fetch, peer, timers);
+    }
     return {
       open: (transport, owner, peer, make) =>
         openConnection(transport, options, owner, hooks, peer, topics, budget, make),

@@ -20,7 +20,8 @@ import {
 } from './server-session.ts';
 import type { PeerInfo, Transport } from './transport.ts';
 import type { Connection, ServerConnectionOptions } from '../connection.ts';
-import type { SessionRequest, WebSocketConnection } from './websocket-connection.ts';
+import type { SessionRequest } from './connection-types.ts';
+import type { WebSocketConnection } from './websocket-connection.ts';
 
 /** `T`: the type of each connection's `data` (set by `verifyClient` answering `{ data }`). */
 export class SessionServer<T = unknown> extends TopicServer<T> {

@@ -20,211 +20,57 @@
  */
 import type { Connection } from '../connection.ts';
 import { WebSocketUsageError } from '../errors.ts';
-import type { CloseInfo, Event, HandshakeRequest, HandshakeResponse, MessageKind } from '../events.ts';
-import { encodeUtf8 } from '../utf8.ts';
+import type { CloseInfo, Event, HandshakeResponse, MessageKind } from '../events.ts';
 import { formatExtensionHeader } from '../handshake/header-values.ts';
-import type { HttpHeaders } from '../http/headers.ts';
-import type { RequestHead } from '../http/head-parser.ts';
-import type { HttpBodySink } from './http-exchange.ts';
+import { encodeUtf8 } from '../utf8.ts';
+import {
+  ASSEMBLE,
+  BACKLOG,
+  DESTROYED,
+  ENDED,
+  EOF,
+  FLUSH_QUEUED,
+  HELD_FULL,
+  HOLDING,
+  LOCAL_CLOSE,
+  NEED_DRAIN,
+  PONGS_HELD,
+  PUBLISHED,
+  PUMPING,
+  QUEUE_PAUSED,
+  READ_ALL,
+  RECEIVE_FULL,
+  SERVER_PAUSED,
+  TERMINATED,
+  TRANSPORT_CLOSED,
+  TRANSPORT_PAUSED,
+  USER_PAUSED,
+} from './connection-flags.ts';
+import { Trouble, handshakeError, sessionCloseInfo } from './connection-end.ts';
+import type { ConnectionRegistry } from './connection-registry.ts';
+import type {
+  ConnectionEvents,
+  FragmentOptions,
+  ReadyState,
+  SendOptions,
+  SendResult,
+  SessionRequest,
+} from './connection-types.ts';
+import { ConnectionDriver, type ConnectionInit, type Driver, wireConnections } from './connection-wiring.ts';
 import { controlBytes, toBytes, type SendData } from './data.ts';
 import { Emitter, microtask, reportError } from './emitter.ts';
-import { HandshakeError, WebSocketError, type SessionCloseInfo, type SessionErrorCode } from './errors.ts';
+import { WebSocketError, type SessionCloseInfo, type SessionErrorCode } from './errors.ts';
 import { Fifo } from './fifo.ts';
-import { MessageQueue, type Message } from './message-queue.ts';
+import { type Held, flush, hasConsumer, hold, iterate, provideReceiveAccess, scheduleFlush } from './held-messages.ts';
+import { HandshakeState } from './handshake-state.ts';
+import type { Message, MessageQueue } from './message-queue.ts';
 import type { ResolvedSessionOptions } from './options.ts';
+import { publishDelivery, publishedBytes, writePublished } from './publish-batch.ts';
 import type { ServerBudget } from './server-budget.ts';
-import { describeTransportError, handshakeTransportMessage } from './transport-error.ts';
-import type { PeerInfo, Transport, TransportHandlers } from './transport.ts';
+import { OutputProgress, SessionTimer, armTimer } from './session-timer.ts';
+import { describeTransportError } from './transport-error.ts';
+import type { Transport } from './transport.ts';
 import { Subscription, Topics, checkTopic, setTopicDelivery, type PublishOptions } from './topics.ts';
-import type { ConnectionRegistry } from './connection-registry.ts';
-
-export type ReadyState = 'connecting' | 'open' | 'closing' | 'closed';
-
-/** A server connection's upgrade request, as the application sees it. */
-export interface SessionRequest {
-  method: string;
-  /** The request-target as sent, e.g. `/chat?room=1`. */
-  url: string;
-  path: string;
-  /** Without the `?`; `''` when absent. */
-  query: string;
-  headers: HttpHeaders;
-  host: string;
-  origin: string | null;
-  /** Subprotocols the client offered, most preferred first. */
-  protocols: readonly string[];
-  remoteAddress: string | null;
-  remotePort: number | null;
-  secure: boolean;
-}
-
-export interface FragmentInfo {
-  kind: MessageKind;
-  /** The message's first chunk. */
-  first: boolean;
-  /** The message's last chunk. */
-  fin: boolean;
-}
-
-/**
- * The connection's events and their listeners' arguments. Closed: `on('mesage', …)` does not
- * compile, nor does a listener with the wrong arguments.
- */
-export interface ConnectionEvents {
-  open: [];
-  /**
-   * A whole message: a string for text, bytes for binary. `isBinary` narrows `data`:
-   * `(data, isBinary) => { if (isBinary) data.byteLength }`.
-   */
-  message: [data: string, isBinary: false] | [data: Uint8Array, isBinary: true];
-  /** Streaming mode (`assembleMessages: false`): part of a message as it arrived. */
-  fragment: [data: Uint8Array, info: FragmentInfo];
-  ping: [data: Uint8Array];
-  pong: [data: Uint8Array];
-  /** `bufferedAmount` fell to the low-water mark after a send returned `'buffered'`. */
-  drain: [];
-  /** A violation, limit, timeout or transport failure; `close` follows. */
-  error: [error: WebSocketError];
-  /** The connection is gone (TCP closed). Always the last event. */
-  close: [info: SessionCloseInfo];
-}
-
-/**
- * What became of a `send()` (and `sendFragment`, `ping`, `pong`):
- * - `'sent'`: accepted, and `bufferedAmount` is below `highWaterMark`: send more.
- * - `'buffered'`: accepted (it will go out, do not send it again), but `bufferedAmount` has
- *   reached `highWaterMark`: wait for `drain()` (or the `drain` event) before sending more.
- * - `'dropped'`: not sent: the connection is closing or closed (as browsers drop silently).
- *
- * Every value is a non-empty string, so `if (!ws.send(x))` is never true: compare with
- * `=== 'buffered'` (backpressure) or `!== 'sent'` instead.
- */
-export type SendResult = 'sent' | 'buffered' | 'dropped';
-
-export interface SendOptions {
-  /** Per-message compression wish when an extension such as permessage-deflate is active. */
-  compress?: boolean;
-}
-
-export interface FragmentOptions extends SendOptions {
-  /**
-   * The message's kind when `data` is bytes (default `'binary'`). `'text'` sends bytes as part of
-   * a text message unchanged, e.g. a proxy forwarding a 'fragment' event whose chunk may end in
-   * the middle of a UTF-8 character (the receiving codec validated it). A string is always text.
-   */
-  kind?: MessageKind;
-}
-
-/**
- * @internal The owner's part in the handshake. Shared by every connection of an owner (methods
- * taking the owner as an argument), so a connection holds two references instead of closures.
- */
-export interface ConnectionHooks<O> {
-  /** Server: the codec accepted a request; the callee answers with accept/reject commands. */
-  onRequest?(owner: O, connection: WebSocketConnection, request: SessionRequest): void;
-  /** Called just before the `open` event is dispatched. */
-  onOpen?(owner: O, connection: WebSocketConnection): void;
-  /** Server serving plain HTTP: a plain request arrived; returns where its body goes. */
-  onHttpRequest?(
-    owner: O,
-    connection: WebSocketConnection,
-    request: RequestHead,
-    body: boolean,
-    peer: PeerInfo | null,
-  ): HttpBodySink;
-}
-
-/** @internal Built by `ServerSession` and `connectSession`. */
-export interface ConnectionInit<O = unknown> {
-  codec: Connection;
-  transport: Transport;
-  options: ResolvedSessionOptions;
-  /** The codec delivers whole messages (its `assembleMessages` option). */
-  assembleMessages: boolean;
-  peer?: PeerInfo | null;
-  owner?: O;
-  hooks?: ConnectionHooks<O>;
-  /** Server: the topics its `subscribe`/`publish` use. */
-  topics?: Topics | null;
-  /** Server: its budget for unsent bytes across connections (`maxServerBufferedAmount`), or null. */
-  budget?: ServerBudget | null;
-}
-
-/**
- * @internal What `ServerSession` and `connectSession` need beyond the public API, and the
- * {@link TransportHandlers} an adapter calls: one small object per connection, made on first use.
- */
-export interface Driver extends TransportHandlers {
-  /** Run the codec until it has nothing to say (e.g. write a client's request). */
-  pump(): void;
-  /** A handshake command (accept/reject), then `pump()`. */
-  send(command: Parameters<Connection['send']>[0]): void;
-  /** A request head parsed elsewhere (node:http), then `pump()`. */
-  receiveRequestHead(head: Parameters<Connection['receiveRequestHead']>[0]): void;
-  /** HTTP/2: the peer's header list, then `pump()`. */
-  onHeaders(headers: Array<[string, string]>): void;
-}
-
-let driverOf: (connection: WebSocketConnection) => Driver;
-
-/**
- * @internal The {@link Driver}'s operations as functions of the connection, shared by every
- * connection: for an adapter (and a session) that keeps the connection itself, so that its
- * connections never make a driver object.
- */
-export interface SessionInput {
-  data(connection: WebSocketConnection, chunk: Uint8Array): void;
-  drain(connection: WebSocketConnection): void;
-  end(connection: WebSocketConnection): void;
-  close(connection: WebSocketConnection, error?: unknown): void;
-  pump(connection: WebSocketConnection): void;
-  send(connection: WebSocketConnection, command: Parameters<Connection['send']>[0]): void;
-  /** A command to the codec without running it: the next `pump` writes its output with the rest. */
-  queue(connection: WebSocketConnection, command: Parameters<Connection['send']>[0]): void;
-  receiveRequestHead(connection: WebSocketConnection, head: Parameters<Connection['receiveRequestHead']>[0]): void;
-  /** HTTP/2: the peer's header list (an extended CONNECT, or the answer to ours). */
-  headers(connection: WebSocketConnection, headers: Array<[string, string]>): void;
-  /** The transport the connection runs on. */
-  transport(connection: WebSocketConnection): Transport;
-  /** Report its backlog to the server's budget (its `bufferedAmount`, or `bytes`) and return it. */
-  reportBacklog(connection: WebSocketConnection, bytes?: number): number;
-  /** Stop or restart reading because of the server's budget. */
-  serverPause(connection: WebSocketConnection, on: boolean): void;
-  /** Terminate it to bring the server within its budget: Close 1013, `SERVER_BUFFER_OVERFLOW`. */
-  serverEvict(connection: WebSocketConnection, message: string): void;
-  /** Why the handshake failed (what `opened` rejects with), once it has; else null. */
-  openError(connection: WebSocketConnection): HandshakeError | null;
-}
-
-/** @internal */
-export let sessionInput: SessionInput;
-
-/**
- * @internal A {@link ConnectionRegistry}'s list runs through its connections (two links and the
- * registry, no Set entry per connection). A connection leaves it as it ends, before `close`.
- */
-export interface RegistryLinks {
-  /** Append `connection` (new, in no registry) at the registry's tail. */
-  join(connection: WebSocketConnection, registry: ConnectionRegistry): void;
-  registryOf(connection: WebSocketConnection): ConnectionRegistry | null;
-  /** The next connection towards the tail. */
-  next(connection: WebSocketConnection): WebSocketConnection | null;
-  /** The handshake succeeded (a member of `connections`). */
-  wasOpen(connection: WebSocketConnection): boolean;
-}
-
-/** @internal */
-export let registryLinks: RegistryLinks;
-
-/** The handlers an adapter wires its socket's events to. */
-export function transportHandlers(connection: WebSocketConnection): TransportHandlers {
-  return driverOf(connection);
-}
-
-/** @internal */
-export function driver(connection: WebSocketConnection): Driver {
-  return driverOf(connection);
-}
 
 const ignore = (): void => {};
 
@@ -232,166 +78,17 @@ const ignore = (): void => {};
 let spareChunks: Uint8Array[] | null = [];
 
 /**
- * Connections that publishes reached since the last flush. Publishes are written at the end of
- * the current task (one microtask for every connection of every server), so the messages a task
- * publishes (a read that held many, a loop of `publish` calls) leave each subscriber in one
- * transport write, not one each: the system call per subscriber is most of a publish's cost.
- * Reused: the array grows to the most subscribers one task reached and stays.
- *
- * Until then a subscriber holds no frames, only a range of `taskFrames` (in its `Subscription`),
- * extended while it gets every frame logged: at the flush, the frames of a range are gathered
- * into one buffer once and that same buffer goes to every subscriber with the same range (most
- * often all of them). A subscriber that missed a frame in between (another topic, skipped for
- * its backlog), or that writes anything else meanwhile (`send`, `close`…), first hands its range
- * to its codec as it stands: the order of its writes is kept.
- */
-const publishedTo: WebSocketConnection[] = [];
-let publishFlushQueued = false;
-/** The chunks of every frame published in this task, in order (each publish's once per shared-frame key). */
-const taskFrames: Uint8Array[] = [];
-/** The frames array last appended to `taskFrames`, and where it starts there. */
-let loggedFrames: readonly Uint8Array[] | null = null;
-let loggedAt = 0;
-/** The last range gathered, shared by every subscriber with the same range. */
-let gatheredFrom = -1;
-let gatheredTo = -1;
-let gathered: Uint8Array | null = null;
-/** Ranges of more bytes go to the codec frame by frame (a large payload is not copied). */
-const GATHER_LIMIT = 256 * 1024;
-const NO_BYTES = new Uint8Array(0);
-/** One frame for `sendFramed`, reused (the codec keeps the frame, not the array). */
-const oneFrame: Uint8Array[] = [NO_BYTES];
-
-/** Where `frames` start in `taskFrames` (appended at the first subscriber of a publish). */
-function logFrames(frames: readonly Uint8Array[]): number {
-  if (frames !== loggedFrames) {
-    loggedFrames = frames;
-    loggedAt = taskFrames.length;
-    for (let i = 0; i < frames.length; i++) taskFrames.push(frames[i] as Uint8Array);
-  }
-  return loggedAt;
-}
-
-/** The bytes of `taskFrames[from..to)`, as one buffer made once for every subscriber with that range. */
-function gather(from: number, to: number, bytes: number): Uint8Array {
-  if (from !== gatheredFrom || to !== gatheredTo || gathered === null) {
-    const buffer = new Uint8Array(bytes);
-    let at = 0;
-    for (let i = from; i < to; i++) {
-      const frame = taskFrames[i] as Uint8Array;
-      buffer.set(frame, at);
-      at += frame.length;
-    }
-    gathered = buffer;
-    gatheredFrom = from;
-    gatheredTo = to;
-  }
-  return gathered;
-}
-
-/**
- * What the codec cannot see for its keepalive and idle deadlines (it keeps both): whether the
- * send buffer moves, and whether our keepalive ping still waits in it. No times: the codec
- * learns of progress through `noteOutputProgress`, and checks at its deadline.
- */
-interface Backlog {
-  /** Bytes queued in the transport up to and including our keepalive ping, while it has not left; else 0. */
-  behind: number;
-  /** Bytes written to the transport since the ping, while `behind` > 0. */
-  writtenSince: number;
-  /** `bufferedAmount` at the last deadline: a fall between deadlines is progress too. */
-  buffered: number;
-}
-
-/** A connection's state during its handshake only. */
-class HandshakeState {
-  peer: PeerInfo | null;
-  owner: unknown;
-  hooks: ConnectionHooks<unknown> | null;
-  settleOpened: ((error: HandshakeError | null) => void) | null = null;
-  rejection: { response: HandshakeResponse; body: Uint8Array } | null = null;
-  /** The handshake failed: `opened` rejects with this. */
-  openError: HandshakeError | null = null;
-  /** Server serving plain HTTP: the request being answered, where its body goes. */
-  exchange: HttpBodySink | null = null;
-
-  constructor(peer: PeerInfo | null, owner: unknown, hooks: ConnectionHooks<unknown> | null) {
-    this.peer = peer;
-    this.owner = owner;
-    this.hooks = hooks;
-  }
-}
-
-// Flags: booleans packed into one field (an idle connection's size is most of its cost).
-const WAS_OPEN = 1 << 0;
-const PUMPING = 1 << 1;
-const EOF = 1 << 2;
-const ENDED = 1 << 3;
-const DESTROYED = 1 << 4;
-const TRANSPORT_CLOSED = 1 << 5;
-const TERMINATED = 1 << 6;
-const NEED_DRAIN = 1 << 7;
-const USER_PAUSED = 1 << 8;
-const QUEUE_PAUSED = 1 << 9;
-const TRANSPORT_PAUSED = 1 << 10;
-/** The codec delivers whole messages (`ConnectionInit.assembleMessages`). */
-const ASSEMBLE = 1 << 11;
-/** Messages (or fragments) wait in `#held`: every later one joins them, to keep the order. */
-const HOLDING = 1 << 12;
-/** `#held` reached `maxQueuedMessages`: reading is paused until it is down to a quarter. */
-const HELD_FULL = 1 << 13;
-/** A microtask will deliver the held messages (and take the events the codec kept). */
-const FLUSH_QUEUED = 1 << 14;
-/** The read loop stopped while the codec still had events (HELD_FULL or QUEUE_PAUSED). */
-const BACKLOG = 1 << 15;
-/** While any of these is set (and until the peer's EOF), the codec's events are left in it. */
-const RECEIVE_FULL = HELD_FULL | QUEUE_PAUSED;
-/**
- * The application called `close()` while open: read on whatever is held, to find the peer's
- * Close (what no consumer takes beyond `maxQueuedMessages` is then dropped).
- */
-const LOCAL_CLOSE = 1 << 16;
-/** With any of these, read (and parse) everything: the bound on held messages no longer stops reading. */
-const READ_ALL = EOF | LOCAL_CLOSE;
-/** The transport was backed up: the codec holds pongs (`holdPongs`) until it drains. */
-const PONGS_HELD = 1 << 17;
-/**
  * Pongs are held once the transport holds this many bytes (or `highWaterMark`, when lower): a ping
  * flood from a peer that does not read then costs that much plus one pong, and a transport that
  * keeps a few frames for a moment still answers every ping.
  */
 const PONG_HOLD_BYTES = 16 * 1024;
-/** The server's budget paused reading (see `ServerBudget`). */
-const SERVER_PAUSED = 1 << 18;
-/** Published frames wait in the codec; the connection is in `publishedTo`, written at the end of the task. */
-const PUBLISHED = 1 << 19;
-
-/** Why a connection ends, as far as the session knows: made at its first problem (most connections have none). */
-class Trouble {
-  /** The session's reason, before the codec's. */
-  error: SessionErrorCode | null = null;
-  /** The transport's error. */
-  cause: unknown = undefined;
-  /** The last problem's message, for a `HandshakeError`. */
-  lastProblem = '';
-}
 
 /** The promises `opened` and `closed`: made when first asked for (most connections are never awaited). */
 interface Promises {
   opened: Promise<WebSocketConnection> | null;
   closed: Promise<SessionCloseInfo> | null;
   resolveClosed: ((info: SessionCloseInfo) => void) | null;
-}
-
-/** A fragment event held for a 'fragment' listener (streaming mode). */
-type FragmentEvent = Extract<Event, { type: 'fragment' }>;
-
-/** The one timer of a connection that wants one: the host's handle while armed, and for when. */
-interface SessionTimer {
-  handle: unknown;
-  /** The armed deadline; Infinity while not armed. */
-  at: number;
-  readonly fire: () => void;
 }
 
 /**
@@ -423,7 +120,10 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
   readonly #codec: Connection;
   readonly #transport: Transport;
   readonly #options: ResolvedSessionOptions;
-  /** What only the handshake needs; let go of once open (kept after a failed handshake, for `opened`). */
+  /**
+   * The handshake phase: what only the handshake needs, let go of once open (kept after a failed
+   * handshake, for `opened`). Null exactly when the handshake succeeded.
+   */
   #hs: HandshakeState | null;
   #driver: Driver | null = null;
 
@@ -447,9 +147,9 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
   #drainDeadline = -1;
   #queue: MessageQueue | null = null;
   /** Messages (or fragment events) no consumer has taken yet: made on the first one held. */
-  #held: Fifo<Message | FragmentEvent> | null = null;
-  /** With idle or keepalive on, once open: see {@link Backlog}. */
-  #live: Backlog | null = null;
+  #held: Fifo<Held> | null = null;
+  /** With idle or keepalive on, once open: see {@link OutputProgress}. */
+  #live: OutputProgress | null = null;
   /** Server: its registry, replaced by a {@link Subscription} at the first subscribe; null on a client. */
   #topics: Topics | Subscription | null = null;
 
@@ -468,153 +168,88 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
   data: T = undefined as T;
 
   static {
-    class ConnectionDriver implements Driver {
-      readonly #c: WebSocketConnection;
-      constructor(c: WebSocketConnection) {
-        this.#c = c;
-      }
-      onData(chunk: Uint8Array): void {
-        this.#c.#onData(chunk);
-      }
-      onDrain(): void {
-        sessionInput.drain(this.#c);
-      }
-      onEnd(): void {
-        this.#c.#onEnd();
-      }
-      onClose(error?: unknown): void {
-        this.#c.#onClose(error);
-      }
-      pump(): void {
-        this.#c.#pump();
-      }
-      send(command: Parameters<Connection['send']>[0]): void {
-        sessionInput.send(this.#c, command);
-      }
-      receiveRequestHead(head: Parameters<Connection['receiveRequestHead']>[0]): void {
-        sessionInput.receiveRequestHead(this.#c, head);
-      }
-      onHeaders(headers: Array<[string, string]>): void {
-        sessionInput.headers(this.#c, headers);
-      }
-    }
-    driverOf = (c) => (c.#driver ??= new ConnectionDriver(c));
-    sessionInput = {
-      data: (c, chunk) => c.#onData(chunk),
-      drain: (c) => {
-        c.#moved();
-        c.#onDrain();
-        if (c.#budget !== null && c.#reported !== 0) c.#report(c.bufferedAmount);
+    wireConnections(
+      {
+        data: (c, chunk) => c.#onData(chunk),
+        drain: (c) => {
+          c.#moved();
+          c.#onDrain();
+          if (c.#budget !== null && c.#reported !== 0) c.#report(c.#budget, c.bufferedAmount);
+        },
+        end: (c) => c.#onEnd(),
+        close: (c, error) => c.#onClose(error),
+        pump: (c) => c.#pump(),
+        send: (c, command) => {
+          c.#codec.send(command);
+          c.#pump();
+        },
+        queue: (c, command) => c.#codec.send(command),
+        receiveRequestHead: (c, head) => {
+          c.#codec.receiveRequestHead(head);
+          c.#pump();
+        },
+        headers: (c, headers) => {
+          c.#codec.receiveHeaders(headers);
+          c.#pump();
+        },
+        transport: (c) => c.#transport,
+        reportBacklog: (c, bytes = c.bufferedAmount) => {
+          if (c.#budget !== null) c.#report(c.#budget, bytes);
+          return bytes;
+        },
+        serverPause: (c, on) => {
+          c.#set(SERVER_PAUSED, on);
+          c.#applyFlow();
+        },
+        serverEvict: (c, message) => {
+          if (c.#info !== null) return;
+          if (c.#codec.state === 'open') c.#codec.send({ type: 'close', code: 1013 });
+          c.#fail('SERVER_BUFFER_OVERFLOW', message);
+        },
+        openError: (c) => c.#hs?.openError ?? null,
       },
-      end: (c) => c.#onEnd(),
-      close: (c, error) => c.#onClose(error),
+      {
+        join: (c, registry) => {
+          const tail = registry.tail;
+          c.#tracker = registry;
+          c.#prevTracked = tail;
+          if (tail !== null) tail.#nextTracked = c;
+          else registry.head = c;
+          registry.tail = c;
+          registry.size++;
+        },
+        registryOf: (c) => c.#tracker,
+        next: (c) => c.#nextTracked,
+        wasOpen: (c) => c.#hs === null,
+      },
+      (c) => (c.#driver ??= new ConnectionDriver(c)),
+    );
+    provideReceiveAccess({
+      has: (c, bits) => (c.#flags & bits) !== 0,
+      set: (c, bit, on) => c.#set(bit, on),
+      held: (c) => c.#held,
+      makeHeld: (c) => (c.#held = new Fifo()),
+      queue: (c) => c.#queue,
+      setQueue: (c, queue) => (c.#queue = queue),
+      maxQueuedMessages: (c) => c.#options.maxQueuedMessages,
+      closed: (c) => c.#info !== null,
+      emitMessage: (c, data, isBinary) => c.emit2('message', data, isBinary as true),
+      emitFragment: (c, event) =>
+        c.emit('fragment', event.data, { kind: event.kind, first: event.first, fin: event.fin }),
+      applyFlow: (c) => c.#applyFlow(),
       pump: (c) => c.#pump(),
-      send: (c, command) => {
-        c.#codec.send(command);
-        c.#pump();
-      },
-      queue: (c, command) => c.#codec.send(command),
-      receiveRequestHead: (c, head) => {
-        c.#codec.receiveRequestHead(head);
-        c.#pump();
-      },
-      headers: (c, headers) => {
-        c.#codec.receiveHeaders(headers);
-        c.#pump();
-      },
-      transport: (c) => c.#transport,
-      reportBacklog: (c, bytes = c.bufferedAmount) => {
-        if (c.#budget !== null) c.#report(bytes);
-        return bytes;
-      },
-      serverPause: (c, on) => {
-        c.#set(SERVER_PAUSED, on);
-        c.#applyFlow();
-      },
-      serverEvict: (c, message) => {
-        if (c.#info !== null) return;
-        if (c.#codec.state === 'open') c.#codec.send({ type: 'close', code: 1013 });
-        c.#fail('SERVER_BUFFER_OVERFLOW', message);
-      },
-      openError: (c) => c.#hs?.openError ?? null,
-    };
-    /** Write what publishes queued (see `publishedTo`). */
-    const flushPublished = (): void => {
-      publishFlushQueued = false;
-      // By index: a write may lead to more publishes (a listener), which join the list. A throw
-      // (from a listener) is reported and the others are still written.
-      for (let i = 0; i < publishedTo.length; i++) {
-        const c = publishedTo[i] as WebSocketConnection;
-        try {
-          c.#writePublished();
-          c.#flags &= ~PUBLISHED;
-          c.#afterSend();
-        } catch (error) {
-          c.#flags &= ~PUBLISHED;
-          reportError(error);
-        }
-      }
-      // Emptied with pop(), as `spareChunks`.
-      while (publishedTo.length > 0) publishedTo.pop();
-      while (taskFrames.length > 0) taskFrames.pop();
-      loggedFrames = gathered = null;
-      gatheredFrom = gatheredTo = -1;
-    };
-    /** `c` has something published to write at the end of the task. */
-    const published = (c: WebSocketConnection): void => {
-      if ((c.#flags & PUBLISHED) !== 0) return;
-      c.#flags |= PUBLISHED;
-      publishedTo.push(c);
-      if (publishFlushQueued) return;
-      publishFlushQueued = true;
-      microtask(flushPublished);
-    };
-    setTopicDelivery({
-      codec: (c) => c.#codec,
-      framed: (c, frames, bytes, topics) => {
-        if (!c.#mayPublish(bytes, topics)) return false;
-        const sub = c.#topics;
-        if (!(sub instanceof Subscription)) {
-          c.#codec.sendFramed(frames); // not subscribed (published to by other means): no range
-          published(c);
-          return true;
-        }
-        const at = logFrames(frames);
-        if ((c.#flags & PUBLISHED) !== 0 && sub.to === at && sub.from < sub.to) {
-          sub.to = at + frames.length; // the next frames of the log: the range grows
-          sub.bytes += bytes;
-          return true;
-        }
-        c.#writePublished(); // a gap: what it has goes first, as it stands
-        sub.from = at;
-        sub.to = at + frames.length;
-        sub.bytes = bytes;
-        published(c);
-        return true;
-      },
-      own: (c, kind, payload, compress, topics) => {
-        // Framed (and compressed) by this connection: its bytes are about the payload's size.
-        if (!c.#mayPublish(payload.length, topics)) return false;
-        c.#writePublished();
-        c.#codec.send({ type: 'fragment', kind, data: payload, fin: true, compress });
-        published(c);
-        return true;
-      },
     });
-    registryLinks = {
-      join: (c, registry) => {
-        const tail = registry.tail;
-        c.#tracker = registry;
-        c.#prevTracked = tail;
-        if (tail !== null) tail.#nextTracked = c;
-        else registry.head = c;
-        registry.tail = c;
-        registry.size++;
-      },
-      registryOf: (c) => c.#tracker,
-      next: (c) => c.#nextTracked,
-      wasOpen: (c) => c.#flag(WAS_OPEN),
-    };
+    setTopicDelivery(
+      publishDelivery({
+        codec: (c) => c.#codec,
+        topics: (c) => c.#topics,
+        published: (c) => (c.#flags & PUBLISHED) !== 0,
+        setPublished: (c, on) => c.#set(PUBLISHED, on),
+        writable: (c) => (c.#flags & TERMINATED) === 0,
+        mayPublish: (c, bytes, topics) => c.#mayPublish(bytes, topics),
+        afterSend: (c) => c.#afterSend(),
+      }),
+    );
   }
 
   /** Leave the registry (the connection has ended). */
@@ -630,7 +265,7 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
     this.#prevTracked = this.#nextTracked = null;
     this.#tracker = null;
     registry.size--;
-    if (this.#flag(WAS_OPEN)) registry.openCount--;
+    if (this.#hs === null) registry.openCount--; // it had opened
     registry.left();
   }
 
@@ -661,16 +296,8 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
   get opened(): Promise<WebSocketConnection> {
     const promises = (this.#promises ??= { opened: null, closed: null, resolveClosed: null });
     if (promises.opened === null) {
-      if (this.#flag(WAS_OPEN)) {
-        promises.opened = Promise.resolve(this);
-      } else if (this.#hs!.openError !== null) {
-        promises.opened = Promise.reject(this.#hs!.openError);
-      } else {
-        const hs = this.#hs!;
-        promises.opened = new Promise((resolve, reject) => {
-          hs.settleOpened = (error) => (error === null ? resolve(this) : reject(error));
-        });
-      }
+      const hs = this.#hs;
+      promises.opened = hs === null ? Promise.resolve(this) : hs.openedPromise(this);
       // A failed handshake is reported through `opened`, `error` and `close`: awaiting `opened` is optional.
       promises.opened.catch(ignore);
     }
@@ -743,31 +370,7 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
   /** Wire bytes accepted by `send()` (and control frames, and publishes) and not yet handed to the OS. */
   get bufferedAmount(): number {
     const queued = this.#codec.pendingOutputBytes + this.#transport.bufferedAmount;
-    if ((this.#flags & PUBLISHED) === 0) return queued;
-    const sub = this.#topics;
-    return sub instanceof Subscription ? queued + sub.bytes : queued;
-  }
-
-  /** Hand the frames published to this connection in this task to its codec (see `publishedTo`). */
-  #writePublished(): void {
-    if ((this.#flags & PUBLISHED) === 0) return;
-    const sub = this.#topics;
-    if (!(sub instanceof Subscription) || sub.from === sub.to) return;
-    const { from, to, bytes } = sub;
-    sub.from = sub.to = sub.bytes = 0;
-    const codec = this.#codec;
-    // Closing meanwhile (or terminated): as a subscriber skipped at the publish.
-    if (!codec.canSendFramed || this.#flag(TERMINATED)) return;
-    if (to - from > 1 && bytes <= GATHER_LIMIT) {
-      oneFrame[0] = gather(from, to, bytes);
-      codec.sendFramed(oneFrame);
-    } else {
-      for (let i = from; i < to; i++) {
-        oneFrame[0] = taskFrames[i] as Uint8Array;
-        codec.sendFramed(oneFrame);
-      }
-    }
-    oneFrame[0] = NO_BYTES;
+    return (this.#flags & PUBLISHED) === 0 ? queued : queued + publishedBytes(this);
   }
 
   /**
@@ -839,7 +442,7 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
    */
   close(code?: number, reason?: string): void {
     const before = this.#codec.state;
-    this.#writePublished(); // what was published to it goes before the Close
+    if ((this.#flags & PUBLISHED) !== 0) writePublished(this); // what was published to it goes before the Close
     this.#codec.send({ type: 'close', code, reason });
     if (before === 'handshake' || before === 'awaiting-accept') this.#trouble().error ??= 'ABORTED';
     if (before === 'open') {
@@ -956,42 +559,7 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
    * not taken wait for the next consumer. One loop at a time.
    */
   [Symbol.asyncIterator](): AsyncIterableIterator<Message> {
-    if (this.#queue !== null)
-      throw new WebSocketUsageError('INVALID_STATE', 'this connection is already being iterated');
-    if (!this.#flag(ASSEMBLE)) {
-      throw new WebSocketUsageError(
-        'INVALID_STATE',
-        "iteration needs whole messages: listen to 'fragment' events when assembleMessages is false",
-      );
-    }
-    const queue = new MessageQueue(this.#options.maxQueuedMessages, (full) => {
-      this.#set(QUEUE_PAUSED, full);
-      this.#applyFlow();
-      if (!full) this.#scheduleFlush(); // take the events the codec kept meanwhile
-    });
-    this.#queue = queue;
-    if (this.#flag(HOLDING))
-      this.#scheduleFlush(); // it ends the queue too, once closed and delivered
-    else if (this.#info !== null) queue.end();
-    const release = (): void => {
-      if (this.#queue === queue) this.#queue = null;
-      const rest = queue.close();
-      if (rest.length > 0 && this.listenerCount('message') === 0) {
-        const held = (this.#held ??= new Fifo());
-        held.unshift(rest);
-        this.#flags |= HOLDING;
-        this.#checkHeldFull(held);
-      }
-    };
-    const iterator: AsyncIterableIterator<Message> = {
-      next: () => queue.next(),
-      return: (): Promise<IteratorResult<Message, undefined>> => {
-        release();
-        return Promise.resolve({ done: true, value: undefined });
-      },
-      [Symbol.asyncIterator]: () => iterator,
-    };
-    return iterator;
+    return iterate(this);
   }
 
   // ───────────────────────────── transport handlers ─────────────────────────────
@@ -1058,7 +626,7 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
       );
     }
     if (state !== 'open' || this.#flag(TERMINATED)) return false;
-    this.#writePublished(); // what was published to it comes first
+    if ((this.#flags & PUBLISHED) !== 0) writePublished(this); // what was published to it comes first
     return true;
   }
 
@@ -1130,21 +698,13 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
 
   #write(chunks: Uint8Array[]): void {
     if ((this.#flags & (DESTROYED | ENDED)) !== 0) return;
-    const live = this.#live;
-    if (live !== null && live.behind > 0) for (const chunk of chunks) live.writtenSince += chunk.length;
+    if (this.#live !== null) this.#live.written(chunks);
     this.#transport.write(chunks);
   }
 
   /** The transport handed queued bytes to the OS: activity, and maybe our ping has left. */
   #moved(): void {
-    const live = this.#live;
-    if (live === null) return;
-    const buffered = this.#transport.bufferedAmount;
-    live.buffered = buffered;
-    const pingWaiting = live.behind > 0;
-    // Everything queued up to the ping has gone once what is left is what was written after it.
-    if (pingWaiting && buffered <= live.writtenSince) live.behind = 0;
-    this.#codec.noteOutputProgress(pingWaiting);
+    this.#live?.moved(this.#transport.bufferedAmount, this.#codec);
   }
 
   /** HTTP/2: a header list for the transport (one that cannot send one cannot carry this connection). */
@@ -1170,85 +730,17 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
   #onMessage(data: string | Uint8Array, isBinary: boolean): void {
     // One test for the common case: nothing held, not terminated.
     if ((this.#flags & (TERMINATED | HOLDING)) !== 0) {
-      if ((this.#flags & TERMINATED) === 0) this.#hold(data);
+      if ((this.#flags & TERMINATED) === 0) hold(this, data);
       return;
     }
     const queue = this.#queue;
     if (queue !== null) queue.push(data);
-    if (!this.emit2('message', data, isBinary) && queue === null) this.#hold(data);
-  }
-
-  // ───────────────────────────── held messages ─────────────────────────────
-
-  /** Keep what no consumer took; pause reading at `maxQueuedMessages`. */
-  #hold(item: Message | FragmentEvent): void {
-    const held = (this.#held ??= new Fifo());
-    // Closing at the application's request, with the bound reached and nobody reading: dropped.
-    if ((this.#flags & LOCAL_CLOSE) !== 0 && held.length >= this.#options.maxQueuedMessages && !this.#hasConsumer())
-      return;
-    held.push(item);
-    this.#flags |= HOLDING;
-    this.#checkHeldFull(held);
-    if (this.#hasConsumer()) this.#scheduleFlush();
-  }
-
-  #checkHeldFull(held: Fifo<Message | FragmentEvent>): void {
-    if ((this.#flags & HELD_FULL) === 0 && held.length >= this.#options.maxQueuedMessages) {
-      this.#flags |= HELD_FULL;
-      this.#applyFlow();
-    }
-  }
-
-  #hasConsumer(): boolean {
-    if ((this.#flags & ASSEMBLE) === 0) return this.listenerCount('fragment') > 0;
-    return this.#queue !== null || this.listenerCount('message') > 0;
+    if (!this.emit2('message', data, isBinary) && queue === null) hold(this, data);
   }
 
   protected override listenerAdded(type: string): void {
     if ((this.#flags & HOLDING) !== 0 && type === ((this.#flags & ASSEMBLE) !== 0 ? 'message' : 'fragment'))
-      this.#scheduleFlush();
-  }
-
-  /** Deliver the held messages on a microtask: the code that attached a consumer finishes first. */
-  #scheduleFlush(): void {
-    if ((this.#flags & FLUSH_QUEUED) !== 0) return;
-    this.#flags |= FLUSH_QUEUED;
-    microtask(() => this.#flush());
-  }
-
-  /**
-   * Give the held messages, oldest first, to the consumers there are (ones that arrive meanwhile,
-   * e.g. read by a `send()` from a listener, join the end); then read on if reading was stopped.
-   */
-  #flush(): void {
-    this.#flags &= ~FLUSH_QUEUED;
-    const held = this.#held;
-    if (held !== null) {
-      while (held.length > 0 && this.#hasConsumer()) {
-        const item = held.shift()!;
-        if (typeof item === 'string') this.#deliver(item, false);
-        else if (item instanceof Uint8Array) this.#deliver(item, true);
-        else this.emit('fragment', item.data, { kind: item.kind, first: item.first, fin: item.fin });
-      }
-      if (held.length === 0) this.#flags &= ~HOLDING;
-      if ((this.#flags & HELD_FULL) !== 0 && held.length <= this.#options.maxQueuedMessages >> 2) {
-        this.#flags &= ~HELD_FULL;
-        this.#applyFlow();
-      }
-    }
-    if (this.#info !== null) {
-      if ((this.#flags & HOLDING) === 0) this.#queue?.end();
-      return;
-    }
-    if ((this.#flags & BACKLOG) !== 0 && (this.#flags & RECEIVE_FULL) === 0) {
-      this.#flags &= ~BACKLOG;
-      this.#pump();
-    }
-  }
-
-  #deliver(data: Message, isBinary: boolean): void {
-    this.#queue?.push(data);
-    this.emit2('message', data, isBinary);
+      scheduleFlush(this);
   }
 
   #dispatch(event: Event): void {
@@ -1261,7 +753,7 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
         return;
       case 'fragment':
         if (this.#flag(TERMINATED)) return;
-        if (this.#flag(HOLDING) || this.listenerCount('fragment') === 0) this.#hold(event);
+        if (this.#flag(HOLDING) || this.listenerCount('fragment') === 0) hold(this, event);
         else this.emit('fragment', event.data, { kind: event.kind, first: event.first, fin: event.fin });
         return;
       case 'ping':
@@ -1272,62 +764,8 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
         return;
       case 'close':
         return; // the peer's Close; the codec answers it, `close` fires once TCP is gone.
-      case 'request': {
-        const hs = this.#hs!;
-        this.#request = this.#buildRequest(event.request, hs.peer);
-        hs.peer = null;
-        // An owner's hook may run application code: it must not unwind the driver. (A try here, not
-        // a closure handed to a helper: nothing made per handshake.)
-        if (hs.hooks?.onRequest !== undefined) {
-          try {
-            hs.hooks.onRequest(hs.owner, this, this.#request);
-          } catch (error) {
-            reportError(error);
-          }
-        }
-        return;
-      }
-      case 'open': {
-        this.#flags |= WAS_OPEN;
-        if (this.#tracker !== null) this.#tracker.openCount++;
-        const options = this.#options;
-        if (options.idleTimeout > 0 || options.keepaliveInterval > 0) {
-          this.#live = { behind: 0, writtenSince: 0, buffered: 0 };
-        }
-        // The handshake (and the owner's part) ends here: let go of it.
-        const hs = this.#hs!;
-        this.#hs = null;
-        const hooks = hs.hooks;
-        if (hooks?.onOpen !== undefined) {
-          try {
-            hooks.onOpen(hs.owner, this);
-          } catch (error) {
-            reportError(error);
-          }
-        }
-        hs.settleOpened?.(null);
-        this.#budget?.opened(this);
-        this.emit('open');
-        return;
-      }
-      case 'rejected':
-        this.#hs!.rejection = { response: event.response, body: event.body };
-        return;
-      case 'http-request': {
-        const hs = this.#hs!;
-        if (hs.hooks?.onHttpRequest === undefined) return;
-        try {
-          hs.exchange = hs.hooks.onHttpRequest(hs.owner, this, event.request, event.body, hs.peer);
-        } catch (error) {
-          reportError(error);
-        }
-        return;
-      }
-      case 'http-body':
-        this.#hs!.exchange?.body(event.data);
-        return;
-      case 'http-body-end':
-        this.#hs!.exchange?.end();
+      case 'open':
+        this.#opened();
         return;
       case 'protocol-error':
         // A failure the session already knows of (the transport's, our own abort) caused it: keep its message.
@@ -1335,18 +773,50 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
         this.#trouble().lastProblem = event.message;
         this.emit('error', new WebSocketError(event.code, event.message, event.closeCode));
         return;
-      case 'closed':
-        if (!this.#flag(WAS_OPEN)) {
-          const hs = this.#hs!;
-          hs.exchange?.gone();
-          hs.exchange = null;
-          hs.hooks = hs.owner = null;
-          hs.openError = this.#handshakeError(event.info);
-          hs.settleOpened?.(hs.openError);
-          hs.settleOpened = null;
-        }
+      case 'closed': {
+        const hs = this.#hs;
+        if (hs !== null) hs.failed(handshakeError(event.info, this.#troubleState, hs, this.#codec));
+        return;
+      }
+      default:
+        if (this.#hs !== null) this.#handshakeEvent(this.#hs, event);
         return;
     }
+  }
+
+  /** An event of the handshake phase (the codec yields them only then). */
+  #handshakeEvent(hs: HandshakeState, event: Event): void {
+    switch (event.type) {
+      case 'request':
+        this.#request = hs.request(event.request);
+        hs.requested(this, this.#request);
+        return;
+      case 'rejected':
+        hs.rejection = { response: event.response, body: event.body };
+        return;
+      case 'http-request':
+        hs.httpRequest(this, event.request, event.body);
+        return;
+      case 'http-body':
+        hs.exchange?.body(event.data);
+        return;
+      case 'http-body-end':
+        hs.exchange?.end();
+        return;
+    }
+  }
+
+  /** The handshake succeeded: let go of its phase, start the open connection's parts, tell everyone. */
+  #opened(): void {
+    const hs = this.#hs;
+    if (hs === null) return;
+    this.#hs = null;
+    if (this.#tracker !== null) this.#tracker.openCount++;
+    const options = this.#options;
+    if (options.idleTimeout > 0 || options.keepaliveInterval > 0) this.#live = new OutputProgress();
+    hs.opened(this);
+    this.#budget?.opened(this);
+    this.emit('open');
   }
 
   #afterPump(): void {
@@ -1372,7 +842,7 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
         );
         return;
       }
-      if (this.#budget !== null && buffered !== this.#reported) this.#report(buffered);
+      if (this.#budget !== null && buffered !== this.#reported) this.#report(this.#budget, buffered);
       if (options.drainTimeout > 0 && buffered > options.highWaterMark && this.#drainDeadline < 0) {
         this.#drainDeadline = options.clock() + options.drainTimeout;
       }
@@ -1388,17 +858,17 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
   }
 
   /** Tell the server's budget our backlog (it may pause reading everywhere, or terminate us). */
-  #report(buffered: number): void {
+  #report(budget: ServerBudget, buffered: number): void {
     const before = this.#reported;
     this.#reported = buffered;
-    this.#budget!.report(buffered, before);
+    budget.report(buffered, before);
   }
 
   /**
-   * One timer, for the earliest deadline (the codec's, or the drain timeout). Asked after every
-   * pump, so it reads two numbers and compares: no clock, and no re-arming while the deadline
-   * stays where it is (the codec moves its keepalive and idle deadlines only at a deadline). A
-   * later deadline leaves an armed timer alone: it fires, finds nothing due, and re-arms.
+   * One timer, for the earliest deadline (the codec's, or the drain timeout): see `armTimer`.
+   * Asked after every pump, so it reads two numbers and compares: no clock, and no re-arming
+   * while the deadline stays where it is (the codec moves its keepalive and idle deadlines only
+   * at a deadline).
    */
   #arm(): void {
     const codec = this.#codec;
@@ -1412,35 +882,14 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
       }
       due = codec.nextDeadline();
     }
-    const drain = this.#drainDeadline;
-    if (due === null && drain < 0) {
-      // Most connections without keepalive need no timer once open: nothing more to work out.
-      if (this.#timer !== null) this.#dropTimer();
-      return;
-    }
-    const deadline = drain < 0 ? (due as number) : due === null ? drain : Math.min(due, drain);
-    const timer = (this.#timer ??= { handle: null, at: Infinity, fire: () => this.#fire() });
-    if (timer.handle !== null) {
-      if (timer.at <= deadline) return;
-      this.#options.timers.clearTimeout(timer.handle);
-    }
-    timer.at = deadline;
-    timer.handle = this.#options.timers.setTimeout(timer.fire, Math.max(0, deadline - this.#options.clock()));
-  }
-
-  #dropTimer(): void {
     const timer = this.#timer;
-    if (timer === null) return;
-    if (timer.handle !== null) this.#options.timers.clearTimeout(timer.handle);
-    this.#timer = null;
+    // Most connections need no timer once open: then nothing is made.
+    if (timer === null && due === null && this.#drainDeadline < 0) return;
+    this.#timer = armTimer(timer, due, this.#drainDeadline, this.#options, timer?.fire ?? (() => this.#fire()));
   }
 
   #fire(): void {
-    const timer = this.#timer;
-    if (timer !== null) {
-      timer.handle = null;
-      timer.at = Infinity;
-    }
+    this.#timer?.fired();
     const now = this.#options.clock();
     if (this.#drainDeadline >= 0 && now >= this.#drainDeadline) {
       if (this.bufferedAmount > this.#options.highWaterMark) {
@@ -1459,19 +908,10 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
       this.#pump();
       return;
     }
-    // A transport may report progress only when a write completes (Node: a large write is one
-    // callback): a smaller `bufferedAmount` than at the last deadline is progress as well.
     const backlog = this.#transport.bufferedAmount;
-    if (backlog < live.buffered) this.#moved();
-    live.buffered = backlog;
-    const pinged = codec.awaitingPong;
-    codec.tick(now);
-    if (!codec.awaitingPong) live.behind = 0;
-    else if (!pinged) live.behind = live.writtenSince = 0; // a new ping: see what is queued up to it
+    const newPing = live.tick(codec, now, backlog);
     this.#pump();
-    // A new ping behind a backlog waits until what was queued before it has left (with nothing
-    // queued it leaves with this write: its wait starts now).
-    if (codec.awaitingPong && !pinged && backlog > 0) live.behind = this.#transport.bufferedAmount;
+    if (newPing && codec.awaitingPong) live.pingQueued(backlog, this.#transport.bufferedAmount);
   }
 
   /** The session's own failure: report it, then terminate. */
@@ -1526,20 +966,16 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
   }
 
   #finish(codecInfo: CloseInfo): void {
-    const trouble = this.#troubleState;
-    const info: SessionCloseInfo = {
-      ...codecInfo,
-      error: trouble?.error ?? codecInfo.error ?? null,
-    };
-    if (trouble !== null && trouble.cause !== undefined) info.cause = trouble.cause;
+    const info = sessionCloseInfo(codecInfo, this.#troubleState);
     this.#info = info;
     const topics = this.#topics;
     if (topics instanceof Subscription) topics.registry.leaveAll(this, topics);
-    this.#dropTimer();
+    this.#timer?.cancel(this.#options);
+    this.#timer = null;
     this.#drained();
     // What arrived before the close reaches the consumers there are before `close` fires (with
     // none, it stays held for the first to come).
-    if (this.#flag(HOLDING) && this.#hasConsumer()) this.#flush();
+    if (this.#flag(HOLDING) && hasConsumer(this)) flush(this);
     if (!this.#flag(HOLDING)) this.#queue?.end();
     this.#flags &= ~(USER_PAUSED | QUEUE_PAUSED | HELD_FULL | BACKLOG | SERVER_PAUSED);
     this.#leaveRegistry();
@@ -1554,51 +990,5 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
       promises.resolveClosed = null;
     }
     this.emit('close', info);
-  }
-
-  #handshakeError(info: CloseInfo): HandshakeError {
-    const trouble = this.#troubleState;
-    const code = trouble?.error ?? info.error ?? 'ABORTED';
-    const rejection = this.#hs!.rejection;
-    if (rejection !== null) {
-      const { status, statusText, headers } = rejection.response;
-      return new HandshakeError(code, `the server refused the upgrade: ${status} ${statusText}`.trimEnd(), {
-        status,
-        headers,
-        body: rejection.body,
-      });
-    }
-    const response = this.#codec.response;
-    const url = this.#codec.url;
-    const message =
-      code === 'ABORTED'
-        ? 'the connection was closed before the handshake completed'
-        : code === 'TRANSPORT_ERROR' && url !== null
-          ? handshakeTransportMessage(
-              trouble!.cause,
-              url.hostname.includes(':') ? `[${url.hostname}]:${url.port}` : `${url.hostname}:${url.port}`,
-            )
-          : trouble?.lastProblem || code;
-    return new HandshakeError(code, message, {
-      status: response?.status ?? null,
-      headers: response?.headers ?? null,
-      cause: trouble?.cause,
-    });
-  }
-
-  #buildRequest(request: HandshakeRequest, peer: PeerInfo | null): SessionRequest {
-    return {
-      method: request.method,
-      url: request.target,
-      path: request.path,
-      query: request.query,
-      headers: request.headers,
-      host: request.host,
-      origin: request.origin,
-      protocols: request.protocols,
-      remoteAddress: peer?.remoteAddress ?? null,
-      remotePort: peer?.remotePort ?? null,
-      secure: peer?.secure ?? false,
-    };
   }
 }

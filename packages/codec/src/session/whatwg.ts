@@ -20,7 +20,8 @@ import { utf8ByteLength } from '../utf8.ts';
 import type { ClientSessionOptions } from './client-session.ts';
 import { microtask, reportError } from './emitter.ts';
 import { WebSocketError, type SessionCloseInfo } from './errors.ts';
-import { sessionInput, type WebSocketConnection } from './websocket-connection.ts';
+import { sessionInput } from './connection-wiring.ts';
+import type { WebSocketConnection } from './websocket-connection.ts';
 
 // ─────────────────────────── host types (no DOM lib here) ───────────────────────────
 

@@ -1,0 +1,63 @@
+/**
+ * How a connection ended, as the session tells it: the session's own reason (a limit, a timeout,
+ * the transport's failure, an abort) goes before the codec's, and a failed handshake becomes the
+ * {@link HandshakeError} `opened` rejects with. The codec's {@link CloseInfo} (RFC 6455 §7) is
+ * the base of both.
+ */
+import type { Connection } from '../connection.ts';
+import type { CloseInfo } from '../events.ts';
+import { HandshakeError, type SessionCloseInfo, type SessionErrorCode } from './errors.ts';
+import type { HandshakeState } from './handshake-state.ts';
+import { handshakeTransportMessage } from './transport-error.ts';
+
+/** Why a connection ends, as far as the session knows: made at its first problem (most connections have none). */
+export class Trouble {
+  /** The session's reason, before the codec's. */
+  error: SessionErrorCode | null = null;
+  /** The transport's error. */
+  cause: unknown = undefined;
+  /** The last problem's message, for a `HandshakeError`. */
+  lastProblem = '';
+}
+
+/** The `close` event's info: the codec's, with the session's reason first. */
+export function sessionCloseInfo(codecInfo: CloseInfo, trouble: Trouble | null): SessionCloseInfo {
+  const info: SessionCloseInfo = { ...codecInfo, error: trouble?.error ?? codecInfo.error ?? null };
+  if (trouble !== null && trouble.cause !== undefined) info.cause = trouble.cause;
+  return info;
+}
+
+/** What `opened` rejects with when the handshake ended as `info`. */
+export function handshakeError(
+  info: CloseInfo,
+  trouble: Trouble | null,
+  hs: HandshakeState,
+  codec: Connection,
+): HandshakeError {
+  const code = trouble?.error ?? info.error ?? 'ABORTED';
+  const rejection = hs.rejection;
+  if (rejection !== null) {
+    const { status, statusText, headers } = rejection.response;
+    return new HandshakeError(code, `the server refused the upgrade: ${status} ${statusText}`.trimEnd(), {
+      status,
+      headers,
+      body: rejection.body,
+    });
+  }
+  const response = codec.response;
+  const url = codec.url;
+  const message =
+    code === 'ABORTED'
+      ? 'the connection was closed before the handshake completed'
+      : code === 'TRANSPORT_ERROR' && url !== null
+        ? handshakeTransportMessage(
+            trouble?.cause,
+            url.hostname.includes(':') ? `[${url.hostname}]:${url.port}` : `${url.hostname}:${url.port}`,
+          )
+        : trouble?.lastProblem || code;
+  return new HandshakeError(code, message, {
+    status: response?.status ?? null,
+    headers: response?.headers ?? null,
+    cause: trouble?.cause,
+  });
+}
