@@ -41,6 +41,8 @@ const READ_MIN = 4 * 1024;
 const READ_MAX = 256 * 1024;
 /** A buffer with less than this share of it free is replaced before the next read. */
 const READ_SPARE = 4;
+/** Stands in the write queue for a chunk written: the chunk itself may be collected. */
+const WRITTEN = new Uint8Array(0);
 /** A chunk this large at the head of the queue is written in place. */
 const IN_PLACE = 64 * 1024;
 /** A gathered write holds whole chunks up to this many bytes. */
@@ -118,7 +120,7 @@ export class DenoTransport implements Transport {
       return;
     }
     if (this.conn === null) return; // #connected starts the loops
-    void this.#readLoop(this.conn);
+    void this.#readLoop(this.conn, handlers);
     this.#flush();
   }
 
@@ -135,14 +137,14 @@ export class DenoTransport implements Transport {
     this.conn = conn;
     // Deno sets TCP_NODELAY by default; a TLS or Unix socket has no such option.
     if (this.#handlers !== null) {
-      void this.#readLoop(conn);
+      void this.#readLoop(conn, this.#handlers);
       this.#flush();
     }
   }
 
   // ───────────────────────────── reading ─────────────────────────────
 
-  async #readLoop(conn: Deno.Conn): Promise<void> {
+  async #readLoop(conn: Deno.Conn, handlers: TransportHandlers): Promise<void> {
     let buffer = new ArrayBuffer(READ_MIN);
     let offset = 0;
     /** The size a busy connection reads into: doubles while reads fill it, halves when bursts use little of it. */
@@ -182,7 +184,7 @@ export class DenoTransport implements Transport {
         }
         if (this.#paused) await new Promise<void>((resolve) => (this.#resume = resolve));
         if (this.#closed) return;
-        this.#handlers!.onData(chunk);
+        handlers.onData(chunk);
         // The suspended loop keeps its variables: without this, a connection waiting for its
         // next read would keep the buffer this chunk came from (up to READ_MAX) alive.
         chunk = null;
@@ -192,7 +194,7 @@ export class DenoTransport implements Transport {
       return;
     }
     this.#readDone = true;
-    this.#handlers!.onEnd();
+    handlers.onEnd();
     if (this.#writeDone) this.#close();
   }
 
@@ -269,18 +271,24 @@ export class DenoTransport implements Transport {
   #nextWrite(): Uint8Array {
     const chunks = this.#chunks;
     const head = this.#head;
-    const first = this.#offset === 0 ? chunks[head]! : chunks[head]!.subarray(this.#offset);
+    const whole = chunks[head];
+    const first = this.#offset === 0 ? whole : whole.subarray(this.#offset);
     if (first.length >= IN_PLACE) return first;
     let size = first.length;
     let end = head + 1;
-    while (end < chunks.length && size + chunks[end]!.length <= GATHER_MAX) size += chunks[end++]!.length;
+    for (; end < chunks.length; end++) {
+      const length = chunks[end].length;
+      if (size + length > GATHER_MAX) break;
+      size += length;
+    }
     if (end === head + 1) return first;
     const gather = this.#lendGather(size);
     gather.set(first, 0);
     let filled = first.length;
     for (let i = head + 1; i < end; i++) {
-      gather.set(chunks[i]!, filled);
-      filled += chunks[i]!.length;
+      const chunk = chunks[i];
+      gather.set(chunk, filled);
+      filled += chunk.length;
     }
     return gather;
   }
@@ -305,13 +313,13 @@ export class DenoTransport implements Transport {
   #consume(n: number): void {
     this.#queued -= n;
     while (n > 0) {
-      const remaining = this.#chunks[this.#head]!.length - this.#offset;
+      const remaining = this.#chunks[this.#head].length - this.#offset;
       if (n < remaining) {
         this.#offset += n;
         return;
       }
       n -= remaining;
-      this.#chunks[this.#head++] = undefined as unknown as Uint8Array; // let it be collected
+      this.#chunks[this.#head++] = WRITTEN; // let it be collected
       this.#offset = 0;
     }
     const chunks = this.#chunks;
