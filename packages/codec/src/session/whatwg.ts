@@ -239,7 +239,8 @@ export class WhatwgWebSocket extends EventTargetBase {
   readonly #url: string;
   readonly #origin: string;
   readonly #config: Config;
-  #state: ReadyStateNumber = CONNECTING;
+  /** All it adds to the codec's state: close() before the connection existed, the close task queued, run. */
+  #ending: 'none' | 'close-requested' | 'close-queued' | 'closed' = 'none';
   #connection: WebSocketConnection | null = null;
   #binaryType: string;
   #protocol = '';
@@ -253,7 +254,6 @@ export class WhatwgWebSocket extends EventTargetBase {
   #failure: Error | null = null;
   /** The connection's last `error` event: what failed it once open. */
   #lastError: WebSocketError | null = null;
-  #closing = false;
   #handlers: Partial<Record<HandlerName, { value: unknown; wrapper: (event: EventLike) => void }>> = {};
 
   /** @internal Use a class from `createWebSocketClass` (e.g. an adapter's `WebSocket`). */
@@ -319,8 +319,15 @@ export class WhatwgWebSocket extends EventTargetBase {
     return this.#url;
   }
 
+  /** The codec's state (`Connection.state`, through the connection's), CLOSED once the close task ran. */
   get readyState(): ReadyStateNumber {
-    return this.#state;
+    const ending = this.#ending;
+    if (ending === 'closed') return CLOSED;
+    if (ending !== 'none') return CLOSING;
+    const connection = this.#connection;
+    if (connection === null) return CONNECTING;
+    const state = connection.readyState;
+    return state === 'connecting' ? CONNECTING : state === 'open' ? OPEN : CLOSING;
   }
 
   get bufferedAmount(): number {
@@ -370,10 +377,11 @@ export class WhatwgWebSocket extends EventTargetBase {
   }
 
   send(data: string | ArrayBuffer | ArrayBufferView | BlobLike): void {
-    if (this.#state === CONNECTING) throw domException('WebSocket.send() while still CONNECTING', 'InvalidStateError');
+    const state = this.readyState;
+    if (state === CONNECTING) throw domException('WebSocket.send() while still CONNECTING', 'InvalidStateError');
     if (typeof data !== 'string') byteLength(data); // a TypeError for anything else, in every state
     const connection = this.#connection;
-    const open = this.#state === OPEN && connection !== null && connection.readyState === 'open';
+    const open = state === OPEN && connection !== null;
     if (open && this.#outbox === null && !isBlob(data)) {
       connection.send(data as string | ArrayBuffer | ArrayBufferView);
       return;
@@ -399,12 +407,14 @@ export class WhatwgWebSocket extends EventTargetBase {
       if (utf8ByteLength(reason) > 123)
         throw domException('close reason must be at most 123 UTF-8 bytes', 'SyntaxError');
     }
-    if (this.#state === CLOSING || this.#state === CLOSED) return;
-    const wasConnecting = this.#state === CONNECTING;
-    this.#state = CLOSING;
+    const state = this.readyState;
+    if (state === CLOSING || state === CLOSED) return;
     const connection = this.#connection;
-    if (connection === null) return; // still connecting through an async connect: handled once it lands
-    if (wasConnecting) {
+    if (connection === null) {
+      this.#ending = 'close-requested'; // still connecting through an async connect: handled once it lands
+      return;
+    }
+    if (state === CONNECTING) {
       this.#failed = true;
       connection.terminate();
     } else {
@@ -414,13 +424,13 @@ export class WhatwgWebSocket extends EventTargetBase {
 
   #attach(connection: WebSocketConnection): void {
     this.#connection = connection;
-    if (this.#state === CLOSING) {
+    if (this.#ending === 'close-requested') {
       // close() was called before the connection existed.
       this.#failed = true;
       connection.terminate();
     }
     connection.on('open', () => {
-      if (this.#state !== CONNECTING) return;
+      if (this.#ending !== 'none') return;
       // WHATWG "establish a WebSocket connection": protocols were requested but the server
       // chose none → fail the connection (RFC 6455 alone would allow it; browsers do not).
       if (this.#protocolsOffered && connection.protocol === '') {
@@ -429,13 +439,12 @@ export class WhatwgWebSocket extends EventTargetBase {
         connection.terminate();
         return;
       }
-      this.#state = OPEN;
       this.#protocol = connection.protocol;
       this.#extensions = connection.extensions;
       this.dispatchEvent(makeEvent('open', {}, undefined));
     });
     connection.on('message', (data, isBinary) => {
-      if (this.#state !== OPEN) return;
+      if (this.readyState !== OPEN) return;
       // (#binaryType is always one of binaryTypes' keys: its setter checks.)
       const convert = isBinary ? this.#config.binaryTypes[this.#binaryType] : undefined;
       const value = convert === undefined ? data : convert(data as Uint8Array);
@@ -449,7 +458,9 @@ export class WhatwgWebSocket extends EventTargetBase {
 
   #onClose(connection: WebSocketConnection, info: SessionCloseInfo): void {
     const failed =
-      this.#failed || this.#state === CONNECTING || (info.error !== null && info.error !== 'TRANSPORT_ERROR');
+      this.#failed ||
+      sessionInput.openError(connection) !== null || // it never opened
+      (info.error !== null && info.error !== 'TRANSPORT_ERROR');
     const error = failed
       ? (this.#failure ?? sessionInput.openError(connection) ?? this.#lastError ?? closeError(info))
       : null;
@@ -468,11 +479,11 @@ export class WhatwgWebSocket extends EventTargetBase {
 
   /** `error` (if the connection failed) then `close`, in a later task as browsers do (never inside close()). */
   #fireClose(error: Error | null, code: number, reason: string, wasClean: boolean): void {
-    if (this.#closing) return;
-    this.#closing = true;
+    if (this.#ending === 'close-queued' || this.#ending === 'closed') return;
+    this.#ending = 'close-queued';
     this.#outbox = null;
     microtask(() => {
-      this.#state = CLOSED;
+      this.#ending = 'closed';
       if (error !== null) this.dispatchEvent(makeEvent('error', { error, message: error.message }, host.ErrorEvent));
       this.dispatchEvent(makeEvent('close', { code, reason, wasClean }, host.CloseEvent));
     });
