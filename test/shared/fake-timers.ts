@@ -33,5 +33,7 @@ export function fakeTimers() {
     while (runNext(end));
     clock.set(end);
   }
-  return { clock, options, runNext, advance };
+  /** Timers armed and not yet run (or cleared). */
+  const pendingCount = (): number => pending.size;
+  return { clock, options, runNext, advance, pendingCount };
 }

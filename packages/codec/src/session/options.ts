@@ -6,6 +6,8 @@ import { WebSocketUsageError, describe } from '../errors.ts';
 import type { ExtensionFactory } from '../extensions/extension.ts';
 import { DEFAULT_SERVER_SESSION_TIMEOUTS, DEFAULT_TIMEOUTS, type Limits, type Timeouts } from '../limits.ts';
 import type { RandomSource } from '../random.ts';
+import type { DeadlineSweep } from './deadline-sweep.ts';
+import type { WebSocketConnection } from './websocket-connection.ts';
 
 /** Timer functions, injectable for tests. Defaults: the host's, looked up at each call. */
 export interface Timers {
@@ -108,6 +110,11 @@ export interface ResolvedSessionOptions {
   maxQueuedMessages: number;
   timers: Timers;
   clock: () => number;
+  /**
+   * The one timer of every connection made with these options (a server's connections share
+   * them): made by the first connection that has a deadline.
+   */
+  sweep: DeadlineSweep<WebSocketConnection> | null;
 }
 
 type HostTimers = {
@@ -181,5 +188,6 @@ export function resolveSessionOptions(options: SessionOptions, role: 'server' | 
     maxQueuedMessages,
     timers: options.timers ?? hostTimers,
     clock: options.clock ?? (() => Date.now()),
+    sweep: null,
   };
 }

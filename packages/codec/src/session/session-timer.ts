@@ -1,64 +1,55 @@
 /**
- * A connection's time, on the session's side: the one host timer it arms, and what the codec
+ * A connection's time, on the session's side: its place in the deadline sweep its server's
+ * connections share (one host timer for them all, see `deadline-sweep.ts`), and what the codec
  * cannot see for its keepalive and idle deadlines. The deadlines themselves are the codec's
  * (`nextDeadline()`, `tick(now)`), plus the session's drain timeout; the connection asks
- * {@link armTimer} after every pump, and its timer's callback ticks the codec.
+ * {@link armDeadline} after every pump, and the sweep calls it back to tick the codec.
  */
 import type { Connection } from '../connection.ts';
+import { DeadlineSweep, type SweepHooks } from './deadline-sweep.ts';
 import type { ResolvedSessionOptions } from './options.ts';
+import type { WebSocketConnection } from './websocket-connection.ts';
 
-/** The one timer of a connection that wants one: the host's handle while armed, and for when. */
-export class SessionTimer {
-  handle: unknown = null;
-  /** The armed deadline; Infinity while not armed. */
-  at = Infinity;
-  readonly fire: () => void;
+let hooks: SweepHooks<WebSocketConnection>;
 
-  constructor(fire: () => void) {
-    this.fire = fire;
-  }
+/** @internal How the sweep reaches a connection's slot and its deadline handler (given once, at load). */
+export function provideSweepHooks(given: SweepHooks<WebSocketConnection>): void {
+  hooks = given;
+}
 
-  /** It fired: no longer armed. */
-  fired(): void {
-    this.handle = null;
-    this.at = Infinity;
-  }
-
-  cancel(options: ResolvedSessionOptions): void {
-    if (this.handle !== null) options.timers.clearTimeout(this.handle);
-    this.handle = null;
-    this.at = Infinity;
-  }
+/** The sweep of the connections made with `options` (a server's share them), made at the first deadline. */
+function sweepOf(options: ResolvedSessionOptions): DeadlineSweep<WebSocketConnection> {
+  return (options.sweep ??= new DeadlineSweep(options.timers, options.clock, hooks));
 }
 
 /**
- * Arm `timer` for the earlier of the codec's deadline `due` and the drain deadline `drain` (-1:
- * none), making it if it is null; returns the timer to keep, null when no deadline is wanted
- * (then `timer` is cancelled). Called after every pump, so it compares two numbers and leaves an
- * armed timer alone when the deadline is where it was, or later: that timer fires, finds nothing
- * due, and is armed again.
+ * Keep `connection` in its sweep for the earlier of the codec's deadline `due` and the drain
+ * deadline `drain` (-1: none); with neither, take it out. Called after every pump, so it
+ * compares two numbers and leaves the entry alone when the deadline is where it was, or later:
+ * the entry comes due, finds nothing to do, and is put back for the later time. `scheduled`:
+ * the connection is in the sweep now.
  */
-export function armTimer(
-  timer: SessionTimer | null,
+export function armDeadline(
+  connection: WebSocketConnection,
+  scheduled: boolean,
   due: number | null,
   drain: number,
   options: ResolvedSessionOptions,
-  fire: () => void,
-): SessionTimer | null {
+): void {
   if (due === null && drain < 0) {
-    // Most connections without keepalive need no timer once open: nothing more to work out.
-    timer?.cancel(options);
-    return null;
+    // Most connections without keepalive need no deadline once open: nothing more to work out.
+    if (scheduled) cancelDeadline(connection, options);
+    return;
   }
   const deadline = drain < 0 ? (due as number) : due === null ? drain : Math.min(due, drain);
-  const armed = timer ?? new SessionTimer(fire);
-  if (armed.handle !== null) {
-    if (armed.at <= deadline) return armed;
-    options.timers.clearTimeout(armed.handle);
-  }
-  armed.at = deadline;
-  armed.handle = options.timers.setTimeout(armed.fire, Math.max(0, deadline - options.clock()));
-  return armed;
+  const sweep = sweepOf(options);
+  if (scheduled && sweep.dueOf(connection) <= deadline) return;
+  sweep.schedule(connection, deadline);
+}
+
+/** Take `connection` out of its sweep (it has ended, or wants no deadline). */
+export function cancelDeadline(connection: WebSocketConnection, options: ResolvedSessionOptions): void {
+  options.sweep?.cancel(connection);
 }
 
 /**

@@ -4,7 +4,8 @@
  * The driver runs the codec against a {@link Transport}: after every input (bytes, EOF, a
  * timer) and every command (send, close) it takes the codec's outputs and writes them in one
  * vectored `write`, dispatches the codec's events to listeners and to the `for await` queue,
- * and re-arms one timer for the earliest deadline (the codec's, or the drain timeout). A
+ * and keeps one deadline, the earliest (the codec's, or the drain timeout), in the sweep its
+ * server's connections share (`deadline-sweep.ts`: one host timer for them all). A
  * listener that calls back into the connection (send inside 'message') does not recurse: its
  * output is picked up by the loop already running.
  *
@@ -67,7 +68,8 @@ import type { Message, MessageQueue } from './message-queue.ts';
 import type { ResolvedSessionOptions } from './options.ts';
 import { publishDelivery, publishedBytes, writePublished } from './publish-batch.ts';
 import type { ServerBudget } from './server-budget.ts';
-import { OutputProgress, SessionTimer, armTimer } from './session-timer.ts';
+import { UNSCHEDULED } from './deadline-sweep.ts';
+import { OutputProgress, armDeadline, cancelDeadline, provideSweepHooks } from './session-timer.ts';
 import { describeTransportError } from './transport-error.ts';
 import type { Transport } from './transport.ts';
 import { Subscription, Topics, checkTopic, setTopicDelivery, type PublishOptions } from './topics.ts';
@@ -116,7 +118,7 @@ interface Promises {
  */
 export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> implements AsyncIterable<Message> {
   // Fields are few on purpose: an idle server holds one of these per connection. What only some
-  // connections need (promises, the timer callback, drain waiters, the driver) is made on first use.
+  // connections need (promises, drain waiters, the driver) is made on first use.
   readonly #codec: Connection;
   readonly #transport: Transport;
   readonly #options: ResolvedSessionOptions;
@@ -131,8 +133,8 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
   #promises: Promises | null = null;
 
   #flags = 0;
-  // Driver: made while a deadline is wanted (most connections want none once open).
-  #timer: SessionTimer | null = null;
+  /** Where the connection waits in its server's deadline sweep (`session-timer.ts`), or UNSCHEDULED. */
+  #slot = UNSCHEDULED;
 
   // Transport and ending
   #troubleState: Trouble | null = null;
@@ -168,6 +170,13 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
   data: T = undefined as T;
 
   static {
+    provideSweepHooks({
+      slot: (c) => c.#slot,
+      setSlot: (c, slot) => {
+        c.#slot = slot;
+      },
+      fire: (c) => c.#fire(),
+    });
     wireConnections(
       {
         data: (c, chunk) => c.#onData(chunk),
@@ -865,10 +874,10 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
   }
 
   /**
-   * One timer, for the earliest deadline (the codec's, or the drain timeout): see `armTimer`.
-   * Asked after every pump, so it reads two numbers and compares: no clock, and no re-arming
-   * while the deadline stays where it is (the codec moves its keepalive and idle deadlines only
-   * at a deadline).
+   * One deadline in the sweep, the earliest (the codec's, or the drain timeout): see
+   * `armDeadline`. Asked after every pump, so it reads two numbers and compares: no clock, and
+   * no heap update while the deadline stays where it is (the codec moves its keepalive and idle
+   * deadlines only at a deadline).
    */
   #arm(): void {
     const codec = this.#codec;
@@ -882,14 +891,14 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
       }
       due = codec.nextDeadline();
     }
-    const timer = this.#timer;
-    // Most connections need no timer once open: then nothing is made.
-    if (timer === null && due === null && this.#drainDeadline < 0) return;
-    this.#timer = armTimer(timer, due, this.#drainDeadline, this.#options, timer?.fire ?? (() => this.#fire()));
+    const scheduled = this.#slot >= 0;
+    // Most connections need no deadline once open: nothing more to work out.
+    if (!scheduled && due === null && this.#drainDeadline < 0) return;
+    armDeadline(this, scheduled, due, this.#drainDeadline, this.#options);
   }
 
+  /** The deadline came (the sweep has taken the connection out: `#arm` puts it back for the next). */
   #fire(): void {
-    this.#timer?.fired();
     const now = this.#options.clock();
     if (this.#drainDeadline >= 0 && now >= this.#drainDeadline) {
       if (this.bufferedAmount > this.#options.highWaterMark) {
@@ -970,8 +979,7 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
     this.#info = info;
     const topics = this.#topics;
     if (topics instanceof Subscription) topics.registry.leaveAll(this, topics);
-    this.#timer?.cancel(this.#options);
-    this.#timer = null;
+    if (this.#slot !== UNSCHEDULED) cancelDeadline(this, this.#options);
     this.#drained();
     // What arrived before the close reaches the consumers there are before `close` fires (with
     // none, it stays held for the first to come).
