@@ -28,31 +28,41 @@ const EMPTY = new Uint8Array(0);
 /** The codec's tuning for JavaScriptCore: small arrays of their own rather than views (see `EngineTuning`). */
 const JAVASCRIPTCORE: EngineTuning = Object.freeze({ freshArrays: true });
 
+// Flags: booleans packed into one field (an idle server holds one transport per connection).
+const SECURE = 1 << 0;
+/** Client: fail a TLS connection whose certificate did not verify. */
+const VERIFY = 1 << 1;
+const END_PENDING = 1 << 2;
+const SHUT = 1 << 3;
+const PAUSED = 1 << 4;
+/** The socket is gone (or was given up before it opened). */
+const CLOSED = 1 << 5;
+const IN_DESTROY = 1 << 6;
+/** Writes are refused. */
+const NO_WRITES = CLOSED | SHUT | END_PENDING;
+
+/** Bytes the socket has not taken yet: `chunks[head]` from `offset` on, then the later chunks. Made at the first backlog. */
+class WriteQueue {
+  chunks: Uint8Array[] = [];
+  head = 0;
+  offset = 0;
+}
+
 export class BunTransport implements Transport {
-  /** The connection is TLS. */
-  readonly secure: boolean;
+  #flags: number;
   #socket: Socket<BunTransport> | null = null;
   #handlers: TransportHandlers | null = null;
-  /** Client: fail a TLS connection whose certificate did not verify. */
-  readonly #verify: boolean;
-
-  // Bytes not yet taken by the socket: queue[head] from `offset` on, then the later chunks.
-  #queue: Uint8Array[] = [];
-  #head = 0;
-  #offset = 0;
+  #queue: WriteQueue | null = null;
   #buffered = 0;
-
-  #endPending = false;
-  #shut = false;
-  #paused = false;
-  /** The socket is gone (or was given up before it opened). */
-  #closed = false;
-  #inDestroy = false;
   #error: unknown = undefined;
 
   constructor(options: { secure?: boolean; verify?: boolean } = {}) {
-    this.secure = options.secure ?? false;
-    this.#verify = options.verify ?? false;
+    this.#flags = (options.secure === true ? SECURE : 0) | (options.verify === true ? VERIFY : 0);
+  }
+
+  /** The connection is TLS. */
+  get secure(): boolean {
+    return (this.#flags & SECURE) !== 0;
   }
 
   /** Each connection on this transport tunes its codec for JavaScriptCore (speed only, never results). */
@@ -76,64 +86,65 @@ export class BunTransport implements Transport {
   // ───────────────────────────── Transport ─────────────────────────────
 
   write(chunks: Uint8Array[]): void {
-    if (this.#closed || this.#shut || this.#endPending) return;
+    if ((this.#flags & NO_WRITES) !== 0) return;
     const socket = this.#socket;
-    const chunk = chunks.length === 1 ? chunks[0] : undefined;
-    if (chunk !== undefined && this.#buffered === 0 && socket !== null) {
+    if (chunks.length === 1 && this.#buffered === 0 && socket !== null) {
       // The common case (one frame, or one coalesced batch, nothing queued): straight to the socket.
+      const chunk = chunks[0] as Uint8Array;
       const written = socket.write(chunk);
       if (written === chunk.length) return;
       if (written < 0) return; // closed or shutting down: the close handler follows
-      this.#queue.push(written === 0 ? chunk : chunk.subarray(written));
+      (this.#queue ??= new WriteQueue()).chunks.push(written === 0 ? chunk : chunk.subarray(written));
       this.#buffered = chunk.length - written;
       return;
     }
-    const queue = this.#queue;
+    const queue = (this.#queue ??= new WriteQueue()).chunks;
     for (let i = 0; i < chunks.length; i++) {
-      const each = chunks[i];
-      if (each === undefined || each.length === 0) continue;
-      queue.push(each);
-      this.#buffered += each.length;
+      const chunk = chunks[i] as Uint8Array;
+      if (chunk.length === 0) continue;
+      queue.push(chunk);
+      this.#buffered += chunk.length;
     }
     if (socket !== null) this.#flush(socket);
   }
 
   get bufferedAmount(): number {
-    return this.#closed ? 0 : this.#buffered;
+    return (this.#flags & CLOSED) !== 0 ? 0 : this.#buffered;
   }
 
   end(): void {
-    if (this.#closed || this.#shut || this.#endPending) return;
-    this.#endPending = true;
-    if (this.#socket !== null && this.#buffered === 0) this.#shutdown(this.#socket);
+    if ((this.#flags & NO_WRITES) !== 0) return;
+    this.#flags |= END_PENDING;
+    const socket = this.#socket;
+    if (socket !== null && this.#buffered === 0) this.#shutdown(socket);
   }
 
   destroy(): void {
-    if (this.#closed) return;
+    if ((this.#flags & CLOSED) !== 0) return;
     this.#drop();
     const socket = this.#socket;
     if (socket === null) {
       // Still connecting: give up now; the socket is terminated if it opens later.
-      this.#closed = true;
+      this.#flags |= CLOSED;
       queueMicrotask(() => this.#handlers?.onClose(this.#error));
       return;
     }
     // terminate() runs the close handler synchronously: report it after this call returns.
-    this.#inDestroy = true;
+    this.#flags |= IN_DESTROY;
     try {
       socket.terminate();
     } finally {
-      this.#inDestroy = false;
+      this.#flags &= ~IN_DESTROY;
     }
   }
 
   pause(): void {
-    this.#paused = true;
+    this.#flags |= PAUSED;
     this.#socket?.pause();
   }
 
   resume(): void {
-    this.#paused = false;
+    this.#flags &= ~PAUSED;
     this.#socket?.resume();
   }
 
@@ -144,14 +155,15 @@ export class BunTransport implements Transport {
    * {@link socketHandlers}' `open`; call it yourself from a custom `open` after setting `socket.data`.
    */
   opened(socket: Socket<BunTransport>): void {
-    if (this.#closed) {
+    const flags = this.#flags;
+    if ((flags & CLOSED) !== 0) {
       socket.terminate(); // destroyed while connecting
       return;
     }
     this.#socket = socket;
     socket.setNoDelay(true);
-    if (this.#paused) socket.pause();
-    if (this.#verify && this.secure && !socket.authorized) {
+    if ((flags & PAUSED) !== 0) socket.pause();
+    if ((flags & (VERIFY | SECURE)) === (VERIFY | SECURE) && !socket.authorized) {
       this.#error = socket.getAuthorizationError() ?? new Error('the server certificate was not authorized');
       this.destroy();
       return;
@@ -161,18 +173,18 @@ export class BunTransport implements Transport {
 
   /** @internal */
   received(chunk: Uint8Array): void {
-    if (!this.#closed) this.#handlers?.onData(chunk);
+    if ((this.#flags & CLOSED) === 0) this.#handlers?.onData(chunk);
   }
 
   /** @internal The peer sent FIN. */
   peerEnded(): void {
-    if (!this.#closed) this.#handlers?.onEnd();
+    if ((this.#flags & CLOSED) === 0) this.#handlers?.onEnd();
   }
 
   /** @internal The socket can take more bytes. */
   drained(): void {
     const socket = this.#socket;
-    if (this.#closed || this.#buffered === 0 || socket === null) return;
+    if ((this.#flags & CLOSED) !== 0 || this.#buffered === 0 || socket === null) return;
     this.#flush(socket);
     this.#handlers?.onDrain();
   }
@@ -184,11 +196,11 @@ export class BunTransport implements Transport {
 
   /** @internal The socket is gone, or could not connect. */
   closed(error?: unknown): void {
-    if (this.#closed) return;
-    this.#closed = true;
+    if ((this.#flags & CLOSED) !== 0) return;
+    this.#flags |= CLOSED;
     this.#drop();
     const cause = this.#error ?? error;
-    if (this.#inDestroy) queueMicrotask(() => this.#reportClose(cause));
+    if ((this.#flags & IN_DESTROY) !== 0) queueMicrotask(() => this.#reportClose(cause));
     else this.#reportClose(cause);
   }
 
@@ -200,68 +212,72 @@ export class BunTransport implements Transport {
 
   /** Write queued bytes until the socket takes less than offered (then `drain` resumes) or the queue is empty. */
   #flush(socket: Socket<BunTransport>): void {
-    const queue = this.#queue;
-    for (;;) {
-      const first = queue[this.#head];
-      if (first === undefined) break; // the queue is written
-      const firstLeft = first.length - this.#offset;
-      let offered: number;
-      let written: number;
-      if (firstLeft >= COALESCE || this.#head + 1 === queue.length) {
-        offered = firstLeft;
-        written = socket.write(first, this.#offset, firstLeft);
-      } else {
-        const buffer = (scratch ??= new Uint8Array(COALESCE));
-        offered = 0;
-        for (let i = this.#head, from = this.#offset; i < queue.length && offered < COALESCE; i++, from = 0) {
-          const chunk = queue[i];
-          if (chunk === undefined) break;
-          const take = Math.min(chunk.length - from, COALESCE - offered);
-          buffer.set(from === 0 && take === chunk.length ? chunk : chunk.subarray(from, from + take), offered);
-          offered += take;
+    const pending = this.#queue;
+    if (pending !== null) {
+      const queue = pending.chunks;
+      while (pending.head < queue.length) {
+        const first = queue[pending.head] as Uint8Array;
+        const firstLeft = first.length - pending.offset;
+        let offered: number;
+        let written: number;
+        if (firstLeft >= COALESCE || pending.head + 1 === queue.length) {
+          offered = firstLeft;
+          written = socket.write(first, pending.offset, firstLeft);
+        } else {
+          const buffer = (scratch ??= new Uint8Array(COALESCE));
+          offered = 0;
+          for (let i = pending.head, from = pending.offset; i < queue.length && offered < COALESCE; i++, from = 0) {
+            const chunk = queue[i] as Uint8Array;
+            const take = Math.min(chunk.length - from, COALESCE - offered);
+            buffer.set(from === 0 && take === chunk.length ? chunk : chunk.subarray(from, from + take), offered);
+            offered += take;
+          }
+          written = socket.write(buffer, 0, offered);
         }
-        written = socket.write(buffer, 0, offered);
+        if (written < 0) {
+          this.#drop(); // closed or shutting down: the close handler follows
+          return;
+        }
+        this.#advance(pending, written);
+        if (written < offered) return;
       }
-      if (written < 0) {
-        this.#drop(); // closed or shutting down: the close handler follows
-        return;
-      }
-      this.#advance(written);
-      if (written < offered) return;
+      queue.length = 0;
+      pending.head = pending.offset = 0;
     }
-    queue.length = 0;
-    this.#head = this.#offset = 0;
-    if (this.#endPending) this.#shutdown(socket);
+    if ((this.#flags & END_PENDING) !== 0) this.#shutdown(socket);
   }
 
-  #advance(n: number): void {
+  #advance(pending: WriteQueue, n: number): void {
     this.#buffered -= n;
-    const queue = this.#queue;
-    let offset = this.#offset + n;
-    let head = this.#head;
-    while (head < queue.length) {
-      const chunk = queue[head];
-      if (chunk === undefined || offset < chunk.length) break;
-      offset -= chunk.length;
+    const queue = pending.chunks;
+    let offset = pending.offset + n;
+    let head = pending.head;
+    while (head < queue.length && offset >= (queue[head] as Uint8Array).length) {
+      offset -= (queue[head] as Uint8Array).length;
       queue[head++] = EMPTY; // let the written chunk go
     }
     if (head > 1024 && head * 2 > queue.length) {
       queue.splice(0, head);
       head = 0;
     }
-    this.#head = head;
-    this.#offset = offset;
+    pending.head = head;
+    pending.offset = offset;
   }
 
   #drop(): void {
-    this.#queue.length = 0;
-    this.#head = this.#offset = this.#buffered = 0;
+    const pending = this.#queue;
+    if (pending !== null) {
+      pending.chunks.length = 0;
+      pending.head = pending.offset = 0;
+    }
+    this.#buffered = 0;
   }
 
   #shutdown(socket: Socket<BunTransport>): void {
-    this.#endPending = false;
-    if (this.#shut) return;
-    this.#shut = true;
+    const flags = this.#flags;
+    this.#flags = flags & ~END_PENDING;
+    if ((flags & SHUT) !== 0) return;
+    this.#flags |= SHUT;
     socket.shutdown();
   }
 }
