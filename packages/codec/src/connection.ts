@@ -1005,7 +1005,7 @@ export class Connection {
   #startLiveness(): void {
     const t = this.timeouts;
     if (t.keepaliveInterval > 0 || t.idleTimeout > 0) {
-      const live = (this.#live = new Liveness(t.keepaliveInterval, t.keepaliveTimeout, t.idleTimeout));
+      const live = (this.#live = new Liveness(t));
       if (this.#flag(LIVENESS_PAUSED)) live.due = Infinity;
     }
   }

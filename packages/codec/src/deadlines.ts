@@ -18,6 +18,8 @@
  * `ws` documents, and Bun's idle timer, behave the same way in effect.
  */
 
+import type { Timeouts } from './limits.ts';
+
 /** A wait that has begun, at a time the next `tick(now)` supplies. */
 export const PENDING = -1;
 
@@ -46,9 +48,8 @@ export type LiveAction = typeof LIVE_NOTHING | typeof LIVE_PING | typeof LIVE_PO
  * opens or reading resumes.
  */
 export class Liveness {
-  readonly #interval: number;
-  readonly #pongTimeout: number;
-  readonly #idleTimeout: number;
+  /** The connection's timeouts (shared by a server's connections: one field here, not three). */
+  readonly #timeouts: Readonly<Pick<Timeouts, 'keepaliveInterval' | 'keepaliveTimeout' | 'idleTimeout'>>;
   /** The next keepalive check, or the pong deadline while a ping is out; Infinity when off. */
   #pingDue: number;
   /** The next idle check; Infinity when off. */
@@ -62,12 +63,10 @@ export class Liveness {
   /** The activity bits the last `check` read: the caller clears these, and keeps the others for the other check. */
   read = 0;
 
-  constructor(keepaliveInterval: number, keepaliveTimeout: number, idleTimeout: number) {
-    this.#interval = keepaliveInterval;
-    this.#pongTimeout = keepaliveTimeout;
-    this.#idleTimeout = idleTimeout;
-    this.#pingDue = keepaliveInterval > 0 ? PENDING : Infinity;
-    this.#idleDue = idleTimeout > 0 ? PENDING : Infinity;
+  constructor(timeouts: Readonly<Pick<Timeouts, 'keepaliveInterval' | 'keepaliveTimeout' | 'idleTimeout'>>) {
+    this.#timeouts = timeouts;
+    this.#pingDue = timeouts.keepaliveInterval > 0 ? PENDING : Infinity;
+    this.#idleDue = timeouts.idleTimeout > 0 ? PENDING : Infinity;
     this.due = PENDING;
   }
 
@@ -79,8 +78,8 @@ export class Liveness {
   /** Start afresh: both checks {@link PENDING}, no ping outstanding (on open, and when reading resumes). */
   restart(): void {
     this.#pingAt = -1;
-    if (this.#interval > 0) this.#pingDue = PENDING;
-    if (this.#idleTimeout > 0) this.#idleDue = PENDING;
+    if (this.#timeouts.keepaliveInterval > 0) this.#pingDue = PENDING;
+    if (this.#timeouts.idleTimeout > 0) this.#idleDue = PENDING;
     this.due = PENDING;
   }
 
@@ -90,18 +89,20 @@ export class Liveness {
    * bits each check read are in `read`, for the caller to clear.
    */
   check(now: number, seen: number): LiveAction {
+    const idleTimeout = this.#timeouts.idleTimeout;
+    const interval = this.#timeouts.keepaliveInterval;
     let action: LiveAction = LIVE_NOTHING;
     let read = 0;
     if (this.#idleDue === PENDING) {
-      this.#idleDue = now + this.#idleTimeout;
+      this.#idleDue = now + idleTimeout;
       read |= SEEN_ANY;
     } else if (now >= this.#idleDue) {
       read |= SEEN_ANY;
-      if ((seen & SEEN_ANY) !== 0) this.#idleDue = now + this.#idleTimeout;
+      if ((seen & SEEN_ANY) !== 0) this.#idleDue = now + idleTimeout;
       else action = LIVE_IDLE;
     }
     if (this.#pingDue === PENDING) {
-      this.#pingDue = now + this.#interval;
+      this.#pingDue = now + interval;
       read |= SEEN_PEER | PING_HELD;
     } else if (action === LIVE_NOTHING && now >= this.#pingDue) {
       read |= SEEN_PEER | PING_HELD;
@@ -109,18 +110,18 @@ export class Liveness {
         if ((seen & SEEN_PEER) !== 0) {
           // Answered (or at least heard from): the next ping an interval after this one, as
           // ws's heartbeat does, unless the check that comes then finds the peer talking.
-          const next = this.#pingAt + this.#interval;
+          const next = this.#pingAt + interval;
           this.#pingAt = -1;
           if (next > now) this.#pingDue = next;
           else action = this.#ping(now);
         } else {
           // The ping has not left yet, and what is queued before it moves: not the peer's fault.
-          if ((seen & PING_HELD) !== 0) this.#pongDue = now + this.#pongTimeout;
+          if ((seen & PING_HELD) !== 0) this.#pongDue = now + this.#timeouts.keepaliveTimeout;
           if (now >= this.#pongDue) action = LIVE_PONG_TIMEOUT;
-          else this.#pingDue = Math.min(now + this.#interval, this.#pongDue);
+          else this.#pingDue = Math.min(now + interval, this.#pongDue);
         }
       } else if ((seen & SEEN_PEER) !== 0) {
-        this.#pingDue = now + this.#interval;
+        this.#pingDue = now + interval;
       } else {
         action = this.#ping(now);
       }
@@ -133,8 +134,8 @@ export class Liveness {
   /** A ping goes out at `now`: looked at again after the interval or at the pong deadline, whichever is first. */
   #ping(now: number): LiveAction {
     this.#pingAt = now;
-    this.#pongDue = now + this.#pongTimeout;
-    this.#pingDue = Math.min(now + this.#interval, this.#pongDue);
+    this.#pongDue = now + this.#timeouts.keepaliveTimeout;
+    this.#pingDue = Math.min(now + this.#timeouts.keepaliveInterval, this.#pongDue);
     return LIVE_PING;
   }
 }
