@@ -63,7 +63,7 @@ export default [
     name: '@ws/codec/session: the session layer (WebSocketConnection, WebSocket class, servers)',
     path: codec('session.js'),
     import: '*',
-    limit: '48 KiB',
+    limit: '49.25 KiB',
   },
   {
     name: '@ws/zlib (with the parts of the codec it uses)',
@@ -77,14 +77,14 @@ export default [
     path: 'packages/node/dist/index.js',
     import: '*',
     modifyEsbuildConfig: node,
-    limit: '58 KiB',
+    limit: '59.5 KiB',
   },
   {
     name: '@ws/deno (codec, session, zlib included)',
     path: 'packages/deno/dist/index.js',
     import: '*',
     modifyEsbuildConfig: node,
-    limit: '54 KiB',
+    limit: '55.25 KiB',
   },
   {
     name: '@ws/bun (codec, session, zlib included)',
@@ -92,7 +92,7 @@ export default [
     import: '*',
     ignore: ['bun'],
     modifyEsbuildConfig: node,
-    limit: '53.5 KiB',
+    limit: '54.75 KiB',
   },
   {
     name: '@ws/redis (with what it uses of the codec; ioredis not counted)',

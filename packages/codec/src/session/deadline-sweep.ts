@@ -60,11 +60,6 @@ export class DeadlineSweep<E> {
     return this.#entries.length;
   }
 
-  /** The host timer is armed. */
-  get armed(): boolean {
-    return this.#handle !== null;
-  }
-
   /** When `entry` is due, or Infinity while it is not scheduled. */
   dueOf(entry: E): number {
     const slot = this.#hooks.slot(entry);
