@@ -13,23 +13,30 @@ for (let i = 0; i < ALPHABET.length; i++) DECODE[ALPHABET.charCodeAt(i)] = i;
 
 function sextet(text: string, index: number): number {
   const code = text.charCodeAt(index);
-  return code < 128 ? DECODE[code]! : -1;
+  // (NaN past the end of the text: not below 128.)
+  return code < 128 ? (DECODE[code] ?? -1) : -1;
+}
+
+/** The character for the six bits of `n` from bit `shift` up. */
+function char(n: number, shift: number): string {
+  return ALPHABET.charAt((n >> shift) & 63);
 }
 
 export function encodeBase64(bytes: Uint8Array): string {
   let out = '';
   const whole = bytes.length - (bytes.length % 3);
+  // Reads are in bounds (i + 2 < whole); `?? 0` is for the type checker, dropped by the JIT.
   for (let i = 0; i < whole; i += 3) {
-    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
-    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]! + ALPHABET[n & 63]!;
+    const n = ((bytes[i] ?? 0) << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0);
+    out += char(n, 18) + char(n, 12) + char(n, 6) + char(n, 0);
   }
   const left = bytes.length - whole;
   if (left === 1) {
-    const n = bytes[whole]! << 16;
-    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + '==';
+    const n = (bytes[whole] ?? 0) << 16;
+    out += char(n, 18) + char(n, 12) + '==';
   } else if (left === 2) {
-    const n = (bytes[whole]! << 16) | (bytes[whole + 1]! << 8);
-    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]! + '=';
+    const n = ((bytes[whole] ?? 0) << 16) | ((bytes[whole + 1] ?? 0) << 8);
+    out += char(n, 18) + char(n, 12) + char(n, 6) + '=';
   }
   return out;
 }
