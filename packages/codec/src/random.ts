@@ -70,10 +70,11 @@ export class MaskKeyPool {
       p = 0;
     }
     const key = this.key;
-    key[0] = pool[p]!;
-    key[1] = pool[p + 1]!;
-    key[2] = pool[p + 2]!;
-    key[3] = pool[p + 3]!;
+    // p + 3 < pool.length (a multiple of 4): `?? 0` is for the type checker, dropped by the JIT.
+    key[0] = pool[p] ?? 0;
+    key[1] = pool[p + 1] ?? 0;
+    key[2] = pool[p + 2] ?? 0;
+    key[3] = pool[p + 3] ?? 0;
     this.pos = p + 4;
     return key;
   }
