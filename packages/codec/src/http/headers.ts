@@ -42,7 +42,9 @@ export let fieldCount: (headers: HttpHeaders, lower: string) => number;
 
 export class HttpHeaders {
   // Flat, `[name0, value0, name1, value1, …]`: a server keeps every connection's request headers,
-  // and one array costs far less than an array per field.
+  // and one array costs far less than an array per field. Its length is even, so every index
+  // read below (i, i + 1 for i < length, i even) holds a string: `fields[i] ?? ''` is for the
+  // type checker (`noUncheckedIndexedAccess`).
   #fields: string[] = [];
 
   constructor(init?: HeadersInit) {
@@ -58,7 +60,7 @@ export class HttpHeaders {
     fieldCount = (headers, lower) => {
       const fields = headers.#fields;
       let count = 0;
-      for (let i = 0; i < fields.length; i += 2) if (sameName(fields[i]!, lower)) count++;
+      for (let i = 0; i < fields.length; i += 2) if (sameName(fields[i] ?? '', lower)) count++;
       return count;
     };
   }
@@ -79,7 +81,7 @@ export class HttpHeaders {
     const fields = this.#fields;
     const values: string[] = [];
     for (let i = 0; i < fields.length; i += 2) {
-      if (sameName(fields[i]!, lower)) values.push(fields[i + 1]!);
+      if (sameName(fields[i] ?? '', lower)) values.push(fields[i + 1] ?? '');
     }
     return values;
   }
@@ -90,7 +92,9 @@ export class HttpHeaders {
     const fields = this.#fields;
     let found: string | null = null;
     for (let i = 0; i < fields.length; i += 2) {
-      if (sameName(fields[i]!, lower)) found = found === null ? fields[i + 1]! : `${found}, ${fields[i + 1]!}`;
+      if (!sameName(fields[i] ?? '', lower)) continue;
+      const value = fields[i + 1] ?? '';
+      found = found === null ? value : `${found}, ${value}`;
     }
     return found;
   }
@@ -98,7 +102,7 @@ export class HttpHeaders {
   has(name: string): boolean {
     const lower = lowerName(name);
     const fields = this.#fields;
-    for (let i = 0; i < fields.length; i += 2) if (sameName(fields[i]!, lower)) return true;
+    for (let i = 0; i < fields.length; i += 2) if (sameName(fields[i] ?? '', lower)) return true;
     return false;
   }
 
@@ -121,7 +125,7 @@ export class HttpHeaders {
     const lower = lowerName(name);
     const fields = this.#fields;
     for (let i = fields.length - 2; i >= 0; i -= 2) {
-      if (sameName(fields[i]!, lower)) fields.splice(i, 2);
+      if (sameName(fields[i] ?? '', lower)) fields.splice(i, 2);
     }
   }
 
@@ -129,7 +133,7 @@ export class HttpHeaders {
   entries(): Array<[string, string]> {
     const fields = this.#fields;
     const out: Array<[string, string]> = [];
-    for (let i = 0; i < fields.length; i += 2) out.push([fields[i]!, fields[i + 1]!]);
+    for (let i = 0; i < fields.length; i += 2) out.push([fields[i] ?? '', fields[i + 1] ?? '']);
     return out;
   }
 
@@ -142,8 +146,8 @@ export class HttpHeaders {
     const out: Record<string, string> = {};
     const fields = this.#fields;
     for (let i = 0; i < fields.length; i += 2) {
-      const lower = foldAscii(fields[i]!);
-      const v = fields[i + 1]!;
+      const lower = foldAscii(fields[i] ?? '');
+      const v = fields[i + 1] ?? '';
       out[lower] = lower in out ? `${out[lower]}, ${v}` : v;
     }
     return out;
