@@ -82,6 +82,14 @@ const VERSION = /^HTTP\/([0-9])\.([0-9])$/;
 const STATUS_REST = /^([0-9]{3})(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
 
 type Head = RequestHead | ResponseHead;
+type StartLine =
+  | { method: string; target: string; httpVersion: string }
+  | { httpVersion: string; status: number; statusText: string };
+
+// Byte reads below are within the line or chunk at hand (every loop is bounded by its end); a
+// read written `bytes[i] ?? 0` is for the type checker (`noUncheckedIndexedAccess`), and the
+// JIT drops the `?? 0` from an in-bounds typed-array load. 0 (NUL) is not a token character
+// nor allowed in a field value, so it would stop any scan.
 
 export class HeadParser<K extends 'request' | 'response'> {
   readonly #kind: K;
@@ -94,10 +102,7 @@ export class HeadParser<K extends 'request' | 'response'> {
   #consumed = 0;
   /** The previous byte was a CR; the next must be LF. */
   #afterCR = false;
-  #start:
-    | { method: string; target: string; httpVersion: string }
-    | { httpVersion: string; status: number; statusText: string }
-    | null = null;
+  #start: StartLine | null = null;
   /** `[name0, value0, name1, value1, …]`. */
   readonly #fields: string[] = [];
   #finished = false;
@@ -138,7 +143,7 @@ export class HeadParser<K extends 'request' | 'response'> {
       i = fast;
     }
     for (; i < chunk.length; i++) {
-      const byte = chunk[i]!;
+      const byte = chunk[i] ?? 0;
       if (++this.#consumed > this.#maxHeadBytes) {
         return this.#fail('HEAD_TOO_LARGE', 431, `HTTP head exceeds ${this.#maxHeadBytes} bytes`) as R;
       }
@@ -236,7 +241,8 @@ export class HeadParser<K extends 'request' | 'response'> {
    * an error.
    */
   #endLine(bytes: Uint8Array, start: number, end: number): Head | HeadError | null {
-    if (this.#start === null) {
+    const startLine = this.#start;
+    if (startLine === null) {
       // RFC 9112 §2.2: ignore empty lines before the start-line.
       if (end === start) return null;
       let parsed;
@@ -249,19 +255,18 @@ export class HeadParser<K extends 'request' | 'response'> {
       this.#start = parsed;
       return null;
     }
-    if (end === start) return this.#finish();
+    if (end === start) return this.#finish(startLine);
     if (this.#fields.length === 2 * this.#maxHeaders) {
       return headError('TOO_MANY_HEADERS', 431, `more than ${this.#maxHeaders} header fields`);
     }
     return parseFieldLine(bytes, start, end, this.#fields);
   }
 
-  #finish(): Head {
+  #finish(start: StartLine): Head {
     // A copy of exactly its length (the array pushed to has spare room): a server keeps it.
     const fields = this.#fields.slice();
     previous = fields;
     const headers = trustedHeaders(fields);
-    const start = this.#start!;
     this.#line = null;
     if ('method' in start)
       return { method: start.method, target: start.target, httpVersion: start.httpVersion, headers };
@@ -303,13 +308,13 @@ function parseRequestLine(
   to: number,
 ): { method: string; target: string; httpVersion: string } | HeadError {
   let i = from;
-  while (i < to && TCHAR[line[i]!] === 1) i++;
+  while (i < to && TCHAR[line[i] ?? 0] === 1) i++;
   const methodEnd = i;
   if (methodEnd === from || i === to || line[i] !== SP)
     return headError('MALFORMED_HEAD', 400, 'malformed request-line');
   const targetStart = ++i;
   for (; i < to; i++) {
-    const c = line[i]!;
+    const c = line[i] ?? 0;
     if (c < 0x21 || c > 0x7e) break;
   }
   const targetEnd = i;
@@ -336,19 +341,21 @@ function parseStatusLine(line: string): { httpVersion: string; status: number; s
   const httpVersion = parseVersion(line.slice(0, space));
   if (typeof httpVersion !== 'string') return httpVersion;
   const match = STATUS_REST.exec(line.slice(space + 1));
-  if (match === null || match[1]![0] === '0') return headError('MALFORMED_HEAD', 400, 'malformed status-line');
-  return { httpVersion, status: Number(match[1]), statusText: match[2] ?? '' };
+  if (match === null) return headError('MALFORMED_HEAD', 400, 'malformed status-line');
+  const [, code = '', reason = ''] = match; // the reason is optional
+  if (code.startsWith('0')) return headError('MALFORMED_HEAD', 400, 'malformed status-line');
+  return { httpVersion, status: Number(code), statusText: reason };
 }
 
 // RFC 9112 §5: field-line = field-name ":" OWS field-value OWS; the line is `line[from, to)`.
 function parseFieldLine(line: Uint8Array, from: number, to: number, fields: string[]): HeadError | null {
-  const first = line[from]!;
+  const first = line[from] ?? 0;
   if (first === SP || first === HTAB) {
     // RFC 9112 §5.2 (obs-fold) and §2.2 (whitespace after the start-line): reject.
     return headError('MALFORMED_HEAD', 400, 'field line starts with whitespace (obs-fold)');
   }
   let colon = from;
-  while (colon < to && TCHAR[line[colon]!] === 1) colon++;
+  while (colon < to && TCHAR[line[colon] ?? 0] === 1) colon++;
   if (colon === to || line[colon] !== COLON) {
     // RFC 9112 §5.1: no whitespace between field name and colon.
     return headError('MALFORMED_HEAD', 400, 'malformed field line (field name must be a token followed by a colon)');
@@ -359,7 +366,7 @@ function parseFieldLine(line: Uint8Array, from: number, to: number, fields: stri
   while (start < end && (line[start] === SP || line[start] === HTAB)) start++;
   while (end > start && (line[end - 1] === SP || line[end - 1] === HTAB)) end--;
   for (let i = start; i < end; i++) {
-    const byte = line[i]!;
+    const byte = line[i] ?? 0;
     // RFC 9110 §5.5: field-vchar / SP / HTAB; CR, LF and NUL are never allowed, nor other CTLs.
     if ((byte < 0x20 && byte !== HTAB) || byte === 0x7f) {
       return headError(
@@ -427,19 +434,24 @@ export function decodeLatin1(bytes: Uint8Array, start = 0, end = bytes.length): 
     case 0:
       return '';
     case 1:
-      return String.fromCharCode(bytes[start]!);
+      return String.fromCharCode(bytes[start] ?? 0);
     case 2:
-      return String.fromCharCode(bytes[start]!, bytes[start + 1]!);
+      return String.fromCharCode(bytes[start] ?? 0, bytes[start + 1] ?? 0);
     case 3:
-      return String.fromCharCode(bytes[start]!, bytes[start + 1]!, bytes[start + 2]!);
+      return String.fromCharCode(bytes[start] ?? 0, bytes[start + 1] ?? 0, bytes[start + 2] ?? 0);
     case 4:
-      return String.fromCharCode(bytes[start]!, bytes[start + 1]!, bytes[start + 2]!, bytes[start + 3]!);
+      return String.fromCharCode(
+        bytes[start] ?? 0,
+        bytes[start + 1] ?? 0,
+        bytes[start + 2] ?? 0,
+        bytes[start + 3] ?? 0,
+      );
   }
   // ASCII (nearly every head): Latin-1 and UTF-8 read the same, and the host's decoder makes
   // nothing but the string (fromCharCode.apply would first copy the bytes into a list).
   let ascii = true;
   for (let i = start; i < end; i++) {
-    if (bytes[i]! >= 0x80) {
+    if ((bytes[i] ?? 0) >= 0x80) {
       ascii = false;
       break;
     }
