@@ -19,7 +19,9 @@
  * header and its payload, a burst of small messages), are first gathered into one buffer of just
  * their size, so they leave in one write — Deno has no `writev`, and an op costs more than the
  * copy. Nothing is kept between bursts: 10,000 connections must not hold buffers each.
- * `bufferedAmount` is the bytes queued and not yet written; `onDrain` follows every write.
+ * `bufferedAmount` is the bytes queued and not yet written; `onDrain` follows every write. Past a
+ * backlog of 1 MiB, a chunk that is a small part of its buffer is queued as a copy, so a slow
+ * reader's queue holds what it counts and not the read buffers its echoes were cut from.
  *
  * Ending: `end()` sends FIN (`closeWrite`) once the queue is flushed; the socket is closed when
  * both directions are done, or at once by `destroy()` or on an error, and `onClose` comes last.
@@ -41,6 +43,13 @@ const READ_MIN = 4 * 1024;
 const READ_MAX = 256 * 1024;
 /** A buffer with less than this share of it free is replaced before the next read. */
 const READ_SPARE = 4;
+/**
+ * Queued bytes past which a chunk that is a small view of a larger buffer is copied into the
+ * queue (see write()). With 200 slow readers against the 256 MiB server budget, the read buffers
+ * their echoes pinned held 67 MiB beyond the budget's count; copied past 1 MiB, none (a 64 KiB
+ * echo with 32 in flight copies about a third of its payloads on a busy machine).
+ */
+const BACKLOG = 1024 * 1024;
 /** Stands in the write queue for a chunk written: the chunk itself may be collected. */
 const WRITTEN = new Uint8Array(0);
 /** A chunk this large at the head of the queue is written in place. */
@@ -214,9 +223,14 @@ export class DenoTransport implements Transport {
   write(chunks: Uint8Array[]): void {
     if (this.#closed || this.#destroyed || this.#endRequested) return;
     for (const chunk of chunks) {
-      if (chunk.length === 0) continue;
-      this.#chunks.push(chunk);
-      this.#queued += chunk.length;
+      const length = chunk.length;
+      if (length === 0) continue;
+      // Behind a backlog, a chunk that is a small part of its buffer (an echo of part of a read,
+      // a frame cut from the codec's slab) is copied: queued as it is, it would keep the whole
+      // buffer alive for as long as the peer takes to read, beyond what bufferedAmount (and the
+      // server's budget) counts.
+      this.#chunks.push(this.#queued >= BACKLOG && length * 2 < chunk.buffer.byteLength ? chunk.slice() : chunk);
+      this.#queued += length;
     }
     this.#flush();
   }

@@ -2,7 +2,8 @@
 // exact; small chunks are gathered; reads are handed over without a copy, in memory never read
 // into again, in buffers that grow while reads fill them; pause holds reads;
 // end() sends FIN after the queue and the socket closes once both sides are done; destroy()
-// drops the queue; a connect that fails ends the transport with its error.
+// drops the queue; a connect that fails ends the transport with its error; behind a backlog, views
+// of larger buffers are queued as copies.
 import { DenoTransport } from '../src/index.ts';
 import type { TransportHandlers } from '@ws/codec/session';
 import { assert, assertEquals } from '../../../test/shared/assert.ts';
@@ -270,6 +271,41 @@ Deno.test({
     await sleep(0);
     gc();
     assertEquals(large.filter((ref) => ref.deref() !== undefined).length, 0, 'buffers kept after the burst');
+    transport.destroy();
+  },
+});
+
+Deno.test({
+  name: 'behind a backlog of 1 MiB, a chunk that is a small view of a large buffer is queued as a copy: the buffer is not kept alive',
+  ignore: typeof (globalThis as { gc?: unknown }).gc !== 'function', // deno test --v8-flags=--expose-gc
+  async fn() {
+    const gc = (globalThis as unknown as { gc: () => void }).gc;
+    const conn = new FakeConn(1 << 30);
+    const transport = new DenoTransport(conn as unknown as Deno.Conn);
+    transport.attach(recorder().handlers);
+    conn.holdWrites(); // the peer reads nothing
+    // Echoes of part of a read: each a view of 100 bytes of a 256 KiB read buffer, written, then
+    // let go of (as the session does once the frame is queued).
+    const echo = (from: number): WeakRef<ArrayBuffer> => {
+      const buffer = new ArrayBuffer(256 * 1024);
+      const view = new Uint8Array(buffer, 1000, 100);
+      view.set(seq(from, 100));
+      transport.write([view]);
+      return new WeakRef(buffer);
+    };
+    const early = echo(0); // no backlog yet: queued as it is (no copy)
+    transport.write([seq(100, 1024 * 1024)]);
+    const late = echo(100 + 1024 * 1024); // behind 1 MiB: copied
+    assertEquals(transport.bufferedAmount, 200 + 1024 * 1024);
+    await sleep(0); // WeakRef targets live until the current job ends
+    gc();
+    await sleep(0);
+    gc();
+    assert(early.deref() !== undefined, 'the queued view keeps its buffer');
+    assertEquals(late.deref(), undefined, 'a buffer kept alive by a copied chunk');
+    conn.openGate();
+    await until(() => transport.bufferedAmount === 0, 'flushed');
+    assertEquals(conn.written, seq(0, 200 + 1024 * 1024), 'bytes in order');
     transport.destroy();
   },
 });
