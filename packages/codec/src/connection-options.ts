@@ -12,7 +12,7 @@ import type { ServerHandshakeOptions } from './handshake/server.ts';
 import { DEFAULT_LIMITS, DEFAULT_TIMEOUTS, type Limits, type Timeouts } from './limits.ts';
 import type { RandomSource } from './random.ts';
 
-export type Role = 'client' | 'server';
+export type { Role } from './connection-core.ts';
 
 export interface ConnectionOptions {
   /** Extensions to offer (client) or to accept (server), in order of preference. */

@@ -139,3 +139,14 @@ export class Liveness {
     return LIVE_PING;
   }
 }
+
+/**
+ * Keepalive and idle for a connection that opens with `timeouts`, starting with the next tick
+ * (standing still while the driver has `paused` reading); null when neither is on.
+ */
+export function livenessFor(timeouts: Timeouts, paused: boolean): Liveness | null {
+  if (timeouts.keepaliveInterval === 0 && timeouts.idleTimeout === 0) return null;
+  const live = new Liveness(timeouts);
+  if (paused) live.due = Infinity;
+  return live;
+}

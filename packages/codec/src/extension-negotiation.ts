@@ -6,7 +6,7 @@
  */
 import type { Extension, ExtensionFactory, ExtensionOffer } from './extensions/extension.ts';
 import { sameAsciiCase } from './http/ascii-case.ts';
-const NONE: readonly never[] = Object.freeze([]);
+import { type ConnectionCore, NONE } from './connection-core.ts';
 
 /** Client: what to offer, one header element per offer of each factory, in order of preference. */
 export function offersOf(factories: readonly ExtensionFactory[]): ExtensionOffer[] {
@@ -92,4 +92,11 @@ export function allowedRsv(extensions: readonly Extension[]): number {
   let rsv = 0;
   for (const extension of extensions) rsv |= extension.rsvBits;
   return rsv;
+}
+
+/** The connection opens with these extensions (the shared empty list when none). */
+export function useExtensions(core: ConnectionCore, extensions: Extension[]): void {
+  const list = extensions.length === 0 ? NONE : extensions;
+  core.extensions = list;
+  if (core.parser !== null) core.parser.allowedRsv = allowedRsv(list);
 }

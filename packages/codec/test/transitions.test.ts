@@ -2,12 +2,14 @@
 // and every input the table names, drive a real connection into that state, apply the input through
 // the public API, and compare the state it lands in with the table. Inputs the table does not allow
 // in a state must leave the connection where the table says nothing moves it (or not happen at all).
+// A client reading a refusal's body is in the table's own state `refusal-body`, reported as
+// `handshake`: seen from outside as a client in its handshake with the server's answer at hand.
 import { describe, expect, it } from 'vitest';
-import { Connection, transitionTable, type ConnectionState } from '../src/index.ts';
+import { Connection, transitionTable } from '../src/index.ts';
 import { clientConnection } from '../src/client.ts';
 import { serverConnection } from '../src/server.ts';
 import { FakeClock, seededRandom } from '../src/testing/index.ts';
-import type { TransitionInput } from '../src/transitions.ts';
+import type { TableState, TransitionInput } from '../src/transitions.ts';
 import { REQUEST, ascii, clientFrame, serverFrame } from './helpers/frames.ts';
 import { HttpServerPhase } from '../src/http.ts';
 
@@ -17,6 +19,7 @@ const ALL_INPUTS: Record<TransitionInput, true> = {
   accept: true,
   reject: true,
   response: true,
+  refusal: true,
   'send-close': true,
   'recv-close': true,
   abort: true,
@@ -26,8 +29,17 @@ const ALL_INPUTS: Record<TransitionInput, true> = {
   served: true,
 };
 const INPUTS = Object.keys(ALL_INPUTS) as TransitionInput[];
-const STATES: readonly ConnectionState[] = ['handshake', 'awaiting-accept', 'open', 'closing', 'closed'];
+const STATES: readonly TableState[] = ['handshake', 'awaiting-accept', 'refusal-body', 'open', 'closing', 'closed'];
 const URL = 'ws://server.example.com/chat';
+/** A refusal whose body comes in two parts: its head and the first 2 bytes, then the last 3. */
+const REFUSAL_HEAD = 'HTTP/1.1 403 Forbidden\r\nContent-Length: 5\r\n\r\nno';
+const REFUSAL_REST = ' go';
+
+/** The table state `conn` is in, as seen through the public API. */
+function phase(conn: Connection): TableState {
+  const state = conn.state;
+  return state === 'handshake' && conn.role === 'client' && conn.response !== null ? 'refusal-body' : state;
+}
 
 interface Subject {
   conn: Connection;
@@ -52,7 +64,7 @@ function answer(client: Connection): Uint8Array {
 }
 
 /** A connection of `role` driven into `state` through the public API, or null where the role never has it. */
-function reach(role: 'client' | 'server', state: ConnectionState, http = false): Subject | null {
+function reach(role: 'client' | 'server', state: TableState, http = false): Subject | null {
   const clock = new FakeClock();
   const conn =
     role === 'server'
@@ -63,6 +75,13 @@ function reach(role: 'client' | 'server', state: ConnectionState, http = false):
   if (state === 'awaiting-accept') {
     if (role === 'client') return null;
     conn.receiveData(ascii(REQUEST));
+    drain(conn);
+    return subject;
+  }
+  if (state === 'refusal-body') {
+    if (role === 'server') return null;
+    drain(conn);
+    conn.receiveData(ascii(REFUSAL_HEAD));
     drain(conn);
     return subject;
   }
@@ -87,7 +106,7 @@ function reach(role: 'client' | 'server', state: ConnectionState, http = false):
 
 /** Apply `input` through the public API. Returns false when the input cannot be expressed in this state and role. */
 function apply({ conn, clock, role }: Subject, input: TransitionInput): boolean {
-  const state = conn.state;
+  const state = phase(conn);
   const frame = role === 'server' ? clientFrame : serverFrame;
   switch (input) {
     case 'request':
@@ -104,10 +123,15 @@ function apply({ conn, clock, role }: Subject, input: TransitionInput): boolean 
         if (state !== 'awaiting-accept') return false;
         conn.send({ type: 'reject', status: 403 });
       } else {
-        if (state !== 'handshake') return false;
-        conn.takeOutput();
-        conn.receiveData(ascii('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n'));
+        // The refusal's body is complete.
+        if (state !== 'refusal-body') return false;
+        conn.receiveData(ascii(REFUSAL_REST));
       }
+      return true;
+    case 'refusal':
+      if (role !== 'client' || state !== 'handshake') return false;
+      conn.takeOutput();
+      conn.receiveData(ascii(REFUSAL_HEAD));
       return true;
     case 'response':
       if (role !== 'client' || state !== 'handshake') return false;
@@ -128,10 +152,12 @@ function apply({ conn, clock, role }: Subject, input: TransitionInput): boolean 
       return true;
     case 'abort':
       // close() before the connection opened; after, the same call is `send-close` (or nothing).
-      if (state !== 'handshake' && state !== 'awaiting-accept') return false;
+      if (state !== 'handshake' && state !== 'awaiting-accept' && state !== 'refusal-body') return false;
       conn.send({ type: 'close' });
       return true;
     case 'fail':
+      // A refusal's body is whatever bytes come: nothing in it is a violation.
+      if (state === 'refusal-body') return false;
       if (state === 'awaiting-accept') {
         // Bytes after the request wait for the application's decision, up to maxHeadBytes.
         conn.receiveData(new Uint8Array(conn.limits.maxHeadBytes + 1));
@@ -195,6 +221,28 @@ describe('the transition table against the code', () => {
     expect(clock.now()).toBeGreaterThan(conn.timeouts.closeTimeout);
   });
 
+  it('refusal-body: the rejected event waits for the whole body (reject), or comes with what came at EOF (eof)', () => {
+    for (const [input, body] of [
+      ['reject', 'no go'],
+      ['eof', 'no'],
+    ] as const) {
+      const subject = reach('client', 'refusal-body');
+      if (subject === null) throw new Error('a client reaches refusal-body');
+      const { conn } = subject;
+      expect(conn.state).toBe('handshake'); // reported as the handshake it still is
+      expect(conn.nextDeadline()).toBe(0); // the handshake timeout still runs
+      expect(apply(subject, input)).toBe(true);
+      const events = conn.takeEvents();
+      expect(events.map((e) => e.type)).toEqual(['rejected', 'closed']);
+      const rejected = events[0];
+      if (rejected?.type !== 'rejected') throw new Error('rejected first');
+      expect(new TextDecoder().decode(rejected.body)).toBe(body);
+      expect(rejected.response.status).toBe(403);
+      expect(conn.closeInfo?.error).toBe('BAD_STATUS');
+      expect(conn.takeOutput()).toEqual([{ type: 'destroy' }]);
+    }
+  });
+
   for (const role of ['server', 'client'] as const) {
     for (const state of STATES) {
       for (const input of INPUTS) {
@@ -202,12 +250,11 @@ describe('the transition table against the code', () => {
         it(`${role}: ${state} --${input}--> ${expected ?? '(not allowed)'}`, () => {
           const subject = reach(role, state, input === 'served');
           if (subject === null) {
-            expect(role === 'client' && state === 'awaiting-accept', 'only the client never awaits an accept').toBe(
-              true,
-            );
+            // Only the client never awaits an accept; only the client reads a refusal's body.
+            expect(`${role} ${state}`).toMatch(/^(client awaiting-accept|server refusal-body)$/);
             return;
           }
-          expect(subject.conn.state).toBe(state);
+          expect(phase(subject.conn)).toBe(state);
           let applied: boolean;
           try {
             applied = apply(subject, input);
@@ -218,12 +265,12 @@ describe('the transition table against the code', () => {
             applied = false;
           }
           if (expected !== undefined && applied) {
-            expect(subject.conn.state).toBe(expected);
+            expect(phase(subject.conn)).toBe(expected);
           } else {
             // Not in the table (or not expressible here): the state is unchanged, except that a
             // connection already closing or open may be failed by anything the peer sends wrongly,
             // which the table lists; so anything else leaves it where it was.
-            expect(subject.conn.state).toBe(state);
+            expect(phase(subject.conn)).toBe(state);
           }
         });
       }

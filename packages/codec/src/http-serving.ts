@@ -1,0 +1,107 @@
+/**
+ * Plain HTTP beside upgrades, for a server made with the `http` option (`HttpServerPhase` from
+ * `@ws/codec/http`, which owns the exchange itself: see `http/server-exchange.ts`). This is the
+ * glue: the phase's bytes in, its events out as the connection's, the `http-*` commands to it,
+ * and what ends it: an upgrade (the server handshake goes on from that request's head), a
+ * refusal, or the end of the connection.
+ */
+import { reportedState } from './transitions.ts';
+import { WebSocketUsageError } from './errors.ts';
+import type { Command } from './events.ts';
+import type { HttpServerSettings } from './http/server-exchange.ts';
+import type { Limits, Timeouts } from './limits.ts';
+import type { ConnectionCore } from './connection-core.ts';
+import { emit } from './event-queue.ts';
+import { failAndDestroy, toClosed } from './closing.ts';
+import { shutdownWrite, write } from './output-queue.ts';
+import { type ServerHandshake, keepEarly, onRequestHead, refuseRequest } from './server-handshake.ts';
+import { toBytes } from './connection-options.ts';
+
+export type HttpCommand = Extract<Command, { type: 'http-response' | 'http-body' | 'http-end' | 'http-continue' }>;
+
+/** The HTTP phase's bounds, from the connection's limits and timeouts. */
+export function httpSettings(limits: Limits, timeouts: Timeouts): HttpServerSettings {
+  return {
+    maxHeadBytes: limits.maxHeadBytes,
+    maxHeaders: limits.maxHeaders,
+    maxBodyBytes: limits.maxBodyBytes,
+    headTimeout: timeouts.handshakeTimeout,
+    keepAliveTimeout: timeouts.httpKeepAliveTimeout,
+  };
+}
+
+/** Bytes of plain requests (or of the head that upgrades). */
+export function receiveHttp(core: ConnectionCore, hs: ServerHandshake, data: Uint8Array): void {
+  hs.http?.receive(data);
+  afterHttp(core, hs);
+}
+
+/** Carry out what the HTTP phase found: events to the caller, bytes to write, an upgrade, the end. */
+export function afterHttp(core: ConnectionCore, hs: ServerHandshake): void {
+  const http = hs.http;
+  if (http === null) return;
+  for (const chunk of http.takeWrites()) write(core, chunk);
+  const events = http.events;
+  // Taken one at a time: an upgrade or an end stops the phase, and what follows is not its.
+  for (let event = events.shift(); event !== undefined; event = events.shift()) {
+    switch (event.type) {
+      case 'http-request':
+      case 'http-body':
+      case 'http-body-end':
+        emit(core, event);
+        break;
+      case 'upgrade':
+        hs.http = null;
+        hs.startedAt = event.headStarted;
+        onRequestHead(core, hs, event.request);
+        if (event.rest.length > 0 && core.state === 'awaiting-accept') keepEarly(core, hs, event.rest);
+        return;
+      case 'refuse':
+        hs.http = null;
+        if (event.respond) refuseRequest(core, hs, event.code, event.status, event.message, []);
+        else {
+          const timedOut = event.code === 'HANDSHAKE_TIMEOUT' || event.code === 'REQUEST_TIMEOUT';
+          failAndDestroy(core, timedOut ? 'timeout' : 'fail', event.code, event.message);
+        }
+        return;
+      case 'close':
+        hs.http = null;
+        toClosed(core, event.reason === 'eof' ? 'eof' : event.reason === 'idle' ? 'timeout' : 'served', null);
+        shutdownWrite(core);
+        return;
+    }
+  }
+}
+
+/** The `http-*` commands, for the request being served. */
+export function sendHttp(core: ConnectionCore, command: HttpCommand): void {
+  const hs = core.hs;
+  if (hs === null || hs.type !== 'server' || hs.http === null) {
+    if (core.role === 'server' && core.state === 'closed') return; // refused or gone meanwhile: nothing to answer
+    throw new WebSocketUsageError(
+      'INVALID_STATE',
+      `${command.type} is for a server with http serving a plain request (state: ${reportedState(core.state)})`,
+    );
+  }
+  const http = hs.http;
+  switch (command.type) {
+    case 'http-response':
+      http.respond({
+        status: command.status,
+        statusText: command.statusText,
+        headers: command.headers,
+        bodyLength: command.bodyLength,
+      });
+      break;
+    case 'http-body':
+      http.write(toBytes(command.data, 'http-body data'));
+      break;
+    case 'http-end':
+      http.end();
+      break;
+    case 'http-continue':
+      http.sendContinue();
+      break;
+  }
+  afterHttp(core, hs);
+}
