@@ -5,6 +5,12 @@
  * the base of both.
  */
 import type { Connection } from '../connection.ts';
+import type { ConnectionCore } from './connection-core.ts';
+import { BACKLOG, HELD_FULL, HOLDING, QUEUE_PAUSED, SERVER_PAUSED, USER_PAUSED } from './connection-flags.ts';
+import { UNSCHEDULED } from './deadline-sweep.ts';
+import { flush, hasConsumer } from './held-messages.ts';
+import { cancelDeadline } from './session-timer.ts';
+import { Subscription } from './topics.ts';
 import type { CloseInfo } from '../events.ts';
 import { HandshakeError, type SessionCloseInfo, type SessionErrorCode } from './errors.ts';
 import type { HandshakeState } from './handshake-state.ts';
@@ -60,4 +66,34 @@ export function handshakeError(
     headers: response?.headers ?? null,
     cause: trouble?.cause,
   });
+}
+
+/**
+ * The transport is gone and the codec has closed: the connection ends (deadline, topics, registry and
+ * budget let go of; held messages to the consumers there are), then `closed` and `close`.
+ */
+export function finishConnection(core: ConnectionCore, codecInfo: CloseInfo): void {
+  const info = sessionCloseInfo(codecInfo, core.troubleState);
+  core.info = info;
+  const topics = core.topics;
+  if (topics instanceof Subscription) topics.registry.leaveAll(core.connection, topics);
+  if (core.slot !== UNSCHEDULED) cancelDeadline(core.connection, core.options);
+  core.drained();
+  // What arrived before the close reaches the consumers there are before `close` fires (with
+  // none, it stays held for the first to come).
+  if (core.flag(HOLDING) && hasConsumer(core.connection)) flush(core.connection);
+  if (!core.flag(HOLDING)) core.queue?.end();
+  core.flags &= ~(USER_PAUSED | QUEUE_PAUSED | HELD_FULL | BACKLOG | SERVER_PAUSED);
+  core.leaveRegistry();
+  if (core.budget !== null) {
+    const before = core.reported;
+    core.reported = 0;
+    core.budget.closed(core.connection, before);
+  }
+  const promises = core.promises;
+  if (promises !== null) {
+    promises.resolveClosed?.(info);
+    promises.resolveClosed = null;
+  }
+  core.emit('close', info);
 }

@@ -6,7 +6,8 @@
  * application. A connection holds one exactly while its handshake runs, or after it failed: no
  * field needs a non-null assertion, and "the handshake succeeded" is "it holds none".
  */
-import type { HandshakeRequest, HandshakeResponse } from '../events.ts';
+import type { Event, HandshakeRequest, HandshakeResponse } from '../events.ts';
+import type { ConnectionCore } from './connection-core.ts';
 import type { RequestHead } from '../http/head-parser.ts';
 import type { ConnectionHooks } from './connection-wiring.ts';
 import type { SessionRequest } from './connection-types.ts';
@@ -110,5 +111,27 @@ export class HandshakeState {
     this.openError = error;
     this.settleOpened?.(error);
     this.settleOpened = null;
+  }
+}
+
+/** An event of the handshake phase (the codec yields them only then), for `core`'s phase `hs`. */
+export function handshakeEvent(core: ConnectionCore, hs: HandshakeState, event: Event): void {
+  switch (event.type) {
+    case 'request':
+      core.request = hs.request(event.request);
+      hs.requested(core.connection, core.request);
+      return;
+    case 'rejected':
+      hs.rejection = { response: event.response, body: event.body };
+      return;
+    case 'http-request':
+      hs.httpRequest(core.connection, event.request, event.body);
+      return;
+    case 'http-body':
+      hs.exchange?.body(event.data);
+      return;
+    case 'http-body-end':
+      hs.exchange?.end();
+      return;
   }
 }

@@ -7,6 +7,7 @@
  */
 import type { Connection } from '../connection.ts';
 import { DeadlineSweep, type SweepHooks } from './deadline-sweep.ts';
+import type { ConnectionCore } from './connection-core.ts';
 import type { ResolvedSessionOptions } from './options.ts';
 import type { WebSocketConnection } from './websocket-connection.ts';
 
@@ -104,4 +105,30 @@ export class OutputProgress {
   pingQueued(backlogBefore: number, buffered: number): void {
     if (backlogBefore > 0) this.behind = buffered;
   }
+}
+
+/** `core`'s deadline came (the sweep has taken it out: its `arm` puts it back for the next): the drain timeout, then the codec's deadlines (with keepalive progress). */
+export function fireTimer(core: ConnectionCore): void {
+  const now = core.options.clock();
+  if (core.drainDeadline >= 0 && now >= core.drainDeadline) {
+    if (core.bufferedAmount > core.options.highWaterMark) {
+      core.fail(
+        'DRAIN_TIMEOUT',
+        `bufferedAmount stayed above highWaterMark (${core.options.highWaterMark}) for ${core.options.drainTimeout} ms`,
+      );
+      return;
+    }
+    core.drainDeadline = -1;
+  }
+  const codec = core.codec;
+  const live = core.live;
+  if (live === null) {
+    codec.tick(now);
+    core.pump();
+    return;
+  }
+  const backlog = core.transport.bufferedAmount;
+  const newPing = live.tick(codec, now, backlog);
+  core.pump();
+  if (newPing && codec.awaitingPong) live.pingQueued(backlog, core.transport.bufferedAmount);
 }

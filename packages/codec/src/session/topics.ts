@@ -83,7 +83,7 @@ export class Subscription {
   /**
    * @internal Frames published to this connection in the current task and not yet handed to its
    * codec: entries `from` to `to` (excluded) of the task's frame log, `bytes` in all (see
-   * `publishedTo` in `websocket-connection.ts`).
+   * `publishedTo` in `publish-batch.ts`).
    */
   from = 0;
   /** @internal */
