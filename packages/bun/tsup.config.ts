@@ -10,6 +10,6 @@ export default defineConfig({
   clean: true,
   target: 'es2022',
   platform: 'neutral',
-  external: ['bun', '@ws/codec', '@ws/codec/session'],
+  external: ['bun', '@ws/codec', '@ws/codec/session', '@ws/codec/http2', /^node:/],
   tsconfig: 'tsconfig.build.json',
 });

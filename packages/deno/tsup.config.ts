@@ -11,6 +11,6 @@ export default defineConfig({
   clean: true,
   target: 'es2022',
   platform: 'neutral',
-  external: ['@ws/codec', '@ws/codec/session', '@ws/zlib'],
+  external: ['@ws/codec', '@ws/codec/session', '@ws/codec/http2', '@ws/zlib', /^node:/],
   tsconfig: 'tsconfig.build.json',
 });

@@ -6,12 +6,15 @@
 import type { Socket, TLSOptions } from 'bun';
 import { parseWsUrl, type WsUrl } from '@ws/codec';
 import {
+  Http2SessionPool,
   ProxyError,
   TunnelReads,
+  connectOverHttp2,
   createWebSocketClass,
   createWebSocketStreamClass,
   openTunnel,
   openedOrRejected,
+  refuseHttp2Option,
   resolveProxy,
   startClient,
   type ClientSessionOptions,
@@ -21,6 +24,7 @@ import {
   type WebSocketConnection,
   type WebSocketStreamClass,
 } from '@ws/codec/session';
+import { http2ClientConnection } from '@ws/codec/http2';
 import { BunTransport, socketHandlers } from './transport.ts';
 
 type Pem = TLSOptions['ca'];
@@ -37,6 +41,15 @@ export interface ConnectOptions extends ClientSessionOptions {
   rejectUnauthorized?: boolean;
   /** Any other `Bun.connect` TLS options. */
   tls?: TLSOptions;
+  /**
+   * `connect()` only: try WebSockets over HTTP/2 (RFC 8441), on Bun's `node:http2`. An HTTP/2
+   * session to the origin is opened (or one already open to it, with the same TLS options, is
+   * shared: many WebSockets on one TCP connection); once the server's SETTINGS arrive, an
+   * extended CONNECT is used if it sets `SETTINGS_ENABLE_CONNECT_PROTOCOL`, else (or if no HTTP/2
+   * session can be opened) the connection is made over HTTP/1.1 as without this option.
+   * `connection.httpVersion` says which was used. Not with `proxy`. Default false.
+   */
+  http2?: boolean;
 }
 
 const isIp = (host: string): boolean => host.includes(':') || /^\d{1,3}(\.\d{1,3}){3}$/.test(host);
@@ -47,7 +60,8 @@ const isIp = (host: string): boolean => host.includes(':') || /^\d{1,3}(\.\d{1,3
  */
 export function createConnection(url: string | { href: string }, options: ConnectOptions = {}): WebSocketConnection {
   const target = parseWsUrl(url);
-  const { servername, ca, cert, key, rejectUnauthorized, tls: tlsOptions, ...sessionOptions } = options;
+  const { servername, ca, cert, key, rejectUnauthorized, tls: tlsOptions, http2, ...sessionOptions } = options;
+  refuseHttp2Option(http2);
   const verify = rejectUnauthorized ?? true;
   const transport = new BunTransport({ secure: target.secure, verify });
   const connection = startClient(transport, url, sessionOptions);
@@ -135,8 +149,38 @@ async function throughProxy(
   transport.opened(plain);
 }
 
+/** The HTTP/2 sessions `connect(url, { http2: true })` shares, made on first use (node:http2 is loaded then). */
+let http2Pool: Http2SessionPool | null = null;
+
+/** `connect(url, { http2: true })`: an extended CONNECT on a pooled `node:http2` session when the server allows it, else HTTP/1.1. */
+async function connectHttp2(url: string | { href: string }, options: ConnectOptions): Promise<WebSocketConnection> {
+  const target = parseWsUrl(url);
+  const { servername, ca, cert, key, rejectUnauthorized, tls: tlsOptions, http2: _h, ...sessionOptions } = options;
+  const http2 = await import('node:http2');
+  http2Pool ??= new Http2SessionPool((authority, o) => http2.connect(authority, o));
+  const tls: Record<string, unknown> = target.secure
+    ? {
+        servername: servername ?? (isIp(target.hostname) ? undefined : target.hostname),
+        ca,
+        cert,
+        key,
+        rejectUnauthorized: rejectUnauthorized ?? true,
+        ...tlsOptions,
+      }
+    : {};
+  return connectOverHttp2(
+    http2Pool,
+    url,
+    { secure: target.secure, hostname: target.hostname, port: target.port, options: tls },
+    sessionOptions,
+    () => connect(url, { ...options, http2: false }),
+    http2ClientConnection,
+  );
+}
+
 /** Connect and complete the handshake; rejects with a `HandshakeError` (status, headers, body for a refusal). */
 export function connect(url: string | { href: string }, options: ConnectOptions = {}): Promise<WebSocketConnection> {
+  if (options?.http2 === true) return connectHttp2(url, options);
   return openedOrRejected(() => createConnection(url, options));
 }
 

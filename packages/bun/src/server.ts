@@ -6,13 +6,14 @@
  */
 import type { Socket, TCPSocketListener, TLSOptions } from 'bun';
 import {
-  SessionServer,
+  StreamServer,
   transportHandlers,
   type ConnectionHandler,
   type ServerAddress,
   type ServerSessionOptions,
   type WebSocketConnection,
 } from '@ws/codec/session';
+import { http2ServerConnection } from '@ws/codec/http2';
 import { BunTransport, socketHandlers } from './transport.ts';
 
 /** `createServer()`'s options: the session's, and `tls`. `T`: the type of each connection's `data`. */
@@ -23,10 +24,14 @@ export interface ServerOptions<T = unknown> extends ServerSessionOptions<T> {
 
 /**
  * WebSocket connections over sockets accepted by your own `Bun.listen` (`handleSocket`), e.g.
- * one that also answers plain HTTP. Tracks its connections like a standalone server:
- * `connections`, `closeAll`, `close`, `shutdown`.
+ * one that also answers plain HTTP, and on a `node:http2` server (`attach`, or
+ * `handleStream`/`handleUpgrade` from its events): extended CONNECTs (RFC 8441) and, with
+ * `allowHTTP1`, HTTP/1.1 upgrades, as on Node (the session layer's `StreamServer`). Tracks its
+ * connections like a standalone server: `connections`, `closeAll`, `close`, `shutdown`.
  */
-export class UpgradeHandler<T = unknown> extends SessionServer<T> {
+export class UpgradeHandler<T = unknown> extends StreamServer<T> {
+  protected override readonly http2Connection = http2ServerConnection;
+
   /**
    * Take over a socket accepted by your own `Bun.listen`: its handlers must be
    * {@link socketHandlers} (spread, with your own `open`) and `socket.data` a {@link BunTransport}
@@ -112,8 +117,9 @@ export class WebSocketServer<T = unknown> extends UpgradeHandler<T> {
     };
   }
 
-  protected override stopAccepting(): void {
+  protected override stopAccepting(): Promise<void> | void {
     this.#listener?.stop(false);
+    return super.stopAccepting();
   }
 
   #accept(socket: Socket<BunTransport>): void {

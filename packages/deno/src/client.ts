@@ -8,11 +8,14 @@
  */
 import { WebSocketUsageError, parseWsUrl } from '@ws/codec';
 import {
+  Http2SessionPool,
   ProxyError,
+  connectOverHttp2,
   createWebSocketClass,
   createWebSocketStreamClass,
   openTunnel,
   openedOrRejected,
+  refuseHttp2Option,
   resolveProxy,
   startClient,
   type ClientSessionOptions,
@@ -22,6 +25,7 @@ import {
   type WebSocketConnection,
   type WebSocketStreamClass,
 } from '@ws/codec/session';
+import { http2ClientConnection } from '@ws/codec/http2';
 import { DenoTransport } from './transport.ts';
 
 /**
@@ -50,6 +54,15 @@ export interface ConnectOptions extends ClientSessionOptions {
   caCerts?: string[];
   /** @deprecated Use `servername` (the name on every adapter). */
   hostname?: string;
+  /**
+   * `connect()` only: try WebSockets over HTTP/2 (RFC 8441), on Deno's `node:http2`. An HTTP/2
+   * session to the origin is opened (or one already open to it, with the same TLS options, is
+   * shared: many WebSockets on one TCP connection); once the server's SETTINGS arrive, an
+   * extended CONNECT is used if it sets `SETTINGS_ENABLE_CONNECT_PROTOCOL`, else (or if no HTTP/2
+   * session can be opened) the connection is made over HTTP/1.1 as without this option.
+   * `connection.httpVersion` says which was used. Not with `proxy`. Default false.
+   */
+  http2?: boolean;
 }
 
 /** The TLS settings of one connection, in Deno's terms. */
@@ -187,8 +200,10 @@ export function createConnection(url: string | { href: string }, options: Connec
     key,
     rejectUnauthorized,
     unsafelyDisableHostnameVerification,
+    http2,
     ...sessionOptions
   } = options;
+  refuseHttp2Option(http2);
   const tls = denoTls(options, target.hostname);
   if (cert !== undefined && options.proxy !== undefined && options.proxy !== null && options.proxy !== '') {
     throw new WebSocketUsageError(
@@ -214,8 +229,56 @@ export function createConnection(url: string | { href: string }, options: Connec
   return startClient(new DenoTransport(conn, () => controller.abort()), url, sessionOptions);
 }
 
+/** The HTTP/2 sessions `connect(url, { http2: true })` shares, made on first use (node:http2 is loaded then). */
+let http2Pool: Http2SessionPool | null = null;
+
+/**
+ * `connect(url, { http2: true })`: an extended CONNECT on a pooled `node:http2` session when the
+ * server allows it, else HTTP/1.1. The TLS options go to `node:tls` in Node's names.
+ */
+async function connectHttp2(url: string | { href: string }, options: ConnectOptions): Promise<WebSocketConnection> {
+  const target = parseWsUrl(url);
+  const {
+    ca: _ca,
+    caCerts: _cc,
+    servername: _s,
+    hostname: _h,
+    cert,
+    key,
+    rejectUnauthorized: _r,
+    unsafelyDisableHostnameVerification: _u,
+    http2: _2,
+    ...sessionOptions
+  } = options;
+  const tls = denoTls(options, target.hostname);
+  const http2 = await import('node:http2');
+  http2Pool ??= new Http2SessionPool((authority, o) => http2.connect(authority, o));
+  // node:tls checks the certificate against `servername` (else the host), and sends it as SNI.
+  const name = tls.name ?? target.hostname;
+  const tlsOptions: Record<string, unknown> = target.secure
+    ? {
+        ca: tls.caCerts,
+        servername: isIp(name) ? undefined : name,
+        cert,
+        key,
+        ...(tls.unsafelyDisableHostnameVerification === true ? { checkServerIdentity: () => undefined } : {}),
+      }
+    : {};
+  return connectOverHttp2(
+    http2Pool,
+    url,
+    { secure: target.secure, hostname: target.hostname, port: target.port, options: tlsOptions },
+    sessionOptions,
+    () => connect(url, { ...options, http2: false }),
+    http2ClientConnection,
+  );
+}
+
+const isIp = (host: string): boolean => host.includes(':') || /^\d{1,3}(\.\d{1,3}){3}$/.test(host);
+
 /** Connect and complete the handshake; rejects with a `HandshakeError` (status, headers, body for a refusal). */
 export function connect(url: string | { href: string }, options: ConnectOptions = {}): Promise<WebSocketConnection> {
+  if (options?.http2 === true) return connectHttp2(url, options);
   return openedOrRejected(() => createConnection(url, options));
 }
 

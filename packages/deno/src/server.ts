@@ -11,7 +11,7 @@
  * hand over its raw socket. The tracking and closing are the session layer's `SessionServer`.
  */
 import {
-  SessionServer,
+  StreamServer,
   transportHandlers,
   type ConnectionHandler,
   type PeerInfo,
@@ -19,6 +19,7 @@ import {
   type ServerSessionOptions,
   type WebSocketConnection,
 } from '@ws/codec/session';
+import { http2ServerConnection } from '@ws/codec/http2';
 import { DenoTransport } from './transport.ts';
 
 /** `Deno.listenTls`'s certificate and key (PEM text, not file names) and ALPN protocols. */
@@ -46,10 +47,14 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 /**
  * WebSocket connections over sockets accepted elsewhere (`handleSocket`), e.g. by an HTTP front
- * that read the request head to route it. Tracks its connections like a standalone server:
- * `connections`, `closeAll`, `close`, `shutdown`.
+ * that read the request head to route it, and on a `node:http2` server (`attach`, or
+ * `handleStream`/`handleUpgrade` from its events): extended CONNECTs (RFC 8441) and, with
+ * `allowHTTP1`, HTTP/1.1 upgrades, as on Node (the session layer's `StreamServer`). Tracks its
+ * connections like a standalone server: `connections`, `closeAll`, `close`, `shutdown`.
  */
-export class UpgradeHandler<T = unknown> extends SessionServer<T> {
+export class UpgradeHandler<T = unknown> extends StreamServer<T> {
+  protected override readonly http2Connection = http2ServerConnection;
+
   /**
    * Serve a socket accepted elsewhere. `head`: bytes already read from it (e.g. the request head
    * a router looked at), fed to the handshake first. Returns the connection (still `connecting`).
@@ -125,6 +130,7 @@ export class WebSocketServer<T = unknown> extends UpgradeHandler<T> {
   }
 
   protected override async stopAccepting(): Promise<void> {
+    await super.stopAccepting();
     const listener = this.listener;
     this.listener = null;
     try {

@@ -9,10 +9,12 @@ import { parseWsUrl, type WsUrl } from '@ws/codec';
 import {
   PendingTransport,
   TunnelReads,
+  connectOverHttp2,
   createWebSocketClass,
   createWebSocketStreamClass,
   openTunnel,
   openedOrRejected,
+  refuseHttp2Option,
   resolveProxy,
   startClient,
   type ClientSessionOptions,
@@ -23,10 +25,10 @@ import {
   type WebSocketConnection,
   type WebSocketStreamClass,
 } from '@ws/codec/session';
+import { http2ClientConnection } from '@ws/codec/http2';
 import type { ReadableStream, WritableStream } from 'node:stream/web';
 import { NodeTransport } from './transport.ts';
-import { Http2ClientTransport, defaultHttp2Pool } from './http2.ts';
-import { http2ClientConnection } from '@ws/codec/http2';
+import { defaultHttp2Pool } from './http2.ts';
 
 export interface ConnectOptions extends ClientSessionOptions {
   /** TLS server name (SNI) and the name the certificate must match. Default: the URL's host (unless an IP). */
@@ -58,11 +60,7 @@ export interface ConnectOptions extends ClientSessionOptions {
 export function createConnection(url: string | { href: string }, options: ConnectOptions = {}): WebSocketConnection {
   const target = parseWsUrl(url);
   const { servername, ca, cert, key, rejectUnauthorized, tls: tlsOptions, http2, ...rest } = options;
-  if (http2 !== undefined && http2 !== false) {
-    throw new TypeError(
-      "the http2 option is for connect() (it waits for the server's SETTINGS): use connect(url, { http2: true })",
-    );
-  }
+  refuseHttp2Option(http2);
   const secure = tlsFor(target, options);
   const proxy = resolveProxy(options.proxy, target, () => process.env);
   if (proxy !== null) {
@@ -104,32 +102,18 @@ function tlsFor(target: WsUrl, options: ConnectOptions, alpn: string[] = ['http/
  * `connect(url, { http2: true })`: an extended CONNECT on a pooled HTTP/2 session when the server
  * allows it, else HTTP/1.1.
  */
-async function connectHttp2(url: string | { href: string }, options: ConnectOptions): Promise<WebSocketConnection> {
+function connectHttp2(url: string | { href: string }, options: ConnectOptions): Promise<WebSocketConnection> {
   const target = parseWsUrl(url);
-  if (options.proxy !== undefined && options.proxy !== null)
-    throw new TypeError('http2 and proxy cannot be used together (a proxied connection is made over HTTP/1.1)');
   const { servername: _s, ca: _ca, cert: _c, key: _k, rejectUnauthorized: _r, tls: _t, http2: _h, ...rest } = options;
-  const http1 = { ...options, http2: false };
-  let pooled: Awaited<ReturnType<typeof defaultHttp2Pool.get>>;
-  try {
-    pooled = await defaultHttp2Pool.get({
-      secure: target.secure,
-      hostname: target.hostname,
-      port: target.port,
-      tls: tlsFor(target, options, ['h2']),
-    });
-  } catch {
-    // No HTTP/2 there (an HTTP/1.1-only server, a TLS server without h2 in ALPN): HTTP/1.1.
-    return connect(url, http1);
-  }
-  if (!pooled.connectProtocol) {
-    defaultHttp2Pool.release(pooled.session);
-    return connect(url, http1);
-  }
-  const transport = new Http2ClientTransport(pooled.session, (stream) =>
-    defaultHttp2Pool.track(pooled.session, stream),
+  const origin = { secure: target.secure, hostname: target.hostname, port: target.port };
+  return connectOverHttp2(
+    defaultHttp2Pool,
+    url,
+    { ...origin, options: { ...tlsFor(target, options, ['h2']) } },
+    rest,
+    () => connect(url, { ...options, http2: false }),
+    http2ClientConnection,
   );
-  return startClient(transport, url, rest, http2ClientConnection).opened;
 }
 
 /** Reads and writes on `socket` for the CONNECT exchange; `release()` stops reading and leaves the socket paused. */
@@ -186,7 +170,13 @@ async function throughProxy(
 
 /** Connect and complete the handshake; rejects with a `HandshakeError` (status, headers, body for a refusal). */
 export function connect(url: string | { href: string }, options: ConnectOptions = {}): Promise<WebSocketConnection> {
-  if (options?.http2 === true) return connectHttp2(url, options);
+  if (options?.http2 === true) {
+    try {
+      return connectHttp2(url, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
   return openedOrRejected(() => createConnection(url, options));
 }
 

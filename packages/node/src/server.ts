@@ -11,10 +11,11 @@ import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type http2 from 'node:http2';
 import type { Duplex } from 'node:stream';
-import { DEFAULT_TIMEOUTS, HttpHeaders, type RequestHead } from '@ws/codec';
+import { DEFAULT_TIMEOUTS } from '@ws/codec';
 import {
   ServerSession,
-  SessionServer,
+  StreamServer,
+  requestHeadOf,
   sessionInput,
   type ConnectionHandler,
   type PeerInfo,
@@ -22,20 +23,12 @@ import {
   type ServerSessionOptions,
   type WebSocketConnection,
 } from '@ws/codec/session';
+import { http2ServerConnection } from '@ws/codec/http2';
 import { sharedReadsVerified, sharedReadsWork } from './shared-reads.ts';
 import { NodeTransport, type NodeTransportOptions } from './transport.ts';
-import { Http2ServerTransport, headerList, streamPeer } from './http2.ts';
-import { http2ServerConnection } from '@ws/codec/http2';
 
 /** A server `attach()` takes: `node:http`, `node:https`, or `node:http2` (h2c or TLS, with `allowHTTP1` or not). */
 export type AttachableServer = HttpServer | HttpsServer | http2.Http2Server | http2.Http2SecureServer;
-
-/** Streams `attach()` has taken: a stream may reach both its 'stream' and its 'connect' listener. */
-const takenStreams = new WeakSet<http2.Http2Stream>();
-
-function isExtendedConnect(headers: http2.IncomingHttpHeaders): boolean {
-  return headers[':method'] === 'CONNECT' && headers[':protocol'] !== undefined;
-}
 
 /** `createServer()`'s options: the session's, `tls` and `sharedReadBuffer`. `T`: the type of each connection's `data`. */
 export interface ServerOptions<T = unknown> extends ServerSessionOptions<T> {
@@ -56,17 +49,21 @@ const PUBLIC_READS = { acceptedTcp: false } as const;
 
 /**
  * WebSocket connections over sockets accepted elsewhere: an `http`/`https` server's 'upgrade'
- * event (`handleUpgrade`) or your own `net.Server` (`handleSocket`). Tracks its connections like
- * a standalone server: `connections`, `closeAll`, `close`, `shutdown`.
+ * event (`handleUpgrade`), a `node:http2` server's extended CONNECT streams (`handleStream`, RFC
+ * 8441; both at once with `attach(server)`, the session layer's `StreamServer`) or your own
+ * `net.Server` (`handleSocket`). Tracks its connections like a standalone server:
+ * `connections`, `closeAll`, `close`, `shutdown`.
  */
-export class UpgradeHandler<T = unknown> extends SessionServer<T> {
+export class UpgradeHandler<T = unknown> extends StreamServer<T> {
+  protected override readonly http2Connection = http2ServerConnection;
+
   /**
    * Take over a socket from an `http`/`https` server's 'upgrade' event: the request head that
    * `node:http` parsed is validated by the codec (a bad one is answered with its status), then
    * `verifyClient`, `protocols` and `origins` apply. Returns the connection (still
    * `connecting`); the `connection` event gets it once open.
    */
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Uint8Array): WebSocketConnection<T> {
+  override handleUpgrade(req: IncomingMessage, socket: Duplex, head: Uint8Array): WebSocketConnection<T> {
     const transport = new NodeTransport(socket);
     const connection = this.serve(transport, peerOf(socket));
     transport.track(connection);
@@ -79,25 +76,6 @@ export class UpgradeHandler<T = unknown> extends SessionServer<T> {
   }
 
   /**
-   * Take over an HTTP/2 stream whose request is an extended CONNECT (RFC 8441), from a
-   * `node:http2` server's 'stream' event (`headers`, or better its raw list, the event's fourth
-   * argument) or the compatibility API's 'connect' (`req.stream`, `req.rawHeaders`). The codec
-   * checks the request (a bad one is answered with its status); then `verifyClient`, `protocols`
-   * and `origins` apply as for an upgrade. Returns the connection (still `connecting`).
-   */
-  handleStream(
-    stream: http2.ServerHttp2Stream,
-    headers: http2.IncomingHttpHeaders | readonly string[],
-  ): WebSocketConnection<T> {
-    takenStreams.add(stream);
-    const transport = new Http2ServerTransport(stream);
-    const connection = this.serve(transport, streamPeer(stream), http2ServerConnection);
-    transport.track(connection);
-    if (connection.readyState === 'connecting') sessionInput.headers(connection, headerList(headers));
-    return connection;
-  }
-
-  /**
    * Accept WebSockets on `server` until this handler closes: HTTP/1.1 upgrades (its 'upgrade'
    * event, also on an HTTP/2 server with `allowHTTP1`) and, on a `node:http2` server created with
    * `settings: { enableConnectProtocol: true }`, extended CONNECTs (RFC 8441), whether the server
@@ -105,59 +83,8 @@ export class UpgradeHandler<T = unknown> extends SessionServer<T> {
    * requests stay the server's. On an HTTP/2 server without that setting, Node refuses
    * `:protocol` itself, so nothing changes there but HTTP/1.1 upgrades (with `allowHTTP1`).
    */
-  attach(server: AttachableServer): this {
-    const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Uint8Array): void => {
-      this.handleUpgrade(req, socket, head);
-    };
-    const onStream = (
-      stream: http2.ServerHttp2Stream,
-      headers: http2.IncomingHttpHeaders,
-      _f: number,
-      raw?: string[],
-    ) => {
-      if (takenStreams.has(stream) || !isExtendedConnect(headers)) return;
-      this.handleStream(stream, Array.isArray(raw) ? raw : headers);
-    };
-    // The compatibility API's CONNECT: (request, response) over HTTP/2; (request, socket, head) over HTTP/1.1.
-    const onConnect = (req: IncomingMessage | http2.Http2ServerRequest, second: unknown): void => {
-      if ('stream' in req && req.httpVersionMajor === 2) {
-        const stream = req.stream as http2.ServerHttp2Stream;
-        if (takenStreams.has(stream)) return;
-        if (isExtendedConnect(req.headers)) {
-          this.handleStream(stream, req.rawHeaders);
-          return;
-        }
-        // Another CONNECT: what the server would have answered without our listener.
-        if (server.listenerCount('connect') === 1) {
-          const res = second as http2.Http2ServerResponse;
-          res.statusCode = 405;
-          res.end();
-        }
-        return;
-      }
-      if (server.listenerCount('connect') === 1) (second as Duplex).destroy();
-    };
-    server.on('upgrade', onUpgrade);
-    const isHttp2 = typeof (server as Partial<http2.Http2Server>).updateSettings === 'function';
-    if (isHttp2) {
-      server.on('stream', onStream);
-      server.on('connect', onConnect);
-    }
-    this.#detach.push(() => {
-      server.off('upgrade', onUpgrade);
-      if (isHttp2) {
-        server.off('stream', onStream);
-        server.off('connect', onConnect);
-      }
-    });
-    return this;
-  }
-
-  readonly #detach: Array<() => void> = [];
-
-  /** Stop taking requests from the servers given to `attach()`. */
-  protected override stopAccepting(): Promise<void> | void {
-    for (const detach of this.#detach.splice(0)) detach();
+  override attach(server: AttachableServer): this {
+    return super.attach(server);
   }
 
   /**
@@ -329,21 +256,4 @@ export function handleUpgrade<T>(
   // `head` may share memory with node:http's parser buffer: the codec gets its own copy.
   if (head.length > 0) session.onData(new Uint8Array(head));
   return session.connection as WebSocketConnection<T>;
-}
-
-/** The request head `node:http` parsed, for the codec to validate. */
-function requestHeadOf(req: IncomingMessage): RequestHead {
-  const raw = req.rawHeaders;
-  const pairs: Array<[string, string]> = [];
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i];
-    const value = raw[i + 1];
-    if (name !== undefined && value !== undefined) pairs.push([name, value]);
-  }
-  return {
-    method: req.method ?? 'GET',
-    target: req.url ?? '/',
-    httpVersion: req.httpVersion,
-    headers: HttpHeaders.fromTrusted(pairs),
-  };
 }

@@ -39,6 +39,24 @@ export { connectSession } from './client-session.ts';
 export type { ClientSessionOptions } from './client-session.ts';
 export { startClient, openedOrRejected, TopicServer } from './adapter-helpers.ts';
 export { PendingTransport } from './pending-transport.ts';
+export { StreamServer } from './stream-server.ts';
+export { StreamTransport, Http2ServerTransport, Http2ClientTransport, HTTP2_CANCEL } from './stream-transport.ts';
+export { Http2SessionPool, connectOverHttp2, refuseHttp2Option } from './http2-session-pool.ts';
+export type { Http2Origin, Http2Connect } from './http2-session-pool.ts';
+export { headerList, headerRecord, isExtendedConnect, requestHeadOf, socketPeer, streamPeer } from './node-style.ts';
+export type {
+  HeaderRecord,
+  NodeListener,
+  NodeStyleEmitter,
+  NodeStyleDuplex,
+  NodeStyleSocket,
+  NodeStyleHttp2Stream,
+  NodeStyleServerStream,
+  NodeStyleSettings,
+  NodeStyleClientSession,
+  NodeStyleRequest,
+  NodeStyleServer,
+} from './node-style.ts';
 export { ProxyError, TunnelReads, openTunnel, resolveProxy } from './proxy.ts';
 export type { ProxyOption, TunnelIo } from './proxy.ts';
 export type { ProxyEndpoint } from '../http/connect-tunnel.ts';

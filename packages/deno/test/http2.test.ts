@@ -1,0 +1,34 @@
+// WebSockets over HTTP/2 (RFC 8441) on Deno's own `node:http2`: the scenarios of
+// test/shared/http2.ts. Our upgrade handler attached to an h2c and a TLS `node:http2` server,
+// Deno's `http2` client doing the extended CONNECT by hand, and our `connect(url, { http2: true })`.
+import * as adapter from '../src/index.ts';
+import * as scenario from '../../../test/shared/http2.ts';
+
+/** A certificate for 127.0.0.1 (an IP SAN: node:tls checks the URL's host; CA:FALSE, as Deno.connectTls wants), made by openssl. */
+async function selfSigned(): Promise<{ cert: string; key: string }> {
+  const dir = await Deno.makeTempDir({ prefix: 'ws-deno-h2-' });
+  try {
+    const args = ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+    args.push('-keyout', `${dir}/key.pem`, '-out', `${dir}/cert.pem`, '-days', '2', '-subj', '/CN=localhost');
+    args.push('-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-addext', 'basicConstraints=critical,CA:FALSE');
+    args.push('-addext', 'extendedKeyUsage=serverAuth', '-addext', 'keyUsage=critical,digitalSignature');
+    const { success } = await new Deno.Command('openssl', { args, stdout: 'null', stderr: 'null' }).output();
+    if (!success) throw new Error('openssl could not make a certificate');
+    return { cert: await Deno.readTextFile(`${dir}/cert.pem`), key: await Deno.readTextFile(`${dir}/key.pem`) };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+const { cert, key } = await selfSigned();
+
+const rt = scenario.http2Runtime(adapter, { cert, key });
+
+Deno.test('RFC 8441: Deno http2 client by hand against our handler on an h2c node:http2 server', () =>
+  scenario.byHand(rt));
+Deno.test('RFC 8441: TLS, the compatibility API and HTTP/1.1 upgrades on one port', () =>
+  scenario.tlsAndHttp1OnOnePort(rt));
+Deno.test('RFC 8441: connect(url, { http2: true }) × 100 on one session', () => scenario.manyOnOneSession(rt, 100));
+Deno.test('RFC 8441: permessage-deflate over HTTP/2 on TLS', () => scenario.deflateOverTls(rt));
+Deno.test('RFC 8441: the fall back to HTTP/1.1', () => scenario.fallback(rt));
+Deno.test('RFC 8441: a refusal, createConnection and proxy with http2', () => scenario.refusalAndMisuse(rt));
