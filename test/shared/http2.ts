@@ -18,6 +18,8 @@ export interface Connection {
   readonly extensions: string;
   readonly protocol: string;
   readonly readyState: string;
+  readonly bufferedAmount: number;
+  drain(): Promise<void>;
   send(data: string | Uint8Array): unknown;
   on(event: 'message', listener: (data: string | Uint8Array) => void): unknown;
   once(event: 'message', listener: (data: string | Uint8Array) => void): unknown;
@@ -577,4 +579,58 @@ export async function refusalAndMisuse(rt: Http2Runtime): Promise<void> {
   } finally {
     await cleanups.run();
   }
+}
+
+/**
+ * Backpressure is the stream's flow control: a peer that stops reading leaves what its window
+ * does not take in `bufferedAmount`; once it reads again, `drain()` resolves and every byte arrives.
+ */
+export async function flowControl(rt: Http2Runtime): Promise<void> {
+  const cleanups = new Cleanups();
+  try {
+    const { port, connections } = await served(rt, cleanups);
+    const client = await clientSession(port, false, rt);
+    cleanups.add(() => client.destroy());
+    const opened = await openStream(client);
+    opened.stream.pause();
+    await until(() => connections.length === 1, 'the connection');
+    const ws = connections[0] as Connection;
+    const chunk = new Uint8Array(64 * 1024).fill(7);
+    for (let i = 0; i < 16; i++) ws.send(chunk);
+    // HTTP/2's initial window is 64 KiB a stream: most of the 1 MiB waits for the reader.
+    await until(() => ws.bufferedAmount > 512 * 1024, `bufferedAmount past 512 KiB (it is ${ws.bufferedAmount})`);
+    const drained = ws.drain();
+    opened.stream.resume();
+    await within(drained, 10_000, 'drain');
+    assertEquals(ws.bufferedAmount, 0, 'bufferedAmount once drained');
+    for (let i = 0; i < 16; i++) {
+      const frame = await opened.reader.next();
+      assertEquals([frame.opcode, frame.payload.length], [2, 64 * 1024], `frame ${i}`);
+    }
+    opened.stream.close(http2.constants.NGHTTP2_CANCEL);
+  } finally {
+    await cleanups.run();
+  }
+}
+
+/** The first ```ts block after `heading` in a README (the HTTP/2 example each adapter's test runs). */
+export function readmeExample(readme: string, heading: string): string {
+  const at = readme.indexOf(heading);
+  assert(at >= 0, `the README has a section ${heading}`);
+  const block = /```ts\n([\s\S]*?)```/.exec(readme.slice(at));
+  assert(block !== null, `a ts block under ${heading}`);
+  return block[1] as string;
+}
+
+/** What `run` prints with `console.log`, one string per call (printed nowhere else meanwhile). */
+export async function printed(run: () => Promise<unknown>): Promise<string[]> {
+  const lines: string[] = [];
+  const log = console.log;
+  console.log = (...args: unknown[]) => void lines.push(args.map(String).join(' '));
+  try {
+    await within(run(), 10_000, 'the README example');
+  } finally {
+    console.log = log;
+  }
+  return lines;
 }

@@ -3,7 +3,8 @@
 // Bun's `http2` client doing the extended CONNECT by hand, and our `connect(url, { http2: true })`.
 // Each scenario throws on the first check that fails.
 import { describe, expect, it } from 'bun:test';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as adapter from '../src/index.ts';
 import * as scenario from '../../../test/shared/http2.ts';
@@ -32,6 +33,21 @@ describe('RFC 8441 on Bun node:http2', () => {
     30_000,
   );
   it('permessage-deflate over HTTP/2 on TLS', () => passes(() => scenario.deflateOverTls(rt)));
+  it("backpressure is the stream's flow control", () => passes(() => scenario.flowControl(rt)));
   it('the fall back to HTTP/1.1', () => passes(() => scenario.fallback(rt)));
   it('a refusal, createConnection and proxy with http2', () => passes(() => scenario.refusalAndMisuse(rt)));
+});
+
+it('RFC 8441: the README example runs as written', async () => {
+  const readme = readFileSync(path.join(import.meta.dir, '../README.md'), 'utf8');
+  const source = path.join(import.meta.dir, '../src/index.ts');
+  const code = scenario.readmeExample(readme, '## HTTP/2 (RFC 8441)').replaceAll("'@ws/bun'", JSON.stringify(source));
+  const dir = mkdtempSync(path.join(tmpdir(), 'ws-bun-readme-h2-'));
+  try {
+    const file = path.join(dir, 'example.ts');
+    writeFileSync(file, code);
+    expect(await scenario.printed(() => import(file))).toEqual(['2', 'hello']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
