@@ -3,25 +3,12 @@
 // Deno's `http2` client doing the extended CONNECT by hand, and our `connect(url, { http2: true })`.
 import * as adapter from '../src/index.ts';
 import * as scenario from '../../../test/shared/http2.ts';
+import { selfSignedCert } from '../../../scripts/lib/self-signed-cert.mjs';
 import { assertEquals } from '../../../test/shared/assert.ts';
 
-/** A certificate for 127.0.0.1 (an IP SAN: node:tls checks the URL's host; CA:FALSE, as Deno.connectTls wants), made by openssl. */
-async function selfSigned(): Promise<{ cert: string; key: string }> {
-  const dir = await Deno.makeTempDir({ prefix: 'ws-deno-h2-' });
-  try {
-    const args = ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-    args.push('-keyout', `${dir}/key.pem`, '-out', `${dir}/cert.pem`, '-days', '2', '-subj', '/CN=localhost');
-    args.push('-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-addext', 'basicConstraints=critical,CA:FALSE');
-    args.push('-addext', 'extendedKeyUsage=serverAuth', '-addext', 'keyUsage=critical,digitalSignature');
-    const { success } = await new Deno.Command('openssl', { args, stdout: 'null', stderr: 'null' }).output();
-    if (!success) throw new Error('openssl could not make a certificate');
-    return { cert: await Deno.readTextFile(`${dir}/cert.pem`), key: await Deno.readTextFile(`${dir}/key.pem`) };
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
-const { cert, key } = await selfSigned();
+// A certificate for localhost and 127.0.0.1 (an IP SAN: node:tls checks the URL's host; CA:FALSE,
+// as Deno.connectTls wants for the HTTP/1.1 fall back), made by openssl.
+const { cert, key } = selfSignedCert();
 
 const rt = scenario.http2Runtime(adapter, { cert, key });
 

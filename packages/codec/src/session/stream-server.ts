@@ -23,7 +23,8 @@ import {
   type NodeStyleSocket,
 } from './node-style.ts';
 import { Http2ServerTransport, StreamTransport } from './stream-transport.ts';
-import { sessionInput, transportHandlers, type WebSocketConnection } from './websocket-connection.ts';
+import { sessionInput, transportHandlers } from './connection-wiring.ts';
+import type { WebSocketConnection } from './websocket-connection.ts';
 
 /** Streams taken over: a stream may reach both a server's 'stream' and its 'connect' listener. */
 const takenStreams = new WeakSet<object>();
