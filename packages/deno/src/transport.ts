@@ -245,7 +245,8 @@ export class DenoTransport implements Transport {
     if (this.#writing || conn === null || this.#closed) return;
     this.#writing = true;
     try {
-      if (this.#queued > 0) void conn.write(this.#nextWrite()).then(this.#written, this.#writeFailed);
+      const next = this.#queued > 0 ? this.#nextWrite() : null;
+      if (next !== null) void conn.write(next).then(this.#written, this.#writeFailed);
       else if (this.#endRequested && !this.#writeDone) void conn.closeWrite().then(this.#wroteEnd, this.#writeFailed);
       else this.#writing = false;
     } catch (error) {
@@ -281,19 +282,23 @@ export class DenoTransport implements Transport {
     if (!this.#closed) this.#fail(error);
   };
 
-  /** The bytes to write next: the head chunk in place if large or alone, else gathered with what follows. */
-  #nextWrite(): Uint8Array {
+  /**
+   * The bytes to write next: the head chunk in place if large or alone, else gathered with what
+   * follows. Null if the queue has no head chunk (it has one whenever bytes are queued).
+   */
+  #nextWrite(): Uint8Array | null {
     const chunks = this.#chunks;
     const head = this.#head;
     const whole = chunks[head];
+    if (whole === undefined) return null;
     const first = this.#offset === 0 ? whole : whole.subarray(this.#offset);
     if (first.length >= IN_PLACE) return first;
     let size = first.length;
     let end = head + 1;
     for (; end < chunks.length; end++) {
-      const length = chunks[end].length;
-      if (size + length > GATHER_MAX) break;
-      size += length;
+      const next = chunks[end];
+      if (next === undefined || size + next.length > GATHER_MAX) break;
+      size += next.length;
     }
     if (end === head + 1) return first;
     const gather = this.#lendGather(size);
@@ -301,6 +306,7 @@ export class DenoTransport implements Transport {
     let filled = first.length;
     for (let i = head + 1; i < end; i++) {
       const chunk = chunks[i];
+      if (chunk === undefined) break; // i < end: never
       gather.set(chunk, filled);
       filled += chunk.length;
     }
@@ -327,7 +333,9 @@ export class DenoTransport implements Transport {
   #consume(n: number): void {
     this.#queued -= n;
     while (n > 0) {
-      const remaining = this.#chunks[this.#head].length - this.#offset;
+      const chunk = this.#chunks[this.#head];
+      if (chunk === undefined) break; // n ≤ the bytes queued: never
+      const remaining = chunk.length - this.#offset;
       if (n < remaining) {
         this.#offset += n;
         return;
