@@ -58,6 +58,16 @@ export function tick(core: ConnectionCore, now: number): void {
   if (typeof now !== 'number' || Number.isNaN(now)) {
     throw new WebSocketUsageError('INVALID_ARGUMENT', `tick(now) needs the time in milliseconds, got ${describe(now)}`);
   }
+  act(core, now);
+  // A wait that began in what this tick did (the close an idle timeout sends, the wait for the
+  // transport after a failure) began at `now`: its deadline is known, not PENDING.
+  const closing = core.closing;
+  if (closing !== null && closing.deadline === PENDING && (core.state === 'closing' || core.state === 'closed'))
+    closing.deadline = now + core.timeouts.closeTimeout;
+}
+
+/** Start the clock of a wait that began since the last tick, and act on every deadline that has passed. */
+function act(core: ConnectionCore, now: number): void {
   const t = core.timeouts;
   switch (core.state) {
     case 'handshake':

@@ -550,9 +550,11 @@ export class Connection {
 
   /**
    * When `tick(now)` must next be called, in the time base of the `now`s you pass, or null when
-   * nothing is timed. 0 when a timed wait has just begun (a handshake, a close, an open connection's
-   * keepalive): call `tick(now)` at once, to start its clock (see deadlines.ts). Cheap enough to
-   * ask after every read: a driver re-arms its timer only when the number changes.
+   * nothing is timed. 0 when a timed wait has just begun outside `tick(now)` (a handshake, a close,
+   * an open connection's keepalive), since only a tick tells the codec the time: call `tick(now)`
+   * at once, to start its clock (see deadlines.ts); a wait that begins in a tick has its real
+   * deadline at once. Cheap enough to ask after every read: a driver re-arms its timer only when
+   * the number changes.
    */
   nextDeadline(): number | null {
     return deadlines.nextDeadline(this.#core);

@@ -4,7 +4,8 @@
  * The codec never reads a clock. Time reaches it only as the `now` of `tick(now)`. A timed wait
  * that begins inside some other call (the handshake when a connection is made, the close
  * timeout when a Close is sent, a new HTTP request head) starts {@link PENDING}: the connection's
- * `nextDeadline()` is then 0, "call `tick(now)` at once", and that tick starts its clock. A
+ * `nextDeadline()` is then 0, "call `tick(now)` at once", and that tick starts its clock. One
+ * that begins in what a tick does (the close an idle timeout sends) begins at that tick's `now`. A
  * driver that arms its timer from `nextDeadline()` whenever the number changes, and calls
  * `tick(now)` when it fires, does this without knowing: a timer for 0 fires at once.
  *

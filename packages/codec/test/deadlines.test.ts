@@ -255,3 +255,30 @@ describe('idle timeout', () => {
     expect(pair.server.state).toBe('closing');
   });
 });
+
+describe('a wait that begins inside tick(now) begins at now', () => {
+  // The codec knows the time only in tick(now): a wait that begins in what a tick does has its
+  // real deadline at once (no 0, "tick again", which would cost a driver a clock read and a
+  // second tick, or a 0 ms timer). A wait that begins in any other call is still 0 (see above).
+  it('the close an idle timeout sends: due closeTimeout after that tick', () => {
+    const pair = openPair(new FakeClock(), { idleTimeout: 1000, closeTimeout: 500 });
+    tickAt(pair, 1000); // nothing either way since the connection opened: idle
+    expect(pair.server.state).toBe('closing');
+    expect(pair.server.nextDeadline()).toBe(1500);
+    expect(tickAt(pair, 1499)).toEqual([]);
+    expect(tickAt(pair, 1500)[0]).toMatchObject({ type: 'protocol-error', code: 'CLOSE_TIMEOUT' });
+  });
+
+  it('the wait for the transport after a keepalive failure: due closeTimeout after that tick', () => {
+    const pair = openPair(new FakeClock(), { keepaliveInterval: 100, keepaliveTimeout: 50, closeTimeout: 400 });
+    tickAt(pair, 100); // the ping; the client never sees it
+    expect(tickAt(pair, 150)[0]).toMatchObject({ type: 'protocol-error', code: 'PONG_TIMEOUT' });
+    expect([pair.server.state, pair.server.finished]).toEqual(['closed', false]); // our FIN sent, not the peer's
+    expect(pair.server.nextDeadline()).toBe(550);
+    pair.server.takeOutput();
+    tickAt(pair, 549);
+    expect(pair.server.finished).toBe(false);
+    tickAt(pair, 550);
+    expect(outputKinds(pair.server)).toEqual(['destroy']);
+  });
+});
