@@ -2,16 +2,16 @@
  * The session's {@link Transport} over a Deno socket (`Deno.Conn`: TCP, TLS, Unix), or over a
  * promise of one (a client's connect in progress: writes queue until it lands).
  *
- * Reading: one loop reads into a buffer at increasing offsets and hands the session a view of
- * what each read brought, without a copy (the session keeps the chunks: a region handed over is
- * never read into again). A buffer whose free end has run low is dropped for a fresh one (it
- * lives on while the session holds views of it), so a small read costs a view, not a buffer of
- * its own, and large reads land where the codec unmasks them in place. While reads fill their
- * buffers, the next ones get buffers twice as large (4 KiB up to 256 KiB); once a read finds the
- * socket drained, the next one waits in a 4 KiB buffer again, so a connection that has gone
- * quiet never holds a large one (a pending read keeps its buffer). `pause()` stops the loop
- * before its next read, so the kernel's buffers fill and TCP pushes back on the peer; a read
- * already in flight is held until `resume()`.
+ * Reading: one loop reads (through Deno's read op where it can: `raw-read.ts`) into a buffer at
+ * increasing offsets and hands the session a view of what each read brought, without a copy (the
+ * session keeps the chunks: a region handed over is never read into again). A buffer whose free
+ * end has run low is dropped for a fresh one (it lives on while the session holds views of it),
+ * so a small read costs a view, not a buffer of its own, and large reads land where the codec
+ * unmasks them in place. While reads fill their buffers, the next ones get buffers twice as large
+ * (4 KiB up to 256 KiB); once a read finds the socket drained, the next one waits in a 4 KiB
+ * buffer again, so a connection that has gone quiet never holds a large one (a pending read keeps
+ * its buffer). `pause()` stops the loop before its next read, so the kernel's buffers fill and
+ * TCP pushes back on the peer; a read already in flight is held until `resume()`.
  *
  * Writing: `conn.write` may write fewer bytes than asked, so chunks queue in order and one loop
  * writes them until none remain. A chunk of 64 KiB or more at the head of the queue is written
@@ -27,6 +27,7 @@
  * both directions are done, or at once by `destroy()` or on an error, and `onClose` comes last.
  */
 import type { EngineTuning, Transport, TransportHandlers } from '@ws/codec/session';
+import { rawRead } from './raw-read.ts';
 
 /**
  * Read buffer sizes. A connection's working size starts at READ_MIN and doubles (up to READ_MAX)
@@ -160,15 +161,20 @@ export class DenoTransport implements Transport {
     let size = READ_MIN;
     /** Bytes read since the last read that found the socket drained. */
     let burst = 0;
+    /** Deno's read op for this socket, skipping conn.read()'s wrapper (see raw-read.ts), if available. */
+    const raw = rawRead(conn);
     try {
       for (;;) {
         if (this.#paused) await new Promise<void>((resolve) => (this.#resume = resolve));
         if (this.#closed) return;
         const space = buffer.byteLength - offset;
-        const n = await conn.read(new Uint8Array(buffer, offset, space));
+        const view = new Uint8Array(buffer, offset, space);
+        const n = raw === null ? await conn.read(view) : await raw(view);
         if (this.#closed) return;
-        if (n === null) break;
-        if (n === 0) continue;
+        if (n === null || n === 0) {
+          if (raw === null && n === 0) continue; // conn.read() reports the end as null
+          break;
+        }
         let chunk: Uint8Array | null = new Uint8Array(buffer, offset, n); // the session keeps it
         offset += n;
         burst += n;
