@@ -17,7 +17,7 @@
  * step): this is the hot path of every receive.
  */
 import { WebSocketUsageError, type ProtocolErrorCode } from './errors.ts';
-import { applyMask, maskCopy } from './mask.ts';
+import { applyMask, maskCopy, rotateKey, xorCopy, xorInPlace } from './mask.ts';
 import { isControlOpcode, isKnownOpcode } from './opcode.ts';
 import { FRESH_MAX } from './slab.ts';
 
@@ -143,7 +143,7 @@ export class FrameParser {
 
   get payloadInOneChunk(): boolean {
     if (!this.#inPayload || this.#remaining === 0) return true;
-    return this.#available > 0 && this.#chunks[this.#head]!.length - this.#offset >= this.#remaining;
+    return this.#available > 0 && (this.#chunks[this.#head] ?? EMPTY).length - this.#offset >= this.#remaining;
   }
 
   /**
@@ -206,9 +206,10 @@ export class FrameParser {
     // last large message).
     this.payload = EMPTY;
     if (this.#available === 0) return NEED_MORE;
-    let chunk = this.#chunks[this.#head]!;
+    // (#available > 0: there is a chunk at the head; were there none, EMPTY reads as no bytes.)
+    let chunk = this.#chunks[this.#head] ?? EMPTY;
     let at = this.#offset;
-    const b0 = chunk[at]!;
+    const b0 = chunk[at] ?? 0;
     // Judge the first byte as soon as it arrives.
     const rsv = (b0 >> 4) & 0x7;
     const opcode = b0 & 0xf;
@@ -224,7 +225,8 @@ export class FrameParser {
     if (control && rsv !== 0) return this.#fail('RESERVED_BITS', 1002, 'RSV bits set on a control frame');
     if (this.#available < 2) return NEED_MORE;
 
-    const b1 = at + 1 < chunk.length ? chunk[at + 1]! : this.#chunks[this.#head + 1]![0]!;
+    // (#available ≥ 2: the second byte is in this chunk or first in the next one.)
+    const b1 = at + 1 < chunk.length ? (chunk[at + 1] ?? 0) : (this.#chunks[this.#head + 1]?.[0] ?? 0);
     const masked = (b1 & 0x80) !== 0;
     if (masked !== this.#expectMasked) {
       // §5.1: a server MUST close on an unmasked frame; a client on a masked one.
@@ -250,11 +252,11 @@ export class FrameParser {
     let length = len7;
     let p = at + 2;
     if (len7 === 126) {
-      length = (chunk[p]! << 8) | chunk[p + 1]!;
+      length = ((chunk[p] ?? 0) << 8) | (chunk[p + 1] ?? 0);
       p += 2;
     } else if (len7 === 127) {
-      const high = ((chunk[p]! << 24) | (chunk[p + 1]! << 16) | (chunk[p + 2]! << 8) | chunk[p + 3]!) >>> 0;
-      const low = ((chunk[p + 4]! << 24) | (chunk[p + 5]! << 16) | (chunk[p + 6]! << 8) | chunk[p + 7]!) >>> 0;
+      const high = bigEndian32(chunk, p);
+      const low = bigEndian32(chunk, p + 4);
       p += 8;
       // §5.2: the most significant bit MUST be 0: a protocol error. Below it, a length past 2^53
       // is legal framing that no limit allows (and JavaScript cannot count): too big, §7.4.1.
@@ -276,7 +278,7 @@ export class FrameParser {
       );
     }
     if (masked) {
-      this.#maskWord = chunk[p]! | (chunk[p + 1]! << 8) | (chunk[p + 2]! << 16) | (chunk[p + 3]! << 24);
+      this.#maskWord = littleEndian32(chunk, p);
     }
     this.fin = (b0 & 0x80) !== 0;
     this.rsv = rsv;
@@ -296,7 +298,7 @@ export class FrameParser {
       return PAYLOAD;
     }
     if (this.#available === 0) return NEED_MORE;
-    let chunk = this.#chunks[this.#head]!;
+    let chunk = this.#chunks[this.#head] ?? EMPTY;
     const left = chunk.length - this.#offset;
     if (isControlOpcode(this.opcode)) {
       // Control payloads are yielded whole (at most 125 bytes).
@@ -323,7 +325,7 @@ export class FrameParser {
       // is made for a short step (a message in one-byte fragments would otherwise cost one each).
       const at = this.#targetOffset;
       if (take <= SHORT_BYTES || (this.#fresh && take <= FRESH_MAX)) {
-        copyUnmasked(chunk, offset, target, at, take, this.#masked ? this.#rotatedKey() : 0);
+        xorCopy(chunk, offset, target, at, take, this.#masked ? this.#rotatedKey() : 0);
       } else {
         if (chunk !== this.#viewChunk) this.#cacheView(chunk);
         const source = new Uint8Array(this.#viewBuffer, this.#viewBase + offset, take);
@@ -336,7 +338,7 @@ export class FrameParser {
     } else if (this.#fresh && take <= FRESH_MAX) {
       // JavaScriptCore: copied (and unmasked) by a byte loop, never through a view of the chunk.
       view = new Uint8Array(take); // an array of its own
-      copyUnmasked(chunk, offset, view, 0, take, this.#masked ? this.#rotatedKey() : 0);
+      xorCopy(chunk, offset, view, 0, take, this.#masked ? this.#rotatedKey() : 0);
       this.#maskPhase = (this.#maskPhase + take) & 3;
     } else {
       // Always a plain Uint8Array view: 2–4× cheaper than `subarray` on a Node.js buffer (which goes
@@ -348,7 +350,7 @@ export class FrameParser {
         if (take <= SHORT_BYTES) {
           // In place, byte by byte: no DataView to make, which is dear on JavaScriptCore (a
           // fresh chunk, so a fresh DataView, per read).
-          copyUnmasked(view, 0, view, 0, take, this.#rotatedKey());
+          xorInPlace(view, 0, take, this.#rotatedKey());
         } else if (take <= SHORT_UNMASK) {
           // Four bytes per turn, as unaligned little-endian words through a DataView over the
           // chunk's buffer (inlined by the JIT); the last 0–3 bytes one by one.
@@ -358,9 +360,10 @@ export class FrameParser {
           const base = this.#viewBase + offset;
           let i = 0;
           for (const n4 = take - 3; i < n4; i += 4) data.setInt32(base + i, data.getInt32(base + i, true) ^ k, true);
-          if (i < take) view[i] = view[i]! ^ (k & 0xff);
-          if (i + 1 < take) view[i + 1] = view[i + 1]! ^ ((k >>> 8) & 0xff);
-          if (i + 2 < take) view[i + 2] = view[i + 2]! ^ ((k >>> 16) & 0xff);
+          // (setUint8 keeps the low 8 bits of the XOR.)
+          if (i < take) data.setUint8(base + i, data.getUint8(base + i) ^ k);
+          if (i + 1 < take) data.setUint8(base + i + 1, data.getUint8(base + i + 1) ^ (k >>> 8));
+          if (i + 2 < take) data.setUint8(base + i + 2, data.getUint8(base + i + 2) ^ (k >>> 16));
         } else {
           applyMask(view, keyBytes(this.#maskWord), phase);
         }
@@ -406,7 +409,7 @@ export class FrameParser {
       return EMPTY;
     }
     if (this.#available === 0) throw notAtHand();
-    const chunk = this.#chunks[this.#head]!;
+    const chunk = this.#chunks[this.#head] ?? EMPTY;
     const offset = this.#offset;
     const end = offset + n;
     if (end > chunk.length) throw notAtHand();
@@ -418,7 +421,7 @@ export class FrameParser {
     let view: Uint8Array;
     if (this.#fresh) {
       view = new Uint8Array(n); // JavaScriptCore: an array of its own (see #nextPayload)
-      copyUnmasked(chunk, offset, view, 0, n, this.#masked ? this.#maskWord : 0);
+      xorCopy(chunk, offset, view, 0, n, this.#masked ? this.#maskWord : 0);
     } else {
       if (chunk !== this.#viewChunk && end < chunk.length) {
         // More frames follow in this chunk: cache its buffer for their views.
@@ -432,7 +435,7 @@ export class FrameParser {
           ? new Uint8Array(this.#viewBuffer, this.#viewBase + offset, n)
           : new Uint8Array(chunk.buffer, chunk.byteOffset + offset, n);
       // In place, byte by byte, on the view (always a plain Uint8Array, whatever the chunk is).
-      if (this.#masked) copyUnmasked(view, 0, view, 0, n, this.#maskWord);
+      if (this.#masked) xorInPlace(view, 0, n, this.#maskWord);
     }
     this.#available -= n;
     if (end < chunk.length) {
@@ -451,8 +454,7 @@ export class FrameParser {
 
   /** The mask key rotated to the current phase: its low byte applies to the next payload byte. */
   #rotatedKey(): number {
-    const shift = this.#maskPhase << 3;
-    return shift === 0 ? this.#maskWord : (this.#maskWord >>> shift) | (this.#maskWord << (32 - shift));
+    return rotateKey(this.#maskWord, this.#maskPhase);
   }
 
   /** Cache `chunk`'s buffer and offset for views of it (see #viewChunk). */
@@ -497,7 +499,8 @@ export class FrameParser {
   #skip(n: number): void {
     this.#available -= n;
     while (n > 0) {
-      const chunk = this.#chunks[this.#head]!;
+      const chunk = this.#chunks[this.#head];
+      if (chunk === undefined) return; // never: n ≤ available
       const left = chunk.length - this.#offset;
       if (n < left) {
         this.#offset += n;
@@ -518,18 +521,11 @@ export class FrameParser {
   #copyOut(target: Uint8Array, n: number, key: number): void {
     let written = 0;
     while (written < n) {
-      const chunk = this.#chunks[this.#head]!;
+      const chunk = this.#chunks[this.#head];
+      if (chunk === undefined) return; // never: n ≤ available
       const take = Math.min(n - written, chunk.length - this.#offset);
-      const shift = (written & 3) << 3;
       // A byte loop: no view of the chunk (dear on JavaScriptCore, and `subarray` on a Node.js buffer).
-      copyUnmasked(
-        chunk,
-        this.#offset,
-        target,
-        written,
-        take,
-        shift === 0 ? key : (key >>> shift) | (key << (32 - shift)),
-      );
+      xorCopy(chunk, this.#offset, target, written, take, rotateKey(key, written & 3));
       written += take;
       this.#skip(take);
     }
@@ -543,25 +539,18 @@ function notAtHand(): WebSocketUsageError {
   );
 }
 
-/**
- * Copy `n` bytes from `src` at `from` to `dst` at `to`, XORed with the key word `k` (low byte
- * first, already rotated to the phase; 0 copies plainly). `dst` may be `src` at the same
- * offset (in place). A byte loop, four bytes (one turn of the key) per turn: for short runs,
- * where making views for a word loop costs more.
- */
-function copyUnmasked(src: Uint8Array, from: number, dst: Uint8Array, to: number, n: number, k: number): void {
-  const k0 = k & 0xff,
-    k1 = (k >>> 8) & 0xff,
-    k2 = (k >>> 16) & 0xff,
-    k3 = k >>> 24;
-  let i = 0;
-  for (const n4 = n - 3; i < n4; i += 4) {
-    dst[to + i] = src[from + i]! ^ k0;
-    dst[to + i + 1] = src[from + i + 1]! ^ k1;
-    dst[to + i + 2] = src[from + i + 2]! ^ k2;
-    dst[to + i + 3] = src[from + i + 3]! ^ k3;
-  }
-  if (i < n) dst[to + i] = src[from + i]! ^ k0;
-  if (i + 1 < n) dst[to + i + 1] = src[from + i + 1]! ^ k1;
-  if (i + 2 < n) dst[to + i + 2] = src[from + i + 2]! ^ k2;
+// Header words. The header is whole in `bytes` when these run (#available was checked): the
+// `?? 0` is for the type checker (`noUncheckedIndexedAccess`); the JIT drops it from an
+// in-bounds typed-array load.
+
+/** The unsigned 32-bit big-endian word at bytes[p..p+4) (a half of a 64-bit length, §5.2). */
+function bigEndian32(bytes: Uint8Array, p: number): number {
+  return (
+    (((bytes[p] ?? 0) << 24) | ((bytes[p + 1] ?? 0) << 16) | ((bytes[p + 2] ?? 0) << 8) | (bytes[p + 3] ?? 0)) >>> 0
+  );
+}
+
+/** The 32-bit word at bytes[p..p+4) with bytes[p] in the low byte (a mask key, as the parser keeps it). */
+function littleEndian32(bytes: Uint8Array, p: number): number {
+  return (bytes[p] ?? 0) | ((bytes[p + 1] ?? 0) << 8) | ((bytes[p + 2] ?? 0) << 16) | ((bytes[p + 3] ?? 0) << 24);
 }
