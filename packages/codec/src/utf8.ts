@@ -95,6 +95,19 @@ function buildTransitions(): Uint8Array {
   return t;
 }
 
+/** One DFA transition; an index outside the tables (never reached: both are full) fails. */
+function step(state: number, byte: number): number {
+  return NEXT[state + (CLASS[byte] ?? C_BAD)] ?? S_FAIL;
+}
+
+/**
+ * What a read of `bytes[i]` counts as if `i` were past the end: 0xFF, never valid UTF-8 and not
+ * ASCII, so every loop stops on it. The loops below only read in bounds; the `?? BAD_BYTE` is
+ * for the type checker (`noUncheckedIndexedAccess`), and the JIT drops it (an in-bounds
+ * typed-array load is a number): measured at the same speed as a plain read.
+ */
+const BAD_BYTE = 0xff;
+
 /** Index of the byte at which the last failing `walk` stopped (module scratch, no allocation). */
 let lastFailIndex = -1;
 
@@ -124,7 +137,7 @@ function walk(bytes: Uint8Array, start: number, end: number, state: number): num
     // byte by byte through the DFA until it is complete.
     while (s !== S_ACCEPT) {
       if (i >= end) return s;
-      s = NEXT[s + CLASS[bytes[i]!]!]!;
+      s = step(s, bytes[i] ?? BAD_BYTE);
       if (s === S_FAIL) {
         lastFailIndex = i;
         return S_FAIL;
@@ -134,25 +147,25 @@ function walk(bytes: Uint8Array, start: number, end: number, state: number): num
     // Between code points. Long inputs: four bytes per load first.
     if (end - i >= WIDE_MIN) i = walkWide(bytes, i, end);
     while (i < end) {
-      const b = bytes[i]!;
+      const b = bytes[i] ?? BAD_BYTE;
       if (b < 0x80) {
         const stop = i + ASCII_BYTES < end ? i + ASCII_BYTES : end;
         i++;
-        while (i < stop && bytes[i]! < 0x80) i++;
+        while (i < stop && (bytes[i] ?? BAD_BYTE) < 0x80) i++;
         if (i === stop && i < end) i = skipAscii(bytes, i, end);
         continue;
       }
       if (b < 0xe0) {
         // C2–DF, one continuation byte (C0, C1 and lone continuations fail below).
-        if (b >= 0xc2 && i + 1 < end && (bytes[i + 1]! & 0xc0) === 0x80) {
+        if (b >= 0xc2 && i + 1 < end && ((bytes[i + 1] ?? BAD_BYTE) & 0xc0) === 0x80) {
           i += 2;
           continue;
         }
       } else if (b < 0xf0) {
         // E0–EF: two continuation bytes, no overlong (< U+0800), no surrogate (U+D800–DFFF).
         if (i + 2 < end) {
-          const b1 = bytes[i + 1]!;
-          const b2 = bytes[i + 2]!;
+          const b1 = bytes[i + 1] ?? BAD_BYTE;
+          const b2 = bytes[i + 2] ?? BAD_BYTE;
           const cp = ((b & 0x0f) << 12) | ((b1 & 0x3f) << 6) | (b2 & 0x3f);
           if (((b1 & 0xc0) | ((b2 & 0xc0) >> 2)) === 0xa0 && cp >= 0x800 && (cp & 0xf800) !== 0xd800) {
             i += 3;
@@ -161,9 +174,9 @@ function walk(bytes: Uint8Array, start: number, end: number, state: number): num
         }
       } else if (b < 0xf5 && i + 3 < end) {
         // F0–F4: three continuation bytes, U+10000–10FFFF.
-        const b1 = bytes[i + 1]!;
-        const b2 = bytes[i + 2]!;
-        const b3 = bytes[i + 3]!;
+        const b1 = bytes[i + 1] ?? BAD_BYTE;
+        const b2 = bytes[i + 2] ?? BAD_BYTE;
+        const b3 = bytes[i + 3] ?? BAD_BYTE;
         const cp = ((b & 0x07) << 18) | ((b1 & 0x3f) << 12) | ((b2 & 0x3f) << 6) | (b3 & 0x3f);
         if (((b1 & 0xc0) | ((b2 & 0xc0) >> 2) | ((b3 & 0xc0) >> 4)) === 0xa8 && cp >= 0x10000 && cp <= 0x10ffff) {
           i += 4;
@@ -171,7 +184,7 @@ function walk(bytes: Uint8Array, start: number, end: number, state: number): num
         }
       }
       // Not a whole valid sequence: let the DFA take its first byte (and the rest, above).
-      s = NEXT[CLASS[b]!]!;
+      s = step(S_ACCEPT, b);
       if (s === S_FAIL) {
         lastFailIndex = i;
         return S_FAIL;
@@ -253,27 +266,35 @@ function walkWide(bytes: Uint8Array, i: number, end: number): number {
 function skipAscii(bytes: Uint8Array, i: number, end: number): number {
   const end4 = end - 3;
   const probe = i + ASCII_PROBE < end4 ? i + ASCII_PROBE : end4;
-  while (i < probe && ((bytes[i]! | bytes[i + 1]! | bytes[i + 2]! | bytes[i + 3]!) & 0x80) === 0) i += 4;
+  while (i < probe && (quad(bytes, i) & 0x80) === 0) i += 4;
   if (i >= probe && end - i >= WORD_ASCII_MIN) i = skipAsciiWords(bytes, i, end);
-  while (i < end4 && ((bytes[i]! | bytes[i + 1]! | bytes[i + 2]! | bytes[i + 3]!) & 0x80) === 0) i += 4;
-  while (i < end && bytes[i]! < 0x80) i++;
+  while (i < end4 && (quad(bytes, i) & 0x80) === 0) i += 4;
+  while (i < end && (bytes[i] ?? BAD_BYTE) < 0x80) i++;
   return i;
+}
+
+/** bytes[i..i+4) ORed together: its top bit is set if any of them is not ASCII. */
+function quad(bytes: Uint8Array, i: number): number {
+  return (bytes[i] ?? BAD_BYTE) | (bytes[i + 1] ?? BAD_BYTE) | (bytes[i + 2] ?? BAD_BYTE) | (bytes[i + 3] ?? BAD_BYTE);
 }
 
 /** Skip the leading ASCII of bytes[i..end) a 32-bit word at a time; returns the first index not skipped. */
 function skipAsciiWords(bytes: Uint8Array, i: number, end: number): number {
   // Head bytes until the address is a multiple of 4.
   const headEnd = i + ((4 - ((bytes.byteOffset + i) & 3)) & 3);
-  for (; i < headEnd; i++) if (bytes[i]! >= 0x80) return i;
+  for (; i < headEnd; i++) if ((bytes[i] ?? BAD_BYTE) >= 0x80) return i;
   // A fresh view of exactly the words to scan (≈ 80 ns): its length bounds the loop, so the JIT
   // drops the bounds checks (≈ 15 % faster than a cached view of the whole buffer).
   const count = (end - i) >>> 2;
   const words = new Int32Array(bytes.buffer, bytes.byteOffset + i, count);
   let w = 0;
   for (const c4 = count - 3; w < c4; w += 4) {
-    if (((words[w]! | words[w + 1]! | words[w + 2]! | words[w + 3]!) & 0x80808080) !== 0) break;
+    // (-1, all bits set, stands for a word past the end, as BAD_BYTE does for a byte.)
+    if ((((words[w] ?? -1) | (words[w + 1] ?? -1) | (words[w + 2] ?? -1) | (words[w + 3] ?? -1)) & 0x80808080) !== 0) {
+      break;
+    }
   }
-  for (; w < count; w++) if ((words[w]! & 0x80808080) !== 0) break;
+  for (; w < count; w++) if (((words[w] ?? -1) & 0x80808080) !== 0) break;
   return i + (w << 2);
 }
 
@@ -396,7 +417,7 @@ export function decodeUtf8(bytes: Uint8Array): string {
   if (n < SHORT_DECODE) {
     let out = '';
     for (let i = 0; i < n; i++) {
-      const b = bytes[i]!;
+      const b = bytes[i] ?? BAD_BYTE;
       if (b >= 0x80) return DECODER.decode(bytes);
       out += String.fromCharCode(b);
     }
@@ -427,8 +448,8 @@ export function encodeUtf8(text: string): Uint8Array {
   const n = text.length;
   if (ENCODER === null || n < SHORT_ENCODE) return encodeUtf8Fallback(text);
   if (n > SCRATCH_UNITS) return ENCODER.encode(text);
-  const written = encodeScratch(text);
-  return scratch!.slice(0, written);
+  const buffer = scratchBuffer();
+  return buffer.slice(0, ENCODER.encodeInto(text, buffer).written);
 }
 
 /**
@@ -440,14 +461,14 @@ export function encodeUtf8(text: string): Uint8Array {
 export function encodeUtf8Transient(text: string): Uint8Array {
   const n = text.length;
   if (ENCODER === null || n < SHORT_ENCODE || n > SCRATCH_UNITS) return encodeUtf8(text);
-  const written = encodeScratch(text);
-  return new Uint8Array(scratch!.buffer, 0, written);
+  const buffer = scratchBuffer();
+  return new Uint8Array(buffer.buffer, 0, ENCODER.encodeInto(text, buffer).written);
 }
 
-/** Encode a text of at most SCRATCH_UNITS units into the scratch buffer; the bytes written. */
-function encodeScratch(text: string): number {
+/** The scratch buffer a text of at most SCRATCH_UNITS units is encoded into. */
+function scratchBuffer(): Uint8Array {
   // One UTF-16 unit never takes more than 3 bytes (a pair: 2 units → 4 bytes).
-  return ENCODER!.encodeInto(text, (scratch ??= new Uint8Array(SCRATCH_BYTES))).written;
+  return (scratch ??= new Uint8Array(SCRATCH_BYTES));
 }
 
 /**
@@ -499,8 +520,8 @@ export function decodeUtf8Fallback(bytes: Uint8Array): string {
   let cp = 0;
   let i = 0;
   while (i < n) {
-    const b = bytes[i]!;
-    const next = NEXT[s + CLASS[b]!]!;
+    const b = bytes[i] ?? BAD_BYTE;
+    const next = step(s, b);
     if (next === S_FAIL) {
       u.push(0xfffd);
       // A byte that broke an unfinished sequence may start the next one: read it again.
