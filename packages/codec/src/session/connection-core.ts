@@ -29,6 +29,7 @@ import {
   ENDED,
   EOF,
   HOLDING,
+  LIVENESS,
   LOCAL_CLOSE,
   NEED_DRAIN,
   PONGS_HELD,
@@ -136,7 +137,7 @@ export class ConnectionCore {
   queue: MessageQueue | null = null;
   /** Messages (or fragment events) no consumer has taken yet: made on the first one held. */
   held: Fifo<Held> | null = null;
-  /** With idle or keepalive on, once open: see {@link OutputProgress}. */
+  /** With idle or keepalive on (LIVENESS), once bytes were seen queued: see {@link OutputProgress} (null: all zeros). */
   live: OutputProgress | null = null;
   /** Server: its registry, replaced by a {@link Subscription} at the first subscribe; null on a client. */
   topics: Topics | Subscription | null = null;
@@ -359,7 +360,12 @@ export class ConnectionCore {
 
   /** The transport handed queued bytes to the OS: activity, and maybe our ping has left. */
   moved(): void {
-    this.live?.moved(this.transport.bufferedAmount, this.codec);
+    if ((this.flags & LIVENESS) === 0) return;
+    const buffered = this.transport.bufferedAmount;
+    const live = this.live;
+    if (live !== null) live.moved(buffered, this.codec);
+    else if (buffered > 0) (this.live = new OutputProgress()).moved(buffered, this.codec);
+    else this.codec.noteOutputProgress(false); // no ping waits behind anything
   }
 
   /** HTTP/2: a header list for the transport (one that cannot send one cannot carry this connection). */
@@ -441,7 +447,7 @@ export class ConnectionCore {
     this.hs = null;
     if (this.tracker !== null) this.tracker.openCount++;
     const options = this.options;
-    if (options.idleTimeout > 0 || options.keepaliveInterval > 0) this.live = new OutputProgress();
+    if (options.idleTimeout > 0 || options.keepaliveInterval > 0) this.flags |= LIVENESS;
     hs.opened(this.connection);
     this.budget?.opened(this.connection);
     this.emit('open');
@@ -510,10 +516,10 @@ export class ConnectionCore {
       }
       due = codec.nextDeadline();
     }
-    const scheduled = this.slot >= 0;
+    const slot = this.slot;
     // Most connections need no deadline once open: nothing more to work out.
-    if (!scheduled && due === null && this.drainDeadline < 0) return;
-    armDeadline(this.connection, scheduled, due, this.drainDeadline, this.options);
+    if (slot === UNSCHEDULED && due === null && this.drainDeadline < 0) return;
+    armDeadline(this.connection, slot, due, this.drainDeadline, this.options);
   }
 
   /** The session's own failure: report it, then terminate. */

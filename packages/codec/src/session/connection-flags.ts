@@ -60,3 +60,9 @@ export const PONGS_HELD = 1 << 17;
 export const SERVER_PAUSED = 1 << 18;
 /** Published frames wait in the codec; the connection is in `publishedTo`, written at the end of the task. */
 export const PUBLISHED = 1 << 19;
+/**
+ * Open with idle or keepalive on: the send buffer's progress counts for them (see
+ * `OutputProgress`, made only once a deadline or a drain finds bytes queued: with none, it
+ * would hold only zeros).
+ */
+export const LIVENESS = 1 << 20;

@@ -62,7 +62,11 @@ export class DeadlineSweep<E> {
 
   /** When `entry` is due, or Infinity while it is not scheduled. */
   dueOf(entry: E): number {
-    const slot = this.#hooks.slot(entry);
+    return this.dueAt(this.#hooks.slot(entry));
+  }
+
+  /** When the entry at `slot` (as its `setSlot` was told) is due, or Infinity for a negative slot. */
+  dueAt(slot: number): number {
     return slot >= 0 ? (this.#due[slot] as number) : Number.POSITIVE_INFINITY;
   }
 

@@ -6,7 +6,8 @@
  * {@link armDeadline} after every pump, and the sweep calls it back to tick the codec.
  */
 import type { Connection } from '../connection.ts';
-import { DeadlineSweep, type SweepHooks } from './deadline-sweep.ts';
+import { DeadlineSweep, UNSCHEDULED, type SweepHooks } from './deadline-sweep.ts';
+import { LIVENESS } from './connection-flags.ts';
 import type { ConnectionCore } from './connection-core.ts';
 import type { ResolvedSessionOptions } from './options.ts';
 import type { WebSocketConnection } from './websocket-connection.ts';
@@ -27,24 +28,24 @@ function sweepOf(options: ResolvedSessionOptions): DeadlineSweep<WebSocketConnec
  * Keep `connection` in its sweep for the earlier of the codec's deadline `due` and the drain
  * deadline `drain` (-1: none); with neither, take it out. Called after every pump, so it
  * compares two numbers and leaves the entry alone when the deadline is where it was, or later:
- * the entry comes due, finds nothing to do, and is put back for the later time. `scheduled`:
- * the connection is in the sweep now.
+ * the entry comes due, finds nothing to do, and is put back for the later time. `slot`: where
+ * the connection is in the sweep now (negative: not in it).
  */
 export function armDeadline(
   connection: WebSocketConnection,
-  scheduled: boolean,
+  slot: number,
   due: number | null,
   drain: number,
   options: ResolvedSessionOptions,
 ): void {
   if (due === null && drain < 0) {
     // Most connections without keepalive need no deadline once open: nothing more to work out.
-    if (scheduled) cancelDeadline(connection, options);
+    if (slot !== UNSCHEDULED) cancelDeadline(connection, options);
     return;
   }
   const deadline = drain < 0 ? (due as number) : due === null ? drain : Math.min(due, drain);
   const sweep = sweepOf(options);
-  if (scheduled && sweep.dueOf(connection) <= deadline) return;
+  if (sweep.dueAt(slot) <= deadline) return;
   sweep.schedule(connection, deadline);
 }
 
@@ -57,7 +58,8 @@ export function cancelDeadline(connection: WebSocketConnection, options: Resolve
  * What the codec cannot see for its keepalive and idle deadlines (it keeps both): whether the
  * send buffer moves, and whether our keepalive ping still waits in it. No times: the codec
  * learns of progress through `noteOutputProgress`, and checks at its deadline. Made once open,
- * with idle or keepalive on.
+ * with idle or keepalive on, when a deadline or a drain first finds bytes queued (until then it
+ * would hold only zeros).
  */
 export class OutputProgress {
   /** Bytes queued in the transport up to and including our keepalive ping, while it has not left; else 0. */
@@ -121,13 +123,17 @@ export function fireTimer(core: ConnectionCore): void {
     core.drainDeadline = -1;
   }
   const codec = core.codec;
-  const live = core.live;
-  if (live === null) {
-    codec.tick(now);
-    core.pump();
-    return;
-  }
   const backlog = core.transport.bufferedAmount;
+  let live = core.live;
+  if (live === null) {
+    // Nothing queued, now or at the last deadline (a progress of zeros): the tick alone.
+    if ((core.flags & LIVENESS) === 0 || backlog === 0) {
+      codec.tick(now);
+      core.pump();
+      return;
+    }
+    live = core.live = new OutputProgress();
+  }
   const newPing = live.tick(codec, now, backlog);
   core.pump();
   if (newPing && codec.awaitingPong) live.pingQueued(backlog, core.transport.bufferedAmount);
