@@ -19,7 +19,8 @@ export interface SessionOptions {
   limits?: Partial<Limits>;
   /**
    * The codec's timeouts (see {@link Timeouts}; 0 turns one off): the codec keeps every one of
-   * them as a deadline, and the session only arms one timer for the earliest. For the three that
+   * them as a deadline, and the session keeps each connection's earliest in one heap per server,
+   * with one timer for the earliest of all (`deadline-sweep.ts`). For the three that
    * watch an open connection:
    *
    * - `idleTimeout` (default 0, off): close with 1001 (error `IDLE_TIMEOUT`) after this long
