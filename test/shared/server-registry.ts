@@ -9,7 +9,9 @@ import type {
   ShutdownOptions,
   WebSocketConnection,
 } from '../../packages/codec/src/session/index.ts';
+import net from 'node:net';
 import { assert, assertEquals } from './assert.ts';
+import { UPGRADE_REQUEST } from './backpressure.ts';
 import { until, within } from './wait.ts';
 
 /** What the scenarios use of a server or an upgrade handler (the same on every adapter). */
@@ -158,6 +160,76 @@ export async function gracefulShutdown(
     assert(refused, 'a connection after shutdown is refused or dropped');
   } finally {
     drop?.();
+    await stop();
+  }
+}
+
+/**
+ * `handleSocket(socket, head)` where the bytes a router read end inside the first frame's header:
+ * the connection keeps its own copy of `head`, so the router may reuse its buffer as soon as the
+ * call returns (each runtime's upgrade-handler factory overwrites it then), and the frame completed
+ * by the socket's next bytes comes back intact. (Bun's handler used to keep the caller's buffer:
+ * the zeroed header bytes then made another frame.) The peer is a raw node:net socket, which every
+ * runtime has.
+ */
+export async function headEndingInAFrame(factory: TrackingServerFactory): Promise<void> {
+  const { server, port, stop } = await factory({}, (ws) => {
+    ws.on('error', () => {});
+    ws.on('message', (data) => ws.send(data));
+  });
+  const socket = net.connect(port, '127.0.0.1');
+  try {
+    await within(
+      new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject)),
+      10_000,
+      'tcp',
+    );
+    // 1,000 bytes of text (a 16-bit length).
+    const payload = new TextEncoder().encode('hello, head. '.repeat(84).slice(0, 1000));
+    const mask = [0x11, 0x22, 0x33, 0x44];
+    const frame = Uint8Array.of(
+      0x81,
+      0x80 | 126,
+      payload.length >> 8,
+      payload.length & 0xff,
+      ...mask,
+      ...payload.map((b, i) => b ^ (mask[i % 4] ?? 0)),
+    );
+    const split = 3; // the head ends inside the frame's header: the parser holds those bytes
+    let received = new Uint8Array(0);
+    socket.on('data', (chunk: Uint8Array) => {
+      const next = new Uint8Array(received.length + chunk.length);
+      next.set(received);
+      next.set(chunk, received.length);
+      received = next;
+    });
+    // The request and the start of the frame in one write (one read on loopback).
+    const request = new TextEncoder().encode(UPGRADE_REQUEST);
+    const first = new Uint8Array(request.length + split);
+    first.set(request);
+    first.set(frame.subarray(0, split), request.length);
+    socket.write(first);
+    const headEnd = (): number => {
+      for (let i = 0; i + 3 < received.length; i++)
+        if (received[i] === 13 && received[i + 1] === 10 && received[i + 2] === 13 && received[i + 3] === 10)
+          return i + 4;
+      return -1;
+    };
+    await until(() => headEnd() > 0, 'the 101');
+    assert(new TextDecoder().decode(received.subarray(0, 12)) === 'HTTP/1.1 101', 'switched protocols');
+    socket.write(frame.subarray(split));
+    const at = headEnd();
+    await until(() => received.length >= at + 4 + payload.length, 'the echo');
+    assertEquals(
+      [...received.subarray(at, at + 4)],
+      [0x81, 126, payload.length >> 8, payload.length & 0xff],
+      'its header',
+    );
+    const echoed = new TextDecoder().decode(received.subarray(at + 4, at + 4 + payload.length));
+    assert(echoed === new TextDecoder().decode(payload), 'echoed intact (the head was not the connection’s own copy)');
+  } finally {
+    socket.destroy();
+    await within(server.close(), 15_000, 'server.close');
     await stop();
   }
 }

@@ -8,11 +8,12 @@ import { pakoBackend, permessageDeflate } from '../../packages/codec/src/pako.ts
 import { WebSocketUsageError } from '../../packages/codec/src/errors.ts';
 import {
   InProcessBroker,
-  sessionInput,
   type Broker,
   type SessionCloseInfo,
   type WebSocketConnection,
 } from '../../packages/codec/src/session/index.ts';
+// The session layer's internal access to a connection's transport (not exported by the package).
+import { sessionInput } from '../../packages/codec/src/session/connection-wiring.ts';
 import { assert, assertEquals } from './assert.ts';
 import { sleep, until, within } from './wait.ts';
 

@@ -7,8 +7,8 @@
 import type { Socket, TCPSocketListener, TLSOptions } from 'bun';
 import {
   StreamServer,
-  transportHandlers,
   type ConnectionHandler,
+  type PeerInfo,
   type ServerAddress,
   type ServerSessionOptions,
   type WebSocketConnection,
@@ -43,21 +43,7 @@ export class UpgradeHandler<T = unknown> extends StreamServer<T> {
     const transport = socket.data;
     if (!(transport instanceof BunTransport))
       throw new TypeError('handleSocket needs a socket whose data is a BunTransport (see socketHandlers)');
-    const connection = this.serveSocket(transport, socket);
-    if (head !== undefined && head.length > 0 && connection.readyState === 'connecting') transport.received(head);
-    return connection;
-  }
-
-  /** @internal */
-  protected serveSocket(transport: BunTransport, socket: Socket<BunTransport>): WebSocketConnection<T> {
-    const peer = {
-      remoteAddress: socket.remoteAddress ?? null,
-      remotePort: socket.remotePort ?? null,
-      secure: transport.secure,
-    };
-    const connection = this.serve(transport, peer);
-    transport.attach(transportHandlers(connection)); // the connection's own handlers: one call less per event
-    return connection;
+    return this.serve(transport, peerOf(socket, transport), head === undefined ? undefined : { head });
   }
 }
 
@@ -125,9 +111,17 @@ export class WebSocketServer<T = unknown> extends UpgradeHandler<T> {
   #accept(socket: Socket<BunTransport>): void {
     const transport = new BunTransport({ secure: this.#tls !== undefined });
     socket.data = transport;
-    this.serveSocket(transport, socket);
+    this.serve(transport, peerOf(socket, transport));
     transport.opened(socket);
   }
+}
+
+function peerOf(socket: Socket<BunTransport>, transport: BunTransport): PeerInfo {
+  return {
+    remoteAddress: socket.remoteAddress ?? null,
+    remotePort: socket.remotePort ?? null,
+    secure: transport.secure,
+  };
 }
 
 /**

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'bun:test';
 import {
   gracefulShutdown,
+  headEndingInAFrame,
   standaloneFactory,
   trackedAndCloseAll,
   type SilentPeer,
@@ -29,7 +30,10 @@ const ownListener: TrackingServerFactory = (options, onConnection) => {
         const transport = new BunTransport();
         socket.data = transport;
         transport.attach({
-          onData: (chunk) => void wss.handleSocket(socket, chunk), // the first read: hand the socket over with it
+          onData: (chunk) => {
+            wss.handleSocket(socket, chunk); // the first read: hand the socket over with it
+            chunk.fill(0); // the router's buffer is its own again (the connection copied what it needs)
+          },
           onDrain() {},
           onEnd: () => transport.destroy(),
           onClose() {},
@@ -83,6 +87,12 @@ for (const [name, factory] of [
     );
   });
 }
+
+it(
+  'handleSocket: a head that ends inside the first frame is the connection’s own copy; the frame comes back whole',
+  () => headEndingInAFrame(ownListener),
+  30_000,
+);
 
 describe('UpgradeHandler', () => {
   it('is the base of WebSocketServer; bad arguments throw before anything is closed', async () => {

@@ -12,7 +12,6 @@
  */
 import {
   StreamServer,
-  transportHandlers,
   type ConnectionHandler,
   type PeerInfo,
   type ServerAddress as AnyServerAddress,
@@ -60,12 +59,8 @@ export class UpgradeHandler<T = unknown> extends StreamServer<T> {
    * a router looked at), fed to the handshake first. Returns the connection (still `connecting`).
    */
   handleSocket(conn: Deno.Conn, head?: Uint8Array): WebSocketConnection<T> {
-    const transport = new DenoTransport(conn);
-    const connection = this.serve(transport, peerOf(conn));
-    const handlers = transportHandlers(connection);
-    transport.attach(handlers); // reading starts on a later tick: `head` comes first
-    if (head !== undefined && head.length > 0 && connection.readyState === 'connecting') handlers.onData(head.slice()); // the connection keeps it
-    return connection;
+    // Reading starts on a later tick: `head` comes first.
+    return this.serve(new DenoTransport(conn), peerOf(conn), head === undefined ? undefined : { head });
   }
 
   /** @deprecated The same as {@link handleSocket} (its name on every adapter). */

@@ -3,6 +3,7 @@
 // test/shared/server-registry.ts.
 import {
   gracefulShutdown,
+  headEndingInAFrame,
   standaloneFactory,
   trackedAndCloseAll,
   type SilentPeer,
@@ -28,7 +29,11 @@ const ownListener: TrackingServerFactory = (options, onConnection) => {
       }
       const buffer = new Uint8Array(4096);
       conn.read(buffer).then(
-        (n) => (n === null ? conn.close() : wss.handleSocket(conn, buffer.subarray(0, n))),
+        (n) => {
+          if (n === null) return conn.close();
+          wss.handleSocket(conn, buffer.subarray(0, n));
+          buffer.fill(0); // the router's buffer is its own again (the connection copied what it needs)
+        },
         () => {},
       );
     }
@@ -63,6 +68,9 @@ for (const [name, factory] of [
   Deno.test(`${name}: shutdown: a client that answers closes cleanly, a silent one is terminated after the shutdown timeout`, () =>
     gracefulShutdown(factory, connect, silentPeer));
 }
+
+Deno.test('handleSocket: a head that ends inside the first frame is the connection’s own copy; the frame comes back whole', () =>
+  headEndingInAFrame(ownListener));
 
 Deno.test('UpgradeHandler is the base of WebSocketServer; handleConnection is handleSocket; bad arguments throw', async () => {
   const server = createServer();

@@ -16,7 +16,6 @@ import {
   ServerSession,
   StreamServer,
   requestHeadOf,
-  sessionInput,
   type ConnectionHandler,
   type PeerInfo,
   type ServerAddress,
@@ -64,15 +63,8 @@ export class UpgradeHandler<T = unknown> extends StreamServer<T> {
    * `connecting`); the `connection` event gets it once open.
    */
   override handleUpgrade(req: IncomingMessage, socket: Duplex, head: Uint8Array): WebSocketConnection<T> {
-    const transport = new NodeTransport(socket);
-    const connection = this.serve(transport, peerOf(socket));
-    transport.track(connection);
-    if (connection.readyState === 'connecting') {
-      sessionInput.receiveRequestHead(connection, requestHeadOf(req));
-      // `head` may share memory with node:http's parser buffer: the codec gets its own copy.
-      if (head.length > 0) sessionInput.data(connection, new Uint8Array(head));
-    }
-    return connection;
+    // `head` may share memory with node:http's parser buffer: `serve` gives the codec a copy.
+    return this.serve(new NodeTransport(socket), peerOf(socket), { requestHead: requestHeadOf(req), head });
   }
 
   /**
@@ -93,12 +85,7 @@ export class UpgradeHandler<T = unknown> extends StreamServer<T> {
    * read from it, fed to the handshake first. Returns the connection (still `connecting`).
    */
   handleSocket(socket: Duplex, head?: Uint8Array): WebSocketConnection<T> {
-    const transport = new NodeTransport(socket);
-    const connection = this.serve(transport, peerOf(socket));
-    transport.track(connection);
-    if (head !== undefined && head.length > 0 && connection.readyState === 'connecting')
-      sessionInput.data(connection, new Uint8Array(head));
-    return connection;
+    return this.serve(new NodeTransport(socket), peerOf(socket), head === undefined ? undefined : { head });
   }
 }
 
@@ -187,9 +174,7 @@ export class WebSocketServer<T = unknown> extends UpgradeHandler<T> {
   }
 
   #accept(socket: net.Socket, options: NodeTransportOptions): void {
-    const transport = new NodeTransport(socket, options);
-    // No session object: the socket's events go straight to the connection.
-    transport.track(this.serve(transport, peerOf(socket)));
+    this.serve(new NodeTransport(socket, options), peerOf(socket));
   }
 }
 

@@ -14,7 +14,7 @@
  */
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { sessionInput, type Transport, type TransportHandlers, type WebSocketConnection } from '@ws/codec/session';
+import type { Transport, TransportHandlers } from '@ws/codec/session';
 import { copyOut, readShared } from './shared-reads.ts';
 
 /** Writes of several chunks totalling at most this many bytes are gathered into one buffer. */
@@ -50,15 +50,24 @@ const CLOSED = 1 << 0;
 const ACCEPTED_TCP = 1 << 1;
 /** Bytes stayed queued after a write: writes carry callbacks until the queue empties. */
 const QUEUED = 1 << 2;
-/** `#target` is the connection itself (`track`), not a handlers object (`attach`). */
-const DIRECT = 1 << 3;
+/** `attach` has added the socket's listeners. */
+const LISTENING = 1 << 3;
+
+const ignore = (): void => {};
+/** Where events would go before `attach` (none come: the socket's listeners are added by `attach`). */
+const UNATTACHED: TransportHandlers = Object.freeze({
+  onData: ignore,
+  onDrain: ignore,
+  onEnd: ignore,
+  onClose: ignore,
+});
 
 // Fields are #private; methods are TypeScript-private, not #private: an instance of a class with
 // #private methods carries a brand (one more field in every socket's transport).
 export class NodeTransport implements Transport {
   readonly socket: Duplex;
-  /** The connection (`track`, DIRECT) or the handlers (`attach`) the socket's events go to. */
-  #target: TransportHandlers | WebSocketConnection | null = null;
+  /** Where the socket's events go: the handlers attached last. */
+  #handlers: TransportHandlers = UNATTACHED;
   #flags: number;
   /** The write callback, made the first time bytes stay queued (most sockets never need it), then reused. */
   #afterWrite: ((error?: Error | null) => void) | null = null;
@@ -75,21 +84,13 @@ export class NodeTransport implements Transport {
    * so chunks are handed over without a copy; reads into the shared buffer are copied out.
    */
   attach(handlers: TransportHandlers): void {
-    this.#target = handlers;
-    this.listen();
+    this.#handlers = handlers;
+    if ((this.#flags & LISTENING) === 0) this.listen();
   }
 
-  /**
-   * @internal A server's socket: its events go straight to `connection` (its session input, no
-   * handlers object per socket).
-   */
-  track(connection: WebSocketConnection): void {
-    this.#target = connection;
-    this.#flags |= DIRECT;
-    this.listen();
-  }
-
+  /** Add the socket's listeners (once): they find the handlers through the transport. */
   private listen(): void {
+    this.#flags |= LISTENING;
     const socket = this.socket;
     (socket as TrackedSocket)[kTransport] = this;
     if (!((this.#flags & ACCEPTED_TCP) !== 0 && this.readDirectly())) socket.on('data', NodeTransport.#onData);
@@ -100,32 +101,18 @@ export class NodeTransport implements Transport {
     if (socket.destroyed) queueMicrotask(() => this.onClosed());
   }
 
-  // Where the socket's events go: straight to the tracked connection (no handlers object per
-  // connection), or to the attached handlers.
-  private deliverData(chunk: Uint8Array): void {
-    if ((this.#flags & DIRECT) !== 0) sessionInput.data(this.#target as WebSocketConnection, chunk);
-    else (this.#target as TransportHandlers).onData(chunk);
-  }
-
-  private deliverDrain(): void {
-    if ((this.#flags & DIRECT) !== 0) sessionInput.drain(this.#target as WebSocketConnection);
-    else (this.#target as TransportHandlers).onDrain();
-  }
-
   // The socket's listeners: called by Node with the socket as `this`.
   static #onData(this: TrackedSocket, chunk: Uint8Array): void {
-    this[kTransport].deliverData(chunk);
+    this[kTransport].#handlers.onData(chunk);
   }
 
   /** A read into the shared buffer (Node calls `socket[kBufferCb](length, buffer)`). */
   static #onSharedRead(this: TrackedSocket, length: number, buffer: Uint8Array): void {
-    this[kTransport].deliverData(copyOut(buffer, length));
+    this[kTransport].#handlers.onData(copyOut(buffer, length));
   }
 
   static #onEnd(this: TrackedSocket): void {
-    const transport = this[kTransport];
-    if ((transport.#flags & DIRECT) !== 0) sessionInput.end(transport.#target as WebSocketConnection);
-    else (transport.#target as TransportHandlers).onEnd();
+    this[kTransport].#handlers.onEnd();
   }
 
   static #onError(this: Duplex, error: unknown): void {
@@ -154,9 +141,7 @@ export class NodeTransport implements Transport {
   private onClosed(): void {
     if ((this.#flags & CLOSED) !== 0) return;
     this.#flags |= CLOSED;
-    const error = this.firstError();
-    if ((this.#flags & DIRECT) !== 0) sessionInput.close(this.#target as WebSocketConnection, error);
-    else (this.#target as TransportHandlers).onClose(error);
+    this.#handlers.onClose(this.firstError());
   }
 
   /** A write callback: from here on writes carry one until the queue empties (most sockets never need one). */
@@ -164,7 +149,7 @@ export class NodeTransport implements Transport {
     this.#flags |= QUEUED;
     return (this.#afterWrite ??= (error?: Error | null): void => {
       if (this.socket.writableLength === 0) this.#flags &= ~QUEUED;
-      if (!error && this.#target !== null) this.deliverDrain();
+      if (!error) this.#handlers.onDrain();
     });
   }
 

@@ -5,6 +5,7 @@ import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import {
   gracefulShutdown,
+  headEndingInAFrame,
   standaloneFactory,
   trackedAndCloseAll,
   type SilentPeer,
@@ -45,6 +46,7 @@ const onNetServer: TrackingServerFactory = async (options, onConnection) => {
     socket.once('data', (first: Buffer) => {
       socket.pause();
       wss.handleSocket(socket, first);
+      first.fill(0); // the router's buffer is its own again (the connection copied what it needs)
       socket.resume();
     });
   });
@@ -84,6 +86,9 @@ describe.each([
   it('shutdown: a client that answers closes cleanly, a silent one is terminated after the shutdown timeout', () =>
     gracefulShutdown(factory, connect, silentPeer));
 });
+
+it('handleSocket: a head that ends inside the first frame is the connection’s own copy; the frame comes back whole', () =>
+  headEndingInAFrame(onNetServer));
 
 describe('UpgradeHandler', () => {
   it('tracks sockets still in their handshake: close() drops them', async () => {

@@ -7,7 +7,7 @@ export type { EventMap } from './emitter.ts';
 export { HandshakeError, WebSocketError } from './errors.ts';
 export type { SessionCloseInfo, SessionErrorCode } from './errors.ts';
 export { WebSocketConnection } from './websocket-connection.ts';
-export { transportHandlers, sessionInput } from './connection-wiring.ts';
+export { transportHandlers } from './connection-wiring.ts';
 export type {
   ReadyState,
   SessionRequest,
@@ -24,6 +24,7 @@ export { ServerBudget } from './server-budget.ts';
 export { ConnectionRegistry, DEFAULT_SHUTDOWN_TIMEOUT } from './connection-registry.ts';
 export type { ShutdownOptions, ConnectionSet } from './connection-registry.ts';
 export { SessionServer } from './session-server.ts';
+export type { ServeInput } from './session-server.ts';
 export type {
   ServerSessionOptions,
   VerifyResult,

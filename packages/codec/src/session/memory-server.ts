@@ -20,12 +20,11 @@ export class MemoryServer extends SessionServer {
   /** A client connection to this server (in `connecting`), as an adapter's `createConnection`. */
   createConnection(url = 'ws://memory.test/', options: ClientSessionOptions = {}): WebSocketConnection {
     const [serverSide, clientSide] = transportPair();
-    const server = this.serve(serverSide, {
+    this.serve(serverSide, {
       remoteAddress: '192.0.2.1',
       remotePort: this.#port++,
       secure: url.startsWith('wss:'),
     });
-    serverSide.handlers = transportHandlers(server);
     const client = connectSession(clientSide, url, options);
     clientSide.handlers = transportHandlers(client);
     return client;

@@ -32,6 +32,11 @@ export class MemoryTransport implements Transport {
     return this.closed ? 0 : this.#queued;
   }
 
+  /** Deliver this side's events to `handlers` (the last attached). */
+  attach(handlers: TransportHandlers): void {
+    this.handlers = handlers;
+  }
+
   write(chunks: Uint8Array[]): void {
     if (chunks.length === 0) throw new Error('empty write');
     this.writeCalls++;

@@ -5,7 +5,7 @@
  * adds its socket type (how a socket it accepted, or one accepted elsewhere, becomes a
  * transport) and, for a standalone server, its listener (`stopAccepting`).
  */
-import { TopicServer } from './adapter-helpers.ts';
+import { TopicServer, type AttachableTransport } from './adapter-helpers.ts';
 import {
   ConnectionRegistry,
   checkShutdownOptions,
@@ -18,10 +18,33 @@ import {
   type ServerHandshakes,
   type ServerSessionOptions,
 } from './server-session.ts';
-import type { PeerInfo, Transport } from './transport.ts';
+import type { PeerInfo } from './transport.ts';
 import type { Connection, ServerConnectionOptions } from '../connection.ts';
+import type { RequestHead } from '../http/head-parser.ts';
+import { driver } from './connection-wiring.ts';
 import type { SessionRequest } from './connection-types.ts';
 import type { WebSocketConnection } from './websocket-connection.ts';
+
+/**
+ * What an adapter already has of a socket it hands to {@link SessionServer.serve} (each optional):
+ * how its handshake arrives when it is not HTTP/1.1 bytes, and what was read from it elsewhere.
+ */
+export interface ServeInput {
+  /**
+   * The codec's connection for another handshake than HTTP/1.1's bytes: `http2ServerConnection`
+   * from `@ws/codec/http2` for an HTTP/2 stream, whose extended CONNECT (RFC 8441) is `headers`.
+   */
+  make?: (options: ServerConnectionOptions) => Connection;
+  /** HTTP/2: the peer's header list (the extended CONNECT), checked by the codec. */
+  headers?: Array<[string, string]>;
+  /** A request head parsed elsewhere (`node:http`'s 'upgrade'), checked by the codec as if it had been read. */
+  requestHead?: RequestHead;
+  /**
+   * Bytes already read from the socket (after `requestHead`, when given), fed to the handshake
+   * before anything the socket delivers. Copied: the caller may reuse its buffer.
+   */
+  head?: Uint8Array;
+}
 
 /** `T`: the type of each connection's `data` (set by `verifyClient` answering `{ data }`). */
 export class SessionServer<T = unknown> extends TopicServer<T> {
@@ -88,21 +111,25 @@ export class SessionServer<T = unknown> extends TopicServer<T> {
   }
 
   /**
-   * For the adapter: a server connection on `transport`, tracked until it ends. Wire the
-   * transport's events to it (`transportHandlers(connection)` or `sessionInput`). Once closing,
-   * the connection is terminated at once (its transport destroyed). `make`: the codec's
-   * connection for another handshake than HTTP/1.1's, e.g. `http2ServerConnection` from
-   * `@ws/codec/http2` for an HTTP/2 stream whose extended CONNECT (RFC 8441) comes as a header
-   * list (`sessionInput.headers`).
+   * For the adapter, and the one way every adapter's server wires a socket: a server connection
+   * on `transport`, attached to it (the transport's events go to the connection) and tracked
+   * until it ends. `input`: what the adapter already has of the socket (see {@link ServeInput}),
+   * fed to the handshake first. Once closing, the connection is terminated at once (its
+   * transport destroyed).
    */
-  protected serve(
-    transport: Transport,
-    peer: PeerInfo,
-    make?: (options: ServerConnectionOptions) => Connection,
-  ): WebSocketConnection<T> {
-    const connection = this.#handshakes.open(transport, this, peer, make) as WebSocketConnection<T>;
+  protected serve(transport: AttachableTransport, peer: PeerInfo, input?: ServeInput): WebSocketConnection<T> {
+    const connection = this.#handshakes.open(transport, this, peer, input?.make) as WebSocketConnection<T>;
     this.registry.add(connection);
+    const handlers = driver(connection);
+    transport.attach(handlers);
     if (this.#closing) connection.terminate();
+    else if (input !== undefined && connection.readyState === 'connecting') {
+      // Fed in order; once one fails the handshake, the codec ignores the rest.
+      const { headers, requestHead, head } = input;
+      if (headers) handlers.onHeaders(headers);
+      if (requestHead) handlers.receiveRequestHead(requestHead);
+      if (head?.length) handlers.onData(new Uint8Array(head));
+    }
     return connection;
   }
 

@@ -23,7 +23,6 @@ import {
   type NodeStyleSocket,
 } from './node-style.ts';
 import { Http2ServerTransport, StreamTransport } from './stream-transport.ts';
-import { sessionInput, transportHandlers } from './connection-wiring.ts';
 import type { WebSocketConnection } from './websocket-connection.ts';
 
 /** Streams taken over: a stream may reach both a server's 'stream' and its 'connect' listener. */
@@ -51,15 +50,11 @@ export class StreamServer<T = unknown> extends SessionServer<T> {
    * `connection` event gets it once open.
    */
   handleUpgrade(req: NodeStyleRequest, socket: NodeStyleDuplex, head: Uint8Array): WebSocketConnection<T> {
-    const transport = new StreamTransport(socket);
-    const connection = this.serve(transport, socketPeer(socket as Partial<NodeStyleSocket>));
-    transport.attach(transportHandlers(connection));
-    if (connection.readyState === 'connecting') {
-      sessionInput.receiveRequestHead(connection, requestHeadOf(req));
-      // `head` may share memory with the HTTP parser's buffer: the codec gets its own copy.
-      if (head.length > 0) sessionInput.data(connection, new Uint8Array(head));
-    }
-    return connection;
+    // `head` may share memory with the HTTP parser's buffer: `serve` gives the codec a copy.
+    return this.serve(new StreamTransport(socket), socketPeer(socket as Partial<NodeStyleSocket>), {
+      requestHead: requestHeadOf(req),
+      head,
+    });
   }
 
   /**
@@ -77,11 +72,7 @@ export class StreamServer<T = unknown> extends SessionServer<T> {
         'this server has no HTTP/2 handshake (its adapter sets http2Connection)',
       );
     takenStreams.add(stream);
-    const transport = new Http2ServerTransport(stream);
-    const connection = this.serve(transport, streamPeer(stream), make);
-    transport.attach(transportHandlers(connection));
-    if (connection.readyState === 'connecting') sessionInput.headers(connection, headerList(headers));
-    return connection;
+    return this.serve(new Http2ServerTransport(stream), streamPeer(stream), { make, headers: headerList(headers) });
   }
 
   /**

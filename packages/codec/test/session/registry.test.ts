@@ -35,7 +35,6 @@ class MemoryServer extends SessionServer {
   } {
     const [serverTransport, clientTransport] = transportPair();
     const server = this.serve(serverTransport, { remoteAddress: '192.0.2.1' });
-    serverTransport.handlers = transportHandlers(server);
     const client = connectSession(clientTransport, 'ws://example.test/', {});
     clientTransport.handlers = transportHandlers(client);
     return { client, server, serverTransport, clientTransport };
