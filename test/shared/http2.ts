@@ -185,7 +185,7 @@ async function closeInfo(ws: Connection): Promise<{ code: number; reason: string
   return { code, reason, wasClean };
 }
 
-function closePayload(code: number, reason: string): Uint8Array {
+export function closePayload(code: number, reason: string): Uint8Array {
   const r = utf8(reason);
   const out = new Uint8Array(2 + r.length);
   out[0] = code >> 8;
@@ -271,7 +271,7 @@ const connectHeaders = (extra: http2.OutgoingHttpHeaders = {}): http2.OutgoingHt
 });
 
 /** An extended CONNECT by hand: the stream, its frames, and the response headers. */
-async function openStream(client: http2.ClientHttp2Session, extra: http2.OutgoingHttpHeaders = {}) {
+export async function openStream(client: http2.ClientHttp2Session, extra: http2.OutgoingHttpHeaders = {}) {
   const stream = client.request(connectHeaders(extra), { endStream: false });
   stream.on('error', () => {});
   const reader = new FrameReader();
