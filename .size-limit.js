@@ -63,7 +63,7 @@ export default [
     name: '@ws/codec/session: the session layer (WebSocketConnection, WebSocket class, servers)',
     path: codec('session.js'),
     import: '*',
-    limit: '52.75 KiB',
+    limit: '53.5 KiB',
   },
   {
     name: '@ws/zlib (with the parts of the codec it uses)',
@@ -77,14 +77,14 @@ export default [
     path: 'packages/node/dist/index.js',
     import: '*',
     modifyEsbuildConfig: node,
-    limit: '61 KiB',
+    limit: '61.75 KiB',
   },
   {
     name: '@ws/deno (codec, session, zlib included)',
     path: 'packages/deno/dist/index.js',
     import: '*',
     modifyEsbuildConfig: node,
-    limit: '60.75 KiB',
+    limit: '61.5 KiB',
   },
   {
     name: '@ws/bun (codec, session, zlib included)',
@@ -92,7 +92,7 @@ export default [
     import: '*',
     ignore: ['bun'],
     modifyEsbuildConfig: node,
-    limit: '60 KiB',
+    limit: '60.75 KiB',
   },
   {
     name: '@ws/redis (with what it uses of the codec; ioredis not counted)',
