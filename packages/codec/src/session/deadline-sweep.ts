@@ -87,7 +87,10 @@ export class DeadlineSweep<E> {
       hooks.setSlot(entry, slot);
       this.#up(slot);
     }
-    if (at < this.#armedAt) this.#arm(at);
+    // The earliest entry, not necessarily this one: while a sweep runs, the timer is disarmed and
+    // an entry it fires that schedules itself for later must not arm past those still waiting.
+    const earliest = due[0] as number;
+    if (earliest < this.#armedAt) this.#arm(earliest);
   }
 
   /** Take `entry` out (a no-op when it is not scheduled). */

@@ -106,6 +106,24 @@ describe('DeadlineSweep', () => {
     expect(clock.pendingTimers).toBe(0);
   });
 
+  it('an entry that schedules itself for later while the sweep runs leaves the timer armed for the earliest still waiting', () => {
+    const { clock, sweep, fired, entry } = setup();
+    const open = entry('open'); // e.g. a connection whose handshake deadline passed after it opened
+    const silent = entry('silent'); // a silent client's handshake deadline, a little later
+    open.onFire = () => sweep.schedule(open, 31_000); // its next deadline: a keepalive, far off
+    sweep.schedule(open, 1500);
+    sweep.schedule(silent, 1520);
+    clock.advance(500);
+    expect(fired).toEqual([['open', 1500]]);
+    clock.advance(20);
+    expect(fired).toEqual([
+      ['open', 1500],
+      ['silent', 1520],
+    ]);
+    expect(sweep.dueOf(open)).toBe(31_000);
+    expect(clock.pendingTimers).toBe(1);
+  });
+
   it('an entry that throws does not stop the others (the error is reported on a microtask)', async () => {
     const { clock, sweep, fired, entry } = setup();
     const a = entry('a');
