@@ -5,7 +5,7 @@
  * the base of both.
  */
 import type { Connection } from '../connection.ts';
-import type { ConnectionCore } from './connection-core.ts';
+import type { SessionCore } from './session-core.ts';
 import { BACKLOG, HELD_FULL, HOLDING, QUEUE_PAUSED, SERVER_PAUSED, USER_PAUSED } from './connection-flags.ts';
 import { UNSCHEDULED } from './deadline-sweep.ts';
 import { flush, hasConsumer } from './held-messages.ts';
@@ -72,7 +72,7 @@ export function handshakeError(
  * The transport is gone and the codec has closed: the connection ends (deadline, topics, registry and
  * budget let go of; held messages to the consumers there are), then `closed` and `close`.
  */
-export function finishConnection(core: ConnectionCore, codecInfo: CloseInfo): void {
+export function finishConnection(core: SessionCore, codecInfo: CloseInfo): void {
   const info = sessionCloseInfo(codecInfo, core.troubleState);
   core.info = info;
   const topics = core.topics;

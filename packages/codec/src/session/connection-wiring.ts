@@ -55,7 +55,7 @@ export interface ConnectionInit<O = unknown> {
 
 /**
  * @internal What `ServerSession` and `connectSession` need beyond the public API, and the
- * {@link TransportHandlers} an adapter calls: one small object per connection, made on first use.
+ * {@link TransportHandlers} an adapter calls: the connection's internal core, no object of its own.
  */
 export interface Driver extends TransportHandlers {
   /** Run the codec until it has nothing to say (e.g. write a client's request). */
@@ -138,36 +138,4 @@ export function transportHandlers(connection: WebSocketConnection): TransportHan
 /** @internal */
 export function driver(connection: WebSocketConnection): Driver {
   return driverOf(connection);
-}
-
-/** @internal The {@link Driver} of one connection: {@link sessionInput}'s functions bound to it. */
-export class ConnectionDriver implements Driver {
-  readonly #c: WebSocketConnection;
-  constructor(c: WebSocketConnection) {
-    this.#c = c;
-  }
-  onData(chunk: Uint8Array): void {
-    sessionInput.data(this.#c, chunk);
-  }
-  onDrain(): void {
-    sessionInput.drain(this.#c);
-  }
-  onEnd(): void {
-    sessionInput.end(this.#c);
-  }
-  onClose(error?: unknown): void {
-    sessionInput.close(this.#c, error);
-  }
-  pump(): void {
-    sessionInput.pump(this.#c);
-  }
-  send(command: Parameters<Connection['send']>[0]): void {
-    sessionInput.send(this.#c, command);
-  }
-  receiveRequestHead(head: Parameters<Connection['receiveRequestHead']>[0]): void {
-    sessionInput.receiveRequestHead(this.#c, head);
-  }
-  onHeaders(headers: Array<[string, string]>): void {
-    sessionInput.headers(this.#c, headers);
-  }
 }

@@ -7,7 +7,7 @@
  * field needs a non-null assertion, and "the handshake succeeded" is "it holds none".
  */
 import type { Event, HandshakeRequest, HandshakeResponse } from '../events.ts';
-import type { ConnectionCore } from './connection-core.ts';
+import type { SessionCore } from './session-core.ts';
 import type { RequestHead } from '../http/head-parser.ts';
 import type { ConnectionHooks } from './connection-wiring.ts';
 import type { SessionRequest } from './connection-types.ts';
@@ -115,7 +115,7 @@ export class HandshakeState {
 }
 
 /** An event of the handshake phase (the codec yields them only then), for `core`'s phase `hs`. */
-export function handshakeEvent(core: ConnectionCore, hs: HandshakeState, event: Event): void {
+export function handshakeEvent(core: SessionCore, hs: HandshakeState, event: Event): void {
   switch (event.type) {
     case 'request':
       core.request = hs.request(event.request);

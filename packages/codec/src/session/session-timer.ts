@@ -8,7 +8,7 @@
 import type { Connection } from '../connection.ts';
 import { DeadlineSweep, UNSCHEDULED, type SweepHooks } from './deadline-sweep.ts';
 import { LIVENESS } from './connection-flags.ts';
-import type { ConnectionCore } from './connection-core.ts';
+import type { SessionCore } from './session-core.ts';
 import type { ResolvedSessionOptions } from './options.ts';
 import type { WebSocketConnection } from './websocket-connection.ts';
 
@@ -110,7 +110,7 @@ export class OutputProgress {
 }
 
 /** `core`'s deadline came (the sweep has taken it out: its `arm` puts it back for the next): the drain timeout, then the codec's deadlines (with keepalive progress). */
-export function fireTimer(core: ConnectionCore): void {
+export function fireTimer(core: SessionCore): void {
   const now = core.options.clock();
   if (core.drainDeadline >= 0 && now >= core.drainDeadline) {
     if (core.bufferedAmount > core.options.highWaterMark) {

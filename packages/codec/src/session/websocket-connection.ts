@@ -2,7 +2,7 @@
  * The connection users hold, the same on every runtime: its events, its state (read from the
  * codec's), sending with backpressure, closing, topics and iteration. The driver behind it (the
  * loop that runs the codec against a transport, timers, flow control, how it ends) is a
- * {@link ConnectionCore} it holds privately; receiving when messages wait is in held-messages.ts.
+ * {@link SessionCore} it holds privately; receiving when messages wait is in held-messages.ts.
  *
  * Nothing received is dropped for want of a consumer: a message that finds no 'message'
  * listener and no `for await` loop is held, in order, and the first consumer to come gets the
@@ -12,7 +12,7 @@ import { WebSocketUsageError } from '../errors.ts';
 import type { HandshakeResponse, MessageKind } from '../events.ts';
 import { formatExtensionHeader } from '../handshake/header-values.ts';
 import { encodeUtf8 } from '../utf8.ts';
-import { ConnectionCore, provideFacadeAccess } from './connection-core.ts';
+import { SessionCore, provideFacadeAccess } from './session-core.ts';
 import {
   ASSEMBLE,
   BACKLOG,
@@ -32,7 +32,7 @@ import type {
   SendResult,
   SessionRequest,
 } from './connection-types.ts';
-import { ConnectionDriver, type ConnectionInit, wireConnections } from './connection-wiring.ts';
+import { type ConnectionInit, wireConnections } from './connection-wiring.ts';
 import { controlBytes, toBytes, type SendData } from './data.ts';
 import { Emitter } from './emitter.ts';
 import type { SessionCloseInfo } from './errors.ts';
@@ -70,7 +70,7 @@ const ignore = (): void => {};
  */
 export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> implements AsyncIterable<Message> {
   /** The driver and all the connection's state: private, so the application sees only the API. */
-  readonly #core: ConnectionCore;
+  readonly #core: SessionCore;
 
   /**
    * The application's value for this connection: on a server, what `verifyClient` answered as
@@ -94,27 +94,14 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
     wireConnections(
       {
         data: (c, chunk) => c.#core.onData(chunk),
-        drain: (c) => {
-          c.#core.moved();
-          c.#core.onDrain();
-          if (c.#core.budget !== null && c.#core.reported !== 0) c.#core.report(c.#core.budget, c.bufferedAmount);
-        },
+        drain: (c) => c.#core.onDrain(),
         end: (c) => c.#core.onEnd(),
         close: (c, error) => c.#core.onClose(error),
         pump: (c) => c.#core.pump(),
-        send: (c, command) => {
-          c.#core.codec.send(command);
-          c.#core.pump();
-        },
+        send: (c, command) => c.#core.send(command),
         queue: (c, command) => c.#core.codec.send(command),
-        receiveRequestHead: (c, head) => {
-          c.#core.codec.receiveRequestHead(head);
-          c.#core.pump();
-        },
-        headers: (c, headers) => {
-          c.#core.codec.receiveHeaders(headers);
-          c.#core.pump();
-        },
+        receiveRequestHead: (c, head) => c.#core.receiveRequestHead(head),
+        headers: (c, headers) => c.#core.onHeaders(headers),
         transport: (c) => c.#core.transport,
         reportBacklog: (c, bytes = c.bufferedAmount) => {
           if (c.#core.budget !== null) c.#core.report(c.#core.budget, bytes);
@@ -145,7 +132,7 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
         next: (c) => c.#core.nextTracked,
         wasOpen: (c) => c.#core.hs === null,
       },
-      (c) => (c.#core.driver ??= new ConnectionDriver(c)),
+      (c) => c.#core,
     );
     provideReceiveAccess({
       has: (c, bits) => (c.#core.flags & bits) !== 0,
@@ -178,7 +165,7 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
   /** @internal Use `ServerSession` or `connectSession` (or an adapter's `createServer`/`connect`). */
   constructor(init: ConnectionInit) {
     super();
-    this.#core = new ConnectionCore(this, init);
+    this.#core = new SessionCore(this, init);
   }
 
   /** Resolves with this connection once open; rejects with a {@link HandshakeError} (client). */

@@ -69,7 +69,7 @@ export interface FacadeAccess {
   emit(connection: WebSocketConnection, type: keyof ConnectionEvents, args: unknown[]): boolean;
   /** Its `emit2('message', …)`, for the per-message event (no arguments array). */
   emitMessage(connection: WebSocketConnection, data: Message, isBinary: boolean): boolean;
-  coreOf(connection: WebSocketConnection): ConnectionCore;
+  coreOf(connection: WebSocketConnection): SessionCore;
 }
 
 let facade: FacadeAccess;
@@ -79,7 +79,7 @@ export function provideFacadeAccess(access: FacadeAccess): void {
   facade = access;
 }
 
-function coreOf(connection: WebSocketConnection): ConnectionCore {
+function coreOf(connection: WebSocketConnection): SessionCore {
   return facade.coreOf(connection);
 }
 
@@ -101,11 +101,11 @@ export interface Promises {
 let spareChunks: Uint8Array[] | null = [];
 
 /** @internal */
-export class ConnectionCore {
+export class SessionCore implements Driver {
   /** The connection this drives (the application's object, whose listeners get the events). */
   readonly connection: WebSocketConnection;
   // Fields are few on purpose: an idle server holds one of these per connection. What only some
-  // connections need (promises, drain waiters, the driver) is made on first use.
+  // connections need (promises, drain waiters) is made on first use.
   readonly codec: Connection;
   readonly transport: Transport;
   readonly options: ResolvedSessionOptions;
@@ -114,7 +114,6 @@ export class ConnectionCore {
    * handshake, for `opened`). Null exactly when the handshake succeeded.
    */
   hs: HandshakeState | null;
-  driver: Driver | null = null;
 
   request: SessionRequest | null = null;
   promises: Promises | null = null;
@@ -234,7 +233,8 @@ export class ConnectionCore {
     this.pump();
   }
 
-  onDrain(): void {
+  /** Bytes left the transport (or a pump ended): holding pongs, `drain` waiters and the drain deadline. */
+  checkDrain(): void {
     if (this.flag(PONGS_HELD) && this.transport.bufferedAmount === 0) {
       // Drained: pongs are queued one per ping again, and the one held goes now.
       this.flags &= ~PONGS_HELD;
@@ -268,6 +268,30 @@ export class ConnectionCore {
       this.flags |= EOF;
       this.codec.receiveEof();
     }
+    this.pump();
+  }
+
+  // The connection's `Driver` (what `transportHandlers` returns, `sessionInput` calls): no object of its own.
+
+  /** The transport handed queued bytes to the OS. */
+  onDrain(): void {
+    this.moved();
+    this.checkDrain();
+    if (this.budget !== null && this.reported !== 0) this.report(this.budget, this.bufferedAmount);
+  }
+
+  send(command: Parameters<Connection['send']>[0]): void {
+    this.codec.send(command);
+    this.pump();
+  }
+
+  receiveRequestHead(head: Parameters<Connection['receiveRequestHead']>[0]): void {
+    this.codec.receiveRequestHead(head);
+    this.pump();
+  }
+
+  onHeaders(headers: Array<[string, string]>): void {
+    this.codec.receiveHeaders(headers);
     this.pump();
   }
 
@@ -482,7 +506,7 @@ export class ConnectionCore {
       }
       // Bytes the codec held (a send() from a listener while this loop ran) may have gone through a
       // transport that took them all at once (Bun, Deno): no onDrain will come for them.
-      this.onDrain();
+      this.checkDrain();
     }
     if (this.flag(TRANSPORT_CLOSED) && this.codec.closeInfo !== null) {
       finishConnection(this, this.codec.closeInfo);
