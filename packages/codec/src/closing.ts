@@ -118,7 +118,10 @@ export function fail(core: ConnectionCore, code: ProtocolErrorCode, closeCode: n
   shutdownWrite(core);
 }
 
-/** A handshake, or the wait for the peer's Close, failed for `code` (a violation, a timeout): report it, enter closed and drop the transport. */
+/**
+ * A handshake, or the wait for the peer's Close, failed for `code` (a violation, a timeout):
+ * report it, enter closed and drop the transport.
+ */
 export function failAndDestroy(
   core: ConnectionCore,
   input: TransitionInput,

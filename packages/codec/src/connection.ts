@@ -79,10 +79,10 @@ export type { Role } from './connection-core.ts';
 export type { ConnectionOptions, ServerConnectionOptions, ClientConnectionOptions } from './connection-options.ts';
 
 export class Connection {
-  readonly role: Role;
-  readonly limits: Readonly<Limits>;
-  readonly timeouts: Readonly<Timeouts>;
-  /** Everything else: one object, shared with the modules that do the work. */
+  /**
+   * The connection's state: one object, shared with the modules that do the work. Its only field
+   * (`role`, `limits` and `timeouts` are read from it): an idle server holds one per client.
+   */
   readonly #core: ConnectionCore;
 
   /**
@@ -98,12 +98,9 @@ export class Connection {
       throw new WebSocketUsageError('INVALID_ARGUMENT', `options must be an object, got ${describe(options)}`);
     }
     const role = handshake.role;
-    this.role = role;
     const limits = resolveLimits(options.limits);
     // Without overrides, every connection shares the frozen defaults.
     const timeouts = options.timeouts === undefined ? DEFAULT_TIMEOUTS : resolveTimeouts(options.timeouts);
-    this.limits = limits;
-    this.timeouts = timeouts;
     const engine = options.engine;
     if (engine !== undefined && (typeof engine !== 'object' || engine === null)) {
       throw new WebSocketUsageError('INVALID_ARGUMENT', `engine must be an object, got ${describe(engine)}`);
@@ -155,6 +152,20 @@ export class Connection {
   }
 
   // ───────────────────────────── public state ─────────────────────────────
+
+  get role(): Role {
+    return this.#core.role;
+  }
+
+  /** The limits in force (the defaults, with the options' overrides). */
+  get limits(): Readonly<Limits> {
+    return this.#core.limits;
+  }
+
+  /** The timeouts in force (the defaults, with the options' overrides). */
+  get timeouts(): Readonly<Timeouts> {
+    return this.#core.timeouts;
+  }
 
   get state(): ConnectionState {
     return reportedState(this.#core.state);
