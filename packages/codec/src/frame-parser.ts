@@ -17,7 +17,7 @@
  * step): this is the hot path of every receive.
  */
 import { WebSocketUsageError, type ProtocolErrorCode } from './errors.ts';
-import { applyMask, maskCopy, rotateKey, xorCopy, xorInPlace } from './mask.ts';
+import { applyMask, maskCopy, rotateKey } from './mask.ts';
 import { isControlOpcode, isKnownOpcode } from './opcode.ts';
 import { FRESH_MAX } from './slab.ts';
 
@@ -325,7 +325,7 @@ export class FrameParser {
       // is made for a short step (a message in one-byte fragments would otherwise cost one each).
       const at = this.#targetOffset;
       if (take <= SHORT_BYTES || (this.#fresh && take <= FRESH_MAX)) {
-        xorCopy(chunk, offset, target, at, take, this.#masked ? this.#rotatedKey() : 0);
+        copyUnmasked(chunk, offset, target, at, take, this.#masked ? this.#rotatedKey() : 0);
       } else {
         if (chunk !== this.#viewChunk) this.#cacheView(chunk);
         const source = new Uint8Array(this.#viewBuffer, this.#viewBase + offset, take);
@@ -338,7 +338,7 @@ export class FrameParser {
     } else if (this.#fresh && take <= FRESH_MAX) {
       // JavaScriptCore: copied (and unmasked) by a byte loop, never through a view of the chunk.
       view = new Uint8Array(take); // an array of its own
-      xorCopy(chunk, offset, view, 0, take, this.#masked ? this.#rotatedKey() : 0);
+      copyUnmasked(chunk, offset, view, 0, take, this.#masked ? this.#rotatedKey() : 0);
       this.#maskPhase = (this.#maskPhase + take) & 3;
     } else {
       // Always a plain Uint8Array view: 2–4× cheaper than `subarray` on a Node.js buffer (which goes
@@ -350,7 +350,7 @@ export class FrameParser {
         if (take <= SHORT_BYTES) {
           // In place, byte by byte: no DataView to make, which is dear on JavaScriptCore (a
           // fresh chunk, so a fresh DataView, per read).
-          xorInPlace(view, 0, take, this.#rotatedKey());
+          copyUnmasked(view, 0, view, 0, take, this.#rotatedKey());
         } else if (take <= SHORT_UNMASK) {
           // Four bytes per turn, as unaligned little-endian words through a DataView over the
           // chunk's buffer (inlined by the JIT); the last 0–3 bytes one by one.
@@ -421,7 +421,7 @@ export class FrameParser {
     let view: Uint8Array;
     if (this.#fresh) {
       view = new Uint8Array(n); // JavaScriptCore: an array of its own (see #nextPayload)
-      xorCopy(chunk, offset, view, 0, n, this.#masked ? this.#maskWord : 0);
+      copyUnmasked(chunk, offset, view, 0, n, this.#masked ? this.#maskWord : 0);
     } else {
       if (chunk !== this.#viewChunk && end < chunk.length) {
         // More frames follow in this chunk: cache its buffer for their views.
@@ -435,7 +435,7 @@ export class FrameParser {
           ? new Uint8Array(this.#viewBuffer, this.#viewBase + offset, n)
           : new Uint8Array(chunk.buffer, chunk.byteOffset + offset, n);
       // In place, byte by byte, on the view (always a plain Uint8Array, whatever the chunk is).
-      if (this.#masked) xorInPlace(view, 0, n, this.#maskWord);
+      if (this.#masked) copyUnmasked(view, 0, view, 0, n, this.#maskWord);
     }
     this.#available -= n;
     if (end < chunk.length) {
@@ -525,7 +525,7 @@ export class FrameParser {
       if (chunk === undefined) return; // never: n ≤ available
       const take = Math.min(n - written, chunk.length - this.#offset);
       // A byte loop: no view of the chunk (dear on JavaScriptCore, and `subarray` on a Node.js buffer).
-      xorCopy(chunk, this.#offset, target, written, take, rotateKey(key, written & 3));
+      copyUnmasked(chunk, this.#offset, target, written, take, rotateKey(key, written & 3));
       written += take;
       this.#skip(take);
     }
@@ -553,4 +553,32 @@ function bigEndian32(bytes: Uint8Array, p: number): number {
 /** The 32-bit word at bytes[p..p+4) with bytes[p] in the low byte (a mask key, as the parser keeps it). */
 function littleEndian32(bytes: Uint8Array, p: number): number {
   return (bytes[p] ?? 0) | ((bytes[p + 1] ?? 0) << 8) | ((bytes[p + 2] ?? 0) << 16) | ((bytes[p + 3] ?? 0) << 24);
+}
+
+/**
+ * Copy `n` bytes from `src` at `from` to `dst` at `to`, XORed with the key word `k` (low byte
+ * first, already rotated to the phase; 0 copies plainly). `dst` may be `src` at the same
+ * offset (in place). A byte loop, four bytes (one turn of the key) per turn: for short runs,
+ * where making views for a word loop costs more. Reads are in bounds (`n` bytes are there); the
+ * `?? 0` is for the type checker, dropped by the JIT.
+ *
+ * mask.ts has the same loop (xorCopy), kept apart on purpose: V8 keeps type feedback per
+ * function, so this one only ever sees the parser's arrays, whatever `applyMask`'s callers pass
+ * there (Node.js Buffers in the codec benchmark).
+ */
+function copyUnmasked(src: Uint8Array, from: number, dst: Uint8Array, to: number, n: number, k: number): void {
+  const k0 = k & 0xff,
+    k1 = (k >>> 8) & 0xff,
+    k2 = (k >>> 16) & 0xff,
+    k3 = k >>> 24;
+  let i = 0;
+  for (const n4 = n - 3; i < n4; i += 4) {
+    dst[to + i] = (src[from + i] ?? 0) ^ k0;
+    dst[to + i + 1] = (src[from + i + 1] ?? 0) ^ k1;
+    dst[to + i + 2] = (src[from + i + 2] ?? 0) ^ k2;
+    dst[to + i + 3] = (src[from + i + 3] ?? 0) ^ k3;
+  }
+  if (i < n) dst[to + i] = (src[from + i] ?? 0) ^ k0;
+  if (i + 1 < n) dst[to + i + 1] = (src[from + i + 1] ?? 0) ^ k1;
+  if (i + 2 < n) dst[to + i + 2] = (src[from + i + 2] ?? 0) ^ k2;
 }
