@@ -27,6 +27,7 @@ import {
   type WebSocketStreamClass,
 } from '@ws/codec/session';
 import { http2ClientConnection } from '@ws/codec/http2';
+import { rawReadsWork } from './raw-read.ts';
 import { DenoTransport } from './transport.ts';
 
 /**
@@ -64,6 +65,32 @@ export interface ConnectOptions extends ClientSessionOptions {
    * `connection.httpVersion` says which was used. Not with `proxy`. Default false.
    */
   http2?: boolean;
+  /**
+   * Read the socket through Deno's read op rather than `conn.read()`'s async wrapper, a Deno
+   * internal that a self-test checks once per process (a loopback round trip of known bytes,
+   * run alongside the first connect, which waits for it; if it fails, `conn.read()`). Plain TCP
+   * only. Default true; false: `conn.read()` only, and no self-test.
+   */
+  rawReads?: boolean;
+}
+
+/** Transport options: shared constants, not an object per connection. */
+const RAW_READS = Object.freeze({ rawReads: true });
+const PUBLIC_READS = Object.freeze({ rawReads: false });
+
+/**
+ * `conn` once both it and the read op's self-test have settled (a failed connect rejects after
+ * the self-test too, so nothing it opened outlives the connection).
+ */
+function afterSelfTest(conn: Promise<Deno.Conn>): Promise<Deno.Conn> {
+  const selfTest = rawReadsWork();
+  return conn.then(
+    (c) => selfTest.then(() => c),
+    (error: unknown) =>
+      selfTest.then(() => {
+        throw error;
+      }),
+  );
 }
 
 /** The TLS settings of one connection, in Deno's terms. */
@@ -202,9 +229,11 @@ export function createConnection(url: string | { href: string }, options: Connec
     rejectUnauthorized,
     unsafelyDisableHostnameVerification,
     http2,
+    rawReads = true,
     ...sessionOptions
   } = options;
   refuseHttp2Option(http2);
+  if (typeof rawReads !== 'boolean') throw new TypeError(`rawReads must be a boolean, got ${typeof rawReads}`);
   const tls = denoTls(options, target.hostname);
   if (cert !== undefined && options.proxy !== undefined && options.proxy !== null && options.proxy !== '') {
     throw new WebSocketUsageError(
@@ -227,7 +256,13 @@ export function createConnection(url: string | { href: string }, options: Connec
   } catch (error) {
     conn = Promise.reject(error);
   }
-  return startClient(new DenoTransport(conn, () => controller.abort()), url, sessionOptions);
+  // TLS conns never use the op: no self-test for them.
+  const raw = rawReads && !target.secure;
+  return startClient(
+    new DenoTransport(raw ? afterSelfTest(conn) : conn, () => controller.abort(), raw ? RAW_READS : PUBLIC_READS),
+    url,
+    sessionOptions,
+  );
 }
 
 const NODE_HTTP2: string = 'node:http2';
@@ -251,6 +286,7 @@ async function connectHttp2(url: string | { href: string }, options: ConnectOpti
     rejectUnauthorized: _r,
     unsafelyDisableHostnameVerification: _u,
     http2: _2,
+    rawReads: _raw,
     ...sessionOptions
   } = options;
   const tls = denoTls(options, target.hostname);

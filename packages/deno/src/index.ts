@@ -1,9 +1,10 @@
 // @ws/deno: WebSocket server and client for Deno, on Deno's own TCP and TLS sockets. This file only re-exports.
 export { createServer, createUpgradeHandler, UpgradeHandler, WebSocketServer } from './server.ts';
-export type { ServerOptions, ServerTlsOptions, ServerAddress } from './server.ts';
+export type { ServerOptions, ServerTlsOptions, ServerAddress, UpgradeHandlerOptions } from './server.ts';
 export { connect, createConnection, WebSocket, WebSocketStream } from './client.ts';
 export type { ConnectOptions } from './client.ts';
 export { DenoTransport } from './transport.ts';
+export type { DenoTransportOptions } from './transport.ts';
 export {
   WebSocketConnection,
   HandshakeError,

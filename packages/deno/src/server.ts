@@ -19,7 +19,8 @@ import {
   type WebSocketConnection,
 } from '@ws/codec/session';
 import { http2ServerConnection } from '@ws/codec/http2';
-import { DenoTransport } from './transport.ts';
+import { rawReadsWork } from './raw-read.ts';
+import { DenoTransport, type DenoTransportOptions } from './transport.ts';
 
 /** `Deno.listenTls`'s certificate and key (PEM text, not file names) and ALPN protocols. */
 export interface ServerTlsOptions {
@@ -31,8 +32,19 @@ export interface ServerTlsOptions {
   alpnProtocols?: string[];
 }
 
-/** `createServer()`'s options: the session's, and `tls`. `T`: the type of each connection's `data`. */
-export interface ServerOptions<T = unknown> extends ServerSessionOptions<T> {
+/** `createUpgradeHandler()`'s options: the session's, and `rawReads`. `T`: the type of each connection's `data`. */
+export interface UpgradeHandlerOptions<T = unknown> extends ServerSessionOptions<T> {
+  /**
+   * Read TCP connections through Deno's read op rather than `conn.read()`'s async wrapper (≈ 1.07×
+   * the echoes per CPU-second), a Deno internal that a self-test checks once per process (a
+   * loopback round trip of known bytes, at the first `listen` or `handleSocket`; until it has
+   * passed, and if it fails, connections use `conn.read()`). Default true; false: `conn.read()` only.
+   */
+  rawReads?: boolean;
+}
+
+/** `createServer()`'s options: the upgrade handler's, and `tls`. `T`: the type of each connection's `data`. */
+export interface ServerOptions<T = unknown> extends UpgradeHandlerOptions<T> {
   /** Serve `wss:` with this certificate and key. */
   tls?: ServerTlsOptions;
 }
@@ -44,6 +56,10 @@ export interface ServerAddress extends AnyServerAddress {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Transport options for the sockets a server serves: shared constants, not an object per socket. */
+const RAW_READS: DenoTransportOptions = Object.freeze({ rawReads: true });
+const PUBLIC_READS: DenoTransportOptions = Object.freeze({ rawReads: false });
+
 /**
  * WebSocket connections over sockets accepted elsewhere (`handleSocket`), e.g. by an HTTP front
  * that read the request head to route it, and on a `node:http2` server (`attach`, or
@@ -53,14 +69,29 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  */
 export class UpgradeHandler<T = unknown> extends StreamServer<T> {
   protected override readonly http2Connection = http2ServerConnection;
+  /** The transports' options: whether they may read through Deno's read op. */
+  protected readonly reads: DenoTransportOptions;
+
+  constructor(options: UpgradeHandlerOptions<T> = {}, onConnection?: ConnectionHandler<T>) {
+    const { rawReads = true, ...sessionOptions } = options;
+    if (typeof rawReads !== 'boolean') throw new TypeError(`rawReads must be a boolean, got ${typeof rawReads}`);
+    super(sessionOptions, onConnection);
+    this.reads = rawReads ? RAW_READS : PUBLIC_READS;
+  }
 
   /**
    * Serve a socket accepted elsewhere. `head`: bytes already read from it (e.g. the request head
    * a router looked at), fed to the handshake first. Returns the connection (still `connecting`).
    */
   handleSocket(conn: Deno.Conn, head?: Uint8Array): WebSocketConnection<T> {
+    // Starts the read op's self-test if nothing has (this conn reads with conn.read() until it passes).
+    if (this.reads.rawReads === true) void rawReadsWork();
     // Reading starts on a later tick: `head` comes first.
-    return this.serve(new DenoTransport(conn), peerOf(conn), head === undefined ? undefined : { head });
+    return this.serve(
+      new DenoTransport(conn, undefined, this.reads),
+      peerOf(conn),
+      head === undefined ? undefined : { head },
+    );
   }
 
   /** @deprecated The same as {@link handleSocket} (its name on every adapter). */
@@ -71,7 +102,7 @@ export class UpgradeHandler<T = unknown> extends StreamServer<T> {
 
 /** An upgrade handler for sockets you accept yourself: `wss.handleSocket(conn, head)`, then `await wss.shutdown()`. */
 export function createUpgradeHandler<T = unknown>(
-  options: ServerSessionOptions<T> = {},
+  options: UpgradeHandlerOptions<T> = {},
   onConnection?: ConnectionHandler<T>,
 ): UpgradeHandler<T> {
   return new UpgradeHandler<T>(options, onConnection);
@@ -92,13 +123,15 @@ export class WebSocketServer<T = unknown> extends UpgradeHandler<T> {
 
   /**
    * Start listening on `host` (default `0.0.0.0`); resolves with the bound address (`port` 0
-   * picks a free port). Rejects if the address is in use or permission is denied.
+   * picks a free port). Rejects if the address is in use or permission is denied. The first
+   * listen in a process also runs the read op's self-test (a loopback round trip, ≈ 1 ms) unless
+   * `rawReads` is false, and resolves after it.
    */
   listen(port = 0, host = '0.0.0.0'): Promise<ServerAddress> {
     if (this.listener !== null || this.closing)
       return Promise.reject(new Error('this server is already listening or closed'));
+    const tls = this.#tls;
     try {
-      const tls = this.#tls;
       this.listener =
         tls === undefined
           ? Deno.listen({ hostname: host, port, transport: 'tcp' })
@@ -115,7 +148,11 @@ export class WebSocketServer<T = unknown> extends UpgradeHandler<T> {
     }
     this.#accepting = this.#acceptLoop(this.listener);
     const address = this.address();
-    return address === null ? Promise.reject(new Error('the listener has no address')) : Promise.resolve(address);
+    if (address === null) return Promise.reject(new Error('the listener has no address'));
+    // TLS conns never use the op: no self-test for them.
+    return this.reads.rawReads === true && tls === undefined
+      ? rawReadsWork().then(() => address)
+      : Promise.resolve(address);
   }
 
   address(): ServerAddress | null {

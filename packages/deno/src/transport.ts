@@ -2,16 +2,17 @@
  * The session's {@link Transport} over a Deno socket (`Deno.Conn`: TCP, TLS, Unix), or over a
  * promise of one (a client's connect in progress: writes queue until it lands).
  *
- * Reading: one loop reads (through Deno's read op where it can: `raw-read.ts`) into a buffer at
- * increasing offsets and hands the session a view of what each read brought, without a copy (the
- * session keeps the chunks: a region handed over is never read into again). A buffer whose free
- * end has run low is dropped for a fresh one (it lives on while the session holds views of it),
- * so a small read costs a view, not a buffer of its own, and large reads land where the codec
- * unmasks them in place. While reads fill their buffers, the next ones get buffers twice as large
- * (4 KiB up to 256 KiB); once a read finds the socket drained, the next one waits in a 4 KiB
- * buffer again, so a connection that has gone quiet never holds a large one (a pending read keeps
- * its buffer). `pause()` stops the loop before its next read, so the kernel's buffers fill and
- * TCP pushes back on the peer; a read already in flight is held until `resume()`.
+ * Reading: one loop reads (through Deno's read op once its self-test has passed, unless `rawReads`
+ * is false: `raw-read.ts`) into a buffer at increasing offsets and hands the session a view of
+ * what each read brought, without a copy (the session keeps the chunks: a region handed over is
+ * never read into again). A buffer whose free end has run low is dropped for a fresh one (it
+ * lives on while the session holds views of it), so a small read costs a view, not a buffer of
+ * its own, and large reads land where the codec unmasks them in place. While reads fill their
+ * buffers, the next ones get buffers twice as large (4 KiB up to 256 KiB); once a read finds the
+ * socket drained, the next one waits in a 4 KiB buffer again, so a connection that has gone quiet
+ * never holds a large one (a pending read keeps its buffer). `pause()` stops the loop before its
+ * next read, so the kernel's buffers fill and TCP pushes back on the peer; a read already in
+ * flight is held until `resume()`.
  *
  * Writing: `conn.write` may write fewer bytes than asked, so chunks queue in order and one loop
  * writes them until none remain. A chunk of 64 KiB or more at the head of the queue is written
@@ -27,7 +28,16 @@
  * both directions are done, or at once by `destroy()` or on an error, and `onClose` comes last.
  */
 import type { EngineTuning, Transport, TransportHandlers } from '@ws/codec/session';
-import { rawRead } from './raw-read.ts';
+import { rawRead, rawReadsPending } from './raw-read.ts';
+
+/** What a server or client tells the transports it makes. */
+export interface DenoTransportOptions {
+  /**
+   * Read through Deno's read op (skipping `conn.read()`'s wrapper) once its self-test has passed
+   * in this process (`raw-read.ts`); false: `conn.read()` only. Default true.
+   */
+  rawReads?: boolean;
+}
 
 /**
  * Read buffer sizes. A connection's working size starts at READ_MIN and doubles (up to READ_MAX)
@@ -100,13 +110,15 @@ export class DenoTransport implements Transport {
   #closed = false;
   #error: unknown = undefined;
   readonly #abort: (() => void) | undefined;
+  readonly #rawReads: boolean;
 
   /**
    * `conn` may be a promise (a connect in progress): a rejected one ends the transport with its
    * error; `abort` (e.g. an AbortController's) is called if the transport is destroyed meanwhile.
    */
-  constructor(conn: Deno.Conn | PromiseLike<Deno.Conn>, abort?: () => void) {
+  constructor(conn: Deno.Conn | PromiseLike<Deno.Conn>, abort?: () => void, options?: DenoTransportOptions) {
     this.#abort = abort;
+    this.#rawReads = options?.rawReads !== false;
     if ('then' in conn) {
       conn.then(
         (c) => this.#connected(c),
@@ -161,8 +173,8 @@ export class DenoTransport implements Transport {
     let size = READ_MIN;
     /** Bytes read since the last read that found the socket drained. */
     let burst = 0;
-    /** Deno's read op for this socket, skipping conn.read()'s wrapper (see raw-read.ts), if available. */
-    const raw = rawRead(conn);
+    /** Deno's read op for this socket, skipping conn.read()'s wrapper (see raw-read.ts), if verified and wanted. */
+    const raw = this.#rawReads ? rawRead(conn) : null;
     try {
       for (;;) {
         if (this.#paused) await new Promise<void>((resolve) => (this.#resume = resolve));
@@ -400,6 +412,11 @@ export class DenoTransport implements Transport {
     this.#resume = null;
     resume?.();
     const handlers = this.#handlers;
-    if (handlers !== null) queueMicrotask(() => handlers.onClose(this.#error));
+    if (handlers === null) return;
+    // The read op's self-test may still run (it starts with the first server or client): it is
+    // not over, nor what it opened closed, until it settles.
+    const selfTest = this.#rawReads ? rawReadsPending() : null;
+    if (selfTest === null) queueMicrotask(() => handlers.onClose(this.#error));
+    else void selfTest.then(() => handlers.onClose(this.#error));
   }
 }
