@@ -266,16 +266,23 @@ function walkWide(bytes: Uint8Array, i: number, end: number): number {
 function skipAscii(bytes: Uint8Array, i: number, end: number): number {
   const end4 = end - 3;
   const probe = i + ASCII_PROBE < end4 ? i + ASCII_PROBE : end4;
-  while (i < probe && (quad(bytes, i) & 0x80) === 0) i += 4;
+  while (
+    i < probe &&
+    (((bytes[i] ?? BAD_BYTE) | (bytes[i + 1] ?? BAD_BYTE) | (bytes[i + 2] ?? BAD_BYTE) | (bytes[i + 3] ?? BAD_BYTE)) &
+      0x80) ===
+      0
+  )
+    i += 4;
   if (i >= probe && end - i >= WORD_ASCII_MIN) i = skipAsciiWords(bytes, i, end);
-  while (i < end4 && (quad(bytes, i) & 0x80) === 0) i += 4;
+  while (
+    i < end4 &&
+    (((bytes[i] ?? BAD_BYTE) | (bytes[i + 1] ?? BAD_BYTE) | (bytes[i + 2] ?? BAD_BYTE) | (bytes[i + 3] ?? BAD_BYTE)) &
+      0x80) ===
+      0
+  )
+    i += 4;
   while (i < end && (bytes[i] ?? BAD_BYTE) < 0x80) i++;
   return i;
-}
-
-/** bytes[i..i+4) ORed together: its top bit is set if any of them is not ASCII. */
-function quad(bytes: Uint8Array, i: number): number {
-  return (bytes[i] ?? BAD_BYTE) | (bytes[i + 1] ?? BAD_BYTE) | (bytes[i + 2] ?? BAD_BYTE) | (bytes[i + 3] ?? BAD_BYTE);
 }
 
 /** Skip the leading ASCII of bytes[i..end) a 32-bit word at a time; returns the first index not skipped. */
