@@ -100,6 +100,6 @@ export default [
     import: '*',
     ignore: ['ioredis'],
     modifyEsbuildConfig: node,
-    limit: '16.5 KiB',
+    limit: '17.5 KiB',
   },
 ].map((check) => ({ gzip: true, ...check }));
