@@ -562,8 +562,8 @@ function littleEndian32(bytes: Uint8Array, p: number): number {
  * where making views for a word loop costs more. Reads are in bounds (`n` bytes are there); the
  * `?? 0` is for the type checker, dropped by the JIT.
  *
- * mask.ts has the same loop (xorCopy), kept apart on purpose: V8 keeps type feedback per
- * function, so this one only ever sees the parser's arrays, whatever `applyMask`'s callers pass
+ * mask.ts's byte loops are alike; this one is kept apart on purpose: V8 keeps type feedback
+ * per function, so it only ever sees the parser's arrays, whatever `applyMask`'s callers pass
  * there (Node.js Buffers in the codec benchmark).
  */
 function copyUnmasked(src: Uint8Array, from: number, dst: Uint8Array, to: number, n: number, k: number): void {
