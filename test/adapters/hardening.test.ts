@@ -36,7 +36,12 @@ const IDLE_FLAGS = ['--idle-timeout', '300', '--close-timeout', '500'];
  * server-wide budget for unsent bytes, reached within a second of slow readers.
  */
 const SERVER_BUDGET = 8 * 1024 * 1024;
-const BUDGET_FLAGS = ['--max-server-buffered-amount', String(SERVER_BUDGET), '--server-buffer-grace-period', '300'];
+/**
+ * The grace period (1.5 s) outlasts the 1 s stall after which a test's flood gives up: by the time
+ * the largest backlogs are dropped and reading resumes, the floods have ended, so the survivors are
+ * not flooded past the budget again and dropped in turn (with 300 ms, a slow run dropped them all).
+ */
+const BUDGET_FLAGS = ['--max-server-buffered-amount', String(SERVER_BUDGET), '--server-buffer-grace-period', '1500'];
 const MiB = 1024 * 1024;
 /**
  * What a flooding peer may send at most. The servers drop it after ≈ 6–10 MiB
