@@ -6,18 +6,9 @@ import { existsSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createChatServer, type ChatServer } from '../chat.mjs';
+import { CHROMIUM, CHROMIUM_ARGS } from '../../../test/shared/chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-// Without the background-networking flags Chromium floods a closed network with connections.
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+const ARGS = [...CHROMIUM_ARGS];
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
 const SKIPPED = `skipped: ${CHROMIUM} is not installed (apt-get install -y chromium)`;
 if (!HAVE_CHROMIUM) console.warn(`examples/node-chat: Chromium test ${SKIPPED}`);
