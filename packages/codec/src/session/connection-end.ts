@@ -81,7 +81,7 @@ export function finishConnection(core: SessionCore, codecInfo: CloseInfo): void 
   core.drained();
   // What arrived before the close reaches the consumers there are before `close` fires (with
   // none, it stays held for the first to come).
-  if (core.flag(HOLDING) && hasConsumer(core.connection)) flush(core.connection);
+  if (core.flag(HOLDING) && hasConsumer(core)) flush(core);
   if (!core.flag(HOLDING)) core.queue?.end();
   core.flags &= ~(USER_PAUSED | QUEUE_PAUSED | HELD_FULL | BACKLOG | SERVER_PAUSED);
   core.leaveRegistry();

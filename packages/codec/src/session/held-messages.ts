@@ -6,8 +6,8 @@
  * (so the code that attached it finishes first), and the loop itself. The rules are in
  * {@link WebSocketConnection}'s doc.
  *
- * What it needs of a connection comes through {@link ReceiveAccess}, given once by
- * `websocket-connection.ts`: its flag bits, its two lists, and its listeners.
+ * It works on the connection's {@link SessionCore} (its flag bits, its two lists, its
+ * listeners), as the other concern modules do: no accessor objects, nothing made per message.
  */
 import { WebSocketUsageError } from '../errors.ts';
 import type { Event } from '../events.ts';
@@ -24,7 +24,7 @@ import {
 import { microtask } from './emitter.ts';
 import { Fifo } from './fifo.ts';
 import { MessageQueue, type Message } from './message-queue.ts';
-import type { WebSocketConnection } from './websocket-connection.ts';
+import type { SessionCore } from './session-core.ts';
 
 /** A fragment event held for a 'fragment' listener (streaming mode). */
 export type FragmentEvent = Extract<Event, { type: 'fragment' }>;
@@ -32,126 +32,99 @@ export type FragmentEvent = Extract<Event, { type: 'fragment' }>;
 /** What waits in a connection's held list. */
 export type Held = Message | FragmentEvent;
 
-/** @internal A connection's parts the receive side uses. */
-export interface ReceiveAccess {
-  /** Any of `bits` is set in its flags. */
-  has(connection: WebSocketConnection, bits: number): boolean;
-  set(connection: WebSocketConnection, bit: number, on: boolean): void;
-  held(connection: WebSocketConnection): Fifo<Held> | null;
-  makeHeld(connection: WebSocketConnection): Fifo<Held>;
-  queue(connection: WebSocketConnection): MessageQueue | null;
-  setQueue(connection: WebSocketConnection, queue: MessageQueue | null): void;
-  maxQueuedMessages(connection: WebSocketConnection): number;
-  /** `close` has fired. */
-  closed(connection: WebSocketConnection): boolean;
-  emitMessage(connection: WebSocketConnection, data: Message, isBinary: boolean): void;
-  emitFragment(connection: WebSocketConnection, event: FragmentEvent): void;
-  /** Pause or resume the transport as the flags now say. */
-  applyFlow(connection: WebSocketConnection): void;
-  pump(connection: WebSocketConnection): void;
-}
-
-let access: ReceiveAccess;
-
-/** @internal Called once by `websocket-connection.ts` as it loads. */
-export function provideReceiveAccess(parts: ReceiveAccess): void {
-  access = parts;
-}
-
 /** A 'message' listener or the loop (a 'fragment' listener in streaming mode) is there to take messages. */
-export function hasConsumer(c: WebSocketConnection): boolean {
-  if (!access.has(c, ASSEMBLE)) return c.listenerCount('fragment') > 0;
-  return access.queue(c) !== null || c.listenerCount('message') > 0;
+export function hasConsumer(core: SessionCore): boolean {
+  if ((core.flags & ASSEMBLE) === 0) return core.connection.listenerCount('fragment') > 0;
+  return core.queue !== null || core.connection.listenerCount('message') > 0;
 }
 
 /** Keep what no consumer took; pause reading at `maxQueuedMessages`. */
-export function hold(c: WebSocketConnection, item: Held): void {
-  const held = access.held(c) ?? access.makeHeld(c);
+export function hold(core: SessionCore, item: Held): void {
+  const held = (core.held ??= new Fifo());
   // Closing at the application's request, with the bound reached and nobody reading: dropped.
-  if (access.has(c, LOCAL_CLOSE) && held.length >= access.maxQueuedMessages(c) && !hasConsumer(c)) return;
+  if ((core.flags & LOCAL_CLOSE) !== 0 && held.length >= core.options.maxQueuedMessages && !hasConsumer(core)) return;
   held.push(item);
-  access.set(c, HOLDING, true);
-  checkHeldFull(c, held);
-  if (hasConsumer(c)) scheduleFlush(c);
+  core.flags |= HOLDING;
+  checkHeldFull(core, held);
+  if (hasConsumer(core)) scheduleFlush(core);
 }
 
-function checkHeldFull(c: WebSocketConnection, held: Fifo<Held>): void {
-  if (!access.has(c, HELD_FULL) && held.length >= access.maxQueuedMessages(c)) {
-    access.set(c, HELD_FULL, true);
-    access.applyFlow(c);
+function checkHeldFull(core: SessionCore, held: Fifo<Held>): void {
+  if ((core.flags & HELD_FULL) === 0 && held.length >= core.options.maxQueuedMessages) {
+    core.flags |= HELD_FULL;
+    core.applyFlow();
   }
 }
 
 /** Deliver the held messages on a microtask: the code that attached a consumer finishes first. */
-export function scheduleFlush(c: WebSocketConnection): void {
-  if (access.has(c, FLUSH_QUEUED)) return;
-  access.set(c, FLUSH_QUEUED, true);
-  microtask(() => flush(c));
+export function scheduleFlush(core: SessionCore): void {
+  if ((core.flags & FLUSH_QUEUED) !== 0) return;
+  core.flags |= FLUSH_QUEUED;
+  microtask(() => flush(core));
 }
 
 /**
  * Give the held messages, oldest first, to the consumers there are (ones that arrive meanwhile,
  * e.g. read by a `send()` from a listener, join the end); then read on if reading was stopped.
  */
-export function flush(c: WebSocketConnection): void {
-  access.set(c, FLUSH_QUEUED, false);
-  const held = access.held(c);
+export function flush(core: SessionCore): void {
+  core.flags &= ~FLUSH_QUEUED;
+  const held = core.held;
   if (held !== null) {
-    while (held.length > 0 && hasConsumer(c)) {
+    while (held.length > 0 && hasConsumer(core)) {
       const item = held.shift();
       if (item === undefined) break; // (never: its length says so)
-      if (typeof item === 'string') deliver(c, item, false);
-      else if (item instanceof Uint8Array) deliver(c, item, true);
-      else access.emitFragment(c, item);
+      if (typeof item === 'string') deliver(core, item, false);
+      else if (item instanceof Uint8Array) deliver(core, item, true);
+      else core.emit('fragment', item.data, { kind: item.kind, first: item.first, fin: item.fin });
     }
-    if (held.length === 0) access.set(c, HOLDING, false);
-    if (access.has(c, HELD_FULL) && held.length <= access.maxQueuedMessages(c) >> 2) {
-      access.set(c, HELD_FULL, false);
-      access.applyFlow(c);
+    if (held.length === 0) core.flags &= ~HOLDING;
+    if ((core.flags & HELD_FULL) !== 0 && held.length <= core.options.maxQueuedMessages >> 2) {
+      core.flags &= ~HELD_FULL;
+      core.applyFlow();
     }
   }
-  if (access.closed(c)) {
-    if (!access.has(c, HOLDING)) access.queue(c)?.end();
+  if (core.info !== null) {
+    if ((core.flags & HOLDING) === 0) core.queue?.end();
     return;
   }
-  if (access.has(c, BACKLOG) && !access.has(c, RECEIVE_FULL)) {
-    access.set(c, BACKLOG, false);
-    access.pump(c);
+  if ((core.flags & BACKLOG) !== 0 && (core.flags & RECEIVE_FULL) === 0) {
+    core.flags &= ~BACKLOG;
+    core.pump();
   }
 }
 
-function deliver(c: WebSocketConnection, data: Message, isBinary: boolean): void {
-  access.queue(c)?.push(data);
-  access.emitMessage(c, data, isBinary);
+function deliver(core: SessionCore, data: Message, isBinary: boolean): void {
+  core.queue?.push(data);
+  core.emit2('message', data, isBinary);
 }
 
 /** The connection's `[Symbol.asyncIterator]()`: see its doc. */
-export function iterate(c: WebSocketConnection): AsyncIterableIterator<Message> {
-  if (access.queue(c) !== null)
-    throw new WebSocketUsageError('INVALID_STATE', 'this connection is already being iterated');
-  if (!access.has(c, ASSEMBLE)) {
+export function iterate(core: SessionCore): AsyncIterableIterator<Message> {
+  if (core.queue !== null) throw new WebSocketUsageError('INVALID_STATE', 'this connection is already being iterated');
+  if ((core.flags & ASSEMBLE) === 0) {
     throw new WebSocketUsageError(
       'INVALID_STATE',
       "iteration needs whole messages: listen to 'fragment' events when assembleMessages is false",
     );
   }
-  const queue = new MessageQueue(access.maxQueuedMessages(c), (full) => {
-    access.set(c, QUEUE_PAUSED, full);
-    access.applyFlow(c);
-    if (!full) scheduleFlush(c); // take the events the codec kept meanwhile
+  const queue = new MessageQueue(core.options.maxQueuedMessages, (full) => {
+    core.set(QUEUE_PAUSED, full);
+    core.applyFlow();
+    if (!full) scheduleFlush(core); // take the events the codec kept meanwhile
   });
-  access.setQueue(c, queue);
-  if (access.has(c, HOLDING))
-    scheduleFlush(c); // it ends the queue too, once closed and delivered
-  else if (access.closed(c)) queue.end();
+  core.queue = queue;
+  if ((core.flags & HOLDING) !== 0)
+    scheduleFlush(core); // it ends the queue too, once closed and delivered
+  else if (core.info !== null) queue.end();
   const release = (): void => {
-    if (access.queue(c) === queue) access.setQueue(c, null);
+    if (core.queue === queue) core.queue = null;
     const rest = queue.close();
-    if (rest.length > 0 && c.listenerCount('message') === 0) {
-      const held = access.held(c) ?? access.makeHeld(c);
+    if (rest.length > 0 && core.connection.listenerCount('message') === 0) {
+      const held = (core.held ??= new Fifo());
       held.unshift(rest);
-      access.set(c, HOLDING, true);
-      checkHeldFull(c, held);
+      core.flags |= HOLDING;
+      checkHeldFull(core, held);
     }
   };
   const iterator: AsyncIterableIterator<Message> = {

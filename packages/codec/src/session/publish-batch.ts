@@ -11,35 +11,20 @@
  * its backlog), or that writes anything else meanwhile (`send`, `close`…), first hands its range
  * to its codec as it stands: the order of its writes is kept.
  *
- * What it needs of a connection (its codec, its subscription, its `PUBLISHED` bit, its send
- * checks) comes through {@link PublishAccess}, given once by `websocket-connection.ts`.
+ * It works on the connection's {@link SessionCore} (its codec, its subscription, its
+ * `PUBLISHED` bit, its send checks), as the other concern modules do; the registry's
+ * {@link TopicDelivery} gets from a connection to its core through the one function the
+ * connection hands over as its module loads.
  */
-import type { Connection } from '../connection.ts';
 import type { MessageKind } from '../events.ts';
+import { PUBLISHED, TERMINATED } from './connection-flags.ts';
 import { microtask, reportError } from './emitter.ts';
-import { Subscription, type TopicDelivery, type Topics } from './topics.ts';
+import type { SessionCore } from './session-core.ts';
+import { Subscription, type TopicDelivery } from './topics.ts';
 import type { WebSocketConnection } from './websocket-connection.ts';
 
-/** @internal A connection's parts the publish path uses. */
-export interface PublishAccess {
-  codec(connection: WebSocketConnection): Connection;
-  /** Its registry, or its {@link Subscription} once it subscribed. */
-  topics(connection: WebSocketConnection): Topics | Subscription | null;
-  /** It is in `publishedTo` (its `PUBLISHED` bit). */
-  published(connection: WebSocketConnection): boolean;
-  setPublished(connection: WebSocketConnection, on: boolean): void;
-  /** Not terminated: published frames may still go to its codec. */
-  writable(connection: WebSocketConnection): boolean;
-  /** A published message of `bytes` may be written (its backlog allows it); may fail the connection. */
-  mayPublish(connection: WebSocketConnection, bytes: number, topics: Topics): boolean;
-  /** Write what its codec holds and check its buffer, as after a `send()`. */
-  afterSend(connection: WebSocketConnection): void;
-}
-
-let access: PublishAccess;
-
-/** Connections that publishes reached since the last flush. Reused: grows to the most subscribers one task reached. */
-const publishedTo: WebSocketConnection[] = [];
+/** Connections (their cores) that publishes reached since the last flush. Reused: grows to the most subscribers one task reached. */
+const publishedTo: SessionCore[] = [];
 let publishFlushQueued = false;
 /** The chunks of every frame published in this task, in order (each publish's once per shared-frame key). */
 const taskFrames: Uint8Array[] = [];
@@ -84,18 +69,18 @@ function gather(from: number, to: number, bytes: number): Uint8Array {
 }
 
 /**
- * Hand the frames published to `connection` in this task to its codec (a range of the log). Its
- * owner calls this before anything else it writes, so that the order is kept.
+ * Hand the frames published to the connection in this task to its codec (a range of the log).
+ * Its owner calls this before anything else it writes, so that the order is kept.
  */
-export function writePublished(connection: WebSocketConnection): void {
-  if (!access.published(connection)) return;
-  const sub = access.topics(connection);
+export function writePublished(core: SessionCore): void {
+  if ((core.flags & PUBLISHED) === 0) return;
+  const sub = core.topics;
   if (!(sub instanceof Subscription) || sub.from === sub.to) return;
   const { from, to, bytes } = sub;
   sub.from = sub.to = sub.bytes = 0;
-  const codec = access.codec(connection);
+  const codec = core.codec;
   // Closing meanwhile (or terminated): as a subscriber skipped at the publish.
-  if (!codec.canSendFramed || !access.writable(connection)) return;
+  if (!codec.canSendFramed || (core.flags & TERMINATED) !== 0) return;
   if (to - from > 1 && bytes <= GATHER_LIMIT) {
     oneFrame[0] = gather(from, to, bytes);
     codec.sendFramed(oneFrame);
@@ -108,9 +93,9 @@ export function writePublished(connection: WebSocketConnection): void {
   oneFrame[0] = NO_BYTES;
 }
 
-/** Bytes published to `connection` in this task and not yet handed to its codec (part of its `bufferedAmount`). */
-export function publishedBytes(connection: WebSocketConnection): number {
-  const sub = access.topics(connection);
+/** Bytes published to the connection in this task and not yet handed to its codec (part of its `bufferedAmount`). */
+export function publishedBytes(core: SessionCore): number {
+  const sub = core.topics;
   return sub instanceof Subscription ? sub.bytes : 0;
 }
 
@@ -120,13 +105,13 @@ function flushPublished(): void {
   // By index: a write may lead to more publishes (a listener), which join the list. A throw
   // (from a listener) is reported and the others are still written.
   for (let i = 0; i < publishedTo.length; i++) {
-    const c = publishedTo[i] as WebSocketConnection;
+    const core = publishedTo[i] as SessionCore;
     try {
-      writePublished(c);
-      access.setPublished(c, false);
-      access.afterSend(c);
+      writePublished(core);
+      core.flags &= ~PUBLISHED;
+      core.afterSend();
     } catch (error) {
-      access.setPublished(c, false);
+      core.flags &= ~PUBLISHED;
       reportError(error);
     }
   }
@@ -137,48 +122,52 @@ function flushPublished(): void {
   gatheredFrom = gatheredTo = -1;
 }
 
-/** `c` has something published to write at the end of the task. */
-function published(c: WebSocketConnection): void {
-  if (access.published(c)) return;
-  access.setPublished(c, true);
-  publishedTo.push(c);
+/** The connection has something published to write at the end of the task. */
+function published(core: SessionCore): void {
+  if ((core.flags & PUBLISHED) !== 0) return;
+  core.flags |= PUBLISHED;
+  publishedTo.push(core);
   if (publishFlushQueued) return;
   publishFlushQueued = true;
   microtask(flushPublished);
 }
 
-/** @internal The {@link TopicDelivery} of every connection, over `parts` (given once, by the connection's module). */
-export function publishDelivery(parts: PublishAccess): TopicDelivery {
-  access = parts;
+/**
+ * @internal The {@link TopicDelivery} of every connection; `coreOf` reaches a connection's core
+ * (given once, by the connection's module).
+ */
+export function publishDelivery(coreOf: (connection: WebSocketConnection) => SessionCore): TopicDelivery {
   return {
-    codec: (c) => access.codec(c),
+    codec: (c) => coreOf(c).codec,
     framed: (c, frames, bytes, topics) => {
-      if (!access.mayPublish(c, bytes, topics)) return false;
-      const sub = access.topics(c);
+      const core = coreOf(c);
+      if (!core.mayPublish(bytes, topics)) return false;
+      const sub = core.topics;
       if (!(sub instanceof Subscription)) {
-        access.codec(c).sendFramed(frames); // not subscribed (published to by other means): no range
-        published(c);
+        core.codec.sendFramed(frames); // not subscribed (published to by other means): no range
+        published(core);
         return true;
       }
       const at = logFrames(frames);
-      if (access.published(c) && sub.to === at && sub.from < sub.to) {
+      if ((core.flags & PUBLISHED) !== 0 && sub.to === at && sub.from < sub.to) {
         sub.to = at + frames.length; // the next frames of the log: the range grows
         sub.bytes += bytes;
         return true;
       }
-      writePublished(c); // a gap: what it has goes first, as it stands
+      writePublished(core); // a gap: what it has goes first, as it stands
       sub.from = at;
       sub.to = at + frames.length;
       sub.bytes = bytes;
-      published(c);
+      published(core);
       return true;
     },
     own: (c, kind: MessageKind, payload, compress, topics) => {
       // Framed (and compressed) by this connection: its bytes are about the payload's size.
-      if (!access.mayPublish(c, payload.length, topics)) return false;
-      writePublished(c);
-      access.codec(c).send({ type: 'fragment', kind, data: payload, fin: true, compress });
-      published(c);
+      const core = coreOf(c);
+      if (!core.mayPublish(payload.length, topics)) return false;
+      writePublished(core);
+      core.codec.send({ type: 'fragment', kind, data: payload, fin: true, compress });
+      published(core);
       return true;
     },
   };

@@ -200,7 +200,7 @@ export class SessionCore implements Driver {
   /** Wire bytes accepted by `send()` (and control frames, and publishes) and not yet handed to the OS. */
   get bufferedAmount(): number {
     const queued = this.codec.pendingOutputBytes + this.transport.bufferedAmount;
-    return (this.flags & PUBLISHED) === 0 ? queued : queued + publishedBytes(this.connection);
+    return (this.flags & PUBLISHED) === 0 ? queued : queued + publishedBytes(this);
   }
 
   /** A published message of `bytes` may be written: else dropped for this one (or, as configured, terminate). */
@@ -306,7 +306,7 @@ export class SessionCore implements Driver {
       );
     }
     if (state !== 'open' || this.flag(TERMINATED)) return false;
-    if ((this.flags & PUBLISHED) !== 0) writePublished(this.connection); // what was published to it comes first
+    if ((this.flags & PUBLISHED) !== 0) writePublished(this); // what was published to it comes first
     return true;
   }
 
@@ -415,12 +415,12 @@ export class SessionCore implements Driver {
   onMessage(data: string | Uint8Array, isBinary: boolean): void {
     // One test for the common case: nothing held, not terminated.
     if ((this.flags & (TERMINATED | HOLDING)) !== 0) {
-      if ((this.flags & TERMINATED) === 0) hold(this.connection, data);
+      if ((this.flags & TERMINATED) === 0) hold(this, data);
       return;
     }
     const queue = this.queue;
     if (queue !== null) queue.push(data);
-    if (!this.emit2('message', data, isBinary) && queue === null) hold(this.connection, data);
+    if (!this.emit2('message', data, isBinary) && queue === null) hold(this, data);
   }
 
   dispatch(event: Event): void {
@@ -433,7 +433,7 @@ export class SessionCore implements Driver {
         return;
       case 'fragment':
         if (this.flag(TERMINATED)) return;
-        if (this.flag(HOLDING) || this.connection.listenerCount('fragment') === 0) hold(this.connection, event);
+        if (this.flag(HOLDING) || this.connection.listenerCount('fragment') === 0) hold(this, event);
         else this.emit('fragment', event.data, { kind: event.kind, first: event.first, fin: event.fin });
         return;
       case 'ping':

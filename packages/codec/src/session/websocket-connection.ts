@@ -36,8 +36,7 @@ import { type ConnectionInit, wireConnections } from './connection-wiring.ts';
 import { controlBytes, toBytes, type SendData } from './data.ts';
 import { Emitter } from './emitter.ts';
 import type { SessionCloseInfo } from './errors.ts';
-import { Fifo } from './fifo.ts';
-import { iterate, provideReceiveAccess, scheduleFlush } from './held-messages.ts';
+import { iterate, scheduleFlush } from './held-messages.ts';
 import type { Message } from './message-queue.ts';
 import { publishDelivery, writePublished } from './publish-batch.ts';
 import { fireTimer, provideSweepHooks } from './session-timer.ts';
@@ -134,32 +133,7 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
       },
       (c) => c.#core,
     );
-    provideReceiveAccess({
-      has: (c, bits) => (c.#core.flags & bits) !== 0,
-      set: (c, bit, on) => c.#core.set(bit, on),
-      held: (c) => c.#core.held,
-      makeHeld: (c) => (c.#core.held = new Fifo()),
-      queue: (c) => c.#core.queue,
-      setQueue: (c, queue) => (c.#core.queue = queue),
-      maxQueuedMessages: (c) => c.#core.options.maxQueuedMessages,
-      closed: (c) => c.#core.info !== null,
-      emitMessage: (c, data, isBinary) => c.emit2('message', data, isBinary as true),
-      emitFragment: (c, event) =>
-        c.emit('fragment', event.data, { kind: event.kind, first: event.first, fin: event.fin }),
-      applyFlow: (c) => c.#core.applyFlow(),
-      pump: (c) => c.#core.pump(),
-    });
-    setTopicDelivery(
-      publishDelivery({
-        codec: (c) => c.#core.codec,
-        topics: (c) => c.#core.topics,
-        published: (c) => (c.#core.flags & PUBLISHED) !== 0,
-        setPublished: (c, on) => c.#core.set(PUBLISHED, on),
-        writable: (c) => (c.#core.flags & TERMINATED) === 0,
-        mayPublish: (c, bytes, topics) => c.#core.mayPublish(bytes, topics),
-        afterSend: (c) => c.#core.afterSend(),
-      }),
-    );
+    setTopicDelivery(publishDelivery((c) => c.#core));
   }
 
   /** @internal Use `ServerSession` or `connectSession` (or an adapter's `createServer`/`connect`). */
@@ -317,7 +291,7 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
    */
   close(code?: number, reason?: string): void {
     const before = this.#core.codec.state;
-    if ((this.#core.flags & PUBLISHED) !== 0) writePublished(this); // what was published to it goes before the Close
+    if ((this.#core.flags & PUBLISHED) !== 0) writePublished(this.#core); // what was published to it goes before the Close
     this.#core.codec.send({ type: 'close', code, reason });
     if (before === 'handshake' || before === 'awaiting-accept') this.#core.trouble().error ??= 'ABORTED';
     if (before === 'open') {
@@ -424,11 +398,11 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
    * not taken wait for the next consumer. One loop at a time.
    */
   [Symbol.asyncIterator](): AsyncIterableIterator<Message> {
-    return iterate(this);
+    return iterate(this.#core);
   }
 
   protected override listenerAdded(type: string): void {
     if ((this.#core.flags & HOLDING) !== 0 && type === ((this.#core.flags & ASSEMBLE) !== 0 ? 'message' : 'fragment'))
-      scheduleFlush(this);
+      scheduleFlush(this.#core);
   }
 }
