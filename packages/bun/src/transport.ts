@@ -25,8 +25,15 @@ import type { EngineTuning, Transport, TransportHandlers } from '@ws/codec/sessi
 const COALESCE = 64 * 1024;
 let scratch: Uint8Array | null = null;
 const EMPTY = new Uint8Array(0);
-/** The codec's tuning for JavaScriptCore: small arrays of their own rather than views (see `EngineTuning`). */
-const JAVASCRIPTCORE: EngineTuning = Object.freeze({ freshArrays: true });
+/**
+ * The codec's tuning for Bun (see `EngineTuning`): small arrays of their own rather than views
+ * (JavaScriptCore), and Bun's native SHA-1 for the handshake's `Sec-WebSocket-Accept`.
+ */
+const JAVASCRIPTCORE: EngineTuning = Object.freeze({ freshArrays: true, sha1Base64: bunSha1Base64 });
+
+function bunSha1Base64(text: string): string {
+  return Bun.SHA1.hash(text, 'base64');
+}
 
 // Flags: booleans packed into one field (an idle server holds one transport per connection).
 const SECURE = 1 << 0;
@@ -160,8 +167,9 @@ export class BunTransport implements Transport {
       socket.terminate(); // destroyed while connecting
       return;
     }
+    // No setNoDelay(true): Bun sets TCP_NODELAY on every socket it accepts or connects (Bun 1.4.5,
+    // seen with strace), and a second setsockopt would cost a system call per connection.
     this.#socket = socket;
-    socket.setNoDelay(true);
     if ((flags & PAUSED) !== 0) socket.pause();
     if ((flags & (VERIFY | SECURE)) === (VERIFY | SECURE) && !socket.authorized) {
       this.#error = socket.getAuthorizationError() ?? new Error('the server certificate was not authorized');

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'bun:test';
 import { connect } from '../src/index.ts';
 import { BunTransport } from '../src/transport.ts';
+import { computeAcceptKey } from '@ws/codec';
 import { HOST, ourServer, until } from './helpers.ts';
 import { neverReads, slowReader, UPGRADE_REQUEST } from '../../../test/shared/backpressure.ts';
 
@@ -154,7 +155,7 @@ describe('BunTransport', () => {
   });
 
   it('tunes its connections for JavaScriptCore: short payloads come in arrays of their own, not views of a read', async () => {
-    expect(new BunTransport().engine).toEqual({ freshArrays: true });
+    expect(new BunTransport().engine).toMatchObject({ freshArrays: true });
     const atServer: Uint8Array[] = [];
     const { server, url } = await ourServer({}, (ws) => {
       ws.on('message', (data) => {
@@ -172,6 +173,25 @@ describe('BunTransport', () => {
       expect(atServer.map((d) => [[...d], d.byteOffset, d.buffer.byteLength])).toEqual([[[1, 2, 3], 0, 3]]);
       expect(atClient.map((d) => [[...d], d.byteOffset, d.buffer.byteLength])).toEqual([[[4, 5], 0, 2]]);
       client.terminate();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("hashes Sec-WebSocket-Accept with Bun's SHA-1: the same answer as the codec's own, which a client checks", async () => {
+    const hash = new BunTransport().engine.sha1Base64;
+    if (hash === undefined) throw new Error('no sha1Base64 in the engine tuning');
+    for (let i = 0; i < 200; i++) {
+      const key = Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString('base64');
+      expect(computeAcceptKey(key, hash)).toBe(computeAcceptKey(key));
+    }
+    expect(hash(`dGhlIHNhbXBsZSBub25jZQ==258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)).toBe('s3pPLMBiTxaQ9kYGzzhZRbK+xOo=');
+    // A raw client that checks the 101 itself, against our server on Bun.
+    const { server, url } = await ourServer({}, () => {});
+    try {
+      const key = 'x3JJHMbDL1EzLkh9GBhXDw==';
+      const head = await rawUpgrade(new URL(url), key);
+      expect(head).toContain(`\r\nSec-WebSocket-Accept: ${computeAcceptKey(key)}\r\n`);
     } finally {
       await server.close();
     }
@@ -226,3 +246,28 @@ describe('BunTransport', () => {
     }
   });
 });
+
+/** Send an upgrade request with `key` over a plain Bun socket; the response head as text. */
+async function rawUpgrade(url: URL, key: string): Promise<string> {
+  let text = '';
+  let done: () => void = () => {};
+  const ended = new Promise<void>((resolve) => (done = resolve));
+  const socket = await Bun.connect({
+    hostname: url.hostname,
+    port: Number(url.port),
+    socket: {
+      data(_s, chunk) {
+        text += Buffer.from(chunk).toString('latin1');
+        if (text.includes('\r\n\r\n')) done();
+      },
+      close: () => done(),
+    },
+  });
+  socket.write(
+    `GET / HTTP/1.1\r\nHost: ${url.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+      `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+  );
+  await ended;
+  socket.terminate();
+  return text;
+}

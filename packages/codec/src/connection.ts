@@ -105,6 +105,12 @@ export class Connection {
     if (engine !== undefined && (typeof engine !== 'object' || engine === null)) {
       throw new WebSocketUsageError('INVALID_ARGUMENT', `engine must be an object, got ${describe(engine)}`);
     }
+    if (engine?.sha1Base64 !== undefined && typeof engine.sha1Base64 !== 'function') {
+      throw new WebSocketUsageError(
+        'INVALID_ARGUMENT',
+        `engine.sha1Base64 must be a function, got ${describe(engine.sha1Base64)}`,
+      );
+    }
     const flags =
       ((options.assembleMessages ?? true) ? ASSEMBLE : 0) |
       ((options.autoPong ?? true) ? AUTO_PONG : 0) |
@@ -147,6 +153,7 @@ export class Connection {
       parsesHead ? new HeadParser('request', limits) : null,
       factories,
       options.origins ?? null,
+      engine?.sha1Base64 ?? null,
     ));
     if (handshake.http2 === undefined && typeof http === 'function') hs.http = new http(httpSettings(limits, timeouts));
   }

@@ -42,17 +42,21 @@ export class ServerHandshake {
   earlyBytes = 0;
   /** With `http`: the plain-HTTP requests before an upgrade; null once a request upgrades. */
   http: HttpServerPhase | null = null;
+  /** The engine's SHA-1 for `Sec-WebSocket-Accept` (see `engine-tuning.ts`), or null for the codec's own. */
+  readonly sha1Base64: ((text: string) => string) | null;
 
   constructor(
     role: ServerRole,
     head: HeadParser<'request'> | null,
     factories: readonly ExtensionFactory[],
     origins: ServerHandshakeOptions['origins'],
+    sha1Base64: ((text: string) => string) | null = null,
   ) {
     this.role = role;
     this.head = head;
     this.factories = factories;
     this.origins = origins;
+    this.sha1Base64 = sha1Base64;
   }
 }
 
@@ -159,6 +163,7 @@ export function accept(
       extensions: accepted.length > 0 ? server.formatExtensionHeader(accepted) : null,
       headers,
       freshArrays: (core.flags & FRESH_ARRAYS) !== 0,
+      sha1Base64: hs.sha1Base64,
     };
     response =
       server.http2 !== undefined ? server.http2.accept(request, answer) : server.buildAcceptResponse(request, answer);

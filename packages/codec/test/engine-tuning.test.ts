@@ -1,8 +1,9 @@
 // Engine tuning (`engine` option, engine-tuning.ts) is per connection: two connections in one
 // process, tuned differently and fed in turn, each keep their own choice, and neither changes
 // what the peer sees or what the application gets.
+import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Connection, type Event, type Output, type ServerConnectionOptions } from '../src/index.ts';
+import { Connection, computeAcceptKey, type Event, type Output, type ServerConnectionOptions } from '../src/index.ts';
 import { serverConnection } from '../src/server.ts';
 import { ascii, clientFrame, openServer, REQUEST } from './helpers/frames.ts';
 
@@ -74,6 +75,50 @@ function requested(options: ServerConnectionOptions): Connection {
   expect(server.takeEvents().map((e) => e.type)).toEqual(['request']);
   return server;
 }
+
+describe('engine.sha1Base64, per connection', () => {
+  const nodeSha1 = (text: string): string => createHash('sha1').update(text, 'latin1').digest('base64');
+
+  it("a server with the host's SHA-1 answers with the same bytes as one with the codec's own; it hashes key + GUID", () => {
+    const texts: string[] = [];
+    const hash = (text: string): string => {
+      texts.push(text);
+      return nodeSha1(text);
+    };
+    const heads = [{ engine: { sha1Base64: hash } }, {}].map((options: ServerConnectionOptions) => {
+      const server = requested(options);
+      server.send({ type: 'accept' });
+      return new TextDecoder().decode(writes(server.takeOutput())[0]);
+    });
+    expect(heads[0]).toBe(heads[1]);
+    // RFC 6455 §1.3's example key and answer.
+    expect(heads[0]).toContain('Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n');
+    expect(texts).toEqual(['dGhlIHNhbXBsZSBub25jZQ==258EAFA5-E914-47DA-95CA-C5AB0DC85B11']);
+  });
+
+  it('what the hook answers is what goes out (it is not checked against the codec: it must be right)', () => {
+    const server = requested({ engine: { sha1Base64: () => 'from-the-host' } });
+    server.send({ type: 'accept' });
+    expect(new TextDecoder().decode(writes(server.takeOutput())[0])).toContain(
+      'Sec-WebSocket-Accept: from-the-host\r\n',
+    );
+  });
+
+  it('computeAcceptKey uses a hook for an ASCII key only; other text goes through its own SHA-1 (and its Latin-1 check)', () => {
+    const hook = vi.fn(nodeSha1);
+    expect(computeAcceptKey('dGhlIHNhbXBsZSBub25jZQ==', hook)).toBe('s3pPLMBiTxaQ9kYGzzhZRbK+xOo=');
+    expect(hook).toHaveBeenCalledTimes(1);
+    expect(computeAcceptKey('clé', hook)).toBe(computeAcceptKey('clé'));
+    expect(hook).toHaveBeenCalledTimes(1);
+    expect(() => computeAcceptKey('κλειδί', hook)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+  });
+
+  it('a sha1Base64 that is not a function is refused', () => {
+    expect(() => openServer({ engine: { sha1Base64: 'sha1' as never } })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('engine.sha1Base64') }),
+    );
+  });
+});
 
 describe('engine.strictDecoder, per connection', () => {
   afterEach(() => {

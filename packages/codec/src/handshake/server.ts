@@ -253,11 +253,17 @@ export const ACCEPT_OWN_FIELDS = new Set([
  * client offered (§4.2.2 step 5.5 via /subprotocol/); `extensions` is the negotiated
  * `Sec-WebSocket-Extensions` value, naming only extensions the client offered. Throws
  * WebSocketUsageError('INVALID_ARGUMENT') otherwise, or if `headers` would set a field the
- * handshake owns. `freshArrays`: the connection's engine tuning (see `engine-tuning.ts`).
+ * handshake owns. `freshArrays`, `sha1Base64`: the connection's engine tuning (see `engine-tuning.ts`).
  */
 export function buildAcceptResponse(
   request: HandshakeRequest,
-  opts: { protocol: string | null; extensions: string | null; headers?: HeadersInit; freshArrays?: boolean },
+  opts: {
+    protocol: string | null;
+    extensions: string | null;
+    headers?: HeadersInit;
+    freshArrays?: boolean;
+    sha1Base64?: ((text: string) => string) | null;
+  },
 ): Uint8Array {
   if (
     typeof request !== 'object' ||
@@ -275,7 +281,7 @@ export function buildAcceptResponse(
   const fields: Array<[string, string]> = [
     ['Upgrade', 'websocket'],
     ['Connection', 'Upgrade'],
-    ['Sec-WebSocket-Accept', computeAcceptKey(request.key)],
+    ['Sec-WebSocket-Accept', computeAcceptKey(request.key, opts?.sha1Base64)],
   ];
   acceptFields(request, opts, fields, ACCEPT_OWN_FIELDS);
   return serializeHead('HTTP/1.1 101 Switching Protocols', fields, freshArrays);
