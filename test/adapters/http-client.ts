@@ -18,7 +18,6 @@ export class HttpConnection {
   readonly socket: net.Socket;
   #buffer = Buffer.alloc(0);
   #ended = false;
-  #closed = false;
   #wake: (() => void) | null = null;
 
   private constructor(socket: net.Socket) {
@@ -32,7 +31,6 @@ export class HttpConnection {
       this.#notify();
     });
     socket.on('close', () => {
-      this.#closed = true;
       this.#ended = true;
       this.#notify();
     });

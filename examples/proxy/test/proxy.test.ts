@@ -88,11 +88,6 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-interface Upstream {
-  url: string;
-  close(): Promise<void>;
-}
-
 /** A `ws` echo server that picks `superchat` when offered and records requests and closes. */
 async function wsUpstream(onConnection?: (ws: WsClient, req: IncomingMessage) => void) {
   const requests: IncomingMessage[] = [];

@@ -65,7 +65,6 @@ import {
   reject,
 } from './server-handshake.ts';
 import {
-  type ClientHandshake,
   beginClientHandshake,
   collectRefusalBody,
   finishRefusal,

@@ -1,6 +1,6 @@
 // Handshakes through the Connection: both sides in memory, plus raw requests and responses.
 import { describe, it, expect } from 'vitest';
-import { Connection, computeAcceptKey } from '../src/index.ts';
+import { computeAcceptKey } from '../src/index.ts';
 import { clientConnection } from '../src/client.ts';
 import { serverConnection } from '../src/server.ts';
 import { ConnectionPair, seededRandom } from '../src/testing/index.ts';

@@ -7,7 +7,7 @@ import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Connection, type Event } from '../src/index.ts';
+import type { Event } from '../src/index.ts';
 import { clientConnection } from '../src/client.ts';
 import { serverConnection } from '../src/server.ts';
 import { permessageDeflate } from '../src/pako.ts';

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { HeadParser, decodeLatin1, type RequestHead, type ResponseHead } from '../src/http/head-parser.ts';
+import { HeadParser, decodeLatin1, type ResponseHead } from '../src/http/head-parser.ts';
 import { buildClientRequest, parseWsUrl, verifyResponse, type WsUrl } from '../src/handshake/client.ts';
 import { buildAcceptResponse, validateRequest } from '../src/handshake/server.ts';
 import { generateKey } from '../src/handshake/accept-key.ts';

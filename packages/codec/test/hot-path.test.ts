@@ -2,7 +2,7 @@
 // against the general path they stand in for.
 import { describe, it, expect } from 'vitest';
 import { concat } from 'uint8arrays/concat';
-import { Connection, type Event, type Extension, type ExtensionFactory } from '../src/index.ts';
+import type { Event, Extension, ExtensionFactory } from '../src/index.ts';
 import { serverConnection } from '../src/server.ts';
 import { FrameParser, HEADER, NEED_MORE, PAYLOAD } from '../src/frame-parser.ts';
 import { REQUEST, ascii, clientFrame, openClient, openServer, serverFrame, written } from './helpers/frames.ts';

@@ -2,7 +2,7 @@
 // fuzzing client against peers/ws-echo-server.mjs) and as a client (peers/ws-autobahn-client.mjs
 // against our fuzzing server). ws checks UTF-8 once a message is complete, so the fail-fast cases
 // 6.4.1–6.4.4 are NON-STRICT, as Autobahn reports them for ws; everything else is OK.
-import { describe, it, type ExpectStatic } from 'vitest';
+import { describe, it } from 'vitest';
 import path from 'node:path';
 import { FuzzingServer, allCases, runAgainstServer } from '../src/index.ts';
 import { PeerProcess, fillTemplate, freePort } from '../src/peer-process.ts';

@@ -13,8 +13,6 @@ import { HandshakeError, connect, type CloseInfo, type WebSocketConnection } fro
 import { RawClient, countingTimers, expectDrained, hardenedServer, until, upgradeRequest } from './hardening-raw.ts';
 import { HOST, hasOpenssl, selfSigned, within } from './helpers.ts';
 
-type Harness = Awaited<ReturnType<typeof hardenedServer>>;
-
 /** An echo server that records how each connection ended, plus a bystander client on it. */
 async function echoHarness(options: Parameters<typeof hardenedServer>[0] = {}) {
   const closes: CloseInfo[] = [];
@@ -85,7 +83,6 @@ describe('our client when the server vanishes', () => {
 describe.skipIf(!hasOpenssl())('TLS failures', () => {
   let key: Buffer;
   let cert: Buffer;
-  let t: Awaited<ReturnType<typeof echoHarness>> & { h: Harness };
   let secure: WebSocketConnection;
 
   beforeAll(async () => {

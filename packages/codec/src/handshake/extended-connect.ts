@@ -15,7 +15,7 @@
  * other than `trailers`); no CR, LF or NUL in a value. A malformed request is refused with 400,
  * never thrown: the HTTP/2 stack of the host usually refuses most of these first.
  */
-import { WebSocketUsageError, describe, type ProtocolErrorCode } from '../errors.ts';
+import { WebSocketUsageError, describe } from '../errors.ts';
 import type { HandshakeRequest } from '../events.ts';
 import type { ExtensionOffer } from '../extensions/extension.ts';
 import { HttpHeaders, type HeadersInit } from '../http/headers.ts';

@@ -2,7 +2,6 @@
  * The client side of a session: start the opening handshake on a transport and return the
  * connection at once, in `connecting`; `opened` settles when the server has answered.
  */
-import { Connection } from '../connection.ts';
 import { clientConnection } from '../handshake/client-connection.ts';
 import type { HeadersInit } from '../http/headers.ts';
 import { CLIENT_OPTION_KEYS, checkOptionKeys } from './option-keys.ts';

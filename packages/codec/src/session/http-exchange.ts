@@ -183,8 +183,6 @@ class Exchange implements HttpBodySink {
   readonly #head: RequestHead;
   readonly #timers: Timers;
   #controller: BodyController | null = null;
-  /** The body ended (or there is none, or it is not wanted). */
-  #bodyDone: boolean;
   /** Reading is paused by this exchange. */
   #paused = false;
   #abort: { abort(): void; readonly signal: unknown } | null = null;
@@ -207,7 +205,6 @@ class Exchange implements HttpBodySink {
     const method = head.method;
     // A GET or HEAD cannot carry a body in a `Request`: its bytes are read and dropped.
     const streamBody = hasBody && method !== 'GET' && method !== 'HEAD';
-    this.#bodyDone = !streamBody;
     let request: RequestLike;
     try {
       const headers = new (fetchHost().Headers)();
@@ -231,7 +228,6 @@ class Exchange implements HttpBodySink {
             },
             cancel: () => {
               this.#controller = null;
-              this.#bodyDone = true;
               this.#setPaused(false);
             },
           },
@@ -243,7 +239,6 @@ class Exchange implements HttpBodySink {
     } catch {
       // A target, header or method a `Request` will not take (e.g. CONNECT): the peer's request is at fault.
       this.#controller = null;
-      this.#bodyDone = true;
       this.#send(400, 'Bad Request\n');
       return;
     }
@@ -273,7 +268,6 @@ class Exchange implements HttpBodySink {
   end(): void {
     const controller = this.#controller;
     this.#controller = null;
-    this.#bodyDone = true;
     controller?.close();
     // The request is complete: a pipelined one waits (unread) until this one is answered.
     this.#setPaused(true);

@@ -2,7 +2,6 @@
 // one valid Host (from HTTP/1.1 on), and an absolute-form target's authority checked like it and
 // equal to it. For plain HTTP on a server connection, fed whole and at every split.
 import { describe, expect, it } from 'vitest';
-import { Connection } from '../../src/index.ts';
 import { serverConnection } from '../../src/server.ts';
 import { requestHost } from '../../src/http/request-host.ts';
 import { latin1, parseHead } from '../helpers/heads.ts';

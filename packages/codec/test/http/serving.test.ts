@@ -3,7 +3,6 @@
 // A scripted responder answers each request once its body is complete; every exchange is also
 // fed at every split and one byte at a time, with the same transcript.
 import { describe, it, expect } from 'vitest';
-import { Connection } from '../../src/connection.ts';
 import { serverConnection } from '../../src/server.ts';
 import { encodeChunk, serializeResponseHead, requestKeepsAlive, LAST_CHUNK } from '../../src/http/response.ts';
 import type { Event } from '../../src/events.ts';
@@ -30,7 +29,6 @@ interface Options {
  * joined), everything written, and how the connection ended.
  */
 function serve(chunks: Uint8Array[], options: Options = {}) {
-  const clock = new FakeClock();
   const server = serverConnection({ http: HttpServerPhase, limits: options.limits });
   const log: string[] = [];
   let written = '';

@@ -9,7 +9,7 @@ import { equalBytes } from '../bytes.ts';
 import type { CaseDef, CaseRun } from '../case.ts';
 import { Close } from '../frame.ts';
 import type { DeflateCaseSpec, DeflateOffer } from '../deflate.ts';
-import { KiB, NORMAL_CLOSE, sizeLabel } from './helpers.ts';
+import { KiB, NORMAL_CLOSE } from './helpers.ts';
 
 export interface DeflateSectionOptions {
   quick?: boolean;
@@ -160,7 +160,7 @@ function deflateCase(
 ): CaseDef {
   const wait = 60;
   const what = kind.binary ? 'binary' : 'text';
-  const message = (run: CaseRun, i: number): Uint8Array => {
+  const message = (i: number): Uint8Array => {
     const c = corpus();
     const at = (i * 7919 + size * 3) % (c.length - size + 1);
     return c.subarray(at, at + size);
@@ -168,7 +168,7 @@ function deflateCase(
   const sendNext = (run: CaseRun): void => {
     const i = ((run.state['sent'] as number | undefined) ?? 0) + 1;
     run.state['sent'] = i;
-    run.sendMessage(kind.binary, message(run, i), fragment);
+    run.sendMessage(kind.binary, message(i), fragment);
   };
   return {
     id,
@@ -196,7 +196,7 @@ function deflateCase(
     onEvent(run, event) {
       if (event.type !== 'message' || run.behavior !== 'FAILED' || !run.isOpen || !run.conn.deflate) return;
       const sent = run.state['sent'] as number;
-      if (event.binary !== kind.binary || !equalBytes(event.payload, message(run, sent))) {
+      if (event.binary !== kind.binary || !equalBytes(event.payload, message(sent))) {
         run.result = `Echo'ed message ${sent} differs from what I sent (got ${event.binary ? 'binary' : 'text'}, ${event.payload.length} bytes; sent ${what}, ${size} bytes).`;
         run.sendClose(Close.normal);
       } else if (sent < count) {

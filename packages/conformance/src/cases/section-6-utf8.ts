@@ -31,12 +31,6 @@ const echoed = (
   },
 });
 
-const split = (data: Uint8Array, size: number): Uint8Array[] => {
-  const out: Uint8Array[] = [];
-  for (let i = 0; i < data.length; i += size) out.push(data.subarray(i, i + size));
-  return out;
-};
-
 // ---- 6.1–6.3 ------------------------------------------------------------------------------------
 const basics: CaseDef[] = [
   echoed('6.1.1', 'Send text message of length 0.', '', (run) => run.sendFrame({ opcode: Op.text })),

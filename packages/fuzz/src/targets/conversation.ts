@@ -6,7 +6,6 @@
  * victim only ever writes valid frames); every message the victim sent reaches the peer; and
  * when nothing was tampered with, every message the peer sent reaches the victim, in order.
  */
-import { Connection } from '../../../codec/src/connection.ts';
 import { clientConnection } from '../../../codec/src/client.ts';
 import { serverConnection } from '../../../codec/src/server.ts';
 import type { Command } from '../../../codec/src/events.ts';
