@@ -5,8 +5,20 @@
 import { describe, expect, it } from 'vitest';
 import { pair, settle } from './memory-transport.ts';
 
+/** Connections opened after the first: more than the parser's shared-string cache holds. */
+const OTHERS = 700;
+/** The waits for in-memory traffic to finish (two in the first test). */
+const SETTLE_MS = 200;
+/**
+ * The first test's time is CPU, one handshake pair in memory after another: about 3 ms each
+ * (2.0 s for the test on the 2-core machine at a load of 11; 5-6 s on a busier one, past
+ * vitest's 5 s default). 20 ms a pair, plus the settles and 5 s for the rest, leaves room for a
+ * machine several times slower without letting a hang go unnoticed.
+ */
+const MANY = { timeout: OTHERS * 20 + 2 * SETTLE_MS + 5_000 };
+
 describe('session: the request read late', () => {
-  it('request, headers and peer are intact after traffic and after many other handshakes', async () => {
+  it('request, headers and peer are intact after traffic and after many other handshakes', MANY, async () => {
     const first = pair(
       {},
       { headers: { 'X-Trace': 'abc-0123456789-xyz', 'User-Agent': 'test agent/1.0 (long enough to be a slice)' } },
@@ -25,12 +37,12 @@ describe('session: the request read late', () => {
       server.send(data);
     });
     for (let i = 0; i < 50; i++) first.client.send(`message ${i}`);
-    await settle(200);
+    await settle(SETTLE_MS);
     expect(echoed.length).toBe(50);
 
     // More than the parser's shared-string cache holds, each with values of its own.
     const others = [];
-    for (let i = 0; i < 700; i++) {
+    for (let i = 0; i < OTHERS; i++) {
       const p = pair(
         {},
         {
@@ -90,7 +102,7 @@ describe('session: the request read late', () => {
     expect(server.readyState).toBe('open');
     first.client.close();
     for (const p of others) p.client.close();
-    await settle(200);
+    await settle(SETTLE_MS);
   });
 
   it('opened, asked for only after the handshake, still settles (the handshake state is gone by then)', async () => {
