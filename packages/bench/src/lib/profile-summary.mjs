@@ -1,8 +1,12 @@
-// Summarise a V8 .cpuprofile (node --cpu-prof): self time per function, top N.
-//   node src/lib/profile-summary.mjs file.cpuprofile [N]
+// Summarise a .cpuprofile (node --cpu-prof, bun --cpu-prof): self time per function, top N.
+//   node src/lib/profile-summary.mjs file.cpuprofile [N] [--samples]
+// --samples: count samples instead of summing their time deltas. Use it for Bun's profiles: Bun
+// samples only while JavaScript runs and adds the idle gap to the next sample's delta, so by time
+// the idle time goes to whatever function ran last (V8 records idle as its own `(idle)` node).
 import { readFileSync } from 'node:fs';
 
-const [file, n = '25'] = process.argv.slice(2);
+const bySamples = process.argv.includes('--samples');
+const [file, n = '25'] = process.argv.slice(2).filter((a) => a !== '--samples');
 const profile = JSON.parse(readFileSync(file, 'utf8'));
 const byId = new Map(profile.nodes.map((node) => [node.id, node]));
 const self = new Map();
@@ -12,7 +16,7 @@ for (let i = 0; i < profile.samples.length; i++) {
   const node = byId.get(profile.samples[i]);
   const f = node.callFrame;
   const key = `${f.functionName || '(anonymous)'} ${f.url.split('/').slice(-1)[0]}:${f.lineNumber + 1}`;
-  const t = dt[i] ?? 0;
+  const t = bySamples ? 1 : (dt[i] ?? 0);
   self.set(key, (self.get(key) ?? 0) + t);
   total += t;
 }
