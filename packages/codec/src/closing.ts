@@ -58,6 +58,7 @@ export function close(
   }
   switch (core.state) {
     case 'handshake':
+    case 'serving-http':
     case 'awaiting-accept':
     case 'refusal-body':
       // Closing before the handshake completes aborts it, as a browser does.

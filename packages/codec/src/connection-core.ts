@@ -6,10 +6,11 @@
  * this object; `Connection` (connection.ts) holds one and is the only public face.
  *
  * Fields are few on purpose (an idle server holds one connection per client): booleans are bits
- * of `flags`, and what only some phases need is in objects made for them: `hs` (the handshake
- * phase, null once open), `message` (a message off the fast path), `closing`, `live`
- * (keepalive and idle). Flags are read and written as bits of a plain field, never through
- * accessors: V8 calls the runtime for every use of a private accessor, even in optimized code.
+ * of `flags` (so is the transport's state, a small number), and what only some phases need is
+ * in objects made for them: `hs` (the handshake phase, null once open), `message` (a message
+ * off the fast path), `closing`, `live` (keepalive and idle). Flags are read and written as bits
+ * of a plain field, never through accessors: V8 calls the runtime for every use of a private
+ * accessor, even in optimized code.
  */
 import type { HandshakeResponse, Event, MessageKind } from './events.ts';
 import type { Extension } from './extensions/extension.ts';
@@ -20,7 +21,15 @@ import type { HandshakeRequest } from './events.ts';
 import type { Limits, Timeouts } from './limits.ts';
 import type { MaskKeyPool } from './random.ts';
 import type { Liveness } from './deadlines.ts';
-import { transition, type TableState, type TransitionInput } from './transitions.ts';
+import {
+  type TableState,
+  type TransitionInput,
+  type TransportInput,
+  type TransportState,
+  TRANSPORT_STATES,
+  transition,
+  transportTransition,
+} from './transitions.ts';
 import type { ClosingState } from './closing.ts';
 import type { IncomingMessage } from './incoming-message.ts';
 import type { ServerHandshake } from './server-handshake.ts';
@@ -38,9 +47,15 @@ export const IN_MESSAGE = 1 << 2;
 export const FRAME_FIN = 1 << 3;
 export const FRAGMENT_STARTED = 1 << 4;
 export const CLOSE_SENT = 1 << 5;
-export const EOF = 1 << 6;
-export const SHUTDOWN = 1 << 7;
-export const DESTROYED = 1 << 8;
+/**
+ * Bits 6–8: the transport's state, its number in the transport table (`TRANSPORT_STATES` of
+ * transitions.ts; 0: both-open), moved only by {@link moveTransport}. Three bits of a field every
+ * connection has, not a field of its own: the per-read question (is the transport still
+ * both-open?) stays one mask test, as the flags it replaces were, and an idle connection holds
+ * no more than before.
+ */
+export const TRANSPORT = 7 << 6;
+const TRANSPORT_SHIFT = 6;
 export const HOLD_PONGS = 1 << 9;
 // Engine tuning (options, fixed for the connection's life; see engine-tuning.ts).
 export const FRESH_ARRAYS = 1 << 10;
@@ -139,4 +154,27 @@ export function move(core: ConnectionCore, input: TransitionInput): void {
   const next = transition(core.state, input);
   if (next === null) throw new Error(`internal: no transition from ${core.state} on ${input}`);
   core.state = next;
+}
+
+/**
+ * Follow the transport's table of transitions.ts: true if it moved. An input it has no row for
+ * moves nothing (a second EOF, a shutdown after a destroy) and returns false: the caller then
+ * does nothing either.
+ */
+export function moveTransport(core: ConnectionCore, input: TransportInput): boolean {
+  const flags = core.flags;
+  const next = transportTransition((flags & TRANSPORT) >> TRANSPORT_SHIFT, input);
+  if (next < 0) return false;
+  core.flags = (flags & ~TRANSPORT) | (next << TRANSPORT_SHIFT);
+  return true;
+}
+
+/** The transport's state, as a number of the transport table (see {@link TRANSPORT}). */
+export function transportState(core: ConnectionCore): number {
+  return (core.flags & TRANSPORT) >> TRANSPORT_SHIFT;
+}
+
+/** The transport's state by name (for tests and messages). */
+export function transportStateName(core: ConnectionCore): TransportState {
+  return TRANSPORT_STATES[transportState(core)] ?? 'destroyed';
 }

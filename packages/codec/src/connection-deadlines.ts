@@ -7,15 +7,23 @@
 import { WebSocketUsageError, describe } from './errors.ts';
 import { LIVE_IDLE, LIVE_PING, LIVE_PONG_TIMEOUT, PENDING, after } from './deadlines.ts';
 import { Opcode } from './opcode.ts';
-import { type ConnectionCore, DESTROYED, EMPTY, EOF, LIVENESS_PAUSED, SHUTDOWN, move } from './connection-core.ts';
+import { type ConnectionCore, EMPTY, LIVENESS_PAUSED, move, transportState } from './connection-core.ts';
+import { transportEnded, transportTransition } from './transitions.ts';
 import { close, closingOf, fail, failAndDestroy } from './closing.ts';
 import { destroy, writeFrame } from './output-queue.ts';
 import { afterHttp } from './http-serving.ts';
 
-/** The transport is finished with: no more output will come and no input is wanted. */
+/**
+ * The transport is finished with: no more output will come and no input is wanted. In the
+ * transport's table: a state nothing leaves (finished, destroyed).
+ */
 export function isFinished(core: ConnectionCore): boolean {
-  const flags = core.flags;
-  return (flags & DESTROYED) !== 0 || (core.state === 'closed' && (flags & (EOF | SHUTDOWN)) === (EOF | SHUTDOWN));
+  return transportEnded(transportState(core));
+}
+
+/** Closed's deadline waits for the transport: the transport's table has a `timeout` row where it is. */
+function awaitsTransport(core: ConnectionCore): boolean {
+  return transportTransition(transportState(core), 'timeout') >= 0;
 }
 
 /** See `Connection.nextDeadline`. */
@@ -34,11 +42,11 @@ export function nextDeadline(core: ConnectionCore): number | null {
 
 /** The deadline of a state other than open (PENDING while its clock has not started). */
 function phaseDeadline(core: ConnectionCore): number | null {
-  if ((core.flags & DESTROYED) !== 0) return null;
   const t = core.timeouts;
   const hs = core.hs;
   switch (core.state) {
     case 'handshake':
+    case 'serving-http':
     case 'awaiting-accept':
     case 'refusal-body':
       if (hs === null) return null;
@@ -47,7 +55,7 @@ function phaseDeadline(core: ConnectionCore): number | null {
     case 'closing':
       return t.closeTimeout > 0 ? after(closingOf(core).deadline, 0) : null;
     case 'closed':
-      return t.closeTimeout > 0 && !isFinished(core) ? after(closingOf(core).deadline, 0) : null;
+      return t.closeTimeout > 0 && awaitsTransport(core) ? after(closingOf(core).deadline, 0) : null;
     default:
       return null;
   }
@@ -71,10 +79,11 @@ function act(core: ConnectionCore, now: number): void {
   const t = core.timeouts;
   switch (core.state) {
     case 'handshake':
+    case 'serving-http':
     case 'awaiting-accept':
     case 'refusal-body': {
       const hs = core.hs;
-      if ((core.flags & DESTROYED) !== 0 || hs === null) return;
+      if (hs === null) return;
       if (hs.type === 'server' && hs.http !== null) {
         hs.http.tick(now);
         afterHttp(core, hs);
@@ -108,14 +117,15 @@ function act(core: ConnectionCore, now: number): void {
     }
     case 'closing':
     case 'closed': {
-      if ((core.flags & DESTROYED) !== 0 || t.closeTimeout === 0 || isFinished(core)) return;
+      // (Our FIN and a destroy come only once closed: in closing the transport is both-open.)
+      if (t.closeTimeout === 0 || !awaitsTransport(core)) return;
       const closing = closingOf(core);
       if (closing.deadline === PENDING) closing.deadline = now + t.closeTimeout;
       if (now < closing.deadline) return;
       if (core.state === 'closed') {
         // The transport lingered past closeTimeout after the close (closed's one row).
         move(core, 'timeout');
-        destroy(core);
+        destroy(core, 'timeout');
         return;
       }
       failAndDestroy(core, 'timeout', 'CLOSE_TIMEOUT', `no Close frame from the peer within ${t.closeTimeout} ms`);

@@ -12,6 +12,8 @@ import type { ServerHandshakeOptions } from './handshake/server.ts';
 import { DEFAULT_LIMITS, DEFAULT_TIMEOUTS, type Limits, type Timeouts } from './limits.ts';
 import type { RandomSource } from './random.ts';
 
+import { ASSEMBLE, AUTO_PONG, FRESH_ARRAYS, HTTP2, STRICT_DECODER } from './connection-core.ts';
+
 export type { Role } from './connection-core.ts';
 
 export interface ConnectionOptions {
@@ -115,6 +117,45 @@ export function resolveLimits(partial: Partial<Limits> | undefined): Readonly<Li
   const limits = { ...DEFAULT_LIMITS, ...partial };
   checkLimits(limits);
   return Object.freeze(limits);
+}
+
+/** The connection's flags that options set (connection-core.ts), the engine's choices checked (its `sha1Base64` too). */
+export function resolveFlags(options: ConnectionOptions, http2: boolean): number {
+  const engine = options.engine;
+  if (engine !== undefined && (typeof engine !== 'object' || engine === null)) {
+    throw new WebSocketUsageError('INVALID_ARGUMENT', `engine must be an object, got ${describe(engine)}`);
+  }
+  if (engine?.sha1Base64 !== undefined && typeof engine.sha1Base64 !== 'function') {
+    throw new WebSocketUsageError(
+      'INVALID_ARGUMENT',
+      `engine.sha1Base64 must be a function, got ${describe(engine.sha1Base64)}`,
+    );
+  }
+  return (
+    ((options.assembleMessages ?? true) ? ASSEMBLE : 0) |
+    ((options.autoPong ?? true) ? AUTO_PONG : 0) |
+    (engine?.freshArrays === true ? FRESH_ARRAYS : 0) |
+    (engine?.strictDecoder === false ? 0 : STRICT_DECODER) |
+    (http2 ? HTTP2 : 0)
+  );
+}
+
+/** The host UTF-8 check, or null; also refuses a `clock` (time comes in as `tick(now)`). */
+export function resolveUtf8Validator(options: ConnectionOptions): ((bytes: Uint8Array) => boolean) | null {
+  const utf8Validator = options.utf8Validator ?? null;
+  if (utf8Validator !== null && typeof utf8Validator !== 'function') {
+    throw new WebSocketUsageError(
+      'INVALID_ARGUMENT',
+      `utf8Validator must be a function, got ${describe(utf8Validator)}`,
+    );
+  }
+  if ((options as { clock?: unknown }).clock !== undefined) {
+    throw new WebSocketUsageError(
+      'INVALID_ARGUMENT',
+      'the codec takes no clock: time comes in as tick(now) (see nextDeadline())',
+    );
+  }
+  return utf8Validator;
 }
 
 export function toBytes(data: unknown, what: string): Uint8Array {

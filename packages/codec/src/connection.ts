@@ -24,28 +24,28 @@ import type { WsUrl } from './handshake/client.ts';
 import type { HandshakeRole } from './handshake/role.ts';
 import { DEFAULT_TIMEOUTS, type Limits, type Timeouts } from './limits.ts';
 import { Opcode } from './opcode.ts';
-import { type ConnectionState, type TableState, reportedState } from './transitions.ts';
+import { type ConnectionState, type TableState, type TransportState, peerBytes, reportedState } from './transitions.ts';
 import { PING_HELD, SEEN_ANY, SEEN_PEER } from './deadlines.ts';
 import { encodeUtf8, encodeUtf8Transient } from './utf8.ts';
 import {
   type ClientConnectionOptions,
   type ServerConnectionOptions,
+  resolveFlags,
   resolveLimits,
   resolveTimeouts,
+  resolveUtf8Validator,
   toBytes,
 } from './connection-options.ts';
 import {
-  ASSEMBLE,
-  AUTO_PONG,
   ConnectionCore,
-  DESTROYED,
   EMPTY,
-  EOF,
-  FRESH_ARRAYS,
   HTTP2,
   NONE,
-  STRICT_DECODER,
+  TRANSPORT,
   type Role,
+  moveTransport,
+  transportState,
+  transportStateName,
 } from './connection-core.ts';
 import { dequeue, takeAllEvents } from './event-queue.ts';
 import * as output from './output-queue.ts';
@@ -77,7 +77,14 @@ import { afterHttp, httpSettings, receiveHttp, sendHttp } from './http-serving.t
 export type { Role } from './connection-core.ts';
 export type { ConnectionOptions, ServerConnectionOptions, ClientConnectionOptions } from './connection-options.ts';
 
+/** @internal For the table test (test/transitions.test.ts): the state of each table a connection is in. */
+export let tableStates: (connection: Connection) => { state: TableState; transport: TransportState };
+
 export class Connection {
+  static {
+    tableStates = (c) => ({ state: c.#core.state, transport: transportStateName(c.#core) });
+  }
+
   /**
    * The connection's state: one object, shared with the modules that do the work. Its only field
    * (`role`, `limits` and `timeouts` are read from it): an idle server holds one per client.
@@ -100,36 +107,8 @@ export class Connection {
     const limits = resolveLimits(options.limits);
     // Without overrides, every connection shares the frozen defaults.
     const timeouts = options.timeouts === undefined ? DEFAULT_TIMEOUTS : resolveTimeouts(options.timeouts);
-    const engine = options.engine;
-    if (engine !== undefined && (typeof engine !== 'object' || engine === null)) {
-      throw new WebSocketUsageError('INVALID_ARGUMENT', `engine must be an object, got ${describe(engine)}`);
-    }
-    if (engine?.sha1Base64 !== undefined && typeof engine.sha1Base64 !== 'function') {
-      throw new WebSocketUsageError(
-        'INVALID_ARGUMENT',
-        `engine.sha1Base64 must be a function, got ${describe(engine.sha1Base64)}`,
-      );
-    }
-    const flags =
-      ((options.assembleMessages ?? true) ? ASSEMBLE : 0) |
-      ((options.autoPong ?? true) ? AUTO_PONG : 0) |
-      (engine?.freshArrays === true ? FRESH_ARRAYS : 0) |
-      (engine?.strictDecoder === false ? 0 : STRICT_DECODER) |
-      (handshake.http2 !== undefined ? HTTP2 : 0);
-    const utf8Validator = options.utf8Validator ?? null;
-    if (utf8Validator !== null && typeof utf8Validator !== 'function') {
-      throw new WebSocketUsageError(
-        'INVALID_ARGUMENT',
-        `utf8Validator must be a function, got ${describe(utf8Validator)}`,
-      );
-    }
-    if ((options as { clock?: unknown }).clock !== undefined) {
-      throw new WebSocketUsageError(
-        'INVALID_ARGUMENT',
-        'the codec takes no clock: time comes in as tick(now) (see nextDeadline())',
-      );
-    }
-    const core = (this.#core = new ConnectionCore(role, limits, timeouts, flags, utf8Validator));
+    const flags = resolveFlags(options, handshake.http2 !== undefined);
+    const core = (this.#core = new ConnectionCore(role, limits, timeouts, flags, resolveUtf8Validator(options)));
     const factories = options.extensions ?? NONE;
     if (handshake.role === 'client') {
       // Over HTTP/2 the answer comes as a header list: no head to parse.
@@ -152,7 +131,7 @@ export class Connection {
       parsesHead ? new HeadParser('request', limits) : null,
       factories,
       options.origins ?? null,
-      engine?.sha1Base64 ?? null,
+      options.engine?.sha1Base64 ?? null,
     ));
     if (handshake.http2 === undefined && typeof http === 'function') hs.http = new http(httpSettings(limits, timeouts));
   }
@@ -242,8 +221,9 @@ export class Connection {
   receiveData(data: Uint8Array): void {
     toBytes(data, 'data');
     const core = this.#core;
-    if ((core.flags & EOF) !== 0) throw new WebSocketUsageError('INVALID_STATE', 'receiveData() after receiveEof()');
-    if (data.length === 0 || (core.flags & DESTROYED) !== 0) return;
+    // The transport's table: anything but both-open (one mask test) asks what to do with bytes.
+    if ((core.flags & TRANSPORT) !== 0 && !this.#readsBytes()) return;
+    if (data.length === 0) return;
     // Activity for keepalive and idle: a bit, looked at when their deadline comes (no clock here).
     core.seen |= SEEN_PEER | SEEN_ANY;
     const state = core.state;
@@ -332,15 +312,21 @@ export class Connection {
     else handshakeFailed(core, 'MALFORMED_HEAD', message);
   }
 
+  /** The transport's table says whether `receiveData()` reads the peer's bytes (true) or drops them; after `receiveEof()` it throws. */
+  #readsBytes(): boolean {
+    const bytes = peerBytes(transportState(this.#core));
+    if (bytes === 'refuse') throw new WebSocketUsageError('INVALID_STATE', 'receiveData() after receiveEof()');
+    return bytes === 'read';
+  }
+
   /** The peer closed its side of TCP (or the socket failed). */
   receiveEof(): void {
     const core = this.#core;
-    if ((core.flags & EOF) !== 0) return;
-    core.flags |= EOF;
-    if ((core.flags & DESTROYED) !== 0) return;
+    if (!moveTransport(core, 'eof')) return; // a second EOF, or the transport is gone
     switch (core.state) {
       case 'refusal-body':
       case 'handshake':
+      case 'serving-http':
       case 'awaiting-accept': {
         const hs = core.hs;
         if (hs !== null && hs.type === 'refusal') {

@@ -2,15 +2,17 @@
  * Plain HTTP beside upgrades, for a server made with the `http` option (`HttpServerPhase` from
  * `@ws/codec/http`, which owns the exchange itself: see `http/server-exchange.ts`). This is the
  * glue: the phase's bytes in, its events out as the connection's, the `http-*` commands to it,
- * and what ends it: an upgrade (the server handshake goes on from that request's head), a
- * refusal, or the end of the connection.
+ * and the table's moves (transitions.ts): the first plain request takes the connection from
+ * `handshake` to `serving-http`, where it stays while requests are answered in turn, until an
+ * upgrade (the server handshake goes on from that request's head), a refusal, or the end of the
+ * connection.
  */
 import { reportedState } from './transitions.ts';
 import { WebSocketUsageError } from './errors.ts';
 import type { Command } from './events.ts';
 import type { HttpServerSettings } from './http/server-exchange.ts';
 import type { Limits, Timeouts } from './limits.ts';
-import type { ConnectionCore } from './connection-core.ts';
+import { type ConnectionCore, move } from './connection-core.ts';
 import { emit } from './event-queue.ts';
 import { failAndDestroy, toClosed } from './closing.ts';
 import { shutdownWrite, write } from './output-queue.ts';
@@ -46,9 +48,15 @@ export function afterHttp(core: ConnectionCore, hs: ServerHandshake): void {
   for (let event = events.shift(); event !== undefined; event = events.shift()) {
     switch (event.type) {
       case 'http-request':
+        move(core, 'http-request');
+        emit(core, event);
+        break;
       case 'http-body':
       case 'http-body-end':
         emit(core, event);
+        break;
+      case 'answered':
+        move(core, 'http-answered');
         break;
       case 'upgrade':
         hs.http = null;

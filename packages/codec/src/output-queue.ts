@@ -9,7 +9,8 @@ import type { Output } from './events.ts';
 import type { HeaderList } from './handshake/extended-connect.ts';
 import { COPY_THRESHOLD, firstByte, serializeFrame, unmaskedFrame } from './frame-serializer.ts';
 import { Opcode } from './opcode.ts';
-import { type ConnectionCore, DESTROYED, FRESH_ARRAYS, HOLD_PONGS, NO_WRITES, SHUTDOWN } from './connection-core.ts';
+import type { TransportInput } from './transitions.ts';
+import { type ConnectionCore, FRESH_ARRAYS, HOLD_PONGS, NO_WRITES, moveTransport } from './connection-core.ts';
 
 /** Bits of `core.ends`: the transport actions that follow the pending writes, in this order. */
 const END_SHUTDOWN = 1;
@@ -151,19 +152,20 @@ export function takeOutput(core: ConnectionCore): Output[] {
 
 /** Close our side of the transport (TCP's FIN) after the pending writes. */
 export function shutdownWrite(core: ConnectionCore): void {
-  if ((core.flags & (SHUTDOWN | DESTROYED)) !== 0) return;
+  if (!moveTransport(core, 'shutdown')) return; // already shut, or dropped
   releasePong(core);
-  core.flags |= SHUTDOWN;
   core.ends |= END_SHUTDOWN;
 }
 
-/** Drop the transport after the pending writes; nothing more comes from this connection. */
-export function destroy(core: ConnectionCore): void {
-  if ((core.flags & DESTROYED) !== 0) return;
+/**
+ * Drop the transport after the pending writes; nothing more comes from this connection. On
+ * `timeout`: closed's wait for the transport to finish ran out (see transitions.ts).
+ */
+export function destroy(core: ConnectionCore, input: TransportInput = 'destroy'): void {
+  if (!moveTransport(core, input)) return; // already dropped, or finished: nothing to drop
   releasePong(core);
   // A head not yet sent has nothing left to open or answer.
   core.outHead = null;
   core.ends &= ~END_HEAD;
-  core.flags |= DESTROYED;
   core.ends |= END_DESTROY;
 }

@@ -1,28 +1,57 @@
 /**
- * The connection's lifecycle as one table. Everything that moves a connection from one
- * state to another is listed here; `connection.ts` asks this table and never decides a
- * state on its own. The table does not know which role we play: the client simply never
- * meets `request` or `accept`, the server never meets `response`.
+ * The connection's lifecycle as one table, and its transport's as a second, small one. Everything
+ * that moves a connection from one state to another is listed here; `connection.ts` and the
+ * modules it is made of ask these tables (through `move` and `moveTransport` in
+ * `connection-core.ts`) and never decide a state on their own. The tables do not know which role
+ * we play: the client simply never meets `request`, `accept` or plain HTTP, the server never
+ * meets `response`.
  *
  *   handshake ──request──▶ awaiting-accept ──accept──▶ open ──send-close──▶ closing
- *       │  ├──response───────────────────────────────▶ open      │               │
- *       │  └──refusal──▶ refusal-body ──(reject|abort|eof|timeout)──▶ closed       │
- *       └─(abort|fail|eof|timeout|served)──▶ closed ◀──(recv-close|fail|eof)──┴──(recv-close|fail|eof|timeout)
+ *     │ │ └──http-request──▶ serving-http ──request──▶ awaiting-accept
+ *     │ │                    serving-http ──(http-request|http-answered)──▶ serving-http
+ *     │ ├──response───────────────────────────────────────▶ open
+ *     │ └──refusal──▶ refusal-body
+ *     └──(abort|fail|eof|timeout)──▶ closed
  *
- * (awaiting-accept leaves for closed on reject, abort, fail, eof and timeout.) A client whose
- * answer was a refusal reads its body (bounded by `maxRejectBodyBytes`) in `refusal-body`, which
- * it reports as `handshake` (see {@link reportedState}): the `rejected` event comes when the body
- * is complete (`reject`) or the connection ends (`eof`). One deadline outlives the WebSocket: in
- * closed, until the transport is finished (our FIN sent and the peer's received),
- * `closeTimeout` still runs and its `timeout` destroys the transport. The table lists it as
- * closed's only row, which leaves the state where it is.
+ *   Into closed, too: from awaiting-accept on (reject|abort|fail|eof|timeout), serving-http on
+ *   (served|abort|fail|eof|timeout), refusal-body on (reject|abort|eof|timeout), open on
+ *   (recv-close|fail|eof), closing on (recv-close|fail|eof|timeout). And closed ──timeout──▶ closed.
+ *
+ * A server made with `http` answers plain requests in `serving-http`, one after another on a
+ * kept-alive connection, until a request upgrades (`request`) or the connection ends (`served`:
+ * the last response went out without keep-alive). A client whose answer was a refusal reads its
+ * body (bounded by `maxRejectBodyBytes`) in `refusal-body`. Both phases are reported as
+ * `handshake` (see {@link reportedState}): the WebSocket handshake has not completed. One
+ * deadline outlives the WebSocket: in closed, until the transport is finished, `closeTimeout`
+ * still runs and its `timeout` destroys the transport. The table lists it as closed's only row,
+ * which leaves the state where it is; the transport's table says whether anything still waits.
+ *
+ * The transport (TCP, a TLS stream, an HTTP/2 stream) keeps our side and the peer's apart, as h11
+ * keeps the two parties: `eof` is the peer's FIN (`receiveEof()`), `shutdown` ours (a `shutdown`
+ * output), `destroy` drops the transport (a `destroy` output, on a failure or an abort), and
+ * `timeout` is closed's deadline above, which drops it too:
+ *
+ *   both-open ──eof──▶ eof-received ──shutdown──▶ finished
+ *     │  │                  └──destroy──▶ destroyed
+ *     │  └──shutdown──▶ shutdown-sent ──eof──▶ finished
+ *     │                       └──timeout──▶ destroyed
+ *     └──(destroy|timeout)──▶ destroyed
+ *
+ * Each transport state also says what `receiveData()` does with the peer's bytes: reads them
+ * (what the connection's state makes of them is its own business), refuses the call (after
+ * `receiveEof()` the caller has no more bytes to give: its misuse), or drops them (the transport
+ * is gone). A second `receiveEof()`, or a shutdown or destroy of a transport already past it,
+ * has no row: nothing moves. Only what a connection can meet is listed (a shutdown comes only
+ * once closed, where nothing but the deadline destroys the transport), and the table test
+ * (`test/transitions.test.ts`) drives every row, and every input where there is none, through
+ * the public API.
  */
 
 /** The states a connection reports (`connection.state`). */
 export type ConnectionState = 'handshake' | 'awaiting-accept' | 'open' | 'closing' | 'closed';
 
-/** The table's states: the reported ones, and the phase a client reads a refusal's body in. */
-export type TableState = ConnectionState | 'refusal-body';
+/** The table's states: the reported ones, and two phases of the handshake (see {@link reportedState}). */
+export type TableState = ConnectionState | 'serving-http' | 'refusal-body';
 
 export type TransitionInput =
   /** Server: a valid upgrade request arrived. */
@@ -35,6 +64,12 @@ export type TransitionInput =
   | 'response'
   /** Client: the server's answer is a refusal (another status): its body comes next. */
   | 'refusal'
+  /** Server with `http`: a plain HTTP request arrived (an `http-request` event). */
+  | 'http-request'
+  /** Server with `http`: a plain request's response is complete and the connection stays for the next. */
+  | 'http-answered'
+  /** Server with `http`: the last response went out and the connection ends without an upgrade. */
+  | 'served'
   /** We sent a Close frame first. */
   | 'send-close'
   /** The peer's Close frame arrived. */
@@ -46,20 +81,28 @@ export type TransitionInput =
   /** The peer closed TCP. */
   | 'eof'
   /** The handshake or close deadline passed (in closed: the wait for the transport to finish). */
-  | 'timeout'
-  /** Server: plain HTTP requests were answered and the connection ends without an upgrade. */
-  | 'served';
+  | 'timeout';
 
 const TABLE: Readonly<Record<TableState, Partial<Record<TransitionInput, TableState>>>> = {
   handshake: {
     request: 'awaiting-accept',
+    'http-request': 'serving-http',
     response: 'open',
     refusal: 'refusal-body',
     abort: 'closed',
     fail: 'closed',
     eof: 'closed',
     timeout: 'closed',
+  },
+  'serving-http': {
+    'http-request': 'serving-http',
+    'http-answered': 'serving-http',
+    request: 'awaiting-accept',
     served: 'closed',
+    abort: 'closed',
+    fail: 'closed',
+    eof: 'closed',
+    timeout: 'closed',
   },
   'awaiting-accept': {
     accept: 'open',
@@ -80,19 +123,98 @@ export function transition(state: TableState, input: TransitionInput): TableStat
   return TABLE[state][input] ?? null;
 }
 
-/** The state a connection in `state` reports: a client reading a refusal's body is still in its handshake. */
+/** The state a connection in `state` reports: serving plain HTTP or reading a refusal's body, it is still in its handshake. */
 export function reportedState(state: TableState): ConnectionState {
-  return state === 'refusal-body' ? 'handshake' : state;
+  return state === 'serving-http' || state === 'refusal-body' ? 'handshake' : state;
 }
 
 /** Every (state, input, next) triple, for documentation and tests. */
 export function transitionTable(): Array<[TableState, TransitionInput, TableState]> {
-  const rows: Array<[TableState, TransitionInput, TableState]> = [];
-  for (const [state, inputs] of Object.entries(TABLE) as Array<
-    [TableState, Partial<Record<TransitionInput, TableState>>]
+  return rowsOf(TABLE);
+}
+
+// ───────────────────────────── the transport ─────────────────────────────
+
+export type TransportState = 'both-open' | 'eof-received' | 'shutdown-sent' | 'finished' | 'destroyed';
+
+export type TransportInput =
+  /** The peer's FIN arrived (`receiveEof()`; also a broken transport). */
+  | 'eof'
+  /** We close our side after the pending writes (a `shutdown` output). */
+  | 'shutdown'
+  /** We drop the transport (a `destroy` output): a failed or aborted handshake, a close that timed out. */
+  | 'destroy'
+  /** In closed, the transport was not finished within `closeTimeout`: dropped (a `destroy` output). */
+  | 'timeout';
+
+/** What `receiveData()` does with the peer's bytes in a transport state. */
+export type PeerBytes = 'read' | 'refuse' | 'drop';
+
+const TRANSPORT_TABLE: Readonly<
+  Record<TransportState, { bytes: PeerBytes; on: Partial<Record<TransportInput, TransportState>> }>
+> = {
+  'both-open': {
+    bytes: 'read',
+    on: { eof: 'eof-received', shutdown: 'shutdown-sent', destroy: 'destroyed', timeout: 'destroyed' },
+  },
+  'eof-received': { bytes: 'refuse', on: { shutdown: 'finished', destroy: 'destroyed' } },
+  'shutdown-sent': { bytes: 'read', on: { eof: 'finished', timeout: 'destroyed' } },
+  finished: { bytes: 'refuse', on: {} },
+  destroyed: { bytes: 'drop', on: {} },
+};
+
+/**
+ * The transport's states in the order of their numbers: a connection keeps its transport's
+ * state as a small integer (three bits of its flags, see `connection-core.ts`), 0 for both-open.
+ */
+export const TRANSPORT_STATES = Object.keys(TRANSPORT_TABLE) as readonly TransportState[];
+const TRANSPORT_INPUTS: Readonly<Record<TransportInput, number>> = { eof: 0, shutdown: 1, destroy: 2, timeout: 3 };
+/** The table as numbers, for a lookup without a string key: (state, input)'s next state at `state * 4 + input`, -1 for none. */
+const TRANSPORT_NEXT = new Int8Array(TRANSPORT_STATES.length * 4).fill(-1);
+for (const [from, input, to] of transportTable().rows)
+  TRANSPORT_NEXT[TRANSPORT_STATES.indexOf(from) * 4 + TRANSPORT_INPUTS[input]] = TRANSPORT_STATES.indexOf(to);
+/** What `receiveData()` does with the peer's bytes, by state number. */
+const PEER_BYTES = TRANSPORT_STATES.map((state) => TRANSPORT_TABLE[state].bytes);
+/** By state number: no row leaves it. */
+const ENDED = TRANSPORT_STATES.map((state) => Object.keys(TRANSPORT_TABLE[state].on).length === 0);
+
+/** The transport state (a number) after `input`, or -1 if `input` moves nothing in `state`. */
+export function transportTransition(state: number, input: TransportInput): number {
+  return TRANSPORT_NEXT[state * 4 + TRANSPORT_INPUTS[input]] ?? -1;
+}
+
+/** Transport state `state` (a number) is one nothing leaves: finished, or destroyed. */
+export function transportEnded(state: number): boolean {
+  return ENDED[state] ?? true;
+}
+
+/** What `receiveData()` does with the peer's bytes in transport state `state` (a number). */
+export function peerBytes(state: number): PeerBytes {
+  return PEER_BYTES[state] ?? 'drop';
+}
+
+/** Every (state, input, next) triple of the transport's table, and what each state does with the peer's bytes. */
+export function transportTable(): {
+  rows: Array<[TransportState, TransportInput, TransportState]>;
+  bytes: Record<TransportState, PeerBytes>;
+} {
+  const on = {} as Record<TransportState, Partial<Record<TransportInput, TransportState>>>;
+  const bytes = {} as Record<TransportState, PeerBytes>;
+  for (const [state, row] of Object.entries(TRANSPORT_TABLE) as Array<
+    [TransportState, (typeof TRANSPORT_TABLE)[TransportState]]
   >) {
-    for (const [input, next] of Object.entries(inputs) as Array<[TransitionInput, TableState]>)
-      rows.push([state, input, next]);
+    on[state] = row.on;
+    bytes[state] = row.bytes;
+  }
+  return { rows: rowsOf(on), bytes };
+}
+
+function rowsOf<S extends string, I extends string>(
+  table: Readonly<Record<S, Partial<Record<I, S>>>>,
+): Array<[S, I, S]> {
+  const rows: Array<[S, I, S]> = [];
+  for (const [state, inputs] of Object.entries(table) as Array<[S, Partial<Record<I, S>>]>) {
+    for (const [input, next] of Object.entries(inputs) as Array<[I, S]>) rows.push([state, input, next]);
   }
   return rows;
 }

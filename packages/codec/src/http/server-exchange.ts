@@ -49,6 +49,8 @@ export type HttpPhaseEvent =
   | { type: 'http-request'; request: RequestHead; body: boolean }
   | { type: 'http-body'; data: Uint8Array }
   | { type: 'http-body-end' }
+  /** The response is complete and the connection stays open (kept alive) for the next request. */
+  | { type: 'answered' }
   /** An upgrade request: the WebSocket handshake takes the connection (with `rest`, bytes after the head). */
   | { type: 'upgrade'; request: RequestHead; rest: Uint8Array; headStarted: number }
   /** The peer broke HTTP, a limit or a timeout: answer `status` (if `respond`) and close. */
@@ -300,6 +302,7 @@ export class HttpServerPhase {
     this.#served = true;
     this.#state = WAITING;
     this.#since = this.#headStarted = PENDING;
+    this.events.push({ type: 'answered' });
     const pipelined = this.#pipelined;
     this.#pipelined = [];
     this.#pipelinedBytes = 0;
