@@ -71,3 +71,9 @@ export class HandshakeError extends Error {
     this.body = details.body ?? null;
   }
 }
+
+/** A failed connection's error when no `error` event or handshake error said why (the WHATWG class's `error` event). */
+export function closeError(info: SessionCloseInfo): Error {
+  const why = info.error ?? `closed with ${info.code}${info.reason === '' ? '' : ` ${info.reason}`}`;
+  return new WebSocketError(info.error ?? 'ABORTED', `the connection failed: ${why}`, null, info.cause);
+}

@@ -19,8 +19,8 @@ import { foldAscii } from '../http/ascii-case.ts';
 import { utf8ByteLength } from '../utf8.ts';
 import type { ClientSessionOptions } from './client-session.ts';
 import { microtask, reportError } from './emitter.ts';
-import { WebSocketError, type SessionCloseInfo } from './errors.ts';
-import { sessionInput } from './connection-wiring.ts';
+import { WebSocketError, type SessionCloseInfo, closeError } from './errors.ts';
+import { registryLinks, sessionInput } from './connection-wiring.ts';
 import type { WebSocketConnection } from './websocket-connection.ts';
 
 // ─────────────────────────── host types (no DOM lib here) ───────────────────────────
@@ -319,15 +319,19 @@ export class WhatwgWebSocket extends EventTargetBase {
     return this.#url;
   }
 
-  /** The codec's state (`Connection.state`, through the connection's), CLOSED once the close task ran. */
+  /**
+   * The codec's state (`Connection.state`, through the connection's), CLOSED once the close task
+   * ran. CLOSING comes from close() or a closing handshake: a connection failed before it opened
+   * (refused, a bad answer, no subprotocol chosen…) had none and stays CONNECTING until then.
+   */
   get readyState(): ReadyStateNumber {
     const ending = this.#ending;
     if (ending === 'closed') return CLOSED;
-    if (ending !== 'none') return CLOSING;
     const connection = this.#connection;
-    if (connection === null) return CONNECTING;
-    const state = connection.readyState;
-    return state === 'connecting' ? CONNECTING : state === 'open' ? OPEN : CLOSING;
+    const state = ending !== 'none' ? 'closed' : connection === null ? 'connecting' : connection.readyState;
+    if (state === 'open' || state === 'connecting') return state === 'open' ? OPEN : CONNECTING;
+    if (this.#failed && this.#failure === null) return CLOSING; // close() while connecting
+    return connection !== null && this.#failure === null && registryLinks.wasOpen(connection) ? CLOSING : CONNECTING;
   }
 
   get bufferedAmount(): number {
@@ -410,13 +414,15 @@ export class WhatwgWebSocket extends EventTargetBase {
     const state = this.readyState;
     if (state === CLOSING || state === CLOSED) return;
     const connection = this.#connection;
+    // CONNECTING: "fail the WebSocket connection and set readyState to CLOSING" (#failed: see readyState).
     if (connection === null) {
+      this.#failed = true;
       this.#ending = 'close-requested'; // still connecting through an async connect: handled once it lands
       return;
     }
     if (state === CONNECTING) {
       this.#failed = true;
-      connection.terminate();
+      if (connection.readyState === 'connecting') connection.terminate(); // (else it failed already)
     } else {
       connection.close(code ?? (reason !== undefined ? 1000 : undefined), reason);
     }
@@ -527,12 +533,6 @@ export class WhatwgWebSocket extends EventTargetBase {
     this.#handlers[type] = entry;
     this.addEventListener(type, entry.wrapper);
   }
-}
-
-/** A failed connection's error when no `error` event or handshake error said why. */
-function closeError(info: SessionCloseInfo): Error {
-  const why = info.error ?? `closed with ${info.code}${info.reason === '' ? '' : ` ${info.reason}`}`;
-  return new WebSocketError(info.error ?? 'ABORTED', `the connection failed: ${why}`, null, info.cause);
 }
 
 // The standard's listener types for `addEventListener` (merged into the class's type).

@@ -2,7 +2,10 @@
 // step of a connection's life (sampled on each microtask, as the in-memory transport moves bytes
 // on microtasks) readyState is what the client codec's state says, until the close event makes
 // it CLOSED. Open, closing from either side, a protocol failure, a refused handshake and an abort
-// during the handshake, on the in-memory transport.
+// during the handshake, on the in-memory transport. One exception, the standard's: a handshake
+// that fails (a refusal, a bad answer) fails the WebSocket connection without a closing
+// handshake, so readyState stays CONNECTING until the close task makes it CLOSED, though the
+// codec is closed; only close() sets CLOSING before the connection opened.
 import { describe, expect, it } from 'vitest';
 import type { Connection } from '../../src/connection.ts';
 import { clientConnection } from '../../src/handshake/client-connection.ts';
@@ -99,11 +102,16 @@ function rig(serverOptions: ServerSessionOptions = {}): Rig {
   };
 }
 
-/** Every sample agrees with the codec's state; returns the distinct (codec state, readyState) pairs seen, in order. */
-function check(samples: Rig['samples']): string[] {
+/**
+ * Every sample agrees with the codec's state (`failedHandshake`: the connection never opened and
+ * was failed, not closed by close(): CONNECTING until the close task); returns the distinct (codec
+ * state, readyState) pairs seen, in order.
+ */
+function check(samples: Rig['samples'], failedHandshake = false): string[] {
   const seen: string[] = [];
   for (const [state, readyState, closeFired] of samples) {
-    expect([state, readyState]).toEqual([state, closeFired ? CLOSED : EXPECTED[state]]);
+    const expected = closeFired ? CLOSED : failedHandshake && state === 'closed' ? CONNECTING : EXPECTED[state];
+    expect([state, readyState]).toEqual([state, expected]);
     const pair = `${state}:${readyState}`;
     if (seen[seen.length - 1] !== pair) seen.push(pair);
   }
@@ -143,10 +151,22 @@ describe('WHATWG readyState follows the codec state', () => {
     expect(r.events).toEqual(['open', 'error', 'close']);
   });
 
-  it('refused by the server: CONNECTING until the refusal, never OPEN', async () => {
+  it('refused by the server: CONNECTING until the close task (no closing handshake), never OPEN or CLOSING', async () => {
     const r = rig({ verifyClient: () => false });
     await r.runToClose();
-    expect(check(r.samples)).toEqual(['handshake:0', 'closed:2', 'closed:3']);
+    // The codec is closed once the refusal (a 401) is read; the standard's readyState is still CONNECTING.
+    expect(check(r.samples, true)).toEqual(['handshake:0', 'closed:0', 'closed:3']);
+    expect(r.codec().closeInfo?.error).toBe('BAD_STATUS');
+    expect(r.events).toEqual(['error', 'close']);
+  });
+
+  it('a failed handshake (the server breaks HTTP): CONNECTING until the close task', async () => {
+    const r = rig();
+    r.sample();
+    // Before the server answers, an answer a client cannot take: a malformed head.
+    r.serverTransport().write([new TextEncoder().encode('HTTP/1.1 101 Switching\r\nBroken header\r\n\r\n')]);
+    await r.runToClose();
+    expect(check(r.samples, true)).toEqual(['handshake:0', 'closed:0', 'closed:3']);
     expect(r.events).toEqual(['error', 'close']);
   });
 
