@@ -90,6 +90,16 @@ export const SERVERS = [
     runtime: 'deno',
     argv: () => (DENO ? [DENO, 'run', '--allow-net', path.join(HERE, 'servers/deno-echo.ts')] : null),
   },
+  {
+    // Not a WebSocket server: the floor for any JavaScript codec over Bun.listen (a fixed 101, each
+    // small frame unmasked and echoed inline). Run only when named: --only bun,bun-builtin,bun-floor.
+    id: 'bun-floor',
+    name: 'Bun.listen floor (no codec)',
+    kind: 'peer',
+    runtime: 'bun',
+    optIn: true,
+    argv: () => (BUN ? [BUN, path.join(HERE, 'servers/bun-floor-echo.ts')] : null),
+  },
 ];
 
 function children(pid) {
@@ -293,7 +303,7 @@ export async function runE2E({
   warm = true,
 } = {}) {
   const bin = buildLoadgen();
-  const servers = SERVERS.filter((s) => (only ? only.includes(s.id) : true));
+  const servers = SERVERS.filter((s) => (only ? only.includes(s.id) : s.optIn !== true));
   const available = [];
   const missing = [];
   for (const s of servers) (s.argv() ? available : missing).push(s);
