@@ -4,6 +4,7 @@ import type { Server, ServerWebSocket } from 'bun';
 import { HandshakeError, WebSocket as OurWebSocket, connect } from '../src/index.ts';
 import { HOST, MIB16, SIZES, bytes, equalBytes, text, until, within } from './helpers.ts';
 import { nextMessages } from '../../../test/shared/messages.ts';
+import { readyStates } from '../../../test/shared/ready-states.ts';
 
 type Data = { path: string; query: URLSearchParams };
 
@@ -151,6 +152,16 @@ describe("our client → Bun.serve's WebSocket server", () => {
     const error = await within(connect(`ws://${HOST}:${port}/`)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HandshakeError);
     expect(error).toMatchObject({ code: 'TRANSPORT_ERROR' });
+  });
+
+  it('the WHATWG class: a refused handshake is CONNECTING until error and close (never CLOSING)', async () => {
+    const ws = new OurWebSocket(`${url}/refuse`);
+    const log: string[] = [];
+    ws.onerror = () => log.push(`error ${ws.readyState}`);
+    ws.onclose = (event: CloseEvent) => log.push(`close ${event.code} ${event.wasClean} ${ws.readyState}`);
+    // The standard: a failed handshake has no closing handshake, so CONNECTING turns into CLOSED.
+    expect(await within(readyStates(ws))).toEqual([OurWebSocket.CONNECTING, OurWebSocket.CLOSED]);
+    expect(log).toEqual(['error 3', 'close 1006 false 3']);
   });
 
   it('the WHATWG WebSocket class talks to Bun.serve', async () => {

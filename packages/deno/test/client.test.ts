@@ -5,6 +5,7 @@ import { HandshakeError, WebSocket as OurWebSocket, connect, type WebSocketConne
 import { assert, assertEquals, assertRejects } from '../../../test/shared/assert.ts';
 import { HOST, bytes, denoServer, equalBytes, within } from './helpers.ts';
 import { nextMessages } from '../../../test/shared/messages.ts';
+import { readyStates } from '../../../test/shared/ready-states.ts';
 
 /** A Deno.serve server that echoes every message; `events` logs what its sockets saw. */
 function denoEcho(options: Parameters<typeof denoServer>[1] = {}) {
@@ -146,6 +147,21 @@ Deno.test('connect: a refused TCP connection rejects with TRANSPORT_ERROR', asyn
   const error = await assertRejects(within(connect(`ws://${HOST}:${port}`)), (e) => e instanceof HandshakeError);
   assertEquals((error as HandshakeError).code, 'TRANSPORT_ERROR');
   assert((error as HandshakeError).cause instanceof Deno.errors.ConnectionRefused, "the cause is Deno's error");
+});
+
+Deno.test('WebSocket (WHATWG class): a refused handshake is CONNECTING until error and close (never CLOSING)', async () => {
+  const server = denoEcho({ refuse: () => new Response('go away', { status: 403 }) });
+  try {
+    const ws = new OurWebSocket(server.url);
+    const log: string[] = [];
+    ws.onerror = () => log.push(`error ${ws.readyState}`);
+    ws.onclose = (event: CloseEvent) => log.push(`close ${event.code} ${event.wasClean} ${ws.readyState}`);
+    // The standard: a failed handshake has no closing handshake, so CONNECTING turns into CLOSED.
+    assertEquals(await within(readyStates(ws)), [OurWebSocket.CONNECTING, OurWebSocket.CLOSED]);
+    assertEquals(log, ['error 3', 'close 1006 false 3']);
+  } finally {
+    await server.close();
+  }
 });
 
 Deno.test('WebSocket (WHATWG class): open, message and close events in order', async () => {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebSocketServer as WsServer } from 'ws';
 import { WebSocket, type WebSocketServer } from '../src/index.ts';
 import { closeWsServer, ourServer, within, wsServer } from './helpers.ts';
+import { readyStates } from '../../../test/shared/ready-states.ts';
 
 type AnyEvent = Event & { data?: unknown; code?: number; reason?: string; wasClean?: boolean };
 
@@ -110,12 +111,15 @@ describe('WebSocket (WHATWG) on Node', () => {
     expect(log).toEqual(['open', 'close']);
   });
 
-  it('fires error then close (1006) for a refused handshake', async () => {
+  it('fires error then close (1006) for a refused handshake, CONNECTING until then (never CLOSING)', async () => {
     const client = new WebSocket(`${url}/deny`);
     let handler = 0;
     client.onerror = () => handler++;
     const { log, done } = events(client);
+    const states = readyStates(client, () => new Promise((resolve) => setImmediate(resolve)));
     const close = await within(done);
+    // The standard: a failed handshake has no closing handshake; readyState goes from CONNECTING to CLOSED.
+    expect(await states).toEqual([WebSocket.CONNECTING, WebSocket.CLOSED]);
     expect(log).toEqual(['error', 'close']);
     expect(handler).toBe(1);
     expect([close.code, close.wasClean]).toEqual([1006, false]);
