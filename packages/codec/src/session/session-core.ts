@@ -48,7 +48,7 @@ import type { ConnectionRegistry } from './connection-registry.ts';
 import type { ConnectionEvents, SendResult, SessionRequest } from './connection-types.ts';
 import type { ConnectionInit, Driver } from './connection-wiring.ts';
 import type { SessionErrorCode, SessionCloseInfo } from './errors.ts';
-import { WebSocketError } from './errors.ts';
+import { WebSocketError, transportFailure } from './errors.ts';
 import type { Fifo } from './fifo.ts';
 import { HandshakeState, handshakeEvent } from './handshake-state.ts';
 import { type Held, hold } from './held-messages.ts';
@@ -259,10 +259,9 @@ export class SessionCore implements Driver {
       trouble.error ??= 'TRANSPORT_ERROR';
       trouble.cause = error;
       trouble.lastProblem = describeTransportError(error).text;
-      this.emit(
-        'error',
-        new WebSocketError('TRANSPORT_ERROR', `the connection failed: ${trouble.lastProblem}`, null, error),
-      );
+      // Made only for a listener: a reset peer is routine on a busy server (`closeInfo` has the cause).
+      if (this.connection.listenerCount('error') > 0)
+        this.emit('error', transportFailure(`the connection failed: ${trouble.lastProblem}`, error));
     }
     if (!this.flag(EOF)) {
       this.flags |= EOF;

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { WebSocketUsageError } from '../../src/errors.ts';
 import {
   HandshakeError,
+  WebSocketError,
   connectSession,
   transportHandlers,
   type WebSocketConnection,
@@ -182,6 +183,28 @@ describe('session: open, messages, close', () => {
     expect(ci.error).toBe('TRANSPORT_ERROR');
     expect((ci.cause as Error).message).toBe('reset');
     expect(si).toMatchObject({ error: 'TRANSPORT_ERROR', code: 1006, wasClean: false });
+  });
+
+  it("gives an 'error' listener a WebSocketError for a transport failure, the runtime's error as its cause, its stack without frames", async () => {
+    const p = pair();
+    const open = await p.client.opened;
+    const seen: unknown[] = [];
+    open.on('error', (e) => seen.push(e));
+    const limit = Error.stackTraceLimit;
+    const reset = new Error('ECONNRESET');
+    p.clientTransport.fail(reset);
+    expect((await open.closed).error).toBe('TRANSPORT_ERROR');
+    expect(seen).toHaveLength(1);
+    const error = seen[0] as WebSocketError;
+    expect(error).toBeInstanceOf(WebSocketError);
+    expect(error).toMatchObject({ name: 'WebSocketError', code: 'TRANSPORT_ERROR', closeCode: null });
+    expect(error.message).toBe('the connection failed: ECONNRESET');
+    expect(error.cause).toBe(reset);
+    // Made in an I/O callback: a stack would name only the session's frames (the cause keeps its own).
+    expect(error.stack).toBe('WebSocketError: the connection failed: ECONNRESET');
+    expect(Error.stackTraceLimit).toBe(limit); // put back
+    // Errors made elsewhere keep their stacks.
+    expect(new Error('x').stack).toMatch(/\n\s+at /);
   });
 
   it('closes abnormally when the peer vanishes without a Close', async () => {
