@@ -20,6 +20,8 @@ export default defineConfig({
     // The repository's bin scripts' tooling: built for them, deliberately absent from `exports`.
     tooling: 'src/session/tooling/index.ts',
     pako: 'src/pako.ts',
+    // The emitter alone (a chunk of its own), for packages that need nothing else of the session (@ws/redis).
+    emitter: 'src/emitter.ts',
   },
   splitting: true,
   format: ['esm', 'cjs'],

@@ -21,7 +21,10 @@
  *   subscribed again and fan-out resumes. Each change of `status` is an event and one log line,
  *   never one per message.
  */
-import { Emitter, type Broker, type BrokerLink, type BrokerMember, type BrokerMessage } from '@ws/codec/session';
+// The emitter alone: `@ws/codec/session` would bring the session layer into the bundle (its connection
+// wires itself up as its module loads, which a bundler keeps).
+import { Emitter } from '@ws/codec/emitter';
+import type { Broker, BrokerLink, BrokerMember, BrokerMessage } from '@ws/codec/session';
 import { Buffer } from 'node:buffer';
 import { Redis, type RedisOptions } from 'ioredis';
 
