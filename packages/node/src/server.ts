@@ -23,13 +23,14 @@ import {
   type WebSocketConnection,
 } from '@ws/codec/session';
 import { http2ServerConnection } from '@ws/codec/http2';
+import { directWritesWork } from './direct-writes.ts';
 import { sharedReadsVerified, sharedReadsWork } from './shared-reads.ts';
 import { NodeTransport, type NodeTransportOptions } from './transport.ts';
 
 /** A server `attach()` takes: `node:http`, `node:https`, or `node:http2` (h2c or TLS, with `allowHTTP1` or not). */
 export type AttachableServer = HttpServer | HttpsServer | http2.Http2Server | http2.Http2SecureServer;
 
-/** `createServer()`'s options: the session's, `tls` and `sharedReadBuffer`. `T`: the type of each connection's `data`. */
+/** `createServer()`'s options: the session's, `tls`, `sharedReadBuffer` and `directWrites`. `T`: the type of each connection's `data`. */
 export interface ServerOptions<T = unknown> extends ServerSessionOptions<T> {
   /** Serve `wss:`: options for `tls.createServer` (`key`, `cert`, `ca`, …). */
   tls?: tls.TlsOptions;
@@ -40,11 +41,26 @@ export interface ServerOptions<T = unknown> extends ServerSessionOptions<T> {
    * Default true; false: Node's public 'data' path only.
    */
   sharedReadBuffer?: boolean;
+  /**
+   * Plain TCP: while a connection has nothing queued, write through its socket's handle instead
+   * of `socket.write` (Node's stream machinery costs more per small message than our codec),
+   * through Node internals that a self-test checks once per process at the first `listen` (a
+   * failing one keeps `socket.write`). Default true; false: `socket.write` only.
+   */
+  directWrites?: boolean;
 }
 
-/** Transport options for the sockets a server accepts: shared constants, not an object per socket. */
-const SHARED_READS = { acceptedTcp: true } as const;
-const PUBLIC_READS = { acceptedTcp: false } as const;
+/**
+ * Transport options for the sockets a server accepts, by shortcut (shared reads: 1, direct
+ * writes: 2): shared constants, not an object per socket.
+ */
+const ACCEPTED: readonly NodeTransportOptions[] = [
+  { acceptedTcp: false, directWrites: false },
+  { acceptedTcp: true, directWrites: false },
+  { acceptedTcp: false, directWrites: true },
+  { acceptedTcp: true, directWrites: true },
+].map((options) => Object.freeze(options));
+const PUBLIC = ACCEPTED[0] as NodeTransportOptions;
 
 /**
  * WebSocket connections over sockets accepted elsewhere: an `http`/`https` server's 'upgrade'
@@ -107,13 +123,18 @@ export class WebSocketServer<T = unknown> extends UpgradeHandler<T> {
   readonly server: net.Server | tls.Server;
   /** Plain TCP with `sharedReadBuffer` on: accepted sockets read into the shared buffer once the self-test has passed. */
   readonly #sharedReads: boolean;
+  /** Plain TCP with `directWrites` on: writes through the socket's handle once the self-test has passed. */
+  readonly #directWrites: boolean;
 
   constructor(options: ServerOptions<T> = {}, onConnection?: ConnectionHandler<T>) {
-    const { tls: tlsOptions, sharedReadBuffer = true, ...sessionOptions } = options;
+    const { tls: tlsOptions, sharedReadBuffer = true, directWrites = true, ...sessionOptions } = options;
     if (typeof sharedReadBuffer !== 'boolean')
       throw new TypeError(`sharedReadBuffer must be a boolean, got ${typeof sharedReadBuffer}`);
+    if (typeof directWrites !== 'boolean')
+      throw new TypeError(`directWrites must be a boolean, got ${typeof directWrites}`);
     super(sessionOptions, onConnection);
     this.#sharedReads = sharedReadBuffer && tlsOptions === undefined;
+    this.#directWrites = directWrites && tlsOptions === undefined;
     if (tlsOptions !== undefined) {
       // Half-open only once TLS is up: a TLS server socket that allows half-open never gives up on
       // a client that sends FIN mid-handshake (e.g. after refusing our certificate).
@@ -124,14 +145,17 @@ export class WebSocketServer<T = unknown> extends UpgradeHandler<T> {
         { ...(handshakeTimeout > 0 ? { handshakeTimeout } : {}), ...tlsOptions },
         (socket) => {
           socket.allowHalfOpen = true;
-          this.#accept(socket, PUBLIC_READS);
+          this.#accept(socket, PUBLIC);
         },
       );
       // Node reports a failed or timed-out TLS handshake here but leaves the socket open.
       this.server.on('tlsClientError', (_error, socket) => socket.destroy());
     } else {
       this.server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) =>
-        this.#accept(socket, this.#sharedReads && sharedReadsVerified() ? SHARED_READS : PUBLIC_READS),
+        this.#accept(
+          socket,
+          ACCEPTED[(this.#sharedReads && sharedReadsVerified() ? 1 : 0) | (this.#directWrites ? 2 : 0)] ?? PUBLIC,
+        ),
       );
     }
     this.server.on('error', (error) => this.emit('error', error));
@@ -139,7 +163,9 @@ export class WebSocketServer<T = unknown> extends UpgradeHandler<T> {
 
   /**
    * Start listening; resolves with the bound address (`port` 0 picks a free port). The first
-   * listen in a process also runs the shared-read self-test (a loopback round trip, ≈ 1 ms).
+   * listen in a process also runs the self-tests of the shared reads and the direct writes (loopback
+   * round trips: ≈ 1 ms, and a few MiB in ≈ 10-50 ms; a socket accepted before they pass starts on
+   * the public path).
    */
   async listen(port = 0, host?: string): Promise<ServerAddress> {
     const [address] = await Promise.all([
@@ -154,6 +180,7 @@ export class WebSocketServer<T = unknown> extends UpgradeHandler<T> {
         });
       }),
       this.#sharedReads ? sharedReadsWork() : false,
+      this.#directWrites ? directWritesWork() : false,
     ]);
     return address;
   }

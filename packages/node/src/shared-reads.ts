@@ -16,6 +16,7 @@
  */
 import net from 'node:net';
 import { Slab } from '@ws/codec';
+import { loopbackRoundTrip, selfTestVerdict } from './self-test.ts';
 
 /** How Node's `net.Socket` stores its `onread` option, if this Node stores it as expected. */
 interface OnreadFields {
@@ -130,60 +131,37 @@ const SELF_TEST_MS = 2000;
  */
 export function sharedReadsSelfTest(switchOn: typeof readShared = readShared): Promise<boolean> {
   const expected = knownBytes();
-  return new Promise<boolean>((resolve) => {
-    const parts: Uint8Array[] = [];
-    let accepted: net.Socket | null = null;
-    let client: net.Socket | null = null;
-    let done = false;
-    const finish = (ok: boolean): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      accepted?.destroy();
-      client?.destroy();
-      server.close();
-      resolve(ok);
-    };
-    const timer = setTimeout(() => finish(false), SELF_TEST_MS);
-    timer.unref?.();
-    const server = net.createServer({ allowHalfOpen: true }, (socket) => {
-      accepted = socket;
-      socket.on('error', () => finish(false));
-      if (!switchOn(socket, (length, buffer) => void parts.push(copyOut(buffer, length)))) return finish(false);
-      socket.on('end', () => {
-        let at = 0;
-        let same = true;
-        for (const part of parts) {
-          for (let i = 0; i < part.length && same; i++) same = part[i] === expected[at + i];
-          at += part.length;
-        }
-        finish(same && at === expected.length);
-      });
-    });
-    server.on('error', () => finish(false));
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      if (address === null || typeof address === 'string') return finish(false);
-      const socket = net.connect(address.port, '127.0.0.1', () => {
-        socket.write(expected.subarray(0, 1000));
-        socket.end(expected.subarray(1000));
-      });
-      client = socket;
-      socket.on('error', () => finish(false));
-    });
-  });
+  const parts: Uint8Array[] = [];
+  return loopbackRoundTrip(
+    SELF_TEST_MS,
+    { allowHalfOpen: true },
+    {
+      client(socket) {
+        socket.once('connect', () => {
+          socket.write(expected.subarray(0, 1000));
+          socket.end(expected.subarray(1000));
+        });
+      },
+      accepted(socket, finish) {
+        if (!switchOn(socket, (length, buffer) => void parts.push(copyOut(buffer, length)))) return finish(false);
+        socket.on('end', () => {
+          let at = 0;
+          let same = true;
+          for (const part of parts) {
+            for (let i = 0; i < part.length && same; i++) same = part[i] === expected[at + i];
+            at += part.length;
+          }
+          finish(same && at === expected.length);
+        });
+      },
+    },
+  );
 }
 
-let verdict: Promise<boolean> | null = null;
-let works = false;
+const verdict = selfTestVerdict(() => sharedReadsSelfTest());
 
 /** Run the self-test once per process (later calls share it); resolves with its verdict. */
-export function sharedReadsWork(): Promise<boolean> {
-  verdict ??= sharedReadsSelfTest().then((ok) => (works = ok));
-  return verdict;
-}
+export const sharedReadsWork: () => Promise<boolean> = verdict.work;
 
 /** The self-test has passed in this process (false until it has run). */
-export function sharedReadsVerified(): boolean {
-  return works;
-}
+export const sharedReadsVerified: () => boolean = verdict.verified;

@@ -11,10 +11,24 @@
  * - A plain TCP socket that a `net.Server` just accepted may be read the way Node's `onread`
  *   option reads: into one buffer shared by every connection, copied out per read, with no
  *   `Readable` push and 'data' event (`shared-reads.ts`: Node internals, behind a self-test).
+ * - Such a socket may also be written through its handle while nothing is queued, as
+ *   `socket.write` would underneath, without the `Writable` (`direct-writes.ts`: Node internals,
+ *   behind a self-test); anything that stays queued sends later writes the public way until it
+ *   has left, and a failed write destroys the socket with the error `socket.write` would report.
  */
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Transport, TransportHandlers } from '@ws/codec/session';
+import {
+  type DirectWriteOwner,
+  type HandleSocket,
+  type WriteHandle,
+  directHandle,
+  directWritesVerified,
+  writeDirect,
+  writevDirect,
+  writeError,
+} from './direct-writes.ts';
 import { copyOut, readShared } from './shared-reads.ts';
 
 /** Writes of several chunks totalling at most this many bytes are gathered into one buffer. */
@@ -43,6 +57,11 @@ export interface NodeTransportOptions {
    * the self-test has passed).
    */
   acceptedTcp?: boolean;
+  /**
+   * @internal Write through the socket's handle while nothing is queued, once the self-test has
+   * passed (`direct-writes.ts`: Node internals; the server runs the self-test).
+   */
+  directWrites?: boolean;
 }
 
 // Flags: booleans packed into one field.
@@ -52,6 +71,10 @@ const ACCEPTED_TCP = 1 << 1;
 const QUEUED = 1 << 2;
 /** `attach` has added the socket's listeners. */
 const LISTENING = 1 << 3;
+/** Writes go through the socket's handle while nothing is queued. */
+const DIRECT = 1 << 4;
+/** A write through the handle stayed with libuv: later writes take the public path until it completes. */
+const DIRECT_PENDING = 1 << 5;
 
 const ignore = (): void => {};
 /** Where events would go before `attach` (none come: the socket's listeners are added by `attach`). */
@@ -64,17 +87,21 @@ const UNATTACHED: TransportHandlers = Object.freeze({
 
 // Fields are #private; methods are TypeScript-private, not #private: an instance of a class with
 // #private methods carries a brand (one more field in every socket's transport).
-export class NodeTransport implements Transport {
+export class NodeTransport implements Transport, DirectWriteOwner {
   readonly socket: Duplex;
   /** Where the socket's events go: the handlers attached last. */
   #handlers: TransportHandlers = UNATTACHED;
   #flags: number;
   /** The write callback, made the first time bytes stay queued (most sockets never need it), then reused. */
   #afterWrite: ((error?: Error | null) => void) | null = null;
+  /** Bytes of the write through the handle that libuv still holds (while DIRECT_PENDING). */
+  #directPending = 0;
 
   constructor(socket: Duplex, options?: NodeTransportOptions) {
     this.socket = socket;
-    this.#flags = options?.acceptedTcp === true ? ACCEPTED_TCP : 0;
+    this.#flags =
+      (options?.acceptedTcp === true ? ACCEPTED_TCP : 0) |
+      (options?.directWrites === true && socket instanceof net.Socket && directHandle(socket) !== null ? DIRECT : 0);
     (socket as Partial<net.Socket>).setNoDelay?.(true);
     (socket as Partial<net.Socket>).setTimeout?.(0);
   }
@@ -167,7 +194,13 @@ export class NodeTransport implements Transport {
     let total = 0;
     for (let i = 0; i < chunks.length; i++) total += chunks[i]?.length ?? 0;
     if (total > GATHER_MAX) {
-      // Large: corked, so header and payload leave in one writev; the last with the callback,
+      // Large: one vectored write through the handle if nothing is queued, else corked.
+      if (this.direct()) {
+        const result = writevDirect((socket as HandleSocket)._handle as WriteHandle, chunks, this);
+        this.afterDirect(result);
+        return;
+      }
+      // Corked, so header and payload leave in one writev; the last with the callback,
       // as the corked bytes wait at least until uncork.
       const last = chunks.length - 1;
       socket.cork();
@@ -198,6 +231,10 @@ export class NodeTransport implements Transport {
    */
   private writeLast(data: Uint8Array): void {
     const socket = this.socket;
+    if (this.direct()) {
+      this.afterDirect(writeDirect((socket as HandleSocket)._handle as WriteHandle, data, this));
+      return;
+    }
     if ((this.#flags & QUEUED) !== 0) {
       socket.write(data, this.queued());
       return;
@@ -206,8 +243,39 @@ export class NodeTransport implements Transport {
     if (socket.writableLength !== 0 && !socket.destroyed) socket.write(EMPTY, this.queued());
   }
 
+  /** Nothing queued and the socket's handle there: the next write goes through the handle (`direct-writes.ts`). */
+  private direct(): boolean {
+    const socket = this.socket;
+    return (
+      (this.#flags & (DIRECT | DIRECT_PENDING | QUEUED)) === DIRECT &&
+      directWritesVerified() &&
+      socket.writableLength === 0 &&
+      (socket as HandleSocket)._handle != null
+    );
+  }
+
+  /** After a write through the handle: the kernel took all (0), part (libuv has the rest), or it failed. */
+  private afterDirect(result: number): void {
+    if (result > 0) {
+      // libuv finishes it before any later write (which takes the public path meanwhile).
+      this.#flags |= DIRECT_PENDING;
+      this.#directPending = result;
+    } else if (result < 0) this.socket.destroy(writeError(result)); // as socket.write's failure would
+  }
+
+  /** @internal A write through the handle that stayed with libuv has completed (status 0 or a negative errno). */
+  directWriteDone(status: number): void {
+    this.#flags &= ~DIRECT_PENDING;
+    this.#directPending = 0;
+    const socket = this.socket;
+    if (socket.destroyed) return;
+    if (status < 0) socket.destroy(writeError(status));
+    else this.#handlers.onDrain();
+  }
+
   get bufferedAmount(): number {
-    return this.socket.destroyed ? 0 : this.socket.writableLength;
+    const socket = this.socket;
+    return socket.destroyed ? 0 : socket.writableLength + this.#directPending;
   }
 
   end(): void {

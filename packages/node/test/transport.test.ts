@@ -1,7 +1,9 @@
 // NodeTransport's shortcuts past Node's stream machinery: accepted plain TCP sockets read into a
-// shared buffer (no 'data' listener), writes without callbacks until bytes stay queued. What they
-// must keep: every byte, in order, even when messages are held across many reads; pause/resume
-// of the inbound side; TLS and http 'upgrade' sockets on the public path.
+// shared buffer (no 'data' listener) and written through their handle while nothing is queued,
+// writes without callbacks until bytes stay queued. What they must keep: every byte, in order,
+// even when messages are held across many reads or a write stays pending; pause/resume of the
+// inbound side; bufferedAmount and drain; a failed write's error; the FIN after the last byte;
+// TLS and http 'upgrade' sockets on the public path.
 import http from 'node:http';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
@@ -9,7 +11,17 @@ import { computeAcceptKey } from '@ws/codec';
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, handleUpgrade, type WebSocketConnection } from '../src/index.ts';
 import { readShared, sharedReadsSelfTest, sharedReadsVerified } from '../src/shared-reads.ts';
-import { HOST, ourServer, within, wsClient } from './helpers.ts';
+import {
+  directHandle,
+  directWritesSelfTest,
+  directWritesVerified,
+  directWritesWork,
+  writeDirect,
+  writevDirect,
+} from '../src/direct-writes.ts';
+import { NodeTransport } from '../src/transport.ts';
+import type { TransportHandlers } from '@ws/codec/session';
+import { HOST, ourServer, until, within, wsClient } from './helpers.ts';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -156,6 +168,196 @@ describe('NodeTransport', () => {
     }
   });
 });
+
+/** Calls of `socket.write` on every socket a server accepts, from the moment it accepts it. */
+function countPublicWrites(server: net.Server): { count: number } {
+  const counter = { count: 0 };
+  server.on('connection', (socket: net.Socket) => countSocketWrites(socket, counter));
+  return counter;
+}
+
+/** A connected pair on loopback: the accepted socket (not read: `pauseOnConnect`) and the client. */
+async function socketPair(): Promise<{ accepted: net.Socket; client: net.Socket; close: () => void }> {
+  const server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true });
+  await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
+  const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
+  const client = net.connect((server.address() as net.AddressInfo).port, HOST);
+  client.on('error', () => undefined);
+  const socket = await within(accepted, 5000, 'accept');
+  socket.on('error', () => undefined);
+  return {
+    accepted: socket,
+    client,
+    close: () => {
+      socket.destroy();
+      client.destroy();
+      server.close();
+    },
+  };
+}
+
+/** Handlers that count drains and record the close. */
+function recordingHandlers(): TransportHandlers & { drains: number; closed: unknown[] } {
+  const handlers = {
+    drains: 0,
+    closed: [] as unknown[],
+    onData: () => undefined,
+    onDrain: () => void handlers.drains++,
+    onEnd: () => undefined,
+    onClose: (error?: unknown) => void handlers.closed.push(error),
+  };
+  return handlers;
+}
+
+describe('NodeTransport: writes through the socket handle', () => {
+  it('the self-test passes with this Node, and fails (so sockets keep socket.write) when the internals misbehave', async () => {
+    expect(await directWritesSelfTest()).toBe(true);
+    expect(await directWritesWork()).toBe(true);
+    expect(directWritesVerified()).toBe(true);
+    // Internals that send wrong bytes: caught by comparing with the known data.
+    const corrupting: typeof writeDirect = (handle, data, owner) => {
+      const copy = Uint8Array.from(data);
+      copy[copy.length - 1] = copy[copy.length - 1]! ^ 1;
+      return writeDirect(handle, copy, owner);
+    };
+    expect(await directWritesSelfTest({ directHandle, writeDirect: corrupting, writevDirect })).toBe(false);
+    // Vectored writes that drop a piece.
+    const dropping: typeof writevDirect = (handle, chunks, owner) => writevDirect(handle, chunks.slice(1), owner);
+    expect(await directWritesSelfTest({ directHandle, writeDirect, writevDirect: dropping })).toBe(false);
+    // No handle to write to.
+    expect(await directWritesSelfTest({ directHandle: () => null, writeDirect, writevDirect })).toBe(false);
+    // Writes that claim the kernel took them but send nothing.
+    expect(await directWritesSelfTest({ directHandle, writeDirect: () => 0, writevDirect: () => 0 })).toBe(false);
+    // A write that claims to stay pending but never completes (and sends nothing).
+    expect(await directWritesSelfTest({ directHandle, writeDirect: () => 1, writevDirect: () => 1 })).toBe(false);
+  });
+
+  it('a server writes through the handle (no socket.write per message), every message intact and in order', async () => {
+    await directWritesWork();
+    const { server, url } = await ourServer({}, (ws) => ws.on('message', (data) => ws.send(data)));
+    const publicWrites = countPublicWrites(server.server as net.Server);
+    try {
+      const client = await wsClient(url);
+      const N = 500;
+      // Bursts of small echoes (gathered into one write) and large ones (vectored).
+      const expected = Array.from({ length: N }, (_, i) =>
+        randomBytes(i % 50 === 0 ? 70_000 + i : 1 + ((i * 37) % 3000)),
+      );
+      const got: Buffer[] = [];
+      client.on('message', (data: Buffer) => got.push(data));
+      for (const message of expected) client.send(message);
+      await until(() => got.length === N, 'echoes', 15_000);
+      expect(got.every((data, i) => data.equals(expected[i]!))).toBe(true);
+      // The handshake's 101 (written before the upgrade is done) may take socket.write; the echoes do not.
+      expect(publicWrites.count).toBeLessThanOrEqual(1);
+      client.close();
+    } finally {
+      await within(server.close(), 15_000, 'server.close');
+    }
+  });
+
+  it('directWrites: false keeps socket.write, every message intact', async () => {
+    await directWritesWork();
+    const { server, url } = await ourServer({ directWrites: false }, (ws) => ws.on('message', (data) => ws.send(data)));
+    const publicWrites = countPublicWrites(server.server as net.Server);
+    try {
+      const client = await wsClient(url);
+      const expected = Array.from({ length: 50 }, (_, i) => randomBytes(1 + i * 11));
+      const got: Buffer[] = [];
+      client.on('message', (data: Buffer) => got.push(data));
+      for (const message of expected) client.send(message);
+      await until(() => got.length === expected.length, 'echoes', 15_000);
+      expect(got.every((data, i) => data.equals(expected[i]!))).toBe(true);
+      expect(publicWrites.count).toBeGreaterThan(0); // bursts of echoes share a write
+      client.close();
+    } finally {
+      await within(server.close(), 15_000, 'server.close');
+    }
+    expect(() => createServer({ directWrites: 1 as never })).toThrow(TypeError);
+  });
+
+  it('a write the kernel takes in part: bufferedAmount counts it, later writes queue behind it, drain follows, end() sends FIN after the last byte', async () => {
+    expect(await directWritesWork()).toBe(true);
+    const { accepted, client, close } = await socketPair();
+    try {
+      const transport = new NodeTransport(accepted, { directWrites: true });
+      const handlers = recordingHandlers();
+      transport.attach(handlers);
+      const publicWrites = countSocketWrites(accepted);
+      // The client reads nothing yet: blocks go through the handle until one stays pending.
+      const sent: Buffer[] = [];
+      for (let i = 0; i < 1024 && transport.bufferedAmount === 0; i++) {
+        const block = randomBytes(64 * 1024);
+        sent.push(block);
+        transport.write([block]);
+      }
+      expect(transport.bufferedAmount).toBeGreaterThan(0);
+      expect(publicWrites.count).toBe(0);
+      // Behind it: small writes (gathered) and a large one (corked), on the public path.
+      expect(publicWrites.count).toBe(0);
+      for (let i = 0; i < 10; i++) {
+        const parts = [randomBytes(2), randomBytes(100 + i)];
+        sent.push(...parts);
+        transport.write(parts);
+      }
+      const large = [randomBytes(4), randomBytes(100_000)];
+      sent.push(...large);
+      transport.write(large);
+      expect(publicWrites.count).toBeGreaterThan(0);
+      transport.end();
+      const received: Buffer[] = [];
+      client.on('data', (chunk: Buffer) => received.push(chunk));
+      const ended = new Promise<void>((resolve) => client.once('end', resolve));
+      await within(ended, 15_000, "the client's end");
+      expect(Buffer.concat(received).equals(Buffer.concat(sent))).toBe(true);
+      expect(handlers.drains).toBeGreaterThan(0);
+      expect(transport.bufferedAmount).toBe(0);
+      expect(handlers.closed).toEqual([]);
+    } finally {
+      close();
+    }
+  });
+
+  it('a write to a reset connection destroys the socket with the error socket.write reports', async () => {
+    expect(await directWritesWork()).toBe(true);
+    const errors: Array<{ code?: string; syscall?: string }> = [];
+    for (const directWrites of [true, false]) {
+      const { accepted, client, close } = await socketPair();
+      try {
+        const transport = new NodeTransport(accepted, { directWrites });
+        const handlers = recordingHandlers();
+        // Not attached: the accepted socket reads nothing, so only the write can meet the reset.
+        client.resetAndDestroy();
+        await sleep(50);
+        for (let i = 0; i < 100 && !accepted.destroyed; i++) {
+          transport.write([randomBytes(100)]);
+          await sleep(5);
+        }
+        expect(accepted.destroyed).toBe(true);
+        const error = accepted.errored as { code?: string; syscall?: string } | null;
+        errors.push({ code: error?.code, syscall: error?.syscall });
+        expect(handlers.closed).toEqual([]);
+      } finally {
+        close();
+      }
+    }
+    // Through the handle and through socket.write: the same kind of error.
+    for (const error of errors) {
+      expect(['ECONNRESET', 'EPIPE']).toContain(error.code);
+      expect(error.syscall).toBe('write');
+    }
+  });
+});
+
+/** Calls of `socket.write` on one socket from now on (added to `counter`). */
+function countSocketWrites(socket: net.Socket, counter = { count: 0 }): { count: number } {
+  const write = socket.write;
+  socket.write = function (this: net.Socket, ...args: Parameters<net.Socket['write']>) {
+    counter.count++;
+    return write.apply(this, args);
+  } as net.Socket['write'];
+  return counter;
+}
 
 describe('computeAcceptKey', () => {
   it('equals base64(SHA-1(key + GUID)) from node:crypto for keys of every length up to 3 blocks', () => {
