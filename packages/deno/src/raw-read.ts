@@ -39,14 +39,20 @@ const READ_OP: ReadOp | null = (() => {
   }
 })();
 
+/** The symbol a conn keeps its resource id under, once one was found (every conn has the same). */
+let ridSymbol: symbol | null = null;
+
 /** The socket's resource id, if this conn carries one where Deno 2 keeps it. */
 function ridOf(conn: Deno.Conn): number | null {
-  for (const symbol of Object.getOwnPropertySymbols(conn)) {
-    if (symbol.description !== 'Deno.internal.rid') continue;
-    const rid = (conn as unknown as Record<symbol, unknown>)[symbol];
-    return typeof rid === 'number' && Number.isInteger(rid) && rid >= 0 ? rid : null;
+  // The symbol found before, else looked for (a list of the conn's symbols: once per process).
+  let symbol = ridSymbol !== null && Object.hasOwn(conn, ridSymbol) ? ridSymbol : null;
+  if (symbol === null) {
+    symbol = Object.getOwnPropertySymbols(conn).find((s) => s.description === 'Deno.internal.rid') ?? null;
+    if (symbol === null) return null;
+    ridSymbol = symbol;
   }
-  return null;
+  const rid = (conn as unknown as Record<symbol, unknown>)[symbol];
+  return typeof rid === 'number' && Number.isInteger(rid) && rid >= 0 ? rid : null;
 }
 
 /** What a passed self-test verified: the op, and the class of conn it read. */

@@ -6,7 +6,8 @@
  * a–z. `String.prototype.toLowerCase` folds far more (U+212A KELVIN SIGN becomes `k`, U+0130
  * becomes two chars), so it is never used on such text: two parts of the handshake that fold
  * differently let a peer pass one check and fail the next (a `PerMessage-Deflate` offer once
- * negotiated, then refused as "not offered", a 500).
+ * negotiated, then refused as "not offered", a 500). (On ASCII-only text the two agree, and
+ * `foldAscii` uses it there.)
  *
  * Every such comparison in `http/`, `handshake/`, `extensions/` and `connection.ts` goes
  * through these functions; `test/ascii-case.test.ts` greps those sources for any other.
@@ -22,6 +23,16 @@ export function foldAscii(text: string): string {
 }
 
 function foldFrom(text: string, first: number): string {
+  // All ASCII (every header name): there toLowerCase lowers A–Z and nothing else, in one string
+  // made natively (the loop below makes one per char). Only past ASCII does it fold more.
+  let ascii = true;
+  for (let i = 0; i < text.length; i++) {
+    if (text.charCodeAt(i) >= 0x80) {
+      ascii = false;
+      break;
+    }
+  }
+  if (ascii) return text.toLowerCase();
   let out = text.slice(0, first);
   for (let i = first; i < text.length; i++) {
     const c = text.charCodeAt(i);
