@@ -22,14 +22,17 @@ export default defineConfig({
       // Over every file measured (the codec, @ws/node and @ws/zlib; Deno's and Bun's adapters run
       // in their own runtimes, under `deno test` and `bun test`); scripts/test.mjs adds a floor per
       // file (COVERAGE_FLOOR) so that one untested file cannot hide in the average.
-      // Statements 94 and branches 88 (were 95 and 90), measured 94.7 % and 88.9 % on 47ca424:
+      // Measured 95.3 % statements, 89.5 % branches, 95.4 % functions, 97.1 % lines (all projects,
+      // 2026-12-07, after packages/codec/test/session/stream-transport.test.ts; 94.7 / 88.9 / 94.6 /
+      // 96.5 before it). Branches stay under 90:
       // - about 220 of the uncovered branches are the `?? fallback` of in-bounds typed-array reads
       //   that replaced non-null assertions in the byte-level files (issue 20); v8 counts each as a
       //   branch, and none can be taken;
-      // - the HTTP/2 glue the session shares with Deno and Bun (stream-transport.ts, node-style.ts)
-      //   and plain HTTP's streaming paths (http-exchange.ts) run under `deno test` and `bun test`,
-      //   which this report does not see (Node's own HTTP/2 server uses its socket transport).
-      thresholds: { lines: 95, statements: 94, functions: 90, branches: 88 },
+      // - plain HTTP's streaming paths (http-exchange.ts, 44 % of its branches) run in the echo
+      //   servers the cross-runtime suite starts as child processes, which this report does not see;
+      // - of the HTTP/2 glue shared with Deno and Bun (now run over Node's node:http2 by that test),
+      //   data before the response only Deno's node:http2 produces.
+      thresholds: { lines: 95, statements: 95, functions: 90, branches: 89 },
     },
     projects: [
       {
