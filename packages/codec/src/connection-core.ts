@@ -21,12 +21,13 @@ import type { HandshakeRequest } from './events.ts';
 import type { Limits, Timeouts } from './limits.ts';
 import type { MaskKeyPool } from './random.ts';
 import type { Liveness } from './deadlines.ts';
+import { WebSocketUsageError } from './errors.ts';
 import {
+  READ,
+  REFUSE,
   type TableState,
   type TransitionInput,
-  type TransportInput,
-  type TransportState,
-  TRANSPORT_STATES,
+  peerBytes,
   transition,
   transportTransition,
 } from './transitions.ts';
@@ -157,11 +158,11 @@ export function move(core: ConnectionCore, input: TransitionInput): void {
 }
 
 /**
- * Follow the transport's table of transitions.ts: true if it moved. An input it has no row for
- * moves nothing (a second EOF, a shutdown after a destroy) and returns false: the caller then
- * does nothing either.
+ * Follow the transport's table of transitions.ts on `input` (ON_EOF, ON_SHUTDOWN, ON_DESTROY,
+ * ON_TIMEOUT): true if it moved. An input it has no row for moves nothing (a second EOF, a
+ * shutdown after a destroy) and returns false: the caller then does nothing either.
  */
-export function moveTransport(core: ConnectionCore, input: TransportInput): boolean {
+export function moveTransport(core: ConnectionCore, input: number): boolean {
   const flags = core.flags;
   const next = transportTransition((flags & TRANSPORT) >> TRANSPORT_SHIFT, input);
   if (next < 0) return false;
@@ -174,7 +175,13 @@ export function transportState(core: ConnectionCore): number {
   return (core.flags & TRANSPORT) >> TRANSPORT_SHIFT;
 }
 
-/** The transport's state by name (for tests and messages). */
-export function transportStateName(core: ConnectionCore): TransportState {
-  return TRANSPORT_STATES[transportState(core)] ?? 'destroyed';
+/**
+ * `receiveData()`'s question to the transport's table: read the peer's bytes (true) or drop them
+ * (false: the transport is gone). After `receiveEof()` there are none to give: the caller's
+ * misuse, which throws.
+ */
+export function readsPeerBytes(core: ConnectionCore): boolean {
+  const bytes = peerBytes(transportState(core));
+  if (bytes === REFUSE) throw new WebSocketUsageError('INVALID_STATE', 'receiveData() after receiveEof()');
+  return bytes === READ;
 }

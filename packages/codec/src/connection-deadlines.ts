@@ -8,7 +8,7 @@ import { WebSocketUsageError, describe } from './errors.ts';
 import { LIVE_IDLE, LIVE_PING, LIVE_PONG_TIMEOUT, PENDING, after } from './deadlines.ts';
 import { Opcode } from './opcode.ts';
 import { type ConnectionCore, EMPTY, LIVENESS_PAUSED, move, transportState } from './connection-core.ts';
-import { transportEnded, transportTransition } from './transitions.ts';
+import { ON_TIMEOUT, transportEnded, transportTransition } from './transitions.ts';
 import { close, closingOf, fail, failAndDestroy } from './closing.ts';
 import { destroy, writeFrame } from './output-queue.ts';
 import { afterHttp } from './http-serving.ts';
@@ -23,7 +23,7 @@ export function isFinished(core: ConnectionCore): boolean {
 
 /** Closed's deadline waits for the transport: the transport's table has a `timeout` row where it is. */
 function awaitsTransport(core: ConnectionCore): boolean {
-  return transportTransition(transportState(core), 'timeout') >= 0;
+  return transportTransition(transportState(core), ON_TIMEOUT) >= 0;
 }
 
 /** See `Connection.nextDeadline`. */
@@ -125,7 +125,7 @@ function act(core: ConnectionCore, now: number): void {
       if (core.state === 'closed') {
         // The transport lingered past closeTimeout after the close (closed's one row).
         move(core, 'timeout');
-        destroy(core, 'timeout');
+        destroy(core, ON_TIMEOUT);
         return;
       }
       failAndDestroy(core, 'timeout', 'CLOSE_TIMEOUT', `no Close frame from the peer within ${t.closeTimeout} ms`);

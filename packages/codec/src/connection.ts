@@ -24,7 +24,7 @@ import type { WsUrl } from './handshake/client.ts';
 import type { HandshakeRole } from './handshake/role.ts';
 import { DEFAULT_TIMEOUTS, type Limits, type Timeouts } from './limits.ts';
 import { Opcode } from './opcode.ts';
-import { type ConnectionState, type TableState, type TransportState, peerBytes, reportedState } from './transitions.ts';
+import { type ConnectionState, ON_EOF, type TableState, reportedState } from './transitions.ts';
 import { PING_HELD, SEEN_ANY, SEEN_PEER } from './deadlines.ts';
 import { encodeUtf8, encodeUtf8Transient } from './utf8.ts';
 import {
@@ -44,8 +44,7 @@ import {
   TRANSPORT,
   type Role,
   moveTransport,
-  transportState,
-  transportStateName,
+  readsPeerBytes,
 } from './connection-core.ts';
 import { dequeue, takeAllEvents } from './event-queue.ts';
 import * as output from './output-queue.ts';
@@ -77,12 +76,12 @@ import { afterHttp, httpSettings, receiveHttp, sendHttp } from './http-serving.t
 export type { Role } from './connection-core.ts';
 export type { ConnectionOptions, ServerConnectionOptions, ClientConnectionOptions } from './connection-options.ts';
 
-/** @internal For the table test (test/transitions.test.ts): the state of each table a connection is in. */
-export let tableStates: (connection: Connection) => { state: TableState; transport: TransportState };
+/** @internal For the table test (test/transitions.test.ts), which reads the state of each table a connection is in. */
+export let coreOf: (connection: Connection) => Readonly<ConnectionCore>;
 
 export class Connection {
   static {
-    tableStates = (c) => ({ state: c.#core.state, transport: transportStateName(c.#core) });
+    coreOf = (c) => c.#core;
   }
 
   /**
@@ -222,7 +221,7 @@ export class Connection {
     toBytes(data, 'data');
     const core = this.#core;
     // The transport's table: anything but both-open (one mask test) asks what to do with bytes.
-    if ((core.flags & TRANSPORT) !== 0 && !this.#readsBytes()) return;
+    if ((core.flags & TRANSPORT) !== 0 && !readsPeerBytes(core)) return;
     if (data.length === 0) return;
     // Activity for keepalive and idle: a bit, looked at when their deadline comes (no clock here).
     core.seen |= SEEN_PEER | SEEN_ANY;
@@ -312,17 +311,10 @@ export class Connection {
     else handshakeFailed(core, 'MALFORMED_HEAD', message);
   }
 
-  /** The transport's table says whether `receiveData()` reads the peer's bytes (true) or drops them; after `receiveEof()` it throws. */
-  #readsBytes(): boolean {
-    const bytes = peerBytes(transportState(this.#core));
-    if (bytes === 'refuse') throw new WebSocketUsageError('INVALID_STATE', 'receiveData() after receiveEof()');
-    return bytes === 'read';
-  }
-
   /** The peer closed its side of TCP (or the socket failed). */
   receiveEof(): void {
     const core = this.#core;
-    if (!moveTransport(core, 'eof')) return; // a second EOF, or the transport is gone
+    if (!moveTransport(core, ON_EOF)) return; // a second EOF, or the transport is gone
     switch (core.state) {
       case 'refusal-body':
       case 'handshake':

@@ -9,7 +9,7 @@ import type { Output } from './events.ts';
 import type { HeaderList } from './handshake/extended-connect.ts';
 import { COPY_THRESHOLD, firstByte, serializeFrame, unmaskedFrame } from './frame-serializer.ts';
 import { Opcode } from './opcode.ts';
-import type { TransportInput } from './transitions.ts';
+import { ON_DESTROY, ON_SHUTDOWN } from './transitions.ts';
 import { type ConnectionCore, FRESH_ARRAYS, HOLD_PONGS, NO_WRITES, moveTransport } from './connection-core.ts';
 
 /** Bits of `core.ends`: the transport actions that follow the pending writes, in this order. */
@@ -152,16 +152,16 @@ export function takeOutput(core: ConnectionCore): Output[] {
 
 /** Close our side of the transport (TCP's FIN) after the pending writes. */
 export function shutdownWrite(core: ConnectionCore): void {
-  if (!moveTransport(core, 'shutdown')) return; // already shut, or dropped
+  if (!moveTransport(core, ON_SHUTDOWN)) return; // already shut, or dropped
   releasePong(core);
   core.ends |= END_SHUTDOWN;
 }
 
 /**
  * Drop the transport after the pending writes; nothing more comes from this connection. On
- * `timeout`: closed's wait for the transport to finish ran out (see transitions.ts).
+ * ON_TIMEOUT: closed's wait for the transport to finish ran out (see transitions.ts).
  */
-export function destroy(core: ConnectionCore, input: TransportInput = 'destroy'): void {
+export function destroy(core: ConnectionCore, input = ON_DESTROY): void {
   if (!moveTransport(core, input)) return; // already dropped, or finished: nothing to drop
   releasePong(core);
   // A head not yet sent has nothing left to open or answer.

@@ -83,35 +83,25 @@ export type TransitionInput =
   /** The handshake or close deadline passed (in closed: the wait for the transport to finish). */
   | 'timeout';
 
+/** How every phase before closed ends, too. */
+const ENDS = { abort: 'closed', fail: 'closed', eof: 'closed', timeout: 'closed' } as const;
+
 const TABLE: Readonly<Record<TableState, Partial<Record<TransitionInput, TableState>>>> = {
   handshake: {
     request: 'awaiting-accept',
     'http-request': 'serving-http',
     response: 'open',
     refusal: 'refusal-body',
-    abort: 'closed',
-    fail: 'closed',
-    eof: 'closed',
-    timeout: 'closed',
+    ...ENDS,
   },
   'serving-http': {
     'http-request': 'serving-http',
     'http-answered': 'serving-http',
     request: 'awaiting-accept',
     served: 'closed',
-    abort: 'closed',
-    fail: 'closed',
-    eof: 'closed',
-    timeout: 'closed',
+    ...ENDS,
   },
-  'awaiting-accept': {
-    accept: 'open',
-    reject: 'closed',
-    abort: 'closed',
-    fail: 'closed',
-    eof: 'closed',
-    timeout: 'closed',
-  },
+  'awaiting-accept': { accept: 'open', reject: 'closed', ...ENDS },
   'refusal-body': { reject: 'closed', abort: 'closed', eof: 'closed', timeout: 'closed' },
   open: { 'send-close': 'closing', 'recv-close': 'closed', fail: 'closed', eof: 'closed' },
   closing: { 'recv-close': 'closed', fail: 'closed', eof: 'closed', timeout: 'closed' },
@@ -150,63 +140,84 @@ export type TransportInput =
 /** What `receiveData()` does with the peer's bytes in a transport state. */
 export type PeerBytes = 'read' | 'refuse' | 'drop';
 
-const TRANSPORT_TABLE: Readonly<
-  Record<TransportState, { bytes: PeerBytes; on: Partial<Record<TransportInput, TransportState>> }>
-> = {
-  'both-open': {
-    bytes: 'read',
-    on: { eof: 'eof-received', shutdown: 'shutdown-sent', destroy: 'destroyed', timeout: 'destroyed' },
-  },
-  'eof-received': { bytes: 'refuse', on: { shutdown: 'finished', destroy: 'destroyed' } },
-  'shutdown-sent': { bytes: 'read', on: { eof: 'finished', timeout: 'destroyed' } },
-  finished: { bytes: 'refuse', on: {} },
-  destroyed: { bytes: 'drop', on: {} },
-};
+/**
+ * The transport's states by number: a connection keeps its transport's state as a small integer
+ * (three bits of its flags, see `connection-core.ts`; 0 is both-open), named here by these constants.
+ */
+export const TRANSPORT_STATES: readonly TransportState[] = [
+  'both-open',
+  'eof-received',
+  'shutdown-sent',
+  'finished',
+  'destroyed',
+];
+const EOF_RECEIVED = 1;
+const SHUTDOWN_SENT = 2;
+const FINISHED = 3;
+const DESTROYED = 4;
+/** The inputs by number (the code moves the transport with these constants). */
+export const TRANSPORT_INPUTS: readonly TransportInput[] = ['eof', 'shutdown', 'destroy', 'timeout'];
+export const ON_EOF = 0;
+export const ON_SHUTDOWN = 1;
+export const ON_DESTROY = 2;
+export const ON_TIMEOUT = 3;
+/** What `receiveData()` does with bytes, by number (see {@link PEER_BYTES}). */
+export const READ = 0;
+export const REFUSE = 1;
+const DROP = 2;
+export const PEER_BYTES: readonly PeerBytes[] = ['read', 'refuse', 'drop'];
+/** No row: the input moves nothing. */
+const NO = -1;
 
 /**
- * The transport's states in the order of their numbers: a connection keeps its transport's
- * state as a small integer (three bits of its flags, see `connection-core.ts`), 0 for both-open.
+ * The transport's table: one row per state, in the order of {@link TRANSPORT_STATES}, giving the
+ * state each input leads to, in the order of {@link TRANSPORT_INPUTS} (NO: no row), then what
+ * `receiveData()` does with the peer's bytes there. Numbers, not names: the connection's code
+ * reads it (once per move; `receiveData` only when the state is not both-open) and a bundle
+ * carries no names for it.
  */
-export const TRANSPORT_STATES = Object.keys(TRANSPORT_TABLE) as readonly TransportState[];
-const TRANSPORT_INPUTS: Readonly<Record<TransportInput, number>> = { eof: 0, shutdown: 1, destroy: 2, timeout: 3 };
-/** The table as numbers, for a lookup without a string key: (state, input)'s next state at `state * 4 + input`, -1 for none. */
-const TRANSPORT_NEXT = new Int8Array(TRANSPORT_STATES.length * 4).fill(-1);
-for (const [from, input, to] of transportTable().rows)
-  TRANSPORT_NEXT[TRANSPORT_STATES.indexOf(from) * 4 + TRANSPORT_INPUTS[input]] = TRANSPORT_STATES.indexOf(to);
-/** What `receiveData()` does with the peer's bytes, by state number. */
-const PEER_BYTES = TRANSPORT_STATES.map((state) => TRANSPORT_TABLE[state].bytes);
-/** By state number: no row leaves it. */
-const ENDED = TRANSPORT_STATES.map((state) => Object.keys(TRANSPORT_TABLE[state].on).length === 0);
+const TRANSPORT_TABLE: ReadonlyArray<
+  readonly [eof: number, shutdown: number, destroy: number, timeout: number, bytes: number]
+> = [
+  /* both-open */ [EOF_RECEIVED, SHUTDOWN_SENT, DESTROYED, DESTROYED, READ],
+  /* eof-received */ [NO, FINISHED, DESTROYED, NO, REFUSE],
+  /* shutdown-sent */ [FINISHED, NO, NO, DESTROYED, READ],
+  /* finished */ [NO, NO, NO, NO, REFUSE],
+  /* destroyed */ [NO, NO, NO, NO, DROP],
+];
 
-/** The transport state (a number) after `input`, or -1 if `input` moves nothing in `state`. */
-export function transportTransition(state: number, input: TransportInput): number {
-  return TRANSPORT_NEXT[state * 4 + TRANSPORT_INPUTS[input]] ?? -1;
+/** The transport state (a number) after `input` (a number), or -1 if `input` moves nothing in `state`. */
+export function transportTransition(state: number, input: number): number {
+  return TRANSPORT_TABLE[state]?.[input] ?? NO;
 }
 
-/** Transport state `state` (a number) is one nothing leaves: finished, or destroyed. */
+/** What `receiveData()` does with the peer's bytes in transport state `state`: READ, REFUSE or DROP. */
+export function peerBytes(state: number): number {
+  return TRANSPORT_TABLE[state]?.[4] ?? DROP;
+}
+
+/** Transport state `state` is one nothing leaves: finished, or destroyed. */
 export function transportEnded(state: number): boolean {
-  return ENDED[state] ?? true;
+  const row = TRANSPORT_TABLE[state];
+  return row === undefined || (row[ON_EOF] < 0 && row[ON_SHUTDOWN] < 0 && row[ON_DESTROY] < 0 && row[ON_TIMEOUT] < 0);
 }
 
-/** What `receiveData()` does with the peer's bytes in transport state `state` (a number). */
-export function peerBytes(state: number): PeerBytes {
-  return PEER_BYTES[state] ?? 'drop';
-}
-
-/** Every (state, input, next) triple of the transport's table, and what each state does with the peer's bytes. */
+/** Every (state, input, next) triple of the transport's table by name, and what each state does with the peer's bytes. */
 export function transportTable(): {
   rows: Array<[TransportState, TransportInput, TransportState]>;
   bytes: Record<TransportState, PeerBytes>;
 } {
-  const on = {} as Record<TransportState, Partial<Record<TransportInput, TransportState>>>;
+  const rows: Array<[TransportState, TransportInput, TransportState]> = [];
   const bytes = {} as Record<TransportState, PeerBytes>;
-  for (const [state, row] of Object.entries(TRANSPORT_TABLE) as Array<
-    [TransportState, (typeof TRANSPORT_TABLE)[TransportState]]
-  >) {
-    on[state] = row.on;
-    bytes[state] = row.bytes;
-  }
-  return { rows: rowsOf(on), bytes };
+  TRANSPORT_TABLE.forEach((row, state) => {
+    const name = TRANSPORT_STATES[state] ?? 'destroyed';
+    TRANSPORT_INPUTS.forEach((input, i) => {
+      const next = TRANSPORT_STATES[row[i] ?? NO];
+      if (next !== undefined) rows.push([name, input, next]);
+    });
+    bytes[name] = PEER_BYTES[row[4]] ?? 'drop';
+  });
+  return { rows, bytes };
 }
 
 function rowsOf<S extends string, I extends string>(

@@ -3,7 +3,7 @@
 // state, apply the input through the public API, and compare the state it lands in with the table.
 // Inputs the table does not allow in a state must leave the connection where it was (or not happen
 // at all). The code moves only through the tables, so each state it is in (read through the
-// internal `tableStates` hook) is also checked against what a user saw, independently of the
+// internal `coreOf` hook) is also checked against what a user saw, independently of the
 // tables: the events taken, the outputs taken, `closeInfo`, whether `receiveEof()` was called. A
 // row changed to a state whose behaviour the code does not show (a `served` that does not close,
 // a transport that says it is finished before both FINs) fails here; so does a state whose
@@ -11,7 +11,8 @@
 // deadline).
 import { describe, expect, it } from 'vitest';
 import { Connection, transitionTable } from '../src/index.ts';
-import { tableStates } from '../src/connection.ts';
+import { coreOf } from '../src/connection.ts';
+import { transportState } from '../src/connection-core.ts';
 import { clientConnection } from '../src/client.ts';
 import { serverConnection } from '../src/server.ts';
 import { FakeClock, seededRandom } from '../src/testing/index.ts';
@@ -21,6 +22,7 @@ import {
   type TransitionInput,
   type TransportInput,
   type TransportState,
+  TRANSPORT_STATES as TRANSPORT_NAMES,
   reportedState,
   transportTable,
 } from '../src/transitions.ts';
@@ -150,7 +152,7 @@ function observedTransport(conn: Connection): TransportState {
 
 /** The table state `conn` is in: the one a user saw, and its public `state` the one that state reports. */
 function phase(conn: Connection): TableState {
-  const { state } = tableStates(conn);
+  const { state } = coreOf(conn);
   expect([conn.state, reportedState(state)]).toEqual([REPORTED[state], REPORTED[state]]);
   expect(state).toBe(observedPhase(conn));
   return state;
@@ -160,8 +162,8 @@ function phase(conn: Connection): TableState {
  * The transport state `conn` is in: the one a user saw; `finished` and (in closed) the wait for
  * the transport as that state says, both by the table and by what was seen.
  */
-function transportPhase(conn: Connection): TransportState {
-  const { transport: state } = tableStates(conn);
+function transportPhase(conn: Connection): TransportState | undefined {
+  const state = TRANSPORT_NAMES[transportState(coreOf(conn))];
   expect(state).toBe(observedTransport(conn));
   // Finished: both FINs, or dropped; in the table, a state nothing leaves.
   const finished = state === 'finished' || state === 'destroyed';
