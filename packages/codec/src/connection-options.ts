@@ -119,7 +119,10 @@ export function resolveLimits(partial: Partial<Limits> | undefined): Readonly<Li
   return Object.freeze(limits);
 }
 
-/** The connection's flags that options set (connection-core.ts), the engine's choices checked (its `sha1Base64` too). */
+/**
+ * The connection's flags that options set (connection-core.ts), with the options checked: the
+ * engine's choices, the host UTF-8 check, and no `clock` (time comes in as `tick(now)`).
+ */
 export function resolveFlags(options: ConnectionOptions, http2: boolean): number {
   const engine = options.engine;
   if (engine !== undefined && (typeof engine !== 'object' || engine === null)) {
@@ -131,17 +134,6 @@ export function resolveFlags(options: ConnectionOptions, http2: boolean): number
       `engine.sha1Base64 must be a function, got ${describe(engine.sha1Base64)}`,
     );
   }
-  return (
-    ((options.assembleMessages ?? true) ? ASSEMBLE : 0) |
-    ((options.autoPong ?? true) ? AUTO_PONG : 0) |
-    (engine?.freshArrays === true ? FRESH_ARRAYS : 0) |
-    (engine?.strictDecoder === false ? 0 : STRICT_DECODER) |
-    (http2 ? HTTP2 : 0)
-  );
-}
-
-/** The host UTF-8 check, or null; also refuses a `clock` (time comes in as `tick(now)`). */
-export function resolveUtf8Validator(options: ConnectionOptions): ((bytes: Uint8Array) => boolean) | null {
   const utf8Validator = options.utf8Validator ?? null;
   if (utf8Validator !== null && typeof utf8Validator !== 'function') {
     throw new WebSocketUsageError(
@@ -155,7 +147,13 @@ export function resolveUtf8Validator(options: ConnectionOptions): ((bytes: Uint8
       'the codec takes no clock: time comes in as tick(now) (see nextDeadline())',
     );
   }
-  return utf8Validator;
+  return (
+    ((options.assembleMessages ?? true) ? ASSEMBLE : 0) |
+    ((options.autoPong ?? true) ? AUTO_PONG : 0) |
+    (engine?.freshArrays === true ? FRESH_ARRAYS : 0) |
+    (engine?.strictDecoder === false ? 0 : STRICT_DECODER) |
+    (http2 ? HTTP2 : 0)
+  );
 }
 
 export function toBytes(data: unknown, what: string): Uint8Array {

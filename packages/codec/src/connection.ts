@@ -33,7 +33,6 @@ import {
   resolveFlags,
   resolveLimits,
   resolveTimeouts,
-  resolveUtf8Validator,
   toBytes,
 } from './connection-options.ts';
 import {
@@ -107,7 +106,7 @@ export class Connection {
     // Without overrides, every connection shares the frozen defaults.
     const timeouts = options.timeouts === undefined ? DEFAULT_TIMEOUTS : resolveTimeouts(options.timeouts);
     const flags = resolveFlags(options, handshake.http2 !== undefined);
-    const core = (this.#core = new ConnectionCore(role, limits, timeouts, flags, resolveUtf8Validator(options)));
+    const core = (this.#core = new ConnectionCore(role, limits, timeouts, flags, options.utf8Validator ?? null));
     const factories = options.extensions ?? NONE;
     if (handshake.role === 'client') {
       // Over HTTP/2 the answer comes as a header list: no head to parse.

@@ -574,6 +574,8 @@ describe("the transport's table against the code", () => {
   it('lists every state; finished and destroyed are left by nothing', () => {
     const froms = new Set(transport.rows.map(([from]) => from));
     expect(TRANSPORT_STATES.filter((state) => !froms.has(state))).toEqual(['finished', 'destroyed']);
+    // Numbered last, from FINISHED on (transportEnded relies on it).
+    expect(TRANSPORT_NAMES.slice(3)).toEqual(['finished', 'destroyed']);
     expect(Object.keys(transport.bytes).sort()).toEqual([...TRANSPORT_STATES].sort());
   });
 
