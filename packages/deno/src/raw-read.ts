@@ -145,15 +145,18 @@ const close = (resource: { close(): void } | null): void => {
  * read resolved a count between 1 and the view's length, wrote only inside the view, the bytes
  * came back exactly, in order, and the read after them resolved 0 (the end of the stream).
  * Resolves the class of the conn it read when it passed, else null (also without the
- * permission, on any error, or after SELF_TEST_MS); never rejects. Closes all it opened, and
- * resolves once the reads and writes it started have settled.
+ * permission, on any error, or after `timeoutMs`: SELF_TEST_MS unless a test says); never
+ * rejects. Closes all it opened, also what a round trip cut short by the time limit opens
+ * afterwards, and resolves once the reads and writes it started have settled.
  */
-export async function rawReadSelfTest(op: ReadOp | null): Promise<unknown> {
+export async function rawReadSelfTest(op: ReadOp | null, timeoutMs = SELF_TEST_MS): Promise<unknown> {
   if (op === null || !loopbackAllowed()) return null;
   let listener: Deno.Listener | null = null;
   let client: Deno.Conn | null = null;
   let server: Deno.Conn | null = null;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  /** Set when the verdict is in (a timeout included): what the round trip opens after that, it closes at once. */
+  let settled = false;
   const closeAll = (): void => {
     close(client);
     close(server);
@@ -168,6 +171,11 @@ export async function rawReadSelfTest(op: ReadOp | null): Promise<unknown> {
     ]);
     if (connected.status === 'fulfilled') client = connected.value;
     if (accepted.status === 'fulfilled') server = accepted.value;
+    if (settled) {
+      // Timed out while connecting: closeAll() ran before these existed.
+      closeAll();
+      return false;
+    }
     const c = client;
     const s = server;
     if (c === null || s === null) return false;
@@ -205,14 +213,22 @@ export async function rawReadSelfTest(op: ReadOp | null): Promise<unknown> {
     return wrote.status === 'fulfilled' && readBack.status === 'fulfilled' && readBack.value;
   };
   const run = roundTrip().catch(() => false);
-  const timeout = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), SELF_TEST_MS);
-  });
+  // 0 ms: out of time before anything could happen (a test's way to stop it while connecting).
+  const timeout =
+    timeoutMs === 0
+      ? Promise.resolve(false)
+      : new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(false), timeoutMs);
+        });
   const ok = await Promise.race([run, timeout]);
+  settled = true;
   clearTimeout(timer);
   const kind = ok ? (server as Deno.Conn | null)?.constructor : null;
   closeAll();
   // Closing the conns ends what is still pending (after a timeout): wait for it, so nothing is left running.
-  if (!ok) await run;
+  if (!ok) {
+    await run;
+    closeAll();
+  }
   return kind ?? null;
 }

@@ -111,6 +111,38 @@ Deno.test('the self-test passes with the real op and fails on each kind of wrong
   for (const [what, op] of Object.entries(wrong)) assertEquals(await rawReadSelfTest(op), null, what);
 });
 
+/** Sockets this process holds (Linux: /proc/self/fd), or null where that cannot be read. */
+function openSockets(): number | null {
+  try {
+    let n = 0;
+    for (const entry of Deno.readDirSync('/proc/self/fd')) {
+      try {
+        if (Deno.readLinkSync(`/proc/self/fd/${entry.name}`).startsWith('socket:')) n++;
+      } catch {
+        // closed while listed
+      }
+    }
+    return n;
+  } catch {
+    return null;
+  }
+}
+
+Deno.test('a self-test that runs out of time, wherever it is, leaves no socket open', async () => {
+  const before = openSockets();
+  if (before === null) throw new Error('this test counts sockets in /proc/self/fd (Linux)');
+  const real = realOp();
+  // 0 ms runs out while connecting; the slow op runs out with a read pending.
+  const slow: ReadOp = (rid, buffer) => new Promise((resolve) => setTimeout(resolve, 50)).then(() => real(rid, buffer));
+  for (const [op, ms] of [
+    [real, 0],
+    [slow, 20],
+  ] as const) {
+    assertEquals(await rawReadSelfTest(op, ms), null, `timed out after ${ms} ms`);
+    assertEquals(openSockets(), before, `sockets left after a ${ms} ms self-test`);
+  }
+});
+
 Deno.test('without net permission for all of 127.0.0.1 the self-test fails, and does not prompt', async () => {
   const script = new URL('./fixtures/raw-reads-verdict.ts', import.meta.url).pathname;
   const run = async (...flags: string[]): Promise<string> => {

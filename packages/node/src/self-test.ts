@@ -40,12 +40,15 @@ export function loopbackRoundTrip(
     const timer = setTimeout(() => finish(false), limitMs);
     timer.unref?.();
     const server = net.createServer(serverOptions, (socket) => {
+      // After the verdict (a timeout) nothing new is kept: finish() has already closed what it knew of.
+      if (done) return void socket.destroy();
       accepted = socket;
       socket.on('error', () => finish(false));
       sides.accepted(socket, finish);
     });
     server.on('error', () => finish(false));
     server.listen(0, '127.0.0.1', () => {
+      if (done) return;
       const address = server.address();
       if (address === null || typeof address === 'string') return finish(false);
       const socket = net.connect(address.port, '127.0.0.1');
