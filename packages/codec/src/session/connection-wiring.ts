@@ -112,6 +112,8 @@ export interface RegistryLinks {
   next(connection: WebSocketConnection): WebSocketConnection | null;
   /** The handshake succeeded (a member of `connections`). */
   wasOpen(connection: WebSocketConnection): boolean;
+  /** A Close frame was sent or received: the closing handshake started (RFC 6455 §7.1.3). */
+  closingStarted(connection: WebSocketConnection): boolean;
 }
 
 /** @internal */

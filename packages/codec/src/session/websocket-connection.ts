@@ -130,6 +130,8 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
         registryOf: (c) => c.#core.tracker,
         next: (c) => c.#core.nextTracked,
         wasOpen: (c) => c.#core.hs === null,
+        closingStarted: (c) =>
+          c.#core.codec.state === 'closing' || (c.#core.codec.closeInfo?.initiator ?? null) !== null,
       },
       (c) => c.#core,
     );

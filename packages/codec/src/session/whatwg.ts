@@ -321,8 +321,10 @@ export class WhatwgWebSocket extends EventTargetBase {
 
   /**
    * The codec's state (`Connection.state`, through the connection's), CLOSED once the close task
-   * ran. CLOSING comes from close() or a closing handshake: a connection failed before it opened
-   * (refused, a bad answer, no subprotocol chosen…) had none and stays CONNECTING until then.
+   * ran. CLOSING comes from close() or a closing handshake (a Close frame sent or received): a
+   * connection failed before it opened (refused, a bad answer, no subprotocol chosen…) had none and
+   * stays CONNECTING until then, and an open one whose transport ended without one (the peer's
+   * TCP went away) stays OPEN until then.
    */
   get readyState(): ReadyStateNumber {
     const ending = this.#ending;
@@ -331,7 +333,8 @@ export class WhatwgWebSocket extends EventTargetBase {
     const state = ending !== 'none' ? 'closed' : connection === null ? 'connecting' : connection.readyState;
     if (state === 'open' || state === 'connecting') return state === 'open' ? OPEN : CONNECTING;
     if (this.#failed && this.#failure === null) return CLOSING; // close() while connecting
-    return connection !== null && this.#failure === null && registryLinks.wasOpen(connection) ? CLOSING : CONNECTING;
+    if (connection === null || this.#failure !== null || !registryLinks.wasOpen(connection)) return CONNECTING;
+    return registryLinks.closingStarted(connection) ? CLOSING : OPEN;
   }
 
   get bufferedAmount(): number {

@@ -104,13 +104,15 @@ function rig(serverOptions: ServerSessionOptions = {}): Rig {
 
 /**
  * Every sample agrees with the codec's state (`failedHandshake`: the connection never opened and
- * was failed, not closed by close(): CONNECTING until the close task); returns the distinct (codec
- * state, readyState) pairs seen, in order.
+ * was failed, not closed by close(): CONNECTING until the close task; `closedWithoutClose`: what a
+ * closed codec reads as otherwise, OPEN when no Close frame was exchanged); returns the distinct
+ * (codec state, readyState) pairs seen, in order.
  */
-function check(samples: Rig['samples'], failedHandshake = false): string[] {
+function check(samples: Rig['samples'], failedHandshake = false, closedWithoutClose = CLOSING): string[] {
   const seen: string[] = [];
   for (const [state, readyState, closeFired] of samples) {
-    const expected = closeFired ? CLOSED : failedHandshake && state === 'closed' ? CONNECTING : EXPECTED[state];
+    const closed = failedHandshake ? CONNECTING : closedWithoutClose;
+    const expected = closeFired ? CLOSED : state === 'closed' ? closed : EXPECTED[state];
     expect([state, readyState]).toEqual([state, expected]);
     const pair = `${state}:${readyState}`;
     if (seen[seen.length - 1] !== pair) seen.push(pair);
@@ -149,6 +151,18 @@ describe('WHATWG readyState follows the codec state', () => {
     await r.runToClose();
     expect(check(r.samples)).toEqual(['handshake:0', 'open:1', 'closed:2', 'closed:3']);
     expect(r.events).toEqual(['open', 'error', 'close']);
+  });
+
+  it('the peer goes away without a Close: OPEN until the close task (no closing handshake)', async () => {
+    const r = rig();
+    await r.runUntil(() => r.ws.readyState === OPEN && r.server() !== null);
+    r.serverTransport().destroy();
+    await r.runToClose();
+    // The codec is closed by the EOF; neither side sent a Close frame, so the standard's readyState is still OPEN.
+    const seen = check(r.samples, false, OPEN);
+    expect(seen).toEqual(['handshake:0', 'open:1', 'closed:1', 'closed:3']);
+    expect(r.codec().closeInfo).toMatchObject({ code: 1006, initiator: null, wasClean: false });
+    expect(r.events).toEqual(['open', 'close']);
   });
 
   it('refused by the server: CONNECTING until the close task (no closing handshake), never OPEN or CLOSING', async () => {
