@@ -21,15 +21,31 @@ import { toBytes } from './connection-options.ts';
 
 export type HttpCommand = Extract<Command, { type: 'http-response' | 'http-body' | 'http-end' | 'http-continue' }>;
 
+/**
+ * The settings made last, and from what: a server's connections share their (frozen) limits and
+ * timeouts, so they share one settings object too (the phase never changes it).
+ */
+let lastLimits: Readonly<Limits> | null = null;
+let lastTimeouts: Readonly<Timeouts> | null = null;
+let lastSettings: HttpServerSettings | null = null;
+
 /** The HTTP phase's bounds, from the connection's limits and timeouts. */
-export function httpSettings(limits: Limits, timeouts: Timeouts): HttpServerSettings {
-  return {
+export function httpSettings(limits: Readonly<Limits>, timeouts: Readonly<Timeouts>): HttpServerSettings {
+  if (limits === lastLimits && timeouts === lastTimeouts && lastSettings !== null) return lastSettings;
+  const settings: HttpServerSettings = Object.freeze({
     maxHeadBytes: limits.maxHeadBytes,
     maxHeaders: limits.maxHeaders,
     maxBodyBytes: limits.maxBodyBytes,
     headTimeout: timeouts.handshakeTimeout,
     keepAliveTimeout: timeouts.httpKeepAliveTimeout,
-  };
+  });
+  // Only frozen inputs (the resolved limits and timeouts always are) can be trusted to stay as read.
+  if (Object.isFrozen(limits) && Object.isFrozen(timeouts)) {
+    lastLimits = limits;
+    lastTimeouts = timeouts;
+    lastSettings = settings;
+  }
+  return settings;
 }
 
 /** Bytes of plain requests (or of the head that upgrades). */
@@ -42,7 +58,8 @@ export function receiveHttp(core: ConnectionCore, hs: ServerHandshake, data: Uin
 export function afterHttp(core: ConnectionCore, hs: ServerHandshake): void {
   const http = hs.http;
   if (http === null) return;
-  for (const chunk of http.takeWrites()) write(core, chunk);
+  const writes = http.takeWrites();
+  for (let i = 0; i < writes.length; i++) write(core, writes[i] as Uint8Array);
   const events = http.events;
   // Taken one at a time: an upgrade or an end stops the phase, and what follows is not its.
   for (let event = events.shift(); event !== undefined; event = events.shift()) {

@@ -7,13 +7,14 @@
  * only during the handshake; plain-HTTP serving before an upgrade is `http-serving.ts`.
  */
 import type { ProtocolErrorCode } from './errors.ts';
+import type { HandshakeRequest } from './events.ts';
 import { reportedState } from './transitions.ts';
 import { WebSocketUsageError } from './errors.ts';
 import type { ExtensionFactory } from './extensions/extension.ts';
 import type { HeadParser, RequestHead } from './http/head-parser.ts';
 import type { HttpServerPhase } from './http/server-exchange.ts';
 import type { HeadersInit } from './http/headers.ts';
-import type { RequestValidation, ServerHandshakeOptions } from './handshake/server.ts';
+import type { Refusal, ServerHandshakeOptions } from './handshake/server.ts';
 import type { ServerRole } from './handshake/role.ts';
 import type { HeaderList } from './handshake/extended-connect.ts';
 import { PENDING, livenessFor } from './deadlines.ts';
@@ -77,7 +78,7 @@ export function receiveRequestBytes(core: ConnectionCore, hs: ServerHandshake, d
 }
 
 export function onRequestHead(core: ConnectionCore, hs: ServerHandshake, head: RequestHead): void {
-  onValidated(core, hs, hs.role.validateRequest(head, hs)); // its `origins`
+  onValidated(core, hs, hs.role.checkRequest(head, hs)); // its `origins`
 }
 
 /** HTTP/2: the extended CONNECT's header list. */
@@ -87,17 +88,20 @@ export function receiveRequestHeaders(
   headers: ReadonlyArray<readonly [string, string]>,
 ): void {
   const http2 = hs.role.http2;
-  if (http2 !== undefined) onValidated(core, hs, http2.validate(headers, hs));
+  if (http2 === undefined) return;
+  const verdict = http2.validate(headers, hs);
+  onValidated(core, hs, verdict.ok ? verdict.request : verdict);
 }
 
-function onValidated(core: ConnectionCore, hs: ServerHandshake, verdict: RequestValidation): void {
-  if (!verdict.ok) {
+/** The request, or its refusal (which alone has `ok`). */
+function onValidated(core: ConnectionCore, hs: ServerHandshake, verdict: HandshakeRequest | Refusal): void {
+  if ('ok' in verdict) {
     refuseRequest(core, hs, verdict.code, verdict.status, verdict.message, verdict.headers);
     return;
   }
-  core.request = verdict.request;
+  core.request = verdict;
   move(core, 'request');
-  emit(core, { type: 'request', request: verdict.request });
+  emit(core, { type: 'request', request: verdict });
 }
 
 /** The request is bad: answer with `status`, report it, and close our side. */

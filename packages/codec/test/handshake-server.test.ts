@@ -419,6 +419,20 @@ describe('buildAcceptResponse (RFC 6455 §4.2.2)', () => {
     expect(rest.length).toBe(0);
   });
 
+  it('answers with exactly the 101 and the accept key when nothing is added, on every engine tuning', () => {
+    // The handshake's own lines are written from a prefix made once: the same bytes, no more.
+    const req = accepted(request());
+    const expected =
+      'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+      'Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n';
+    const hostSha1 = (text: string) => createHash('sha1').update(text, 'latin1').digest('base64');
+    for (const tuning of [{}, { freshArrays: true }, { freshArrays: true, sha1Base64: hostSha1 }]) {
+      const response = buildAcceptResponse(req, { protocol: null, extensions: null, ...tuning });
+      expect(response.length).toBe(expected.length);
+      expect(decodeLatin1(response)).toBe(expected);
+    }
+  });
+
   it('adds negotiated extensions and extra headers', () => {
     const req = accepted(
       request({ add: [['Sec-WebSocket-Extensions', 'permessage-deflate; client_max_window_bits, x-a']] }),

@@ -248,6 +248,50 @@ describe('HeadParser: limits', () => {
   });
 });
 
+it('keeps each head its own when parsers take turns (heads split between pushes, others whole or refused between)', () => {
+  // Parsers that have read part of a head hold its fields; a head that arrives whole (or fails)
+  // in one push in between must neither see nor disturb them.
+  const a = new HeadParser('request', LIMITS);
+  const b = new HeadParser('request', LIMITS);
+  expect(a.push(bytes('GET /a HTTP/1.1\r\nHost: a.example\r\nX-One: 1\r\nX-Tw'))).toBeNull();
+  expect(b.push(bytes('GET /b HTTP/1.1\r\nHost: b.example\r\n'))).toBeNull();
+  const whole = new HeadParser('request', LIMITS).push(bytes('GET /c HTTP/1.1\r\nHost: c.example\r\nX-C: c\r\n\r\n'));
+  expect(whole?.ok && whole.head.headers.entries()).toEqual([
+    ['Host', 'c.example'],
+    ['X-C', 'c'],
+  ]);
+  const refused = new HeadParser('request', LIMITS).push(bytes('GET /d HTTP/1.1\r\nHost: d\r\nBad Name: x\r\n\r\n'));
+  expect(refused?.ok).toBe(false);
+  const endA = a.push(bytes('o: 2\r\n\r\n'));
+  const endB = b.push(bytes('X-B: b\r\n\r\n'));
+  expect(endA?.ok && { target: endA.head.target, fields: endA.head.headers.entries() }).toEqual({
+    target: '/a',
+    fields: [
+      ['Host', 'a.example'],
+      ['X-One', '1'],
+      ['X-Two', '2'],
+    ],
+  });
+  expect(endB?.ok && { target: endB.head.target, fields: endB.head.headers.entries() }).toEqual({
+    target: '/b',
+    fields: [
+      ['Host', 'b.example'],
+      ['X-B', 'b'],
+    ],
+  });
+  // A head split after its start-line only, then a whole one, then the rest.
+  const c = new HeadParser('request', LIMITS);
+  expect(c.push(bytes('POST /e HTTP/1.0\r\n'))).toBeNull();
+  expect(new HeadParser('request', LIMITS).push(bytes('GET / HTTP/1.1\r\nHost: x\r\n\r\n'))?.ok).toBe(true);
+  const endC = c.push(bytes('Host: e\r\n\r\n'));
+  expect(endC?.ok && [endC.head.method, endC.head.target, endC.head.httpVersion, endC.head.headers.entries()]).toEqual([
+    'POST',
+    '/e',
+    '1.0',
+    [['Host', 'e']],
+  ]);
+});
+
 describe('HeadParser: EOF and misuse', () => {
   it('reports EOF before the head is complete', () => {
     expectError('request', '', 'EOF_IN_HANDSHAKE', 400);

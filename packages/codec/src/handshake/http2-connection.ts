@@ -19,11 +19,12 @@ import {
 import { formatExtensionHeader } from './header-values.ts';
 import type { ClientRole, ServerRole } from './role.ts';
 import { MaskKeyPool, defaultRandomSource } from '../random.ts';
-import { buildAcceptResponse, buildRejectResponse, validateRequest } from './server.ts';
+import { buildAcceptResponse, buildRejectResponse, checkRequest, validateRequest } from './server.ts';
 
 const SERVER: ServerRole = Object.freeze({
   role: 'server',
   validateRequest,
+  checkRequest,
   buildAcceptResponse,
   buildRejectResponse,
   formatExtensionHeader,

@@ -6,7 +6,7 @@
  * parsers and serializers. Plain-HTTP serving (`http/server-exchange.ts`) is brought the same
  * way, by the `http` option.
  */
-import type { buildAcceptResponse, buildRejectResponse, validateRequest } from './server.ts';
+import type { buildAcceptResponse, buildRejectResponse, checkRequest, validateRequest } from './server.ts';
 import type { buildClientRequest, parseWsUrl, verifyResponse } from './client.ts';
 import type { generateKey } from './accept-key.ts';
 import type { formatExtensionHeader } from './header-values.ts';
@@ -37,6 +37,8 @@ export interface Http2ClientRole {
 export interface ServerRole {
   readonly role: 'server';
   readonly validateRequest: typeof validateRequest;
+  /** `validateRequest` without its wrapper object: what a server connection uses. */
+  readonly checkRequest: typeof checkRequest;
   readonly buildAcceptResponse: typeof buildAcceptResponse;
   readonly buildRejectResponse: typeof buildRejectResponse;
   readonly formatExtensionHeader: typeof formatExtensionHeader;

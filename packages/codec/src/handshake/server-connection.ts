@@ -5,11 +5,12 @@
 import { Connection, type ServerConnectionOptions } from '../connection.ts';
 import { formatExtensionHeader } from './header-values.ts';
 import type { ServerRole } from './role.ts';
-import { buildAcceptResponse, buildRejectResponse, validateRequest } from './server.ts';
+import { buildAcceptResponse, buildRejectResponse, checkRequest, validateRequest } from './server.ts';
 
 const SERVER: ServerRole = Object.freeze({
   role: 'server',
   validateRequest,
+  checkRequest,
   buildAcceptResponse,
   buildRejectResponse,
   formatExtensionHeader,

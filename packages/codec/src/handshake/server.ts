@@ -22,7 +22,7 @@ import type { ExtensionOffer } from '../extensions/extension.ts';
 import { HttpHeaders, fieldCount, type HeadersInit } from '../http/headers.ts';
 import { foldAscii, sameAsciiCase } from '../http/ascii-case.ts';
 import { requestHost } from '../http/request-host.ts';
-import { serializeHead, type RequestHead } from '../http/head-parser.ts';
+import { encodeLatin1, serializeHead, serializeHeadAfter, type RequestHead } from '../http/head-parser.ts';
 import { REASON_PHRASES } from '../http/response.ts';
 import { encodeUtf8 } from '../utf8.ts';
 import { base64ByteLength } from '../base64.ts';
@@ -66,6 +66,15 @@ const NO_EXTENSIONS: ExtensionOffer[] = Object.freeze([]) as unknown as Extensio
  * A request without `Sec-WebSocket-Protocol` (or `-Extensions`) gets a shared, frozen empty list.
  */
 export function validateRequest(head: RequestHead, options: ServerHandshakeOptions = {}): RequestValidation {
+  const verdict = checkRequest(head, options);
+  return 'ok' in verdict ? verdict : { ok: true, request: verdict };
+}
+
+/**
+ * {@link validateRequest} without the wrapper, for a server connection (one per handshake): the
+ * request, or the refusal (which alone has `ok`).
+ */
+export function checkRequest(head: RequestHead, options: ServerHandshakeOptions = {}): HandshakeRequest | Refusal {
   if (
     typeof head !== 'object' ||
     head === null ||
@@ -91,9 +100,21 @@ export function validateRequest(head: RequestHead, options: ServerHandshakeOptio
     if (version[2] === '0') return refuse('BAD_HTTP_VERSION', 400, 'WebSocket needs HTTP/1.1 or later, got HTTP/1.0');
   }
 
-  const target = splitTarget(head.target);
-  if (target === null)
-    return refuse('MALFORMED_HEAD', 400, 'request-target must be a path (origin-form) or an absolute http/ws URL');
+  // Origin-form (`/path?query`, nearly every request) is split here, without an object; the rest by splitTarget.
+  const rawTarget = head.target;
+  let path: string;
+  let query: string;
+  if (rawTarget.startsWith('/') && !rawTarget.includes('#')) {
+    const q = rawTarget.indexOf('?');
+    path = q === -1 ? rawTarget : rawTarget.slice(0, q);
+    query = q === -1 ? '' : rawTarget.slice(q + 1);
+  } else {
+    const target = splitTarget(rawTarget);
+    if (target === null)
+      return refuse('MALFORMED_HEAD', 400, 'request-target must be a path (origin-form) or an absolute http/ws URL');
+    path = target.path;
+    query = target.query;
+  }
 
   // §4.2.1 item 2 and RFC 9112 §3.2: exactly one Host, and an absolute-form target's authority
   // checked like it and equal to it (http/request-host.ts).
@@ -133,25 +154,21 @@ export function validateRequest(head: RequestHead, options: ServerHandshakeOptio
   const key = headers.get('sec-websocket-key') ?? ''; // counted: exactly one (an empty one is refused below)
   if (base64ByteLength(key) !== 16) return refuse('BAD_KEY', 400, 'Sec-WebSocket-Key is not 16 bytes in base64');
 
-  const offers = validateOffers(head, origins);
-  if ('ok' in offers) return offers;
-
-  return {
-    ok: true,
-    request: {
-      method: head.method,
-      target: head.target,
-      path: target.path,
-      query: target.query,
-      httpVersion: head.httpVersion,
-      headers,
-      host,
-      origin: offers.origin,
-      key,
-      protocols: offers.protocols,
-      extensions: offers.extensions,
-    },
+  // The request, its offers filled in by readOffers (one object made for a well-formed request).
+  const request: HandshakeRequest = {
+    method: head.method,
+    target: rawTarget,
+    path,
+    query,
+    httpVersion: head.httpVersion,
+    headers,
+    host,
+    origin: null,
+    key,
+    protocols: NO_PROTOCOLS,
+    extensions: NO_EXTENSIONS,
   };
+  return readOffers(head, origins, request) ?? request;
 }
 
 /**
@@ -160,10 +177,20 @@ export function validateRequest(head: RequestHead, options: ServerHandshakeOptio
  * RFC 9110 §5.3), then the origin policy (§4.2.1 item 7, §10.2), last, so that a malformed
  * request gets its 400 first.
  */
-export function validateOffers(
-  head: RequestHead,
-  origins: ServerHandshakeOptions['origins'],
-): { protocols: string[]; extensions: ExtensionOffer[]; origin: string | null } | Refusal {
+export function validateOffers(head: RequestHead, origins: ServerHandshakeOptions['origins']): Offers | Refusal {
+  const offers: Offers = { protocols: NO_PROTOCOLS, extensions: NO_EXTENSIONS, origin: null };
+  return readOffers(head, origins, offers) ?? offers;
+}
+
+/** What {@link validateOffers} reads of a request. */
+interface Offers {
+  protocols: string[];
+  extensions: ExtensionOffer[];
+  origin: string | null;
+}
+
+/** {@link validateOffers}, written into `into` (a request's own fields): a refusal, or null. */
+function readOffers(head: RequestHead, origins: ServerHandshakeOptions['origins'], into: Offers): Refusal | null {
   const headers = head.headers;
   const protocolField = headers.get('sec-websocket-protocol');
   const protocols = protocolField === null ? NO_PROTOCOLS : parseTokenList(protocolField);
@@ -175,7 +202,10 @@ export function validateOffers(
   if (originCount > 1) return refuse('MALFORMED_HEAD', 400, 'more than one Origin header');
   const origin = originCount === 0 ? null : headers.get('origin');
   if (!originAllowed(origin, head, origins)) return refuse('ORIGIN_NOT_ALLOWED', 403, 'origin not allowed');
-  return { protocols, extensions, origin };
+  into.protocols = protocols;
+  into.extensions = extensions;
+  into.origin = origin;
+  return null;
 }
 
 /** The origins option checked (a caller's mistake throws). */
@@ -278,14 +308,21 @@ export function buildAcceptResponse(
     );
   }
   const freshArrays = opts?.freshArrays ?? false;
-  const fields: Array<[string, string]> = [
-    ['Upgrade', 'websocket'],
-    ['Connection', 'Upgrade'],
-    ['Sec-WebSocket-Accept', computeAcceptKey(request.key, opts?.sha1Base64)],
-  ];
-  acceptFields(request, opts, fields, ACCEPT_OWN_FIELDS);
-  return serializeHead('HTTP/1.1 101 Switching Protocols', fields, freshArrays);
+  const accept = computeAcceptKey(request.key, opts?.sha1Base64);
+  // The fields after the handshake's own; most servers add none (no list is made then).
+  let fields: Array<[string, string]> = NO_FIELDS;
+  if ((opts?.protocol ?? null) !== null || (opts?.extensions ?? null) !== null || opts?.headers !== undefined) {
+    fields = [];
+    acceptFields(request, opts, fields, ACCEPT_OWN_FIELDS);
+  }
+  return serializeHeadAfter(ACCEPT_HEAD, accept, fields, freshArrays);
 }
+
+/** The 101's start-line and first fields, up to the `Sec-WebSocket-Accept` value (RFC 6455 §4.2.2 step 5). */
+const ACCEPT_HEAD = encodeLatin1(
+  'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ',
+);
+const NO_FIELDS: Array<[string, string]> = Object.freeze([]) as unknown as Array<[string, string]>;
 
 /**
  * The fields an accepting response adds after its own (HTTP/1.1's 101 and HTTP/2's 200 alike):

@@ -82,9 +82,14 @@ const VERSION = /^HTTP\/([0-9])\.([0-9])$/;
 const STATUS_REST = /^([0-9]{3})(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
 
 type Head = RequestHead | ResponseHead;
-type StartLine =
-  | { method: string; target: string; httpVersion: string }
-  | { httpVersion: string; status: number; statusText: string };
+
+/**
+ * The fields of the head being parsed, while its parser has none of its own: every head that
+ * arrives whole in one `push` (nearly all) is parsed here and copied out once, at its exact
+ * length, so its parser never makes a list. Empty between calls of `push` (which runs no
+ * caller code, so no other parser can use it meanwhile).
+ */
+const SCRATCH: string[] = [];
 
 // Byte reads below are within the line or chunk at hand (every loop is bounded by its end); a
 // read written `bytes[i] ?? 0` is for the type checker (`noUncheckedIndexedAccess`), and the
@@ -102,9 +107,18 @@ export class HeadParser<K extends 'request' | 'response'> {
   #consumed = 0;
   /** The previous byte was a CR; the next must be LF. */
   #afterCR = false;
-  #start: StartLine | null = null;
-  /** `[name0, value0, name1, value1, …]`. */
-  readonly #fields: string[] = [];
+  /** The start-line was parsed: into `#method`, `#target`, `#version` (request) or `#version`, `#status`, `#statusText`. */
+  #started = false;
+  #method = '';
+  #target = '';
+  #version = '';
+  #status = 0;
+  #statusText = '';
+  /**
+   * `[name0, value0, name1, value1, …]`, once a head is split across pushes; until then the
+   * fields are in {@link SCRATCH}.
+   */
+  #fields: string[] | null = null;
   #finished = false;
 
   constructor(kind: K, limits: HeadLimits) {
@@ -136,34 +150,45 @@ export class HeadParser<K extends 'request' | 'response'> {
     if (!(chunk instanceof Uint8Array)) {
       throw new WebSocketUsageError('INVALID_ARGUMENT', `push() takes a Uint8Array, got ${describe(chunk)}`);
     }
+    const own = this.#fields;
+    const result = this.#push(chunk, own ?? SCRATCH) as R;
+    if (own === null && SCRATCH.length > 0) {
+      // The head goes on in a later chunk: its fields so far become the parser's own.
+      if (result === null) this.#fields = SCRATCH.slice();
+      SCRATCH.length = 0;
+    }
+    return result;
+  }
+
+  #push(chunk: Uint8Array, fields: string[]): HeadResult<Head> {
     let i = 0;
     if (this.#lineLength === 0 && !this.#afterCR) {
-      const fast = this.#pushWholeLines(chunk);
-      if (typeof fast !== 'number') return fast as R;
+      const fast = this.#pushWholeLines(chunk, fields);
+      if (typeof fast !== 'number') return fast;
       i = fast;
     }
     for (; i < chunk.length; i++) {
       const byte = chunk[i] ?? 0;
       if (++this.#consumed > this.#maxHeadBytes) {
-        return this.#fail('HEAD_TOO_LARGE', 431, `HTTP head exceeds ${this.#maxHeadBytes} bytes`) as R;
+        return this.#fail('HEAD_TOO_LARGE', 431, `HTTP head exceeds ${this.#maxHeadBytes} bytes`);
       }
       if (this.#afterCR) {
         // RFC 9112 §2.2: a bare CR may be rejected.
-        if (byte !== LF) return this.#fail('MALFORMED_HEAD', 400, 'CR not followed by LF') as R;
+        if (byte !== LF) return this.#fail('MALFORMED_HEAD', 400, 'CR not followed by LF');
         this.#afterCR = false;
         const length = this.#lineLength;
         this.#lineLength = 0;
-        const outcome = this.#endLine(this.#line ?? EMPTY_LINE, 0, length);
+        const outcome = this.#endLine(this.#line ?? EMPTY_LINE, 0, length, fields);
         if (outcome === null) continue;
-        if ('code' in outcome) return this.#fail(outcome.code, outcome.status, outcome.message) as R;
+        if ('code' in outcome) return this.#fail(outcome.code, outcome.status, outcome.message);
         this.#finished = true;
-        return { ok: true, head: outcome, rest: i + 1 === chunk.length ? EMPTY_LINE : chunk.subarray(i + 1) } as R;
+        return { ok: true, head: outcome, rest: i + 1 === chunk.length ? EMPTY_LINE : chunk.subarray(i + 1) };
       }
       if (byte === CR) {
         this.#afterCR = true;
       } else if (byte === LF) {
         // RFC 9112 §2.2 allows accepting a bare LF; we do not.
-        return this.#fail('MALFORMED_HEAD', 400, 'bare LF as line terminator (CRLF required)') as R;
+        return this.#fail('MALFORMED_HEAD', 400, 'bare LF as line terminator (CRLF required)');
       } else {
         const line = this.#line !== null && this.#lineLength < this.#line.length ? this.#line : this.#grow();
         line[this.#lineLength++] = byte;
@@ -178,7 +203,7 @@ export class HeadParser<K extends 'request' | 'response'> {
    * chunks, or at anything irregular (bare CR or LF, the size limit), which that loop reports
    * exactly as it would have.
    */
-  #pushWholeLines(chunk: Uint8Array): number | HeadResult<Head> {
+  #pushWholeLines(chunk: Uint8Array, fields: string[]): number | HeadResult<Head> {
     const n = chunk.length;
     let i = 0;
     while (i < n) {
@@ -189,7 +214,7 @@ export class HeadParser<K extends 'request' | 'response'> {
       const size = cr + 2 - i;
       if (this.#consumed + size > this.#maxHeadBytes) break;
       this.#consumed += size;
-      const outcome = this.#endLine(chunk, i, cr);
+      const outcome = this.#endLine(chunk, i, cr, fields);
       i = cr + 2;
       if (outcome === null) continue;
       if ('code' in outcome) return this.#fail(outcome.code, outcome.status, outcome.message);
@@ -222,6 +247,7 @@ export class HeadParser<K extends 'request' | 'response'> {
   #fail(code: ProtocolErrorCode, status: number, message: string): { ok: false; error: HeadError } {
     this.#finished = true;
     this.#line = null;
+    this.#fields = null;
     return { ok: false, error: { code, status, message } };
   }
 
@@ -240,37 +266,74 @@ export class HeadParser<K extends 'request' | 'response'> {
    * A line, `bytes[start, end)` without CRLF, is complete: null to go on, the head when done, or
    * an error.
    */
-  #endLine(bytes: Uint8Array, start: number, end: number): Head | HeadError | null {
-    const startLine = this.#start;
-    if (startLine === null) {
+  #endLine(bytes: Uint8Array, start: number, end: number, fields: string[]): Head | HeadError | null {
+    if (!this.#started) {
       // RFC 9112 §2.2: ignore empty lines before the start-line.
       if (end === start) return null;
-      let parsed;
       if (this.#kind === 'request') {
-        parsed = parseRequestLine(bytes, start, end);
+        const error = this.#requestLine(bytes, start, end);
+        if (error !== null) return error;
       } else {
-        parsed = parseStatusLine(decodeLatin1(bytes, start, end));
+        const parsed = parseStatusLine(decodeLatin1(bytes, start, end));
+        if ('code' in parsed) return parsed;
+        this.#version = parsed.httpVersion;
+        this.#status = parsed.status;
+        this.#statusText = parsed.statusText;
       }
-      if ('code' in parsed) return parsed;
-      this.#start = parsed;
+      this.#started = true;
       return null;
     }
-    if (end === start) return this.#finish(startLine);
-    if (this.#fields.length === 2 * this.#maxHeaders) {
+    if (end === start) return this.#finish(fields);
+    if (fields.length === 2 * this.#maxHeaders) {
       return headError('TOO_MANY_HEADERS', 431, `more than ${this.#maxHeaders} header fields`);
     }
-    return parseFieldLine(bytes, start, end, this.#fields);
+    return parseFieldLine(bytes, start, end, fields);
   }
 
-  #finish(start: StartLine): Head {
-    // A copy of exactly its length (the array pushed to has spare room): a server keeps it.
-    const fields = this.#fields.slice();
-    previous = fields;
-    const headers = trustedHeaders(fields);
+  #finish(fields: string[]): Head {
+    // A copy of exactly its length (the array pushed to has spare room, or is the scratch): a server keeps it.
+    const kept = fields.slice();
+    previous = kept;
+    const headers = trustedHeaders(kept);
     this.#line = null;
-    if ('method' in start)
-      return { method: start.method, target: start.target, httpVersion: start.httpVersion, headers };
-    return { httpVersion: start.httpVersion, status: start.status, statusText: start.statusText, headers };
+    this.#fields = null;
+    if (this.#kind === 'request')
+      return { method: this.#method, target: this.#target, httpVersion: this.#version, headers };
+    return { httpVersion: this.#version, status: this.#status, statusText: this.#statusText, headers };
+  }
+
+  /**
+   * RFC 9112 §3: request-line = method SP request-target SP HTTP-version, in `line[from, to)`,
+   * into the parser's fields; an error, or null. Read where it lies (a server reads one per
+   * connection): a token, one SP, visible ASCII, one SP, then a version without SP. Only the
+   * target is made into text of its own; the usual method and version are constants.
+   */
+  #requestLine(line: Uint8Array, from: number, to: number): HeadError | null {
+    let i = from;
+    while (i < to && TCHAR[line[i] ?? 0] === 1) i++;
+    const methodEnd = i;
+    if (methodEnd === from || i === to || line[i] !== SP)
+      return headError('MALFORMED_HEAD', 400, 'malformed request-line');
+    const targetStart = ++i;
+    for (; i < to; i++) {
+      const c = line[i] ?? 0;
+      if (c < 0x21 || c > 0x7e) break;
+    }
+    const targetEnd = i;
+    if (targetEnd === targetStart || i === to || line[i] !== SP)
+      return headError('MALFORMED_HEAD', 400, 'malformed request-line');
+    const versionStart = ++i;
+    if (versionStart === to) return headError('MALFORMED_HEAD', 400, 'malformed request-line');
+    for (; i < to; i++) if (line[i] === SP) return headError('MALFORMED_HEAD', 400, 'malformed request-line');
+    const httpVersion =
+      to - versionStart === HTTP_1_1.length && sameBytes(line, versionStart, HTTP_1_1)
+        ? '1.1'
+        : parseVersion(decodeLatin1(line, versionStart, to));
+    if (typeof httpVersion !== 'string') return httpVersion;
+    this.#version = httpVersion;
+    this.#method = methodEnd - from === 3 && sameBytes(line, from, 'GET') ? 'GET' : decodeLatin1(line, from, methodEnd);
+    this.#target = decodeLatin1(line, targetStart, targetEnd);
+    return null;
   }
 }
 
@@ -294,42 +357,6 @@ function parseVersion(version: string): string | HeadError {
   // Constants for the usual versions: every request keeps its own otherwise.
   const parsed = `${match[1]}.${match[2]}`;
   return parsed === '1.1' ? '1.1' : parsed === '1.0' ? '1.0' : parsed;
-}
-
-/**
- * RFC 9112 §3: request-line = method SP request-target SP HTTP-version, in `line[from, to)`.
- * Read where it lies (a server reads one per connection): a token, one SP, visible ASCII, one SP,
- * then a version without SP. Only the target is made into text of its own; the usual method
- * and version are constants.
- */
-function parseRequestLine(
-  line: Uint8Array,
-  from: number,
-  to: number,
-): { method: string; target: string; httpVersion: string } | HeadError {
-  let i = from;
-  while (i < to && TCHAR[line[i] ?? 0] === 1) i++;
-  const methodEnd = i;
-  if (methodEnd === from || i === to || line[i] !== SP)
-    return headError('MALFORMED_HEAD', 400, 'malformed request-line');
-  const targetStart = ++i;
-  for (; i < to; i++) {
-    const c = line[i] ?? 0;
-    if (c < 0x21 || c > 0x7e) break;
-  }
-  const targetEnd = i;
-  if (targetEnd === targetStart || i === to || line[i] !== SP)
-    return headError('MALFORMED_HEAD', 400, 'malformed request-line');
-  const versionStart = ++i;
-  if (versionStart === to) return headError('MALFORMED_HEAD', 400, 'malformed request-line');
-  for (; i < to; i++) if (line[i] === SP) return headError('MALFORMED_HEAD', 400, 'malformed request-line');
-  const httpVersion =
-    to - versionStart === HTTP_1_1.length && sameBytes(line, versionStart, HTTP_1_1)
-      ? '1.1'
-      : parseVersion(decodeLatin1(line, versionStart, to));
-  if (typeof httpVersion !== 'string') return httpVersion;
-  const method = methodEnd - from === 3 && sameBytes(line, from, 'GET') ? 'GET' : decodeLatin1(line, from, methodEnd);
-  return { method, target: decodeLatin1(line, targetStart, targetEnd), httpVersion };
 }
 
 const HTTP_1_1 = 'HTTP/1.1';
@@ -503,21 +530,55 @@ export function serializeHead(
   // Each piece written where it goes: no joined text to build and flatten first (≈ 1 KiB of
   // strings per 101 response).
   const list = Array.isArray(fields) ? (fields as ReadonlyArray<readonly [string, string]>) : [...fields];
-  let length = startLine.length + 4;
-  for (const [name, value] of list) length += name.length + value.length + 4;
-  const out = smallArray(length, fresh);
-  let at = writeLatin1At(startLine, out, 0);
-  out[at++] = CR;
-  out[at++] = LF;
-  for (const [name, value] of list) {
-    at = writeLatin1At(name, out, at);
+  const out = smallArray(startLine.length + 2 + fieldsLength(list), fresh);
+  const at = writeLatin1At(startLine, out, 0);
+  out[at] = CR;
+  out[at + 1] = LF;
+  writeFields(list, out, at + 2);
+  return out;
+}
+
+/**
+ * A head that starts with `prefix`: bytes that end in a field's `name: `, whose value is
+ * `value`; then `fields` and the blank line, as {@link serializeHead} writes them. For a head
+ * whose first lines are always the same (a server's 101): no list of pairs for them.
+ */
+export function serializeHeadAfter(
+  prefix: Uint8Array,
+  value: string,
+  fields: ReadonlyArray<readonly [string, string]>,
+  fresh = false,
+): Uint8Array {
+  const out = smallArray(prefix.length + value.length + 2 + fieldsLength(fields), fresh);
+  out.set(prefix);
+  const at = writeLatin1At(value, out, prefix.length);
+  out[at] = CR;
+  out[at + 1] = LF;
+  writeFields(fields, out, at + 2);
+  return out;
+}
+
+/** Bytes of `fields` as `name: value` lines, and of the blank line after them. */
+function fieldsLength(fields: ReadonlyArray<readonly [string, string]>): number {
+  let length = 2;
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i] as readonly [string, string];
+    length += field[0].length + field[1].length + 4;
+  }
+  return length;
+}
+
+/** Write `fields` and the blank line into `out` from `at` (they fit). */
+function writeFields(fields: ReadonlyArray<readonly [string, string]>, out: Uint8Array, at: number): void {
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i] as readonly [string, string];
+    at = writeLatin1At(field[0], out, at);
     out[at++] = COLON;
     out[at++] = SP;
-    at = writeLatin1At(value, out, at);
+    at = writeLatin1At(field[1], out, at);
     out[at++] = CR;
     out[at++] = LF;
   }
   out[at++] = CR;
   out[at] = LF;
-  return out;
 }

@@ -68,6 +68,16 @@ const BODY = 2; // the request is delivered, its body is arriving
 const ANSWERING = 3; // the request is complete, the response is not
 const DONE = 4; // upgraded, refused or closed
 
+/** No writes or pipelined bytes: shared, replaced by an array of the phase's own at the first (most upgrades have none). */
+const NO_CHUNKS: Uint8Array[] = Object.freeze([]) as unknown as Uint8Array[];
+
+/** `list` with `chunk` at its end: a list of its own in place of {@link NO_CHUNKS}. */
+function append(list: Uint8Array[], chunk: Uint8Array): Uint8Array[] {
+  if (list === NO_CHUNKS) return [chunk];
+  list.push(chunk);
+  return list;
+}
+
 export class HttpServerPhase {
   readonly #settings: HttpServerSettings;
   #state = WAITING;
@@ -82,7 +92,7 @@ export class HttpServerPhase {
   #writtenLength = 0;
   #expectContinue = false;
   /** Bytes after the current request (a pipelined one), kept until its turn. */
-  #pipelined: Uint8Array[] = [];
+  #pipelined: Uint8Array[] = NO_CHUNKS;
   #pipelinedBytes = 0;
   #overflow = false;
   #eof = false;
@@ -92,7 +102,7 @@ export class HttpServerPhase {
   #since: number;
   #headStarted: number;
   readonly events: HttpPhaseEvent[] = [];
-  #writes: Uint8Array[] = [];
+  #writes: Uint8Array[] = NO_CHUNKS;
 
   constructor(settings: HttpServerSettings) {
     this.#settings = settings;
@@ -109,7 +119,7 @@ export class HttpServerPhase {
   /** Bytes to write, in order, since last taken. */
   takeWrites(): Uint8Array[] {
     const writes = this.#writes;
-    this.#writes = [];
+    this.#writes = NO_CHUNKS;
     return writes;
   }
 
@@ -147,8 +157,8 @@ export class HttpServerPhase {
       this.#state = HEAD;
       // The first request's head counts from the connection (as a WebSocket handshake does).
       if (this.#served) this.#headStarted = PENDING;
-      const s = this.#settings;
-      head = this.#head = new HeadParser('request', { maxHeadBytes: s.maxHeadBytes, maxHeaders: s.maxHeaders });
+      // The settings hold the parser's two limits (it reads only those): no object of its own.
+      head = this.#head = new HeadParser('request', this.#settings);
     }
     const result = head.push(data);
     if (result === null) return;
@@ -219,17 +229,17 @@ export class HttpServerPhase {
     this.#pipelinedBytes += data.length;
     if (this.#pipelinedBytes > this.#settings.maxHeadBytes + PIPELINE_SLACK) {
       this.#overflow = true;
-      this.#pipelined = [];
+      this.#pipelined = NO_CHUNKS;
       return;
     }
-    this.#pipelined.push(data);
+    this.#pipelined = append(this.#pipelined, data);
   }
 
   /** Send `100 Continue` if the request waits for it and nothing was answered yet. */
   sendContinue(): void {
     if (!this.#expectContinue || this.#responding !== null || this.#state !== BODY) return;
     this.#expectContinue = false;
-    this.#writes.push(CONTINUE_RESPONSE);
+    this.#writes = append(this.#writes, CONTINUE_RESPONSE);
   }
 
   /**
@@ -244,7 +254,7 @@ export class HttpServerPhase {
     }
     const keepAlive = this.#keepAlive && this.#state === ANSWERING && !this.#overflow && !this.#eof;
     const head = serializeResponseHead(init, { method: request.method, httpVersion: request.httpVersion, keepAlive });
-    this.#writes.push(head.head);
+    this.#writes = append(this.#writes, head.head);
     this.#keepAlive = head.keepAlive;
     this.#responding = head.framing;
     this.#declaredLength = init.bodyLength ?? 0;
@@ -269,13 +279,13 @@ export class HttpServerPhase {
           );
         }
         this.#writtenLength += data.length;
-        this.#writes.push(data);
+        this.#writes = append(this.#writes, data);
         return;
       case 'chunked':
-        for (const part of encodeChunk(data)) this.#writes.push(part);
+        for (const part of encodeChunk(data)) this.#writes = append(this.#writes, part);
         return;
       case 'close':
-        this.#writes.push(data);
+        this.#writes = append(this.#writes, data);
         return;
     }
   }
@@ -291,7 +301,7 @@ export class HttpServerPhase {
         `the response body is shorter than its bodyLength (${this.#writtenLength} of ${this.#declaredLength})`,
       );
     }
-    if (framing === 'chunked') this.#writes.push(LAST_CHUNK);
+    if (framing === 'chunked') this.#writes = append(this.#writes, LAST_CHUNK);
     this.#request = null;
     this.#responding = null;
     if (!this.#keepAlive || this.#state !== ANSWERING) {
@@ -304,7 +314,7 @@ export class HttpServerPhase {
     this.#since = this.#headStarted = PENDING;
     this.events.push({ type: 'answered' });
     const pipelined = this.#pipelined;
-    this.#pipelined = [];
+    this.#pipelined = NO_CHUNKS;
     this.#pipelinedBytes = 0;
     for (const chunk of pipelined) this.receive(chunk);
     if (this.#eof && this.#state === WAITING) this.eof();
@@ -368,7 +378,7 @@ export class HttpServerPhase {
     this.#state = DONE;
     this.#head = null;
     this.#body = null;
-    this.#pipelined = [];
+    this.#pipelined = NO_CHUNKS;
     this.events.push({ type: 'refuse', code, status, message, respond });
   }
 }
