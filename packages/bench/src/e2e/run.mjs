@@ -146,7 +146,7 @@ export async function startServer(server, { nice = 0 } = {}) {
   const argv = server.argv();
   const prefix = ['taskset', '-c', '0', ...(nice ? ['nice', '-n', String(nice)] : [])];
   const child = spawn(prefix[0], [...prefix.slice(1), ...argv, '--port', String(port)], {
-    cwd: ROOT,
+    cwd: server.cwd ?? ROOT,
     env: { ...process.env, ...(server.env ?? {}), NODE_ENV: 'production' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
