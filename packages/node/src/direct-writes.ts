@@ -23,7 +23,7 @@
  */
 import net from 'node:net';
 import { getSystemErrorName } from 'node:util';
-import { loopbackRoundTrip, selfTestVerdict } from './self-test.ts';
+import { type Finish, knownBytes, loopbackRoundTrip, selfTestVerdict } from './self-test.ts';
 
 /** What a TCP handle offers for writing (Node's `TCPWrap`, a `StreamBase`). */
 export interface WriteHandle {
@@ -193,20 +193,30 @@ const MAX_BLOCKS = 1024;
 /** The first block is small: a write the kernel takes at once. */
 const FIRST = 1000;
 
-let pattern: Uint8Array | null = null;
+/** Block `index`'s length: the first is small, the rest BLOCK. */
+const blockLength = (index: number): number => (index === 0 ? FIRST : BLOCK);
 
 /**
- * The self-test's block `index`: known bytes that a shifted copy would not match, stamped with the
- * index in its first 4 bytes (so a repeated or reordered block would not match either).
+ * Make `block` (a copy of the pattern) block `index`: the index in its first 4 bytes (big-endian),
+ * so that a repeated or reordered block would not match either.
  */
-function knownBlock(index: number): Uint8Array {
-  if (pattern === null) {
-    pattern = new Uint8Array(BLOCK);
-    for (let i = 0; i < BLOCK; i++) pattern[i] = (i * 131 + 7) & 0xff;
+function stamp(block: Uint8Array, index: number): Uint8Array {
+  new DataView(block.buffer, block.byteOffset, 4).setUint32(0, index);
+  return block.subarray(0, blockLength(index));
+}
+
+/**
+ * `bytes` holds block `index`'s bytes from `offset` on (as {@link stamp} makes them), compared
+ * where they are: the stamp byte by byte, the rest against the pattern.
+ */
+function holdsBlock(pattern: Uint8Array, bytes: Uint8Array, index: number, offset: number): boolean {
+  let i = 0;
+  for (; i < bytes.length && offset + i < 4; i++) {
+    if (bytes[i] !== ((index >>> (8 * (3 - offset - i))) & 0xff)) return false;
   }
-  const block = pattern.slice(0, index === 0 ? FIRST : BLOCK);
-  new DataView(block.buffer).setUint32(0, index);
-  return block;
+  return (
+    i === bytes.length || Buffer.compare(bytes.subarray(i), pattern.subarray(offset + i, offset + bytes.length)) === 0
+  );
 }
 
 /** The functions the self-test exercises (replaced by tests to show that it catches faults). */
@@ -222,30 +232,43 @@ export interface DirectWriteFunctions {
  * writes in turn) while the client does not read until one stays with libuv, then a
  * `socket.write` behind it, then `end()`. True when the
  * client then reads exactly those bytes, in order, to the end, and the pending write completed
- * once with status 0. Bounded by SELF_TEST_MS; closes everything it opened.
+ * once with status 0. Bounded by `limitMs`; closes everything it opened.
  */
 export function directWritesSelfTest(
   functions: DirectWriteFunctions = { directHandle, writeDirect, writevDirect },
+  limitMs = SELF_TEST_MS,
 ): Promise<boolean> {
   let completions = 0;
   let status = 0;
   let sent = 0;
   let reader: net.Socket | null = null;
+  let finishRead: Finish | null = null;
+  /** What the client has read and checked: `received` bytes in all, up to `readOffset` in block `readIndex`. */
+  let received = 0;
+  let readIndex = 0;
+  let readOffset = 0;
   const owner: DirectWriteOwner = {
     directWriteDone(result) {
       completions++;
       status = result;
     },
   };
-  /** Blocks 0, 1, … through the handle until one stays with libuv, the next with `socket.end`; false if that fails. */
+  /** Known bytes (see {@link knownBytes}); each block is a copy, stamped. */
+  const pattern = knownBytes(BLOCK);
+  /**
+   * Blocks 0, 1, … through the handle until one stays with libuv, the next with `socket.end`; false
+   * if that fails. One buffer, stamped afresh for each block: a write reported as taken at once
+   * must have been copied by the kernel (a later stamp would otherwise show in what is read).
+   */
   const write = (socket: net.Socket): boolean => {
     const handle = functions.directHandle(socket);
     if (handle === null) return false;
-    const first = knownBlock(0);
+    const buffer = pattern.slice();
+    const first = stamp(buffer, 0);
     if (functions.writeDirect(handle, first, owner) !== 0) return false; // taken at once
     sent = first.length;
     for (let index = 1; index <= MAX_BLOCKS; index++) {
-      const block = knownBlock(index);
+      const block = stamp(buffer, index);
       // Every other block as a vectored write of three pieces.
       const result =
         index % 2 === 0
@@ -259,7 +282,7 @@ export function directWritesSelfTest(
       sent += block.length;
       if (result === 0) continue;
       // Pending: a public write queues behind it, then the end.
-      const last = knownBlock(index + 1);
+      const last = stamp(pattern.slice(), index + 1);
       sent += last.length;
       socket.end(last);
       return true;
@@ -267,32 +290,39 @@ export function directWritesSelfTest(
     return false;
   };
   return loopbackRoundTrip(
-    SELF_TEST_MS,
+    limitMs,
     {},
     {
+      // The client reads into one buffer through `onread` (public for `net.connect`), checking each
+      // read where it landed: reading the few MiB as 'data' events (a Buffer each) took 3–4× as long.
+      connectOptions: {
+        onread: {
+          buffer: new Uint8Array(BLOCK),
+          callback(length, buffer) {
+            // Compared block by block, wherever the reads cut them.
+            for (let i = 0; i < length; ) {
+              if (readOffset === blockLength(readIndex)) {
+                readIndex++;
+                readOffset = 0;
+              }
+              const n = Math.min(length - i, blockLength(readIndex) - readOffset);
+              if (!holdsBlock(pattern, buffer.subarray(i, i + n), readIndex, readOffset)) {
+                finishRead?.(false);
+                return false;
+              }
+              i += n;
+              readOffset += n;
+            }
+            received += length;
+            return true;
+          },
+        },
+      },
       client(socket, finish) {
         reader = socket;
+        finishRead = finish;
         socket.pause(); // reads nothing until the blocks have filled the kernel's buffers
-        let at = 0;
-        let same = true;
-        let expected = knownBlock(0);
-        let index = 0;
-        let offset = 0; // in `expected`
-        socket.on('data', (chunk: Buffer) => {
-          // Compared block by block, wherever the reads cut them.
-          for (let i = 0; i < chunk.length && same; ) {
-            if (offset === expected.length) {
-              expected = knownBlock(++index);
-              offset = 0;
-            }
-            const n = Math.min(chunk.length - i, expected.length - offset);
-            same = Buffer.compare(chunk.subarray(i, i + n), expected.subarray(offset, offset + n)) === 0;
-            i += n;
-            offset += n;
-          }
-          at += chunk.length;
-        });
-        socket.on('end', () => finish(same && sent > 0 && at === sent && completions === 1 && status === 0));
+        socket.on('end', () => finish(sent > 0 && received === sent && completions === 1 && status === 0));
       },
       accepted(socket, finish) {
         if (write(socket)) reader?.resume();

@@ -164,8 +164,10 @@ export class WebSocketServer<T = unknown> extends UpgradeHandler<T> {
   /**
    * Start listening; resolves with the bound address (`port` 0 picks a free port). The first
    * listen in a process also runs the self-tests of the shared reads and the direct writes (loopback
-   * round trips: ≈ 1 ms, and a few MiB in ≈ 10-50 ms; a socket accepted before they pass starts on
-   * the public path).
+   * round trips, beside the listen: 3 KB, and ≈ 4 MiB until the kernel leaves a write pending) and
+   * resolves once they have given their verdict and closed their sockets: see
+   * packages/bench/README.md, "Node, first listen". A socket accepted before they pass starts on the
+   * public path.
    */
   async listen(port = 0, host?: string): Promise<ServerAddress> {
     const [address] = await Promise.all([

@@ -16,7 +16,7 @@
  */
 import net from 'node:net';
 import { Slab } from '@ws/codec';
-import { loopbackRoundTrip, selfTestVerdict } from './self-test.ts';
+import { knownBytes, loopbackRoundTrip, selfTestVerdict } from './self-test.ts';
 
 /** How Node's `net.Socket` stores its `onread` option, if this Node stores it as expected. */
 interface OnreadFields {
@@ -113,13 +113,6 @@ export function readShared<S extends net.Socket>(socket: S, onRead: SharedReadCa
   return true;
 }
 
-/** The self-test's known bytes: every byte value, in a pattern a shifted or stale copy would not match. */
-function knownBytes(): Uint8Array {
-  const bytes = new Uint8Array(3000);
-  for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 131 + 7) & 0xff;
-  return bytes;
-}
-
 /** How long the self-test may take before it counts as failed (a loopback round trip takes ≈ 1 ms). */
 const SELF_TEST_MS = 2000;
 
@@ -127,13 +120,16 @@ const SELF_TEST_MS = 2000;
  * @internal The round trip: a loopback `net.Server` on 127.0.0.1, its accepted socket switched with
  * `switchOn` (normally {@link readShared}), a client that writes known bytes in two writes and
  * ends; true when exactly those bytes came through the callback, in order, and the socket then
- * ended as usual. Bounded by SELF_TEST_MS; closes everything it opened.
+ * ended as usual. Bounded by `limitMs`; closes everything it opened.
  */
-export function sharedReadsSelfTest(switchOn: typeof readShared = readShared): Promise<boolean> {
-  const expected = knownBytes();
+export function sharedReadsSelfTest(
+  switchOn: typeof readShared = readShared,
+  limitMs = SELF_TEST_MS,
+): Promise<boolean> {
+  const expected = knownBytes(3000);
   const parts: Uint8Array[] = [];
   return loopbackRoundTrip(
-    SELF_TEST_MS,
+    limitMs,
     { allowHalfOpen: true },
     {
       client(socket) {
@@ -148,7 +144,9 @@ export function sharedReadsSelfTest(switchOn: typeof readShared = readShared): P
           let at = 0;
           let same = true;
           for (const part of parts) {
-            for (let i = 0; i < part.length && same; i++) same = part[i] === expected[at + i];
+            same &&=
+              at + part.length <= expected.length &&
+              Buffer.compare(part, expected.subarray(at, at + part.length)) === 0;
             at += part.length;
           }
           finish(same && at === expected.length);

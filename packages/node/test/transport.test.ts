@@ -6,7 +6,8 @@
 // TLS and http 'upgrade' sockets on the public path.
 import http from 'node:http';
 import net from 'node:net';
-import { describe, expect, it } from 'vitest';
+import { readdirSync, readlinkSync } from 'node:fs';
+import { describe, expect, it, vi } from 'vitest';
 import { computeAcceptKey } from '@ws/codec';
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, handleUpgrade, type WebSocketConnection } from '../src/index.ts';
@@ -232,6 +233,94 @@ describe('NodeTransport: writes through the socket handle', () => {
     expect(await directWritesSelfTest({ directHandle, writeDirect: () => 1, writevDirect: () => 1 })).toBe(false);
   });
 
+  it('the self-test catches a write reported as taken at once whose bytes are read later', async () => {
+    // Internals that report the first write as done but take its bytes only with the next write
+    // (order and lengths kept): the self-test stamps its one buffer afresh for each block, so the
+    // late bytes carry block 1's stamp instead of block 0's.
+    let late: Uint8Array | null = null;
+    const deferring: typeof writeDirect = (handle, data, owner) => {
+      if (data.length < 64 * 1024 && late === null) {
+        late = data;
+        return 0;
+      }
+      return writeDirect(handle, data, owner);
+    };
+    const catchingUp: typeof writevDirect = (handle, chunks, owner) => {
+      const held = late;
+      late = null;
+      return writevDirect(handle, held === null ? chunks : [held, ...chunks], owner);
+    };
+    expect(await directWritesSelfTest({ directHandle, writeDirect: deferring, writevDirect: catchingUp })).toBe(false);
+    // The same fakes without the deferral pass: what failed was only the late read.
+    const passing: typeof writeDirect = (handle, data, owner) => writeDirect(handle, data, owner);
+    expect(await directWritesSelfTest({ directHandle, writeDirect: passing, writevDirect: catchingUp })).toBe(true);
+  });
+
+  it('the self-tests close every socket they open: passed, failed, or timed out', async () => {
+    const before = socketsHeld();
+    const check = async (what: string, run: Promise<boolean>, verdict: boolean): Promise<void> => {
+      expect(await run, what).toBe(verdict);
+      expect(socketsHeld(), `sockets held after: ${what}`).toBe(before);
+    };
+    await check('direct writes, passed', directWritesSelfTest(), true);
+    const corrupting: typeof writevDirect = (handle, chunks, owner) =>
+      writevDirect(handle, [chunks[0]!.subarray(1), ...chunks.slice(1)], owner);
+    await check(
+      'direct writes, wrong bytes',
+      directWritesSelfTest({ directHandle, writeDirect, writevDirect: corrupting }),
+      false,
+    );
+    // No FIN after the pending write: the client waits for an end that never comes, until the limit.
+    const noEnd: typeof directHandle = (socket) => directHandle(Object.assign(socket, { end: () => socket }));
+    await check(
+      'direct writes, timed out',
+      directWritesSelfTest({ directHandle: noEnd, writeDirect, writevDirect }, 300),
+      false,
+    );
+    await check('shared reads, passed', sharedReadsSelfTest(), true);
+    // A switch that claims success but reads nothing: the round trip never ends, until the limit.
+    await check(
+      'shared reads, timed out',
+      sharedReadsSelfTest(() => true, 300),
+      false,
+    );
+  });
+
+  it('a process whose self-test fails (forced: Node asked to warn about pending deprecations) keeps socket.write, every message intact', async () => {
+    // A fresh copy of the adapter's modules, so that its verdict is its own; the flag is only read by it.
+    vi.resetModules();
+    const previous = process.env.NODE_PENDING_DEPRECATION;
+    process.env.NODE_PENDING_DEPRECATION = '1';
+    try {
+      const fresh = await import('../src/index.ts');
+      const freshWrites = await import('../src/direct-writes.ts');
+      const server = fresh.createServer({}, (ws) => ws.on('message', (data) => ws.send(data)));
+      const { port } = await server.listen(0, HOST);
+      expect(freshWrites.directWritesVerified()).toBe(false);
+      expect(await freshWrites.directWritesWork()).toBe(false);
+      const publicWrites = countPublicWrites(server.server as net.Server);
+      try {
+        const client = await wsClient(`ws://${HOST}:${port}`);
+        const expected = Array.from({ length: 50 }, (_, i) => randomBytes(1 + i * 131));
+        const got: Buffer[] = [];
+        client.on('message', (data: Buffer) => got.push(data));
+        for (const message of expected) client.send(message);
+        await until(() => got.length === expected.length, 'echoes', 15_000);
+        expect(got.every((data, i) => data.equals(expected[i]!))).toBe(true);
+        expect(publicWrites.count).toBeGreaterThan(1); // the echoes took socket.write, not only the 101
+        client.close();
+      } finally {
+        await within(server.close(), 15_000, 'server.close');
+      }
+    } finally {
+      if (previous === undefined) delete process.env.NODE_PENDING_DEPRECATION;
+      else process.env.NODE_PENDING_DEPRECATION = previous;
+      vi.resetModules();
+    }
+    // This module's own verdict is untouched.
+    expect(directWritesVerified()).toBe(true);
+  });
+
   it('a server writes through the handle (no socket.write per message), every message intact and in order', async () => {
     await directWritesWork();
     const { server, url } = await ourServer({}, (ws) => ws.on('message', (data) => ws.send(data)));
@@ -348,6 +437,19 @@ describe('NodeTransport: writes through the socket handle', () => {
     }
   });
 });
+
+/** Sockets this process holds (Linux: /proc/self/fd); throws where that cannot be read. */
+function socketsHeld(): number {
+  let sockets = 0;
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`).startsWith('socket:')) sockets++;
+    } catch {
+      // closed between the listing and the read (the listing's own descriptor)
+    }
+  }
+  return sockets;
+}
 
 /** Calls of `socket.write` on one socket from now on (added to `counter`). */
 function countSocketWrites(socket: net.Socket, counter = { count: 0 }): { count: number } {

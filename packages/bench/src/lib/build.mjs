@@ -24,15 +24,20 @@ export async function buildCodec() {
   return outfile;
 }
 
-/** @ws/node from source (with the codec and session inlined), for in-process benchmarks. */
-export async function buildNode() {
-  const outfile = path.join(OUT, 'node.mjs');
+/**
+ * @ws/node from source (with the codec and session inlined), for in-process benchmarks. `sources`:
+ * another copy of packages/node/src (e.g. an older commit's), bundled to `.build/<name>.mjs` with
+ * the working tree's dependencies.
+ */
+export async function buildNode(sources = path.join(ROOT, 'packages/node/src'), name = 'node') {
+  const outfile = path.join(OUT, `${name}.mjs`);
   await build({
-    entryPoints: [path.join(ROOT, 'packages/node/src/index.ts')],
+    entryPoints: [path.join(sources, 'index.ts')],
     bundle: true,
     format: 'esm',
     platform: 'node',
     conditions: ['source'],
+    nodePaths: [path.join(ROOT, 'packages/node/node_modules')],
     target: 'node20',
     outfile,
     logLevel: 'error',
