@@ -2,7 +2,9 @@
 // What the first `listen` of a process costs with @ws/node: fresh processes, each timing
 // `await createServer(options).listen(0, '127.0.0.1')` once (the once-per-process self-tests of
 // the shared reads and the direct writes run there) and a second listen after it; the variants
-// (and builds) interleaved process by process; quartiles printed.
+// (and builds) interleaved process by process; quartiles printed, with the median CPU time (user +
+// system, all threads) the process spent during the first listen: the loopback traffic is system
+// time, and CPU time is less at the mercy of other load than the wall clock.
 //   node packages/bench/src/first-listen.mjs [--runs N] [--compare REF]
 // --runs: processes per variant (default 40). --compare: also the same variants with
 // packages/node/src as git REF has it (e.g. main), to read a change as a paired before/after.
@@ -40,15 +42,17 @@ if (process.argv[2] === '--child') {
   const options = JSON.parse(process.argv[4] ?? '{}');
   const timeListen = async () => {
     const server = createServer(options);
+    const cpuBefore = process.cpuUsage();
     const start = performance.now();
     await server.listen(0, '127.0.0.1');
     const ms = performance.now() - start;
+    const { user, system } = process.cpuUsage(cpuBefore);
     await server.close();
-    return ms;
+    return { ms, cpu: (user + system) / 1000 };
   };
   const first = await timeListen();
   const second = await timeListen();
-  process.stdout.write(`${JSON.stringify({ first, second })}\n`);
+  process.stdout.write(`${JSON.stringify({ first: first.ms, cpu: first.cpu, second: second.ms })}\n`);
 } else {
   const option = (name) => {
     const at = process.argv.indexOf(name);
@@ -69,10 +73,11 @@ if (process.argv[2] === '--child') {
           timeout: 30_000,
         });
         if (child.status !== 0) throw new Error(`${label}, ${name}: exit ${child.status}\n${child.stderr}`);
-        const { first, second } = JSON.parse(child.stdout);
+        const { first, cpu, second } = JSON.parse(child.stdout);
         const key = `${label}: ${name}`;
-        times[key] ??= { first: [], second: [] };
+        times[key] ??= { first: [], cpu: [], second: [] };
         times[key].first.push(first);
+        times[key].cpu.push(cpu);
         times[key].second.push(second);
       }
     }
@@ -83,10 +88,10 @@ if (process.argv[2] === '--child') {
   };
   const ms = (value) => value.toFixed(2).padStart(7);
   console.log(`listen, ms (${runs} fresh processes per row, interleaved; Node ${process.version})`);
-  console.log(`${''.padEnd(40)}  first: p25  median     p75   second: median`);
-  for (const [key, { first, second }] of Object.entries(times)) {
+  console.log(`${''.padEnd(40)}  first: p25  median     p75   CPU: median   second: median`);
+  for (const [key, { first, cpu, second }] of Object.entries(times)) {
     console.log(
-      `${key.padEnd(40)} ${ms(quantile(first, 0.25))} ${ms(quantile(first, 0.5))} ${ms(quantile(first, 0.75))}          ${ms(quantile(second, 0.5))}`,
+      `${key.padEnd(40)} ${ms(quantile(first, 0.25))} ${ms(quantile(first, 0.5))} ${ms(quantile(first, 0.75))}      ${ms(quantile(cpu, 0.5))}          ${ms(quantile(second, 0.5))}`,
     );
   }
 }
