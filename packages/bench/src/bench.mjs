@@ -118,6 +118,9 @@ async function smoke() {
     child(['src/codec/worker.mjs', tiny], { WS_NO_BUFFER_UTIL: '1', WS_NO_UTF_8_VALIDATE: '1' }),
   );
   await step('in-process echo path, @ws/node and ws', () => child(['src/e2e/inproc.mjs', '--quick']));
+  await step('first listen of a fresh process, each variant of the self-tests', () =>
+    child(['src/first-listen.mjs', '--runs', '1']),
+  );
   await step(
     'permessage-deflate worker, ours (pako, node:zlib) and ws (every decompressed message checked)',
     async () => {
