@@ -56,8 +56,11 @@ function messages(ws: WsClient, n: number): Promise<Array<[Buffer, boolean]>> {
   });
 }
 
-/** The echo script prints `listening on`, echoes with types (accepting `ws`'s deflate offer), exits 0 on SIGTERM closing with 1001. */
-export async function echoContract(bins: Bins, script: string): Promise<void> {
+/**
+ * The echo script prints `listening on`, echoes with types (accepting `ws`'s deflate offer), exits 0
+ * on SIGTERM closing with 1001. Resolves with what it printed (stdout and stderr).
+ */
+export async function echoContract(bins: Bins, script: string): Promise<string> {
   const started = start(bins, script, ['--port', '0', '--host', HOST]);
   const { child, output, exited } = started;
   try {
@@ -96,6 +99,7 @@ export async function echoContract(bins: Bins, script: string): Promise<void> {
     expect(await within(exited, 10_000, 'echo exit')).toBe(0);
     const [code] = await within(closed);
     expect(code).toBe(1001);
+    return output();
   } finally {
     await stop(started);
   }

@@ -23,6 +23,22 @@ describe('bin scripts', () => {
     () => echoContract(bins, 'echo.mjs'),
   );
 
+  it('echo.mjs where the self-tests cannot pass (--pending-deprecation; process.binding refused by the permission model) serves on the public paths and prints no warning of ours', {
+    timeout: 2 * BUILD_TIME + 60_000,
+  }, async () => {
+    // The permission model's flag: --permission from Node 22.13 on, --experimental-permission before.
+    const permission = process.allowedNodeEnvironmentFlags.has('--permission')
+      ? '--permission'
+      : '--experimental-permission';
+    const grants = ['--allow-fs-read=*', '--allow-fs-write=*', '--allow-child-process'];
+    for (const flags of [['--pending-deprecation'], [permission, ...grants]]) {
+      const output = await echoContract({ ...bins, argv: (script) => [...flags, path.join(BIN, script)] }, 'echo.mjs');
+      // Node's own notices about the permission model aside: no deprecation (DEP0111 is process.binding's).
+      const warnings = output.split('\n').filter((line) => /Deprecation|DEP0/.test(line));
+      expect(warnings, `${flags.join(' ')}: ${output}`).toEqual([]);
+    }
+  });
+
   it('autobahn-client.mjs runs the getCaseCount / runCase / updateReports loop', {
     timeout: BUILD_TIME + 30_000,
   }, async () => {
