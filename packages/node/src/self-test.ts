@@ -65,7 +65,7 @@ export function loopbackRoundTrip(
  * `length` known bytes for a self-test to send: every byte value, in a pattern that a shifted or
  * stale copy would not match ((i × 131 + 7) mod 256). It repeats every 256 bytes, so it is built by
  * doubling copies: in a fresh process, before the JIT, a byte-by-byte loop took ≈ 1 ms per 3,000
- * bytes here, which is the whole cost of a self-test.
+ * bytes here (more than a warm loopback round trip).
  */
 export function knownBytes(length: number): Uint8Array {
   const bytes = new Uint8Array(length);
