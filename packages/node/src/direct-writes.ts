@@ -20,6 +20,16 @@
  * order, with the pending one completed; anything missing or wrong keeps every socket on
  * `socket.write`, and a server can turn it off (`directWrites: false`). Never used for TLS, and
  * not under `--pending-deprecation` (where `process.binding` would print a warning).
+ *
+ * A Node without `process.binding('stream_wrap')`, or one that refuses it (the permission model
+ * throws `ERR_ACCESS_DENIED`), leaves {@link findBinding} empty-handed: every socket keeps
+ * `socket.write` (packages/node/test/bin.test.ts runs the echo server so). A Node that made
+ * `process.binding` a runtime deprecation would print its warning at the first `listen`: this
+ * module would then have to stop asking on that version. No public door reaches the same
+ * methods: the `WriteWrap` class can be had from a public write (the handle's `writeBuffer` is
+ * handed one), but whether a write stayed with libuv is only in `streamBaseState`, and the
+ * handle's `writeQueueSize` is no substitute (libuv may finish the rest of a partial write
+ * before `writeBuffer` returns, leaving the queue empty with a completion still to come).
  */
 import net from 'node:net';
 import { getSystemErrorName } from 'node:util';
