@@ -91,6 +91,20 @@ export const SERVERS = [
     argv: () => (DENO ? [DENO, 'run', '--allow-net', path.join(HERE, 'servers/deno-echo.ts')] : null),
   },
   {
+    // @ws/bun from another checkout (BENCH_ALT_ROOT, e.g. a clone of main before a change), for
+    // before/after pairs in one run. Run only when named: --only bun,bun-alt,bun-builtin.
+    id: 'bun-alt',
+    name: '@ws/bun (BENCH_ALT_ROOT)',
+    kind: 'ours',
+    runtime: 'bun',
+    optIn: true,
+    argv: () => {
+      const alt = process.env.BENCH_ALT_ROOT;
+      const script = alt ? path.join(alt, 'packages/bun/bin/echo.ts') : null;
+      return BUN && script && existsSync(script) ? [BUN, '--conditions', 'source', script] : null;
+    },
+  },
+  {
     // Not a WebSocket server: the floor for any JavaScript codec over Bun.listen (a fixed 101, each
     // small frame unmasked and echoed inline). Run only when named: --only bun,bun-builtin,bun-floor.
     id: 'bun-floor',
@@ -645,6 +659,7 @@ export async function main(argv) {
   const options = { quick };
   if (arg('--rounds')) options.rounds = Number(arg('--rounds'));
   if (arg('--seconds')) options.seconds = Number(arg('--seconds'));
+  if (arg('--warmup')) options.warmup = Number(arg('--warmup'));
   if (arg('--nice')) options.nice = Number(arg('--nice'));
   if (arg('--only')) options.only = arg('--only').split(',');
   if (argv.includes('--no-memory')) options.memory = false;
