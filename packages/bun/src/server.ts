@@ -109,12 +109,16 @@ export class WebSocketServer<T = unknown> extends UpgradeHandler<T> {
   }
 
   #accept(socket: Socket<BunTransport>): void {
-    const transport = new BunTransport({ secure: this.#tls !== undefined });
+    const transport = new BunTransport(this.#tls !== undefined ? SECURE : PLAIN);
     socket.data = transport;
     this.serve(transport, peerOf(socket, transport));
     transport.opened(socket);
   }
 }
+
+/** The transport options of an accepted socket: made once, not per connection. */
+const PLAIN = Object.freeze({ secure: false });
+const SECURE = Object.freeze({ secure: true });
 
 function peerOf(socket: Socket<BunTransport>, transport: BunTransport): PeerInfo {
   return {

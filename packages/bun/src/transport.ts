@@ -208,12 +208,17 @@ export class BunTransport implements Transport {
     this.#flags |= CLOSED;
     this.#drop();
     const cause = this.#error ?? error;
-    if ((this.#flags & IN_DESTROY) !== 0) queueMicrotask(() => this.#reportClose(cause));
+    if ((this.#flags & IN_DESTROY) !== 0) this.#reportCloseLater(cause);
     else this.#reportClose(cause);
   }
 
   #reportClose(cause: unknown): void {
     this.#handlers?.onClose(cause);
+  }
+
+  // Its own method: a closure written in `closed` would cost every close a scope for it, taken or not.
+  #reportCloseLater(cause: unknown): void {
+    queueMicrotask(() => this.#reportClose(cause));
   }
 
   // ───────────────────────────── writing ─────────────────────────────

@@ -60,9 +60,8 @@ export function afterHttp(core: ConnectionCore, hs: ServerHandshake): void {
   if (http === null) return;
   const writes = http.takeWrites();
   for (let i = 0; i < writes.length; i++) write(core, writes[i] as Uint8Array);
-  const events = http.events;
   // Taken one at a time: an upgrade or an end stops the phase, and what follows is not its.
-  for (let event = events.shift(); event !== undefined; event = events.shift()) {
+  for (let event = http.nextEvent(); event !== undefined; event = http.nextEvent()) {
     switch (event.type) {
       case 'http-request':
         move(core, 'http-request');

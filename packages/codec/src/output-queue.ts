@@ -20,6 +20,8 @@ const END_HEAD = 4;
 
 /** Where `serializeFrame` puts a frame's buffers, emptied at once: one for all connections. */
 const FRAMES: Uint8Array[] = [];
+/** Where `takeOutput` gathers the writes, emptied at once. */
+const TAKEN: Uint8Array[] = [];
 
 export function write(core: ConnectionCore, data: Uint8Array): void {
   if (core.firstWrite === null) core.firstWrite = data;
@@ -140,10 +142,13 @@ export function takeOutput(core: ConnectionCore): Output[] {
   const head = core.outHead;
   core.outHead = null;
   core.ends &= ~END_HEAD;
-  const writes: Uint8Array[] = [];
+  const out: Output[] = [];
+  if (head !== null) out.push({ type: 'head', headers: head });
+  // The writes through the shared list (emptied at once): no list of their own, no closure.
+  const writes = TAKEN;
   takeWrites(core, writes);
-  const out: Output[] = writes.map((data) => ({ type: 'write', data }));
-  if (head !== null) out.unshift({ type: 'head', headers: head });
+  for (let i = 0; i < writes.length; i++) out.push({ type: 'write', data: writes[i] as Uint8Array });
+  while (writes.length > 0) writes.pop();
   if ((core.ends & END_SHUTDOWN) !== 0) out.push({ type: 'shutdown' });
   if ((core.ends & END_DESTROY) !== 0) out.push({ type: 'destroy' });
   core.ends = 0;

@@ -1,7 +1,7 @@
 // What one `@ws/bun` handshake allocates on the JavaScript heap, step by step, counted with
 // JavaScriptCore's own cell counts (`heapStats().objectTypeCounts` from `bun:jsc`).
 //
-//   node_modules/.bin/bun --conditions source packages/bench/src/e2e/bun-handshake-allocs.ts [--bare] [--rounds N]
+//   node_modules/.bin/bun --conditions source packages/bench/src/e2e/bun-handshake-allocs.ts [--bare] [--rounds N] [--time]
 //
 // The standalone server's own path (`createServer(...).listen()`, its `open` handler and
 // `socketHandlers`), over stubbed sockets: `Bun.listen` is replaced before `listen()` so that
@@ -12,7 +12,8 @@
 // (a round is discarded when a collection ran inside it: the counts went down). Options: the
 // echo server's (`permessageDeflate()`, a `fetch` handler, `message` and `error` listeners),
 // or with `--bare` none of them. Prints cells per handshake by type, per step; the median of
-// the rounds that counted.
+// the rounds that counted. `--time`: CPU time per handshake over the same path instead (warm
+// caches: a server's handshakes cost far more, see the README's "Bun, third pass").
 import { heapStats } from 'bun:jsc';
 import { createServer, permessageDeflate } from '../../../bun/src/index.ts';
 import { echoFetch } from '../../../codec/src/session/tooling/index.ts';
@@ -132,6 +133,26 @@ function round(record: boolean): Array<Counts | null> {
 for (let i = 0; i < 40; i++) round(false);
 await new Promise((resolve) => setTimeout(resolve, 50));
 if (server.connections.size !== 0) throw new Error(`${server.connections.size} connections left open`);
+
+if (argv.includes('--time')) {
+  // CPU time per handshake instead (GC included): rounds of 20,000, after more warm-up; the median.
+  const cpu = (): number => {
+    const u = process.cpuUsage();
+    return u.user + u.system;
+  };
+  for (let i = 0; i < 200; i++) round(false);
+  const times: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const start = cpu();
+    for (let i = 0; i < 20_000 / N; i++) round(false);
+    times.push((cpu() - start) / 20_000);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  times.sort((a, b) => a - b);
+  const rounded = times.map((t) => t.toFixed(2)).join(', ');
+  console.log(`µs of CPU per handshake, median of ${ROUNDS}: ${times[(ROUNDS - 1) >> 1]?.toFixed(2)} (${rounded})`);
+  process.exit(0);
+}
 
 const per: Array<Counts[]> = [[], [], []];
 for (let r = 0; r < ROUNDS; r++) {

@@ -101,7 +101,9 @@ export class HttpServerPhase {
   /** When the current wait started (connection, last response end, or last body bytes). */
   #since: number;
   #headStarted: number;
-  readonly events: HttpPhaseEvent[] = [];
+  /** What the phase found and the caller has not taken (see {@link nextEvent}); made at the first. */
+  #events: HttpPhaseEvent[] | null = null;
+  #eventsHead = 0;
   #writes: Uint8Array[] = NO_CHUNKS;
 
   constructor(settings: HttpServerSettings) {
@@ -114,6 +116,23 @@ export class HttpServerPhase {
   stamp(now: number): void {
     if (this.#since === PENDING) this.#since = now;
     if (this.#headStarted === PENDING) this.#headStarted = now;
+  }
+
+  /** The oldest event not yet taken, or undefined. */
+  nextEvent(): HttpPhaseEvent | undefined {
+    const events = this.#events;
+    if (events === null || this.#eventsHead >= events.length) return undefined;
+    const event = events[this.#eventsHead++];
+    if (this.#eventsHead >= events.length) {
+      events.length = 0;
+      this.#eventsHead = 0;
+    }
+    return event;
+  }
+
+  #event(event: HttpPhaseEvent): void {
+    if (this.#events === null) this.#events = [event];
+    else this.#events.push(event);
   }
 
   /** Bytes to write, in order, since last taken. */
@@ -171,7 +190,7 @@ export class HttpServerPhase {
     // An upgrade to websocket (or a malformed Upgrade) is the handshake's: it checks the rest.
     if (listNames(request.headers.get('upgrade') ?? '', 'websocket', true) !== 0) {
       this.#state = DONE;
-      this.events.push({ type: 'upgrade', request, rest: result.rest, headStarted: this.#headStarted });
+      this.#event({ type: 'upgrade', request, rest: result.rest, headStarted: this.#headStarted });
       return;
     }
     // RFC 9112 §3.2: one valid Host (required from HTTP/1.1 on); an absolute-form target's
@@ -193,7 +212,7 @@ export class HttpServerPhase {
     // RFC 9110 §10.1.1: a 1.1 client waiting for 100 Continue before it sends the body.
     this.#expectContinue =
       hasBody && request.httpVersion !== '1.0' && sameAsciiCase(request.headers.get('expect') ?? '', '100-continue');
-    this.events.push({ type: 'http-request', request, body: hasBody });
+    this.#event({ type: 'http-request', request, body: hasBody });
     if (hasBody) {
       this.#state = BODY;
       this.#since = PENDING;
@@ -209,7 +228,7 @@ export class HttpServerPhase {
     const body = this.#body;
     if (body === null) return; // only in BODY, which always has its decoder
     const out = body.push(data);
-    for (const chunk of out.data) this.events.push({ type: 'http-body', data: chunk });
+    for (const chunk of out.data) this.#event({ type: 'http-body', data: chunk });
     if (out.error !== null) {
       this.#refuse(out.error.code, out.error.status, out.error.message);
       return;
@@ -218,7 +237,7 @@ export class HttpServerPhase {
       this.#body = null;
       this.#expectContinue = false;
       this.#state = ANSWERING;
-      this.events.push({ type: 'http-body-end' });
+      this.#event({ type: 'http-body-end' });
       if (out.rest.length > 0) this.#keep(out.rest);
     }
   }
@@ -306,13 +325,13 @@ export class HttpServerPhase {
     this.#responding = null;
     if (!this.#keepAlive || this.#state !== ANSWERING) {
       this.#state = DONE;
-      this.events.push({ type: 'close', reason: 'served' });
+      this.#event({ type: 'close', reason: 'served' });
       return;
     }
     this.#served = true;
     this.#state = WAITING;
     this.#since = this.#headStarted = PENDING;
-    this.events.push({ type: 'answered' });
+    this.#event({ type: 'answered' });
     const pipelined = this.#pipelined;
     this.#pipelined = NO_CHUNKS;
     this.#pipelinedBytes = 0;
@@ -326,7 +345,7 @@ export class HttpServerPhase {
     switch (this.#state) {
       case WAITING:
         this.#state = DONE;
-        this.events.push({ type: 'close', reason: 'eof' });
+        this.#event({ type: 'close', reason: 'eof' });
         return;
       case HEAD:
         if (this.#served)
@@ -365,7 +384,7 @@ export class HttpServerPhase {
     const s = this.#settings;
     if (this.#state === WAITING && this.#served) {
       this.#state = DONE;
-      this.events.push({ type: 'close', reason: 'idle' });
+      this.#event({ type: 'close', reason: 'idle' });
     } else if (this.#state === BODY) {
       this.#refuse('REQUEST_TIMEOUT', 408, `no request body bytes for ${s.headTimeout} ms`, this.#responding === null);
     } else {
@@ -379,6 +398,6 @@ export class HttpServerPhase {
     this.#head = null;
     this.#body = null;
     this.#pipelined = NO_CHUNKS;
-    this.events.push({ type: 'refuse', code, status, message, respond });
+    this.#event({ type: 'refuse', code, status, message, respond });
   }
 }

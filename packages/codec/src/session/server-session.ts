@@ -16,7 +16,7 @@ import { Topics, type TopicOptions } from './topics.ts';
 import { ServerBudget } from './server-budget.ts';
 import type { PeerInfo, Transport, TransportHandlers } from './transport.ts';
 import type { SessionRequest } from './connection-types.ts';
-import { driver, sessionInput, type ConnectionHooks, type Driver } from './connection-wiring.ts';
+import { driver, sessionInput, type ConnectionHooks, type ConnectionInit, type Driver } from './connection-wiring.ts';
 import { WebSocketConnection } from './websocket-connection.ts';
 import { checkFetchHost, decideUpgradeInFetch, startExchange, type FetchHandler } from './http-exchange.ts';
 import { HttpHeaders } from '../http/headers.ts';
@@ -151,6 +151,20 @@ function codecOptions(resolved: Resolved, engine: EngineTuning | undefined): Ser
   return tuned.codec;
 }
 
+/** What {@link SERVER_INIT} holds between connections (nothing of the last one). */
+const EMPTY = null as never;
+const SERVER_INIT: ConnectionInit = {
+  codec: EMPTY,
+  transport: EMPTY,
+  options: EMPTY,
+  assembleMessages: true,
+  peer: EMPTY,
+  owner: EMPTY,
+  hooks: EMPTY,
+  topics: EMPTY,
+  budget: EMPTY,
+};
+
 /** A budget for one server's connections, or null when `maxServerBufferedAmount` is 0. */
 function makeBudget(session: ResolvedSessionOptions): ServerBudget | null {
   return session.maxServerBufferedAmount > 0
@@ -171,17 +185,32 @@ function openConnection<O>(
 ): WebSocketConnection {
   const resolved = resolveOnce(options);
   const base = codecOptions(resolved, transport.engine);
-  const connection = new WebSocketConnection({
-    codec: make(base),
-    transport,
-    options: resolved.session,
-    assembleMessages: options.assembleMessages ?? true,
-    peer,
-    owner,
-    hooks: hooks as ConnectionHooks<unknown>,
-    topics,
-    budget,
-  });
+  // One init for every server connection, filled in and emptied around the constructor (which
+  // copies what it needs): a server makes one connection per socket.
+  const init = SERVER_INIT;
+  init.codec = make(base);
+  init.transport = transport;
+  init.options = resolved.session;
+  init.assembleMessages = options.assembleMessages ?? true;
+  init.peer = peer;
+  init.owner = owner;
+  init.hooks = hooks as ConnectionHooks<unknown>;
+  init.topics = topics;
+  init.budget = budget;
+  let connection: WebSocketConnection;
+  try {
+    connection = new WebSocketConnection(init);
+  } finally {
+    init.codec =
+      init.transport =
+      init.options =
+      init.peer =
+      init.owner =
+      init.hooks =
+      init.topics =
+      init.budget =
+        EMPTY;
+  }
   // Arm the handshake timer now: a client that never sends its request must time out too.
   sessionInput.pump(connection);
   return connection;
@@ -339,13 +368,43 @@ function decide(connection: WebSocketConnection, request: SessionRequest, resolv
     verdict !== null &&
     typeof (verdict as Promise<VerifyResult>).then === 'function'
   ) {
-    (verdict as Promise<VerifyResult>).then(
-      (result) => answer(connection, request, resolved, result),
-      () => answer(connection, request, resolved, { status: 500 }),
-    );
+    answerLater(connection, request, resolved, verdict as Promise<VerifyResult>);
     return;
   }
   answer(connection, request, resolved, verdict as VerifyResult);
+}
+
+// The closures of an async verdict, and of a `fetch` that decides an upgrade, are made in functions
+// of their own: written in `decide` or `answer`, they would cost every handshake a scope for them
+// (JavaScriptCore makes a function's captured variables' scope as it is called).
+
+function answerLater(
+  connection: WebSocketConnection,
+  request: SessionRequest,
+  resolved: Resolved,
+  verdict: Promise<VerifyResult>,
+): void {
+  verdict.then(
+    (result) => answer(connection, request, resolved, result),
+    () => answer(connection, request, resolved, { status: 500 }),
+  );
+}
+
+function answerInFetch(
+  connection: WebSocketConnection,
+  request: SessionRequest,
+  resolved: Resolved,
+  fetch: FetchHandler,
+): void {
+  decideUpgradeInFetch(request, fetch).then((decision) => {
+    if (decision.type === 'reject') {
+      answer(connection, request, resolved, decision);
+      return;
+    }
+    // `server.upgrade(request, { data })` sets the data (over verifyClient's, when it gives one).
+    if (decision.data !== undefined) connection.data = decision.data;
+    answer(connection, request, resolved, true, { headers: decision.headers });
+  });
 }
 
 function answer(
@@ -365,15 +424,7 @@ function answer(
     if (verdict !== true) connection.data = (verdict as { data: unknown }).data;
     if (fetched === undefined && options.fetchUpgrades === true && options.fetch !== undefined) {
       // The fetch handler decides last: it accepts with `server.upgrade()` or refuses with a Response.
-      decideUpgradeInFetch(request, options.fetch).then((decision) => {
-        if (decision.type === 'reject') {
-          answer(connection, request, resolved, decision);
-          return;
-        }
-        // `server.upgrade(request, { data })` sets the data (over verifyClient's, when it gives one).
-        if (decision.data !== undefined) connection.data = decision.data;
-        answer(connection, request, resolved, true, { headers: decision.headers });
-      });
+      answerInFetch(connection, request, resolved, options.fetch);
       return;
     }
     let protocol: string | null;

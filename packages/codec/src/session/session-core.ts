@@ -367,7 +367,9 @@ export class SessionCore implements Driver {
     spareChunks = chunks;
     if (!codec.hasOutput) return;
     // What follows the writes: a shutdown, a destroy (takeWrites took every write before them).
-    for (const output of codec.takeOutput()) {
+    const outputs = codec.takeOutput();
+    for (let i = 0; i < outputs.length; i++) {
+      const output = outputs[i] as (typeof outputs)[number];
       if (output.type === 'write') this.write([output.data]);
       else if (output.type === 'shutdown') this.end();
       else if (output.type === 'head') this.head(output.headers);
