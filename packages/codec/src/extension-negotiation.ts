@@ -39,11 +39,17 @@ class Chosen {
  * Server: for each factory, in our order of preference, the request's offers of it; the first it
  * can accept (and whose RSV bits are free) is taken. Most clients offer none: no lists are made then.
  */
+/** What is chosen when nothing was offered (or nothing is configured): one object for every such handshake. */
+export const NOTHING_CHOSEN: { accepted: ExtensionOffer[]; extensions: Extension[] } = Object.freeze({
+  accepted: NONE as never[],
+  extensions: NONE as never[],
+});
+
 export function chooseExtensions(
   factories: readonly ExtensionFactory[],
   offered: readonly ExtensionOffer[],
 ): { accepted: ExtensionOffer[]; extensions: Extension[] } {
-  if (offered.length === 0 || factories.length === 0) return { accepted: NONE as never[], extensions: NONE as never[] };
+  if (offered.length === 0 || factories.length === 0) return NOTHING_CHOSEN;
   const accepted: ExtensionOffer[] = [];
   const chosen = new Chosen();
   for (const factory of factories) {

@@ -22,7 +22,7 @@ import { type ConnectionCore, LIVENESS_PAUSED, FRESH_ARRAYS, NONE, move } from '
 import { emit } from './event-queue.ts';
 import { protocolError, toClosed } from './closing.ts';
 import { shutdownWrite, write, writeHead } from './output-queue.ts';
-import { chooseExtensions, useExtensions } from './extension-negotiation.ts';
+import { NOTHING_CHOSEN, chooseExtensions, useExtensions } from './extension-negotiation.ts';
 import { parserOf } from './message-receiver.ts';
 
 /** What only a server's handshake needs: made with the connection, let go of once it opens. */
@@ -146,6 +146,15 @@ function awaitingAnswer(core: ConnectionCore, what: string): ServerHandshake {
   return hs;
 }
 
+/** See {@link accept}. */
+const ANSWER: {
+  protocol: string | null;
+  extensions: string | null;
+  headers: HeadersInit | undefined;
+  freshArrays: boolean;
+  sha1Base64: ((text: string) => string) | null;
+} = { protocol: null, extensions: null, headers: undefined, freshArrays: false, sha1Base64: null };
+
 /** The `accept` command. */
 export function accept(
   core: ConnectionCore,
@@ -157,23 +166,25 @@ export function accept(
   const request = core.request;
   if (request === null) throw new Error('internal: awaiting-accept without a request');
   const server = hs.role;
-  const { accepted, extensions } = negotiate
-    ? chooseExtensions(hs.factories, request.extensions)
-    : { accepted: NONE as never[], extensions: NONE as never[] };
+  const { accepted, extensions } = negotiate ? chooseExtensions(hs.factories, request.extensions) : NOTHING_CHOSEN;
   let response: Uint8Array | HeaderList;
+  // The answer's options in one object for every handshake, filled in here and emptied after
+  // (the builders read them and keep none).
+  const answer = ANSWER;
   try {
-    const answer = {
-      protocol,
-      extensions: accepted.length > 0 ? server.formatExtensionHeader(accepted) : null,
-      headers,
-      freshArrays: (core.flags & FRESH_ARRAYS) !== 0,
-      sha1Base64: hs.sha1Base64,
-    };
+    answer.protocol = protocol;
+    answer.extensions = accepted.length > 0 ? server.formatExtensionHeader(accepted) : null;
+    answer.headers = headers;
+    answer.freshArrays = (core.flags & FRESH_ARRAYS) !== 0;
+    answer.sha1Base64 = hs.sha1Base64;
     response =
       server.http2 !== undefined ? server.http2.accept(request, answer) : server.buildAcceptResponse(request, answer);
   } catch (error) {
     for (const extension of extensions) extension.dispose();
     throw error;
+  } finally {
+    answer.protocol = answer.extensions = answer.sha1Base64 = null;
+    answer.headers = undefined;
   }
   if (response instanceof Uint8Array) write(core, response);
   else writeHead(core, response);

@@ -14,7 +14,7 @@ import { Subscription } from './topics.ts';
 import type { CloseInfo } from '../events.ts';
 import { HandshakeError, type SessionCloseInfo, type SessionErrorCode } from './errors.ts';
 import type { HandshakeState } from './handshake-state.ts';
-import { handshakeTransportMessage } from './transport-error.ts';
+import { handshakeTransportMessage, transportErrorText } from './transport-error.ts';
 
 /** Why a connection ends, as far as the session knows: made at its first problem (most connections have none). */
 export class Trouble {
@@ -22,9 +22,29 @@ export class Trouble {
   error: SessionErrorCode | null = null;
   /** The transport's error. */
   cause: unknown = undefined;
-  /** The last problem's message, for a `HandshakeError`. */
+  /** The last problem's message, for a `HandshakeError` ({@link CAUSE}: the words for `cause`; see {@link lastProblemOf}). */
   lastProblem = '';
 }
+
+/** `Trouble.lastProblem` when the transport's error (`cause`) is the last problem: described when asked for. */
+export const CAUSE = '\u0000cause';
+
+/** The last problem's message. */
+export function lastProblemOf(trouble: Trouble): string {
+  return trouble.lastProblem === CAUSE ? transportErrorText(trouble.cause) : trouble.lastProblem;
+}
+
+/** `the connection failed: ${text}`, the same string for the same text (a known error's words are few). */
+export function failedMessage(text: string): string {
+  let message = FAILED.get(text);
+  if (message === undefined) {
+    message = `the connection failed: ${text}`;
+    if (FAILED.size >= 64) FAILED.clear();
+    FAILED.set(text, message);
+  }
+  return message;
+}
+const FAILED = new Map<string, string>();
 
 /** The `close` event's info: the codec's, with the session's reason first. */
 export function sessionCloseInfo(codecInfo: CloseInfo, trouble: Trouble | null): SessionCloseInfo {
@@ -64,7 +84,7 @@ export function handshakeError(
             trouble?.cause,
             url.hostname.includes(':') ? `[${url.hostname}]:${url.port}` : `${url.hostname}:${url.port}`,
           )
-        : trouble?.lastProblem || code;
+        : (trouble !== null ? lastProblemOf(trouble) : '') || code;
   return new HandshakeError(code, message, {
     status: response?.status ?? null,
     headers: response?.headers ?? null,

@@ -72,10 +72,20 @@ export function transportFailure(message: string, cause: unknown): WebSocketErro
   } finally {
     E.stackTraceLimit = limit;
   }
-  // JavaScriptCore leaves `stack` out without frames: its first line, as V8 gives.
-  if (typeof error.stack !== 'string') error.stack = `${error.name}: ${error.message}`;
+  // JavaScriptCore leaves `stack` out without frames: its first line, as V8 gives (the same
+  // string for the same message: a busy server reports many resets).
+  if (typeof error.stack !== 'string') {
+    let stack = STACKS.get(message);
+    if (stack === undefined) {
+      stack = `${error.name}: ${error.message}`;
+      if (STACKS.size >= 64) STACKS.clear();
+      STACKS.set(message, stack);
+    }
+    error.stack = stack;
+  }
   return error;
 }
+const STACKS = new Map<string, string>();
 
 /** A client's opening handshake failed. */
 export class HandshakeError extends Error {

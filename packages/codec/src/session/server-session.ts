@@ -437,7 +437,16 @@ function answer(
         for (const [name, value] of new HttpHeaders(fetched.headers)) both.append(name, value);
         headers = both;
       }
-      sessionInput.send(connection, { type: 'accept', protocol, headers });
+      // One command object for every accept, filled in for the call (the codec reads it and keeps none of it).
+      const command = ACCEPT;
+      command.protocol = protocol;
+      command.headers = headers;
+      try {
+        sessionInput.send(connection, command);
+      } finally {
+        command.protocol = null;
+        command.headers = undefined;
+      }
     } catch {
       // A chooser that threw or picked a protocol the client did not offer: our fault.
       if (connection.readyState === 'connecting') sessionInput.send(connection, { type: 'reject', status: 500 });
@@ -461,6 +470,13 @@ function answer(
     if (connection.readyState === 'connecting') sessionInput.send(connection, { type: 'reject', status: 500 });
   }
 }
+
+/** See {@link answer}. */
+const ACCEPT: { type: 'accept'; protocol: string | null; headers: HeadersInit | undefined } = {
+  type: 'accept',
+  protocol: null,
+  headers: undefined,
+};
 
 /** `options.protocols` checked once: a list of distinct tokens (a string is a list of one), or a chooser. */
 function serverProtocols(protocols: ServerSessionOptions['protocols']): Resolved['protocols'] {

@@ -43,7 +43,7 @@ import {
   TRANSPORT_PAUSED,
   USER_PAUSED,
 } from './connection-flags.ts';
-import { Trouble, finishConnection, handshakeError } from './connection-end.ts';
+import { CAUSE, Trouble, failedMessage, finishConnection, handshakeError } from './connection-end.ts';
 import type { ConnectionRegistry } from './connection-registry.ts';
 import type { ConnectionEvents, SendResult, SessionRequest } from './connection-types.ts';
 import type { ConnectionInit, Driver } from './connection-wiring.ts';
@@ -59,7 +59,7 @@ import type { ServerBudget } from './server-budget.ts';
 import { UNSCHEDULED } from './deadline-sweep.ts';
 import { OutputProgress, armDeadline } from './session-timer.ts';
 import { Subscription, type Topics } from './topics.ts';
-import { describeTransportError } from './transport-error.ts';
+import { transportErrorText } from './transport-error.ts';
 import type { Transport } from './transport.ts';
 import type { WebSocketConnection } from './websocket-connection.ts';
 
@@ -258,10 +258,11 @@ export class SessionCore implements Driver {
       const trouble = this.trouble();
       trouble.error ??= 'TRANSPORT_ERROR';
       trouble.cause = error;
-      trouble.lastProblem = describeTransportError(error).text;
-      // Made only for a listener: a reset peer is routine on a busy server (`closeInfo` has the cause).
+      // Its words are found when asked for (lastProblemOf), or for a listener: a reset peer is
+      // routine on a busy server (`closeInfo` has the cause).
+      trouble.lastProblem = CAUSE;
       if (this.connection.listenerCount('error') > 0)
-        this.emit('error', transportFailure(`the connection failed: ${trouble.lastProblem}`, error));
+        this.emit('error', transportFailure(failedMessage(transportErrorText(error)), error));
     }
     if (!this.flag(EOF)) {
       this.flags |= EOF;

@@ -37,8 +37,22 @@ const WORDS: Readonly<Record<string, readonly [TransportFailureKind, string]>> =
 const TLS_CODE = /CERT|SSL|TLS|_KEY_|HANDSHAKE|ISSUER|SIGNATURE/;
 const TLS_MESSAGE = /certificate|\btls\b|\bssl\b/i;
 
+/** `words (CODE)` for each entry of {@link WORDS}, made once: a busy server describes a reset per connection. */
+const TEXTS: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(WORDS).map(([tag, [, words]]) => [tag, `${words} (${tag})`]),
+);
+
+/** What {@link describeTransportError} found last: its kind (its text is returned). */
+let lastKind: TransportFailureKind = 'other';
+
 /** Describe a transport's error: its kind and `words (CODE)`. */
 export function describeTransportError(error: unknown): TransportFailure {
+  const text = transportErrorText(error);
+  return { kind: lastKind, text };
+}
+
+/** `describeTransportError(error).text`, without the object (for a known code, a text made once). */
+export function transportErrorText(error: unknown): string {
   const e = (typeof error === 'object' && error !== null ? error : {}) as {
     code?: unknown;
     name?: unknown;
@@ -47,15 +61,25 @@ export function describeTransportError(error: unknown): TransportFailure {
   const code = typeof e.code === 'string' && e.code !== '' ? e.code : null;
   const name = typeof e.name === 'string' && e.name !== 'Error' ? e.name : null;
   const message = typeof e.message === 'string' ? e.message : typeof error === 'string' ? error : String(error);
-  const known = (code !== null ? WORDS[code] : undefined) ?? (name !== null ? WORDS[name] : undefined);
+  const key =
+    code !== null && WORDS[code] !== undefined ? code : name !== null && WORDS[name] !== undefined ? name : null;
   const tag = code ?? name;
-  if (known !== undefined) return { kind: known[0], text: `${known[1]} (${tag})` };
-  // The proxy refused the tunnel, or could not be reached (session/proxy.ts): its message says which.
-  if (name === 'ProxyError') return { kind: 'connect', text: message };
-  if ((code !== null && TLS_CODE.test(code)) || TLS_MESSAGE.test(message) || name === 'InvalidData') {
-    return { kind: 'tls', text: `TLS failure: ${message}${tag !== null ? ` (${tag})` : ''}` };
+  if (key !== null) {
+    const known = WORDS[key] as readonly [TransportFailureKind, string];
+    lastKind = known[0];
+    return key === tag ? (TEXTS[key] as string) : `${known[1]} (${tag})`;
   }
-  return { kind: 'other', text: tag !== null && !message.includes(tag) ? `${message} (${tag})` : message };
+  // The proxy refused the tunnel, or could not be reached (session/proxy.ts): its message says which.
+  if (name === 'ProxyError') {
+    lastKind = 'connect';
+    return message;
+  }
+  if ((code !== null && TLS_CODE.test(code)) || TLS_MESSAGE.test(message) || name === 'InvalidData') {
+    lastKind = 'tls';
+    return `TLS failure: ${message}${tag !== null ? ` (${tag})` : ''}`;
+  }
+  lastKind = 'other';
+  return tag !== null && !message.includes(tag) ? `${message} (${tag})` : message;
 }
 
 /** A client's handshake failed on the transport: what to say, naming the server `host:port`. */

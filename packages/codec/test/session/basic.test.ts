@@ -185,6 +185,65 @@ describe('session: open, messages, close', () => {
     expect(si).toMatchObject({ error: 'TRANSPORT_ERROR', code: 1006, wasClean: false });
   });
 
+  it("a server's handshake that fails on the transport rejects `opened` with the transport error's words, whether or not anyone listens for 'error'", async () => {
+    // The words are found only when asked for (no listener): the same words either way.
+    const reset = () => Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+    for (const listening of [false, true]) {
+      let verify!: () => void;
+      const p = pair({ verifyClient: () => new Promise<boolean>((resolve) => (verify = () => resolve(true))) });
+      const server = p.serverSession.connection;
+      const errors: WebSocketError[] = [];
+      if (listening) server.on('error', (e) => errors.push(e as WebSocketError));
+      await settle();
+      expect(server.readyState).toBe('connecting');
+      p.serverTransport.fail(reset());
+      const error = (await server.opened.catch((e: unknown) => e)) as HandshakeError;
+      expect(error).toBeInstanceOf(HandshakeError);
+      expect(error).toMatchObject({ code: 'TRANSPORT_ERROR', message: 'connection reset by peer (ECONNRESET)' });
+      expect((error.cause as Error).message).toBe('read ECONNRESET');
+      expect(await server.closed).toMatchObject({ error: 'TRANSPORT_ERROR', code: 1006 });
+      expect(errors.map((e) => e.message)).toEqual(
+        listening ? ['the connection failed: connection reset by peer (ECONNRESET)'] : [],
+      );
+      verify(); // too late: nothing is answered
+      await settle();
+    }
+  });
+
+  it('describes each transport failure by its own error, however many come (the words of known codes are shared)', async () => {
+    const seen: WebSocketError[] = [];
+    for (const cause of [
+      Object.assign(new Error('x'), { code: 'ECONNRESET' }),
+      Object.assign(new Error('y'), { code: 'EPIPE' }),
+      Object.assign(new Error('x'), { code: 'ECONNRESET' }),
+      new Error('something odd'),
+    ]) {
+      const p = pair();
+      const open = await p.client.opened;
+      open.on('error', (e) => seen.push(e as WebSocketError));
+      p.clientTransport.fail(cause);
+      await open.closed;
+    }
+    expect(seen.map((e) => [e.message, e.stack, (e.cause as Error).message])).toEqual([
+      [
+        'the connection failed: connection reset by peer (ECONNRESET)',
+        'WebSocketError: the connection failed: connection reset by peer (ECONNRESET)',
+        'x',
+      ],
+      [
+        'the connection failed: broken pipe (the peer closed the connection) (EPIPE)',
+        'WebSocketError: the connection failed: broken pipe (the peer closed the connection) (EPIPE)',
+        'y',
+      ],
+      [
+        'the connection failed: connection reset by peer (ECONNRESET)',
+        'WebSocketError: the connection failed: connection reset by peer (ECONNRESET)',
+        'x',
+      ],
+      ['the connection failed: something odd', 'WebSocketError: the connection failed: something odd', 'something odd'],
+    ]);
+  });
+
   it("gives an 'error' listener a WebSocketError for a transport failure, the runtime's error as its cause, its stack without frames", async () => {
     const p = pair();
     const open = await p.client.opened;
