@@ -65,16 +65,16 @@ export class ServerHandshake {
 export function receiveRequestBytes(core: ConnectionCore, hs: ServerHandshake, data: Uint8Array): void {
   const head = hs.head;
   if (head === null) return; // given elsewhere (receiveRequestHead): nothing more is a head
-  const result = head.push(data);
-  if (result === null) return;
+  const outcome = head.pushHead(data);
+  if (outcome === null) return;
   hs.head = null;
-  if (!result.ok) {
-    const { code, status, message } = result.error;
-    refuseRequest(core, hs, code, status, message, []);
+  if ('code' in outcome) {
+    refuseRequest(core, hs, outcome.code, outcome.status, outcome.message, []);
     return;
   }
-  onRequestHead(core, hs, result.head);
-  if (result.rest.length > 0 && core.state === 'awaiting-accept') keepEarly(core, hs, result.rest);
+  const rest = head.rest;
+  onRequestHead(core, hs, outcome);
+  if (rest.length > 0 && core.state === 'awaiting-accept') keepEarly(core, hs, rest);
 }
 
 export function onRequestHead(core: ConnectionCore, hs: ServerHandshake, head: RequestHead): void {

@@ -120,6 +120,8 @@ export class HeadParser<K extends 'request' | 'response'> {
    */
   #fields: string[] | null = null;
   #finished = false;
+  /** The bytes after the head, once it is complete. */
+  #rest: Uint8Array = EMPTY_LINE;
 
   constructor(kind: K, limits: HeadLimits) {
     if (kind !== 'request' && kind !== 'response') {
@@ -146,21 +148,39 @@ export class HeadParser<K extends 'request' | 'response'> {
    */
   push(chunk: Uint8Array): HeadResult<K extends 'request' ? RequestHead : ResponseHead> {
     type R = HeadResult<K extends 'request' ? RequestHead : ResponseHead>;
+    const outcome = this.pushHead(chunk);
+    if (outcome === null) return null;
+    if ('code' in outcome) return { ok: false, error: outcome } as R;
+    return { ok: true, head: outcome, rest: this.#rest } as R;
+  }
+
+  /**
+   * {@link push} without the result object, for a connection's handshake (one per connection):
+   * null while incomplete, the head once complete (then {@link rest} holds the bytes after it),
+   * or the error (which alone has `code`).
+   */
+  pushHead(chunk: Uint8Array): (K extends 'request' ? RequestHead : ResponseHead) | HeadError | null {
+    type R = (K extends 'request' ? RequestHead : ResponseHead) | HeadError | null;
     this.#checkOpen('push');
     if (!(chunk instanceof Uint8Array)) {
       throw new WebSocketUsageError('INVALID_ARGUMENT', `push() takes a Uint8Array, got ${describe(chunk)}`);
     }
     const own = this.#fields;
-    const result = this.#push(chunk, own ?? SCRATCH) as R;
+    const outcome = this.#push(chunk, own ?? SCRATCH) as R;
     if (own === null && SCRATCH.length > 0) {
       // The head goes on in a later chunk: its fields so far become the parser's own.
-      if (result === null) this.#fields = SCRATCH.slice();
+      if (outcome === null) this.#fields = SCRATCH.slice();
       SCRATCH.length = 0;
     }
-    return result;
+    return outcome;
   }
 
-  #push(chunk: Uint8Array, fields: string[]): HeadResult<Head> {
+  /** The bytes after the head (a view into the chunk that completed it), once {@link pushHead} returned it. */
+  get rest(): Uint8Array {
+    return this.#rest;
+  }
+
+  #push(chunk: Uint8Array, fields: string[]): Head | HeadError | null {
     let i = 0;
     if (this.#lineLength === 0 && !this.#afterCR) {
       const fast = this.#pushWholeLines(chunk, fields);
@@ -182,7 +202,8 @@ export class HeadParser<K extends 'request' | 'response'> {
         if (outcome === null) continue;
         if ('code' in outcome) return this.#fail(outcome.code, outcome.status, outcome.message);
         this.#finished = true;
-        return { ok: true, head: outcome, rest: i + 1 === chunk.length ? EMPTY_LINE : chunk.subarray(i + 1) };
+        this.#rest = i + 1 === chunk.length ? EMPTY_LINE : chunk.subarray(i + 1);
+        return outcome;
       }
       if (byte === CR) {
         this.#afterCR = true;
@@ -203,7 +224,7 @@ export class HeadParser<K extends 'request' | 'response'> {
    * chunks, or at anything irregular (bare CR or LF, the size limit), which that loop reports
    * exactly as it would have.
    */
-  #pushWholeLines(chunk: Uint8Array, fields: string[]): number | HeadResult<Head> {
+  #pushWholeLines(chunk: Uint8Array, fields: string[]): number | Head | HeadError {
     const n = chunk.length;
     let i = 0;
     while (i < n) {
@@ -220,7 +241,8 @@ export class HeadParser<K extends 'request' | 'response'> {
       if ('code' in outcome) return this.#fail(outcome.code, outcome.status, outcome.message);
       this.#finished = true;
       this.#line = null;
-      return { ok: true, head: outcome, rest: i === n ? EMPTY_LINE : chunk.subarray(i) };
+      this.#rest = i === n ? EMPTY_LINE : chunk.subarray(i);
+      return outcome;
     }
     return i;
   }
@@ -232,7 +254,7 @@ export class HeadParser<K extends 'request' | 'response'> {
       this.#consumed === 0
         ? 'connection closed before any HTTP head'
         : 'connection closed in the middle of the HTTP head';
-    return this.#fail('EOF_IN_HANDSHAKE', 400, message);
+    return { ok: false, error: this.#fail('EOF_IN_HANDSHAKE', 400, message) };
   }
 
   #checkOpen(verb: string): void {
@@ -244,11 +266,11 @@ export class HeadParser<K extends 'request' | 'response'> {
     }
   }
 
-  #fail(code: ProtocolErrorCode, status: number, message: string): { ok: false; error: HeadError } {
+  #fail(code: ProtocolErrorCode, status: number, message: string): HeadError {
     this.#finished = true;
     this.#line = null;
     this.#fields = null;
-    return { ok: false, error: { code, status, message } };
+    return { code, status, message };
   }
 
   #grow(): Uint8Array {

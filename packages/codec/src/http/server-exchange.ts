@@ -101,7 +101,11 @@ export class HttpServerPhase {
   /** When the current wait started (connection, last response end, or last body bytes). */
   #since: number;
   #headStarted: number;
-  /** What the phase found and the caller has not taken (see {@link nextEvent}); made at the first. */
+  /**
+   * What the phase found and the caller has not taken (see {@link nextEvent}): the oldest, then
+   * the rest from `#eventsHead` in a list made when two wait (an upgrade is one event, alone).
+   */
+  #first: HttpPhaseEvent | null = null;
   #events: HttpPhaseEvent[] | null = null;
   #eventsHead = 0;
   #writes: Uint8Array[] = NO_CHUNKS;
@@ -120,18 +124,25 @@ export class HttpServerPhase {
 
   /** The oldest event not yet taken, or undefined. */
   nextEvent(): HttpPhaseEvent | undefined {
+    const first = this.#first;
+    if (first === null) return undefined;
     const events = this.#events;
-    if (events === null || this.#eventsHead >= events.length) return undefined;
-    const event = events[this.#eventsHead++];
-    if (this.#eventsHead >= events.length) {
-      events.length = 0;
-      this.#eventsHead = 0;
+    if (events === null || this.#eventsHead >= events.length) {
+      this.#first = null;
+    } else {
+      this.#first = events[this.#eventsHead++] ?? null;
+      if (this.#eventsHead >= events.length) {
+        events.length = 0;
+        this.#eventsHead = 0;
+      }
     }
-    return event;
+    return first;
   }
 
   #event(event: HttpPhaseEvent): void {
-    if (this.#events === null) this.#events = [event];
+    // No event waits in the list while none is first (nextEvent moves the next one up).
+    if (this.#first === null) this.#first = event;
+    else if (this.#events === null) this.#events = [event];
     else this.#events.push(event);
   }
 
@@ -179,18 +190,19 @@ export class HttpServerPhase {
       // The settings hold the parser's two limits (it reads only those): no object of its own.
       head = this.#head = new HeadParser('request', this.#settings);
     }
-    const result = head.push(data);
-    if (result === null) return;
+    const outcome = head.pushHead(data);
+    if (outcome === null) return;
     this.#head = null;
-    if (!result.ok) {
-      this.#refuse(result.error.code, result.error.status, result.error.message);
+    if ('code' in outcome) {
+      this.#refuse(outcome.code, outcome.status, outcome.message);
       return;
     }
-    const request = result.head;
+    const request = outcome;
+    const rest = head.rest;
     // An upgrade to websocket (or a malformed Upgrade) is the handshake's: it checks the rest.
     if (listNames(request.headers.get('upgrade') ?? '', 'websocket', true) !== 0) {
       this.#state = DONE;
-      this.#event({ type: 'upgrade', request, rest: result.rest, headStarted: this.#headStarted });
+      this.#event({ type: 'upgrade', request, rest, headStarted: this.#headStarted });
       return;
     }
     // RFC 9112 §3.2: one valid Host (required from HTTP/1.1 on); an absolute-form target's
@@ -217,10 +229,10 @@ export class HttpServerPhase {
       this.#state = BODY;
       this.#since = PENDING;
       this.#body = new BodyDecoder(framing, this.#settings.maxBodyBytes, this.#settings.maxHeadBytes);
-      if (result.rest.length > 0) this.#receiveBody(result.rest);
+      if (rest.length > 0) this.#receiveBody(rest);
     } else {
       this.#state = ANSWERING;
-      if (result.rest.length > 0) this.#keep(result.rest);
+      if (rest.length > 0) this.#keep(rest);
     }
   }
 

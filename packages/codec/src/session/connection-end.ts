@@ -119,5 +119,5 @@ export function finishConnection(core: SessionCore, codecInfo: CloseInfo): void 
     promises.resolveClosed?.(info);
     promises.resolveClosed = null;
   }
-  core.emit('close', info);
+  core.emit1('close', info);
 }

@@ -144,6 +144,36 @@ export class Emitter<E extends EventMap<E>> {
     return this.emit(type, ...([a, b] as unknown as E[K]));
   }
 
+  /** `emit` of exactly one argument: a lone listener is called without an arguments array (as {@link emit2}). */
+  protected emit1<K extends keyof E & string>(type: K, a: E[K][0]): boolean {
+    const slot = this.#listeners?.[type];
+    if (slot === undefined) return false;
+    if (typeof slot === 'function') {
+      try {
+        slot.call(this, a);
+      } catch (error) {
+        reportError(error);
+      }
+      return true;
+    }
+    return this.emit(type, ...([a] as unknown as E[K]));
+  }
+
+  /** `emit` of no argument: a lone listener is called without an arguments array (as {@link emit2}). */
+  protected emit0<K extends keyof E & string>(type: K): boolean {
+    const slot = this.#listeners?.[type];
+    if (slot === undefined) return false;
+    if (typeof slot === 'function') {
+      try {
+        slot.call(this);
+      } catch (error) {
+        reportError(error);
+      }
+      return true;
+    }
+    return this.emit(type, ...([] as unknown as E[K]));
+  }
+
   #removeOnce(type: string, item: Once): void {
     const listeners = this.#listeners;
     if (listeners === null) return;

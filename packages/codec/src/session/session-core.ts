@@ -69,6 +69,9 @@ export interface FacadeAccess {
   emit(connection: WebSocketConnection, type: keyof ConnectionEvents, args: unknown[]): boolean;
   /** Its `emit2('message', …)`, for the per-message event (no arguments array). */
   emitMessage(connection: WebSocketConnection, data: Message, isBinary: boolean): boolean;
+  /** Its `emit1` and `emit0`: an event of one argument or none, without an arguments array (a handshake's and a close's events). */
+  emit1(connection: WebSocketConnection, type: keyof ConnectionEvents, a: unknown): boolean;
+  emit0(connection: WebSocketConnection, type: keyof ConnectionEvents): boolean;
   coreOf(connection: WebSocketConnection): SessionCore;
 }
 
@@ -169,6 +172,16 @@ export class SessionCore implements Driver {
     return facade.emitMessage(this.connection, data, isBinary);
   }
 
+  /** `emit(type, a)` without the arguments array. */
+  emit1<K extends keyof ConnectionEvents>(type: K, a: ConnectionEvents[K][0]): boolean {
+    return facade.emit1(this.connection, type, a);
+  }
+
+  /** `emit(type)` without the arguments array. */
+  emit0<K extends keyof ConnectionEvents>(type: K): boolean {
+    return facade.emit0(this.connection, type);
+  }
+
   /** Leave the registry (the connection has ended). */
   leaveRegistry(): void {
     const registry = this.tracker;
@@ -262,7 +275,7 @@ export class SessionCore implements Driver {
       // routine on a busy server (`closeInfo` has the cause).
       trouble.lastProblem = CAUSE;
       if (this.connection.listenerCount('error') > 0)
-        this.emit('error', transportFailure(failedMessage(transportErrorText(error)), error));
+        this.emit1('error', transportFailure(failedMessage(transportErrorText(error)), error));
     }
     if (!this.flag(EOF)) {
       this.flags |= EOF;
@@ -439,10 +452,10 @@ export class SessionCore implements Driver {
         else this.emit('fragment', event.data, { kind: event.kind, first: event.first, fin: event.fin });
         return;
       case 'ping':
-        this.emit('ping', event.data);
+        this.emit1('ping', event.data);
         return;
       case 'pong':
-        this.emit('pong', event.data);
+        this.emit1('pong', event.data);
         return;
       case 'close':
         return; // the peer's Close; the codec answers it, `close` fires once TCP is gone.
@@ -453,7 +466,7 @@ export class SessionCore implements Driver {
         // A failure the session already knows of (the transport's, our own abort) caused it: keep its message.
         if (this.flag(TERMINATED) || this.trouble().error !== null) return;
         this.trouble().lastProblem = event.message;
-        this.emit('error', new WebSocketError(event.code, event.message, event.closeCode));
+        this.emit1('error', new WebSocketError(event.code, event.message, event.closeCode));
         return;
       case 'closed': {
         const hs = this.hs;
@@ -476,7 +489,7 @@ export class SessionCore implements Driver {
     if (options.idleTimeout > 0 || options.keepaliveInterval > 0) this.flags |= LIVENESS;
     hs.opened(this.connection);
     this.budget?.opened(this.connection);
-    this.emit('open');
+    this.emit0('open');
   }
 
   afterPump(): void {
@@ -553,7 +566,7 @@ export class SessionCore implements Driver {
     if (this.codec.closeInfo === null) {
       this.trouble().error ??= code;
       this.trouble().lastProblem = message;
-      this.emit('error', new WebSocketError(code, message));
+      this.emit1('error', new WebSocketError(code, message));
     }
     this.abort(null);
   }
@@ -577,7 +590,7 @@ export class SessionCore implements Driver {
     }
     if (this.flag(NEED_DRAIN)) {
       this.flags &= ~NEED_DRAIN;
-      if (this.info === null) this.emit('drain');
+      if (this.info === null) this.emit0('drain');
     }
   }
 

@@ -56,7 +56,7 @@ export class SessionServer<T = unknown> extends TopicServer<T> {
 
   /** The handshake hook shared by every server: the server is the connection's owner until open. */
   static readonly #onOpen = (server: SessionServer, connection: WebSocketConnection, request: SessionRequest): void => {
-    server.emit('connection', connection, request);
+    server.emit2('connection', connection, request);
   };
 
   constructor(options: ServerSessionOptions<T> = {}, onConnection?: ConnectionHandler<T>) {

@@ -88,6 +88,8 @@ export class WebSocketConnection<T = unknown> extends Emitter<ConnectionEvents> 
     provideFacadeAccess({
       emit: (c, type, args) => c.emit(type, ...(args as ConnectionEvents[typeof type])),
       emitMessage: (c, data, isBinary) => c.emit2('message', data, isBinary as true),
+      emit1: (c, type, a) => c.emit1(type, a as never),
+      emit0: (c, type) => c.emit0(type),
       coreOf: (c) => c.#core,
     });
     wireConnections(
