@@ -27,8 +27,7 @@ import {
   type WebSocketStreamClass,
 } from '@ws/codec/session';
 import { http2ClientConnection } from '@ws/codec/http2';
-import { rawReadsWork } from './raw-read.ts';
-import { DenoTransport } from './transport.ts';
+import { DenoTransport, type DenoTransportOptions, opSelfTests, transportOptions } from './transport.ts';
 
 /**
  * The TLS options have the names `@ws/node` and `@ws/bun` use (`ca`, `servername`, `cert`, `key`,
@@ -72,18 +71,21 @@ export interface ConnectOptions extends ClientSessionOptions {
    * only. Default true; false: `conn.read()` only, and no self-test.
    */
   rawReads?: boolean;
+  /**
+   * Write to the socket through Deno's write op rather than `conn.write()`'s wrappers, a Deno
+   * internal that a self-test checks once per process (a loopback round trip of known bytes,
+   * run alongside the first connect, which waits for it; if it fails, `conn.write()`). Plain TCP
+   * only. Default true; false: `conn.write()` only, and no self-test.
+   */
+  rawWrites?: boolean;
 }
 
-/** Transport options: shared constants, not an object per connection. */
-const RAW_READS = Object.freeze({ rawReads: true });
-const PUBLIC_READS = Object.freeze({ rawReads: false });
-
 /**
- * `conn` once both it and the read op's self-test have settled (a failed connect rejects after
- * the self-test too, so nothing it opened outlives the connection).
+ * `conn` once both it and the ops' self-tests that `io` calls for have settled (a failed connect
+ * rejects after them too, so nothing they opened outlives the connection).
  */
-function afterSelfTest(conn: Promise<Deno.Conn>): Promise<Deno.Conn> {
-  const selfTest = rawReadsWork();
+function afterSelfTests(conn: Promise<Deno.Conn>, io: DenoTransportOptions): Promise<Deno.Conn> {
+  const selfTest = opSelfTests(io);
   return conn.then(
     (c) => selfTest.then(() => c),
     (error: unknown) =>
@@ -229,11 +231,12 @@ export function createConnection(url: string | { href: string }, options: Connec
     rejectUnauthorized,
     unsafelyDisableHostnameVerification,
     http2,
-    rawReads = true,
+    rawReads,
+    rawWrites,
     ...sessionOptions
   } = options;
   refuseHttp2Option(http2);
-  if (typeof rawReads !== 'boolean') throw new TypeError(`rawReads must be a boolean, got ${typeof rawReads}`);
+  const ops = transportOptions(rawReads, rawWrites);
   const tls = denoTls(options, target.hostname);
   if (cert !== undefined && options.proxy !== undefined && options.proxy !== null && options.proxy !== '') {
     throw new WebSocketUsageError(
@@ -256,10 +259,10 @@ export function createConnection(url: string | { href: string }, options: Connec
   } catch (error) {
     conn = Promise.reject(error);
   }
-  // TLS conns never use the op: no self-test for them.
-  const raw = rawReads && !target.secure;
+  // TLS conns never use the ops: no self-tests for them.
+  const io = target.secure ? transportOptions(false, false) : ops;
   return startClient(
-    new DenoTransport(raw ? afterSelfTest(conn) : conn, () => controller.abort(), raw ? RAW_READS : PUBLIC_READS),
+    new DenoTransport(io.rawReads || io.rawWrites ? afterSelfTests(conn, io) : conn, () => controller.abort(), io),
     url,
     sessionOptions,
   );
@@ -287,6 +290,7 @@ async function connectHttp2(url: string | { href: string }, options: ConnectOpti
     unsafelyDisableHostnameVerification: _u,
     http2: _2,
     rawReads: _raw,
+    rawWrites: _rawWrites,
     ...sessionOptions
   } = options;
   const tls = denoTls(options, target.hostname);

@@ -19,8 +19,7 @@ import {
   type WebSocketConnection,
 } from '@ws/codec/session';
 import { http2ServerConnection } from '@ws/codec/http2';
-import { rawReadsWork } from './raw-read.ts';
-import { DenoTransport, type DenoTransportOptions } from './transport.ts';
+import { DenoTransport, type DenoTransportOptions, opSelfTests, transportOptions } from './transport.ts';
 
 /** `Deno.listenTls`'s certificate and key (PEM text, not file names) and ALPN protocols. */
 export interface ServerTlsOptions {
@@ -32,7 +31,7 @@ export interface ServerTlsOptions {
   alpnProtocols?: string[];
 }
 
-/** `createUpgradeHandler()`'s options: the session's, and `rawReads`. `T`: the type of each connection's `data`. */
+/** `createUpgradeHandler()`'s options: the session's, `rawReads` and `rawWrites`. `T`: the type of each connection's `data`. */
 export interface UpgradeHandlerOptions<T = unknown> extends ServerSessionOptions<T> {
   /**
    * Read TCP connections through Deno's read op rather than `conn.read()`'s async wrapper (≈ 1.07×
@@ -41,6 +40,15 @@ export interface UpgradeHandlerOptions<T = unknown> extends ServerSessionOptions
    * passed, and if it fails, connections use `conn.read()`). Default true; false: `conn.read()` only.
    */
   rawReads?: boolean;
+  /**
+   * Write to TCP connections through Deno's write op rather than `conn.write()`'s wrappers, a Deno
+   * internal that a self-test checks once per process (a loopback round trip of known bytes, with
+   * writes the kernel takes in part, one that waits for the peer to read and one pending when
+   * its socket is closed; at the first `listen` or `handleSocket`, alongside the read op's; until
+   * it has passed, and if it fails, connections use `conn.write()`). Default true; false:
+   * `conn.write()` only.
+   */
+  rawWrites?: boolean;
 }
 
 /** `createServer()`'s options: the upgrade handler's, and `tls`. `T`: the type of each connection's `data`. */
@@ -56,10 +64,6 @@ export interface ServerAddress extends AnyServerAddress {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Transport options for the sockets a server serves: shared constants, not an object per socket. */
-const RAW_READS: DenoTransportOptions = Object.freeze({ rawReads: true });
-const PUBLIC_READS: DenoTransportOptions = Object.freeze({ rawReads: false });
-
 /**
  * WebSocket connections over sockets accepted elsewhere (`handleSocket`), e.g. by an HTTP front
  * that read the request head to route it, and on a `node:http2` server (`attach`, or
@@ -69,14 +73,14 @@ const PUBLIC_READS: DenoTransportOptions = Object.freeze({ rawReads: false });
  */
 export class UpgradeHandler<T = unknown> extends StreamServer<T> {
   protected override readonly http2Connection = http2ServerConnection;
-  /** The transports' options: whether they may read through Deno's read op. */
-  protected readonly reads: DenoTransportOptions;
+  /** The transports' options: whether they may read and write through Deno's ops. */
+  protected readonly io: DenoTransportOptions;
 
   constructor(options: UpgradeHandlerOptions<T> = {}, onConnection?: ConnectionHandler<T>) {
-    const { rawReads = true, ...sessionOptions } = options;
-    if (typeof rawReads !== 'boolean') throw new TypeError(`rawReads must be a boolean, got ${typeof rawReads}`);
+    const { rawReads, rawWrites, ...sessionOptions } = options;
+    const io = transportOptions(rawReads, rawWrites);
     super(sessionOptions, onConnection);
-    this.reads = rawReads ? RAW_READS : PUBLIC_READS;
+    this.io = io;
   }
 
   /**
@@ -84,11 +88,11 @@ export class UpgradeHandler<T = unknown> extends StreamServer<T> {
    * a router looked at), fed to the handshake first. Returns the connection (still `connecting`).
    */
   handleSocket(conn: Deno.Conn, head?: Uint8Array): WebSocketConnection<T> {
-    // Starts the read op's self-test if nothing has (this conn reads with conn.read() until it passes).
-    if (this.reads.rawReads === true) void rawReadsWork();
+    // Starts the ops' self-tests if nothing has (this conn uses conn.read() and conn.write() until they pass).
+    void opSelfTests(this.io);
     // Reading starts on a later tick: `head` comes first.
     return this.serve(
-      new DenoTransport(conn, undefined, this.reads),
+      new DenoTransport(conn, undefined, this.io),
       peerOf(conn),
       head === undefined ? undefined : { head },
     );
@@ -124,8 +128,8 @@ export class WebSocketServer<T = unknown> extends UpgradeHandler<T> {
   /**
    * Start listening on `host` (default `0.0.0.0`); resolves with the bound address (`port` 0
    * picks a free port). Rejects if the address is in use or permission is denied. The first
-   * listen in a process also runs the read op's self-test (a loopback round trip, ≈ 1 ms) unless
-   * `rawReads` is false, and resolves after it.
+   * listen in a process also runs the read and write ops' self-tests (loopback round trips) unless
+   * `rawReads` and `rawWrites` are false, and resolves after them.
    */
   listen(port = 0, host = '0.0.0.0'): Promise<ServerAddress> {
     if (this.listener !== null || this.closing)
@@ -149,10 +153,8 @@ export class WebSocketServer<T = unknown> extends UpgradeHandler<T> {
     this.#accepting = this.#acceptLoop(this.listener);
     const address = this.address();
     if (address === null) return Promise.reject(new Error('the listener has no address'));
-    // TLS conns never use the op: no self-test for them.
-    return this.reads.rawReads === true && tls === undefined
-      ? rawReadsWork().then(() => address)
-      : Promise.resolve(address);
+    // TLS conns never use the ops: no self-test for them.
+    return tls === undefined ? opSelfTests(this.io).then(() => address) : Promise.resolve(address);
   }
 
   address(): ServerAddress | null {

@@ -14,8 +14,9 @@
  * next read, so the kernel's buffers fill and TCP pushes back on the peer; a read already in
  * flight is held until `resume()`.
  *
- * Writing: `conn.write` may write fewer bytes than asked, so chunks queue in order and one loop
- * writes them until none remain. A chunk of 64 KiB or more at the head of the queue is written
+ * Writing (through Deno's write op once its self-test has passed, unless `rawWrites` is false:
+ * `raw-write.ts`; else `conn.write`): a write may take fewer bytes than asked, so chunks queue in
+ * order and one loop writes them until none remain. A chunk of 64 KiB or more at the head of the queue is written
  * in place; otherwise the head and the whole chunks after it, up to 128 KiB in all (a frame
  * header and its payload, a burst of small messages), are first gathered into one buffer of just
  * their size, so they leave in one write — Deno has no `writev`, and an op costs more than the
@@ -28,7 +29,8 @@
  * both directions are done, or at once by `destroy()` or on an error, and `onClose` comes last.
  */
 import type { EngineTuning, Transport, TransportHandlers } from '@ws/codec/session';
-import { rawRead, rawReadsPending } from './raw-read.ts';
+import { rawReads } from './raw-read.ts';
+import { rawWrites } from './raw-write.ts';
 
 /** What a server or client tells the transports it makes. */
 export interface DenoTransportOptions {
@@ -37,6 +39,39 @@ export interface DenoTransportOptions {
    * in this process (`raw-read.ts`); false: `conn.read()` only. Default true.
    */
   rawReads?: boolean;
+  /**
+   * Write through Deno's write op (skipping `conn.write()`'s wrappers) once its self-test has
+   * passed in this process (`raw-write.ts`); false: `conn.write()` only. Default true.
+   */
+  rawWrites?: boolean;
+}
+
+/** The four sets of transport options, shared: not an object per connection. */
+const TRANSPORT_OPTIONS: readonly DenoTransportOptions[] = [
+  Object.freeze({ rawReads: false, rawWrites: false }),
+  Object.freeze({ rawReads: true, rawWrites: false }),
+  Object.freeze({ rawReads: false, rawWrites: true }),
+  Object.freeze({ rawReads: true, rawWrites: true }),
+];
+
+/**
+ * A server's or client's `rawReads` and `rawWrites` (each true unless given false) as transport
+ * options; a value that is not a boolean is a TypeError.
+ */
+export function transportOptions(rawReads: unknown = true, rawWrites: unknown = true): DenoTransportOptions {
+  if (typeof rawReads !== 'boolean') throw new TypeError(`rawReads must be a boolean, got ${typeof rawReads}`);
+  if (typeof rawWrites !== 'boolean') throw new TypeError(`rawWrites must be a boolean, got ${typeof rawWrites}`);
+  return TRANSPORT_OPTIONS[(rawReads ? 1 : 0) + (rawWrites ? 2 : 0)] as DenoTransportOptions;
+}
+
+/**
+ * Run the self-tests these options call for, once per process, at the same time (later calls
+ * share them); resolves once they have settled. Transports made after that use the ops that passed.
+ */
+export function opSelfTests(options: DenoTransportOptions): Promise<unknown> {
+  const reads = options.rawReads !== false ? rawReads.works() : null;
+  const writes = options.rawWrites !== false ? rawWrites.works() : null;
+  return writes === null ? (reads ?? Promise.resolve()) : reads === null ? writes : Promise.all([reads, writes]);
 }
 
 /**
@@ -111,6 +146,9 @@ export class DenoTransport implements Transport {
   #error: unknown = undefined;
   readonly #abort: (() => void) | undefined;
   readonly #rawReads: boolean;
+  readonly #rawWrites: boolean;
+  /** Deno's write op for this socket, skipping conn.write()'s wrappers (see raw-write.ts), if verified and wanted. */
+  #rawWrite: ((data: Uint8Array) => Promise<number>) | null = null;
 
   /**
    * `conn` may be a promise (a connect in progress): a rejected one ends the transport with its
@@ -119,6 +157,7 @@ export class DenoTransport implements Transport {
   constructor(conn: Deno.Conn | PromiseLike<Deno.Conn>, abort?: () => void, options?: DenoTransportOptions) {
     this.#abort = abort;
     this.#rawReads = options?.rawReads !== false;
+    this.#rawWrites = options?.rawWrites !== false;
     if ('then' in conn) {
       conn.then(
         (c) => this.#connected(c),
@@ -157,6 +196,7 @@ export class DenoTransport implements Transport {
       return;
     }
     this.conn = conn;
+    if (this.#rawWrites) this.#rawWrite = rawWrites.forConn(conn);
     // Deno sets TCP_NODELAY by default; a TLS or Unix socket has no such option.
     if (this.#handlers !== null) {
       void this.#readLoop(conn, this.#handlers);
@@ -174,7 +214,7 @@ export class DenoTransport implements Transport {
     /** Bytes read since the last read that found the socket drained. */
     let burst = 0;
     /** Deno's read op for this socket, skipping conn.read()'s wrapper (see raw-read.ts), if verified and wanted. */
-    const raw = this.#rawReads ? rawRead(conn) : null;
+    const raw = this.#rawReads ? rawReads.forConn(conn) : null;
     try {
       for (;;) {
         if (this.#paused) await new Promise<void>((resolve) => (this.#resume = resolve));
@@ -264,7 +304,8 @@ export class DenoTransport implements Transport {
     this.#writing = true;
     try {
       const next = this.#queued > 0 ? this.#nextWrite() : null;
-      if (next !== null) void conn.write(next).then(this.#written, this.#writeFailed);
+      const raw = this.#rawWrite;
+      if (next !== null) void (raw === null ? conn.write(next) : raw(next)).then(this.#written, this.#writeFailed);
       else if (this.#endRequested && !this.#writeDone) void conn.closeWrite().then(this.#wroteEnd, this.#writeFailed);
       else this.#writing = false;
     } catch (error) {
@@ -413,10 +454,11 @@ export class DenoTransport implements Transport {
     resume?.();
     const handlers = this.#handlers;
     if (handlers === null) return;
-    // The read op's self-test may still run (it starts with the first server or client): it is
-    // not over, nor what it opened closed, until it settles.
-    const selfTest = this.#rawReads ? rawReadsPending() : null;
-    if (selfTest === null) queueMicrotask(() => handlers.onClose(this.#error));
-    else void selfTest.then(() => handlers.onClose(this.#error));
+    // The ops' self-tests may still run (they start with the first server or client): they are
+    // not over, nor what they opened closed, until they settle.
+    const reads = this.#rawReads ? rawReads.pending() : null;
+    const writes = this.#rawWrites ? rawWrites.pending() : null;
+    if (reads === null && writes === null) queueMicrotask(() => handlers.onClose(this.#error));
+    else void Promise.all([reads, writes]).then(() => handlers.onClose(this.#error));
   }
 }

@@ -1,6 +1,17 @@
 // Shared helpers for the Deno adapter's tests: servers on 127.0.0.1 only, bounded waits.
-import { createServer, type ServerOptions, type WebSocketServer } from '../src/index.ts';
+import {
+  type ConnectOptions,
+  connect,
+  createServer,
+  createUpgradeHandler,
+  type ServerOptions,
+  type WebSocketConnection,
+  type WebSocketServer,
+} from '../src/index.ts';
 import type { ConnectionHandler } from '@ws/codec/session';
+import { assert, assertEquals } from '../../../test/shared/assert.ts';
+import { coreOp, type OpCheck, type SocketOp } from '../src/op-self-test.ts';
+import { nextMessages } from '../../../test/shared/messages.ts';
 import { concat } from '../../../test/shared/bytes.ts';
 import { within } from '../../../test/shared/wait.ts';
 
@@ -177,4 +188,191 @@ export function clientFrame(opcode: number, payload: Uint8Array, fin = true, mas
 export async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
   let offset = 0;
   while (offset < data.length) offset += await conn.write(data.subarray(offset));
+}
+
+/** Sockets this process holds (Linux: /proc/self/fd), or null where that cannot be read. */
+export function openSockets(): number | null {
+  try {
+    let n = 0;
+    for (const entry of Deno.readDirSync('/proc/self/fd')) {
+      try {
+        if (Deno.readLinkSync(`/proc/self/fd/${entry.name}`).startsWith('socket:')) n++;
+      } catch {
+        // closed while listed
+      }
+    }
+    return n;
+  } catch {
+    return null;
+  }
+}
+
+/** The prototype that holds Deno's `Conn.prototype.read` and `.write`, found on a real TCP conn. */
+async function connPrototype(): Promise<
+  Record<'read' | 'write', (this: Deno.Conn, buffer: Uint8Array) => Promise<unknown>>
+> {
+  const listener = Deno.listen({ hostname: HOST, port: 0 });
+  const client = await Deno.connect({ hostname: HOST, port: (listener.addr as Deno.NetAddr).port });
+  const server = await listener.accept();
+  client.close();
+  server.close();
+  listener.close();
+  let proto: object | null = Object.getPrototypeOf(client);
+  while (proto !== null && !(Object.hasOwn(proto, 'read') && Object.hasOwn(proto, 'write')))
+    proto = Object.getPrototypeOf(proto);
+  if (proto === null) throw new Error('Deno.Conn has read and write methods');
+  return proto as Record<'read' | 'write', (this: Deno.Conn, buffer: Uint8Array) => Promise<unknown>>;
+}
+
+/**
+ * Echo two messages between our server (or an upgrade handler) and our client with these
+ * options; returns how many times `conn.read()` or `conn.write()` (`method`) was called meanwhile
+ * (on any TCP conn: only theirs are open; the ops' self-tests, which call them, must be over).
+ */
+export async function connCallsDuringEcho(
+  method: 'read' | 'write',
+  serverOptions: ServerOptions,
+  clientOptions: ConnectOptions,
+  upgradeHandler = false,
+): Promise<number> {
+  const owner = await connPrototype();
+  const original = owner[method];
+  let calls = 0;
+  owner[method] = function (buffer) {
+    calls++;
+    return original.call(this, buffer);
+  };
+  const echo = (ws: WebSocketConnection): void => {
+    ws.on('message', (data) => ws.send(data));
+    ws.on('error', () => {});
+  };
+  const listener = upgradeHandler ? Deno.listen({ hostname: HOST, port: 0 }) : null;
+  const handler = upgradeHandler ? createUpgradeHandler(serverOptions, echo) : null;
+  const server = upgradeHandler ? null : createServer(serverOptions, echo);
+  try {
+    const port =
+      listener !== null
+        ? (listener.addr as Deno.NetAddr).port
+        : (await (server?.listen(0, HOST) ?? Promise.reject())).port;
+    const accepted = listener?.accept().then((conn) => handler?.handleSocket(conn));
+    const ws = await within(connect(`ws://${HOST}:${port}`, clientOptions));
+    await accepted;
+    const got = within(nextMessages(ws, 2), 10_000, 'two echoes');
+    ws.send('through the op?');
+    ws.send(Uint8Array.of(1, 2, 3));
+    const [text, binary] = await got;
+    assertEquals(text, 'through the op?');
+    assertEquals(binary instanceof Uint8Array ? [...binary] : binary, [1, 2, 3]);
+    ws.close();
+    assertEquals((await within(ws.closed)).wasClean, true, 'a clean close');
+  } finally {
+    owner[method] = original;
+    await server?.close();
+    await handler?.close();
+    listener?.close();
+  }
+  return calls;
+}
+
+/** Deno's own read or write op, looked up as the transport does (op-self-test.ts); the tests' fakes wrap it. */
+export function denoOp<Op extends SocketOp>(name: 'read' | 'write'): Op {
+  const op = coreOp<Op>(name);
+  if (op === null) throw new Error(`this Deno has no ${name} op where @ws/deno looks for it`);
+  return op;
+}
+
+/** A TCP connection over 127.0.0.1: the listener, both ends, and a close for all three (closed ones skipped). */
+export async function loopbackPair(): Promise<{
+  listener: Deno.Listener;
+  client: Deno.Conn;
+  server: Deno.Conn;
+  close(): void;
+}> {
+  const listener = Deno.listen({ hostname: HOST, port: 0 });
+  const client = await Deno.connect({ hostname: HOST, port: (listener.addr as Deno.NetAddr).port });
+  const server = await listener.accept();
+  return {
+    listener,
+    client,
+    server,
+    close() {
+      for (const resource of [client, server, listener])
+        try {
+          resource.close();
+        } catch {
+          // already closed
+        }
+    },
+  };
+}
+
+/**
+ * With `wrong` (a fake op) the self-test of `check` fails, and every connection, through our
+ * server, an upgrade handler and our client, falls back on `conn.read()` or `conn.write()`
+ * (`method`), echoing as before; with the real op again, it passes and is used again.
+ */
+export async function fallsBackAfterFailedSelfTest<Op extends SocketOp>(
+  check: OpCheck<Op>,
+  method: 'read' | 'write',
+  wrong: (real: Op) => Op,
+): Promise<void> {
+  const real = denoOp<Op>(method);
+  try {
+    assertEquals(await check.retest(wrong(real)), false, 'the self-test fails');
+    assertEquals(await check.works(), false, 'and that is the verdict for the process');
+    assert((await connCallsDuringEcho(method, {}, {})) > 0, 'createServer and connect fall back');
+    assert((await connCallsDuringEcho(method, {}, {}, true)) > 0, 'an upgrade handler falls back');
+  } finally {
+    assertEquals(await check.retest(real), true, 'the real op passes again');
+  }
+  assertEquals(await connCallsDuringEcho(method, {}, {}), 0, 'and is used again');
+}
+
+/** `check` hands its op out for no conn but those of the class its self-test used: not a fake, not another class. */
+export async function refusesOtherConns(check: OpCheck<SocketOp>): Promise<void> {
+  const fake = { read: () => Promise.resolve(null), write: () => Promise.resolve(0) } as unknown as Deno.Conn;
+  assertEquals(check.forConn(fake), null, 'a fake conn');
+  // A conn of a class the self-test did not use (as a TLS or Unix conn is): the public methods.
+  const pair = await loopbackPair();
+  try {
+    Object.defineProperty(pair.server, 'constructor', { value: class OtherConn {} });
+    assertEquals(check.forConn(pair.server), null, 'another class of conn');
+  } finally {
+    pair.close();
+  }
+}
+
+/**
+ * `check` hands out nothing for `conn` before its self-test has run; the self-test passes on this
+ * Deno (so the tests cover the fast path), once per process (asked again: the same verdict);
+ * then `conn`'s op is returned.
+ */
+export async function opOnceSelfTested(
+  check: OpCheck<SocketOp>,
+  conn: Deno.Conn,
+): Promise<(bytes: Uint8Array) => Promise<number>> {
+  assertEquals(check.forConn(conn), null, 'not before the self-test');
+  assertEquals(await check.works(), true, 'the self-test passes on this Deno (the fast path is tested)');
+  assertEquals(await check.works(), true, 'once per process: the same verdict');
+  const op = check.forConn(conn);
+  assert(op !== null, 'a TCP conn uses the op once the self-test has passed');
+  return op;
+}
+
+/** Each self-test run with `op` and its time limit fails (it runs out of time) and leaves no socket open. */
+export async function timedOutLeavesNoSocket<Op>(
+  selfTest: (op: Op, timeoutMs: number) => Promise<unknown>,
+  cases: ReadonlyArray<readonly [Op, number]>,
+): Promise<void> {
+  const before = openSockets();
+  if (before === null) throw new Error('this test counts sockets in /proc/self/fd (Linux)');
+  for (const [op, ms] of cases) {
+    assertEquals(await selfTest(op, ms), null, `timed out after ${ms} ms`);
+    assertEquals(openSockets(), before, `sockets left after a ${ms} ms self-test`);
+  }
+}
+
+/** `op`, each call 50 ms late. */
+export function slowOp(op: SocketOp): SocketOp {
+  return (rid, bytes) => new Promise((resolve) => setTimeout(resolve, 50)).then(() => op(rid, bytes));
 }

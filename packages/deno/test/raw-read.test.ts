@@ -1,43 +1,26 @@
-// The read op behind `rawReads` (raw-read.ts): its self-test passes on this Deno and rawRead then
+// The read op behind `rawReads` (raw-read.ts): its self-test passes on this Deno and rawReads.forConn then
 // reads a real TCP socket through the op (bytes in order, 0 at the end); before it has passed,
-// for a conn of another class and for a fake conn, rawRead is null; a self-test that sees wrong
-// bytes, wrong counts, no end, writes outside the view, or an op that throws, fails; without
-// net permission for 127.0.0.1 the self-test fails without a prompt (a subprocess). Which path a
-// real server or client takes: raw-reads-option.test.ts.
-import { rawRead, rawReadSelfTest, rawReadsWork, type ReadOp } from '../src/raw-read.ts';
+// for a conn of another class and for a fake conn, rawReads.forConn is null; a self-test that sees wrong
+// bytes, wrong counts, no end, writes outside the view, or an op that throws, fails; one that
+// runs out of time leaves no socket open. Without net permission: op-self-test.test.ts. Which
+// path a real server or client takes: raw-reads-option.test.ts.
+import { rawReads, rawReadSelfTest, type ReadOp } from '../src/raw-read.ts';
 import { assert, assertEquals } from '../../../test/shared/assert.ts';
+import {
+  denoOp,
+  loopbackPair,
+  opOnceSelfTested,
+  refusesOtherConns,
+  slowOp,
+  timedOutLeavesNoSocket,
+} from './helpers.ts';
 
-/** Deno's own read op, looked up as raw-read.ts does (the tests' fakes wrap it). */
-function realOp(): ReadOp {
-  const internal = (Deno as unknown as { internal: symbol }).internal;
-  const core = (Deno as unknown as Record<symbol, { core: { read: ReadOp } }>)[internal].core;
-  return core.read.bind(core);
-}
+const realOp = (): ReadOp => denoOp<ReadOp>('read');
 
-async function pair(): Promise<{ listener: Deno.Listener; client: Deno.Conn; server: Deno.Conn; close(): void }> {
-  const listener = Deno.listen({ hostname: '127.0.0.1', port: 0 });
-  const client = await Deno.connect({ hostname: '127.0.0.1', port: (listener.addr as Deno.NetAddr).port });
-  const server = await listener.accept();
-  return {
-    listener,
-    client,
-    server,
-    close() {
-      client.close();
-      server.close();
-      listener.close();
-    },
-  };
-}
-
-Deno.test('rawRead is null until the self-test has passed; then it reads a TCP socket through the op: the bytes, then 0 at the end', async () => {
-  const p = await pair();
+Deno.test('rawReads.forConn is null until the self-test has passed; then it reads a TCP socket through the op: the bytes, then 0 at the end', async () => {
+  const p = await loopbackPair();
   try {
-    assertEquals(rawRead(p.server), null, 'not before the self-test');
-    assertEquals(await rawReadsWork(), true, 'the self-test passes on this Deno (the fast path is tested)');
-    assertEquals(await rawReadsWork(), true, 'once per process: the same verdict');
-    const read = rawRead(p.server);
-    assert(read !== null, 'a TCP conn reads through the op once the self-test has passed');
+    const read = await opOnceSelfTested(rawReads, p.server);
     await p.client.write(Uint8Array.of(1, 2, 3, 4, 5));
     const received: number[] = [];
     const buffer = new Uint8Array(3);
@@ -52,15 +35,7 @@ Deno.test('rawRead is null until the self-test has passed; then it reads a TCP s
   } finally {
     p.close();
   }
-  assertEquals(rawRead({ read: () => Promise.resolve(null) } as unknown as Deno.Conn), null, 'a fake conn');
-  // A conn of a class the self-test did not read (as a TLS or Unix conn is): conn.read().
-  const p2 = await pair();
-  try {
-    Object.defineProperty(p2.server, 'constructor', { value: class OtherConn {} });
-    assertEquals(rawRead(p2.server), null, 'another class of conn');
-  } finally {
-    p2.close();
-  }
+  await refusesOtherConns(rawReads);
 });
 
 Deno.test('the self-test passes with the real op and fails on each kind of wrong read', async () => {
@@ -111,51 +86,11 @@ Deno.test('the self-test passes with the real op and fails on each kind of wrong
   for (const [what, op] of Object.entries(wrong)) assertEquals(await rawReadSelfTest(op), null, what);
 });
 
-/** Sockets this process holds (Linux: /proc/self/fd), or null where that cannot be read. */
-function openSockets(): number | null {
-  try {
-    let n = 0;
-    for (const entry of Deno.readDirSync('/proc/self/fd')) {
-      try {
-        if (Deno.readLinkSync(`/proc/self/fd/${entry.name}`).startsWith('socket:')) n++;
-      } catch {
-        // closed while listed
-      }
-    }
-    return n;
-  } catch {
-    return null;
-  }
-}
-
 Deno.test('a self-test that runs out of time, wherever it is, leaves no socket open', async () => {
-  const before = openSockets();
-  if (before === null) throw new Error('this test counts sockets in /proc/self/fd (Linux)');
   const real = realOp();
   // 0 ms runs out while connecting; the slow op runs out with a read pending.
-  const slow: ReadOp = (rid, buffer) => new Promise((resolve) => setTimeout(resolve, 50)).then(() => real(rid, buffer));
-  for (const [op, ms] of [
+  await timedOutLeavesNoSocket(rawReadSelfTest, [
     [real, 0],
-    [slow, 20],
-  ] as const) {
-    assertEquals(await rawReadSelfTest(op, ms), null, `timed out after ${ms} ms`);
-    assertEquals(openSockets(), before, `sockets left after a ${ms} ms self-test`);
-  }
-});
-
-Deno.test('without net permission for all of 127.0.0.1 the self-test fails, and does not prompt', async () => {
-  const script = new URL('./fixtures/raw-reads-verdict.ts', import.meta.url).pathname;
-  const run = async (...flags: string[]): Promise<string> => {
-    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-      args: ['run', '--no-prompt', ...flags, script],
-      stdin: 'null',
-      stdout: 'piped',
-      stderr: 'piped',
-    }).output();
-    assertEquals(code, 0, new TextDecoder().decode(stderr));
-    return new TextDecoder().decode(stdout).trim();
-  };
-  assertEquals(await run(), 'false', 'no net permission');
-  assertEquals(await run('--allow-net=127.0.0.1:1'), 'false', 'one port of 127.0.0.1 only');
-  assertEquals(await run('--allow-net=127.0.0.1'), 'true', 'all of 127.0.0.1 (the control)');
+    [slowOp(real), 20],
+  ]);
 });
