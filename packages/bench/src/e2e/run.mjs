@@ -42,17 +42,26 @@ const BUN = binaryOf('bun', 'bin/bun.exe') ?? binaryOf('bun', 'bin/bun');
 const DENO = binaryOf('deno', 'deno');
 const ROOT_SCRIPTS = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts ?? {};
 
-/** The root's `echo:<runtime>` script as argv (run directly, not through pnpm, so the pid is the server's). */
-function echoScript(runtime) {
-  const script = ROOT_SCRIPTS[`echo:${runtime}`];
+/**
+ * The `echo:<runtime>` script of the checkout at `root` (this one by default) as argv, run directly,
+ * not through pnpm, so the pid is the server's; another checkout's files are named by full path.
+ */
+function echoScript(runtime, root = ROOT) {
+  const scripts =
+    root === ROOT ? ROOT_SCRIPTS : (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).scripts ?? {});
+  const script = scripts[`echo:${runtime}`];
   if (!script) return null;
   const argv = script.trim().split(/\s+/);
   if (argv[0] === 'node') argv[0] = process.execPath;
   else if (argv[0] === 'node_modules/.bin/bun' || argv[0] === 'bun') argv[0] = BUN;
   else if (argv[0] === 'node_modules/.bin/deno' || argv[0] === 'deno') argv[0] = DENO;
   // Every file it names must exist (an adapter still being written has no echo yet).
-  for (const a of argv.slice(1))
-    if (a.includes('/') && /\.(m?js|ts)$/.test(a) && !existsSync(path.join(ROOT, a))) return null;
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.includes('/') || !/\.(m?js|ts)$/.test(a)) continue;
+    if (!existsSync(path.join(root, a))) return null;
+    if (root !== ROOT) argv[i] = path.join(root, a);
+  }
   return argv;
 }
 
@@ -90,20 +99,20 @@ export const SERVERS = [
     runtime: 'deno',
     argv: () => (DENO ? [DENO, 'run', '--allow-net', path.join(HERE, 'servers/deno-echo.ts')] : null),
   },
-  {
-    // @ws/bun from another checkout (BENCH_ALT_ROOT, e.g. a clone of main before a change), for
-    // before/after pairs in one run. Run only when named: --only bun,bun-alt,bun-builtin.
-    id: 'bun-alt',
-    name: '@ws/bun (BENCH_ALT_ROOT)',
+  // Ours from another checkout (BENCH_ALT_ROOT, e.g. a clone of main before a change), for
+  // before/after pairs in one run: that checkout's own echo scripts. Run only when named:
+  // --only bun,bun-alt,bun-builtin (node-alt, deno-alt likewise).
+  ...['node', 'bun', 'deno'].map((runtime) => ({
+    id: `${runtime}-alt`,
+    name: `@ws/${runtime} (BENCH_ALT_ROOT)`,
     kind: 'ours',
-    runtime: 'bun',
+    runtime,
     optIn: true,
     argv: () => {
       const alt = process.env.BENCH_ALT_ROOT;
-      const script = alt ? path.join(alt, 'packages/bun/bin/echo.ts') : null;
-      return BUN && script && existsSync(script) ? [BUN, '--conditions', 'source', script] : null;
+      return alt ? echoScript(runtime, alt) : null;
     },
-  },
+  })),
   {
     // Not a WebSocket server: the floor for any JavaScript codec over Bun.listen (a fixed 101, each
     // small frame unmasked and echoed inline). Run only when named: --only bun,bun-builtin,bun-floor.
