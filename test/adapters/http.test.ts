@@ -186,6 +186,35 @@ for (const rt of RUNTIMES) {
         }
       });
 
+      it("a head split across writes keeps its own fields while other heads arrive whole in between (the request's headers as sent)", async () => {
+        // The parser reads a whole head in place and copies its fields out once; one split across
+        // reads keeps what it has read so far: another connection's head must not mix into it.
+        const split = await HttpConnection.open(server.port);
+        const whole = await HttpConnection.open(server.port);
+        try {
+          split.write(`GET /headers HTTP/1.1\r\nHost: ${HOST}\r\nX-First: one\r\nX-Sec`);
+          await new Promise((resolve) => setTimeout(resolve, 50)); // let the server read that part first
+          whole.write(`GET /headers HTTP/1.1\r\nHost: ${HOST}\r\nX-Other: other\r\nX-Second: not this one\r\n\r\n`);
+          const other = await whole.read();
+          split.write('ond: two\r\nX-Third: three\r\n\r\n');
+          const mine = await split.read();
+          const fields = (response: { body: Buffer }) =>
+            (JSON.parse(response.body.toString()) as Array<[string, string]>).filter(([name]) => name.startsWith('x-'));
+          expect(fields(mine)).toEqual([
+            ['x-first', 'one'],
+            ['x-second', 'two'],
+            ['x-third', 'three'],
+          ]);
+          expect(fields(other)).toEqual([
+            ['x-other', 'other'],
+            ['x-second', 'not this one'],
+          ]);
+        } finally {
+          split.destroy();
+          whole.destroy();
+        }
+      });
+
       it('HTTP/1.0: answered, then closed', async () => {
         const response = await rawRequest(server.port, 'GET /health HTTP/1.0\r\n\r\n');
         expect(response.status).toBe(200);

@@ -44,12 +44,19 @@ interface StreamConstructor {
   }): unknown;
 }
 
-type BodyRequest = { method: string; url: string; arrayBuffer(): Promise<ArrayBuffer> };
+type BodyRequest = {
+  method: string;
+  url: string;
+  arrayBuffer(): Promise<ArrayBuffer>;
+  headers: { forEach(each: (value: string, name: string) => void): void };
+};
 
 /**
  * The echo servers' `fetch` handler with routes for tests (`--fetch test`): `POST /echo` answers
  * with the request body, `GET /stream` streams three chunks (length unknown: chunked),
- * `GET /throw` and `GET /reject` fail (500), anything else as {@link echoFetch}.
+ * `GET /headers` answers with the request's header fields as JSON pairs (`[name, value]`, as the
+ * host's `Headers` lists them), `GET /throw` and `GET /reject` fail (500), anything else as
+ * {@link echoFetch}.
  */
 export async function testFetch(request: FetchRequest): Promise<FetchResponse> {
   const host = globalThis as unknown as {
@@ -80,6 +87,11 @@ export async function testFetch(request: FetchRequest): Promise<FetchResponse> {
       },
     });
     return new host.Response(stream, { headers: { 'content-type': 'text/plain' } });
+  }
+  if (path === '/headers' && method === 'GET') {
+    const fields: Array<[string, string]> = [];
+    (request as unknown as BodyRequest).headers.forEach((value, name) => fields.push([name, value]));
+    return new host.Response(JSON.stringify(fields), { headers: { 'content-type': 'application/json' } });
   }
   if (path === '/throw') throw new Error('a handler that throws (test route)');
   if (path === '/reject') return Promise.reject(new Error('a handler that rejects (test route)'));
