@@ -203,30 +203,13 @@ const MAX_BLOCKS = 1024;
 /** The first block is small: a write the kernel takes at once. */
 const FIRST = 1000;
 
-/** Block `index`'s length: the first is small, the rest BLOCK. */
-const blockLength = (index: number): number => (index === 0 ? FIRST : BLOCK);
-
 /**
- * Make `block` (a copy of the pattern) block `index`: the index in its first 4 bytes (big-endian),
- * so that a repeated or reordered block would not match either.
+ * Make `block` (a copy of the known bytes) block `index`: the index in its first 4 bytes
+ * (big-endian), so that a repeated or reordered block would not match either; the first is small.
  */
 function stamp(block: Uint8Array, index: number): Uint8Array {
   new DataView(block.buffer, block.byteOffset, 4).setUint32(0, index);
-  return block.subarray(0, blockLength(index));
-}
-
-/**
- * `bytes` holds block `index`'s bytes from `offset` on (as {@link stamp} makes them), compared
- * where they are: the stamp byte by byte, the rest against the pattern.
- */
-function holdsBlock(pattern: Uint8Array, bytes: Uint8Array, index: number, offset: number): boolean {
-  let i = 0;
-  for (; i < bytes.length && offset + i < 4; i++) {
-    if (bytes[i] !== ((index >>> (8 * (3 - offset - i))) & 0xff)) return false;
-  }
-  return (
-    i === bytes.length || Buffer.compare(bytes.subarray(i), pattern.subarray(offset + i, offset + bytes.length)) === 0
-  );
+  return block.subarray(0, index === 0 ? FIRST : BLOCK);
 }
 
 /** The functions the self-test exercises (replaced by tests to show that it catches faults). */
@@ -265,6 +248,9 @@ export function directWritesSelfTest(
   };
   /** Known bytes (see {@link knownBytes}); each block is a copy, stamped. */
   const pattern = knownBytes(BLOCK);
+  /** The block the client is reading, as the writer stamped it (in a copy of its own). */
+  const expectedBuffer = pattern.slice();
+  let expected = stamp(expectedBuffer, 0);
   /**
    * Blocks 0, 1, … through the handle until one stays with libuv, the next with `socket.end`; false
    * if that fails. One buffer, stamped afresh for each block: a write reported as taken at once
@@ -311,12 +297,12 @@ export function directWritesSelfTest(
           callback(length, buffer) {
             // Compared block by block, wherever the reads cut them.
             for (let i = 0; i < length; ) {
-              if (readOffset === blockLength(readIndex)) {
-                readIndex++;
+              if (readOffset === expected.length) {
+                expected = stamp(expectedBuffer, ++readIndex);
                 readOffset = 0;
               }
-              const n = Math.min(length - i, blockLength(readIndex) - readOffset);
-              if (!holdsBlock(pattern, buffer.subarray(i, i + n), readIndex, readOffset)) {
+              const n = Math.min(length - i, expected.length - readOffset);
+              if (Buffer.compare(buffer.subarray(i, i + n), expected.subarray(readOffset, readOffset + n)) !== 0) {
                 finishRead?.(false);
                 return false;
               }
