@@ -7,9 +7,10 @@
 //   pnpm run bench:fanout   topics: one publisher to 1,000 and 10,000 subscribers vs ws, Bun.serve, Deno (≈ 5 min)
 //   pnpm run bench:fanout -- --redis   the same across three processes (one per runtime) through Redis (≈ 1 min)
 //   node packages/bench/src/bench.mjs smoke   a < 30 s check that everything runs (CI)
-// Options after `--`: --quick (short, prints only), --rounds N, --seconds S, --nice N (run the
-// server and load generator at that niceness; negative needs root), --only node,ws,… (e2e
-// servers: node ws ws-noaddon bun bun-builtin deno deno-builtin), --no-memory.
+// Options after `--`: --quick (short, prints only), --rounds N, --seconds S, --warmup S, --nice N
+// (run the server and load generator at that niceness; negative needs root), --only node,ws,…
+// (e2e servers: node ws ws-noaddon bun bun-builtin deno deno-builtin; opt-in: bun-floor, and
+// node-alt bun-alt deno-alt, the echo servers of the checkout at BENCH_ALT_ROOT), --no-memory.
 // Results: packages/bench/results/{README.md, codec.md, codec.svg, e2e.md, e2e.svg, deflate.md, fanout.md, fanout-redis.md, *.json}.
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
