@@ -397,4 +397,17 @@ describe('text helpers', () => {
     expect(decodeLatin1(bytes('abcdef'), 1, 3)).toBe('bc');
     expect(() => encodeLatin1('\u0100')).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
   });
+
+  it('reads every length and offset alike, short texts (made from one shared list of codes) and long', () => {
+    const all = Uint8Array.from({ length: 300 }, (_, i) => (i * 7 + 3) & 0xff);
+    for (let length = 0; length <= 80; length++) {
+      for (const start of [0, 1, 13]) {
+        const expected = Array.from(all.subarray(start, start + length), (b) => String.fromCharCode(b)).join('');
+        expect(decodeLatin1(all, start, start + length)).toBe(expected);
+      }
+    }
+    // A shorter text after a longer one keeps none of the longer one's codes.
+    expect(decodeLatin1(bytes('x'.repeat(60)), 0, 60)).toBe('x'.repeat(60));
+    expect(decodeLatin1(bytes('sec-websocket-key!'), 0, 17)).toBe('sec-websocket-key');
+  });
 });
