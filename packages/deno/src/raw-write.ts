@@ -47,6 +47,16 @@ const SCRIBBLE = 0x5a;
 /** The client's read buffer. */
 const READ = 64 * 1024;
 
+/**
+ * Are the first `words` words of `got` those of `expected` from `first` on? A function of its
+ * own, so that V8 optimises it after a few calls: inline in the read loop, the check of ≈ 4.5 MB
+ * cost 12–20 ms of CPU in a fresh process, 3–6 ms this way.
+ */
+function sameWords(got: Uint32Array, expected: Uint32Array, first: number, words: number): boolean {
+  for (let w = 0; w < words; w++) if (got[w] !== expected[first + w]) return false;
+  return true;
+}
+
 const PENDING = Symbol('pending');
 /** `write` settled, or PENDING if it has not after a turn of the event loop (a timer). */
 function settledOrPending(write: Promise<number>): Promise<number | typeof PENDING> {
@@ -131,7 +141,7 @@ export function rawWriteSelfTest(op: WriteOp | null, timeoutMs?: number): Promis
         if (expected === undefined) return false; // shift < 4: never
         const first = (from - shift) >> 2;
         const words = n >> 2;
-        for (let w = 0; w < words; w++) if (got[w] !== expected[first + w]) return false;
+        if (!sameWords(got, expected, first, words)) return false;
         for (let i = words << 2; i < n; i++) if (buffer[i] !== source[from + i]) return false;
         received += n;
       }
