@@ -30,7 +30,7 @@
  */
 import type { EngineTuning, Transport, TransportHandlers } from '@ws/codec/session';
 import { rawReads } from './raw-read.ts';
-import { rawWrites } from './raw-write.ts';
+import { rawWrites, type WriteOp } from './raw-write.ts';
 
 /** What a server or client tells the transports it makes. */
 export interface DenoTransportOptions {
@@ -147,8 +147,9 @@ export class DenoTransport implements Transport {
   readonly #abort: (() => void) | undefined;
   readonly #rawReads: boolean;
   readonly #rawWrites: boolean;
-  /** Deno's write op for this socket, skipping conn.write()'s wrappers (see raw-write.ts), if verified and wanted. */
-  #rawWrite: ((data: Uint8Array) => Promise<number>) | null = null;
+  /** Deno's write op, skipping conn.write()'s wrappers (see raw-write.ts), if verified and wanted; and the socket's resource id. */
+  #writeOp: WriteOp | null = null;
+  #rid = -1;
 
   /**
    * `conn` may be a promise (a connect in progress): a rejected one ends the transport with its
@@ -196,7 +197,11 @@ export class DenoTransport implements Transport {
       return;
     }
     this.conn = conn;
-    if (this.#rawWrites) this.#rawWrite = rawWrites.forConn(conn);
+    const raw = this.#rawWrites ? rawWrites.forConn(conn) : null;
+    if (raw !== null) {
+      this.#writeOp = raw.op;
+      this.#rid = raw.rid;
+    }
     // Deno sets TCP_NODELAY by default; a TLS or Unix socket has no such option.
     if (this.#handlers !== null) {
       void this.#readLoop(conn, this.#handlers);
@@ -215,16 +220,18 @@ export class DenoTransport implements Transport {
     let burst = 0;
     /** Deno's read op for this socket, skipping conn.read()'s wrapper (see raw-read.ts), if verified and wanted. */
     const raw = this.#rawReads ? rawReads.forConn(conn) : null;
+    const readOp = raw === null ? null : raw.op;
+    const rid = raw === null ? -1 : raw.rid;
     try {
       for (;;) {
         if (this.#paused) await new Promise<void>((resolve) => (this.#resume = resolve));
         if (this.#closed) return;
         const space = buffer.byteLength - offset;
         const view = new Uint8Array(buffer, offset, space);
-        const n = raw === null ? await conn.read(view) : await raw(view);
+        const n = readOp === null ? await conn.read(view) : await readOp(rid, view);
         if (this.#closed) return;
         if (n === null || n === 0) {
-          if (raw === null && n === 0) continue; // conn.read() reports the end as null
+          if (readOp === null && n === 0) continue; // conn.read() reports the end as null
           break;
         }
         let chunk: Uint8Array | null = new Uint8Array(buffer, offset, n); // the session keeps it
@@ -304,8 +311,9 @@ export class DenoTransport implements Transport {
     this.#writing = true;
     try {
       const next = this.#queued > 0 ? this.#nextWrite() : null;
-      const raw = this.#rawWrite;
-      if (next !== null) void (raw === null ? conn.write(next) : raw(next)).then(this.#written, this.#writeFailed);
+      const op = this.#writeOp;
+      if (next !== null)
+        void (op === null ? conn.write(next) : op(this.#rid, next)).then(this.#written, this.#writeFailed);
       else if (this.#endRequested && !this.#writeDone) void conn.closeWrite().then(this.#wroteEnd, this.#writeFailed);
       else this.#writing = false;
     } catch (error) {

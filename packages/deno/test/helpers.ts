@@ -354,9 +354,10 @@ export async function opOnceSelfTested(
   assertEquals(check.forConn(conn), null, 'not before the self-test');
   assertEquals(await check.works(), true, 'the self-test passes on this Deno (the fast path is tested)');
   assertEquals(await check.works(), true, 'once per process: the same verdict');
-  const op = check.forConn(conn);
-  assert(op !== null, 'a TCP conn uses the op once the self-test has passed');
-  return op;
+  const verified = check.forConn(conn);
+  assert(verified !== null, 'a TCP conn uses the op once the self-test has passed');
+  const { op, rid } = verified;
+  return (bytes) => op(rid, bytes);
 }
 
 /** Each self-test run with `op` and its time limit fails (it runs out of time) and leaves no socket open. */
