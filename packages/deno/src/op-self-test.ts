@@ -46,7 +46,7 @@ export type SocketOp = (rid: number, bytes: Uint8Array) => Promise<number>;
 
 /**
  * One op's verdict for this process: its self-test runs once (`works()`; later calls share it),
- * and {@link forConn} hands out the op only once it has passed.
+ * and {@link ridFor} and {@link op} hand it out only once it has passed.
  */
 export class OpCheck<Op extends SocketOp> {
   #verified: { op: Op; kind: unknown } | null = null;
@@ -61,7 +61,7 @@ export class OpCheck<Op extends SocketOp> {
     this.#selfTest = selfTest;
   }
 
-  /** Run the self-test once per process with this Deno's op; resolves true once it has passed, and {@link forConn} then hands it out. */
+  /** Run the self-test once per process with this Deno's op; resolves true once it has passed, and {@link op} is then set. */
   works(): Promise<boolean> {
     return this.#verdict ?? this.retest(this.#op);
   }
@@ -84,17 +84,21 @@ export class OpCheck<Op extends SocketOp> {
     return run;
   }
 
+  /** The op once its self-test has passed, else null. */
+  get op(): Op | null {
+    return this.#verified === null ? null : this.#verified.op;
+  }
+
   /**
-   * The op and `conn`'s resource id, or null where the op is not to be used: the self-test has
-   * not passed (yet), or `conn` is not of the class it used, or has no resource id. The op is the
-   * same function for every conn (no closure per conn: a call site that sees one function is
-   * optimised, one that sees a closure per connection was 1.2 % of @ws/deno's busy samples).
+   * `conn`'s resource id, to call {@link op} with, or -1 where the op is not to be used: the
+   * self-test has not passed (yet), or `conn` is not of the class it used, or has no resource id.
+   * Callers keep the op and the id: no closure or object per conn (a call site that saw a closure
+   * per connection was 1.2 % of @ws/deno's busy samples, and a connection's setup allocates nothing).
    */
-  forConn(conn: Deno.Conn): { op: Op; rid: number } | null {
+  ridFor(conn: Deno.Conn): number {
     const v = this.#verified;
-    if (v === null || conn.constructor !== v.kind) return null;
-    const rid = ridOf(conn);
-    return rid === null ? null : { op: v.op, rid };
+    if (v === null || conn.constructor !== v.kind) return -1;
+    return ridOf(conn) ?? -1;
   }
 }
 

@@ -28,8 +28,9 @@ export type ReadOp = (rid: number, buffer: Uint8Array) => Promise<number>;
 
 /**
  * The read op for this process: `rawReads.works()` runs the self-test once (later calls share
- * it) and resolves true once it has passed; `rawReads.forConn(conn)` is then a read of `conn`
- * through the op (resolving 0 at the end of the stream), or null where it is not to be used.
+ * it) and resolves true once it has passed; then `rawReads.op` is the op and
+ * `rawReads.ridFor(conn)` the resource id to read `conn` with (`op(rid, buffer)`, resolving 0 at
+ * the end of the stream), or -1 where the op is not to be used.
  */
 export const rawReads = new OpCheck<ReadOp>(coreOp<ReadOp>('read'), (op) => rawReadSelfTest(op));
 

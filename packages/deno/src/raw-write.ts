@@ -24,9 +24,9 @@ export type WriteOp = (rid: number, data: Uint8Array) => Promise<number>;
 
 /**
  * The write op for this process: `rawWrites.works()` runs the self-test once (later calls share
- * it) and resolves true once it has passed; `rawWrites.forConn(conn)` is then a write to `conn`
- * through the op, resolving the bytes written as `conn.write()` does, or null where it is not
- * to be used.
+ * it) and resolves true once it has passed; then `rawWrites.op` is the op and
+ * `rawWrites.ridFor(conn)` the resource id to write `conn` with (`op(rid, data)`, resolving the
+ * bytes written as `conn.write()` does), or -1 where the op is not to be used.
  */
 export const rawWrites = new OpCheck<WriteOp>(coreOp<WriteOp>('write'), (op) => rawWriteSelfTest(op));
 

@@ -19,7 +19,13 @@ import {
   type WebSocketConnection,
 } from '@ws/codec/session';
 import { http2ServerConnection } from '@ws/codec/http2';
-import { DenoTransport, type DenoTransportOptions, opSelfTests, transportOptions } from './transport.ts';
+import {
+  DenoTransport,
+  type DenoTransportOptions,
+  opSelfTests,
+  startSelfTests,
+  transportOptions,
+} from './transport.ts';
 
 /** `Deno.listenTls`'s certificate and key (PEM text, not file names) and ALPN protocols. */
 export interface ServerTlsOptions {
@@ -89,7 +95,7 @@ export class UpgradeHandler<T = unknown> extends StreamServer<T> {
    */
   handleSocket(conn: Deno.Conn, head?: Uint8Array): WebSocketConnection<T> {
     // Starts the ops' self-tests if nothing has (this conn uses conn.read() and conn.write() until they pass).
-    void opSelfTests(this.io);
+    startSelfTests(this.io);
     // Reading starts on a later tick: `head` comes first.
     return this.serve(
       new DenoTransport(conn, undefined, this.io),

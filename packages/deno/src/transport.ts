@@ -65,9 +65,16 @@ export function transportOptions(rawReads: unknown = true, rawWrites: unknown = 
 }
 
 /**
- * Run the self-tests these options call for, once per process, at the same time (later calls
- * share them); resolves once they have settled. Transports made after that use the ops that passed.
+ * Start the self-tests these options call for, once per process, at the same time (later calls
+ * share them; nothing is made once they have run: an accepted socket calls this). Transports made
+ * after they have passed use those ops.
  */
+export function startSelfTests(options: DenoTransportOptions): void {
+  if (options.rawReads !== false) void rawReads.works();
+  if (options.rawWrites !== false) void rawWrites.works();
+}
+
+/** {@link startSelfTests}, and a promise that resolves once they have settled. */
 export function opSelfTests(options: DenoTransportOptions): Promise<unknown> {
   const reads = options.rawReads !== false ? rawReads.works() : null;
   const writes = options.rawWrites !== false ? rawWrites.works() : null;
@@ -197,10 +204,10 @@ export class DenoTransport implements Transport {
       return;
     }
     this.conn = conn;
-    const raw = this.#rawWrites ? rawWrites.forConn(conn) : null;
-    if (raw !== null) {
-      this.#writeOp = raw.op;
-      this.#rid = raw.rid;
+    const rid = this.#rawWrites ? rawWrites.ridFor(conn) : -1;
+    if (rid >= 0) {
+      this.#writeOp = rawWrites.op;
+      this.#rid = rid;
     }
     // Deno sets TCP_NODELAY by default; a TLS or Unix socket has no such option.
     if (this.#handlers !== null) {
@@ -219,9 +226,8 @@ export class DenoTransport implements Transport {
     /** Bytes read since the last read that found the socket drained. */
     let burst = 0;
     /** Deno's read op for this socket, skipping conn.read()'s wrapper (see raw-read.ts), if verified and wanted. */
-    const raw = this.#rawReads ? rawReads.forConn(conn) : null;
-    const readOp = raw === null ? null : raw.op;
-    const rid = raw === null ? -1 : raw.rid;
+    const rid = this.#rawReads ? rawReads.ridFor(conn) : -1;
+    const readOp = rid >= 0 ? rawReads.op : null;
     try {
       for (;;) {
         if (this.#paused) await new Promise<void>((resolve) => (this.#resume = resolve));

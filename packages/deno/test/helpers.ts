@@ -331,12 +331,12 @@ export async function fallsBackAfterFailedSelfTest<Op extends SocketOp>(
 /** `check` hands its op out for no conn but those of the class its self-test used: not a fake, not another class. */
 export async function refusesOtherConns(check: OpCheck<SocketOp>): Promise<void> {
   const fake = { read: () => Promise.resolve(null), write: () => Promise.resolve(0) } as unknown as Deno.Conn;
-  assertEquals(check.forConn(fake), null, 'a fake conn');
+  assertEquals(check.ridFor(fake), -1, 'a fake conn');
   // A conn of a class the self-test did not use (as a TLS or Unix conn is): the public methods.
   const pair = await loopbackPair();
   try {
     Object.defineProperty(pair.server, 'constructor', { value: class OtherConn {} });
-    assertEquals(check.forConn(pair.server), null, 'another class of conn');
+    assertEquals(check.ridFor(pair.server), -1, 'another class of conn');
   } finally {
     pair.close();
   }
@@ -351,12 +351,12 @@ export async function opOnceSelfTested(
   check: OpCheck<SocketOp>,
   conn: Deno.Conn,
 ): Promise<(bytes: Uint8Array) => Promise<number>> {
-  assertEquals(check.forConn(conn), null, 'not before the self-test');
+  assertEquals([check.ridFor(conn), check.op], [-1, null], 'not before the self-test');
   assertEquals(await check.works(), true, 'the self-test passes on this Deno (the fast path is tested)');
   assertEquals(await check.works(), true, 'once per process: the same verdict');
-  const verified = check.forConn(conn);
-  assert(verified !== null, 'a TCP conn uses the op once the self-test has passed');
-  const { op, rid } = verified;
+  const rid = check.ridFor(conn);
+  const op = check.op;
+  assert(rid >= 0 && op !== null, 'a TCP conn uses the op once the self-test has passed');
   return (bytes) => op(rid, bytes);
 }
 

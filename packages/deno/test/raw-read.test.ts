@@ -1,6 +1,6 @@
-// The read op behind `rawReads` (raw-read.ts): its self-test passes on this Deno and rawReads.forConn then
-// reads a real TCP socket through the op (bytes in order, 0 at the end); before it has passed,
-// for a conn of another class and for a fake conn, rawReads.forConn is null; a self-test that sees wrong
+// The read op behind `rawReads` (raw-read.ts): its self-test passes on this Deno, and then a real
+// TCP socket is read through the op (bytes in order, 0 at the end); before it has passed,
+// for a conn of another class and for a fake conn, rawReads.ridFor is -1; a self-test that sees wrong
 // bytes, wrong counts, no end, writes outside the view, or an op that throws, fails; one that
 // runs out of time leaves no socket open. Without net permission: op-self-test.test.ts. Which
 // path a real server or client takes: raw-reads-option.test.ts.
@@ -17,7 +17,7 @@ import {
 
 const realOp = (): ReadOp => denoOp<ReadOp>('read');
 
-Deno.test('rawReads.forConn is null until the self-test has passed; then it reads a TCP socket through the op: the bytes, then 0 at the end', async () => {
+Deno.test('rawReads.ridFor is -1 until the self-test has passed; then it reads a TCP socket through the op: the bytes, then 0 at the end', async () => {
   const p = await loopbackPair();
   try {
     const read = await opOnceSelfTested(rawReads, p.server);

@@ -1,7 +1,7 @@
 // The write op behind `rawWrites` (raw-write.ts): its self-test passes on this Deno, and takes the
-// real op through writes the kernel takes only in part and a write that stays pending; rawWrites.forConn
-// then writes a real TCP socket through the op; before it has passed, for a conn of another class
-// and for a fake conn, rawWrites.forConn is null; a self-test that sees a wrong byte, a wrong count, bytes
+// real op through writes the kernel takes only in part and a write that stays pending; then a
+// real TCP socket is written through the op; before it has passed, for a conn of another class
+// and for a fake conn, rawWrites.ridFor is -1; a self-test that sees a wrong byte, a wrong count, bytes
 // from outside the view, a write that resolves before its bytes are taken, an op that throws or
 // rejects, or a pending write that never settles when its socket is closed, fails; one that runs
 // out of time leaves no socket open. Without net permission: op-self-test.test.ts. Which path a
@@ -20,7 +20,7 @@ import {
 
 const realOp = (): WriteOp => denoOp<WriteOp>('write');
 
-Deno.test('rawWrites.forConn is null until the self-test has passed; then it writes a TCP socket through the op', async () => {
+Deno.test('rawWrites.ridFor is -1 until the self-test has passed; then it writes a TCP socket through the op', async () => {
   const p = await loopbackPair();
   try {
     const write = await opOnceSelfTested(rawWrites, p.server);
