@@ -19,7 +19,7 @@
 import { WebSocketUsageError, describe } from './errors.ts';
 import type { Command, CloseInfo, Event, HandshakeRequest, HandshakeResponse, MessageKind, Output } from './events.ts';
 import type { Extension } from './extensions/extension.ts';
-import { HeadParser, type RequestHead } from './http/head-parser.ts';
+import type { RequestHead } from './http/head-parser.ts';
 import type { WsUrl } from './handshake/client.ts';
 import type { HandshakeRole } from './handshake/role.ts';
 import { DEFAULT_TIMEOUTS, type Limits, type Timeouts } from './limits.ts';
@@ -110,7 +110,7 @@ export class Connection {
     const factories = options.extensions ?? NONE;
     if (handshake.role === 'client') {
       // Over HTTP/2 the answer comes as a header list: no head to parse.
-      const head = handshake.http2 === undefined ? new HeadParser('response', limits) : null;
+      const head = handshake.http2 === undefined ? new handshake.HeadParser('response', limits) : null;
       core.hs = beginClientHandshake(core, handshake, head, factories, url, options.random, options);
       return;
     }
@@ -126,7 +126,7 @@ export class Connection {
     const parsesHead = handshake.http2 === undefined && typeof http !== 'function';
     const hs = (core.hs = new ServerHandshake(
       handshake,
-      parsesHead ? new HeadParser('request', limits) : null,
+      parsesHead ? new handshake.HeadParser('request', limits) : null,
       factories,
       options.origins ?? null,
       options.engine?.sha1Base64 ?? null,

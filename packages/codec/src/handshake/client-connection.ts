@@ -5,6 +5,7 @@
 import { Connection, type ClientConnectionOptions } from '../connection.ts';
 import { generateKey } from './accept-key.ts';
 import { buildClientRequest, parseWsUrl, verifyResponse } from './client.ts';
+import { HeadParser } from '../http/head-parser.ts';
 import type { ClientRole } from './role.ts';
 import { MaskKeyPool, defaultRandomSource } from '../random.ts';
 
@@ -16,6 +17,7 @@ const CLIENT: ClientRole = Object.freeze({
   verifyResponse,
   defaultRandomSource,
   MaskKeyPool,
+  HeadParser,
 });
 
 /** A client connection for a `ws:` or `wss:` URL; its request is ready in `takeOutput()`. */

@@ -17,6 +17,7 @@ import {
   verifyExtendedConnectResponse,
 } from './extended-connect.ts';
 import { formatExtensionHeader } from './header-values.ts';
+import { HeadParser } from '../http/head-parser.ts';
 import type { ClientRole, ServerRole } from './role.ts';
 import { MaskKeyPool, defaultRandomSource } from '../random.ts';
 import { buildAcceptResponse, buildRejectResponse, checkRequest, validateRequest } from './server.ts';
@@ -28,6 +29,7 @@ const SERVER: ServerRole = Object.freeze({
   buildAcceptResponse,
   buildRejectResponse,
   formatExtensionHeader,
+  HeadParser,
   http2: Object.freeze({
     validate: validateExtendedConnect,
     accept: buildExtendedConnectAccept,
@@ -43,6 +45,7 @@ const CLIENT: ClientRole = Object.freeze({
   verifyResponse,
   defaultRandomSource,
   MaskKeyPool,
+  HeadParser,
   http2: Object.freeze({
     buildRequest: buildExtendedConnectRequest,
     readResponse: readExtendedConnectResponse,

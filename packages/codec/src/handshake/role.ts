@@ -11,6 +11,7 @@ import type { buildClientRequest, parseWsUrl, verifyResponse } from './client.ts
 import type { generateKey } from './accept-key.ts';
 import type { formatExtensionHeader } from './header-values.ts';
 import type { MaskKeyPool, defaultRandomSource } from '../random.ts';
+import type { HeadParser } from '../http/head-parser.ts';
 import type {
   buildExtendedConnectAccept,
   buildExtendedConnectReject,
@@ -42,6 +43,8 @@ export interface ServerRole {
   readonly buildAcceptResponse: typeof buildAcceptResponse;
   readonly buildRejectResponse: typeof buildRejectResponse;
   readonly formatExtensionHeader: typeof formatExtensionHeader;
+  /** The HTTP/1.1 head parser (the request's): brought by the role, so a bundle of the core alone leaves it out. */
+  readonly HeadParser: typeof HeadParser;
   /** Present when the handshake is an extended CONNECT on an HTTP/2 stream (RFC 8441). */
   readonly http2?: Http2ServerRole;
 }
@@ -55,6 +58,8 @@ export interface ClientRole {
   /** Randomness (the key, the masks) is the client's alone. */
   readonly defaultRandomSource: typeof defaultRandomSource;
   readonly MaskKeyPool: typeof MaskKeyPool;
+  /** The HTTP/1.1 head parser (the response's). */
+  readonly HeadParser: typeof HeadParser;
   /** Present when the handshake is an extended CONNECT on an HTTP/2 stream (RFC 8441). */
   readonly http2?: Http2ClientRole;
 }

@@ -4,6 +4,7 @@
  */
 import { Connection, type ServerConnectionOptions } from '../connection.ts';
 import { formatExtensionHeader } from './header-values.ts';
+import { HeadParser } from '../http/head-parser.ts';
 import type { ServerRole } from './role.ts';
 import { buildAcceptResponse, buildRejectResponse, checkRequest, validateRequest } from './server.ts';
 
@@ -14,6 +15,7 @@ const SERVER: ServerRole = Object.freeze({
   buildAcceptResponse,
   buildRejectResponse,
   formatExtensionHeader,
+  HeadParser,
 });
 
 /** A server connection: feed it the client's bytes, answer its `request` event. */
