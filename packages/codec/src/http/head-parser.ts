@@ -166,6 +166,8 @@ export class HeadParser<K extends 'request' | 'response'> {
       throw new WebSocketUsageError('INVALID_ARGUMENT', `push() takes a Uint8Array, got ${describe(chunk)}`);
     }
     const own = this.#fields;
+    // Emptied before use too, so that nothing could ever leave another head's fields in it.
+    if (own === null) SCRATCH.length = 0;
     const outcome = this.#push(chunk, own ?? SCRATCH) as R;
     if (own === null && SCRATCH.length > 0) {
       // The head goes on in a later chunk: its fields so far become the parser's own.
