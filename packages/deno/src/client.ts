@@ -75,7 +75,7 @@ export interface ConnectOptions extends ClientSessionOptions {
    * Write to the socket through Deno's write op rather than `conn.write()`'s wrappers, a Deno
    * internal that a self-test checks once per process (a loopback round trip of known bytes,
    * run alongside the first connect, which waits for it; if it fails, `conn.write()`). Plain TCP
-   * only. Default true; false: `conn.write()` only, and no self-test.
+   * only. Default false: `conn.write()` only, and no self-test.
    */
   rawWrites?: boolean;
 }

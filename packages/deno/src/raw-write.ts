@@ -14,8 +14,10 @@
  * of, a write that stays pending while the socket's buffers are full and completes once the peer
  * reads, and a close while a write is pending. Until that has passed, or if it failed, or the
  * process may not use 127.0.0.1, connections write with `conn.write()`; only conns of the class
- * the self-test wrote (Deno's TCP conns, not TLS or Unix ones) use the op. Servers and clients
- * can turn it off (`rawWrites: false`).
+ * the self-test wrote (Deno's TCP conns, not TLS or Unix ones) use the op. Off unless a server
+ * or client asks for it (`rawWrites: true`): paired with `conn.write()` on a quiet machine it
+ * echoed 0.99× as many messages per CPU-second (8 rounds), while its self-test costs the first
+ * `listen` ≈ 20 ms of CPU.
  */
 import { closeQuietly, coreOp, knownBytes, loopbackSelfTest, OpCheck, ridOf } from './op-self-test.ts';
 

@@ -14,7 +14,7 @@
  * next read, so the kernel's buffers fill and TCP pushes back on the peer; a read already in
  * flight is held until `resume()`.
  *
- * Writing (through Deno's write op once its self-test has passed, unless `rawWrites` is false:
+ * Writing (through Deno's write op once its self-test has passed, when `rawWrites` is true:
  * `raw-write.ts`; else `conn.write`): a write may take fewer bytes than asked, so chunks queue in
  * order and one loop writes them until none remain. A chunk of 64 KiB or more at the head of the queue is written
  * in place; otherwise the head and the whole chunks after it, up to 128 KiB in all (a frame
@@ -55,10 +55,10 @@ const TRANSPORT_OPTIONS: readonly DenoTransportOptions[] = [
 ];
 
 /**
- * A server's or client's `rawReads` and `rawWrites` (each true unless given false) as transport
+ * A server's or client's `rawReads` (true unless given false) and `rawWrites` (false unless given true) as transport
  * options; a value that is not a boolean is a TypeError.
  */
-export function transportOptions(rawReads: unknown = true, rawWrites: unknown = true): DenoTransportOptions {
+export function transportOptions(rawReads: unknown = true, rawWrites: unknown = false): DenoTransportOptions {
   if (typeof rawReads !== 'boolean') throw new TypeError(`rawReads must be a boolean, got ${typeof rawReads}`);
   if (typeof rawWrites !== 'boolean') throw new TypeError(`rawWrites must be a boolean, got ${typeof rawWrites}`);
   return TRANSPORT_OPTIONS[(rawReads ? 1 : 0) + (rawWrites ? 2 : 0)] as DenoTransportOptions;
@@ -71,13 +71,13 @@ export function transportOptions(rawReads: unknown = true, rawWrites: unknown = 
  */
 export function startSelfTests(options: DenoTransportOptions): void {
   if (options.rawReads !== false) void rawReads.works();
-  if (options.rawWrites !== false) void rawWrites.works();
+  if (options.rawWrites === true) void rawWrites.works();
 }
 
 /** {@link startSelfTests}, and a promise that resolves once they have settled. */
 export function opSelfTests(options: DenoTransportOptions): Promise<unknown> {
   const reads = options.rawReads !== false ? rawReads.works() : null;
-  const writes = options.rawWrites !== false ? rawWrites.works() : null;
+  const writes = options.rawWrites === true ? rawWrites.works() : null;
   return writes === null ? (reads ?? Promise.resolve()) : reads === null ? writes : Promise.all([reads, writes]);
 }
 
@@ -165,7 +165,7 @@ export class DenoTransport implements Transport {
   constructor(conn: Deno.Conn | PromiseLike<Deno.Conn>, abort?: () => void, options?: DenoTransportOptions) {
     this.#abort = abort;
     this.#rawReads = options?.rawReads !== false;
-    this.#rawWrites = options?.rawWrites !== false;
+    this.#rawWrites = options?.rawWrites === true;
     if ('then' in conn) {
       conn.then(
         (c) => this.#connected(c),

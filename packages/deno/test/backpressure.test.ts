@@ -1,7 +1,7 @@
 // Backpressure over real sockets: a slow reader (bufferedAmount rises, drain resolves, every
 // message arrives in order) and a peer that never reads (the send buffer hits maxBufferedAmount
 // and the connection is terminated, so memory stays bounded), each with writes through Deno's
-// write op (the default, `rawWrites`) and through conn.write(). The scenarios are shared by every
+// write op (`rawWrites: true`) and through conn.write() (the default). The scenarios are shared by every
 // runtime: see test/shared/backpressure.ts.
 import { connect } from '../src/index.ts';
 import { neverReads, type OurServer, slowReader, UPGRADE_REQUEST } from '../../../test/shared/backpressure.ts';

@@ -315,17 +315,19 @@ export async function fallsBackAfterFailedSelfTest<Op extends SocketOp>(
   check: OpCheck<Op>,
   method: 'read' | 'write',
   wrong: (real: Op) => Op,
+  /** The options that ask for the op (the write op is off unless asked for). */
+  on: { rawWrites?: boolean } = {},
 ): Promise<void> {
   const real = denoOp<Op>(method);
   try {
     assertEquals(await check.retest(wrong(real)), false, 'the self-test fails');
     assertEquals(await check.works(), false, 'and that is the verdict for the process');
-    assert((await connCallsDuringEcho(method, {}, {})) > 0, 'createServer and connect fall back');
-    assert((await connCallsDuringEcho(method, {}, {}, true)) > 0, 'an upgrade handler falls back');
+    assert((await connCallsDuringEcho(method, on, on)) > 0, 'createServer and connect fall back');
+    assert((await connCallsDuringEcho(method, on, on, true)) > 0, 'an upgrade handler falls back');
   } finally {
     assertEquals(await check.retest(real), true, 'the real op passes again');
   }
-  assertEquals(await connCallsDuringEcho(method, {}, {}), 0, 'and is used again');
+  assertEquals(await connCallsDuringEcho(method, on, on), 0, 'and is used again');
 }
 
 /** `check` hands its op out for no conn but those of the class its self-test used: not a fake, not another class. */

@@ -1,6 +1,6 @@
 // What the read and write ops' self-tests share (op-self-test.ts): without net permission for
 // all of 127.0.0.1 both fail, without a prompt (a subprocess per set of permissions), and with it
-// both pass; both run at once, alongside the first listen, and nothing they opened is left.
+// both pass; both run at once (the write op's when asked for), alongside the first listen, and nothing they opened is left.
 import { assertEquals } from '../../../test/shared/assert.ts';
 
 Deno.test('without net permission for all of 127.0.0.1 the self-tests fail, and do not prompt', async () => {
@@ -26,7 +26,7 @@ Deno.test('the first listen waits for both self-tests; once it has resolved, non
     import { createServer } from ${JSON.stringify(new URL('../src/index.ts', import.meta.url).href)};
     import { openSockets } from ${JSON.stringify(new URL('./helpers.ts', import.meta.url).href)};
     const before = openSockets();
-    const server = createServer({}, () => {});
+    const server = createServer({ rawWrites: true }, () => {});
     await server.listen(0, '127.0.0.1');
     const after = openSockets();
     await server.close();

@@ -1,7 +1,7 @@
-// Which write path a real server and client take (raw-write.ts, option `rawWrites`): with the
-// default, once the self-test has passed, neither side calls conn.write() (every write goes
-// through Deno's write op), server, upgrade handler and client alike; `rawWrites: false` on either
-// side puts that side back on conn.write(); a self-test that saw wrong bytes (a fake op) leaves
+// Which write path a real server and client take (raw-write.ts, option `rawWrites`): by default
+// both sides write with conn.write(); with `rawWrites: true`, once the self-test has passed,
+// neither side calls conn.write() (every write goes through Deno's write op), server, upgrade
+// handler and client alike; `rawWrites: false` (or left out) on either side keeps that side on conn.write(); a self-test that saw wrong bytes (a fake op) leaves
 // every connection on conn.write(), echoing as before; both paths echo a 4 MiB message, and
 // closing a server with connections on the op leaves no socket open. Backpressure on both paths:
 // backpressure.test.ts; a non-boolean `rawWrites`: raw-reads-option.test.ts.
@@ -18,31 +18,47 @@ async function selfTestsPassed(): Promise<void> {
   assertEquals(await rawWrites.works(), true, 'the write op passed its self-test');
 }
 
-Deno.test('rawWrites (default): once the self-test has passed, neither our server nor our client calls conn.write()', async () => {
+const ON = { rawWrites: true } as const;
+
+Deno.test('rawWrites is off by default: our server and client write with conn.write()', async () => {
   await selfTestsPassed();
-  assertEquals(await connCallsDuringEcho('write', {}, {}), 0, 'createServer and connect');
-  assertEquals(await connCallsDuringEcho('write', {}, {}, true), 0, 'an upgrade handler and connect');
-  assertEquals(await connCallsDuringEcho('write', { rawWrites: true }, { rawWrites: true }), 0, 'rawWrites: true');
+  assert((await connCallsDuringEcho('write', {}, {})) > 0, 'createServer and connect');
+  assert((await connCallsDuringEcho('write', {}, {}, true)) > 0, 'an upgrade handler and connect');
+});
+
+Deno.test('rawWrites: true: once the self-test has passed, neither our server nor our client calls conn.write()', async () => {
+  await selfTestsPassed();
+  assertEquals(await connCallsDuringEcho('write', ON, ON), 0, 'createServer and connect');
+  assertEquals(await connCallsDuringEcho('write', ON, ON, true), 0, 'an upgrade handler and connect');
   // The two options are independent.
-  assertEquals(await connCallsDuringEcho('write', { rawReads: false }, { rawReads: false }), 0, 'rawReads: false');
+  assertEquals(
+    await connCallsDuringEcho('write', { ...ON, rawReads: false }, { ...ON, rawReads: false }),
+    0,
+    'rawReads: false',
+  );
 });
 
 Deno.test('rawWrites: false on one side puts that side on conn.write()', async () => {
   await selfTestsPassed();
-  assert((await connCallsDuringEcho('write', { rawWrites: false }, {})) > 0, 'server rawWrites: false');
-  assert((await connCallsDuringEcho('write', { rawWrites: false }, {}, true)) > 0, 'upgrade handler rawWrites: false');
-  assert((await connCallsDuringEcho('write', {}, { rawWrites: false })) > 0, 'client rawWrites: false');
+  assert((await connCallsDuringEcho('write', { rawWrites: false }, ON)) > 0, 'server rawWrites: false');
+  assert((await connCallsDuringEcho('write', { rawWrites: false }, ON, true)) > 0, 'upgrade handler rawWrites: false');
+  assert((await connCallsDuringEcho('write', ON, { rawWrites: false })) > 0, 'client rawWrites: false');
   // ... and reads stay on the op.
   assertEquals(await connCallsDuringEcho('read', { rawWrites: false }, { rawWrites: false }), 0, 'reads on the op');
 });
 
 Deno.test('a self-test that sees wrong bytes leaves every connection on conn.write(), echoing as before', async () => {
   await selfTestsPassed();
-  await fallsBackAfterFailedSelfTest(rawWrites, 'write', (real) => (rid, data) => {
-    const copy = data.slice();
-    if (copy.length > 1) copy[1] ^= 0x40;
-    return real(rid, copy);
-  });
+  await fallsBackAfterFailedSelfTest(
+    rawWrites,
+    'write',
+    (real) => (rid, data) => {
+      const copy = data.slice();
+      if (copy.length > 1) copy[1] ^= 0x40;
+      return real(rid, copy);
+    },
+    ON,
+  );
 });
 
 Deno.test('through the op and through conn.write(), a 4 MiB message echoes intact both ways', async () => {
@@ -76,11 +92,11 @@ Deno.test('a server closed with connections writing through the op leaves no soc
   const before = openSockets();
   if (before === null) throw new Error('this test counts sockets in /proc/self/fd (Linux)');
   // Our clients keep sending while the server closes: writes are in flight on both sides.
-  const { server, url } = await ourServer({}, (ws) => {
+  const { server, url } = await ourServer(ON, (ws) => {
     ws.on('message', (data) => ws.send(data));
     ws.on('error', () => {});
   });
-  const clients = await Promise.all(Array.from({ length: 8 }, () => within(connect(url))));
+  const clients = await Promise.all(Array.from({ length: 8 }, () => within(connect(url, ON))));
   for (const ws of clients) {
     ws.on('error', () => {});
     for (let i = 0; i < 16; i++) ws.send(new Uint8Array(64 * 1024));
