@@ -565,6 +565,12 @@ function summarise({
     return per;
   };
   const ratioRows = (a, b, scenario, key) => perRound(a, b, scenario, (x, y) => x[key] / y[key]);
+  /** Per round, a's `key` per second of its server's CPU ÷ b's. */
+  const perCpu = (a, b, scenario, key) =>
+    perRound(a, b, scenario, (x, y) =>
+      x.serverCpu > 0 && y.serverCpu > 0 ? x[key] / x.serverCpu / (y[key] / y.serverCpu) : NaN,
+    );
+  const onCpu = 'same goal, on CPU cost';
   const addTarget = (name, per, goal, lowerIsBetter = false, extra = '') => {
     const v = median(per);
     const met = Number.isFinite(v) && (lowerIsBetter ? v <= goal : v >= goal);
@@ -586,12 +592,10 @@ function summarise({
     addTarget('… p99 latency (ours ÷ ws)', ratioRows('@ws/node', 'ws + bufferutil', '100x1-32', 'p99us'), 1, true);
     addTarget(
       '… msgs per server CPU-second',
-      perRound('@ws/node', 'ws + bufferutil', '100x1-32', (x, y) =>
-        x.serverCpu > 0 && y.serverCpu > 0 ? x.msgsPerSec / x.serverCpu / (y.msgsPerSec / y.serverCpu) : NaN,
-      ),
+      perCpu('@ws/node', 'ws + bufferutil', '100x1-32', 'msgsPerSec'),
       1.5,
       false,
-      'same goal, on CPU cost',
+      onCpu,
     );
   }
   // The same goals on instructions per echo (theirs ÷ ours: above 1 is fewer for us).
@@ -604,6 +608,13 @@ function summarise({
       '@ws/deno vs Deno built-in, 100 conns × 32 B',
       ratioRows('@ws/deno', 'Deno.upgradeWebSocket', '100x1-32', 'msgsPerSec'),
       1,
+    );
+    addTarget(
+      '… msgs per server CPU-second',
+      perCpu('@ws/deno', 'Deno.upgradeWebSocket', '100x1-32', 'msgsPerSec'),
+      1,
+      false,
+      onCpu,
     );
     if (counted)
       addTarget(
@@ -618,11 +629,34 @@ function summarise({
     addTarget(
       '@ws/bun vs Bun.serve, 100 conns × 32 B',
       ratioRows('@ws/bun', 'Bun.serve', '100x1-32', 'msgsPerSec'),
-      0.8,
+      0.9,
+    );
+    addTarget(
+      '… msgs per server CPU-second',
+      perCpu('@ws/bun', 'Bun.serve', '100x1-32', 'msgsPerSec'),
+      0.9,
+      false,
+      onCpu,
     );
     if (counted)
-      addTarget('… server instructions per echo', instrRatio('@ws/bun', 'Bun.serve'), 0.8, false, onInstructions);
+      addTarget('… server instructions per echo', instrRatio('@ws/bun', 'Bun.serve'), 0.9, false, onInstructions);
   }
+  // Issue 24: handshakes at least the built-in's on Deno and Bun; idle memory on Bun within 2× Bun.serve's.
+  for (const [ours, peer] of [
+    ['@ws/deno', 'Deno.upgradeWebSocket'],
+    ['@ws/bun', 'Bun.serve'],
+  ]) {
+    if (!has(ours) || !has(peer)) continue;
+    addTarget(`${ours} vs ${peer}, handshakes/s`, ratioRows(ours, peer, 'handshake', 'perSec'), 1);
+    addTarget('… handshakes per server CPU-second', perCpu(ours, peer, 'handshake', 'perSec'), 1, false, onCpu);
+  }
+  if (memory && has('@ws/bun') && has('Bun.serve'))
+    addTarget(
+      '@ws/bun idle memory per connection vs Bun.serve',
+      ratioRows('@ws/bun', 'Bun.serve', 'memory', 'kibPerConn'),
+      2,
+      true,
+    );
   if (memory && has('@ws/node') && has('ws + bufferutil'))
     addTarget(
       '@ws/node idle memory per connection vs ws',
